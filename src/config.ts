@@ -1,0 +1,105 @@
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  logLevel: LogLevel;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  /** Base64 or hex of 32 bytes; when absent the platform generates one into DATA_DIR. */
+  secretKey: string | undefined;
+  /** Run job workers inside the `serve` process. */
+  inProcessWorker: boolean;
+  bodyLimitBytes: number;
+  /** Database pool size for the `pg` driver. */
+  dbPoolSize: number;
+  /** Background sampler period. */
+  samplerIntervalMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${message}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function urlVar(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${url.protocol}"`);
+  }
+  return raw;
+}
+
+function secretKeyVar(env: Env): string | undefined {
+  const raw = env.SUPERINSIGHT_SECRET_KEY;
+  if (raw === undefined || raw === '') return undefined;
+  const bytes = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (bytes.length !== 32)
+    throw new ConfigError('SUPERINSIGHT_SECRET_KEY', 'must be 32 bytes, as 64 hex digits or base64');
+  return raw;
+}
+
+/** Reads the environment once; a bad value throws a ConfigError naming the variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
+  const adminEmail = env.SUPERINSIGHT_ADMIN_EMAIL || undefined;
+  if (adminEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) {
+    throw new ConfigError('SUPERINSIGHT_ADMIN_EMAIL', `is not an e-mail address: "${adminEmail}"`);
+  }
+  return {
+    port: intVar(env, 'PORT', 8000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    dataDir: path.resolve(env.DATA_DIR || './data'),
+    databaseUrl: urlVar(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    logLevel,
+    adminEmail,
+    adminPassword: env.SUPERINSIGHT_ADMIN_PASSWORD || undefined,
+    secretKey: secretKeyVar(env),
+    inProcessWorker: boolVar(env, 'SUPERINSIGHT_IN_PROCESS_WORKER', true),
+    bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    dbPoolSize: intVar(env, 'DB_POOL_SIZE', 20, 1, 1000),
+    samplerIntervalMs: intVar(env, 'SAMPLER_INTERVAL_MS', 1000, 50, 60_000),
+  };
+}

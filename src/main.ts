@@ -1,0 +1,108 @@
+import { pino } from 'pino';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { defineJobs } from './modules/index.ts';
+import { DirLockedError, openDatabase } from './platform/db/client.ts';
+import { runMigrations } from './platform/db/migrate.ts';
+import { type Platform, startPlatform } from './platform/index.ts';
+import { VERSION } from './platform/version.ts';
+
+const HELP = `superinsight ${VERSION}
+
+Usage: superinsight <command>
+
+Commands:
+  serve      Start the API, the web console and in-process job workers (default)
+  migrate    Apply pending database migrations and exit
+  worker     Run job workers only (no HTTP)
+  --help     Show this help
+
+Configuration is read from the environment; see README.md.
+`;
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      stop().then(
+        () => process.exit(0),
+        (err) => {
+          console.error(err);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+async function serve(platform: Platform): Promise<void> {
+  const app = await buildApp(platform);
+  try {
+    defineJobs(platform);
+    await platform.startJobs({ work: platform.config.inProcessWorker });
+  } catch (err) {
+    await platform.close();
+    throw err;
+  }
+  // Stop taking requests and let in-flight ones finish, then stop workers and the database.
+  onSignals(async () => {
+    platform.log.info('shutting down');
+    await app.close();
+    await platform.close();
+  });
+  await app.listen({ port: platform.config.port, host: platform.config.host });
+}
+
+async function worker(platform: Platform): Promise<void> {
+  defineJobs(platform);
+  await platform.startJobs({ work: true });
+  onSignals(() => platform.close());
+  platform.log.info('worker started');
+}
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0] ?? 'serve';
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (command === '--version') {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  const config = loadConfig();
+  const log = pino({ level: config.logLevel });
+  switch (command) {
+    case 'serve':
+      return serve(await startPlatform(config, log));
+    case 'worker':
+      return worker(await startPlatform(config, log));
+    case 'migrate': {
+      const database = await openDatabase({
+        databaseUrl: config.databaseUrl,
+        pgliteDir: `${config.dataDir}/pg`,
+      });
+      try {
+        const { applied } = await runMigrations(database);
+        process.stdout.write(`Applied ${applied} migration(s); the database is at head.\n`);
+      } finally {
+        await database.close();
+      }
+      return;
+    }
+    default:
+      process.stderr.write(`Unknown command "${command}".\n\n${HELP}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  if (err instanceof ConfigError || err instanceof DirLockedError) {
+    process.stderr.write(`superinsight: ${err.message}\n`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  }
+  console.error(err);
+  process.exit(1);
+});

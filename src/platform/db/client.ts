@@ -1,0 +1,132 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import { acquireDirLock, type DirLock } from './dir-lock.ts';
+
+export { DirLockedError } from './dir-lock.ts';
+
+// Both drivers share one query-builder surface; the schema is imported where it is used.
+export type Db = PgDatabase<PgQueryResultHKT>;
+export type Tx = PgTransaction<PgQueryResultHKT>;
+export type Executor = Db | Tx;
+
+/** The raw SQL surface that pg-boss and the migrator need, for either driver. */
+export interface RawSql {
+  /** Parameterised single statement. */
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  /** Parameterless text that may hold several statements; returns the last statement's rows. */
+  exec(text: string): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+export interface PoolStats {
+  max: number;
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface Database {
+  readonly driver: 'pglite' | 'pg';
+  readonly db: Db;
+  readonly raw: RawSql;
+  /** Present on the `pg` driver; used for advisory-locked migration on one connection. */
+  readonly pool?: pg.Pool;
+  readonly pglite?: PGlite;
+  poolStats(): PoolStats;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string;
+  /** PGlite data directory; `undefined` keeps the database in memory (tests). */
+  pgliteDir?: string;
+  poolSize?: number;
+  /** Sent as application_name so sessions can be told apart in pg_stat_activity. */
+  applicationName?: string;
+}
+
+// pg returns int8 and numeric as strings; keep them exact, callers convert where safe.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
+
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  if (options.databaseUrl)
+    return openPg(options.databaseUrl, options.poolSize ?? 20, options.applicationName);
+  return openPglite(options.pgliteDir);
+}
+
+function openPg(url: string, max: number, applicationName = 'superinsight'): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    application_name: applicationName,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client whose server went away must not crash the process.
+  pool.on('error', () => {});
+  const db = drizzleNodePg(pool) as unknown as Db;
+  const raw: RawSql = {
+    query: async (text, values) => pool.query(text, values as unknown[]),
+    exec: async (text) => {
+      const result = (await pool.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+      const last = Array.isArray(result) ? result.at(-1) : result;
+      return { rows: last?.rows ?? [] };
+    },
+  };
+  return {
+    driver: 'pg',
+    db,
+    raw,
+    pool,
+    poolStats: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(dir: string | undefined): Promise<Database> {
+  let lock: DirLock | undefined;
+  if (dir) {
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    lock = acquireDirLock(`${dir}.lock`, dir);
+  }
+  let pglite: PGlite;
+  try {
+    pglite = new PGlite(dir);
+    await pglite.waitReady;
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  const db = drizzlePglite(pglite) as unknown as Db;
+  const raw: RawSql = {
+    query: async (text, values) => pglite.query(text, values),
+    exec: async (text) => {
+      const results = await pglite.exec(text);
+      return { rows: (results.at(-1)?.rows ?? []) as Record<string, unknown>[] };
+    },
+  };
+  return {
+    driver: 'pglite',
+    db,
+    raw,
+    pglite,
+    // PGlite is one connection; "waiting" is not observable from outside.
+    poolStats: () => ({ max: 1, total: 1, idle: 1, waiting: 0 }),
+    close: async () => {
+      try {
+        await pglite.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}
+
+export async function ping(db: Db): Promise<void> {
+  await db.execute(sql`select 1`);
+}

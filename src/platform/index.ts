@@ -1,0 +1,147 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import client from 'prom-client';
+import type { Config } from '../config.ts';
+import { createKeyValue, type KeyValue } from './cache/index.ts';
+import { loadMasterKey } from './crypto/master-key.ts';
+import { type Database, openDatabase, ping } from './db/client.ts';
+import { migrationState, readJournal, runMigrations } from './db/migrate.ts';
+import { JobQueue } from './jobs/queue.ts';
+import { RequestStats } from './metrics/requests.ts';
+import { type Probe, Sampler } from './metrics/sampler.ts';
+
+export interface Platform {
+  config: Config;
+  log: Logger;
+  database: Database;
+  kv: KeyValue;
+  queue: JobQueue;
+  masterKey: Buffer;
+  requests: RequestStats;
+  registry: client.Registry;
+  httpDuration: client.Histogram<'method' | 'route' | 'status_code'>;
+  sampler: Sampler;
+  startedAt: Date;
+  /** Starts the queue (and its workers, when asked) once every module has defined its jobs. */
+  startJobs(options: { work: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  /** Apply pending migrations before serving (serve and worker do; tests migrate once). */
+  migrate?: boolean;
+  /** Overrides where PGlite keeps its data; `null` keeps it in memory. */
+  pgliteDir?: string | null;
+}
+
+export async function startPlatform(
+  config: Config,
+  log: Logger,
+  options: PlatformOptions = {},
+): Promise<Platform> {
+  const pgliteDir =
+    options.pgliteDir === undefined ? path.join(config.dataDir, 'pg') : (options.pgliteDir ?? undefined);
+  const masterKey = loadMasterKey(config.secretKey, config.dataDir);
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    pgliteDir,
+    poolSize: config.dbPoolSize,
+  });
+  try {
+    if (options.migrate !== false) {
+      const { applied } = await runMigrations(database);
+      log.info({ applied, driver: database.driver }, 'database migrations applied');
+    }
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const kv = createKeyValue(config.redisUrl, log);
+  const queue = new JobQueue(database, log);
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const httpDuration = new client.Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route and status.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const queueDepth = new client.Gauge({
+    name: 'superinsight_job_queue_depth',
+    help: 'Jobs waiting to run.',
+    registers: [registry],
+  });
+  const poolGauge = new client.Gauge({
+    name: 'superinsight_db_pool_connections',
+    help: 'Database pool connections by state.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
+  const requests = new RequestStats();
+  const journal = readJournal();
+  let jobsStarted = false;
+  const probes: Probe[] = [
+    {
+      name: 'database',
+      check: async () => {
+        await ping(database.db);
+        const state = await migrationState(database.raw, journal);
+        return {
+          driver: database.driver,
+          migrations_applied: state.applied,
+          migrations_expected: state.expected,
+          at_head: state.atHead,
+        };
+      },
+    },
+    {
+      name: 'job_queue',
+      check: async () => {
+        if (!jobsStarted) throw new Error('not started');
+        const depth = await queue.depth();
+        queueDepth.set(depth);
+        return { depth };
+      },
+    },
+  ];
+  if (kv.probe) probes.push(kv.probe);
+  const sampler = new Sampler({
+    intervalMs: config.samplerIntervalMs,
+    probes,
+    requests,
+    registry,
+    extra: () => {
+      const pool = database.poolStats();
+      poolGauge.set({ state: 'total' }, pool.total);
+      poolGauge.set({ state: 'idle' }, pool.idle);
+      poolGauge.set({ state: 'waiting' }, pool.waiting);
+      return { pool };
+    },
+  });
+  sampler.start();
+  return {
+    config,
+    log,
+    database,
+    kv,
+    queue,
+    masterKey,
+    requests,
+    registry,
+    httpDuration,
+    sampler,
+    startedAt: new Date(),
+    async startJobs({ work }) {
+      await queue.start({ work });
+      jobsStarted = true;
+      await sampler.tick();
+    },
+    async close() {
+      sampler.stop();
+      await queue.stop();
+      await kv.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { index, integer, jsonb, pgTable, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { tenants } from '../auth/schema.ts';
+import { createdAt, id, updatedAt } from '../db/columns.ts';
+import { tenantIsolation } from '../db/tenancy.ts';
+
+export const JOB_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** The user-visible record of a background job; pg-boss holds the queue mechanics. */
+export const jobRuns = pgTable(
+  'job_runs',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    state: text('state', { enum: JOB_STATES }).notNull().default('queued'),
+    progress: real('progress').notNull().default(0),
+    counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    error: text('error'),
+    attempts: integer('attempts').notNull().default(0),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('job_runs_tenant_created_idx').on(t.tenantId, t.createdAt), tenantIsolation(t.tenantId)],
+);
