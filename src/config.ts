@@ -8,6 +8,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** Namespaces keys and channels, so several deployments can share one Redis. */
+  redisPrefix: string;
   logLevel: LogLevel;
   adminEmail: string | undefined;
   adminPassword: string | undefined;
@@ -93,6 +95,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl: urlVar(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: env.REDIS_KEY_PREFIX || 'superinsight:',
     logLevel,
     adminEmail,
     adminPassword: env.SUPERINSIGHT_ADMIN_PASSWORD || undefined,

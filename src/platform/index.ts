@@ -56,7 +56,7 @@ export async function startPlatform(
     await database.close();
     throw err;
   }
-  const kv = createKeyValue(config.redisUrl, log);
+  const kv = createKeyValue(config.redisUrl, config.redisPrefix, log);
   const queue = new JobQueue(database, log);
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });

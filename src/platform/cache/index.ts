@@ -98,31 +98,34 @@ class RedisCache implements Cache {
 class RedisBus extends LocalBus {
   private readonly origin = randomUUID();
 
+  // Channels are not covered by ioredis' keyPrefix, so the bus adds the prefix itself.
   constructor(
     private readonly redis: Redis,
     private readonly subscriber: Redis,
+    private readonly prefix: string,
   ) {
     super();
     subscriber.on('message', (channel: string, raw: string) => {
       const sep = raw.indexOf('|');
       if (raw.slice(0, sep) === this.origin) return;
-      this.deliver(channel, raw.slice(sep + 1));
+      this.deliver(channel.slice(prefix.length), raw.slice(sep + 1));
     });
   }
 
   override async publish(channel: string, message: string): Promise<void> {
     this.deliver(channel, message);
-    await this.redis.publish(channel, `${this.origin}|${message}`).catch(() => {});
+    await this.redis.publish(this.prefix + channel, `${this.origin}|${message}`).catch(() => {});
   }
 
   override subscribe(channel: string, handler: Handler): void {
-    if (!this.handlers.has(channel)) void this.subscriber.subscribe(channel).catch(() => {});
+    if (!this.handlers.has(channel)) void this.subscriber.subscribe(this.prefix + channel).catch(() => {});
     super.subscribe(channel, handler);
   }
 }
 
-function connect(url: string, log: Logger, role: string): Redis {
+function connect(url: string, prefix: string, log: Logger, role: string): Redis {
   const redis = new Redis(url, {
+    keyPrefix: prefix,
     // Fail fast while Redis is away instead of queueing commands behind a dead socket.
     enableOfflineQueue: role === 'subscriber',
     maxRetriesPerRequest: 1,
@@ -138,15 +141,15 @@ function connect(url: string, log: Logger, role: string): Redis {
   return redis;
 }
 
-export function createKeyValue(redisUrl: string | undefined, log: Logger): KeyValue {
+export function createKeyValue(redisUrl: string | undefined, prefix: string, log: Logger): KeyValue {
   if (!redisUrl) {
     return { cache: new MemoryCache(), bus: new LocalBus(), close: async () => {} };
   }
-  const redis = connect(redisUrl, log, 'client');
-  const subscriber = connect(redisUrl, log, 'subscriber');
+  const redis = connect(redisUrl, prefix, log, 'client');
+  const subscriber = connect(redisUrl, prefix, log, 'subscriber');
   return {
     cache: new RedisCache(redis),
-    bus: new RedisBus(redis, subscriber),
+    bus: new RedisBus(redis, subscriber, prefix),
     redis,
     probe: {
       name: 'redis',
