@@ -1,0 +1,248 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readJournal } from '../src/platform/db/migrate.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = path.join(ROOT, 'bin', 'superinsight.mjs');
+const SERVER_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const expectedMigrations = readJournal().entries.length;
+
+const children = new Set<ChildProcess>();
+const tempDirs: string[] = [];
+const databases: string[] = [];
+
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  if (databases.length > 0) {
+    const client = new pg.Client({ connectionString: SERVER_URL });
+    await client.connect();
+    for (const name of databases) await client.query(`drop database if exists ${name} with (force)`);
+    await client.end();
+  }
+});
+
+function tempDataDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-cli-'));
+  tempDirs.push(dir);
+  return path.join(dir, 'data');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The CLI's environment: nothing inherited that picks a database, Redis or port for it. */
+function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (
+      /^(PORT|HOST|DATA_DIR|DATABASE_URL|REDIS_URL|REDIS_KEY_PREFIX|LOG_LEVEL|BODY_LIMIT_BYTES|DB_POOL_SIZE|SAMPLER_INTERVAL_MS)$/.test(
+        name,
+      ) ||
+      name.startsWith('SUPERINSIGHT_') ||
+      name.startsWith('VITEST') ||
+      name === 'NODE_OPTIONS'
+    )
+      delete env[name];
+  }
+  return { ...env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...extra };
+}
+
+interface Running {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function start(args: string[], env: NodeJS.ProcessEnv): Running {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  return { child, output: () => output, exited };
+}
+
+/** Runs the CLI to its end. */
+async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  const running = start(args, env);
+  const { code } = await running.exited;
+  return { code, output: running.output() };
+}
+
+/** Polls `url` until it answers `status`, the process dies, or `deadlineMs` passes. */
+async function waitFor(url: string, running: Running, status = 200, deadlineMs = 20_000): Promise<Response> {
+  const deadline = Date.now() + deadlineMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (running.child.exitCode !== null || running.child.signalCode !== null) {
+      throw new Error(`the server exited (${running.child.exitCode}) before ${url}:\n${running.output()}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.status === status) return res;
+      last = `HTTP ${res.status}: ${await res.text()}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(
+    `${url} did not answer ${status} within ${deadlineMs} ms (last: ${last}):\n${running.output()}`,
+  );
+}
+
+async function freshDatabaseUrl(): Promise<string> {
+  const name = `si_cli_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: SERVER_URL, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  databases.push(name);
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function serverReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: SERVER_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const hasServer = await serverReachable();
+
+describe('superinsight CLI', () => {
+  it('--help prints the usage and the commands', async () => {
+    const { code, output } = await run(['--help'], cliEnv({}));
+    expect(code).toBe(0);
+    expect(output).toMatch(/Usage: superinsight <command>/);
+    for (const command of ['serve', 'migrate', 'worker'])
+      expect(output).toMatch(new RegExp(`\\b${command}\\b`));
+  });
+
+  it('an unknown command exits 2 with the usage', async () => {
+    const { code, output } = await run(['frobnicate'], cliEnv({}));
+    expect(code).toBe(2);
+    expect(output).toMatch(/Unknown command "frobnicate"/);
+    expect(output).toMatch(/Usage:/);
+  });
+
+  it.each([
+    ['PORT', 'abc', '"abc"'],
+    ['LOG_LEVEL', 'loud', '"loud"'],
+    // The URL itself is not echoed (it may hold a password), only its scheme.
+    ['DATABASE_URL', 'mysql://localhost/x', '"mysql:"'],
+    ['SUPERINSIGHT_IN_PROCESS_WORKER', 'maybe', '"maybe"'],
+  ])('%s=%s exits 2 and names the variable', async (name, value, shown) => {
+    const { code, output } = await run(['serve'], cliEnv({ DATA_DIR: tempDataDir(), [name]: value }));
+    expect(code).toBe(2);
+    expect(output).toContain(`Invalid configuration: ${name}`);
+    expect(output).toContain(shown);
+  });
+
+  it('on PGlite: migrate, serve, refuse a second server, stop on SIGTERM, keep the data', async () => {
+    const dataDir = tempDataDir();
+    const lockFile = path.join(dataDir, 'pg.lock');
+
+    const first = await run(['migrate'], cliEnv({ DATA_DIR: dataDir }));
+    expect(first.output).toContain(`Applied ${expectedMigrations} migration(s)`);
+    expect(first.code).toBe(0);
+    expect(fs.existsSync(lockFile)).toBe(false);
+
+    const port = await freePort();
+    const server = start(['serve'], cliEnv({ DATA_DIR: dataDir, PORT: String(port) }));
+    const health = await waitFor(`http://127.0.0.1:${port}/health`, server);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
+    const ready = await waitFor(`http://127.0.0.1:${port}/health/ready`, server);
+    expect(await ready.json()).toMatchObject({ status: 'ready' });
+    const status = (await (await fetch(`http://127.0.0.1:${port}/system/status`)).json()) as {
+      database: { driver: string };
+    };
+    expect(status.database.driver).toBe('pglite');
+    expect(fs.existsSync(lockFile)).toBe(true);
+
+    const second = await run(['serve'], cliEnv({ DATA_DIR: dataDir, PORT: String(await freePort()) }));
+    expect(second.code).not.toBe(0);
+    expect(second.output).toMatch(/in use/);
+    expect(second.output).toContain(lockFile);
+    // The refused server left the first one's lock alone.
+    expect(fs.existsSync(lockFile)).toBe(true);
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(fs.existsSync(lockFile)).toBe(false);
+
+    const again = await run(['migrate'], cliEnv({ DATA_DIR: dataDir }));
+    expect(again.output).toContain('Applied 0 migration(s)');
+    expect(again.code).toBe(0);
+  }, 120_000);
+
+  describe.skipIf(!hasServer)('on PostgreSQL', () => {
+    it('migrate applies the history once; serve answers /health and /health/ready; SIGTERM stops it', async () => {
+      const databaseUrl = await freshDatabaseUrl();
+      const dataDir = tempDataDir();
+
+      const first = await run(['migrate'], cliEnv({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl }));
+      expect(first.output).toContain(`Applied ${expectedMigrations} migration(s)`);
+      expect(first.code).toBe(0);
+
+      const port = await freePort();
+      const server = start(
+        ['serve'],
+        cliEnv({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(port) }),
+      );
+      await waitFor(`http://127.0.0.1:${port}/health`, server);
+      const ready = await waitFor(`http://127.0.0.1:${port}/health/ready`, server);
+      expect(await ready.json()).toMatchObject({ status: 'ready' });
+      const status = (await (await fetch(`http://127.0.0.1:${port}/system/status`)).json()) as {
+        database: { driver: string };
+      };
+      expect(status.database.driver).toBe('pg');
+      // The server path never creates an embedded database.
+      expect(fs.existsSync(path.join(dataDir, 'pg'))).toBe(false);
+
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+
+      const again = await run(['migrate'], cliEnv({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl }));
+      expect(again.output).toContain('Applied 0 migration(s)');
+      expect(again.code).toBe(0);
+    }, 120_000);
+  });
+});
