@@ -7,7 +7,7 @@ CREATE TABLE "audit_logs" (
 	"action" text NOT NULL,
 	"resource_type" text NOT NULL,
 	"resource_id" text,
-	"ip" "inet",
+	"ip" text,
 	"user_agent" text,
 	"request_id" text,
 	"details" jsonb DEFAULT '{}'::jsonb NOT NULL,
@@ -27,7 +27,7 @@ CREATE TABLE "api_tokens" (
 	"expires_at" timestamp with time zone,
 	"last_used_at" timestamp with time zone,
 	"revoked_at" timestamp with time zone,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "api_tokens" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
@@ -37,7 +37,7 @@ CREATE TABLE "ip_whitelist" (
 	"cidr" text NOT NULL,
 	"description" text DEFAULT '' NOT NULL,
 	"created_by" uuid,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "ip_whitelist" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
@@ -49,8 +49,8 @@ CREATE TABLE "roles" (
 	"built_in" boolean DEFAULT false NOT NULL,
 	"permissions" text[] DEFAULT '{}'::text[] NOT NULL,
 	"parent_ids" uuid[] DEFAULT '{}'::uuid[] NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "roles" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
@@ -65,8 +65,8 @@ CREATE TABLE "security_events" (
 	"details" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"resolved_by" uuid,
 	"note" text,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "security_events" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
@@ -77,7 +77,7 @@ CREATE TABLE "sessions" (
 	"token_hash" text NOT NULL,
 	"ip" "inet",
 	"user_agent" text,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"last_activity_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"expires_at" timestamp with time zone NOT NULL,
 	"ended_at" timestamp with time zone,
@@ -90,8 +90,8 @@ CREATE TABLE "tenant_members" (
 	"tenant_id" uuid NOT NULL,
 	"user_id" uuid NOT NULL,
 	"status" text DEFAULT 'active' NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "tenant_members" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
@@ -102,8 +102,8 @@ CREATE TABLE "tenants" (
 	"status" text DEFAULT 'active' NOT NULL,
 	"time_zone" text DEFAULT 'UTC' NOT NULL,
 	"settings" jsonb DEFAULT '{}'::jsonb NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "tenants" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
@@ -114,7 +114,7 @@ CREATE TABLE "user_role_assignments" (
 	"role_id" uuid NOT NULL,
 	"expires_at" timestamp with time zone,
 	"granted_by" uuid,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "user_role_assignments" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
@@ -130,8 +130,8 @@ CREATE TABLE "users" (
 	"locked_until" timestamp with time zone,
 	"password_changed_at" timestamp with time zone,
 	"last_login_at" timestamp with time zone,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "users" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
@@ -147,8 +147,8 @@ CREATE TABLE "job_runs" (
 	"error" text,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"created_by" uuid,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"started_at" timestamp with time zone,
 	"finished_at" timestamp with time zone
 );

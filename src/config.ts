@@ -22,6 +22,18 @@ export interface Config {
   dbPoolSize: number;
   /** Background sampler period. */
   samplerIntervalMs: number;
+  auth: {
+    /** Failed logins within the window that lock an account. */
+    maxFailures: number;
+    failureWindowMinutes: number;
+    lockMinutes: number;
+    sessionIdleMinutes: number;
+    sessionMaxPerUser: number;
+    /** A session ends this long after login, however active. */
+    sessionTtlHours: number;
+    /** Requests per minute per client address on the sign-in routes. */
+    rateLimitPerMinute: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -104,5 +116,14 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     dbPoolSize: intVar(env, 'DB_POOL_SIZE', 20, 1, 1000),
     samplerIntervalMs: intVar(env, 'SAMPLER_INTERVAL_MS', 1000, 50, 60_000),
+    auth: {
+      maxFailures: intVar(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
+      failureWindowMinutes: intVar(env, 'LOGIN_FAILURE_WINDOW_MINUTES', 15, 1, 24 * 60),
+      lockMinutes: intVar(env, 'LOGIN_LOCK_MINUTES', 15, 1, 24 * 60),
+      sessionIdleMinutes: intVar(env, 'SESSION_IDLE_MINUTES', 60, 1, 7 * 24 * 60),
+      sessionMaxPerUser: intVar(env, 'SESSION_MAX_PER_USER', 5, 1, 1000),
+      sessionTtlHours: intVar(env, 'SESSION_TTL_HOURS', 24, 1, 24 * 90),
+      rateLimitPerMinute: intVar(env, 'AUTH_RATE_LIMIT_PER_MINUTE', 30, 1, 1_000_000),
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { bigint, index, inet, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { tenants } from '../auth/schema.ts';
 import { tenantIsolation } from '../db/tenancy.ts';
 
@@ -19,7 +19,8 @@ export const auditLogs = pgTable(
     action: text('action').notNull(),
     resourceType: text('resource_type').notNull(),
     resourceId: text('resource_id'),
-    ip: inet('ip'),
+    // Text, not inet: the hash covers exactly the bytes stored.
+    ip: text('ip'),
     userAgent: text('user_agent'),
     requestId: text('request_id'),
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),

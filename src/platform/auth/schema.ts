@@ -21,7 +21,9 @@ export const tenants = pgTable(
     id: id(),
     slug: text('slug').notNull(),
     name: text('name').notNull(),
-    status: text('status', { enum: ['active', 'suspended'] }).notNull().default('active'),
+    status: text('status', { enum: ['active', 'suspended'] })
+      .notNull()
+      .default('active'),
     timeZone: text('time_zone').notNull().default('UTC'),
     settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
@@ -81,7 +83,9 @@ export const tenantMembers = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    status: text('status', { enum: ['active', 'deactivated'] }).notNull().default('active'),
+    status: text('status', { enum: ['active', 'deactivated'] })
+      .notNull()
+      .default('active'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -241,5 +245,8 @@ export const securityEvents = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('security_events_tenant_created_idx').on(t.tenantId, t.createdAt), tenantIsolation(t.tenantId)],
+  (t) => [
+    index('security_events_tenant_created_idx').on(t.tenantId, t.createdAt),
+    tenantIsolation(t.tenantId),
+  ],
 );

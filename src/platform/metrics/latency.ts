@@ -8,7 +8,9 @@ const DECADES = 7; // 0.01 ms .. 100 s
 export const BUCKET_COUNT = BUCKETS_PER_DECADE * DECADES + 1;
 
 export function bucketOf(ms: number): number {
-  if (ms <= MIN_MS) return 0;
+  // Written so that NaN lands in bucket 0 too: a NaN index would be dropped by the typed
+  // array, leaving the bucket sums short of the count and every percentile at 100 s.
+  if (!(ms > MIN_MS)) return 0;
   const i = Math.ceil(Math.log10(ms / MIN_MS) * BUCKETS_PER_DECADE);
   return i >= BUCKET_COUNT ? BUCKET_COUNT - 1 : i;
 }

@@ -38,14 +38,22 @@ export interface SamplerOptions {
 const round = (n: number) => Math.round(n * 1000) / 1000;
 const LOOP_RESOLUTION_MS = 10;
 
+/** A probe call under way: when it started, whether it has passed its timeout, its outcome. */
+interface Run {
+  started: number;
+  timedOut: boolean;
+  outcome: Promise<void>;
+}
+
 /**
  * Everything the system endpoints serve is computed here, off the request path, and
  * read from memory by the handlers. A probe that hangs is marked down at its timeout
- * and is not started again until it settles, so a stalled dependency never piles up.
+ * and is not started again until it settles, so a stalled dependency never piles up;
+ * overlapping rounds share a probe call that is still within its timeout.
  */
 export class Sampler {
   private readonly services = new Map<string, ServiceState>();
-  private readonly inflight = new Set<string>();
+  private readonly inflight = new Map<string, Run>();
   private readonly loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -120,20 +128,43 @@ export class Sampler {
     }
   }
 
-  private async runProbe(probe: Probe): Promise<void> {
-    if (this.inflight.has(probe.name)) {
-      const state = this.services.get(probe.name)!;
-      this.services.set(probe.name, { ...state, status: 'down', error: 'previous probe still running' });
-      this.serviceUp.set({ service: probe.name }, 0);
-      return;
-    }
-    this.inflight.add(probe.name);
-    const started = performance.now();
+  private runProbe(probe: Probe): Promise<void> {
     const timeoutMs = probe.timeoutMs ?? 2000;
+    const current = this.inflight.get(probe.name);
+    if (current) {
+      // A round that overlaps one still within its timeout (an explicit tick during a
+      // background round) shares its answer instead of calling the dependency again.
+      if (!current.timedOut) return current.outcome;
+      // Still hanging after its timeout: stay down, and do not pile another call on it.
+      const waited = performance.now() - current.started;
+      this.record({
+        name: probe.name,
+        status: 'down',
+        latency_ms: round(waited),
+        checked_at: new Date().toISOString(),
+        error: `timed out after ${timeoutMs} ms; no answer for ${Math.round(waited)} ms`,
+      });
+      return Promise.resolve();
+    }
+    const run: Run = { started: performance.now(), timedOut: false, outcome: Promise.resolve() };
+    this.inflight.set(probe.name, run);
+    run.outcome = this.measure(probe, run, timeoutMs);
+    return run.outcome;
+  }
+
+  private async measure(probe: Probe, run: Run, timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const running = probe.check().finally(() => this.inflight.delete(probe.name));
+    // new Promise also turns a probe that throws synchronously into a rejection.
+    const running = new Promise<Record<string, unknown> | undefined>((resolve) =>
+      resolve(probe.check()),
+    ).finally(() => {
+      if (this.inflight.get(probe.name) === run) this.inflight.delete(probe.name);
+    });
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => {
+        run.timedOut = true;
+        reject(new Error(`timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
     });
     let state: ServiceState;
     try {
@@ -141,7 +172,7 @@ export class Sampler {
       state = {
         name: probe.name,
         status: 'up',
-        latency_ms: round(performance.now() - started),
+        latency_ms: round(performance.now() - run.started),
         checked_at: new Date().toISOString(),
         ...(details ? { details } : {}),
       };
@@ -150,15 +181,19 @@ export class Sampler {
       state = {
         name: probe.name,
         status: 'down',
-        latency_ms: round(performance.now() - started),
+        latency_ms: round(performance.now() - run.started),
         checked_at: new Date().toISOString(),
-        error: (err as Error).message,
+        error: err instanceof Error ? err.message : String(err),
       };
     } finally {
       clearTimeout(timer);
     }
-    this.services.set(probe.name, state);
-    this.serviceUp.set({ service: probe.name }, state.status === 'up' ? 1 : 0);
+    this.record(state);
+  }
+
+  private record(state: ServiceState): void {
+    this.services.set(state.name, state);
+    this.serviceUp.set({ service: state.name }, state.status === 'up' ? 1 : 0);
   }
 
   private compose(sampledAt: string | null): Snapshot {

@@ -1,0 +1,84 @@
+/**
+ * Every permission is `resource:action`. Routes declare one in their config; roles grant
+ * sets of them. `resource:*` and `*` are wildcards. `self` is held by every signed-in
+ * principal: it marks routes about the caller's own account.
+ */
+export const PERMISSIONS = {
+  'tenants:read': 'See the tenant and its settings',
+  'tenants:manage': 'Change the tenant settings',
+  'users:read': 'List members of the tenant',
+  'users:manage': 'Invite, create, deactivate members',
+  'roles:read': 'List roles and assignments',
+  'roles:manage': 'Create custom roles and assign roles',
+  'sessions:read': "See other members' sessions",
+  'sessions:manage': 'Force other members to log out',
+  'tokens:create': 'Create API tokens for oneself',
+  'tokens:manage': "See and revoke other members' API tokens",
+  'audit:read': 'Query and export the audit log',
+  'audit:verify': 'Verify the audit hash chain',
+  'security:read': 'See security events and the IP allow-list',
+  'security:manage': 'Triage security events and edit the IP allow-list',
+  'jobs:read': 'See background job status',
+  'projects:read': 'See projects and their tasks',
+  'projects:create': 'Create projects',
+  'projects:update': 'Change project settings and members',
+  'projects:delete': 'Delete projects',
+  'tasks:import': 'Import tasks',
+  'tasks:export': 'Export tasks and annotations',
+  'tasks:manage': 'Bulk-edit, assign and delete tasks',
+  'annotations:read': "See others' annotations",
+  'annotations:write': 'Annotate tasks',
+  'reviews:write': 'Accept, reject and fix annotations',
+} as const;
+
+export type Permission = keyof typeof PERMISSIONS;
+export const SELF = 'self';
+export type RoutePermission = Permission | typeof SELF;
+
+export const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[];
+
+export const BUILT_IN_ROLES = ['owner', 'admin', 'manager', 'reviewer', 'annotator', 'viewer'] as const;
+export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
+
+const annotatorSet: string[] = ['projects:read', 'annotations:write', 'jobs:read', 'tokens:create'];
+
+export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
+  owner: ['*'],
+  admin: ALL_PERMISSIONS,
+  manager: [
+    'tenants:read',
+    'users:read',
+    'roles:read',
+    'jobs:read',
+    'tokens:create',
+    'projects:*',
+    'tasks:*',
+    'annotations:*',
+    'reviews:*',
+  ],
+  reviewer: [...annotatorSet, 'annotations:read', 'reviews:write', 'tasks:export'],
+  annotator: annotatorSet,
+  viewer: ['projects:read', 'annotations:read', 'jobs:read'],
+};
+
+export function isKnownPermission(p: string): boolean {
+  if (p === '*') return true;
+  if (p.endsWith(':*')) return ALL_PERMISSIONS.some((k) => k.startsWith(p.slice(0, -1)));
+  return p in PERMISSIONS;
+}
+
+/** Whether a set of granted permissions (with wildcards) covers `required`. */
+export function grants(granted: Iterable<string>, required: string): boolean {
+  if (required === SELF) return true;
+  const resource = required.slice(0, required.indexOf(':'));
+  for (const g of granted) {
+    if (g === '*' || g === required || g === `${resource}:*`) return true;
+  }
+  return false;
+}
+
+/** Expands wildcards to the concrete catalogue entries they cover. */
+export function expand(granted: Iterable<string>): Permission[] {
+  const set = [...granted];
+  return ALL_PERMISSIONS.filter((p) => grants(set, p));
+}

@@ -1,0 +1,168 @@
+import cookie from '@fastify/cookie';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import client from 'prom-client';
+import { type AuditActor, type AuditEntry, appendAudit } from '../audit/chain.ts';
+import type { Tx } from '../db/client.ts';
+import { inTenant, type TenantScope } from '../db/tenancy.ts';
+import { forbidden, unauthorized } from '../errors/problem.ts';
+import type { Platform } from '../index.ts';
+import { IpAllowList } from './ip-allow.ts';
+import { grants, type RoutePermission } from './permissions.ts';
+import { Authenticator, type Principal } from './principal.ts';
+import { raiseSecurityEvent } from './security-events.ts';
+
+export const SESSION_COOKIE = 'si_session';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The one permission this route requires; `self` for any signed-in caller. */
+    permission?: RoutePermission;
+    /** Reachable without credentials. */
+    public?: boolean;
+    /** Only platform owners (who create tenants). */
+    platformOwner?: boolean;
+    /** A mutating route that writes nothing worth auditing (e.g. draft autosave). */
+    audit?: false;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+    /** Runs `work` in one transaction in the caller's tenant; queued audit entries commit with it. */
+    tx<T>(work: (tx: Tx) => Promise<T>, scope?: TenantScope): Promise<T>;
+    /** Queues an audit entry for the current `tx`. */
+    audit(entry: AuditEntry): void;
+    auditQueue: AuditEntry[];
+    audited: boolean;
+  }
+  interface FastifyInstance {
+    auth: { authenticator: Authenticator; ipAllow: IpAllowList };
+    routeTable: { method: string; url: string; config: Record<string, unknown> }[];
+  }
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const IP_EVENT_EVERY_MS = 60_000;
+
+function credential(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header) {
+    const [scheme, value] = header.split(' ');
+    if (scheme?.toLowerCase() === 'bearer' && value) return value.trim();
+    return undefined;
+  }
+  return request.cookies[SESSION_COOKIE];
+}
+
+export function auditActor(request: FastifyRequest, scope: TenantScope): AuditActor {
+  const p = request.principal;
+  return {
+    tenantId: scope.tenantId,
+    actorId: scope.userId ?? p?.userId ?? null,
+    actorType: p?.kind === 'api_token' ? 'api_token' : 'user',
+    ip: request.ip,
+    userAgent: request.headers['user-agent'] ?? null,
+    requestId: String(request.id),
+  };
+}
+
+/**
+ * The one place where callers are authenticated and authorized: every /api route declares
+ * `config.permission` (or `public`), and this hook enforces it before the body is read.
+ */
+async function authPlugin(app: FastifyInstance, { platform }: { platform: Platform }) {
+  const authenticator = new Authenticator(platform.database.db, platform.kv.bus, platform.config.auth);
+  const ipAllow = new IpAllowList(platform.database.db, platform.kv.bus);
+  const unaudited = new client.Counter({
+    name: 'superinsight_unaudited_mutations_total',
+    help: 'Successful mutating API requests that wrote no audit row (a bug).',
+    labelNames: ['route'] as const,
+    registers: [platform.registry],
+  });
+  const lastIpEvent = new Map<string, number>();
+
+  app.decorate('auth', { authenticator, ipAllow });
+  app.decorate('routeTable', []);
+  await app.register(cookie);
+
+  app.addHook('onRoute', (route) => {
+    const config = (route.config ?? {}) as Record<string, unknown>;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) app.routeTable.push({ method, url: route.url, config });
+    if (!route.url.startsWith('/api/')) return;
+    if (!config.public && !config.permission) {
+      throw new Error(
+        `Route ${methods.join(',')} ${route.url} declares neither a permission nor public access`,
+      );
+    }
+  });
+
+  app.decorateRequest('principal', null);
+  app.decorateRequest('auditQueue', null as unknown as AuditEntry[]);
+  app.decorateRequest('audited', false);
+  app.decorateRequest('audit', function (this: FastifyRequest, entry: AuditEntry) {
+    this.auditQueue.push(entry);
+  });
+  app.decorateRequest('tx', function <
+    T,
+  >(this: FastifyRequest, work: (tx: Tx) => Promise<T>, scope?: TenantScope) {
+    const s =
+      scope ??
+      (this.principal ? { tenantId: this.principal.tenantId, userId: this.principal.userId } : undefined);
+    if (!s) throw unauthorized();
+    return inTenant(platform.database.db, s, async (tx) => {
+      try {
+        const result = await work(tx);
+        if (this.auditQueue.length) {
+          await appendAudit(tx, auditActor(this, s), this.auditQueue);
+          this.audited = true;
+        }
+        return result;
+      } finally {
+        this.auditQueue = [];
+      }
+    });
+  });
+
+  app.addHook('onRequest', async (request) => {
+    request.auditQueue = [];
+    const config = request.routeOptions.config;
+    if (!request.routeOptions.url?.startsWith('/api/') || config.public) return;
+    const token = credential(request);
+    if (!token) throw unauthorized();
+    const principal = await authenticator.authenticate(token);
+    if (!principal) throw unauthorized('The session or token is invalid, ended or expired.');
+    request.principal = principal;
+    if (!(await ipAllow.allows(principal.tenantId, request.ip))) {
+      const key = `${principal.tenantId}|${request.ip}`;
+      if (Date.now() - (lastIpEvent.get(key) ?? 0) > IP_EVENT_EVERY_MS) {
+        lastIpEvent.set(key, Date.now());
+        await request.tx((tx) =>
+          raiseSecurityEvent(tx, {
+            tenantId: principal.tenantId,
+            type: 'ip_denied',
+            severity: 'medium',
+            userId: principal.userId,
+            ip: request.ip,
+            details: { method: request.method, url: request.url },
+          }),
+        );
+      }
+      throw forbidden("Your address is not on this tenant's IP allow-list.");
+    }
+    if (config.platformOwner && !principal.isPlatformOwner)
+      throw forbidden('Only platform owners may do this.');
+    if (!grants(principal.permissions, config.permission ?? '')) {
+      throw forbidden(`This needs the permission ${config.permission}.`);
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (!MUTATING.has(request.method) || reply.statusCode >= 300 || request.audited) return;
+    const url = request.routeOptions.url;
+    if (!url?.startsWith('/api/') || request.routeOptions.config.audit === false) return;
+    unaudited.inc({ route: `${request.method} ${url}` });
+    request.log.error({ route: url }, 'mutating request wrote no audit row');
+  });
+}
+
+export const auth = fp(authPlugin, { name: 'superinsight-auth' });
