@@ -1,0 +1,282 @@
+/**
+ * System endpoints under load, against a bare Fastify route measured in the same run.
+ *
+ *   npx tsx bench/system.ts                  # embedded PGlite
+ *   DATABASE_URL=postgres://... npx tsx bench/system.ts
+ *
+ * With DATABASE_URL the server runs on a fresh database of that server (created here and
+ * dropped at the end), and a second phase repeats /health and /system/status while the
+ * database is stalled. Prints figures and whether the targets hold; never fails on them.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { type Child, cpuSeconds, freePort, machineCpu, startChild, waitForHttp } from './lib/proc.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
+
+interface Run {
+  label: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  serverCpu: number;
+  generatorCpu: number;
+  /** Cores' worth of CPU that processes other than the server and this one used. */
+  otherCpu: number;
+  /** Server CPU time per request: independent of how loaded the machine was. */
+  cpuUsPerRequest: number;
+}
+
+/** One autocannon run against `url`; CPU shares are of one core, over the run's wall time. */
+async function measure(label: string, url: string, serverPid: number, duration = DURATION_S): Promise<Run> {
+  if (WARMUP_S > 0) await autocannon({ url, connections: CONNECTIONS, duration: WARMUP_S });
+  const serverBefore = cpuSeconds(serverPid);
+  const generatorBefore = process.cpuUsage();
+  const machineBefore = machineCpu();
+  const started = performance.now();
+  const result = await autocannon({ url, connections: CONNECTIONS, duration });
+  const wall = (performance.now() - started) / 1000;
+  const generator = (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(generatorBefore));
+  const server = cpuSeconds(serverPid) - serverBefore;
+  const machineBusy = machineCpu().busy - machineBefore.busy;
+  return {
+    label,
+    rps: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    serverCpu: server / wall,
+    generatorCpu: generator / wall,
+    otherCpu: Math.max(0, machineBusy - server - generator) / wall,
+    cpuUsPerRequest: result.requests.total > 0 ? (server / result.requests.total) * 1e6 : 0,
+  };
+}
+
+function table(runs: Run[], baseline: number): string {
+  const head = [
+    'endpoint',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'vs bare',
+    'non-2xx',
+    'errors',
+    'server CPU',
+    'loadgen CPU',
+  ];
+  const rows = runs.map((r) => [
+    r.label,
+    r.rps.toFixed(0),
+    r.p50.toFixed(2),
+    r.p99.toFixed(2),
+    baseline > 0 ? `${((r.rps / baseline) * 100).toFixed(0)}%` : '-',
+    String(r.non2xx),
+    String(r.errors),
+    `${(r.serverCpu * 100).toFixed(0)}%`,
+    r.cpuUsPerRequest.toFixed(0),
+    `${(r.generatorCpu * 100).toFixed(0)}%`,
+    `${(r.otherCpu * 100).toFixed(0)}%`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+interface DatabaseService {
+  status: string;
+  error?: string;
+}
+
+async function databaseService(base: string): Promise<DatabaseService | undefined> {
+  const { body } = await getJson(`${base}/system/services`);
+  return (body.services as ({ name: string } & DatabaseService)[]).find((s) => s.name === 'database');
+}
+
+async function waitUntil(check: () => Promise<boolean>, ms: number): Promise<number | null> {
+  const started = performance.now();
+  while (performance.now() - started < ms) {
+    if (await check()) return (performance.now() - started) / 1000;
+    await sleep(100);
+  }
+  return null;
+}
+
+const verdict = (ok: boolean) => (ok ? 'holds' : 'FAILS');
+
+async function main(): Promise<void> {
+  const serverUrl = process.env.DATABASE_URL || undefined;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-bench-'));
+  const children: Child[] = [];
+  let dropDatabase: (() => Promise<void>) | undefined;
+  let databaseUrl: string | undefined;
+
+  try {
+    if (serverUrl) {
+      const name = `si_bench_${Date.now()}`;
+      const admin = new pg.Client({ connectionString: serverUrl });
+      await admin.connect();
+      await admin.query(`create database ${name}`);
+      await admin.end();
+      const url = new URL(serverUrl);
+      url.pathname = `/${name}`;
+      databaseUrl = url.toString();
+      dropDatabase = async () => {
+        const c = new pg.Client({ connectionString: serverUrl });
+        await c.connect();
+        await c.query(`drop database if exists ${name} with (force)`);
+        await c.end();
+      };
+    }
+
+    const port = await freePort();
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+    };
+    if (databaseUrl) env.DATABASE_URL = databaseUrl;
+    else delete env.DATABASE_URL;
+    const server = startChild(process.execPath, [path.join(ROOT, 'bin/superinsight.mjs'), 'serve'], env);
+    children.push(server);
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${base}/health/ready`, server);
+
+    const barePort = await freePort();
+    const bare = startChild(process.execPath, [path.join(ROOT, 'bench/lib/bare-server.mjs')], {
+      PATH: process.env.PATH ?? '',
+      PORT: String(barePort),
+    });
+    children.push(bare);
+    const bareUrl = `http://127.0.0.1:${barePort}/`;
+    await waitForHttp(bareUrl, bare);
+
+    const cpus = os.cpus();
+    console.log(`bench/system.ts  ${new Date().toISOString()}`);
+    console.log(
+      `node ${process.version}, ${cpus.length} CPU(s) (${cpus[0]?.model.trim()}), driver ${databaseUrl ? 'PostgreSQL' : 'PGlite'}` +
+        `${env.REDIS_URL ? ', Redis' : ''}`,
+    );
+    console.log(
+      `autocannon: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${DURATION_S} s per endpoint, one after another.`,
+    );
+    console.log(
+      'Load generator: autocannon on one thread of this process; the server and the bare baseline are',
+    );
+    console.log(
+      `separate processes. All share the ${cpus.length} cores: CPU columns are shares of one core during the run;`,
+    );
+    console.log(
+      `"other CPU" is what the rest of the machine used meanwhile. Load average: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}.\n`,
+    );
+
+    const serverPid = server.process.pid!;
+    const barePid = bare.process.pid!;
+    const runs: Run[] = [];
+    runs.push(await measure('bare fastify / (before)', bareUrl, barePid));
+    for (const route of ['/health', '/system/status', '/system/metrics', '/metrics']) {
+      runs.push(await measure(route, `${base}${route}`, serverPid));
+    }
+    runs.push(await measure('bare fastify / (after)', bareUrl, barePid));
+    const bareRuns = runs.filter((r) => r.label.startsWith('bare'));
+    const baseline = bareRuns.reduce((s, r) => s + r.rps, 0) / bareRuns.length;
+    console.log(table(runs, baseline));
+    console.log(`\nbaseline: mean of the two bare runs, ${baseline.toFixed(0)} req/s`);
+
+    const status = runs.find((r) => r.label === '/system/status')!;
+    const targets: string[] = [
+      `/system/status p99 ${status.p99.toFixed(2)} ms < 10 ms: ${verdict(status.p99 < 10)}`,
+      `/system/status ${((status.rps / baseline) * 100).toFixed(0)}% of bare req/s >= 50%: ${verdict(status.rps >= baseline / 2)}`,
+    ];
+
+    if (databaseUrl) {
+      console.log('\nStalled database: one session holds LOCK TABLE drizzle.__drizzle_migrations IN ACCESS');
+      console.log('EXCLUSIVE MODE in an open transaction (the sampler probe reads that table), another runs');
+      console.log('select pg_sleep(30) over and over.\n');
+      const locker = new pg.Client({ connectionString: databaseUrl });
+      const sleeper = new pg.Client({ connectionString: databaseUrl });
+      await locker.connect();
+      await sleeper.connect();
+      const sleeperPid = (await sleeper.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+      let sleeping = true;
+      const sleeps = (async () => {
+        while (sleeping) await sleeper.query('select pg_sleep(30)').catch(() => {});
+      })();
+      try {
+        await locker.query('begin');
+        await locker.query('lock table drizzle.__drizzle_migrations in access exclusive mode');
+        const noticed = await waitUntil(async () => (await databaseService(base))?.status === 'down', 15_000);
+        const db = await databaseService(base);
+        const ready = await fetch(`${base}/health/ready`);
+        console.log(
+          `sampler reported the database ${db?.status} after ${noticed?.toFixed(1) ?? '>15'} s (${db?.error ?? 'no error'}); ` +
+            `/health/ready answers ${ready.status}\n`,
+        );
+        await ready.arrayBuffer();
+        const stalled: Run[] = [];
+        for (const route of ['/health', '/system/status']) {
+          stalled.push(await measure(`${route} (stalled)`, `${base}${route}`, serverPid));
+        }
+        console.log(table(stalled, baseline));
+        for (const r of stalled) {
+          targets.push(
+            `stalled ${r.label.split(' ')[0]} p99 ${r.p99.toFixed(2)} ms < 50 ms: ${verdict(r.p99 < 50)}`,
+          );
+          if (r.non2xx > 0 || r.errors > 0)
+            targets.push(`stalled ${r.label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        }
+      } finally {
+        await locker.query('rollback').catch(() => {});
+        sleeping = false;
+        await locker.query('select pg_cancel_backend($1)', [sleeperPid]).catch(() => {});
+        await sleeps;
+        await locker.end();
+        await sleeper.end();
+      }
+      const recovered = await waitUntil(async () => {
+        const res = await fetch(`${base}/health/ready`);
+        await res.arrayBuffer();
+        return res.status === 200;
+      }, 15_000);
+      console.log(
+        `\nlock released: /health/ready ${recovered === null ? 'still not 200 after 15 s' : `200 again after ${recovered.toFixed(1)} s`}`,
+      );
+    } else {
+      console.log('\nStalled-database phase skipped: it needs DATABASE_URL. An embedded PGlite cannot be');
+      console.log('stalled from outside the server process (test/resilience.test.ts stalls it from inside).');
+    }
+
+    console.log('\nTargets (reported, never enforced):');
+    for (const t of targets) console.log(`  ${t}`);
+  } finally {
+    for (const child of children.reverse()) await child.stop();
+    await dropDatabase?.().catch((err) => console.error(`could not drop the bench database: ${err}`));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
