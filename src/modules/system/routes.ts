@@ -1,4 +1,6 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import type { Snapshot } from '../../platform/metrics/sampler.ts';
 import { NAME, VERSION } from '../../platform/version.ts';
 
 const Service = Type.Object({
@@ -54,10 +56,10 @@ const tags = ['system'];
 export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { sampler, startedAt, database } = app.platform;
 
-  const status = () => {
-    const snap = sampler.snapshot;
-    const db = sampler.service('database');
-    const jobs = sampler.service('job_queue');
+  const status = (snap: Snapshot) => {
+    // Everything from the one snapshot, so the figures of one answer belong together.
+    const db = snap.services.find((s) => s.name === 'database');
+    const jobs = snap.services.find((s) => s.name === 'job_queue');
     const degraded = snap.services.some((s) => s.status !== 'up');
     return {
       name: NAME,
@@ -83,6 +85,57 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       services: snap.services,
     };
   };
+
+  const metrics = (snap: Snapshot) => {
+    const s = status(snap);
+    return {
+      uptime_seconds: s.uptime_seconds,
+      http_requests_total: s.requests.total,
+      http_errors_total: s.requests.errors_total,
+      http_requests_per_second: s.requests.per_second,
+      http_error_rate: s.requests.error_rate,
+      http_latency_p50_ms: s.requests.latency_ms.p50,
+      http_latency_p95_ms: s.requests.latency_ms.p95,
+      http_latency_p99_ms: s.requests.latency_ms.p99,
+      event_loop_lag_mean_ms: s.event_loop_lag_ms.mean,
+      event_loop_lag_p99_ms: s.event_loop_lag_ms.p99,
+      memory_rss_bytes: s.memory.rss_bytes,
+      memory_heap_used_bytes: s.memory.heap_used_bytes,
+      db_pool_max: s.database.pool.max,
+      db_pool_total: s.database.pool.total,
+      db_pool_idle: s.database.pool.idle,
+      db_pool_waiting: s.database.pool.waiting,
+      job_queue_depth: s.jobs.queue_depth,
+      services_up: s.services.filter((x) => x.status === 'up').length,
+      services_down: s.services.filter((x) => x.status !== 'up').length,
+    };
+  };
+
+  const services = (snap: Snapshot) => ({
+    status: snap.services.every((s) => s.status === 'up') ? 'ok' : 'degraded',
+    services: snap.services,
+  });
+
+  /**
+   * The answer changes only when the sampler takes a new snapshot, so each route serializes
+   * it once per snapshot (with its response schema) and sends the same JSON text until the
+   * next one; under load that is most of the work these routes would otherwise do.
+   */
+  const perSnapshot = (build: (snap: Snapshot) => unknown) => {
+    let snapshot: Snapshot | undefined;
+    let json = '';
+    return (reply: FastifyReply): FastifyReply => {
+      const snap = sampler.snapshot;
+      if (snap !== snapshot) {
+        json = reply.serialize(build(snap)) as string;
+        snapshot = snap;
+      }
+      return reply.type('application/json; charset=utf-8').send(json);
+    };
+  };
+  const sendStatus = perSnapshot(status);
+  const sendMetrics = perSnapshot(metrics);
+  const sendServices = perSnapshot(services);
 
   app.get(
     '/',
@@ -177,10 +230,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Object({ status: Type.String(), services: Type.Array(Service) }) },
       },
     },
-    async () => {
-      const services = sampler.snapshot.services;
-      return { status: services.every((s) => s.status === 'up') ? 'ok' : 'degraded', services };
-    },
+    async (_req, reply) => sendServices(reply),
   );
 
   app.get(
@@ -192,7 +242,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Status },
       },
     },
-    async () => status(),
+    async (_req, reply) => sendStatus(reply),
   );
 
   app.get(
@@ -204,30 +254,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()])) },
       },
     },
-    async () => {
-      const s = status();
-      return {
-        uptime_seconds: s.uptime_seconds,
-        http_requests_total: s.requests.total,
-        http_errors_total: s.requests.errors_total,
-        http_requests_per_second: s.requests.per_second,
-        http_error_rate: s.requests.error_rate,
-        http_latency_p50_ms: s.requests.latency_ms.p50,
-        http_latency_p95_ms: s.requests.latency_ms.p95,
-        http_latency_p99_ms: s.requests.latency_ms.p99,
-        event_loop_lag_mean_ms: s.event_loop_lag_ms.mean,
-        event_loop_lag_p99_ms: s.event_loop_lag_ms.p99,
-        memory_rss_bytes: s.memory.rss_bytes,
-        memory_heap_used_bytes: s.memory.heap_used_bytes,
-        db_pool_max: s.database.pool.max,
-        db_pool_total: s.database.pool.total,
-        db_pool_idle: s.database.pool.idle,
-        db_pool_waiting: s.database.pool.waiting,
-        job_queue_depth: s.jobs.queue_depth,
-        services_up: s.services.filter((x) => x.status === 'up').length,
-        services_down: s.services.filter((x) => x.status !== 'up').length,
-      };
-    },
+    async (_req, reply) => sendMetrics(reply),
   );
 
   app.get(

@@ -1,5 +1,26 @@
+import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { testApp } from '../../../test/helpers.ts';
+
+/**
+ * /system/metrics and /system/status agree when read from the same snapshot. The sampler
+ * ticks in the background as well, so read status, metrics, status until both status
+ * reads name the same round (bounded: rounds are 200 ms apart in tests).
+ */
+async function expectMetricsMatchStatus(app: FastifyInstance): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const before = (await app.inject({ method: 'GET', url: '/system/status' })).json();
+    const metrics = (await app.inject({ method: 'GET', url: '/system/metrics' })).json();
+    const after = (await app.inject({ method: 'GET', url: '/system/status' })).json();
+    if (before.sampled_at !== after.sampled_at) continue;
+    expect(metrics.http_requests_total).toBe(before.requests.total);
+    expect(metrics.services_down).toBe(
+      before.services.filter((s: { status: string }) => s.status !== 'up').length,
+    );
+    return;
+  }
+  throw new Error('the sampler never held still for three requests');
+}
 
 describe('system endpoints', () => {
   it('GET /health answers ok with the version', async () => {
@@ -47,13 +68,35 @@ describe('system endpoints', () => {
     expect(status.jobs.queue_depth).toBeGreaterThanOrEqual(0);
     expect(status.requests.latency_ms.p99).toBeGreaterThan(0);
 
-    const metrics = (await app.inject({ method: 'GET', url: '/system/metrics' })).json();
-    expect(metrics.http_requests_total).toBe(status.requests.total);
+    await expectMetricsMatchStatus(app);
 
     const prom = await app.inject({ method: 'GET', url: '/metrics' });
     expect(prom.headers['content-type']).toContain('text/plain');
     expect(prom.body).toContain('http_request_duration_seconds_bucket');
     expect(prom.body).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('answers from the last snapshot until the sampler takes the next one', async () => {
+    const { app, platform } = await testApp();
+    await platform.sampler.tick();
+    for (const url of ['/system/status', '/system/metrics', '/system/services']) {
+      const first = await app.inject({ method: 'GET', url });
+      const second = await app.inject({ method: 'GET', url });
+      expect(first.statusCode).toBe(200);
+      expect(first.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(typeof first.json()).toBe('object');
+      // The sampler also ticks in the background; between two of its rounds the text is the same.
+      if (url === '/system/status' && first.json().sampled_at === second.json().sampled_at) {
+        expect(second.body).toBe(first.body);
+      }
+    }
+    const before = (await app.inject({ method: 'GET', url: '/system/status' })).json();
+    await app.inject({ method: 'GET', url: '/health' });
+    await platform.sampler.tick();
+    const after = (await app.inject({ method: 'GET', url: '/system/status' })).json();
+    expect(Date.parse(after.sampled_at)).toBeGreaterThan(Date.parse(before.sampled_at));
+    expect(after.requests.total).toBeGreaterThan(before.requests.total);
+    await expectMetricsMatchStatus(app);
   });
 
   it('serves the OpenAPI document and the root links', async () => {
