@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { Latencies } from './lib/latencies.ts';
 import { type Child, cpuSeconds, freePort, machineCpu, startChild, waitForHttp } from './lib/proc.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -44,7 +45,14 @@ async function measure(label: string, url: string, serverPid: number, duration =
   const generatorBefore = process.cpuUsage();
   const machineBefore = machineCpu();
   const started = performance.now();
-  const result = await autocannon({ url, connections: CONNECTIONS, duration });
+  const latencies = new Latencies();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({ url, connections: CONNECTIONS, duration }, (err, res) =>
+      err ? reject(err) : resolve(res),
+    );
+    instance.on('response', (_client, _status, _bytes, ms) => latencies.add(ms));
+  });
+  const [p50, p99] = latencies.percentiles(50, 99);
   const wall = (performance.now() - started) / 1000;
   const generator = (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(generatorBefore));
   const server = cpuSeconds(serverPid) - serverBefore;
@@ -52,8 +60,8 @@ async function measure(label: string, url: string, serverPid: number, duration =
   return {
     label,
     rps: result.requests.total / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    p50: p50!,
+    p99: p99!,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     serverCpu: server / wall,
@@ -73,7 +81,9 @@ function table(runs: Run[], baseline: number): string {
     'non-2xx',
     'errors',
     'server CPU',
+    'µs CPU/req',
     'loadgen CPU',
+    'other CPU',
   ];
   const rows = runs.map((r) => [
     r.label,
@@ -176,7 +186,10 @@ async function main(): Promise<void> {
         `${env.REDIS_URL ? ', Redis' : ''}`,
     );
     console.log(
-      `autocannon: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${DURATION_S} s per endpoint, one after another.`,
+      `autocannon: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${DURATION_S} s per endpoint, one after another;`,
+    );
+    console.log(
+      'p50/p99: exact, from the time autocannon reports for every response (its own histogram has 1 ms steps).',
     );
     console.log(
       'Load generator: autocannon on one thread of this process; the server and the bare baseline are',
