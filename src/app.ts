@@ -1,10 +1,13 @@
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { modules } from './modules/index.ts';
 import { systemRoutes } from './modules/system/routes.ts';
+import { auth } from './platform/auth/plugin.ts';
 import { registerErrorHandling } from './platform/errors/handler.ts';
+import { tooManyRequests } from './platform/errors/problem.ts';
 import type { Platform } from './platform/index.ts';
 import { NAME, VERSION } from './platform/version.ts';
 
@@ -63,6 +66,18 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(auth, { platform });
+  // Opt-in per route (config.rateLimit); shared through Redis when configured, and a Redis
+  // outage lets requests through rather than failing them.
+  await app.register(rateLimit, {
+    global: false,
+    redis: platform.kv.redis,
+    nameSpace: `${platform.config.redisPrefix}rl:`,
+    skipOnError: true,
+    errorResponseBuilder: (_req, ctx) =>
+      tooManyRequests('Too many requests; slow down.', Math.max(1, Math.ceil(ctx.ttl / 1000))),
+  });
 
   await app.register(systemRoutes);
   for (const m of modules) {

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { defineJobs } from './modules/index.ts';
+import { defineJobs, startModules } from './modules/index.ts';
 import { DirLockedError, openDatabase } from './platform/db/client.ts';
 import { runMigrations } from './platform/db/migrate.ts';
 import { type Platform, startPlatform } from './platform/index.ts';
@@ -42,6 +42,7 @@ async function serve(platform: Platform): Promise<void> {
   try {
     defineJobs(platform);
     await platform.startJobs({ work: platform.config.inProcessWorker });
+    await startModules(platform);
   } catch (err) {
     await platform.close();
     throw err;

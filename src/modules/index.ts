@@ -1,15 +1,25 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Platform } from '../platform/index.ts';
+import { auditModule } from './audit/index.ts';
+import { identityModule } from './identity/index.ts';
+import { jobsModule } from './jobs/index.ts';
+import { securityModule } from './security/index.ts';
 
-/** What a module contributes: routes under /api/v1, and the job kinds its workers run. */
+/** What a module contributes: routes under /api/v1, the job kinds its workers run, start-up work. */
 export interface Module {
   name: string;
   routes?: FastifyPluginAsync;
   jobs?: (platform: Platform) => void;
+  /** Runs once when `serve` starts, after migrations (e.g. first-start bootstrap). */
+  start?: (platform: Platform) => Promise<void>;
 }
 
-export const modules: Module[] = [];
+export const modules: Module[] = [identityModule, auditModule, securityModule, jobsModule];
 
 export function defineJobs(platform: Platform): void {
   for (const m of modules) m.jobs?.(platform);
+}
+
+export async function startModules(platform: Platform): Promise<void> {
+  for (const m of modules) await m.start?.(platform);
 }

@@ -1,0 +1,101 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { and, desc, eq } from 'drizzle-orm';
+import { beforeCursor, PageQuery, pageOf, toPage } from '../../platform/db/pagination.ts';
+import { notFound } from '../../platform/errors/problem.ts';
+import { DateTime, IdParams, Nullable, Uuid } from '../../platform/http/schemas.ts';
+import { JOB_STATES, jobRuns } from '../../platform/jobs/schema.ts';
+
+const Job = Type.Object({
+  id: Uuid,
+  kind: Type.String(),
+  state: Type.String(),
+  progress: Type.Number({ minimum: 0, maximum: 1 }),
+  counts: Type.Record(Type.String(), Type.Number()),
+  result: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  error: Nullable(Type.String()),
+  attempts: Type.Integer(),
+  created_by: Nullable(Uuid),
+  created_at: DateTime,
+  updated_at: DateTime,
+  started_at: Nullable(DateTime),
+  finished_at: Nullable(DateTime),
+});
+
+const view = (r: typeof jobRuns.$inferSelect) => ({
+  id: r.id,
+  kind: r.kind,
+  state: r.state,
+  progress: r.progress,
+  counts: r.counts,
+  result: r.result ?? null,
+  error: r.error,
+  attempts: r.attempts,
+  created_by: r.createdBy,
+  created_at: r.createdAt,
+  updated_at: r.updatedAt,
+  started_at: r.startedAt,
+  finished_at: r.finishedAt,
+});
+
+export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/jobs/:id',
+    {
+      config: { permission: 'jobs:read' },
+      schema: {
+        tags: ['jobs'],
+        summary: 'A background job: state, progress (0..1), counts, error, times',
+        params: IdParams,
+        response: { 200: Job },
+      },
+    },
+    async (req) => {
+      const [row] = await req.tx((tx) =>
+        tx
+          .select()
+          .from(jobRuns)
+          .where(and(eq(jobRuns.tenantId, req.principal!.tenantId), eq(jobRuns.id, req.params.id))),
+      );
+      if (!row) throw notFound('The job');
+      return view(row);
+    },
+  );
+
+  app.get(
+    '/jobs',
+    {
+      config: { permission: 'jobs:read' },
+      schema: {
+        tags: ['jobs'],
+        summary: 'Recent background jobs, newest first',
+        querystring: Type.Object({
+          ...PageQuery,
+          kind: Type.Optional(Type.String({ maxLength: 100 })),
+          state: Type.Optional(Type.Union(JOB_STATES.map((s) => Type.Literal(s)))),
+        }),
+        response: { 200: pageOf(Job) },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const limit = q.limit ?? 50;
+      const rows = await req.tx((tx) =>
+        tx
+          .select()
+          .from(jobRuns)
+          .where(
+            and(
+              eq(jobRuns.tenantId, req.principal!.tenantId),
+              q.kind ? eq(jobRuns.kind, q.kind) : undefined,
+              q.state ? eq(jobRuns.state, q.state) : undefined,
+              beforeCursor(jobRuns.createdAt, jobRuns.id, q.cursor),
+            ),
+          )
+          .orderBy(desc(jobRuns.createdAt), desc(jobRuns.id))
+          .limit(limit + 1),
+      );
+      const page = toPage(rows, limit, (r) => [r.createdAt.toISOString(), r.id]);
+      return { ...page, items: page.items.map(view) };
+    },
+  );
+};
