@@ -1,9 +1,11 @@
 import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { userCommand } from './modules/identity/cli.ts';
 import { defineJobs, startModules } from './modules/index.ts';
 import { DirLockedError, openDatabase } from './platform/db/client.ts';
 import { runMigrations } from './platform/db/migrate.ts';
+import { Problem } from './platform/errors/problem.ts';
 import { type Platform, startPlatform } from './platform/index.ts';
 import { VERSION } from './platform/version.ts';
 
@@ -15,10 +17,14 @@ Commands:
   serve      Start the API, the web console and in-process job workers (default)
   migrate    Apply pending database migrations and exit
   worker     Run job workers only (no HTTP)
+  user       Create, list and reset accounts (superinsight user --help)
   --help     Show this help
 
 Configuration is read from the environment; see README.md.
 `;
+
+// In-flight requests get this long to finish; a stuck one must not keep the process alive.
+const SHUTDOWN_GRACE_MS = 15_000;
 
 function onSignals(stop: () => Promise<void>): void {
   let stopping = false;
@@ -26,6 +32,10 @@ function onSignals(stop: () => Promise<void>): void {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
+      setTimeout(() => {
+        console.error(`superinsight: shutdown took longer than ${SHUTDOWN_GRACE_MS} ms; exiting`);
+        process.exit(1);
+      }, SHUTDOWN_GRACE_MS).unref();
       stop().then(
         () => process.exit(0),
         (err) => {
@@ -93,6 +103,21 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'user': {
+      const database = await openDatabase({
+        databaseUrl: config.databaseUrl,
+        pgliteDir: `${config.dataDir}/pg`,
+      });
+      try {
+        await runMigrations(database);
+        process.exitCode = await userCommand(database.db, config, argv.slice(1), (line) =>
+          process.stdout.write(`${line}\n`),
+        );
+      } finally {
+        await database.close();
+      }
+      return;
+    }
     default:
       process.stderr.write(`Unknown command "${command}".\n\n${HELP}`);
       process.exitCode = 2;
@@ -100,6 +125,11 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err) => {
+  if (err instanceof Problem || err instanceof TypeError) {
+    const why = err instanceof Problem ? (err.extra.errors ?? []).map((e) => `; ${e.message}`).join('') : '';
+    process.stderr.write(`superinsight: ${err.message}${why}\n`);
+    process.exit(2);
+  }
   if (err instanceof ConfigError || err instanceof DirLockedError) {
     process.stderr.write(`superinsight: ${err.message}\n`);
     process.exit(err instanceof ConfigError ? 2 : 1);
