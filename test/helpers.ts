@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import { buildApp } from '../src/app.ts';
@@ -30,18 +32,52 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
   return { ...env, ...extra };
 }
 
-/** Starts a whole platform and app (jobs and workers included) on the given environment. */
-export async function startTestApp(env: Record<string, string> = testEnv()): Promise<TestContext> {
+/**
+ * Starts a whole platform and app (jobs and workers included) on the given environment.
+ * The suite's PostgreSQL database is migrated once by the global setup; pass
+ * `migrate: true` for a database of your own.
+ */
+export async function startTestApp(
+  env: Record<string, string> = testEnv(),
+  options: { migrate?: boolean } = {},
+): Promise<TestContext> {
   const config = loadConfig(env);
   const platform = await startPlatform(config, pino({ level: 'silent' }), {
     pgliteDir: null,
-    migrate: !config.databaseUrl,
+    migrate: options.migrate ?? !config.databaseUrl,
   });
   const app = await buildApp(platform);
   defineJobs(platform);
   await platform.startJobs({ work: true });
   await app.ready();
   return { app, platform };
+}
+
+/** A new empty database: a fresh PostgreSQL database of the suite's server, or PGlite in memory. */
+export async function freshDatabaseEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const env = testEnv(extra);
+  if (!env.DATABASE_URL) return env;
+  const name = `si_fresh_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const admin = new pg.Client({ connectionString: env.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(env.DATABASE_URL);
+  url.pathname = `/${name}`;
+  return { ...env, DATABASE_URL: url.toString() };
+}
+
+/** Drops a database made by freshDatabaseEnv. */
+export async function dropFreshDatabase(env: Record<string, string>): Promise<void> {
+  if (!env.DATABASE_URL) return;
+  const url = new URL(env.DATABASE_URL);
+  const name = url.pathname.slice(1);
+  if (!name.startsWith('si_fresh_')) return;
+  url.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.end();
 }
 
 let shared: Promise<TestContext> | undefined;
