@@ -22,6 +22,10 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
+// Other work on the machine (other builds, tests) distorts a run; such a run is repeated,
+// up to BENCH_ATTEMPTS times, and the least disturbed attempt is kept.
+const MAX_OTHER_CPU = Number(process.env.BENCH_MAX_OTHER_CPU ?? 0.15);
+const ATTEMPTS = Number(process.env.BENCH_ATTEMPTS ?? 3);
 
 interface Run {
   label: string;
@@ -36,12 +40,37 @@ interface Run {
   otherCpu: number;
   /** Server CPU time per request: independent of how loaded the machine was. */
   cpuUsPerRequest: number;
+  attempts: number;
+}
+
+/** CPU seconds the child has used; a child that died ends the bench with its last output. */
+function cpuOf(child: Child): number {
+  if (child.process.exitCode !== null || child.process.signalCode !== null) {
+    throw new Error(
+      `${child.name} exited (${child.process.exitCode ?? child.process.signalCode}):\n${child.output()}`,
+    );
+  }
+  return cpuSeconds(child.process.pid!);
+}
+
+/** Measures `url`, again while other processes took more than MAX_OTHER_CPU of a core. */
+async function measure(label: string, url: string, target: Child): Promise<Run> {
+  let best: Run | undefined;
+  let attempts = 0;
+  while (attempts < ATTEMPTS) {
+    attempts++;
+    const run = await measureOnce(label, url, target);
+    if (!best || run.otherCpu < best.otherCpu) best = run;
+    if (run.otherCpu <= MAX_OTHER_CPU) break;
+  }
+  best!.attempts = attempts;
+  return best!;
 }
 
 /** One autocannon run against `url`; CPU shares are of one core, over the run's wall time. */
-async function measure(label: string, url: string, serverPid: number, duration = DURATION_S): Promise<Run> {
+async function measureOnce(label: string, url: string, target: Child, duration = DURATION_S): Promise<Run> {
   if (WARMUP_S > 0) await autocannon({ url, connections: CONNECTIONS, duration: WARMUP_S });
-  const serverBefore = cpuSeconds(serverPid);
+  const serverBefore = cpuOf(target);
   const generatorBefore = process.cpuUsage();
   const machineBefore = machineCpu();
   const started = performance.now();
@@ -55,7 +84,7 @@ async function measure(label: string, url: string, serverPid: number, duration =
   const [p50, p99] = latencies.percentiles(50, 99);
   const wall = (performance.now() - started) / 1000;
   const generator = (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(generatorBefore));
-  const server = cpuSeconds(serverPid) - serverBefore;
+  const server = cpuOf(target) - serverBefore;
   const machineBusy = machineCpu().busy - machineBefore.busy;
   return {
     label,
@@ -68,6 +97,7 @@ async function measure(label: string, url: string, serverPid: number, duration =
     generatorCpu: generator / wall,
     otherCpu: Math.max(0, machineBusy - server - generator) / wall,
     cpuUsPerRequest: result.requests.total > 0 ? (server / result.requests.total) * 1e6 : 0,
+    attempts: 1,
   };
 }
 
@@ -84,6 +114,7 @@ function table(runs: Run[], baseline: number): string {
     'µs CPU/req',
     'loadgen CPU',
     'other CPU',
+    'runs',
   ];
   const rows = runs.map((r) => [
     r.label,
@@ -96,7 +127,8 @@ function table(runs: Run[], baseline: number): string {
     `${(r.serverCpu * 100).toFixed(0)}%`,
     r.cpuUsPerRequest.toFixed(0),
     `${(r.generatorCpu * 100).toFixed(0)}%`,
-    `${(r.otherCpu * 100).toFixed(0)}%`,
+    `${(r.otherCpu * 100).toFixed(0)}%${r.otherCpu > MAX_OTHER_CPU ? '!' : ''}`,
+    String(r.attempts),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) =>
@@ -129,6 +161,8 @@ async function waitUntil(check: () => Promise<boolean>, ms: number): Promise<num
 }
 
 const verdict = (ok: boolean) => (ok ? 'holds' : 'FAILS');
+const disturbed = (...runs: Run[]) =>
+  runs.some((r) => r.otherCpu > MAX_OTHER_CPU) ? ' (from a run other processes disturbed)' : '';
 
 async function main(): Promise<void> {
   const serverUrl = process.env.DATABASE_URL || undefined;
@@ -165,16 +199,26 @@ async function main(): Promise<void> {
     };
     if (databaseUrl) env.DATABASE_URL = databaseUrl;
     else delete env.DATABASE_URL;
-    const server = startChild(process.execPath, [path.join(ROOT, 'bin/superinsight.mjs'), 'serve'], env);
+    const server = startChild(
+      'the server',
+      process.execPath,
+      [path.join(ROOT, 'bin/superinsight.mjs'), 'serve'],
+      env,
+    );
     children.push(server);
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/health/ready`, server);
 
     const barePort = await freePort();
-    const bare = startChild(process.execPath, [path.join(ROOT, 'bench/lib/bare-server.mjs')], {
-      PATH: process.env.PATH ?? '',
-      PORT: String(barePort),
-    });
+    const bare = startChild(
+      'the bare server',
+      process.execPath,
+      [path.join(ROOT, 'bench/lib/bare-server.mjs')],
+      {
+        PATH: process.env.PATH ?? '',
+        PORT: String(barePort),
+      },
+    );
     children.push(bare);
     const bareUrl = `http://127.0.0.1:${barePort}/`;
     await waitForHttp(bareUrl, bare);
@@ -198,20 +242,24 @@ async function main(): Promise<void> {
       `separate processes. All share the ${cpus.length} cores: CPU columns are shares of one core during the run;`,
     );
     console.log(
-      `"other CPU" is what the rest of the machine used meanwhile. Load average: ${os
+      `"other CPU" is what the rest of the machine used meanwhile; a run where it exceeds ${(MAX_OTHER_CPU * 100).toFixed(0)}% is`,
+    );
+    console.log(
+      `repeated (up to ${ATTEMPTS} runs, the least disturbed kept; "!" marks one that stayed disturbed).`,
+    );
+    console.log(
+      `Load average at start: ${os
         .loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}.\n`,
     );
 
-    const serverPid = server.process.pid!;
-    const barePid = bare.process.pid!;
     const runs: Run[] = [];
-    runs.push(await measure('bare fastify / (before)', bareUrl, barePid));
+    runs.push(await measure('bare fastify / (before)', bareUrl, bare));
     for (const route of ['/health', '/system/status', '/system/metrics', '/metrics']) {
-      runs.push(await measure(route, `${base}${route}`, serverPid));
+      runs.push(await measure(route, `${base}${route}`, server));
     }
-    runs.push(await measure('bare fastify / (after)', bareUrl, barePid));
+    runs.push(await measure('bare fastify / (after)', bareUrl, bare));
     const bareRuns = runs.filter((r) => r.label.startsWith('bare'));
     const baseline = bareRuns.reduce((s, r) => s + r.rps, 0) / bareRuns.length;
     console.log(table(runs, baseline));
@@ -219,8 +267,8 @@ async function main(): Promise<void> {
 
     const status = runs.find((r) => r.label === '/system/status')!;
     const targets: string[] = [
-      `/system/status p99 ${status.p99.toFixed(2)} ms < 10 ms: ${verdict(status.p99 < 10)}`,
-      `/system/status ${((status.rps / baseline) * 100).toFixed(0)}% of bare req/s >= 50%: ${verdict(status.rps >= baseline / 2)}`,
+      `/system/status p99 ${status.p99.toFixed(2)} ms < 10 ms: ${verdict(status.p99 < 10)}${disturbed(status)}`,
+      `/system/status ${((status.rps / baseline) * 100).toFixed(0)}% of bare req/s >= 50%: ${verdict(status.rps >= baseline / 2)}${disturbed(status, ...bareRuns)}`,
     ];
 
     if (databaseUrl) {
@@ -249,12 +297,12 @@ async function main(): Promise<void> {
         await ready.arrayBuffer();
         const stalled: Run[] = [];
         for (const route of ['/health', '/system/status']) {
-          stalled.push(await measure(`${route} (stalled)`, `${base}${route}`, serverPid));
+          stalled.push(await measure(`${route} (stalled)`, `${base}${route}`, server));
         }
         console.log(table(stalled, baseline));
         for (const r of stalled) {
           targets.push(
-            `stalled ${r.label.split(' ')[0]} p99 ${r.p99.toFixed(2)} ms < 50 ms: ${verdict(r.p99 < 50)}`,
+            `stalled ${r.label.split(' ')[0]} p99 ${r.p99.toFixed(2)} ms < 50 ms: ${verdict(r.p99 < 50)}${disturbed(r)}`,
           );
           if (r.non2xx > 0 || r.errors > 0)
             targets.push(`stalled ${r.label}: ${r.non2xx} non-2xx, ${r.errors} errors`);

@@ -15,6 +15,7 @@ export async function freePort(): Promise<number> {
 }
 
 export interface Child {
+  name: string;
   process: ChildProcess;
   /** The last output of the child, for a message when it fails. */
   output(): string;
@@ -22,7 +23,12 @@ export interface Child {
 }
 
 /** Spawns a long-running child, keeping the tail of its output. */
-export function startChild(command: string, args: string[], env: Record<string, string>): Child {
+export function startChild(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Child {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const keep = (chunk: Buffer) => {
@@ -31,6 +37,7 @@ export function startChild(command: string, args: string[], env: Record<string, 
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   return {
+    name,
     process: child,
     output: () => tail,
     async stop() {
