@@ -658,7 +658,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const p = req.principal!;
       const role = await req.tx(async (tx) => {
-        const r = await identity.createRole(tx, p.tenantId, { ...req.body, parentIds: req.body.parent_ids });
+        const r = await identity.createRole(
+          tx,
+          p.tenantId,
+          { ...req.body, parentIds: req.body.parent_ids },
+          p,
+        );
         req.audit({
           action: 'role.created',
           resourceType: 'role',
@@ -693,10 +698,13 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const p = req.principal!;
       const role = await req.tx(async (tx) => {
-        const r = await identity.updateRole(tx, p.tenantId, req.params.id, {
-          ...req.body,
-          parentIds: req.body.parent_ids,
-        });
+        const r = await identity.updateRole(
+          tx,
+          p.tenantId,
+          req.params.id,
+          { ...req.body, parentIds: req.body.parent_ids },
+          p,
+        );
         req.audit({
           action: 'role.updated',
           resourceType: 'role',
@@ -732,7 +740,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const p = req.principal!;
       await req.tx(async (tx) => {
-        await identity.deleteRole(tx, p.tenantId, req.params.id);
+        await identity.deleteRole(tx, p.tenantId, req.params.id, p);
         req.audit({ action: 'role.deleted', resourceType: 'role', resourceId: req.params.id });
       });
       await authenticator.evict({ tenantId: p.tenantId });
@@ -800,7 +808,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const p = req.principal!;
       await req.tx(async (tx) => {
-        await identity.unassignRole(tx, p.tenantId, req.params.id, req.params.roleId);
+        await identity.unassignRole(tx, p.tenantId, req.params.id, req.params.roleId, p);
         req.audit({
           action: 'role.unassigned',
           resourceType: 'user',
@@ -852,7 +860,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const p = req.principal!;
       const { user_id, permission } = req.body;
-      if (!(permission in PERMISSIONS)) {
+      if (!Object.hasOwn(PERMISSIONS, permission)) {
         throw badRequest(`Unknown permission ${permission}.`, [
           { path: 'body/permission', message: 'is not in the catalogue' },
         ]);

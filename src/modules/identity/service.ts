@@ -16,6 +16,7 @@ import {
   expand,
   grants,
   isKnownPermission,
+  PERMISSIONS,
 } from '../../platform/auth/permissions.ts';
 import {
   apiTokens,
@@ -76,19 +77,28 @@ export async function createTenant(tx: Executor, input: TenantInput) {
   return tenant!;
 }
 
-/** Nobody grants a role that holds more than they hold themselves. */
+type RoleMap = Awaited<ReturnType<typeof tenantRoles>>;
+
+/** Whether everything `roleId` holds (inheritance included) is also held by `grantor`. */
+function within(byId: RoleMap, roleId: string, grantor: string[]): boolean {
+  const held = closure(roleId, byId);
+  const beyond = expand(held).filter((p) => !grants(grantor, p));
+  return beyond.length === 0 && !(held.has('*') && !grantor.includes('*'));
+}
+
+/** Nobody grants (or takes away) a role that holds more than they hold themselves. */
 export async function checkGrantable(
   tx: Executor,
   tenantId: string,
   roleId: string,
   grantor: string[],
+  verb = 'grant',
 ): Promise<void> {
   const byId = await tenantRoles(tx, tenantId);
   const role = byId.get(roleId);
   if (!role) throw notFound('The role');
-  const beyond = expand(closure(roleId, byId)).filter((p) => !grants(grantor, p));
-  if (beyond.length || (closure(roleId, byId).has('*') && !grantor.includes('*'))) {
-    throw forbidden(`You cannot grant the role "${role.name}": it holds permissions you do not have.`);
+  if (!within(byId, roleId, grantor)) {
+    throw forbidden(`You cannot ${verb} the role "${role.name}": it holds permissions you do not have.`);
   }
 }
 
@@ -272,7 +282,14 @@ export async function assignRole(
   return { role: role.name, ...row! };
 }
 
-export async function unassignRole(tx: Executor, tenantId: string, userId: string, roleId: string) {
+export async function unassignRole(
+  tx: Executor,
+  tenantId: string,
+  userId: string,
+  roleId: string,
+  grantor: { permissions: string[] },
+) {
+  await checkGrantable(tx, tenantId, roleId, grantor.permissions, 'take away');
   const removed = await tx
     .delete(userRoleAssignments)
     .where(
@@ -309,8 +326,12 @@ export async function listRoles(tx: Executor, tenantId: string) {
   return rows.map(roleView);
 }
 
+// `in` would also accept names from Object.prototype ("toString", "constructor").
+const knownPermission = (p: string) =>
+  p.includes('*') ? isKnownPermission(p) : Object.hasOwn(PERMISSIONS, p);
+
 function checkPermissionList(permissions: string[]): void {
-  const unknown = permissions.filter((p) => !isKnownPermission(p));
+  const unknown = permissions.filter((p) => !knownPermission(p));
   if (unknown.length) {
     throw badRequest(
       'Unknown permissions.',
@@ -319,8 +340,25 @@ function checkPermissionList(permissions: string[]): void {
   }
 }
 
-async function checkParents(tx: Executor, tenantId: string, roleId: string, parentIds: string[]) {
+/**
+ * Validates a role's new parents and checks that the role, as it would become, holds
+ * nothing beyond the caller: otherwise editing a role one holds would be an escalation.
+ */
+async function checkRoleChange(
+  tx: Executor,
+  tenantId: string,
+  role: { id: string; name: string; permissions: string[]; parentIds: string[] },
+  grantor: string[],
+) {
   const byId = await tenantRoles(tx, tenantId);
+  checkParents(byId, role.id, role.parentIds);
+  byId.set(role.id, { ...role, builtIn: false });
+  if (!within(byId, role.id, grantor)) {
+    throw forbidden(`The role "${role.name}" would hold permissions you do not have.`);
+  }
+}
+
+function checkParents(byId: RoleMap, roleId: string, parentIds: string[]) {
   const missing = parentIds.filter((id) => !byId.has(id));
   if (missing.length) {
     throw badRequest(
@@ -339,12 +377,18 @@ export async function createRole(
   tx: Executor,
   tenantId: string,
   input: { name: string; description?: string; permissions: string[]; parentIds?: string[] },
+  grantor: { permissions: string[] },
 ) {
   checkPermissionList(input.permissions);
   if ((BUILT_IN_ROLES as readonly string[]).includes(input.name))
     throw conflict(`"${input.name}" is a built-in role name.`);
   const id = crypto.randomUUID();
-  await checkParents(tx, tenantId, id, input.parentIds ?? []);
+  await checkRoleChange(
+    tx,
+    tenantId,
+    { id, name: input.name, permissions: input.permissions, parentIds: input.parentIds ?? [] },
+    grantor.permissions,
+  );
   const [row] = await tx
     .insert(roles)
     .values({
@@ -364,6 +408,7 @@ export async function updateRole(
   tenantId: string,
   roleId: string,
   input: { description?: string; permissions?: string[]; parentIds?: string[] },
+  grantor: { permissions: string[] },
 ) {
   const [role] = await tx
     .select()
@@ -373,7 +418,17 @@ export async function updateRole(
   if (role.builtIn)
     throw forbidden('Built-in roles cannot be changed; create a custom role that inherits from one.');
   if (input.permissions) checkPermissionList(input.permissions);
-  if (input.parentIds) await checkParents(tx, tenantId, roleId, input.parentIds);
+  await checkRoleChange(
+    tx,
+    tenantId,
+    {
+      id: roleId,
+      name: role.name,
+      permissions: input.permissions ?? role.permissions,
+      parentIds: input.parentIds ?? role.parentIds,
+    },
+    grantor.permissions,
+  );
   const [row] = await tx
     .update(roles)
     .set({
@@ -387,13 +442,20 @@ export async function updateRole(
   return roleView(row!);
 }
 
-export async function deleteRole(tx: Executor, tenantId: string, roleId: string) {
+export async function deleteRole(
+  tx: Executor,
+  tenantId: string,
+  roleId: string,
+  grantor: { permissions: string[] },
+) {
   const [role] = await tx
     .select()
     .from(roles)
     .where(and(eq(roles.tenantId, tenantId), eq(roles.id, roleId)));
   if (!role) throw notFound('The role');
   if (role.builtIn) throw forbidden('Built-in roles cannot be deleted.');
+  // Deleting a role takes it away from everyone holding it.
+  await checkGrantable(tx, tenantId, roleId, grantor.permissions, 'delete');
   const children = await tx
     .select({ name: roles.name })
     .from(roles)
