@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createTenant, joinAsOwner } from '../src/modules/identity/service.ts';
 import { hashPassword } from '../src/platform/auth/passwords.ts';
 import { users } from '../src/platform/auth/schema.ts';
@@ -21,7 +21,7 @@ export interface TenantFixture {
   /** Adds a member through the API with these roles and signs them in. */
   member(roles: string[], name?: string): Promise<Member>;
   /** A request as this member (default: the owner). */
-  as(member: Member, options: InjectOptions): ReturnType<FastifyInstance['inject']>;
+  as(member: Member, options: InjectOptions): Promise<LightMyRequestResponse>;
 }
 
 export async function login(app: FastifyInstance, email: string, password = PASSWORD, tenant?: string) {

@@ -29,6 +29,7 @@ export const PERMISSIONS = {
   'annotations:read': "See others' annotations",
   'annotations:write': 'Annotate tasks',
   'reviews:write': 'Accept, reject and fix annotations',
+  'webhooks:manage': 'Register and change webhooks',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -55,6 +56,7 @@ export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
     'tasks:*',
     'annotations:*',
     'reviews:*',
+    'webhooks:manage',
   ],
   reviewer: [...annotatorSet, 'annotations:read', 'reviews:write', 'tasks:export'],
   annotator: annotatorSet,

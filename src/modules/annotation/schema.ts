@@ -1,0 +1,401 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  real,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { tenants, users } from '../../platform/auth/schema.ts';
+import { createdAt, updatedAt } from '../../platform/db/columns.ts';
+import { tenantIsolation } from '../../platform/db/tenancy.ts';
+
+// Label Studio identifies projects, tasks, annotations and predictions by integers; so do we.
+const serial = () => bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity();
+const ref = (name: string) => bigint(name, { mode: 'number' });
+const tenantRef = () =>
+  uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' });
+
+export const ORDERINGS = ['id', 'random', 'uncertainty'] as const;
+export const SKIP_POLICIES = ['requeue_me', 'requeue_others', 'ignore'] as const;
+export const PROJECT_ROLES = ['manager', 'reviewer', 'annotator', 'viewer'] as const;
+export const TASK_STATUSES = ['pending', 'in_progress', 'completed', 'reviewed', 'cancelled'] as const;
+export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
+export const REVIEW_STATES = ['pending', 'in_review', 'approved', 'rejected', 'modification_requested'] as const;
+
+/** The parsed labeling config, stored beside the XML so results validate without re-parsing. */
+export interface ParsedConfig {
+  objects: { name: string; type: string; value: string }[];
+  controls: { name: string; type: string; toName: string[]; labels: string[] }[];
+  dataKeys: string[];
+}
+
+export const projects = pgTable(
+  'projects',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    title: text('title').notNull(),
+    description: text('description').notNull().default(''),
+    instructions: text('instructions').notNull().default(''),
+    labelConfig: text('label_config').notNull(),
+    parsedConfig: jsonb('parsed_config').$type<ParsedConfig>().notNull(),
+    /** Annotations wanted per task (Label Studio's maximum_annotations). */
+    overlap: integer('overlap').notNull().default(1),
+    /** Share of tasks, in percent, that get `overlap` annotations; the rest get one. */
+    overlapCoverage: smallint('overlap_coverage').notNull().default(100),
+    ordering: text('ordering', { enum: ORDERINGS }).notNull().default('id'),
+    reservationMinutes: integer('reservation_minutes').notNull().default(60),
+    annotatorTaskLimit: integer('annotator_task_limit'),
+    skipPolicy: text('skip_policy', { enum: SKIP_POLICIES }).notNull().default('requeue_others'),
+    reviewRequired: boolean('review_required').notNull().default(false),
+    /** Tasks in the project; kept by imports and deletes so lists need not count. */
+    taskCount: bigint('task_count', { mode: 'number' }).notNull().default(0),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('projects_tenant_created_idx').on(t.tenantId, t.createdAt), tenantIsolation(t.tenantId)],
+);
+
+export const projectMembers = pgTable(
+  'project_members',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: tenantRef(),
+    projectId: ref('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: PROJECT_ROLES }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('project_members_project_user_key').on(t.projectId, t.userId),
+    index('project_members_user_idx').on(t.userId),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+export const imports = pgTable(
+  'imports',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: ref('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    jobId: uuid('job_id'),
+    status: text('status', { enum: ['queued', 'running', 'completed', 'failed'] })
+      .notNull()
+      .default('queued'),
+    format: text('format').notNull(),
+    source: text('source').notNull(),
+    options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
+    counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
+    errors: jsonb('errors').$type<{ record: number | null; line: number | null; message: string }[]>().notNull().default([]),
+    /** Where the uploaded file waits for the job, until it has been applied. */
+    stagedPath: text('staged_path'),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [index('imports_project_idx').on(t.projectId, t.id), tenantIsolation(t.tenantId)],
+);
+
+/** Source records. A task is made from one; its hash finds duplicates within a project. */
+export const documents = pgTable(
+  'documents',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: ref('project_id').references(() => projects.id, { onDelete: 'cascade' }),
+    sourceType: text('source_type').notNull(),
+    sourceConfig: jsonb('source_config').$type<Record<string, unknown>>().notNull().default({}),
+    content: jsonb('content').$type<Record<string, unknown>>().notNull(),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    contentHash: text('content_hash').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('documents_project_hash_idx').on(t.projectId, t.contentHash), tenantIsolation(t.tenantId)],
+);
+
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: ref('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    documentId: ref('document_id').references(() => documents.id, { onDelete: 'set null' }),
+    importId: ref('import_id').references(() => imports.id, { onDelete: 'set null' }),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    meta: jsonb('meta').$type<Record<string, unknown>>().notNull().default({}),
+    status: text('status', { enum: TASK_STATUSES }).notNull().default('pending'),
+    priority: text('priority', { enum: PRIORITIES }).notNull().default('medium'),
+    /** Annotations this task needs (the project's overlap, or 1 outside the coverage share). */
+    overlap: integer('overlap').notNull().default(1),
+    totalAnnotations: integer('total_annotations').notNull().default(0),
+    cancelledAnnotations: integer('cancelled_annotations').notNull().default(0),
+    totalPredictions: integer('total_predictions').notNull().default(0),
+    isFinished: boolean('is_finished').notNull().default(false),
+    /** The lowest prediction score: "uncertainty" ordering serves these first. */
+    predictionScore: real('prediction_score'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    updatedBy: uuid('updated_by'),
+  },
+  (t) => [
+    index('tasks_project_id_idx').on(t.projectId, t.id),
+    index('tasks_project_status_idx').on(t.projectId, t.status, t.id),
+    index('tasks_project_finished_idx').on(t.projectId, t.isFinished, t.id),
+    index('tasks_project_score_idx').on(t.projectId, t.predictionScore, t.id),
+    index('tasks_project_created_idx').on(t.projectId, t.createdAt, t.id),
+    index('tasks_import_idx').on(t.importId),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+export const annotations = pgTable(
+  'annotations',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: ref('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    taskId: ref('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    completedBy: uuid('completed_by').references(() => users.id, { onDelete: 'set null' }),
+    /** An annotator named in an imported file who has no account here. */
+    completedByExternal: text('completed_by_external'),
+    result: jsonb('result').$type<unknown[]>().notNull().default(sql`'[]'::jsonb`),
+    leadTime: real('lead_time').notNull().default(0),
+    wasCancelled: boolean('was_cancelled').notNull().default(false),
+    groundTruth: boolean('ground_truth').notNull().default(false),
+    /** A reviewer's fix points at the annotation it corrects, which is kept. */
+    parentAnnotationId: ref('parent_annotation_id'),
+    parentPredictionId: ref('parent_prediction_id'),
+    reviewStatus: text('review_status', { enum: REVIEW_STATES }),
+    importId: ref('import_id').references(() => imports.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('annotations_task_idx').on(t.taskId),
+    index('annotations_project_user_idx').on(t.projectId, t.completedBy),
+    index('annotations_project_id_idx').on(t.projectId, t.id),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+export const annotationDrafts = pgTable(
+  'annotation_drafts',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: ref('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    taskId: ref('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    annotationId: ref('annotation_id').references(() => annotations.id, { onDelete: 'cascade' }),
+    result: jsonb('result').$type<unknown[]>().notNull(),
+    leadTime: real('lead_time').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('annotation_drafts_task_user_key').on(t.taskId, t.userId), tenantIsolation(t.tenantId)],
+);
+
+export const predictions = pgTable(
+  'predictions',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: ref('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    taskId: ref('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    result: jsonb('result').$type<unknown[]>().notNull(),
+    score: real('score'),
+    modelVersion: text('model_version').notNull().default(''),
+    importId: ref('import_id').references(() => imports.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('predictions_task_idx').on(t.taskId),
+    index('predictions_project_model_idx').on(t.projectId, t.modelVersion),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+export const taskAssignments = pgTable(
+  'task_assignments',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: ref('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    taskId: ref('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['annotate', 'review'] }).notNull().default('annotate'),
+    source: text('source', { enum: ['manual', 'auto'] }).notNull().default('manual'),
+    priority: smallint('priority').notNull().default(0),
+    dueAt: timestamp('due_at', { withTimezone: true, precision: 3 }),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('task_assignments_task_user_kind_key').on(t.taskId, t.userId, t.kind),
+    index('task_assignments_user_idx').on(t.projectId, t.userId, t.kind),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+/** A reservation: the task is held for its annotator until `expires_at`. */
+export const taskLocks = pgTable(
+  'task_locks',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: ref('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    taskId: ref('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('task_locks_task_user_key').on(t.taskId, t.userId),
+    index('task_locks_project_user_idx').on(t.projectId, t.userId),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+export const reviewRecords = pgTable(
+  'review_records',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: ref('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    taskId: ref('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    annotationId: ref('annotation_id')
+      .notNull()
+      .references(() => annotations.id, { onDelete: 'cascade' }),
+    reviewerId: uuid('reviewer_id').references(() => users.id, { onDelete: 'set null' }),
+    status: text('status', { enum: REVIEW_STATES }).notNull().default('pending'),
+    /** On reject: send the task back to its annotator, or remove the annotation. */
+    rejectMode: text('reject_mode', { enum: ['requeue', 'remove'] }),
+    fixedAnnotationId: ref('fixed_annotation_id'),
+    comment: text('comment').notNull().default(''),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('review_records_project_status_idx').on(t.projectId, t.status, t.id),
+    index('review_records_annotation_idx').on(t.annotationId),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+export const exports = pgTable(
+  'exports',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: ref('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    jobId: uuid('job_id'),
+    format: text('format').notNull(),
+    options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
+    status: text('status', { enum: ['queued', 'running', 'completed', 'failed'] })
+      .notNull()
+      .default('queued'),
+    filePath: text('file_path'),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
+    error: text('error'),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [index('exports_project_idx').on(t.projectId, t.id), tenantIsolation(t.tenantId)],
+);
+
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    /** Null: every project of the tenant. */
+    projectId: ref('project_id').references(() => projects.id, { onDelete: 'cascade' }),
+    url: text('url').notNull(),
+    events: text('events').array().notNull(),
+    /** The HMAC secret, encrypted at rest. */
+    secretEncrypted: text('secret_encrypted').notNull(),
+    sendPayload: boolean('send_payload').notNull().default(true),
+    headers: jsonb('headers').$type<Record<string, string>>().notNull().default({}),
+    active: boolean('active').notNull().default(true),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('webhooks_tenant_idx').on(t.tenantId, t.projectId), tenantIsolation(t.tenantId)],
+);
+
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    webhookId: ref('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    event: text('event').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    responseStatus: integer('response_status'),
+    error: text('error'),
+    createdAt: createdAt(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [index('webhook_deliveries_webhook_idx').on(t.webhookId, t.id), tenantIsolation(t.tenantId)],
+);
