@@ -120,6 +120,8 @@ describe('Redis outage', () => {
   const channel = `resilience-${process.pid}`;
   const heardByA: string[] = [];
   const heardByB: string[] = [];
+  const lateChannel = `resilience-late-${process.pid}`;
+  const heardLate: string[] = [];
   const redisState = (ctx: TestContext) => ctx.platform.sampler.service('redis');
 
   beforeAll(async () => {
@@ -192,6 +194,10 @@ describe('Redis outage', () => {
     // Publishing still reaches this process' own handlers.
     await expect(a.platform.kv.bus.publish(channel, 'during-outage')).resolves.toBeUndefined();
     expect(heardByA).toContain('during-outage');
+    // A subscription made while Redis is away (a module starting up, say) must not be lost.
+    b.platform.kv.bus.subscribe(lateChannel, (m) => heardLate.push(m));
+    // Long enough for the client to try, and fail, to reconnect a few times.
+    await sleep(1500);
 
     const metrics = (await a.app.inject({ method: 'GET', url: '/system/metrics' })).json();
     expect(metrics.http_errors_total).toBe(0);
@@ -207,6 +213,8 @@ describe('Redis outage', () => {
     // The subscriber resubscribed on its own.
     const after = await publishUntil(a, channel, 'after-restart', () => heardByB.includes('after-restart'));
     expect(after.received).toBe(true);
+    const late = await publishUntil(a, lateChannel, 'late', () => heardLate.includes('late'));
+    expect(late.received).toBe(true);
     expect((await a.app.inject({ method: 'GET', url: '/system/services' })).json().status).toBe('ok');
     await expectNoServerErrors(a, 1);
   });

@@ -110,6 +110,13 @@ class RedisBus extends LocalBus {
       if (raw.slice(0, sep) === this.origin) return;
       this.deliver(channel.slice(prefix.length), raw.slice(sep + 1));
     });
+    // ioredis resubscribes after a reconnect only to channels whose SUBSCRIBE succeeded; one
+    // issued while Redis was away fails and would be lost for good. So every time the
+    // connection becomes ready, subscribe to every channel this process listens on.
+    subscriber.on('ready', () => {
+      const channels = [...this.handlers.keys()].map((c) => prefix + c);
+      if (channels.length) void subscriber.subscribe(...channels).catch(() => {});
+    });
   }
 
   override async publish(channel: string, message: string): Promise<void> {
