@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Platform } from '../platform/index.ts';
+import { annotationModule } from './annotation/index.ts';
 import { auditModule } from './audit/index.ts';
 import { identityModule } from './identity/index.ts';
 import { jobsModule } from './jobs/index.ts';
@@ -14,7 +15,7 @@ export interface Module {
   start?: (platform: Platform) => Promise<void>;
 }
 
-export const modules: Module[] = [identityModule, auditModule, securityModule, jobsModule];
+export const modules: Module[] = [identityModule, auditModule, securityModule, jobsModule, annotationModule];
 
 export function defineJobs(platform: Platform): void {
   for (const m of modules) m.jobs?.(platform);

@@ -30,7 +30,13 @@ export const SKIP_POLICIES = ['requeue_me', 'requeue_others', 'ignore'] as const
 export const PROJECT_ROLES = ['manager', 'reviewer', 'annotator', 'viewer'] as const;
 export const TASK_STATUSES = ['pending', 'in_progress', 'completed', 'reviewed', 'cancelled'] as const;
 export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
-export const REVIEW_STATES = ['pending', 'in_review', 'approved', 'rejected', 'modification_requested'] as const;
+export const REVIEW_STATES = [
+  'pending',
+  'in_review',
+  'approved',
+  'rejected',
+  'modification_requested',
+] as const;
 
 /** The parsed labeling config, stored beside the XML so results validate without re-parsing. */
 export interface ParsedConfig {
@@ -104,7 +110,10 @@ export const imports = pgTable(
     source: text('source').notNull(),
     options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
     counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
-    errors: jsonb('errors').$type<{ record: number | null; line: number | null; message: string }[]>().notNull().default([]),
+    errors: jsonb('errors')
+      .$type<{ record: number | null; line: number | null; message: string }[]>()
+      .notNull()
+      .default([]),
     /** Where the uploaded file waits for the job, until it has been applied. */
     stagedPath: text('staged_path'),
     createdBy: uuid('created_by'),
@@ -263,8 +272,12 @@ export const taskAssignments = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    kind: text('kind', { enum: ['annotate', 'review'] }).notNull().default('annotate'),
-    source: text('source', { enum: ['manual', 'auto'] }).notNull().default('manual'),
+    kind: text('kind', { enum: ['annotate', 'review'] })
+      .notNull()
+      .default('annotate'),
+    source: text('source', { enum: ['manual', 'auto'] })
+      .notNull()
+      .default('manual'),
     priority: smallint('priority').notNull().default(0),
     dueAt: timestamp('due_at', { withTimezone: true, precision: 3 }),
     createdBy: uuid('created_by'),

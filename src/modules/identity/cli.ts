@@ -55,15 +55,13 @@ export async function userCommand(
           .where(and(eq(roles.tenantId, tenant.id), eq(roles.name, values.role)));
         if (!role) throw notFound(`The role "${values.role}" in ${tenant.slug}`);
         const userId = crypto.randomUUID();
-        await tx
-          .insert(users)
-          .values({
-            id: userId,
-            email: values.email!,
-            name: values.name ?? '',
-            passwordHash,
-            passwordChangedAt: new Date(),
-          });
+        await tx.insert(users).values({
+          id: userId,
+          email: values.email!,
+          name: values.name ?? '',
+          passwordHash,
+          passwordChangedAt: new Date(),
+        });
         await tx.insert(tenantMembers).values({ tenantId: tenant.id, userId });
         await tx.insert(userRoleAssignments).values({ tenantId: tenant.id, userId, roleId: role.id });
       });

@@ -1,0 +1,47 @@
+import { and, eq } from 'drizzle-orm';
+import { grants } from '../../platform/auth/permissions.ts';
+import type { Principal } from '../../platform/auth/principal.ts';
+import type { Executor } from '../../platform/db/client.ts';
+import { notFound } from '../../platform/errors/problem.ts';
+import { type PROJECT_ROLES, projectMembers, projects } from './schema.ts';
+
+export type Project = typeof projects.$inferSelect;
+export type ProjectRole = (typeof PROJECT_ROLES)[number];
+export type ProjectNeed = 'read' | 'annotate' | 'review' | 'manage';
+
+const ALLOWED: Record<ProjectNeed, ProjectRole[]> = {
+  read: ['viewer', 'annotator', 'reviewer', 'manager'],
+  annotate: ['annotator', 'reviewer', 'manager'],
+  review: ['reviewer', 'manager'],
+  manage: ['manager'],
+};
+
+/** Tenant-wide project managers (managers, admins, owners) see and run every project. */
+export function managesAllProjects(principal: Principal): boolean {
+  return grants(principal.permissions, 'projects:update');
+}
+
+/**
+ * Loads a project the caller may use for `need`. Outside tenant-wide managers, access
+ * comes from project membership; a project the caller may not see is a 404, as if absent.
+ */
+export async function loadProject(
+  tx: Executor,
+  principal: Principal,
+  projectId: number,
+  need: ProjectNeed,
+): Promise<Project & { memberRole: ProjectRole | null }> {
+  const [row] = await tx
+    .select({ project: projects, memberRole: projectMembers.role })
+    .from(projects)
+    .leftJoin(
+      projectMembers,
+      and(eq(projectMembers.projectId, projects.id), eq(projectMembers.userId, principal.userId)),
+    )
+    .where(and(eq(projects.tenantId, principal.tenantId), eq(projects.id, projectId)));
+  if (!row) throw notFound('The project');
+  const role = row.memberRole ?? null;
+  if (!managesAllProjects(principal) && !(role && ALLOWED[need].includes(role)))
+    throw notFound('The project');
+  return { ...row.project, memberRole: role };
+}

@@ -1,0 +1,24 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Module } from '../index.ts';
+import { labelingRoutes } from './labeling.routes.ts';
+import { projectRoutes } from './projects.routes.ts';
+import { taskRoutes } from './tasks.routes.ts';
+import { defineTransferJobs, transferRoutes } from './transfer.routes.ts';
+import { defineWebhookJobs, webhookRoutes } from './webhooks.routes.ts';
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(projectRoutes);
+  await app.register(taskRoutes);
+  await app.register(labelingRoutes);
+  await app.register(transferRoutes);
+  await app.register(webhookRoutes);
+};
+
+export const annotationModule: Module = {
+  name: 'annotation',
+  routes,
+  jobs: (platform) => {
+    defineTransferJobs(platform);
+    defineWebhookJobs(platform);
+  },
+};
