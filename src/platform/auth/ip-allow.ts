@@ -8,7 +8,10 @@ import { ipWhitelist } from './schema.ts';
 export function parseCidr(
   value: string,
 ): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
-  const [addr = '', prefixText] = value.trim().split('/');
+  const parts = value.trim().split('/');
+  // "10.0.0.0/8/9" is not a range with trailing noise to ignore; it is not a range.
+  if (parts.length > 2) return undefined;
+  const [addr = '', prefixText] = parts;
   const version = net.isIP(addr);
   if (version === 0) return undefined;
   const family = version === 4 ? 'ipv4' : 'ipv6';
