@@ -4,6 +4,7 @@ import client from 'prom-client';
 import type { Config } from '../config.ts';
 import { createKeyValue, type KeyValue } from './cache/index.ts';
 import { loadMasterKey } from './crypto/master-key.ts';
+import { SecretBox } from './crypto/secrets.ts';
 import { type Database, openDatabase, ping } from './db/client.ts';
 import { migrationState, readJournal, runMigrations } from './db/migrate.ts';
 import { JobQueue } from './jobs/queue.ts';
@@ -17,6 +18,8 @@ export interface Platform {
   kv: KeyValue;
   queue: JobQueue;
   masterKey: Buffer;
+  /** Seals secrets at rest with versioned data keys wrapped by the master key. */
+  secrets: SecretBox;
   requests: RequestStats;
   registry: client.Registry;
   httpDuration: client.Histogram<'method' | 'route' | 'status_code'>;
@@ -127,6 +130,7 @@ export async function startPlatform(
     kv,
     queue,
     masterKey,
+    secrets: new SecretBox(masterKey),
     requests,
     registry,
     httpDuration,
