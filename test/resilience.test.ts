@@ -304,7 +304,8 @@ describe.skipIf(!inject('databaseUrl'))('stalled PostgreSQL', () => {
     for (let i = 0; i < 3; i++) await ctx.platform.sampler.tick();
     const waiting = await locker.query(
       `select count(*)::int as n from pg_stat_activity
-        where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
+        where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()
+          and query like '%drizzle.__drizzle_migrations%'`,
     );
     expect(waiting.rows[0].n).toBe(1);
     expect(ctx.platform.sampler.service('database')?.error).toMatch(/timed out after \d+ ms; no answer for/);
