@@ -253,7 +253,8 @@ export const predictions = pgTable(
   },
   (t) => [
     index('predictions_task_idx').on(t.taskId),
-    index('predictions_project_model_idx').on(t.projectId, t.modelVersion),
+    // Lists by model version walk (project, model_version, id) with a keyset cursor.
+    index('predictions_project_model_id_idx').on(t.projectId, t.modelVersion, t.id),
     tenantIsolation(t.tenantId),
   ],
 );
@@ -326,9 +327,13 @@ export const reviewRecords = pgTable(
     taskId: ref('task_id')
       .notNull()
       .references(() => tasks.id, { onDelete: 'cascade' }),
-    annotationId: ref('annotation_id')
-      .notNull()
-      .references(() => annotations.id, { onDelete: 'cascade' }),
+    /**
+     * The reviewed annotation. Deliberately not a foreign key: a reject that removes the
+     * annotation keeps the record, its id and `annotation_snapshot` as history.
+     */
+    annotationId: ref('annotation_id').notNull(),
+    /** The annotation as it was when a reject removed it (Label Studio shape). */
+    annotationSnapshot: jsonb('annotation_snapshot').$type<Record<string, unknown>>(),
     reviewerId: uuid('reviewer_id').references(() => users.id, { onDelete: 'set null' }),
     status: text('status', { enum: REVIEW_STATES }).notNull().default('pending'),
     /** On reject: send the task back to its annotator, or remove the annotation. */
