@@ -211,6 +211,14 @@ describe('superinsight CLI', () => {
     const again = await run(['migrate'], cliEnv({ DATA_DIR: dataDir }));
     expect(again.output).toContain('Applied 0 migration(s)');
     expect(again.code).toBe(0);
+
+    // The owner account that the first serve created is still there in a new process.
+    expect(fs.readFileSync(path.join(dataDir, 'initial-admin.txt'), 'utf8')).toMatch(
+      /^email: admin@superinsight\.local\npassword: \S+\n$/,
+    );
+    const list = await run(['user', 'list'], cliEnv({ DATA_DIR: dataDir }));
+    expect(list.code).toBe(0);
+    expect(list.output).toMatch(/^admin@superinsight\.local\tactive\towner\t/m);
   }, 120_000);
 
   describe.skipIf(!hasServer)('on PostgreSQL', () => {
@@ -243,6 +251,44 @@ describe('superinsight CLI', () => {
       const again = await run(['migrate'], cliEnv({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl }));
       expect(again.output).toContain('Applied 0 migration(s)');
       expect(again.code).toBe(0);
+    }, 120_000);
+
+    it('user create, list and reset-password work on the database the server bootstrapped', async () => {
+      const databaseUrl = await freshDatabaseUrl();
+      const env = cliEnv({
+        DATA_DIR: tempDataDir(),
+        DATABASE_URL: databaseUrl,
+        SUPERINSIGHT_ADMIN_EMAIL: 'owner@example.test',
+        SUPERINSIGHT_ADMIN_PASSWORD: 'Owner-password-4-cli-test',
+      });
+      const port = await freePort();
+      const server = start(['serve'], { ...env, PORT: String(port) });
+      await waitFor(`http://127.0.0.1:${port}/health/ready`, server);
+
+      // Beside the running server: PostgreSQL has no directory lock.
+      const created = await run(['user', 'create', '--email', 'ann@example.test', '--name', 'Ann'], env);
+      expect(created.output).toContain('Created ann@example.test as annotator in default.');
+      const password = /Password \(shown once\): (\S+)/.exec(created.output)?.[1];
+      expect(password).toBeDefined();
+      expect(created.code).toBe(0);
+
+      const list = await run(['user', 'list'], env);
+      expect(list.code).toBe(0);
+      expect(list.output).toMatch(/^ann@example\.test\tactive\tannotator\tAnn$/m);
+      expect(list.output).toMatch(/^owner@example\.test\tactive\towner\t/m);
+
+      const duplicate = await run(['user', 'create', '--email', 'ann@example.test'], env);
+      expect(duplicate.code).toBe(2);
+      expect(duplicate.output).toContain('already exists');
+
+      const reset = await run(['user', 'reset-password', '--email', 'ann@example.test'], env);
+      expect(reset.code).toBe(0);
+      const newPassword = /New password \(shown once\): (\S+)/.exec(reset.output)?.[1];
+      expect(newPassword).toBeDefined();
+      expect(newPassword).not.toBe(password);
+
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
     }, 120_000);
   });
 });
