@@ -10,6 +10,8 @@ export interface JobContext<P> {
   tenantId: string;
   createdBy: string | null;
   payload: P;
+  /** No retry follows if this attempt fails. */
+  lastAttempt: boolean;
   /** Records progress (0..1) and running counts where the job-status API can see them. */
   progress(fraction: number, counts?: Record<string, number>): Promise<void>;
 }
@@ -47,7 +49,12 @@ function txDb(tx: Executor): PgBoss.Db {
   return {
     executeSql: async (text, values) => {
       const parts = text.split(/\$(\d+)/);
-      const chunks = parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql`${values[Number(part) - 1]}`));
+      // pg-boss passes `undefined` for options it leaves unset. drizzle renders an undefined
+      // parameter as nothing at all (no placeholder), which breaks the statement or, worse,
+      // shifts every later value into the wrong place; the drivers send it as NULL.
+      const chunks = parts.map((part, i) =>
+        i % 2 === 0 ? sql.raw(part) : sql`${values[Number(part) - 1] ?? null}`,
+      );
       const result = await tx.execute(sql.join(chunks));
       return { rows: (result as unknown as { rows: unknown[] }).rows };
     },
@@ -161,6 +168,7 @@ export class JobQueue {
         tenantId: run.tenantId,
         createdBy: run.createdBy,
         payload: run.payload as never,
+        lastAttempt,
         progress: async (fraction, counts) => {
           await db
             .update(jobRuns)
