@@ -1,0 +1,191 @@
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { newTenant } from '../../../test/fixtures.ts';
+import { testApp } from '../../../test/helpers.ts';
+import { inTenant } from '../../platform/db/tenancy.ts';
+import { emitEvent } from './webhooks.service.ts';
+
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A real HTTP endpoint on loopback that answers with the given status codes in turn. */
+async function receiver(statuses: number[]) {
+  const received: Received[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.statusCode = statuses[Math.min(received.length - 1, statuses.length - 1)]!;
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hook`, received, close: () => new Promise((r) => server.close(r)) };
+}
+
+const servers: { close(): Promise<unknown> }[] = [];
+afterAll(async () => {
+  for (const s of servers) await s.close();
+});
+
+async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    value = await read();
+  }
+  return value;
+}
+
+describe('webhooks', () => {
+  it('delivers signed events through the job queue and logs each delivery', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const hookServer = await receiver([200]);
+    servers.push(hookServer);
+    const created = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/webhooks',
+      payload: {
+        url: hookServer.url,
+        events: ['TASKS_CREATED', 'ANNOTATION_CREATED'],
+        headers: { 'X-Team': 'nlp' },
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const { id, secret } = created.json();
+    expect(secret.length).toBeGreaterThanOrEqual(16);
+    const stored = await ctx.platform.database.raw.query(
+      'select secret_encrypted from webhooks where id = $1',
+      [id],
+    );
+    expect(String(stored.rows[0]!.secret_encrypted)).not.toContain(secret);
+    expect((await t.as(t.owner, { method: 'GET', url: `/api/v1/webhooks/${id}` })).json()).not.toHaveProperty(
+      'secret',
+    );
+
+    const matched = await inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, async (tx) => {
+      const n = await emitEvent(tx, ctx.platform.queue, {
+        tenantId: t.tenantId,
+        projectId: null,
+        action: 'TASKS_CREATED',
+        payload: { tasks: [{ id: 1 }] },
+      });
+      // An event nobody subscribed to sends nothing.
+      await emitEvent(tx, ctx.platform.queue, {
+        tenantId: t.tenantId,
+        projectId: null,
+        action: 'PROJECT_DELETED',
+        payload: {},
+      });
+      return n;
+    });
+    expect(matched).toBe(1);
+    const deliveries = await until(
+      async () =>
+        (await t.as(t.owner, { method: 'GET', url: `/api/v1/webhooks/${id}/deliveries` })).json().items,
+      (items) => items[0]?.status === 'delivered',
+    );
+    expect(deliveries).toEqual([
+      expect.objectContaining({
+        event: 'TASKS_CREATED',
+        status: 'delivered',
+        attempts: 1,
+        response_status: 200,
+      }),
+    ]);
+    expect(hookServer.received).toHaveLength(1);
+    const got = hookServer.received[0]!;
+    expect(JSON.parse(got.body)).toEqual({ action: 'TASKS_CREATED', tasks: [{ id: 1 }] });
+    expect(got.headers['x-team']).toBe('nlp');
+    const expected = createHmac('sha256', secret)
+      .update(`${got.headers['x-superinsight-timestamp']}.${got.body}`)
+      .digest('hex');
+    expect(got.headers['x-superinsight-signature']).toBe(`sha256=${expected}`);
+  });
+
+  it('retries a failing endpoint with backoff until it answers', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const hookServer = await receiver([503, 200]);
+    servers.push(hookServer);
+    const { id } = (
+      await t.as(t.owner, {
+        method: 'POST',
+        url: '/api/v1/webhooks',
+        payload: { url: hookServer.url, events: ['ANNOTATION_UPDATED'] },
+      })
+    ).json();
+    await inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, (tx) =>
+      emitEvent(tx, ctx.platform.queue, {
+        tenantId: t.tenantId,
+        projectId: 7,
+        action: 'ANNOTATION_UPDATED',
+        payload: { annotation: { id: 3 } },
+      }),
+    );
+    const deliveries = await until(
+      async () =>
+        (await t.as(t.owner, { method: 'GET', url: `/api/v1/webhooks/${id}/deliveries` })).json().items,
+      (items) => items[0]?.status === 'delivered',
+      60_000,
+    );
+    expect(deliveries[0]).toMatchObject({ status: 'delivered', attempts: 2, response_status: 200 });
+    expect(hookServer.received).toHaveLength(2);
+  });
+
+  it('refuses bad input and hides other tenants’ webhooks', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const other = await newTenant(ctx);
+    const badUrl = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/webhooks',
+      payload: { url: 'ftp://x', events: ['TASKS_CREATED'] },
+    });
+    expect(badUrl.statusCode).toBe(400);
+    const badEvent = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/webhooks',
+      payload: { url: 'http://127.0.0.1:9/x', events: ['NOPE'] },
+    });
+    expect(badEvent.statusCode).toBe(400);
+    const { id } = (
+      await t.as(t.owner, {
+        method: 'POST',
+        url: '/api/v1/webhooks',
+        payload: { url: 'http://127.0.0.1:9/x', events: ['TASKS_CREATED'] },
+      })
+    ).json();
+    for (const [method, url] of [
+      ['GET', `/api/v1/webhooks/${id}`],
+      ['PATCH', `/api/v1/webhooks/${id}`],
+      ['DELETE', `/api/v1/webhooks/${id}`],
+      ['GET', `/api/v1/webhooks/${id}/deliveries`],
+    ] as const) {
+      const res = await other.as(other.owner, {
+        method,
+        url,
+        ...(method === 'PATCH' ? { payload: { active: false } } : {}),
+      });
+      expect(res.statusCode, `${method} ${url}`).toBe(404);
+    }
+    const patched = await t.as(t.owner, {
+      method: 'PATCH',
+      url: `/api/v1/webhooks/${id}`,
+      payload: { active: false },
+    });
+    expect(patched.json().active).toBe(false);
+    const annotator = await t.member(['annotator']);
+    expect((await t.as(annotator, { method: 'GET', url: '/api/v1/webhooks' })).statusCode).toBe(403);
+  });
+});
