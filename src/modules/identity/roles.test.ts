@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Member, newTenant, type TenantFixture } from '../../../test/fixtures.ts';
 import { type TestContext, testApp } from '../../../test/helpers.ts';
+import { BUILT_IN_PERMISSIONS, BUILT_IN_ROLES, grants } from '../../platform/auth/permissions.ts';
 
 interface RoleBody {
   id: string;
@@ -76,38 +77,29 @@ describe('built-in roles and the permission catalogue', () => {
       expect(r.built_in).toBe(true);
       expect(r.parent_ids).toEqual([]);
     }
+    // Exactly what permissions.ts declares for each role...
+    for (const name of BUILT_IN_ROLES) {
+      expect([...roles[name]!.permissions].sort(), name).toEqual([...BUILT_IN_PERMISSIONS[name]].sort());
+    }
+    // ...and that declaration keeps the documented shape as modules add permissions.
+    const holds = (name: string, p: string) => grants(roles[name]!.permissions, p);
     expect(roles.owner!.permissions).toEqual(['*']);
     expect([...roles.admin!.permissions].sort()).toEqual([...all].sort());
-    expect([...roles.manager!.permissions].sort()).toEqual(
-      [
-        'tenants:read',
-        'users:read',
-        'roles:read',
-        'jobs:read',
-        'tokens:create',
-        'projects:*',
-        'tasks:*',
-        'annotations:*',
-        'reviews:*',
-      ].sort(),
-    );
-    expect([...roles.reviewer!.permissions].sort()).toEqual(
-      [
-        'projects:read',
-        'annotations:write',
-        'jobs:read',
-        'tokens:create',
-        'annotations:read',
-        'reviews:write',
-        'tasks:export',
-      ].sort(),
-    );
-    expect([...roles.annotator!.permissions].sort()).toEqual(
-      ['projects:read', 'annotations:write', 'jobs:read', 'tokens:create'].sort(),
-    );
-    expect([...roles.viewer!.permissions].sort()).toEqual(
-      ['projects:read', 'annotations:read', 'jobs:read'].sort(),
-    );
+    for (const p of ['roles:manage', 'users:manage', 'security:read', 'audit:read', 'tenants:manage']) {
+      expect(holds('manager', p), `manager ${p}`).toBe(false);
+    }
+    for (const p of ['users:read', 'roles:read', 'projects:create', 'tasks:import', 'reviews:write']) {
+      expect(holds('manager', p), `manager ${p}`).toBe(true);
+    }
+    for (const p of all) {
+      if (holds('annotator', p)) expect(holds('reviewer', p), `reviewer ${p}`).toBe(true);
+      if (holds('reviewer', p)) expect(holds('manager', p), `manager ${p}`).toBe(true);
+      if (holds('viewer', p)) expect(p, 'viewer is read-only').toMatch(/:read$/);
+    }
+    expect(holds('annotator', 'annotations:write')).toBe(true);
+    expect(holds('annotator', 'annotations:read')).toBe(false);
+    expect(holds('reviewer', 'reviews:write')).toBe(true);
+    expect(holds('viewer', 'annotations:read')).toBe(true);
   });
 
   it('needs roles:read to see roles or the catalogue', async () => {
