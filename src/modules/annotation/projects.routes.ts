@@ -1,3 +1,125 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { DateTime, Nullable, Uuid } from '../../platform/http/schemas.ts';
+import { loadProject } from './access.ts';
+import * as service from './projects.service.ts';
+import { ORDERINGS, PROJECT_ROLES, SKIP_POLICIES } from './schema.ts';
 
-export const projectRoutes: FastifyPluginAsyncTypebox = async () => {};
+const Id = Type.Integer({ minimum: 1 });
+export const ProjectParams = Type.Object({ id: Id });
+
+const Settings = {
+  title: Type.String({ minLength: 1, maxLength: 200 }),
+  description: Type.String({ maxLength: 10_000 }),
+  instructions: Type.String({ maxLength: 100_000, description: 'Guidelines (Markdown)' }),
+  label_config: Type.String({
+    minLength: 1,
+    maxLength: 200_000,
+    description: 'Label Studio labeling config (XML)',
+  }),
+  overlap: Type.Integer({ minimum: 1, maximum: 100, description: 'Annotations wanted per task' }),
+  overlap_coverage: Type.Integer({
+    minimum: 0,
+    maximum: 100,
+    description: 'Share of tasks (percent) that get `overlap` annotations; the rest get one',
+  }),
+  ordering: Type.Union(ORDERINGS.map((o) => Type.Literal(o))),
+  reservation_minutes: Type.Integer({ minimum: 1, maximum: 10_080 }),
+  annotator_task_limit: Nullable(Type.Integer({ minimum: 1 })),
+  skip_policy: Type.Union(SKIP_POLICIES.map((o) => Type.Literal(o))),
+  review_required: Type.Boolean(),
+};
+
+const ParsedConfig = Type.Object({
+  objects: Type.Array(Type.Object({ name: Type.String(), type: Type.String(), value: Type.String() })),
+  controls: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      type: Type.String(),
+      toName: Type.Array(Type.String()),
+      labels: Type.Array(Type.String()),
+    }),
+  ),
+  dataKeys: Type.Array(Type.String()),
+});
+
+export const Project = Type.Object({
+  id: Type.Integer(),
+  title: Type.String(),
+  description: Type.String(),
+  instructions: Type.String(),
+  label_config: Type.String(),
+  data_keys: Type.Array(Type.String()),
+  parsed_config: ParsedConfig,
+  overlap: Type.Integer(),
+  overlap_coverage: Type.Integer(),
+  ordering: Type.String(),
+  reservation_minutes: Type.Integer(),
+  annotator_task_limit: Nullable(Type.Integer()),
+  skip_policy: Type.String(),
+  review_required: Type.Boolean(),
+  task_count: Type.Integer(),
+  created_by: Nullable(Uuid),
+  created_at: DateTime,
+  updated_at: DateTime,
+  member_role: Type.Optional(Nullable(Type.Union(PROJECT_ROLES.map((r) => Type.Literal(r))))),
+});
+
+export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/projects',
+    {
+      config: { permission: 'projects:create' },
+      schema: {
+        tags: ['projects'],
+        summary: 'Create a project with a Label Studio labeling config',
+        body: Type.Object(
+          {
+            title: Settings.title,
+            label_config: Settings.label_config,
+            description: Type.Optional(Settings.description),
+            instructions: Type.Optional(Settings.instructions),
+            overlap: Type.Optional(Settings.overlap),
+            overlap_coverage: Type.Optional(Settings.overlap_coverage),
+            ordering: Type.Optional(Settings.ordering),
+            reservation_minutes: Type.Optional(Settings.reservation_minutes),
+            annotator_task_limit: Type.Optional(Settings.annotator_task_limit),
+            skip_policy: Type.Optional(Settings.skip_policy),
+            review_required: Type.Optional(Settings.review_required),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Project },
+      },
+    },
+    async (req, reply) => {
+      const project = await req.tx(async (tx) => {
+        const p = await service.createProject(tx, req.principal!, req.body);
+        req.audit({
+          action: 'project.created',
+          resourceType: 'project',
+          resourceId: String(p.id),
+          details: { title: p.title, data_keys: p.parsedConfig.dataKeys },
+        });
+        return p;
+      });
+      return reply.code(201).send(service.projectView(project, 'manager'));
+    },
+  );
+
+  app.get(
+    '/projects/:id',
+    {
+      config: { permission: 'projects:read' },
+      schema: {
+        tags: ['projects'],
+        summary: 'A project, with its settings and the data keys its config references',
+        params: ProjectParams,
+        response: { 200: Project },
+      },
+    },
+    async (req) => {
+      const project = await req.tx((tx) => loadProject(tx, req.principal!, req.params.id, 'read'));
+      return service.projectView(project, project.memberRole);
+    },
+  );
+};
