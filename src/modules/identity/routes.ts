@@ -87,7 +87,7 @@ const toDate = (v: string | null | undefined) => (v ? new Date(v) : v === null ?
 
 export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { platform } = app;
-  const { authenticator, ipAllow: _ipAllow } = app.auth;
+  const { authenticator, ipAllow } = app.auth;
   const db = platform.database.db;
   const settings = platform.config.auth;
 
@@ -124,6 +124,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...req.body,
         ip: req.ip,
         userAgent: req.headers['user-agent'] ?? null,
+        ipAllowed: (tenantId) => ipAllow.allows(tenantId, req.ip),
       });
       for (const sessionId of result.endedSessions) await authenticator.evict({ sessionId });
       req.audit({
@@ -543,6 +544,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw badRequest('You cannot deactivate yourself.');
       }
       const view = await req.tx(async (tx) => {
+        if (req.body.status === 'deactivated') await identity.checkOutranks(tx, p.tenantId, req.params.id, p);
         await identity.setMemberStatus(tx, p.tenantId, req.params.id, req.body.status);
         req.audit({ action: `user.${req.body.status}`, resourceType: 'user', resourceId: req.params.id });
         return identity.memberView(tx, p.tenantId, req.params.id);

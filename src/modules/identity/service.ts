@@ -201,6 +201,26 @@ export async function memberView(tx: Executor, tenantId: string, userId: string)
   return { ...row, roles: assignments };
 }
 
+/** `%`, `_` and `\` are literal in a search, not LIKE wildcards. */
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, '\\$&');
+
+/**
+ * Deactivating someone who holds more than the caller would let an admin lock the owners
+ * out; like granting, it needs everything the target holds.
+ */
+export async function checkOutranks(
+  tx: Executor,
+  tenantId: string,
+  userId: string,
+  actor: { permissions: string[] },
+): Promise<void> {
+  const target = await effectivePermissions(tx, tenantId, userId);
+  const beyond = expand(target.permissions).filter((p) => !grants(actor.permissions, p));
+  if (beyond.length || (target.permissions.includes('*') && !actor.permissions.includes('*'))) {
+    throw forbidden('This member holds permissions you do not have.');
+  }
+}
+
 export async function listMembers(
   tx: Executor,
   tenantId: string,
@@ -225,7 +245,7 @@ export async function listMembers(
         eq(tenantMembers.tenantId, tenantId),
         q.status ? eq(tenantMembers.status, q.status) : undefined,
         q.search
-          ? sql`(${users.email} ilike ${`%${q.search}%`} or ${users.name} ilike ${`%${q.search}%`})`
+          ? sql`(${users.email} ilike ${`%${likeLiteral(q.search)}%`} or ${users.name} ilike ${`%${likeLiteral(q.search)}%`})`
           : undefined,
         beforeCursor(tenantMembers.createdAt, tenantMembers.id, q.cursor),
       ),
@@ -473,6 +493,8 @@ export interface LoginInput {
   tenant?: string;
   ip: string;
   userAgent: string | null;
+  /** Whether the tenant's IP allow-list admits the caller; no session opens when it does not. */
+  ipAllowed?: (tenantId: string) => Promise<boolean>;
 }
 
 const INVALID_LOGIN = 'The e-mail address or password is wrong.';
@@ -531,6 +553,8 @@ export async function login(db: Db, settings: AuthSettings, input: LoginInput) {
         ? `You are not an active member of "${input.tenant}".`
         : 'You are not an active member of any tenant.',
     );
+  if (input.ipAllowed && !(await input.ipAllowed(tenant.id)))
+    throw forbidden("Your address is not on this tenant's IP allow-list.");
 
   const { token, hash } = newToken('session');
   const expiresAt = new Date(now + settings.sessionTtlHours * 3_600_000);
