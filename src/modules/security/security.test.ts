@@ -296,6 +296,21 @@ describe('IP allow-list', () => {
     expect((await from(t, t.owner, '127.0.0.1', me)).statusCode).toBe(200);
     expect((await from(t, t.owner, '::ffff:127.0.0.1', me)).statusCode).toBe(200);
     expectProblem(await from(t, t.owner, `::ffff:${outsider}`, me), 403);
+    // Signing in from elsewhere opens no session either.
+    const signIn = (remoteAddress: string) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email: t.owner.email, password: PASSWORD, tenant: t.slug },
+        remoteAddress,
+      });
+    const outside = await signIn(outsider);
+    expectProblem(outside, 403);
+    expect(outside.json().token).toBeUndefined();
+    expect(outside.headers['set-cookie']).toBeUndefined();
+    const sessions = await t.as(t.owner, { method: 'GET', url: '/api/v1/auth/sessions' });
+    expect(sessions.json().items.map((x: { ip: string }) => x.ip)).not.toContain(outsider);
+    expect((await signIn('127.0.0.1')).statusCode).toBe(200);
     // Other tenants are not affected by this tenant's list.
     expect((await from(other, other.owner, outsider, me)).statusCode).toBe(200);
 
