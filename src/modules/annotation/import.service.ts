@@ -1,0 +1,445 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Tx } from '../../platform/db/client.ts';
+import { inTenant } from '../../platform/db/tenancy.ts';
+import { badRequest, Problem } from '../../platform/errors/problem.ts';
+import type { Platform } from '../../platform/index.ts';
+import type { JobContext } from '../../platform/jobs/queue.ts';
+import {
+  type AnnotatorRef,
+  contentHash,
+  type ImportFormat,
+  type ImportTask,
+  normalizeTask,
+  RecordError,
+  readRecords,
+} from './import.parsers.ts';
+import { imports, type ParsedConfig, projects } from './schema.ts';
+
+/**
+ * Imports run as a job over a staged file in two passes. Pass 1 streams and checks every
+ * record; any error fails the import and nothing lands. Pass 2 streams the file again and
+ * writes documents, tasks, annotations and predictions in one transaction, in multi-row
+ * batches, so a crash rolls everything back and the retried job starts over from the file.
+ */
+
+export const IMPORT_JOB = 'annotation.import';
+export const IMPORT_BATCH = 2000;
+export const MAX_ERRORS = 20;
+
+export interface ImportJobPayload {
+  importId: number;
+  projectId: number;
+}
+
+export interface ImportError {
+  record: number | null;
+  line: number | null;
+  message: string;
+}
+
+export interface ImportCounts {
+  [key: string]: number;
+  tasks: number;
+  annotations: number;
+  predictions: number;
+  duplicates_skipped: number;
+}
+
+/** Where uploads of a tenant wait for their import job. */
+export function stagingDir(dataDir: string, tenantId: string): string {
+  return path.join(dataDir, 'imports', tenantId);
+}
+
+/** The one data key TXT lines go into; 400 unless the config has exactly one. */
+export function textKeyOf(config: ParsedConfig): string {
+  if (config.dataKeys.length !== 1) {
+    throw badRequest(
+      `A TXT import puts each line into the labeling config's one data key, but this config has ${config.dataKeys.length} (${config.dataKeys.map((k) => `$${k}`).join(', ') || 'none'}).`,
+      [{ path: 'querystring/format', message: 'TXT needs a config with exactly one data key' }],
+    );
+  }
+  return config.dataKeys[0]!;
+}
+
+/** Checks the records of a JSON body at once; the first MAX_ERRORS problems. */
+export function checkRecords(items: unknown[], dataKeys: readonly string[]): ImportError[] {
+  const errors: ImportError[] = [];
+  for (const [i, item] of items.entries()) {
+    try {
+      normalizeTask(item, dataKeys);
+    } catch (err) {
+      errors.push({ record: i + 1, line: null, message: (err as Error).message });
+      if (errors.length >= MAX_ERRORS) break;
+    }
+  }
+  return errors;
+}
+
+/** Pass 1: reads the whole file and checks each record. Returns the record count and the first errors. */
+export async function validateFile(
+  file: string,
+  format: ImportFormat,
+  dataKeys: readonly string[],
+  options: { textKey?: string; onBytes?: (bytes: number) => void },
+): Promise<{ records: number; errors: ImportError[] }> {
+  const errors: ImportError[] = [];
+  let records = 0;
+  try {
+    for await (const rec of readRecords(file, format, options)) {
+      records = rec.record;
+      try {
+        normalizeTask(rec.value, dataKeys);
+      } catch (err) {
+        errors.push({ record: rec.record, line: rec.line, message: (err as Error).message });
+        if (errors.length >= MAX_ERRORS) break;
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof RecordError)) throw err;
+    errors.push({ record: err.record, line: err.line, message: err.message });
+  }
+  if (records === 0 && errors.length === 0)
+    errors.push({ record: null, line: null, message: 'the file holds no tasks' });
+  return { records, errors };
+}
+
+interface Target {
+  tenantId: string;
+  userId: string | null;
+  importId: number;
+  projectId: number;
+  overlap: number;
+  overlapCoverage: number;
+  dedupe: boolean;
+  sourceConfig: Record<string, unknown>;
+}
+
+/** Resolves annotators of a file to tenant members (by e-mail, or by id), remembering answers. */
+class Annotators {
+  private readonly byEmail = new Map<string, string | null>();
+  private readonly byId = new Map<string, string | null>();
+
+  async load(tx: Tx, tenantId: string, refs: AnnotatorRef[]): Promise<void> {
+    const emails = new Set<string>();
+    const ids = new Set<string>();
+    for (const r of refs) {
+      if (r.email && !this.byEmail.has(r.email.toLowerCase())) emails.add(r.email.toLowerCase());
+      if (r.id && !this.byId.has(r.id.toLowerCase())) ids.add(r.id.toLowerCase());
+    }
+    if (emails.size === 0 && ids.size === 0) return;
+    if (this.byEmail.size + this.byId.size > 100_000) {
+      this.byEmail.clear();
+      this.byId.clear();
+    }
+    const result = await tx.execute(sql`
+      select u.id::text as id, lower(u.email) as email
+      from users u join tenant_members m on m.user_id = u.id and m.tenant_id = ${tenantId}::uuid
+      where lower(u.email) in (select jsonb_array_elements_text(${JSON.stringify([...emails])}::jsonb))
+         or u.id::text in (select jsonb_array_elements_text(${JSON.stringify([...ids])}::jsonb))`);
+    for (const e of emails) this.byEmail.set(e, null);
+    for (const i of ids) this.byId.set(i, null);
+    for (const row of (result as unknown as { rows: { id: string; email: string }[] }).rows) {
+      this.byEmail.set(row.email, row.id);
+      this.byId.set(row.id, row.id);
+    }
+  }
+
+  /** The member an annotation maps to, else the external name to keep. */
+  resolve(ref: AnnotatorRef | null): { userId: string | null; external: string | null } {
+    if (!ref) return { userId: null, external: null };
+    const byEmail = ref.email ? this.byEmail.get(ref.email.toLowerCase()) : undefined;
+    if (byEmail) return { userId: byEmail, external: null };
+    const byId = ref.id ? this.byId.get(ref.id.toLowerCase()) : undefined;
+    if (byId) return { userId: byId, external: null };
+    return { userId: null, external: ref.name ?? ref.email ?? ref.id ?? null };
+  }
+}
+
+const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
+
+/** Pass 2 writer: one batch of tasks as three multi-row statements. */
+class BatchWriter {
+  private readonly annotators = new Annotators();
+  /** Tasks written so far (the overlap coverage spreads over them). */
+  written = 0;
+  readonly counts: ImportCounts = { tasks: 0, annotations: 0, predictions: 0, duplicates_skipped: 0 };
+
+  constructor(
+    private readonly tx: Tx,
+    private readonly target: Target,
+  ) {}
+
+  private overlapFor(index: number): number {
+    const { overlap, overlapCoverage: cov } = this.target;
+    if (overlap <= 1 || cov >= 100) return Math.max(1, overlap);
+    // Spread the covered share evenly: the task that crosses each whole step gets the overlap.
+    return Math.floor(((index + 1) * cov) / 100) > Math.floor((index * cov) / 100) ? overlap : 1;
+  }
+
+  async write(batch: ImportTask[]): Promise<void> {
+    const { tx, target } = this;
+    let items = batch.map((task) => ({ task, hash: contentHash(task.data) }));
+    if (target.dedupe) {
+      const existing = rowsOf<{ h: string }>(
+        await tx.execute(sql`
+          select content_hash as h from documents
+          where project_id = ${target.projectId}
+            and content_hash in (select jsonb_array_elements_text(${JSON.stringify(items.map((i) => i.hash))}::jsonb))`),
+      );
+      const seen = new Set(existing.map((r) => r.h));
+      const kept: typeof items = [];
+      for (const item of items) {
+        if (seen.has(item.hash)) continue;
+        seen.add(item.hash);
+        kept.push(item);
+      }
+      this.counts.duplicates_skipped += items.length - kept.length;
+      items = kept;
+    }
+    if (items.length === 0) return;
+
+    const ids = rowsOf<{ d: string; t: string }>(
+      await tx.execute(sql`
+        select nextval(pg_get_serial_sequence('documents', 'id'))::text as d,
+               nextval(pg_get_serial_sequence('tasks', 'id'))::text as t
+        from generate_series(1, ${items.length})`),
+    );
+    await this.annotators.load(
+      tx,
+      target.tenantId,
+      items.flatMap((i) => i.task.annotations.map((a) => a.completedBy).filter((r) => r !== null)),
+    );
+
+    const taskRows: unknown[] = [];
+    const annotationRows: unknown[] = [];
+    const predictionRows: unknown[] = [];
+    for (const [i, { task, hash }] of items.entries()) {
+      const taskId = ids[i]!.t;
+      const overlap = this.overlapFor(this.written++);
+      let done = 0;
+      let cancelled = 0;
+      for (const a of task.annotations) {
+        if (a.wasCancelled) cancelled++;
+        else done++;
+        const who = this.annotators.resolve(a.completedBy);
+        annotationRows.push({
+          t: taskId,
+          u: who.userId,
+          e: who.external,
+          r: a.result,
+          l: a.leadTime,
+          c: a.wasCancelled,
+          g: a.groundTruth,
+          ca: a.createdAt,
+          ua: a.updatedAt,
+        });
+      }
+      let score: number | null = null;
+      for (const p of task.predictions) {
+        if (p.score !== null) score = score === null ? p.score : Math.min(score, p.score);
+        predictionRows.push({ t: taskId, r: p.result, s: p.score, m: p.modelVersion, ca: p.createdAt });
+      }
+      const finished = done >= overlap;
+      taskRows.push({
+        d: ids[i]!.d,
+        t: taskId,
+        data: task.data,
+        meta: task.meta,
+        h: hash,
+        o: overlap,
+        ta: done,
+        ca: cancelled,
+        tp: task.predictions.length,
+        f: finished,
+        s: score,
+        st: finished ? 'completed' : 'pending',
+      });
+    }
+
+    const { tenantId, projectId, importId } = target;
+    await tx.execute(sql`
+      with src as (
+        select * from jsonb_to_recordset(${JSON.stringify(taskRows)}::jsonb) as x(
+          d bigint, t bigint, data jsonb, meta jsonb, h text, o int, ta int, ca int, tp int, f boolean, s real, st text)
+      ), docs as (
+        insert into documents (id, tenant_id, project_id, source_type, source_config, content, content_hash)
+        overriding system value
+        select d, ${tenantId}::uuid, ${projectId}, 'import', ${JSON.stringify(target.sourceConfig)}::jsonb, data, h
+        from src
+      )
+      insert into tasks (id, tenant_id, project_id, document_id, import_id, data, meta, status, overlap,
+                         total_annotations, cancelled_annotations, total_predictions, is_finished,
+                         prediction_score, updated_by)
+      overriding system value
+      select t, ${tenantId}::uuid, ${projectId}, d, ${importId}, data, meta, st, o, ta, ca, tp, f, s,
+             ${target.userId}::uuid
+      from src`);
+    if (annotationRows.length) {
+      await tx.execute(sql`
+        insert into annotations (tenant_id, project_id, task_id, completed_by, completed_by_external, result,
+                                 lead_time, was_cancelled, ground_truth, import_id, created_at, updated_at)
+        select ${tenantId}::uuid, ${projectId}, x.t, x.u, x.e, x.r, x.l, x.c, x.g, ${importId},
+               coalesce(x.ca, now()), coalesce(x.ua, x.ca, now())
+        from jsonb_to_recordset(${JSON.stringify(annotationRows)}::jsonb) as x(
+          t bigint, u uuid, e text, r jsonb, l real, c boolean, g boolean, ca timestamptz, ua timestamptz)`);
+    }
+    if (predictionRows.length) {
+      await tx.execute(sql`
+        insert into predictions (tenant_id, project_id, task_id, result, score, model_version, import_id, created_at)
+        select ${tenantId}::uuid, ${projectId}, x.t, x.r, x.s, x.m, ${importId}, coalesce(x.ca, now())
+        from jsonb_to_recordset(${JSON.stringify(predictionRows)}::jsonb) as x(
+          t bigint, r jsonb, s real, m text, ca timestamptz)`);
+    }
+    this.counts.tasks += items.length;
+    this.counts.annotations += annotationRows.length;
+    this.counts.predictions += predictionRows.length;
+  }
+}
+
+/** Throttles progress reports to about one a second. */
+function throttled(report: (fraction: number) => Promise<void>) {
+  let last = 0;
+  let busy = false;
+  return (fraction: number) => {
+    const now = Date.now();
+    if (busy || now - last < 1000) return;
+    last = now;
+    busy = true;
+    report(fraction)
+      .catch(() => {})
+      .finally(() => {
+        busy = false;
+      });
+  };
+}
+
+/** The import job: validate the staged file, then apply it atomically. */
+export async function runImport(
+  platform: Platform,
+  ctx: JobContext<ImportJobPayload>,
+): Promise<Record<string, unknown>> {
+  const db = platform.database.db;
+  const scope = { tenantId: ctx.tenantId, userId: ctx.createdBy ?? undefined };
+  const { importId, projectId } = ctx.payload;
+  const loaded = await inTenant(db, scope, async (tx) => {
+    const [imp] = await tx.select().from(imports).where(eq(imports.id, importId));
+    const [project] = await tx
+      .select()
+      .from(projects)
+      .where(and(eq(projects.id, projectId), eq(projects.tenantId, ctx.tenantId)));
+    if (imp && project && imp.status !== 'completed')
+      await tx.update(imports).set({ status: 'running' }).where(eq(imports.id, importId));
+    return { imp, project };
+  });
+  const { imp, project } = loaded;
+  if (!imp || !project) throw badRequest('The import or its project no longer exists.');
+  if (imp.status === 'completed') return { ...imp.counts };
+  const file = imp.stagedPath;
+  if (!file || !fs.existsSync(file)) {
+    await inTenant(db, scope, (tx) =>
+      tx
+        .update(imports)
+        .set({
+          status: 'failed',
+          errors: [{ record: null, line: null, message: 'the staged file is missing' }],
+          finishedAt: new Date(),
+        })
+        .where(eq(imports.id, importId)),
+    );
+    throw badRequest('The staged import file is missing.');
+  }
+  const format = imp.format as ImportFormat;
+  const config = project.parsedConfig;
+  const size = Math.max(1, fs.statSync(file).size);
+  const textKey = format === 'txt' ? textKeyOf(config) : undefined;
+  // TXT records are made from the data key itself; other formats must carry every key.
+  const dataKeys = format === 'txt' ? [] : config.dataKeys;
+
+  // Pass 1: validate everything before anything is written.
+  const report1 = throttled((f) => ctx.progress(f));
+  const checked = await validateFile(file, format, dataKeys, {
+    textKey,
+    onBytes: (bytes) => report1((0.3 * bytes) / size),
+  });
+  if (checked.errors.length) {
+    const first = checked.errors[0]!;
+    const where = [
+      first.record !== null ? `record ${first.record}` : '',
+      first.line !== null ? `line ${first.line}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    await inTenant(db, scope, (tx) =>
+      tx
+        .update(imports)
+        .set({
+          status: 'failed',
+          errors: checked.errors,
+          counts: { records: checked.records },
+          finishedAt: new Date(),
+          stagedPath: null,
+        })
+        .where(eq(imports.id, importId)),
+    );
+    fs.rmSync(file, { force: true });
+    throw new Problem(400, `The file was rejected${where ? ` at ${where}` : ''}: ${first.message}`, {
+      import_id: importId,
+      errors: checked.errors.map((e) => ({
+        path: [e.record !== null ? `record ${e.record}` : '', e.line !== null ? `line ${e.line}` : '']
+          .filter(Boolean)
+          .join(', '),
+        message: e.message,
+      })),
+    });
+  }
+  await ctx.progress(0.3, { records: checked.records });
+
+  // Pass 2: one transaction, batched multi-row inserts.
+  // On PGlite the one connection is inside this transaction, so progress waits for the end.
+  const canReport = platform.database.driver !== 'pglite';
+  const report2 = throttled((f) => ctx.progress(f));
+  const counts = await inTenant(db, scope, async (tx) => {
+    const writer = new BatchWriter(tx, {
+      tenantId: ctx.tenantId,
+      userId: ctx.createdBy,
+      importId,
+      projectId,
+      overlap: project.overlap,
+      overlapCoverage: project.overlapCoverage,
+      dedupe: imp.options.dedupe === true,
+      sourceConfig: { import_id: importId, source: imp.source },
+    });
+    let batch: ImportTask[] = [];
+    let done = 0;
+    for await (const rec of readRecords(file, format, { textKey })) {
+      batch.push(normalizeTask(rec.value, dataKeys));
+      if (batch.length >= IMPORT_BATCH) {
+        await writer.write(batch);
+        done += batch.length;
+        batch = [];
+        if (canReport) report2(0.3 + (0.7 * done) / checked.records);
+      }
+    }
+    if (batch.length) await writer.write(batch);
+    await tx
+      .update(projects)
+      .set({ taskCount: sql`${projects.taskCount} + ${writer.counts.tasks}`, updatedAt: new Date() })
+      .where(eq(projects.id, projectId));
+    await tx
+      .update(imports)
+      .set({
+        status: 'completed',
+        counts: writer.counts,
+        errors: [],
+        finishedAt: new Date(),
+        stagedPath: null,
+      })
+      .where(eq(imports.id, importId));
+    return writer.counts;
+  });
+  fs.rmSync(file, { force: true });
+  await ctx.progress(1, counts);
+  return { import_id: importId, ...counts };
+}
