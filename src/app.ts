@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { modules } from './modules/index.ts';
 import { systemRoutes } from './modules/system/routes.ts';
 import { auth } from './platform/auth/plugin.ts';
@@ -23,6 +23,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: platform.log as FastifyBaseLogger,
     bodyLimit: platform.config.bodyLimitBytes,
+    // Any of Fastify's accepted forms; the cast only steers its overloads away from HTTP/2.
+    trustProxy: platform.config.trustProxy as FastifyServerOptions['trustProxy'] & boolean,
     // Honour a caller's request id when it is sane, so one id follows a request across services.
     requestIdHeader: false,
     genReqId: (req) => {

@@ -18,6 +18,8 @@ export interface Config {
   /** Run job workers inside the `serve` process. */
   inProcessWorker: boolean;
   bodyLimitBytes: number;
+  /** Behind a load balancer: take the client address from X-Forwarded-For (hops or CIDRs to trust). */
+  trustProxy: boolean | number | string;
   /** Database pool size for the `pg` driver. */
   dbPoolSize: number;
   /** Background sampler period. */
@@ -91,6 +93,15 @@ function secretKeyVar(env: Env): string | undefined {
   return raw;
 }
 
+function trustProxyVar(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  // A comma-separated list of addresses or CIDR ranges of the proxies.
+  if (/^[0-9a-fA-F:.,/\s]+$/.test(raw)) return raw;
+  throw new ConfigError('TRUST_PROXY', `must be true, false, a hop count or proxy addresses, got "${raw}"`);
+}
+
 /** Reads the environment once; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
@@ -114,6 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey: secretKeyVar(env),
     inProcessWorker: boolVar(env, 'SUPERINSIGHT_IN_PROCESS_WORKER', true),
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    trustProxy: trustProxyVar(env.TRUST_PROXY),
     dbPoolSize: intVar(env, 'DB_POOL_SIZE', 20, 1, 1000),
     samplerIntervalMs: intVar(env, 'SAMPLER_INTERVAL_MS', 1000, 50, 60_000),
     auth: {

@@ -23,6 +23,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     SAMPLER_INTERVAL_MS: '200',
+    // Fixtures sign in from one address many times a minute; tests of the limit set their own.
+    AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
     REDIS_KEY_PREFIX: `si-test-${inject('runId')}:`,
   };
   const databaseUrl = inject('databaseUrl');

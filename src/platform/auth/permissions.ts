@@ -66,7 +66,7 @@ export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
 export function isKnownPermission(p: string): boolean {
   if (p === '*') return true;
   if (p.endsWith(':*')) return ALL_PERMISSIONS.some((k) => k.startsWith(p.slice(0, -1)));
-  return p in PERMISSIONS;
+  return Object.hasOwn(PERMISSIONS, p);
 }
 
 /** Whether a set of granted permissions (with wildcards) covers `required`. */
