@@ -1,5 +1,6 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { DateTime, Nullable, Uuid } from '../../platform/http/schemas.ts';
+import { PageQuery, pageOf } from '../../platform/db/pagination.ts';
+import { DateTime, NoContent, Nullable, Uuid } from '../../platform/http/schemas.ts';
 import { loadProject } from './access.ts';
 import * as service from './projects.service.ts';
 import { ORDERINGS, PROJECT_ROLES, SKIP_POLICIES } from './schema.ts';
@@ -121,5 +122,228 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const project = await req.tx((tx) => loadProject(tx, req.principal!, req.params.id, 'read'));
       return service.projectView(project, project.memberRole);
     },
+  );
+
+  app.get(
+    '/projects',
+    {
+      config: { permission: 'projects:read' },
+      schema: {
+        tags: ['projects'],
+        summary: 'Projects, newest first: all of them for tenant-wide managers, else those I am a member of',
+        querystring: Type.Object({ ...PageQuery, search: Type.Optional(Type.String({ maxLength: 200 })) }),
+        response: { 200: pageOf(Project) },
+      },
+    },
+    async (req) =>
+      req.tx((tx) =>
+        service.listProjects(tx, req.principal!, {
+          limit: req.query.limit ?? 50,
+          cursor: req.query.cursor,
+          search: req.query.search,
+        }),
+      ),
+  );
+
+  const { title, ...rest } = Settings;
+  const Patch = Type.Partial(Type.Object({ title, ...rest }), {
+    additionalProperties: false,
+    minProperties: 1,
+  });
+
+  app.patch(
+    '/projects/:id',
+    {
+      config: { permission: 'projects:update' },
+      schema: {
+        tags: ['projects'],
+        summary:
+          'Change settings or the labeling config (re-validated; 409 if it drops data keys, controls or labels that existing work uses)',
+        params: ProjectParams,
+        body: Patch,
+        response: { 200: Project },
+      },
+    },
+    async (req) => {
+      const updated = await req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
+        await service.lockProject(tx, project.id);
+        const { project: row, changed } = await service.updateProject(tx, project, req.body);
+        req.audit({
+          action: 'project.updated',
+          resourceType: 'project',
+          resourceId: String(project.id),
+          details: {
+            changed,
+            ...(req.body.label_config !== undefined
+              ? { data_keys: row.parsedConfig.dataKeys, previous_data_keys: project.parsedConfig.dataKeys }
+              : {}),
+          },
+        });
+        return { ...row, memberRole: project.memberRole };
+      });
+      return service.projectView(updated, updated.memberRole);
+    },
+  );
+
+  app.delete(
+    '/projects/:id',
+    {
+      config: { permission: 'projects:delete' },
+      schema: {
+        tags: ['projects'],
+        summary: 'Delete a project with its tasks, annotations, predictions and history',
+        params: ProjectParams,
+        response: { 204: NoContent },
+      },
+    },
+    async (req, reply) => {
+      await req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
+        await service.deleteProject(tx, project);
+        req.audit({
+          action: 'project.deleted',
+          resourceType: 'project',
+          resourceId: String(project.id),
+          details: { title: project.title, task_count: Number(project.taskCount) },
+        });
+      });
+      return reply.code(204).send(null);
+    },
+  );
+
+  // ------------------------------------------------------------------ members
+
+  const ProjectRoleT = Type.Union(PROJECT_ROLES.map((r) => Type.Literal(r)));
+  const Member = Type.Object({
+    user_id: Uuid,
+    email: Type.String(),
+    name: Type.String(),
+    role: ProjectRoleT,
+    created_at: DateTime,
+  });
+
+  app.get(
+    '/projects/:id/members',
+    {
+      config: { permission: 'projects:read' },
+      schema: {
+        tags: ['projects'],
+        summary: 'Project members and their project roles',
+        params: ProjectParams,
+        querystring: Type.Object({ ...PageQuery, role: Type.Optional(ProjectRoleT) }),
+        response: { 200: pageOf(Member) },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'read');
+        return service.listMembers(tx, project.id, {
+          limit: req.query.limit ?? 50,
+          cursor: req.query.cursor,
+          role: req.query.role,
+        });
+      }),
+  );
+
+  app.post(
+    '/projects/:id/members',
+    {
+      config: { permission: 'projects:update' },
+      schema: {
+        tags: ['projects'],
+        summary: 'Add a tenant member to the project, or change their project role',
+        params: ProjectParams,
+        body: Type.Object({ user_id: Uuid, role: ProjectRoleT }, { additionalProperties: false }),
+        response: { 200: Member, 201: Member },
+      },
+    },
+    async (req, reply) => {
+      const result = await req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
+        const r = await service.putMember(tx, project, req.body);
+        req.audit({
+          action: r.created ? 'project.member_added' : 'project.member_updated',
+          resourceType: 'project',
+          resourceId: String(project.id),
+          details: { user_id: req.body.user_id, role: req.body.role, previous_role: r.previousRole },
+        });
+        return r;
+      });
+      return reply.code(result.created ? 201 : 200).send(result.member);
+    },
+  );
+
+  app.delete(
+    '/projects/:id/members/:userId',
+    {
+      config: { permission: 'projects:update' },
+      schema: {
+        tags: ['projects'],
+        summary: 'Remove a member from the project',
+        params: Type.Object({ id: Id, userId: Uuid }),
+        response: { 204: NoContent },
+      },
+    },
+    async (req, reply) => {
+      await req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
+        const row = await service.removeMember(tx, project.id, req.params.userId);
+        req.audit({
+          action: 'project.member_removed',
+          resourceType: 'project',
+          resourceId: String(project.id),
+          details: { user_id: req.params.userId, role: row.role },
+        });
+      });
+      return reply.code(204).send(null);
+    },
+  );
+
+  // ------------------------------------------------------------------ summary
+
+  const Count = Type.Integer({ minimum: 0 });
+  app.get(
+    '/projects/:id/summary',
+    {
+      config: { permission: 'projects:read' },
+      schema: {
+        tags: ['projects'],
+        summary:
+          'Project counts: tasks by status, finished, annotations, skips, predictions, reviewed, per annotator',
+        params: ProjectParams,
+        response: {
+          200: Type.Object({
+            project: Type.Integer(),
+            task_count: Count,
+            finished: Count,
+            in_progress: Count,
+            annotations: Count,
+            cancelled: Count,
+            predictions: Count,
+            reviewed: Count,
+            lead_time: Type.Number({ description: 'Seconds spent, over all annotations' }),
+            by_status: Type.Record(Type.String(), Count),
+            annotators: Type.Array(
+              Type.Object({
+                user_id: Nullable(Uuid),
+                external_name: Nullable(Type.String()),
+                email: Nullable(Type.String()),
+                name: Nullable(Type.String()),
+                annotations: Count,
+                cancelled: Count,
+                ground_truth: Count,
+                lead_time: Type.Number(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'read');
+        return service.projectSummary(tx, project);
+      }),
   );
 };

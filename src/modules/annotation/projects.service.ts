@@ -1,8 +1,21 @@
+import { and, desc, eq, ilike, lt, type SQL, sql } from 'drizzle-orm';
 import type { Principal } from '../../platform/auth/principal.ts';
+import { tenantMembers, users } from '../../platform/auth/schema.ts';
 import type { Executor } from '../../platform/db/client.ts';
-import type { Project, ProjectRole } from './access.ts';
-import { parseLabelConfig } from './config.ts';
-import { type ORDERINGS, projectMembers, projects, type SKIP_POLICIES } from './schema.ts';
+import { beforeCursor, decodeCursor, toPage } from '../../platform/db/pagination.ts';
+import { badRequest, notFound, Problem } from '../../platform/errors/problem.ts';
+import { managesAllProjects, type Project, type ProjectRole } from './access.ts';
+import { labelKeyOf, parseLabelConfig, resultTypeOf } from './config.ts';
+import {
+  annotations,
+  type ORDERINGS,
+  type ParsedConfig,
+  projectMembers,
+  projects,
+  type SKIP_POLICIES,
+  TASK_STATUSES,
+  tasks,
+} from './schema.ts';
 
 export interface ProjectSettings {
   title?: string;
@@ -89,4 +102,345 @@ export async function createProject(tx: Executor, principal: Principal, input: P
     })
     .onConflictDoNothing();
   return project!;
+}
+
+// ------------------------------------------------------------------ list
+
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, '\\$&');
+const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
+
+/**
+ * Projects newest first (keyset on id). Tenant-wide managers see every project; others
+ * see the projects they are members of.
+ */
+export async function listProjects(
+  tx: Executor,
+  principal: Principal,
+  q: { limit: number; cursor?: string; search?: string },
+) {
+  const [after] = (decodeCursor(q.cursor, 1) ?? []) as number[];
+  if (after !== undefined && !Number.isInteger(after))
+    throw badRequest('The cursor is not one this API issued.');
+  const all = managesAllProjects(principal);
+  const membership = and(
+    eq(projectMembers.projectId, projects.id),
+    eq(projectMembers.userId, principal.userId),
+  );
+  const rows = await tx
+    .select({ project: projects, memberRole: projectMembers.role })
+    .from(projects)
+    [all ? 'leftJoin' : 'innerJoin'](projectMembers, membership)
+    .where(
+      and(
+        eq(projects.tenantId, principal.tenantId),
+        after !== undefined ? lt(projects.id, after) : undefined,
+        q.search ? ilike(projects.title, `%${likeLiteral(q.search)}%`) : undefined,
+      ),
+    )
+    .orderBy(desc(projects.id))
+    .limit(q.limit + 1);
+  const page = toPage(rows, q.limit, (r) => [r.project.id]);
+  return { ...page, items: page.items.map((r) => projectView(r.project, r.memberRole ?? null)) };
+}
+
+// ------------------------------------------------------------------ update
+
+/**
+ * What a new config takes away that existing work still uses: data keys tasks carry,
+ * controls (by name and type) annotations use, and labels annotations chose. Each check
+ * is one EXISTS query that stops at the first match.
+ */
+async function incompatibilities(tx: Executor, project: Project, next: ParsedConfig): Promise<string[]> {
+  const found: string[] = [];
+  const prev = project.parsedConfig;
+  for (const key of prev.dataKeys.filter((k) => !next.dataKeys.includes(k))) {
+    const used = await tx.execute(
+      sql`select 1 from ${tasks} where ${tasks.projectId} = ${project.id} and ${tasks.data} ? ${key} limit 1`,
+    );
+    if (rowsOf(used).length) found.push(`the data key "$${key}", which tasks of this project carry`);
+  }
+  const nextControls = new Map(next.controls.map((c) => [c.name, c]));
+  for (const c of prev.controls) {
+    if (c.type === 'Relations') {
+      const kept = next.controls.filter((x) => x.type === 'Relations');
+      if (kept.length === 0) {
+        if (await annotationsContain(tx, project.id, [{ type: 'relation' }]))
+          found.push('the <Relations> tag, whose relations annotations use');
+        continue;
+      }
+      const labels = kept.flatMap((x) => x.labels);
+      if (labels.length === 0) continue;
+      for (const label of c.labels.filter((l) => !labels.includes(l))) {
+        if (await annotationsContain(tx, project.id, [{ type: 'relation', labels: [label] }]))
+          found.push(`the relation label "${label}", which annotations use`);
+      }
+      continue;
+    }
+    const n = nextControls.get(c.name);
+    if (!n || n.type !== c.type) {
+      if (await annotationsContain(tx, project.id, [{ from_name: c.name }]))
+        found.push(
+          n
+            ? `the control "${c.name}" changes from <${c.type}> to <${n.type}>, and annotations use it`
+            : `the control "${c.name}" (<${c.type}>), which annotations use`,
+        );
+      continue;
+    }
+    const key = labelKeyOf(resultTypeOf(c.type));
+    if (!key || key === 'taxonomy' || n.labels.length === 0) continue;
+    for (const label of c.labels.filter((l) => !n.labels.includes(l))) {
+      if (await annotationsContain(tx, project.id, [{ from_name: c.name, value: { [key]: [label] } }]))
+        found.push(
+          `the ${key === 'choices' ? 'choice' : 'label'} "${label}" of "${c.name}", which annotations use`,
+        );
+    }
+  }
+  return found;
+}
+
+async function annotationsContain(tx: Executor, projectId: number, fragment: unknown[]): Promise<boolean> {
+  const r = await tx.execute(
+    sql`select 1 from ${annotations} where ${annotations.projectId} = ${projectId}
+        and ${annotations.result} @> ${JSON.stringify(fragment)}::jsonb limit 1`,
+  );
+  return rowsOf(r).length > 0;
+}
+
+/**
+ * Changes settings. A new labeling config is validated, and refused (409, naming each
+ * conflict) when it drops data keys, controls or labels that existing work uses. A change
+ * of overlap re-derives each task's wanted annotations and finished flag in one statement.
+ */
+export async function updateProject(tx: Executor, project: Project, patch: ProjectSettings) {
+  const values = settingsToColumns(patch);
+  const changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
+  if (values.parsedConfig) {
+    const conflicts = await incompatibilities(tx, project, values.parsedConfig);
+    if (conflicts.length)
+      throw new Problem(409, `The new labeling config drops ${conflicts.join('; ')}.`, {
+        errors: conflicts.map((message) => ({ path: 'body/label_config', message })),
+      });
+  }
+  if (changed.length === 0) return { project, changed };
+  const [row] = await tx
+    .update(projects)
+    .set({ ...values, updatedAt: sql`now()` })
+    .where(eq(projects.id, project.id))
+    .returning();
+  const overlapChanged =
+    (patch.overlap !== undefined && patch.overlap !== project.overlap) ||
+    (patch.overlap_coverage !== undefined && patch.overlap_coverage !== project.overlapCoverage) ||
+    (patch.skip_policy !== undefined &&
+      (patch.skip_policy === 'ignore') !== (project.skipPolicy === 'ignore'));
+  if (overlapChanged) await reapplyOverlap(tx, row!);
+  return { project: row!, changed };
+}
+
+/**
+ * Which tasks get the full overlap: a stable pseudo-random `coverage` percent of them,
+ * picked by a hash of the task id (so the choice does not move between calls).
+ */
+export function inCoverage(taskId: SQL | number, coverage: number): SQL {
+  return sql`((hashint8((${taskId})::bigint)::bigint + 2147483648) % 100) < ${coverage}`;
+}
+
+async function reapplyOverlap(tx: Executor, p: Project) {
+  const skipCounts = p.skipPolicy === 'ignore';
+  await tx.execute(sql`
+    update ${tasks} t set
+      overlap = case when ${inCoverage(sql`t.id`, p.overlapCoverage)} then ${p.overlap}::int else 1 end,
+      is_finished = t.total_annotations ${skipCounts ? sql`+ t.cancelled_annotations` : sql``}
+        >= case when ${inCoverage(sql`t.id`, p.overlapCoverage)} then ${p.overlap}::int else 1 end,
+      status = case
+        when t.status = 'cancelled' then t.status
+        when t.total_annotations ${skipCounts ? sql`+ t.cancelled_annotations` : sql``}
+          >= case when ${inCoverage(sql`t.id`, p.overlapCoverage)} then ${p.overlap}::int else 1 end
+          then case when t.status = 'reviewed' then 'reviewed' else 'completed' end
+        when t.status in ('completed', 'reviewed') then 'in_progress'
+        else t.status end,
+      updated_at = now()
+    where t.project_id = ${p.id}`);
+}
+
+// ------------------------------------------------------------------ delete
+
+export async function deleteProject(tx: Executor, project: Project) {
+  await tx.delete(projects).where(eq(projects.id, project.id));
+}
+
+// ------------------------------------------------------------------ members
+
+export function memberView(m: {
+  userId: string;
+  email: string;
+  name: string;
+  role: ProjectRole;
+  createdAt: Date;
+}) {
+  return { user_id: m.userId, email: m.email, name: m.name, role: m.role, created_at: m.createdAt };
+}
+
+const memberColumns = {
+  id: projectMembers.id,
+  userId: projectMembers.userId,
+  email: users.email,
+  name: users.name,
+  role: projectMembers.role,
+  createdAt: projectMembers.createdAt,
+};
+
+export async function listMembers(
+  tx: Executor,
+  projectId: number,
+  q: { limit: number; cursor?: string; role?: ProjectRole },
+) {
+  const rows = await tx
+    .select(memberColumns)
+    .from(projectMembers)
+    .innerJoin(users, eq(users.id, projectMembers.userId))
+    .where(
+      and(
+        eq(projectMembers.projectId, projectId),
+        q.role ? eq(projectMembers.role, q.role) : undefined,
+        beforeCursor(projectMembers.createdAt, projectMembers.id, q.cursor),
+      ),
+    )
+    .orderBy(desc(projectMembers.createdAt), desc(projectMembers.id))
+    .limit(q.limit + 1);
+  const page = toPage(rows, q.limit, (r) => [r.createdAt.toISOString(), r.id]);
+  return { ...page, items: page.items.map(memberView) };
+}
+
+/** Adds a tenant member to the project, or changes their project role. */
+export async function putMember(
+  tx: Executor,
+  project: Project,
+  input: { user_id: string; role: ProjectRole },
+): Promise<{ member: ReturnType<typeof memberView>; created: boolean; previousRole: ProjectRole | null }> {
+  const [user] = await tx
+    .select({ id: users.id, email: users.email, name: users.name })
+    .from(tenantMembers)
+    .innerJoin(users, eq(users.id, tenantMembers.userId))
+    .where(
+      and(
+        eq(tenantMembers.tenantId, project.tenantId),
+        eq(tenantMembers.userId, input.user_id),
+        eq(tenantMembers.status, 'active'),
+      ),
+    );
+  if (!user)
+    throw badRequest('The user is not an active member of this tenant.', [
+      { path: 'body/user_id', message: 'names no active member of the tenant' },
+    ]);
+  const [before] = await tx
+    .select({ role: projectMembers.role })
+    .from(projectMembers)
+    .where(and(eq(projectMembers.projectId, project.id), eq(projectMembers.userId, input.user_id)))
+    .for('update');
+  const [row] = await tx
+    .insert(projectMembers)
+    .values({ tenantId: project.tenantId, projectId: project.id, userId: input.user_id, role: input.role })
+    .onConflictDoUpdate({
+      target: [projectMembers.projectId, projectMembers.userId],
+      set: { role: input.role },
+    })
+    .returning();
+  return {
+    member: memberView({ ...row!, email: user.email, name: user.name }),
+    created: !before,
+    previousRole: before?.role ?? null,
+  };
+}
+
+export async function removeMember(tx: Executor, projectId: number, userId: string) {
+  const [row] = await tx
+    .delete(projectMembers)
+    .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)))
+    .returning();
+  if (!row) throw notFound('The project member');
+  return row;
+}
+
+// ------------------------------------------------------------------ summary
+
+const int = (v: unknown) => Number(v ?? 0);
+
+/**
+ * Project counts from aggregate queries (no rows are loaded): tasks by status, finished,
+ * annotations and skips, predictions, reviewed tasks, and per-annotator counts.
+ */
+export async function projectSummary(tx: Executor, project: Project) {
+  const byStatus = rowsOf<{ status: string; n: unknown; finished: unknown; predictions: unknown }>(
+    await tx.execute(sql`
+      select status, count(*) as n, count(*) filter (where is_finished) as finished,
+             coalesce(sum(total_predictions), 0) as predictions
+      from ${tasks} where ${tasks.projectId} = ${project.id} group by status`),
+  );
+  const statusCounts: Record<string, number> = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0]));
+  let finished = 0;
+  let predictionCount = 0;
+  let taskCount = 0;
+  for (const r of byStatus) {
+    statusCounts[r.status] = int(r.n);
+    finished += int(r.finished);
+    predictionCount += int(r.predictions);
+    taskCount += int(r.n);
+  }
+  const [totals] = rowsOf<{ annotations: unknown; cancelled: unknown; reviewed: unknown; lead: unknown }>(
+    await tx.execute(sql`
+      select count(*) filter (where not was_cancelled) as annotations,
+             count(*) filter (where was_cancelled) as cancelled,
+             count(distinct task_id) filter (where review_status in ('approved', 'rejected')) as reviewed,
+             coalesce(sum(lead_time), 0) as lead
+      from ${annotations} where ${annotations.projectId} = ${project.id}`),
+  );
+  const perAnnotator = rowsOf<{
+    user_id: string | null;
+    external: string | null;
+    email: string | null;
+    name: string | null;
+    annotations: unknown;
+    cancelled: unknown;
+    ground_truth: unknown;
+    lead: unknown;
+  }>(
+    await tx.execute(sql`
+      select a.completed_by as user_id, a.completed_by_external as external, u.email, u.name,
+             count(*) filter (where not a.was_cancelled) as annotations,
+             count(*) filter (where a.was_cancelled) as cancelled,
+             count(*) filter (where a.ground_truth) as ground_truth,
+             coalesce(sum(a.lead_time), 0) as lead
+      from ${annotations} a left join ${users} u on u.id = a.completed_by
+      where a.project_id = ${project.id}
+      group by a.completed_by, a.completed_by_external, u.email, u.name
+      order by count(*) desc, a.completed_by nulls last, a.completed_by_external
+      limit 1000`),
+  );
+  return {
+    project: project.id,
+    task_count: taskCount,
+    finished,
+    in_progress: statusCounts.in_progress ?? 0,
+    annotations: int(totals?.annotations),
+    cancelled: int(totals?.cancelled),
+    predictions: predictionCount,
+    reviewed: int(totals?.reviewed),
+    lead_time: Number(totals?.lead ?? 0),
+    by_status: statusCounts,
+    annotators: perAnnotator.map((r) => ({
+      user_id: r.user_id,
+      external_name: r.external,
+      email: r.email,
+      name: r.name,
+      annotations: int(r.annotations),
+      cancelled: int(r.cancelled),
+      ground_truth: int(r.ground_truth),
+      lead_time: Number(r.lead),
+    })),
+  };
+}
+
+/** Serializes writers of one project's settings and counters (row lock to commit). */
+export async function lockProject(tx: Executor, projectId: number) {
+  await tx.execute(sql`select 1 from ${projects} where ${projects.id} = ${projectId} for update`);
 }

@@ -1,3 +1,227 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
+import { PageQuery } from '../../platform/db/pagination.ts';
+import { DateTime, DateTimeIn, Nullable, Uuid } from '../../platform/http/schemas.ts';
+import { loadProject } from './access.ts';
+import { PRIORITIES, TASK_STATUSES } from './schema.ts';
+import * as service from './tasks.service.ts';
 
-export const taskRoutes: FastifyPluginAsyncTypebox = async () => {};
+const Id = Type.Integer({ minimum: 1 });
+const ProjectParams = Type.Object({ id: Id });
+const Status = Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)));
+const Priority = Type.Union(PRIORITIES.map((s) => Type.Literal(s)));
+
+/** The data manager's filters, shared by the list (query string) and bulk actions (body). */
+const filterFields = {
+  status: Type.Optional(
+    Type.Array(Status, { maxItems: TASK_STATUSES.length, description: 'Any of these statuses' }),
+  ),
+  priority: Type.Optional(Type.Array(Priority, { maxItems: PRIORITIES.length })),
+  annotated: Type.Optional(Type.Boolean({ description: 'Has (or has no) counted annotation' })),
+  annotated_by: Type.Optional(Uuid),
+  reviewed: Type.Optional(Type.Boolean({ description: 'Has an approved or rejected annotation' })),
+  has_predictions: Type.Optional(Type.Boolean()),
+  score_min: Type.Optional(Type.Number({ description: 'Lowest prediction score at least this' })),
+  score_max: Type.Optional(Type.Number()),
+  model_version: Type.Optional(
+    Type.String({ maxLength: 200, description: 'Has a prediction of this model version' }),
+  ),
+  data_key: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'With `contains`' })),
+  contains: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 500, description: 'Text in data[data_key], case-insensitive' }),
+  ),
+  created_from: Type.Optional(DateTimeIn),
+  created_to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
+};
+const Filter = Type.Object(filterFields, { additionalProperties: false });
+type FilterT = Static<typeof Filter>;
+
+const TaskItem = Type.Object({
+  id: Type.Integer(),
+  project: Type.Integer(),
+  data: Type.Record(Type.String(), Type.Unknown()),
+  meta: Type.Record(Type.String(), Type.Unknown()),
+  status: Type.String(),
+  priority: Type.String(),
+  overlap: Type.Integer(),
+  total_annotations: Type.Integer(),
+  cancelled_annotations: Type.Integer(),
+  total_predictions: Type.Integer(),
+  is_finished: Type.Boolean(),
+  prediction_score: Nullable(Type.Number()),
+  created_at: DateTime,
+  updated_at: DateTime,
+});
+
+const Annotation = Type.Object({
+  id: Type.Integer(),
+  task: Type.Integer(),
+  project: Type.Integer(),
+  result: Type.Array(Type.Unknown()),
+  lead_time: Type.Number(),
+  was_cancelled: Type.Boolean(),
+  ground_truth: Type.Boolean(),
+  completed_by: Nullable(Uuid),
+  completed_by_external: Nullable(Type.String()),
+  parent_annotation: Nullable(Type.Integer()),
+  parent_prediction: Nullable(Type.Integer()),
+  review_status: Nullable(Type.String()),
+  created_at: DateTime,
+  updated_at: DateTime,
+});
+
+const Prediction = Type.Object({
+  id: Type.Integer(),
+  task: Type.Integer(),
+  project: Type.Integer(),
+  result: Type.Array(Type.Unknown()),
+  score: Nullable(Type.Number()),
+  model_version: Type.String(),
+  created_at: DateTime,
+});
+
+const TaskDetail = Type.Intersect([
+  TaskItem,
+  Type.Object({
+    annotations: Type.Array(Annotation),
+    predictions: Type.Array(Prediction),
+    is_labeled: Type.Boolean(),
+  }),
+]);
+
+function toFilter(f: FilterT): service.TaskFilter {
+  return f;
+}
+
+export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const cache = app.platform.kv.cache;
+
+  app.get(
+    '/projects/:id/tasks',
+    {
+      config: { permission: 'projects:read' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Data manager: filter, sort and page through the tasks of a project',
+        params: ProjectParams,
+        querystring: Type.Object(
+          {
+            ...PageQuery,
+            sort: Type.Optional(
+              Type.Union(
+                service.SORTS.map((s) => Type.Literal(s)),
+                {
+                  default: 'id',
+                  description:
+                    'Sort key; a leading "-" sorts descending. Unscored tasks sort last by prediction_score.',
+                },
+              ),
+            ),
+            ...filterFields,
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(TaskItem),
+            next_cursor: Nullable(Type.String()),
+            total: Type.Integer({ description: 'Tasks under this filter (cached up to 30 s)' }),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const { limit, cursor, sort, ...filter } = req.query;
+      service.checkFilter(filter, 'querystring');
+      return req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'read');
+        const page = await service.listTasks(tx, project, {
+          filter: toFilter(filter),
+          sort: sort ?? 'id',
+          limit: limit ?? 50,
+          cursor,
+        });
+        const total = await service.totalOf(tx, cache, project, filter);
+        return { ...page, total };
+      });
+    },
+  );
+
+  app.get(
+    '/projects/:id/tasks/:taskId',
+    {
+      config: { permission: 'projects:read' },
+      schema: {
+        tags: ['tasks'],
+        summary: "A task in Label Studio's format, with its annotations and predictions",
+        params: Type.Object({ id: Id, taskId: Id }),
+        response: { 200: TaskDetail },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'read');
+        return service.getTask(tx, req.principal!, project, req.params.taskId);
+      }),
+  );
+
+  app.post(
+    '/projects/:id/tasks/actions',
+    {
+      config: { permission: 'tasks:manage' },
+      schema: {
+        tags: ['tasks'],
+        summary:
+          'Bulk action on tasks chosen by ids or by a filter: delete, set_priority, assign (spread evenly), remove_annotations, remove_predictions',
+        params: ProjectParams,
+        body: Type.Object(
+          {
+            action: Type.Union(service.BULK_ACTIONS.map((a) => Type.Literal(a))),
+            selection: Type.Union([
+              Type.Object(
+                { ids: Type.Array(Id, { minItems: 1, maxItems: 100_000 }) },
+                { additionalProperties: false },
+              ),
+              Type.Object({ filter: Filter }, { additionalProperties: false }),
+            ]),
+            priority: Type.Optional(Priority),
+            user_ids: Type.Optional(Type.Array(Uuid, { minItems: 1, maxItems: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            affected: Type.Integer({ description: 'Tasks the action applied to' }),
+            removed: Type.Optional(Type.Integer({ description: 'Annotations or predictions removed' })),
+            assignments_created: Type.Optional(Type.Integer()),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const body = req.body;
+      if ('filter' in body.selection) service.checkFilter(body.selection.filter, 'body/selection/filter');
+      const selection: service.BulkInput['selection'] =
+        'ids' in body.selection ? { ids: body.selection.ids } : { filter: toFilter(body.selection.filter) };
+      const result = await req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
+        await service.lockProjectRow(tx, project.id);
+        const r = await service.runBulkAction(tx, req.principal!, project, { ...body, selection });
+        req.audit({
+          action: `tasks.${body.action}`,
+          resourceType: 'project',
+          resourceId: String(project.id),
+          details: {
+            action: body.action,
+            selection: 'ids' in selection ? { ids: selection.ids.length } : { filter: selection.filter },
+            ...(body.priority ? { priority: body.priority } : {}),
+            ...(body.user_ids ? { user_ids: body.user_ids } : {}),
+            ...r,
+          },
+        });
+        return r;
+      });
+      await service.bumpGeneration(cache, req.principal!.tenantId, req.params.id);
+      return result;
+    },
+  );
+};
