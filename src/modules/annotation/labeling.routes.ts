@@ -295,7 +295,8 @@ export const labelingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // ------------------------------------------------------------ predictions
   const PredictionBody = {
     result: Result,
-    score: Type.Optional(Nullable(Type.Number())),
+    // A type list, not anyOf: with type coercion on, anyOf would turn null into 0.
+    score: Type.Optional(Type.Unsafe<number | null>({ type: ['number', 'null'] })),
     model_version: Type.Optional(Type.String({ maxLength: 200 })),
   };
 

@@ -1,0 +1,163 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { InjectOptions } from 'fastify';
+import { createTenant, joinAsOwner } from '../src/modules/identity/service.ts';
+import { hashPassword } from '../src/platform/auth/passwords.ts';
+import { users } from '../src/platform/auth/schema.ts';
+import { inSystem } from '../src/platform/db/tenancy.ts';
+import type { ProjectJson } from './annotation-fixtures.ts';
+import { type Member, PASSWORD, type TenantFixture } from './fixtures.ts';
+import type { TestContext } from './helpers.ts';
+
+/**
+ * Like `newTenant`, but every sign-in comes from its own address (198.18.0.0/15, the
+ * benchmarking range): these tests sign in dozens of annotators, more than the per-address
+ * sign-in rate limit allows in a minute.
+ */
+export async function newLabelingTenant({ app, platform }: TestContext): Promise<TenantFixture> {
+  const signIn = async (email: string, tenant?: string) => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email, password: PASSWORD, tenant },
+      remoteAddress: `198.18.${randomInt(256)}.${randomInt(1, 255)}`,
+    });
+    if (res.statusCode !== 200) throw new Error(`login ${email}: ${res.statusCode} ${res.body}`);
+    return res.json() as { token: string; user: { id: string } };
+  };
+  const slug = `t-${randomUUID().slice(0, 12)}`;
+  const email = `owner@${slug}.test`;
+  const passwordHash = await hashPassword(PASSWORD);
+  const tenantId = await inSystem(platform.database.db, async (tx) => {
+    const tenant = await createTenant(tx, { slug, name: `Tenant ${slug}` });
+    const userId = randomUUID();
+    await tx.insert(users).values({ id: userId, email, name: 'Owner', passwordHash });
+    await joinAsOwner(tx, tenant.id, userId);
+    return tenant.id;
+  });
+  const session = await signIn(email);
+  const owner: Member = { userId: session.user.id, email, token: session.token };
+  const as = (m: Member, options: InjectOptions) =>
+    app.inject({ ...options, headers: { ...options.headers, authorization: `Bearer ${m.token}` } });
+  return {
+    tenantId,
+    slug,
+    owner,
+    as,
+    async member(roles, name = 'Member') {
+      const memberEmail = `${name.toLowerCase().replace(/\W/g, '')}-${randomUUID().slice(0, 8)}@${slug}.test`;
+      const res = await as(owner, {
+        method: 'POST',
+        url: '/api/v1/users',
+        payload: { email: memberEmail, name, password: PASSWORD, roles },
+      });
+      if (res.statusCode !== 201) throw new Error(`add member: ${res.statusCode} ${res.body}`);
+      const s = await signIn(memberEmail, slug);
+      return { userId: s.user.id, email: memberEmail, token: s.token };
+    },
+  };
+}
+
+export const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
+
+/** Runs SQL as the system (no tenant, no RLS): for seeding and for reading back state. */
+export async function systemSql<T = Record<string, unknown>>(
+  ctx: TestContext,
+  query: ReturnType<typeof sql>,
+) {
+  return inSystem(ctx.platform.database.db, async (tx) => rowsOf<T>(await tx.execute(query)));
+}
+
+/**
+ * Adds `n` tasks ({text: "task <i>"}) to a project straight in the database (imports are
+ * tested elsewhere; these tests are about what happens to tasks once they exist) and
+ * returns their ids in ascending order. `finished` marks some as already done.
+ */
+export async function seedTasks(
+  ctx: TestContext,
+  t: TenantFixture,
+  project: ProjectJson,
+  n: number,
+  options: { overlap?: number; finished?: (i: number) => boolean } = {},
+): Promise<number[]> {
+  const overlap = options.overlap ?? project.overlap;
+  const rows = await systemSql<{ id: string | number }>(
+    ctx,
+    sql`insert into tasks (tenant_id, project_id, data, overlap)
+      select ${t.tenantId}::uuid, ${project.id}::bigint, jsonb_build_object('text', 'task ' || g), ${overlap}::int
+      from generate_series(1, ${n}::int) g order by g returning id`,
+  );
+  const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  await systemSql(ctx, sql`update projects set task_count = task_count + ${n}::int where id = ${project.id}`);
+  const done = ids.filter((_, i) => options.finished?.(i) ?? false);
+  if (done.length)
+    await systemSql(
+      ctx,
+      sql`update tasks set is_finished = true, status = 'completed'
+        where id = any(${`{${done.join(',')}}`}::bigint[])`,
+    );
+  return ids;
+}
+
+export interface TaskRow {
+  id: number;
+  status: string;
+  total_annotations: number;
+  cancelled_annotations: number;
+  total_predictions: number;
+  is_finished: boolean;
+  prediction_score: number | null;
+  overlap: number;
+}
+
+export async function taskRow(ctx: TestContext, id: number): Promise<TaskRow> {
+  const [row] = await systemSql<TaskRow & { id: string | number }>(
+    ctx,
+    sql`select id, status, total_annotations, cancelled_annotations, total_predictions, is_finished,
+      prediction_score, overlap from tasks where id = ${id}`,
+  );
+  if (!row) throw new Error(`task ${id} not found`);
+  return { ...row, id: Number(row.id) };
+}
+
+/** Adds a tenant member to a project with a project role, through the API. */
+export async function joinProject(
+  t: TenantFixture,
+  projectId: number,
+  member: Member,
+  role: 'manager' | 'reviewer' | 'annotator' | 'viewer',
+) {
+  const res = await t.as(t.owner, {
+    method: 'POST',
+    url: `/api/v1/projects/${projectId}/members`,
+    payload: { user_id: member.userId, role },
+  });
+  if (res.statusCode !== 201) throw new Error(`add project member: ${res.statusCode} ${res.body}`);
+}
+
+/** New tenant members with the annotator role, each a project annotator. */
+export async function annotators(t: TenantFixture, projectId: number, n: number, name = 'Annotator') {
+  const out: Member[] = [];
+  for (let i = 0; i < n; i++) {
+    const m = await t.member(['annotator'], `${name}${i}`);
+    await joinProject(t, projectId, m, 'annotator');
+    out.push(m);
+  }
+  return out;
+}
+
+/** A valid result of the text-classification fixture config. */
+export const sentiment = (choice: 'Positive' | 'Negative' | 'Neutral' = 'Positive') => [
+  {
+    id: `r-${choice}`,
+    from_name: 'sentiment',
+    to_name: 'text',
+    type: 'choices',
+    value: { choices: [choice] },
+  },
+];
+
+export async function unauditedMutations(ctx: TestContext): Promise<number> {
+  const metric = await ctx.platform.registry.getSingleMetric('superinsight_unaudited_mutations_total')?.get();
+  return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+}
