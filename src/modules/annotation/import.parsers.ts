@@ -209,7 +209,8 @@ async function* readJson(path: string, options: ReadOptions): AsyncGenerator<Sou
       /^(Parser|Verifier) cannot parse input: /,
       '',
     );
-    throw new RecordError(record + 1, located?.line ?? null, `invalid JSON: ${message}`);
+    // The parser runs ahead of the records handed out, so the line, not a record number, locates it.
+    throw new RecordError(null, located?.line ?? null, `invalid JSON: ${message}`);
   } finally {
     source.destroy();
   }

@@ -113,6 +113,8 @@ interface Target {
   overlap: number;
   overlapCoverage: number;
   dedupe: boolean;
+  /** The project's skip policy is `ignore`: cancelled annotations count toward the overlap. */
+  skipCounts: boolean;
   sourceConfig: Record<string, unknown>;
 }
 
@@ -241,7 +243,8 @@ class BatchWriter {
         if (p.score !== null) score = score === null ? p.score : Math.min(score, p.score);
         predictionRows.push({ t: taskId, r: p.result, s: p.score, m: p.modelVersion, ca: p.createdAt });
       }
-      const finished = done >= overlap;
+      // As the labeling stream counts: under the `ignore` skip policy a skip counts toward the overlap.
+      const finished = done + (target.skipCounts ? cancelled : 0) >= overlap;
       taskRows.push({
         d: ids[i]!.d,
         t: taskId,
@@ -254,7 +257,7 @@ class BatchWriter {
         tp: task.predictions.length,
         f: finished,
         s: score,
-        st: finished ? 'completed' : 'pending',
+        st: finished ? 'completed' : done + cancelled > 0 ? 'in_progress' : 'pending',
       });
     }
 
@@ -296,6 +299,12 @@ class BatchWriter {
     this.counts.annotations += annotationRows.length;
     this.counts.predictions += predictionRows.length;
   }
+}
+
+/** The database's reason for a failed statement, without drizzle's echo of the query and its (large) parameters. */
+function reasonOf(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string } };
+  return String(e.cause?.message ?? e.message ?? err).slice(0, 500);
 }
 
 /** Throttles progress reports to about one a second. */
@@ -397,10 +406,64 @@ export async function runImport(
   await ctx.progress(0.3, { records: checked.records });
 
   // Pass 2: one transaction, batched multi-row inserts.
-  // On PGlite the one connection is inside this transaction, so progress waits for the end.
+  // On PGlite the one connection is inside that transaction, so progress waits for the end.
   const canReport = platform.database.driver !== 'pglite';
+  let counts: ImportCounts;
+  try {
+    counts = await applyFile(
+      db,
+      scope,
+      ctx,
+      { file, format, textKey, dataKeys, project, imp, total: checked.records },
+      canReport,
+    );
+  } catch (err) {
+    // The transaction rolled back: nothing landed. Another attempt starts over from the staged file.
+    const message = `the import failed while writing: ${reasonOf(err)}`;
+    await inTenant(db, scope, (tx) =>
+      tx
+        .update(imports)
+        .set(
+          ctx.lastAttempt
+            ? {
+                status: 'failed',
+                errors: [{ record: null, line: null, message }],
+                finishedAt: new Date(),
+                stagedPath: null,
+              }
+            : { status: 'queued', errors: [{ record: null, line: null, message: `${message}; retrying` }] },
+        )
+        .where(eq(imports.id, importId)),
+    ).catch(() => {});
+    if (ctx.lastAttempt) fs.rmSync(file, { force: true });
+    throw new Error(message, { cause: err });
+  }
+  fs.rmSync(file, { force: true });
+  await ctx.progress(1, counts);
+  return { import_id: importId, ...counts };
+}
+
+/** Pass 2: the whole file in one transaction, in batches. */
+async function applyFile(
+  db: Platform['database']['db'],
+  scope: { tenantId: string; userId?: string },
+  ctx: JobContext<ImportJobPayload>,
+  job: {
+    file: string;
+    format: ImportFormat;
+    textKey: string | undefined;
+    dataKeys: readonly string[];
+    project: typeof projects.$inferSelect;
+    imp: typeof imports.$inferSelect;
+    total: number;
+  },
+  canReport: boolean,
+): Promise<ImportCounts> {
+  const { file, format, textKey, dataKeys, project, imp } = job;
+  const importId = imp.id;
+  const projectId = project.id;
   const report2 = throttled((f) => ctx.progress(f));
-  const counts = await inTenant(db, scope, async (tx) => {
+  return inTenant(db, scope, async (tx) => {
     const writer = new BatchWriter(tx, {
       tenantId: ctx.tenantId,
       userId: ctx.createdBy,
@@ -409,6 +472,7 @@ export async function runImport(
       overlap: project.overlap,
       overlapCoverage: project.overlapCoverage,
       dedupe: imp.options.dedupe === true,
+      skipCounts: project.skipPolicy === 'ignore',
       sourceConfig: { import_id: importId, source: imp.source },
     });
     let batch: ImportTask[] = [];
@@ -419,7 +483,7 @@ export async function runImport(
         await writer.write(batch);
         done += batch.length;
         batch = [];
-        if (canReport) report2(0.3 + (0.7 * done) / checked.records);
+        if (canReport) report2(0.3 + (0.7 * done) / job.total);
       }
     }
     if (batch.length) await writer.write(batch);
@@ -439,7 +503,4 @@ export async function runImport(
       .where(eq(imports.id, importId));
     return writer.counts;
   });
-  fs.rmSync(file, { force: true });
-  await ctx.progress(1, counts);
-  return { import_id: importId, ...counts };
 }
