@@ -479,7 +479,8 @@ describe('labeling stream: /next', () => {
           const perTask = new Map<number, number>();
           for (const l of locks) perTask.set(Number(l.task_id), (perTask.get(Number(l.task_id)) ?? 0) + 1);
           expect(Math.max(...perTask.values())).toBeLessThanOrEqual(overlap);
-          expect(perTask.size).toBe(20 / overlap);
+          // Reservations spread over at least 20 / overlap tasks (skip-locked rows push some further).
+          expect(perTask.size).toBeGreaterThanOrEqual(20 / overlap);
         } finally {
           await Promise.all(clients.map((c) => c.end()));
         }
