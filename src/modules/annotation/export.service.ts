@@ -268,7 +268,7 @@ async function* csvChunks(
     let chunk = '';
     for (const t of batch) {
       for (const record of minRecords(t, project.parsedConfig, options.includeCancelled)) {
-        if (!options.includeCancelled) record.was_cancelled = false;
+        if (record.annotation_id !== null) record.was_cancelled ??= false;
         chunk += csvRow(record, columns, delimiter);
       }
     }
