@@ -172,6 +172,8 @@ export const tasks = pgTable(
     index('tasks_project_finished_idx').on(t.projectId, t.isFinished, t.id),
     index('tasks_project_score_idx').on(t.projectId, t.predictionScore, t.id),
     index('tasks_project_created_idx').on(t.projectId, t.createdAt, t.id),
+    // The data manager sorts by annotation count with a (total_annotations, id) keyset cursor.
+    index('tasks_project_annotations_idx').on(t.projectId, t.totalAnnotations, t.id),
     index('tasks_import_idx').on(t.importId),
     tenantIsolation(t.tenantId),
   ],

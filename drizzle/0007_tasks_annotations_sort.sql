@@ -1,0 +1,1 @@
+CREATE INDEX "tasks_project_annotations_idx" ON "tasks" USING btree ("project_id","total_annotations","id");
