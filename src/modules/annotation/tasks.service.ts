@@ -56,9 +56,22 @@ const likeLiteral = (text: string) => text.replace(/[\\%_]/g, '\\$&');
 /** A PostgreSQL array literal of integers, sent as one parameter. */
 const bigintArray = (ids: number[]) => `{${ids.map((i) => Math.trunc(i)).join(',')}}`;
 
-/** SQL conditions on `t` (tasks) for a filter; the project condition comes first. */
-export function filterConditions(projectId: number, f: TaskFilter): SQL[] {
+/**
+ * SQL conditions on `t` (tasks) for a filter; the project condition comes first.
+ *
+ * Conditions on other tables come in two forms. For a page (`probe`), each is a scalar
+ * subquery with LIMIT 1 that PostgreSQL runs per scanned task through the task_id index:
+ * the page walks the sort index and stops after `limit` matches, so its cost does not grow
+ * with depth (as EXISTS, the planner chose merge semi-joins that read the other table from
+ * its end down to the cursor, slower on every page). For a count (`join`), EXISTS lets the
+ * planner hash-join once over the whole project.
+ */
+export function filterConditions(projectId: number, f: TaskFilter, mode: 'probe' | 'join' = 'probe'): SQL[] {
   const c: SQL[] = [sql`t.project_id = ${projectId}`];
+  const related = (from: SQL, where: SQL) =>
+    mode === 'probe'
+      ? sql`coalesce((select true from ${from} where ${where} limit 1), false)`
+      : sql`exists (select 1 from ${from} where ${where})`;
   if (f.status?.length) c.push(sql`t.status = any(${`{${f.status.join(',')}}`}::text[])`);
   if (f.priority?.length) c.push(sql`t.priority = any(${`{${f.priority.join(',')}}`}::text[])`);
   if (f.annotated !== undefined)
@@ -70,17 +83,16 @@ export function filterConditions(projectId: number, f: TaskFilter): SQL[] {
   if (f.created_from !== undefined) c.push(sql`t.created_at >= ${f.created_from}::timestamptz`);
   if (f.created_to !== undefined) c.push(sql`t.created_at < ${f.created_to}::timestamptz`);
   if (f.annotated_by !== undefined)
-    c.push(
-      sql`exists (select 1 from annotations a where a.task_id = t.id and a.completed_by = ${f.annotated_by}::uuid)`,
-    );
+    c.push(related(sql`annotations a`, sql`a.task_id = t.id and a.completed_by = ${f.annotated_by}::uuid`));
   if (f.reviewed !== undefined) {
-    const reviewed = sql`exists (select 1 from annotations a where a.task_id = t.id and a.review_status in ('approved', 'rejected'))`;
+    const reviewed = related(
+      sql`annotations a`,
+      sql`a.task_id = t.id and a.review_status in ('approved', 'rejected')`,
+    );
     c.push(f.reviewed ? reviewed : sql`not ${reviewed}`);
   }
   if (f.model_version !== undefined)
-    c.push(
-      sql`exists (select 1 from predictions p where p.task_id = t.id and p.model_version = ${f.model_version})`,
-    );
+    c.push(related(sql`predictions p`, sql`p.task_id = t.id and p.model_version = ${f.model_version}`));
   if (f.contains !== undefined && f.data_key !== undefined)
     c.push(sql`(t.data ->> ${f.data_key}) ilike ${`%${likeLiteral(f.contains)}%`}`);
   return c;
@@ -284,7 +296,7 @@ export async function totalOf(
   if (hit !== null) return Number(hit);
   const [row] = rowsOf<{ n: unknown }>(
     await tx.execute(
-      sql`select count(*) as n from tasks t where ${sql.join(filterConditions(project.id, filter), sql` and `)}`,
+      sql`select count(*) as n from tasks t where ${sql.join(filterConditions(project.id, filter, 'join'), sql` and `)}`,
     ),
   );
   const n = Number(row?.n ?? 0);
