@@ -1,4 +1,4 @@
-import { and, desc, eq, ilike, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, ilike, lt, sql } from 'drizzle-orm';
 import type { Principal } from '../../platform/auth/principal.ts';
 import { tenantMembers, users } from '../../platform/auth/schema.ts';
 import type { Executor } from '../../platform/db/client.ts';
@@ -237,29 +237,34 @@ export async function updateProject(tx: Executor, project: Project, patch: Proje
 }
 
 /**
- * Which tasks get the full overlap: a stable pseudo-random `coverage` percent of them,
- * picked by a hash of the task id (so the choice does not move between calls).
+ * Re-derives each task's wanted annotations, finished flag and status after the overlap,
+ * its coverage or the skip policy changed, in one statement. The covered share is spread
+ * over the project's tasks in id order as imports spread it: the task whose position
+ * crosses each whole percent step gets the overlap, the others one annotation.
  */
-export function inCoverage(taskId: SQL | number, coverage: number): SQL {
-  return sql`((hashint8((${taskId})::bigint)::bigint + 2147483648) % 100) < ${coverage}`;
-}
-
 async function reapplyOverlap(tx: Executor, p: Project) {
   const skipCounts = p.skipPolicy === 'ignore';
+  const all = p.overlap <= 1 || p.overlapCoverage >= 100;
+  const wanted = all
+    ? sql`${Math.max(1, p.overlap)}::int`
+    : sql`case when (x.rn * ${p.overlapCoverage}) / 100 > ((x.rn - 1) * ${p.overlapCoverage}) / 100
+        then ${p.overlap}::int else 1 end`;
+  const done = sql`t.total_annotations ${skipCounts ? sql`+ t.cancelled_annotations` : sql``}`;
   await tx.execute(sql`
     update ${tasks} t set
-      overlap = case when ${inCoverage(sql`t.id`, p.overlapCoverage)} then ${p.overlap}::int else 1 end,
-      is_finished = t.total_annotations ${skipCounts ? sql`+ t.cancelled_annotations` : sql``}
-        >= case when ${inCoverage(sql`t.id`, p.overlapCoverage)} then ${p.overlap}::int else 1 end,
+      overlap = w.wanted,
+      is_finished = ${done} >= w.wanted,
       status = case
         when t.status = 'cancelled' then t.status
-        when t.total_annotations ${skipCounts ? sql`+ t.cancelled_annotations` : sql``}
-          >= case when ${inCoverage(sql`t.id`, p.overlapCoverage)} then ${p.overlap}::int else 1 end
-          then case when t.status = 'reviewed' then 'reviewed' else 'completed' end
+        when ${done} >= w.wanted then case when t.status = 'reviewed' then 'reviewed' else 'completed' end
         when t.status in ('completed', 'reviewed') then 'in_progress'
         else t.status end,
       updated_at = now()
-    where t.project_id = ${p.id}`);
+    from (
+      select x.id, ${wanted} as wanted
+      from (select id, row_number() over (order by id) as rn from ${tasks} where project_id = ${p.id}) x
+    ) w
+    where t.id = w.id and (t.overlap <> w.wanted or t.is_finished <> (${done} >= w.wanted))`);
 }
 
 // ------------------------------------------------------------------ delete

@@ -202,6 +202,10 @@ describe('projects: update and delete', () => {
     expect(await task(done!)).toMatchObject({ overlap: 2, is_finished: false, status: 'in_progress' });
     expect(await task(open!)).toMatchObject({ overlap: 2, is_finished: false, status: 'pending' });
 
+    // At 50 % coverage every second task (in id order, as imports spread it) keeps the overlap.
+    await patch({ overlap_coverage: 50 });
+    expect(await task(done!)).toMatchObject({ overlap: 1, is_finished: true, status: 'completed' });
+    expect(await task(open!)).toMatchObject({ overlap: 2, is_finished: false, status: 'pending' });
     // No task gets the overlap at 0 % coverage; the setting comes back.
     await patch({ overlap_coverage: 0 });
     expect(await task(done!)).toMatchObject({ overlap: 1, is_finished: true, status: 'completed' });
