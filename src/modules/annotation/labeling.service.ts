@@ -586,6 +586,10 @@ export async function modelVersions(tx: Executor, principal: Principal, projectI
 const WALK_BATCH = 64;
 
 type Pass = 'fresh' | 'skipped';
+interface Taken {
+  taskId: number;
+  expiresAt: Date;
+}
 
 /**
  * Whether task `t` may go to `me` now. `fresh`: the caller has neither annotated nor
@@ -617,62 +621,52 @@ const orderKey = (project: Project) =>
   project.ordering === 'uncertainty' ? sql`t.prediction_score asc nulls last, t.id asc` : sql`t.id asc`;
 
 /**
- * Takes the task if nobody holds its row and it is still eligible once locked. The row
- * lock comes first and the check runs in a later statement, so (in READ COMMITTED) it
- * sees every reservation committed by whoever held the row before: two annotators can
- * never both see room for the last place.
+ * Takes the first of these candidates (in the given order) whose row nobody holds and
+ * that is still eligible once locked. One statement locks the first free row (`for update
+ * skip locked` passes over rows other annotators are taking at this moment); the next
+ * statement checks eligibility and inserts the reservation. Being a later statement, in
+ * READ COMMITTED it sees every reservation committed by whoever held the row before, so
+ * two annotators can never both see room for the last place. A candidate that fails the
+ * check is dropped and the next one tried.
  */
-async function tryTake(
-  tx: Executor,
-  project: Project,
-  me: string,
-  tenantId: string,
-  taskId: number,
-  pass: Pass,
-) {
-  const locked = rowsOf(
-    await tx.execute(
-      sql`select id from tasks where id = ${taskId} and not is_finished for update skip locked`,
-    ),
-  );
-  if (locked.length === 0) return false;
-  const ok = rowsOf(
-    await tx.execute(sql`select 1 from tasks t where t.id = ${taskId} and ${eligible(project, me, pass)}`),
-  );
-  if (ok.length === 0) return false;
-  await tx.execute(sql`
-    insert into task_locks (tenant_id, project_id, task_id, user_id, expires_at)
-    values (${tenantId}, ${project.id}, ${taskId}, ${me},
-      now() + make_interval(mins => ${project.reservationMinutes}::int))
-    on conflict (task_id, user_id) do update set expires_at = excluded.expires_at`);
-  await markStarted(tx, taskId);
-  return true;
-}
-
-/** Tries candidate ids in order; the first one taken wins. */
 async function takeFirst(
   tx: Executor,
   project: Project,
   principal: Principal,
   ids: number[],
   pass: Pass,
-): Promise<number | null> {
-  for (const id of ids) {
-    if (await tryTake(tx, project, principal.userId, principal.tenantId, id, pass)) return id;
+): Promise<Taken | null> {
+  const me = principal.userId;
+  let remaining = ids;
+  while (remaining.length > 0) {
+    const list = idArray(remaining);
+    const [row] = rowsOf<{ id: string | number }>(
+      await tx.execute(sql`
+        select t.id from tasks t where t.id = any(${list}::bigint[]) and not t.is_finished
+        order by array_position(${list}::bigint[], t.id) limit 1
+        for update skip locked`),
+    );
+    if (!row) return null;
+    const id = Number(row.id);
+    const [reserved] = rowsOf<{ expires_at: Date | string }>(
+      await tx.execute(sql`
+        with ins as (
+          insert into task_locks (tenant_id, project_id, task_id, user_id, expires_at)
+          select ${principal.tenantId}, ${project.id}, t.id, ${me},
+            now() + make_interval(mins => ${project.reservationMinutes}::int)
+          from tasks t where t.id = ${id} and ${eligible(project, me, pass)}
+          on conflict (task_id, user_id) do update set expires_at = excluded.expires_at
+          returning task_id, expires_at
+        ), started as (
+          update tasks set status = 'in_progress', updated_at = now()
+          where id in (select task_id from ins) and status = 'pending'
+        )
+        select expires_at from ins`),
+    );
+    if (reserved) return { taskId: id, expiresAt: new Date(reserved.expires_at) };
+    remaining = remaining.filter((x) => x !== id);
   }
   return null;
-}
-
-/** Of these candidate ids, those eligible now, in the project's order. */
-async function filterEligible(tx: Executor, project: Project, me: string, ids: number[], pass: Pass) {
-  if (ids.length === 0) return [];
-  const rows = rowsOf<{ id: string | number }>(
-    await tx.execute(sql`
-      select t.id from tasks t
-      where t.id = any(${idArray(ids)}::bigint[]) and not t.is_finished and ${eligible(project, me, pass)}
-      order by ${orderKey(project)}`),
-  );
-  return rows.map((r) => Number(r.id));
 }
 
 /** Tasks assigned to the caller come first: by assignment priority, deadline, then the project's order. */
@@ -687,43 +681,38 @@ async function fromAssignments(tx: Executor, project: Project, principal: Princi
         limit ${WALK_BATCH} offset ${offset}`),
     );
     if (rows.length === 0) return null;
-    const taken = await takeFirst(
-      tx,
-      project,
-      principal,
-      rows.map((r) => Number(r.id)),
-      'fresh',
-    );
+    const ids = rows.map((r) => Number(r.id));
+    const taken = await takeFirst(tx, project, principal, ids, 'fresh');
     if (taken !== null) return taken;
     if (rows.length < WALK_BATCH) return null;
   }
 }
 
 /**
- * Walks the project's unfinished tasks in index order (LIMIT-ed batches on
- * (project_id, is_finished, id) or (project_id, prediction_score, id)), checks each
- * batch's candidates, and takes the first it can.
+ * Walks the project's unfinished tasks in index order: each step reads a LIMIT-ed batch
+ * from (project_id, is_finished, id) or (project_id, prediction_score, id), materialized
+ * first, and checks only those candidates (per task, through task_id indexes), then
+ * takes the first it can. Nothing scans the project.
  */
-async function fromPool(tx: Executor, project: Project, principal: Principal): Promise<number | null> {
+async function fromPool(tx: Executor, project: Project, principal: Principal): Promise<Taken | null> {
   const me = principal.userId;
   type Key = { id: number; score: number | null };
-  const walk = async (batch: (after: Key | null) => SQL): Promise<number | null> => {
+  type Row = { id: string | number; score: number | null; ok: boolean };
+  const walk = async (batch: (after: Key | null) => SQL): Promise<Taken | null> => {
     let after: Key | null = null;
     for (;;) {
-      const query: SQL = batch(after);
-      const rows: { id: string | number; score: number | null }[] = rowsOf(await tx.execute(query));
+      const query: SQL = sql`
+        with c as materialized (${batch(after)})
+        select c.id, c.score, (${eligible(project, me, 'fresh')}) as ok
+        from c join tasks t on t.id = c.id
+        order by c.score asc nulls last, c.id asc`;
+      const rows: Row[] = rowsOf(await tx.execute(query));
       if (rows.length === 0) return null;
-      const ids = rows.map((r) => Number(r.id));
-      const taken = await takeFirst(
-        tx,
-        project,
-        principal,
-        await filterEligible(tx, project, me, ids, 'fresh'),
-        'fresh',
-      );
+      const ids = rows.filter((r) => r.ok).map((r) => Number(r.id));
+      const taken = ids.length ? await takeFirst(tx, project, principal, ids, 'fresh') : null;
       if (taken !== null) return taken;
       if (rows.length < WALK_BATCH) return null;
-      const last: { id: string | number; score: number | null } = rows.at(-1)!;
+      const last: Row = rows.at(-1)!;
       after = { id: Number(last.id), score: last.score === null ? null : Number(last.score) };
     }
   };
@@ -739,7 +728,7 @@ async function fromPool(tx: Executor, project: Project, principal: Principal): P
     if (scored !== null) return scored;
     return walk(
       (after) => sql`
-        select id, null as score from tasks
+        select id, null::real as score from tasks
         where project_id = ${pid} and prediction_score is null and not is_finished
           ${after ? sql`and id > ${after.id}` : sql``}
         order by id limit ${WALK_BATCH}`,
@@ -748,7 +737,7 @@ async function fromPool(tx: Executor, project: Project, principal: Principal): P
   const byId = (from: SQL | undefined, to: SQL | undefined) =>
     walk(
       (after) => sql`
-        select id, null as score from tasks
+        select id, null::real as score from tasks
         where project_id = ${pid} and is_finished = false
           ${from ?? sql``} ${to ?? sql``} ${after ? sql`and id > ${after.id}` : sql``}
         order by id limit ${WALK_BATCH}`,
@@ -778,13 +767,8 @@ async function fromOwnSkips(tx: Executor, project: Project, principal: Principal
         group by t.id order by min(x.id) limit ${WALK_BATCH} offset ${offset}`),
     );
     if (rows.length === 0) return null;
-    const taken = await takeFirst(
-      tx,
-      project,
-      principal,
-      rows.map((r) => Number(r.id)),
-      'skipped',
-    );
+    const ids = rows.map((r) => Number(r.id));
+    const taken = await takeFirst(tx, project, principal, ids, 'skipped');
     if (taken !== null) return taken;
     if (rows.length < WALK_BATCH) return null;
   }
@@ -801,21 +785,23 @@ export async function nextTask(
   tx: Executor,
   principal: Principal,
   projectId: number,
-): Promise<{ taskId: number; expiresAt: Date; project: Project } | { reason: NextReason }> {
+): Promise<(Taken & { project: Project }) | { reason: NextReason }> {
   const project = await loadProject(tx, principal, projectId, 'annotate');
   const me = principal.userId;
-  // Expired reservations are ignored everywhere; the caller's own are cleaned here.
-  await tx.execute(
-    sql`delete from task_locks where project_id = ${project.id} and user_id = ${me} and expires_at <= now()`,
-  );
-  const held = rowsOf<{ task_id: string | number; finished: boolean }>(
+  // Expired reservations are ignored everywhere; the caller's own are cleaned here. (The
+  // delete and the select share a snapshot, so the select filters on expiry itself.)
+  const held = rowsOf<{ task_id: string | number; expires_at: Date | string; finished: boolean }>(
     await tx.execute(sql`
-      select l.task_id, t.is_finished as finished from task_locks l join tasks t on t.id = l.task_id
-      where l.project_id = ${project.id} and l.user_id = ${me}
+      with gone as (
+        delete from task_locks where project_id = ${project.id} and user_id = ${me} and expires_at <= now()
+      )
+      select l.task_id, l.expires_at, t.is_finished as finished
+      from task_locks l join tasks t on t.id = l.task_id
+      where l.project_id = ${project.id} and l.user_id = ${me} and l.expires_at > now()
       order by l.id`),
   );
   const live = held.find((h) => !h.finished);
-  if (live) return { ...(await lockExpiry(tx, Number(live.task_id), me)), project };
+  if (live) return { taskId: Number(live.task_id), expiresAt: new Date(live.expires_at), project };
   if (held.length) {
     await tx.execute(sql`delete from task_locks where project_id = ${project.id} and user_id = ${me}`);
   }
@@ -833,15 +819,7 @@ export async function nextTask(
     (await fromPool(tx, project, principal)) ??
     (project.skipPolicy === 'requeue_me' ? await fromOwnSkips(tx, project, principal) : null);
   if (taken === null) return { reason: 'no_tasks' };
-  return { ...(await lockExpiry(tx, taken, me)), project };
-}
-
-async function lockExpiry(tx: Executor, taskId: number, me: string) {
-  const [l] = await tx
-    .select({ expiresAt: taskLocks.expiresAt })
-    .from(taskLocks)
-    .where(and(eq(taskLocks.taskId, taskId), eq(taskLocks.userId, me)));
-  return { taskId, expiresAt: l!.expiresAt };
+  return { ...taken, project };
 }
 
 /**
