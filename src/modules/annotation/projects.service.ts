@@ -410,16 +410,19 @@ export async function projectSummary(tx: Executor, project: Project) {
     lead: unknown;
   }>(
     await tx.execute(sql`
-      select a.completed_by as user_id, a.completed_by_external as external, u.email, u.name,
-             count(*) filter (where not a.was_cancelled) as annotations,
-             count(*) filter (where a.was_cancelled) as cancelled,
-             count(*) filter (where a.ground_truth) as ground_truth,
-             coalesce(sum(a.lead_time), 0) as lead
-      from ${annotations} a left join ${users} u on u.id = a.completed_by
-      where a.project_id = ${project.id}
-      group by a.completed_by, a.completed_by_external, u.email, u.name
-      order by count(*) desc, a.completed_by nulls last, a.completed_by_external
-      limit 1000`),
+      select g.user_id, g.external, u.email, u.name, g.annotations, g.cancelled, g.ground_truth, g.lead
+      from (
+        select completed_by as user_id, completed_by_external as external,
+               count(*) filter (where not was_cancelled) as annotations,
+               count(*) filter (where was_cancelled) as cancelled,
+               count(*) filter (where ground_truth) as ground_truth,
+               coalesce(sum(lead_time), 0) as lead, count(*) as n
+        from ${annotations} where project_id = ${project.id}
+        group by completed_by, completed_by_external
+        order by count(*) desc, completed_by nulls last, completed_by_external
+        limit 1000
+      ) g left join ${users} u on u.id = g.user_id
+      order by g.n desc, g.user_id nulls last, g.external`),
   );
   return {
     project: project.id,
