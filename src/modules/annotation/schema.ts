@@ -171,6 +171,11 @@ export const tasks = pgTable(
     index('tasks_project_status_idx').on(t.projectId, t.status, t.id),
     index('tasks_project_finished_idx').on(t.projectId, t.isFinished, t.id),
     index('tasks_project_score_idx').on(t.projectId, t.predictionScore, t.id),
+    // /next under "uncertainty" walks open scored tasks lowest score first; finished ones
+    // (the lowest scores, soon) leave this index, so the walk never steps over them.
+    index('tasks_open_score_idx')
+      .on(t.projectId, t.predictionScore, t.id)
+      .where(sql`not ${t.isFinished} and ${t.predictionScore} is not null`),
     index('tasks_project_created_idx').on(t.projectId, t.createdAt, t.id),
     // The data manager sorts by annotation count with a (total_annotations, id) keyset cursor.
     index('tasks_project_annotations_idx').on(t.projectId, t.totalAnnotations, t.id),

@@ -1,0 +1,1 @@
+CREATE INDEX "tasks_open_score_idx" ON "tasks" USING btree ("project_id","prediction_score","id") WHERE not "tasks"."is_finished" and "tasks"."prediction_score" is not null;
