@@ -44,6 +44,28 @@ function bossDb(raw: RawSql): PgBoss.Db {
   };
 }
 
+/**
+ * Replicas (or test workers) starting together race to create the same queues and grants;
+ * PostgreSQL then picks a deadlock victim or reports a concurrent catalogue update. The
+ * loser retries and finds the work done.
+ */
+async function retryOnConflict<T>(work: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      const race =
+        e.code === '40P01' ||
+        e.code === '23505' ||
+        e.code === '40001' ||
+        /concurrently updated/.test(e.message ?? '');
+      if (i >= attempts || !race) throw err;
+      await new Promise((r) => setTimeout(r, 50 * i + Math.random() * 100));
+    }
+  }
+}
+
 /** Lets pg-boss insert its job inside the caller's transaction, so a run and its job commit together. */
 function txDb(tx: Executor): PgBoss.Db {
   return {
@@ -88,16 +110,20 @@ export class JobQueue {
     await boss.start();
     this.boss = boss;
     // Tenant transactions run as the application role and enqueue jobs inside themselves.
-    await this.database.raw.exec(
-      `GRANT USAGE ON SCHEMA ${SCHEMA} TO ${APP_ROLE}; GRANT SELECT, INSERT ON ${SCHEMA}.job, ${SCHEMA}.queue TO ${APP_ROLE};`,
+    await retryOnConflict(() =>
+      this.database.raw.exec(
+        `GRANT USAGE ON SCHEMA ${SCHEMA} TO ${APP_ROLE}; GRANT SELECT, INSERT ON ${SCHEMA}.job, ${SCHEMA}.queue TO ${APP_ROLE};`,
+      ),
     );
     for (const [name, kind] of this.kinds) {
-      await boss.createQueue(name, {
-        name,
-        retryLimit: kind.options.retryLimit,
-        retryBackoff: true,
-        retryDelay: 2,
-      });
+      await retryOnConflict(() =>
+        boss.createQueue(name, {
+          name,
+          retryLimit: kind.options.retryLimit,
+          retryBackoff: true,
+          retryDelay: 2,
+        }),
+      );
       if (!work) continue;
       for (let i = 0; i < kind.options.concurrency; i++) {
         await boss.work<{ runId: string }>(

@@ -1,0 +1,146 @@
+/**
+ * Authenticated requests under load, beside /health in the same run.
+ *
+ *   DATABASE_URL=postgres://... npx tsx bench/auth.ts     (the issue's setting; PGlite otherwise)
+ *
+ * Starts the server on a fresh database, signs in as the bootstrapped owner, then drives
+ * GET /api/v1/auth/me (authentication only) and GET /api/v1/roles (authentication plus a
+ * tenant-scoped transaction under row-level security) with autocannon. Prints req/s, p50,
+ * p99, server CPU per request and the ratio to /health; never fails on a target.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { Latencies } from './lib/latencies.ts';
+import { type Child, cpuSeconds, freePort, startChild, waitForHttp } from './lib/proc.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+const EMAIL = 'bench@superinsight.local';
+const PASSWORD = 'Bench-password-2026';
+
+interface Run {
+  label: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  cpuUsPerRequest: number;
+}
+
+async function measure(
+  label: string,
+  url: string,
+  server: Child,
+  headers: Record<string, string> = {},
+): Promise<Run> {
+  await autocannon({ url, headers, connections: CONNECTIONS, duration: 2 });
+  const cpuBefore = cpuSeconds(server.process.pid!);
+  const latencies = new Latencies();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      { url, headers, connections: CONNECTIONS, duration: DURATION_S },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+    instance.on('response', (_c, _s, _b, ms) => latencies.add(ms));
+  });
+  const [p50, p99] = latencies.percentiles(50, 99);
+  const cpu = cpuSeconds(server.process.pid!) - cpuBefore;
+  return {
+    label,
+    rps: result.requests.total / result.duration,
+    p50: p50!,
+    p99: p99!,
+    non2xx: result.non2xx,
+    cpuUsPerRequest: result.requests.total ? (cpu / result.requests.total) * 1e6 : 0,
+  };
+}
+
+async function main(): Promise<void> {
+  const serverUrl = process.env.DATABASE_URL || undefined;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-bench-auth-'));
+  let databaseUrl: string | undefined;
+  const name = `si_bench_auth_${Date.now()}`;
+  if (serverUrl) {
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+  }
+  const port = await freePort();
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    SUPERINSIGHT_ADMIN_EMAIL: EMAIL,
+    SUPERINSIGHT_ADMIN_PASSWORD: PASSWORD,
+  };
+  if (databaseUrl) env.DATABASE_URL = databaseUrl;
+  else delete env.DATABASE_URL;
+  const server = startChild(
+    'the server',
+    process.execPath,
+    [path.join(ROOT, 'bin/superinsight.mjs'), 'serve'],
+    env,
+  );
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${base}/health/ready`, server);
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+    });
+    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
+    const { token } = (await login.json()) as { token: string };
+    const auth = { authorization: `Bearer ${token}` };
+
+    console.log(`bench/auth.ts  ${new Date().toISOString()}`);
+    console.log(
+      `node ${process.version}, ${os.cpus().length} CPU(s), driver ${databaseUrl ? 'PostgreSQL' : 'PGlite'}${env.REDIS_URL ? ' + Redis' : ''}; ` +
+        `autocannon ${CONNECTIONS} connections, 2 s warm-up + ${DURATION_S} s each; load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')}\n`,
+    );
+    const runs = [
+      await measure('GET /health', `${base}/health`, server),
+      await measure('GET /api/v1/auth/me', `${base}/api/v1/auth/me`, server, auth),
+      await measure('GET /api/v1/roles (tenant-scoped list)', `${base}/api/v1/roles`, server, auth),
+      await measure('GET /health (again)', `${base}/health`, server),
+    ];
+    const health = (runs[0]!.rps + runs[3]!.rps) / 2;
+    console.log(
+      'endpoint                                  req/s    p50 ms   p99 ms   non-2xx  server CPU µs/req  vs /health',
+    );
+    for (const r of runs) {
+      console.log(
+        `${r.label.padEnd(40)} ${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(8)} ` +
+          `${String(r.non2xx).padStart(9)} ${r.cpuUsPerRequest.toFixed(0).padStart(18)} ${((r.rps / health) * 100).toFixed(0).padStart(10)}%`,
+      );
+    }
+    for (const r of runs.slice(1, 3)) {
+      console.log(`target: ${r.label} p99 ${r.p99.toFixed(2)} ms < 20 ms: ${r.p99 < 20 ? 'holds' : 'FAILS'}`);
+    }
+  } finally {
+    await server.stop();
+    if (serverUrl && databaseUrl) {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
