@@ -102,9 +102,10 @@ async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: numb
 /**
  * Polls `url` until it answers `status`, the process dies, or `deadlineMs` passes. The
  * deadline is generous: a start takes a few seconds, but CI machines run other suites too
- * (a PostgreSQL serve missed 20 s at a load average of 10 on 2 cores).
+ * (a PostgreSQL serve missed 20 s at a load average of 10 on 2 cores, a PGlite serve 60 s
+ * at 14). A server that never comes up still fails.
  */
-async function waitFor(url: string, running: Running, status = 200, deadlineMs = 60_000): Promise<Response> {
+async function waitFor(url: string, running: Running, status = 200, deadlineMs = 120_000): Promise<Response> {
   const deadline = Date.now() + deadlineMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -223,7 +224,7 @@ describe('superinsight CLI', () => {
     const list = await run(['user', 'list'], cliEnv({ DATA_DIR: dataDir }));
     expect(list.code).toBe(0);
     expect(list.output).toMatch(/^admin@superinsight\.local\tactive\towner\t/m);
-  }, 240_000);
+  }, 480_000);
 
   describe.skipIf(!hasServer)('on PostgreSQL', () => {
     it('migrate applies the history once; serve answers /health and /health/ready; SIGTERM stops it', async () => {
@@ -255,7 +256,7 @@ describe('superinsight CLI', () => {
       const again = await run(['migrate'], cliEnv({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl }));
       expect(again.output).toContain('Applied 0 migration(s)');
       expect(again.code).toBe(0);
-    }, 240_000);
+    }, 480_000);
 
     it('user create, list and reset-password work on the database the server bootstrapped', async () => {
       const databaseUrl = await freshDatabaseUrl();
@@ -293,6 +294,6 @@ describe('superinsight CLI', () => {
 
       server.child.kill('SIGTERM');
       expect(await server.exited).toEqual({ code: 0, signal: null });
-    }, 240_000);
+    }, 480_000);
   });
 });
