@@ -4,6 +4,7 @@ import { DateTime, NoContent, Nullable, Uuid } from '../../platform/http/schemas
 import { loadProject } from './access.ts';
 import * as service from './projects.service.ts';
 import { ORDERINGS, PROJECT_ROLES, SKIP_POLICIES } from './schema.ts';
+import { emitEvent } from './webhooks.service.ts';
 
 const Id = Type.Integer({ minimum: 1 });
 export const ProjectParams = Type.Object({ id: Id });
@@ -95,6 +96,13 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const project = await req.tx(async (tx) => {
         const p = await service.createProject(tx, req.principal!, req.body);
+        await emitEvent(tx, app.platform.queue, {
+          tenantId: p.tenantId,
+          projectId: p.id,
+          action: 'PROJECT_CREATED',
+          payload: { project: { id: p.id, title: p.title } },
+          userId: req.principal!.userId,
+        });
         req.audit({
           action: 'project.created',
           resourceType: 'project',
@@ -169,6 +177,13 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
         await service.lockProject(tx, project.id);
         const { project: row, changed } = await service.updateProject(tx, project, req.body);
+        await emitEvent(tx, app.platform.queue, {
+          tenantId: project.tenantId,
+          projectId: project.id,
+          action: 'PROJECT_UPDATED',
+          payload: { project: { id: row.id, title: row.title }, changed },
+          userId: req.principal!.userId,
+        });
         req.audit({
           action: 'project.updated',
           resourceType: 'project',
@@ -201,6 +216,14 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await req.tx(async (tx) => {
         const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
         await service.deleteProject(tx, project);
+        // Hooks bound to the project went with it; tenant-wide hooks still hear of it.
+        await emitEvent(tx, app.platform.queue, {
+          tenantId: project.tenantId,
+          projectId: project.id,
+          action: 'PROJECT_DELETED',
+          payload: { project: { id: project.id, title: project.title } },
+          userId: req.principal!.userId,
+        });
         req.audit({
           action: 'project.deleted',
           resourceType: 'project',

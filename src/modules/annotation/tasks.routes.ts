@@ -4,6 +4,7 @@ import { DateTime, DateTimeIn, Nullable, Uuid } from '../../platform/http/schema
 import { loadProject } from './access.ts';
 import { PRIORITIES, TASK_STATUSES } from './schema.ts';
 import * as service from './tasks.service.ts';
+import { emitEvent } from './webhooks.service.ts';
 
 const Id = Type.Integer({ minimum: 1 });
 const ProjectParams = Type.Object({ id: Id });
@@ -206,6 +207,19 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
         await service.lockProjectRow(tx, project.id);
         const r = await service.runBulkAction(tx, req.principal!, project, { ...body, selection });
+        if (body.action === 'delete' && r.affected > 0) {
+          await emitEvent(tx, app.platform.queue, {
+            tenantId: project.tenantId,
+            projectId: project.id,
+            action: 'TASKS_DELETED',
+            payload: {
+              project: { id: project.id },
+              count: r.affected,
+              ...('ids' in selection ? { tasks: selection.ids.map((id) => ({ id })) } : {}),
+            },
+            userId: req.principal!.userId,
+          });
+        }
         req.audit({
           action: `tasks.${body.action}`,
           resourceType: 'project',

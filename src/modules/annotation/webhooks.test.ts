@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { newProject } from '../../../test/annotation-fixtures.ts';
 import { newTenant } from '../../../test/fixtures.ts';
 import { testApp } from '../../../test/helpers.ts';
 import { inTenant } from '../../platform/db/tenancy.ts';
@@ -141,6 +142,35 @@ describe('webhooks', () => {
     );
     expect(deliveries[0]).toMatchObject({ status: 'delivered', attempts: 2, response_status: 200 });
     expect(hookServer.received).toHaveLength(2);
+  });
+
+  it('hears project and task events from the API, per project or tenant-wide', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const hookServer = await receiver([200]);
+    servers.push(hookServer);
+    const tenantWide = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/webhooks',
+      payload: { url: hookServer.url, events: ['PROJECT_CREATED', 'PROJECT_UPDATED', 'TASKS_DELETED'] },
+    });
+    expect(tenantWide.statusCode).toBe(201);
+    const project = await newProject(t);
+    const patched = await t.as(t.owner, {
+      method: 'PATCH',
+      url: `/api/v1/projects/${project.id}`,
+      payload: { title: 'Renamed' },
+    });
+    expect(patched.statusCode).toBe(200);
+    const events = await until(
+      async () => hookServer.received.map((r) => JSON.parse(r.body)),
+      (list) => list.length >= 2,
+    );
+    expect(events.map((e) => e.action).sort()).toEqual(['PROJECT_CREATED', 'PROJECT_UPDATED']);
+    expect(events.find((e) => e.action === 'PROJECT_UPDATED').project).toEqual({
+      id: project.id,
+      title: 'Renamed',
+    });
   });
 
   it('refuses bad input and hides other tenants’ webhooks', async () => {
