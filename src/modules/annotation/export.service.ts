@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ZipArchive } from 'archiver';
-import { and, asc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, type SQL, sql } from 'drizzle-orm';
 import { users } from '../../platform/auth/schema.ts';
 import type { Tx } from '../../platform/db/client.ts';
 import { inTenant } from '../../platform/db/tenancy.ts';
@@ -69,7 +69,7 @@ export interface ExportProject {
 /** Runs one short transaction in the tenant (a request's `req.tx`, or `inTenant` in a job). */
 export type RunTx = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
 
-export const EXPORT_BATCH = 500;
+export const EXPORT_BATCH = 1000;
 
 /** Fills in the defaults a format implies: flat formats leave cancelled annotations out, as Label Studio does. */
 export function exportOptions(
@@ -143,7 +143,8 @@ export async function* taskBatches(
         .orderBy(asc(tasks.id))
         .limit(batchSize);
       if (rows.length === 0) return [];
-      const ids = rows.map((r) => r.id);
+      // One parameter for the batch's ids, not one per id.
+      const idList = JSON.stringify(rows.map((r) => r.id));
       const byTask = new Map<number, ExportTask>();
       const out = rows.map((r): ExportTask => {
         const t: ExportTask = { ...r, annotations: [], predictions: [] };
@@ -172,7 +173,7 @@ export async function* taskBatches(
         .where(
           and(
             eq(annotations.projectId, projectId),
-            inArray(annotations.taskId, ids),
+            sql`${annotations.taskId} = any(array(select jsonb_array_elements_text(${idList}::jsonb)::bigint))`,
             options.includeCancelled ? undefined : eq(annotations.wasCancelled, false),
           ),
         )
@@ -189,7 +190,12 @@ export async function* taskBatches(
             createdAt: predictions.createdAt,
           })
           .from(predictions)
-          .where(and(eq(predictions.projectId, projectId), inArray(predictions.taskId, ids)))
+          .where(
+            and(
+              eq(predictions.projectId, projectId),
+              sql`${predictions.taskId} = any(array(select jsonb_array_elements_text(${idList}::jsonb)::bigint))`,
+            ),
+          )
           .orderBy(asc(predictions.taskId), asc(predictions.id));
         for (const { taskId, ...p } of preds) byTask.get(taskId)?.predictions.push(p);
       }

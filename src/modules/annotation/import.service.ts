@@ -164,6 +164,7 @@ const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
 /** Pass 2 writer: one batch of tasks as three multi-row statements. */
 class BatchWriter {
   private readonly annotators = new Annotators();
+  private sequences: { d: string; t: string } | undefined;
   /** Tasks written so far (the overlap coverage spreads over them). */
   written = 0;
   readonly counts: ImportCounts = { tasks: 0, annotations: 0, predictions: 0, duplicates_skipped: 0 };
@@ -202,10 +203,15 @@ class BatchWriter {
     }
     if (items.length === 0) return;
 
+    // Ids are drawn first so each task can name its document in the same statement.
+    this.sequences ??= rowsOf<{ d: string; t: string }>(
+      await tx.execute(
+        sql`select pg_get_serial_sequence('documents', 'id') as d, pg_get_serial_sequence('tasks', 'id') as t`,
+      ),
+    )[0]!;
     const ids = rowsOf<{ d: string; t: string }>(
       await tx.execute(sql`
-        select nextval(pg_get_serial_sequence('documents', 'id'))::text as d,
-               nextval(pg_get_serial_sequence('tasks', 'id'))::text as t
+        select nextval(${this.sequences.d}::regclass)::text as d, nextval(${this.sequences.t}::regclass)::text as t
         from generate_series(1, ${items.length})`),
     );
     await this.annotators.load(
@@ -477,15 +483,21 @@ async function applyFile(
     });
     let batch: ImportTask[] = [];
     let done = 0;
+    // One batch is written while the next is read and parsed: the database and this
+    // process work at the same time. At most one write is in flight.
+    let inflight: Promise<void> = Promise.resolve();
     for await (const rec of readRecords(file, format, { textKey })) {
       batch.push(normalizeTask(rec.value, dataKeys));
       if (batch.length >= IMPORT_BATCH) {
-        await writer.write(batch);
+        await inflight;
         done += batch.length;
-        batch = [];
         if (canReport) report2(0.3 + (0.7 * done) / job.total);
+        inflight = writer.write(batch);
+        inflight.catch(() => {}); // awaited before the next batch; not unhandled meanwhile
+        batch = [];
       }
     }
+    await inflight;
     if (batch.length) await writer.write(batch);
     await tx
       .update(projects)

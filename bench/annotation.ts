@@ -1,0 +1,558 @@
+/**
+ * Annotation at scale: import, export, the data manager and the labeling stream.
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/annotation.ts
+ *   npx tsx bench/annotation.ts --pglite
+ *
+ * On PostgreSQL (a fresh database si_bench_<ts> of DATABASE_URL's server, dropped at the
+ * end) it imports BENCH_TASKS (1,000,000) tasks of about 200 bytes of text from a JSONL
+ * file through the real API and job, beside a plain COPY of the same rows into a bare
+ * table; measures the data manager's first page and a deep page with a filter and a sort,
+ * and /next with 20 annotators at once; adds one annotation per task (SQL) and exports
+ * JSON and CSV through the API. With --pglite: the same import and export at 100,000
+ * tasks (each imported with one annotation) on the embedded database. The server runs as
+ * a child (`node bin/superinsight.mjs serve`); its peak RSS is sampled from /proc. Prints
+ * figures and whether the targets hold; never fails on them.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { Latencies } from './lib/latencies.ts';
+import { type Child, freePort, startChild, waitForHttp } from './lib/proc.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PGLITE = process.argv.includes('--pglite');
+const TASKS = Number(process.env.BENCH_TASKS ?? (PGLITE ? 100_000 : 1_000_000));
+const ANNOTATORS = Number(process.env.BENCH_ANNOTATORS ?? 20);
+const NEXT_ROUNDS = Number(process.env.BENCH_NEXT_ROUNDS ?? 10);
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 50);
+const ADMIN_EMAIL = 'bench-admin@superinsight.local';
+const ADMIN_PASSWORD = `Bench-${randomUUID()}`;
+const CONFIG = `<View>
+  <Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text" choice="single">
+    <Choice value="Positive"/><Choice value="Negative"/><Choice value="Neutral"/>
+  </Choices>
+</View>`;
+const RESULT = [
+  { from_name: 'sentiment', to_name: 'text', type: 'choices', value: { choices: ['Positive'] } },
+];
+
+// ------------------------------------------------------------------ helpers
+
+// biome-ignore lint/suspicious/noExplicitAny: the bench reads API answers loosely.
+type Json = Record<string, any>;
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const rate = (n: number, s: number) => `${Math.round(n / s).toLocaleString('en-US')} tasks/s`;
+const verdict = (ok: boolean) => (ok ? 'holds' : 'FAILS');
+
+/** Samples a process's resident memory (VmRSS) every 100 ms and keeps the peak. */
+class RssPeak {
+  private peak = 0;
+  private timer: NodeJS.Timeout | undefined;
+  constructor(private readonly pid: number) {}
+  private read(): number {
+    try {
+      const status = fs.readFileSync(`/proc/${this.pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return kb * 1024;
+    } catch {
+      return 0;
+    }
+  }
+  start(): this {
+    this.peak = this.read();
+    this.timer = setInterval(() => {
+      this.peak = Math.max(this.peak, this.read());
+    }, 100);
+    return this;
+  }
+  stop(): number {
+    clearInterval(this.timer);
+    this.peak = Math.max(this.peak, this.read());
+    return this.peak;
+  }
+  now(): number {
+    return this.read();
+  }
+}
+
+function hwm(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+class Api {
+  constructor(
+    readonly base: string,
+    public token = '',
+  ) {}
+  async call(method: string, url: string, body?: unknown, token = this.token) {
+    const res = await fetch(`${this.base}${url}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, json: json as Json, headers: res.headers };
+  }
+  async ok(method: string, url: string, body?: unknown, token?: string) {
+    const res = await this.call(method, url, body, token);
+    if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(res.json)}`);
+    return res.json;
+  }
+}
+
+/** ~200 bytes of text, different per task (so content hashes differ). */
+function textOf(i: number): string {
+  const words = ['annotation', 'quality', 'reviewer', 'dataset', 'label', 'model', 'training', 'sample'];
+  let s = `Task ${i}:`;
+  let x = (i * 2654435761) >>> 0;
+  while (s.length < 195) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    s += ` ${words[x % words.length]}`;
+  }
+  return s.slice(0, 200);
+}
+
+async function writeJsonl(file: string, n: number, withAnnotation: boolean): Promise<number> {
+  const out = fs.createWriteStream(file);
+  for (let i = 0; i < n; i++) {
+    const task: Record<string, unknown> = { data: { text: textOf(i) } };
+    if (withAnnotation) task.annotations = [{ result: RESULT, lead_time: 3.5 }];
+    if (!out.write(`${JSON.stringify(task)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  out.end();
+  await new Promise<void>((r) => out.once('finish', () => r()));
+  return fs.statSync(file).size;
+}
+
+/** Streams a file as a multipart upload to the import route; returns the 201 body. */
+function upload(api: Api, url: string, file: string): Promise<{ import_id: number; job_id: string }> {
+  const boundary = `----bench${randomUUID()}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${path.basename(file)}"\r\n` +
+      'Content-Type: application/x-ndjson\r\n\r\n',
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const length = head.length + fs.statSync(file).size + tail.length;
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${api.base}${url}`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${api.token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': String(length),
+        },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () =>
+          res.statusCode === 201
+            ? resolve(JSON.parse(body))
+            : reject(new Error(`upload: ${res.statusCode} ${body}`)),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.write(head);
+    const source = fs.createReadStream(file, { highWaterMark: 1024 * 1024 });
+    source.pipe(req, { end: false });
+    source.on('end', () => req.end(tail));
+    source.on('error', reject);
+  });
+}
+
+async function waitJob(api: Api, jobId: string): Promise<Json> {
+  for (;;) {
+    const job = await api.ok('GET', `/api/v1/jobs/${jobId}`);
+    if (['completed', 'failed', 'cancelled'].includes(job.state)) return job;
+    await sleep(250);
+  }
+}
+
+/** GETs an export and counts its bytes and lines without keeping it. */
+async function download(api: Api, url: string): Promise<{ bytes: number; lines: number }> {
+  const res = await fetch(`${api.base}${url}`, { headers: { authorization: `Bearer ${api.token}` } });
+  if (res.status !== 200 || !res.body) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  let bytes = 0;
+  let lines = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    bytes += chunk.length;
+    for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) lines++;
+  }
+  return { bytes, lines };
+}
+
+interface Figure {
+  label: string;
+  value: string;
+}
+const figures: Figure[] = [];
+const targets: string[] = [];
+function report(label: string, value: string): void {
+  figures.push({ label, value });
+  console.log(`  ${label.padEnd(52)} ${value}`);
+}
+
+// ------------------------------------------------------------------ phases
+
+async function importPhase(api: Api, server: Child, projectId: number, file: string, label: string) {
+  const rss = new RssPeak(server.process.pid!).start();
+  const started = performance.now();
+  const { job_id, import_id } = await upload(api, `/api/v1/projects/${projectId}/import`, file);
+  const uploaded = (performance.now() - started) / 1000;
+  const job = await waitJob(api, job_id);
+  const seconds = (performance.now() - started) / 1000;
+  const peak = rss.stop();
+  if (job.state !== 'completed') throw new Error(`import job ${job.state}: ${job.error}`);
+  const imp = await api.ok('GET', `/api/v1/projects/${projectId}/imports/${import_id}`);
+  if (imp.counts.tasks !== TASKS) throw new Error(`imported ${imp.counts.tasks} tasks, expected ${TASKS}`);
+  report(`import ${label}: wall time (upload ${uploaded.toFixed(1)} s)`, `${seconds.toFixed(1)} s`);
+  report(`import ${label}: rate`, rate(TASKS, seconds));
+  report(`import ${label}: server peak RSS`, mb(peak));
+  return { seconds, peak, counts: imp.counts };
+}
+
+async function copyPhase(databaseUrl: string, file: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      'create table bench_copy (id bigint generated always as identity, data jsonb not null)',
+    );
+    const started = performance.now();
+    // CSV with quote and delimiter bytes that JSON never holds: each line is one jsonb value.
+    const stream = client.query(
+      copyFrom("copy bench_copy (data) from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')"),
+    );
+    await pipeline(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), stream);
+    const seconds = (performance.now() - started) / 1000;
+    const { rows } = await client.query('select count(*)::int as n from bench_copy');
+    if (rows[0].n !== TASKS) throw new Error(`COPY loaded ${rows[0].n} rows`);
+    report('COPY of the same rows into a bare table', `${seconds.toFixed(1)} s, ${rate(TASKS, seconds)}`);
+    await client.query('drop table bench_copy');
+    return seconds;
+  } finally {
+    await client.end();
+  }
+}
+
+async function pgliteCopyPhase(file: string): Promise<number> {
+  const db = new PGlite();
+  await db.waitReady;
+  try {
+    await db.exec('create table bench_copy (id bigint generated always as identity, data jsonb not null)');
+    const blob = new Blob([fs.readFileSync(file)]);
+    const started = performance.now();
+    await db.query(
+      "copy bench_copy (data) from '/dev/blob' with (format csv, quote e'\\x01', delimiter e'\\x02')",
+      [],
+      { blob },
+    );
+    const seconds = (performance.now() - started) / 1000;
+    report(
+      'COPY of the same rows into a bare table (PGlite, in-process)',
+      `${seconds.toFixed(1)} s, ${rate(TASKS, seconds)}`,
+    );
+    return seconds;
+  } finally {
+    await db.close();
+  }
+}
+
+async function exportPhase(api: Api, server: Child, projectId: number, format: 'JSON' | 'CSV') {
+  const rss = new RssPeak(server.process.pid!).start();
+  const started = performance.now();
+  const { bytes, lines } = await download(api, `/api/v1/projects/${projectId}/export?format=${format}`);
+  const seconds = (performance.now() - started) / 1000;
+  const peak = rss.stop();
+  // JSON: '[', a line per task, ']'; CSV: a header, a line per task.
+  const rows = format === 'JSON' ? lines - 2 : lines - 1;
+  if (rows !== TASKS) throw new Error(`${format} export held ${rows} rows, expected ${TASKS}`);
+  report(`export ${format}: ${mb(bytes)} in`, `${seconds.toFixed(1)} s, ${rate(TASKS, seconds)}`);
+  report(`export ${format}: server peak RSS`, mb(peak));
+  return { seconds, peak };
+}
+
+async function timed(samples: number, call: () => Promise<{ status: number }>): Promise<Latencies> {
+  const lat = new Latencies();
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    const res = await call();
+    lat.add(performance.now() - t0);
+    if (res.status !== 200) throw new Error(`status ${res.status}`);
+  }
+  return lat;
+}
+
+async function dataManagerPhase(api: Api, projectId: number) {
+  const probe = await api.call('GET', `/api/v1/projects/${projectId}/tasks?limit=1`);
+  if (probe.status === 404) {
+    report('data manager', 'skipped: GET /projects/:id/tasks answers 404');
+    return;
+  }
+  const first = await timed(SAMPLES, () => api.call('GET', `/api/v1/projects/${projectId}/tasks?limit=50`));
+  const [f50, f99] = first.percentiles(50, 99);
+  report(
+    `data manager first page (limit 50), ${SAMPLES} requests`,
+    `p50 ${f50!.toFixed(1)} ms, p99 ${f99!.toFixed(1)} ms`,
+  );
+  // A deep page: walk a filtered, sorted listing halfway in, then ask for the page there.
+  const query = 'annotated=false&sort=-created_at';
+  const depth = Math.floor(TASKS / 2);
+  let cursor: string | null = null;
+  let walked = 0;
+  const walkStarted = performance.now();
+  while (walked < depth) {
+    const page: Json = await api.ok(
+      'GET',
+      `/api/v1/projects/${projectId}/tasks?${query}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    walked += page.items.length;
+    cursor = page.next_cursor;
+    if (!cursor) break;
+  }
+  const walkSeconds = (performance.now() - walkStarted) / 1000;
+  const deepUrl = `/api/v1/projects/${projectId}/tasks?${query}&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+  const deep = await timed(SAMPLES, () => api.call('GET', deepUrl));
+  const [d50, d99] = deep.percentiles(50, 99);
+  report(
+    `data manager deep page (${query}, ${walked.toLocaleString('en-US')} in)`,
+    `p50 ${d50!.toFixed(1)} ms, p99 ${d99!.toFixed(1)} ms`,
+  );
+  report(
+    '  (walking there in pages of 1000)',
+    `${((walkSeconds / Math.max(1, walked / 1000)) * 1000).toFixed(1)} ms/page`,
+  );
+  targets.push(`data manager first page p99 ${f99!.toFixed(1)} ms < 100 ms: ${verdict(f99! < 100)}`);
+  targets.push(`data manager deep page p99 ${d99!.toFixed(1)} ms < 100 ms: ${verdict(d99! < 100)}`);
+}
+
+async function nextPhase(api: Api, projectId: number) {
+  const probe = await api.call('GET', `/api/v1/projects/${projectId}/next`);
+  if (probe.status === 404 && String(probe.json?.detail ?? '').startsWith('No route')) {
+    report('/next', 'skipped: GET /projects/:id/next does not exist');
+    return;
+  }
+  if (probe.status === 200) {
+    // The admin's own reservation: give it back by skipping, so it does not hold a task.
+    await api.call('POST', `/api/v1/tasks/${probe.json.id}/annotations`, { result: [], was_cancelled: true });
+  }
+  const password = `Annotator-${randomUUID()}`;
+  const annotators: string[] = [];
+  for (let i = 0; i < ANNOTATORS; i++) {
+    const email = `bench-annotator-${i}-${randomUUID().slice(0, 6)}@superinsight.local`;
+    await api.ok('POST', '/api/v1/users', { email, name: `Annotator ${i}`, password, roles: ['annotator'] });
+    const session = await api.ok('POST', '/api/v1/auth/login', { email, password, tenant: 'default' }, '');
+    await api.ok('POST', `/api/v1/projects/${projectId}/members`, {
+      user_id: session.user.id,
+      role: 'annotator',
+    });
+    annotators.push(session.token);
+  }
+  const lat = new Latencies();
+  const handed = new Map<number, number>();
+  let empty = 0;
+  await Promise.all(
+    annotators.map(async (token) => {
+      for (let round = 0; round < NEXT_ROUNDS; round++) {
+        const t0 = performance.now();
+        const res = await api.call('GET', `/api/v1/projects/${projectId}/next`, undefined, token);
+        lat.add(performance.now() - t0);
+        if (res.status === 204) {
+          empty++;
+          continue;
+        }
+        if (res.status !== 200) throw new Error(`/next: ${res.status} ${JSON.stringify(res.json)}`);
+        const id = res.json.id as number;
+        handed.set(id, (handed.get(id) ?? 0) + 1);
+        const done = await api.call(
+          'POST',
+          `/api/v1/tasks/${id}/annotations`,
+          { result: RESULT, lead_time: 1 },
+          token,
+        );
+        if (done.status !== 201) throw new Error(`annotate: ${done.status} ${JSON.stringify(done.json)}`);
+      }
+    }),
+  );
+  const duplicates = [...handed.values()].filter((n) => n > 1).length;
+  const [p50, p99] = lat.percentiles(50, 99);
+  report(
+    `/next, ${ANNOTATORS} annotators at once × ${NEXT_ROUNDS} rounds (${lat.count} calls)`,
+    `p50 ${p50!.toFixed(1)} ms, p99 ${p99!.toFixed(1)} ms, duplicates ${duplicates}, empty ${empty}`,
+  );
+  targets.push(`/next duplicates ${duplicates} = 0: ${verdict(duplicates === 0)}`);
+}
+
+async function annotateAll(databaseUrl: string, projectId: number, adminId: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const started = performance.now();
+    await client.query('begin');
+    await client.query(
+      `insert into annotations (tenant_id, project_id, task_id, completed_by, result, lead_time)
+       select tenant_id, project_id, id, $2, $3::jsonb, 3.5 from tasks where project_id = $1 and total_annotations = 0`,
+      [projectId, adminId, JSON.stringify(RESULT)],
+    );
+    await client.query(
+      `update tasks set total_annotations = 1, is_finished = true, status = 'completed'
+       where project_id = $1 and total_annotations = 0`,
+      [projectId],
+    );
+    await client.query('commit');
+    report(
+      'setup: one annotation per remaining task (SQL)',
+      `${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+// ------------------------------------------------------------------ main
+
+async function main(): Promise<void> {
+  const serverUrl = process.env.DATABASE_URL || undefined;
+  if (!PGLITE && !serverUrl) {
+    console.error(
+      'bench/annotation.ts needs DATABASE_URL (PostgreSQL), or --pglite for the embedded database.',
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-bench-annotation-'));
+  let server: Child | undefined;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  let databaseUrl: string | undefined;
+  try {
+    if (!PGLITE) {
+      const name = `si_bench_${Date.now()}`;
+      const admin = new pg.Client({ connectionString: serverUrl });
+      await admin.connect();
+      await admin.query(`create database ${name}`);
+      await admin.end();
+      const url = new URL(serverUrl!);
+      url.pathname = `/${name}`;
+      databaseUrl = url.toString();
+      dropDatabase = async () => {
+        const c = new pg.Client({ connectionString: serverUrl });
+        await c.connect();
+        await c.query(`drop database if exists ${name} with (force)`);
+        await c.end();
+      };
+    }
+    const port = await freePort();
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      SUPERINSIGHT_ADMIN_EMAIL: ADMIN_EMAIL,
+      SUPERINSIGHT_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+    };
+    if (databaseUrl) env.DATABASE_URL = databaseUrl;
+    else delete env.DATABASE_URL;
+    server = startChild(
+      'the server',
+      process.execPath,
+      [path.join(ROOT, 'bin/superinsight.mjs'), 'serve'],
+      env,
+    );
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${base}/health/ready`, server, 200, 180_000);
+    const pid = server.process.pid!;
+    const api = new Api(base);
+    const login = await api.ok(
+      'POST',
+      '/api/v1/auth/login',
+      { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+      '',
+    );
+    api.token = login.token;
+
+    const cpus = os.cpus();
+    console.log(`bench/annotation.ts  ${new Date().toISOString()}`);
+    console.log(
+      `node ${process.version}, ${cpus.length} CPU(s) (${cpus[0]?.model.trim()}), ${mb(os.totalmem())} RAM, driver ${PGLITE ? 'PGlite' : 'PostgreSQL'}; ${TASKS.toLocaleString('en-US')} tasks`,
+    );
+    console.log(
+      `server idle RSS ${mb(new RssPeak(pid).now())}; load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}\n`,
+    );
+
+    const file = path.join(dataDir, 'tasks.jsonl');
+    const genStarted = performance.now();
+    const size = await writeJsonl(file, TASKS, PGLITE);
+    report(
+      `generated ${PGLITE ? 'tasks.jsonl (one annotation each)' : 'tasks.jsonl'}`,
+      `${mb(size)} in ${((performance.now() - genStarted) / 1000).toFixed(1)} s`,
+    );
+
+    const project = await api.ok('POST', '/api/v1/projects', { title: 'Bench', label_config: CONFIG });
+    const imported = await importPhase(api, server, project.id, file, PGLITE ? '(PGlite)' : '(API + job)');
+    const copySeconds = PGLITE ? await pgliteCopyPhase(file) : await copyPhase(databaseUrl!, file);
+    const ratio = copySeconds / imported.seconds;
+    report('import rate / COPY rate', `${(ratio * 100).toFixed(0)}%`);
+    targets.push(`import ${(ratio * 100).toFixed(0)}% of the COPY rate >= 30%: ${verdict(ratio >= 0.3)}`);
+    targets.push(
+      `import peak RSS ${mb(imported.peak)} < 600 MB: ${verdict(imported.peak < 600 * 1024 * 1024)}`,
+    );
+    fs.rmSync(file, { force: true });
+
+    if (!PGLITE) {
+      await dataManagerPhase(api, project.id);
+      await nextPhase(api, project.id);
+      await annotateAll(databaseUrl!, project.id, login.user.id);
+    }
+    for (const format of ['JSON', 'CSV'] as const) {
+      const e = await exportPhase(api, server, project.id, format);
+      targets.push(
+        `export ${format} peak RSS ${mb(e.peak)} < 600 MB: ${verdict(e.peak < 600 * 1024 * 1024)}`,
+      );
+    }
+    report('server VmHWM (peak RSS since start)', mb(hwm(pid)));
+
+    console.log('\nTargets (reported, never enforced):');
+    for (const t of targets) console.log(`  ${t}`);
+  } finally {
+    await server?.stop();
+    await dropDatabase?.().catch((err) => console.error(`could not drop the bench database: ${err}`));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
