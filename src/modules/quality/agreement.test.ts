@@ -1,0 +1,682 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AgreementError,
+  type AgreementErrorCode,
+  cohenKappa,
+  fleissKappa,
+  fleissKappaFromCounts,
+  krippendorffAlpha,
+  type Level,
+  RATIO_PAIR_LIMIT,
+  type Rating,
+} from './agreement.ts';
+
+const _ = null;
+
+/**
+ * Krippendorff, K. (2011). "Computing Krippendorff's Alpha-Reliability", University of
+ * Pennsylvania, https://repository.upenn.edu/asc_papers/43 — the reliability data matrix
+ * with missing values: 4 observers (A–D) × 12 units. Published: α_nominal = .743,
+ * α_ordinal = .815, α_interval = .849, α_ratio = .797, with n = 40 pairable values (unit 12
+ * has a single value and is dropped). The same data are R irr's `nmm` (kripp.alpha examples).
+ */
+const KRIPPENDORFF_2011: Rating[][] = [
+  [1, 2, 3, 3, 2, 1, 4, 1, 2, _, _, _],
+  [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, _, 3],
+  [_, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, _],
+  [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, _],
+];
+
+/**
+ * Fleiss, J. L. (1971). "Measuring nominal scale agreement among many raters",
+ * Psychological Bulletin 76(5), 378–382, Table 1: 30 patients, each diagnosed by 6 of the
+ * psychiatrists, 5 categories. One string per patient, one digit per rating (1 Depression,
+ * 2 Personality disorder, 3 Schizophrenia, 4 Neurosis, 5 Other); the same data as R irr's
+ * `diagnoses`. Published: κ = .430; category kappas .245, .245, .520, .471, .566 (irr's
+ * kappam.fleiss(diagnoses, detail = TRUE), which follows Fleiss' formula for κ_j).
+ */
+const FLEISS_1971 =
+  '444444 222555 233335 555555 222444 113333 333355 113334 114444 555555 144444 124444 222333 144444 224445 333335 111455 111112 224444 133555 555555 244444 224555 114444 144445 222224 111155 224444 133333 555555'.split(
+    ' ',
+  );
+const DIAGNOSES = ['1. Depression', '2. Personality Disorder', '3. Schizophrenia', '4. Neurosis', '5. Other'];
+/** Rater × unit, as the API takes it. */
+const FLEISS_1971_RATINGS: string[][] = [0, 1, 2, 3, 4, 5].map((r) =>
+  FLEISS_1971.map((p) => DIAGNOSES[Number(p[r]) - 1]!),
+);
+const FLEISS_1971_COUNTS: number[][] = FLEISS_1971.map((p) =>
+  [1, 2, 3, 4, 5].map((c) => [...p].filter((d) => Number(d) === c).length),
+);
+
+/**
+ * Wikipedia, "Fleiss' kappa", Worked example: 10 subjects × 14 raters × 5 categories,
+ * as counts. Published: P̄ = 0.378, P̄_e = 0.213, κ = 0.210, and
+ * p_j = 0.143, 0.200, 0.279, 0.150, 0.229.
+ */
+const WIKIPEDIA_FLEISS_COUNTS = [
+  [0, 0, 0, 0, 14],
+  [0, 2, 6, 4, 2],
+  [0, 0, 3, 5, 6],
+  [0, 3, 9, 2, 0],
+  [2, 2, 8, 1, 1],
+  [7, 7, 0, 0, 0],
+  [3, 2, 6, 3, 0],
+  [2, 5, 3, 2, 2],
+  [6, 5, 2, 1, 0],
+  [0, 2, 2, 3, 7],
+];
+
+/** Two raters' answers from a 2×2 table (yes/yes, yes/no, no/yes, no/no). */
+function twoByTwo(yy: number, yn: number, ny: number, nn: number): string[][] {
+  const a: string[] = [];
+  const b: string[] = [];
+  for (const [x, y, count] of [
+    ['yes', 'yes', yy],
+    ['yes', 'no', yn],
+    ['no', 'yes', ny],
+    ['no', 'no', nn],
+  ] as const) {
+    for (let i = 0; i < count; i++) {
+      a.push(x);
+      b.push(y);
+    }
+  }
+  return [a, b];
+}
+
+/**
+ * R irr's `anxiety` data (20 subjects, raters 1 and 2). Published in irr's kappa2 example:
+ * kappa2(anxiety[, 1:2], "squared") = 0.297.
+ */
+const ANXIETY = [
+  [3, 3, 3, 4, 5, 5, 2, 3, 5, 2, 2, 6, 1, 5, 2, 2, 1, 2, 4, 3],
+  [3, 6, 4, 6, 2, 4, 2, 4, 3, 3, 2, 3, 3, 3, 2, 2, 1, 3, 3, 4],
+];
+
+function expectError(fn: () => unknown, code: AgreementErrorCode, path: string) {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(AgreementError);
+  expect((caught as AgreementError).code).toBe(code);
+  expect((caught as AgreementError).path).toBe(path);
+  expect((caught as AgreementError).message.length).toBeGreaterThan(10);
+}
+
+/** A seeded generator (mulberry32), so the random cases are the same every run. */
+function random(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Krippendorff's alpha straight from the definitions in Krippendorff (2011): the full
+ * coincidence matrix, the difference functions as written there (ordinal with the marginal
+ * sums Σ_{g=c..k} n_g − (n_c+n_k)/2), α = 1 − (n−1) Σ o_ck δ²_ck / Σ n_c n_k δ²_ck.
+ * Quadratic in the number of values per unit and in the categories: only a reference.
+ */
+function referenceAlpha(data: (number | null)[][], level: Level): number {
+  const units = data[0]!.length;
+  const pairable: number[][] = [];
+  for (let u = 0; u < units; u++) {
+    const values = data.map((row) => row[u]).filter((v): v is number => v !== null);
+    if (values.length >= 2) pairable.push(values);
+  }
+  const categories = [...new Set(pairable.flat())].sort((a, b) => a - b);
+  const at = new Map(categories.map((c, i) => [c, i]));
+  const k = categories.length;
+  const o = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (const values of pairable) {
+    for (let i = 0; i < values.length; i++) {
+      for (let j = 0; j < values.length; j++) {
+        if (i !== j) o[at.get(values[i]!)!]![at.get(values[j]!)!]! += 1 / (values.length - 1);
+      }
+    }
+  }
+  const nc = o.map((row) => row.reduce((s, x) => s + x, 0));
+  const n = nc.reduce((s, x) => s + x, 0);
+  const delta2 = (c: number, e: number): number => {
+    const [vc, ve] = [categories[c]!, categories[e]!];
+    switch (level) {
+      case 'nominal':
+        return c === e ? 0 : 1;
+      case 'ordinal': {
+        const [lo, hi] = c < e ? [c, e] : [e, c];
+        let s = 0;
+        for (let g = lo; g <= hi; g++) s += nc[g]!;
+        return (s - (nc[c]! + nc[e]!) / 2) ** 2;
+      }
+      case 'interval':
+        return (vc - ve) ** 2;
+      case 'ratio':
+        return vc + ve === 0 ? 0 : ((vc - ve) / (vc + ve)) ** 2;
+    }
+  };
+  let observed = 0;
+  let expected = 0;
+  for (let c = 0; c < k; c++) {
+    for (let e = 0; e < k; e++) {
+      observed += o[c]![e]! * delta2(c, e);
+      expected += nc[c]! * nc[e]! * delta2(c, e);
+    }
+  }
+  return 1 - ((n - 1) * observed) / expected;
+}
+
+describe("Krippendorff's alpha", () => {
+  it("reproduces Krippendorff's (2011) reliability data example at every level", () => {
+    const published: Record<Level, number> = {
+      nominal: 0.743,
+      ordinal: 0.815,
+      interval: 0.849,
+      ratio: 0.797,
+    };
+    for (const level of ['nominal', 'ordinal', 'interval', 'ratio'] as const) {
+      const r = krippendorffAlpha(KRIPPENDORFF_2011, { level });
+      expect(r.alpha, level).toBeCloseTo(published[level], 3);
+      expect(r.level).toBe(level);
+      expect(r.pairableValues).toBe(40);
+      expect(r.units).toBe(11);
+      expect(r.unitsDropped).toBe(1);
+      expect(r.raters).toBe(4);
+      expect(r.alpha).toBeCloseTo(1 - r.observedDisagreement / r.expectedDisagreement, 12);
+    }
+    // Nominal, by hand: 8 disagreeing coincidences; n_c = 9, 13, 10, 5, 3.
+    const nominal = krippendorffAlpha(KRIPPENDORFF_2011);
+    expect(nominal.observedDisagreement).toBeCloseTo(8 / 40, 12);
+    expect(nominal.expectedDisagreement).toBeCloseTo((40 * 40 - (81 + 169 + 100 + 25 + 9)) / (40 * 39), 12);
+  });
+
+  it('treats the values as labels (nominal) or ordered categories (ordinal) the same way as strings', () => {
+    const letters = KRIPPENDORFF_2011.map((row) =>
+      row.map((v) => (v === null ? null : 'abcde'[(v as number) - 1]!)),
+    );
+    expect(krippendorffAlpha(letters).alpha).toBeCloseTo(0.743, 3);
+    const order = ['a', 'b', 'c', 'd', 'e'];
+    expect(krippendorffAlpha(letters, { level: 'ordinal', categories: order }).alpha).toBeCloseTo(0.815, 3);
+    // Reversing the order leaves the ordinal distances unchanged.
+    expect(
+      krippendorffAlpha(letters, { level: 'ordinal', categories: [...order].reverse() }).alpha,
+    ).toBeCloseTo(0.815, 3);
+    // A number and its string are different values.
+    expect(
+      krippendorffAlpha([
+        [1, '1', 2, 2],
+        [1, 1, 2, '2'],
+      ]).observedDisagreement,
+    ).toBeGreaterThan(0);
+  });
+
+  it('matches the coincidence-matrix definition on random data with missing values', () => {
+    const rand = random(2011);
+    for (let trial = 0; trial < 40; trial++) {
+      const raters = 2 + Math.floor(rand() * 6);
+      const units = 1 + Math.floor(rand() * 40);
+      const spread = 2 + Math.floor(rand() * 8);
+      const data = Array.from({ length: raters }, () =>
+        Array.from({ length: units }, () => (rand() < 0.25 ? null : Math.floor(rand() * spread) * 1.5)),
+      );
+      for (const level of ['nominal', 'ordinal', 'interval', 'ratio'] as const) {
+        let expected: number;
+        try {
+          expected = referenceAlpha(data, level);
+        } catch {
+          continue;
+        }
+        if (!Number.isFinite(expected)) {
+          expect(() => krippendorffAlpha(data, { level })).toThrow(AgreementError);
+          continue;
+        }
+        expect(krippendorffAlpha(data, { level }).alpha, `trial ${trial} ${level}`).toBeCloseTo(expected, 9);
+      }
+    }
+  });
+
+  it('computes 100,000 units × 3 raters at every level, as the definition does', () => {
+    const rand = random(7);
+    const data = Array.from({ length: 3 }, () =>
+      Array.from({ length: 100_000 }, () => (rand() < 0.1 ? null : 1 + Math.floor(rand() * 5))),
+    );
+    // Raters agree more than chance: the second copies the first half the time.
+    for (let u = 0; u < 100_000; u++) if (rand() < 0.5) data[1]![u] = data[0]![u]!;
+    for (const level of ['nominal', 'ordinal', 'interval', 'ratio'] as const) {
+      const r = krippendorffAlpha(data, { level });
+      expect(r.alpha, level).toBeCloseTo(referenceAlpha(data, level), 9);
+      expect(r.alpha).toBeGreaterThan(0.05);
+    }
+  });
+
+  it('keeps its precision for large values with a small spread', () => {
+    const shifted = KRIPPENDORFF_2011.map((row) => row.map((v) => (v === null ? null : (v as number) + 1e9)));
+    expect(krippendorffAlpha(shifted, { level: 'interval' }).alpha).toBeCloseTo(
+      krippendorffAlpha(KRIPPENDORFF_2011, { level: 'interval' }).alpha,
+      9,
+    );
+    const identical = [
+      [0.1, 0.7, 0.3],
+      [0.1, 0.7, 0.3],
+      [0.1, 0.7, 0.3],
+    ];
+    expect(krippendorffAlpha(identical, { level: 'interval' }).alpha).toBe(1);
+  });
+
+  it('is 1 for perfect agreement and can fall below 0', () => {
+    expect(
+      krippendorffAlpha([
+        ['x', 'y', 'z'],
+        ['x', 'y', 'z'],
+      ]).alpha,
+    ).toBe(1);
+    expect(
+      krippendorffAlpha([
+        [1, 2],
+        [2, 1],
+      ]).alpha,
+    ).toBeLessThan(0);
+  });
+
+  it('refuses input for which alpha is undefined, saying where', () => {
+    expectError(() => krippendorffAlpha([[1, 2, 3]]), 'too_few_raters', 'ratings');
+    expectError(() => krippendorffAlpha([]), 'too_few_raters', 'ratings');
+    expectError(() => krippendorffAlpha([[], []]), 'no_units', 'ratings');
+    expectError(
+      () =>
+        krippendorffAlpha([
+          [1, 2],
+          [1, 2, 3],
+        ]),
+      'ragged',
+      'ratings/1',
+    );
+    expectError(
+      () =>
+        krippendorffAlpha([
+          [1, _, _],
+          [_, 2, _],
+          [_, _, 3],
+        ]),
+      'no_pairable_values',
+      'ratings',
+    );
+    expectError(
+      () =>
+        krippendorffAlpha([
+          [4, 4, _],
+          [4, 4, 1],
+        ]),
+      'no_variation',
+      'ratings',
+    );
+    expectError(
+      () =>
+        krippendorffAlpha(
+          [
+            [1, 2],
+            [1, 'two'],
+          ],
+          { level: 'interval' },
+        ),
+      'not_numeric',
+      'ratings/1/1',
+    );
+    expectError(
+      () =>
+        krippendorffAlpha(
+          [
+            [1, 2],
+            ['one', 2],
+          ],
+          { level: 'ordinal' },
+        ),
+      'not_numeric',
+      'ratings/1/0',
+    );
+    expectError(
+      () =>
+        krippendorffAlpha(
+          [
+            [1, 2],
+            [1, -2],
+          ],
+          { level: 'ratio' },
+        ),
+      'negative_value',
+      'ratings/1/1',
+    );
+    expectError(
+      () =>
+        krippendorffAlpha(
+          [
+            ['a', 'b'],
+            ['a', 'c'],
+          ],
+          { level: 'ordinal', categories: ['a', 'b'] },
+        ),
+      'unknown_category',
+      'ratings/1/1',
+    );
+    expectError(
+      () => krippendorffAlpha([[1], [1]], { categories: [1, 1] }),
+      'duplicate_category',
+      'categories/1',
+    );
+    expectError(
+      () =>
+        krippendorffAlpha([
+          [1, { x: 1 } as unknown as Rating],
+          [1, 2],
+        ]),
+      'invalid_value',
+      'ratings/0/1',
+    );
+    expectError(
+      () =>
+        krippendorffAlpha(
+          [
+            [1e300, 0],
+            [-1e300, 1],
+          ],
+          { level: 'interval' },
+        ),
+      'not_finite',
+      'ratings',
+    );
+  });
+
+  it('refuses a ratio computation that would compare too many pairs of distinct values', () => {
+    const rand = random(3);
+    const values = Math.ceil(Math.sqrt(2 * RATIO_PAIR_LIMIT)) + 10;
+    const data = [0, 1].map(() => Array.from({ length: values }, () => rand() * 1000));
+    expectError(() => krippendorffAlpha(data, { level: 'ratio' }), 'too_complex', 'ratings');
+    // The interval metric has no such limit.
+    expect(Number.isFinite(krippendorffAlpha(data, { level: 'interval' }).alpha)).toBe(true);
+  });
+});
+
+describe("Fleiss' kappa", () => {
+  it("reproduces Fleiss' (1971) psychiatric diagnoses: κ = .430 and the category kappas", () => {
+    const published = [0.245, 0.245, 0.52, 0.471, 0.566];
+    for (const r of [
+      fleissKappaFromCounts(FLEISS_1971_COUNTS, { categories: DIAGNOSES }),
+      fleissKappa(FLEISS_1971_RATINGS),
+    ]) {
+      expect(r.kappa).toBeCloseTo(0.43, 3);
+      expect(r.units).toBe(30);
+      expect(r.raters).toBe(6);
+      expect(r.categories.map((c) => c.category)).toEqual(DIAGNOSES);
+      r.categories.forEach((c, j) => {
+        expect(c.kappa, c.category as string).toBeCloseTo(published[j]!, 3);
+      });
+      // From the definitions: P̄ = 0.5556, P̄_e = Σ p_j² = 0.2199.
+      expect(r.observedAgreement).toBeCloseTo(0.556, 3);
+      expect(r.expectedAgreement).toBeCloseTo(0.22, 3);
+      expect(r.categories.reduce((s, c) => s + c.proportion, 0)).toBeCloseTo(1, 12);
+    }
+  });
+
+  it("reproduces Wikipedia's worked example: P̄ = 0.378, P̄_e = 0.213, κ = 0.210", () => {
+    const r = fleissKappaFromCounts(WIKIPEDIA_FLEISS_COUNTS);
+    expect(r.kappa).toBeCloseTo(0.21, 3);
+    expect(r.observedAgreement).toBeCloseTo(0.378, 3);
+    expect(r.expectedAgreement).toBeCloseTo(0.213, 3);
+    expect(r.categories.map((c) => c.category)).toEqual([0, 1, 2, 3, 4]);
+    const p = [0.143, 0.2, 0.279, 0.15, 0.229];
+    r.categories.forEach((c, j) => {
+      expect(c.proportion).toBeCloseTo(p[j]!, 3);
+    });
+    expect(r.units).toBe(10);
+    expect(r.raters).toBe(14);
+  });
+
+  it('takes ratings from different raters per unit, and lists categories in order', () => {
+    // Each unit rated by 2 of 4 raters.
+    const r = fleissKappa([
+      [1, _, 2, _],
+      [1, 1, _, _],
+      [_, 2, 2, 3],
+      [_, _, _, 3],
+    ]);
+    expect(r.raters).toBe(2);
+    expect(r.units).toBe(4);
+    expect(r.categories.map((c) => c.category)).toEqual([1, 2, 3]);
+    const given = fleissKappa(
+      [
+        ['b', 'a'],
+        ['b', 'c'],
+      ],
+      { categories: ['c', 'b', 'a', 'unused'] },
+    );
+    expect(given.categories.map((c) => [c.category, c.kappa])).toEqual([
+      ['c', expect.any(Number)],
+      ['b', expect.any(Number)],
+      ['a', expect.any(Number)],
+      ['unused', null],
+    ]);
+  });
+
+  it('gives null for the kappa of a category nobody chose', () => {
+    const r = fleissKappaFromCounts([
+      [2, 0, 1],
+      [1, 0, 2],
+      [3, 0, 0],
+    ]);
+    expect(r.categories[1]).toEqual({ category: 1, proportion: 0, kappa: null });
+    expect(Number.isFinite(r.kappa)).toBe(true);
+  });
+
+  it('refuses ragged, degenerate and malformed input, saying where', () => {
+    expectError(
+      () =>
+        fleissKappa([
+          [1, 2, 1],
+          [1, _, 1],
+          [2, 2, 2],
+        ]),
+      'ragged',
+      'ratings/1/1',
+    );
+    expectError(
+      () =>
+        fleissKappa([
+          [1, 2, 1],
+          [_, 2, 1],
+          [_, 2, 2],
+        ]),
+      'ragged',
+      'ratings/1/0',
+    );
+    expectError(
+      () =>
+        fleissKappaFromCounts([
+          [3, 1],
+          [2, 1],
+        ]),
+      'ragged',
+      'counts/1',
+    );
+    expectError(() => fleissKappaFromCounts([[3, 1], [2]]), 'ragged', 'counts/1');
+    expectError(() => fleissKappaFromCounts([[2, 2]], { categories: ['a'] }), 'ragged', 'categories');
+    expectError(() => fleissKappaFromCounts([]), 'no_units', 'counts');
+    expectError(() => fleissKappaFromCounts([[]]), 'no_categories', 'counts/0');
+    expectError(() => fleissKappaFromCounts([[1, 0]]), 'no_pairable_values', 'counts');
+    expectError(() => fleissKappaFromCounts([[1.5, 0.5]]), 'invalid_value', 'counts/0/0');
+    expectError(
+      () =>
+        fleissKappaFromCounts([
+          [0, 3],
+          [0, 3],
+        ]),
+      'no_variation',
+      'counts',
+    );
+    expectError(
+      () =>
+        fleissKappa([
+          ['a', 'a'],
+          ['a', 'a'],
+        ]),
+      'no_variation',
+      'ratings',
+    );
+    expectError(() => fleissKappa([['a', 'b']]), 'too_few_raters', 'ratings');
+    expectError(
+      () =>
+        fleissKappa([
+          ['a', _],
+          [_, 'b'],
+        ]),
+      'no_pairable_values',
+      'ratings',
+    );
+  });
+});
+
+describe("Cohen's kappa", () => {
+  it("reproduces Wikipedia's examples: p_o = 0.7, p_e = 0.5, κ = 0.4; then 0.1304 and 0.2593", () => {
+    // Wikipedia, "Cohen's kappa", Examples: 50 grant proposals, 20 yes/yes, 5 yes/no, 10 no/yes,
+    // 15 no/no. "Same percentages but different numbers": two 100-item tables with 60% agreement.
+    const r = cohenKappa(twoByTwo(20, 5, 10, 15));
+    expect(r.observedAgreement).toBeCloseTo(0.7, 12);
+    expect(r.expectedAgreement).toBeCloseTo(0.5, 12);
+    expect(r.kappa).toBeCloseTo(0.4, 12);
+    expect(r.units).toBe(50);
+    expect(r.raters).toBe(2);
+    expect(r.weights).toBe('none');
+    expect(cohenKappa(twoByTwo(45, 15, 25, 15)).kappa).toBeCloseTo(0.1304, 4);
+    expect(cohenKappa(twoByTwo(25, 35, 5, 35)).kappa).toBeCloseTo(0.2593, 4);
+  });
+
+  it("reproduces R irr's kappa2 examples: diagnoses raters 2 and 3, and weighted anxiety", () => {
+    // irr: kappa2(diagnoses[, 2:3]) = 0.631; kappa2(anxiety[, 1:2], "squared") = 0.297.
+    expect(cohenKappa([FLEISS_1971_RATINGS[1]!, FLEISS_1971_RATINGS[2]!]).kappa).toBeCloseTo(0.631, 3);
+    const quadratic = cohenKappa(ANXIETY, { weights: 'quadratic' });
+    expect(quadratic.kappa).toBeCloseTo(0.297, 3);
+    expect(quadratic.units).toBe(20);
+    expect(quadratic.weights).toBe('quadratic');
+  });
+
+  it('computes weighted kappa as the direct double sum does', () => {
+    const rand = random(1968);
+    for (let trial = 0; trial < 30; trial++) {
+      const k = 2 + Math.floor(rand() * 6);
+      const n = 5 + Math.floor(rand() * 60);
+      const data = [0, 1].map(() => Array.from({ length: n }, () => 10 * Math.floor(rand() * k)));
+      const cats = [...new Set(data.flat())].sort((a, b) => a - b);
+      if (cats.length < 2) continue;
+      for (const weights of ['linear', 'quadratic'] as const) {
+        // κ_w = 1 − Σ v_ij o_ij / Σ v_ij e_ij with v the disagreement weights.
+        const pos = (x: number) => cats.indexOf(x);
+        const v = (i: number, j: number) => (weights === 'linear' ? Math.abs(i - j) : (i - j) ** 2);
+        let observed = 0;
+        for (let u = 0; u < n; u++) observed += v(pos(data[0]![u]!), pos(data[1]![u]!));
+        let chance = 0;
+        for (const x of data[0]!) for (const y of data[1]!) chance += v(pos(x), pos(y));
+        if (chance === 0) continue;
+        const expected = 1 - observed / n / (chance / (n * n));
+        expect(cohenKappa(data, { weights }).kappa, `${trial} ${weights}`).toBeCloseTo(expected, 10);
+      }
+    }
+  });
+
+  it('drops units either rater left out, and orders string categories as listed', () => {
+    const r = cohenKappa([
+      ['a', 'b', _, 'a', 'b'],
+      ['a', 'b', 'a', _, 'a'],
+    ]);
+    expect(r.units).toBe(3);
+    const low = ['low', 'mid', 'high'];
+    const words = ANXIETY.map((row) =>
+      row.map((v) => ['one', 'two', 'three', 'four', 'five', 'six'][v - 1]!),
+    );
+    expect(
+      cohenKappa(words, { weights: 'quadratic', categories: ['one', 'two', 'three', 'four', 'five', 'six'] })
+        .kappa,
+    ).toBeCloseTo(0.297, 3);
+    expect(
+      cohenKappa(
+        [
+          ['low', 'high'],
+          ['mid', 'high'],
+        ],
+        { weights: 'linear', categories: low },
+      ).kappa,
+    ).toBeGreaterThan(0);
+  });
+
+  it('refuses input for which kappa is undefined, saying where', () => {
+    expectError(() => cohenKappa([['a'], ['a'], ['b']]), 'wrong_rater_count', 'ratings');
+    expectError(() => cohenKappa([['a']]), 'wrong_rater_count', 'ratings');
+    expectError(
+      () =>
+        cohenKappa([
+          ['a', _],
+          [_, 'b'],
+        ]),
+      'no_pairable_values',
+      'ratings',
+    );
+    expectError(
+      () =>
+        cohenKappa([
+          ['a', 'a'],
+          ['a', 'a'],
+        ]),
+      'no_variation',
+      'ratings',
+    );
+    expectError(
+      () =>
+        cohenKappa(
+          [
+            [1, 1],
+            [1, 1],
+          ],
+          { weights: 'linear' },
+        ),
+      'no_variation',
+      'ratings',
+    );
+    expectError(
+      () =>
+        cohenKappa(
+          [
+            [1, 2],
+            [1, 'two'],
+          ],
+          { weights: 'linear' },
+        ),
+      'not_numeric',
+      'ratings/1/1',
+    );
+    expectError(
+      () =>
+        cohenKappa(
+          [
+            ['a', 'b'],
+            ['a', 'c'],
+          ],
+          { categories: ['a', 'b'] },
+        ),
+      'unknown_category',
+      'ratings/1/1',
+    );
+    expectError(
+      () =>
+        cohenKappa([
+          ['a', 'b'],
+          ['a', 'b', 'c'],
+        ]),
+      'ragged',
+      'ratings/1',
+    );
+  });
+});
