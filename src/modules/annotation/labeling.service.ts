@@ -627,7 +627,8 @@ const orderKey = (project: Project) =>
  * statement checks eligibility and inserts the reservation. Being a later statement, in
  * READ COMMITTED it sees every reservation committed by whoever held the row before, so
  * two annotators can never both see room for the last place. A candidate that fails the
- * check is dropped and the next one tried.
+ * check is dropped and the next one tried. Expired reservations of the task taken are
+ * swept on the way (its row lock is held, so nobody else writes them).
  */
 async function takeFirst(
   tx: Executor,
@@ -660,6 +661,8 @@ async function takeFirst(
         ), started as (
           update tasks set status = 'in_progress', updated_at = now()
           where id in (select task_id from ins) and status = 'pending'
+        ), swept as (
+          delete from task_locks where task_id = ${id} and user_id <> ${me} and expires_at <= now()
         )
         select expires_at from ins`),
     );
