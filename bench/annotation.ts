@@ -34,6 +34,8 @@ const TASKS = Number(process.env.BENCH_TASKS ?? (PGLITE ? 100_000 : 1_000_000));
 const ANNOTATORS = Number(process.env.BENCH_ANNOTATORS ?? 20);
 const NEXT_ROUNDS = Number(process.env.BENCH_NEXT_ROUNDS ?? 10);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 50);
+/** How far into the filtered listing the deep page is (walked to in pages of 1000). */
+const DEEP = Number(process.env.BENCH_DEEP ?? 100_000);
 const ADMIN_EMAIL = 'bench-admin@superinsight.local';
 const ADMIN_PASSWORD = `Bench-${randomUUID()}`;
 const CONFIG = `<View>
@@ -324,7 +326,7 @@ async function dataManagerPhase(api: Api, projectId: number) {
   );
   // A deep page: walk a filtered, sorted listing halfway in, then ask for the page there.
   const query = 'annotated=false&sort=-created_at';
-  const depth = Math.floor(TASKS / 2);
+  const depth = Math.min(DEEP, Math.floor(TASKS / 2));
   let cursor: string | null = null;
   let walked = 0;
   const walkStarted = performance.now();

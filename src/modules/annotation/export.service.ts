@@ -384,14 +384,21 @@ function zipStream(
   let added = 0;
   let written = 0;
   let wake: (() => void) | undefined;
+  let aborted = false;
   archive.on('entry', () => {
     written++;
     wake?.();
   });
+  // A client that goes away destroys the archive: stop reading tasks for it.
+  archive.on('close', () => {
+    aborted = true;
+    wake?.();
+  });
   const add = async (content: string, name: string) => {
+    if (aborted) throw new Error('the export stream was closed');
     archive.append(content, { name });
     added++;
-    while (added - written > 64) await new Promise<void>((resolve) => (wake = resolve));
+    while (added - written > 64 && !aborted) await new Promise<void>((resolve) => (wake = resolve));
   };
   const produce = async () => {
     const categories = new Categories(support.categories);
@@ -433,7 +440,9 @@ function zipStream(
     }
     await archive.finalize();
   };
-  produce().catch((err) => archive.destroy(err));
+  produce().catch((err) => {
+    if (!aborted) archive.destroy(err);
+  });
   return archive;
 }
 
