@@ -4,6 +4,7 @@ import { annotationModule } from './annotation/index.ts';
 import { auditModule } from './audit/index.ts';
 import { identityModule } from './identity/index.ts';
 import { jobsModule } from './jobs/index.ts';
+import { qualityModule } from './quality/index.ts';
 import { securityModule } from './security/index.ts';
 
 /** What a module contributes: routes under /api/v1, the job kinds its workers run, start-up work. */
@@ -15,7 +16,14 @@ export interface Module {
   start?: (platform: Platform) => Promise<void>;
 }
 
-export const modules: Module[] = [identityModule, auditModule, securityModule, jobsModule, annotationModule];
+export const modules: Module[] = [
+  identityModule,
+  auditModule,
+  securityModule,
+  jobsModule,
+  annotationModule,
+  qualityModule,
+];
 
 export function defineJobs(platform: Platform): void {
   for (const m of modules) m.jobs?.(platform);

@@ -9,10 +9,11 @@
  * the statistic is undefined for the input (one rater, nothing pairable, no variation, ...)
  * and where in the input (`path`, e.g. "ratings/2/5"). NaN never escapes.
  *
- * All of it runs in time linear in the number of values (plus sorting the distinct values),
- * except the ratio metric of alpha, whose distance does not decompose: it compares every
- * pair of distinct values, within each unit and overall, and refuses inputs that would need
- * more than RATIO_PAIR_LIMIT such comparisons.
+ * All of it runs in time linear in the number of values (values are hashed into categories;
+ * past a few thousand distinct numbers they are sorted instead), except the ratio metric of
+ * alpha, whose distance does not decompose: it compares every pair of distinct values, within
+ * each unit and overall, and refuses inputs that would need more than RATIO_PAIR_LIMIT such
+ * comparisons.
  */
 
 export type Rating = number | string | null;

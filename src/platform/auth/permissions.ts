@@ -30,6 +30,7 @@ export const PERMISSIONS = {
   'annotations:write': 'Annotate tasks',
   'reviews:write': 'Accept, reject and fix annotations',
   'webhooks:manage': 'Register and change webhooks',
+  'quality:read': 'See quality metrics and compute agreement statistics',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -57,10 +58,11 @@ export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
     'annotations:*',
     'reviews:*',
     'webhooks:manage',
+    'quality:read',
   ],
-  reviewer: [...annotatorSet, 'annotations:read', 'reviews:write', 'tasks:export'],
+  reviewer: [...annotatorSet, 'annotations:read', 'reviews:write', 'tasks:export', 'quality:read'],
   annotator: annotatorSet,
-  viewer: ['projects:read', 'annotations:read', 'jobs:read'],
+  viewer: ['projects:read', 'annotations:read', 'jobs:read', 'quality:read'],
 };
 
 export function isKnownPermission(p: string): boolean {
