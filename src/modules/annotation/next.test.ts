@@ -302,13 +302,19 @@ describe('labeling stream: /next', () => {
       const assigned = await t.as(t.owner, {
         method: 'POST',
         url: `/api/v1/projects/${project.id}/assignments`,
-        payload: { task_ids: [ids[4], ids[5]], user_ids: [a!.userId], mode: 'manual', priority: 1 },
+        payload: { task_ids: [ids[4]], user_ids: [a!.userId], mode: 'manual', priority: 1 },
+      });
+      // A higher priority comes first, whatever the id.
+      await t.as(t.owner, {
+        method: 'POST',
+        url: `/api/v1/projects/${project.id}/assignments`,
+        payload: { task_ids: [ids[5]], user_ids: [a!.userId], mode: 'manual', priority: 5 },
       });
       expect(assigned.statusCode).toBe(201);
       expect(assigned.json()).toEqual({
         kind: 'annotate',
-        assigned: 2,
-        per_user: [{ user_id: a!.userId, count: 2 }],
+        assigned: 1,
+        per_user: [{ user_id: a!.userId, count: 1 }],
       });
       const seenByB: number[] = [];
       for (;;) {
@@ -318,10 +324,10 @@ describe('labeling stream: /next', () => {
         await annotate(t, b!, n.id!);
       }
       expect(seenByB).toEqual(ids.slice(0, 4));
-      expect((await next(t, a!, project.id)).id).toBe(ids[4]);
-      await annotate(t, a!, ids[4]!);
       expect((await next(t, a!, project.id)).id).toBe(ids[5]);
       await annotate(t, a!, ids[5]!);
+      expect((await next(t, a!, project.id)).id).toBe(ids[4]);
+      await annotate(t, a!, ids[4]!);
       expect((await next(t, a!, project.id)).status).toBe(204);
     });
 

@@ -82,6 +82,9 @@ describe('review', () => {
     expect((await act(t, a!, y.id, { action: 'accept' })).statusCode).toBe(403);
     // Nobody reviews their own work, and a skip has nothing to review.
     expect((await act(t, r, own.id, { action: 'accept' })).statusCode).toBe(403);
+    const skipId = (await t.as(b!, { method: 'GET', url: `/api/v1/tasks/${taskId}/annotations` })).json()
+      .items[0].id as number;
+    expect((await act(t, r, skipId, { action: 'accept' })).statusCode).toBe(409);
   });
 
   it('accept: approved; the finished task whose annotations are all approved becomes reviewed', async () => {
@@ -301,6 +304,14 @@ describe('review', () => {
       ['approved', r2.userId],
     ]);
     expect((await taskRow(ctx, taskId!)).status).toBe('reviewed');
+
+    // Two reviewers taking the same annotation at once: exactly one gets it.
+    const y = await annotate(t, a!, (await seedTasks(ctx, t, project, 1))[0]!);
+    const both = await Promise.all([
+      act(t, r1, y.id, { action: 'start' }),
+      act(t, r2, y.id, { action: 'start' }),
+    ]);
+    expect(both.map((res) => res.statusCode).sort()).toEqual([200, 409]);
   });
 
   it('review assignments keep a task in its assigned reviewers’ queues only', async () => {
