@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
 import { grants } from '../../platform/auth/permissions.ts';
 import type { Principal } from '../../platform/auth/principal.ts';
 import type { Executor } from '../../platform/db/client.ts';
@@ -328,8 +328,11 @@ export async function deleteAnnotation(tx: Executor, principal: Principal, id: n
   await requireOwnerOrManager(tx, principal, a);
   const before = await weightOf(tx, a);
   await tx.delete(annotations).where(eq(annotations.id, a.id));
-  // Review history goes with a deleted annotation (a reject that removes keeps its own).
-  await tx.delete(reviewRecords).where(eq(reviewRecords.annotationId, a.id));
+  // Review history goes with a deleted annotation (a reject that removes keeps its own),
+  // except records of fixes: they are what marks the fix as a reviewer's (uncounted) one.
+  await tx
+    .delete(reviewRecords)
+    .where(and(eq(reviewRecords.annotationId, a.id), isNull(reviewRecords.fixedAnnotationId)));
   await applyCounts(tx, project, a.taskId, { total: -before.total, cancelled: -before.cancelled });
   return a;
 }

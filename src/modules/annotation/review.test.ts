@@ -256,12 +256,16 @@ describe('review', () => {
     });
     const all = await t.as(r, { method: 'GET', url: `/api/v1/tasks/${taskId}/annotations` });
     expect(all.json().items.map((i: { id: number }) => i.id)).toEqual([x.id, body.fixed_annotation.id]);
-    // Deleting the fix does not touch the counters either.
+    // Deleting the original keeps the fix uncounted; deleting the fix then touches nothing.
+    expect((await t.as(t.owner, { method: 'DELETE', url: `/api/v1/annotations/${x.id}` })).statusCode).toBe(
+      204,
+    );
+    expect(await taskRow(ctx, taskId!)).toMatchObject({ total_annotations: 0, is_finished: false });
     expect(
       (await t.as(t.owner, { method: 'DELETE', url: `/api/v1/annotations/${body.fixed_annotation.id}` }))
         .statusCode,
     ).toBe(204);
-    expect(await taskRow(ctx, taskId!)).toMatchObject({ total_annotations: 1, status: 'reviewed' });
+    expect(await taskRow(ctx, taskId!)).toMatchObject({ total_annotations: 0, is_finished: false });
   });
 
   it('request_changes, start (in_review) and the history of states', async () => {
