@@ -556,3 +556,83 @@ describe('predictions', () => {
     expect((await taskRow(ctx, second!)).total_predictions).toBe(1);
   });
 });
+
+describe('counters', () => {
+  it('always equal a recount after a concurrent mix of submissions, skips, edits, deletes and reviews', async () => {
+    const ctx = await testApp();
+    const t = await newLabelingTenant(ctx);
+    const project = await newProject(t, { overlap: 2, skip_policy: 'ignore' });
+    const taskIds = await seedTasks(ctx, t, project, 3);
+    const team = await annotators(t, project.id, 6);
+    const reviewer = await t.member(['reviewer'], 'Reviewer');
+    await joinProject(t, project.id, reviewer, 'reviewer');
+    // A small deterministic generator, so a failure can be replayed.
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const created = await Promise.all(
+      team.flatMap((m) =>
+        taskIds.map(async (taskId) => {
+          const skip = rand(3) === 0;
+          const res = await t.as(m, {
+            method: 'POST',
+            url: `/api/v1/tasks/${taskId}/annotations`,
+            payload: skip ? { result: [], was_cancelled: true } : { result: sentiment() },
+          });
+          expect(res.statusCode).toBe(201);
+          return { member: m, id: res.json().id as number, skip };
+        }),
+      ),
+    );
+    const ops = created.map((a) => {
+      const roll = rand(8);
+      if (roll === 0) return t.as(a.member, { method: 'DELETE', url: `/api/v1/annotations/${a.id}` });
+      if (roll === 1)
+        return t.as(a.member, {
+          method: 'PATCH',
+          url: `/api/v1/annotations/${a.id}`,
+          payload: { was_cancelled: !a.skip },
+        });
+      if (a.skip) return Promise.resolve(null);
+      const action = [
+        { action: 'accept' },
+        { action: 'reject', reject_mode: 'requeue' },
+        { action: 'reject', reject_mode: 'remove' },
+        { action: 'fix', result: sentiment('Negative') },
+        { action: 'request_changes' },
+        { action: 'start' },
+      ][roll - 2]!;
+      return t.as(reviewer, { method: 'POST', url: `/api/v1/annotations/${a.id}/review`, payload: action });
+    });
+    const results = await Promise.all(ops);
+    for (const r of results) if (r) expect(r.statusCode, r.body).toBeLessThan(300);
+    const recount = await systemSql<{
+      id: string | number;
+      total: number;
+      cancelled: number;
+      finished: boolean;
+      total_annotations: number;
+      cancelled_annotations: number;
+      is_finished: boolean;
+    }>(
+      ctx,
+      sql`select t.id, t.total_annotations, t.cancelled_annotations, t.is_finished,
+          count(a.id) filter (where not a.was_cancelled and a.review_status is distinct from 'rejected'
+            and not exists (select 1 from review_records r where r.fixed_annotation_id = a.id))::int as total,
+          count(a.id) filter (where a.was_cancelled)::int as cancelled,
+          (count(a.id) filter (where not exists (select 1 from review_records r where r.fixed_annotation_id = a.id)
+            and (a.was_cancelled or a.review_status is distinct from 'rejected')) >= t.overlap) as finished
+        from tasks t left join annotations a on a.task_id = t.id
+        where t.project_id = ${project.id} group by t.id order by t.id`,
+    );
+    expect(recount).toHaveLength(3);
+    for (const row of recount) {
+      expect(
+        { total: row.total_annotations, cancelled: row.cancelled_annotations, finished: row.is_finished },
+        `task ${row.id}`,
+      ).toEqual({ total: row.total, cancelled: row.cancelled, finished: row.finished });
+    }
+  });
+});
