@@ -192,14 +192,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
+      // Served from the cached principal: no database round trip.
       const p = req.principal!;
-      const tenant = await req.tx(async (tx) => {
-        const [t] = await tx.select().from(tenants).where(sql`${tenants.id} = ${p.tenantId}`);
-        return t!;
-      });
       return {
         user: { id: p.userId, email: p.email, name: p.name },
-        tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name },
+        tenant: { id: p.tenantId, ...p.tenant },
         kind: p.kind,
         session_id: p.sessionId,
         roles: p.roles,
@@ -947,6 +944,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
           details: { ...req.body },
         });
       });
+      // Principals carry the tenant's name; drop them so the rename shows at once.
+      await authenticator.evict({ tenantId: p.tenantId });
       return tenantView(updated);
     },
   );

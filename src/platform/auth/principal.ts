@@ -11,6 +11,7 @@ export interface Principal {
   kind: 'session' | 'api_token';
   userId: string;
   tenantId: string;
+  tenant: { slug: string; name: string };
   email: string;
   name: string;
   sessionId: string | null;
@@ -115,6 +116,8 @@ export class Authenticator {
         isPlatformOwner: users.isPlatformOwner,
         memberStatus: tenantMembers.status,
         tenantStatus: tenants.status,
+        tenantSlug: tenants.slug,
+        tenantName: tenants.name,
       })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
@@ -161,6 +164,7 @@ export class Authenticator {
         kind: 'session',
         userId: row.userId,
         tenantId: row.tenantId,
+        tenant: { slug: row.tenantSlug, name: row.tenantName },
         email: row.email,
         name: row.name,
         sessionId: row.id,
@@ -187,6 +191,8 @@ export class Authenticator {
         userStatus: users.status,
         memberStatus: tenantMembers.status,
         tenantStatus: tenants.status,
+        tenantSlug: tenants.slug,
+        tenantName: tenants.name,
       })
       .from(apiTokens)
       .innerJoin(users, eq(users.id, apiTokens.userId))
@@ -218,6 +224,7 @@ export class Authenticator {
         kind: 'api_token',
         userId: row.userId,
         tenantId: row.tenantId,
+        tenant: { slug: row.tenantSlug, name: row.tenantName },
         email: row.email,
         name: row.name,
         sessionId: null,
