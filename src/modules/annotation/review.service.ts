@@ -289,6 +289,7 @@ export function reviewView(r: typeof reviewRecords.$inferSelect) {
  * Annotations awaiting review, oldest first: not skipped, not yet decided (no review
  * status, `pending` after rework, or `in_review` taken by this reviewer), not the
  * reviewer's own, and not on tasks whose review is assigned to other reviewers only.
+ * It walks the partial index of undecided annotations (annotations_review_queue_idx).
  */
 export async function reviewQueue(
   tx: Executor,
@@ -303,6 +304,7 @@ export async function reviewQueue(
     await tx.execute(sql`
       select a.id from annotations a
       where a.project_id = ${project.id} and not a.was_cancelled
+        and (a.review_status is null or a.review_status in ('pending', 'in_review'))
         and a.completed_by is distinct from ${me}
         and (a.review_status is null or a.review_status = 'pending'
           or (a.review_status = 'in_review' and exists (select 1 from review_records r

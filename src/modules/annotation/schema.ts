@@ -214,6 +214,12 @@ export const annotations = pgTable(
     index('annotations_task_idx').on(t.taskId),
     index('annotations_project_user_idx').on(t.projectId, t.completedBy),
     index('annotations_project_id_idx').on(t.projectId, t.id),
+    // The review queue walks only annotations awaiting a decision, in id order.
+    index('annotations_review_queue_idx')
+      .on(t.projectId, t.id)
+      .where(
+        sql`not ${t.wasCancelled} and (${t.reviewStatus} is null or ${t.reviewStatus} in ('pending', 'in_review'))`,
+      ),
     tenantIsolation(t.tenantId),
   ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX "annotations_review_queue_idx" ON "annotations" USING btree ("project_id","id") WHERE not "annotations"."was_cancelled" and ("annotations"."review_status" is null or "annotations"."review_status" in ('pending', 'in_review'));
