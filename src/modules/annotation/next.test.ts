@@ -453,6 +453,7 @@ describe('labeling stream: /next', () => {
             kind: 'session',
             userId: m.userId,
             tenantId: t.tenantId,
+            tenant: { slug: t.slug, name: `Tenant ${t.slug}` },
             email: m.email,
             name: 'Annotator',
             sessionId: null,
