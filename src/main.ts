@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { userCommand } from './modules/identity/cli.ts';
+import { USER_HELP, userCommand } from './modules/identity/cli.ts';
 import { defineJobs, startModules } from './modules/index.ts';
 import { DirLockedError, openDatabase } from './platform/db/client.ts';
 import { runMigrations } from './platform/db/migrate.ts';
@@ -14,7 +14,7 @@ const HELP = `superinsight ${VERSION}
 Usage: superinsight <command>
 
 Commands:
-  serve      Start the API, the web console and in-process job workers (default)
+  serve      Start the API and in-process job workers (default)
   migrate    Apply pending database migrations and exit
   worker     Run job workers only (no HTTP)
   user       Create, list and reset accounts (superinsight user --help)
@@ -104,6 +104,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'user': {
+      if (!argv[1] || argv[1] === '--help' || argv[1] === '-h') {
+        process.stdout.write(USER_HELP);
+        return;
+      }
       const database = await openDatabase({
         databaseUrl: config.databaseUrl,
         pgliteDir: `${config.dataDir}/pg`,

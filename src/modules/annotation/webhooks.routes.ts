@@ -223,7 +223,7 @@ export function defineWebhookJobs(platform: Platform): void {
           .from(webhookDeliveries)
           .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
           .where(eq(webhookDeliveries.id, ctx.payload.deliveryId));
-        if (!row || row.delivery.status !== 'pending') return null;
+        if (row?.delivery.status !== 'pending') return null;
         return { ...row, secret: await platform.secrets.decrypt(tx, row.hook.secretEncrypted) };
       });
       if (!target) return { skipped: true };

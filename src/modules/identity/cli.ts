@@ -4,7 +4,7 @@ import type { Config } from '../../config.ts';
 import { checkPasswordPolicy, generatePassword, hashPassword } from '../../platform/auth/passwords.ts';
 import { roles, tenantMembers, tenants, userRoleAssignments, users } from '../../platform/auth/schema.ts';
 import type { Db } from '../../platform/db/client.ts';
-import { conflict, notFound } from '../../platform/errors/problem.ts';
+import { badRequest, conflict, notFound } from '../../platform/errors/problem.ts';
 import { findUserByEmail, resetPassword } from './service.ts';
 
 export const USER_HELP = `Usage:
@@ -41,7 +41,7 @@ export async function userCommand(
   const { values } = parseArgs({ args: rest, options, allowPositionals: false });
   switch (action) {
     case 'create': {
-      if (!values.email) throw new Error('--email is required');
+      if (!values.email) throw badRequest('--email is required.');
       const password = values.password ?? generatePassword();
       checkPasswordPolicy(password, values.email);
       const tenant = await tenantBySlug(db, values.tenant);
@@ -86,7 +86,7 @@ export async function userCommand(
       return 0;
     }
     case 'reset-password': {
-      if (!values.email) throw new Error('--email is required');
+      if (!values.email) throw badRequest('--email is required.');
       const password = values.password ?? generatePassword();
       await resetPassword(db, values.email, password);
       out(`Password of ${values.email} reset; its sessions ended.`);

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { login, newTenant, PASSWORD } from '../../../test/fixtures.ts';
-import { startTestApp, testApp, testEnv } from '../../../test/helpers.ts';
+import { testApp } from '../../../test/helpers.ts';
 
 describe('authentication', () => {
   it('signs in with a bearer token and an HttpOnly cookie', async () => {

@@ -160,7 +160,7 @@ export function createKeyValue(redisUrl: string | undefined, prefix: string, log
     redis,
     probe: {
       name: 'redis',
-      timeoutMs: 1000,
+      timeoutMs: 2000,
       check: async () => {
         await redis.ping();
         return undefined;

@@ -11,7 +11,9 @@ export const encryptionKeys = pgTable(
   {
     version: integer('version').primaryKey(),
     wrappedKey: text('wrapped_key').notNull(),
-    status: text('status', { enum: ['active', 'retired'] }).notNull().default('active'),
+    status: text('status', { enum: ['active', 'retired'] })
+      .notNull()
+      .default('active'),
     createdAt: createdAt(),
     retiredAt: timestamp('retired_at', { withTimezone: true, precision: 3 }),
   },

@@ -44,8 +44,15 @@ export class SecretBox {
 
   /** Starts a new data key version; secrets sealed by older versions still open. */
   async rotate(tx: Executor): Promise<number> {
-    await tx.update(encryptionKeys).set({ status: 'retired', retiredAt: sql`now()` }).where(eq(encryptionKeys.status, 'active'));
-    const [last] = await tx.select({ version: encryptionKeys.version }).from(encryptionKeys).orderBy(desc(encryptionKeys.version)).limit(1);
+    await tx
+      .update(encryptionKeys)
+      .set({ status: 'retired', retiredAt: sql`now()` })
+      .where(eq(encryptionKeys.status, 'active'));
+    const [last] = await tx
+      .select({ version: encryptionKeys.version })
+      .from(encryptionKeys)
+      .orderBy(desc(encryptionKeys.version))
+      .limit(1);
     const version = (last?.version ?? 0) + 1;
     const key = randomBytes(32);
     await tx.insert(encryptionKeys).values({ version, wrappedKey: seal(this.masterKey, key) });
@@ -58,7 +65,10 @@ export class SecretBox {
     const rows = await tx.select().from(encryptionKeys);
     for (const row of rows) {
       const key = open(this.masterKey, row.wrappedKey);
-      await tx.update(encryptionKeys).set({ wrappedKey: seal(newMaster, key) }).where(eq(encryptionKeys.version, row.version));
+      await tx
+        .update(encryptionKeys)
+        .set({ wrappedKey: seal(newMaster, key) })
+        .where(eq(encryptionKeys.version, row.version));
     }
     return rows.length;
   }
