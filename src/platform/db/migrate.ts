@@ -50,7 +50,12 @@ export async function runMigrations(database: Database): Promise<{ applied: numb
       await client.query('select pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
       try {
         // Read through the locked client: a pool of one has no other connection to lend.
-        before = (await migrationState({ query: (text, values) => client.query(text, values), exec: (text) => client.query(text) })).applied;
+        before = (
+          await migrationState({
+            query: (text, values) => client.query(text, values),
+            exec: (text) => client.query(text),
+          })
+        ).applied;
         await migrateNodePg(drizzleNodePg(client), { migrationsFolder: MIGRATIONS_DIR });
       } finally {
         await client.query('select pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
