@@ -1,9 +1,12 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { Executor } from '../../platform/db/client.ts';
 import { PageQuery, pageOf } from '../../platform/db/pagination.ts';
 import { DateTime, DateTimeIn, Nullable } from '../../platform/http/schemas.ts';
 import * as labeling from './labeling.service.ts';
 import { BULK_PREDICTIONS_MAX } from './labeling.service.ts';
 import * as reviews from './review.service.ts';
+import { emitEvent, type WebhookEvent } from './webhooks.service.ts';
 
 const Id = Type.Integer({ minimum: 1 });
 const TaskParams = Type.Object({ taskId: Id });
@@ -95,6 +98,24 @@ const ReviewOut = Type.Object({
 });
 const Kind = Type.Union([Type.Literal('annotate'), Type.Literal('review')]);
 
+/** Queues the Label Studio webhook event in the request's transaction. */
+function emit(
+  tx: Executor,
+  req: FastifyRequest,
+  projectId: number,
+  action: WebhookEvent,
+  payload: Record<string, unknown>,
+): Promise<number> {
+  const p = req.principal!;
+  return emitEvent(tx, req.server.platform.queue, {
+    tenantId: p.tenantId,
+    projectId,
+    action,
+    payload: { ...payload, project: { id: projectId } },
+    userId: p.userId,
+  });
+}
+
 export const labelingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // ------------------------------------------------------------ annotations
   app.post(
@@ -127,6 +148,10 @@ export const labelingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const a = await req.tx(async (tx) => {
         const a = await labeling.createAnnotation(tx, req.principal!, req.params.taskId, req.body);
+        await emit(tx, req, a.projectId, 'ANNOTATION_CREATED', {
+          annotation: labeling.annotationView(a),
+          task: { id: a.taskId },
+        });
         req.audit({
           action: a.wasCancelled ? 'annotation.skipped' : 'annotation.created',
           resourceType: 'annotation',
@@ -201,6 +226,10 @@ export const labelingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const a = await req.tx(async (tx) => {
         const a = await labeling.updateAnnotation(tx, req.principal!, req.params.id, req.body);
+        await emit(tx, req, a.projectId, 'ANNOTATION_UPDATED', {
+          annotation: labeling.annotationView(a),
+          task: { id: a.taskId },
+        });
         req.audit({
           action: 'annotation.updated',
           resourceType: 'annotation',
@@ -227,6 +256,10 @@ export const labelingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       await req.tx(async (tx) => {
         const a = await labeling.deleteAnnotation(tx, req.principal!, req.params.id);
+        await emit(tx, req, a.projectId, 'ANNOTATIONS_DELETED', {
+          annotations: [{ id: a.id }],
+          task: { id: a.taskId },
+        });
         req.audit({
           action: 'annotation.deleted',
           resourceType: 'annotation',
@@ -658,6 +691,10 @@ export const labelingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const out = await req.tx(async (tx) => {
         const body = req.body as reviews.ReviewInput;
         const out = await reviews.review(tx, req.principal!, req.params.id, body);
+        await emit(tx, req, out.record.projectId, 'REVIEW_CREATED', {
+          review: reviews.reviewView(out.record),
+          annotation: { id: req.params.id },
+        });
         req.audit({
           action: `annotation.review.${body.action}`,
           resourceType: 'annotation',

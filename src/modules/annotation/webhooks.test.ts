@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { newProject } from '../../../test/annotation-fixtures.ts';
+import { newProject, seedTasks } from '../../../test/annotation-fixtures.ts';
 import { newTenant } from '../../../test/fixtures.ts';
 import { testApp } from '../../../test/helpers.ts';
 import { inTenant } from '../../platform/db/tenancy.ts';
@@ -170,6 +170,61 @@ describe('webhooks', () => {
     expect(events.find((e) => e.action === 'PROJECT_UPDATED').project).toEqual({
       id: project.id,
       title: 'Renamed',
+    });
+  });
+
+  it('hears annotation and review events for the project it is bound to', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const hookServer = await receiver([200]);
+    servers.push(hookServer);
+    const project = await newProject(t);
+    const otherProject = await newProject(t);
+    const hook = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/webhooks',
+      payload: {
+        url: hookServer.url,
+        project_id: project.id,
+        events: ['ANNOTATION_CREATED', 'ANNOTATION_UPDATED', 'ANNOTATIONS_DELETED', 'REVIEW_CREATED'],
+      },
+    });
+    expect(hook.statusCode).toBe(201);
+    const [taskId] = await seedTasks(ctx, t, project.id, [{ data: { text: 'good' } }]);
+    const [otherTask] = await seedTasks(ctx, t, otherProject.id, [{ data: { text: 'elsewhere' } }]);
+    const result = [
+      { from_name: 'sentiment', to_name: 'text', type: 'choices', value: { choices: ['Positive'] } },
+    ];
+    const created = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/tasks/${taskId}/annotations`,
+      payload: { result },
+    });
+    expect(created.statusCode).toBe(201);
+    await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/tasks/${otherTask}/annotations`,
+      payload: { result },
+    });
+    const id = created.json().id;
+    await t.as(t.owner, { method: 'PATCH', url: `/api/v1/annotations/${id}`, payload: { lead_time: 12 } });
+    await t.as(t.owner, { method: 'DELETE', url: `/api/v1/annotations/${id}` });
+    const events = await until(
+      async () => hookServer.received.map((r) => JSON.parse(r.body)),
+      (list) => list.length >= 3,
+    );
+    await new Promise((r) => setTimeout(r, 1500)); // nothing from the other project arrives late
+    const seen = hookServer.received.map((r) => JSON.parse(r.body));
+    expect(seen.map((e) => e.action).sort()).toEqual([
+      'ANNOTATIONS_DELETED',
+      'ANNOTATION_CREATED',
+      'ANNOTATION_UPDATED',
+    ]);
+    const first = events.find((e) => e.action === 'ANNOTATION_CREATED');
+    expect(first).toMatchObject({
+      project: { id: project.id },
+      task: { id: taskId },
+      annotation: { id, result },
     });
   });
 
