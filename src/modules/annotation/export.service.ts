@@ -171,8 +171,9 @@ export async function* taskBatches(
         .from(annotations)
         .leftJoin(users, eq(users.id, annotations.completedBy))
         .where(
+          // By task id alone: a project filter beside it tempts the planner (stale statistics
+          // after a bulk import) into scanning the project's whole index for every batch.
           and(
-            eq(annotations.projectId, projectId),
             sql`${annotations.taskId} = any(array(select jsonb_array_elements_text(${idList}::jsonb)::bigint))`,
             options.includeCancelled ? undefined : eq(annotations.wasCancelled, false),
           ),
@@ -191,10 +192,7 @@ export async function* taskBatches(
           })
           .from(predictions)
           .where(
-            and(
-              eq(predictions.projectId, projectId),
-              sql`${predictions.taskId} = any(array(select jsonb_array_elements_text(${idList}::jsonb)::bigint))`,
-            ),
+            sql`${predictions.taskId} = any(array(select jsonb_array_elements_text(${idList}::jsonb)::bigint))`,
           )
           .orderBy(asc(predictions.taskId), asc(predictions.id));
         for (const { taskId, ...p } of preds) byTask.get(taskId)?.predictions.push(p);
