@@ -3,6 +3,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { USER_HELP, userCommand } from './modules/identity/cli.ts';
 import { defineJobs, startModules } from './modules/index.ts';
+import { MasterKeyMismatchError } from './platform/crypto/secrets.ts';
 import { DirLockedError, openDatabase } from './platform/db/client.ts';
 import { runMigrations } from './platform/db/migrate.ts';
 import { Problem } from './platform/errors/problem.ts';
@@ -134,7 +135,7 @@ main(process.argv.slice(2)).catch((err) => {
     process.stderr.write(`superinsight: ${err.message}${why}\n`);
     process.exit(2);
   }
-  if (err instanceof ConfigError || err instanceof DirLockedError) {
+  if (err instanceof ConfigError || err instanceof DirLockedError || err instanceof MasterKeyMismatchError) {
     process.stderr.write(`superinsight: ${err.message}\n`);
     process.exit(err instanceof ConfigError ? 2 : 1);
   }

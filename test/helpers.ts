@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,10 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     // Fixtures sign in from one address many times a minute; tests of the limit set their own.
     AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
     REDIS_KEY_PREFIX: `si-test-${inject('runId')}:`,
+    // Replicas sharing a database must share the master key; so do the test workers.
+    SUPERINSIGHT_SECRET_KEY: createHash('sha256')
+      .update(`si-test-${inject('runId')}`)
+      .digest('hex'),
   };
   const databaseUrl = inject('databaseUrl');
   const redisUrl = inject('redisUrl');

@@ -50,11 +50,13 @@ export async function startPlatform(
     pgliteDir,
     poolSize: config.dbPoolSize,
   });
+  const secrets = new SecretBox(masterKey);
   try {
     if (options.migrate !== false) {
       const { applied } = await runMigrations(database);
       log.info({ applied, driver: database.driver }, 'database migrations applied');
     }
+    await secrets.assertMasterKey(database.db);
   } catch (err) {
     await database.close();
     throw err;
@@ -130,7 +132,7 @@ export async function startPlatform(
     kv,
     queue,
     masterKey,
-    secrets: new SecretBox(masterKey),
+    secrets,
     requests,
     registry,
     httpDuration,

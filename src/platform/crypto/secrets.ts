@@ -5,6 +5,8 @@ import { encryptionKeys } from './schema.ts';
 
 const ALGORITHM = 'aes-256-gcm';
 
+export class MasterKeyMismatchError extends Error {}
+
 function seal(key: Buffer, plaintext: Buffer): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv(ALGORITHM, key, iv);
@@ -40,6 +42,23 @@ export class SecretBox {
     if (!match) throw new Error('not a sealed secret');
     const key = await this.keyOf(tx, Number(match[1]));
     return open(key, match[2]!).toString('utf8');
+  }
+
+  /**
+   * Fails when this master key cannot open the database's data keys: a replica started
+   * with another SUPERINSIGHT_SECRET_KEY must not run and fail on every secret.
+   */
+  async assertMasterKey(tx: Executor): Promise<void> {
+    const [row] = await tx.select().from(encryptionKeys).orderBy(desc(encryptionKeys.version)).limit(1);
+    if (!row) return;
+    try {
+      open(this.masterKey, row.wrappedKey);
+    } catch {
+      throw new MasterKeyMismatchError(
+        'The master key (SUPERINSIGHT_SECRET_KEY, or DATA_DIR/secret.key when unset) cannot open the data keys ' +
+          "that sealed this database's secrets. Every replica of one database needs the same SUPERINSIGHT_SECRET_KEY.",
+      );
+    }
   }
 
   /** Starts a new data key version; secrets sealed by older versions still open. */
