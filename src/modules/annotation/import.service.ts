@@ -16,6 +16,7 @@ import {
   readRecords,
 } from './import.parsers.ts';
 import { imports, type ParsedConfig, projects } from './schema.ts';
+import { emitEvent } from './webhooks.service.ts';
 
 /**
  * Imports run as a job over a staged file in two passes. Pass 1 streams and checks every
@@ -417,7 +418,7 @@ export async function runImport(
   let counts: ImportCounts;
   try {
     counts = await applyFile(
-      db,
+      platform,
       scope,
       ctx,
       { file, format, textKey, dataKeys, project, imp, total: checked.records },
@@ -451,7 +452,7 @@ export async function runImport(
 
 /** Pass 2: the whole file in one transaction, in batches. */
 async function applyFile(
-  db: Platform['database']['db'],
+  platform: Platform,
   scope: { tenantId: string; userId?: string },
   ctx: JobContext<ImportJobPayload>,
   job: {
@@ -469,7 +470,7 @@ async function applyFile(
   const importId = imp.id;
   const projectId = project.id;
   const report2 = throttled((f) => ctx.progress(f));
-  return inTenant(db, scope, async (tx) => {
+  return inTenant(platform.database.db, scope, async (tx) => {
     const writer = new BatchWriter(tx, {
       tenantId: ctx.tenantId,
       userId: ctx.createdBy,
@@ -513,6 +514,14 @@ async function applyFile(
         stagedPath: null,
       })
       .where(eq(imports.id, importId));
+    // Label Studio lists the created tasks; an import may hold millions, so it names the import.
+    await emitEvent(tx, platform.queue, {
+      tenantId: ctx.tenantId,
+      projectId,
+      action: 'TASKS_CREATED',
+      payload: { project: { id: projectId }, import: { id: importId }, count: writer.counts.tasks },
+      userId: ctx.createdBy ?? undefined,
+    });
     return writer.counts;
   });
 }

@@ -152,7 +152,10 @@ describe('webhooks', () => {
     const tenantWide = await t.as(t.owner, {
       method: 'POST',
       url: '/api/v1/webhooks',
-      payload: { url: hookServer.url, events: ['PROJECT_CREATED', 'PROJECT_UPDATED', 'TASKS_DELETED'] },
+      payload: {
+        url: hookServer.url,
+        events: ['PROJECT_CREATED', 'PROJECT_UPDATED', 'TASKS_CREATED', 'TASKS_DELETED'],
+      },
     });
     expect(tenantWide.statusCode).toBe(201);
     const project = await newProject(t);
@@ -162,11 +165,26 @@ describe('webhooks', () => {
       payload: { title: 'Renamed' },
     });
     expect(patched.statusCode).toBe(200);
+    const imported = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${project.id}/import`,
+      payload: [{ text: 'one' }, { text: 'two' }],
+    });
+    expect(imported.statusCode).toBe(201);
     const events = await until(
       async () => hookServer.received.map((r) => JSON.parse(r.body)),
-      (list) => list.length >= 2,
+      (list) => list.length >= 3,
     );
-    expect(events.map((e) => e.action).sort()).toEqual(['PROJECT_CREATED', 'PROJECT_UPDATED']);
+    expect(events.find((e) => e.action === 'TASKS_CREATED')).toMatchObject({
+      project: { id: project.id },
+      import: { id: imported.json().import_id },
+      count: 2,
+    });
+    expect(events.map((e) => e.action).sort()).toEqual([
+      'PROJECT_CREATED',
+      'PROJECT_UPDATED',
+      'TASKS_CREATED',
+    ]);
     expect(events.find((e) => e.action === 'PROJECT_UPDATED').project).toEqual({
       id: project.id,
       title: 'Renamed',
