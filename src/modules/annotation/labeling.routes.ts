@@ -6,6 +6,7 @@ import { DateTime, DateTimeIn, Nullable } from '../../platform/http/schemas.ts';
 import * as labeling from './labeling.service.ts';
 import { BULK_PREDICTIONS_MAX } from './labeling.service.ts';
 import * as reviews from './review.service.ts';
+import { AnnotationOut, PredictionOut } from './shapes.ts';
 import { emitEvent, type WebhookEvent } from './webhooks.service.ts';
 
 const Id = Type.Integer({ minimum: 1 });
@@ -15,31 +16,6 @@ const IdParams = Type.Object({ id: Id });
 const Result = Type.Array(Type.Unknown(), { maxItems: 10_000, description: "Label Studio's result[]" });
 const UserId = Type.String({ format: 'uuid' });
 
-const AnnotationOut = Type.Object({
-  id: Type.Integer(),
-  task: Type.Integer(),
-  project: Type.Integer(),
-  result: Type.Array(Type.Unknown()),
-  lead_time: Type.Number(),
-  was_cancelled: Type.Boolean(),
-  ground_truth: Type.Boolean(),
-  completed_by: Nullable(Type.String()),
-  completed_by_external: Nullable(Type.String()),
-  parent_annotation: Nullable(Type.Integer()),
-  parent_prediction: Nullable(Type.Integer()),
-  review_status: Nullable(Type.String()),
-  created_at: DateTime,
-  updated_at: DateTime,
-});
-const PredictionOut = Type.Object({
-  id: Type.Integer(),
-  task: Type.Integer(),
-  project: Type.Integer(),
-  result: Type.Array(Type.Unknown()),
-  score: Nullable(Type.Number()),
-  model_version: Type.String(),
-  created_at: DateTime,
-});
 const DraftOut = Type.Object({
   id: Type.Integer(),
   task: Type.Integer(),

@@ -3,6 +3,7 @@ import { PageQuery } from '../../platform/db/pagination.ts';
 import { DateTime, DateTimeIn, Nullable, Uuid } from '../../platform/http/schemas.ts';
 import { loadProject } from './access.ts';
 import { PRIORITIES, TASK_STATUSES } from './schema.ts';
+import { AnnotationOut, PredictionOut } from './shapes.ts';
 import * as service from './tasks.service.ts';
 import { emitEvent } from './webhooks.service.ts';
 
@@ -53,38 +54,11 @@ const TaskItem = Type.Object({
   updated_at: DateTime,
 });
 
-const Annotation = Type.Object({
-  id: Type.Integer(),
-  task: Type.Integer(),
-  project: Type.Integer(),
-  result: Type.Array(Type.Unknown()),
-  lead_time: Type.Number(),
-  was_cancelled: Type.Boolean(),
-  ground_truth: Type.Boolean(),
-  completed_by: Nullable(Uuid),
-  completed_by_external: Nullable(Type.String()),
-  parent_annotation: Nullable(Type.Integer()),
-  parent_prediction: Nullable(Type.Integer()),
-  review_status: Nullable(Type.String()),
-  created_at: DateTime,
-  updated_at: DateTime,
-});
-
-const Prediction = Type.Object({
-  id: Type.Integer(),
-  task: Type.Integer(),
-  project: Type.Integer(),
-  result: Type.Array(Type.Unknown()),
-  score: Nullable(Type.Number()),
-  model_version: Type.String(),
-  created_at: DateTime,
-});
-
 const TaskDetail = Type.Intersect([
   TaskItem,
   Type.Object({
-    annotations: Type.Array(Annotation),
-    predictions: Type.Array(Prediction),
+    annotations: Type.Array(AnnotationOut),
+    predictions: Type.Array(PredictionOut),
     is_labeled: Type.Boolean(),
   }),
 ]);
