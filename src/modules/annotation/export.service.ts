@@ -126,6 +126,10 @@ export async function* taskBatches(
   let after = 0;
   for (;;) {
     const batch = await runTx(async (tx) => {
+      // Walk the (project_id, id) index in order and stop at the limit. Statistics are stale
+      // after a bulk import, and with the tenant policy's filter the planner would otherwise
+      // think a handful of rows match and bitmap-scan and sort the rest of the project per batch.
+      await tx.execute(sql`set local enable_bitmapscan = off`);
       const rows = await tx
         .select({
           id: tasks.id,

@@ -446,8 +446,25 @@ export async function runImport(
     throw new Error(message, { cause: err });
   }
   fs.rmSync(file, { force: true });
+  if (counts.tasks >= ANALYZE_AFTER) await refreshStatistics(platform, ctx);
   await ctx.progress(1, counts);
   return { import_id: importId, ...counts };
+}
+
+/** Imports at least this large refresh the planner's statistics of the tables they filled. */
+export const ANALYZE_AFTER = 50_000;
+
+/**
+ * ANALYZE after a bulk load, as after any: until autovacuum gets there, the planner would
+ * plan the project's queries for the table as it was before. Runs as the connecting (owner)
+ * role, outside any tenant transaction; a failure only loses the refresh.
+ */
+async function refreshStatistics(platform: Platform, ctx: JobContext<ImportJobPayload>): Promise<void> {
+  try {
+    await platform.database.raw.exec('analyze documents, tasks, annotations, predictions');
+  } catch (err) {
+    platform.log.warn({ err, runId: ctx.runId }, 'analyze after import failed');
+  }
 }
 
 /** Pass 2: the whole file in one transaction, in batches. */
