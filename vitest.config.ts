@@ -9,6 +9,9 @@ export default defineConfig({
     pool: 'forks',
     isolate: false,
     maxWorkers: 2,
+    // One rerun of a failed test: a failure that repeats still fails the run. Flaky tests
+    // seen in CI are named in the issue notes to be fixed, not hidden.
+    retry: 1,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     teardownTimeout: 10_000,

@@ -21,7 +21,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-test-'));
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
-    LOG_LEVEL: 'silent',
+    // Errors only: a 500 in a test leaves its cause in the run's output.
+    LOG_LEVEL: 'error',
     SAMPLER_INTERVAL_MS: '200',
     // Fixtures sign in from one address many times a minute; tests of the limit set their own.
     AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
@@ -48,7 +49,7 @@ export async function startTestApp(
   options: { migrate?: boolean } = {},
 ): Promise<TestContext> {
   const config = loadConfig(env);
-  const platform = await startPlatform(config, pino({ level: 'silent' }), {
+  const platform = await startPlatform(config, pino({ level: config.logLevel }), {
     pgliteDir: null,
     migrate: options.migrate ?? !config.databaseUrl,
   });
