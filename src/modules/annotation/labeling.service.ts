@@ -7,6 +7,7 @@ import { badRequest, type FieldError, forbidden, notFound, Problem } from '../..
 import { loadProject, type Project, type ProjectNeed } from './access.ts';
 import { validateResult } from './config.ts';
 import { annotationDrafts, annotations, predictions, reviewRecords, taskLocks, tasks } from './schema.ts';
+import { annotationView, predictionView } from './shapes.ts';
 
 export type Task = typeof tasks.$inferSelect;
 export type Annotation = typeof annotations.$inferSelect;
@@ -16,36 +17,7 @@ type LoadedProject = Awaited<ReturnType<typeof loadProject>>;
 
 // ------------------------------------------------------------------ views (Label Studio shapes)
 
-export function annotationView(a: Annotation) {
-  return {
-    id: a.id,
-    task: a.taskId,
-    project: a.projectId,
-    result: a.result,
-    lead_time: a.leadTime,
-    was_cancelled: a.wasCancelled,
-    ground_truth: a.groundTruth,
-    completed_by: a.completedBy,
-    completed_by_external: a.completedByExternal,
-    parent_annotation: a.parentAnnotationId,
-    parent_prediction: a.parentPredictionId,
-    review_status: a.reviewStatus,
-    created_at: a.createdAt,
-    updated_at: a.updatedAt,
-  };
-}
-
-export function predictionView(p: Prediction) {
-  return {
-    id: p.id,
-    task: p.taskId,
-    project: p.projectId,
-    result: p.result,
-    score: p.score,
-    model_version: p.modelVersion,
-    created_at: p.createdAt,
-  };
-}
+export { annotationView, predictionView } from './shapes.ts';
 
 export function draftView(d: Draft) {
   return {

@@ -18,6 +18,7 @@ import {
   type TASK_STATUSES,
   tasks,
 } from './schema.ts';
+import { annotationView, predictionView } from './shapes.ts';
 
 type TaskStatus = (typeof TASK_STATUSES)[number];
 type Priority = (typeof PRIORITIES)[number];
@@ -319,36 +320,7 @@ function canonicalFilter(f: TaskFilter): string {
 
 // ------------------------------------------------------------------ one task, in full
 
-export function annotationView(a: typeof annotations.$inferSelect) {
-  return {
-    id: a.id,
-    task: a.taskId,
-    project: a.projectId,
-    result: a.result,
-    lead_time: a.leadTime,
-    was_cancelled: a.wasCancelled,
-    ground_truth: a.groundTruth,
-    completed_by: a.completedBy,
-    completed_by_external: a.completedByExternal,
-    parent_annotation: a.parentAnnotationId,
-    parent_prediction: a.parentPredictionId,
-    review_status: a.reviewStatus,
-    created_at: a.createdAt,
-    updated_at: a.updatedAt,
-  };
-}
-
-export function predictionView(p: typeof predictions.$inferSelect) {
-  return {
-    id: p.id,
-    task: p.taskId,
-    project: p.projectId,
-    result: p.result,
-    score: p.score,
-    model_version: p.modelVersion,
-    created_at: p.createdAt,
-  };
-}
+export { annotationView, predictionView } from './shapes.ts';
 
 /** A bound on what one task's detail returns; real tasks carry a handful of each. */
 const DETAIL_MAX = 1000;
