@@ -1,62 +1,11 @@
-import { randomInt, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import type { InjectOptions } from 'fastify';
-import { createTenant, joinAsOwner } from '../src/modules/identity/service.ts';
-import { hashPassword } from '../src/platform/auth/passwords.ts';
-import { users } from '../src/platform/auth/schema.ts';
 import { inSystem } from '../src/platform/db/tenancy.ts';
 import type { ProjectJson } from './annotation-fixtures.ts';
-import { type Member, PASSWORD, type TenantFixture } from './fixtures.ts';
+import { type Member, newTenant, type TenantFixture } from './fixtures.ts';
 import type { TestContext } from './helpers.ts';
 
-/**
- * Like `newTenant`, but every sign-in comes from its own address (198.18.0.0/15, the
- * benchmarking range): these tests sign in dozens of annotators, more than the per-address
- * sign-in rate limit allows in a minute.
- */
-export async function newLabelingTenant({ app, platform }: TestContext): Promise<TenantFixture> {
-  const signIn = async (email: string, tenant?: string) => {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/api/v1/auth/login',
-      payload: { email, password: PASSWORD, tenant },
-      remoteAddress: `198.18.${randomInt(256)}.${randomInt(1, 255)}`,
-    });
-    if (res.statusCode !== 200) throw new Error(`login ${email}: ${res.statusCode} ${res.body}`);
-    return res.json() as { token: string; user: { id: string } };
-  };
-  const slug = `t-${randomUUID().slice(0, 12)}`;
-  const email = `owner@${slug}.test`;
-  const passwordHash = await hashPassword(PASSWORD);
-  const tenantId = await inSystem(platform.database.db, async (tx) => {
-    const tenant = await createTenant(tx, { slug, name: `Tenant ${slug}` });
-    const userId = randomUUID();
-    await tx.insert(users).values({ id: userId, email, name: 'Owner', passwordHash });
-    await joinAsOwner(tx, tenant.id, userId);
-    return tenant.id;
-  });
-  const session = await signIn(email);
-  const owner: Member = { userId: session.user.id, email, token: session.token };
-  const as = (m: Member, options: InjectOptions) =>
-    app.inject({ ...options, headers: { ...options.headers, authorization: `Bearer ${m.token}` } });
-  return {
-    tenantId,
-    slug,
-    owner,
-    as,
-    async member(roles, name = 'Member') {
-      const memberEmail = `${name.toLowerCase().replace(/\W/g, '')}-${randomUUID().slice(0, 8)}@${slug}.test`;
-      const res = await as(owner, {
-        method: 'POST',
-        url: '/api/v1/users',
-        payload: { email: memberEmail, name, password: PASSWORD, roles },
-      });
-      if (res.statusCode !== 201) throw new Error(`add member: ${res.statusCode} ${res.body}`);
-      const s = await signIn(memberEmail, slug);
-      return { userId: s.user.id, email: memberEmail, token: s.token };
-    },
-  };
-}
+/** Kept for the labeling tests; the suite's sign-in rate limit no longer needs separate addresses. */
+export const newLabelingTenant = (ctx: TestContext): Promise<TenantFixture> => newTenant(ctx);
 
 export const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
