@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { USER_HELP, userCommand } from './modules/identity/cli.ts';
-import { defineJobs, startModules } from './modules/index.ts';
+import { startModules, wireModules } from './modules/index.ts';
 import { MasterKeyMismatchError } from './platform/crypto/secrets.ts';
 import { DirLockedError, openDatabase } from './platform/db/client.ts';
 import { runMigrations } from './platform/db/migrate.ts';
@@ -51,7 +51,7 @@ function onSignals(stop: () => Promise<void>): void {
 async function serve(platform: Platform): Promise<void> {
   const app = await buildApp(platform);
   try {
-    defineJobs(platform);
+    wireModules(platform);
     await platform.startJobs({ work: platform.config.inProcessWorker });
     await startModules(platform);
   } catch (err) {
@@ -68,7 +68,7 @@ async function serve(platform: Platform): Promise<void> {
 }
 
 async function worker(platform: Platform): Promise<void> {
-  defineJobs(platform);
+  wireModules(platform);
   await platform.startJobs({ work: true });
   onSignals(() => platform.close());
   platform.log.info('worker started');

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { defineJobs } from '../src/modules/index.ts';
+import { wireModules } from '../src/modules/index.ts';
 import { tenants } from '../src/platform/auth/schema.ts';
 import { type Platform, startPlatform } from '../src/platform/index.ts';
 import { type TestContext, testEnv } from './helpers.ts';
@@ -26,7 +26,7 @@ async function startAppWithRoutes(
   try {
     const app = await buildApp(platform);
     addRoutes(app, platform);
-    defineJobs(platform);
+    wireModules(platform);
     await platform.startJobs({ work: false });
     await app.ready();
     return { app, platform };

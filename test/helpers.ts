@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { inject } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { defineJobs } from '../src/modules/index.ts';
+import { wireModules } from '../src/modules/index.ts';
 import { type Platform, startPlatform } from '../src/platform/index.ts';
 
 export interface TestContext {
@@ -54,7 +54,7 @@ export async function startTestApp(
     migrate: options.migrate ?? !config.databaseUrl,
   });
   const app = await buildApp(platform);
-  defineJobs(platform);
+  wireModules(platform);
   await platform.startJobs({ work: true });
   await app.ready();
   return { app, platform };

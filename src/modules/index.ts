@@ -12,6 +12,8 @@ export interface Module {
   name: string;
   routes?: FastifyPluginAsync;
   jobs?: (platform: Platform) => void;
+  /** Listens to other modules' domain events (platform.events), in their transactions. */
+  subscribe?: (platform: Platform) => void;
   /** Runs once when `serve` starts, after migrations (e.g. first-start bootstrap). */
   start?: (platform: Platform) => Promise<void>;
 }
@@ -25,8 +27,12 @@ export const modules: Module[] = [
   qualityModule,
 ];
 
-export function defineJobs(platform: Platform): void {
-  for (const m of modules) m.jobs?.(platform);
+/** Defines every module's job kinds and event listeners; every process that serves or works calls it. */
+export function wireModules(platform: Platform): void {
+  for (const m of modules) {
+    m.jobs?.(platform);
+    m.subscribe?.(platform);
+  }
 }
 
 export async function startModules(platform: Platform): Promise<void> {

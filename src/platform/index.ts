@@ -7,6 +7,7 @@ import { loadMasterKey } from './crypto/master-key.ts';
 import { SecretBox } from './crypto/secrets.ts';
 import { type Database, openDatabase, ping } from './db/client.ts';
 import { migrationState, readJournal, runMigrations } from './db/migrate.ts';
+import { DomainEvents } from './events/index.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { RequestStats } from './metrics/requests.ts';
 import { type Probe, Sampler } from './metrics/sampler.ts';
@@ -17,6 +18,8 @@ export interface Platform {
   database: Database;
   kv: KeyValue;
   queue: JobQueue;
+  /** In-transaction announcements between modules (see events/index.ts). */
+  events: DomainEvents;
   masterKey: Buffer;
   /** Seals secrets at rest with versioned data keys wrapped by the master key. */
   secrets: SecretBox;
@@ -131,6 +134,7 @@ export async function startPlatform(
     database,
     kv,
     queue,
+    events: new DomainEvents(),
     masterKey,
     secrets,
     requests,

@@ -74,22 +74,27 @@ const ReviewOut = Type.Object({
 });
 const Kind = Type.Union([Type.Literal('annotate'), Type.Literal('review')]);
 
-/** Queues the Label Studio webhook event in the request's transaction. */
-function emit(
+/**
+ * Announces a labeling change in the request's transaction: to other modules (billing,
+ * quality) through the platform's domain events, and to the project's webhooks.
+ */
+async function emit(
   tx: Executor,
   req: FastifyRequest,
   projectId: number,
   action: WebhookEvent,
   payload: Record<string, unknown>,
-): Promise<number> {
+): Promise<void> {
   const p = req.principal!;
-  return emitEvent(tx, req.server.platform.queue, {
+  const event = {
     tenantId: p.tenantId,
     projectId,
     action,
     payload: { ...payload, project: { id: projectId } },
     userId: p.userId,
-  });
+  };
+  await req.server.platform.events.publish(tx, event);
+  await emitEvent(tx, req.server.platform.queue, event);
 }
 
 export const labelingRoutes: FastifyPluginAsyncTypebox = async (app) => {

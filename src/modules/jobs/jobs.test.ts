@@ -8,7 +8,7 @@ import { loadConfig } from '../../config.ts';
 import { inTenant } from '../../platform/db/tenancy.ts';
 import { Problem } from '../../platform/errors/problem.ts';
 import { startPlatform } from '../../platform/index.ts';
-import { defineJobs } from '../index.ts';
+import { wireModules } from '../index.ts';
 
 interface JobBody {
   id: string;
@@ -46,7 +46,7 @@ beforeAll(async () => {
     migrate: !config.databaseUrl,
   });
   const app = await buildApp(platform);
-  defineJobs(platform);
+  wireModules(platform);
   platform.queue.define<{ n: number }>('test.count', async (job) => {
     const n = job.payload.n;
     for (let i = 1; i <= n; i++) {
