@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { inTenant } from '../src/platform/db/tenancy.ts';
+import { inTenant, readInTenant } from '../src/platform/db/tenancy.ts';
 import { jobRuns } from '../src/platform/jobs/schema.ts';
 import { newTenant, type TenantFixture } from './fixtures.ts';
 import { type TestContext, testApp } from './helpers.ts';
@@ -180,5 +180,47 @@ describe('tenant isolation', () => {
         tx.execute(sql`insert into ip_whitelist (tenant_id, cidr) values (${a.t.tenantId}, '10.0.0.0/8')`),
       ),
     ).rejects.toThrow();
+  });
+
+  it('holds on the transaction-free read path, across tenants sharing a connection', async () => {
+    const ctx = await testApp();
+    const a = await seed(ctx);
+    const b = await seed(ctx);
+    const count = (rows: unknown) => (rows as { rows: { n: number }[] }).rows[0]!.n;
+    // Alternate tenants so pooled read connections switch their session's tenant.
+    for (const [me, other] of [
+      [a, b],
+      [b, a],
+      [a, b],
+      [b, a],
+    ] as const) {
+      await readInTenant(ctx.platform.database, { tenantId: me.t.tenantId }, async (db) => {
+        const who = await db.execute(sql`select current_user as u`);
+        expect((who as unknown as { rows: { u: string }[] }).rows[0]!.u).toBe('superinsight_app');
+        expect(
+          count(
+            await db.execute(sql`select count(*)::int as n from roles where tenant_id = ${other.t.tenantId}`),
+          ),
+        ).toBe(0);
+        expect(
+          count(
+            await db.execute(sql`select count(*)::int as n from roles where tenant_id = ${me.t.tenantId}`),
+          ),
+        ).toBeGreaterThan(0);
+        expect(
+          count(
+            await db.execute(sql`select count(*)::int as n from roles where tenant_id <> ${me.t.tenantId}`),
+          ),
+        ).toBe(0);
+      });
+    }
+    // A failed statement leaves the connection usable and still scoped.
+    await expect(
+      readInTenant(ctx.platform.database, { tenantId: a.t.tenantId }, (db) => db.execute(sql`select 1/0`)),
+    ).rejects.toThrow();
+    const after = await readInTenant(ctx.platform.database, { tenantId: b.t.tenantId }, (db) =>
+      db.execute(sql`select count(*)::int as n from roles where tenant_id = ${a.t.tenantId}`),
+    );
+    expect(count(after)).toBe(0);
   });
 });

@@ -259,9 +259,9 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const p = req.principal!;
       const q = req.query;
-      return req.tx((tx) =>
+      return req.read((db) =>
         identity.listSessions(
-          tx,
+          db,
           p.tenantId,
           p.userId,
           { limit: q.limit ?? 50, cursor: q.cursor, includeEnded: q.include_ended },
@@ -351,8 +351,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const p = req.principal!;
-      return req.tx((tx) =>
-        identity.listApiTokens(tx, p.tenantId, {
+      return req.read((db) =>
+        identity.listApiTokens(db, p.tenantId, {
           limit: req.query.limit ?? 50,
           cursor: req.query.cursor,
           userId: p.userId,
@@ -398,8 +398,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const p = req.principal!;
       const q = req.query;
-      return req.tx((tx) =>
-        identity.listApiTokens(tx, p.tenantId, { limit: q.limit ?? 50, cursor: q.cursor, userId: q.user_id }),
+      return req.read((db) =>
+        identity.listApiTokens(db, p.tenantId, { limit: q.limit ?? 50, cursor: q.cursor, userId: q.user_id }),
       );
     },
   );
@@ -450,8 +450,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const q = req.query;
-      return req.tx((tx) =>
-        identity.listMembers(tx, req.principal!.tenantId, {
+      return req.read((db) =>
+        identity.listMembers(db, req.principal!.tenantId, {
           limit: q.limit ?? 50,
           cursor: q.cursor,
           status: q.status,
@@ -517,7 +517,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: MemberDetail },
       },
     },
-    async (req) => req.tx((tx) => identity.memberView(tx, req.principal!.tenantId, req.params.id)),
+    async (req) => req.read((db) => identity.memberView(db, req.principal!.tenantId, req.params.id)),
   );
 
   app.patch(
@@ -631,7 +631,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'roles:read' },
       schema: { tags: ['roles'], summary: 'Built-in and custom roles', response: { 200: Type.Array(Role) } },
     },
-    async (req) => req.tx((tx) => identity.listRoles(tx, req.principal!.tenantId)),
+    async (req) => req.read((db) => identity.listRoles(db, req.principal!.tenantId)),
   );
 
   const RoleBody = {

@@ -3,8 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import client from 'prom-client';
 import { type AuditActor, type AuditEntry, appendAudit } from '../audit/chain.ts';
-import type { Tx } from '../db/client.ts';
-import { inTenant, type TenantScope } from '../db/tenancy.ts';
+import type { Executor, Tx } from '../db/client.ts';
+import { inTenant, readInTenant, type TenantScope } from '../db/tenancy.ts';
 import { forbidden, unauthorized } from '../errors/problem.ts';
 import type { Platform } from '../index.ts';
 import { IpAllowList } from './ip-allow.ts';
@@ -29,6 +29,12 @@ declare module 'fastify' {
     principal: Principal | null;
     /** Runs `work` in one transaction in the caller's tenant; queued audit entries commit with it. */
     tx<T>(work: (tx: Tx) => Promise<T>, scope?: TenantScope): Promise<T>;
+    /**
+     * Runs a read in the caller's tenant without a transaction (one round trip for one
+     * statement on PostgreSQL); RLS applies as in `tx`. For reads that must see one snapshot
+     * across statements, use `tx`.
+     */
+    read<T>(work: (db: Executor) => Promise<T>): Promise<T>;
     /** Queues an audit entry for the current `tx`. */
     audit(entry: AuditEntry): void;
     auditQueue: AuditEntry[];
@@ -101,6 +107,14 @@ async function authPlugin(app: FastifyInstance, { platform }: { platform: Platfo
   app.decorateRequest('audited', false);
   app.decorateRequest('audit', function (this: FastifyRequest, entry: AuditEntry) {
     this.auditQueue.push(entry);
+  });
+  app.decorateRequest('read', function <T>(this: FastifyRequest, work: (db: Executor) => Promise<T>) {
+    if (!this.principal) throw unauthorized();
+    return readInTenant(
+      platform.database,
+      { tenantId: this.principal.tenantId, userId: this.principal.userId },
+      work,
+    );
   });
   app.decorateRequest('tx', function <
     T,

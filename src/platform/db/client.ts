@@ -7,6 +7,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { acquireDirLock, type DirLock } from './dir-lock.ts';
+import { APP_ROLE } from './tenancy.ts';
 
 export { DirLockedError } from './dir-lock.ts';
 
@@ -36,6 +37,11 @@ export interface Database {
   readonly raw: RawSql;
   /** Present on the `pg` driver; used for advisory-locked migration on one connection. */
   readonly pool?: pg.Pool;
+  /**
+   * `pg` only: connections that are always the application role, for tenant reads outside
+   * a transaction (see readInTenant). Kept apart so no owner-role work ever runs on them.
+   */
+  readonly readPool?: pg.Pool;
   readonly pglite?: PGlite;
   poolStats(): PoolStats;
   close(): Promise<void>;
@@ -60,15 +66,20 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
 }
 
 function openPg(url: string, max: number, applicationName = 'superinsight'): Database {
-  const pool = new pg.Pool({
+  const options = {
     connectionString: url,
     max,
     application_name: applicationName,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
-  });
+  };
+  const pool = new pg.Pool(options);
+  // Row-level security applies to this role (the connecting user is a member, migration
+  // 0010); as a start-up option, a connection that cannot take it fails instead of opening.
+  const readPool = new pg.Pool({ ...options, options: `-c role=${APP_ROLE}` });
   // An idle client whose server went away must not crash the process.
   pool.on('error', () => {});
+  readPool.on('error', () => {});
   const db = drizzleNodePg(pool) as unknown as Db;
   const raw: RawSql = {
     query: async (text, values) => pool.query(text, values as unknown[]),
@@ -83,8 +94,16 @@ function openPg(url: string, max: number, applicationName = 'superinsight'): Dat
     db,
     raw,
     pool,
-    poolStats: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    close: () => pool.end(),
+    readPool,
+    poolStats: () => ({
+      max: max * 2,
+      total: pool.totalCount + readPool.totalCount,
+      idle: pool.idleCount + readPool.idleCount,
+      waiting: pool.waitingCount + readPool.waitingCount,
+    }),
+    close: async () => {
+      await Promise.all([pool.end(), readPool.end()]);
+    },
   };
 }
 
