@@ -956,11 +956,19 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'self', platformOwner: true },
       schema: {
         tags: ['tenants'],
-        summary: 'Every tenant (platform owners)',
-        response: { 200: Type.Array(Tenant) },
+        summary: 'Every tenant (platform owners), by slug',
+        querystring: Type.Object({
+          ...PageQuery,
+          q: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the slug or name' })),
+        }),
+        response: { 200: pageOf(Tenant) },
       },
     },
-    async () => (await db.select().from(tenants).orderBy(tenants.slug)).map(tenantView),
+    async (req) => {
+      const q = req.query;
+      const page = await identity.listTenants(db, { limit: q.limit ?? 50, cursor: q.cursor, search: q.q });
+      return { ...page, items: page.items.map(tenantView) };
+    },
   );
 
   app.post(

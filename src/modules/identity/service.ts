@@ -30,7 +30,7 @@ import {
 import { raiseSecurityEvent } from '../../platform/auth/security-events.ts';
 import { newToken } from '../../platform/auth/tokens.ts';
 import type { Db, Executor } from '../../platform/db/client.ts';
-import { beforeCursor, toPage } from '../../platform/db/pagination.ts';
+import { beforeCursor, decodeCursor, toPage } from '../../platform/db/pagination.ts';
 import {
   badRequest,
   conflict,
@@ -254,6 +254,25 @@ export async function listMembers(
     .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => [r.created_at.toISOString(), r.member_id]);
   return { ...page, items: page.items.map(({ member_id: _m, ...r }) => r) };
+}
+
+/** Every tenant (platform owners), by slug, optionally searched by slug or name. */
+export async function listTenants(db: Executor, q: { limit: number; cursor?: string; search?: string }) {
+  const after = decodeCursor(q.cursor, 1);
+  const rows = await db
+    .select()
+    .from(tenants)
+    .where(
+      and(
+        q.search
+          ? sql`(${tenants.slug} ilike ${`%${likeLiteral(q.search)}%`} or ${tenants.name} ilike ${`%${likeLiteral(q.search)}%`})`
+          : undefined,
+        after ? gt(tenants.slug, String(after[0])) : undefined,
+      ),
+    )
+    .orderBy(asc(tenants.slug))
+    .limit(q.limit + 1);
+  return toPage(rows, q.limit, (t) => [t.slug]);
 }
 
 export async function setMemberStatus(

@@ -374,10 +374,23 @@ describe('tenants', () => {
     // The old tenant's view is unchanged.
     expect((await t.as(t.owner, { method: 'GET', url: '/api/v1/tenant' })).json().id).toBe(t.tenantId);
 
-    const listed = await t.as(t.owner, { method: 'GET', url: '/api/v1/tenants' });
+    const listed = await t.as(t.owner, { method: 'GET', url: `/api/v1/tenants?q=${slug}` });
     expect(listed.statusCode).toBe(200);
-    const slugs = listed.json().map((x: { slug: string }) => x.slug);
-    expect(slugs).toEqual(expect.arrayContaining([t.slug, slug]));
+    expect(listed.json().items.map((x: { slug: string }) => x.slug)).toEqual([slug]);
+    // Pages of one walk every tenant in slug order without repeats.
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await t.as(t.owner, {
+        method: 'GET',
+        url: `/api/v1/tenants?limit=1&q=n-${cursor ? `&cursor=${cursor}` : ''}`,
+      });
+      walked.push(...page.json().items.map((x: { slug: string }) => x.slug));
+      cursor = page.json().next_cursor;
+    } while (cursor && walked.length < 1000);
+    expect(walked).toEqual([...walked].sort());
+    expect(new Set(walked).size).toBe(walked.length);
+    expect(walked).toContain(slug);
 
     const duplicate = await t.as(t.owner, { method: 'POST', url: '/api/v1/tenants', payload: body });
     expectProblem(duplicate, 409);
@@ -392,8 +405,11 @@ describe('tenants', () => {
       expectProblem(res, 400);
       expect(res.json().errors[0].path).toMatch(/^body\//);
     }
-    const after = (await t.as(t.owner, { method: 'GET', url: '/api/v1/tenants' })).json();
-    const afterSlugs = after.map((x: { slug: string }) => x.slug);
+    const listSlugs = async (q: string) =>
+      (await t.as(t.owner, { method: 'GET', url: `/api/v1/tenants?limit=1000&q=${q}` }))
+        .json()
+        .items.map((x: { slug: string }) => x.slug);
+    const afterSlugs = [...(await listSlugs('n-')), ...(await listSlugs('z-')), ...(await listSlugs('Has'))];
     expect(afterSlugs.filter((s: string) => s === slug)).toHaveLength(1);
     for (const bad of refused) if ('slug' in bad) expect(afterSlugs).not.toContain(bad.slug);
   });
