@@ -1,9 +1,10 @@
-import DecimalJs from 'decimal.js';
+import { Decimal as DecimalJs } from 'decimal.js';
 import type { QualityTier } from './schema.ts';
 
 /** Exact decimals for money: never binary floats. Half-up, as invoices round. */
 export const Decimal = DecimalJs.clone({ precision: 40, rounding: DecimalJs.ROUND_HALF_UP });
-export type Decimal = InstanceType<typeof Decimal>;
+export type Decimal = DecimalJs;
+export type DecimalValue = DecimalJs.Value;
 
 /** ISO 4217 minor units of the currencies a rule may use. */
 export const MINOR_UNITS: Record<string, number> = {
@@ -29,14 +30,14 @@ export const MINOR_UNITS: Record<string, number> = {
 export const CURRENCIES = Object.keys(MINOR_UNITS);
 
 /** Rounds half-up to the currency's minor unit. */
-export function roundMoney(amount: Decimal.Value, currency: string): Decimal {
+export function roundMoney(amount: DecimalValue, currency: string): Decimal {
   const places = MINOR_UNITS[currency];
   if (places === undefined) throw new Error(`unknown currency ${currency}`);
   return new Decimal(amount).toDecimalPlaces(places, Decimal.ROUND_HALF_UP);
 }
 
 /** A money amount as a string with exactly the currency's minor-unit places. */
-export function formatMoney(amount: Decimal.Value, currency: string): string {
+export function formatMoney(amount: DecimalValue, currency: string): string {
   return roundMoney(amount, currency).toFixed(MINOR_UNITS[currency]!);
 }
 
@@ -59,7 +60,7 @@ export const DEFAULT_DIFFICULTY_MULTIPLIERS: Record<string, string> = {
  * score reaches (boundaries inclusive); below the lowest tier nothing is paid (0). With no
  * score at all the multiplier is 1.
  */
-export function qualityMultiplier(score: Decimal.Value | null, tiers: QualityTier[]): Decimal {
+export function qualityMultiplier(score: DecimalValue | null, tiers: QualityTier[]): Decimal {
   if (score === null) return new Decimal(1);
   const q = new Decimal(score);
   const sorted = [...tiers].sort((a, b) => new Decimal(b.min).comparedTo(a.min));

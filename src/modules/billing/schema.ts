@@ -166,9 +166,7 @@ export const billingBills = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    uniqueIndex('billing_bills_open_period_key')
-      .on(t.tenantId, t.period)
-      .where(sql`${t.status} <> 'void'`),
+    uniqueIndex('billing_bills_open_period_key').on(t.tenantId, t.period).where(sql`${t.status} <> 'void'`),
     tenantIsolation(t.tenantId),
   ],
 );
@@ -202,7 +200,9 @@ export const billingRecords = pgTable(
     qualityScore: numeric('quality_score', { precision: 8, scale: 5 }),
     qualityMultiplier: numeric('quality_multiplier', { precision: 10, scale: 4 }).notNull().default('1'),
     difficulty: text('difficulty'),
-    difficultyMultiplier: numeric('difficulty_multiplier', { precision: 10, scale: 4 }).notNull().default('1'),
+    difficultyMultiplier: numeric('difficulty_multiplier', { precision: 10, scale: 4 })
+      .notNull()
+      .default('1'),
     baseAmount: money('base_amount').notNull().default('0'),
     amount: numeric('amount', { precision: 20, scale: 6 }).notNull(),
     currency: text('currency').notNull(),
