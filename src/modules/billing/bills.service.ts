@@ -248,7 +248,10 @@ async function aggregateWork(tx: Executor, tenantId: string, bill: Bill, segment
         coalesce(sum(billable_seconds) filter (where state = 'accepted'), 0)::text as accepted_seconds,
         coalesce(sum(billable_seconds) filter (where state = 'rejected'), 0)::text as rejected_seconds,
         coalesce(sum(billable_seconds) filter (where state = 'skipped'), 0)::text as skipped_seconds
-      from c group by user_id, project_id, seg order by project_id, user_id, seg`),
+      from c group by user_id, project_id, seg
+      -- a month holding only a review of earlier work adds nothing to pay
+      having sum(units) > 0 or sum(billable_seconds) > 0
+      order by project_id, user_id, seg`),
   );
 }
 
