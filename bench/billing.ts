@@ -153,7 +153,7 @@ async function seed(databaseUrl: string, tenantId: string, projectIds: number[],
     await client.query('analyze tasks, annotations, quality_scores, billing_work_records');
     report('setup: analyze', `${((performance.now() - started) / 1000).toFixed(1)} s`);
     const { rows } = await client.query(
-      `select count(*)::int as rows, count(*) filter (where kind = 'submitted')::int as submitted
+      `select count(*)::int as rows, sum(units)::int as submitted
        from billing_work_records where tenant_id = $1`,
       [tenantId],
     );
@@ -299,7 +299,7 @@ async function main(): Promise<void> {
     );
     await check.end();
 
-    report(`work rows (${n(seeded.submitted)} submissions + skips, reviews, edits)`, n(seeded.rows));
+    report(`work rows (${n(seeded.submitted)} submissions and skips, reviews, edits)`, n(seeded.rows));
     report('bill generation through the API and job: wall time', `${seconds.toFixed(1)} s`);
     report('  rate', `${n(Math.round(seeded.rows / seconds))} work rows/s`);
     report('  server RSS: idle before / peak during', `${mb(idle)} / ${mb(peak)}`);
