@@ -360,8 +360,8 @@ export async function generateBill(platform: Platform, ctx: JobContext<{ bill_id
     const seg = segments[g.seg]!;
     const projectId = Number(g.project_id);
     const level = difficulty.get(projectId) ?? 'normal';
-    const line = workLine(g, seg.terms, quality.get(`${g.user_id}|${projectId}`), level);
     const q = quality.get(`${g.user_id}|${projectId}`);
+    const line = workLine(g, seg.terms, q, level);
     lines.push({
       tenantId: ctx.tenantId,
       billId,
