@@ -2,8 +2,11 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { inTenant, readInTenant } from '../src/platform/db/tenancy.ts';
 import { jobRuns } from '../src/platform/jobs/schema.ts';
+import { newProject } from './annotation-fixtures.ts';
 import { newTenant, type TenantFixture } from './fixtures.ts';
 import { type TestContext, testApp } from './helpers.ts';
+import { joinProject, seedTasks, sentiment } from './labeling-fixtures.ts';
+import { waitForJob } from './transfer-helpers.ts';
 
 interface Seeded {
   t: TenantFixture;
@@ -13,6 +16,67 @@ interface Seeded {
   sessionId: string;
   eventId: string;
   jobId: string;
+  billing: Billing;
+}
+
+interface Billing {
+  projectId: number;
+  ruleId: number;
+  versionId: number;
+  billId: number;
+  statementId: number;
+  total: string;
+}
+
+/** One annotation in July 2025, a billing rule with a draft version, and the month's bill. */
+async function seedBilling(
+  ctx: TestContext,
+  t: TenantFixture,
+  annotator: { userId: string; token: string; email: string },
+) {
+  const project = await newProject(t);
+  await joinProject(t, project.id, annotator, 'annotator');
+  const [taskId] = await seedTasks(ctx, t, project, 1);
+  const ann = await t.as(annotator, {
+    method: 'POST',
+    url: `/api/v1/tasks/${taskId}/annotations`,
+    payload: { result: sentiment(), lead_time: 10 },
+  });
+  expect(ann.statusCode).toBe(201);
+  await ctx.platform.database.raw.query(
+    `update billing_work_records set occurred_at = '2025-07-15T00:00:00Z' where annotation_id = $1`,
+    [ann.json().id],
+  );
+  const rule = await t.as(t.owner, {
+    method: 'POST',
+    url: '/api/v1/billing/rules',
+    payload: { name: 'rates' },
+  });
+  const version = await t.as(t.owner, {
+    method: 'POST',
+    url: `/api/v1/billing/rules/${rule.json().id}/versions`,
+    payload: { mode: 'count', effective_from: '2025-01-01T00:00:00Z' },
+  });
+  const gen = await t.as(t.owner, {
+    method: 'POST',
+    url: '/api/v1/billing/bills',
+    payload: { period: '2025-07' },
+  });
+  expect(gen.statusCode).toBe(202);
+  expect((await waitForJob(t, gen.json().job_id)).state).toBe('completed');
+  const bill = await t.as(t.owner, { method: 'GET', url: `/api/v1/billing/bills/${gen.json().bill.id}` });
+  const statements = await t.as(t.owner, {
+    method: 'GET',
+    url: `/api/v1/billing/statements?bill_id=${gen.json().bill.id}`,
+  });
+  return {
+    projectId: project.id,
+    ruleId: rule.json().id,
+    versionId: version.json().id,
+    billId: bill.json().id,
+    statementId: statements.json().items[0].id,
+    total: bill.json().total,
+  };
 }
 
 /** A tenant holding one of each resource, created through the API where one exists. */
@@ -44,8 +108,10 @@ async function seed(ctx: TestContext): Promise<Seeded> {
   const [job] = await inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, (tx) =>
     tx.insert(jobRuns).values({ tenantId: t.tenantId, kind: 'isolation.probe' }).returning(),
   );
+  const billing = await seedBilling(ctx, t, annotator);
   return {
     t,
+    billing,
     userId: annotator.userId,
     roleId: role.json().id,
     tokenId: token.json().id,
@@ -79,6 +145,26 @@ describe('tenant isolation', () => {
       ['PATCH', `/api/v1/security/events/${a.eventId}`, { status: 'resolved' }],
       ['GET', `/api/v1/jobs/${a.jobId}`],
       ['POST', '/api/v1/rbac/check', { user_id: a.userId, permission: 'users:read' }],
+      ['GET', `/api/v1/billing/projects/${a.billing.projectId}/settings`],
+      ['PUT', `/api/v1/billing/projects/${a.billing.projectId}/settings`, { difficulty: 'hard' }],
+      ['POST', '/api/v1/billing/rules', { name: 'x', project_id: a.billing.projectId }],
+      ['GET', `/api/v1/billing/rules/${a.billing.ruleId}`],
+      [
+        'POST',
+        `/api/v1/billing/rules/${a.billing.ruleId}/versions`,
+        { mode: 'count', effective_from: '2025-01-01T00:00:00Z' },
+      ],
+      ['GET', `/api/v1/billing/rule-versions/${a.billing.versionId}`],
+      ['POST', `/api/v1/billing/rule-versions/${a.billing.versionId}/approve`],
+      ['DELETE', `/api/v1/billing/rule-versions/${a.billing.versionId}`],
+      ['GET', `/api/v1/billing/bills/${a.billing.billId}`],
+      ['POST', `/api/v1/billing/bills/${a.billing.billId}/issue`],
+      ['POST', `/api/v1/billing/bills/${a.billing.billId}/pay`],
+      ['POST', `/api/v1/billing/bills/${a.billing.billId}/void`],
+      ['POST', `/api/v1/billing/bills/${a.billing.billId}/adjustments`, { amount: '1.00', note: 'x' }],
+      ['GET', `/api/v1/billing/bills/${a.billing.billId}/export?format=json`],
+      ['GET', `/api/v1/billing/statements/${a.billing.statementId}`],
+      ['GET', `/api/v1/billing/statements/${a.billing.statementId}/export?format=json`],
     ];
     for (const [method, url, payload] of attempts) {
       const res = await asB(method, url, payload);
@@ -102,9 +188,43 @@ describe('tenant isolation', () => {
       for (const id of aIds) expect(res.body, `${url} leaks ${id}`).not.toContain(id);
     }
 
+    // B's billing lists hold B's rows only, and B's bill only B's work.
+    const billingLists: [string, string, number][] = [
+      ['/api/v1/billing/rules', 'id', a.billing.ruleId],
+      ['/api/v1/billing/bills', 'id', a.billing.billId],
+      ['/api/v1/billing/statements', 'id', a.billing.statementId],
+      ['/api/v1/billing/records?period=2025-07', 'bill_id', a.billing.billId],
+      ['/api/v1/billing/work-records', 'project_id', a.billing.projectId],
+    ];
+    for (const [url, key, aId] of billingLists) {
+      const res = await asB('GET', url);
+      expect(res.statusCode, url).toBe(200);
+      const body = res.json();
+      const items = (Array.isArray(body) ? body : body.items) as Record<string, unknown>[];
+      expect(items.length, url).toBeGreaterThan(0);
+      expect(
+        items.map((i) => i[key]),
+        `${url} leaks A's ${key}`,
+      ).not.toContain(aId);
+      expect(res.body, url).not.toContain(a.userId);
+    }
+    const bRecords = await asB('GET', `/api/v1/billing/records?bill_id=${b.billing.billId}`);
+    expect(bRecords.json().items.map((r: { user_id: string }) => r.user_id)).toEqual([b.userId]);
+    expect(b.billing.total).toBe('0.10');
+    const trends = await asB('GET', '/api/v1/billing/trends?from=2025-07&to=2025-07');
+    expect(trends.json().months).toEqual([expect.objectContaining({ amount: '0.10', accepted: 1 })]);
+    expect(trends.json().projects.map((p: { project_id: number }) => p.project_id)).toEqual([
+      b.billing.projectId,
+    ]);
+
     // A's resources are intact after B's attempts.
     const still = await a.t.as(a.t.owner, { method: 'GET', url: `/api/v1/users/${a.userId}` });
     expect(still.json().status).toBe('active');
+    const aBill = await a.t.as(a.t.owner, {
+      method: 'GET',
+      url: `/api/v1/billing/bills/${a.billing.billId}`,
+    });
+    expect(aBill.json()).toMatchObject({ status: 'draft', total: '0.10' });
     const verify = await a.t.as(a.t.owner, { method: 'POST', url: '/api/v1/audit/verify' });
     expect(verify.json().ok).toBe(true);
   });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Platform } from '../platform/index.ts';
 import { annotationModule } from './annotation/index.ts';
 import { auditModule } from './audit/index.ts';
+import { billingModule } from './billing/index.ts';
 import { identityModule } from './identity/index.ts';
 import { jobsModule } from './jobs/index.ts';
 import { qualityModule } from './quality/index.ts';
@@ -25,6 +26,7 @@ export const modules: Module[] = [
   jobsModule,
   annotationModule,
   qualityModule,
+  billingModule,
 ];
 
 /** Defines every module's job kinds and event listeners; every process that serves or works calls it. */

@@ -31,6 +31,11 @@ export const PERMISSIONS = {
   'reviews:write': 'Accept, reject and fix annotations',
   'webhooks:manage': 'Register and change webhooks',
   'quality:read': 'See quality metrics and compute agreement statistics',
+  'billing:read': 'See bills, billing records, rules and trends (of the projects one manages)',
+  'billing:read_own': 'See one’s own pay statements',
+  'billing:manage':
+    'Propose billing rules, set project billing settings, generate, issue, pay, void and adjust bills',
+  'billing:approve': 'Approve billing rule versions proposed by someone else',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -42,7 +47,13 @@ export const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[];
 export const BUILT_IN_ROLES = ['owner', 'admin', 'manager', 'reviewer', 'annotator', 'viewer'] as const;
 export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
 
-const annotatorSet: string[] = ['projects:read', 'annotations:write', 'jobs:read', 'tokens:create'];
+const annotatorSet: string[] = [
+  'projects:read',
+  'annotations:write',
+  'jobs:read',
+  'tokens:create',
+  'billing:read_own',
+];
 
 export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
   owner: ['*'],
@@ -59,6 +70,8 @@ export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
     'reviews:*',
     'webhooks:manage',
     'quality:read',
+    'billing:read',
+    'billing:read_own',
   ],
   reviewer: [...annotatorSet, 'annotations:read', 'reviews:write', 'tasks:export', 'quality:read'],
   annotator: annotatorSet,

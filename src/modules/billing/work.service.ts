@@ -1,0 +1,137 @@
+import { sql } from 'drizzle-orm';
+import type { Executor } from '../../platform/db/client.ts';
+import type { DomainEvent } from '../../platform/events/index.ts';
+import type { Platform } from '../../platform/index.ts';
+import { Decimal, type DecimalValue } from './money.ts';
+
+const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
+
+interface AnnotationPayload {
+  id: number;
+  task: number;
+  lead_time: number;
+  was_cancelled: boolean;
+  completed_by: string | null;
+  review_status: string | null;
+}
+
+interface ReviewPayload {
+  annotation: number;
+  task: number;
+  status: string;
+  annotation_snapshot: { completed_by?: string | null } | null;
+}
+
+interface Previous {
+  user_id: string | null;
+  lead_time: string;
+  was_cancelled: boolean;
+}
+
+/** The annotation's latest work row: its author, lead-time high-water mark and state. */
+async function previous(tx: Executor, annotationId: number): Promise<Previous | undefined> {
+  const [row] = rowsOf<Previous>(
+    await tx.execute(sql`select user_id, lead_time, was_cancelled from billing_work_records
+      where annotation_id = ${annotationId} order by id desc limit 1`),
+  );
+  return row;
+}
+
+async function leadTimeCap(tx: Executor, projectId: number): Promise<number | null> {
+  const [row] = rowsOf<{ cap: number | null }>(
+    await tx.execute(
+      sql`select lead_time_cap_seconds as cap from billing_project_settings where project_id = ${projectId}`,
+    ),
+  );
+  return row?.cap ?? null;
+}
+
+/**
+ * Seconds this event adds: the rise of the annotation's lead time, both sides capped at
+ * the project's cap, so an annotation never counts more than the cap however often it is
+ * edited, and a lower reported lead time takes nothing back.
+ */
+export function billableSeconds(before: DecimalValue, after: DecimalValue, cap: number | null): Decimal {
+  const clip = (v: DecimalValue) => (cap === null ? new Decimal(v) : Decimal.min(v, cap));
+  return Decimal.max(0, clip(after).minus(clip(before)));
+}
+
+async function insertWork(
+  tx: Executor,
+  row: {
+    tenantId: string;
+    projectId: number;
+    taskId: number;
+    annotationId: number;
+    userId: string;
+    kind: 'submitted' | 'skipped' | 'updated' | 'reviewed';
+    units: number;
+    leadTime: Decimal;
+    billableSeconds: Decimal;
+    wasCancelled: boolean;
+    reviewStatus: string | null;
+  },
+): Promise<void> {
+  await tx.execute(sql`insert into billing_work_records (tenant_id, project_id, task_id, annotation_id,
+      user_id, kind, units, lead_time, billable_seconds, was_cancelled, review_status)
+    values (${row.tenantId}, ${row.projectId}, ${row.taskId}, ${row.annotationId}, ${row.userId},
+      ${row.kind}, ${row.units}, ${row.leadTime.toFixed(3)}, ${row.billableSeconds.toFixed(3)},
+      ${row.wasCancelled}, ${row.reviewStatus})`);
+}
+
+async function onAnnotation(tx: Executor, event: DomainEvent, created: boolean): Promise<void> {
+  const a = event.payload.annotation as AnnotationPayload | undefined;
+  if (!a || event.projectId === null || !a.completed_by) return;
+  const prev = created ? undefined : await previous(tx, a.id);
+  const cap = await leadTimeCap(tx, event.projectId);
+  const before = new Decimal(prev?.lead_time ?? 0);
+  const reported = new Decimal(Math.max(0, a.lead_time ?? 0)).toDecimalPlaces(3);
+  await insertWork(tx, {
+    tenantId: event.tenantId,
+    projectId: event.projectId,
+    taskId: a.task,
+    annotationId: a.id,
+    userId: prev?.user_id ?? a.completed_by,
+    kind: created ? (a.was_cancelled ? 'skipped' : 'submitted') : 'updated',
+    units: created ? 1 : 0,
+    leadTime: Decimal.max(before, reported),
+    billableSeconds: billableSeconds(before, reported, cap),
+    wasCancelled: a.was_cancelled,
+    reviewStatus: a.review_status,
+  });
+}
+
+async function onReview(tx: Executor, event: DomainEvent): Promise<void> {
+  const r = event.payload.review as ReviewPayload | undefined;
+  if (!r || event.projectId === null) return;
+  const prev = await previous(tx, r.annotation);
+  let author = prev?.user_id ?? r.annotation_snapshot?.completed_by ?? null;
+  if (!author) {
+    // Work that reached the platform without a submission (an import) has no row yet.
+    const [a] = rowsOf<{ completed_by: string | null }>(
+      await tx.execute(sql`select completed_by from annotations where id = ${r.annotation}`),
+    );
+    author = a?.completed_by ?? null;
+  }
+  if (!author) return;
+  await insertWork(tx, {
+    tenantId: event.tenantId,
+    projectId: event.projectId,
+    taskId: r.task,
+    annotationId: r.annotation,
+    userId: author,
+    kind: 'reviewed',
+    units: 0,
+    leadTime: new Decimal(prev?.lead_time ?? 0),
+    billableSeconds: new Decimal(0),
+    wasCancelled: prev?.was_cancelled ?? false,
+    reviewStatus: r.status,
+  });
+}
+
+/** Records billable work in the transaction of each annotation change. */
+export function subscribeWork(platform: Platform): void {
+  platform.events.on('ANNOTATION_CREATED', (tx, e) => onAnnotation(tx, e, true));
+  platform.events.on('ANNOTATION_UPDATED', (tx, e) => onAnnotation(tx, e, false));
+  platform.events.on('REVIEW_CREATED', onReview);
+}
