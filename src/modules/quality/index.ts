@@ -1,7 +1,20 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
+import { defineProjectAgreementJobs, projectAgreementRoutes } from './project-agreement.routes.ts';
 import { qualityRoutes } from './routes.ts';
 
-export const qualityModule: Module = { name: 'quality', routes: qualityRoutes };
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(qualityRoutes);
+  await app.register(projectAgreementRoutes);
+};
+
+export const qualityModule: Module = {
+  name: 'quality',
+  routes,
+  jobs: (platform) => {
+    defineProjectAgreementJobs(platform);
+  },
+};
 
 /** The table other modules may read (billing's quality multiplier); its shape is a contract. */
 export { qualityScores } from './schema.ts';

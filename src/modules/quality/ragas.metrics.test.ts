@@ -40,7 +40,10 @@ describe('BLEU (sacrebleu)', () => {
   });
 
   it('is 1 for an identical answer and smooths missing n-grams', () => {
-    expect(bleuScore('The capital of France is Paris.', 'The capital of France is Paris.')).toBeCloseTo(1, 12);
+    expect(bleuScore('The capital of France is Paris.', 'The capital of France is Paris.')).toBeCloseTo(
+      1,
+      12,
+    );
     // No 3- or 4-gram matches: exp smoothing keeps the score above 0.
     const s = bleuScore('The cat sat on the mat', 'The cat lay on the mat');
     expect(s).toBeGreaterThan(0);
@@ -76,10 +79,9 @@ describe('Ragas non-LLM context metrics', () => {
   it('averages precision over the retrieval order', () => {
     const ref = ['alpha beta gamma'];
     // Verdicts 1, 0, 1: (1/1 + 2/3) / 2.
-    expect(contextPrecisionWithReference(['alpha beta gamma', 'zzzzzzzzzzzzzzzz', 'alpha beta gamme'], ref)).toBeCloseTo(
-      (1 + 2 / 3) / 2,
-      9,
-    );
+    expect(
+      contextPrecisionWithReference(['alpha beta gamma', 'zzzzzzzzzzzzzzzz', 'alpha beta gamme'], ref),
+    ).toBeCloseTo((1 + 2 / 3) / 2, 9);
     expect(contextPrecisionWithReference(['zzzz'], ref)).toBe(0);
   });
 
@@ -93,7 +95,11 @@ describe('Ragas non-LLM context metrics', () => {
 
   it('scores a record on the metrics its fields allow and names the rest', () => {
     const r = scoreRecord({ question: 'q', answer: 'Paris', reference: 'Paris', contexts: ['Paris'] });
-    expect(r.scores).toEqual({ non_llm_string_similarity: 1, bleu_score: expect.any(Number), rouge_score: 1 });
+    expect(r.scores).toEqual({
+      non_llm_string_similarity: 1,
+      bleu_score: expect.any(Number),
+      rouge_score: 1,
+    });
     expect(r.skipped).toEqual({
       non_llm_context_precision_with_reference: 'needs reference_contexts',
       non_llm_context_recall: 'needs reference_contexts',

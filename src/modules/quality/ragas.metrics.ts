@@ -89,7 +89,10 @@ export interface BleuResult {
  * sacrebleu.corpus_bleu(hypotheses, references): `references` are reference streams, each
  * with one reference per hypothesis.
  */
-export function corpusBleu(hypotheses: readonly string[], references: readonly (readonly string[])[]): BleuResult {
+export function corpusBleu(
+  hypotheses: readonly string[],
+  references: readonly (readonly string[])[],
+): BleuResult {
   const order = 4;
   const correct = new Array<number>(order).fill(0);
   const total = new Array<number>(order).fill(0);
@@ -111,7 +114,8 @@ export function corpusBleu(hypotheses: readonly string[], references: readonly (
     }
     refLength += closestLength;
     const maxRef = new Map<string, number>();
-    for (const r of refs) for (const [g, c] of ngrams(r, order)) maxRef.set(g, Math.max(maxRef.get(g) ?? 0, c));
+    for (const r of refs)
+      for (const [g, c] of ngrams(r, order)) maxRef.set(g, Math.max(maxRef.get(g) ?? 0, c));
     for (const [g, c] of ngrams(h, order)) {
       const n = Number(g.slice(0, g.indexOf('\u0000')));
       correct[n - 1]! += Math.min(c, maxRef.get(g) ?? 0);
@@ -127,9 +131,16 @@ export function corpusBleu(hypotheses: readonly string[], references: readonly (
       precisions[n] = 100 / (smooth * total[n]!);
     } else precisions[n] = (100 * correct[n]!) / total[n]!;
   }
-  const brevityPenalty = hypLength === 0 ? 0 : hypLength < refLength ? Math.exp(1 - refLength / hypLength) : 1;
+  const brevityPenalty =
+    hypLength === 0 ? 0 : hypLength < refLength ? Math.exp(1 - refLength / hypLength) : 1;
   const logSum = precisions.reduce((s, p) => s + (p > 0 ? Math.log(p) : -9999999999), 0);
-  return { score: brevityPenalty * Math.exp(logSum / order), precisions, brevityPenalty, hypLength, refLength };
+  return {
+    score: brevityPenalty * Math.exp(logSum / order),
+    precisions,
+    brevityPenalty,
+    hypLength,
+    refLength,
+  };
 }
 
 /**
@@ -142,10 +153,12 @@ export function corpusBleu(hypotheses: readonly string[], references: readonly (
 export function bleuScore(reference: string, response: string): number {
   const refs = reference.split('. ');
   const hyps = response.split('. ');
-  return corpusBleu(
-    hyps,
-    refs.map((r) => hyps.map(() => r)),
-  ).score / 100;
+  return (
+    corpusBleu(
+      hyps,
+      refs.map((r) => hyps.map(() => r)),
+    ).score / 100
+  );
 }
 
 // ---------------------------------------------------------------------------------------

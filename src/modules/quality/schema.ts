@@ -49,9 +49,7 @@ export const qualityScores = pgTable(
   },
   (t) => [
     uniqueIndex('quality_scores_annotation_uq').on(t.annotationId).where(sql`${t.scope} = 'annotation'`),
-    uniqueIndex('quality_scores_annotator_uq')
-      .on(t.projectId, t.userId)
-      .where(sql`${t.scope} = 'annotator'`),
+    uniqueIndex('quality_scores_annotator_uq').on(t.projectId, t.userId).where(sql`${t.scope} = 'annotator'`),
     index('quality_scores_project_user_idx').on(t.projectId, t.userId, t.computedAt),
     tenantIsolation(t.tenantId),
   ],
@@ -125,7 +123,10 @@ export const qualityAgreementTasks = pgTable(
     ratings: jsonb('ratings').$type<Record<string, [string, string | number][]>>().notNull(),
     computedAt: at('computed_at').notNull().defaultNow(),
   },
-  (t) => [index('quality_agreement_tasks_project_idx').on(t.projectId, t.taskId), tenantIsolation(t.tenantId)],
+  (t) => [
+    index('quality_agreement_tasks_project_idx').on(t.projectId, t.taskId),
+    tenantIsolation(t.tenantId),
+  ],
 );
 
 export interface ScoreWeights {
@@ -134,7 +135,12 @@ export interface ScoreWeights {
   timeliness: number;
   consistency: number;
 }
-export const DEFAULT_WEIGHTS: ScoreWeights = { accuracy: 0.4, completeness: 0.3, timeliness: 0.2, consistency: 0.1 };
+export const DEFAULT_WEIGHTS: ScoreWeights = {
+  accuracy: 0.4,
+  completeness: 0.3,
+  timeliness: 0.2,
+  consistency: 0.1,
+};
 
 /** A project's quality settings: score weights, required controls, expected duration, gold ratio. */
 export const qualityProjectConfigs = pgTable(
@@ -170,7 +176,9 @@ export const ragasEvaluations = pgTable(
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     tenantId: tenantRef(),
-    projectId: bigint('project_id', { mode: 'number' }).references(() => projects.id, { onDelete: 'cascade' }),
+    projectId: bigint('project_id', { mode: 'number' }).references(() => projects.id, {
+      onDelete: 'cascade',
+    }),
     dataset: text('dataset').notNull(),
     question: text('question'),
     answer: text('answer'),
@@ -184,5 +192,8 @@ export const ragasEvaluations = pgTable(
     createdAt: at('created_at').notNull().defaultNow(),
     evaluatedAt: at('evaluated_at'),
   },
-  (t) => [index('ragas_evaluations_dataset_idx').on(t.tenantId, t.dataset, t.id), tenantIsolation(t.tenantId)],
+  (t) => [
+    index('ragas_evaluations_dataset_idx').on(t.tenantId, t.dataset, t.id),
+    tenantIsolation(t.tenantId),
+  ],
 );

@@ -68,18 +68,21 @@ describe('per-control similarity', () => {
     expect(compareControl({ name: 'r', type: 'Rating', range: 4 }, [{ rating: 2 }], [{ rating: 5 }])).toBe(
       0.25,
     );
-    expect(compareControl({ name: 'n', type: 'Number', range: 100 }, [{ number: 10 }], [{ number: 30 }])).toBe(
-      0.8,
-    );
+    expect(
+      compareControl({ name: 'n', type: 'Number', range: 100 }, [{ number: 10 }], [{ number: 30 }]),
+    ).toBe(0.8);
     // No range in the config: relative to the larger magnitude.
-    expect(compareControl({ name: 'n', type: 'Number' }, [{ number: 8 }], [{ number: 10 }])).toBeCloseTo(0.8, 12);
+    expect(compareControl({ name: 'n', type: 'Number' }, [{ number: 8 }], [{ number: 10 }])).toBeCloseTo(
+      0.8,
+      12,
+    );
   });
 
   it('other controls: exact match of the values, ids and key order aside', () => {
     const c = { name: 'kp', type: 'KeyPointLabels' };
-    expect(compareControl(c, [{ x: 1, y: 2, keypointlabels: ['a'] }], [{ y: 2, keypointlabels: ['a'], x: 1 }])).toBe(
-      1,
-    );
+    expect(
+      compareControl(c, [{ x: 1, y: 2, keypointlabels: ['a'] }], [{ y: 2, keypointlabels: ['a'], x: 1 }]),
+    ).toBe(1);
     expect(compareControl(c, [{ x: 1, y: 2 }], [{ x: 1, y: 3 }])).toBe(0);
   });
 

@@ -271,7 +271,11 @@ function exactValue(a: Value[], b: Value[]): number {
 }
 
 /** The similarity in [0, 1] of two region lists of one control; null when both are empty. */
-export function compareControl(control: ControlSpec, a: Value[] | undefined, b: Value[] | undefined): number | null {
+export function compareControl(
+  control: ControlSpec,
+  a: Value[] | undefined,
+  b: Value[] | undefined,
+): number | null {
   const x = a ?? [];
   const y = b ?? [];
   if (x.length === 0 && y.length === 0) return null;

@@ -31,6 +31,7 @@ export const PERMISSIONS = {
   'reviews:write': 'Accept, reject and fix annotations',
   'webhooks:manage': 'Register and change webhooks',
   'quality:read': 'See quality metrics and compute agreement statistics',
+  'quality:manage': 'Run agreement and scoring, change quality settings, import Ragas evaluations',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -59,6 +60,7 @@ export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
     'reviews:*',
     'webhooks:manage',
     'quality:read',
+    'quality:manage',
   ],
   reviewer: [...annotatorSet, 'annotations:read', 'reviews:write', 'tasks:export', 'quality:read'],
   annotator: annotatorSet,
