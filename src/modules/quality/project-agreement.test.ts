@@ -5,35 +5,8 @@ import { newProject, seedTasks } from '../../../test/annotation-fixtures.ts';
 import { type Member, newTenant, type TenantFixture } from '../../../test/fixtures.ts';
 import { type TestContext, testApp } from '../../../test/helpers.ts';
 import { systemSql } from '../../../test/labeling-fixtures.ts';
+import { choice, entity, RICH_CONFIG, stars } from '../../../test/quality-fixtures.ts';
 import { taskAgreement } from './project-agreement.service.ts';
-
-export const RICH_CONFIG = `<View>
-  <Text name="text" value="$text"/>
-  <Choices name="sentiment" toName="text">
-    <Choice value="Positive"/><Choice value="Negative"/><Choice value="Neutral"/>
-  </Choices>
-  <Labels name="ner" toName="text"><Label value="PER"/><Label value="ORG"/></Labels>
-  <Rating name="stars" toName="text" maxRating="5"/>
-</View>`;
-
-export const choice = (c: string) => ({
-  from_name: 'sentiment',
-  to_name: 'text',
-  type: 'choices',
-  value: { choices: [c] },
-});
-export const entity = (start: number, end: number, label = 'PER') => ({
-  from_name: 'ner',
-  to_name: 'text',
-  type: 'labels',
-  value: { start, end, labels: [label] },
-});
-export const stars = (rating: number) => ({
-  from_name: 'stars',
-  to_name: 'text',
-  type: 'rating',
-  value: { rating },
-});
 
 describe('task agreement', () => {
   it('takes the mean of the pairwise scores and keeps categorical values for alpha', () => {
