@@ -2,10 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
 import { defineProjectAgreementJobs, projectAgreementRoutes } from './project-agreement.routes.ts';
 import { qualityRoutes } from './routes.ts';
+import { defineScoreJobs, scoreRoutes, subscribeScores } from './scores.routes.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(qualityRoutes);
   await app.register(projectAgreementRoutes);
+  await app.register(scoreRoutes);
 };
 
 export const qualityModule: Module = {
@@ -13,7 +15,9 @@ export const qualityModule: Module = {
   routes,
   jobs: (platform) => {
     defineProjectAgreementJobs(platform);
+    defineScoreJobs(platform);
   },
+  subscribe: subscribeScores,
 };
 
 /** The table other modules may read (billing's quality multiplier); its shape is a contract. */
