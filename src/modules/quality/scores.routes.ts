@@ -1,11 +1,18 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { decodeCursor, PageQuery, pageOf, toPage } from '../../platform/db/pagination.ts';
-import { DateTime, Nullable, Uuid } from '../../platform/http/schemas.ts';
 import type { DomainListener } from '../../platform/events/index.ts';
+import { DateTime, Nullable, Uuid } from '../../platform/http/schemas.ts';
 import type { Platform } from '../../platform/index.ts';
 import { loadProject } from '../annotation/index.ts';
 import { SCORE_SCOPES } from './schema.ts';
-import { listScores, loadConfig, ranking, rescoreProject, rescoreTask, saveConfig } from './scores.service.ts';
+import {
+  listScores,
+  loadConfig,
+  ranking,
+  rescoreProject,
+  rescoreTask,
+  saveConfig,
+} from './scores.service.ts';
 
 export const SCORE_TASK_JOB = 'quality.score_task';
 export const SCORE_PROJECT_JOB = 'quality.score_project';
@@ -146,7 +153,9 @@ export const scoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
           {
             weights: Type.Optional(Weights),
             required_fields: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1000 })),
-            expected_duration_seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86_400 * 7 })),
+            expected_duration_seconds: Type.Optional(
+              Type.Number({ exclusiveMinimum: 0, maximum: 86_400 * 7 }),
+            ),
             gold_ratio: Type.Optional(Share),
           },
           { additionalProperties: false },

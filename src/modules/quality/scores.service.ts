@@ -129,8 +129,14 @@ export function scoreTask(
 
 export type ConfigRow = typeof qualityProjectConfigs.$inferSelect;
 
-export async function loadConfig(tx: Executor, projectId: number): Promise<QualityConfig & { row?: ConfigRow }> {
-  const [row] = await tx.select().from(qualityProjectConfigs).where(eq(qualityProjectConfigs.projectId, projectId));
+export async function loadConfig(
+  tx: Executor,
+  projectId: number,
+): Promise<QualityConfig & { row?: ConfigRow }> {
+  const [row] = await tx
+    .select()
+    .from(qualityProjectConfigs)
+    .where(eq(qualityProjectConfigs.projectId, projectId));
   if (!row) return { ...DEFAULT_CONFIG };
   return {
     weights: row.weights,
