@@ -85,14 +85,15 @@ describe('quality scores over HTTP', () => {
     }
   };
   const ranking = async () => (await api('GET', `/projects/${projectId}/quality/ranking`)).json().items;
-  const byUser = (items: { user_id: string }[], m: Member) => items.find((i) => i.user_id === m.userId);
+  const byUser = (items: { user_id: string; total: number }[], m: Member) =>
+    items.find((i) => i.user_id === m.userId);
 
   beforeAll(async () => {
     ctx = await testApp();
     t = await newTenant(ctx);
     const project = await newProject(t, { label_config: RICH_CONFIG, overlap: 3 });
     projectId = project.id;
-    [a, b] = await annotators(t, projectId, 2);
+    [a, b] = (await annotators(t, projectId, 2)) as [Member, Member];
     tasks = await seedTasks(ctx, t, project, 2);
   });
 
