@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
 import { defineProjectAgreementJobs, projectAgreementRoutes } from './project-agreement.routes.ts';
+import { defineRagasJobs, ragasRoutes } from './ragas.routes.ts';
 import { qualityRoutes } from './routes.ts';
 import { defineScoreJobs, scoreRoutes, subscribeScores } from './scores.routes.ts';
 
@@ -8,6 +9,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(qualityRoutes);
   await app.register(projectAgreementRoutes);
   await app.register(scoreRoutes);
+  await app.register(ragasRoutes);
 };
 
 export const qualityModule: Module = {
@@ -16,6 +18,7 @@ export const qualityModule: Module = {
   jobs: (platform) => {
     defineProjectAgreementJobs(platform);
     defineScoreJobs(platform);
+    defineRagasJobs(platform);
   },
   subscribe: subscribeScores,
 };
