@@ -36,6 +36,9 @@ import {
 
 export const BATCH = 2000;
 
+/** Scores are kept to 6 decimals: plenty for agreement, and half the bytes to store. */
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
 export interface AnnotationInput {
   id: number;
   annotator: string;
@@ -63,7 +66,7 @@ export function taskAgreement(
     for (let j = i + 1; j < anns.length; j++) {
       const s = compareAnnotations(specs, grouped[i]!, grouped[j]!);
       const [a, b] = [anns[i]!.annotator, anns[j]!.annotator].sort() as [string, string];
-      pairs.push([a, b, s.score]);
+      pairs.push([a, b, round6(s.score)]);
       total += s.score;
       for (const [name, v] of Object.entries(s.controls)) {
         const acc = sums.get(name) ?? { sum: 0, n: 0 };
@@ -74,7 +77,7 @@ export function taskAgreement(
     }
   }
   const controls: Record<string, number> = {};
-  for (const [name, { sum, n }] of sums) controls[name] = sum / n;
+  for (const [name, { sum, n }] of sums) controls[name] = round6(sum / n);
   const ratings: Record<string, [string, string | number][]> = {};
   for (const spec of specs) {
     if (!alphaLevelOf(spec.type)) continue;
@@ -87,7 +90,7 @@ export function taskAgreement(
   }
   return {
     annotations: anns.length,
-    score: pairs.length ? total / pairs.length : null,
+    score: pairs.length ? round6(total / pairs.length) : null,
     controls,
     pairs,
     ratings,
@@ -314,78 +317,114 @@ interface StoredRow {
   ratings: Record<string, [string, string | number][]>;
 }
 
-/** One batch of tasks: recompute what changed, store it, and feed every task to `aggregate`. */
-async function agreementBatch(
-  tx: Executor,
-  scope: TenantScope,
-  project: ProjectForAgreement,
-  taskIds: number[],
-  full: boolean,
-  aggregate: ProjectAggregate,
-): Promise<number> {
+interface BatchRead {
+  taskIds: number[];
+  /** Stored results still valid (incremental runs). */
+  unchanged: StoredRow[];
+  /** Annotations of the tasks to recompute, by task. */
+  rows: AnnotationRow[];
+  /** Stored tasks whose annotations are all gone (deleted or skipped). */
+  gone: number[];
+}
+
+/** Reads the next batch of tasks after `after`: what is still valid, and what to recompute. */
+async function readBatch(tx: Executor, projectId: number, after: number, full: boolean): Promise<BatchRead> {
+  const taskIds = rowsOf<{ id: string | number }>(
+    await tx.execute(sql`select id from tasks where project_id = ${projectId} and id > ${after}
+      order by id limit ${BATCH}`),
+  ).map((r) => Number(r.id));
+  if (taskIds.length === 0) return { taskIds, unchanged: [], rows: [], gone: [] };
   const ids = bigintArray(taskIds);
   let dirty = taskIds;
-  const stored = new Map<number, StoredRow>();
-  const present = new Set<number>();
+  const unchanged: StoredRow[] = [];
+  const gone: number[] = [];
   if (!full) {
-    const current = rowsOf<{ task_id: string | number; n: number; id_sum: string; last_ms: string }>(
+    const current = new Map<number, string>();
+    for (const c of rowsOf<{ task_id: string | number; n: number; id_sum: string; last_ms: string }>(
       await tx.execute(sql`
         select task_id, count(*)::int as n, sum(id)::text as id_sum,
           (extract(epoch from max(updated_at)) * 1000)::bigint::text as last_ms
         from annotations where task_id = any(${ids}::bigint[]) and not was_cancelled group by task_id`),
-    );
+    ))
+      current.set(Number(c.task_id), signatureOf(c.n, c.id_sum, c.last_ms));
+    const stored = new Set<number>();
+    const valid = new Set<number>();
     for (const r of rowsOf<StoredRow>(
       await tx.execute(sql`
         select task_id, signature, score, controls, pairs, ratings from quality_agreement_tasks
         where task_id = any(${ids}::bigint[])`),
-    ))
-      stored.set(Number(r.task_id), r);
-    dirty = [];
-    for (const c of current) {
-      const id = Number(c.task_id);
-      const s = stored.get(id);
-      present.add(id);
-      if (s && s.signature === signatureOf(c.n, c.id_sum, c.last_ms)) aggregate.add(s);
-      else dirty.push(id);
-    }
-  }
-  const fresh: (TaskAgreement & { task_id: number; signature: string })[] = [];
-  if (dirty.length) {
-    const rows = rowsOf<AnnotationRow>(
-      await tx.execute(sql`
-        select id, task_id, completed_by, completed_by_external, result,
-          (extract(epoch from updated_at) * 1000)::bigint::text as ms
-        from annotations where task_id = any(${bigintArray(dirty)}::bigint[]) and not was_cancelled
-        order by task_id, id`),
-    );
-    for (let i = 0; i < rows.length; ) {
-      const taskId = Number(rows[i]!.task_id);
-      const anns: AnnotationInput[] = [];
-      let idSum = 0;
-      let last = 0;
-      for (; i < rows.length && Number(rows[i]!.task_id) === taskId; i++) {
-        const r = rows[i]!;
-        const id = Number(r.id);
-        idSum += id;
-        last = Math.max(last, Number(r.ms));
-        anns.push({
-          id,
-          annotator:
-            r.completed_by ??
-            (r.completed_by_external ? `external:${r.completed_by_external}` : `annotation:${id}`),
-          result: Array.isArray(r.result) ? r.result : [],
-        });
+    )) {
+      const id = Number(r.task_id);
+      stored.add(id);
+      const now = current.get(id);
+      if (now === undefined) gone.push(id);
+      else if (now === r.signature) {
+        unchanged.push(r);
+        valid.add(id);
       }
-      const t = taskAgreement(project.specs, anns);
-      aggregate.add(t);
-      fresh.push({ ...t, task_id: taskId, signature: signatureOf(anns.length, idSum, last) });
     }
+    dirty = [...current.keys()].filter((id) => !valid.has(id));
   }
+  const rows = dirty.length
+    ? rowsOf<AnnotationRow>(
+        await tx.execute(sql`
+          select id, task_id, completed_by, completed_by_external, result,
+            (extract(epoch from updated_at) * 1000)::bigint::text as ms
+          from annotations where task_id = any(${bigintArray(dirty)}::bigint[]) and not was_cancelled
+          order by task_id, id`),
+      )
+    : [];
+  if (full) {
+    const annotated = new Set(rows.map((r) => Number(r.task_id)));
+    gone.push(...taskIds.filter((id) => !annotated.has(id)));
+  }
+  return { taskIds, unchanged, rows, gone };
+}
+
+type FreshTask = TaskAgreement & { task_id: number; signature: string };
+
+/** Computes the tasks of a batch whose annotations were read. */
+function computeBatch(specs: readonly ControlSpec[], rows: readonly AnnotationRow[]): FreshTask[] {
+  const fresh: FreshTask[] = [];
+  for (let i = 0; i < rows.length; ) {
+    const taskId = Number(rows[i]!.task_id);
+    const anns: AnnotationInput[] = [];
+    let idSum = 0;
+    let last = 0;
+    for (; i < rows.length && Number(rows[i]!.task_id) === taskId; i++) {
+      const r = rows[i]!;
+      const id = Number(r.id);
+      idSum += id;
+      last = Math.max(last, Number(r.ms));
+      anns.push({
+        id,
+        annotator:
+          r.completed_by ??
+          (r.completed_by_external ? `external:${r.completed_by_external}` : `annotation:${id}`),
+        result: Array.isArray(r.result) ? r.result : [],
+      });
+    }
+    fresh.push({
+      ...taskAgreement(specs, anns),
+      task_id: taskId,
+      signature: signatureOf(anns.length, idSum, last),
+    });
+  }
+  return fresh;
+}
+
+async function writeBatch(
+  tx: Executor,
+  scope: TenantScope,
+  projectId: number,
+  fresh: readonly FreshTask[],
+  gone: readonly number[],
+): Promise<void> {
   if (fresh.length) {
     await tx.execute(sql`
       insert into quality_agreement_tasks
         (task_id, tenant_id, project_id, signature, annotations, score, controls, pairs, ratings, computed_at)
-      select x.task_id, ${scope.tenantId}::uuid, ${project.id}::bigint, x.signature, x.annotations, x.score,
+      select x.task_id, ${scope.tenantId}::uuid, ${projectId}::bigint, x.signature, x.annotations, x.score,
         x.controls, x.pairs, x.ratings, now()
       from jsonb_to_recordset(${JSON.stringify(fresh)}::jsonb) as x(task_id bigint, signature text,
         annotations int, score real, controls jsonb, pairs jsonb, ratings jsonb)
@@ -393,22 +432,17 @@ async function agreementBatch(
         score = excluded.score, controls = excluded.controls, pairs = excluded.pairs, ratings = excluded.ratings,
         computed_at = excluded.computed_at`);
   }
-  // Tasks whose annotations are all gone (deleted or skipped) have no agreement any more.
-  for (const f of fresh) present.add(f.task_id);
-  const gone = full
-    ? taskIds.filter((id) => !present.has(id))
-    : [...stored.keys()].filter((id) => !present.has(id));
   if (gone.length) {
     await tx.execute(
       sql`delete from quality_agreement_tasks where task_id = any(${bigintArray(gone)}::bigint[])`,
     );
   }
-  return fresh.length;
 }
 
 /**
- * Computes a project's agreement, batch by batch (each batch its own transaction), and
- * returns the project figures. `onBatch` reports progress.
+ * Computes a project's agreement, batch by batch, and returns the project figures. Each
+ * batch is read in one transaction and written in another; the next batch is read while the
+ * current one is computed and written, so the database and the computation overlap.
  */
 export async function computeProjectAgreement(
   db: Db,
@@ -425,24 +459,32 @@ export async function computeProjectAgreement(
     return { project, full: !options.incremental || any!.n === 0 };
   });
   const aggregate = new ProjectAggregate(project.specs);
-  let after = 0;
+  const read = (after: number) => {
+    const p = inTenant(db, scope, (tx) => readBatch(tx, projectId, after, full));
+    p.catch(() => undefined); // awaited below; a failure while a write is awaited is not unhandled
+    return p;
+  };
+  let pending = read(0);
+  let writing: Promise<void> = Promise.resolve();
   let recomputed = 0;
   let walked = 0;
   for (;;) {
-    const taskIds = await inTenant(db, scope, async (tx) => {
-      const ids = rowsOf<{ id: string | number }>(
-        await tx.execute(sql`select id from tasks where project_id = ${projectId} and id > ${after}
-          order by id limit ${BATCH}`),
-      ).map((r) => Number(r.id));
-      if (ids.length) recomputed += await agreementBatch(tx, scope, project, ids, full, aggregate);
-      return ids;
-    });
-    if (taskIds.length === 0) break;
-    after = taskIds.at(-1)!;
-    walked += taskIds.length;
+    const batch = await pending;
+    if (batch.taskIds.length === 0) break;
+    const more = batch.taskIds.length === BATCH;
+    if (more) pending = read(batch.taskIds.at(-1)!);
+    for (const s of batch.unchanged) aggregate.add(s);
+    const fresh = computeBatch(project.specs, batch.rows);
+    for (const f of fresh) aggregate.add(f);
+    await writing;
+    writing = inTenant(db, scope, (tx) => writeBatch(tx, scope, projectId, fresh, batch.gone));
+    writing.catch(() => undefined);
+    recomputed += fresh.length;
+    walked += batch.taskIds.length;
     await options.onBatch?.(walked, project.taskCount);
-    if (taskIds.length < BATCH) break;
+    if (!more) break;
   }
+  await writing;
   return { ...aggregate.finish(), tasksRecomputed: recomputed };
 }
 

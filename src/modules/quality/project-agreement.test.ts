@@ -26,7 +26,7 @@ describe('task agreement', () => {
       ['a', 'c', 0],
     ]);
     expect(t.score).toBeCloseTo(0.25, 12);
-    expect(t.controls).toEqual({ sentiment: 1 / 3, ner: 0.5 / 3 });
+    expect(t.controls).toEqual({ sentiment: 0.333333, ner: 0.166667 });
     expect(t.ratings).toEqual({
       sentiment: [
         ['b', 'Positive'],
