@@ -131,10 +131,15 @@ async function main() {
     const scope = { tenantId: t.tenantId, userId: t.owner.userId };
     const db = platform.database.db;
     started = performance.now();
+    const cpu = process.cpuUsage();
     let s = await computeProjectAgreement(db, scope, projectId, { incremental: false });
     const full = performance.now() - started;
+    const used = process.cpuUsage(cpu);
     console.log(
       `agreement, full run:            ${secs(full)}  (${s.tasksRecomputed} tasks computed, mean ${s.meanScore?.toFixed(4)}, sentiment alpha ${s.controls.sentiment?.alpha.value?.toFixed(4)}, fleiss ${s.controls.sentiment?.fleiss_kappa.value?.toFixed(4)})  target < 10 s: ${full < 10_000 ? 'holds' : 'FAILS'}`,
+    );
+    console.log(
+      `  this process's CPU during it: ${secs((used.user + used.system) / 1000)}; machine load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`,
     );
     started = performance.now();
     s = await computeProjectAgreement(db, scope, projectId, { incremental: true });

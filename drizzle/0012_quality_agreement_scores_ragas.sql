@@ -26,6 +26,7 @@ CREATE TABLE "quality_agreement_tasks" (
 	"annotations" integer NOT NULL,
 	"score" real,
 	"controls" jsonb NOT NULL,
+	"annotators" jsonb NOT NULL,
 	"pairs" jsonb NOT NULL,
 	"ratings" jsonb NOT NULL,
 	"computed_at" timestamp (3) with time zone DEFAULT now() NOT NULL

@@ -252,7 +252,11 @@ export const projectAgreementRoutes: FastifyPluginAsyncTypebox = async (app) => 
             annotations: r.annotations,
             score: r.score,
             controls: r.controls,
-            pairs: r.pairs.map(([a, b, score]) => ({ annotator_a: a, annotator_b: b, score })),
+            pairs: r.pairs.map(([a, b, score]) => ({
+              annotator_a: r.annotators[a]!,
+              annotator_b: r.annotators[b]!,
+              score,
+            })),
             computed_at: r.computedAt,
           })),
         };

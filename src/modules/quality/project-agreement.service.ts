@@ -17,7 +17,7 @@ import {
   byControl,
   type ControlSpec,
   categoricalValue,
-  compareAnnotations,
+  compareControl,
   controlSpecs,
   metricOf,
 } from './similarity.ts';
@@ -49,8 +49,12 @@ export interface TaskAgreement {
   annotations: number;
   score: number | null;
   controls: Record<string, number>;
-  pairs: [string, string, number][];
-  ratings: Record<string, [string, string | number][]>;
+  /** The task's annotators, each once; pairs and ratings name them by position. */
+  annotators: string[];
+  /** [annotator, annotator, score] per pair of annotations, positions in `annotators`. */
+  pairs: [number, number, number][];
+  /** Per control with categorical values: [annotator, value] per annotation. */
+  ratings: Record<string, [number, string | number][]>;
 }
 
 /** The agreement of one task's (non-skipped) annotations. */
@@ -59,32 +63,45 @@ export function taskAgreement(
   anns: readonly AnnotationInput[],
 ): TaskAgreement {
   const grouped = anns.map((a) => byControl(a.result));
-  const pairs: [string, string, number][] = [];
-  const sums = new Map<string, { sum: number; n: number }>();
+  const annotators: string[] = [];
+  const who = anns.map((a) => {
+    let k = annotators.indexOf(a.annotator);
+    if (k < 0) k = annotators.push(a.annotator) - 1;
+    return k;
+  });
+  const pairs: [number, number, number][] = [];
+  const sums = new Float64Array(specs.length);
+  const counts = new Int32Array(specs.length);
   let total = 0;
   for (let i = 0; i < anns.length; i++) {
     for (let j = i + 1; j < anns.length; j++) {
-      const s = compareAnnotations(specs, grouped[i]!, grouped[j]!);
-      const [a, b] = [anns[i]!.annotator, anns[j]!.annotator].sort() as [string, string];
-      pairs.push([a, b, round6(s.score)]);
-      total += s.score;
-      for (const [name, v] of Object.entries(s.controls)) {
-        const acc = sums.get(name) ?? { sum: 0, n: 0 };
-        acc.sum += v;
-        acc.n++;
-        sums.set(name, acc);
+      let sum = 0;
+      let n = 0;
+      for (let c = 0; c < specs.length; c++) {
+        const spec = specs[c]!;
+        const v = compareControl(spec, grouped[i]!.get(spec.name), grouped[j]!.get(spec.name));
+        if (v === null) continue;
+        sums[c]! += v;
+        counts[c]!++;
+        sum += v;
+        n++;
       }
+      const score = n ? sum / n : 1;
+      pairs.push([Math.min(who[i]!, who[j]!), Math.max(who[i]!, who[j]!), round6(score)]);
+      total += score;
     }
   }
   const controls: Record<string, number> = {};
-  for (const [name, { sum, n }] of sums) controls[name] = round6(sum / n);
-  const ratings: Record<string, [string, string | number][]> = {};
+  specs.forEach((spec, c) => {
+    if (counts[c]) controls[spec.name] = round6(sums[c]! / counts[c]!);
+  });
+  const ratings: Record<string, [number, string | number][]> = {};
   for (const spec of specs) {
     if (!alphaLevelOf(spec.type)) continue;
-    const values: [string, string | number][] = [];
-    anns.forEach((a, i) => {
+    const values: [number, string | number][] = [];
+    anns.forEach((_, i) => {
       const v = categoricalValue(spec, grouped[i]!.get(spec.name));
-      if (v !== null) values.push([a.annotator, v]);
+      if (v !== null) values.push([who[i]!, v]);
     });
     if (values.length >= 2) ratings[spec.name] = values;
   }
@@ -92,6 +109,7 @@ export function taskAgreement(
     annotations: anns.length,
     score: pairs.length ? round6(total / pairs.length) : null,
     controls,
+    annotators,
     pairs,
     ratings,
   };
@@ -155,7 +173,7 @@ export class ProjectAggregate {
 
   constructor(private readonly specs: readonly ControlSpec[]) {}
 
-  add(t: Pick<TaskAgreement, 'score' | 'controls' | 'pairs' | 'ratings'>): void {
+  add(t: Pick<TaskAgreement, 'score' | 'controls' | 'annotators' | 'pairs' | 'ratings'>): void {
     this.tasksSeen++;
     if (t.score !== null) {
       this.scored++;
@@ -167,18 +185,20 @@ export class ProjectAggregate {
       acc.n++;
       this.controlSums.set(name, acc);
     }
-    for (const [a, b, s] of t.pairs) {
-      if (a === b) continue;
-      const key = `${a}\u0000${b}`;
+    for (const [i, j, s] of t.pairs) {
+      if (i === j) continue;
+      const a = t.annotators[i]!;
+      const b = t.annotators[j]!;
+      const key = a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
       const acc = this.pairSums.get(key) ?? { sum: 0, n: 0 };
       acc.sum += s;
       acc.n++;
       this.pairSums.set(key, acc);
     }
     for (const [name, values] of Object.entries(t.ratings)) {
-      const list = this.units.get(name) ?? [];
-      list.push(values);
-      this.units.set(name, list);
+      let list = this.units.get(name);
+      if (!list) this.units.set(name, (list = []));
+      list.push(values.map(([k, v]) => [t.annotators[k]!, v]));
     }
   }
 
@@ -313,8 +333,9 @@ interface StoredRow {
   signature: string;
   score: number | null;
   controls: Record<string, number>;
-  pairs: [string, string, number][];
-  ratings: Record<string, [string, string | number][]>;
+  annotators: string[];
+  pairs: [number, number, number][];
+  ratings: Record<string, [number, string | number][]>;
 }
 
 interface BatchRead {
@@ -351,7 +372,7 @@ async function readBatch(tx: Executor, projectId: number, after: number, full: b
     const valid = new Set<number>();
     for (const r of rowsOf<StoredRow>(
       await tx.execute(sql`
-        select task_id, signature, score, controls, pairs, ratings from quality_agreement_tasks
+        select task_id, signature, score, controls, annotators, pairs, ratings from quality_agreement_tasks
         where task_id = any(${ids}::bigint[])`),
     )) {
       const id = Number(r.task_id);
@@ -423,14 +444,15 @@ async function writeBatch(
   if (fresh.length) {
     await tx.execute(sql`
       insert into quality_agreement_tasks
-        (task_id, tenant_id, project_id, signature, annotations, score, controls, pairs, ratings, computed_at)
+        (task_id, tenant_id, project_id, signature, annotations, score, controls, annotators, pairs, ratings,
+         computed_at)
       select x.task_id, ${scope.tenantId}::uuid, ${projectId}::bigint, x.signature, x.annotations, x.score,
-        x.controls, x.pairs, x.ratings, now()
+        x.controls, x.annotators, x.pairs, x.ratings, now()
       from jsonb_to_recordset(${JSON.stringify(fresh)}::jsonb) as x(task_id bigint, signature text,
-        annotations int, score real, controls jsonb, pairs jsonb, ratings jsonb)
+        annotations int, score real, controls jsonb, annotators jsonb, pairs jsonb, ratings jsonb)
       on conflict (task_id) do update set signature = excluded.signature, annotations = excluded.annotations,
-        score = excluded.score, controls = excluded.controls, pairs = excluded.pairs, ratings = excluded.ratings,
-        computed_at = excluded.computed_at`);
+        score = excluded.score, controls = excluded.controls, annotators = excluded.annotators,
+        pairs = excluded.pairs, ratings = excluded.ratings, computed_at = excluded.computed_at`);
   }
   if (gone.length) {
     await tx.execute(

@@ -20,18 +20,19 @@ describe('task agreement', () => {
       { id: 3, annotator: 'c', result: [choice('Negative')] },
     ]);
     // Pairs: (b,a) = mean(1, 0.5) = 0.75; (b,c) = mean(0, 0) = 0; (a,c) = mean(0, 0) = 0.
+    expect(t.annotators).toEqual(['b', 'a', 'c']);
     expect(t.pairs).toEqual([
-      ['a', 'b', 0.75],
-      ['b', 'c', 0],
-      ['a', 'c', 0],
+      [0, 1, 0.75],
+      [0, 2, 0],
+      [1, 2, 0],
     ]);
     expect(t.score).toBeCloseTo(0.25, 12);
     expect(t.controls).toEqual({ sentiment: 0.333333, ner: 0.166667 });
     expect(t.ratings).toEqual({
       sentiment: [
-        ['b', 'Positive'],
-        ['a', 'Positive'],
-        ['c', 'Negative'],
+        [0, 'Positive'],
+        [1, 'Positive'],
+        [2, 'Negative'],
       ],
     });
     expect(taskAgreement(specs, [{ id: 1, annotator: 'a', result: [] }]).score).toBeNull();

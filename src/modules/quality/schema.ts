@@ -117,10 +117,12 @@ export const qualityAgreementTasks = pgTable(
     score: real('score'),
     /** Mean pairwise score per control. */
     controls: jsonb('controls').$type<Record<string, number>>().notNull(),
+    /** The task's annotators (user ids), each once: pairs and ratings name them by position. */
+    annotators: jsonb('annotators').$type<string[]>().notNull(),
     /** [annotator, annotator, score] per pair of annotations. */
-    pairs: jsonb('pairs').$type<[string, string, number][]>().notNull(),
+    pairs: jsonb('pairs').$type<[number, number, number][]>().notNull(),
     /** Per control with categorical values: [annotator, value] per annotation, for alpha and kappa. */
-    ratings: jsonb('ratings').$type<Record<string, [string, string | number][]>>().notNull(),
+    ratings: jsonb('ratings').$type<Record<string, [number, string | number][]>>().notNull(),
     computedAt: at('computed_at').notNull().defaultNow(),
   },
   (t) => [
