@@ -196,8 +196,8 @@ export class ProjectAggregate {
       this.pairSums.set(key, acc);
     }
     for (const [name, values] of Object.entries(t.ratings)) {
-      let list = this.units.get(name);
-      if (!list) this.units.set(name, (list = []));
+      const list = this.units.get(name) ?? [];
+      if (list.length === 0) this.units.set(name, list);
       list.push(values.map(([k, v]) => [t.annotators[k]!, v]));
     }
   }
