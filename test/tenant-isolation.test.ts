@@ -17,6 +17,9 @@ interface Seeded {
   eventId: string;
   jobId: string;
   billing: Billing;
+  projectId: number;
+  ragasId: number;
+  dataset: string;
 }
 
 interface Billing {
@@ -109,9 +112,32 @@ async function seed(ctx: TestContext): Promise<Seeded> {
     tx.insert(jobRuns).values({ tenantId: t.tenantId, kind: 'isolation.probe' }).returning(),
   );
   const billing = await seedBilling(ctx, t, annotator);
+  const project = await t.as(t.owner, {
+    method: 'POST',
+    url: '/api/v1/projects',
+    payload: {
+      title: 'Isolated',
+      label_config:
+        '<View><Text name="text" value="$text"/><Choices name="c" toName="text"><Choice value="A"/></Choices></View>',
+    },
+  });
+  await t.as(t.owner, {
+    method: 'POST',
+    url: `/api/v1/projects/${project.json().id}/agreement/runs`,
+    payload: {},
+  });
+  const dataset = `ds-${t.slug}`;
+  const ragas = await t.as(t.owner, {
+    method: 'POST',
+    url: '/api/v1/quality/ragas/evaluations',
+    payload: { dataset, records: [{ answer: 'a', reference: 'a' }] },
+  });
   return {
     t,
     billing,
+    projectId: project.json().id,
+    ragasId: ragas.json().items[0].id,
+    dataset,
     userId: annotator.userId,
     roleId: role.json().id,
     tokenId: token.json().id,
@@ -165,13 +191,23 @@ describe('tenant isolation', () => {
       ['GET', `/api/v1/billing/bills/${a.billing.billId}/export?format=json`],
       ['GET', `/api/v1/billing/statements/${a.billing.statementId}`],
       ['GET', `/api/v1/billing/statements/${a.billing.statementId}/export?format=json`],
+      ['GET', `/api/v1/projects/${a.projectId}/agreement`],
+      ['GET', `/api/v1/projects/${a.projectId}/agreement/tasks`],
+      ['POST', `/api/v1/projects/${a.projectId}/agreement/runs`, { incremental: false }],
+      ['GET', `/api/v1/projects/${a.projectId}/quality/config`],
+      ['PUT', `/api/v1/projects/${a.projectId}/quality/config`, { gold_ratio: 0.5 }],
+      ['POST', `/api/v1/projects/${a.projectId}/quality/scores/runs`],
+      ['GET', `/api/v1/projects/${a.projectId}/quality/scores`],
+      ['GET', `/api/v1/projects/${a.projectId}/quality/ranking`],
+      ['GET', `/api/v1/quality/ragas/evaluations/${a.ragasId}`],
+      ['GET', `/api/v1/quality/ragas/datasets/${a.dataset}`],
     ];
     for (const [method, url, payload] of attempts) {
       const res = await asB(method, url, payload);
       expect(res.statusCode, `${method} ${url}`).toBe(404);
     }
 
-    const aIds = [a.userId, a.roleId, a.tokenId, a.sessionId, a.eventId, a.jobId, a.t.tenantId];
+    const aIds = [a.userId, a.roleId, a.tokenId, a.sessionId, a.eventId, a.jobId, a.t.tenantId, a.dataset];
     for (const url of [
       '/api/v1/users',
       '/api/v1/roles',
@@ -182,6 +218,8 @@ describe('tenant isolation', () => {
       '/api/v1/jobs',
       '/api/v1/tenant',
       `/api/v1/users/${b.userId}/sessions?include_ended=true`,
+      '/api/v1/quality/ragas/evaluations',
+      '/api/v1/quality/ragas/datasets',
     ]) {
       const res = await asB('GET', url);
       expect(res.statusCode, url).toBe(200);

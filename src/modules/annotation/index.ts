@@ -22,3 +22,6 @@ export const annotationModule: Module = {
     defineWebhookJobs(platform);
   },
 };
+
+/** Project access as the annotation module decides it (quality's project routes use it). */
+export { loadProject } from './access.ts';

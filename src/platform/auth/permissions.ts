@@ -36,6 +36,7 @@ export const PERMISSIONS = {
   'billing:manage':
     'Propose billing rules, set project billing settings, generate, issue, pay, void and adjust bills',
   'billing:approve': 'Approve billing rule versions proposed by someone else',
+  'quality:manage': 'Run agreement and scoring, change quality settings, import Ragas evaluations',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -72,6 +73,7 @@ export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
     'quality:read',
     'billing:read',
     'billing:read_own',
+    'quality:manage',
   ],
   reviewer: [...annotatorSet, 'annotations:read', 'reviews:write', 'tasks:export', 'quality:read'],
   annotator: annotatorSet,
