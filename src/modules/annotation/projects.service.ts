@@ -209,7 +209,8 @@ async function annotationsContain(tx: Executor, projectId: number, fragment: unk
 /**
  * Changes settings. A new labeling config is validated, and refused (409, naming each
  * conflict) when it drops data keys, controls or labels that existing work uses. A change
- * of overlap re-derives each task's wanted annotations and finished flag in one statement.
+ * of overlap re-derives each task's wanted annotations and finished flag: here for a small
+ * project, and `rederiveInJob` says when the caller must enqueue OVERLAP_JOB instead.
  */
 export async function updateProject(tx: Executor, project: Project, patch: ProjectSettings) {
   const values = settingsToColumns(patch);
@@ -227,22 +228,49 @@ export async function updateProject(tx: Executor, project: Project, patch: Proje
     .set({ ...values, updatedAt: sql`now()` })
     .where(eq(projects.id, project.id))
     .returning();
-  const overlapChanged =
+  // A large project re-derives in a job (the caller enqueues it); a small one here.
+  const rederive = overlapChanged(project, patch);
+  const inJob = rederive && Number(project.taskCount) > OVERLAP_INLINE_MAX;
+  if (rederive && !inJob) await reapplyOverlap(tx, row!);
+  return { project: row!, changed, rederiveInJob: inJob };
+}
+
+/** Projects with more tasks than this re-derive the overlap in a job, not in the request. */
+export const OVERLAP_INLINE_MAX = 5_000;
+
+/** The settings whose change re-derives every task's wanted annotations and finished flag. */
+export function overlapChanged(project: Project, patch: ProjectSettings): boolean {
+  return (
     (patch.overlap !== undefined && patch.overlap !== project.overlap) ||
     (patch.overlap_coverage !== undefined && patch.overlap_coverage !== project.overlapCoverage) ||
     (patch.skip_policy !== undefined &&
-      (patch.skip_policy === 'ignore') !== (project.skipPolicy === 'ignore'));
-  if (overlapChanged) await reapplyOverlap(tx, row!);
-  return { project: row!, changed };
+      (patch.skip_policy === 'ignore') !== (project.skipPolicy === 'ignore'))
+  );
+}
+
+/** Re-derives the overlap of a small project's tasks in the caller's transaction. */
+async function reapplyOverlap(tx: Executor, p: Project) {
+  const window = { after: 0, position: 0, limit: OVERLAP_INLINE_MAX };
+  for (;;) {
+    const step = await reapplyOverlapBatch(tx, p, window);
+    if (step.seen < window.limit) return;
+    window.after = step.last;
+    window.position += step.seen;
+  }
 }
 
 /**
  * Re-derives each task's wanted annotations, finished flag and status after the overlap,
- * its coverage or the skip policy changed, in one statement. The covered share is spread
- * over the project's tasks in id order as imports spread it: the task whose position
- * crosses each whole percent step gets the overlap, the others one annotation.
+ * its coverage or the skip policy changed, for the next `limit` tasks after id `after`
+ * (which hold positions `position + 1…`). The covered share is spread over the project's
+ * tasks in id order as imports spread it: the task whose position crosses each whole
+ * percent step gets the overlap, the others one annotation.
  */
-async function reapplyOverlap(tx: Executor, p: Project) {
+export async function reapplyOverlapBatch(
+  tx: Executor,
+  p: Project,
+  window: { after: number; position: number; limit: number },
+): Promise<{ seen: number; last: number; changed: number }> {
   const skipCounts = p.skipPolicy === 'ignore';
   const all = p.overlap <= 1 || p.overlapCoverage >= 100;
   const wanted = all
@@ -250,21 +278,30 @@ async function reapplyOverlap(tx: Executor, p: Project) {
     : sql`case when (x.rn * ${p.overlapCoverage}) / 100 > ((x.rn - 1) * ${p.overlapCoverage}) / 100
         then ${p.overlap}::int else 1 end`;
   const done = sql`t.total_annotations ${skipCounts ? sql`+ t.cancelled_annotations` : sql``}`;
-  await tx.execute(sql`
-    update ${tasks} t set
-      overlap = w.wanted,
-      is_finished = ${done} >= w.wanted,
-      status = case
-        when t.status = 'cancelled' then t.status
-        when ${done} >= w.wanted then case when t.status = 'reviewed' then 'reviewed' else 'completed' end
-        when t.status in ('completed', 'reviewed') then 'in_progress'
-        else t.status end,
-      updated_at = now()
-    from (
+  const result = await tx.execute(sql`
+    with b as (
+      select id from ${tasks} where project_id = ${p.id} and id > ${window.after} order by id limit ${window.limit}
+    ), w as (
       select x.id, ${wanted} as wanted
-      from (select id, row_number() over (order by id) as rn from ${tasks} where project_id = ${p.id}) x
-    ) w
-    where t.id = w.id and (t.overlap <> w.wanted or t.is_finished <> (${done} >= w.wanted))`);
+      from (select id, ${window.position}::bigint + row_number() over (order by id) as rn from b) x
+    ), u as (
+      update ${tasks} t set
+        overlap = w.wanted,
+        is_finished = ${done} >= w.wanted,
+        status = case
+          when t.status = 'cancelled' then t.status
+          when ${done} >= w.wanted then case when t.status = 'reviewed' then 'reviewed' else 'completed' end
+          when t.status in ('completed', 'reviewed') then 'in_progress'
+          else t.status end,
+        updated_at = now()
+      from w
+      where t.id = w.id and (t.overlap <> w.wanted or t.is_finished <> (${done} >= w.wanted))
+      returning 1
+    )
+    select (select count(*) from b)::int as seen, coalesce((select max(id) from b), 0)::text as last,
+           (select count(*) from u)::int as changed`);
+  const row = (result as unknown as { rows: { seen: number; last: string; changed: number }[] }).rows[0]!;
+  return { seen: Number(row.seen), last: Number(row.last), changed: Number(row.changed) };
 }
 
 // ------------------------------------------------------------------ delete
