@@ -1,7 +1,16 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { newProject, seedTasks, TEXT_CLASSIFICATION_CONFIG } from '../../../test/annotation-fixtures.ts';
+import {
+  newProject,
+  seedManyTasks,
+  seedTasks,
+  TEXT_CLASSIFICATION_CONFIG,
+} from '../../../test/annotation-fixtures.ts';
 import { newTenant } from '../../../test/fixtures.ts';
 import { testApp } from '../../../test/helpers.ts';
+import { waitForJob } from '../../../test/transfer-helpers.ts';
+import { inTenant } from '../../platform/db/tenancy.ts';
+import { OVERLAP_BATCH } from './project.jobs.ts';
 
 const NER = `<View>
   <Labels name="label" toName="text">
@@ -215,6 +224,43 @@ describe('projects: update and delete', () => {
 
     const audit = await t.as(t.owner, { method: 'GET', url: '/api/v1/audit/logs?action=project.updated' });
     expect(audit.json().items[0].details.changed).toEqual(['annotator_task_limit']);
+  });
+
+  it('re-derives a large project in a job: 202 with the job id, every task right when it ends', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const p = await newProject(t);
+    // More than one job batch; task i has i % 4 annotations.
+    const n = OVERLAP_BATCH + 1_001;
+    await seedManyTasks(ctx, t, p.id, n);
+    const res = await t.as(t.owner, {
+      method: 'PATCH',
+      url: `/api/v1/projects/${p.id}`,
+      payload: { overlap: 3, overlap_coverage: 50 },
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json()).toMatchObject({ overlap: 3, overlap_coverage: 50 });
+    const job = await waitForJob(t, res.json().job_id);
+    expect(job).toMatchObject({ state: 'completed', progress: 1, result: { tasks: n } });
+    // At 50 % every second task in id order wants 3 annotations, the others one.
+    const wrong = await inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, async (tx) => {
+      const r = await tx.execute(sql`
+        select count(*)::int as n from (
+          select overlap, is_finished, total_annotations, status, row_number() over (order by id) as rn
+          from tasks where project_id = ${p.id}) x
+        where overlap <> case when rn % 2 = 0 then 3 else 1 end
+           or is_finished <> (total_annotations >= overlap)
+           or (status = 'completed') <> is_finished`);
+      return (r as unknown as { rows: { n: number }[] }).rows[0]!.n;
+    });
+    expect(wrong).toBe(0);
+    const audit = await t.as(t.owner, { method: 'GET', url: '/api/v1/audit/logs?action=project.updated' });
+    expect(audit.json().items[0].details.job_id).toBe(res.json().job_id);
+    // A change that re-derives nothing answers at once.
+    expect(
+      (await t.as(t.owner, { method: 'PATCH', url: `/api/v1/projects/${p.id}`, payload: { title: 'x' } }))
+        .statusCode,
+    ).toBe(200);
   });
 
   it('re-validates the config and refuses (409) to drop keys, controls or labels that existing work uses', async () => {
