@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import { type CopyIn, onOneConnection, type Tx } from '../../platform/db/client.ts';
 import { inTenant } from '../../platform/db/tenancy.ts';
 import { badRequest, Problem } from '../../platform/errors/problem.ts';
@@ -404,7 +404,9 @@ export async function runImport(
     const [project] = await tx
       .select()
       .from(projects)
-      .where(and(eq(projects.id, projectId), eq(projects.tenantId, ctx.tenantId)));
+      .where(
+        and(eq(projects.id, projectId), eq(projects.tenantId, ctx.tenantId), isNull(projects.deletingSince)),
+      );
     if (imp && project && imp.status !== 'completed')
       await tx.update(imports).set({ status: 'running' }).where(eq(imports.id, importId));
     return { imp, project };

@@ -1,8 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { inTenant } from '../../platform/db/tenancy.ts';
 import type { Platform } from '../../platform/index.ts';
 import type { JobContext } from '../../platform/jobs/queue.ts';
-import { reapplyOverlapBatch } from './projects.service.ts';
+import { deleteProjectBatch, reapplyOverlapBatch } from './projects.service.ts';
 import { projects } from './schema.ts';
 import {
   type BulkInput,
@@ -23,6 +23,7 @@ import { emitEvent } from './webhooks.service.ts';
 
 export const BULK_JOB = 'annotation.bulk_action';
 export const OVERLAP_JOB = 'annotation.reapply_overlap';
+export const DELETE_JOB = 'annotation.delete_project';
 
 export interface BulkJobPayload {
   projectId: number;
@@ -35,14 +36,18 @@ export interface OverlapJobPayload {
   projectId: number;
 }
 
+export interface DeleteJobPayload {
+  projectId: number;
+}
+
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
-/** The project of a job, or undefined once it is gone (the job then has nothing left to do). */
+/** The project of a job, or undefined once it is gone or being deleted (nothing left to do). */
 async function projectOf(tx: Parameters<typeof lockProjectRow>[0], tenantId: string, projectId: number) {
   const [project] = await tx
     .select()
     .from(projects)
-    .where(and(eq(projects.id, projectId), eq(projects.tenantId, tenantId)));
+    .where(and(eq(projects.id, projectId), eq(projects.tenantId, tenantId), isNull(projects.deletingSince)));
   return project;
 }
 
@@ -115,7 +120,29 @@ export async function runOverlapJob(platform: Platform, ctx: JobContext<OverlapJ
   return { tasks: position, changed };
 }
 
+/** Empties a project marked for deletion batch by batch, then deletes it. */
+export async function runDeleteJob(platform: Platform, ctx: JobContext<DeleteJobPayload>) {
+  const { projectId } = ctx.payload;
+  const scope = { tenantId: ctx.tenantId, userId: ctx.createdBy ?? undefined };
+  const deleted: Record<string, number> = {};
+  const total = await inTenant(platform.database.db, scope, async (tx) => {
+    const [p] = await tx.select({ n: projects.taskCount }).from(projects).where(eq(projects.id, projectId));
+    return Number(p?.n ?? 0);
+  });
+  for (;;) {
+    const step = await inTenant(platform.database.db, scope, (tx) => deleteProjectBatch(tx, projectId));
+    if (step.rows === 0) break;
+    deleted[step.table] = (deleted[step.table] ?? 0) + step.rows;
+    if (step.table === 'projects') break;
+    await ctx.progress(Math.min(0.99, (deleted.tasks ?? 0) / Math.max(1, total)), deleted);
+  }
+  return deleted;
+}
+
 export function defineProjectJobs(platform: Platform): void {
+  platform.queue.define<DeleteJobPayload>(DELETE_JOB, (ctx) => runDeleteJob(platform, ctx), {
+    retryLimit: 2,
+  });
   platform.queue.define<BulkJobPayload>(BULK_JOB, (ctx) => runBulkJob(platform, ctx), { retryLimit: 2 });
   platform.queue.define<OverlapJobPayload>(OVERLAP_JOB, (ctx) => runOverlapJob(platform, ctx), {
     retryLimit: 2,

@@ -2,7 +2,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { PageQuery, pageOf } from '../../platform/db/pagination.ts';
 import { DateTime, NoContent, Nullable, Uuid } from '../../platform/http/schemas.ts';
 import { loadProject } from './access.ts';
-import { OVERLAP_JOB } from './project.jobs.ts';
+import { DELETE_JOB, OVERLAP_JOB } from './project.jobs.ts';
 import * as service from './projects.service.ts';
 import { ORDERINGS, PROJECT_ROLES, SKIP_POLICIES } from './schema.ts';
 import { emitEvent } from './webhooks.service.ts';
@@ -229,15 +229,23 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'projects:delete' },
       schema: {
         tags: ['projects'],
-        summary: 'Delete a project with its tasks, annotations, predictions and history',
+        summary: `Delete a project with its tasks, annotations, predictions and history (one of more than ${service.DELETE_INLINE_MAX} tasks: 202, gone at once for the API and emptied by a job)`,
         params: ProjectParams,
-        response: { 204: NoContent },
+        response: { 202: Type.Object({ job_id: Uuid }), 204: NoContent },
       },
     },
     async (req, reply) => {
-      await req.tx(async (tx) => {
+      const jobId = await req.tx(async (tx) => {
         const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
-        await service.deleteProject(tx, project);
+        const deleted = await service.deleteProject(tx, project);
+        const job = deleted
+          ? undefined
+          : await app.platform.queue.enqueue(tx, {
+              tenantId: project.tenantId,
+              kind: DELETE_JOB,
+              payload: { projectId: project.id },
+              createdBy: req.principal!.userId,
+            });
         // Hooks bound to the project went with it; tenant-wide hooks still hear of it.
         await emitEvent(tx, app.platform.queue, {
           tenantId: project.tenantId,
@@ -250,10 +258,15 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
           action: 'project.deleted',
           resourceType: 'project',
           resourceId: String(project.id),
-          details: { title: project.title, task_count: Number(project.taskCount) },
+          details: {
+            title: project.title,
+            task_count: Number(project.taskCount),
+            ...(job ? { job_id: job } : {}),
+          },
         });
+        return job;
       });
-      return reply.code(204).send(null);
+      return jobId ? reply.code(202).send({ job_id: jobId }) : reply.code(204).send(null);
     },
   );
 

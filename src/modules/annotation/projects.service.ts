@@ -1,4 +1,4 @@
-import { and, desc, eq, ilike, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, ilike, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Principal } from '../../platform/auth/principal.ts';
 import { tenantMembers, users } from '../../platform/auth/schema.ts';
 import type { Executor } from '../../platform/db/client.ts';
@@ -133,6 +133,7 @@ export async function listProjects(
     .where(
       and(
         eq(projects.tenantId, principal.tenantId),
+        isNull(projects.deletingSince),
         after !== undefined ? lt(projects.id, after) : undefined,
         q.search ? ilike(projects.title, `%${likeLiteral(q.search)}%`) : undefined,
       ),
@@ -306,8 +307,64 @@ export async function reapplyOverlapBatch(
 
 // ------------------------------------------------------------------ delete
 
-export async function deleteProject(tx: Executor, project: Project) {
-  await tx.delete(projects).where(eq(projects.id, project.id));
+/** Projects with more tasks than this are deleted by a job, not in the request. */
+export const DELETE_INLINE_MAX = 5_000;
+
+/**
+ * Deletes a small project at once (true), or marks a large one as being deleted (false):
+ * it is gone for the API from now on, and the caller enqueues DELETE_JOB to empty it.
+ */
+export async function deleteProject(tx: Executor, project: Project): Promise<boolean> {
+  if (Number(project.taskCount) <= DELETE_INLINE_MAX) {
+    await tx.delete(projects).where(eq(projects.id, project.id));
+    return true;
+  }
+  await tx.update(projects).set({ deletingSince: sql`now()` }).where(eq(projects.id, project.id));
+  return false;
+}
+
+/** Rows deleted per transaction by the delete job. */
+export const DELETE_BATCH = 5_000;
+
+/**
+ * One step of emptying a project marked for deletion: the next DELETE_BATCH review records,
+ * then tasks (their annotations, predictions, assignments, locks and drafts go with them by
+ * cascade, each through an index on task_id), then documents; when none are left, the
+ * project row itself (with its imports, exports, members and hooks). Returns the rows
+ * deleted, 0 once the project is gone.
+ */
+export async function deleteProjectBatch(
+  tx: Executor,
+  projectId: number,
+): Promise<{ table: string; rows: number }> {
+  const steps: [string, SQL][] = [
+    // review_records has no task_id index: cleared by project first, so the task cascade finds none.
+    [
+      'review_records',
+      sql`delete from review_records where id in (select id from review_records where project_id = ${projectId} order by id limit ${DELETE_BATCH})`,
+    ],
+    [
+      'tasks',
+      sql`delete from tasks where id in (select id from tasks where project_id = ${projectId} order by id limit ${DELETE_BATCH})`,
+    ],
+    [
+      'documents',
+      sql`delete from documents where id in (select id from documents where project_id = ${projectId} limit ${DELETE_BATCH})`,
+    ],
+  ];
+  for (const [table, statement] of steps) {
+    const rows = (await tx.execute(sql`${statement} returning 1`)) as unknown as { rows: unknown[] };
+    const n = rows.rows.length;
+    if (n > 0) {
+      if (table === 'tasks')
+        await tx.execute(
+          sql`update projects set task_count = greatest(task_count - ${n}, 0) where id = ${projectId}`,
+        );
+      return { table, rows: n };
+    }
+  }
+  const gone = await tx.delete(projects).where(eq(projects.id, projectId)).returning({ id: projects.id });
+  return { table: 'projects', rows: gone.length };
 }
 
 // ------------------------------------------------------------------ members

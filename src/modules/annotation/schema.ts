@@ -68,6 +68,8 @@ export const projects = pgTable(
     reviewRequired: boolean('review_required').notNull().default(false),
     /** Tasks in the project; kept by imports and deletes so lists need not count. */
     taskCount: bigint('task_count', { mode: 'number' }).notNull().default(0),
+    /** Set when a delete job took the project: it is gone for the API while the job empties it. */
+    deletingSince: timestamp('deleting_since', { withTimezone: true, precision: 3 }),
     createdBy: uuid('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
