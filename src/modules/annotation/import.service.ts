@@ -26,7 +26,7 @@ import { emitEvent } from './webhooks.service.ts';
  */
 
 export const IMPORT_JOB = 'annotation.import';
-export const IMPORT_BATCH = 2000;
+export const IMPORT_BATCH = 5000;
 export const MAX_ERRORS = 20;
 
 export interface ImportJobPayload {
@@ -207,17 +207,10 @@ class BatchWriter {
     }
     if (items.length === 0) return;
 
-    // Ids are drawn first so each task can name its document in the same statement.
-    this.sequences ??= rowsOf<{ d: string; t: string }>(
-      await tx.execute(
-        sql`select pg_get_serial_sequence('documents', 'id') as d, pg_get_serial_sequence('tasks', 'id') as t`,
-      ),
-    )[0]!;
-    const ids = rowsOf<{ d: string; t: string }>(
-      await tx.execute(sql`
-        select nextval(${this.sequences.d}::regclass)::text as d, nextval(${this.sequences.t}::regclass)::text as t
-        from generate_series(1, ${items.length})`),
-    );
+    // Ids are drawn here when annotations or predictions must name their task; otherwise
+    // the staging table draws them as it is filled (a round trip less per batch).
+    const linked = items.some((i) => i.task.annotations.length > 0 || i.task.predictions.length > 0);
+    const ids = linked || !this.copyIn ? await this.drawIds(items.length) : undefined;
     await this.annotators.load(
       tx,
       target.tenantId,
@@ -228,7 +221,7 @@ class BatchWriter {
     const annotationRows: unknown[] = [];
     const predictionRows: unknown[] = [];
     for (const [i, { task, hash }] of items.entries()) {
-      const taskId = ids[i]!.t;
+      const taskId = ids?.[i]?.t ?? null;
       const overlap = this.overlapFor(this.written++);
       let done = 0;
       let cancelled = 0;
@@ -256,7 +249,7 @@ class BatchWriter {
       // As the labeling stream counts: under the `ignore` skip policy a skip counts toward the overlap.
       const finished = done + (target.skipCounts ? cancelled : 0) >= overlap;
       taskRows.push({
-        d: ids[i]!.d,
+        d: ids?.[i]?.d ?? null,
         t: taskId,
         data: task.data,
         meta: task.meta,
@@ -295,6 +288,25 @@ class BatchWriter {
     this.counts.predictions += predictionRows.length;
   }
 
+  private async seqs(): Promise<{ d: string; t: string }> {
+    this.sequences ??= rowsOf<{ d: string; t: string }>(
+      await this.tx.execute(
+        sql`select pg_get_serial_sequence('documents', 'id') as d, pg_get_serial_sequence('tasks', 'id') as t`,
+      ),
+    )[0]!;
+    return this.sequences;
+  }
+
+  /** Document and task ids for n tasks, so each task can name its document in the same statement. */
+  private async drawIds(n: number): Promise<{ d: string; t: string }[]> {
+    const seq = await this.seqs();
+    return rowsOf<{ d: string; t: string }>(
+      await this.tx.execute(sql`
+        select nextval(${seq.d}::regclass)::text as d, nextval(${seq.t}::regclass)::text as t
+        from generate_series(1, ${n})`),
+    );
+  }
+
   /**
    * PostgreSQL: the batch is COPYed into a temporary table (no WAL, no RLS, the fastest
    * parse there is), then inserted into documents and tasks by one set-based statement,
@@ -304,10 +316,20 @@ class BatchWriter {
     const { tx } = this;
     if (!this.staged) {
       // Created as the application role, inside the import's transaction, gone at its end.
-      await tx.execute(sql.raw(`create temp table import_stage (${STAGE_COLUMNS}) on commit drop`));
+      // Ids the batch did not draw come from the tables' own sequences.
+      const seq = await this.seqs();
+      const defaults = STAGE_COLUMNS.replace(
+        'd bigint',
+        `d bigint default nextval(${literal(seq.d)}::regclass)`,
+      ).replace('t bigint', `t bigint default nextval(${literal(seq.t)}::regclass)`);
+      await tx.execute(sql.raw(`create temp table import_stage (${defaults}) on commit drop`));
       this.staged = true;
     }
-    await copyIn('copy import_stage from stdin', rows.map(copyLine).join(''));
+    const withIds = rows[0]?.d !== null;
+    await copyIn(
+      `copy import_stage ${withIds ? '' : `(${STAGE_NAMES.slice(2).join(', ')})`} from stdin`,
+      rows.map((r) => copyLine(r, withIds)).join(''),
+    );
     await tx.execute(sql`${this.insertFrom(sql`import_stage`)}`);
     await tx.execute(sql`truncate import_stage`);
   }
@@ -343,8 +365,9 @@ class BatchWriter {
 
 /** One task of a batch as the staging table (and jsonb_to_recordset) holds it. */
 interface TaskRow {
-  d: string;
-  t: string;
+  /** Null: drawn by the staging table. */
+  d: string | null;
+  t: string | null;
   data: Record<string, unknown>;
   meta: Record<string, unknown>;
   h: string;
@@ -359,13 +382,17 @@ interface TaskRow {
 
 const STAGE_COLUMNS =
   'd bigint, t bigint, data jsonb, meta jsonb, h text, o int, ta int, ca int, tp int, f boolean, s real, st text';
+const STAGE_NAMES = STAGE_COLUMNS.split(', ').map((c) => c.split(' ')[0]!);
+
+/** A catalogue name as an SQL string literal. */
+const literal = (name: string) => `'${name.replaceAll("'", "''")}'`;
 
 /** COPY text format escapes backslashes; JSON text never holds a raw tab or newline. */
 const copyJson = (value: unknown) => JSON.stringify(value).replaceAll('\\', '\\\\');
 
-/** A TaskRow as a line of COPY text format, columns in STAGE_COLUMNS order. */
-function copyLine(r: TaskRow): string {
-  return `${r.d}\t${r.t}\t${copyJson(r.data)}\t${copyJson(r.meta)}\t${r.h}\t${r.o}\t${r.ta}\t${r.ca}\t${r.tp}\t${r.f}\t${r.s ?? '\\N'}\t${r.st}\n`;
+/** A TaskRow as a line of COPY text format, columns in STAGE_COLUMNS order (without the ids when not drawn). */
+function copyLine(r: TaskRow, withIds: boolean): string {
+  return `${withIds ? `${r.d}\t${r.t}\t` : ''}${copyJson(r.data)}\t${copyJson(r.meta)}\t${r.h}\t${r.o}\t${r.ta}\t${r.ca}\t${r.tp}\t${r.f}\t${r.s ?? '\\N'}\t${r.st}\n`;
 }
 
 /** The database's reason for a failed statement, without drizzle's echo of the query and its (large) parameters. */
