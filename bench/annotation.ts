@@ -30,6 +30,8 @@ import { type Child, freePort, startChild, waitForHttp } from './lib/proc.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PGLITE = process.argv.includes('--pglite');
+/** Only the import and the COPY beside it (phases 1 and 2). */
+const IMPORT_ONLY = process.argv.includes('--import-only');
 const TASKS = Number(process.env.BENCH_TASKS ?? (PGLITE ? 100_000 : 1_000_000));
 const ANNOTATORS = Number(process.env.BENCH_ANNOTATORS ?? 20);
 const NEXT_ROUNDS = Number(process.env.BENCH_NEXT_ROUNDS ?? 10);
@@ -534,12 +536,12 @@ async function main(): Promise<void> {
     );
     fs.rmSync(file, { force: true });
 
-    if (!PGLITE) {
+    if (!PGLITE && !IMPORT_ONLY) {
       await dataManagerPhase(api, project.id);
       await nextPhase(api, project.id);
       await annotateAll(databaseUrl!, project.id, login.user.id);
     }
-    for (const format of ['JSON', 'CSV'] as const) {
+    for (const format of IMPORT_ONLY ? [] : (['JSON', 'CSV'] as const)) {
       const e = await exportPhase(api, server, project.id, format);
       targets.push(
         `export ${format} peak RSS ${mb(e.peak)} < 600 MB: ${verdict(e.peak < 600 * 1024 * 1024)}`,

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { grants } from '../../platform/auth/permissions.ts';
 import type { Principal } from '../../platform/auth/principal.ts';
 import type { Executor } from '../../platform/db/client.ts';
@@ -38,7 +38,13 @@ export async function loadProject(
       projectMembers,
       and(eq(projectMembers.projectId, projects.id), eq(projectMembers.userId, principal.userId)),
     )
-    .where(and(eq(projects.tenantId, principal.tenantId), eq(projects.id, projectId)));
+    .where(
+      and(
+        eq(projects.tenantId, principal.tenantId),
+        eq(projects.id, projectId),
+        isNull(projects.deletingSince),
+      ),
+    );
   if (!row) throw notFound('The project');
   const role = row.memberRole ?? null;
   if (!managesAllProjects(principal) && !(role && ALLOWED[need].includes(role)))

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ZipArchive } from 'archiver';
-import { and, asc, eq, gt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
 import { users } from '../../platform/auth/schema.ts';
 import type { Tx } from '../../platform/db/client.ts';
 import { inTenant } from '../../platform/db/tenancy.ts';
@@ -503,7 +503,10 @@ export async function runExport(platform: Platform, ctx: JobContext<ExportJobPay
   const runTx: RunTx = (work) => inTenant(db, scope, work);
   const { row, project } = await runTx(async (tx) => {
     const [r] = await tx.select().from(exports).where(eq(exports.id, exportId));
-    const [p] = await tx.select().from(projects).where(eq(projects.id, projectId));
+    const [p] = await tx
+      .select()
+      .from(projects)
+      .where(and(eq(projects.id, projectId), isNull(projects.deletingSince)));
     if (r && p) await tx.update(exports).set({ status: 'running' }).where(eq(exports.id, exportId));
     return { row: r, project: p };
   });

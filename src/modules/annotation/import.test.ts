@@ -263,6 +263,29 @@ describe('import', () => {
     expect(proj.json().task_count).toBe(2);
   });
 
+  it('keeps text that COPY escapes (backslashes, tabs, newlines, \\N) and the tenant of every row', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t);
+    const texts = ['back\\slash \\N', 'tab\there\r\nnewline', '"quoted" 汉字 \u2028 😀', '\\\\server\\share'];
+    const { imp } = await importTasks(
+      t,
+      project.id,
+      texts.map((text) => ({ data: { text }, meta: { note: text } })),
+    );
+    expect(imp.status).toBe('completed');
+    const rows = await inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, (tx) =>
+      tx
+        .select({ data: tasks.data, meta: tasks.meta, tenantId: tasks.tenantId })
+        .from(tasks)
+        .where(eq(tasks.projectId, project.id))
+        .orderBy(asc(tasks.id)),
+    );
+    expect(rows.map((r) => r.data.text)).toEqual(texts);
+    expect(rows.map((r) => r.meta.note)).toEqual(texts);
+    expect(new Set(rows.map((r) => r.tenantId))).toEqual(new Set([t.tenantId]));
+  });
+
   it('skips tasks whose data already exists with dedupe=true', async () => {
     const ctx = await testApp();
     const t = await newTenant(ctx);

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
 import { labelingRoutes } from './labeling.routes.ts';
+import { defineProjectJobs } from './project.jobs.ts';
 import { projectRoutes } from './projects.routes.ts';
 import { taskRoutes } from './tasks.routes.ts';
 import { defineTransferJobs, transferRoutes } from './transfer.routes.ts';
@@ -20,6 +21,7 @@ export const annotationModule: Module = {
   jobs: (platform) => {
     defineTransferJobs(platform);
     defineWebhookJobs(platform);
+    defineProjectJobs(platform);
   },
 };
 

@@ -2,6 +2,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { PageQuery, pageOf } from '../../platform/db/pagination.ts';
 import { DateTime, NoContent, Nullable, Uuid } from '../../platform/http/schemas.ts';
 import { loadProject } from './access.ts';
+import { DELETE_JOB, OVERLAP_JOB } from './project.jobs.ts';
 import * as service from './projects.service.ts';
 import { ORDERINGS, PROJECT_ROLES, SKIP_POLICIES } from './schema.ts';
 import { emitEvent } from './webhooks.service.ts';
@@ -169,14 +170,33 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Change settings or the labeling config (re-validated; 409 if it drops data keys, controls or labels that existing work uses)',
         params: ProjectParams,
         body: Patch,
-        response: { 200: Project },
+        response: {
+          200: Project,
+          202: Type.Intersect([
+            Project,
+            Type.Object({
+              job_id: Type.String({
+                format: 'uuid',
+                description: `A change of overlap, coverage or skip policy on a project of more than ${service.OVERLAP_INLINE_MAX} tasks: the job that re-derives each task (GET /jobs/{id})`,
+              }),
+            }),
+          ]),
+        },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const updated = await req.tx(async (tx) => {
         const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
         await service.lockProject(tx, project.id);
-        const { project: row, changed } = await service.updateProject(tx, project, req.body);
+        const { project: row, changed, rederiveInJob } = await service.updateProject(tx, project, req.body);
+        const jobId = rederiveInJob
+          ? await app.platform.queue.enqueue(tx, {
+              tenantId: project.tenantId,
+              kind: OVERLAP_JOB,
+              payload: { projectId: project.id },
+              createdBy: req.principal!.userId,
+            })
+          : undefined;
         await emitEvent(tx, app.platform.queue, {
           tenantId: project.tenantId,
           projectId: project.id,
@@ -193,11 +213,13 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
             ...(req.body.label_config !== undefined
               ? { data_keys: row.parsedConfig.dataKeys, previous_data_keys: project.parsedConfig.dataKeys }
               : {}),
+            ...(jobId ? { job_id: jobId } : {}),
           },
         });
-        return { ...row, memberRole: project.memberRole };
+        return { ...row, memberRole: project.memberRole, jobId };
       });
-      return service.projectView(updated, updated.memberRole);
+      const view = service.projectView(updated, updated.memberRole);
+      return updated.jobId ? reply.code(202).send({ ...view, job_id: updated.jobId }) : view;
     },
   );
 
@@ -207,15 +229,23 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'projects:delete' },
       schema: {
         tags: ['projects'],
-        summary: 'Delete a project with its tasks, annotations, predictions and history',
+        summary: `Delete a project with its tasks, annotations, predictions and history (one of more than ${service.DELETE_INLINE_MAX} tasks: 202, gone at once for the API and emptied by a job)`,
         params: ProjectParams,
-        response: { 204: NoContent },
+        response: { 202: Type.Object({ job_id: Uuid }), 204: NoContent },
       },
     },
     async (req, reply) => {
-      await req.tx(async (tx) => {
+      const jobId = await req.tx(async (tx) => {
         const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
-        await service.deleteProject(tx, project);
+        const deleted = await service.deleteProject(tx, project);
+        const job = deleted
+          ? undefined
+          : await app.platform.queue.enqueue(tx, {
+              tenantId: project.tenantId,
+              kind: DELETE_JOB,
+              payload: { projectId: project.id },
+              createdBy: req.principal!.userId,
+            });
         // Hooks bound to the project went with it; tenant-wide hooks still hear of it.
         await emitEvent(tx, app.platform.queue, {
           tenantId: project.tenantId,
@@ -228,10 +258,15 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
           action: 'project.deleted',
           resourceType: 'project',
           resourceId: String(project.id),
-          details: { title: project.title, task_count: Number(project.taskCount) },
+          details: {
+            title: project.title,
+            task_count: Number(project.taskCount),
+            ...(job ? { job_id: job } : {}),
+          },
         });
+        return job;
       });
-      return reply.code(204).send(null);
+      return jobId ? reply.code(202).send({ job_id: jobId }) : reply.code(204).send(null);
     },
   );
 

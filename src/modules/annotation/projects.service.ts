@@ -1,4 +1,4 @@
-import { and, desc, eq, ilike, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, ilike, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Principal } from '../../platform/auth/principal.ts';
 import { tenantMembers, users } from '../../platform/auth/schema.ts';
 import type { Executor } from '../../platform/db/client.ts';
@@ -133,6 +133,7 @@ export async function listProjects(
     .where(
       and(
         eq(projects.tenantId, principal.tenantId),
+        isNull(projects.deletingSince),
         after !== undefined ? lt(projects.id, after) : undefined,
         q.search ? ilike(projects.title, `%${likeLiteral(q.search)}%`) : undefined,
       ),
@@ -209,7 +210,8 @@ async function annotationsContain(tx: Executor, projectId: number, fragment: unk
 /**
  * Changes settings. A new labeling config is validated, and refused (409, naming each
  * conflict) when it drops data keys, controls or labels that existing work uses. A change
- * of overlap re-derives each task's wanted annotations and finished flag in one statement.
+ * of overlap re-derives each task's wanted annotations and finished flag: here for a small
+ * project, and `rederiveInJob` says when the caller must enqueue OVERLAP_JOB instead.
  */
 export async function updateProject(tx: Executor, project: Project, patch: ProjectSettings) {
   const values = settingsToColumns(patch);
@@ -227,22 +229,49 @@ export async function updateProject(tx: Executor, project: Project, patch: Proje
     .set({ ...values, updatedAt: sql`now()` })
     .where(eq(projects.id, project.id))
     .returning();
-  const overlapChanged =
+  // A large project re-derives in a job (the caller enqueues it); a small one here.
+  const rederive = overlapChanged(project, patch);
+  const inJob = rederive && Number(project.taskCount) > OVERLAP_INLINE_MAX;
+  if (rederive && !inJob) await reapplyOverlap(tx, row!);
+  return { project: row!, changed, rederiveInJob: inJob };
+}
+
+/** Projects with more tasks than this re-derive the overlap in a job, not in the request. */
+export const OVERLAP_INLINE_MAX = 5_000;
+
+/** The settings whose change re-derives every task's wanted annotations and finished flag. */
+export function overlapChanged(project: Project, patch: ProjectSettings): boolean {
+  return (
     (patch.overlap !== undefined && patch.overlap !== project.overlap) ||
     (patch.overlap_coverage !== undefined && patch.overlap_coverage !== project.overlapCoverage) ||
     (patch.skip_policy !== undefined &&
-      (patch.skip_policy === 'ignore') !== (project.skipPolicy === 'ignore'));
-  if (overlapChanged) await reapplyOverlap(tx, row!);
-  return { project: row!, changed };
+      (patch.skip_policy === 'ignore') !== (project.skipPolicy === 'ignore'))
+  );
+}
+
+/** Re-derives the overlap of a small project's tasks in the caller's transaction. */
+async function reapplyOverlap(tx: Executor, p: Project) {
+  const window = { after: 0, position: 0, limit: OVERLAP_INLINE_MAX };
+  for (;;) {
+    const step = await reapplyOverlapBatch(tx, p, window);
+    if (step.seen < window.limit) return;
+    window.after = step.last;
+    window.position += step.seen;
+  }
 }
 
 /**
  * Re-derives each task's wanted annotations, finished flag and status after the overlap,
- * its coverage or the skip policy changed, in one statement. The covered share is spread
- * over the project's tasks in id order as imports spread it: the task whose position
- * crosses each whole percent step gets the overlap, the others one annotation.
+ * its coverage or the skip policy changed, for the next `limit` tasks after id `after`
+ * (which hold positions `position + 1…`). The covered share is spread over the project's
+ * tasks in id order as imports spread it: the task whose position crosses each whole
+ * percent step gets the overlap, the others one annotation.
  */
-async function reapplyOverlap(tx: Executor, p: Project) {
+export async function reapplyOverlapBatch(
+  tx: Executor,
+  p: Project,
+  window: { after: number; position: number; limit: number },
+): Promise<{ seen: number; last: number; changed: number }> {
   const skipCounts = p.skipPolicy === 'ignore';
   const all = p.overlap <= 1 || p.overlapCoverage >= 100;
   const wanted = all
@@ -250,27 +279,92 @@ async function reapplyOverlap(tx: Executor, p: Project) {
     : sql`case when (x.rn * ${p.overlapCoverage}) / 100 > ((x.rn - 1) * ${p.overlapCoverage}) / 100
         then ${p.overlap}::int else 1 end`;
   const done = sql`t.total_annotations ${skipCounts ? sql`+ t.cancelled_annotations` : sql``}`;
-  await tx.execute(sql`
-    update ${tasks} t set
-      overlap = w.wanted,
-      is_finished = ${done} >= w.wanted,
-      status = case
-        when t.status = 'cancelled' then t.status
-        when ${done} >= w.wanted then case when t.status = 'reviewed' then 'reviewed' else 'completed' end
-        when t.status in ('completed', 'reviewed') then 'in_progress'
-        else t.status end,
-      updated_at = now()
-    from (
+  const result = await tx.execute(sql`
+    with b as (
+      select id from ${tasks} where project_id = ${p.id} and id > ${window.after} order by id limit ${window.limit}
+    ), w as (
       select x.id, ${wanted} as wanted
-      from (select id, row_number() over (order by id) as rn from ${tasks} where project_id = ${p.id}) x
-    ) w
-    where t.id = w.id and (t.overlap <> w.wanted or t.is_finished <> (${done} >= w.wanted))`);
+      from (select id, ${window.position}::bigint + row_number() over (order by id) as rn from b) x
+    ), u as (
+      update ${tasks} t set
+        overlap = w.wanted,
+        is_finished = ${done} >= w.wanted,
+        status = case
+          when t.status = 'cancelled' then t.status
+          when ${done} >= w.wanted then case when t.status = 'reviewed' then 'reviewed' else 'completed' end
+          when t.status in ('completed', 'reviewed') then 'in_progress'
+          else t.status end,
+        updated_at = now()
+      from w
+      where t.id = w.id and (t.overlap <> w.wanted or t.is_finished <> (${done} >= w.wanted))
+      returning 1
+    )
+    select (select count(*) from b)::int as seen, coalesce((select max(id) from b), 0)::text as last,
+           (select count(*) from u)::int as changed`);
+  const row = (result as unknown as { rows: { seen: number; last: string; changed: number }[] }).rows[0]!;
+  return { seen: Number(row.seen), last: Number(row.last), changed: Number(row.changed) };
 }
 
 // ------------------------------------------------------------------ delete
 
-export async function deleteProject(tx: Executor, project: Project) {
-  await tx.delete(projects).where(eq(projects.id, project.id));
+/** Projects with more tasks than this are deleted by a job, not in the request. */
+export const DELETE_INLINE_MAX = 5_000;
+
+/**
+ * Deletes a small project at once (true), or marks a large one as being deleted (false):
+ * it is gone for the API from now on, and the caller enqueues DELETE_JOB to empty it.
+ */
+export async function deleteProject(tx: Executor, project: Project): Promise<boolean> {
+  if (Number(project.taskCount) <= DELETE_INLINE_MAX) {
+    await tx.delete(projects).where(eq(projects.id, project.id));
+    return true;
+  }
+  await tx.update(projects).set({ deletingSince: sql`now()` }).where(eq(projects.id, project.id));
+  return false;
+}
+
+/** Rows deleted per transaction by the delete job. */
+export const DELETE_BATCH = 5_000;
+
+/**
+ * One step of emptying a project marked for deletion: the next DELETE_BATCH review records,
+ * then tasks (their annotations, predictions, assignments, locks and drafts go with them by
+ * cascade, each through an index on task_id), then documents; when none are left, the
+ * project row itself (with its imports, exports, members and hooks). Returns the rows
+ * deleted, 0 once the project is gone.
+ */
+export async function deleteProjectBatch(
+  tx: Executor,
+  projectId: number,
+): Promise<{ table: string; rows: number }> {
+  const steps: [string, SQL][] = [
+    // review_records has no task_id index: cleared by project first, so the task cascade finds none.
+    [
+      'review_records',
+      sql`delete from review_records where id in (select id from review_records where project_id = ${projectId} order by id limit ${DELETE_BATCH})`,
+    ],
+    [
+      'tasks',
+      sql`delete from tasks where id in (select id from tasks where project_id = ${projectId} order by id limit ${DELETE_BATCH})`,
+    ],
+    [
+      'documents',
+      sql`delete from documents where id in (select id from documents where project_id = ${projectId} limit ${DELETE_BATCH})`,
+    ],
+  ];
+  for (const [table, statement] of steps) {
+    const rows = (await tx.execute(sql`${statement} returning 1`)) as unknown as { rows: unknown[] };
+    const n = rows.rows.length;
+    if (n > 0) {
+      if (table === 'tasks')
+        await tx.execute(
+          sql`update projects set task_count = greatest(task_count - ${n}, 0) where id = ${projectId}`,
+        );
+      return { table, rows: n };
+    }
+  }
+  const gone = await tx.delete(projects).where(eq(projects.id, projectId)).returning({ id: projects.id });
+  return { table: 'projects', rows: gone.length };
 }
 
 // ------------------------------------------------------------------ members

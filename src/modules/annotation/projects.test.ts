@@ -1,7 +1,17 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { newProject, seedTasks, TEXT_CLASSIFICATION_CONFIG } from '../../../test/annotation-fixtures.ts';
+import {
+  newProject,
+  seedManyTasks,
+  seedTasks,
+  TEXT_CLASSIFICATION_CONFIG,
+} from '../../../test/annotation-fixtures.ts';
 import { newTenant } from '../../../test/fixtures.ts';
 import { testApp } from '../../../test/helpers.ts';
+import { importTasks, waitForJob } from '../../../test/transfer-helpers.ts';
+import { inTenant } from '../../platform/db/tenancy.ts';
+import { OVERLAP_BATCH } from './project.jobs.ts';
+import { DELETE_BATCH } from './projects.service.ts';
 
 const NER = `<View>
   <Labels name="label" toName="text">
@@ -217,6 +227,43 @@ describe('projects: update and delete', () => {
     expect(audit.json().items[0].details.changed).toEqual(['annotator_task_limit']);
   });
 
+  it('re-derives a large project in a job: 202 with the job id, every task right when it ends', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const p = await newProject(t);
+    // More than one job batch; task i has i % 4 annotations.
+    const n = OVERLAP_BATCH + 1_001;
+    await seedManyTasks(ctx, t, p.id, n);
+    const res = await t.as(t.owner, {
+      method: 'PATCH',
+      url: `/api/v1/projects/${p.id}`,
+      payload: { overlap: 3, overlap_coverage: 50 },
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json()).toMatchObject({ overlap: 3, overlap_coverage: 50 });
+    const job = await waitForJob(t, res.json().job_id);
+    expect(job).toMatchObject({ state: 'completed', progress: 1, result: { tasks: n } });
+    // At 50 % every second task in id order wants 3 annotations, the others one.
+    const wrong = await inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, async (tx) => {
+      const r = await tx.execute(sql`
+        select count(*)::int as n from (
+          select overlap, is_finished, total_annotations, status, row_number() over (order by id) as rn
+          from tasks where project_id = ${p.id}) x
+        where overlap <> case when rn % 2 = 0 then 3 else 1 end
+           or is_finished <> (total_annotations >= overlap)
+           or (status = 'completed') <> is_finished`);
+      return (r as unknown as { rows: { n: number }[] }).rows[0]!.n;
+    });
+    expect(wrong).toBe(0);
+    const audit = await t.as(t.owner, { method: 'GET', url: '/api/v1/audit/logs?action=project.updated' });
+    expect(audit.json().items[0].details.job_id).toBe(res.json().job_id);
+    // A change that re-derives nothing answers at once.
+    expect(
+      (await t.as(t.owner, { method: 'PATCH', url: `/api/v1/projects/${p.id}`, payload: { title: 'x' } }))
+        .statusCode,
+    ).toBe(200);
+  });
+
   it('re-validates the config and refuses (409) to drop keys, controls or labels that existing work uses', async () => {
     const ctx = await testApp();
     const t = await newTenant(ctx);
@@ -295,6 +342,47 @@ describe('projects: update and delete', () => {
     expect((await t.as(t.owner, { method: 'DELETE', url: `/api/v1/projects/${p.id}` })).statusCode).toBe(404);
     const audit = await t.as(t.owner, { method: 'GET', url: '/api/v1/audit/logs?action=project.deleted' });
     expect(audit.json().items[0].details).toMatchObject({ title: 'Sentiment', task_count: 1 });
+  });
+});
+
+describe('projects: delete as a job', () => {
+  it('hides a large project at once (202) and empties it in batches; nothing of it is left', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const p = await newProject(t);
+    const keep = await newProject(t, { title: 'Keep' });
+    await seedTasks(ctx, t, p.id, [
+      { data: { text: 'a' }, annotations: [{ completed_by: t.owner.userId }], predictions: [{ score: 0.5 }] },
+    ]);
+    await seedTasks(ctx, t, keep.id, [
+      { data: { text: 'kept' }, annotations: [{ completed_by: t.owner.userId }] },
+    ]);
+    await seedManyTasks(ctx, t, p.id, DELETE_BATCH + 499);
+    await importTasks(t, p.id, [{ text: 'imported' }]); // with its document
+    const del = await t.as(t.owner, { method: 'DELETE', url: `/api/v1/projects/${p.id}` });
+    expect(del.statusCode, del.body).toBe(202);
+    expect((await t.as(t.owner, { method: 'GET', url: `/api/v1/projects/${p.id}` })).statusCode).toBe(404);
+    const listed = await t.as(t.owner, { method: 'GET', url: '/api/v1/projects' });
+    expect(listed.json().items.map((i: { id: number }) => i.id)).toEqual([keep.id]);
+    const job = await waitForJob(t, del.json().job_id);
+    expect(job.state, job.error ?? '').toBe('completed');
+    expect(job.result).toMatchObject({ tasks: DELETE_BATCH + 501, documents: 1, projects: 1 });
+    const left = await inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, async (tx) => {
+      const r = await tx.execute(sql`
+        select (select count(*) from projects where id = ${p.id})::int as projects,
+               (select count(*) from tasks where project_id = ${p.id})::int as tasks,
+               (select count(*) from documents where project_id = ${p.id})::int as documents,
+               (select count(*) from annotations where project_id = ${p.id})::int as annotations,
+               (select count(*) from predictions where project_id = ${p.id})::int as predictions,
+               (select count(*) from tasks where project_id = ${keep.id})::int as kept`);
+      return (r as unknown as { rows: Record<string, number>[] }).rows[0];
+    });
+    expect(left).toEqual({ projects: 0, tasks: 0, documents: 0, annotations: 0, predictions: 0, kept: 1 });
+    const audit = await t.as(t.owner, { method: 'GET', url: '/api/v1/audit/logs?action=project.deleted' });
+    expect(audit.json().items[0].details).toMatchObject({
+      job_id: del.json().job_id,
+      task_count: DELETE_BATCH + 501,
+    });
   });
 });
 

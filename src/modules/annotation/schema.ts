@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -66,12 +68,31 @@ export const projects = pgTable(
     reviewRequired: boolean('review_required').notNull().default(false),
     /** Tasks in the project; kept by imports and deletes so lists need not count. */
     taskCount: bigint('task_count', { mode: 'number' }).notNull().default(0),
+    /** Set when a delete job took the project: it is gone for the API while the job empties it. */
+    deletingSince: timestamp('deleting_since', { withTimezone: true, precision: 3 }),
     createdBy: uuid('created_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('projects_tenant_created_idx').on(t.tenantId, t.createdAt), tenantIsolation(t.tenantId)],
+  (t) => [
+    index('projects_tenant_created_idx').on(t.tenantId, t.createdAt),
+    // The target of (project_id, tenant_id) foreign keys: one check proves both.
+    uniqueIndex('projects_id_tenant_key').on(t.id, t.tenantId),
+    tenantIsolation(t.tenantId),
+  ],
 );
+
+/**
+ * A bulk-loaded row's project and tenant, checked by one foreign key instead of two (each
+ * check is a per-row trigger, the largest cost of an import); it also proves that the row's
+ * tenant is its project's. The row goes with its project, which goes with its tenant.
+ */
+const projectOfTenant = (t: { projectId: AnyPgColumn; tenantId: AnyPgColumn }, name: string) =>
+  foreignKey({
+    name,
+    columns: [t.projectId, t.tenantId],
+    foreignColumns: [projects.id, projects.tenantId],
+  }).onDelete('cascade');
 
 export const projectMembers = pgTable(
   'project_members',
@@ -128,8 +149,8 @@ export const documents = pgTable(
   'documents',
   {
     id: serial(),
-    tenantId: tenantRef(),
-    projectId: ref('project_id').references(() => projects.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id').notNull(),
+    projectId: ref('project_id').notNull(),
     sourceType: text('source_type').notNull(),
     sourceConfig: jsonb('source_config').$type<Record<string, unknown>>().notNull().default({}),
     content: jsonb('content').$type<Record<string, unknown>>().notNull(),
@@ -137,19 +158,26 @@ export const documents = pgTable(
     contentHash: text('content_hash').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index('documents_project_hash_idx').on(t.projectId, t.contentHash), tenantIsolation(t.tenantId)],
+  (t) => [
+    index('documents_project_hash_idx').on(t.projectId, t.contentHash),
+    projectOfTenant(t, 'documents_project_tenant_fk'),
+    tenantIsolation(t.tenantId),
+  ],
 );
 
 export const tasks = pgTable(
   'tasks',
   {
     id: serial(),
-    tenantId: tenantRef(),
-    projectId: ref('project_id')
-      .notNull()
-      .references(() => projects.id, { onDelete: 'cascade' }),
-    documentId: ref('document_id').references(() => documents.id, { onDelete: 'set null' }),
-    importId: ref('import_id').references(() => imports.id, { onDelete: 'set null' }),
+    tenantId: uuid('tenant_id').notNull(),
+    projectId: ref('project_id').notNull(),
+    /**
+     * The document and the import the task was made from. Not foreign keys, on purpose: a
+     * check per imported row each, for rows that are only deleted with their project (a
+     * document also when its last task is deleted), which deletes the task too.
+     */
+    documentId: ref('document_id'),
+    importId: ref('import_id'),
     data: jsonb('data').$type<Record<string, unknown>>().notNull(),
     meta: jsonb('meta').$type<Record<string, unknown>>().notNull().default({}),
     status: text('status', { enum: TASK_STATUSES }).notNull().default('pending'),
@@ -179,7 +207,7 @@ export const tasks = pgTable(
     index('tasks_project_created_idx').on(t.projectId, t.createdAt, t.id),
     // The data manager sorts by annotation count with a (total_annotations, id) keyset cursor.
     index('tasks_project_annotations_idx').on(t.projectId, t.totalAnnotations, t.id),
-    index('tasks_import_idx').on(t.importId),
+    projectOfTenant(t, 'tasks_project_tenant_fk'),
     tenantIsolation(t.tenantId),
   ],
 );

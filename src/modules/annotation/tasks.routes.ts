@@ -2,6 +2,7 @@ import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type
 import { PageQuery } from '../../platform/db/pagination.ts';
 import { DateTime, DateTimeIn, Nullable, Uuid } from '../../platform/http/schemas.ts';
 import { loadProject } from './access.ts';
+import { BULK_JOB } from './project.jobs.ts';
 import { PRIORITIES, TASK_STATUSES } from './schema.ts';
 import { AnnotationOut, PredictionOut } from './shapes.ts';
 import * as service from './tasks.service.ts';
@@ -169,18 +170,51 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
             removed: Type.Optional(Type.Integer({ description: 'Annotations or predictions removed' })),
             assignments_created: Type.Optional(Type.Integer()),
           }),
+          202: Type.Object({
+            job_id: Type.String({
+              format: 'uuid',
+              description: `A filter, or more than ${service.BULK_INLINE_MAX} ids: the job that applies the action in batches (GET /jobs/{id}; its result is the 200 body)`,
+            }),
+          }),
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const body = req.body;
       if ('filter' in body.selection) service.checkFilter(body.selection.filter, 'body/selection/filter');
       const selection: service.BulkInput['selection'] =
         'ids' in body.selection ? { ids: body.selection.ids } : { filter: toFilter(body.selection.filter) };
+      const input = { ...body, selection };
+      const inline = service.bulkRunsInline(selection);
       const result = await req.tx(async (tx) => {
         const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
         await service.lockProjectRow(tx, project.id);
-        const r = await service.runBulkAction(tx, req.principal!, project, { ...body, selection });
+        const audit = (details: Record<string, unknown>) =>
+          req.audit({
+            action: `tasks.${body.action}`,
+            resourceType: 'project',
+            resourceId: String(project.id),
+            details: {
+              action: body.action,
+              selection: 'ids' in selection ? { ids: selection.ids.length } : { filter: selection.filter },
+              ...(body.priority ? { priority: body.priority } : {}),
+              ...(body.user_ids ? { user_ids: body.user_ids } : {}),
+              ...details,
+            },
+          });
+        if (!inline) {
+          // Checked now, so a bad request is a 400 here rather than a failed job.
+          const users = await service.prepareBulkAction(tx, req.principal!, project, input);
+          const jobId = await app.platform.queue.enqueue(tx, {
+            tenantId: project.tenantId,
+            kind: BULK_JOB,
+            payload: { projectId: project.id, input, users },
+            createdBy: req.principal!.userId,
+          });
+          audit({ job_id: jobId });
+          return { job_id: jobId };
+        }
+        const r = await service.runBulkAction(tx, req.principal!, project, input);
         if (body.action === 'delete' && r.affected > 0) {
           await emitEvent(tx, app.platform.queue, {
             tenantId: project.tenantId,
@@ -194,20 +228,10 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
             userId: req.principal!.userId,
           });
         }
-        req.audit({
-          action: `tasks.${body.action}`,
-          resourceType: 'project',
-          resourceId: String(project.id),
-          details: {
-            action: body.action,
-            selection: 'ids' in selection ? { ids: selection.ids.length } : { filter: selection.filter },
-            ...(body.priority ? { priority: body.priority } : {}),
-            ...(body.user_ids ? { user_ids: body.user_ids } : {}),
-            ...r,
-          },
-        });
+        audit(r);
         return r;
       });
+      if ('job_id' in result) return reply.code(202).send(result);
       await service.bumpGeneration(cache, req.principal!.tenantId, req.params.id);
       return result;
     },

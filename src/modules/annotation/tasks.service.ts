@@ -400,123 +400,158 @@ export interface BulkInput {
 /** Tasks are processed in id-ordered batches of this size, so memory stays flat. */
 export const BULK_BATCH = 5_000;
 
-/**
- * Runs a bulk action over the selected tasks in the caller's transaction: the selection is
- * walked in id-ordered batches, each batch locked and changed with set-based SQL, and the
- * counters (project task_count, task annotation/prediction counts, finished, status) are
- * kept right. Returns how many tasks were affected, and what was removed or created.
- */
-export async function runBulkAction(tx: Executor, principal: Principal, project: Project, input: BulkInput) {
-  const where = 'filter' in input.selection ? filterConditions(project.id, input.selection.filter) : [];
+/** Id lists up to this long run in the request; longer ones, and every filter, run as a job. */
+export const BULK_INLINE_MAX = BULK_BATCH;
+
+/** What a bulk action has done so far; also where a job's next batch starts (`after`). */
+export interface BulkTally {
+  affected: number;
+  removed: number;
+  created: number;
+  /** The last task id handled (the keyset cursor over a filter); the id-list chunk for lists. */
+  after: number;
+}
+
+export const emptyTally = (): BulkTally => ({ affected: 0, removed: 0, created: 0, after: 0 });
+
+/** Checks a bulk action's input and resolves its assignees (400s); returns the users to assign. */
+export async function prepareBulkAction(
+  tx: Executor,
+  principal: Principal,
+  project: Project,
+  input: BulkInput,
+) {
   if (input.action === 'set_priority' && !input.priority)
     throw badRequest('set_priority needs a priority.', [{ path: 'body/priority', message: 'is required' }]);
-  const users = input.action === 'assign' ? await assignees(tx, principal, project, input.user_ids) : [];
+  return input.action === 'assign' ? await assignees(tx, principal, project, input.user_ids) : [];
+}
 
-  let affected = 0;
-  let removed = 0;
-  let created = 0;
-  let after = 0;
-  // An id list is walked in sorted chunks; a filter by keyset on id.
-  const chosen = 'ids' in input.selection ? [...new Set(input.selection.ids)].sort((a, b) => a - b) : null;
-  let chunk = 0;
-  for (;;) {
-    let batchWhere: SQL[];
-    if (chosen) {
-      const part = chosen.slice(chunk * BULK_BATCH, (chunk + 1) * BULK_BATCH);
-      chunk += 1;
-      if (part.length === 0) break;
-      batchWhere = [sql`t.project_id = ${project.id}`, sql`t.id = any(${bigintArray(part)}::bigint[])`];
-    } else {
-      batchWhere = [...where, sql`t.id > ${after}`];
-    }
-    // Lock the batch: concurrent annotation writes on these tasks wait for this transaction.
-    const batch = rowsOf<{ id: string | number }>(
+/** True when a selection is small enough to run inside the request. */
+export function bulkRunsInline(selection: BulkInput['selection']): boolean {
+  return 'ids' in selection && new Set(selection.ids).size <= BULK_INLINE_MAX;
+}
+
+/**
+ * One batch of a bulk action: the next BULK_BATCH selected tasks after `tally.after`,
+ * locked and changed with set-based SQL, keeping the counters (project task_count, task
+ * annotation/prediction counts, finished, status) right. Adds to `tally`; returns false
+ * when no batch was left.
+ */
+export async function bulkBatch(
+  tx: Executor,
+  userId: string | null,
+  project: Pick<Project, 'id' | 'tenantId'>,
+  input: BulkInput,
+  users: string[],
+  tally: BulkTally,
+): Promise<boolean> {
+  let batchWhere: SQL[];
+  if ('ids' in input.selection) {
+    // An id list is walked in sorted chunks; `after` counts the chunks done.
+    const chosen = [...new Set(input.selection.ids)].sort((a, b) => a - b);
+    const part = chosen.slice(tally.after * BULK_BATCH, (tally.after + 1) * BULK_BATCH);
+    if (part.length === 0) return false;
+    tally.after += 1;
+    batchWhere = [sql`t.project_id = ${project.id}`, sql`t.id = any(${bigintArray(part)}::bigint[])`];
+  } else {
+    batchWhere = [...filterConditions(project.id, input.selection.filter), sql`t.id > ${tally.after}`];
+  }
+  // Lock the batch: concurrent annotation writes on these tasks wait for this transaction.
+  const batch = rowsOf<{ id: string | number }>(
+    await tx.execute(
+      sql`select t.id from tasks t where ${sql.join(batchWhere, sql` and `)}
+          order by t.id limit ${BULK_BATCH} for update of t`,
+    ),
+  ).map((r) => Number(r.id));
+  if (batch.length === 0) return 'ids' in input.selection;
+  if (!('ids' in input.selection)) tally.after = batch.at(-1)!;
+  const ids = bigintArray(batch);
+  switch (input.action) {
+    case 'delete': {
+      const docs = rowsOf<{ document_id: string | number | null }>(
+        await tx.execute(sql`delete from tasks where id = any(${ids}::bigint[]) returning document_id`),
+      )
+        .map((r) => r.document_id)
+        .filter((d): d is string | number => d !== null)
+        .map(Number);
+      // A document no task is made from any more goes too, so re-importing it is not
+      // mistaken for a duplicate.
+      if (docs.length)
+        await tx.execute(
+          sql`delete from documents d where d.id = any(${bigintArray(docs)}::bigint[])
+              and not exists (select 1 from tasks x where x.document_id = d.id)`,
+        );
       await tx.execute(
-        sql`select t.id from tasks t where ${sql.join(batchWhere, sql` and `)}
-            order by t.id limit ${BULK_BATCH} for update of t`,
-      ),
-    ).map((r) => Number(r.id));
-    if (batch.length === 0) {
-      if (chosen) continue;
+        sql`update projects set task_count = greatest(task_count - ${batch.length}, 0) where id = ${project.id}`,
+      );
       break;
     }
-    after = batch.at(-1)!;
-    const ids = bigintArray(batch);
-    switch (input.action) {
-      case 'delete': {
-        const docs = rowsOf<{ document_id: string | number | null }>(
-          await tx.execute(sql`delete from tasks where id = any(${ids}::bigint[]) returning document_id`),
-        )
-          .map((r) => r.document_id)
-          .filter((d): d is string | number => d !== null)
-          .map(Number);
-        // A document no task is made from any more goes too, so re-importing it is not
-        // mistaken for a duplicate.
-        if (docs.length)
-          await tx.execute(
-            sql`delete from documents d where d.id = any(${bigintArray(docs)}::bigint[])
-                and not exists (select 1 from tasks x where x.document_id = d.id)`,
-          );
-        await tx.execute(
-          sql`update projects set task_count = greatest(task_count - ${batch.length}, 0) where id = ${project.id}`,
-        );
-        break;
-      }
-      case 'set_priority':
-        await tx.execute(
-          sql`update tasks set priority = ${input.priority!}, updated_at = now(), updated_by = ${principal.userId}::uuid
-              where id = any(${ids}::bigint[])`,
-        );
-        break;
-      case 'assign': {
-        // The k-th selected task (in id order, across batches) goes to user k mod n.
-        const offset = affected;
-        const inserted = rowsOf<{ id: unknown }>(
-          await tx.execute(sql`
-            insert into task_assignments (tenant_id, project_id, task_id, user_id, kind, source, created_by)
-            select ${project.tenantId}::uuid, ${project.id}, x.id,
-                   (${`{${users.join(',')}}`}::uuid[])[((${offset} + x.ord - 1) % ${users.length}) + 1],
-                   'annotate', 'manual', ${principal.userId}::uuid
-            from unnest(${ids}::bigint[]) with ordinality as x(id, ord)
-            on conflict (task_id, user_id, kind) do nothing
-            returning id`),
-        );
-        created += inserted.length;
-        break;
-      }
-      case 'remove_annotations': {
-        const gone = rowsOf<{ id: unknown }>(
-          await tx.execute(sql`delete from annotations where task_id = any(${ids}::bigint[]) returning id`),
-        );
-        removed += gone.length;
+    case 'set_priority':
+      await tx.execute(
+        sql`update tasks set priority = ${input.priority!}, updated_at = now(), updated_by = ${userId}::uuid
+            where id = any(${ids}::bigint[])`,
+      );
+      break;
+    case 'assign': {
+      // The k-th selected task (in id order, across batches) goes to user k mod n.
+      const offset = tally.affected;
+      const inserted = rowsOf<{ id: unknown }>(
         await tx.execute(sql`
-          update tasks set total_annotations = 0, cancelled_annotations = 0,
-            is_finished = overlap <= 0,
-            status = case when status = 'cancelled' then status else 'pending' end,
-            updated_at = now(), updated_by = ${principal.userId}::uuid
-          where id = any(${ids}::bigint[])`);
-        break;
-      }
-      case 'remove_predictions': {
-        const gone = rowsOf<{ id: unknown }>(
-          await tx.execute(sql`delete from predictions where task_id = any(${ids}::bigint[]) returning id`),
-        );
-        removed += gone.length;
-        await tx.execute(sql`
-          update tasks set total_predictions = 0, prediction_score = null,
-            updated_at = now(), updated_by = ${principal.userId}::uuid
-          where id = any(${ids}::bigint[])`);
-        break;
-      }
+          insert into task_assignments (tenant_id, project_id, task_id, user_id, kind, source, created_by)
+          select ${project.tenantId}::uuid, ${project.id}, x.id,
+                 (${`{${users.join(',')}}`}::uuid[])[((${offset} + x.ord - 1) % ${users.length}) + 1],
+                 'annotate', 'manual', ${userId}::uuid
+          from unnest(${ids}::bigint[]) with ordinality as x(id, ord)
+          on conflict (task_id, user_id, kind) do nothing
+          returning id`),
+      );
+      tally.created += inserted.length;
+      break;
     }
-    affected += batch.length;
-    if (!chosen && batch.length < BULK_BATCH) break;
+    case 'remove_annotations': {
+      const gone = rowsOf<{ id: unknown }>(
+        await tx.execute(sql`delete from annotations where task_id = any(${ids}::bigint[]) returning id`),
+      );
+      tally.removed += gone.length;
+      await tx.execute(sql`
+        update tasks set total_annotations = 0, cancelled_annotations = 0,
+          is_finished = overlap <= 0,
+          status = case when status = 'cancelled' then status else 'pending' end,
+          updated_at = now(), updated_by = ${userId}::uuid
+        where id = any(${ids}::bigint[])`);
+      break;
+    }
+    case 'remove_predictions': {
+      const gone = rowsOf<{ id: unknown }>(
+        await tx.execute(sql`delete from predictions where task_id = any(${ids}::bigint[]) returning id`),
+      );
+      tally.removed += gone.length;
+      await tx.execute(sql`
+        update tasks set total_predictions = 0, prediction_score = null,
+          updated_at = now(), updated_by = ${userId}::uuid
+        where id = any(${ids}::bigint[])`);
+      break;
+    }
   }
+  tally.affected += batch.length;
+  return 'ids' in input.selection || batch.length === BULK_BATCH;
+}
+
+/** A bulk action's answer: how many tasks it applied to, and what it removed or created. */
+export function bulkResult(action: BulkAction, tally: BulkTally) {
   return {
-    affected,
-    ...(input.action.startsWith('remove_') ? { removed } : {}),
-    ...(input.action === 'assign' ? { assignments_created: created } : {}),
+    affected: tally.affected,
+    ...(action.startsWith('remove_') ? { removed: tally.removed } : {}),
+    ...(action === 'assign' ? { assignments_created: tally.created } : {}),
   };
+}
+
+/** Runs a small bulk action (an id list) whole in the caller's transaction. */
+export async function runBulkAction(tx: Executor, principal: Principal, project: Project, input: BulkInput) {
+  const users = await prepareBulkAction(tx, principal, project, input);
+  const tally = emptyTally();
+  while (await bulkBatch(tx, principal.userId, project, input, users, tally)) {}
+  return bulkResult(input.action, tally);
 }
 
 /**

@@ -1,9 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { newProject, seedManyTasks, seedTasks } from '../../../test/annotation-fixtures.ts';
-import { newTenant, type TenantFixture } from '../../../test/fixtures.ts';
+import { type Member, newTenant, type TenantFixture } from '../../../test/fixtures.ts';
 import { type TestContext, testApp } from '../../../test/helpers.ts';
+import { waitForJob } from '../../../test/transfer-helpers.ts';
 import { inTenant } from '../../platform/db/tenancy.ts';
+import { BULK_BATCH } from './tasks.service.ts';
 
 async function unaudited(ctx: TestContext): Promise<number> {
   const metric = await ctx.platform.registry.getSingleMetric('superinsight_unaudited_mutations_total')?.get();
@@ -266,7 +268,8 @@ describe('data manager: list', () => {
         priority: 'high',
       },
     });
-    expect(del.json()).toEqual({ affected: 1 });
+    expect(del.statusCode).toBe(202);
+    expect((await waitForJob(t, del.json().job_id)).result).toEqual({ affected: 1 });
     expect((await list(t, p.id, 'status=pending&limit=1')).json().total).toBe(4);
   });
 
@@ -297,10 +300,30 @@ describe('data manager: list', () => {
   });
 });
 
-describe('data manager: bulk actions', () => {
-  const action = (t: TenantFixture, projectId: number, payload: Record<string, unknown>, as = t.owner) =>
-    t.as(as, { method: 'POST', url: `/api/v1/projects/${projectId}/tasks/actions`, payload });
+/**
+ * Posts a bulk action. A filter runs as a job (202 with its id): this waits for the job and
+ * answers with its result as the body, so both paths read alike.
+ */
+async function action(t: TenantFixture, projectId: number, payload: Record<string, unknown>, as?: Member) {
+  const who = as ?? t.owner;
+  const res = await t.as(who, {
+    method: 'POST',
+    url: `/api/v1/projects/${projectId}/tasks/actions`,
+    payload,
+  });
+  const selection = payload.selection as { filter?: unknown } | undefined;
+  if (res.statusCode >= 400 || !selection?.filter) return res;
+  expect(res.statusCode, res.body).toBe(202);
+  const job = await waitForJob(t, res.json().job_id, who);
+  expect(job.state, job.error ?? '').toBe('completed');
+  return {
+    statusCode: 200,
+    body: JSON.stringify(job.result),
+    json: () => job.result as Record<string, unknown>,
+  };
+}
 
+describe('data manager: bulk actions', () => {
   it('deletes by ids and by filter, keeping task_count, and ignores tasks of other projects', async () => {
     const ctx = await testApp();
     const t = await newTenant(ctx);
@@ -482,6 +505,57 @@ describe('data manager: bulk actions', () => {
     });
     expect(foreign.statusCode).toBe(400);
     expect((await action(t, p.id, { action: 'assign', selection: { filter: {} } })).statusCode).toBe(400);
+  });
+
+  it('runs a filter over more than one batch as a job: 202, progress and result at GET /jobs/{id}', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const p = await newProject(t);
+    // Two and a bit batches; a quarter of them (i % 4 = 0) are pending, the rest completed.
+    const n = BULK_BATCH * 2 + 40;
+    await seedManyTasks(ctx, t, p.id, n);
+    const res = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${p.id}/tasks/actions`,
+      payload: { action: 'set_priority', selection: { filter: {} }, priority: 'high' },
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    const job = await waitForJob(t, res.json().job_id);
+    expect(job).toMatchObject({ state: 'completed', progress: 1, result: { affected: n } });
+    expect((await list(t, p.id, 'priority=high&limit=1')).json().total).toBe(n);
+
+    const del = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${p.id}/tasks/actions`,
+      payload: { action: 'delete', selection: { filter: { status: ['completed'] } } },
+    });
+    expect(del.statusCode).toBe(202);
+    const deleted = await waitForJob(t, del.json().job_id);
+    expect(deleted.result).toEqual({ affected: n - Math.floor(n / 4) });
+    const project = (await t.as(t.owner, { method: 'GET', url: `/api/v1/projects/${p.id}` })).json();
+    expect(project.task_count).toBe(Math.floor(n / 4));
+    expect((await list(t, p.id, 'limit=1')).json().total).toBe(Math.floor(n / 4));
+    const audit = await t.as(t.owner, { method: 'GET', url: '/api/v1/audit/logs?action=tasks.delete' });
+    expect(audit.json().items[0].details.job_id).toBe(del.json().job_id);
+
+    // An id list longer than one batch is a job too; a short one answers at once.
+    const ids = (await list(t, p.id, 'limit=1000')).json().items.map((i: Item) => i.id);
+    const long = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${p.id}/tasks/actions`,
+      payload: {
+        action: 'set_priority',
+        selection: { ids: [...ids, ...Array.from({ length: BULK_BATCH }, (_, i) => 900_000_000 + i)] },
+        priority: 'low',
+      },
+    });
+    expect(long.statusCode).toBe(202);
+    expect((await waitForJob(t, long.json().job_id)).result).toEqual({ affected: ids.length });
+    // Another tenant cannot read the job.
+    const other = await newTenant(ctx);
+    expect(
+      (await other.as(other.owner, { method: 'GET', url: `/api/v1/jobs/${long.json().job_id}` })).statusCode,
+    ).toBe(404);
   });
 
   it('needs tasks:manage and project management; other tenants get 404', async () => {

@@ -6,6 +6,7 @@ import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { acquireDirLock, type DirLock } from './dir-lock.ts';
 import { APP_ROLE } from './tenancy.ts';
 
@@ -144,6 +145,39 @@ async function openPglite(dir: string | undefined): Promise<Database> {
       }
     },
   };
+}
+
+/** Sends `data` (rows in the statement's COPY format) to `COPY … FROM STDIN` on the connection it was made for. */
+export type CopyIn = (statement: string, data: string) => Promise<void>;
+
+/**
+ * Runs `work` on one connection of its own: a Db bound to it and, on the `pg` driver, COPY
+ * FROM STDIN on that same connection (so inside the transaction `work` opens). PGlite is
+ * one connection already and gets no CopyIn: callers keep a multi-row INSERT path for it.
+ */
+export async function onOneConnection<T>(
+  database: Database,
+  work: (db: Db, copyIn: CopyIn | undefined) => Promise<T>,
+): Promise<T> {
+  if (!database.pool) return work(database.db, undefined);
+  const client = await database.pool.connect();
+  let broken: Error | undefined;
+  try {
+    const copyIn: CopyIn = (statement, data) =>
+      new Promise<void>((resolve, reject) => {
+        const stream = client.query(copyFrom(statement));
+        stream.on('finish', () => resolve());
+        stream.on('error', reject);
+        stream.end(data);
+      });
+    return await work(drizzleNodePg(client) as unknown as Db, copyIn);
+  } catch (err) {
+    broken = err as Error;
+    throw err;
+  } finally {
+    // A connection that failed mid-COPY is not handed back to others.
+    client.release(broken);
+  }
 }
 
 export async function ping(db: Db): Promise<void> {

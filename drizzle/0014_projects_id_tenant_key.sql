@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "projects_id_tenant_key" ON "projects" USING btree ("id","tenant_id");
