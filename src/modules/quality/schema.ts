@@ -51,6 +51,8 @@ export const qualityScores = pgTable(
     uniqueIndex('quality_scores_annotation_uq').on(t.annotationId).where(sql`${t.scope} = 'annotation'`),
     uniqueIndex('quality_scores_annotator_uq').on(t.projectId, t.userId).where(sql`${t.scope} = 'annotator'`),
     index('quality_scores_project_user_idx').on(t.projectId, t.userId, t.computedAt),
+    // Deleting an annotation cascades here; the unique index above is partial, so it can't serve that.
+    index('quality_scores_annotation_idx').on(t.annotationId),
     tenantIsolation(t.tenantId),
   ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX "quality_scores_annotation_idx" ON "quality_scores" USING btree ("annotation_id");
