@@ -26,7 +26,8 @@ export function App() {
   const zh = i18n.language === 'zh-CN';
   dayjs.locale(zh ? 'zh-cn' : 'en');
   return (
-    <ConfigProvider locale={zh ? zhCN : enUS}>
+    // Own class prefix: the editor's stylesheet carries antd 4 rules for .ant-* that would restyle the console.
+    <ConfigProvider locale={zh ? zhCN : enUS} prefixCls="si" iconPrefixCls="si-icon">
       <AntApp>
         <QueryClientProvider client={queryClient}>
           <RouterProvider router={router} />
