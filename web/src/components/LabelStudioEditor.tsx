@@ -17,6 +17,7 @@ interface LsAnnotation {
 interface LsStore {
   annotationStore: {
     selected: LsAnnotation | null;
+    annotations: LsAnnotation[];
     predictions: unknown[];
     addAnnotation(init: { userGenerate: boolean }): LsAnnotation;
     addAnnotationFromPrediction(prediction: unknown): LsAnnotation;
@@ -86,7 +87,8 @@ export interface EditorHandle {
 function open(store: LsStore, start: EditorProps['start']): void {
   const as = store.annotationStore;
   if (start.kind === 'annotation') {
-    as.selectAnnotation(String(start.id));
+    const existing = as.annotations.find((a) => String(a.pk) === String(start.id)) ?? as.annotations[0];
+    if (existing) as.selectAnnotation(existing.id);
     return;
   }
   if (!start.draft?.length && start.fromPrediction && as.predictions.length) {
