@@ -59,7 +59,7 @@ async function projectAnnotations(id: number): Promise<Annotation[]> {
 async function signIn(who: { email: string; password: string }, next = '/') {
   await context.clearCookies();
   await page.goto(`${server.url}/login?next=${encodeURIComponent(next)}`);
-  await page.evaluate(() => localStorage.removeItem('si.signedIn'));
+  await page.evaluate("localStorage.removeItem('si.signedIn')");
   await page.getByLabel('E-mail').fill(who.email);
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -94,6 +94,22 @@ async function createProject(template: string, title: string): Promise<number> {
   await page.waitForURL(/\/projects\/\d+\/data$/);
   return Number(/projects\/(\d+)\//.exec(page.url())![1]);
 }
+
+/** Page script: the screen box of the first occurrence of a text (run in the browser). */
+const SPAN_BOX = (text: string) => `(() => {
+  const text = ${JSON.stringify(text)};
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const at = n.textContent.indexOf(text);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(n, at);
+    range.setEnd(n, at + text.length);
+    const r = range.getBoundingClientRect();
+    return { x: r.left, y: r.top + r.height / 2, width: r.width };
+  }
+  return null;
+})()`;
 
 async function download(click: () => Promise<void>): Promise<string> {
   const [file] = await Promise.all([page.waitForEvent('download'), click()]);
@@ -211,7 +227,9 @@ describe('the web console, as a new user', () => {
     const json = JSON.parse(await download(() => dialog.getByRole('link', { name: /Download/ }).click()));
     expect(json).toHaveLength(TEXTS.length);
     const choices = json.flatMap((t: { annotations: Annotation[] }) =>
-      t.annotations.filter((a) => !a.was_cancelled).map((a) => a.result[0]?.value.choices?.[0]),
+      t.annotations
+        .filter((a) => !a.was_cancelled)
+        .map((a) => (a.result[0]?.value.choices as string[] | undefined)?.[0]),
     );
     expect(choices.length).toBeGreaterThanOrEqual(2);
 
@@ -252,19 +270,7 @@ describe('the web console, as a new user', () => {
     await editorReady();
     await editor().getByText('PER').first().click();
     // Select "Ada Lovelace" with the mouse, as a person would.
-    const box = await page.evaluate(() => {
-      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-        const at = n.textContent?.indexOf('Ada Lovelace') ?? -1;
-        if (at < 0) continue;
-        const range = document.createRange();
-        range.setStart(n, at);
-        range.setEnd(n, at + 'Ada Lovelace'.length);
-        const r = range.getBoundingClientRect();
-        return { x: r.left, y: r.top + r.height / 2, width: r.width };
-      }
-      return null;
-    });
+    const box = await page.evaluate<{ x: number; y: number; width: number } | null>(SPAN_BOX('Ada Lovelace'));
     expect(box).not.toBeNull();
     await page.mouse.move(box!.x + 1, box!.y);
     await page.mouse.down();

@@ -13,16 +13,18 @@ export const sessionHint = {
 export type Me = GetResponse<'/api/v1/auth/me'>;
 
 /** The signed-in principal (from the HttpOnly session cookie); a 401 sends the app to /login. */
+export const meQuery = {
+  queryKey: ['me'],
+  queryFn: () =>
+    sessionHint.present()
+      ? must(api.GET('/api/v1/auth/me'))
+      : Promise.reject(new ApiError({ status: 401, title: 'Unauthorized' })),
+  staleTime: 60_000,
+  retry: false,
+};
+
 export function useMe() {
-  return useQuery({
-    queryKey: ['me'],
-    queryFn: () =>
-      sessionHint.present()
-        ? must(api.GET('/api/v1/auth/me'))
-        : Promise.reject(new ApiError({ status: 401, title: 'Unauthorized' })),
-    staleTime: 60_000,
-    retry: false,
-  });
+  return useQuery(meQuery);
 }
 
 /** Whether granted permissions (with `resource:*` and `*` wildcards) cover `required`. */

@@ -14,12 +14,12 @@ import { ProjectNav } from '../projects/ProjectNav';
 import { ExportDialog } from './ExportDialog';
 import { compact, PRIORITIES, SORTS, STATUSES, type TaskFilter, type TaskSort } from './filters';
 import { ImportDialog } from './ImportDialog';
+import { tasksQuery } from './queries';
 import { TaskGrid } from './TaskGrid';
 
 type ActionBody =
   paths['/api/v1/projects/{id}/tasks/actions']['post']['requestBody']['content']['application/json'];
 type Action = ActionBody['action'];
-const PAGE = 100;
 
 function yesNo(value: boolean | undefined): string | undefined {
   return value === undefined ? undefined : String(value);
@@ -133,17 +133,7 @@ export default function DataManagerPage() {
   const [assignees, setAssignees] = useState<string[]>([]);
   const query = compact(filter);
 
-  const tasks = useInfiniteQuery({
-    queryKey: ['tasks', id, query, sort],
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) =>
-      must(
-        api.GET('/api/v1/projects/{id}/tasks', {
-          params: { path: { id }, query: { ...query, sort, limit: PAGE, cursor: pageParam } },
-        }),
-      ),
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
-  });
+  const tasks = useInfiniteQuery(tasksQuery(id, query, sort));
   const rows = tasks.data?.pages.flatMap((p) => p.items) ?? [];
   const total = tasks.data?.pages[0]?.total;
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = tasks;
