@@ -208,6 +208,7 @@ async function main(): Promise<void> {
     };
     await cdp.send('Network.clearBrowserCache');
     const cold = await firstRow();
+    const total = await page.getByTestId('task-total').textContent();
     const warm: number[] = [];
     const baseline: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
@@ -219,7 +220,6 @@ async function main(): Promise<void> {
     baseline.sort((a, b) => a - b);
     const median = warm[Math.floor(warm.length / 2)]!;
     const baseMedian = baseline[Math.floor(baseline.length / 2)]!;
-    const total = await page.getByTestId('task-total').textContent();
     if (process.env.BENCH_TRACE) {
       const trace = await page.evaluate<string>(
         `performance.getEntriesByType('resource').map((e) => Math.round(e.startTime) + '-' + Math.round(e.responseEnd) + ' ' + e.name.replace(location.origin, '')).join('\\n')`,

@@ -45,7 +45,22 @@ function Queue({ project }: { project: Project }) {
         }),
       ),
   });
+  const members = useQuery({
+    queryKey: ['project', project.id, 'members'],
+    queryFn: () =>
+      must(
+        api.GET('/api/v1/projects/{id}/members', {
+          params: { path: { id: project.id }, query: { limit: 1000 } },
+        }),
+      ),
+  });
   const item = queue.data?.items[0];
+  const author = item?.annotation.completed_by;
+  const authorName =
+    members.data?.items.find((m) => m.user_id === author)?.name ??
+    item?.annotation.completed_by_external ??
+    author ??
+    '';
   const annotationId = item?.annotation.id;
 
   const act = useMutation({
@@ -94,7 +109,7 @@ function Queue({ project }: { project: Project }) {
           <Tag>{t('task', { id: item.task.id })}</Tag>
           <Typography.Text type="secondary">
             {t('by', {
-              who: item.annotation.completed_by_external ?? item.annotation.completed_by ?? '',
+              who: authorName,
               when: fmt.date(item.annotation.created_at),
             })}
           </Typography.Text>
