@@ -148,8 +148,9 @@ describe('the web console, as a new user', () => {
     await page.getByLabel('Password').fill('wrong password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/\S/);
+    // The form works from the keyboard: Enter in the password field signs in.
     await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Password').press('Enter');
     await page.waitForURL((u) => u.pathname === '/projects');
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
     // The 401 of the wrong password is a network error in the console; nothing else may be.
@@ -257,6 +258,62 @@ describe('the web console, as a new user', () => {
     await page.getByTestId('language-switch').click();
     await page.locator('[title="English"]').last().click();
     await page.getByRole('button', { name: 'Import' }).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('shows predictions as pre-annotations and restores an autosaved draft', async () => {
+    const choice = (c: string) => [
+      { from_name: 'label', to_name: 'text', type: 'choices', value: { choices: [c] } },
+    ];
+    const config = `<View><Text name="text" value="$text"/><Choices name="label" toName="text" choice="single">
+      <Choice value="Positive"/><Choice value="Negative"/><Choice value="Neutral"/></Choices></View>`;
+    const project = await apiCall<{ id: number }>(server.url, ownerToken, 'POST', '/api/v1/projects', {
+      title: 'Predicted',
+      label_config: config,
+    });
+    const started = await apiCall<{ import_id: number }>(
+      server.url,
+      ownerToken,
+      'POST',
+      `/api/v1/projects/${project.id}/import`,
+      ['First', 'Second'].map((text) => ({
+        data: { text },
+        predictions: [{ result: choice('Negative'), score: 0.4, model_version: 'm1' }],
+      })),
+    );
+    await expect
+      .poll(
+        async () =>
+          (
+            await apiCall<{ status: string }>(
+              server.url,
+              ownerToken,
+              'GET',
+              `/api/v1/projects/${project.id}/imports/${started.import_id}`,
+            )
+          ).status,
+        { timeout: 60_000 },
+      )
+      .toBe('completed');
+
+    // The prediction is the starting point: submitted as it is.
+    await signIn(ADMIN, `/projects/${project.id}/label`);
+    await editorReady();
+    const first = await page.getByTestId('task-id').textContent();
+    await editor().getByRole('button', { name: 'Submit' }).click();
+    await expect.poll(() => page.getByTestId('task-id').textContent(), { timeout: 30_000 }).not.toBe(first);
+
+    // A change is saved as a draft within seconds, and comes back after a reload.
+    await editorReady();
+    await editor().getByText('Neutral').first().click();
+    await page.getByTestId('draft-saved').waitFor({ timeout: 20_000 });
+    await page.reload();
+    await editorReady();
+    await editor().getByRole('button', { name: 'Submit' }).click();
+    await page.getByText('Nothing left to label').waitFor({ timeout: 30_000 });
+
+    const stored = (await projectAnnotations(project.id)).sort((a, b) => a.task - b.task);
+    expect(stored.map((a) => a.result[0]?.value.choices)).toEqual([['Negative'], ['Neutral']]);
     expect(errors).toEqual([]);
   });
 

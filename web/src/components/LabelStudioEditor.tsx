@@ -139,10 +139,15 @@ export const LabelStudioEditor = forwardRef<EditorHandle, EditorProps>(
             user: { id: 1, pk: 1, firstName: userName },
             interfaces: interfaces.split(','),
             onLabelStudioLoad: (ls: LsStore) => {
-              store.current = ls;
-              open(ls, latest.current.start);
-              setReady(true);
-              latest.current.onReady?.();
+              // The editor adds the task's predictions (and selects one) after this
+              // callback; open the annotation once it is done.
+              setTimeout(() => {
+                if (cancelled) return;
+                store.current = ls;
+                open(ls, latest.current.start);
+                setReady(true);
+                latest.current.onReady?.();
+              }, 0);
             },
             onSubmitAnnotation: (_ls: LsStore, a: LsAnnotation) =>
               latest.current.onSubmit?.(a.serializeAnnotation()),
