@@ -139,15 +139,18 @@ export const LabelStudioEditor = forwardRef<EditorHandle, EditorProps>(
             user: { id: 1, pk: 1, firstName: userName },
             interfaces: interfaces.split(','),
             onLabelStudioLoad: (ls: LsStore) => {
-              // The editor adds the task's predictions (and selects one) after this
-              // callback; open the annotation once it is done.
-              setTimeout(() => {
+              const begin = () => {
                 if (cancelled) return;
                 store.current = ls;
                 open(ls, latest.current.start);
                 setReady(true);
                 latest.current.onReady?.();
-              }, 0);
+              };
+              // The editor adds the task's predictions (and selects one) only after this
+              // callback, so with predictions, open the annotation after that. Without, open
+              // at once: the editor must not render without a selected annotation.
+              if (task.predictions?.length) setTimeout(begin, 0);
+              else begin();
             },
             onSubmitAnnotation: (_ls: LsStore, a: LsAnnotation) =>
               latest.current.onSubmit?.(a.serializeAnnotation()),
