@@ -1,12 +1,23 @@
 # The platform on node:20-slim. It runs the TypeScript sources through tsx (a runtime
 # dependency), so there is no build stage. Configure it with the environment (README.md).
+# The web console is built in a stage of its own (it needs the dev dependencies) and copied
+# into the image as static files.
+FROM node:20-slim AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY web ./web
+RUN npm run build:web
+
 FROM node:20-slim
 
 WORKDIR /app
 ENV NODE_ENV=production
 
 COPY package.json package-lock.json ./
+COPY scripts/postinstall.mjs ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=console /app/web/dist ./web/dist
 
 COPY tsconfig.json ./
 COPY bin ./bin

@@ -8,6 +8,7 @@ import { systemRoutes } from './modules/system/routes.ts';
 import { auth } from './platform/auth/plugin.ts';
 import { registerErrorHandling } from './platform/errors/handler.ts';
 import { tooManyRequests } from './platform/errors/problem.ts';
+import { webConsole } from './platform/http/console.ts';
 import type { Platform } from './platform/index.ts';
 import { NAME, VERSION } from './platform/version.ts';
 
@@ -81,6 +82,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
       tooManyRequests('Too many requests; slow down.', Math.max(1, Math.ceil(ctx.ttl / 1000))),
   });
 
+  // Before the system routes: `GET /` answers browsers with the console.
+  await webConsole(app);
   await app.register(systemRoutes);
   for (const m of modules) {
     if (m.routes) await app.register(m.routes, { prefix: '/api/v1' });

@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+
+/** Where `npm run build:web` puts the console. */
+export const CONSOLE_DIR = path.resolve(import.meta.dirname, '../../../web/dist');
+
+/** Paths that belong to the server; the console's client routes never shadow them. */
+const SERVER_PREFIXES = ['/api', '/docs', '/system', '/health', '/metrics'];
+
+function wantsHtml(accept: string | undefined): boolean {
+  return accept?.includes('text/html') ?? false;
+}
+
+/**
+ * Serves the built web console: its files as they are, and index.html for the console's
+ * client routes (deep links). `GET /` answers browsers with the console and other clients
+ * with the server's JSON links. Without a build (tests, an install without dev tools) the
+ * server runs as an API alone.
+ */
+export async function webConsole(app: FastifyInstance, dir = CONSOLE_DIR): Promise<void> {
+  const indexFile = path.join(dir, 'index.html');
+  if (!fs.existsSync(indexFile)) {
+    app.log.info({ dir }, 'web console not built; serving the API only');
+    return;
+  }
+  const index = fs.readFileSync(indexFile);
+  const sendIndex = (reply: import('fastify').FastifyReply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(index);
+
+  // Hashed file names under /assets never change; the editor bundle under /ls changes with the package.
+  await app.register(fastifyStatic, {
+    root: dir,
+    prefix: '/',
+    wildcard: false,
+    index: false,
+    preCompressed: true,
+    cacheControl: false,
+    setHeaders: (res, file) => {
+      const hashed = file.includes(`${path.sep}assets${path.sep}`);
+      res.setHeader('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method === 'GET' && request.url === '/' && wantsHtml(request.headers.accept)) {
+      return sendIndex(reply);
+    }
+  });
+
+  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+    const pathname = request.url.split('?')[0]!;
+    const serverPath = SERVER_PREFIXES.some((p) => pathname === p || pathname.startsWith(`${p}/`));
+    if (serverPath || !wantsHtml(request.headers.accept)) return reply.callNotFound();
+    return sendIndex(reply);
+  });
+}

@@ -1,0 +1,106 @@
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { paths } from './schema';
+
+export type { paths };
+
+/** An RFC 9457 problem the API answered with (or one made up for a network failure). */
+export interface Problem {
+  type?: string;
+  title: string;
+  status: number;
+  detail?: string;
+  errors?: { path: string; message: string }[];
+}
+
+export class ApiError extends Error {
+  readonly problem: Problem;
+  constructor(problem: Problem) {
+    super(problem.detail ?? problem.title);
+    this.problem = problem;
+  }
+  get status(): number {
+    return this.problem.status;
+  }
+}
+
+export function loginPath(next: string): string {
+  return `/login?next=${encodeURIComponent(next)}`;
+}
+
+/** A 401 anywhere but the sign-in call itself means the session is gone: sign in, then come back. */
+const onUnauthorized: Middleware = {
+  onResponse({ request, response }) {
+    if (response.status !== 401) return;
+    const url = new URL(request.url);
+    if (url.pathname.endsWith('/auth/login') || window.location.pathname === '/login') return;
+    localStorage.removeItem('si.signedIn');
+    window.location.assign(loginPath(window.location.pathname + window.location.search));
+  },
+};
+
+/** The typed API client: paths, parameters and bodies come from the server's OpenAPI document. */
+export const api = createClient<paths>({ baseUrl: window.location.origin, credentials: 'same-origin' });
+api.use(onUnauthorized);
+
+async function toProblem(error: unknown, response: Response): Promise<Problem> {
+  if (error && typeof error === 'object' && 'title' in error) {
+    return { status: response.status, ...(error as Omit<Problem, 'status'>) };
+  }
+  return { status: response.status, title: response.statusText || String(response.status) };
+}
+
+/** Unwraps an openapi-fetch result: the data, or an ApiError carrying the problem+json. */
+export async function must<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  let result: Awaited<typeof call>;
+  try {
+    result = await call;
+  } catch (e) {
+    throw new ApiError({
+      status: 0,
+      title: 'Network error',
+      detail: e instanceof Error ? e.message : String(e),
+    });
+  }
+  if (!result.response.ok) throw new ApiError(await toProblem(result.error, result.response));
+  return result.data as T;
+}
+
+/** Response body type of a GET path. */
+export type GetResponse<P extends keyof paths> = paths[P] extends {
+  get: { responses: { 200: { content: { 'application/json': infer R } } } };
+}
+  ? R
+  : never;
+
+/** Uploads a file as multipart, reporting progress (fetch cannot report upload progress). */
+export function upload<T>(url: string, file: File, onProgress: (fraction: number) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.withCredentials = true;
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.onerror = () => reject(new ApiError({ status: 0, title: 'Network error' }));
+    xhr.onload = () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = undefined;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
+      else
+        reject(
+          new ApiError({
+            status: xhr.status,
+            title: xhr.statusText,
+            ...(body && typeof body === 'object' ? (body as object) : {}),
+          }),
+        );
+    };
+    const form = new FormData();
+    form.append('file', file);
+    xhr.send(form);
+  });
+}

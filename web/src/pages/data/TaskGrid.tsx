@@ -1,0 +1,172 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { Checkbox, Empty, Tag } from 'antd';
+import { useEffect, useRef } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { GetResponse } from '../../api/client';
+import { useFormat } from '../../lib/format';
+
+export type TaskRow = GetResponse<'/api/v1/projects/{id}/tasks'>['items'][number];
+
+const ROW_HEIGHT = 40;
+const STATUS_COLOR: Record<string, string> = {
+  pending: 'default',
+  in_progress: 'processing',
+  completed: 'success',
+  reviewed: 'purple',
+  cancelled: 'warning',
+};
+
+function cell(value: unknown): string {
+  if (value == null) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+interface Props {
+  rows: TaskRow[];
+  dataKeys: string[];
+  selected: Set<number>;
+  allSelected: boolean;
+  onToggle: (id: number) => void;
+  onToggleAll: () => void;
+  /** Asked for when the rows scrolled to come near the end of those loaded. */
+  onNearEnd: () => void;
+  loading: boolean;
+}
+
+/** The task table: only the rows in view are in the DOM, whatever the project's size. */
+export function TaskGrid({
+  rows,
+  dataKeys,
+  selected,
+  allSelected,
+  onToggle,
+  onToggleAll,
+  onNearEnd,
+  loading,
+}: Props) {
+  const { t } = useTranslation('data');
+  const fmt = useFormat();
+  const scroller = useRef<HTMLTableSectionElement>(null);
+  const virtual = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 10,
+  });
+  const items = virtual.getVirtualItems();
+  const last = items.at(-1)?.index ?? 0;
+  useEffect(() => {
+    if (rows.length && last >= rows.length - 30) onNearEnd();
+  }, [last, rows.length, onNearEnd]);
+
+  const columns = [
+    { key: 'id', width: 90 },
+    { key: 'status', width: 120 },
+    { key: 'priority', width: 90 },
+    { key: 'annotations', width: 110 },
+    { key: 'predictions', width: 110 },
+    { key: 'score', width: 80 },
+    { key: 'created', width: 170 },
+  ];
+  const template = `40px ${columns.map((c) => `${c.width}px`).join(' ')} ${dataKeys.map(() => 'minmax(160px, 1fr)').join(' ')}`;
+  const rowStyle: React.CSSProperties = {
+    display: 'grid',
+    gridTemplateColumns: template,
+    alignItems: 'center',
+    height: ROW_HEIGHT,
+    borderBottom: '1px solid #f0f0f0',
+    paddingInline: 8,
+    gap: 8,
+  };
+
+  const cellStyle: React.CSSProperties = {
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    whiteSpace: 'nowrap',
+  };
+  return (
+    <table
+      aria-rowcount={rows.length}
+      aria-label={t('grid.label')}
+      style={{ display: 'block', border: '1px solid #f0f0f0', borderRadius: 8, background: '#fff' }}
+    >
+      <thead style={{ display: 'block' }}>
+        <tr style={{ ...rowStyle, background: '#fafafa' }}>
+          <th>
+            <Checkbox checked={allSelected} onChange={onToggleAll} aria-label={t('grid.selectAll')} />
+          </th>
+          {columns.map((c) => (
+            <th key={c.key} style={{ ...cellStyle, textAlign: 'start' }}>
+              {t(`columns.${c.key}`)}
+            </th>
+          ))}
+          {dataKeys.map((k) => (
+            <th key={`data.${k}`} style={{ ...cellStyle, textAlign: 'start' }}>
+              {k}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      {/* The body scrolls; rows are placed absolutely at their offset, under a spacer of the full height. */}
+      <tbody
+        ref={scroller}
+        style={{
+          display: 'block',
+          position: 'relative',
+          height: 'calc(100vh - 330px)',
+          minHeight: 320,
+          overflow: 'auto',
+        }}
+      >
+        <tr aria-hidden style={{ display: 'block', height: virtual.getTotalSize() }} />
+        {!loading && rows.length === 0 ? (
+          <tr style={{ display: 'block', position: 'absolute', top: 0, width: '100%' }}>
+            <td style={{ display: 'block' }}>
+              <Empty description={t('grid.empty')} style={{ padding: 32 }} />
+            </td>
+          </tr>
+        ) : null}
+        {items.map((item) => {
+          const task = rows[item.index]!;
+          return (
+            <tr
+              key={task.id}
+              data-testid="task-row"
+              aria-rowindex={item.index + 1}
+              style={{
+                ...rowStyle,
+                position: 'absolute',
+                top: 0,
+                left: 0,
+                right: 0,
+                transform: `translateY(${item.start}px)`,
+              }}
+            >
+              <td>
+                <Checkbox
+                  checked={allSelected || selected.has(task.id)}
+                  onChange={() => onToggle(task.id)}
+                  aria-label={t('grid.select', { id: task.id })}
+                />
+              </td>
+              <td>{task.id}</td>
+              <td>
+                <Tag color={STATUS_COLOR[task.status]}>{t(`status.${task.status}`)}</Tag>
+              </td>
+              <td>{t(`priority.${task.priority}`)}</td>
+              <td>{fmt.number(task.total_annotations)}</td>
+              <td>{fmt.number(task.total_predictions)}</td>
+              <td>{fmt.number(task.prediction_score, 2)}</td>
+              <td style={cellStyle}>{fmt.date(task.created_at)}</td>
+              {dataKeys.map((k) => (
+                <td key={k} style={cellStyle} title={cell(task.data[k])}>
+                  {cell(task.data[k])}
+                </td>
+              ))}
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}

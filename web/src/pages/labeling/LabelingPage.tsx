@@ -1,0 +1,291 @@
+import { ArrowLeftOutlined, ArrowRightOutlined, ReadOutlined } from '@ant-design/icons';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { App, Button, Result, Space, Tag, Typography } from 'antd';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useParams } from 'react-router';
+import { api, type GetResponse, must } from '../../api/client';
+import {
+  type EditorHandle,
+  type EditorProps,
+  type EditorTask,
+  LabelStudioEditor,
+  type LsResult,
+} from '../../components/LabelStudioEditor';
+import { Loading } from '../../components/Loading';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { useFormat } from '../../lib/format';
+import { type Project, useProject } from '../../lib/project';
+import { useMe } from '../../lib/session';
+import { ProjectNav } from '../projects/ProjectNav';
+import { InstructionsDrawer } from './InstructionsDrawer';
+import { useShortcuts } from './useShortcuts';
+
+type NextTask = GetResponse<'/api/v1/projects/{id}/next'>;
+type Mode = { kind: 'stream' } | { kind: 'edit'; annotationId: number; taskId: number };
+const AUTOSAVE_MS = 5000;
+const secondsSince = (start: number) => (Date.now() - start) / 1000;
+
+/** What the editor shows: the next task of the stream, or one of my annotations to update. */
+function useWork(projectId: number, mode: Mode, round: number) {
+  const next = useQuery({
+    queryKey: ['next', projectId, round],
+    enabled: mode.kind === 'stream',
+    gcTime: 0,
+    queryFn: async () => {
+      const r = await api.GET('/api/v1/projects/{id}/next', { params: { path: { id: projectId } } });
+      await must(Promise.resolve(r));
+      return {
+        task: r.response.status === 200 ? (r.data as NextTask) : null,
+        reason: r.response.headers.get('x-next-reason'),
+      };
+    },
+  });
+  const editId = mode.kind === 'edit' ? mode.annotationId : 0;
+  const editTask = mode.kind === 'edit' ? mode.taskId : 0;
+  const edit = useQuery({
+    queryKey: ['annotation-with-task', editId],
+    enabled: mode.kind === 'edit',
+    gcTime: 0,
+    queryFn: async () => {
+      const [annotation, task] = await Promise.all([
+        must(api.GET('/api/v1/annotations/{id}', { params: { path: { id: editId } } })),
+        must(
+          api.GET('/api/v1/projects/{id}/tasks/{taskId}', {
+            params: { path: { id: projectId, taskId: editTask } },
+          }),
+        ),
+      ]);
+      return { annotation, task: task as { id: number; data: Record<string, unknown> } };
+    },
+  });
+  return mode.kind === 'stream'
+    ? { kind: 'stream' as const, query: next }
+    : { kind: 'edit' as const, query: edit };
+}
+
+function Workspace({ project }: { project: Project }) {
+  const { t } = useTranslation('labeling');
+  const fmt = useFormat();
+  const me = useMe();
+  const { message } = App.useApp();
+  const editor = useRef<EditorHandle>(null);
+  const [mode, setMode] = useState<Mode>({ kind: 'stream' });
+  const [round, setRound] = useState(0);
+  const [history, setHistory] = useState<{ annotationId: number; taskId: number }[]>([]);
+  const [instructions, setInstructions] = useState(false);
+  const [draftSavedAt, setDraftSavedAt] = useState<string | null>(null);
+  const work = useWork(project.id, mode, round);
+  // Lead time: seconds the editor was open, plus what an earlier draft had already spent.
+  const started = useRef(Date.now());
+  const spentBefore = useRef(0);
+  const draftId = useRef<number | undefined>(undefined);
+  const lastSaved = useRef('[]');
+
+  const nextTask = work.kind === 'stream' ? work.query.data?.task : undefined;
+  const edited = work.kind === 'edit' ? work.query.data : undefined;
+  const taskId = nextTask?.id ?? edited?.task.id;
+
+  const editorTask = useMemo<EditorTask | null>(() => {
+    if (nextTask) {
+      return {
+        id: nextTask.id,
+        data: nextTask.data,
+        predictions: nextTask.predictions.map((p) => ({
+          id: p.id,
+          result: p.result as LsResult[],
+          score: p.score,
+          model_version: p.model_version,
+        })),
+      };
+    }
+    if (edited) {
+      return {
+        id: edited.task.id,
+        data: edited.task.data,
+        annotations: [{ id: edited.annotation.id, result: edited.annotation.result as LsResult[] }],
+      };
+    }
+    return null;
+  }, [nextTask, edited]);
+
+  const draft = nextTask?.drafts[0];
+  const start = useMemo<EditorProps['start']>(
+    () =>
+      edited
+        ? { kind: 'annotation', id: edited.annotation.id }
+        : { kind: 'new', draft: draft?.result as LsResult[] | undefined, fromPrediction: true },
+    [edited, draft],
+  );
+  const parentPrediction = !draft?.result.length ? nextTask?.predictions[0]?.id : undefined;
+
+  const onReady = useCallback(() => {
+    started.current = Date.now();
+    spentBefore.current = edited ? edited.annotation.lead_time : (draft?.lead_time ?? 0);
+    draftId.current = draft?.id;
+    lastSaved.current = JSON.stringify(draft?.result ?? []);
+    setDraftSavedAt(null);
+  }, [edited, draft]);
+  const leadTime = () => spentBefore.current + secondsSince(started.current);
+
+  // Drafts: the open annotation is saved every few seconds while it changes.
+  useEffect(() => {
+    if (!nextTask) return;
+    const timer = setInterval(async () => {
+      const result = editor.current?.result() ?? [];
+      const json = JSON.stringify(result);
+      if (!result.length || json === lastSaved.current) return;
+      lastSaved.current = json;
+      const saved = await api.PUT('/api/v1/tasks/{taskId}/draft', {
+        params: { path: { taskId: nextTask.id } },
+        body: { result, lead_time: spentBefore.current + secondsSince(started.current) },
+      });
+      if (saved.data) {
+        draftId.current = saved.data.id;
+        setDraftSavedAt(saved.data.updated_at);
+      }
+    }, AUTOSAVE_MS);
+    return () => clearInterval(timer);
+  }, [nextTask]);
+
+  const submit = useMutation({
+    mutationFn: (body: { result: LsResult[]; was_cancelled?: boolean }) =>
+      must(
+        api.POST('/api/v1/tasks/{taskId}/annotations', {
+          params: { path: { taskId: taskId! } },
+          body: {
+            ...body,
+            lead_time: leadTime(),
+            draft_id: draftId.current,
+            parent_prediction: body.was_cancelled ? undefined : parentPrediction,
+          },
+        }),
+      ),
+    onSuccess: (a) => {
+      void message.success(a.was_cancelled ? t('skipped') : t('submitted'));
+      if (!a.was_cancelled) setHistory((h) => [...h, { annotationId: a.id, taskId: a.task }]);
+      setRound((r) => r + 1);
+    },
+  });
+  const update = useMutation({
+    mutationFn: (result: LsResult[]) =>
+      must(
+        api.PATCH('/api/v1/annotations/{id}', {
+          params: { path: { id: edited!.annotation.id } },
+          body: { result, lead_time: leadTime() },
+        }),
+      ),
+    onSuccess: () => {
+      void message.success(t('updated'));
+      backToStream();
+    },
+  });
+
+  function backToStream() {
+    setMode({ kind: 'stream' });
+    setRound((r) => r + 1);
+  }
+  function previous() {
+    const current =
+      mode.kind === 'edit' ? history.findIndex((h) => h.annotationId === mode.annotationId) : history.length;
+    const target = history[current - 1];
+    if (target) setMode({ kind: 'edit', ...target });
+  }
+  useShortcuts({
+    'alt+arrowright': backToStream,
+    'alt+arrowleft': previous,
+    'alt+i': () => setInstructions((o) => !o),
+  });
+
+  const error = work.query.error ?? submit.error ?? update.error;
+  const reason = work.kind === 'stream' ? work.query.data?.reason : null;
+
+  return (
+    <Space orientation="vertical" style={{ width: '100%' }} size="middle">
+      <Space style={{ width: '100%', justifyContent: 'space-between' }} wrap>
+        <Space>
+          <Typography.Title level={3} style={{ margin: 0 }}>
+            {t('title')}
+          </Typography.Title>
+          {taskId ? <Tag data-testid="task-id">{t('task', { id: taskId })}</Tag> : null}
+          {mode.kind === 'edit' ? <Tag color="blue">{t('editing')}</Tag> : null}
+          {draftSavedAt ? (
+            <Typography.Text type="secondary" data-testid="draft-saved">
+              {t('draftSaved', { time: fmt.date(draftSavedAt) })}
+            </Typography.Text>
+          ) : null}
+        </Space>
+        <Space>
+          <Button
+            icon={<ArrowLeftOutlined />}
+            disabled={!history.length}
+            onClick={previous}
+            title={t('shortcuts.previousKeys')}
+          >
+            {t('previous')}
+          </Button>
+          <Button icon={<ArrowRightOutlined />} onClick={backToStream} title={t('shortcuts.nextKeys')}>
+            {t('next')}
+          </Button>
+          <Button icon={<ReadOutlined />} onClick={() => setInstructions(true)}>
+            {t('instructions.open')}
+          </Button>
+        </Space>
+      </Space>
+      <ProblemAlert error={error} />
+      {work.query.isPending ? <Loading /> : null}
+      {!work.query.isPending && !editorTask && !error ? (
+        <Result
+          status="success"
+          title={t('done.title')}
+          subTitle={t(reason === 'limit_reached' ? 'done.limit' : 'done.noTasks')}
+        />
+      ) : null}
+      {editorTask ? (
+        <LabelStudioEditor
+          ref={editor}
+          config={project.label_config}
+          task={editorTask}
+          userName={me.data?.user.name ?? ''}
+          interfaces={
+            mode.kind === 'edit'
+              ? ['panel', 'update', 'controls', 'topbar', 'side-column', 'instruction']
+              : [
+                  'panel',
+                  'submit',
+                  'skip',
+                  'controls',
+                  'topbar',
+                  'side-column',
+                  'instruction',
+                  'predictions:menu',
+                ]
+          }
+          start={start}
+          onReady={onReady}
+          onSubmit={(result) => submit.mutate({ result })}
+          onSkip={() => submit.mutate({ result: [], was_cancelled: true })}
+          onUpdate={(result) => update.mutate(result)}
+        />
+      ) : null}
+      <InstructionsDrawer
+        open={instructions}
+        onClose={() => setInstructions(false)}
+        text={project.instructions}
+      />
+    </Space>
+  );
+}
+
+export default function LabelingPage() {
+  const id = Number(useParams().id);
+  const project = useProject(id);
+  if (project.isPending) return <Loading />;
+  if (project.error) return <ProblemAlert error={project.error} />;
+  return (
+    <Space orientation="vertical" style={{ width: '100%' }} size="middle">
+      <ProjectNav project={project.data} current="label" />
+      <Workspace project={project.data} />
+    </Space>
+  );
+}

@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { defineConfig, type Plugin } from 'vite';
+
+/** The API the dev server forwards to (`npm run dev:web`); the platform on its default port. */
+const api = process.env.SI_API_URL ?? 'http://127.0.0.1:8000';
+const lsDir = path.resolve(import.meta.dirname, '../node_modules/@heartexlabs/label-studio/build/static');
+const lsFiles: Record<string, string> = {
+  'ls/main.js': path.join(lsDir, 'js/main.js'),
+  'ls/main.css': path.join(lsDir, 'css/main.css'),
+};
+
+/**
+ * The Label Studio editor ships as one prebuilt bundle defining the global `LabelStudio`;
+ * it is served as-is under /ls/ (copied into the build, never from a CDN) and loaded by the
+ * labeling pages only.
+ */
+function labelStudioAssets(): Plugin {
+  return {
+    name: 'label-studio-assets',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const file = lsFiles[(req.url ?? '').split('?')[0]!.slice(1)];
+        if (!file) return next();
+        res.setHeader('content-type', file.endsWith('.js') ? 'text/javascript' : 'text/css');
+        fs.createReadStream(file).pipe(res);
+      });
+    },
+    generateBundle() {
+      for (const [fileName, file] of Object.entries(lsFiles)) {
+        this.emitFile({ type: 'asset', fileName, source: fs.readFileSync(file) });
+      }
+    },
+  };
+}
+
+/** Writes .br and .gz beside each built script and stylesheet; the server sends them to clients that accept them. */
+function precompress(): Plugin {
+  let outDir = '';
+  return {
+    name: 'precompress',
+    apply: 'build',
+    configResolved(config) {
+      outDir = path.resolve(config.root, config.build.outDir);
+    },
+    closeBundle(error) {
+      if (error || !fs.existsSync(outDir)) return;
+      const walk = (dir: string): string[] =>
+        fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+          const full = path.join(dir, e.name);
+          return e.isDirectory() ? walk(full) : [full];
+        });
+      for (const file of walk(outDir).filter((f) => /\.(js|css|html|json|svg)$/.test(f))) {
+        const body = fs.readFileSync(file);
+        if (body.length < 1024) continue;
+        fs.writeFileSync(`${file}.gz`, zlib.gzipSync(body, { level: 9 }));
+        fs.writeFileSync(
+          `${file}.br`,
+          zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9 } }),
+        );
+      }
+    },
+  };
+}
+
+export default defineConfig({
+  root: import.meta.dirname,
+  plugins: [labelStudioAssets(), precompress()],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 2000,
+    rolldownOptions: {
+      // antd marks its modules "use client" for React Server Components; meaningless here.
+      onwarn(warning, warn) {
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
+      },
+    },
+  },
+  server: {
+    proxy: Object.fromEntries(['/api', '/docs', '/system', '/health', '/metrics'].map((p) => [p, api])),
+  },
+});
