@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
+import { dashboardRoutes } from './dashboard.routes.ts';
 import { labelingRoutes } from './labeling.routes.ts';
 import { projectRoutes } from './projects.routes.ts';
 import { taskRoutes } from './tasks.routes.ts';
@@ -12,6 +13,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(labelingRoutes);
   await app.register(transferRoutes);
   await app.register(webhookRoutes);
+  await app.register(dashboardRoutes);
 };
 
 export const annotationModule: Module = {

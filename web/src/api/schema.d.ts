@@ -4751,6 +4751,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tasks created and completed, annotations and skips per day, annotator throughput, review outcomes and project progress over a range (default: the last 30 days) */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                            time_zone: string;
+                            days: {
+                                /** Format: date */
+                                day: string;
+                                tasks_created: number;
+                                tasks_completed: number;
+                                annotations: number;
+                                skips: number;
+                            }[];
+                            annotators: {
+                                /** Format: uuid */
+                                user_id: string;
+                                name: string;
+                                email: string;
+                                annotations: number;
+                                skips: number;
+                                mean_lead_time: number | null;
+                            }[];
+                            reviews: {
+                                [key: string]: number;
+                            };
+                            projects: {
+                                id: number;
+                                title: string;
+                                tasks: number;
+                                finished: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/quality/agreement": {
         parameters: {
             query?: never;
