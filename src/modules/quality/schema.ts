@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  index,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { tenants, users } from '../../platform/auth/schema.ts';
 import { tenantIsolation } from '../../platform/db/tenancy.ts';
 import { annotations, projects } from '../annotation/schema.ts';
@@ -36,9 +46,7 @@ export const qualityScores = pgTable(
   },
   (t) => [
     uniqueIndex('quality_scores_annotation_uq').on(t.annotationId).where(sql`${t.scope} = 'annotation'`),
-    uniqueIndex('quality_scores_annotator_uq')
-      .on(t.projectId, t.userId)
-      .where(sql`${t.scope} = 'annotator'`),
+    uniqueIndex('quality_scores_annotator_uq').on(t.projectId, t.userId).where(sql`${t.scope} = 'annotator'`),
     index('quality_scores_project_user_idx').on(t.projectId, t.userId, t.computedAt),
     tenantIsolation(t.tenantId),
   ],
