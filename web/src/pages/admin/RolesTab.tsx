@@ -51,6 +51,7 @@ export function RolesTab() {
           {
             title: t('roles.name'),
             dataIndex: 'name',
+            width: 200,
             render: (n: string, r) => (
               <Space>
                 <Typography.Text strong>{n}</Typography.Text>

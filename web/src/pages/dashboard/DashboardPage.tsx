@@ -72,7 +72,7 @@ function Charts({ data }: { data: Dashboard }) {
   const perDay = useMemo(
     () => ({
       tooltip: { trigger: 'axis' },
-      legend: {},
+      legend: { top: 0 },
       grid: { left: 40, right: 16, bottom: 32, top: 40 },
       xAxis: { type: 'category', data: data.days.map((d) => f.day(`${d.day}T12:00:00`)) },
       yAxis: { type: 'value', minInterval: 1 },
@@ -92,7 +92,7 @@ function Charts({ data }: { data: Dashboard }) {
   const throughput = useMemo(
     () => ({
       tooltip: { trigger: 'axis' },
-      legend: {},
+      legend: { top: 0 },
       grid: { left: 140, right: 16, bottom: 24, top: 40 },
       xAxis: { type: 'value', minInterval: 1 },
       yAxis: { type: 'category', inverse: true, data: data.annotators.map((a) => a.name || a.email) },
@@ -120,7 +120,7 @@ function Charts({ data }: { data: Dashboard }) {
   const progress = useMemo(
     () => ({
       tooltip: { trigger: 'axis' },
-      legend: {},
+      legend: { top: 0 },
       grid: { left: 140, right: 16, bottom: 24, top: 40 },
       xAxis: { type: 'value', minInterval: 1 },
       yAxis: { type: 'category', inverse: true, data: data.projects.map((p) => p.title) },
