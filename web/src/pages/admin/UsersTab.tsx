@@ -64,13 +64,15 @@ export function UsersTab() {
         loading={users.isPending}
         dataSource={users.data?.items ?? []}
         pagination={false}
-        onRow={(u) => ({ onClick: () => setOpenId(u.id) })}
         columns={[
           {
             title: t('users.email'),
             dataIndex: 'email',
             render: (email: string, u) => (
-              <Typography.Link onClick={() => setOpenId(u.id)}>{email}</Typography.Link>
+              // A button, so the member opens from the keyboard too.
+              <Button type="link" style={{ padding: 0 }} onClick={() => setOpenId(u.id)}>
+                {email}
+              </Button>
             ),
           },
           { title: t('users.name'), dataIndex: 'name' },
