@@ -94,6 +94,22 @@ describe('dashboard', () => {
     expect(theirs.days).toHaveLength(31);
   });
 
+  it('counts a task completed once, when the annotation reaching its overlap arrives', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t, { overlap: 2 });
+    const [taskId] = await seedTasks(ctx, t, project, 1);
+    const [a, b] = await annotators(t, project.id, 2);
+    const completed = async () =>
+      (await t.as(t.owner, { method: 'GET', url: '/api/v1/dashboard' }))
+        .json()
+        .days.reduce((n: number, d: { tasks_completed: number }) => n + d.tasks_completed, 0);
+    await annotate(t, a!, taskId!);
+    expect(await completed()).toBe(0);
+    await annotate(t, b!, taskId!);
+    expect(await completed()).toBe(1);
+  });
+
   it('reports days in the tenant time zone and refuses bad ranges', async () => {
     const ctx = await testApp();
     const t = await newTenant(ctx);
