@@ -39,8 +39,8 @@ export async function dashboard(tx: Executor, principal: Principal, range: Dashb
     sql`${column} >= ${from}::timestamptz and ${column} < ${to}::timestamptz`;
 
   // A task counts as completed on the day of its last annotation (or skip), reviewer
-  // fixes aside: that annotation is the one that reached its overlap. Only annotations in
-  // the range are looked at; "last" is checked per task through its index.
+  // fixes aside: that annotation is the one that reached its overlap. Only tasks annotated
+  // in the range are grouped.
   const perDay = rowsOf<Record<string, unknown>>(
     await tx.execute(sql`
       with days as (
@@ -53,14 +53,16 @@ export async function dashboard(tx: Executor, principal: Principal, range: Dashb
         group by 1
       ),
       completed as (
-        select ${day(sql`a.created_at`)} as day, count(*) as n
-        from ${annotations} a join ${tasks} t on t.id = a.task_id
-        where a.tenant_id = ${principal.tenantId} and ${inRange(sql`a.created_at`)}
-          and t.is_finished and a.parent_annotation_id is null and ${visible(sql`a.project_id`)}
-          and not exists (
-            select 1 from ${annotations} later
-            where later.task_id = a.task_id and later.parent_annotation_id is null
-              and (later.created_at, later.id) > (a.created_at, a.id))
+        select ${day(sql`x.done_at`)} as day, count(*) as n from (
+          select a.task_id, max(a.created_at) as done_at
+          from ${annotations} a join ${tasks} t on t.id = a.task_id
+          where a.tenant_id = ${principal.tenantId} and t.is_finished and a.parent_annotation_id is null
+            and a.task_id in (
+              select r.task_id from ${annotations} r
+              where r.tenant_id = ${principal.tenantId} and ${inRange(sql`r.created_at`)}
+                and r.parent_annotation_id is null and ${visible(sql`r.project_id`)})
+          group by a.task_id
+        ) x where ${inRange(sql`x.done_at`)}
         group by 1
       ),
       annotated as (
