@@ -79,6 +79,7 @@ export default defineConfig({
     },
   },
   server: {
-    proxy: Object.fromEntries(['/api', '/docs', '/system', '/health', '/metrics'].map((p) => [p, api])),
+    // '^/system/': the page /system is the console's; the server's routes are under it.
+    proxy: Object.fromEntries(['/api', '/docs', '^/system/', '/health', '/metrics'].map((p) => [p, api])),
   },
 });

@@ -1,10 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
-// Browser tests: one platform (PGlite in a temp directory) with the built console, driven by
-// Debian's chromium through playwright-core. Files run one after another.
+// Browser tests: a real server on a port (PGlite in a temp directory) with the built console,
+// driven by Debian's chromium through playwright-core. Files run one after another.
 export default defineConfig({
   test: {
+    root: new URL('../..', import.meta.url).pathname,
     include: ['test/browser/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    pool: 'forks',
+    maxWorkers: 1,
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 240_000,

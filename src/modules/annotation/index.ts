@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
+import { dashboardRoutes } from './dashboard.routes.ts';
 import { labelingRoutes } from './labeling.routes.ts';
 import { defineProjectJobs } from './project.jobs.ts';
 import { projectRoutes } from './projects.routes.ts';
@@ -13,6 +14,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(labelingRoutes);
   await app.register(transferRoutes);
   await app.register(webhookRoutes);
+  await app.register(dashboardRoutes);
 };
 
 export const annotationModule: Module = {

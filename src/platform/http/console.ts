@@ -6,8 +6,13 @@ import type { FastifyInstance } from 'fastify';
 /** Where `npm run build:web` puts the console. */
 export const CONSOLE_DIR = path.resolve(import.meta.dirname, '../../../web/dist');
 
-/** Paths that belong to the server; the console's client routes never shadow them. */
-const SERVER_PREFIXES = ['/api', '/docs', '/system', '/health', '/metrics'];
+/**
+ * Paths that belong to the server; the console's client routes never shadow them. The
+ * server's system routes live under /system/, while /system itself is the console's
+ * system page (a deep link to it must load the console).
+ */
+const SERVER_PREFIXES = ['/api', '/docs', '/health', '/metrics'];
+const SERVER_SUBTREES = ['/system/'];
 
 function wantsHtml(accept: string | undefined): boolean {
   return accept?.includes('text/html') ?? false;
@@ -51,7 +56,9 @@ export async function webConsole(app: FastifyInstance, dir = CONSOLE_DIR): Promi
 
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const pathname = request.url.split('?')[0]!;
-    const serverPath = SERVER_PREFIXES.some((p) => pathname === p || pathname.startsWith(`${p}/`));
+    const serverPath =
+      SERVER_PREFIXES.some((p) => pathname === p || pathname.startsWith(`${p}/`)) ||
+      SERVER_SUBTREES.some((p) => pathname.startsWith(p));
     if (serverPath || !wantsHtml(request.headers.accept)) return reply.callNotFound();
     return sendIndex(reply);
   });

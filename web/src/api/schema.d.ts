@@ -1661,10 +1661,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every tenant (platform owners) */
+        /** Every tenant (platform owners), by slug */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    /** @description Part of the slug or name */
+                    q?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -1678,18 +1685,21 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            slug: string;
-                            name: string;
-                            status: string;
-                            time_zone: string;
-                            settings: {
-                                [key: string]: unknown;
-                            };
-                            /** Format: date-time */
-                            created_at: string;
-                        }[];
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                slug: string;
+                                name: string;
+                                status: string;
+                                time_zone: string;
+                                settings: {
+                                    [key: string]: unknown;
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
                     };
                 };
             };
@@ -2471,7 +2481,7 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Delete a project with its tasks, annotations, predictions and history */
+        /** Delete a project with its tasks, annotations, predictions and history (one of more than 5000 tasks: 202, gone at once for the API and emptied by a job) */
         delete: {
             parameters: {
                 query?: never;
@@ -2483,6 +2493,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            job_id: string;
+                        };
+                    };
+                };
                 /** @description No content */
                 204: {
                     headers: {
@@ -2568,6 +2590,57 @@ export interface paths {
                             /** Format: date-time */
                             updated_at: string;
                             member_role?: ("manager" | "reviewer" | "annotator" | "viewer") | (never | null);
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            title: string;
+                            description: string;
+                            instructions: string;
+                            label_config: string;
+                            data_keys: string[];
+                            parsed_config: {
+                                objects: {
+                                    name: string;
+                                    type: string;
+                                    value: string;
+                                }[];
+                                controls: {
+                                    name: string;
+                                    type: string;
+                                    toName: string[];
+                                    labels: string[];
+                                }[];
+                                dataKeys: string[];
+                            };
+                            overlap: number;
+                            overlap_coverage: number;
+                            ordering: string;
+                            reservation_minutes: number;
+                            annotator_task_limit: number | null;
+                            skip_policy: string;
+                            review_required: boolean;
+                            task_count: number;
+                            /** Format: uuid */
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            member_role?: ("manager" | "reviewer" | "annotator" | "viewer") | (never | null);
+                        } & {
+                            /**
+                             * Format: uuid
+                             * @description A change of overlap, coverage or skip policy on a project of more than 5000 tasks: the job that re-derives each task (GET /jobs/{id})
+                             */
+                            job_id: string;
                         };
                     };
                 };
@@ -3041,6 +3114,21 @@ export interface paths {
                             /** @description Annotations or predictions removed */
                             removed?: number;
                             assignments_created?: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: uuid
+                             * @description A filter, or more than 5000 ids: the job that applies the action in batches (GET /jobs/{id}; its result is the 200 body)
+                             */
+                            job_id: string;
                         };
                     };
                 };
@@ -4751,6 +4839,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tasks created and completed, annotations and skips per day, annotator throughput, review outcomes and project progress over a range (default: the last 30 days) */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                            time_zone: string;
+                            days: {
+                                /** Format: date */
+                                day: string;
+                                tasks_created: number;
+                                tasks_completed: number;
+                                annotations: number;
+                                skips: number;
+                            }[];
+                            annotators: {
+                                /** Format: uuid */
+                                user_id: string;
+                                name: string;
+                                email: string;
+                                annotations: number;
+                                skips: number;
+                                mean_lead_time: number | null;
+                            }[];
+                            reviews: {
+                                [key: string]: number;
+                            };
+                            projects: {
+                                id: number;
+                                title: string;
+                                tasks: number;
+                                finished: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/quality/agreement": {
         parameters: {
             query?: never;
@@ -4833,6 +4992,2263 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project's inter-annotator agreement, from its last completed run
+         * @description Per control: the mean pairwise score and Krippendorff alpha, Fleiss and Cohen kappa (choices, ratings, numbers); per annotator pair: their mean score on shared tasks. 404 until a run has completed (POST …/agreement/runs).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project: number;
+                            /** @description Mean over tasks of the mean pairwise score */
+                            mean_score: number | null;
+                            /** @description Tasks with two or more annotations */
+                            tasks_scored: number;
+                            controls: {
+                                [key: string]: {
+                                    /** @description The control tag */
+                                    type: string;
+                                    /** @description exact_set, span_f1, iou, edit_distance, numeric or exact_value: how two annotations compare */
+                                    metric: string;
+                                    /** @description Tasks where a pair of annotations compared this control */
+                                    tasks: number;
+                                    mean_score: number | null;
+                                    alpha: {
+                                        value: number | null;
+                                        units?: number;
+                                        raters?: number;
+                                        level?: string;
+                                        reason?: string;
+                                    };
+                                    fleiss_kappa: {
+                                        value: number | null;
+                                        units?: number;
+                                        raters?: number;
+                                        level?: string;
+                                        reason?: string;
+                                    };
+                                    cohen_kappa: {
+                                        value: number | null;
+                                        units?: number;
+                                        raters?: number;
+                                        level?: string;
+                                        reason?: string;
+                                    };
+                                };
+                            };
+                            /** @description The annotator × annotator matrix, one entry per pair that shares tasks */
+                            annotator_pairs: {
+                                annotator_a: string;
+                                annotator_b: string;
+                                tasks: number;
+                                mean_score: number;
+                            }[];
+                            /** Format: date-time */
+                            computed_at: string;
+                            run: {
+                                id: number;
+                                project: number;
+                                status: string;
+                                /** Format: uuid */
+                                job_id: string | null;
+                                incremental: boolean;
+                                tasks_seen: number;
+                                tasks_recomputed: number;
+                                tasks_scored: number;
+                                mean_score: number | null;
+                                error: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                finished_at: string | null;
+                            };
+                            latest_run: {
+                                id: number;
+                                project: number;
+                                status: string;
+                                /** Format: uuid */
+                                job_id: string | null;
+                                incremental: boolean;
+                                tasks_seen: number;
+                                tasks_recomputed: number;
+                                tasks_scored: number;
+                                mean_score: number | null;
+                                error: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                finished_at: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/agreement/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Computes a project's agreement: in the request for small projects, else as a job
+         * @description Up to 5000 annotations the run completes in the request (201); larger projects get a queued run and its job (202; follow GET /jobs/{job_id}). Incremental runs (the default) recompute only tasks whose annotations changed since they were last computed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @default true */
+                        incremental?: boolean;
+                        /** @description Run as a job whatever the size of the project */
+                        background?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            status: string;
+                            /** Format: uuid */
+                            job_id: string | null;
+                            incremental: boolean;
+                            tasks_seen: number;
+                            tasks_recomputed: number;
+                            tasks_scored: number;
+                            mean_score: number | null;
+                            error: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            status: string;
+                            /** Format: uuid */
+                            job_id: string | null;
+                            incremental: boolean;
+                            tasks_seen: number;
+                            tasks_recomputed: number;
+                            tasks_scored: number;
+                            mean_score: number | null;
+                            error: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/agreement/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per-task agreement as last computed, in task order */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    /** @description Only tasks scoring below this (disputed ones) */
+                    below?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                task: number;
+                                annotations: number;
+                                score: number | null;
+                                controls: {
+                                    [key: string]: number;
+                                };
+                                pairs: {
+                                    annotator_a: string;
+                                    annotator_b: string;
+                                    score: number;
+                                }[];
+                                /** Format: date-time */
+                                computed_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/quality/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's quality settings (defaults until changed) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project: number;
+                            /** @description Weights of the four dimensions; they add up to 1 */
+                            weights: {
+                                accuracy: number;
+                                completeness: number;
+                                timeliness: number;
+                                consistency: number;
+                            };
+                            /** @description Controls an annotation must fill; empty means every control */
+                            required_fields: string[];
+                            expected_duration_seconds: number;
+                            gold_ratio: number;
+                            /** Format: date-time */
+                            updated_at: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Changes a project's quality settings (fields left out keep their value)
+         * @description Scores already stored keep their values until the project is rescored.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Weights of the four dimensions; they add up to 1 */
+                        weights?: {
+                            accuracy: number;
+                            completeness: number;
+                            timeliness: number;
+                            consistency: number;
+                        };
+                        required_fields?: string[];
+                        expected_duration_seconds?: number;
+                        gold_ratio?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project: number;
+                            /** @description Weights of the four dimensions; they add up to 1 */
+                            weights: {
+                                accuracy: number;
+                                completeness: number;
+                                timeliness: number;
+                                consistency: number;
+                            };
+                            /** @description Controls an annotation must fill; empty means every control */
+                            required_fields: string[];
+                            expected_duration_seconds: number;
+                            gold_ratio: number;
+                            /** Format: date-time */
+                            updated_at: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/quality/scores/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rescores every annotation and annotator of a project, as a job */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            job_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/quality/scores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Quality scores of a project: per annotation (default) or per annotator */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    scope?: "annotation" | "annotator";
+                    user_id?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                scope: string;
+                                annotation: number | null;
+                                task: number | null;
+                                /** Format: uuid */
+                                user_id: string | null;
+                                accuracy: number | null;
+                                completeness: number | null;
+                                timeliness: number | null;
+                                consistency: number | null;
+                                total: number;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                /** Format: date-time */
+                                computed_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/quality/ranking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's annotators ranked by their weighted quality score */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                rank: number;
+                                /** Format: uuid */
+                                user_id: string;
+                                email: string | null;
+                                name: string | null;
+                                accuracy: number | null;
+                                completeness: number | null;
+                                timeliness: number | null;
+                                consistency: number | null;
+                                total: number;
+                                annotations: number;
+                                gold_compared: number;
+                                /** Format: date-time */
+                                computed_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/ragas/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ragas records with their scores, in import order */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    dataset?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                dataset: string;
+                                project: number | null;
+                                question: string | null;
+                                answer: string | null;
+                                contexts: string[];
+                                reference: string | null;
+                                reference_contexts: string[];
+                                /** @description Scores by Ragas' metric names */
+                                metrics: {
+                                    [key: string]: number;
+                                };
+                                /** @description Metrics without a score, and why */
+                                skipped: {
+                                    [key: string]: string;
+                                };
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                evaluated_at: string | null;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Imports a batch of RAG records into a dataset and scores them with Ragas’ non-LLM metrics
+         * @description Up to 1000 records. Metrics: non_llm_context_precision_with_reference, non_llm_context_recall, non_llm_string_similarity, bleu_score, rouge_score (all by default); a metric whose fields a record lacks is listed in its `skipped`. Small batches are scored in the request (201); large ones, or with background: true, by a job (202, follow GET /jobs/{job_id}). The LLM-based metrics (faithfulness, answer_relevancy, llm_context_precision_with_reference, context_recall) need the LLM integration and are refused for now.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        dataset: string;
+                        project_id?: number;
+                        metrics?: string[];
+                        records: {
+                            question?: string;
+                            answer?: string;
+                            contexts?: string[];
+                            reference?: string;
+                            reference_contexts?: string[];
+                            metadata?: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        background?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            dataset: string;
+                            /** Format: uuid */
+                            job_id: string | null;
+                            items: {
+                                id: number;
+                                dataset: string;
+                                project: number | null;
+                                question: string | null;
+                                answer: string | null;
+                                contexts: string[];
+                                reference: string | null;
+                                reference_contexts: string[];
+                                /** @description Scores by Ragas' metric names */
+                                metrics: {
+                                    [key: string]: number;
+                                };
+                                /** @description Metrics without a score, and why */
+                                skipped: {
+                                    [key: string]: string;
+                                };
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                evaluated_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            dataset: string;
+                            /** Format: uuid */
+                            job_id: string | null;
+                            items: {
+                                id: number;
+                                dataset: string;
+                                project: number | null;
+                                question: string | null;
+                                answer: string | null;
+                                contexts: string[];
+                                reference: string | null;
+                                reference_contexts: string[];
+                                /** @description Scores by Ragas' metric names */
+                                metrics: {
+                                    [key: string]: number;
+                                };
+                                /** @description Metrics without a score, and why */
+                                skipped: {
+                                    [key: string]: string;
+                                };
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                evaluated_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/ragas/evaluations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One Ragas record */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            dataset: string;
+                            project: number | null;
+                            question: string | null;
+                            answer: string | null;
+                            contexts: string[];
+                            reference: string | null;
+                            reference_contexts: string[];
+                            /** @description Scores by Ragas' metric names */
+                            metrics: {
+                                [key: string]: number;
+                            };
+                            /** @description Metrics without a score, and why */
+                            skipped: {
+                                [key: string]: string;
+                            };
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            evaluated_at: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/ragas/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per dataset: records, and the mean, min and max of each metric */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                dataset: string;
+                                records: number;
+                                evaluated: number;
+                                metrics: {
+                                    [key: string]: {
+                                        mean: number;
+                                        min: number;
+                                        max: number;
+                                        count: number;
+                                    };
+                                };
+                                /** Format: date-time */
+                                last_evaluated_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/ragas/datasets/{dataset}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One dataset's summary */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    dataset: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            dataset: string;
+                            records: number;
+                            evaluated: number;
+                            metrics: {
+                                [key: string]: {
+                                    mean: number;
+                                    min: number;
+                                    max: number;
+                                    count: number;
+                                };
+                            };
+                            /** Format: date-time */
+                            last_evaluated_at: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/projects/{projectId}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's billing settings: difficulty and lead-time cap per annotation */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project_id: number;
+                            difficulty: string;
+                            lead_time_cap_seconds: number | null;
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Set a project's difficulty (easy, normal, hard, expert) and lead-time cap (seconds per annotation)
+         * @description The cap applies to work recorded from now on; recorded work keeps the seconds it was given.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        difficulty?: "easy" | "normal" | "hard" | "expert";
+                        lead_time_cap_seconds?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project_id: number;
+                            difficulty: string;
+                            lead_time_cap_seconds: number | null;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Billing rules of the tenant */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number | null;
+                            name: string;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create the tenant's billing rule, or a project's (one each); its terms are versions */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        project_id?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number | null;
+                            name: string;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A billing rule with its versions */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            rule: {
+                                id: number;
+                                project_id: number | null;
+                                name: string;
+                                created_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            versions: {
+                                id: number;
+                                rule_id: number;
+                                version: number;
+                                status: string;
+                                mode: string;
+                                currency: string;
+                                count_rate: string;
+                                hour_rate: string;
+                                project_fee: string;
+                                quality_tiers: {
+                                    /** @description Lowest mean quality of the tier (inclusive) */
+                                    min: string;
+                                    /** @description Pay multiplier */
+                                    multiplier: string;
+                                }[];
+                                difficulty_multipliers: {
+                                    [key: string]: string;
+                                };
+                                pay_rejected: boolean;
+                                pay_skipped: boolean;
+                                /** Format: date-time */
+                                effective_from: string;
+                                created_by: string | null;
+                                approved_by: string | null;
+                                /** Format: date-time */
+                                approved_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/rules/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose new terms (a draft until another admin approves it)
+         * @description mode: count (count_rate per paid annotation, default 0.10), time (hour_rate per hour of lead time, default 50.00), project (project_fee per month), hybrid (count plus time). quality_tiers: the highest tier whose min the mean quality reaches sets the multiplier; below every tier nothing is paid (default ≥0.90 ×1.2, ≥0.80 ×1.0, ≥0.70 ×0.9, ≥0.50 ×0.7). Work is paid by the approved version in force when it was done.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        mode: "count" | "time" | "project" | "hybrid";
+                        /** @description ISO 4217 (default CNY) */
+                        currency?: string;
+                        /** @description Per paid annotation */
+                        count_rate?: string;
+                        /** @description Per hour of paid lead time */
+                        hour_rate?: string;
+                        /** @description Per project and month (mode project) */
+                        project_fee?: string;
+                        quality_tiers?: {
+                            /** @description Lowest mean quality of the tier (inclusive) */
+                            min: string;
+                            /** @description Pay multiplier */
+                            multiplier: string;
+                        }[];
+                        difficulty_multipliers?: {
+                            [key: string]: string;
+                        };
+                        pay_rejected?: boolean;
+                        pay_skipped?: boolean;
+                        /** Format: date-time */
+                        effective_from: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            rule_id: number;
+                            version: number;
+                            status: string;
+                            mode: string;
+                            currency: string;
+                            count_rate: string;
+                            hour_rate: string;
+                            project_fee: string;
+                            quality_tiers: {
+                                /** @description Lowest mean quality of the tier (inclusive) */
+                                min: string;
+                                /** @description Pay multiplier */
+                                multiplier: string;
+                            }[];
+                            difficulty_multipliers: {
+                                [key: string]: string;
+                            };
+                            pay_rejected: boolean;
+                            pay_skipped: boolean;
+                            /** Format: date-time */
+                            effective_from: string;
+                            created_by: string | null;
+                            approved_by: string | null;
+                            /** Format: date-time */
+                            approved_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/rule-versions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A rule version */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            rule_id: number;
+                            version: number;
+                            status: string;
+                            mode: string;
+                            currency: string;
+                            count_rate: string;
+                            hour_rate: string;
+                            project_fee: string;
+                            quality_tiers: {
+                                /** @description Lowest mean quality of the tier (inclusive) */
+                                min: string;
+                                /** @description Pay multiplier */
+                                multiplier: string;
+                            }[];
+                            difficulty_multipliers: {
+                                [key: string]: string;
+                            };
+                            pay_rejected: boolean;
+                            pay_skipped: boolean;
+                            /** Format: date-time */
+                            effective_from: string;
+                            created_by: string | null;
+                            approved_by: string | null;
+                            /** Format: date-time */
+                            approved_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a draft version */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/rule-versions/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a draft version (not by its author) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            rule_id: number;
+                            version: number;
+                            status: string;
+                            mode: string;
+                            currency: string;
+                            count_rate: string;
+                            hour_rate: string;
+                            project_fee: string;
+                            quality_tiers: {
+                                /** @description Lowest mean quality of the tier (inclusive) */
+                                min: string;
+                                /** @description Pay multiplier */
+                                multiplier: string;
+                            }[];
+                            difficulty_multipliers: {
+                                [key: string]: string;
+                            };
+                            pay_rejected: boolean;
+                            pay_skipped: boolean;
+                            /** Format: date-time */
+                            effective_from: string;
+                            created_by: string | null;
+                            approved_by: string | null;
+                            /** Format: date-time */
+                            approved_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/bills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bills of the tenant, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    status?: "draft" | "issued" | "paid" | "void";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                period: string;
+                                time_zone: string;
+                                /** Format: date-time */
+                                period_start: string;
+                                /** Format: date-time */
+                                period_end: string;
+                                status: string;
+                                currency: string;
+                                /** @description Sum of the lines, in the currency minor unit */
+                                total: string;
+                                /** @description tenant: every line; projects: only the projects the caller manages */
+                                scope: string;
+                                /** @description null: the built-in default rule */
+                                rule_version_ids: (number | null)[];
+                                job_id: string | null;
+                                /** Format: date-time */
+                                generated_at: string | null;
+                                /** Format: date-time */
+                                issued_at: string | null;
+                                /** Format: date-time */
+                                paid_at: string | null;
+                                /** Format: date-time */
+                                voided_at: string | null;
+                                created_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Generate (or regenerate a draft of) the tenant's bill of a month; runs as a job */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description YYYY-MM in the tenant time zone */
+                        period: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            bill: {
+                                id: number;
+                                period: string;
+                                time_zone: string;
+                                /** Format: date-time */
+                                period_start: string;
+                                /** Format: date-time */
+                                period_end: string;
+                                status: string;
+                                currency: string;
+                                /** @description Sum of the lines, in the currency minor unit */
+                                total: string;
+                                /** @description tenant: every line; projects: only the projects the caller manages */
+                                scope: string;
+                                /** @description null: the built-in default rule */
+                                rule_version_ids: (number | null)[];
+                                job_id: string | null;
+                                /** Format: date-time */
+                                generated_at: string | null;
+                                /** Format: date-time */
+                                issued_at: string | null;
+                                /** Format: date-time */
+                                paid_at: string | null;
+                                /** Format: date-time */
+                                voided_at: string | null;
+                                created_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            /** Format: uuid */
+                            job_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/bills/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bill */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            period: string;
+                            time_zone: string;
+                            /** Format: date-time */
+                            period_start: string;
+                            /** Format: date-time */
+                            period_end: string;
+                            status: string;
+                            currency: string;
+                            /** @description Sum of the lines, in the currency minor unit */
+                            total: string;
+                            /** @description tenant: every line; projects: only the projects the caller manages */
+                            scope: string;
+                            /** @description null: the built-in default rule */
+                            rule_version_ids: (number | null)[];
+                            job_id: string | null;
+                            /** Format: date-time */
+                            generated_at: string | null;
+                            /** Format: date-time */
+                            issued_at: string | null;
+                            /** Format: date-time */
+                            paid_at: string | null;
+                            /** Format: date-time */
+                            voided_at: string | null;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/bills/{id}/issue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issue a generated draft bill */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            period: string;
+                            time_zone: string;
+                            /** Format: date-time */
+                            period_start: string;
+                            /** Format: date-time */
+                            period_end: string;
+                            status: string;
+                            currency: string;
+                            /** @description Sum of the lines, in the currency minor unit */
+                            total: string;
+                            /** @description tenant: every line; projects: only the projects the caller manages */
+                            scope: string;
+                            /** @description null: the built-in default rule */
+                            rule_version_ids: (number | null)[];
+                            job_id: string | null;
+                            /** Format: date-time */
+                            generated_at: string | null;
+                            /** Format: date-time */
+                            issued_at: string | null;
+                            /** Format: date-time */
+                            paid_at: string | null;
+                            /** Format: date-time */
+                            voided_at: string | null;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/bills/{id}/pay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark an issued bill paid */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            period: string;
+                            time_zone: string;
+                            /** Format: date-time */
+                            period_start: string;
+                            /** Format: date-time */
+                            period_end: string;
+                            status: string;
+                            currency: string;
+                            /** @description Sum of the lines, in the currency minor unit */
+                            total: string;
+                            /** @description tenant: every line; projects: only the projects the caller manages */
+                            scope: string;
+                            /** @description null: the built-in default rule */
+                            rule_version_ids: (number | null)[];
+                            job_id: string | null;
+                            /** Format: date-time */
+                            generated_at: string | null;
+                            /** Format: date-time */
+                            issued_at: string | null;
+                            /** Format: date-time */
+                            paid_at: string | null;
+                            /** Format: date-time */
+                            voided_at: string | null;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/bills/{id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Void a draft or issued bill */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            period: string;
+                            time_zone: string;
+                            /** Format: date-time */
+                            period_start: string;
+                            /** Format: date-time */
+                            period_end: string;
+                            status: string;
+                            currency: string;
+                            /** @description Sum of the lines, in the currency minor unit */
+                            total: string;
+                            /** @description tenant: every line; projects: only the projects the caller manages */
+                            scope: string;
+                            /** @description null: the built-in default rule */
+                            rule_version_ids: (number | null)[];
+                            job_id: string | null;
+                            /** Format: date-time */
+                            generated_at: string | null;
+                            /** Format: date-time */
+                            issued_at: string | null;
+                            /** Format: date-time */
+                            paid_at: string | null;
+                            /** Format: date-time */
+                            voided_at: string | null;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/bills/{id}/adjustments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Correct a draft or issued bill with a new signed line (lines are never edited) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Signed amount in the bill currency, at most its minor-unit places */
+                        amount: string;
+                        note: string;
+                        /** Format: uuid */
+                        user_id?: string;
+                        project_id?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            bill_id: number;
+                            kind: string;
+                            user_id: string | null;
+                            project_id: number | null;
+                            period: string;
+                            rule_version_id: number | null;
+                            mode: string | null;
+                            accepted_count: number;
+                            rejected_count: number;
+                            skipped_count: number;
+                            paid_count: number;
+                            billable_seconds: string;
+                            paid_seconds: string;
+                            hours: string;
+                            quality_score: string | null;
+                            quality_multiplier: string;
+                            difficulty: string | null;
+                            difficulty_multiplier: string;
+                            base_amount: string;
+                            amount: string;
+                            currency: string;
+                            note: string;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/bills/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bill as xlsx (summary and detail sheets), CSV (lines) or JSON */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "xlsx" | "csv" | "json";
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bill lines (billing_records) by bill, period, project or annotator */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    bill_id?: number;
+                    /** @description YYYY-MM in the tenant time zone */
+                    period?: string;
+                    project_id?: number;
+                    user_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                bill_id: number;
+                                kind: string;
+                                user_id: string | null;
+                                project_id: number | null;
+                                period: string;
+                                rule_version_id: number | null;
+                                mode: string | null;
+                                accepted_count: number;
+                                rejected_count: number;
+                                skipped_count: number;
+                                paid_count: number;
+                                billable_seconds: string;
+                                paid_seconds: string;
+                                hours: string;
+                                quality_score: string | null;
+                                quality_multiplier: string;
+                                difficulty: string | null;
+                                difficulty_multiplier: string;
+                                base_amount: string;
+                                amount: string;
+                                currency: string;
+                                note: string;
+                                created_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Annotators' statements: one's own of issued and paid bills, or everyone's for billing readers */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    bill_id?: number;
+                    user_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                bill_id: number;
+                                user_id: string;
+                                period: string;
+                                status: string;
+                                currency: string;
+                                total: string;
+                                lines: number;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/statements/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A statement with its lines */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statement: {
+                                id: number;
+                                bill_id: number;
+                                user_id: string;
+                                period: string;
+                                status: string;
+                                currency: string;
+                                total: string;
+                                lines: number;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            lines: {
+                                id: number;
+                                bill_id: number;
+                                kind: string;
+                                user_id: string | null;
+                                project_id: number | null;
+                                period: string;
+                                rule_version_id: number | null;
+                                mode: string | null;
+                                accepted_count: number;
+                                rejected_count: number;
+                                skipped_count: number;
+                                paid_count: number;
+                                billable_seconds: string;
+                                paid_seconds: string;
+                                hours: string;
+                                quality_score: string | null;
+                                quality_multiplier: string;
+                                difficulty: string | null;
+                                difficulty_multiplier: string;
+                                base_amount: string;
+                                amount: string;
+                                currency: string;
+                                note: string;
+                                created_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/statements/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A statement as xlsx (summary and detail sheets), CSV (lines) or JSON */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "xlsx" | "csv" | "json";
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/work-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recorded billable work (one row per submission, skip, update and review), oldest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    project_id?: number;
+                    user_id?: string;
+                    annotation_id?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                project_id: number;
+                                task_id: number;
+                                annotation_id: number;
+                                user_id: string | null;
+                                kind: string;
+                                units: number;
+                                lead_time: string;
+                                billable_seconds: string;
+                                was_cancelled: boolean;
+                                review_status: string | null;
+                                /** Format: date-time */
+                                occurred_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per month and per project: amount, work hours, accepted annotations, cost per accepted annotation
+         * @description From the lines of bills that are not void; a project manager sees only their projects.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description YYYY-MM in the tenant time zone */
+                    from?: string;
+                    /** @description YYYY-MM in the tenant time zone */
+                    to?: string;
+                    project_id?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            months: {
+                                period: string;
+                                amount: string;
+                                currency: string;
+                                hours: string;
+                                accepted: number;
+                                cost_per_accepted: string | null;
+                            }[];
+                            projects: {
+                                period: string;
+                                project_id: number;
+                                amount: string;
+                                currency: string;
+                                hours: string;
+                                accepted: number;
+                                cost_per_accepted: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

@@ -1,8 +1,205 @@
-import { Typography } from 'antd';
+import { useQuery } from '@tanstack/react-query';
+import { Card, Col, DatePicker, Empty, Row, Space, Statistic, Typography } from 'antd';
+import dayjs, { type Dayjs } from 'dayjs';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { api, type GetResponse, must } from '../../api/client';
+import { Loading } from '../../components/Loading';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { useFormat } from '../../lib/format';
+import { can, useMe } from '../../lib/session';
+import { Chart } from './Chart';
 
-// Minimal page so routing works; the dashboard page group replaces it.
+type Dashboard = GetResponse<'/api/v1/dashboard'>;
+const REVIEW_OUTCOMES = ['approved', 'rejected', 'modification_requested'] as const;
+
 export default function DashboardPage() {
   const { t } = useTranslation('dashboard');
-  return <Typography.Title level={2}>{t('title')}</Typography.Title>;
+  const me = useMe();
+  const [range, setRange] = useState<[Dayjs, Dayjs]>(() => [
+    dayjs().subtract(29, 'day').startOf('day'),
+    dayjs().endOf('day'),
+  ]);
+  const from = range[0].startOf('day').toISOString();
+  const to = range[1].add(1, 'day').startOf('day').toISOString();
+  const allowed = can(me.data, 'projects:read');
+  const data = useQuery({
+    queryKey: ['dashboard', from, to],
+    queryFn: () => must(api.GET('/api/v1/dashboard', { params: { query: { from, to } } })),
+    enabled: allowed,
+  });
+  return (
+    <Space direction="vertical" size="large" style={{ width: '100%' }}>
+      <Space style={{ width: '100%', justifyContent: 'space-between' }} wrap>
+        <Typography.Title level={2} style={{ margin: 0 }}>
+          {t('title')}
+        </Typography.Title>
+        <DatePicker.RangePicker
+          aria-label={t('range')}
+          value={range}
+          allowClear={false}
+          disabledDate={(d) => d.isAfter(dayjs().endOf('day'))}
+          onChange={(v) => v?.[0] && v[1] && setRange([v[0], v[1]])}
+          presets={[7, 30, 90].map((n) => ({
+            label: t('lastDays', { n }),
+            value: [
+              dayjs()
+                .subtract(n - 1, 'day')
+                .startOf('day'),
+              dayjs().endOf('day'),
+            ] as [Dayjs, Dayjs],
+          }))}
+        />
+      </Space>
+      {!allowed ? (
+        <Empty description={t('noAccess')} />
+      ) : data.error ? (
+        <ProblemAlert error={data.error} />
+      ) : data.isPending ? (
+        <Loading />
+      ) : (
+        <Charts data={data.data} />
+      )}
+    </Space>
+  );
+}
+
+function Charts({ data }: { data: Dashboard }) {
+  const { t } = useTranslation('dashboard');
+  const f = useFormat();
+  const sum = (k: 'tasks_created' | 'tasks_completed' | 'annotations' | 'skips') =>
+    data.days.reduce((n, d) => n + d[k], 0);
+  const perDay = useMemo(
+    () => ({
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      grid: { left: 40, right: 16, bottom: 32, top: 40 },
+      xAxis: { type: 'category', data: data.days.map((d) => f.day(`${d.day}T12:00:00`)) },
+      yAxis: { type: 'value', minInterval: 1 },
+      series: [
+        { name: t('tasksCreated'), type: 'line', smooth: true, data: data.days.map((d) => d.tasks_created) },
+        {
+          name: t('tasksCompleted'),
+          type: 'line',
+          smooth: true,
+          data: data.days.map((d) => d.tasks_completed),
+        },
+        { name: t('annotations'), type: 'bar', data: data.days.map((d) => d.annotations) },
+      ],
+    }),
+    [data, t, f],
+  );
+  const throughput = useMemo(
+    () => ({
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      grid: { left: 140, right: 16, bottom: 24, top: 40 },
+      xAxis: { type: 'value', minInterval: 1 },
+      yAxis: { type: 'category', inverse: true, data: data.annotators.map((a) => a.name || a.email) },
+      series: [
+        { name: t('annotations'), type: 'bar', stack: 'n', data: data.annotators.map((a) => a.annotations) },
+        { name: t('skips'), type: 'bar', stack: 'n', data: data.annotators.map((a) => a.skips) },
+      ],
+    }),
+    [data, t],
+  );
+  const reviews = useMemo(
+    () => ({
+      tooltip: { trigger: 'item' },
+      legend: { bottom: 0 },
+      series: [
+        {
+          type: 'pie',
+          radius: ['40%', '70%'],
+          data: REVIEW_OUTCOMES.map((s) => ({ name: t(`reviews.${s}`), value: data.reviews[s] ?? 0 })),
+        },
+      ],
+    }),
+    [data, t],
+  );
+  const progress = useMemo(
+    () => ({
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      grid: { left: 140, right: 16, bottom: 24, top: 40 },
+      xAxis: { type: 'value', minInterval: 1 },
+      yAxis: { type: 'category', inverse: true, data: data.projects.map((p) => p.title) },
+      series: [
+        { name: t('finished'), type: 'bar', stack: 'p', data: data.projects.map((p) => p.finished) },
+        {
+          name: t('remaining'),
+          type: 'bar',
+          stack: 'p',
+          data: data.projects.map((p) => p.tasks - p.finished),
+        },
+      ],
+    }),
+    [data, t],
+  );
+  const reviewTotal = REVIEW_OUTCOMES.reduce((n, s) => n + (data.reviews[s] ?? 0), 0);
+
+  return (
+    <>
+      <Row gutter={[16, 16]}>
+        <Col xs={12} md={6}>
+          <Card>
+            <Statistic title={t('tasksCreated')} value={f.number(sum('tasks_created'))} />
+          </Card>
+        </Col>
+        <Col xs={12} md={6}>
+          <Card>
+            <Statistic title={t('tasksCompleted')} value={f.number(sum('tasks_completed'))} />
+          </Card>
+        </Col>
+        <Col xs={12} md={6}>
+          <Card>
+            <Statistic title={t('annotations')} value={f.number(sum('annotations'))} />
+          </Card>
+        </Col>
+        <Col xs={12} md={6}>
+          <Card>
+            <Statistic title={t('reviewed')} value={f.number(reviewTotal)} />
+          </Card>
+        </Col>
+      </Row>
+      <Card title={t('perDay')} extra={t('timeZone', { tz: data.time_zone })}>
+        <Chart option={perDay} label={t('perDay')} />
+      </Card>
+      <Row gutter={[16, 16]}>
+        <Col xs={24} lg={12}>
+          <Card title={t('throughput')}>
+            {data.annotators.length ? (
+              <Chart
+                option={throughput}
+                label={t('throughput')}
+                height={Math.max(200, data.annotators.length * 32 + 80)}
+              />
+            ) : (
+              <Empty description={t('noData')} />
+            )}
+          </Card>
+        </Col>
+        <Col xs={24} lg={12}>
+          <Card title={t('reviewOutcomes')}>
+            {reviewTotal ? (
+              <Chart option={reviews} label={t('reviewOutcomes')} />
+            ) : (
+              <Empty description={t('noData')} />
+            )}
+          </Card>
+        </Col>
+      </Row>
+      <Card title={t('projectProgress')}>
+        {data.projects.length ? (
+          <Chart
+            option={progress}
+            label={t('projectProgress')}
+            height={Math.max(200, data.projects.length * 32 + 80)}
+          />
+        ) : (
+          <Empty description={t('noData')} />
+        )}
+      </Card>
+    </>
+  );
 }

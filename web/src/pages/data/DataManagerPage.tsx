@@ -1,13 +1,14 @@
 import { DownloadOutlined, UploadOutlined } from '@ant-design/icons';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Dropdown, Input, InputNumber, Modal, Select, Space, Typography } from 'antd';
-import { useCallback, useState } from 'react';
+import { App, Button, Dropdown, Input, InputNumber, Modal, Progress, Select, Space, Typography } from 'antd';
+import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { api, must, type paths } from '../../api/client';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
+import { useJobProgress } from '../../lib/jobs';
 import { useProject } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 import { ProjectNav } from '../projects/ProjectNav';
@@ -157,14 +158,35 @@ export default function DataManagerPage() {
         }),
       ),
     onSuccess: (r) => {
-      void message.success(t('actions.done', { n: fmt.number(r.affected) }));
+      // Actions over a filter or many ids run as a job (202); the bar below follows it.
+      if ('job_id' in r) setActionJob(r.job_id);
+      else {
+        void message.success(t('actions.done', { n: fmt.number(r.affected) }));
+        refresh();
+      }
       setSelected(new Set());
       setAllMatching(false);
       setDialog(null);
-      void queryClient.invalidateQueries({ queryKey: ['tasks', id] });
-      void queryClient.invalidateQueries({ queryKey: ['project', id] });
     },
   });
+  const [actionJob, setActionJob] = useState<string | null>(null);
+  const job = useJobProgress(
+    ['job', actionJob],
+    async () => {
+      const run = await must(api.GET('/api/v1/jobs/{id}', { params: { path: { id: actionJob! } } }));
+      return { ...run, status: run.state };
+    },
+    actionJob !== null,
+    { done: t('actions.jobDone'), failed: t('actions.jobFailed') },
+  );
+  const jobStatus = job.data?.status;
+  const refresh = useCallback(() => {
+    void queryClient.invalidateQueries({ queryKey: ['tasks', id] });
+    void queryClient.invalidateQueries({ queryKey: ['project', id] });
+  }, [queryClient, id]);
+  useEffect(() => {
+    if (jobStatus === 'completed' || jobStatus === 'failed') refresh();
+  }, [jobStatus, refresh]);
 
   function runAction(action: Action) {
     if (action === 'set_priority') return setDialog('priority');
@@ -235,7 +257,13 @@ export default function DataManagerPage() {
           {t('grid.selectMatching', { formatted: fmt.number(total) })}
         </Button>
       ) : null}
-      <ProblemAlert error={tasks.error ?? act.error} />
+      {actionJob && jobStatus !== 'completed' && jobStatus !== 'failed' ? (
+        <Progress
+          percent={Math.round((job.data?.progress ?? 0) * 100)}
+          aria-label={t('actions.jobRunning')}
+        />
+      ) : null}
+      <ProblemAlert error={tasks.error ?? act.error ?? job.error} />
       <TaskGrid
         rows={rows}
         dataKeys={project.data.data_keys}
