@@ -31,6 +31,9 @@ export const PERMISSIONS = {
   'reviews:write': 'Accept, reject and fix annotations',
   'webhooks:manage': 'Register and change webhooks',
   'quality:read': 'See quality metrics and compute agreement statistics',
+  'quality:manage': 'Configure quality rules, workflows, alerts and report schedules',
+  'quality:review': 'Triage quality issues and alerts, assign and decide improvement tasks',
+  'quality:improve': 'Work on improvement tasks assigned to oneself',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -42,7 +45,13 @@ export const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[];
 export const BUILT_IN_ROLES = ['owner', 'admin', 'manager', 'reviewer', 'annotator', 'viewer'] as const;
 export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
 
-const annotatorSet: string[] = ['projects:read', 'annotations:write', 'jobs:read', 'tokens:create'];
+const annotatorSet: string[] = [
+  'projects:read',
+  'annotations:write',
+  'jobs:read',
+  'tokens:create',
+  'quality:improve',
+];
 
 export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
   owner: ['*'],
@@ -58,9 +67,9 @@ export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
     'annotations:*',
     'reviews:*',
     'webhooks:manage',
-    'quality:read',
+    'quality:*',
   ],
-  reviewer: [...annotatorSet, 'annotations:read', 'reviews:write', 'tasks:export', 'quality:read'],
+  reviewer: [...annotatorSet, 'annotations:read', 'reviews:write', 'tasks:export', 'quality:read', 'quality:review'],
   annotator: annotatorSet,
   viewer: ['projects:read', 'annotations:read', 'jobs:read', 'quality:read'],
 };
