@@ -6,8 +6,8 @@ import type { DomainEvent } from '../../platform/events/index.ts';
 import type { Platform } from '../../platform/index.ts';
 import { annotations, projects, tasks } from '../annotation/schema.ts';
 import { improveByWorkflow } from './improvement.service.ts';
-import { type CheckInput, runRule } from './rules.ts';
 import { requireProject } from './rules.service.ts';
+import { type CheckInput, runRule } from './rules.ts';
 import { qualityCheckResults, qualityIssues, qualityRules } from './schema.ts';
 
 export const CHECK_JOB = 'quality.check';
@@ -204,7 +204,9 @@ export async function listCheckResults(
     .where(
       and(
         eq(qualityCheckResults.projectId, projectId),
-        filter.annotationId !== undefined ? eq(qualityCheckResults.annotationId, filter.annotationId) : undefined,
+        filter.annotationId !== undefined
+          ? eq(qualityCheckResults.annotationId, filter.annotationId)
+          : undefined,
         filter.passed !== undefined ? eq(qualityCheckResults.passed, filter.passed) : undefined,
         before === undefined ? undefined : sql`${qualityCheckResults.id} < ${Number(before)}`,
       ),

@@ -1,11 +1,11 @@
 import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../platform/db/pagination.ts';
-import type { DomainEvents } from '../../platform/events/index.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/errors/problem.ts';
+import type { DomainEvents } from '../../platform/events/index.ts';
 import { annotations } from '../annotation/schema.ts';
 import { getIssue } from './issues.service.ts';
-import { requireProject } from './rules.service.ts';
+import { requireMembers, requireProject } from './rules.service.ts';
 import {
   type IMPROVEMENT_STATES,
   improvementHistory,
@@ -84,9 +84,11 @@ export async function createImprovement(
   input: { issueId?: number; annotationId?: number; assigneeId?: string | null; comment?: string },
   by: string | null,
 ): Promise<Improvement> {
+  await requireMembers(tx, tenantId, [input.assigneeId], 'body/assignee_id');
   const issue = input.issueId ? await getIssue(tx, tenantId, input.issueId) : undefined;
   const annotationId = issue?.annotationId ?? input.annotationId;
-  if (!annotationId) throw badRequest('Give issue_id or annotation_id.', [{ path: 'body', message: 'empty' }]);
+  if (!annotationId)
+    throw badRequest('Give issue_id or annotation_id.', [{ path: 'body', message: 'empty' }]);
   const [a] = await tx
     .select({ projectId: annotations.projectId, result: annotations.result })
     .from(annotations)
@@ -188,6 +190,7 @@ export async function listImprovements(
 
 export async function assignImprovement(tx: Executor, actor: Actor, id: number, assigneeId: string | null) {
   const task = await getImprovement(tx, actor, id);
+  await requireMembers(tx, actor.tenantId, [assigneeId], 'body/assignee_id');
   if (task.status === 'approved') throw conflict('An approved task is closed; reopen it first.');
   const [row] = await tx
     .update(improvementTasks)
@@ -213,7 +216,8 @@ export async function moveImprovement(
   const task = await getImprovement(tx, actor, id);
   const move = MOVES[task.status].find((m) => m.to === input.to);
   if (!move) throw conflict(`An improvement task cannot move from ${task.status} to ${input.to}.`);
-  const isAssignee = task.assigneeId === actor.userId || (task.assigneeId === null && move.to === 'in_progress');
+  const isAssignee =
+    task.assigneeId === actor.userId || (task.assigneeId === null && move.to === 'in_progress');
   if (move.by === 'reviewer' ? !actor.reviewer : !(isAssignee || actor.reviewer))
     throw forbidden(
       move.by === 'reviewer'
@@ -221,7 +225,9 @@ export async function moveImprovement(
         : 'Only the assignee (or a reviewer) works on this task.',
     );
   if (input.to === 'submitted' && !input.result)
-    throw badRequest('Submitting needs the improved result.', [{ path: 'body/result', message: 'is required' }]);
+    throw badRequest('Submitting needs the improved result.', [
+      { path: 'body/result', message: 'is required' },
+    ]);
   const details: Record<string, unknown> = {};
   if (input.to === 'approved') {
     const [before] = await tx

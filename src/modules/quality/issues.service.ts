@@ -2,7 +2,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../platform/db/pagination.ts';
 import { conflict, notFound } from '../../platform/errors/problem.ts';
-import { requireProject } from './rules.service.ts';
+import { requireMembers, requireProject } from './rules.service.ts';
 import { type ISSUE_STATES, qualityIssues } from './schema.ts';
 
 export type Issue = typeof qualityIssues.$inferSelect;
@@ -80,6 +80,7 @@ export async function updateIssue(
   input: { status?: IssueState; assigneeId?: string | null },
 ): Promise<Issue> {
   const issue = await getIssue(tx, tenantId, id);
+  await requireMembers(tx, tenantId, [input.assigneeId], 'body/assignee_id');
   if (input.status && input.status !== issue.status && !MOVES[issue.status].includes(input.status))
     throw conflict(`An issue cannot move from ${issue.status} to ${input.status}.`);
   const status = input.status ?? issue.status;

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { tenantMembers } from '../../platform/auth/schema.ts';
 import type { Executor } from '../../platform/db/client.ts';
-import { conflict, notFound } from '../../platform/errors/problem.ts';
+import { badRequest, conflict, notFound } from '../../platform/errors/problem.ts';
 import { projects } from '../annotation/schema.ts';
 import { BUILT_IN_TEMPLATES, type RuleType, type TemplateRule, validateRuleConfig } from './rules.ts';
 import { qualityRules, qualityRuleTemplates, qualityRuleVersions } from './schema.ts';
@@ -16,6 +17,24 @@ export async function requireProject(tx: Executor, tenantId: string, projectId: 
     .where(and(eq(projects.tenantId, tenantId), eq(projects.id, projectId)));
   if (!row) throw notFound('The project');
   return row;
+}
+
+/** A user named as assignee or recipient must belong to the tenant (400 naming the field). */
+export async function requireMembers(
+  tx: Executor,
+  tenantId: string,
+  userIds: (string | null | undefined)[],
+  path: string,
+) {
+  for (const userId of userIds) {
+    if (!userId) continue;
+    const [m] = await tx
+      .select({ id: tenantMembers.id })
+      .from(tenantMembers)
+      .where(and(eq(tenantMembers.tenantId, tenantId), eq(tenantMembers.userId, userId)));
+    if (!m)
+      throw badRequest(`${userId} is not a member of this tenant.`, [{ path, message: 'unknown user' }]);
+  }
 }
 
 export function ruleView(r: Rule) {
@@ -169,7 +188,7 @@ export async function listTemplates(tx: Executor, tenantId: string) {
       name,
       description: t.description,
       built_in: true,
-      rules: t.rules,
+      rules: t.rules as unknown as Record<string, unknown>[],
     })),
     ...own.map((t) => ({ name: t.name, description: t.description, built_in: false, rules: t.rules })),
   ];

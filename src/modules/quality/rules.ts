@@ -259,7 +259,10 @@ export function validateRuleConfig(type: RuleType, config: Record<string, unknow
     case 'expression': {
       const source = config.expression;
       if (typeof source !== 'string' || source.trim() === '' || source.length > EXPRESSION_LIMITS.length)
-        throw invalid('expression', `must be a JSONata expression of 1–${EXPRESSION_LIMITS.length} characters`);
+        throw invalid(
+          'expression',
+          `must be a JSONata expression of 1–${EXPRESSION_LIMITS.length} characters`,
+        );
       try {
         compileExpression(source);
       } catch (err) {

@@ -49,9 +49,7 @@ export const qualityScores = pgTable(
   },
   (t) => [
     uniqueIndex('quality_scores_annotation_uq').on(t.annotationId).where(sql`${t.scope} = 'annotation'`),
-    uniqueIndex('quality_scores_annotator_uq')
-      .on(t.projectId, t.userId)
-      .where(sql`${t.scope} = 'annotator'`),
+    uniqueIndex('quality_scores_annotator_uq').on(t.projectId, t.userId).where(sql`${t.scope} = 'annotator'`),
     index('quality_scores_project_user_idx').on(t.projectId, t.userId, t.computedAt),
     tenantIsolation(t.tenantId),
   ],
@@ -405,7 +403,10 @@ export const reportSchedules = pgTable(
     createdBy: uuid('created_by'),
     createdAt: createdAt(),
   },
-  (t) => [index('report_schedules_due_idx').on(t.nextRunAt).where(sql`${t.enabled}`), tenantIsolation(t.tenantId)],
+  (t) => [
+    index('report_schedules_due_idx').on(t.nextRunAt).where(sql`${t.enabled}`),
+    tenantIsolation(t.tenantId),
+  ],
 );
 
 /** One produced report: its parameters fix the data it covers, so it can be made again. */
@@ -420,7 +421,9 @@ export const reportRuns = pgTable(
     format: text('format', { enum: REPORT_FORMATS }).notNull(),
     periodFrom: at('period_from').notNull(),
     periodTo: at('period_to').notNull(),
-    status: text('status', { enum: ['queued', 'completed', 'failed'] }).notNull().default('queued'),
+    status: text('status', { enum: ['queued', 'completed', 'failed'] })
+      .notNull()
+      .default('queued'),
     /** SHA-256 of the report's rows as JSON: a rerun from stored data must match it. */
     dataSha256: text('data_sha256'),
     rowCount: integer('row_count'),

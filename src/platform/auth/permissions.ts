@@ -69,7 +69,14 @@ export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
     'webhooks:manage',
     'quality:*',
   ],
-  reviewer: [...annotatorSet, 'annotations:read', 'reviews:write', 'tasks:export', 'quality:read', 'quality:review'],
+  reviewer: [
+    ...annotatorSet,
+    'annotations:read',
+    'reviews:write',
+    'tasks:export',
+    'quality:read',
+    'quality:review',
+  ],
   annotator: annotatorSet,
   viewer: ['projects:read', 'annotations:read', 'jobs:read', 'quality:read'],
 };
