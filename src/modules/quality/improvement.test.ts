@@ -25,7 +25,12 @@ describe('improvement loop', () => {
     const rule = await t.as(t.owner, {
       method: 'POST',
       url: `/api/v1/projects/${project.id}/quality/rules`,
-      payload: { name: 'Positive or Neutral', type: 'allowed_labels', config: { labels: ['Positive', 'Neutral'] }, severity: 'high' },
+      payload: {
+        name: 'Positive or Neutral',
+        type: 'allowed_labels',
+        config: { labels: ['Positive', 'Neutral'] },
+        severity: 'high',
+      },
     });
     expect(rule.statusCode).toBe(201);
     // A low-severity failure stays an issue: below the workflow's minimum.
@@ -38,7 +43,8 @@ describe('improvement loop', () => {
     const annotationId = await submit(t, annotator, taskId!, choice('Negative'), 12);
     await settledJobs(ctx, t.tenantId, 'quality.check');
 
-    const mine = (await t.as(annotator, { method: 'GET', url: '/api/v1/quality/improvement-tasks' })).json().items;
+    const mine = (await t.as(annotator, { method: 'GET', url: '/api/v1/quality/improvement-tasks' })).json()
+      .items;
     expect(mine).toHaveLength(1);
     const task = mine[0];
     expect(task).toMatchObject({
@@ -68,12 +74,19 @@ describe('improvement loop', () => {
     expect((await move(annotator, { to: 'approved' })).statusCode).toBe(403);
     // Another annotator does not see the task at all.
     const stranger = await t.member(['annotator'], 'Other');
-    expect((await t.as(stranger, { method: 'GET', url: `/api/v1/quality/improvement-tasks/${task.id}` })).statusCode).toBe(404);
+    expect(
+      (await t.as(stranger, { method: 'GET', url: `/api/v1/quality/improvement-tasks/${task.id}` }))
+        .statusCode,
+    ).toBe(404);
     expect((await move(stranger, { to: 'in_progress' })).statusCode).toBe(404);
 
-    expect((await move(reviewer, { to: 'rejected', comment: 'Should be positive' })).json().status).toBe('rejected');
+    expect((await move(reviewer, { to: 'rejected', comment: 'Should be positive' })).json().status).toBe(
+      'rejected',
+    );
     expect((await move(annotator, { to: 'in_progress' })).json().status).toBe('in_progress');
-    expect((await move(annotator, { to: 'submitted', result: choice('Positive') })).json().status).toBe('submitted');
+    expect((await move(annotator, { to: 'submitted', result: choice('Positive') })).json().status).toBe(
+      'submitted',
+    );
     // The annotation is untouched until approval.
     const stillOld = await t.as(t.owner, { method: 'GET', url: `/api/v1/annotations/${annotationId}` });
     expect(stillOld.json().result).toEqual(choice('Negative'));
@@ -83,7 +96,10 @@ describe('improvement loop', () => {
     const updated = await t.as(t.owner, { method: 'GET', url: `/api/v1/annotations/${annotationId}` });
     expect(updated.json().result).toEqual(choice('Positive'));
     const fixedIssue = (
-      await t.as(t.owner, { method: 'GET', url: `/api/v1/projects/${project.id}/quality/issues?status=resolved` })
+      await t.as(t.owner, {
+        method: 'GET',
+        url: `/api/v1/projects/${project.id}/quality/issues?status=resolved`,
+      })
     ).json().items;
     expect(fixedIssue).toHaveLength(1);
     expect(fixedIssue[0].severity).toBe('high');
@@ -94,7 +110,9 @@ describe('improvement loop', () => {
 
     // Reopen; every move is in the history, the approval with the result it replaced.
     expect((await move(reviewer, { to: 'pending', comment: 'Look again' })).json().status).toBe('pending');
-    const full = (await t.as(annotator, { method: 'GET', url: `/api/v1/quality/improvement-tasks/${task.id}` })).json();
+    const full = (
+      await t.as(annotator, { method: 'GET', url: `/api/v1/quality/improvement-tasks/${task.id}` })
+    ).json();
     expect(full.history.map((h: { from: string | null; to: string }) => `${h.from}->${h.to}`)).toEqual([
       'null->pending',
       'pending->in_progress',
@@ -140,8 +158,12 @@ describe('improvement loop', () => {
     });
     expect(assigned.json().assignee_id).toBe(annotator.userId);
     expect(
-      (await t.as(annotator, { method: 'GET', url: `/api/v1/projects/${project.id}/quality/improvement-tasks` }))
-        .statusCode,
+      (
+        await t.as(annotator, {
+          method: 'GET',
+          url: `/api/v1/projects/${project.id}/quality/improvement-tasks`,
+        })
+      ).statusCode,
     ).toBe(403);
     const list = await t.as(reviewer, {
       method: 'GET',
