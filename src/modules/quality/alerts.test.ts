@@ -235,11 +235,11 @@ describe('quality alerts', () => {
     const [extra] = await seedTasks(ctx, t, project.id, [
       { data: { text: 'x' }, annotations: [{ completed_by: reviewer.userId, result: choice('Negative') }] },
     ]);
-    const [{ id: extraAnnotation }] = await systemSql<{ id: number }>(
+    const [extraAnnotation] = await systemSql<{ id: number }>(
       ctx,
       sql`select id from annotations where task_id = ${extra}`,
     );
-    await insertScore(ctx, t, project.id, Number(extraAnnotation), 0.1);
+    await insertScore(ctx, t, project.id, Number(extraAnnotation!.id), 0.1);
     const deliveriesBefore = (
       await systemSql<{ n: number }>(
         ctx,

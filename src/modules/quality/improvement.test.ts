@@ -129,11 +129,11 @@ describe('improvement loop', () => {
       comment: 'Good',
       details: { replaced_result: choice('Negative'), new_result: choice('Positive') },
     });
-    const [{ n }] = await systemSql<{ n: number }>(
+    const [count] = await systemSql<{ n: number }>(
       ctx,
       sql`select count(*)::int as n from improvement_history where improvement_task_id = ${task.id}`,
     );
-    expect(n).toBe(8);
+    expect(count!.n).toBe(8);
   });
 
   it('lets a reviewer make and assign tasks by hand; project lists need quality:review', async () => {
