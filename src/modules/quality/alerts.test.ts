@@ -284,10 +284,11 @@ describe('quality alerts', () => {
     const [taskId] = await seedTasks(ctx, t, project.id, [
       { data: { text: 'x' }, annotations: [{ result: choice('Negative') }] },
     ]);
-    const [{ id }] = await systemSql<{ id: number }>(
+    const [row] = await systemSql<{ id: number }>(
       ctx,
       sql`select id from annotations where task_id = ${taskId}`,
     );
+    const id = row!.id;
     await t.as(t.owner, {
       method: 'PUT',
       url: `/api/v1/projects/${project.id}/quality/alert-config`,
