@@ -8,7 +8,7 @@ import { newTenant } from '../../../test/fixtures.ts';
 import { type TestContext, testApp } from '../../../test/helpers.ts';
 import { systemSql } from '../../../test/labeling-fixtures.ts';
 import { choice, insertScore, until } from '../../../test/quality-ops-fixtures.ts';
-import type { SmtpConfig } from '../../config.ts';
+import { loadConfig, type SmtpConfig } from '../../config.ts';
 import { signPayload } from '../../platform/crypto/signing.ts';
 import { severityOf } from './alerts.service.ts';
 import { sweepTenant } from './alerts.sweep.ts';
@@ -64,6 +64,21 @@ async function receiver() {
     close: () => new Promise((r) => server.close(r)),
   };
 }
+
+describe('SMTP settings', () => {
+  it('come from SMTP_URL or SMTP_HOST and friends; absent, e-mail is off', () => {
+    expect(loadConfig({}).smtp).toBeUndefined();
+    expect(loadConfig({ SMTP_URL: 'smtps://u:p@mail.test:465', SMTP_FROM: 'QA <qa@x.test>' }).smtp).toEqual({
+      url: 'smtps://u:p@mail.test:465',
+      from: 'QA <qa@x.test>',
+    });
+    const built = loadConfig({ SMTP_HOST: 'mail.test', SMTP_USER: 'me', SMTP_PASS: 'p@ss' }).smtp!;
+    expect(built.url).toBe('smtp://me:p%40ss@mail.test:587');
+    expect(() => loadConfig({ SMTP_URL: 'http://mail.test' })).toThrow(/SMTP_URL/);
+    expect(() => loadConfig({ SMTP_HOST: 'mail.test', SMTP_PORT: 'x' })).toThrow(/SMTP_PORT/);
+    expect(() => loadConfig({ SMTP_HOST: 'mail.test', SMTP_FROM: 'nobody' })).toThrow(/SMTP_FROM/);
+  });
+});
 
 describe('alert severity', () => {
   it('follows the total score', () => {
