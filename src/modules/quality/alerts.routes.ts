@@ -179,9 +179,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         await requireProject(tx, tenantId, req.params.projectId);
         const now = new Date();
         const raised = await evaluateScores(tx, platform, tenantId, req.params.projectId, now);
-        const escalated = (await escalateDue(tx, platform, tenantId, now)).filter(
-          (a) => a.projectId === req.params.projectId,
-        );
+        const escalated = await escalateDue(tx, platform, tenantId, now, req.params.projectId);
         req.audit({
           action: 'quality_alerts.evaluated',
           resourceType: 'project',

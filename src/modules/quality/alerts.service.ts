@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, or, sql } from 'drizzle-orm';
 import type { SecretBox } from '../../platform/crypto/secrets.ts';
 import type { Executor } from '../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../platform/db/pagination.ts';
@@ -300,7 +300,7 @@ export async function escalateDue(
   platform: Platform,
   tenantId: string,
   now: Date,
-  alertIds?: number[],
+  projectId?: number,
 ): Promise<Alert[]> {
   const due = await tx
     .select({ alert: qualityAlerts, config: alertConfigs })
@@ -311,7 +311,7 @@ export async function escalateDue(
         eq(qualityAlerts.tenantId, tenantId),
         eq(qualityAlerts.status, 'open'),
         lt(qualityAlerts.escalationLevel, MAX_ESCALATION),
-        alertIds ? inArray(qualityAlerts.id, alertIds) : undefined,
+        projectId !== undefined ? eq(qualityAlerts.projectId, projectId) : undefined,
         sql`${alertConfigs.escalateAfterHours} is not null`,
         or(
           sql`${alertConfigs.silenceUntil} is null`,
