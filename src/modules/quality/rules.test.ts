@@ -78,8 +78,8 @@ describe('rule types', () => {
     const spin = await runRule('expression', { expression: '$sum([1..9999999].($ * 2))' }, input([]));
     expect(spin.passed).toBe(false);
     // No way out to the process.
-    const escape = await runRule('expression', { expression: '$eval("process.exit(1)")' }, input([]));
-    expect(escape.passed).toBe(false);
+    const breakout = await runRule('expression', { expression: '$eval("process.exit(1)")' }, input([]));
+    expect(breakout.passed).toBe(false);
   });
 });
 
