@@ -291,7 +291,7 @@ describe('quality alerts', () => {
       (items: { status: string }[]) => items.every((d) => d.status === 'delivered'),
     );
     expect(deliveries.length).toBe(4 * 2 + 6 * 2);
-  });
+  }, 180_000);
 
   it('records e-mail deliveries as disabled when SMTP is not configured', async () => {
     const t = await newTenant(ctx);

@@ -25,6 +25,25 @@ async function hasEnabledRules(tx: Executor, projectId: number): Promise<boolean
 }
 
 /**
+ * Adds the annotation to a check job of the tenant that has not started yet, if there is
+ * one. A queue worker takes one job per polling interval, so one job per submit would cap
+ * checks at a few per second; batching keeps up with any submit rate. The row lock makes
+ * it safe: the worker's move to `running` waits for this transaction and then reads the
+ * longer list, and a job the worker has already locked is skipped (a new one is queued).
+ */
+async function joinQueuedCheck(tx: Executor, tenantId: string, annotationId: number): Promise<boolean> {
+  const joined = await tx.execute(sql`
+    update job_runs set payload = jsonb_set(payload, '{annotationIds}', (payload->'annotationIds') || ${annotationId}::text::jsonb)
+    where id = (
+      select id from job_runs
+      where tenant_id = ${tenantId} and kind = ${CHECK_JOB} and state = 'queued' and attempts = 0
+        and jsonb_array_length(payload->'annotationIds') < ${BATCH}
+      limit 1 for update skip locked)
+    returning id`);
+  return (joined as unknown as { rows: unknown[] }).rows.length > 0;
+}
+
+/**
  * On a submitted or changed annotation: queue its check in the submitter's transaction.
  * The submit waits for one indexed lookup and an enqueue, never for the rules themselves.
  */
@@ -33,6 +52,7 @@ export function subscribeChecks(platform: Platform): void {
     const annotation = event.payload.annotation as { id?: number; was_cancelled?: boolean } | undefined;
     if (!annotation?.id || annotation.was_cancelled || event.projectId === null) return;
     if (!(await hasEnabledRules(tx, event.projectId))) return;
+    if (await joinQueuedCheck(tx, event.tenantId, annotation.id)) return;
     await platform.queue.enqueue(tx, {
       tenantId: event.tenantId,
       kind: CHECK_JOB,

@@ -134,7 +134,7 @@ describe('improvement loop', () => {
       sql`select count(*)::int as n from improvement_history where improvement_task_id = ${task.id}`,
     );
     expect(count!.n).toBe(8);
-  });
+  }, 180_000);
 
   it('lets a reviewer make and assign tasks by hand; project lists need quality:review', async () => {
     const ctx = await testApp();

@@ -257,5 +257,5 @@ describe('quality reports', () => {
     );
     const jobs = await settledJobs(ctx, t.tenantId, 'quality.report', 2);
     expect(jobs.map((j) => j.state)).toEqual(['completed', 'completed']);
-  });
+  }, 180_000);
 });

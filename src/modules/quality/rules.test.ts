@@ -4,7 +4,8 @@ import { newProject } from '../../../test/annotation-fixtures.ts';
 import { newTenant, type TenantFixture } from '../../../test/fixtures.ts';
 import { type TestContext, testApp } from '../../../test/helpers.ts';
 import { seedTasks, systemSql } from '../../../test/labeling-fixtures.ts';
-import { choice, settledJobs, submit } from '../../../test/quality-ops-fixtures.ts';
+import { choice, settledJobs, submit, until } from '../../../test/quality-ops-fixtures.ts';
+import { inTenant } from '../../platform/db/tenancy.ts';
 import { type CheckInput, resultAgreement, runRule } from './rules.ts';
 
 const input = (result: unknown[], extra: Partial<CheckInput> = {}): CheckInput => ({
@@ -215,6 +216,42 @@ describe('quality rules and checks over the API', () => {
       'Minimum lead time: Lead time 1s is below the minimum 2s',
       'Positive only: not positive',
     ]);
+  }, 180_000);
+
+  it('adds submits to a check job that has not started, so checks keep up with submits', async () => {
+    const t2 = await newTenant(ctx);
+    const project = await newProject(t2);
+    await t2.as(t2.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${project.id}/quality/rules`,
+      payload: { name: 'Slow', type: 'min_lead_time', config: { seconds: 60 } },
+    });
+    const tasks = await seedTasks(ctx, t2, project, 3);
+    const ids = await Promise.all(tasks.map((id) => submit(t2, t2.owner, id, choice('Positive'), 1)));
+    // Announced together in one transaction, three annotations make one job.
+    await inTenant(ctx.platform.database.db, { tenantId: t2.tenantId }, async (tx) => {
+      for (const id of ids)
+        await ctx.platform.events.publish(tx, {
+          tenantId: t2.tenantId,
+          projectId: project.id,
+          action: 'ANNOTATION_UPDATED',
+          payload: { annotation: { id } },
+        });
+    });
+    // Every annotation is checked; the three announced together share one job.
+    const byJob = await until(
+      () =>
+        systemSql<{ job_id: string; n: number }>(
+          ctx,
+          sql`select job_id, count(distinct annotation_id)::int as n from quality_check_results
+            where tenant_id = ${t2.tenantId} group by job_id order by n desc`,
+        ),
+      (rows) => rows.some((r) => r.n === 3),
+    );
+    expect(byJob[0]!.n).toBe(3);
+    const runs = await settledJobs(ctx, t2.tenantId, 'quality.check');
+    expect(runs.every((r) => r.state === 'completed')).toBe(true);
+    expect(runs.length).toBeLessThanOrEqual(4);
   });
 
   it('keeps tenant templates beside the built-in ones', async () => {
