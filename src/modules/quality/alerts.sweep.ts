@@ -45,10 +45,11 @@ export async function sweepAll(platform: Platform, now = new Date()): Promise<vo
   }
 }
 
-/** Runs the sweep every minute in a serving process; stopped when the process exits. */
+/** Runs the sweep every minute in a serving process, until the platform closes. */
 export function startSweeper(platform: Platform): void {
   const timer = setInterval(() => {
     sweepAll(platform).catch((err) => platform.log.error({ err }, 'quality sweep failed'));
   }, SWEEP_INTERVAL_MS);
   timer.unref();
+  platform.onClose(() => clearInterval(timer));
 }
