@@ -24,6 +24,8 @@ export interface Config {
   dbPoolSize: number;
   /** Background sampler period. */
   samplerIntervalMs: number;
+  /** Outgoing e-mail (quality alerts and reports); undefined: the e-mail channel is disabled. */
+  smtp: SmtpConfig | undefined;
   auth: {
     /** Failed logins within the window that lock an account. */
     maxFailures: number;
@@ -36,6 +38,12 @@ export interface Config {
     /** Requests per minute per client address on the sign-in routes. */
     rateLimitPerMinute: number;
   };
+}
+
+export interface SmtpConfig {
+  /** smtp:// or smtps:// URL, credentials included. */
+  url: string;
+  from: string;
 }
 
 export class ConfigError extends Error {
@@ -102,6 +110,24 @@ function trustProxyVar(raw: string | undefined): boolean | number | string {
   throw new ConfigError('TRUST_PROXY', `must be true, false, a hop count or proxy addresses, got "${raw}"`);
 }
 
+/** SMTP_URL, or SMTP_HOST with SMTP_PORT/SMTP_USER/SMTP_PASS; SMTP_FROM is the sender. */
+function smtpVar(env: Env): SmtpConfig | undefined {
+  let url = urlVar(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  if (!url && env.SMTP_HOST) {
+    const port = intVar(env, 'SMTP_PORT', 587, 1, 65535);
+    const u = new URL(`${port === 465 ? 'smtps' : 'smtp'}://${env.SMTP_HOST}:${port}`);
+    if (env.SMTP_USER) u.username = env.SMTP_USER;
+    if (env.SMTP_PASS) u.password = env.SMTP_PASS;
+    url = u.toString();
+  }
+  if (!url) return undefined;
+  const from = env.SMTP_FROM || 'superinsight@localhost';
+  if (!/^[^@\s]+@[^@\s]+$/.test(from.replace(/^.*<(.*)>$/, '$1'))) {
+    throw new ConfigError('SMTP_FROM', `is not an e-mail address: "${from}"`);
+  }
+  return { url, from };
+}
+
 /** Reads the environment once; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
@@ -128,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxyVar(env.TRUST_PROXY),
     dbPoolSize: intVar(env, 'DB_POOL_SIZE', 20, 1, 1000),
     samplerIntervalMs: intVar(env, 'SAMPLER_INTERVAL_MS', 1000, 50, 60_000),
+    smtp: smtpVar(env),
     auth: {
       maxFailures: intVar(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
       failureWindowMinutes: intVar(env, 'LOGIN_FAILURE_WINDOW_MINUTES', 15, 1, 24 * 60),

@@ -2,10 +2,11 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { inTenant, readInTenant } from '../src/platform/db/tenancy.ts';
 import { jobRuns } from '../src/platform/jobs/schema.ts';
-import { newProject } from './annotation-fixtures.ts';
+import { newProject, seedTasks } from './annotation-fixtures.ts';
 import { newTenant, type TenantFixture } from './fixtures.ts';
 import { type TestContext, testApp } from './helpers.ts';
-import { joinProject, seedTasks, sentiment } from './labeling-fixtures.ts';
+import { joinProject, seedTasks as seedLabelingTasks, sentiment, systemSql } from './labeling-fixtures.ts';
+import { until } from './quality-ops-fixtures.ts';
 import { waitForJob } from './transfer-helpers.ts';
 
 interface Seeded {
@@ -39,7 +40,7 @@ async function seedBilling(
 ) {
   const project = await newProject(t);
   await joinProject(t, project.id, annotator, 'annotator');
-  const [taskId] = await seedTasks(ctx, t, project, 1);
+  const [taskId] = await seedLabelingTasks(ctx, t, project, 1);
   const ann = await t.as(annotator, {
     method: 'POST',
     url: `/api/v1/tasks/${taskId}/annotations`,
@@ -380,5 +381,123 @@ describe('tenant isolation', () => {
       db.execute(sql`select count(*)::int as n from roles where tenant_id = ${a.t.tenantId}`),
     );
     expect(count(after)).toBe(0);
+  });
+});
+
+describe('tenant isolation of quality rules, issues, improvements, alerts and reports', () => {
+  it("answers 404 for another tenant's quality resources", async () => {
+    const ctx = await testApp();
+    const a = await newTenant(ctx);
+    const b = await newTenant(ctx);
+    const project = await newProject(a);
+    const [taskId] = await seedTasks(ctx, a, project.id, [
+      { data: { text: 'x' }, annotations: [{ completed_by: a.owner.userId, result: [] }] },
+    ]);
+    const [ann] = await systemSql<{ id: number }>(
+      ctx,
+      sql`select id from annotations where task_id = ${taskId}`,
+    );
+    const annotationId = Number(ann!.id);
+    const asA = (method: string, url: string, payload?: object) =>
+      a.as(a.owner, { method: method as 'GET', url, ...(payload ? { payload } : {}) });
+    const rule = (
+      await asA('POST', `/api/v1/projects/${project.id}/quality/rules`, { name: 'r', type: 'required' })
+    ).json();
+    await asA('PUT', `/api/v1/projects/${project.id}/quality/alert-config`, {
+      recipients: { user_ids: [a.owner.userId] },
+    });
+    await systemSql(
+      ctx,
+      sql`insert into quality_scores (tenant_id, project_id, scope, annotation_id, total)
+        values (${a.tenantId}::uuid, ${project.id}, 'annotation', ${annotationId}, 0.1)`,
+    );
+    const alert = (await asA('POST', `/api/v1/projects/${project.id}/quality/alerts/evaluate`)).json()
+      .raised[0];
+    await asA('POST', `/api/v1/projects/${project.id}/quality/checks`);
+    const issue = await until(
+      async () => (await asA('GET', `/api/v1/projects/${project.id}/quality/issues`)).json().items[0],
+      (i) => i !== undefined,
+    );
+    const improvement = (
+      await asA('POST', '/api/v1/quality/improvement-tasks', {
+        issue_id: issue.id,
+        assignee_id: a.owner.userId,
+      })
+    ).json();
+    const schedule = (
+      await asA('POST', `/api/v1/projects/${project.id}/quality/report-schedules`, {
+        report: 'summary',
+        format: 'csv',
+        cron: '0 0 * * *',
+        channels: ['in_app'],
+      })
+    ).json();
+    const run = (
+      await asA('POST', `/api/v1/projects/${project.id}/quality/report-runs`, {
+        report: 'summary',
+        format: 'csv',
+      })
+    ).json();
+    const notification = (await asA('GET', '/api/v1/notifications')).json().items[0];
+    expect([rule.id, alert.id, issue.id, improvement.id, schedule.id, run.id, notification.id]).not.toContain(
+      undefined,
+    );
+
+    const p = `/api/v1/projects/${project.id}`;
+    const attempts: [string, string, object?][] = [
+      ['GET', `${p}/quality/rules`],
+      ['POST', `${p}/quality/rules`, { name: 'x', type: 'required' }],
+      ['PATCH', `/api/v1/quality/rules/${rule.id}`, { enabled: false }],
+      ['DELETE', `/api/v1/quality/rules/${rule.id}`],
+      ['GET', `/api/v1/quality/rules/${rule.id}/versions`],
+      ['POST', `${p}/quality/rule-templates/basic/apply`],
+      ['POST', `${p}/quality/checks`],
+      ['GET', `${p}/quality/check-results`],
+      ['GET', `${p}/quality/issues`],
+      ['PATCH', `/api/v1/quality/issues/${issue.id}`, { status: 'resolved' }],
+      ['GET', `${p}/quality/workflow`],
+      ['PUT', `${p}/quality/workflow`, { auto_create_improvement: true }],
+      ['POST', '/api/v1/quality/improvement-tasks', { issue_id: issue.id }],
+      ['POST', '/api/v1/quality/improvement-tasks', { annotation_id: annotationId }],
+      ['GET', `${p}/quality/improvement-tasks`],
+      ['GET', `/api/v1/quality/improvement-tasks/${improvement.id}`],
+      ['PATCH', `/api/v1/quality/improvement-tasks/${improvement.id}`, { assignee_id: null }],
+      ['POST', `/api/v1/quality/improvement-tasks/${improvement.id}/transitions`, { to: 'in_progress' }],
+      ['GET', `${p}/quality/alert-config`],
+      ['PUT', `${p}/quality/alert-config`, { enabled: false }],
+      ['POST', `${p}/quality/alerts/evaluate`],
+      ['GET', `${p}/quality/alerts`],
+      ['POST', `/api/v1/quality/alerts/${alert.id}/actions`, { action: 'acknowledge' }],
+      ['GET', `${p}/quality/deliveries`],
+      ['POST', `/api/v1/notifications/${notification.id}/read`],
+      ['GET', `${p}/quality/reports/summary`],
+      ['POST', `${p}/quality/report-runs`, { report: 'summary', format: 'csv' }],
+      ['GET', `${p}/quality/report-runs`],
+      ['GET', `/api/v1/quality/report-runs/${run.id}`],
+      ['GET', `/api/v1/quality/report-runs/${run.id}/content`],
+      ['GET', `${p}/quality/report-schedules`],
+      [
+        'POST',
+        `${p}/quality/report-schedules`,
+        { report: 'summary', format: 'csv', cron: '0 0 * * *', channels: ['in_app'] },
+      ],
+      ['PATCH', `/api/v1/quality/report-schedules/${schedule.id}`, { enabled: false }],
+      ['DELETE', `/api/v1/quality/report-schedules/${schedule.id}`],
+    ];
+    for (const [method, url, payload] of attempts) {
+      const res = await b.as(b.owner, { method: method as 'GET', url, ...(payload ? { payload } : {}) });
+      expect(res.statusCode, `${method} ${url}`).toBe(404);
+    }
+    for (const url of ['/api/v1/notifications', '/api/v1/quality/improvement-tasks']) {
+      const res = await b.as(b.owner, { method: 'GET', url });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.json().items, url).toEqual([]);
+    }
+    // A's resources are as they were.
+    const rules = (await asA('GET', `${p}/quality/rules`)).json().items;
+    expect(rules).toMatchObject([{ id: rule.id, enabled: true, version: 1 }]);
+    expect((await asA('GET', `/api/v1/quality/improvement-tasks/${improvement.id}`)).json().status).toBe(
+      'pending',
+    );
   });
 });

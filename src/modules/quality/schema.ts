@@ -201,3 +201,374 @@ export const ragasEvaluations = pgTable(
     tenantIsolation(t.tenantId),
   ],
 );
+
+// ---------------------------------------------------------------- rules, checks, issues
+
+const serial = () => bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity();
+const ref = (name: string) => bigint(name, { mode: 'number' });
+const createdAt = () => at('created_at').notNull().defaultNow();
+const updatedAt = () => at('updated_at').notNull().defaultNow();
+
+export const RULE_TYPES = [
+  'required',
+  'regex',
+  'text_length',
+  'no_overlap',
+  'allowed_labels',
+  'min_lead_time',
+  'agreement',
+  'expression',
+] as const;
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export const ISSUE_STATES = ['open', 'in_progress', 'resolved', 'wont_fix'] as const;
+
+/** A check run on each submitted annotation of a project; `version` rises with every change. */
+export const qualityRules = pgTable(
+  'quality_rules',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: projectRef(),
+    name: text('name').notNull(),
+    type: text('type', { enum: RULE_TYPES }).notNull(),
+    config: jsonb('config').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    severity: text('severity', { enum: SEVERITIES }).notNull().default('medium'),
+    priority: integer('priority').notNull().default(0),
+    enabled: boolean('enabled').notNull().default(true),
+    version: integer('version').notNull().default(1),
+    /** The template it came from, when applied from one. */
+    template: text('template'),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('quality_rules_project_idx').on(t.projectId, t.enabled, t.priority),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+/** Every version of every rule, as it was: check results name the version they ran. */
+export const qualityRuleVersions = pgTable(
+  'quality_rule_versions',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    ruleId: ref('rule_id')
+      .notNull()
+      .references(() => qualityRules.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    snapshot: jsonb('snapshot').$type<Record<string, unknown>>().notNull(),
+    changedBy: uuid('changed_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('quality_rule_versions_rule_uq').on(t.ruleId, t.version), tenantIsolation(t.tenantId)],
+);
+
+/** A tenant's own named bundle of rules (the built-in ones, "basic" and "nlp", live in code). */
+export const qualityRuleTemplates = pgTable(
+  'quality_rule_templates',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    rules: jsonb('rules').$type<Record<string, unknown>[]>().notNull(),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('quality_rule_templates_name_uq').on(t.tenantId, t.name), tenantIsolation(t.tenantId)],
+);
+
+/** One rule run on one annotation. */
+export const qualityCheckResults = pgTable(
+  'quality_check_results',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: projectRef(),
+    annotationId: ref('annotation_id')
+      .notNull()
+      .references(() => annotations.id, { onDelete: 'cascade' }),
+    ruleId: ref('rule_id')
+      .notNull()
+      .references(() => qualityRules.id, { onDelete: 'cascade' }),
+    ruleVersion: integer('rule_version').notNull(),
+    passed: boolean('passed').notNull(),
+    message: text('message').notNull().default(''),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    /** The job run that checked it. */
+    jobId: uuid('job_id'),
+    checkedAt: createdAt(),
+  },
+  (t) => [
+    index('quality_check_results_annotation_idx').on(t.annotationId, t.id),
+    index('quality_check_results_project_idx').on(t.projectId, t.id),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+/** A failed check to act on; one live issue per annotation and rule. */
+export const qualityIssues = pgTable(
+  'quality_issues',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: projectRef(),
+    annotationId: ref('annotation_id')
+      .notNull()
+      .references(() => annotations.id, { onDelete: 'cascade' }),
+    ruleId: ref('rule_id').references(() => qualityRules.id, { onDelete: 'set null' }),
+    checkResultId: ref('check_result_id').references(() => qualityCheckResults.id, { onDelete: 'set null' }),
+    severity: text('severity', { enum: SEVERITIES }).notNull(),
+    message: text('message').notNull(),
+    status: text('status', { enum: ISSUE_STATES }).notNull().default('open'),
+    assigneeId: uuid('assignee_id').references(() => users.id, { onDelete: 'set null' }),
+    resolvedAt: at('resolved_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('quality_issues_live_uq')
+      .on(t.annotationId, t.ruleId)
+      .where(sql`${t.status} in ('open', 'in_progress')`),
+    index('quality_issues_project_idx').on(t.projectId, t.status, t.id),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+// ---------------------------------------------------------------- improvement loop
+
+export const IMPROVEMENT_STATES = ['pending', 'in_progress', 'submitted', 'approved', 'rejected'] as const;
+
+/** Per project: whether failed checks become improvement tasks, and for whom. */
+export const qualityWorkflows = pgTable(
+  'quality_workflows',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: projectRef(),
+    stages: jsonb('stages').$type<string[]>().notNull().default(sql`'["check","improve","review"]'::jsonb`),
+    autoCreateImprovement: boolean('auto_create_improvement').notNull().default(false),
+    /** Lowest issue severity that makes a task automatically. */
+    minSeverity: text('min_severity', { enum: SEVERITIES }).notNull().default('medium'),
+    /** 'annotator': the annotation's author; 'user': assigneeId; 'none': unassigned. */
+    autoAssign: text('auto_assign', { enum: ['annotator', 'user', 'none'] })
+      .notNull()
+      .default('annotator'),
+    assigneeId: uuid('assignee_id').references(() => users.id, { onDelete: 'set null' }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('quality_workflows_project_uq').on(t.projectId), tenantIsolation(t.tenantId)],
+);
+
+export const improvementTasks = pgTable(
+  'improvement_tasks',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: projectRef(),
+    annotationId: ref('annotation_id')
+      .notNull()
+      .references(() => annotations.id, { onDelete: 'cascade' }),
+    issueId: ref('issue_id').references(() => qualityIssues.id, { onDelete: 'set null' }),
+    status: text('status', { enum: IMPROVEMENT_STATES }).notNull().default('pending'),
+    assigneeId: uuid('assignee_id').references(() => users.id, { onDelete: 'set null' }),
+    /** The annotation's result when the task was made; kept whatever happens after. */
+    originalResult: jsonb('original_result').$type<unknown[]>().notNull(),
+    proposedResult: jsonb('proposed_result').$type<unknown[]>(),
+    comment: text('comment').notNull().default(''),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('improvement_tasks_project_idx').on(t.projectId, t.status, t.id),
+    index('improvement_tasks_assignee_idx').on(t.assigneeId, t.status),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+/** Every move of an improvement task; an approval also records the result it replaced. */
+export const improvementHistory = pgTable(
+  'improvement_history',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    improvementTaskId: ref('improvement_task_id')
+      .notNull()
+      .references(() => improvementTasks.id, { onDelete: 'cascade' }),
+    fromStatus: text('from_status', { enum: IMPROVEMENT_STATES }),
+    toStatus: text('to_status', { enum: IMPROVEMENT_STATES }).notNull(),
+    actorId: uuid('actor_id'),
+    comment: text('comment').notNull().default(''),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    createdAt: createdAt(),
+  },
+  (t) => [index('improvement_history_task_idx').on(t.improvementTaskId, t.id), tenantIsolation(t.tenantId)],
+);
+
+// ---------------------------------------------------------------- alerts and notifications
+
+export const CHANNELS = ['in_app', 'webhook', 'email'] as const;
+export const ALERT_STATES = ['open', 'acknowledged', 'resolved'] as const;
+
+export interface AlertRecipients {
+  userIds: string[];
+  emails: string[];
+}
+
+/** Per project: when a score raises an alert, and who hears of it how. */
+export const alertConfigs = pgTable(
+  'alert_configs',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: projectRef(),
+    enabled: boolean('enabled').notNull().default(true),
+    /** Below these an alert is raised: total, accuracy, completeness, timeliness, consistency, agreement. */
+    thresholds: jsonb('thresholds').$type<Record<string, number>>().notNull(),
+    channels: text('channels').array().notNull(),
+    recipients: jsonb('recipients').$type<AlertRecipients>().notNull(),
+    webhookUrl: text('webhook_url'),
+    webhookSecretEncrypted: text('webhook_secret_encrypted'),
+    silenceUntil: at('silence_until'),
+    escalateAfterHours: real('escalate_after_hours'),
+    escalationRecipients: jsonb('escalation_recipients').$type<AlertRecipients>(),
+    /** The last quality_scores row evaluated. */
+    lastScoreId: ref('last_score_id').notNull().default(0),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('alert_configs_project_uq').on(t.projectId), tenantIsolation(t.tenantId)],
+);
+
+export const qualityAlerts = pgTable(
+  'quality_alerts',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: projectRef(),
+    /** total, a dimension, or agreement. */
+    metric: text('metric').notNull(),
+    value: real('value').notNull(),
+    threshold: real('threshold').notNull(),
+    severity: text('severity', { enum: SEVERITIES }).notNull(),
+    status: text('status', { enum: ALERT_STATES }).notNull().default('open'),
+    escalationLevel: integer('escalation_level').notNull().default(0),
+    annotationId: ref('annotation_id').references(() => annotations.id, { onDelete: 'set null' }),
+    scoreId: ref('score_id'),
+    message: text('message').notNull(),
+    acknowledgedBy: uuid('acknowledged_by'),
+    acknowledgedAt: at('acknowledged_at'),
+    resolvedBy: uuid('resolved_by'),
+    resolvedAt: at('resolved_at'),
+    lastEscalatedAt: at('last_escalated_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('quality_alerts_project_idx').on(t.projectId, t.status, t.id),
+    index('quality_alerts_open_idx').on(t.createdAt).where(sql`${t.status} = 'open'`),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+/** In-app notifications: the console polls GET /notifications. */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    title: text('title').notNull(),
+    body: text('body').notNull().default(''),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    readAt: at('read_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('notifications_user_idx').on(t.userId, t.id), tenantIsolation(t.tenantId)],
+);
+
+/** One message to send by webhook or e-mail; a queued job sends it and retries. */
+export const notificationDeliveries = pgTable(
+  'notification_deliveries',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: projectRef(),
+    channel: text('channel', { enum: ['webhook', 'email'] }).notNull(),
+    target: text('target').notNull(),
+    event: text('event').notNull(),
+    subject: text('subject').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    /** A report run whose file goes along as an attachment. */
+    reportRunId: ref('report_run_id'),
+    status: text('status', { enum: ['pending', 'delivered', 'failed', 'disabled'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    responseStatus: integer('response_status'),
+    error: text('error'),
+    createdAt: createdAt(),
+    deliveredAt: at('delivered_at'),
+  },
+  (t) => [index('notification_deliveries_project_idx').on(t.projectId, t.id), tenantIsolation(t.tenantId)],
+);
+
+// ---------------------------------------------------------------- reports
+
+export const REPORT_TYPES = ['summary', 'ranking', 'trend'] as const;
+export const REPORT_FORMATS = ['xlsx', 'csv', 'html'] as const;
+
+export const reportSchedules = pgTable(
+  'report_schedules',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: projectRef(),
+    report: text('report', { enum: REPORT_TYPES }).notNull(),
+    format: text('format', { enum: REPORT_FORMATS }).notNull(),
+    /** Five-field cron, UTC. */
+    cron: text('cron').notNull(),
+    channels: text('channels').array().notNull(),
+    recipients: jsonb('recipients').$type<AlertRecipients>().notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    nextRunAt: at('next_run_at').notNull(),
+    lastRunAt: at('last_run_at'),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('report_schedules_due_idx').on(t.nextRunAt).where(sql`${t.enabled}`),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+/** One produced report: its parameters fix the data it covers, so it can be made again. */
+export const reportRuns = pgTable(
+  'report_runs',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: projectRef(),
+    scheduleId: ref('schedule_id').references(() => reportSchedules.id, { onDelete: 'set null' }),
+    report: text('report', { enum: REPORT_TYPES }).notNull(),
+    format: text('format', { enum: REPORT_FORMATS }).notNull(),
+    periodFrom: at('period_from').notNull(),
+    periodTo: at('period_to').notNull(),
+    status: text('status', { enum: ['queued', 'completed', 'failed'] })
+      .notNull()
+      .default('queued'),
+    /** SHA-256 of the report's rows as JSON: a rerun from stored data must match it. */
+    dataSha256: text('data_sha256'),
+    rowCount: integer('row_count'),
+    error: text('error'),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    finishedAt: at('finished_at'),
+  },
+  (t) => [index('report_runs_project_idx').on(t.projectId, t.id), tenantIsolation(t.tenantId)],
+);

@@ -31,12 +31,15 @@ export const PERMISSIONS = {
   'reviews:write': 'Accept, reject and fix annotations',
   'webhooks:manage': 'Register and change webhooks',
   'quality:read': 'See quality metrics and compute agreement statistics',
+  'quality:manage':
+    'Run agreement and scoring, change quality settings, rules, workflows, alerts and report schedules, import Ragas evaluations',
+  'quality:review': 'Triage quality issues and alerts, assign and decide improvement tasks',
+  'quality:improve': 'Work on improvement tasks assigned to oneself',
   'billing:read': 'See bills, billing records, rules and trends (of the projects one manages)',
   'billing:read_own': 'See one’s own pay statements',
   'billing:manage':
     'Propose billing rules, set project billing settings, generate, issue, pay, void and adjust bills',
   'billing:approve': 'Approve billing rule versions proposed by someone else',
-  'quality:manage': 'Run agreement and scoring, change quality settings, import Ragas evaluations',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -54,6 +57,7 @@ const annotatorSet: string[] = [
   'jobs:read',
   'tokens:create',
   'billing:read_own',
+  'quality:improve',
 ];
 
 export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
@@ -70,12 +74,18 @@ export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
     'annotations:*',
     'reviews:*',
     'webhooks:manage',
-    'quality:read',
+    'quality:*',
     'billing:read',
     'billing:read_own',
-    'quality:manage',
   ],
-  reviewer: [...annotatorSet, 'annotations:read', 'reviews:write', 'tasks:export', 'quality:read'],
+  reviewer: [
+    ...annotatorSet,
+    'annotations:read',
+    'reviews:write',
+    'tasks:export',
+    'quality:read',
+    'quality:review',
+  ],
   annotator: annotatorSet,
   viewer: ['projects:read', 'annotations:read', 'jobs:read', 'quality:read'],
 };

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { tenants } from '../auth/schema.ts';
 import { createdAt, id, updatedAt } from '../db/columns.ts';
@@ -28,5 +29,10 @@ export const jobRuns = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
-  (t) => [index('job_runs_tenant_created_idx').on(t.tenantId, t.createdAt), tenantIsolation(t.tenantId)],
+  (t) => [
+    index('job_runs_tenant_created_idx').on(t.tenantId, t.createdAt),
+    // Finds a tenant's job of a kind that has not started (quality checks join one).
+    index('job_runs_queued_idx').on(t.tenantId, t.kind).where(sql`${t.state} = 'queued'`),
+    tenantIsolation(t.tenantId),
+  ],
 );

@@ -5886,6 +5886,2040 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{projectId}/quality/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's quality rules, highest priority first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                project_id: number;
+                                name: string;
+                                type: string;
+                                config: {
+                                    [key: string]: unknown;
+                                };
+                                severity: string;
+                                priority: number;
+                                enabled: boolean;
+                                version: number;
+                                template: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add a rule: a built-in type with its config, or a JSONata expression
+         * @description Types and config: required {controls?}, regex {pattern, flags?, control?}, text_length {min?, max?, control?}, no_overlap {control?}, allowed_labels {labels?, control?}, min_lead_time {seconds}, agreement {threshold}, expression {expression, message?} (JSONata over {annotation, task}; truthy passes; evaluated with a time, depth and size limit). A bad config is a 400 naming the field and the error.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        config?: {
+                            [key: string]: unknown;
+                        };
+                        /** @enum {string} */
+                        severity?: "low" | "medium" | "high" | "critical";
+                        priority?: number;
+                        enabled?: boolean;
+                        /** @enum {string} */
+                        type: "required" | "regex" | "text_length" | "no_overlap" | "allowed_labels" | "min_lead_time" | "agreement" | "expression";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number;
+                            name: string;
+                            type: string;
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            severity: string;
+                            priority: number;
+                            enabled: boolean;
+                            version: number;
+                            template: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a rule and its results */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a rule (a new version; the old one is kept) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        config?: {
+                            [key: string]: unknown;
+                        };
+                        /** @enum {string} */
+                        severity?: "low" | "medium" | "high" | "critical";
+                        priority?: number;
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number;
+                            name: string;
+                            type: string;
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            severity: string;
+                            priority: number;
+                            enabled: boolean;
+                            version: number;
+                            template: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/quality/rules/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every version of a rule, oldest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/rule-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rule templates: the built-in ones and the tenant’s own */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                name: string;
+                                description: string;
+                                built_in: boolean;
+                                rules: {
+                                    [key: string]: unknown;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Save a named bundle of rules for the tenant */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        description?: string;
+                        rules: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "required" | "regex" | "text_length" | "no_overlap" | "allowed_labels" | "min_lead_time" | "agreement" | "expression";
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            /** @enum {string} */
+                            severity: "low" | "medium" | "high" | "critical";
+                            priority: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            description: string;
+                            built_in: boolean;
+                            rules: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/quality/rule-templates/{name}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a template's rules to the project in one call */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                project_id: number;
+                                name: string;
+                                type: string;
+                                config: {
+                                    [key: string]: unknown;
+                                };
+                                severity: string;
+                                priority: number;
+                                enabled: boolean;
+                                version: number;
+                                template: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/quality/checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check every submitted annotation of the project against its enabled rules (a job) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            job_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/quality/check-results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Check results, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    annotation_id?: number;
+                    passed?: boolean;
+                };
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                annotation_id: number;
+                                rule_id: number;
+                                rule_version: number;
+                                passed: boolean;
+                                message: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                job_id: string | null;
+                                /** Format: date-time */
+                                checked_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/quality/issues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Quality issues, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    status?: "open" | "in_progress" | "resolved" | "wont_fix";
+                    annotation_id?: number;
+                };
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                project_id: number;
+                                annotation_id: number;
+                                rule_id: number | null;
+                                check_result_id: number | null;
+                                severity: string;
+                                message: string;
+                                status: string;
+                                assignee_id: string | null;
+                                /** Format: date-time */
+                                resolved_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/issues/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Move an issue (open → in_progress → resolved / wont_fix; reopen) or assign it */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status?: "open" | "in_progress" | "resolved" | "wont_fix";
+                        /** Format: uuid */
+                        assignee_id?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number;
+                            annotation_id: number;
+                            rule_id: number | null;
+                            check_result_id: number | null;
+                            severity: string;
+                            message: string;
+                            status: string;
+                            assignee_id: string | null;
+                            /** Format: date-time */
+                            resolved_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/quality/workflow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's quality workflow (defaults until one is set) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project_id: number;
+                            stages: string[];
+                            auto_create_improvement: boolean;
+                            min_severity: string;
+                            auto_assign: string;
+                            assignee_id: string | null;
+                            /** Format: date-time */
+                            updated_at: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        /** Set the workflow: whether failed checks make improvement tasks, from which severity, for whom */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        stages?: string[];
+                        auto_create_improvement: boolean;
+                        /** @enum {string} */
+                        min_severity?: "low" | "medium" | "high" | "critical";
+                        /** @enum {string} */
+                        auto_assign?: "annotator" | "user" | "none";
+                        /** Format: uuid */
+                        assignee_id?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project_id: number;
+                            stages: string[];
+                            auto_create_improvement: boolean;
+                            min_severity: string;
+                            auto_assign: string;
+                            assignee_id: string | null;
+                            /** Format: date-time */
+                            updated_at: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/improvement-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Improvement tasks assigned to the caller, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    status?: "pending" | "in_progress" | "submitted" | "approved" | "rejected";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                project_id: number;
+                                annotation_id: number;
+                                issue_id: number | null;
+                                status: string;
+                                assignee_id: string | null;
+                                original_result: unknown[];
+                                proposed_result: unknown[] | null;
+                                comment: string;
+                                created_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Make an improvement task from an issue (or for an annotation) and assign it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        issue_id?: number;
+                        annotation_id?: number;
+                        /** Format: uuid */
+                        assignee_id?: string | null;
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number;
+                            annotation_id: number;
+                            issue_id: number | null;
+                            status: string;
+                            assignee_id: string | null;
+                            original_result: unknown[];
+                            proposed_result: unknown[] | null;
+                            comment: string;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/quality/improvement-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's improvement tasks, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    status?: "pending" | "in_progress" | "submitted" | "approved" | "rejected";
+                };
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                project_id: number;
+                                annotation_id: number;
+                                issue_id: number | null;
+                                status: string;
+                                assignee_id: string | null;
+                                original_result: unknown[];
+                                proposed_result: unknown[] | null;
+                                comment: string;
+                                created_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/improvement-tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An improvement task with its history (its assignee, or a reviewer) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number;
+                            annotation_id: number;
+                            issue_id: number | null;
+                            status: string;
+                            assignee_id: string | null;
+                            original_result: unknown[];
+                            proposed_result: unknown[] | null;
+                            comment: string;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        } & {
+                            history: {
+                                from: string | null;
+                                to: string;
+                                actor_id: string | null;
+                                comment: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                /** Format: date-time */
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Assign an improvement task */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        assignee_id: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number;
+                            annotation_id: number;
+                            issue_id: number | null;
+                            status: string;
+                            assignee_id: string | null;
+                            original_result: unknown[];
+                            proposed_result: unknown[] | null;
+                            comment: string;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/quality/improvement-tasks/{id}/transitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move an improvement task
+         * @description pending → in_progress (assignee) → submitted (assignee, with the improved result) → approved or rejected (quality:review); approved or rejected → pending (reopen, quality:review); rejected → in_progress (assignee). Approval writes the result into the annotation; the original stays on the task and in the history.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        to: "pending" | "in_progress" | "submitted" | "approved" | "rejected";
+                        result?: {
+                            [key: string]: unknown;
+                        }[];
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number;
+                            annotation_id: number;
+                            issue_id: number | null;
+                            status: string;
+                            assignee_id: string | null;
+                            original_result: unknown[];
+                            proposed_result: unknown[] | null;
+                            comment: string;
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/quality/alert-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's alert configuration */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project_id: number;
+                            enabled: boolean;
+                            thresholds: {
+                                [key: string]: number;
+                            };
+                            channels: string[];
+                            recipients: {
+                                user_ids: string[];
+                                emails: string[];
+                            };
+                            webhook_url: string | null;
+                            webhook_secret_set: boolean;
+                            /** Format: date-time */
+                            silence_until: string | null;
+                            escalate_after_hours: number | null;
+                            escalation_recipients: {
+                                user_ids: string[];
+                                emails: string[];
+                            } | null;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Create or change the alert configuration (fields left out keep their value)
+         * @description thresholds: an alert is raised when a new annotation score (or the annotation’s agreement with the others on its task) is below one. Severity follows the value: < 0.3 critical, < 0.5 high, < 0.7 medium. Channels: in_app (notifications of recipients.user_ids), webhook (webhook_url, signed with webhook_secret: HMAC-SHA256 over `<timestamp>.<body>` in x-superinsight-signature), email (recipients.emails, over SMTP when configured). Alerts left open escalate_after_hours go up a level and reach escalation_recipients. Nothing is sent before silence_until.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        enabled?: boolean;
+                        thresholds?: {
+                            total?: number;
+                            accuracy?: number;
+                            completeness?: number;
+                            timeliness?: number;
+                            consistency?: number;
+                            agreement?: number;
+                        };
+                        channels?: ("in_app" | "webhook" | "email")[];
+                        recipients?: {
+                            user_ids?: string[];
+                            emails?: string[];
+                        };
+                        webhook_url?: string | null;
+                        webhook_secret?: string;
+                        /** Format: date-time */
+                        silence_until?: string | null;
+                        escalate_after_hours?: number | null;
+                        escalation_recipients?: {
+                            user_ids?: string[];
+                            emails?: string[];
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            project_id: number;
+                            enabled: boolean;
+                            thresholds: {
+                                [key: string]: number;
+                            };
+                            channels: string[];
+                            recipients: {
+                                user_ids: string[];
+                                emails: string[];
+                            };
+                            webhook_url: string | null;
+                            webhook_secret_set: boolean;
+                            /** Format: date-time */
+                            silence_until: string | null;
+                            escalate_after_hours: number | null;
+                            escalation_recipients: {
+                                user_ids: string[];
+                                emails: string[];
+                            } | null;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/quality/alerts/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Evaluate new scores and escalate due alerts now, instead of at the next sweep */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            raised: {
+                                id: number;
+                                project_id: number;
+                                metric: string;
+                                value: number;
+                                threshold: number;
+                                severity: string;
+                                status: string;
+                                escalation_level: number;
+                                annotation_id: number | null;
+                                score_id: number | null;
+                                message: string;
+                                acknowledged_by: string | null;
+                                /** Format: date-time */
+                                acknowledged_at: string | null;
+                                resolved_by: string | null;
+                                /** Format: date-time */
+                                resolved_at: string | null;
+                                /** Format: date-time */
+                                last_escalated_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                            escalated: {
+                                id: number;
+                                project_id: number;
+                                metric: string;
+                                value: number;
+                                threshold: number;
+                                severity: string;
+                                status: string;
+                                escalation_level: number;
+                                annotation_id: number | null;
+                                score_id: number | null;
+                                message: string;
+                                acknowledged_by: string | null;
+                                /** Format: date-time */
+                                acknowledged_at: string | null;
+                                resolved_by: string | null;
+                                /** Format: date-time */
+                                resolved_at: string | null;
+                                /** Format: date-time */
+                                last_escalated_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/quality/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Quality alerts, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    status?: "open" | "acknowledged" | "resolved";
+                };
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                project_id: number;
+                                metric: string;
+                                value: number;
+                                threshold: number;
+                                severity: string;
+                                status: string;
+                                escalation_level: number;
+                                annotation_id: number | null;
+                                score_id: number | null;
+                                message: string;
+                                acknowledged_by: string | null;
+                                /** Format: date-time */
+                                acknowledged_at: string | null;
+                                resolved_by: string | null;
+                                /** Format: date-time */
+                                resolved_at: string | null;
+                                /** Format: date-time */
+                                last_escalated_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/alerts/{id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge (stops escalation), resolve or escalate an alert */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        action: "acknowledge" | "resolve" | "escalate";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number;
+                            metric: string;
+                            value: number;
+                            threshold: number;
+                            severity: string;
+                            status: string;
+                            escalation_level: number;
+                            annotation_id: number | null;
+                            score_id: number | null;
+                            message: string;
+                            acknowledged_by: string | null;
+                            /** Format: date-time */
+                            acknowledged_at: string | null;
+                            resolved_by: string | null;
+                            /** Format: date-time */
+                            resolved_at: string | null;
+                            /** Format: date-time */
+                            last_escalated_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/quality/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook and e-mail deliveries of alerts and reports, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                channel: string;
+                                target: string;
+                                event: string;
+                                subject: string;
+                                status: string;
+                                attempts: number;
+                                response_status: number | null;
+                                error: string | null;
+                                report_run_id: number | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                delivered_at: string | null;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's in-app notifications, newest first; poll with after=<highest id seen> */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    unread?: boolean;
+                    after?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                kind: string;
+                                title: string;
+                                body: string;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                /** Format: date-time */
+                                read_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                            unread: number;
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a notification read */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            kind: string;
+                            title: string;
+                            body: string;
+                            data: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: date-time */
+                            read_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/quality/reports/{report}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A report (summary, ranking or trend) over a period, as xlsx, CSV or HTML */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "xlsx" | "csv" | "html";
+                    from?: string;
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    projectId: number;
+                    report: "summary" | "ranking" | "trend";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/quality/report-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's report runs, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                project_id: number;
+                                schedule_id: number | null;
+                                report: string;
+                                format: string;
+                                /** Format: date-time */
+                                period_from: string;
+                                /** Format: date-time */
+                                period_to: string;
+                                status: string;
+                                data_sha256: string | null;
+                                row_count: number | null;
+                                error: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                finished_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Produce a report as a job; its stored period lets it be made again */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        report: "summary" | "ranking" | "trend";
+                        /** @enum {string} */
+                        format: "xlsx" | "csv" | "html";
+                        /** Format: date-time */
+                        from?: string;
+                        /** Format: date-time */
+                        to?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number;
+                            schedule_id: number | null;
+                            report: string;
+                            format: string;
+                            /** Format: date-time */
+                            period_from: string;
+                            /** Format: date-time */
+                            period_to: string;
+                            status: string;
+                            data_sha256: string | null;
+                            row_count: number | null;
+                            error: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/report-runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A report run */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number;
+                            schedule_id: number | null;
+                            report: string;
+                            format: string;
+                            /** Format: date-time */
+                            period_from: string;
+                            /** Format: date-time */
+                            period_to: string;
+                            status: string;
+                            data_sha256: string | null;
+                            row_count: number | null;
+                            error: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/report-runs/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run's file, made again from stored data
+         * @description x-report-sha256 is the SHA-256 of the rows made now; x-report-reproduced says whether it equals the one recorded when the run was produced.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{projectId}/quality/report-schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's report schedules */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                project_id: number;
+                                report: string;
+                                format: string;
+                                cron: string;
+                                channels: string[];
+                                recipients: {
+                                    user_ids: string[];
+                                    emails: string[];
+                                };
+                                enabled: boolean;
+                                /** Format: date-time */
+                                next_run_at: string;
+                                /** Format: date-time */
+                                last_run_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Schedule a report (five-field cron, UTC), delivered on the alert channels
+         * @description Each due time produces a run over the period since the previous one and sends it: in-app to recipients.user_ids, e-mail (file attached) to recipients.emails, webhook to the project alert configuration’s webhook_url.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    projectId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        report: "summary" | "ranking" | "trend";
+                        /** @enum {string} */
+                        format: "xlsx" | "csv" | "html";
+                        cron: string;
+                        channels: ("in_app" | "webhook" | "email")[];
+                        recipients?: {
+                            user_ids?: string[];
+                            emails?: string[];
+                        };
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number;
+                            report: string;
+                            format: string;
+                            cron: string;
+                            channels: string[];
+                            recipients: {
+                                user_ids: string[];
+                                emails: string[];
+                            };
+                            enabled: boolean;
+                            /** Format: date-time */
+                            next_run_at: string;
+                            /** Format: date-time */
+                            last_run_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/report-schedules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a schedule (its runs stay) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a schedule’s cron or switch it on or off */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        cron?: string;
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project_id: number;
+                            report: string;
+                            format: string;
+                            cron: string;
+                            channels: string[];
+                            recipients: {
+                                user_ids: string[];
+                                emails: string[];
+                            };
+                            enabled: boolean;
+                            /** Format: date-time */
+                            next_run_at: string;
+                            /** Format: date-time */
+                            last_run_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/api/v1/billing/projects/{projectId}/settings": {
         parameters: {
             query?: never;
