@@ -24,6 +24,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     // Errors only: a 500 in a test leaves its cause in the run's output.
     LOG_LEVEL: 'error',
     SAMPLER_INTERVAL_MS: '200',
+    // Several platforms (workers, replicas, fresh databases) share one server's 100 connections.
+    DB_POOL_SIZE: '10',
     // Fixtures sign in from one address many times a minute; tests of the limit set their own.
     AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
     REDIS_KEY_PREFIX: `si-test-${inject('runId')}:`,

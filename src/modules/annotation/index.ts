@@ -29,3 +29,5 @@ export const annotationModule: Module = {
 
 /** Project access as the annotation module decides it (quality's project routes use it). */
 export { loadProject } from './access.ts';
+/** The annotation's public shape, as events and webhooks carry it. */
+export { annotationView } from './shapes.ts';

@@ -41,19 +41,42 @@ async function at(ctx: TestContext, annotationId: number, iso: string, kind?: st
   );
 }
 
+// The quality module scores every submitted annotation in the background; these scenarios set
+// the scores themselves. Scores given by `score` are kept here and put back before each bill.
+const givenScores = new Map<string, Map<number, { projectId: number; total: string }>>();
+
 /** A quality score of one annotation, as the quality module would store it: test setup only. */
 async function score(
-  ctx: TestContext,
+  _ctx: TestContext,
   t: TenantFixture,
   projectId: number,
   annotationId: number,
   total: string,
 ) {
-  await systemSql(
-    ctx,
-    sql`insert into quality_scores (tenant_id, project_id, scope, annotation_id, total)
-      values (${t.tenantId}::uuid, ${projectId}, 'annotation', ${annotationId}, ${total}::numeric)`,
-  );
+  const mine = givenScores.get(t.tenantId) ?? new Map();
+  mine.set(annotationId, { projectId, total });
+  givenScores.set(t.tenantId, mine);
+}
+
+/** Waits for the tenant's scoring jobs, then leaves exactly the scores the scenario gave. */
+async function settleScores(ctx: TestContext, t: TenantFixture) {
+  for (let i = 0; i < 300; i++) {
+    const [busy] = await systemSql<{ n: number }>(
+      ctx,
+      sql`select count(*)::int as n from job_runs where tenant_id = ${t.tenantId}::uuid
+        and kind like 'quality.%' and state in ('queued', 'running')`,
+    );
+    if (busy!.n === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await systemSql(ctx, sql`delete from quality_scores where tenant_id = ${t.tenantId}::uuid`);
+  for (const [annotationId, { projectId, total }] of givenScores.get(t.tenantId) ?? []) {
+    await systemSql(
+      ctx,
+      sql`insert into quality_scores (tenant_id, project_id, scope, annotation_id, total)
+        values (${t.tenantId}::uuid, ${projectId}, 'annotation', ${annotationId}, ${total}::numeric)`,
+    );
+  }
 }
 
 async function ok(res: { statusCode: number; body: string; json(): unknown }, status = 200) {
@@ -63,7 +86,8 @@ async function ok(res: { statusCode: number; body: string; json(): unknown }, st
 }
 
 /** Generates the bill of a month and returns it once its job has finished. */
-async function bill(t: TenantFixture, period: string) {
+async function bill(ctx: TestContext, t: TenantFixture, period: string) {
+  await settleScores(ctx, t);
   const out = await ok(
     await t.as(t.owner, { method: 'POST', url: '/api/v1/billing/bills', payload: { period } }),
     202,
@@ -127,7 +151,7 @@ describe('billing', () => {
         if (q) await score(ctx, t, project.id, id, q[k]!);
       }
     }
-    const b = await bill(t, '2025-03');
+    const b = await bill(ctx, t, '2025-03');
     expect(b).toMatchObject({ status: 'draft', currency: 'CNY', time_zone: 'UTC', rule_version_ids: [null] });
     const ls = await lines(t, b.id);
     // 2 accepted × 0.10 × quality multiplier, each line rounded half-up to fen.
@@ -254,7 +278,7 @@ describe('billing', () => {
       ],
     );
 
-    const b = await bill(t, '2025-04');
+    const b = await bill(ctx, t, '2025-04');
     expect(b.rule_version_ids).toEqual([draft.id, v2, qv]);
     const ls = await lines(t, b.id);
     const pLines = ls.filter((l) => l.project_id === p.id);
@@ -351,7 +375,7 @@ describe('billing', () => {
     await at(ctx, early, '2025-04-30T16:30:00Z');
     await at(ctx, late, '2025-05-31T16:30:00Z');
 
-    let may = await bill(t, '2025-05');
+    let may = await bill(ctx, t, '2025-05');
     expect(may).toMatchObject({
       time_zone: 'Asia/Shanghai',
       period_start: '2025-04-30T16:00:00.000Z',
@@ -381,14 +405,14 @@ describe('billing', () => {
       pay_skipped: true,
       effective_from: '2025-05-01T00:00:00+08:00',
     });
-    may = await bill(t, '2025-05');
+    may = await bill(ctx, t, '2025-05');
     expect(may.rule_version_ids).toEqual([v2]);
     ls = await lines(t, may.id);
     // A: 3 paid × 0.15 × 0.7 = 0.315 → 0.32
     expect(byUser(ls, a!.userId)).toEqual([expect.objectContaining({ paid_count: 3, amount: '0.32' })]);
     expect(may.total).toBe('0.47');
 
-    const june = await bill(t, '2025-06');
+    const june = await bill(ctx, t, '2025-06');
     expect(byUser(await lines(t, june.id), b!.userId)).toEqual([
       expect.objectContaining({ accepted_count: 1 }),
     ]);
@@ -505,7 +529,7 @@ describe('billing', () => {
     const [to] = await seedTasks(ctx, t, other, 1);
     await at(ctx, await annotate(t, a!, tm!), '2025-07-02T00:00:00Z');
     await at(ctx, await annotate(t, a!, to!), '2025-07-03T00:00:00Z');
-    const b = await bill(t, '2025-07');
+    const b = await bill(ctx, t, '2025-07');
     expect(b.total).toBe('0.20');
     const seen = await ok(await t.as(pm, { method: 'GET', url: `/api/v1/billing/bills/${b.id}` }));
     expect(seen).toMatchObject({ scope: 'projects', total: '0.10' });

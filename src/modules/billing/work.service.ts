@@ -97,7 +97,7 @@ async function onAnnotation(tx: Executor, event: DomainEvent, created: boolean):
     leadTime: Decimal.max(before, reported),
     billableSeconds: billableSeconds(before, reported, cap),
     wasCancelled: a.was_cancelled,
-    reviewStatus: a.review_status,
+    reviewStatus: a.review_status ?? null,
   });
 }
 

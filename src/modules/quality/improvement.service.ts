@@ -3,6 +3,7 @@ import type { Executor } from '../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../platform/db/pagination.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/errors/problem.ts';
 import type { DomainEvents } from '../../platform/events/index.ts';
+import { annotationView } from '../annotation/index.ts';
 import { annotations } from '../annotation/schema.ts';
 import { getIssue } from './issues.service.ts';
 import { requireMembers, requireProject } from './rules.service.ts';
@@ -254,14 +255,7 @@ export async function moveImprovement(
       action: 'ANNOTATION_UPDATED',
       userId: actor.userId,
       payload: {
-        annotation: {
-          id: a!.id,
-          result: a!.result,
-          lead_time: a!.leadTime,
-          was_cancelled: a!.wasCancelled,
-          ground_truth: a!.groundTruth,
-          completed_by: a!.completedBy,
-        },
+        annotation: annotationView(a!),
         task: { id: a!.taskId },
         project: { id: a!.projectId },
         source: { improvement_task: task.id },

@@ -77,7 +77,9 @@ function openPg(url: string, max: number, applicationName = 'superinsight'): Dat
   const pool = new pg.Pool(options);
   // Row-level security applies to this role (the connecting user is a member, migration
   // 0010); as a start-up option, a connection that cannot take it fails instead of opening.
-  const readPool = new pg.Pool({ ...options, options: `-c role=${APP_ROLE}` });
+  // One-statement reads hold a connection briefly, so a quarter of the pool's size serves them.
+  const readMax = Math.ceil(max / 4);
+  const readPool = new pg.Pool({ ...options, max: readMax, options: `-c role=${APP_ROLE}` });
   // An idle client whose server went away must not crash the process.
   pool.on('error', () => {});
   readPool.on('error', () => {});
@@ -97,7 +99,7 @@ function openPg(url: string, max: number, applicationName = 'superinsight'): Dat
     pool,
     readPool,
     poolStats: () => ({
-      max: max * 2,
+      max: max + readMax,
       total: pool.totalCount + readPool.totalCount,
       idle: pool.idleCount + readPool.idleCount,
       waiting: pool.waitingCount + readPool.waitingCount,
