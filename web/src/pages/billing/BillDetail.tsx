@@ -81,7 +81,9 @@ export function BillDetail() {
       >
         <Descriptions size="small" column={{ xs: 1, md: 3 }}>
           <Descriptions.Item label={t('bills.status')}>
-            <StatusTag status={b.status} />
+            <span data-testid="bill-status">
+              <StatusTag status={b.status} />
+            </span>
           </Descriptions.Item>
           <Descriptions.Item label={t('bills.total')}>
             <span data-testid="bill-total">{money(b.total, b.currency)}</span>

@@ -48,7 +48,6 @@ export function BillsTab() {
         loading={bills.isPending}
         dataSource={bills.data?.items ?? []}
         pagination={false}
-        data-testid="bills"
         columns={[
           {
             title: t('bills.period'),

@@ -33,7 +33,6 @@ export function StatementsTab() {
         loading={statements.isPending}
         dataSource={statements.data?.items ?? []}
         pagination={false}
-        data-testid="statements"
         columns={[
           {
             title: t('bills.period'),

@@ -93,59 +93,64 @@ export function LinesTable({ lines, loading }: { lines: Line[]; loading?: boolea
   const dec = useDecimal();
   const names = useNames();
   return (
-    <Table
-      rowKey="id"
-      size="small"
-      loading={loading}
-      dataSource={lines}
-      pagination={false}
-      scroll={{ x: true }}
-      data-testid="bill-lines"
-      columns={[
-        {
-          title: t('lines.kind'),
-          dataIndex: 'kind',
-          render: (k: string) => t(`kind.${k}`, { defaultValue: k }),
-        },
-        { title: t('lines.annotator'), dataIndex: 'user_id', render: (id: string | null) => names.user(id) },
-        {
-          title: t('lines.project'),
-          dataIndex: 'project_id',
-          render: (id: number | null) => names.project(id),
-        },
-        {
-          title: t('lines.mode'),
-          dataIndex: 'mode',
-          render: (m: string | null) => (m ? t(`mode.${m}`) : ''),
-        },
-        { title: t('lines.accepted'), dataIndex: 'accepted_count', align: 'right' },
-        { title: t('lines.rejected'), dataIndex: 'rejected_count', align: 'right' },
-        { title: t('lines.skipped'), dataIndex: 'skipped_count', align: 'right' },
-        { title: t('lines.paid'), dataIndex: 'paid_count', align: 'right' },
-        { title: t('lines.hours'), dataIndex: 'hours', align: 'right', render: (h: string) => dec(h) },
-        {
-          title: t('lines.quality'),
-          key: 'quality',
-          align: 'right',
-          render: (_, l) =>
-            `${l.quality_score == null ? '—' : dec(l.quality_score)} ×${dec(l.quality_multiplier)}`,
-        },
-        {
-          title: t('lines.difficulty'),
-          key: 'difficulty',
-          align: 'right',
-          render: (_, l) =>
-            `${l.difficulty ? t(`difficulty.${l.difficulty}`) : '—'} ×${dec(l.difficulty_multiplier)}`,
-        },
-        {
-          title: t('lines.amount'),
-          dataIndex: 'amount',
-          align: 'right',
-          render: (a: string, l) => money(a, l.currency),
-        },
-        { title: t('lines.note'), dataIndex: 'note' },
-      ]}
-    />
+    <div data-testid="bill-lines">
+      <Table
+        rowKey="id"
+        size="small"
+        loading={loading}
+        dataSource={lines}
+        pagination={false}
+        scroll={{ x: true }}
+        columns={[
+          {
+            title: t('lines.kind'),
+            dataIndex: 'kind',
+            render: (k: string) => t(`kind.${k}`, { defaultValue: k }),
+          },
+          {
+            title: t('lines.annotator'),
+            dataIndex: 'user_id',
+            render: (id: string | null) => names.user(id),
+          },
+          {
+            title: t('lines.project'),
+            dataIndex: 'project_id',
+            render: (id: number | null) => names.project(id),
+          },
+          {
+            title: t('lines.mode'),
+            dataIndex: 'mode',
+            render: (m: string | null) => (m ? t(`mode.${m}`) : ''),
+          },
+          { title: t('lines.accepted'), dataIndex: 'accepted_count', align: 'right' },
+          { title: t('lines.rejected'), dataIndex: 'rejected_count', align: 'right' },
+          { title: t('lines.skipped'), dataIndex: 'skipped_count', align: 'right' },
+          { title: t('lines.paid'), dataIndex: 'paid_count', align: 'right' },
+          { title: t('lines.hours'), dataIndex: 'hours', align: 'right', render: (h: string) => dec(h) },
+          {
+            title: t('lines.quality'),
+            key: 'quality',
+            align: 'right',
+            render: (_, l) =>
+              `${l.quality_score == null ? '—' : dec(l.quality_score)} ×${dec(l.quality_multiplier)}`,
+          },
+          {
+            title: t('lines.difficulty'),
+            key: 'difficulty',
+            align: 'right',
+            render: (_, l) =>
+              `${l.difficulty ? t(`difficulty.${l.difficulty}`) : '—'} ×${dec(l.difficulty_multiplier)}`,
+          },
+          {
+            title: t('lines.amount'),
+            dataIndex: 'amount',
+            align: 'right',
+            render: (a: string, l) => money(a, l.currency),
+          },
+          { title: t('lines.note'), dataIndex: 'note' },
+        ]}
+      />
+    </div>
   );
 }
 
