@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProject } from '../annotation-fixtures.ts';
-import { newTenant, type TenantFixture } from '../fixtures.ts';
+import { type Member, newTenant, type TenantFixture } from '../fixtures.ts';
 import { annotators, seedTasks, sentiment, systemSql } from '../labeling-fixtures.ts';
 import { type ConsoleServer, signedIn, startConsole } from './console-session.ts';
 
 let server: ConsoleServer;
 let t: TenantFixture;
+let people: Member[] = [];
 
 beforeAll(async () => {
   server = await startConsole();
@@ -18,7 +19,7 @@ afterAll(() => server?.close());
 /** Two annotators with two annotations each, recorded as March 2025 work. */
 async function seedWork() {
   const project = await newProject(t, { title: 'Billed sentiment' });
-  const people = await annotators(t, project.id, 2, 'Biller');
+  people = await annotators(t, project.id, 2, 'Biller');
   const tasks = await seedTasks(server, t, project, 4);
   for (const [i, m] of people.entries()) {
     for (const task of tasks.slice(i * 2, i * 2 + 2)) {
@@ -105,6 +106,39 @@ describe('billing console', () => {
     expect(download.suggestedFilename()).toMatch(/^bill-2025-03-\d+\.csv$/);
     const csv = fs.readFileSync(await download.path(), 'utf8');
     expect(csv.split('\n').filter((l) => l.includes('1.20')).length).toBeGreaterThanOrEqual(2);
+    expect(owner.errors).toEqual([]);
+    await owner.close();
+  });
+
+  it('shows an annotator only their own statement, and the owner the month in the trends', async () => {
+    const annotator = await signedIn(server, people[0]!.email, t.slug);
+    await annotator.page.getByRole('menuitem', { name: 'Billing' }).click();
+    await annotator.page.waitForURL('**/billing/statements');
+    expect(await annotator.page.getByRole('tab', { name: 'Bills' }).count()).toBe(0);
+    const rows = annotator.page.getByRole('row').filter({ hasText: '2025-03' });
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+    expect(await rows.textContent()).toContain('CN¥1.20');
+    await rows.getByRole('link', { name: '2025-03' }).click();
+    const lines = annotator.page.getByTestId('bill-lines').getByRole('row');
+    await lines.filter({ hasText: 'Biller0' }).waitFor();
+    expect(await lines.filter({ hasText: 'Biller1' }).count()).toBe(0);
+    expect(annotator.errors).toEqual([]);
+    await annotator.close();
+
+    const owner = await signedIn(server, t.owner.email);
+    await owner.page.goto('/billing/trends');
+    const start = owner.page.getByPlaceholder('Start month');
+    await start.click();
+    await start.fill('2025-01');
+    await start.press('Enter');
+    const end = owner.page.getByPlaceholder('End month');
+    await end.fill('2025-06');
+    await end.press('Enter');
+    const march = owner.page.getByRole('row').filter({ hasText: '2025-03' });
+    await march.waitFor();
+    expect(await march.textContent()).toContain('CN¥2.40');
+    await expect.poll(() => owner.page.locator('[data-testid="chart"] canvas').count()).toBe(2);
     expect(owner.errors).toEqual([]);
     await owner.close();
   });
