@@ -140,7 +140,7 @@ export function ProposeDialog({
         <Form.Item label={t('rules.qualityTiers')} extra={t('propose.tiersHelp')}>
           <Form.List name="quality_tiers">
             {(fields, { add, remove }) => (
-              <>
+              <Space orientation="vertical" size={0}>
                 {fields.map((field) => (
                   <Space key={field.key} align="baseline">
                     <Form.Item name={[field.name, 'min']} rules={[{ required: true }, ...decimal]}>
@@ -165,7 +165,7 @@ export function ProposeDialog({
                 >
                   {t('propose.addTier')}
                 </Button>
-              </>
+              </Space>
             )}
           </Form.List>
         </Form.Item>
