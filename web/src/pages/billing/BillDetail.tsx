@@ -55,7 +55,7 @@ export function BillDetail() {
                   <Popconfirm
                     key={action}
                     title={t(`bill.confirm.${action}`)}
-                    onConfirm={() => move.mutateAsync(action)}
+                    onConfirm={() => move.mutate(action)}
                   >
                     <Button danger={action === 'void'} type={action === 'void' ? 'default' : 'primary'}>
                       {t(`bill.actions.${action}`)}
@@ -139,10 +139,10 @@ function AdjustDialog({ bill, onClose, onDone }: { bill: Bill; onClose: () => vo
       title={t('adjust.title', { period: bill.period })}
       okText={t('adjust.add')}
       onCancel={onClose}
-      onOk={() => form.validateFields().then((v) => add.mutate(v))}
+      onOk={() => form.submit()}
       confirmLoading={add.isPending}
     >
-      <Form form={form} layout="vertical">
+      <Form form={form} layout="vertical" onFinish={(v) => add.mutate(v)}>
         <Form.Item
           name="amount"
           label={t('adjust.amount', { currency: bill.currency })}

@@ -104,10 +104,10 @@ export function ProposeDialog({
       title={t('propose.title')}
       okText={t('propose.submit')}
       onCancel={onClose}
-      onOk={() => form.validateFields().then((v) => propose.mutate(toBody(v)))}
+      onOk={() => form.submit()}
       confirmLoading={propose.isPending}
     >
-      <Form form={form} layout="vertical" initialValues={initial}>
+      <Form form={form} layout="vertical" initialValues={initial} onFinish={(v) => propose.mutate(toBody(v))}>
         <Row gutter={12}>
           <Col span={8}>
             <Form.Item name="mode" label={t('lines.mode')}>

@@ -170,7 +170,7 @@ function RuleCard({ rule }: { rule: Rule }) {
                     </Tooltip>
                   ) : null}
                   {can(me.data, 'billing:manage') ? (
-                    <Popconfirm title={t('rules.deleteConfirm')} onConfirm={() => remove.mutateAsync(v.id)}>
+                    <Popconfirm title={t('rules.deleteConfirm')} onConfirm={() => remove.mutate(v.id)}>
                       <Button size="small" danger>
                         {t('common:delete')}
                       </Button>
@@ -215,10 +215,10 @@ function CreateRuleDialog({ onClose }: { onClose: () => void }) {
       title={t('rules.create')}
       okText={t('common:create')}
       onCancel={onClose}
-      onOk={() => form.validateFields().then((v) => create.mutate(v))}
+      onOk={() => form.submit()}
       confirmLoading={create.isPending}
     >
-      <Form form={form} layout="vertical">
+      <Form form={form} layout="vertical" onFinish={(v) => create.mutate(v)}>
         <Form.Item
           name="name"
           label={t('rules.name')}
