@@ -10,6 +10,7 @@ import { useFormat } from '../../lib/format';
 import { Chart } from '../dashboard/Chart';
 import { useDecimal, useMoney } from './shared';
 
+const DECIMAL = /^-?[0-9]+(\.[0-9]+)?$/;
 type Month = GetResponse<'/api/v1/billing/trends'>['months'][number];
 
 /** Per month: amount, work hours and cost per accepted annotation, from bills that are not void. */
@@ -56,7 +57,10 @@ function Trends({ months }: { months: Month[] }) {
   // ECharts reads the decimal strings for plotting only; the figures shown are the API's strings.
   const amounts = useMemo(
     () => ({
-      tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => money(String(v), currency) },
+      tooltip: {
+        trigger: 'axis',
+        valueFormatter: (v: unknown) => (DECIMAL.test(String(v)) ? money(String(v), currency) : '—'),
+      },
       legend: { top: 0 },
       grid: { left: 64, right: 64, bottom: 32, top: 40 },
       xAxis: { type: 'category', data: months.map((m) => m.period) },
