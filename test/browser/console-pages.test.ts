@@ -73,9 +73,9 @@ describe('profile, system and dashboard pages', () => {
       .toBe(3);
     const stat = (title: string) =>
       page
-        .locator('.ant-statistic')
+        .locator('.si-statistic')
         .filter({ hasText: title })
-        .locator('.ant-statistic-content')
+        .locator('.si-statistic-content')
         .textContent();
     expect(await stat('Tasks created')).toBe('3');
     expect(await stat('Annotations')).toBe('2');

@@ -14,6 +14,7 @@ export const NAMESPACES = [
   'profile',
   'system',
   'dashboard',
+  'billing',
 ] as const;
 const STORAGE_KEY = 'si.language';
 

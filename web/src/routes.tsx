@@ -1,4 +1,5 @@
 import {
+  AccountBookOutlined,
   AuditOutlined,
   DashboardOutlined,
   DatabaseOutlined,
@@ -29,11 +30,19 @@ const ReviewPage = lazy(() => import('./pages/review/ReviewPage'));
 const AdminPage = lazy(() => import('./pages/admin/AdminPage'));
 const ProfilePage = lazy(() => import('./pages/profile/ProfilePage'));
 const SystemPage = lazy(() => import('./pages/system/SystemPage'));
+const BillingPage = lazy(() => import('./pages/billing/BillingPage'));
+const BILLING = ['billing:read', 'billing:read_own'];
 
 /** Side-menu entries: path, icon, label key (namespace common) and the permission that shows them. */
-export const menu: { path: string; icon: React.ReactNode; labelKey: string; permission?: string }[] = [
+export const menu: {
+  path: string;
+  icon: React.ReactNode;
+  labelKey: string;
+  permission?: string | string[];
+}[] = [
   { path: '/', icon: <DashboardOutlined />, labelKey: 'menu.dashboard' },
   { path: '/projects', icon: <ProjectOutlined />, labelKey: 'menu.projects', permission: 'projects:read' },
+  { path: '/billing', icon: <AccountBookOutlined />, labelKey: 'menu.billing', permission: BILLING },
   { path: '/admin', icon: <AuditOutlined />, labelKey: 'menu.admin', permission: 'users:read' },
   { path: '/system', icon: <MonitorOutlined />, labelKey: 'menu.system', permission: 'jobs:read' },
 ];
@@ -60,7 +69,7 @@ function prefetchSession() {
   return null;
 }
 
-function guarded(permission: string, page: React.ReactNode) {
+function guarded(permission: string | string[], page: React.ReactNode) {
   return <RequirePermission permission={permission}>{page}</RequirePermission>;
 }
 
@@ -95,6 +104,7 @@ export const routes: RouteObject[] = [
         element: guarded('reviews:write', <ReviewPage />),
       },
       { path: 'admin/*', element: guarded('users:read', <AdminPage />) },
+      { path: 'billing/*', element: guarded(BILLING, <BillingPage />) },
       { path: 'profile', element: <ProfilePage /> },
       { path: 'system', element: guarded('jobs:read', <SystemPage />) },
       { path: '*', element: <NotFoundPage /> },

@@ -2,12 +2,12 @@ import { Result } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { can, useMe } from '../lib/session';
 
-/** Renders its page only for principals holding the permission; others see a 403 result. */
+/** Renders its page only for principals holding the permission (any one of a list); others see a 403 result. */
 export function RequirePermission({
   permission,
   children,
 }: {
-  permission?: string;
+  permission?: string | readonly string[];
   children: React.ReactNode;
 }) {
   const { t } = useTranslation();

@@ -27,10 +27,11 @@ export function useMe() {
   return useQuery(meQuery);
 }
 
-/** Whether granted permissions (with `resource:*` and `*` wildcards) cover `required`. */
-export function can(me: Me | undefined, required: string | undefined): boolean {
+/** Whether granted permissions (with `resource:*` and `*` wildcards) cover `required` (any one of a list). */
+export function can(me: Me | undefined, required: string | readonly string[] | undefined): boolean {
   if (!required) return true;
   if (!me) return false;
+  if (typeof required !== 'string') return required.some((r) => can(me, r));
   const resource = required.slice(0, required.indexOf(':'));
   return me.permissions.some((g) => g === '*' || g === required || g === `${resource}:*`);
 }
