@@ -72,11 +72,7 @@ describe('profile, system and dashboard pages', () => {
       .poll(() => page.locator('[data-testid="chart"] canvas').count(), { timeout: 15_000 })
       .toBe(3);
     const stat = (title: string) =>
-      page
-        .locator('.si-statistic')
-        .filter({ hasText: title })
-        .locator('.si-statistic-content')
-        .textContent();
+      page.locator('.si-statistic').filter({ hasText: title }).locator('.si-statistic-content').textContent();
     expect(await stat('Tasks created')).toBe('3');
     expect(await stat('Annotations')).toBe('2');
     expect(await stat('Tasks completed')).toBe('2');
