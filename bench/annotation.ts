@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { scratchDatabase } from './lib/database.ts';
 import { Latencies } from './lib/latencies.ts';
 import { type Child, freePort, startChild, waitForHttp } from './lib/proc.ts';
 
@@ -459,20 +460,9 @@ async function main(): Promise<void> {
   let databaseUrl: string | undefined;
   try {
     if (!PGLITE) {
-      const name = `si_bench_${Date.now()}`;
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`create database ${name}`);
-      await admin.end();
-      const url = new URL(serverUrl!);
-      url.pathname = `/${name}`;
-      databaseUrl = url.toString();
-      dropDatabase = async () => {
-        const c = new pg.Client({ connectionString: serverUrl });
-        await c.connect();
-        await c.query(`drop database if exists ${name} with (force)`);
-        await c.end();
-      };
+      const scratch = await scratchDatabase(serverUrl!);
+      databaseUrl = scratch.url;
+      dropDatabase = scratch.drop;
     }
     const port = await freePort();
     const env: Record<string, string> = {

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import { scratchDatabase } from './lib/database.ts';
 import { Latencies } from './lib/latencies.ts';
 import { type Child, cpuSeconds, freePort, startChild, waitForHttp } from './lib/proc.ts';
 
@@ -63,17 +63,8 @@ async function measure(
 async function main(): Promise<void> {
   const serverUrl = process.env.DATABASE_URL || undefined;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-bench-auth-'));
-  let databaseUrl: string | undefined;
-  const name = `si_bench_auth_${Date.now()}`;
-  if (serverUrl) {
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-  }
+  const scratch = serverUrl ? await scratchDatabase(serverUrl, 'si_bench_auth') : undefined;
+  const databaseUrl = scratch?.url;
   const port = await freePort();
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -133,12 +124,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await server.stop();
-    if (serverUrl && databaseUrl) {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    }
+    await scratch?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

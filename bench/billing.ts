@@ -23,6 +23,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { scratchDatabase } from './lib/database.ts';
 import { type Child, freePort, startChild, waitForHttp } from './lib/proc.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -171,14 +172,8 @@ async function main(): Promise<void> {
     return;
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-bench-billing-'));
-  const name = `si_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
+  const scratch = await scratchDatabase(serverUrl);
+  const databaseUrl = scratch.url;
   let server: Child | undefined;
   try {
     const port = await freePort();
@@ -324,12 +319,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await server?.stop();
-    const c = new pg.Client({ connectionString: serverUrl });
-    await c.connect();
-    await c
-      .query(`drop database if exists ${name} with (force)`)
-      .catch((err) => console.error(`drop: ${err}`));
-    await c.end();
+    await scratch.drop().catch((err) => console.error(`drop: ${err}`));
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { chromium, type Page } from 'playwright-core';
+import { scratchDatabase } from './lib/database.ts';
 import { type Child, freePort, startChild, waitForHttp } from './lib/proc.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -111,20 +112,9 @@ async function main(): Promise<void> {
   });
   try {
     if (serverUrl) {
-      const name = `si_bench_console_${Date.now()}`;
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`create database ${name}`);
-      await admin.end();
-      const url = new URL(serverUrl);
-      url.pathname = `/${name}`;
-      databaseUrl = url.toString();
-      dropDatabase = async () => {
-        const c = new pg.Client({ connectionString: serverUrl });
-        await c.connect();
-        await c.query(`drop database if exists ${name} with (force)`);
-        await c.end();
-      };
+      const scratch = await scratchDatabase(serverUrl, 'si_bench_console');
+      databaseUrl = scratch.url;
+      dropDatabase = scratch.drop;
     }
     const port = await freePort();
     const env: Record<string, string> = {

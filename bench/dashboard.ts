@@ -16,7 +16,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -25,33 +24,15 @@ import { hashPassword } from '../src/platform/auth/passwords.ts';
 import { users } from '../src/platform/auth/schema.ts';
 import { inSystem } from '../src/platform/db/tenancy.ts';
 import { startPlatform } from '../src/platform/index.ts';
+import { scratchDatabase } from './lib/database.ts';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 100_000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10);
 const PASSWORD = `Bench-${randomUUID()}`;
 const CONFIG = `<View><Text name="text" value="$text"/><Choices name="s" toName="text"><Choice value="A"/></Choices></View>`;
 
-async function freshDatabase(base: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `si_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
 const base = process.env.DATABASE_URL;
-const fresh = base ? await freshDatabase(base) : undefined;
+const fresh = base ? await scratchDatabase(base) : undefined;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-bench-dashboard-'));
 const config = loadConfig({
   DATA_DIR: dataDir,

@@ -17,7 +17,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -27,6 +26,7 @@ import { hashPassword } from '../src/platform/auth/passwords.ts';
 import { users } from '../src/platform/auth/schema.ts';
 import { inSystem } from '../src/platform/db/tenancy.ts';
 import { startPlatform } from '../src/platform/index.ts';
+import { scratchDatabase } from './lib/database.ts';
 
 const SUBMITS = Number(process.env.BENCH_SUBMITS ?? 300);
 const WARMUP = 20;
@@ -45,32 +45,12 @@ const result = (i: number) => [
   },
 ];
 
-async function freshDatabase(base: string): Promise<string> {
-  const name = `si_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function dropDatabase(urlText: string): Promise<void> {
-  const url = new URL(urlText);
-  const name = url.pathname.slice(1);
-  url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString() });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.end();
-}
-
 const pct = (sorted: number[], p: number) => sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1]!;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 async function main() {
-  const databaseUrl = process.env.DATABASE_URL ? await freshDatabase(process.env.DATABASE_URL) : undefined;
+  const scratch = process.env.DATABASE_URL ? await scratchDatabase(process.env.DATABASE_URL) : undefined;
+  const databaseUrl = scratch?.url;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-bench-quality-'));
   const config = loadConfig({
     DATA_DIR: dataDir,
@@ -200,7 +180,7 @@ async function main() {
     await app.close();
     await platform.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
-    if (databaseUrl) await dropDatabase(databaseUrl);
+    await scratch?.drop();
   }
 }
 

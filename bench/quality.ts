@@ -21,7 +21,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -31,6 +30,7 @@ import { inSystem } from '../src/platform/db/tenancy.ts';
 import { DomainEvents } from '../src/platform/events/index.ts';
 import { startPlatform } from '../src/platform/index.ts';
 import { newTenant } from '../test/fixtures.ts';
+import { scratchDatabase } from './lib/database.ts';
 import { Latencies } from './lib/latencies.ts';
 
 const PGLITE = process.argv.includes('--pglite');
@@ -51,22 +51,7 @@ async function freshDatabase(): Promise<{ url?: string; drop: () => Promise<void
   if (PGLITE) return { drop: async () => {} };
   const base = process.env.DATABASE_URL;
   if (!base) throw new Error('Set DATABASE_URL, or pass --pglite');
-  const name = `si_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
+  return scratchDatabase(base);
 }
 
 async function main() {

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { scratchDatabase } from './lib/database.ts';
 import { Latencies } from './lib/latencies.ts';
 import { type Child, cpuSeconds, freePort, machineCpu, startChild, waitForHttp } from './lib/proc.ts';
 
@@ -173,20 +174,9 @@ async function main(): Promise<void> {
 
   try {
     if (serverUrl) {
-      const name = `si_bench_${Date.now()}`;
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      await admin.query(`create database ${name}`);
-      await admin.end();
-      const url = new URL(serverUrl);
-      url.pathname = `/${name}`;
-      databaseUrl = url.toString();
-      dropDatabase = async () => {
-        const c = new pg.Client({ connectionString: serverUrl });
-        await c.connect();
-        await c.query(`drop database if exists ${name} with (force)`);
-        await c.end();
-      };
+      const scratch = await scratchDatabase(serverUrl);
+      databaseUrl = scratch.url;
+      dropDatabase = scratch.drop;
     }
 
     const port = await freePort();
