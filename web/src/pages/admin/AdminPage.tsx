@@ -1,8 +1,5 @@
-import { Tabs, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
-import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
-import { RequirePermission } from '../../components/RequirePermission';
-import { can, useMe } from '../../lib/session';
+import { TabbedSection } from '../../components/TabbedSection';
 import { AuditTab } from './AuditTab';
 import { RolesTab } from './RolesTab';
 import { SecurityTab } from './SecurityTab';
@@ -20,29 +17,5 @@ const TABS = [
 /** Administration: one tab per area, each its own sub-route (/admin/users, /admin/audit…). */
 export default function AdminPage() {
   const { t } = useTranslation('admin');
-  const me = useMe();
-  const navigate = useNavigate();
-  const location = useLocation();
-  const tabs = TABS.filter((tab) => can(me.data, tab.permission));
-  const active = location.pathname.split('/')[2] ?? tabs[0]?.key;
-  return (
-    <>
-      <Typography.Title level={2}>{t('title')}</Typography.Title>
-      <Tabs
-        activeKey={active}
-        onChange={(key) => navigate(`/admin/${key}`)}
-        items={tabs.map((tab) => ({ key: tab.key, label: t(`tabs.${tab.key}`) }))}
-      />
-      <Routes>
-        <Route index element={<Navigate to={tabs[0]?.key ?? 'users'} replace />} />
-        {TABS.map((tab) => (
-          <Route
-            key={tab.key}
-            path={tab.key}
-            element={<RequirePermission permission={tab.permission}>{tab.element}</RequirePermission>}
-          />
-        ))}
-      </Routes>
-    </>
-  );
+  return <TabbedSection title={t('title')} ns="admin" base="/admin" tabs={TABS} fallback="users" />;
 }
