@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { scratchDatabase } from './lib/database.ts';
 import { Latencies } from './lib/latencies.ts';
 import { type Child, cpuSeconds, freePort, startChild, waitForHttp } from './lib/proc.ts';
@@ -58,6 +59,48 @@ async function measure(
     non2xx: result.non2xx,
     cpuUsPerRequest: result.requests.total ? (cpu / result.requests.total) * 1e6 : 0,
   };
+}
+
+/**
+ * The floor under any tenant-scoped list: the roles query alone, without HTTP, from this
+ * process, as a prepared statement on a pool the size of the server's read pool, at the
+ * same concurrency.
+ */
+async function databaseFloor(databaseUrl: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 5 });
+  try {
+    const { rows } = await pool.query<{ tenant_id: string }>('select tenant_id from roles limit 1');
+    const query = {
+      name: 'bench_roles',
+      text: 'select * from roles where tenant_id = $1 order by built_in desc, name',
+      values: [rows[0]!.tenant_id],
+    };
+    const latencies = new Latencies();
+    let stop = false;
+    const worker = async () => {
+      while (!stop) {
+        const started = performance.now();
+        await pool.query(query);
+        latencies.add(performance.now() - started);
+      }
+    };
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    setTimeout(() => {
+      stop = true;
+    }, DURATION_S * 1000);
+    await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const [p50, p99] = latencies.percentiles(50, 99);
+    console.log(
+      `floor: the roles query alone (prepared, pool of 5, ${CONNECTIONS} concurrent, no HTTP): ` +
+        `${(latencies.count / seconds).toFixed(0)} queries/s, p50 ${p50!.toFixed(2)} ms, p99 ${p99!.toFixed(2)} ms, ` +
+        `${(((cpu.user + cpu.system) / latencies.count) | 0).toString()} µs CPU/query in the client`,
+    );
+  } finally {
+    await pool.end();
+  }
 }
 
 async function main(): Promise<void> {
@@ -122,6 +165,7 @@ async function main(): Promise<void> {
     for (const r of runs.slice(1, 3)) {
       console.log(`target: ${r.label} p99 ${r.p99.toFixed(2)} ms < 20 ms: ${r.p99 < 20 ? 'holds' : 'FAILS'}`);
     }
+    if (databaseUrl) await databaseFloor(databaseUrl);
   } finally {
     await server.stop();
     await scratch?.drop();

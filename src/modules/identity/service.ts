@@ -31,6 +31,7 @@ import { raiseSecurityEvent } from '../../platform/auth/security-events.ts';
 import { newToken } from '../../platform/auth/tokens.ts';
 import type { Db, Executor } from '../../platform/db/client.ts';
 import { beforeCursor, decodeCursor, toPage } from '../../platform/db/pagination.ts';
+import { prepared } from '../../platform/db/prepared.ts';
 import {
   badRequest,
   conflict,
@@ -356,13 +357,17 @@ function roleView(r: typeof roles.$inferSelect) {
   };
 }
 
-export async function listRoles(tx: Executor, tenantId: string) {
-  const rows = await tx
+const selectRoles = prepared('identity_list_roles', (db, name) =>
+  db
     .select()
     .from(roles)
-    .where(eq(roles.tenantId, tenantId))
-    .orderBy(desc(roles.builtIn), asc(roles.name));
-  return rows.map(roleView);
+    .where(eq(roles.tenantId, sql.placeholder('tenantId')))
+    .orderBy(desc(roles.builtIn), asc(roles.name))
+    .prepare(name),
+);
+
+export async function listRoles(tx: Executor, tenantId: string) {
+  return (await selectRoles(tx, { tenantId })).map(roleView);
 }
 
 // `in` would also accept names from Object.prototype ("toString", "constructor").
