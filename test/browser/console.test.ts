@@ -248,7 +248,7 @@ describe('the web console, as a new user', () => {
   it('switches the language, keeps it on reload, and shows the same pages in Chinese', async () => {
     await page.goto(`${server.url}/projects`);
     await page.getByTestId('language-switch').click();
-    await page.locator('[title="简体中文"]').last().click();
+    await page.getByRole('menuitem', { name: '简体中文' }).click();
     await page.getByRole('heading', { name: '项目' }).waitFor();
     await page.reload();
     await page.getByRole('heading', { name: '项目' }).waitFor();
@@ -256,7 +256,7 @@ describe('the web console, as a new user', () => {
     await page.getByRole('button', { name: '导入' }).waitFor();
     await page.getByText('5 个任务').waitFor();
     await page.getByTestId('language-switch').click();
-    await page.locator('[title="English"]').last().click();
+    await page.getByRole('menuitem', { name: 'English' }).click();
     await page.getByRole('button', { name: 'Import' }).waitFor();
     expect(errors).toEqual([]);
   });

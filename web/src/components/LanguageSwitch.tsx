@@ -1,21 +1,28 @@
 import { GlobalOutlined } from '@ant-design/icons';
-import { Select } from 'antd';
+import { Button, Dropdown } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { LANGUAGES, type Language, setLanguage } from '../i18n';
 
-/** Language picker; the choice is remembered in localStorage. */
+/**
+ * Language picker; the choice is remembered in localStorage. A menu rather than a select:
+ * the layout already loads the menu, and a select would add its own virtual list to every
+ * first page.
+ */
 export function LanguageSwitch() {
   const { t, i18n } = useTranslation();
   return (
-    <Select<Language>
-      data-testid="language-switch"
-      aria-label={t('language.label')}
-      value={i18n.language as Language}
-      onChange={setLanguage}
-      suffixIcon={<GlobalOutlined />}
-      variant="borderless"
-      style={{ minWidth: 110 }}
-      options={LANGUAGES.map((lng) => ({ value: lng, label: t(`language.${lng}`) }))}
-    />
+    <Dropdown
+      trigger={['click']}
+      menu={{
+        items: LANGUAGES.map((lng) => ({ key: lng, label: t(`language.${lng}`) })),
+        selectable: true,
+        selectedKeys: [i18n.language],
+        onClick: ({ key }) => setLanguage(key as Language),
+      }}
+    >
+      <Button type="text" icon={<GlobalOutlined />} data-testid="language-switch" aria-label={t('language.label')}>
+        {t(`language.${i18n.language as Language}`)}
+      </Button>
+    </Dropdown>
   );
 }
