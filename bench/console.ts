@@ -50,7 +50,10 @@ async function scriptBytes(page: Page, url: string, ready: () => Promise<unknown
         url: res.url(),
         wire: (await res.request().sizes()).responseBodySize,
         // The decoded size is read from the body, which a later navigation can take away.
-        body: await res.body().then((b) => b.length, () => 0),
+        body: await res.body().then(
+          (b) => b.length,
+          () => 0,
+        ),
       }))(),
     );
   };

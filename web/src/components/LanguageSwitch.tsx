@@ -20,7 +20,12 @@ export function LanguageSwitch() {
         onClick: ({ key }) => setLanguage(key as Language),
       }}
     >
-      <Button type="text" icon={<GlobalOutlined />} data-testid="language-switch" aria-label={t('language.label')}>
+      <Button
+        type="text"
+        icon={<GlobalOutlined />}
+        data-testid="language-switch"
+        aria-label={t('language.label')}
+      >
         {t(`language.${i18n.language as Language}`)}
       </Button>
     </Dropdown>
