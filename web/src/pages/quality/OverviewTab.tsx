@@ -193,11 +193,16 @@ function PairMatrix({ projectId, pairs }: { projectId: number; pairs: Agreement[
   const { t } = useTranslation('quality');
   const members = useMembers(projectId);
   const score = useScore();
+  const name = members.name;
+  // Annotators in name order; the y axis runs top-down so the diagonal reads like a table.
   const ids = useMemo(
-    () => [...new Set(pairs.flatMap((p) => [p.annotator_a, p.annotator_b]))].sort(),
-    [pairs],
+    () =>
+      [...new Set(pairs.flatMap((p) => [p.annotator_a, p.annotator_b]))].sort((a, b) =>
+        name(a).localeCompare(name(b)),
+      ),
+    [pairs, name],
   );
-  const labels = ids.map((id) => members.name(id));
+  const labels = useMemo(() => ids.map(name), [ids, name]);
   const option = useMemo(() => {
     const index = new Map(ids.map((id, i) => [id, i]));
     const tasks = new Map<string, number>();
@@ -224,7 +229,7 @@ function PairMatrix({ projectId, pairs }: { projectId: number; pairs: Agreement[
       },
       grid: { left: 120, right: 24, top: 16, bottom: 90 },
       xAxis: { type: 'category', data: labels, axisLabel: { rotate: 30 }, splitArea: { show: true } },
-      yAxis: { type: 'category', data: labels, splitArea: { show: true } },
+      yAxis: { type: 'category', data: labels, inverse: true, splitArea: { show: true } },
       visualMap: {
         min: 0,
         max: 1,
@@ -344,8 +349,20 @@ function TrendChart({ days }: { days: Day[] }) {
           connectNulls: true,
           data: days.map((d) => d.mean_total),
         },
-        { name: t('trend.scored'), type: 'bar', yAxisIndex: 1, data: days.map((d) => d.scored) },
-        { name: t('trend.issues'), type: 'bar', yAxisIndex: 1, data: days.map((d) => d.issues) },
+        {
+          name: t('trend.scored'),
+          type: 'bar',
+          yAxisIndex: 1,
+          barMaxWidth: 32,
+          data: days.map((d) => d.scored),
+        },
+        {
+          name: t('trend.issues'),
+          type: 'bar',
+          yAxisIndex: 1,
+          barMaxWidth: 32,
+          data: days.map((d) => d.issues),
+        },
       ],
     }),
     [days, t],

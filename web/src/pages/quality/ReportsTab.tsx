@@ -93,6 +93,8 @@ function GenerateCard({ projectId }: { projectId: number }) {
           <Select<Report>
             aria-label={t('reports.report')}
             data-testid="report-type"
+            showSearch
+            optionFilterProp="label"
             style={{ minWidth: 160 }}
             value={report}
             onChange={setReport}
@@ -101,6 +103,8 @@ function GenerateCard({ projectId }: { projectId: number }) {
           <Select<Format>
             aria-label={t('reports.format')}
             data-testid="report-format"
+            showSearch
+            optionFilterProp="label"
             style={{ minWidth: 120 }}
             value={format}
             onChange={setFormat}

@@ -410,6 +410,8 @@ function RuleDialog({
         <Form.Item name="type" label={t('rules.type')} extra={rule ? t('rules.typeFixed') : undefined}>
           <Select
             disabled={!!rule}
+            showSearch
+            optionFilterProp="label"
             data-testid="rule-type"
             options={RULE_TYPES.map((v) => ({ value: v, label: t(`ruleType.${v}`) }))}
           />

@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Progress, Tag, Typography } from 'antd';
+import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { api, must } from '../../api/client';
@@ -47,12 +48,16 @@ export function useMembers(projectId: number) {
         }),
       ),
   });
-  const names = new Map((members.data?.items ?? []).map((m) => [m.user_id, m.name || m.email]));
-  if (me.data) names.set(me.data.user.id, me.data.user.name || me.data.user.email);
-  return {
-    name: (id: string | null | undefined) => (id ? (names.get(id) ?? id) : ''),
-    options: [...names].map(([value, label]) => ({ value, label })),
-  };
+  const user = me.data?.user;
+  // Stable while the data is, so charts keyed on names do not redraw on every render.
+  return useMemo(() => {
+    const names = new Map((members.data?.items ?? []).map((m) => [m.user_id, m.name || m.email]));
+    if (user) names.set(user.id, user.name || user.email);
+    return {
+      name: (id: string | null | undefined) => (id ? (names.get(id) ?? id) : ''),
+      options: [...names].map(([value, label]) => ({ value, label })),
+    };
+  }, [members.data, user]);
 }
 
 /** Follows a background job (GET /jobs/{id}) until it ends, announcing the end. */

@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newProject, type ProjectJson } from '../annotation-fixtures.ts';
+import { type Member, newTenant, type TenantFixture } from '../fixtures.ts';
+import { annotators, seedTasks, sentiment } from '../labeling-fixtures.ts';
+import { type ConsoleServer, signedIn, startConsole } from './console-session.ts';
+
+let server: ConsoleServer;
+let t: TenantFixture;
+
+beforeAll(async () => {
+  server = await startConsole();
+  t = await newTenant(server);
+});
+afterAll(() => server?.close());
+
+/**
+ * Three raters on four tasks: Rater0 and Rater1 always choose Positive; Rater2 chooses
+ * Negative on the first two tasks and Positive on the others. Pair agreement: Rater0×Rater1
+ * 1, each with Rater2 0.5.
+ */
+async function seedOverlap(project: ProjectJson): Promise<Member[]> {
+  const raters = await annotators(t, project.id, 3, 'Rater');
+  const tasks = await seedTasks(server, t, project, 4);
+  for (const [i, task] of tasks.entries()) {
+    for (const [r, rater] of raters.entries()) {
+      const choice = r === 2 && i < 2 ? 'Negative' : 'Positive';
+      const res = await t.as(rater, {
+        method: 'POST',
+        url: `/api/v1/tasks/${task}/annotations`,
+        payload: { result: sentiment(choice), lead_time: 20 },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+  }
+  return raters;
+}
+
+describe('quality console', () => {
+  it('shows agreement and ranking, runs a rule, moves an issue, acknowledges an alert, exports a report', async (ctx) => {
+    const project = await newProject(t, { title: 'Sentiment QA', overlap: 3 });
+    const owner = await signedIn(server, t.owner.email);
+    const page = owner.page;
+    // The API answers 404 for an agreement never computed and alert settings never saved;
+    // the browser logs those as failed loads. Any other console error fails the test.
+    const expected404 = /\/api\/v1\/projects\/\d+\/(agreement|quality\/alert-config)$/;
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      if (m.text().includes('404') && expected404.test(new URL(m.location().url).pathname)) return;
+      errors.push(`${m.text()} ${m.location().url}`);
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    ctx.onTestFailed(async () => {
+      await page.screenshot({ path: 'test-results/quality.png', fullPage: true }).catch(() => {});
+    });
+
+    // From the menu to the project's quality pages.
+    await page.getByRole('menuitem', { name: 'Quality' }).click();
+    await page.waitForURL('**/quality');
+    await page.getByRole('link', { name: 'Sentiment QA' }).click();
+    await page.waitForURL(`**/projects/${project.id}/quality/overview`);
+    await page.getByText('No agreement computed yet', { exact: false }).waitFor();
+
+    // The manager sets alerts up before the work comes in: consistency below 0.9.
+    await page.getByRole('tab', { name: 'Alerts' }).click();
+    await page.getByLabel('Consistency').fill('0.9');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Alert settings saved').waitFor();
+
+    const raters = await seedOverlap(project);
+
+    // Overview: compute agreement, see the matrix and the pairs; rescore, see the ranking.
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    await page.getByRole('button', { name: 'Compute agreement' }).click();
+    const matrix = page.getByTestId('agreement-matrix');
+    await matrix.locator('canvas').first().waitFor();
+    expect(await matrix.getByRole('img').getAttribute('aria-label')).toBe(
+      'Heat map of the mean agreement of each pair of 3 annotators',
+    );
+    const pairs = page.getByRole('row').filter({ hasText: 'Rater2' }).filter({ hasText: '0.500' });
+    expect(await pairs.count()).toBe(2);
+    const agreeing = page.getByRole('row').filter({ hasText: 'Rater0' }).filter({ hasText: 'Rater1' });
+    expect(await agreeing.textContent()).toContain('1.000');
+    expect(await page.getByTestId('agreement-controls').getByRole('row').nth(1).textContent()).toContain(
+      'sentiment',
+    );
+    await page.getByRole('button', { name: 'Rescore the project' }).click();
+    await page.getByTestId('rescore-job').getByText('Completed').waitFor({ timeout: 30_000 });
+    const ranked = page.getByTestId('ranking').locator('tbody tr.si-table-row');
+    await expect.poll(() => ranked.count(), { timeout: 15_000 }).toBe(3);
+    expect(await ranked.last().textContent()).toContain('Rater2');
+    await page.getByTestId('quality-trend').locator('canvas').first().waitFor();
+
+    // Rules: an agreement rule, then a batch check fails Rater2's two disagreeing annotations.
+    await page.getByRole('tab', { name: 'Rules & templates' }).click();
+    await page.getByRole('button', { name: 'New rule' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill('Agree with peers');
+    await dialog.getByTestId('rule-type').click();
+    await page.keyboard.type('Agreement with');
+    await page.keyboard.press('Enter');
+    await dialog.getByLabel('Threshold').fill('0.5');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    const rule = page.getByTestId('rules').getByRole('row').filter({ hasText: 'Agree with peers' });
+    await rule.waitFor();
+    expect(await rule.textContent()).toContain('threshold=0.5');
+    await page.getByRole('button', { name: 'Run checks' }).click();
+    const result = page.getByTestId('checks-result');
+    await result.waitFor({ timeout: 30_000 });
+    expect(await result.textContent()).toBe('12 checks, 2 failed, 2 new issues');
+
+    // Issues: both open; one is started and lands in the "In progress" column.
+    await page.getByRole('tab', { name: 'Issues' }).click();
+    const open = page.getByTestId('issues-open');
+    await expect.poll(() => open.getByText('Agreement 0.000', { exact: false }).count()).toBe(2);
+    await open.getByRole('button', { name: 'Start' }).first().click();
+    const started = page.getByTestId('issues-in_progress');
+    await started.getByText('Rule: Agree with peers').waitFor();
+    await expect.poll(() => open.getByText('Rule: Agree with peers').count()).toBe(1);
+
+    // Alerts: evaluate the new scores, acknowledge one.
+    await page.getByRole('tab', { name: 'Alerts' }).click();
+    const alerts = page
+      .getByTestId('alerts')
+      .locator('tbody tr.si-table-row')
+      .filter({ hasText: 'Consistency' });
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('button', { name: 'Evaluate now' }).click();
+          return alerts.count();
+        },
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThan(0);
+    const before = await alerts.count();
+    await alerts.first().getByRole('button', { name: 'Acknowledge' }).click();
+    await expect.poll(() => alerts.count()).toBe(before - 1);
+    await page.getByText('Acknowledged', { exact: true }).first().click();
+    const acknowledged = page.getByTestId('alerts').locator('tbody tr.si-table-row');
+    await acknowledged.first().getByText('by Owner').waitFor();
+    expect(await acknowledged.count()).toBe(1);
+
+    // Reports: the ranking as CSV, generated as a run, downloaded.
+    await page.getByRole('tab', { name: 'Reports' }).click();
+    await page.getByTestId('report-type').click();
+    await page.keyboard.type('Annotator ranking');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('report-format').click();
+    await page.keyboard.type('CSV');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    const run = page.getByTestId('report-run');
+    const link = run.getByRole('link', { name: 'Download CSV' });
+    await link.waitFor({ timeout: 30_000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^project-${project.id}-ranking-.+\\.csv$`));
+    const lines = fs
+      .readFileSync(await download.path(), 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines[0]).toContain('rank,user_id,email,name,annotations');
+    for (const [i, rater] of raters.entries()) {
+      const line = lines.find((l) => l.includes(rater.userId));
+      expect(line, rater.email).toContain(`,${rater.email},Rater${i},4,`);
+    }
+    expect(lines.at(-1)).toContain(raters[2]!.userId);
+    expect(errors).toEqual([]);
+    await owner.close();
+  });
+});
