@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProject, type ProjectJson } from '../annotation-fixtures.ts';
 import { type Member, newTenant, type TenantFixture } from '../fixtures.ts';
@@ -7,6 +8,8 @@ import { type ConsoleServer, signedIn, startConsole } from './console-session.ts
 
 let server: ConsoleServer;
 let t: TenantFixture;
+let project: ProjectJson;
+let raters: Member[] = [];
 
 beforeAll(async () => {
   server = await startConsole();
@@ -36,21 +39,30 @@ async function seedOverlap(project: ProjectJson): Promise<Member[]> {
   return raters;
 }
 
+/** Console errors and uncaught exceptions of a page, less the API answers the test expects. */
+function unexpectedErrors(page: Page, expected: [number, RegExp][]): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const path = m.location().url ? new URL(m.location().url).pathname : '';
+    if (expected.some(([status, url]) => m.text().includes(`status of ${status}`) && url.test(path))) return;
+    errors.push(`${m.text()} ${m.location().url}`);
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
 describe('quality console', () => {
   it('shows agreement and ranking, runs a rule, moves an issue, acknowledges an alert, exports a report', async (ctx) => {
-    const project = await newProject(t, { title: 'Sentiment QA', overlap: 3 });
+    project = await newProject(t, { title: 'Sentiment QA', overlap: 3 });
     const owner = await signedIn(server, t.owner.email);
     const page = owner.page;
-    // The API answers 404 for an agreement never computed and alert settings never saved;
-    // the browser logs those as failed loads. Any other console error fails the test.
-    const expected404 = /\/api\/v1\/projects\/\d+\/(agreement|quality\/alert-config)$/;
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() !== 'error') return;
-      if (m.text().includes('404') && expected404.test(new URL(m.location().url).pathname)) return;
-      errors.push(`${m.text()} ${m.location().url}`);
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
+    // The API answers 404 for an agreement never computed and alert settings never saved, and
+    // 400 for the bad cron below; the browser logs those as failed loads.
+    const errors = unexpectedErrors(page, [
+      [404, /\/api\/v1\/projects\/\d+\/(agreement|quality\/alert-config)$/],
+      [400, /\/api\/v1\/projects\/\d+\/quality\/report-schedules$/],
+    ]);
     ctx.onTestFailed(async () => {
       await page.screenshot({ path: 'test-results/quality.png', fullPage: true }).catch(() => {});
     });
@@ -68,7 +80,7 @@ describe('quality console', () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Alert settings saved').waitFor();
 
-    const raters = await seedOverlap(project);
+    raters = await seedOverlap(project);
 
     // Overview: compute agreement, see the matrix and the pairs; rescore, see the ranking.
     await page.getByRole('tab', { name: 'Overview' }).click();
@@ -166,7 +178,80 @@ describe('quality console', () => {
       expect(line, rater.email).toContain(`,${rater.email},Rater${i},4,`);
     }
     expect(lines.at(-1)).toContain(raters[2]!.userId);
+
+    // Schedules: a bad cron is refused with the API's reason; a good one is listed, paused, deleted.
+    await page.getByRole('button', { name: 'New schedule' }).click();
+    const schedule = page.getByRole('dialog');
+    await schedule.getByLabel('Cron (UTC)').fill('61 * * * *');
+    await schedule.getByRole('button', { name: 'Create' }).click();
+    await schedule.getByRole('alert').getByText('Invalid cron expression', { exact: false }).waitFor();
+    await schedule.getByLabel('Cron (UTC)').fill('0 6 * * *');
+    await schedule.getByRole('button', { name: 'Create' }).click();
+    const scheduled = page.getByTestId('report-schedules').locator('tbody tr.si-table-row');
+    await scheduled.filter({ hasText: '0 6 * * *' }).waitFor();
+    const toggle = scheduled.getByRole('switch', { name: 'Enable schedule 0 6 * * *' });
+    expect(await toggle.getAttribute('aria-checked')).toBe('true');
+    await toggle.click();
+    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('false');
+    await scheduled.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('tooltip').getByRole('button', { name: 'OK' }).click();
+    await expect.poll(() => scheduled.count()).toBe(0);
     expect(errors).toEqual([]);
+    await owner.close();
+  });
+
+  it('turns an issue into an improvement task that the annotator fixes and the reviewer approves', async (ctx) => {
+    const owner = await signedIn(server, t.owner.email);
+    ctx.onTestFailed(async () => {
+      await owner.page
+        .screenshot({ path: 'test-results/quality-improve.png', fullPage: true })
+        .catch(() => {});
+    });
+    await owner.page.goto(`/projects/${project.id}/quality/issues`);
+    const card = owner.page.getByTestId('issues-open').locator('[data-testid^="issue-"]');
+    await card.waitFor();
+    const annotationId = Number(/Annotation #(\d+)/.exec((await card.textContent()) ?? '')?.[1]);
+    await card.getByLabel('Assignee').click();
+    await owner.page.keyboard.type('Rater2');
+    await owner.page.keyboard.press('Enter');
+    await card.getByTitle('Rater2').waitFor();
+    await card.getByRole('button', { name: 'Improvement task' }).click();
+    await owner.page.getByText('Improvement task created').waitFor();
+
+    // The annotator finds it under Quality, starts it and submits the corrected result.
+    const rater = await signedIn(server, raters[2]!.email, t.slug);
+    await rater.page.getByRole('menuitem', { name: 'Quality' }).click();
+    await rater.page.waitForURL('**/quality');
+    const mine = rater.page.getByTestId('my-improvements');
+    await mine.getByTestId('improvements-pending').getByText(`Annotation #${annotationId}`).waitFor();
+    await mine.getByRole('button', { name: 'Start' }).click();
+    await mine.getByTestId('improvements-in_progress').getByRole('button', { name: 'Submit' }).click();
+    const submit = rater.page.getByRole('dialog');
+    expect(await submit.getByLabel('Improved result').inputValue()).toContain('Negative');
+    await submit.getByLabel('Improved result').fill(JSON.stringify(sentiment('Positive')));
+    await submit.getByLabel('Comment').fill('Positive, like the others');
+    await submit.getByRole('button', { name: 'Submit' }).click();
+    await mine.getByTestId('improvements-submitted').getByText(`Annotation #${annotationId}`).waitFor();
+    expect(rater.errors).toEqual([]);
+    await rater.close();
+
+    // The reviewer approves it; the history shows every step and the annotation is corrected.
+    await owner.page.getByRole('tab', { name: 'Improvement tasks' }).click();
+    const submitted = owner.page.getByTestId('improvements-submitted');
+    await submitted.getByRole('button', { name: 'Approve' }).click();
+    await owner.page.getByRole('dialog').getByLabel('Comment').fill('Agreed');
+    await owner.page.getByRole('dialog').getByRole('button', { name: 'Approve' }).click();
+    const approved = owner.page.getByTestId('improvements-approved');
+    await approved.getByText(`Annotation #${annotationId}`).waitFor();
+    await approved.getByRole('button', { name: 'History' }).click();
+    const history = owner.page.getByTestId('improvement-history');
+    await history.getByText('Submitted → Approved').waitFor();
+    for (const step of ['Created', 'Pending → In progress', 'In progress → Submitted', 'Agreed']) {
+      await history.getByText(step, { exact: true }).waitFor();
+    }
+    const res = await t.as(t.owner, { method: 'GET', url: `/api/v1/annotations/${annotationId}` });
+    expect(res.json().result[0].value.choices).toEqual(['Positive']);
+    expect(owner.errors).toEqual([]);
     await owner.close();
   });
 });

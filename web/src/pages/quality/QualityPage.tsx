@@ -5,6 +5,7 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { RequirePermission } from '../../components/RequirePermission';
 import { useProject } from '../../lib/project';
+import { can, useMe } from '../../lib/session';
 import { ProjectNav } from '../projects/ProjectNav';
 import { AlertsTab } from './AlertsTab';
 import { ImprovementBoard } from './ImprovementBoard';
@@ -14,13 +15,14 @@ import { ReportsTab } from './ReportsTab';
 import { RulesTab } from './RulesTab';
 import { useProjectId } from './shared';
 
+// The project's improvement tasks are listed to reviewers only (assignees see theirs on /quality).
 const TABS = [
-  { key: 'overview', element: <OverviewTab /> },
-  { key: 'rules', element: <RulesTab /> },
-  { key: 'issues', element: <IssuesBoard /> },
-  { key: 'improvements', element: <ImprovementBoard /> },
-  { key: 'alerts', element: <AlertsTab /> },
-  { key: 'reports', element: <ReportsTab /> },
+  { key: 'overview', permission: 'quality:read', element: <OverviewTab /> },
+  { key: 'rules', permission: 'quality:read', element: <RulesTab /> },
+  { key: 'issues', permission: 'quality:read', element: <IssuesBoard /> },
+  { key: 'improvements', permission: 'quality:review', element: <ImprovementBoard /> },
+  { key: 'alerts', permission: 'quality:read', element: <AlertsTab /> },
+  { key: 'reports', permission: 'quality:read', element: <ReportsTab /> },
 ] as const;
 
 /** A project's quality: overview, rules, issues, improvement tasks, alerts and reports, each a sub-route. */
@@ -30,6 +32,7 @@ export default function QualityPage() {
   const project = useProject(id);
   const navigate = useNavigate();
   const location = useLocation();
+  const me = useMe();
   if (project.isPending) return <Loading />;
   if (project.error) return <ProblemAlert error={project.error} />;
   // /projects/:id/quality/<tab>
@@ -40,7 +43,10 @@ export default function QualityPage() {
       <Tabs
         activeKey={active}
         onChange={(key) => navigate(`/projects/${id}/quality/${key}`)}
-        items={TABS.map((tab) => ({ key: tab.key, label: t(`tabs.${tab.key}`) }))}
+        items={TABS.filter((tab) => can(me.data, tab.permission)).map((tab) => ({
+          key: tab.key,
+          label: t(`tabs.${tab.key}`),
+        }))}
       />
       <Routes>
         <Route index element={<Navigate to="overview" replace />} />
@@ -48,7 +54,7 @@ export default function QualityPage() {
           <Route
             key={tab.key}
             path={tab.key}
-            element={<RequirePermission permission="quality:read">{tab.element}</RequirePermission>}
+            element={<RequirePermission permission={tab.permission}>{tab.element}</RequirePermission>}
           />
         ))}
       </Routes>
