@@ -29,8 +29,12 @@ export function SeverityTag({ severity }: { severity: string }) {
 /** A score in [0, 1] with three decimals in the reader's locale, or a dash. */
 export function useScore() {
   const { i18n } = useTranslation();
-  const format = new Intl.NumberFormat(i18n.language, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
-  return (v: number | null | undefined) => (v == null ? '—' : format.format(v));
+  const lng = i18n.language;
+  // Stable per language, so chart options built with it are not rebuilt on every render.
+  return useMemo(() => {
+    const format = new Intl.NumberFormat(lng, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+    return (v: number | null | undefined) => (v == null ? '—' : format.format(v));
+  }, [lng]);
 }
 
 /**
