@@ -90,9 +90,10 @@ describe('quality console', () => {
     expect(await matrix.getByRole('img').getAttribute('aria-label')).toBe(
       'Heat map of the mean agreement of each pair of 3 annotators',
     );
-    const pairs = page.getByRole('row').filter({ hasText: 'Rater2' }).filter({ hasText: '0.500' });
+    const pairRows = page.getByTestId('agreement-pairs').getByRole('row');
+    const pairs = pairRows.filter({ hasText: 'Rater2' }).filter({ hasText: '0.500' });
     expect(await pairs.count()).toBe(2);
-    const agreeing = page.getByRole('row').filter({ hasText: 'Rater0' }).filter({ hasText: 'Rater1' });
+    const agreeing = pairRows.filter({ hasText: 'Rater0' }).filter({ hasText: 'Rater1' });
     expect(await agreeing.textContent()).toContain('1.000');
     expect(await page.getByTestId('agreement-controls').getByRole('row').nth(1).textContent()).toContain(
       'sentiment',
@@ -121,6 +122,21 @@ describe('quality console', () => {
     const result = page.getByTestId('checks-result');
     await result.waitFor({ timeout: 30_000 });
     expect(await result.textContent()).toBe('12 checks, 2 failed, 2 new issues');
+
+    // Editing makes a new version beside the old one; a template adds its rules in one call.
+    await rule.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('dialog');
+    await edit.getByLabel('Threshold').fill('0.4');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await rule.getByText('v2', { exact: true }).waitFor();
+    await rule.getByRole('button', { name: 'Versions' }).click();
+    const versions = page.getByRole('dialog').filter({ hasText: 'Versions of Agree with peers' });
+    await versions.getByText('threshold=0.4').waitFor();
+    await versions.getByText('threshold=0.5').waitFor();
+    await versions.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('button', { name: 'Apply template basic' }).click();
+    await page.getByText('basic: 3 rules added').waitFor();
+    await expect.poll(() => page.getByTestId('rules').locator('tbody tr.si-table-row').count()).toBe(4);
 
     // Issues: both open; one is started and lands in the "In progress" column.
     await page.getByRole('tab', { name: 'Issues' }).click();

@@ -262,6 +262,7 @@ function PairMatrix({ projectId, pairs }: { projectId: number; pairs: Agreement[
             size="small"
             dataSource={lowest}
             pagination={{ pageSize: 8, hideOnSinglePage: true }}
+            data-testid="agreement-pairs"
             columns={[
               {
                 title: t('agreement.annotatorA'),
