@@ -146,6 +146,15 @@ describe('quality console', () => {
     const started = page.getByTestId('issues-in_progress');
     await started.getByText('Rule: Agree with peers').waitFor();
     await expect.poll(() => open.getByText('Rule: Agree with peers').count()).toBe(1);
+    const severity = page.getByLabel('Filter by severity');
+    await severity.click();
+    await page.keyboard.type('High');
+    await page.keyboard.press('Enter');
+    await page.getByText('0 of 2 issues').waitFor();
+    await page.keyboard.type('Medium');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Escape');
+    await page.getByText('2 of 2 issues').waitFor();
 
     // Alerts: evaluate the new scores, acknowledge one.
     await page.getByRole('tab', { name: 'Alerts' }).click();

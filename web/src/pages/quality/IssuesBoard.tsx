@@ -1,15 +1,18 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { App, Badge, Button, Card, Col, Empty, Row, Select, Space, Typography } from 'antd';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import { allPages, SeverityTag, useMembers, useProjectId } from './shared';
+import { allPages, SEVERITIES, type Severity, SeverityTag, useMembers, useProjectId } from './shared';
 
 type Issue = GetResponse<'/api/v1/projects/{projectId}/quality/issues'>['items'][number];
 const COLUMNS = ['open', 'in_progress', 'resolved', 'wont_fix'] as const;
+/** The assignee filter's value for issues nobody is assigned to (user ids are UUIDs). */
+const UNASSIGNED = 'unassigned';
 type IssueState = (typeof COLUMNS)[number];
 /** The moves the API allows from each state. */
 const MOVES: Record<IssueState, IssueState[]> = {
@@ -23,6 +26,9 @@ const MOVES: Record<IssueState, IssueState[]> = {
 export function IssuesBoard() {
   const { t } = useTranslation('quality');
   const projectId = useProjectId();
+  const members = useMembers(projectId);
+  const [severities, setSeverities] = useState<Severity[]>([]);
+  const [assignee, setAssignee] = useState<string>();
   const issues = useQuery({
     queryKey: ['quality', projectId, 'issues'],
     queryFn: () =>
@@ -42,39 +48,73 @@ export function IssuesBoard() {
   if (issues.isPending) return <Loading />;
   if (issues.error) return <ProblemAlert error={issues.error} />;
   const ruleName = new Map((rules.data?.items ?? []).map((r) => [r.id, r.name]));
+  const shown = issues.data.filter(
+    (i) =>
+      (!severities.length || severities.includes(i.severity as Severity)) &&
+      (assignee === undefined || (assignee === UNASSIGNED ? !i.assignee_id : i.assignee_id === assignee)),
+  );
   return (
-    <Row gutter={[12, 12]} data-testid="issues-board">
-      {COLUMNS.map((status) => {
-        const items = issues.data.filter((i) => i.status === status);
-        return (
-          <Col key={status} xs={24} md={12} xl={6}>
-            <Card
-              size="small"
-              data-testid={`issues-${status}`}
-              title={
-                <Space>
-                  {t(`issueStatus.${status}`)}
-                  <Badge count={items.length} showZero color="gray" />
-                </Space>
-              }
-              styles={{ body: { display: 'flex', flexDirection: 'column', gap: 8 } }}
-            >
-              {items.length ? (
-                items.map((i) => (
-                  <IssueCard
-                    key={i.id}
-                    issue={i}
-                    ruleName={i.rule_id ? ruleName.get(i.rule_id) : undefined}
-                  />
-                ))
-              ) : (
-                <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('issues.empty')} />
-              )}
-            </Card>
-          </Col>
-        );
-      })}
-    </Row>
+    <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
+      <Space wrap>
+        <Select<Severity[]>
+          mode="multiple"
+          allowClear
+          optionFilterProp="label"
+          style={{ minWidth: 220 }}
+          placeholder={t('issues.anySeverity')}
+          aria-label={t('issues.severityFilter')}
+          value={severities}
+          onChange={setSeverities}
+          options={SEVERITIES.map((v) => ({ value: v, label: t(`severity.${v}`) }))}
+        />
+        <Select<string>
+          allowClear
+          showSearch
+          optionFilterProp="label"
+          style={{ minWidth: 220 }}
+          placeholder={t('issues.anyAssignee')}
+          aria-label={t('issues.assigneeFilter')}
+          value={assignee}
+          onChange={setAssignee}
+          options={[{ value: UNASSIGNED, label: t('issues.unassigned') }, ...members.options]}
+        />
+        <Typography.Text type="secondary">
+          {t('issues.shown', { shown: shown.length, total: issues.data.length })}
+        </Typography.Text>
+      </Space>
+      <Row gutter={[12, 12]} data-testid="issues-board">
+        {COLUMNS.map((status) => {
+          const items = shown.filter((i) => i.status === status);
+          return (
+            <Col key={status} xs={24} md={12} xl={6}>
+              <Card
+                size="small"
+                data-testid={`issues-${status}`}
+                title={
+                  <Space>
+                    {t(`issueStatus.${status}`)}
+                    <Badge count={items.length} showZero color="gray" />
+                  </Space>
+                }
+                styles={{ body: { display: 'flex', flexDirection: 'column', gap: 8 } }}
+              >
+                {items.length ? (
+                  items.map((i) => (
+                    <IssueCard
+                      key={i.id}
+                      issue={i}
+                      ruleName={i.rule_id ? ruleName.get(i.rule_id) : undefined}
+                    />
+                  ))
+                ) : (
+                  <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('issues.empty')} />
+                )}
+              </Card>
+            </Col>
+          );
+        })}
+      </Row>
+    </Space>
   );
 }
 
