@@ -276,6 +276,17 @@ describe('quality console', () => {
     }
     const res = await t.as(t.owner, { method: 'GET', url: `/api/v1/annotations/${annotationId}` });
     expect(res.json().result[0].value.choices).toEqual(['Positive']);
+
+    // From now on failed checks open improvement tasks by themselves.
+    await owner.page.getByRole('button', { name: 'Close' }).click();
+    await owner.page.getByLabel('Failed checks open improvement tasks').click();
+    await owner.page.getByRole('button', { name: 'Save' }).click();
+    await owner.page.getByText('Workflow saved').waitFor();
+    const workflow = await t.as(t.owner, {
+      method: 'GET',
+      url: `/api/v1/projects/${project.id}/quality/workflow`,
+    });
+    expect(workflow.json()).toMatchObject({ auto_create_improvement: true, min_severity: 'medium' });
     expect(owner.errors).toEqual([]);
     await owner.close();
   });

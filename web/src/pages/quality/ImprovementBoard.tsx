@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
+  App,
   Badge,
   Button,
   Card,
@@ -12,18 +13,19 @@ import {
   Row,
   Select,
   Space,
+  Switch,
   Tag,
   Timeline,
   Typography,
 } from 'antd';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import { allPages, useMembers, useProjectId } from './shared';
+import { allPages, SEVERITIES, type Severity, useMembers, useProjectId } from './shared';
 
 export type ImprovementTask = GetResponse<'/api/v1/quality/improvement-tasks'>['items'][number];
 const COLUMNS = ['pending', 'in_progress', 'submitted', 'approved', 'rejected'] as const;
@@ -58,9 +60,102 @@ export function ImprovementBoard() {
         ),
       ),
   });
-  if (tasks.isPending) return <Loading />;
-  if (tasks.error) return <ProblemAlert error={tasks.error} />;
-  return <Board tasks={tasks.data} testId="improvement-board" />;
+  return (
+    <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
+      <WorkflowCard projectId={projectId} />
+      {tasks.isPending ? (
+        <Loading />
+      ) : tasks.error ? (
+        <ProblemAlert error={tasks.error} />
+      ) : (
+        <Board tasks={tasks.data} testId="improvement-board" />
+      )}
+    </Space>
+  );
+}
+
+interface WorkflowForm {
+  auto_create_improvement: boolean;
+  min_severity: Severity;
+  auto_assign: 'annotator' | 'user' | 'none';
+  assignee_id?: string | null;
+}
+
+/** Whether failed checks open improvement tasks by themselves, from which severity, for whom. */
+function WorkflowCard({ projectId }: { projectId: number }) {
+  const { t } = useTranslation('quality');
+  const me = useMe();
+  const { message } = App.useApp();
+  const members = useMembers(projectId);
+  const queryClient = useQueryClient();
+  const [form] = Form.useForm<WorkflowForm>();
+  const manage = can(me.data, 'quality:manage');
+  const workflow = useQuery({
+    queryKey: ['quality', projectId, 'workflow'],
+    queryFn: () =>
+      must(api.GET('/api/v1/projects/{projectId}/quality/workflow', { params: { path: { projectId } } })),
+  });
+  useEffect(() => {
+    if (workflow.data) form.setFieldsValue(workflow.data as WorkflowForm);
+  }, [workflow.data, form]);
+  const save = useMutation({
+    mutationFn: (v: WorkflowForm) =>
+      must(
+        api.PUT('/api/v1/projects/{projectId}/quality/workflow', {
+          params: { path: { projectId } },
+          body: { ...v, assignee_id: v.auto_assign === 'user' ? (v.assignee_id ?? null) : null },
+        }),
+      ),
+    onSuccess: (w) => {
+      queryClient.setQueryData(['quality', projectId, 'workflow'], w);
+      void message.success(t('workflow.saved'));
+    },
+  });
+  const autoAssign = Form.useWatch('auto_assign', form);
+  return (
+    <Card size="small" title={t('workflow.title')}>
+      <ProblemAlert error={workflow.error ?? save.error} style={{ marginBottom: 8 }} />
+      <Form<WorkflowForm>
+        form={form}
+        layout="inline"
+        disabled={!manage || workflow.isPending}
+        onFinish={(v) => save.mutate(v)}
+      >
+        <Form.Item name="auto_create_improvement" label={t('workflow.auto')} valuePropName="checked">
+          <Switch />
+        </Form.Item>
+        <Form.Item name="min_severity" label={t('workflow.minSeverity')}>
+          <Select
+            style={{ minWidth: 120 }}
+            options={SEVERITIES.map((v) => ({ value: v, label: t(`severity.${v}`) }))}
+          />
+        </Form.Item>
+        <Form.Item name="auto_assign" label={t('workflow.assign')}>
+          <Select
+            style={{ minWidth: 180 }}
+            options={(['annotator', 'user', 'none'] as const).map((v) => ({
+              value: v,
+              label: t(`workflow.assignTo.${v}`),
+            }))}
+          />
+        </Form.Item>
+        {autoAssign === 'user' ? (
+          <Form.Item
+            name="assignee_id"
+            label={t('issues.assignee')}
+            rules={[{ required: true, message: t('workflow.assigneeRequired') }]}
+          >
+            <Select showSearch optionFilterProp="label" style={{ minWidth: 180 }} options={members.options} />
+          </Form.Item>
+        ) : null}
+        {manage ? (
+          <Button type="primary" htmlType="submit" loading={save.isPending}>
+            {t('common:save')}
+          </Button>
+        ) : null}
+      </Form>
+    </Card>
+  );
 }
 
 /** Columns of improvement tasks (a project's, or the caller's own on the quality home page). */

@@ -250,7 +250,7 @@ function PairMatrix({ projectId, pairs }: { projectId: number; pairs: Agreement[
         <Card size="small" title={t('agreement.matrix')} data-testid="agreement-matrix">
           <Chart
             option={option}
-            height={Math.max(320, 60 * ids.length + 120)}
+            height={Math.min(900, Math.max(320, 40 * ids.length + 140))}
             label={t('agreement.matrixLabel', { count: ids.length })}
           />
         </Card>
