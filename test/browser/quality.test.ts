@@ -103,6 +103,15 @@ describe('quality console', () => {
     const ranked = page.getByTestId('ranking').locator('tbody tr.si-table-row');
     await expect.poll(() => ranked.count(), { timeout: 15_000 }).toBe(3);
     expect(await ranked.last().textContent()).toContain('Rater2');
+    // Scoring settings: the weights must add up to 1, which the dialog shows as they change.
+    await page.getByRole('button', { name: 'Scoring settings' }).click();
+    const scoring = page.getByRole('dialog');
+    await scoring.getByLabel('Consistency').fill('0.5');
+    await scoring.getByText('Sum of the weights: 1.4').waitFor();
+    await scoring.getByLabel('Accuracy').fill('0');
+    await scoring.getByText('Sum of the weights: 1', { exact: true }).waitFor();
+    await scoring.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Scoring settings saved', { exact: false }).waitFor();
     await page.getByTestId('quality-trend').locator('canvas').first().waitFor();
 
     // Rules: an agreement rule, then a batch check fails Rater2's two disagreeing annotations.

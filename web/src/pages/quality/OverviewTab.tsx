@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
+  App,
   Button,
   Card,
   Checkbox,
@@ -7,12 +8,17 @@ import {
   DatePicker,
   Descriptions,
   Empty,
+  Form,
+  InputNumber,
+  Modal,
   Row,
+  Select,
   Space,
   Statistic,
   Table,
   Tag,
   Tooltip,
+  Typography,
 } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { useEffect, useMemo, useState } from 'react';
@@ -386,6 +392,7 @@ function RankingSection({ projectId }: { projectId: number }) {
     queryFn: () =>
       must(api.GET('/api/v1/projects/{id}/quality/ranking', { params: { path: { id: projectId } } })),
   });
+  const [settings, setSettings] = useState(false);
   const rescore = useMutation({
     mutationFn: () =>
       must(api.POST('/api/v1/projects/{id}/quality/scores/runs', { params: { path: { id: projectId } } })),
@@ -399,13 +406,17 @@ function RankingSection({ projectId }: { projectId: number }) {
     <Card
       title={t('ranking.title')}
       extra={
-        can(me.data, 'quality:manage') ? (
-          <Button loading={rescore.isPending || jobRunning(jobState)} onClick={() => rescore.mutate()}>
-            {t('ranking.rescore')}
-          </Button>
-        ) : null
+        <Space wrap>
+          <Button onClick={() => setSettings(true)}>{t('scoring.title')}</Button>
+          {can(me.data, 'quality:manage') ? (
+            <Button loading={rescore.isPending || jobRunning(jobState)} onClick={() => rescore.mutate()}>
+              {t('ranking.rescore')}
+            </Button>
+          ) : null}
+        </Space>
       }
     >
+      {settings ? <ScoringDialog projectId={projectId} onClose={() => setSettings(false)} /> : null}
       <JobProgress job={job.data} label={t('ranking.job')} testId="rescore-job" />
       <ProblemAlert error={ranking.error ?? rescore.error ?? job.error} />
       <Table<Ranked>
@@ -445,5 +456,96 @@ function RankingSection({ projectId }: { projectId: number }) {
         ]}
       />
     </Card>
+  );
+}
+
+const DIMENSIONS = ['accuracy', 'completeness', 'timeliness', 'consistency'] as const;
+type ScoringForm = Omit<GetResponse<'/api/v1/projects/{id}/quality/config'>, 'project' | 'updated_at'>;
+
+/** How annotations are scored: dimension weights (adding up to 1), required controls, pace, gold share. */
+function ScoringDialog({ projectId, onClose }: { projectId: number; onClose: () => void }) {
+  const { t } = useTranslation('quality');
+  const me = useMe();
+  const { message } = App.useApp();
+  const queryClient = useQueryClient();
+  const [form] = Form.useForm<ScoringForm>();
+  const manage = can(me.data, 'quality:manage');
+  const config = useQuery({
+    queryKey: ['quality', projectId, 'scoring'],
+    queryFn: () =>
+      must(api.GET('/api/v1/projects/{id}/quality/config', { params: { path: { id: projectId } } })),
+  });
+  const save = useMutation({
+    mutationFn: (body: ScoringForm) =>
+      must(api.PUT('/api/v1/projects/{id}/quality/config', { params: { path: { id: projectId } }, body })),
+    onSuccess: (c) => {
+      queryClient.setQueryData(['quality', projectId, 'scoring'], c);
+      void message.success(t('scoring.saved'));
+      onClose();
+    },
+  });
+  const weights = Form.useWatch('weights', form);
+  const total = DIMENSIONS.reduce((sum, d) => sum + (weights?.[d] ?? 0), 0);
+  return (
+    <Modal
+      open
+      title={t('scoring.title')}
+      okText={t('common:save')}
+      okButtonProps={{ disabled: !manage || !config.data }}
+      onCancel={onClose}
+      onOk={() => form.submit()}
+      confirmLoading={save.isPending}
+      destroyOnHidden
+    >
+      {config.isPending ? (
+        <Loading />
+      ) : config.error ? (
+        <ProblemAlert error={config.error} />
+      ) : (
+        <Form<ScoringForm>
+          form={form}
+          layout="vertical"
+          disabled={!manage}
+          initialValues={config.data}
+          onFinish={(v) => save.mutate(v)}
+        >
+          <Typography.Text type="secondary">{t('scoring.weightsHelp')}</Typography.Text>
+          <Row gutter={12} style={{ marginTop: 8 }}>
+            {DIMENSIONS.map((d) => (
+              <Col key={d} span={12}>
+                <Form.Item name={['weights', d]} label={t(`dimension.${d}`)} rules={[{ required: true }]}>
+                  <InputNumber min={0} max={1} step={0.05} style={{ width: '100%' }} />
+                </Form.Item>
+              </Col>
+            ))}
+          </Row>
+          <Typography.Text
+            type={Math.abs(total - 1) > 1e-6 ? 'danger' : 'secondary'}
+            data-testid="weights-total"
+          >
+            {t('scoring.weightsTotal', { total: Math.round(total * 1000) / 1000 })}
+          </Typography.Text>
+          <Form.Item
+            name="required_fields"
+            label={t('scoring.requiredFields')}
+            extra={t('config.controlsHelp')}
+            style={{ marginTop: 12 }}
+          >
+            <Select mode="tags" open={false} aria-label={t('scoring.requiredFields')} />
+          </Form.Item>
+          <Form.Item
+            name="expected_duration_seconds"
+            label={t('scoring.expectedDuration')}
+            extra={t('scoring.expectedDurationHelp')}
+          >
+            <InputNumber min={1} style={{ width: '100%' }} />
+          </Form.Item>
+          <Form.Item name="gold_ratio" label={t('scoring.goldRatio')} extra={t('scoring.goldRatioHelp')}>
+            <InputNumber min={0} max={1} step={0.05} style={{ width: '100%' }} />
+          </Form.Item>
+        </Form>
+      )}
+      <ProblemAlert error={save.error} />
+    </Modal>
   );
 }
