@@ -15,6 +15,7 @@ export const NAMESPACES = [
   'system',
   'dashboard',
   'billing',
+  'quality',
 ] as const;
 const STORAGE_KEY = 'si.language';
 

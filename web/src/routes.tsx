@@ -5,6 +5,7 @@ import {
   DatabaseOutlined,
   MonitorOutlined,
   ProjectOutlined,
+  SafetyCertificateOutlined,
 } from '@ant-design/icons';
 import { lazy } from 'react';
 import { type LoaderFunctionArgs, Navigate, type RouteObject } from 'react-router';
@@ -32,8 +33,12 @@ const ProfilePage = lazy(() => import('./pages/profile/ProfilePage'));
 const SystemPage = lazy(() => import('./pages/system/SystemPage'));
 const BillingPage = lazy(() => import('./pages/billing/BillingPage'));
 const BILLING = ['billing:read', 'billing:read_own'];
+const QualityHomePage = lazy(() => import('./pages/quality/QualityHomePage'));
+const QualityPage = lazy(() => import('./pages/quality/QualityPage'));
+// Annotators (quality:improve) see their improvement tasks and notifications there too.
+const QUALITY = ['quality:read', 'quality:improve'];
 
-/** Side-menu entries: path, icon, label key (namespace common) and the permission that shows them. */
+/** Side-menu entries: path, icon, label key (namespace common unless prefixed) and the permission that shows them. */
 export const menu: {
   path: string;
   icon: React.ReactNode;
@@ -42,6 +47,7 @@ export const menu: {
 }[] = [
   { path: '/', icon: <DashboardOutlined />, labelKey: 'menu.dashboard' },
   { path: '/projects', icon: <ProjectOutlined />, labelKey: 'menu.projects', permission: 'projects:read' },
+  { path: '/quality', icon: <SafetyCertificateOutlined />, labelKey: 'quality:menu', permission: QUALITY },
   { path: '/billing', icon: <AccountBookOutlined />, labelKey: 'menu.billing', permission: BILLING },
   { path: '/admin', icon: <AuditOutlined />, labelKey: 'menu.admin', permission: 'users:read' },
   { path: '/system', icon: <MonitorOutlined />, labelKey: 'menu.system', permission: 'jobs:read' },
@@ -103,6 +109,12 @@ export const routes: RouteObject[] = [
         loader: prefetchProject,
         element: guarded('reviews:write', <ReviewPage />),
       },
+      {
+        path: 'projects/:id/quality/*',
+        loader: prefetchProject,
+        element: guarded('quality:read', <QualityPage />),
+      },
+      { path: 'quality', element: guarded(QUALITY, <QualityHomePage />) },
       { path: 'admin/*', element: guarded('users:read', <AdminPage />) },
       { path: 'billing/*', element: guarded(BILLING, <BillingPage />) },
       { path: 'profile', element: <ProfilePage /> },

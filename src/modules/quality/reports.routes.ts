@@ -14,6 +14,7 @@ import {
   renderRun,
   runView,
   scheduleView,
+  trendSeries,
 } from './reports.service.ts';
 import { Params, ProjectParams } from './rules.routes.ts';
 import { requireMembers, requireProject } from './rules.service.ts';
@@ -103,6 +104,43 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         .header('content-disposition', `attachment; filename="${built.file.filename}"`)
         .header('x-report-sha256', built.sha256)
         .send(built.file.body);
+    },
+  );
+
+  app.get(
+    '/projects/:projectId/quality/trend',
+    {
+      config: { permission: 'quality:read' },
+      schema: {
+        tags,
+        summary: 'Quality by day (UTC) over a period: annotations, scored, mean total score, issues',
+        description:
+          'The rows of the trend report as JSON; days with no activity are left out. The period defaults to the last 30 days.',
+        params: ProjectParams,
+        querystring: Type.Object({ from: Type.Optional(DateTimeIn), to: Type.Optional(DateTimeIn) }),
+        response: {
+          200: Type.Object({
+            from: DateTime,
+            to: DateTime,
+            days: Type.Array(
+              Type.Object({
+                day: Type.String({ description: 'YYYY-MM-DD' }),
+                annotations: Type.Integer(),
+                scored: Type.Integer(),
+                mean_total: Nullable(Type.Number()),
+                issues: Type.Integer(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const { from, to } = period(req.query);
+      const days = await req.tx((tx) =>
+        trendSeries(tx, req.principal!.tenantId, req.params.projectId, from, to),
+      );
+      return { from: from.toISOString(), to: to.toISOString(), days };
     },
   );
 

@@ -213,6 +213,19 @@ export async function buildReport(
   return { data, sha256: dataSha256(data), file: await render(data, format, name, to) };
 }
 
+/** The trend report's rows as objects, for the console's chart (same figures as the file). */
+export async function trendSeries(tx: Executor, tenantId: string, projectId: number, from: Date, to: Date) {
+  const project = await requireProject(tx, tenantId, projectId);
+  const data = await reportData(tx, projectId, 'trend', from, to, project.title);
+  return data.rows.map(([day, annotations, scored, meanTotal, issues]) => ({
+    day: String(day),
+    annotations: Number(annotations),
+    scored: Number(scored),
+    mean_total: meanTotal === null ? null : Number(meanTotal),
+    issues: Number(issues),
+  }));
+}
+
 type Run = typeof reportRuns.$inferSelect;
 
 export function runView(r: Run) {

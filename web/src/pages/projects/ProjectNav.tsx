@@ -4,18 +4,19 @@ import { Link, useNavigate } from 'react-router';
 import type { Project } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 
-type Section = 'data' | 'label' | 'review' | 'settings';
+type Section = 'data' | 'label' | 'review' | 'quality' | 'settings';
 
-/** Breadcrumb and the project's sections (data, label, review, settings) as far as the role allows. */
+/** Breadcrumb and the project's sections (data, label, review, quality, settings) as far as the role allows. */
 export function ProjectNav({ project, current }: { project: Project; current: Section }) {
   const { t } = useTranslation('projects');
   const navigate = useNavigate();
   const me = useMe();
-  const sections: { value: Section; permission: string }[] = [
-    { value: 'data', permission: 'projects:read' },
-    { value: 'label', permission: 'annotations:write' },
-    { value: 'review', permission: 'reviews:write' },
-    { value: 'settings', permission: 'projects:update' },
+  const sections: { value: Section; permission: string; label: string }[] = [
+    { value: 'data', permission: 'projects:read', label: t('nav.data') },
+    { value: 'label', permission: 'annotations:write', label: t('nav.label') },
+    { value: 'review', permission: 'reviews:write', label: t('nav.review') },
+    { value: 'quality', permission: 'quality:read', label: t('quality:nav') },
+    { value: 'settings', permission: 'projects:update', label: t('nav.settings') },
   ];
   return (
     <div
@@ -35,7 +36,7 @@ export function ProjectNav({ project, current }: { project: Project; current: Se
         onChange={(s) => navigate(`/projects/${project.id}/${s}`)}
         options={sections
           .filter((s) => can(me.data, s.permission))
-          .map((s) => ({ value: s.value, label: t(`nav.${s.value}`) }))}
+          .map((s) => ({ value: s.value, label: s.label }))}
       />
     </div>
   );

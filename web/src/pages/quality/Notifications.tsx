@@ -1,0 +1,85 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Badge, Button, Card, List, Segmented, Space, Typography } from 'antd';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, must } from '../../api/client';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { useFormat } from '../../lib/format';
+
+/** The caller's in-app notifications (alerts, reports, improvement tasks), newest first. */
+export function Notifications() {
+  const { t } = useTranslation('quality');
+  const f = useFormat();
+  const queryClient = useQueryClient();
+  const [unread, setUnread] = useState(true);
+  const list = useQuery({
+    queryKey: ['notifications', unread],
+    queryFn: () =>
+      must(
+        api.GET('/api/v1/notifications', { params: { query: { limit: 50, unread: unread || undefined } } }),
+      ),
+    refetchInterval: 30_000,
+  });
+  const read = useMutation({
+    mutationFn: (id: number) =>
+      must(api.POST('/api/v1/notifications/{id}/read', { params: { path: { id } } })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['notifications'] }),
+  });
+  return (
+    <Card
+      data-testid="notifications"
+      title={
+        <Space>
+          {t('notifications.title')}
+          <Badge count={list.data?.unread ?? 0} />
+        </Space>
+      }
+      extra={
+        <Segmented<boolean>
+          value={unread}
+          onChange={setUnread}
+          options={[
+            { value: true, label: t('notifications.unread') },
+            { value: false, label: t('notifications.all') },
+          ]}
+        />
+      }
+    >
+      <ProblemAlert error={list.error ?? read.error} />
+      <List
+        loading={list.isPending}
+        dataSource={list.data?.items ?? []}
+        locale={{ emptyText: t('notifications.none') }}
+        renderItem={(n) => (
+          <List.Item
+            key={n.id}
+            actions={
+              n.read_at
+                ? []
+                : [
+                    <Button
+                      key="read"
+                      size="small"
+                      loading={read.isPending && read.variables === n.id}
+                      onClick={() => read.mutate(n.id)}
+                    >
+                      {t('notifications.markRead')}
+                    </Button>,
+                  ]
+            }
+          >
+            <List.Item.Meta
+              title={<Typography.Text strong={!n.read_at}>{n.title}</Typography.Text>}
+              description={
+                <Space orientation="vertical" size={0}>
+                  <span>{n.body}</span>
+                  <Typography.Text type="secondary">{f.date(n.created_at)}</Typography.Text>
+                </Space>
+              }
+            />
+          </List.Item>
+        )}
+      />
+    </Card>
+  );
+}

@@ -1,0 +1,121 @@
+import { useQuery } from '@tanstack/react-query';
+import { Progress, Tag, Typography } from 'antd';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useParams } from 'react-router';
+import { api, must } from '../../api/client';
+import { useJobProgress } from '../../lib/jobs';
+import { useMe } from '../../lib/session';
+
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+const SEVERITY_COLORS: Record<string, string> = {
+  low: 'default',
+  medium: 'gold',
+  high: 'orange',
+  critical: 'red',
+};
+
+/** The project id of the current /projects/:id/quality route. */
+export function useProjectId(): number {
+  return Number(useParams().id);
+}
+
+export function SeverityTag({ severity }: { severity: string }) {
+  const { t } = useTranslation('quality');
+  return <Tag color={SEVERITY_COLORS[severity]}>{t(`severity.${severity}`, { defaultValue: severity })}</Tag>;
+}
+
+/** A score in [0, 1] with three decimals in the reader's locale, or a dash. */
+export function useScore() {
+  const { i18n } = useTranslation();
+  const lng = i18n.language;
+  // Stable per language, so chart options built with it are not rebuilt on every render.
+  return useMemo(() => {
+    const format = new Intl.NumberFormat(lng, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+    return (v: number | null | undefined) => (v == null ? '—' : format.format(v));
+  }, [lng]);
+}
+
+/**
+ * The project's members by user id (names for ids, options for assignee pickers); the
+ * caller is always known, other ids stand for themselves.
+ */
+export function useMembers(projectId: number) {
+  const me = useMe();
+  const members = useQuery({
+    queryKey: ['project', projectId, 'members', 'all'],
+    queryFn: () =>
+      must(
+        api.GET('/api/v1/projects/{id}/members', {
+          params: { path: { id: projectId }, query: { limit: 1000 } },
+        }),
+      ),
+  });
+  const user = me.data?.user;
+  // Stable while the data is, so charts keyed on names do not redraw on every render.
+  return useMemo(() => {
+    const names = new Map((members.data?.items ?? []).map((m) => [m.user_id, m.name || m.email]));
+    if (user) names.set(user.id, user.name || user.email);
+    return {
+      name: (id: string | null | undefined) => (id ? (names.get(id) ?? id) : ''),
+      options: [...names].map(([value, label]) => ({ value, label })),
+    };
+  }, [members.data, user]);
+}
+
+/** Follows a background job (GET /jobs/{id}) until it ends, announcing the end. */
+export function useJob(jobId: string | null | undefined, labels: { done: string; failed: string }) {
+  return useJobProgress(
+    ['job', jobId ?? null],
+    async () => {
+      const run = await must(api.GET('/api/v1/jobs/{id}', { params: { path: { id: jobId! } } }));
+      return { ...run, status: run.state };
+    },
+    !!jobId,
+    labels,
+  );
+}
+
+export const jobRunning = (status: string | undefined) =>
+  status !== undefined && status !== 'completed' && status !== 'failed';
+
+/** A job's state and progress bar, with its error when it failed. */
+export function JobProgress({
+  job,
+  label,
+  testId,
+}: {
+  job: { status: string; progress: number; error: string | null } | undefined;
+  label: string;
+  testId: string;
+}) {
+  const { t } = useTranslation();
+  if (!job) return null;
+  return (
+    <div data-testid={testId} style={{ minWidth: 240 }}>
+      <Typography.Text>
+        {label} — {t(`job.state.${job.status}`, { defaultValue: job.status })}
+      </Typography.Text>
+      <Progress
+        percent={Math.round(job.progress * 100)}
+        status={job.status === 'failed' ? 'exception' : job.status === 'completed' ? 'success' : 'active'}
+      />
+      {job.error ? <Typography.Text type="danger">{job.error}</Typography.Text> : null}
+    </div>
+  );
+}
+
+/** Every item of a cursor-paged list (boards show the whole project, not a page). */
+export async function allPages<T>(
+  page: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor: string | null }>,
+): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const p = await page(cursor);
+    out.push(...p.items);
+    cursor = p.next_cursor ?? undefined;
+  } while (cursor);
+  return out;
+}
