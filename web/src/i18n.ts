@@ -19,16 +19,19 @@ export const NAMESPACES = [
 ] as const;
 const STORAGE_KEY = 'si.language';
 
-// One JSON file per language and namespace, so page groups never edit the same file.
-const files = import.meta.glob<Record<string, unknown>>('./locales/*/*.json', {
-  eager: true,
-  import: 'default',
-});
-const resources: Record<string, Record<string, Record<string, unknown>>> = {};
-for (const [file, content] of Object.entries(files)) {
-  const [, lng, ns] = /\.\/locales\/([^/]+)\/([^/]+)\.json$/.exec(file)!;
-  resources[lng!] ??= {};
-  resources[lng!]![ns!] = content;
+// One JSON file per language and namespace, so page groups never edit the same file; one
+// chunk per language (lang/*.ts), fetched when the language is first used.
+const bundles: Record<Language, () => Promise<{ default: Record<string, Record<string, unknown>> }>> = {
+  en: () => import('./lang/en'),
+  'zh-CN': () => import('./lang/zh-CN'),
+};
+
+async function loadLanguage(lng: Language): Promise<void> {
+  if (i18n.hasResourceBundle(lng, 'common')) return;
+  const files = (await bundles[lng]()).default;
+  for (const [file, content] of Object.entries(files)) {
+    i18n.addResourceBundle(lng, /([^/]+)\.json$/.exec(file)![1]!, content);
+  }
 }
 
 function initialLanguage(): Language {
@@ -37,22 +40,29 @@ function initialLanguage(): Language {
   return navigator.language.toLowerCase().startsWith('zh') ? 'zh-CN' : 'en';
 }
 
-void i18n.use(initReactI18next).init({
-  resources,
-  lng: initialLanguage(),
-  fallbackLng: false,
-  ns: [...NAMESPACES],
-  defaultNS: 'common',
-  interpolation: { escapeValue: false },
-  returnNull: false,
-});
-document.documentElement.lang = i18n.language;
+const language = initialLanguage();
+/** Settles once the language in use is loaded; the console renders after it. */
+export const i18nReady: Promise<unknown> = i18n
+  .use(initReactI18next)
+  .init({
+    resources: {},
+    partialBundledLanguages: true,
+    lng: language,
+    fallbackLng: false,
+    ns: [...NAMESPACES],
+    defaultNS: 'common',
+    interpolation: { escapeValue: false },
+    returnNull: false,
+  })
+  .then(() => loadLanguage(language));
+document.documentElement.lang = language;
 
 /** Switches the language and remembers it for the next visit. */
-export function setLanguage(lng: Language): void {
+export async function setLanguage(lng: Language): Promise<void> {
+  await loadLanguage(lng);
   localStorage.setItem(STORAGE_KEY, lng);
   document.documentElement.lang = lng;
-  void i18n.changeLanguage(lng);
+  await i18n.changeLanguage(lng);
 }
 
 export default i18n;

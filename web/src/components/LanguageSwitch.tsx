@@ -17,7 +17,7 @@ export function LanguageSwitch() {
         items: LANGUAGES.map((lng) => ({ key: lng, label: t(`language.${lng}`) })),
         selectable: true,
         selectedKeys: [i18n.language],
-        onClick: ({ key }) => setLanguage(key as Language),
+        onClick: ({ key }) => void setLanguage(key as Language),
       }}
     >
       <Button

@@ -7,10 +7,13 @@ export function Chart({
   option,
   height = 300,
   label,
+  heatmap = false,
 }: {
   option: EChartsCoreOption;
   height?: number;
   label: string;
+  /** The option draws a heat map: its chart type loads as an extra chunk. */
+  heatmap?: boolean;
 }) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<ECharts | null>(null);
@@ -22,7 +25,7 @@ export function Chart({
   useEffect(() => {
     let disposed = false;
     const onResize = () => chart.current?.resize();
-    import('./echarts')
+    (heatmap ? import('./echarts-heatmap') : import('./echarts'))
       .then(({ echarts }) => {
         if (disposed || !el.current) return;
         chart.current = echarts.init(el.current);
@@ -36,7 +39,7 @@ export function Chart({
       chart.current?.dispose();
       chart.current = null;
     };
-  }, []);
+  }, [heatmap]);
 
   useEffect(() => {
     chart.current?.setOption(option, true);

@@ -255,6 +255,7 @@ function PairMatrix({ projectId, pairs }: { projectId: number; pairs: Agreement[
       <Col xs={24} xl={14}>
         <Card size="small" title={t('agreement.matrix')} data-testid="agreement-matrix">
           <Chart
+            heatmap
             option={option}
             height={Math.min(900, Math.max(320, 40 * ids.length + 140))}
             label={t('agreement.matrixLabel', { count: ids.length })}
