@@ -42,7 +42,7 @@ const verdict = (ok: boolean) => (ok ? 'holds' : 'FAILS');
 
 /** Scripts one page load fetched: bytes on the wire and decoded, the editor bundle excluded. */
 async function scriptBytes(page: Page, url: string, ready: () => Promise<unknown>) {
-  const seen: Promise<{ wire: number; body: number }>[] = [];
+  const seen: Promise<{ url: string; wire: number; body: number }>[] = [];
   const onResponse = (res: import('playwright-core').Response) => {
     if (res.request().resourceType() !== 'script' || res.url().includes('/ls/')) return;
     seen.push(

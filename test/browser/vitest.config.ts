@@ -13,5 +13,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 240_000,
     teardownTimeout: 30_000,
+    // What the page shows after a request: vitest's 1 s default is too short on a busy CI machine.
+    expect: { poll: { timeout: 15_000 } },
   },
 });

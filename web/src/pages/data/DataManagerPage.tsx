@@ -1,7 +1,7 @@
 import { DownloadOutlined, UploadOutlined } from '@ant-design/icons';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { App, Button, Dropdown, Input, InputNumber, Modal, Progress, Select, Space, Typography } from 'antd';
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { api, must, type paths } from '../../api/client';
@@ -12,11 +12,14 @@ import { useJobProgress } from '../../lib/jobs';
 import { useProject } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 import { ProjectNav } from '../projects/ProjectNav';
-import { ExportDialog } from './ExportDialog';
 import { compact, PRIORITIES, SORTS, STATUSES, type TaskFilter, type TaskSort } from './filters';
-import { ImportDialog } from './ImportDialog';
 import { tasksQuery } from './queries';
 import { TaskGrid } from './TaskGrid';
+
+// The dialogs (and the table, upload and form they use) load when first opened, not with
+// the page's first rows.
+const ImportDialog = lazy(() => import('./ImportDialog').then((m) => ({ default: m.ImportDialog })));
+const ExportDialog = lazy(() => import('./ExportDialog').then((m) => ({ default: m.ExportDialog })));
 
 type ActionBody =
   paths['/api/v1/projects/{id}/tasks/actions']['post']['requestBody']['content']['application/json'];
@@ -130,6 +133,9 @@ export default function DataManagerPage() {
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [allMatching, setAllMatching] = useState(false);
   const [dialog, setDialog] = useState<'import' | 'export' | 'priority' | 'assign' | null>(null);
+  // A dialog once opened stays mounted, so a running import or export keeps its progress.
+  const opened = useRef(new Set<string>());
+  if (dialog) opened.current.add(dialog);
   const [priority, setPriority] = useState<(typeof PRIORITIES)[number]>('high');
   const [assignees, setAssignees] = useState<string[]>([]);
   const query = compact(filter);
@@ -286,8 +292,16 @@ export default function DataManagerPage() {
         }}
       />
       {tasks.isPending ? <Loading /> : null}
-      <ImportDialog projectId={id} open={dialog === 'import'} onClose={() => setDialog(null)} />
-      <ExportDialog projectId={id} open={dialog === 'export'} onClose={() => setDialog(null)} />
+      {opened.current.has('import') ? (
+        <Suspense fallback={null}>
+          <ImportDialog projectId={id} open={dialog === 'import'} onClose={() => setDialog(null)} />
+        </Suspense>
+      ) : null}
+      {opened.current.has('export') ? (
+        <Suspense fallback={null}>
+          <ExportDialog projectId={id} open={dialog === 'export'} onClose={() => setDialog(null)} />
+        </Suspense>
+      ) : null}
       <Modal
         open={dialog === 'priority'}
         title={t('actions.set_priority')}
