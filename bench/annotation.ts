@@ -541,6 +541,10 @@ async function main(): Promise<void> {
 
     console.log('\nTargets (reported, never enforced):');
     for (const t of targets) console.log(`  ${t}`);
+  } catch (err) {
+    // The server's last words explain a crash mid-phase (the error above is only the client's side).
+    if (server && server.process.exitCode !== null) console.error(`server output:\n${server.output()}`);
+    throw err;
   } finally {
     await server?.stop();
     await dropDatabase?.().catch((err) => console.error(`could not drop the bench database: ${err}`));

@@ -371,5 +371,9 @@ export function canonicalJson(value: unknown): string {
 
 /** SHA-256 (hex) of the canonical JSON of a task's data: the documents.content_hash. */
 export function contentHash(data: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(data)).digest('hex');
+  return sha256Hex(canonicalJson(data));
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
