@@ -469,7 +469,13 @@ export async function runImport(
   const canReport = platform.database.driver !== 'pglite';
   let counts: ImportCounts;
   try {
-    counts = await applyFile(platform, scope, ctx, { file, format, textKey, dataKeys, project, imp }, canReport);
+    counts = await applyFile(
+      platform,
+      scope,
+      ctx,
+      { file, format, textKey, dataKeys, project, imp },
+      canReport,
+    );
   } catch (err) {
     if (err instanceof Rejected) return reject(platform, scope, importId, file, err);
     // The transaction rolled back: nothing landed. Another attempt starts over from the staged file.
