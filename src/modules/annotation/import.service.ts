@@ -499,7 +499,7 @@ export async function runImport(
     throw new Error(message, { cause: err });
   }
   fs.rmSync(file, { force: true });
-  if (counts.tasks >= ANALYZE_AFTER) await refreshStatistics(platform, ctx);
+  if (counts.tasks >= ANALYZE_AFTER) await refreshStatistics(platform, ctx, counts);
   await ctx.progress(1, counts);
   return { import_id: importId, ...counts };
 }
@@ -550,9 +550,17 @@ export const ANALYZE_AFTER = 50_000;
  * plan the project's queries for the table as it was before. Runs as the connecting (owner)
  * role, outside any tenant transaction; a failure only loses the refresh.
  */
-async function refreshStatistics(platform: Platform, ctx: JobContext<ImportJobPayload>): Promise<void> {
+async function refreshStatistics(
+  platform: Platform,
+  ctx: JobContext<ImportJobPayload>,
+  counts: ImportCounts,
+): Promise<void> {
+  // Only the tables the import filled: each ANALYZE reads a sample of its table.
+  const tables = ['documents', 'tasks'];
+  if (counts.annotations > 0) tables.push('annotations');
+  if (counts.predictions > 0) tables.push('predictions');
   try {
-    await platform.database.raw.exec('analyze documents, tasks, annotations, predictions');
+    await platform.database.raw.exec(`analyze ${tables.join(', ')}`);
   } catch (err) {
     platform.log.warn({ err, runId: ctx.runId }, 'analyze after import failed');
   }
