@@ -184,7 +184,7 @@ class BatchWriter {
     const taskRows: TaskRow[] = [];
     const annotationRows: unknown[] = [];
     const predictionRows: unknown[] = [];
-    for (const [i, { task, json, hash }] of items.entries()) {
+    for (const [i, { task, hash }] of items.entries()) {
       const taskId = ids?.[i]?.t ?? null;
       const overlap = this.overlapFor(this.written++);
       let done = 0;
@@ -216,7 +216,6 @@ class BatchWriter {
         d: ids?.[i]?.d ?? null,
         t: taskId,
         data: task.data,
-        json,
         meta: task.meta,
         h: hash,
         o: overlap,
@@ -229,7 +228,12 @@ class BatchWriter {
       });
     }
 
-    if (this.copyIn) await this.insertByCopy(taskRows, this.copyIn);
+    if (this.copyIn)
+      await this.insertByCopy(
+        taskRows,
+        items.map((i) => i.json),
+        this.copyIn,
+      );
     else await this.insertByRecordset(taskRows);
     const { tenantId, projectId, importId } = target;
     if (annotationRows.length) {
@@ -310,7 +314,7 @@ class BatchWriter {
    * parse there is), then inserted into documents and tasks by one set-based statement,
    * which RLS checks as any other insert.
    */
-  private async insertByCopy(rows: TaskRow[], copyIn: CopyIn): Promise<void> {
+  private async insertByCopy(rows: TaskRow[], jsons: string[], copyIn: CopyIn): Promise<void> {
     const { tx } = this;
     if (!this.staged) {
       // Created as the application role, inside the import's transaction, gone at its end.
@@ -326,7 +330,7 @@ class BatchWriter {
     const withIds = rows[0]?.d !== null;
     await copyIn(
       `copy import_stage ${withIds ? '' : `(${STAGE_NAMES.slice(2).join(', ')})`} from stdin`,
-      rows.map((r) => copyLine(r, withIds)).join(''),
+      rows.map((r, i) => copyLine(r, jsons[i]!, withIds)).join(''),
     );
     await tx.execute(sql`${this.insertFrom(sql`import_stage`)}`);
     await tx.execute(sql`truncate import_stage`);
@@ -336,7 +340,7 @@ class BatchWriter {
   private async insertByRecordset(rows: TaskRow[]): Promise<void> {
     await this.tx.execute(
       this.insertFrom(
-        sql`(select * from jsonb_to_recordset(${JSON.stringify(rows.map(({ json: _, ...row }) => row))}::jsonb) as x(${sql.raw(STAGE_COLUMNS)}))`,
+        sql`(select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${sql.raw(STAGE_COLUMNS)}))`,
       ),
     );
   }
@@ -367,8 +371,6 @@ interface TaskRow {
   d: string | null;
   t: string | null;
   data: Record<string, unknown>;
-  /** The data as canonical JSON text; not a staging column (COPY sends it as `data`). */
-  json: string;
   meta: Record<string, unknown>;
   h: string;
   o: number;
@@ -394,9 +396,9 @@ const copyObject = (value: Record<string, unknown>) => {
   return '{}';
 };
 
-/** A TaskRow as a line of COPY text format, columns in STAGE_COLUMNS order (without the ids when not drawn). */
-function copyLine(r: TaskRow, withIds: boolean): string {
-  return `${withIds ? `${r.d}\t${r.t}\t` : ''}${copyText(r.json)}\t${copyObject(r.meta)}\t${r.h}\t${r.o}\t${r.ta}\t${r.ca}\t${r.tp}\t${r.f}\t${r.s ?? '\\N'}\t${r.st}\n`;
+/** A TaskRow, with its data as JSON text, as a line of COPY text format in STAGE_COLUMNS order (without the ids when not drawn). */
+function copyLine(r: TaskRow, data: string, withIds: boolean): string {
+  return `${withIds ? `${r.d}\t${r.t}\t` : ''}${copyText(data)}\t${copyObject(r.meta)}\t${r.h}\t${r.o}\t${r.ta}\t${r.ca}\t${r.tp}\t${r.f}\t${r.s ?? '\\N'}\t${r.st}\n`;
 }
 
 /** The database's reason for a failed statement, without drizzle's echo of the query and its (large) parameters. */
