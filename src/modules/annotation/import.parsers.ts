@@ -363,13 +363,32 @@ export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const obj = value as Record<string, unknown>;
+  // Most task data is one level of scalars, often with its keys in order already: then
+  // JSON.stringify writes the same text without building it piece by piece.
+  if (isFlatAndSorted(obj)) return JSON.stringify(obj);
   const keys = Object.keys(obj)
     .filter((k) => obj[k] !== undefined)
     .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
 }
 
+/** Every value is a scalar (not undefined) and the keys come in sorted order. */
+function isFlatAndSorted(obj: Record<string, unknown>): boolean {
+  let previous: string | undefined;
+  for (const key in obj) {
+    const v = obj[key];
+    if (v === undefined || (v !== null && typeof v === 'object')) return false;
+    if (previous !== undefined && !(previous < key)) return false;
+    previous = key;
+  }
+  return true;
+}
+
 /** SHA-256 (hex) of the canonical JSON of a task's data: the documents.content_hash. */
 export function contentHash(data: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(data)).digest('hex');
+  return sha256Hex(canonicalJson(data));
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

@@ -8,21 +8,23 @@ import type { Platform } from '../../platform/index.ts';
 import type { JobContext } from '../../platform/jobs/queue.ts';
 import {
   type AnnotatorRef,
-  contentHash,
+  canonicalJson,
   type ImportFormat,
   type ImportTask,
   normalizeTask,
   RecordError,
   readRecords,
+  sha256Hex,
 } from './import.parsers.ts';
 import { imports, type ParsedConfig, projects } from './schema.ts';
 import { emitEvent } from './webhooks.service.ts';
 
 /**
- * Imports run as a job over a staged file in two passes. Pass 1 streams and checks every
- * record; any error fails the import and nothing lands. Pass 2 streams the file again and
- * writes documents, tasks, annotations and predictions in one transaction, in multi-row
- * batches, so a crash rolls everything back and the retried job starts over from the file.
+ * Imports run as a job over a staged file in one pass: it streams the file, checks each
+ * record and writes documents, tasks, annotations and predictions in one transaction, in
+ * multi-row batches. The first bad record stops the writing (the file is still read on for
+ * the next errors) and rolls everything back, so nothing of a malformed file lands; a
+ * crash rolls back too, and the retried job starts over from the staged file.
  */
 
 export const IMPORT_JOB = 'annotation.import';
@@ -76,34 +78,6 @@ export function checkRecords(items: unknown[], dataKeys: readonly string[]): Imp
     }
   }
   return errors;
-}
-
-/** Pass 1: reads the whole file and checks each record. Returns the record count and the first errors. */
-export async function validateFile(
-  file: string,
-  format: ImportFormat,
-  dataKeys: readonly string[],
-  options: { textKey?: string; onBytes?: (bytes: number) => void },
-): Promise<{ records: number; errors: ImportError[] }> {
-  const errors: ImportError[] = [];
-  let records = 0;
-  try {
-    for await (const rec of readRecords(file, format, options)) {
-      records = rec.record;
-      try {
-        normalizeTask(rec.value, dataKeys);
-      } catch (err) {
-        errors.push({ record: rec.record, line: rec.line, message: (err as Error).message });
-        if (errors.length >= MAX_ERRORS) break;
-      }
-    }
-  } catch (err) {
-    if (!(err instanceof RecordError)) throw err;
-    errors.push({ record: err.record, line: err.line, message: err.message });
-  }
-  if (records === 0 && errors.length === 0)
-    errors.push({ record: null, line: null, message: 'the file holds no tasks' });
-  return { records, errors };
 }
 
 interface Target {
@@ -168,6 +142,8 @@ class BatchWriter {
   private sequences: { d: string; t: string } | undefined;
   /** The temporary staging table exists (COPY path). */
   private staged = false;
+  /** The temporary table of the hashes seen so far exists (dedupe). */
+  private seenTable = false;
   /** Tasks written so far (the overlap coverage spreads over them). */
   written = 0;
   readonly counts: ImportCounts = { tasks: 0, annotations: 0, predictions: 0, duplicates_skipped: 0 };
@@ -187,24 +163,12 @@ class BatchWriter {
 
   async write(batch: ImportTask[]): Promise<void> {
     const { tx, target } = this;
-    let items = batch.map((task) => ({ task, hash: contentHash(task.data) }));
-    if (target.dedupe) {
-      const existing = rowsOf<{ h: string }>(
-        await tx.execute(sql`
-          select content_hash as h from documents
-          where project_id = ${target.projectId}
-            and content_hash in (select jsonb_array_elements_text(${JSON.stringify(items.map((i) => i.hash))}::jsonb))`),
-      );
-      const seen = new Set(existing.map((r) => r.h));
-      const kept: typeof items = [];
-      for (const item of items) {
-        if (seen.has(item.hash)) continue;
-        seen.add(item.hash);
-        kept.push(item);
-      }
-      this.counts.duplicates_skipped += items.length - kept.length;
-      items = kept;
-    }
+    // The canonical text is hashed and also sent as the data (jsonb orders keys itself).
+    let items = batch.map((task) => {
+      const json = canonicalJson(task.data);
+      return { task, json, hash: sha256Hex(json) };
+    });
+    if (target.dedupe) items = await this.unseen(items);
     if (items.length === 0) return;
 
     // Ids are drawn here when annotations or predictions must name their task; otherwise
@@ -264,7 +228,12 @@ class BatchWriter {
       });
     }
 
-    if (this.copyIn) await this.insertByCopy(taskRows, this.copyIn);
+    if (this.copyIn)
+      await this.insertByCopy(
+        taskRows,
+        items.map((i) => i.json),
+        this.copyIn,
+      );
     else await this.insertByRecordset(taskRows);
     const { tenantId, projectId, importId } = target;
     if (annotationRows.length) {
@@ -286,6 +255,39 @@ class BatchWriter {
     this.counts.tasks += items.length;
     this.counts.annotations += annotationRows.length;
     this.counts.predictions += predictionRows.length;
+  }
+
+  /**
+   * The items whose hash neither the project nor an earlier item of this import holds; the
+   * rest count as duplicates. The project's hashes are read once, into a temporary set that
+   * the import's own hashes join: documents keep no index on their hash, which would cost
+   * every import a random index insert per task for an option few imports ask for.
+   */
+  private async unseen<T extends { hash: string }>(items: T[]): Promise<T[]> {
+    const { tx, target } = this;
+    if (!this.seenTable) {
+      await tx.execute(sql`create temp table import_seen (h text primary key) on commit drop`);
+      await tx.execute(sql`
+        insert into import_seen select distinct content_hash from documents where project_id = ${target.projectId}`);
+      this.seenTable = true;
+    }
+    const hashes = JSON.stringify(items.map((i) => i.hash));
+    // Marks the batch's hashes as seen and answers those that already were.
+    const existing = rowsOf<{ h: string }>(
+      await tx.execute(sql`
+        with batch as (select distinct h from jsonb_array_elements_text(${hashes}::jsonb) as b(h)),
+        added as (insert into import_seen select h from batch on conflict do nothing returning h)
+        select h from batch except select h from added`),
+    );
+    const seen = new Set(existing.map((r) => r.h));
+    const kept: T[] = [];
+    for (const item of items) {
+      if (seen.has(item.hash)) continue;
+      seen.add(item.hash);
+      kept.push(item);
+    }
+    this.counts.duplicates_skipped += items.length - kept.length;
+    return kept;
   }
 
   private async seqs(): Promise<{ d: string; t: string }> {
@@ -312,7 +314,7 @@ class BatchWriter {
    * parse there is), then inserted into documents and tasks by one set-based statement,
    * which RLS checks as any other insert.
    */
-  private async insertByCopy(rows: TaskRow[], copyIn: CopyIn): Promise<void> {
+  private async insertByCopy(rows: TaskRow[], jsons: string[], copyIn: CopyIn): Promise<void> {
     const { tx } = this;
     if (!this.staged) {
       // Created as the application role, inside the import's transaction, gone at its end.
@@ -328,7 +330,7 @@ class BatchWriter {
     const withIds = rows[0]?.d !== null;
     await copyIn(
       `copy import_stage ${withIds ? '' : `(${STAGE_NAMES.slice(2).join(', ')})`} from stdin`,
-      rows.map((r) => copyLine(r, withIds)).join(''),
+      rows.map((r, i) => copyLine(r, jsons[i]!, withIds)).join(''),
     );
     await tx.execute(sql`${this.insertFrom(sql`import_stage`)}`);
     await tx.execute(sql`truncate import_stage`);
@@ -388,11 +390,15 @@ const STAGE_NAMES = STAGE_COLUMNS.split(', ').map((c) => c.split(' ')[0]!);
 const literal = (name: string) => `'${name.replaceAll("'", "''")}'`;
 
 /** COPY text format escapes backslashes; JSON text never holds a raw tab or newline. */
-const copyJson = (value: unknown) => JSON.stringify(value).replaceAll('\\', '\\\\');
+const copyText = (json: string) => (json.includes('\\') ? json.replaceAll('\\', '\\\\') : json);
+const copyObject = (value: Record<string, unknown>) => {
+  for (const _ in value) return copyText(JSON.stringify(value));
+  return '{}';
+};
 
-/** A TaskRow as a line of COPY text format, columns in STAGE_COLUMNS order (without the ids when not drawn). */
-function copyLine(r: TaskRow, withIds: boolean): string {
-  return `${withIds ? `${r.d}\t${r.t}\t` : ''}${copyJson(r.data)}\t${copyJson(r.meta)}\t${r.h}\t${r.o}\t${r.ta}\t${r.ca}\t${r.tp}\t${r.f}\t${r.s ?? '\\N'}\t${r.st}\n`;
+/** A TaskRow, with its data as JSON text, as a line of COPY text format in STAGE_COLUMNS order (without the ids when not drawn). */
+function copyLine(r: TaskRow, data: string, withIds: boolean): string {
+  return `${withIds ? `${r.d}\t${r.t}\t` : ''}${copyText(data)}\t${copyObject(r.meta)}\t${r.h}\t${r.o}\t${r.ta}\t${r.ca}\t${r.tp}\t${r.f}\t${r.s ?? '\\N'}\t${r.st}\n`;
 }
 
 /** The database's reason for a failed statement, without drizzle's echo of the query and its (large) parameters. */
@@ -418,7 +424,7 @@ function throttled(report: (fraction: number) => Promise<void>) {
   };
 }
 
-/** The import job: validate the staged file, then apply it atomically. */
+/** The import job: check and apply the staged file in one pass, atomically. */
 export async function runImport(
   platform: Platform,
   ctx: JobContext<ImportJobPayload>,
@@ -457,52 +463,11 @@ export async function runImport(
   }
   const format = imp.format as ImportFormat;
   const config = project.parsedConfig;
-  const size = Math.max(1, fs.statSync(file).size);
   const textKey = format === 'txt' ? textKeyOf(config) : undefined;
   // TXT records are made from the data key itself; other formats must carry every key.
   const dataKeys = format === 'txt' ? [] : config.dataKeys;
 
-  // Pass 1: validate everything before anything is written.
-  const report1 = throttled((f) => ctx.progress(f));
-  const checked = await validateFile(file, format, dataKeys, {
-    textKey,
-    onBytes: (bytes) => report1((0.3 * bytes) / size),
-  });
-  if (checked.errors.length) {
-    const first = checked.errors[0]!;
-    const where = [
-      first.record !== null ? `record ${first.record}` : '',
-      first.line !== null ? `line ${first.line}` : '',
-    ]
-      .filter(Boolean)
-      .join(', ');
-    await inTenant(db, scope, (tx) =>
-      tx
-        .update(imports)
-        .set({
-          status: 'failed',
-          errors: checked.errors,
-          counts: { records: checked.records },
-          finishedAt: new Date(),
-          stagedPath: null,
-        })
-        .where(eq(imports.id, importId)),
-    );
-    fs.rmSync(file, { force: true });
-    throw new Problem(400, `The file was rejected${where ? ` at ${where}` : ''}: ${first.message}`, {
-      import_id: importId,
-      errors: checked.errors.map((e) => ({
-        path: [e.record !== null ? `record ${e.record}` : '', e.line !== null ? `line ${e.line}` : '']
-          .filter(Boolean)
-          .join(', '),
-        message: e.message,
-      })),
-    });
-  }
-  await ctx.progress(0.3, { records: checked.records });
-
-  // Pass 2: one transaction, batched multi-row inserts.
-  // On PGlite the one connection is inside that transaction, so progress waits for the end.
+  // On PGlite the one connection is inside the import's transaction, so progress waits for the end.
   const canReport = platform.database.driver !== 'pglite';
   let counts: ImportCounts;
   try {
@@ -510,10 +475,11 @@ export async function runImport(
       platform,
       scope,
       ctx,
-      { file, format, textKey, dataKeys, project, imp, total: checked.records },
+      { file, format, textKey, dataKeys, project, imp },
       canReport,
     );
   } catch (err) {
+    if (err instanceof Rejected) return reject(platform, scope, importId, file, err);
     // The transaction rolled back: nothing landed. Another attempt starts over from the staged file.
     const message = `the import failed while writing: ${reasonOf(err)}`;
     await inTenant(db, scope, (tx) =>
@@ -535,9 +501,47 @@ export async function runImport(
     throw new Error(message, { cause: err });
   }
   fs.rmSync(file, { force: true });
-  if (counts.tasks >= ANALYZE_AFTER) await refreshStatistics(platform, ctx);
+  if (counts.tasks >= ANALYZE_AFTER) await refreshStatistics(platform, ctx, counts);
   await ctx.progress(1, counts);
   return { import_id: importId, ...counts };
+}
+
+/** A file with bad records: its transaction rolled back, nothing of it landed. */
+class Rejected extends Error {
+  constructor(
+    readonly records: number,
+    readonly errors: ImportError[],
+  ) {
+    super('the file was rejected');
+  }
+}
+
+/** Marks the import failed with the file's first errors and fails the job with a 400 naming the first. */
+async function reject(
+  platform: Platform,
+  scope: { tenantId: string; userId?: string },
+  importId: number,
+  file: string,
+  rejected: Rejected,
+): Promise<never> {
+  const { errors, records } = rejected;
+  const at = (e: ImportError) =>
+    [e.record !== null ? `record ${e.record}` : '', e.line !== null ? `line ${e.line}` : '']
+      .filter(Boolean)
+      .join(', ');
+  await inTenant(platform.database.db, scope, (tx) =>
+    tx
+      .update(imports)
+      .set({ status: 'failed', errors, counts: { records }, finishedAt: new Date(), stagedPath: null })
+      .where(eq(imports.id, importId)),
+  );
+  fs.rmSync(file, { force: true });
+  const first = errors[0]!;
+  const where = at(first);
+  throw new Problem(400, `The file was rejected${where ? ` at ${where}` : ''}: ${first.message}`, {
+    import_id: importId,
+    errors: errors.map((e) => ({ path: at(e), message: e.message })),
+  });
 }
 
 /** Imports at least this large refresh the planner's statistics of the tables they filled. */
@@ -548,15 +552,64 @@ export const ANALYZE_AFTER = 50_000;
  * plan the project's queries for the table as it was before. Runs as the connecting (owner)
  * role, outside any tenant transaction; a failure only loses the refresh.
  */
-async function refreshStatistics(platform: Platform, ctx: JobContext<ImportJobPayload>): Promise<void> {
+async function refreshStatistics(
+  platform: Platform,
+  ctx: JobContext<ImportJobPayload>,
+  counts: ImportCounts,
+): Promise<void> {
+  // Only the tables the import filled: each ANALYZE reads a sample of its table.
+  const tables = ['documents', 'tasks'];
+  if (counts.annotations > 0) tables.push('annotations');
+  if (counts.predictions > 0) tables.push('predictions');
   try {
-    await platform.database.raw.exec('analyze documents, tasks, annotations, predictions');
+    await platform.database.raw.exec(`analyze ${tables.join(', ')}`);
   } catch (err) {
     platform.log.warn({ err, runId: ctx.runId }, 'analyze after import failed');
   }
 }
 
-/** Pass 2: the whole file in one transaction, in batches. */
+/**
+ * Reads the file's records into tasks, in batches, handing each full batch to `write`.
+ * After the first bad record nothing more is written; the file is read on for the next
+ * errors (up to MAX_ERRORS), and a Rejected is thrown at the end.
+ */
+async function readBatches(
+  job: { file: string; format: ImportFormat; textKey: string | undefined; dataKeys: readonly string[] },
+  onBytes: (bytes: number) => void,
+  write: (batch: ImportTask[]) => Promise<void>,
+): Promise<void> {
+  const errors: ImportError[] = [];
+  let records = 0;
+  let batch: ImportTask[] = [];
+  try {
+    for await (const rec of readRecords(job.file, job.format, { textKey: job.textKey, onBytes })) {
+      records = rec.record;
+      let task: ImportTask;
+      try {
+        task = normalizeTask(rec.value, job.dataKeys);
+      } catch (err) {
+        errors.push({ record: rec.record, line: rec.line, message: (err as Error).message });
+        if (errors.length >= MAX_ERRORS) break;
+        continue;
+      }
+      if (errors.length) continue;
+      batch.push(task);
+      if (batch.length >= IMPORT_BATCH) {
+        await write(batch);
+        batch = [];
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof RecordError)) throw err;
+    errors.push({ record: err.record, line: err.line, message: err.message });
+  }
+  if (records === 0 && errors.length === 0)
+    errors.push({ record: null, line: null, message: 'the file holds no tasks' });
+  if (errors.length) throw new Rejected(records, errors);
+  if (batch.length) await write(batch);
+}
+
+/** The whole file in one transaction, in batches. */
 async function applyFile(
   platform: Platform,
   scope: { tenantId: string; userId?: string },
@@ -568,14 +621,14 @@ async function applyFile(
     dataKeys: readonly string[];
     project: typeof projects.$inferSelect;
     imp: typeof imports.$inferSelect;
-    total: number;
   },
   canReport: boolean,
 ): Promise<ImportCounts> {
-  const { file, format, textKey, dataKeys, project, imp } = job;
+  const { project, imp } = job;
   const importId = imp.id;
   const projectId = project.id;
-  const report2 = throttled((f) => ctx.progress(f));
+  const size = Math.max(1, fs.statSync(job.file).size);
+  const report = throttled((f) => ctx.progress(f));
   // Its own connection: COPY must go to the connection that holds the transaction.
   return onOneConnection(platform.database, (db, copyIn) =>
     inTenant(db, scope, async (tx) => {
@@ -594,24 +647,26 @@ async function applyFile(
         },
         copyIn,
       );
-      let batch: ImportTask[] = [];
-      let done = 0;
       // One batch is written while the next is read and parsed: the database and this
       // process work at the same time. At most one write is in flight.
       let inflight: Promise<void> = Promise.resolve();
-      for await (const rec of readRecords(file, format, { textKey })) {
-        batch.push(normalizeTask(rec.value, dataKeys));
-        if (batch.length >= IMPORT_BATCH) {
-          await inflight;
-          done += batch.length;
-          if (canReport) report2(0.3 + (0.7 * done) / job.total);
-          inflight = writer.write(batch);
-          inflight.catch(() => {}); // awaited before the next batch; not unhandled meanwhile
-          batch = [];
-        }
+      try {
+        await readBatches(
+          job,
+          (bytes) => {
+            if (canReport) report((0.95 * bytes) / size);
+          },
+          async (batch) => {
+            await inflight;
+            inflight = writer.write(batch);
+            inflight.catch(() => {}); // awaited before the next batch; not unhandled meanwhile
+          },
+        );
+      } finally {
+        // Settled before the transaction ends either way: a write never outlives it.
+        await inflight.catch(() => {});
       }
       await inflight;
-      if (batch.length) await writer.write(batch);
       await tx
         .update(projects)
         .set({ taskCount: sql`${projects.taskCount} + ${writer.counts.tasks}`, updatedAt: new Date() })

@@ -13,7 +13,8 @@ import {
   waitForJob,
 } from '../../../test/transfer-helpers.ts';
 import { inTenant } from '../../platform/db/tenancy.ts';
-import { annotations, tasks } from './schema.ts';
+import { IMPORT_BATCH } from './import.service.ts';
+import { annotations, documents, tasks } from './schema.ts';
 
 const DATA = path.join(import.meta.dirname, '../../../test/data');
 const file = (name: string) => ({ filename: name, content: fs.readFileSync(path.join(DATA, name)) });
@@ -261,6 +262,29 @@ describe('import', () => {
     expect(await taskCount(ctx, t, project.id)).toBe(2);
     const proj = await t.as(t.owner, { method: 'GET', url: `/api/v1/projects/${project.id}` });
     expect(proj.json().task_count).toBe(2);
+  });
+
+  it('rolls back batches already written when a later record is bad', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t);
+    // Records are checked as they are written: two whole batches land before the bad one is read.
+    const good = Array.from({ length: 2 * IMPORT_BATCH + 10 }, (_, i) =>
+      JSON.stringify({ text: `task ${i}` }),
+    );
+    const bad = 2 * IMPORT_BATCH + 11;
+    const content = `${good.join('\n')}\n{"data": {"text": "late"}, "annotations": [{"result": {}}]}\n{"text": "after"}\n`;
+    const { job, imp } = await importTasks(t, project.id, { filename: 'late-error.jsonl', content });
+    expect(job.state).toBe('failed');
+    expect(job.error).toContain(`record ${bad}, line ${bad}`);
+    expect(imp.errors).toEqual([
+      { record: bad, line: bad, message: 'annotations[0].result must be an array' },
+    ]);
+    expect(await taskCount(ctx, t, project.id)).toBe(0);
+    const docs = await inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, (tx) =>
+      tx.select({ n: sql<number>`count(*)::int` }).from(documents).where(eq(documents.projectId, project.id)),
+    );
+    expect(docs[0]!.n).toBe(0);
   });
 
   it('keeps text that COPY escapes (backslashes, tabs, newlines, \\N) and the tenant of every row', async () => {

@@ -144,7 +144,11 @@ export const imports = pgTable(
   (t) => [index('imports_project_idx').on(t.projectId, t.id), tenantIsolation(t.tenantId)],
 );
 
-/** Source records. A task is made from one; its hash finds duplicates within a project. */
+/**
+ * Source records. A task is made from one; its hash finds duplicates within a project. The
+ * hash has no index: an import that skips duplicates reads its project's hashes once, and
+ * every other import saves a random index insert per task.
+ */
 export const documents = pgTable(
   'documents',
   {
@@ -159,7 +163,8 @@ export const documents = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    index('documents_project_hash_idx').on(t.projectId, t.contentHash),
+    // The delete job and the duplicate check walk a project's documents.
+    index('documents_project_id_idx').on(t.projectId, t.id),
     projectOfTenant(t, 'documents_project_tenant_fk'),
     tenantIsolation(t.tenantId),
   ],
