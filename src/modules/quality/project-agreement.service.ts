@@ -3,14 +3,7 @@ import type { Db, Executor } from '../../platform/db/client.ts';
 import { inTenant, type TenantScope } from '../../platform/db/tenancy.ts';
 import { notFound } from '../../platform/errors/problem.ts';
 import { projects } from '../annotation/schema.ts';
-import {
-  AgreementError,
-  cohenKappa,
-  fleissKappa,
-  krippendorffAlpha,
-  type Level,
-  type Rating,
-} from './agreement.ts';
+import { AgreementError, type Level, UnitTally } from './agreement.ts';
 import { qualityAgreementRuns, qualityAgreementTasks } from './schema.ts';
 import {
   alphaLevelOf,
@@ -162,16 +155,25 @@ function statistic(compute: () => Statistic): Statistic {
   }
 }
 
-/** Sums task results into the project's figures. */
+/**
+ * Sums task results into the project's figures. Memory holds sums per control and per
+ * annotator pair and, for alpha and kappa, tallies of the ratings (see UnitTally), never
+ * the tasks themselves.
+ */
 export class ProjectAggregate {
   tasksSeen = 0;
   private scored = 0;
   private scoreSum = 0;
   private readonly controlSums = new Map<string, { sum: number; n: number }>();
   private readonly pairSums = new Map<string, { sum: number; n: number }>();
-  private readonly units = new Map<string, [string, string | number][][]>();
+  private readonly tallies = new Map<string, UnitTally>();
 
-  constructor(private readonly specs: readonly ControlSpec[]) {}
+  constructor(private readonly specs: readonly ControlSpec[]) {
+    for (const spec of specs) {
+      const level = alphaLevelOf(spec.type);
+      if (level) this.tallies.set(spec.name, new UnitTally(level));
+    }
+  }
 
   add(t: Pick<TaskAgreement, 'score' | 'controls' | 'annotators' | 'pairs' | 'ratings'>): void {
     this.tasksSeen++;
@@ -180,29 +182,29 @@ export class ProjectAggregate {
       this.scoreSum += t.score;
     }
     for (const [name, v] of Object.entries(t.controls)) {
-      const acc = this.controlSums.get(name) ?? { sum: 0, n: 0 };
-      acc.sum += v;
-      acc.n++;
-      this.controlSums.set(name, acc);
+      const acc = this.controlSums.get(name);
+      if (acc) {
+        acc.sum += v;
+        acc.n++;
+      } else this.controlSums.set(name, { sum: v, n: 1 });
     }
     for (const [i, j, s] of t.pairs) {
       if (i === j) continue;
       const a = t.annotators[i]!;
       const b = t.annotators[j]!;
       const key = a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
-      const acc = this.pairSums.get(key) ?? { sum: 0, n: 0 };
-      acc.sum += s;
-      acc.n++;
-      this.pairSums.set(key, acc);
+      const acc = this.pairSums.get(key);
+      if (acc) {
+        acc.sum += s;
+        acc.n++;
+      } else this.pairSums.set(key, { sum: s, n: 1 });
     }
     for (const [name, values] of Object.entries(t.ratings)) {
-      const list = this.units.get(name) ?? [];
-      if (list.length === 0) this.units.set(name, list);
-      list.push(values.map(([k, v]) => [t.annotators[k]!, v]));
+      this.tallies.get(name)?.add(values.map(([k, v]) => [t.annotators[k]!, v] as const));
     }
   }
 
-  finish(): Omit<AgreementSummary, 'tasksRecomputed'> {
+  finish(): Omit<AgreementSummary, 'tasksRecomputed' | 'phases'> {
     const controls: Record<string, ControlSummary> = {};
     for (const spec of this.specs) {
       const sums = this.controlSums.get(spec.name);
@@ -231,63 +233,42 @@ export class ProjectAggregate {
   }
 
   private statistics(spec: ControlSpec): Pick<ControlSummary, 'alpha' | 'fleiss_kappa' | 'cohen_kappa'> {
-    const level = alphaLevelOf(spec.type);
-    if (!level) {
+    const tally = this.tallies.get(spec.name);
+    if (!tally) {
       const none = unavailable(
         'This control has no categorical value (spans, boxes, text): its agreement is the mean pairwise score.',
       );
       return { alpha: none, fleiss_kappa: none, cohen_kappa: none };
     }
-    const units = this.units.get(spec.name) ?? [];
-    if (units.length === 0) {
+    if (tally.raterCount === 0) {
       const none = unavailable('No task has this control filled by two or more annotators.');
       return { alpha: none, fleiss_kappa: none, cohen_kappa: none };
     }
-    // Alpha and Fleiss do not care who rated: row k holds each unit's k-th value.
-    const slots = (list: [string, string | number][][], rows: number): Rating[][] => {
-      const m = Array.from({ length: rows }, () => new Array<Rating>(list.length).fill(null));
-      list.forEach((values, u) => {
-        values.forEach(([, v], k) => {
-          if (k < rows) m[k]![u] = v;
-        });
-      });
-      return m;
-    };
-    const widest = units.reduce((w, v) => Math.max(w, v.length), 0);
+    const level = tally.level;
     const alpha = statistic(() => {
-      const r = krippendorffAlpha(slots(units, widest), { level });
+      const r = tally.alpha();
       return { value: r.alpha, level, units: r.units, raters: r.raters };
     });
-    const kappaFit = level !== 'interval';
-    const fleiss = kappaFit
-      ? statistic(() => {
-          // Fleiss needs the same number of ratings per unit: the units with the usual number.
-          const counts = new Map<number, number>();
-          for (const v of units) counts.set(v.length, (counts.get(v.length) ?? 0) + 1);
-          const [m] = [...counts].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]!;
-          const same = units.filter((v) => v.length === m);
-          const r = fleissKappa(slots(same, m));
-          return { value: r.kappa, units: r.units, raters: r.raters };
-        })
-      : unavailable("Kappa is for categories; this control's numbers are measured by alpha (interval).");
-    const cohen = kappaFit
-      ? statistic(() => {
-          const raters = [...new Set(units.flatMap((v) => v.map(([a]) => a)))].sort();
-          if (raters.length !== 2)
-            return unavailable(
-              `Cohen's kappa compares exactly 2 annotators; this control has ${raters.length} (see Fleiss' kappa).`,
-            );
-          const m: Rating[][] = [new Array(units.length).fill(null), new Array(units.length).fill(null)];
-          units.forEach((values, u) => {
-            for (const [a, v] of values) {
-              const row = m[raters.indexOf(a)]!;
-              if (row[u] === null) row[u] = v;
-            }
-          });
-          const r = cohenKappa(m);
-          return { value: r.kappa, units: r.units, raters: 2 };
-        })
-      : unavailable("Kappa is for categories; this control's numbers are measured by alpha (interval).");
+    if (level === 'interval') {
+      const none = unavailable(
+        "Kappa is for categories; this control's numbers are measured by alpha (interval).",
+      );
+      return { alpha, fleiss_kappa: none, cohen_kappa: none };
+    }
+    // Fleiss needs the same number of ratings per unit: the units with the usual number.
+    const fleiss = statistic(() => {
+      const r = tally.fleiss();
+      return { value: r.kappa, units: r.units, raters: r.raters };
+    });
+    const cohen =
+      tally.raterCount === 2
+        ? statistic(() => {
+            const r = tally.cohen();
+            return { value: r.kappa, units: r.units, raters: 2 };
+          })
+        : unavailable(
+            `Cohen's kappa compares exactly 2 annotators; this control has ${tally.raterCount} (see Fleiss' kappa).`,
+          );
     return { alpha, fleiss_kappa: fleiss, cohen_kappa: cohen };
   }
 }
