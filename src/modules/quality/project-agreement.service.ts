@@ -10,9 +10,10 @@ import {
   byControl,
   type ControlSpec,
   categoricalValue,
-  compareControl,
+  comparePrepared,
   controlSpecs,
   metricOf,
+  prepareControl,
 } from './similarity.ts';
 
 /**
@@ -55,7 +56,11 @@ export function taskAgreement(
   specs: readonly ControlSpec[],
   anns: readonly AnnotationInput[],
 ): TaskAgreement {
-  const grouped = anns.map((a) => byControl(a.result));
+  // Each annotation's controls are read once, not once per pair they take part in.
+  const prepared = anns.map((a) => {
+    const regions = byControl(a.result);
+    return specs.map((spec) => prepareControl(spec, regions.get(spec.name)));
+  });
   const annotators: string[] = [];
   const who = anns.map((a) => {
     let k = annotators.indexOf(a.annotator);
@@ -72,7 +77,7 @@ export function taskAgreement(
       let n = 0;
       for (let c = 0; c < specs.length; c++) {
         const spec = specs[c]!;
-        const v = compareControl(spec, grouped[i]!.get(spec.name), grouped[j]!.get(spec.name));
+        const v = comparePrepared(spec, prepared[i]![c], prepared[j]![c]);
         if (v === null) continue;
         sums[c]! += v;
         counts[c]!++;
@@ -89,15 +94,15 @@ export function taskAgreement(
     if (counts[c]) controls[spec.name] = round6(sums[c]! / counts[c]!);
   });
   const ratings: Record<string, [number, string | number][]> = {};
-  for (const spec of specs) {
-    if (!alphaLevelOf(spec.type)) continue;
+  specs.forEach((spec, c) => {
+    if (!alphaLevelOf(spec.type)) return;
     const values: [number, string | number][] = [];
     anns.forEach((_, i) => {
-      const v = categoricalValue(spec, grouped[i]!.get(spec.name));
+      const v = categoricalValue(spec, prepared[i]![c]);
       if (v !== null) values.push([who[i]!, v]);
     });
     if (values.length >= 2) ratings[spec.name] = values;
-  }
+  });
   return {
     annotations: anns.length,
     score: pairs.length ? round6(total / pairs.length) : null,
@@ -142,6 +147,7 @@ export interface AgreementSummary {
   meanScore: number | null;
   controls: Record<string, ControlSummary>;
   pairs: PairSummary[];
+  phases: AgreementPhases;
 }
 
 const unavailable = (reason: string): Statistic => ({ value: null, reason });
@@ -415,6 +421,17 @@ function computeBatch(specs: readonly ControlSpec[], rows: readonly AnnotationRo
   return fresh;
 }
 
+/**
+ * A PostgreSQL array literal of strings without control characters (JSON texts, say): JSON
+ * string quoting, \" and \\, is also the array literal's, so the native stringifier makes it.
+ */
+const textArray = (values: readonly string[]) => `{${JSON.stringify(values).slice(1, -1)}}`;
+
+/**
+ * Stores a batch's results in one statement: each column travels as one array parameter,
+ * the JSON columns as arrays of JSON text. (One JSON document for the whole batch, unpacked
+ * with jsonb_to_recordset, cost PostgreSQL several times more.)
+ */
 async function writeBatch(
   tx: Executor,
   scope: TenantScope,
@@ -423,14 +440,20 @@ async function writeBatch(
   gone: readonly number[],
 ): Promise<void> {
   if (fresh.length) {
+    const json = (pick: (f: FreshTask) => unknown) => textArray(fresh.map((f) => JSON.stringify(pick(f))));
     await tx.execute(sql`
       insert into quality_agreement_tasks
         (task_id, tenant_id, project_id, signature, annotations, score, controls, annotators, pairs, ratings,
          computed_at)
       select x.task_id, ${scope.tenantId}::uuid, ${projectId}::bigint, x.signature, x.annotations, x.score,
-        x.controls, x.annotators, x.pairs, x.ratings, now()
-      from jsonb_to_recordset(${JSON.stringify(fresh)}::jsonb) as x(task_id bigint, signature text,
-        annotations int, score real, controls jsonb, annotators jsonb, pairs jsonb, ratings jsonb)
+        x.controls::jsonb, x.annotators::jsonb, x.pairs::jsonb, x.ratings::jsonb, now()
+      from unnest(${bigintArray(fresh.map((f) => f.task_id))}::bigint[],
+        ${textArray(fresh.map((f) => f.signature))}::text[],
+        ${`{${fresh.map((f) => f.annotations).join(',')}}`}::int[],
+        ${`{${fresh.map((f) => f.score ?? 'NULL').join(',')}}`}::real[],
+        ${json((f) => f.controls)}::text[], ${json((f) => f.annotators)}::text[],
+        ${json((f) => f.pairs)}::text[], ${json((f) => f.ratings)}::text[])
+        as x(task_id, signature, annotations, score, controls, annotators, pairs, ratings)
       on conflict (task_id) do update set signature = excluded.signature, annotations = excluded.annotations,
         score = excluded.score, controls = excluded.controls, annotators = excluded.annotators,
         pairs = excluded.pairs, ratings = excluded.ratings, computed_at = excluded.computed_at`);
@@ -440,6 +463,18 @@ async function writeBatch(
       sql`delete from quality_agreement_tasks where task_id = any(${bigintArray(gone)}::bigint[])`,
     );
   }
+}
+
+/**
+ * Where a run's time went, in milliseconds. Reads and writes overlap the computation (and
+ * each other), so these add up to more than the run's wall time; `waiting` is the time the
+ * computation sat idle for the database.
+ */
+export interface AgreementPhases {
+  read: number;
+  compute: number;
+  write: number;
+  waiting: number;
 }
 
 /**
@@ -461,9 +496,26 @@ export async function computeProjectAgreement(
     );
     return { project, full: !options.incremental || any!.n === 0 };
   });
+  const phases: AgreementPhases = { read: 0, compute: 0, write: 0, waiting: 0 };
+  const timed = async <T>(phase: 'read' | 'write', work: Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work;
+    } finally {
+      phases[phase] += performance.now() - started;
+    }
+  };
+  const waitFor = async <T>(work: Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work;
+    } finally {
+      phases.waiting += performance.now() - started;
+    }
+  };
   const aggregate = new ProjectAggregate(project.specs);
   const read = (after: number) => {
-    const p = inTenant(db, scope, (tx) => readBatch(tx, projectId, after, full));
+    const p = timed('read', inTenant(db, scope, (tx) => readBatch(tx, projectId, after, full)));
     p.catch(() => undefined); // awaited below; a failure while a write is awaited is not unhandled
     return p;
   };
@@ -472,23 +524,28 @@ export async function computeProjectAgreement(
   let recomputed = 0;
   let walked = 0;
   for (;;) {
-    const batch = await pending;
+    const batch = await waitFor(pending);
     if (batch.taskIds.length === 0) break;
     const more = batch.taskIds.length === BATCH;
     if (more) pending = read(batch.taskIds.at(-1)!);
+    const started = performance.now();
     for (const s of batch.unchanged) aggregate.add(s);
     const fresh = computeBatch(project.specs, batch.rows);
     for (const f of fresh) aggregate.add(f);
-    await writing;
-    writing = inTenant(db, scope, (tx) => writeBatch(tx, scope, projectId, fresh, batch.gone));
+    phases.compute += performance.now() - started;
+    await waitFor(writing);
+    writing = timed('write', inTenant(db, scope, (tx) => writeBatch(tx, scope, projectId, fresh, batch.gone)));
     writing.catch(() => undefined);
     recomputed += fresh.length;
     walked += batch.taskIds.length;
     await options.onBatch?.(walked, project.taskCount);
     if (!more) break;
   }
-  await writing;
-  return { ...aggregate.finish(), tasksRecomputed: recomputed };
+  await waitFor(writing);
+  const started = performance.now();
+  const summary = aggregate.finish();
+  phases.compute += performance.now() - started;
+  return { ...summary, tasksRecomputed: recomputed, phases };
 }
 
 // ---------------------------------------------------------------------------------------
