@@ -688,7 +688,10 @@ describe('UnitTally (streamed units)', () => {
     const rand = random(seed);
     return Array.from({ length: count }, () => {
       const m = 2 + Math.floor(rand() * 3);
-      return Array.from({ length: m }, () => [raters[Math.floor(rand() * raters.length)]!, value(rand)] as [string, Rating]);
+      return Array.from(
+        { length: m },
+        () => [raters[Math.floor(rand() * raters.length)]!, value(rand)] as [string, Rating],
+      );
     });
   }
   /** Row k holds each unit's k-th value: the matrix the service used to build. */
@@ -727,7 +730,12 @@ describe('UnitTally (streamed units)', () => {
     const sizes = new Map<number, number>();
     for (const u of list) sizes.set(u.length, (sizes.get(u.length) ?? 0) + 1);
     const [m] = [...sizes].sort((p, q) => q[1] - p[1] || q[0] - p[0])[0]!;
-    const expected = fleissKappa(slots(list.filter((u) => u.length === m), m));
+    const expected = fleissKappa(
+      slots(
+        list.filter((u) => u.length === m),
+        m,
+      ),
+    );
     const got = tallied('nominal', list).fleiss();
     expect(got.kappa).toBeCloseTo(expected.kappa, 12);
     expect([got.units, got.raters]).toEqual([expected.units, expected.raters]);

@@ -926,7 +926,11 @@ export class UnitTally {
     if (m < 2 || this.invalid) return;
     for (const [, v] of values) {
       if (!(typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) {
-        this.invalid = new AgreementError('invalid_value', 'A rating must be a finite number or a string.', 'values');
+        this.invalid = new AgreementError(
+          'invalid_value',
+          'A rating must be a finite number or a string.',
+          'values',
+        );
         return;
       }
       if (this.level !== 'nominal' && typeof v !== 'number') {
@@ -1033,7 +1037,9 @@ export class UnitTally {
         expected = n * n - squares;
       } else {
         // Ordinal: each value's r_c = Σ_{g<c} n_g + n_c/2, categories in numeric order.
-        const order = this.categories.map((_, c) => c).sort((a, b) => compareCategories(this.categories[a]!, this.categories[b]!));
+        const order = this.categories
+          .map((_, c) => c)
+          .sort((a, b) => compareCategories(this.categories[a]!, this.categories[b]!));
         const rank = new Float64Array(k);
         let below = 0;
         for (const c of order) {
@@ -1122,7 +1128,8 @@ export class UnitTally {
       rows.set(a, (rows.get(a) ?? 0) + count);
       cols.set(b, (cols.get(b) ?? 0) + count);
     }
-    if (n === 0) throw new AgreementError('no_pairable_values', 'No unit was rated by both raters.', 'ratings');
+    if (n === 0)
+      throw new AgreementError('no_pairable_values', 'No unit was rated by both raters.', 'ratings');
     let chance = 0;
     for (const [c, x] of rows) chance += x * (cols.get(c) ?? 0);
     if (chance === n * n) throw noVariationCohen();

@@ -515,7 +515,10 @@ export async function computeProjectAgreement(
   };
   const aggregate = new ProjectAggregate(project.specs);
   const read = (after: number) => {
-    const p = timed('read', inTenant(db, scope, (tx) => readBatch(tx, projectId, after, full)));
+    const p = timed(
+      'read',
+      inTenant(db, scope, (tx) => readBatch(tx, projectId, after, full)),
+    );
     p.catch(() => undefined); // awaited below; a failure while a write is awaited is not unhandled
     return p;
   };
@@ -534,7 +537,10 @@ export async function computeProjectAgreement(
     for (const f of fresh) aggregate.add(f);
     phases.compute += performance.now() - started;
     await waitFor(writing);
-    writing = timed('write', inTenant(db, scope, (tx) => writeBatch(tx, scope, projectId, fresh, batch.gone)));
+    writing = timed(
+      'write',
+      inTenant(db, scope, (tx) => writeBatch(tx, scope, projectId, fresh, batch.gone)),
+    );
     writing.catch(() => undefined);
     recomputed += fresh.length;
     walked += batch.taskIds.length;

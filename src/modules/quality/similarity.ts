@@ -374,7 +374,10 @@ export function compareAnnotations(
  * The value of a control for agreement statistics (α, κ): a category for choices, a number
  * for ratings and numbers; null for controls without one (spans, boxes, text).
  */
-export function categoricalValue(control: ControlSpec, prepared: Prepared | undefined): string | number | null {
+export function categoricalValue(
+  control: ControlSpec,
+  prepared: Prepared | undefined,
+): string | number | null {
   if (!prepared) return null;
   if (prepared.chosen) return [...prepared.chosen].sort().join(' | ');
   const type = control.type.toLowerCase();
