@@ -536,12 +536,14 @@ export async function computeProjectAgreement(
     const fresh = computeBatch(project.specs, batch.rows);
     for (const f of fresh) aggregate.add(f);
     phases.compute += performance.now() - started;
-    await waitFor(writing);
-    writing = timed(
-      'write',
-      inTenant(db, scope, (tx) => writeBatch(tx, scope, projectId, fresh, batch.gone)),
-    );
-    writing.catch(() => undefined);
+    if (fresh.length || batch.gone.length) {
+      await waitFor(writing);
+      writing = timed(
+        'write',
+        inTenant(db, scope, (tx) => writeBatch(tx, scope, projectId, fresh, batch.gone)),
+      );
+      writing.catch(() => undefined);
+    }
     recomputed += fresh.length;
     walked += batch.taskIds.length;
     await options.onBatch?.(walked, project.taskCount);
