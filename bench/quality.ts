@@ -25,7 +25,10 @@ import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { modules, wireModules } from '../src/modules/index.ts';
-import { computeProjectAgreement } from '../src/modules/quality/project-agreement.service.ts';
+import {
+  type AgreementPhases,
+  computeProjectAgreement,
+} from '../src/modules/quality/project-agreement.service.ts';
 import { inSystem } from '../src/platform/db/tenancy.ts';
 import { DomainEvents } from '../src/platform/events/index.ts';
 import { startPlatform } from '../src/platform/index.ts';
@@ -46,6 +49,9 @@ const CONFIG = `<View>
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const rows = <T>(r: unknown) => (r as { rows: T[] }).rows;
+/** Reads and writes run beside the computation, so the phases add up to more than the run. */
+const phases = (p: AgreementPhases) =>
+  `reading ${secs(p.read)}, computing ${secs(p.compute)}, writing ${secs(p.write)}, computation waiting for the database ${secs(p.waiting)}`;
 
 async function freshDatabase(): Promise<{ url?: string; drop: () => Promise<void> }> {
   if (PGLITE) return { drop: async () => {} };
@@ -126,10 +132,11 @@ async function main() {
     console.log(
       `  this process's CPU during it: ${secs((used.user + used.system) / 1000)}; machine load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`,
     );
+    console.log(`  phases (overlapping): ${phases(s.phases)}`);
     started = performance.now();
     s = await computeProjectAgreement(db, scope, projectId, { incremental: true });
     console.log(
-      `agreement, incremental, 0% new: ${secs(performance.now() - started)}  (${s.tasksRecomputed} tasks recomputed)`,
+      `agreement, incremental, 0% new: ${secs(performance.now() - started)}  (${s.tasksRecomputed} tasks recomputed; ${phases(s.phases)})`,
     );
     await inSystem(db, (tx) =>
       tx.execute(sql`update annotations set result = '[]'::jsonb, updated_at = now()
@@ -138,7 +145,7 @@ async function main() {
     started = performance.now();
     s = await computeProjectAgreement(db, scope, projectId, { incremental: true });
     console.log(
-      `agreement, incremental, 1% new: ${secs(performance.now() - started)}  (${s.tasksRecomputed} tasks recomputed)`,
+      `agreement, incremental, 1% new: ${secs(performance.now() - started)}  (${s.tasksRecomputed} tasks recomputed; ${phases(s.phases)})`,
     );
 
     // ---------------------------------------------------------------- agreement, HTTP + job

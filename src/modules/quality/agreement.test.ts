@@ -9,6 +9,7 @@ import {
   type Level,
   RATIO_PAIR_LIMIT,
   type Rating,
+  UnitTally,
 } from './agreement.ts';
 
 const _ = null;
@@ -678,5 +679,95 @@ describe("Cohen's kappa", () => {
       'ragged',
       'ratings/1',
     );
+  });
+});
+
+describe('UnitTally (streamed units)', () => {
+  /** Units of 2–4 values from the given raters, as [rater, value][]; some raters rate twice. */
+  function units(seed: number, count: number, raters: string[], value: (r: () => number) => Rating) {
+    const rand = random(seed);
+    return Array.from({ length: count }, () => {
+      const m = 2 + Math.floor(rand() * 3);
+      return Array.from(
+        { length: m },
+        () => [raters[Math.floor(rand() * raters.length)]!, value(rand)] as [string, Rating],
+      );
+    });
+  }
+  /** Row k holds each unit's k-th value: the matrix the service used to build. */
+  const slots = (list: [string, Rating][][], rows: number): Rating[][] =>
+    Array.from({ length: rows }, (_, k) => list.map((u) => (k < u.length ? u[k]![1] : null)));
+  const tallied = (level: 'nominal' | 'ordinal' | 'interval', list: [string, Rating][][]) => {
+    const t = new UnitTally(level);
+    for (const u of list) t.add(u as [string, string | number][]);
+    return t;
+  };
+
+  it('gives the alpha of the whole matrix at every level', () => {
+    const cases = [
+      ['nominal', (r: () => number) => ['pos', 'neg', 'neutral'][Math.floor(r() * 3)]!],
+      ['ordinal', (r: () => number) => 1 + Math.floor(r() * 5)],
+      ['interval', (r: () => number) => Math.round(r() * 1000) / 10],
+    ] as const;
+    for (const [level, value] of cases) {
+      const list = units(42, 3000, ['a', 'b', 'c', 'd'], value);
+      const expected = krippendorffAlpha(slots(list, 4), { level });
+      const got = tallied(level, list).alpha();
+      expect(got.alpha).toBeCloseTo(expected.alpha, 12);
+      // Ordinal disagreements are in squared ranks (millions here): compare them relatively.
+      expect(got.observedDisagreement / expected.observedDisagreement).toBeCloseTo(1, 12);
+      expect(got.expectedDisagreement / expected.expectedDisagreement).toBeCloseTo(1, 12);
+      expect([got.units, got.raters, got.pairableValues]).toEqual([
+        expected.units,
+        expected.raters,
+        expected.pairableValues,
+      ]);
+    }
+  });
+
+  it("gives Fleiss' kappa over the units of the usual size, and Cohen's for two raters", () => {
+    const list = units(7, 2000, ['a', 'b', 'c'], (r) => ['x', 'y', 'z'][Math.floor(r() * 3)]!);
+    const sizes = new Map<number, number>();
+    for (const u of list) sizes.set(u.length, (sizes.get(u.length) ?? 0) + 1);
+    const [m] = [...sizes].sort((p, q) => q[1] - p[1] || q[0] - p[0])[0]!;
+    const expected = fleissKappa(
+      slots(
+        list.filter((u) => u.length === m),
+        m,
+      ),
+    );
+    const got = tallied('nominal', list).fleiss();
+    expect(got.kappa).toBeCloseTo(expected.kappa, 12);
+    expect([got.units, got.raters]).toEqual([expected.units, expected.raters]);
+
+    const two = units(8, 2000, ['b', 'a'], (r) => ['x', 'y'][Math.floor(r() * 2)]!);
+    // The first value of each rater; units one rater filled alone are dropped.
+    const matrix: Rating[][] = [['a'], ['b']].map(([rater]) =>
+      two.map((u) => u.find(([who]) => who === rater)?.[1] ?? null),
+    );
+    const cohen = cohenKappa(matrix);
+    const tally = tallied('nominal', two);
+    expect(tally.raterCount).toBe(2);
+    expect(tally.cohen().kappa).toBeCloseTo(cohen.kappa, 12);
+    expect(tally.cohen().units).toBe(cohen.units);
+    expectError(() => tallied('nominal', list).cohen(), 'wrong_rater_count', 'ratings');
+  });
+
+  it('says why a statistic is undefined', () => {
+    const same = new UnitTally('nominal');
+    same.add([
+      ['a', 'x'],
+      ['b', 'x'],
+    ]);
+    same.add([['a', 'y']]); // a single value: ignored
+    expectError(() => same.alpha(), 'no_variation', 'ratings');
+    expectError(() => same.fleiss(), 'no_variation', 'ratings');
+    expectError(() => new UnitTally('interval').alpha(), 'no_pairable_values', 'ratings');
+    const words = new UnitTally('ordinal');
+    words.add([
+      ['a', 'low'],
+      ['b', 'high'],
+    ]);
+    expectError(() => words.alpha(), 'not_numeric', 'values');
   });
 });

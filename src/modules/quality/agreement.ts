@@ -888,3 +888,260 @@ function quadraticCross(a: Float64Array, b: Float64Array, n: number): number {
   }
   return n * a2 + n * b2 - 2 * a1 * b1;
 }
+
+// ---------------------------------------------------------------------------------------
+// Streaming: the same statistics from tallies, for units that arrive one at a time
+
+/**
+ * Alpha, Fleiss' kappa and Cohen's kappa over units added one at a time, without keeping
+ * the units: memory grows with the distinct unit profiles (a unit's multiset of values, at
+ * most categories^m of them; the interval level keeps running sums instead) and the raters,
+ * never with the number of units. The formulas are krippendorffAlpha's, fleissKappa's and
+ * cohenKappa's (unweighted) on the matrix the units would make, where unit u is column u
+ * and its k-th value is row k (a rater's first value for Cohen).
+ */
+export class UnitTally {
+  private readonly codes = new Map<Category, number>();
+  private readonly categories: Category[] = [];
+  /** Unit profiles: sorted category codes joined by ',' → how many units have it. */
+  private readonly profiles = new Map<string, { codes: number[]; count: number }>();
+  /** Interval level: Σ_u 2m·SS_u/(m−1), and Welford's running mean and Σ(x − x̄)² over all values. */
+  private intervalObserved = 0;
+  private mean = 0;
+  private spread = 0;
+  private values = 0;
+  private units = 0;
+  private widest = 0;
+  /** Cohen: every rater seen; while there are at most 2, [first rater's value, second's] → units. */
+  private readonly raters = new Set<string>();
+  private readonly pairs = new Map<string, { a: Category; b: Category; count: number }>();
+  /** The first value no statistic can take; every statistic then reports it. */
+  private invalid: AgreementError | undefined;
+
+  constructor(readonly level: Exclude<Level, 'ratio'>) {}
+
+  /** One unit's values, each with its rater; units with fewer than 2 values are ignored. */
+  add(values: readonly (readonly [string, Category])[]): void {
+    const m = values.length;
+    if (m < 2 || this.invalid) return;
+    for (const [, v] of values) {
+      if (!(typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) {
+        this.invalid = new AgreementError(
+          'invalid_value',
+          'A rating must be a finite number or a string.',
+          'values',
+        );
+        return;
+      }
+      if (this.level !== 'nominal' && typeof v !== 'number') {
+        this.invalid = new AgreementError(
+          'not_numeric',
+          `The ${this.level} level needs numbers; got ${JSON.stringify(v)}.`,
+          'values',
+        );
+        return;
+      }
+    }
+    for (const [rater] of values) this.raters.add(rater);
+    this.units++;
+    this.widest = Math.max(this.widest, m);
+    if (this.level === 'interval') this.addInterval(values.map(([, v]) => v as number));
+    else {
+      this.values += m;
+      this.addProfile(values.map(([, v]) => this.codeOf(v)));
+    }
+    this.addPair(values);
+  }
+
+  private codeOf(v: Category): number {
+    let c = this.codes.get(v);
+    if (c === undefined) {
+      c = this.categories.push(v) - 1;
+      this.codes.set(v, c);
+    }
+    return c;
+  }
+
+  private addProfile(codes: number[]): void {
+    codes.sort((a, b) => a - b);
+    const key = codes.join(',');
+    const p = this.profiles.get(key);
+    if (p) p.count++;
+    else this.profiles.set(key, { codes, count: 1 });
+  }
+
+  private addInterval(xs: number[]): void {
+    const m = xs.length;
+    this.intervalObserved += (2 * m * sumOfSquares(Float64Array.from(xs), 0, m)) / (m - 1);
+    for (const x of xs) {
+      this.values++;
+      const d = x - this.mean;
+      this.mean += d / this.values;
+      this.spread += d * (x - this.mean);
+    }
+  }
+
+  private addPair(values: readonly (readonly [string, Category])[]): void {
+    if (this.raters.size > 2) {
+      this.pairs.clear();
+      return;
+    }
+    const first = new Map<string, Category>();
+    for (const [rater, v] of values) if (!first.has(rater)) first.set(rater, v);
+    if (first.size !== 2) return;
+    const [[r, x], [s, y]] = [...first] as [[string, Category], [string, Category]];
+    // Rows in rater order, as cohenKappa's caller sorts them (the table is symmetric anyway).
+    const [a, b] = r < s ? [x, y] : [y, x];
+    const key = JSON.stringify([a, b]);
+    const p = this.pairs.get(key);
+    if (p) p.count++;
+    else this.pairs.set(key, { a, b, count: 1 });
+  }
+
+  /** The distinct raters seen. */
+  get raterCount(): number {
+    return this.raters.size;
+  }
+
+  alpha(): AlphaResult {
+    if (this.invalid) throw this.invalid;
+    const n = this.values;
+    if (n === 0) {
+      throw new AgreementError(
+        'no_pairable_values',
+        'No unit has values from 2 or more raters, so there is nothing to pair.',
+        'ratings',
+      );
+    }
+    let observed = 0;
+    let expected = 0;
+    if (this.level === 'interval') {
+      observed = this.intervalObserved;
+      expected = 2 * n * this.spread;
+    } else {
+      const k = this.categories.length;
+      const nc = new Float64Array(k);
+      for (const { codes, count } of this.profiles.values()) for (const c of codes) nc[c]! += count;
+      if (this.level === 'nominal') {
+        for (const { codes, count } of this.profiles.values()) {
+          const m = codes.length;
+          let same = 0;
+          for (let i = 0, run = 0; i < m; i++) {
+            run = i > 0 && codes[i] === codes[i - 1] ? run + 1 : 1;
+            same += 2 * run - 1; // running Σ n_uc²
+          }
+          observed += (count * (m * m - same)) / (m - 1);
+        }
+        let squares = 0;
+        for (let c = 0; c < k; c++) squares += nc[c]! * nc[c]!;
+        expected = n * n - squares;
+      } else {
+        // Ordinal: each value's r_c = Σ_{g<c} n_g + n_c/2, categories in numeric order.
+        const order = this.categories
+          .map((_, c) => c)
+          .sort((a, b) => compareCategories(this.categories[a]!, this.categories[b]!));
+        const rank = new Float64Array(k);
+        let below = 0;
+        for (const c of order) {
+          rank[c] = below + nc[c]! / 2;
+          below += nc[c]!;
+        }
+        for (const { codes, count } of this.profiles.values()) {
+          const m = codes.length;
+          const xs = Float64Array.from(codes, (c) => rank[c]!);
+          observed += (count * 2 * m * sumOfSquares(xs, 0, m)) / (m - 1);
+        }
+        let mean = 0;
+        for (let c = 0; c < k; c++) mean += nc[c]! * rank[c]!;
+        mean /= n;
+        for (let c = 0; c < k; c++) expected += nc[c]! * (rank[c]! - mean) ** 2;
+        expected *= 2 * n;
+      }
+    }
+    finite(observed, 'observed disagreement', 'ratings');
+    finite(expected, 'expected disagreement', 'ratings');
+    if (!(expected > 0)) {
+      throw new AgreementError(
+        'no_variation',
+        'All pairable values are the same, so the expected disagreement is 0 and alpha is undefined.',
+        'ratings',
+      );
+    }
+    const observedDisagreement = observed / n;
+    const expectedDisagreement = expected / (n * (n - 1));
+    return {
+      alpha: finite(1 - observedDisagreement / expectedDisagreement, 'alpha', 'ratings'),
+      level: this.level,
+      observedDisagreement,
+      expectedDisagreement,
+      units: this.units,
+      unitsDropped: 0,
+      pairableValues: n,
+      raters: this.widest,
+    };
+  }
+
+  /** Fleiss' kappa over the units with the usual number of values (the larger on a tie). */
+  fleiss(): FleissResult {
+    if (this.invalid) throw this.invalid;
+    if (this.level === 'interval')
+      throw new AgreementError('not_numeric', "Fleiss' kappa is for categories.", 'ratings');
+    if (this.units === 0)
+      throw new AgreementError('no_units', 'There are no units with 2 or more values.', 'ratings');
+    const bySize = new Map<number, number>();
+    for (const { codes, count } of this.profiles.values())
+      bySize.set(codes.length, (bySize.get(codes.length) ?? 0) + count);
+    const [m, units] = [...bySize].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]!;
+    const k = this.categories.length;
+    const totals = new Float64Array(k);
+    const squares = new Float64Array(k);
+    for (const { codes, count } of this.profiles.values()) {
+      if (codes.length !== m) continue;
+      for (let i = 0; i < m; ) {
+        let j = i;
+        while (j < m && codes[j] === codes[i]) j++;
+        totals[codes[i]!]! += count * (j - i);
+        squares[codes[i]!]! += count * (j - i) * (j - i);
+        i = j;
+      }
+    }
+    return fleissFromSums(units, m, this.categories, totals, squares, 'ratings');
+  }
+
+  /** Unweighted Cohen's kappa of the two raters; throws unless there are exactly 2. */
+  cohen(): CohenResult {
+    if (this.invalid) throw this.invalid;
+    if (this.raters.size !== 2) {
+      throw new AgreementError(
+        'wrong_rater_count',
+        `Cohen's kappa compares exactly 2 raters; got ${this.raters.size}. Use Fleiss' kappa or Krippendorff's alpha for more.`,
+        'ratings',
+      );
+    }
+    const rows = new Map<Category, number>();
+    const cols = new Map<Category, number>();
+    let n = 0;
+    let agree = 0;
+    for (const { a, b, count } of this.pairs.values()) {
+      n += count;
+      if (a === b) agree += count;
+      rows.set(a, (rows.get(a) ?? 0) + count);
+      cols.set(b, (cols.get(b) ?? 0) + count);
+    }
+    if (n === 0)
+      throw new AgreementError('no_pairable_values', 'No unit was rated by both raters.', 'ratings');
+    let chance = 0;
+    for (const [c, x] of rows) chance += x * (cols.get(c) ?? 0);
+    if (chance === n * n) throw noVariationCohen();
+    const observedAgreement = agree / n;
+    const expectedAgreement = chance / (n * n);
+    return {
+      kappa: finite((observedAgreement - expectedAgreement) / (1 - expectedAgreement), 'kappa', 'ratings'),
+      observedAgreement,
+      expectedAgreement,
+      units: n,
+      raters: 2,
+      weights: 'none',
+    };
+  }
+}

@@ -3,23 +3,17 @@ import type { Db, Executor } from '../../platform/db/client.ts';
 import { inTenant, type TenantScope } from '../../platform/db/tenancy.ts';
 import { notFound } from '../../platform/errors/problem.ts';
 import { projects } from '../annotation/schema.ts';
-import {
-  AgreementError,
-  cohenKappa,
-  fleissKappa,
-  krippendorffAlpha,
-  type Level,
-  type Rating,
-} from './agreement.ts';
+import { AgreementError, type Level, UnitTally } from './agreement.ts';
 import { qualityAgreementRuns, qualityAgreementTasks } from './schema.ts';
 import {
   alphaLevelOf,
   byControl,
   type ControlSpec,
   categoricalValue,
-  compareControl,
+  comparePrepared,
   controlSpecs,
   metricOf,
+  prepareControl,
 } from './similarity.ts';
 
 /**
@@ -62,7 +56,11 @@ export function taskAgreement(
   specs: readonly ControlSpec[],
   anns: readonly AnnotationInput[],
 ): TaskAgreement {
-  const grouped = anns.map((a) => byControl(a.result));
+  // Each annotation's controls are read once, not once per pair they take part in.
+  const prepared = anns.map((a) => {
+    const regions = byControl(a.result);
+    return specs.map((spec) => prepareControl(spec, regions.get(spec.name)));
+  });
   const annotators: string[] = [];
   const who = anns.map((a) => {
     let k = annotators.indexOf(a.annotator);
@@ -79,7 +77,7 @@ export function taskAgreement(
       let n = 0;
       for (let c = 0; c < specs.length; c++) {
         const spec = specs[c]!;
-        const v = compareControl(spec, grouped[i]!.get(spec.name), grouped[j]!.get(spec.name));
+        const v = comparePrepared(spec, prepared[i]![c], prepared[j]![c]);
         if (v === null) continue;
         sums[c]! += v;
         counts[c]!++;
@@ -96,15 +94,15 @@ export function taskAgreement(
     if (counts[c]) controls[spec.name] = round6(sums[c]! / counts[c]!);
   });
   const ratings: Record<string, [number, string | number][]> = {};
-  for (const spec of specs) {
-    if (!alphaLevelOf(spec.type)) continue;
+  specs.forEach((spec, c) => {
+    if (!alphaLevelOf(spec.type)) return;
     const values: [number, string | number][] = [];
     anns.forEach((_, i) => {
-      const v = categoricalValue(spec, grouped[i]!.get(spec.name));
+      const v = categoricalValue(spec, prepared[i]![c]);
       if (v !== null) values.push([who[i]!, v]);
     });
     if (values.length >= 2) ratings[spec.name] = values;
-  }
+  });
   return {
     annotations: anns.length,
     score: pairs.length ? round6(total / pairs.length) : null,
@@ -149,6 +147,7 @@ export interface AgreementSummary {
   meanScore: number | null;
   controls: Record<string, ControlSummary>;
   pairs: PairSummary[];
+  phases: AgreementPhases;
 }
 
 const unavailable = (reason: string): Statistic => ({ value: null, reason });
@@ -162,16 +161,25 @@ function statistic(compute: () => Statistic): Statistic {
   }
 }
 
-/** Sums task results into the project's figures. */
+/**
+ * Sums task results into the project's figures. Memory holds sums per control and per
+ * annotator pair and, for alpha and kappa, tallies of the ratings (see UnitTally), never
+ * the tasks themselves.
+ */
 export class ProjectAggregate {
   tasksSeen = 0;
   private scored = 0;
   private scoreSum = 0;
   private readonly controlSums = new Map<string, { sum: number; n: number }>();
   private readonly pairSums = new Map<string, { sum: number; n: number }>();
-  private readonly units = new Map<string, [string, string | number][][]>();
+  private readonly tallies = new Map<string, UnitTally>();
 
-  constructor(private readonly specs: readonly ControlSpec[]) {}
+  constructor(private readonly specs: readonly ControlSpec[]) {
+    for (const spec of specs) {
+      const level = alphaLevelOf(spec.type);
+      if (level) this.tallies.set(spec.name, new UnitTally(level));
+    }
+  }
 
   add(t: Pick<TaskAgreement, 'score' | 'controls' | 'annotators' | 'pairs' | 'ratings'>): void {
     this.tasksSeen++;
@@ -180,29 +188,29 @@ export class ProjectAggregate {
       this.scoreSum += t.score;
     }
     for (const [name, v] of Object.entries(t.controls)) {
-      const acc = this.controlSums.get(name) ?? { sum: 0, n: 0 };
-      acc.sum += v;
-      acc.n++;
-      this.controlSums.set(name, acc);
+      const acc = this.controlSums.get(name);
+      if (acc) {
+        acc.sum += v;
+        acc.n++;
+      } else this.controlSums.set(name, { sum: v, n: 1 });
     }
     for (const [i, j, s] of t.pairs) {
       if (i === j) continue;
       const a = t.annotators[i]!;
       const b = t.annotators[j]!;
       const key = a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
-      const acc = this.pairSums.get(key) ?? { sum: 0, n: 0 };
-      acc.sum += s;
-      acc.n++;
-      this.pairSums.set(key, acc);
+      const acc = this.pairSums.get(key);
+      if (acc) {
+        acc.sum += s;
+        acc.n++;
+      } else this.pairSums.set(key, { sum: s, n: 1 });
     }
     for (const [name, values] of Object.entries(t.ratings)) {
-      const list = this.units.get(name) ?? [];
-      if (list.length === 0) this.units.set(name, list);
-      list.push(values.map(([k, v]) => [t.annotators[k]!, v]));
+      this.tallies.get(name)?.add(values.map(([k, v]) => [t.annotators[k]!, v] as const));
     }
   }
 
-  finish(): Omit<AgreementSummary, 'tasksRecomputed'> {
+  finish(): Omit<AgreementSummary, 'tasksRecomputed' | 'phases'> {
     const controls: Record<string, ControlSummary> = {};
     for (const spec of this.specs) {
       const sums = this.controlSums.get(spec.name);
@@ -231,63 +239,42 @@ export class ProjectAggregate {
   }
 
   private statistics(spec: ControlSpec): Pick<ControlSummary, 'alpha' | 'fleiss_kappa' | 'cohen_kappa'> {
-    const level = alphaLevelOf(spec.type);
-    if (!level) {
+    const tally = this.tallies.get(spec.name);
+    if (!tally) {
       const none = unavailable(
         'This control has no categorical value (spans, boxes, text): its agreement is the mean pairwise score.',
       );
       return { alpha: none, fleiss_kappa: none, cohen_kappa: none };
     }
-    const units = this.units.get(spec.name) ?? [];
-    if (units.length === 0) {
+    if (tally.raterCount === 0) {
       const none = unavailable('No task has this control filled by two or more annotators.');
       return { alpha: none, fleiss_kappa: none, cohen_kappa: none };
     }
-    // Alpha and Fleiss do not care who rated: row k holds each unit's k-th value.
-    const slots = (list: [string, string | number][][], rows: number): Rating[][] => {
-      const m = Array.from({ length: rows }, () => new Array<Rating>(list.length).fill(null));
-      list.forEach((values, u) => {
-        values.forEach(([, v], k) => {
-          if (k < rows) m[k]![u] = v;
-        });
-      });
-      return m;
-    };
-    const widest = units.reduce((w, v) => Math.max(w, v.length), 0);
+    const level = tally.level;
     const alpha = statistic(() => {
-      const r = krippendorffAlpha(slots(units, widest), { level });
+      const r = tally.alpha();
       return { value: r.alpha, level, units: r.units, raters: r.raters };
     });
-    const kappaFit = level !== 'interval';
-    const fleiss = kappaFit
-      ? statistic(() => {
-          // Fleiss needs the same number of ratings per unit: the units with the usual number.
-          const counts = new Map<number, number>();
-          for (const v of units) counts.set(v.length, (counts.get(v.length) ?? 0) + 1);
-          const [m] = [...counts].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]!;
-          const same = units.filter((v) => v.length === m);
-          const r = fleissKappa(slots(same, m));
-          return { value: r.kappa, units: r.units, raters: r.raters };
-        })
-      : unavailable("Kappa is for categories; this control's numbers are measured by alpha (interval).");
-    const cohen = kappaFit
-      ? statistic(() => {
-          const raters = [...new Set(units.flatMap((v) => v.map(([a]) => a)))].sort();
-          if (raters.length !== 2)
-            return unavailable(
-              `Cohen's kappa compares exactly 2 annotators; this control has ${raters.length} (see Fleiss' kappa).`,
-            );
-          const m: Rating[][] = [new Array(units.length).fill(null), new Array(units.length).fill(null)];
-          units.forEach((values, u) => {
-            for (const [a, v] of values) {
-              const row = m[raters.indexOf(a)]!;
-              if (row[u] === null) row[u] = v;
-            }
-          });
-          const r = cohenKappa(m);
-          return { value: r.kappa, units: r.units, raters: 2 };
-        })
-      : unavailable("Kappa is for categories; this control's numbers are measured by alpha (interval).");
+    if (level === 'interval') {
+      const none = unavailable(
+        "Kappa is for categories; this control's numbers are measured by alpha (interval).",
+      );
+      return { alpha, fleiss_kappa: none, cohen_kappa: none };
+    }
+    // Fleiss needs the same number of ratings per unit: the units with the usual number.
+    const fleiss = statistic(() => {
+      const r = tally.fleiss();
+      return { value: r.kappa, units: r.units, raters: r.raters };
+    });
+    const cohen =
+      tally.raterCount === 2
+        ? statistic(() => {
+            const r = tally.cohen();
+            return { value: r.kappa, units: r.units, raters: 2 };
+          })
+        : unavailable(
+            `Cohen's kappa compares exactly 2 annotators; this control has ${tally.raterCount} (see Fleiss' kappa).`,
+          );
     return { alpha, fleiss_kappa: fleiss, cohen_kappa: cohen };
   }
 }
@@ -434,6 +421,17 @@ function computeBatch(specs: readonly ControlSpec[], rows: readonly AnnotationRo
   return fresh;
 }
 
+/**
+ * A PostgreSQL array literal of strings without control characters (JSON texts, say): JSON
+ * string quoting, \" and \\, is also the array literal's, so the native stringifier makes it.
+ */
+const textArray = (values: readonly string[]) => `{${JSON.stringify(values).slice(1, -1)}}`;
+
+/**
+ * Stores a batch's results in one statement: each column travels as one array parameter,
+ * the JSON columns as arrays of JSON text. (One JSON document for the whole batch, unpacked
+ * with jsonb_to_recordset, cost PostgreSQL several times more.)
+ */
 async function writeBatch(
   tx: Executor,
   scope: TenantScope,
@@ -442,14 +440,20 @@ async function writeBatch(
   gone: readonly number[],
 ): Promise<void> {
   if (fresh.length) {
+    const json = (pick: (f: FreshTask) => unknown) => textArray(fresh.map((f) => JSON.stringify(pick(f))));
     await tx.execute(sql`
       insert into quality_agreement_tasks
         (task_id, tenant_id, project_id, signature, annotations, score, controls, annotators, pairs, ratings,
          computed_at)
       select x.task_id, ${scope.tenantId}::uuid, ${projectId}::bigint, x.signature, x.annotations, x.score,
-        x.controls, x.annotators, x.pairs, x.ratings, now()
-      from jsonb_to_recordset(${JSON.stringify(fresh)}::jsonb) as x(task_id bigint, signature text,
-        annotations int, score real, controls jsonb, annotators jsonb, pairs jsonb, ratings jsonb)
+        x.controls::jsonb, x.annotators::jsonb, x.pairs::jsonb, x.ratings::jsonb, now()
+      from unnest(${bigintArray(fresh.map((f) => f.task_id))}::bigint[],
+        ${textArray(fresh.map((f) => f.signature))}::text[],
+        ${`{${fresh.map((f) => f.annotations).join(',')}}`}::int[],
+        ${`{${fresh.map((f) => f.score ?? 'NULL').join(',')}}`}::real[],
+        ${json((f) => f.controls)}::text[], ${json((f) => f.annotators)}::text[],
+        ${json((f) => f.pairs)}::text[], ${json((f) => f.ratings)}::text[])
+        as x(task_id, signature, annotations, score, controls, annotators, pairs, ratings)
       on conflict (task_id) do update set signature = excluded.signature, annotations = excluded.annotations,
         score = excluded.score, controls = excluded.controls, annotators = excluded.annotators,
         pairs = excluded.pairs, ratings = excluded.ratings, computed_at = excluded.computed_at`);
@@ -459,6 +463,18 @@ async function writeBatch(
       sql`delete from quality_agreement_tasks where task_id = any(${bigintArray(gone)}::bigint[])`,
     );
   }
+}
+
+/**
+ * Where a run's time went, in milliseconds. Reads and writes overlap the computation (and
+ * each other), so these add up to more than the run's wall time; `waiting` is the time the
+ * computation sat idle for the database.
+ */
+export interface AgreementPhases {
+  read: number;
+  compute: number;
+  write: number;
+  waiting: number;
 }
 
 /**
@@ -480,9 +496,29 @@ export async function computeProjectAgreement(
     );
     return { project, full: !options.incremental || any!.n === 0 };
   });
+  const phases: AgreementPhases = { read: 0, compute: 0, write: 0, waiting: 0 };
+  const timed = async <T>(phase: 'read' | 'write', work: Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work;
+    } finally {
+      phases[phase] += performance.now() - started;
+    }
+  };
+  const waitFor = async <T>(work: Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work;
+    } finally {
+      phases.waiting += performance.now() - started;
+    }
+  };
   const aggregate = new ProjectAggregate(project.specs);
   const read = (after: number) => {
-    const p = inTenant(db, scope, (tx) => readBatch(tx, projectId, after, full));
+    const p = timed(
+      'read',
+      inTenant(db, scope, (tx) => readBatch(tx, projectId, after, full)),
+    );
     p.catch(() => undefined); // awaited below; a failure while a write is awaited is not unhandled
     return p;
   };
@@ -491,23 +527,33 @@ export async function computeProjectAgreement(
   let recomputed = 0;
   let walked = 0;
   for (;;) {
-    const batch = await pending;
+    const batch = await waitFor(pending);
     if (batch.taskIds.length === 0) break;
     const more = batch.taskIds.length === BATCH;
     if (more) pending = read(batch.taskIds.at(-1)!);
+    const started = performance.now();
     for (const s of batch.unchanged) aggregate.add(s);
     const fresh = computeBatch(project.specs, batch.rows);
     for (const f of fresh) aggregate.add(f);
-    await writing;
-    writing = inTenant(db, scope, (tx) => writeBatch(tx, scope, projectId, fresh, batch.gone));
-    writing.catch(() => undefined);
+    phases.compute += performance.now() - started;
+    if (fresh.length || batch.gone.length) {
+      await waitFor(writing);
+      writing = timed(
+        'write',
+        inTenant(db, scope, (tx) => writeBatch(tx, scope, projectId, fresh, batch.gone)),
+      );
+      writing.catch(() => undefined);
+    }
     recomputed += fresh.length;
     walked += batch.taskIds.length;
     await options.onBatch?.(walked, project.taskCount);
     if (!more) break;
   }
-  await writing;
-  return { ...aggregate.finish(), tasksRecomputed: recomputed };
+  await waitFor(writing);
+  const started = performance.now();
+  const summary = aggregate.finish();
+  phases.compute += performance.now() - started;
+  return { ...summary, tasksRecomputed: recomputed, phases };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { type Member, newTenant, type TenantFixture } from '../../../test/fixtur
 import { type TestContext, testApp } from '../../../test/helpers.ts';
 import { systemSql } from '../../../test/labeling-fixtures.ts';
 import { choice, entity, RICH_CONFIG, stars } from '../../../test/quality-fixtures.ts';
-import { taskAgreement } from './project-agreement.service.ts';
+import { BATCH, taskAgreement } from './project-agreement.service.ts';
 
 describe('task agreement', () => {
   it('takes the mean of the pairwise scores and keeps categorical values for alpha', () => {
@@ -240,5 +240,161 @@ describe('project agreement over HTTP', () => {
       (await t.as(t.owner, { method: 'POST', url: '/api/v1/projects/999999999/agreement/runs', payload: {} }))
         .statusCode,
     ).toBe(404);
+  });
+});
+
+describe('project agreement over several batches', () => {
+  let ctx: TestContext;
+  let t: TenantFixture;
+  let members: Member[];
+  let projectId: number;
+  const TASKS = BATCH + 700;
+  // Choice values a careless array or JSON encoding would mangle.
+  const VALUES = ['Pos "quoted"', 'back\\slash', 'line\nbreak', '中性 {a,b}', 'NULL'];
+
+  const post = (body: object = {}) =>
+    t.as(t.owner, { method: 'POST', url: `/api/v1/projects/${projectId}/agreement/runs`, payload: body });
+  const get = async (url = '') => {
+    const res = await t.as(t.owner, { method: 'GET', url: `/api/v1/projects/${projectId}/agreement${url}` });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json();
+  };
+  /** The project figures and every task's result, without run ids and times. */
+  const snapshot = async () => {
+    const body = await get();
+    const tasks: { computed_at?: string }[] = [];
+    let cursor = '';
+    do {
+      const page = await get(`/tasks?limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+      tasks.push(...page.items);
+      cursor = page.next_cursor ?? '';
+    } while (cursor);
+    for (const task of tasks) delete task.computed_at;
+    return {
+      mean_score: body.mean_score,
+      tasks_scored: body.tasks_scored,
+      controls: body.controls,
+      annotator_pairs: body.annotator_pairs,
+      tasks,
+    };
+  };
+  /** Equal, numbers to 6 decimals (task scores are stored as 4-byte reals). */
+  const expectSame = (x: unknown, y: unknown, path = ''): void => {
+    if (typeof x === 'number' && typeof y === 'number') {
+      expect(x, path).toBeCloseTo(y, 6);
+    } else if (x && y && typeof x === 'object' && typeof y === 'object') {
+      expect(Object.keys(x).sort(), path).toEqual(Object.keys(y).sort());
+      for (const k of Object.keys(x))
+        expectSame((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${path}/${k}`);
+    } else expect(x, path).toEqual(y);
+  };
+
+  beforeAll(async () => {
+    ctx = await testApp();
+    t = await newTenant(ctx);
+    members = [
+      await t.member(['annotator'], 'Ann'),
+      await t.member(['annotator'], 'Bob'),
+      await t.member(['annotator'], 'Cy'),
+    ];
+    projectId = (await newProject(t, { label_config: RICH_CONFIG })).id;
+    await systemSql(
+      ctx,
+      sql`insert into tasks (tenant_id, project_id, data, overlap, status)
+        select ${t.tenantId}::uuid, ${projectId}, jsonb_build_object('text', 'task ' || i), 3, 'completed'
+        from generate_series(1, ${TASKS}) i`,
+    );
+    await systemSql(ctx, sql`update projects set task_count = ${TASKS} where id = ${projectId}`);
+    // Three annotators per task (every 7th task lacks the third; every 11th has a fourth
+    // annotation by nobody), choices agreeing often, spans overlapping, stars on some tasks.
+    const n = (x: number) => sql.raw(String(x));
+    for (let k = 0; k < 4; k++) {
+      await systemSql(
+        ctx,
+        sql`insert into annotations (tenant_id, project_id, task_id, completed_by, result)
+          select tenant_id, project_id, id, ${k < 3 ? members[k]!.userId : null}::uuid,
+            jsonb_build_array(
+              jsonb_build_object('from_name', 'sentiment', 'to_name', 'text', 'type', 'choices',
+                'value', jsonb_build_object('choices', jsonb_build_array(
+                  (array[${sql.join(
+                    VALUES.map((v) => sql`${v}::text`),
+                    sql`, `,
+                  )}])[1 + case when (id * 31 + ${n(k * 17)}) % 10 < 6 then id % 5 else (id + ${n(k)}) % 5 end]))),
+              jsonb_build_object('from_name', 'ner', 'to_name', 'text', 'type', 'labels',
+                'value', jsonb_build_object('start', (id * ${n(k + 1)}) % 5, 'end', 10 + (id + ${n(k)}) % 7,
+                  'labels', jsonb_build_array('PER'))))
+              || case when id % 3 = 0 then jsonb_build_array(jsonb_build_object('from_name', 'stars',
+                'to_name', 'text', 'type', 'rating', 'value', jsonb_build_object('rating', 1 + (id + ${n(k)}) % 5)))
+                else '[]'::jsonb end
+          from tasks where project_id = ${projectId}
+            and case ${n(k)} when 2 then id % 7 <> 0 when 3 then id % 11 = 0 else true end`,
+      );
+    }
+  });
+
+  it('gives after changes incrementally what a full run gives', async () => {
+    const first = await post({ incremental: false, background: true });
+    expect(first.statusCode, first.body).toBe(202);
+    const runJob = async (jobId: string) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const job = (await t.as(t.owner, { method: 'GET', url: `/api/v1/jobs/${jobId}` })).json();
+        if (job.state === 'completed' || job.state === 'failed') return job.state;
+        if (Date.now() > deadline) throw new Error(`job still ${job.state}`);
+        await sleep(100);
+      }
+    };
+    expect(await runJob(first.json().job_id)).toBe('completed');
+    const before = await snapshot();
+    expect(before.tasks).toHaveLength(TASKS);
+    expect(before.controls.sentiment.alpha.value).toEqual(expect.any(Number));
+    expect(before.controls.stars.alpha.value).toEqual(expect.any(Number));
+    expect(before.controls.sentiment.fleiss_kappa.value).toEqual(expect.any(Number));
+
+    // Edits (one in the first batch, most after it), deletions, skips and a new annotation.
+    const [ann, bob, cy] = members as [Member, Member, Member];
+    await systemSql(
+      ctx,
+      sql`update annotations set result = jsonb_build_array(jsonb_build_object('from_name', 'sentiment',
+          'to_name', 'text', 'type', 'choices', 'value', jsonb_build_object('choices', jsonb_build_array('NULL')))),
+          updated_at = now() + interval '1 second'
+        where project_id = ${projectId} and task_id % 97 = 0 and completed_by = ${bob.userId}::uuid`,
+    );
+    await systemSql(
+      ctx,
+      sql`delete from annotations where project_id = ${projectId} and task_id % 89 = 0 and completed_by = ${cy.userId}::uuid`,
+    );
+    await systemSql(
+      ctx,
+      sql`update annotations set was_cancelled = true, updated_at = now() + interval '1 second'
+        where project_id = ${projectId} and task_id % 83 = 0 and completed_by = ${ann.userId}::uuid`,
+    );
+    await systemSql(
+      ctx,
+      sql`delete from annotations where project_id = ${projectId}
+        and task_id = (select min(id) + 5 from tasks where project_id = ${projectId})`,
+    );
+    await systemSql(
+      ctx,
+      sql`insert into annotations (tenant_id, project_id, task_id, completed_by, result)
+        select tenant_id, project_id, id, ${cy.userId}::uuid, '[]'::jsonb from tasks
+        where project_id = ${projectId} and id % 7 = 0 and id % 13 = 0`,
+    );
+
+    const inc = await post({ background: true });
+    expect(await runJob(inc.json().job_id)).toBe('completed');
+    const incremental = await snapshot();
+    const run = (await get()).run;
+    expect(run.incremental).toBe(true);
+    expect(run.tasks_recomputed).toBeGreaterThan(50);
+    expect(run.tasks_recomputed).toBeLessThan(TASKS / 5);
+    // The task without annotations any more is gone from the per-task results.
+    expect(incremental.tasks).toHaveLength(TASKS - 1);
+    expect(incremental.mean_score).not.toBeCloseTo(before.mean_score, 6);
+
+    const full = await post({ incremental: false, background: true });
+    expect(await runJob(full.json().job_id)).toBe('completed');
+    expect((await get()).run.tasks_recomputed).toBe(TASKS - 1);
+    expectSame(incremental, await snapshot());
   });
 });

@@ -114,9 +114,7 @@ function chosenSet(regions: Value[]): Set<string> {
   return out;
 }
 
-function exactSet(a: Value[], b: Value[]): number {
-  const x = chosenSet(a);
-  const y = chosenSet(b);
+function exactSet(x: Set<string>, y: Set<string>): number {
   if (x.size !== y.size) return 0;
   for (const c of x) if (!y.has(c)) return 0;
   return 1;
@@ -163,17 +161,27 @@ function overlap(x: [number, number][], y: [number, number][]): number {
   return sum;
 }
 
-function spanF1(a: Value[], b: Value[]): number {
-  const x = spansByLabel(a);
-  const y = spansByLabel(b);
+interface Spans {
+  byLabel: Map<string, [number, number][]>;
+  size: number;
+}
+
+function spansOf(regions: Value[]): Spans {
+  const byLabel = spansByLabel(regions);
+  let size = 0;
+  for (const spans of byLabel.values()) size += totalLength(spans);
+  return { byLabel, size };
+}
+
+function spanF1(a: Prepared, b: Prepared): number {
+  const x = a.spans!;
+  const y = b.spans!;
   // Spans without numeric offsets (XPath ranges, ...) cannot overlap by length: compare exactly.
-  if (x.size === 0 && y.size === 0) return exactValue(a, b);
+  if (x.byLabel.size === 0 && y.byLabel.size === 0) return exactValue(a, b);
   let inter = 0;
-  let sizes = 0;
-  for (const spans of x.values()) sizes += totalLength(spans);
-  for (const spans of y.values()) sizes += totalLength(spans);
-  for (const [label, spans] of x) {
-    const other = y.get(label);
+  const sizes = x.size + y.size;
+  for (const [label, spans] of x.byLabel) {
+    const other = y.byLabel.get(label);
     if (other) inter += overlap(spans, other);
   }
   return sizes === 0 ? 1 : (2 * inter) / sizes;
@@ -206,9 +214,9 @@ export function iou(a: { x: number; y: number; w: number; h: number }, b: typeof
   return union > 0 ? inter / union : a.x === b.x && a.y === b.y ? 1 : 0;
 }
 
-function boxScore(a: Value[], b: Value[]): number {
-  const x = boxesOf(a);
-  const y = boxesOf(b);
+function boxScore(a: Prepared, b: Prepared): number {
+  const x = a.boxes!;
+  const y = b.boxes!;
   if (x.length === 0 && y.length === 0) return exactValue(a, b);
   const pairs: [number, number, number][] = [];
   for (let i = 0; i < x.length; i++) {
@@ -244,9 +252,7 @@ function numberOf(regions: Value[]): number | undefined {
   return undefined;
 }
 
-function numeric(a: Value[], b: Value[], range: number | undefined): number {
-  const x = numberOf(a);
-  const y = numberOf(b);
+function numeric(x: number | undefined, y: number | undefined, range: number | undefined): number {
   if (x === undefined || y === undefined) return x === y ? 1 : 0;
   const scale = range && range > 0 ? range : Math.max(Math.abs(x), Math.abs(y));
   if (scale === 0) return 1;
@@ -264,10 +270,70 @@ function canonical(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-function exactValue(a: Value[], b: Value[]): number {
-  const x = a.map(canonical).sort();
-  const y = b.map(canonical).sort();
+function exactValue(a: Prepared, b: Prepared): number {
+  a.canonical ??= a.regions.map(canonical).sort();
+  b.canonical ??= b.regions.map(canonical).sort();
+  const x = a.canonical;
+  const y = b.canonical;
   return x.length === y.length && x.every((s, i) => s === y[i]) ? 1 : 0;
+}
+
+/**
+ * One annotation's regions of one control, read once for every comparison it takes part in
+ * (a task with m annotations compares each with m − 1 others): only what its metric uses.
+ */
+export interface Prepared {
+  regions: Value[];
+  chosen?: Set<string>;
+  spans?: Spans;
+  boxes?: Box[];
+  text?: string;
+  number?: number;
+  /** The regions' canonical forms, sorted; made on first use (exact comparison). */
+  canonical?: string[];
+}
+
+/** Prepares a control's regions for compareControl; undefined when there are none. */
+export function prepareControl(control: ControlSpec, regions: Value[] | undefined): Prepared | undefined {
+  if (!regions?.length) return undefined;
+  switch (metricOf(control.type)) {
+    case 'exact_set':
+      return { regions, chosen: chosenSet(regions) };
+    case 'span_f1':
+      return { regions, spans: spansOf(regions) };
+    case 'iou':
+      return { regions, boxes: boxesOf(regions) };
+    case 'edit_distance':
+      return { regions, text: textOf(regions) };
+    case 'numeric':
+      return { regions, number: numberOf(regions) };
+    default:
+      return { regions };
+  }
+}
+
+/** The similarity in [0, 1] of two prepared region lists of one control; null when both are empty. */
+export function comparePrepared(
+  control: ControlSpec,
+  x: Prepared | undefined,
+  y: Prepared | undefined,
+): number | null {
+  if (!x && !y) return null;
+  if (!x || !y) return 0;
+  switch (metricOf(control.type)) {
+    case 'exact_set':
+      return exactSet(x.chosen!, y.chosen!);
+    case 'span_f1':
+      return spanF1(x, y);
+    case 'iou':
+      return boxScore(x, y);
+    case 'edit_distance':
+      return levenshteinSimilarity(x.text!, y.text!);
+    case 'numeric':
+      return numeric(x.number, y.number, control.range);
+    default:
+      return exactValue(x, y);
+  }
 }
 
 /** The similarity in [0, 1] of two region lists of one control; null when both are empty. */
@@ -276,24 +342,7 @@ export function compareControl(
   a: Value[] | undefined,
   b: Value[] | undefined,
 ): number | null {
-  const x = a ?? [];
-  const y = b ?? [];
-  if (x.length === 0 && y.length === 0) return null;
-  if (x.length === 0 || y.length === 0) return 0;
-  switch (metricOf(control.type)) {
-    case 'exact_set':
-      return exactSet(x, y);
-    case 'span_f1':
-      return spanF1(x, y);
-    case 'iou':
-      return boxScore(x, y);
-    case 'edit_distance':
-      return levenshteinSimilarity(textOf(x), textOf(y));
-    case 'numeric':
-      return numeric(x, y, control.range);
-    default:
-      return exactValue(x, y);
-  }
+  return comparePrepared(control, prepareControl(control, a), prepareControl(control, b));
 }
 
 export interface PairScore {
@@ -323,13 +372,16 @@ export function compareAnnotations(
 
 /**
  * The value of a control for agreement statistics (α, κ): a category for choices, a number
- * for ratings and numbers; undefined for controls without one (spans, boxes, text).
+ * for ratings and numbers; null for controls without one (spans, boxes, text).
  */
-export function categoricalValue(control: ControlSpec, regions: Value[] | undefined): string | number | null {
-  if (!regions?.length) return null;
+export function categoricalValue(
+  control: ControlSpec,
+  prepared: Prepared | undefined,
+): string | number | null {
+  if (!prepared) return null;
+  if (prepared.chosen) return [...prepared.chosen].sort().join(' | ');
   const type = control.type.toLowerCase();
-  if (type === 'choices' || type === 'taxonomy') return [...chosenSet(regions)].sort().join(' | ');
-  if (type === 'rating' || type === 'number') return numberOf(regions) ?? null;
+  if (type === 'rating' || type === 'number') return prepared.number ?? null;
   return null;
 }
 
