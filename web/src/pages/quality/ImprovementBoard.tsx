@@ -1,12 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   App,
-  Badge,
   Button,
   Card,
-  Col,
   Drawer,
-  Empty,
   Form,
   Input,
   Modal,
@@ -25,7 +22,7 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import { allPages, SEVERITIES, type Severity, useMembers, useProjectId } from './shared';
+import { allPages, BoardColumn, SEVERITIES, type Severity, useMembers, useProjectId } from './shared';
 
 export type ImprovementTask = GetResponse<'/api/v1/quality/improvement-tasks'>['items'][number];
 const COLUMNS = ['pending', 'in_progress', 'submitted', 'approved', 'rejected'] as const;
@@ -167,25 +164,18 @@ export function Board({ tasks, testId }: { tasks: ImprovementTask[]; testId: str
       {COLUMNS.map((status) => {
         const items = tasks.filter((i) => i.status === status);
         return (
-          <Col key={status} xs={24} md={12} xl={{ flex: '20%' }}>
-            <Card
-              size="small"
-              data-testid={`improvements-${status}`}
-              title={
-                <Space>
-                  {t(`taskStatus.${status}`)}
-                  <Badge count={items.length} showZero color="gray" />
-                </Space>
-              }
-              styles={{ body: { display: 'flex', flexDirection: 'column', gap: 8 } }}
-            >
-              {items.length ? (
-                items.map((i) => <TaskCard key={i.id} task={i} onHistory={() => setHistoryOf(i)} />)
-              ) : (
-                <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('improvements.empty')} />
-              )}
-            </Card>
-          </Col>
+          <BoardColumn
+            key={status}
+            testId={`improvements-${status}`}
+            title={t(`taskStatus.${status}`)}
+            count={items.length}
+            empty={t('improvements.empty')}
+            xl={{ flex: '20%' }}
+          >
+            {items.map((i) => (
+              <TaskCard key={i.id} task={i} onHistory={() => setHistoryOf(i)} />
+            ))}
+          </BoardColumn>
         );
       })}
       {historyOf ? <HistoryDrawer task={historyOf} onClose={() => setHistoryOf(null)} /> : null}

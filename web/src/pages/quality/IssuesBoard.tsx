@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Badge, Button, Card, Col, Empty, Row, Select, Space, Typography } from 'antd';
+import { App, Button, Card, Row, Select, Space, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
@@ -7,7 +7,15 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import { allPages, SEVERITIES, type Severity, SeverityTag, useMembers, useProjectId } from './shared';
+import {
+  allPages,
+  BoardColumn,
+  SEVERITIES,
+  type Severity,
+  SeverityTag,
+  useMembers,
+  useProjectId,
+} from './shared';
 
 type Issue = GetResponse<'/api/v1/projects/{projectId}/quality/issues'>['items'][number];
 const COLUMNS = ['open', 'in_progress', 'resolved', 'wont_fix'] as const;
@@ -86,31 +94,18 @@ export function IssuesBoard() {
         {COLUMNS.map((status) => {
           const items = shown.filter((i) => i.status === status);
           return (
-            <Col key={status} xs={24} md={12} xl={6}>
-              <Card
-                size="small"
-                data-testid={`issues-${status}`}
-                title={
-                  <Space>
-                    {t(`issueStatus.${status}`)}
-                    <Badge count={items.length} showZero color="gray" />
-                  </Space>
-                }
-                styles={{ body: { display: 'flex', flexDirection: 'column', gap: 8 } }}
-              >
-                {items.length ? (
-                  items.map((i) => (
-                    <IssueCard
-                      key={i.id}
-                      issue={i}
-                      ruleName={i.rule_id ? ruleName.get(i.rule_id) : undefined}
-                    />
-                  ))
-                ) : (
-                  <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('issues.empty')} />
-                )}
-              </Card>
-            </Col>
+            <BoardColumn
+              key={status}
+              testId={`issues-${status}`}
+              title={t(`issueStatus.${status}`)}
+              count={items.length}
+              empty={t('issues.empty')}
+              xl={6}
+            >
+              {items.map((i) => (
+                <IssueCard key={i.id} issue={i} ruleName={i.rule_id ? ruleName.get(i.rule_id) : undefined} />
+              ))}
+            </BoardColumn>
           );
         })}
       </Row>

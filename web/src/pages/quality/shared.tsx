@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import { Progress, Tag, Typography } from 'antd';
-import { useMemo } from 'react';
+import { Badge, Card, Col, type ColProps, Empty, Progress, Tag, Typography } from 'antd';
+import { type ReactNode, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { api, must } from '../../api/client';
@@ -118,4 +118,38 @@ export async function allPages<T>(
     cursor = p.next_cursor ?? undefined;
   } while (cursor);
   return out;
+}
+
+/** One column of a status board (issues, improvement tasks): a titled card with its count. */
+export function BoardColumn({
+  testId,
+  title,
+  count,
+  empty,
+  xl,
+  children,
+}: {
+  testId: string;
+  title: string;
+  count: number;
+  empty: string;
+  xl: ColProps['xl'];
+  children: ReactNode;
+}) {
+  return (
+    <Col xs={24} md={12} xl={xl}>
+      <Card
+        size="small"
+        data-testid={testId}
+        title={
+          <Typography.Text>
+            {title} <Badge count={count} showZero color="gray" />
+          </Typography.Text>
+        }
+        styles={{ body: { display: 'flex', flexDirection: 'column', gap: 8 } }}
+      >
+        {count ? children : <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={empty} />}
+      </Card>
+    </Col>
+  );
 }
