@@ -21,15 +21,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { scratchDatabase } from './lib/database.ts';
 import { Latencies } from './lib/latencies.ts';
-import { type Child, cpuSeconds, freePort, startChild, waitForHttp } from './lib/proc.ts';
+import { type Child, cpuSeconds, startServer } from './lib/proc.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PGLITE = process.argv.includes('--pglite');
 /** Only the import and the COPY beside it (phases 1 and 2). */
 const IMPORT_ONLY = process.argv.includes('--import-only');
@@ -560,27 +558,16 @@ async function main(): Promise<void> {
       databaseUrl = scratch.url;
       dropDatabase = scratch.drop;
     }
-    const port = await freePort();
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      SUPERINSIGHT_ADMIN_EMAIL: ADMIN_EMAIL,
-      SUPERINSIGHT_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-    };
-    if (databaseUrl) env.DATABASE_URL = databaseUrl;
-    else delete env.DATABASE_URL;
-    server = startChild(
-      'the server',
-      process.execPath,
-      [path.join(ROOT, 'bin/superinsight.mjs'), 'serve'],
-      env,
-    );
-    const base = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${base}/health/ready`, server, 200, 180_000);
+    let base: string;
+    ({ server, base } = await startServer({
+      dataDir,
+      databaseUrl,
+      env: {
+        SUPERINSIGHT_ADMIN_EMAIL: ADMIN_EMAIL,
+        SUPERINSIGHT_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+      },
+    }));
     const pid = server.process.pid!;
     const api = new Api(base);
     const login = await api.ok(

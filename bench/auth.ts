@@ -11,14 +11,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { scratchDatabase } from './lib/database.ts';
 import { Latencies } from './lib/latencies.ts';
-import { type Child, cpuSeconds, freePort, startChild, waitForHttp } from './lib/proc.ts';
+import { type Child, cpuSeconds, startServer } from './lib/proc.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const EMAIL = 'bench@superinsight.local';
@@ -108,27 +106,14 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-bench-auth-'));
   const scratch = serverUrl ? await scratchDatabase(serverUrl, 'si_bench_auth') : undefined;
   const databaseUrl = scratch?.url;
-  const port = await freePort();
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    SUPERINSIGHT_ADMIN_EMAIL: EMAIL,
-    SUPERINSIGHT_ADMIN_PASSWORD: PASSWORD,
-  };
-  if (databaseUrl) env.DATABASE_URL = databaseUrl;
-  else delete env.DATABASE_URL;
-  const server = startChild(
-    'the server',
-    process.execPath,
-    [path.join(ROOT, 'bin/superinsight.mjs'), 'serve'],
-    env,
-  );
-  const base = `http://127.0.0.1:${port}`;
+  let server: Child | undefined;
   try {
-    await waitForHttp(`${base}/health/ready`, server);
+    let base: string;
+    ({ server, base } = await startServer({
+      dataDir,
+      databaseUrl,
+      env: { SUPERINSIGHT_ADMIN_EMAIL: EMAIL, SUPERINSIGHT_ADMIN_PASSWORD: PASSWORD },
+    }));
     const login = await fetch(`${base}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -140,7 +125,7 @@ async function main(): Promise<void> {
 
     console.log(`bench/auth.ts  ${new Date().toISOString()}`);
     console.log(
-      `node ${process.version}, ${os.cpus().length} CPU(s), driver ${databaseUrl ? 'PostgreSQL' : 'PGlite'}${env.REDIS_URL ? ' + Redis' : ''}; ` +
+      `node ${process.version}, ${os.cpus().length} CPU(s), driver ${databaseUrl ? 'PostgreSQL' : 'PGlite'}${process.env.REDIS_URL ? ' + Redis' : ''}; ` +
         `autocannon ${CONNECTIONS} connections, 2 s warm-up + ${DURATION_S} s each; load average ${os
           .loadavg()
           .map((l) => l.toFixed(2))
@@ -167,7 +152,7 @@ async function main(): Promise<void> {
     }
     if (databaseUrl) await databaseFloor(databaseUrl);
   } finally {
-    await server.stop();
+    await server?.stop();
     await scratch?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }

@@ -21,12 +21,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { scratchDatabase } from './lib/database.ts';
-import { type Child, freePort, startChild, waitForHttp } from './lib/proc.ts';
+import { type Child, startServer } from './lib/proc.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ANNOTATIONS = Number(process.env.BENCH_ANNOTATIONS ?? 1_000_000);
 const ANNOTATORS = Number(process.env.BENCH_ANNOTATORS ?? 200);
 const PROJECTS = Number(process.env.BENCH_PROJECTS ?? 5);
@@ -176,20 +174,16 @@ async function main(): Promise<void> {
   const databaseUrl = scratch.url;
   let server: Child | undefined;
   try {
-    const port = await freePort();
-    server = startChild('the server', process.execPath, [path.join(ROOT, 'bin/superinsight.mjs'), 'serve'], {
-      ...(process.env as Record<string, string>),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl,
-      LOG_LEVEL: 'warn',
-      SUPERINSIGHT_ADMIN_EMAIL: ADMIN_EMAIL,
-      SUPERINSIGHT_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-    });
-    const base = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${base}/health/ready`, server, 200, 180_000);
+    let base: string;
+    ({ server, base } = await startServer({
+      dataDir,
+      databaseUrl,
+      env: {
+        SUPERINSIGHT_ADMIN_EMAIL: ADMIN_EMAIL,
+        SUPERINSIGHT_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+      },
+    }));
     const pid = server.process.pid!;
     const api = new Api(base);
     const login = await api.ok(

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { chromium, type Page } from 'playwright-core';
 import { scratchDatabase } from './lib/database.ts';
-import { type Child, freePort, startChild, waitForHttp } from './lib/proc.ts';
+import { type Child, startServer } from './lib/proc.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TASKS = Number(process.env.BENCH_TASKS ?? 1_000_000);
@@ -126,27 +126,16 @@ async function main(): Promise<void> {
       databaseUrl = scratch.url;
       dropDatabase = scratch.drop;
     }
-    const port = await freePort();
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      SUPERINSIGHT_ADMIN_EMAIL: ADMIN_EMAIL,
-      SUPERINSIGHT_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-    };
-    if (databaseUrl) env.DATABASE_URL = databaseUrl;
-    else delete env.DATABASE_URL;
-    server = startChild(
-      'the server',
-      process.execPath,
-      [path.join(ROOT, 'bin/superinsight.mjs'), 'serve'],
-      env,
-    );
-    const base = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${base}/health/ready`, server, 200, 180_000);
+    let base: string;
+    ({ server, base } = await startServer({
+      dataDir,
+      databaseUrl,
+      env: {
+        SUPERINSIGHT_ADMIN_EMAIL: ADMIN_EMAIL,
+        SUPERINSIGHT_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+      },
+    }));
 
     const cpus = os.cpus();
     console.log(`bench/console.ts  ${new Date().toISOString()}`);

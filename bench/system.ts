@@ -17,7 +17,15 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { scratchDatabase } from './lib/database.ts';
 import { Latencies } from './lib/latencies.ts';
-import { type Child, cpuSeconds, freePort, machineCpu, startChild, waitForHttp } from './lib/proc.ts';
+import {
+  type Child,
+  cpuSeconds,
+  freePort,
+  machineCpu,
+  startChild,
+  startServer,
+  waitForHttp,
+} from './lib/proc.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
@@ -179,25 +187,8 @@ async function main(): Promise<void> {
       dropDatabase = scratch.drop;
     }
 
-    const port = await freePort();
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-    };
-    if (databaseUrl) env.DATABASE_URL = databaseUrl;
-    else delete env.DATABASE_URL;
-    const server = startChild(
-      'the server',
-      process.execPath,
-      [path.join(ROOT, 'bin/superinsight.mjs'), 'serve'],
-      env,
-    );
+    const { server, base } = await startServer({ dataDir, databaseUrl });
     children.push(server);
-    const base = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${base}/health/ready`, server);
 
     const barePort = await freePort();
     const bare = startChild(
@@ -217,7 +208,7 @@ async function main(): Promise<void> {
     console.log(`bench/system.ts  ${new Date().toISOString()}`);
     console.log(
       `node ${process.version}, ${cpus.length} CPU(s) (${cpus[0]?.model.trim()}), driver ${databaseUrl ? 'PostgreSQL' : 'PGlite'}` +
-        `${env.REDIS_URL ? ', Redis' : ''}`,
+        `${process.env.REDIS_URL ? ', Redis' : ''}`,
     );
     console.log(
       `autocannon: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up then ${DURATION_S} s per endpoint, one after another;`,

@@ -2,7 +2,11 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -93,4 +97,42 @@ export function machineCpu(): { busy: number; total: number } {
   const total = v.reduce((s, x) => s + x, 0);
   const idle = (v[3] ?? 0) + (v[4] ?? 0);
   return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
+}
+
+/**
+ * The platform (`superinsight serve`) as a child on a free local port, returned once
+ * /health/ready answers: on PGlite in `dataDir`, or on `databaseUrl`. `env` adds settings
+ * (the admin account, rate limits). A child that never gets ready is stopped before the
+ * error is thrown.
+ */
+export async function startServer(options: {
+  dataDir: string;
+  databaseUrl?: string;
+  env?: Record<string, string>;
+}): Promise<{ server: Child; base: string }> {
+  const port = await freePort();
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: options.dataDir,
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
+  else delete env.DATABASE_URL;
+  const server = startChild(
+    'the server',
+    process.execPath,
+    [path.join(ROOT, 'bin/superinsight.mjs'), 'serve'],
+    env,
+  );
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${base}/health/ready`, server, 200, 180_000);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return { server, base };
 }
