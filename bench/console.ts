@@ -11,7 +11,7 @@
  * 2. With DATABASE_URL: a fresh database (si_bench_console_<ts>, dropped at the end), a
  *    project of BENCH_TASKS (1,000,000) tasks seeded set-based (INSERT … SELECT
  *    generate_series, as the database owner, then ANALYZE), and the time from navigating
- *    to the data manager until its first row is on screen: a full page load, cold (first)
+ *    to the data manager until its first row is painted (Element Timing): a full page load, cold (first)
  *    and warm (median of BENCH_SAMPLES more). Target: 1 s.
  * Builds web/dist first when it is missing. Prints figures; never fails on them.
  */
@@ -73,6 +73,13 @@ async function scriptBytes(page: Page, url: string, ready: () => Promise<unknown
       .map((x) => `${path.basename(new URL(x.url).pathname)} ${kb(x.wire)}`)
       .join(', '),
   };
+}
+
+/** Start and end of each request of the page's load, in ms since navigation (BENCH_TRACE=1). */
+function resourceTrace(page: Page): Promise<string> {
+  return page.evaluate<string>(
+    `performance.getEntriesByType('resource').map((e) => Math.round(e.startTime) + '-' + Math.round(e.responseEnd) + ' ' + e.name.replace(location.origin, '')).join('\\n')`,
+  );
 }
 
 async function seed(databaseUrl: string, tenantId: string, projectId: number): Promise<number> {
@@ -193,16 +200,25 @@ async function main(): Promise<void> {
     const loginPage = async () => {
       await page.goto(`${base}/login`);
       await page.getByLabel(/E-mail|电子邮箱/).waitFor();
-      return page.evaluate<number>('performance.now()');
+      // The form is the page's first paint.
+      return page.evaluate<number>(
+        `performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? performance.now()`,
+      );
     };
+    // When the first row's text was painted, in ms since the navigation started, from the
+    // browser's Element Timing entry: a poll from here would add its own delay.
     const firstRow = async () => {
       await page.goto(`${base}/projects/${project.id}/data`);
       await page.getByTestId('task-row').first().waitFor({ timeout: 60_000 });
-      // Milliseconds since the navigation started (the page's time origin).
-      return page.evaluate<number>('performance.now()');
+      return page.evaluate<number>(`new Promise((resolve) =>
+        new PerformanceObserver((list) => {
+          const entry = list.getEntries().find((e) => e.identifier === 'first-task-row');
+          if (entry) resolve(entry.renderTime || entry.loadTime);
+        }).observe({ type: 'element', buffered: true }))`);
     };
     await cdp.send('Network.clearBrowserCache');
     const cold = await firstRow();
+    if (process.env.BENCH_TRACE) console.log(await resourceTrace(page));
     const total = await page.getByTestId('task-total').textContent();
     const warm: number[] = [];
     const baseline: number[] = [];
@@ -215,19 +231,13 @@ async function main(): Promise<void> {
     baseline.sort((a, b) => a - b);
     const median = warm[Math.floor(warm.length / 2)]!;
     const baseMedian = baseline[Math.floor(baseline.length / 2)]!;
-    if (process.env.BENCH_TRACE) {
-      const trace = await page.evaluate<string>(
-        `performance.getEntriesByType('resource').map((e) => Math.round(e.startTime) + '-' + Math.round(e.responseEnd) + ' ' + e.name.replace(location.origin, '')).join('\\n')`,
-      );
-      console.log(trace);
-    }
     console.log(`data manager, ${total}: first row on screen after navigation`);
     console.log(`  cold (empty cache): ${cold.toFixed(0)} ms — ≤ 1000 ms ${verdict(cold <= 1000)}`);
     console.log(
       `  warm, median of ${SAMPLES}: ${median.toFixed(0)} ms (min ${warm[0]!.toFixed(0)}, max ${warm.at(-1)!.toFixed(0)}) — ≤ 1000 ms ${verdict(median <= 1000)}`,
     );
     console.log(
-      `  reference, login page form on screen (median of ${SAMPLES}): ${baseMedian.toFixed(0)} ms; data manager / login = ${(median / baseMedian).toFixed(2)}; load average ${os
+      `  reference, login page form painted (first contentful paint) (median of ${SAMPLES}): ${baseMedian.toFixed(0)} ms; data manager / login = ${(median / baseMedian).toFixed(2)}; load average ${os
         .loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,

@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { extractStyle } from '@ant-design/static-style-extract';
+import { ConfigProvider } from 'antd';
+import { createElement } from 'react';
 import { defineConfig, type Plugin } from 'vite';
+import { ANTD } from './src/antd.ts';
 
 /** The API the dev server forwards to (`npm run dev:web`); the platform on its default port. */
 const api = process.env.SI_API_URL ?? 'http://127.0.0.1:8000';
@@ -31,6 +35,27 @@ function labelStudioAssets(): Plugin {
       for (const [fileName, file] of Object.entries(lsFiles)) {
         this.emitFile({ type: 'asset', fileName, source: fs.readFileSync(file) });
       }
+    },
+  };
+}
+
+/**
+ * `virtual:antd.css`: every Ant Design component's stylesheet under the console's settings,
+ * rendered once at build (or dev-server) start, for antd's zero-runtime mode.
+ */
+function antdStylesheet(): Plugin {
+  const id = 'virtual:antd.css';
+  const resolved = `\0${id}`;
+  let css: string | undefined;
+  return {
+    name: 'antd-stylesheet',
+    resolveId: (source) => (source === id ? resolved : undefined),
+    load(loading) {
+      if (loading !== resolved) return;
+      css ??= extractStyle((node) =>
+        createElement(ConfigProvider, { ...ANTD, theme: { hashed: false } }, node),
+      );
+      return css;
     },
   };
 }
@@ -66,7 +91,7 @@ function precompress(): Plugin {
 
 export default defineConfig({
   root: import.meta.dirname,
-  plugins: [labelStudioAssets(), precompress()],
+  plugins: [antdStylesheet(), labelStudioAssets(), precompress()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

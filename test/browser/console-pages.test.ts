@@ -76,6 +76,12 @@ describe('profile, system and dashboard pages', () => {
     expect(await stat('Tasks created')).toBe('3');
     expect(await stat('Annotations')).toBe('2');
     expect(await stat('Tasks completed')).toBe('2');
+    // A shorter period still holds today's work; a custom one opens the calendar (its own chunk).
+    await page.getByText('Last 7 days').click();
+    await expect.poll(() => page.locator('.si-segmented-item-selected').textContent()).toBe('Last 7 days');
+    expect(await stat('Tasks created')).toBe('3');
+    await page.getByText('Custom…').click();
+    await page.locator('.si-picker-range').waitFor();
     expect(errors).toEqual([]);
     await close();
   });

@@ -1,5 +1,6 @@
 // First, so the language file is requested before the rest of the console is evaluated.
 import './i18n';
+import 'virtual:antd.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';

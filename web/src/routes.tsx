@@ -7,7 +7,6 @@ import {
   ProjectOutlined,
   SafetyCertificateOutlined,
 } from '@ant-design/icons';
-import { lazy } from 'react';
 import { type LoaderFunctionArgs, Navigate, type RouteObject } from 'react-router';
 import { AppLayout } from './components/AppLayout';
 import { RequirePermission } from './components/RequirePermission';
@@ -19,22 +18,19 @@ import { tasksQuery } from './pages/data/queries';
 import NotFoundPage from './pages/NotFoundPage';
 
 // Every page but the login loads on demand, so the first page stays small; the labeling
-// pages alone pull in the Label Studio editor.
-const loadDataManager = () => import('./pages/data/DataManagerPage');
-const DashboardPage = lazy(() => import('./pages/dashboard/DashboardPage'));
-const ProjectsPage = lazy(() => import('./pages/projects/ProjectsPage'));
-const ProjectCreatePage = lazy(() => import('./pages/projects/ProjectCreatePage'));
-const ProjectSettingsPage = lazy(() => import('./pages/projects/ProjectSettingsPage'));
-const DataManagerPage = lazy(loadDataManager);
-const LabelingPage = lazy(() => import('./pages/labeling/LabelingPage'));
-const ReviewPage = lazy(() => import('./pages/review/ReviewPage'));
-const AdminPage = lazy(() => import('./pages/admin/AdminPage'));
-const ProfilePage = lazy(() => import('./pages/profile/ProfilePage'));
-const SystemPage = lazy(() => import('./pages/system/SystemPage'));
-const BillingPage = lazy(() => import('./pages/billing/BillingPage'));
+// pages alone pull in the Label Studio editor. Pages are route-level `lazy`: the router
+// loads a page's code beside its loaders and renders once, instead of a Suspense fallback
+// first (React holds a fallback at least 300 ms before revealing the page).
+type PageModule = { default: React.ComponentType };
+
+function page(load: () => Promise<PageModule>, permission?: string | string[]) {
+  return async () => {
+    const { default: Page } = await load();
+    return { element: permission ? guarded(permission, <Page />) : <Page /> };
+  };
+}
+
 const BILLING = ['billing:read', 'billing:read_own'];
-const QualityHomePage = lazy(() => import('./pages/quality/QualityHomePage'));
-const QualityPage = lazy(() => import('./pages/quality/QualityPage'));
 // Annotators (quality:improve) see their improvement tasks and notifications there too.
 const QUALITY = ['quality:read', 'quality:improve'];
 
@@ -64,7 +60,6 @@ function prefetchProject({ params }: LoaderFunctionArgs) {
 }
 
 function prefetchDataManager(args: LoaderFunctionArgs) {
-  void loadDataManager();
   if (sessionHint.present())
     void queryClient.prefetchInfiniteQuery(tasksQuery(Number(args.params.id), {}, 'id'));
   return prefetchProject(args);
@@ -85,40 +80,43 @@ export const routes: RouteObject[] = [
     element: <AppLayout />,
     loader: prefetchSession,
     children: [
-      { index: true, element: <DashboardPage /> },
-      { path: 'projects', element: guarded('projects:read', <ProjectsPage />) },
-      { path: 'projects/new', element: guarded('projects:create', <ProjectCreatePage />) },
+      { index: true, lazy: page(() => import('./pages/dashboard/DashboardPage')) },
+      { path: 'projects', lazy: page(() => import('./pages/projects/ProjectsPage'), 'projects:read') },
+      {
+        path: 'projects/new',
+        lazy: page(() => import('./pages/projects/ProjectCreatePage'), 'projects:create'),
+      },
       { path: 'projects/:id', element: <Navigate to="data" replace /> },
       {
         path: 'projects/:id/data',
         loader: prefetchDataManager,
-        element: guarded('projects:read', <DataManagerPage />),
+        lazy: page(() => import('./pages/data/DataManagerPage'), 'projects:read'),
       },
       {
         path: 'projects/:id/settings',
         loader: prefetchProject,
-        element: guarded('projects:update', <ProjectSettingsPage />),
+        lazy: page(() => import('./pages/projects/ProjectSettingsPage'), 'projects:update'),
       },
       {
         path: 'projects/:id/label',
         loader: prefetchProject,
-        element: guarded('annotations:write', <LabelingPage />),
+        lazy: page(() => import('./pages/labeling/LabelingPage'), 'annotations:write'),
       },
       {
         path: 'projects/:id/review',
         loader: prefetchProject,
-        element: guarded('reviews:write', <ReviewPage />),
+        lazy: page(() => import('./pages/review/ReviewPage'), 'reviews:write'),
       },
       {
         path: 'projects/:id/quality/*',
         loader: prefetchProject,
-        element: guarded('quality:read', <QualityPage />),
+        lazy: page(() => import('./pages/quality/QualityPage'), 'quality:read'),
       },
-      { path: 'quality', element: guarded(QUALITY, <QualityHomePage />) },
-      { path: 'admin/*', element: guarded('users:read', <AdminPage />) },
-      { path: 'billing/*', element: guarded(BILLING, <BillingPage />) },
-      { path: 'profile', element: <ProfilePage /> },
-      { path: 'system', element: guarded('jobs:read', <SystemPage />) },
+      { path: 'quality', lazy: page(() => import('./pages/quality/QualityHomePage'), QUALITY) },
+      { path: 'admin/*', lazy: page(() => import('./pages/admin/AdminPage'), 'users:read') },
+      { path: 'billing/*', lazy: page(() => import('./pages/billing/BillingPage'), BILLING) },
+      { path: 'profile', lazy: page(() => import('./pages/profile/ProfilePage')) },
+      { path: 'system', lazy: page(() => import('./pages/system/SystemPage'), 'jobs:read') },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
-import { Card, Col, DatePicker, Empty, Row, Space, Statistic, Typography } from 'antd';
+import { Card, Col, Empty, Row, Segmented, Space, Statistic, Typography } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
-import { useMemo, useState } from 'react';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
 import { Loading } from '../../components/Loading';
@@ -12,14 +12,24 @@ import { Chart } from './Chart';
 
 type Dashboard = GetResponse<'/api/v1/dashboard'>;
 const REVIEW_OUTCOMES = ['approved', 'rejected', 'modification_requested'] as const;
+const PRESET_DAYS = [7, 30, 90] as const;
+const CustomRange = lazy(() => import('./CustomRange'));
+
+/** The last `n` days, today included. */
+function lastDays(n: number): [Dayjs, Dayjs] {
+  return [
+    dayjs()
+      .subtract(n - 1, 'day')
+      .startOf('day'),
+    dayjs().endOf('day'),
+  ];
+}
 
 export default function DashboardPage() {
   const { t } = useTranslation('dashboard');
   const me = useMe();
-  const [range, setRange] = useState<[Dayjs, Dayjs]>(() => [
-    dayjs().subtract(29, 'day').startOf('day'),
-    dayjs().endOf('day'),
-  ]);
+  const [period, setPeriod] = useState<number | 'custom'>(30);
+  const [range, setRange] = useState<[Dayjs, Dayjs]>(() => lastDays(30));
   const from = range[0].startOf('day').toISOString();
   const to = range[1].add(1, 'day').startOf('day').toISOString();
   const allowed = can(me.data, 'projects:read');
@@ -34,22 +44,25 @@ export default function DashboardPage() {
         <Typography.Title level={2} style={{ margin: 0 }}>
           {t('title')}
         </Typography.Title>
-        <DatePicker.RangePicker
-          aria-label={t('range')}
-          value={range}
-          allowClear={false}
-          disabledDate={(d) => d.isAfter(dayjs().endOf('day'))}
-          onChange={(v) => v?.[0] && v[1] && setRange([v[0], v[1]])}
-          presets={[7, 30, 90].map((n) => ({
-            label: t('lastDays', { n }),
-            value: [
-              dayjs()
-                .subtract(n - 1, 'day')
-                .startOf('day'),
-              dayjs().endOf('day'),
-            ] as [Dayjs, Dayjs],
-          }))}
-        />
+        <Space wrap>
+          <Segmented<number | 'custom'>
+            aria-label={t('range')}
+            value={period}
+            onChange={(p) => {
+              setPeriod(p);
+              if (p !== 'custom') setRange(lastDays(p));
+            }}
+            options={[
+              ...PRESET_DAYS.map((n) => ({ value: n, label: t('lastDays', { n }) })),
+              { value: 'custom' as const, label: t('custom') },
+            ]}
+          />
+          {period === 'custom' ? (
+            <Suspense fallback={null}>
+              <CustomRange value={range} onChange={setRange} />
+            </Suspense>
+          ) : null}
+        </Space>
       </Space>
       {!allowed ? (
         <Empty description={t('noAccess')} />

@@ -1,7 +1,8 @@
-// Only the chart types and parts the console's pages draw, so the chunk stays small; loaded
-// on demand. The heat map has its own chunk (echarts-heatmap.ts): only quality draws it.
+// Only the chart types and parts the console's pages draw (series data inline, no dataset;
+// plain legends, no scrolling ones), so the chunk stays small; loaded on demand. The heat
+// map has its own chunk (echarts-heatmap.ts): only quality draws it.
 import { BarChart, LineChart, PieChart } from 'echarts/charts';
-import { DatasetComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { GridComponent, LegendPlainComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 
@@ -9,9 +10,8 @@ echarts.use([
   BarChart,
   LineChart,
   PieChart,
-  DatasetComponent,
   GridComponent,
-  LegendComponent,
+  LegendPlainComponent,
   TooltipComponent,
   CanvasRenderer,
 ]);

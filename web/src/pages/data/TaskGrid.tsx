@@ -8,6 +8,8 @@ import { useFormat } from '../../lib/format';
 export type TaskRow = GetResponse<'/api/v1/projects/{id}/tasks'>['items'][number];
 
 const ROW_HEIGHT = 40;
+/** The Element Timing name of the first row's id cell. */
+const FIRST_ROW_TIMING = { elementtiming: 'first-task-row' };
 const STATUS_COLOR: Record<string, string> = {
   pending: 'default',
   in_progress: 'processing',
@@ -149,7 +151,8 @@ export function TaskGrid({
                   aria-label={t('grid.select', { id: task.id })}
                 />
               </td>
-              <td>{task.id}</td>
+              {/* Element Timing: the paint of the first row is observable (bench/console.ts). */}
+              <td {...(item.index === 0 ? FIRST_ROW_TIMING : {})}>{task.id}</td>
               <td>
                 <Tag color={STATUS_COLOR[task.status]}>{t(`status.${task.status}`)}</Tag>
               </td>
