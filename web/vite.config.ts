@@ -3,6 +3,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { extractStyle } from '@ant-design/static-style-extract';
 import { ConfigProvider } from 'antd';
+import MagicString from 'magic-string';
 import { createElement } from 'react';
 import { defineConfig, type Plugin } from 'vite';
 import { ANTD } from './src/antd.ts';
@@ -60,6 +61,40 @@ function antdStylesheet(): Plugin {
   };
 }
 
+/**
+ * In zero-runtime mode antd never calls a component's style function (the stylesheet above
+ * holds their output), yet each would still ship: the build hands every style hook an empty
+ * one, so the generators drop out of the bundle. Component tokens and CSS variables stay.
+ */
+function antdStyleFunctionsOut(): Plugin {
+  const hooks = new Set(['genStyleHooks', 'genComponentStyleHook', 'genSubStyleComponent']);
+  type Node = { type: string; start: number; end: number; [key: string]: unknown };
+  const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && 'type' in v;
+  return {
+    name: 'antd-style-functions-out',
+    apply: 'build',
+    transform: {
+      filter: { id: /[\\/]node_modules[\\/]antd[\\/]es[\\/].*style.*\.js$/ },
+      handler(code, id) {
+        const out = new MagicString(code);
+        const visit = (node: Node) => {
+          const callee = node.callee as Node | undefined;
+          const styleFn = (node.arguments as Node[] | undefined)?.[1];
+          if (node.type === 'CallExpression' && callee?.type === 'Identifier' && styleFn) {
+            if (hooks.has(callee.name as string)) out.overwrite(styleFn.start, styleFn.end, '() => []');
+          }
+          for (const value of Object.values(node)) {
+            if (Array.isArray(value)) value.filter(isNode).forEach(visit);
+            else if (isNode(value)) visit(value);
+          }
+        };
+        visit(this.parse(code) as unknown as Node);
+        return out.hasChanged() ? { code: out.toString(), map: out.generateMap({ hires: true }) } : null;
+      },
+    },
+  };
+}
+
 /** Writes .br and .gz beside each built script and stylesheet; the server sends them to clients that accept them. */
 function precompress(): Plugin {
   let outDir = '';
@@ -91,7 +126,7 @@ function precompress(): Plugin {
 
 export default defineConfig({
   root: import.meta.dirname,
-  plugins: [antdStylesheet(), labelStudioAssets(), precompress()],
+  plugins: [antdStylesheet(), antdStyleFunctionsOut(), labelStudioAssets(), precompress()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -235,6 +235,8 @@ describe('the web console, as a new user', () => {
     expect(choices.length).toBeGreaterThanOrEqual(2);
 
     await dialog.getByLabel('Format').click();
+    // Once the list has slid open: a click during its opening animation can be lost.
+    await page.locator('.si-select-dropdown:not(.si-slide-up-appear):not(.si-slide-up-enter)').waitFor();
     await page.locator('[title="CSV"]').last().click();
     await dialog.getByRole('button', { name: 'Start export' }).click();
     const csv = await download(() => dialog.getByRole('link', { name: /Download/ }).click());

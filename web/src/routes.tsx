@@ -13,11 +13,10 @@ import { RequirePermission } from './components/RequirePermission';
 import { projectQuery } from './lib/project';
 import { queryClient } from './lib/queryClient';
 import { meQuery, sessionHint } from './lib/session';
-import LoginPage from './pages/auth/LoginPage';
 import { tasksQuery } from './pages/data/queries';
-import NotFoundPage from './pages/NotFoundPage';
 
-// Every page but the login loads on demand, so the first page stays small; the labeling
+// Every page loads on demand, so each first page carries only its own code (the sign-in
+// form's validation, say, stays out of the dashboard's); the labeling
 // pages alone pull in the Label Studio editor. Pages are route-level `lazy`: the router
 // loads a page's code beside its loaders and renders once, instead of a Suspense fallback
 // first (React holds a fallback at least 300 ms before revealing the page).
@@ -75,7 +74,7 @@ function guarded(permission: string | string[], page: React.ReactNode) {
 }
 
 export const routes: RouteObject[] = [
-  { path: '/login', element: <LoginPage /> },
+  { path: '/login', lazy: page(() => import('./pages/auth/LoginPage')) },
   {
     element: <AppLayout />,
     loader: prefetchSession,
@@ -117,7 +116,7 @@ export const routes: RouteObject[] = [
       { path: 'billing/*', lazy: page(() => import('./pages/billing/BillingPage'), BILLING) },
       { path: 'profile', lazy: page(() => import('./pages/profile/ProfilePage')) },
       { path: 'system', lazy: page(() => import('./pages/system/SystemPage'), 'jobs:read') },
-      { path: '*', element: <NotFoundPage /> },
+      { path: '*', lazy: page(() => import('./pages/NotFoundPage')) },
     ],
   },
 ];

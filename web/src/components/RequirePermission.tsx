@@ -1,6 +1,7 @@
-import { Result } from 'antd';
-import { useTranslation } from 'react-i18next';
+import { lazy, Suspense } from 'react';
 import { can, useMe } from '../lib/session';
+
+const Forbidden = lazy(() => import('./Forbidden'));
 
 /** Renders its page only for principals holding the permission (any one of a list); others see a 403 result. */
 export function RequirePermission({
@@ -10,10 +11,13 @@ export function RequirePermission({
   permission?: string | readonly string[];
   children: React.ReactNode;
 }) {
-  const { t } = useTranslation();
   const me = useMe();
   if (!can(me.data, permission)) {
-    return <Result status="403" title={t('forbidden.title')} subTitle={t('forbidden.detail')} />;
+    return (
+      <Suspense fallback={null}>
+        <Forbidden />
+      </Suspense>
+    );
   }
   return <>{children}</>;
 }

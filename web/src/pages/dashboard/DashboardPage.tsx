@@ -1,10 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
-import { Card, Col, Empty, Row, Segmented, Space, Statistic, Typography } from 'antd';
+import { Col, Empty, Row, Segmented, Space, Statistic } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
 import { Loading } from '../../components/Loading';
+import { PageTitle } from '../../components/PageTitle';
+import { Panel } from '../../components/Panel';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
@@ -41,9 +43,7 @@ export default function DashboardPage() {
   return (
     <Space direction="vertical" size="large" style={{ width: '100%' }}>
       <Space style={{ width: '100%', justifyContent: 'space-between' }} wrap>
-        <Typography.Title level={2} style={{ margin: 0 }}>
-          {t('title')}
-        </Typography.Title>
+        <PageTitle>{t('title')}</PageTitle>
         <Space wrap>
           <Segmented<number | 'custom'>
             aria-label={t('range')}
@@ -155,32 +155,32 @@ function Charts({ data }: { data: Dashboard }) {
     <>
       <Row gutter={[16, 16]}>
         <Col xs={12} md={6}>
-          <Card>
+          <Panel>
             <Statistic title={t('tasksCreated')} value={f.number(sum('tasks_created'))} />
-          </Card>
+          </Panel>
         </Col>
         <Col xs={12} md={6}>
-          <Card>
+          <Panel>
             <Statistic title={t('tasksCompleted')} value={f.number(sum('tasks_completed'))} />
-          </Card>
+          </Panel>
         </Col>
         <Col xs={12} md={6}>
-          <Card>
+          <Panel>
             <Statistic title={t('annotations')} value={f.number(sum('annotations'))} />
-          </Card>
+          </Panel>
         </Col>
         <Col xs={12} md={6}>
-          <Card>
+          <Panel>
             <Statistic title={t('reviewed')} value={f.number(reviewTotal)} />
-          </Card>
+          </Panel>
         </Col>
       </Row>
-      <Card title={t('perDay')} extra={t('timeZone', { tz: data.time_zone })}>
+      <Panel title={t('perDay')} extra={t('timeZone', { tz: data.time_zone })}>
         <Chart option={perDay} label={t('perDay')} />
-      </Card>
+      </Panel>
       <Row gutter={[16, 16]}>
         <Col xs={24} lg={12}>
-          <Card title={t('throughput')}>
+          <Panel title={t('throughput')}>
             {data.annotators.length ? (
               <Chart
                 option={throughput}
@@ -190,19 +190,19 @@ function Charts({ data }: { data: Dashboard }) {
             ) : (
               <Empty description={t('noData')} />
             )}
-          </Card>
+          </Panel>
         </Col>
         <Col xs={24} lg={12}>
-          <Card title={t('reviewOutcomes')}>
+          <Panel title={t('reviewOutcomes')}>
             {reviewTotal ? (
               <Chart option={reviews} label={t('reviewOutcomes')} />
             ) : (
               <Empty description={t('noData')} />
             )}
-          </Card>
+          </Panel>
         </Col>
       </Row>
-      <Card title={t('projectProgress')}>
+      <Panel title={t('projectProgress')}>
         {data.projects.length ? (
           <Chart
             option={progress}
@@ -212,7 +212,7 @@ function Charts({ data }: { data: Dashboard }) {
         ) : (
           <Empty description={t('noData')} />
         )}
-      </Card>
+      </Panel>
     </>
   );
 }
