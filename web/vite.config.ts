@@ -75,7 +75,7 @@ function antdStyleFunctionsOut(): Plugin {
     apply: 'build',
     transform: {
       filter: { id: /[\\/]node_modules[\\/]antd[\\/]es[\\/].*style.*\.js$/ },
-      handler(code, id) {
+      handler(code) {
         const out = new MagicString(code);
         const visit = (node: Node) => {
           const callee = node.callee as Node | undefined;
