@@ -58,6 +58,8 @@ function prefetchProject({ params }: LoaderFunctionArgs) {
   return null;
 }
 
+// The server announces this first page's URL as a preload (firstReads in
+// src/platform/http/console.ts); a change here must change it there.
 function prefetchDataManager(args: LoaderFunctionArgs) {
   if (sessionHint.present())
     void queryClient.prefetchInfiniteQuery(tasksQuery(Number(args.params.id), {}, 'id'));

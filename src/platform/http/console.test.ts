@@ -19,7 +19,7 @@ async function appWith(dir: string) {
 function builtConsole(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-console-'));
   fs.mkdirSync(path.join(dir, 'assets'));
-  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><div id="root"></div>');
+  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><head></head><div id="root"></div>');
   fs.writeFileSync(path.join(dir, 'assets/app-1234.js'), 'console.log(1)');
   return dir;
 }
@@ -44,6 +44,24 @@ describe('web console serving', () => {
     }
     // Not a browser asking for a page: no HTML for unknown paths.
     expect((await app.inject({ url: '/projects/3/data' })).statusCode).toBe(404);
+    await app.close();
+  });
+
+  it('announces the first API reads of a signed-in page as preloads', async () => {
+    const app = await appWith(builtConsole());
+    const page = (url: string, cookie?: string) =>
+      app.inject({ url, headers: { ...HTML, ...(cookie ? { cookie } : {}) } }).then((r) => r.body);
+    const preloads = (html: string) =>
+      [...html.matchAll(/<link rel="preload" as="fetch" crossorigin href="([^"]+)">/g)].map((m) => m[1]);
+    expect(preloads(await page('/projects/12/data?x=1', 'theme=dark; si_session=abc'))).toEqual([
+      '/api/v1/auth/me',
+      '/api/v1/projects/12',
+      '/api/v1/projects/12/tasks?sort=id&limit=100',
+    ]);
+    expect(preloads(await page('/', 'si_session=abc'))).toEqual(['/api/v1/auth/me']);
+    // Signed out: nothing that would only answer 401.
+    expect(preloads(await page('/projects/12/data'))).toEqual([]);
+    expect(preloads(await page('/projects/12/data', 'not_si_session=abc'))).toEqual([]);
     await app.close();
   });
 
