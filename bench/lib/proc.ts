@@ -124,7 +124,11 @@ export async function startServer(options: {
   const server = startChild(
     'the server',
     process.execPath,
-    [path.join(ROOT, 'bin/superinsight.mjs'), 'serve'],
+    [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      path.join(ROOT, 'bin/superinsight.mjs'),
+      'serve',
+    ],
     env,
   );
   const base = `http://127.0.0.1:${port}`;

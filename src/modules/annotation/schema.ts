@@ -1,9 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
-  type AnyPgColumn,
   bigint,
   boolean,
-  foreignKey,
   index,
   integer,
   jsonb,
@@ -83,16 +81,13 @@ export const projects = pgTable(
 );
 
 /**
- * A bulk-loaded row's project and tenant, checked by one foreign key instead of two (each
- * check is a per-row trigger, the largest cost of an import); it also proves that the row's
- * tenant is its project's. The row goes with its project, which goes with its tenant.
+ * Documents and tasks name their project and tenant without a foreign key: a key checks
+ * each inserted row by itself (a per-row trigger, the largest cost of an import). The
+ * checks are statement-level triggers instead (drizzle/0020_project_rows_check.sql): each
+ * insert checks its rows' distinct (project_id, tenant_id) pairs once and locks those
+ * projects against deletion and key change until it commits, as the key's check would;
+ * a project's delete deletes its documents and tasks, its key does not change under them.
  */
-const projectOfTenant = (t: { projectId: AnyPgColumn; tenantId: AnyPgColumn }, name: string) =>
-  foreignKey({
-    name,
-    columns: [t.projectId, t.tenantId],
-    foreignColumns: [projects.id, projects.tenantId],
-  }).onDelete('cascade');
 
 export const projectMembers = pgTable(
   'project_members',
@@ -165,8 +160,7 @@ export const documents = pgTable(
   (t) => [
     // The delete job and the duplicate check walk a project's documents.
     index('documents_project_id_idx').on(t.projectId, t.id),
-    projectOfTenant(t, 'documents_project_tenant_fk'),
-    tenantIsolation(t.tenantId),
+    tenantIsolation(t.tenantId, { bulk: true }),
   ],
 );
 
@@ -203,7 +197,11 @@ export const tasks = pgTable(
     index('tasks_project_id_idx').on(t.projectId, t.id),
     index('tasks_project_status_idx').on(t.projectId, t.status, t.id),
     index('tasks_project_finished_idx').on(t.projectId, t.isFinished, t.id),
-    index('tasks_project_score_idx').on(t.projectId, t.predictionScore, t.id),
+    // The data manager's score sort and bounds walk scored tasks only; unscored ones (every
+    // imported task without predictions) stay out, a saved index insert per imported task.
+    index('tasks_project_score_idx')
+      .on(t.projectId, t.predictionScore, t.id)
+      .where(sql`${t.predictionScore} is not null`),
     // /next under "uncertainty" walks open scored tasks lowest score first; finished ones
     // (the lowest scores, soon) leave this index, so the walk never steps over them.
     index('tasks_open_score_idx')
@@ -212,8 +210,7 @@ export const tasks = pgTable(
     index('tasks_project_created_idx').on(t.projectId, t.createdAt, t.id),
     // The data manager sorts by annotation count with a (total_annotations, id) keyset cursor.
     index('tasks_project_annotations_idx').on(t.projectId, t.totalAnnotations, t.id),
-    projectOfTenant(t, 'tasks_project_tenant_fk'),
-    tenantIsolation(t.tenantId),
+    tenantIsolation(t.tenantId, { bulk: true }),
   ],
 );
 

@@ -221,15 +221,13 @@ export async function listTasks(
     if (c) scored.push(sql`(t.prediction_score, t.id) ${cmp} (${checkNum(c[1])}::real, ${checkInt(c[2])})`);
     rows = await select(tx, scored, sql`t.prediction_score ${dir}, t.id ${dir}`, limit + 1);
   }
-  // A score bound excludes unscored tasks. Ordering the unscored part by (score, id) too,
-  // though every score is null there, keeps it on the score index's null range.
+  // A score bound excludes unscored tasks. The score index holds scored tasks only (an
+  // import's tasks have no score, and skip it): the unscored part walks the id index.
   const boundedScore = q.filter.score_min !== undefined || q.filter.score_max !== undefined;
   if (rows.length <= limit && !boundedScore) {
     const unscored = [...where, sql`t.prediction_score is null`];
     if (c && part === 1) unscored.push(sql`t.id ${cmp} ${checkInt(c[2])}`);
-    rows = rows.concat(
-      await select(tx, unscored, sql`t.prediction_score ${dir}, t.id ${dir}`, limit + 1 - rows.length),
-    );
+    rows = rows.concat(await select(tx, unscored, sql`t.id ${dir}`, limit + 1 - rows.length));
   }
   return page(project.id, rows, limit, (r) =>
     r.prediction_score === null ? [1, 0, Number(r.id)] : [0, r.prediction_score, Number(r.id)],
