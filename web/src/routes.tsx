@@ -16,10 +16,10 @@ import { meQuery, sessionHint } from './lib/session';
 import { tasksQuery } from './pages/data/queries';
 
 // Every page loads on demand, so each first page carries only its own code (the sign-in
-// form's validation, say, stays out of the dashboard's); the labeling
-// pages alone pull in the Label Studio editor. Pages are route-level `lazy`: the router
-// loads a page's code beside its loaders and renders once, instead of a Suspense fallback
-// first (React holds a fallback at least 300 ms before revealing the page).
+// form's validation, say, stays out of the dashboard's); the labeling pages alone pull in
+// the Label Studio editor. Pages are route-level `lazy`: the router loads a page's code
+// beside its loaders and renders once, instead of a Suspense fallback first (React holds a
+// fallback at least 300 ms before revealing the page).
 type PageModule = { default: React.ComponentType };
 
 function page(load: () => Promise<PageModule>, permission?: string | string[]) {
