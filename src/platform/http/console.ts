@@ -30,8 +30,8 @@ export function firstReads(pathname: string): string[] {
   return reads;
 }
 
-const signedIn = (request: FastifyRequest) =>
-  new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=`).test(request.headers.cookie ?? '');
+const SESSION_IN_COOKIES = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=`);
+const signedIn = (request: FastifyRequest) => SESSION_IN_COOKIES.test(request.headers.cookie ?? '');
 
 function wantsHtml(accept: string | undefined): boolean {
   return accept?.includes('text/html') ?? false;

@@ -22,7 +22,15 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import { allPages, BoardColumn, SEVERITIES, type Severity, useMembers, useProjectId } from './shared';
+import {
+  Assignee,
+  allPages,
+  BoardColumn,
+  SEVERITIES,
+  type Severity,
+  useMembers,
+  useProjectId,
+} from './shared';
 
 export type ImprovementTask = GetResponse<'/api/v1/quality/improvement-tasks'>['items'][number];
 const COLUMNS = ['pending', 'in_progress', 'submitted', 'approved', 'rejected'] as const;
@@ -187,7 +195,6 @@ function TaskCard({ task, onHistory }: { task: ImprovementTask; onHistory: () =>
   const { t } = useTranslation('quality');
   const me = useMe();
   const f = useFormat();
-  const members = useMembers(task.project_id);
   const queryClient = useQueryClient();
   const [moving, setMoving] = useState<TaskState | null>(null);
   const review = can(me.data, 'quality:review');
@@ -221,24 +228,12 @@ function TaskCard({ task, onHistory }: { task: ImprovementTask; onHistory: () =>
         {task.issue_id ? <Tag>{t('improvements.fromIssue', { id: task.issue_id })}</Tag> : null}
         {task.comment ? <Typography.Text>{task.comment}</Typography.Text> : null}
         <Typography.Text type="secondary">{f.date(task.updated_at)}</Typography.Text>
-        {review ? (
-          <Select
-            allowClear
-            showSearch
-            size="small"
-            style={{ width: '100%' }}
-            optionFilterProp="label"
-            placeholder={t('issues.unassigned')}
-            aria-label={t('issues.assignee')}
-            value={task.assignee_id ?? undefined}
-            options={members.options}
-            onChange={(v) => assign.mutate(v ?? null)}
-          />
-        ) : task.assignee_id ? (
-          <Typography.Text>
-            {t('issues.assignedTo', { name: members.name(task.assignee_id) })}
-          </Typography.Text>
-        ) : null}
+        <Assignee
+          projectId={task.project_id}
+          assigneeId={task.assignee_id}
+          editable={review}
+          onChange={(v) => assign.mutate(v)}
+        />
         <Space wrap size={4}>
           {moves.map((m) =>
             m.to === 'in_progress' ? (

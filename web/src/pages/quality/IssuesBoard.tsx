@@ -8,6 +8,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import {
+  Assignee,
   allPages,
   BoardColumn,
   SEVERITIES,
@@ -118,7 +119,6 @@ function IssueCard({ issue, ruleName }: { issue: Issue; ruleName?: string }) {
   const me = useMe();
   const f = useFormat();
   const { message } = App.useApp();
-  const members = useMembers(issue.project_id);
   const queryClient = useQueryClient();
   const review = can(me.data, 'quality:review');
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['quality', issue.project_id, 'issues'] });
@@ -154,24 +154,12 @@ function IssueCard({ issue, ruleName }: { issue: Issue; ruleName?: string }) {
           <Typography.Text type="secondary">{t('issues.byRule', { name: ruleName })}</Typography.Text>
         ) : null}
         <Typography.Text type="secondary">{f.date(issue.created_at)}</Typography.Text>
-        {review ? (
-          <Select
-            allowClear
-            showSearch
-            size="small"
-            style={{ width: '100%' }}
-            optionFilterProp="label"
-            placeholder={t('issues.unassigned')}
-            aria-label={t('issues.assignee')}
-            value={issue.assignee_id ?? undefined}
-            options={members.options}
-            onChange={(v) => update.mutate({ assignee_id: v ?? null })}
-          />
-        ) : issue.assignee_id ? (
-          <Typography.Text>
-            {t('issues.assignedTo', { name: members.name(issue.assignee_id) })}
-          </Typography.Text>
-        ) : null}
+        <Assignee
+          projectId={issue.project_id}
+          assigneeId={issue.assignee_id}
+          editable={review}
+          onChange={(v) => update.mutate({ assignee_id: v })}
+        />
         {review ? (
           <Space wrap size={4}>
             {MOVES[status]?.map((to) => (

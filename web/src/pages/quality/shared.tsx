@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { Badge, Card, Col, type ColProps, Empty, Progress, Tag, Typography } from 'antd';
+import { Badge, Card, Col, type ColProps, Empty, Progress, Select, Tag, Typography } from 'antd';
 import { type ReactNode, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
@@ -65,6 +65,41 @@ export function useMembers(projectId: number) {
 }
 
 /** Follows a background job (GET /jobs/{id}) until it ends, announcing the end. */
+/** Who an issue or improvement task is assigned to: a picker for reviewers, a line for others. */
+export function Assignee({
+  projectId,
+  assigneeId,
+  editable,
+  onChange,
+}: {
+  projectId: number;
+  assigneeId: string | null | undefined;
+  editable: boolean;
+  onChange: (assigneeId: string | null) => void;
+}) {
+  const { t } = useTranslation('quality');
+  const members = useMembers(projectId);
+  if (editable) {
+    return (
+      <Select
+        allowClear
+        showSearch
+        size="small"
+        style={{ width: '100%' }}
+        optionFilterProp="label"
+        placeholder={t('issues.unassigned')}
+        aria-label={t('issues.assignee')}
+        value={assigneeId ?? undefined}
+        options={members.options}
+        onChange={(v) => onChange(v ?? null)}
+      />
+    );
+  }
+  return assigneeId ? (
+    <Typography.Text>{t('issues.assignedTo', { name: members.name(assigneeId) })}</Typography.Text>
+  ) : null;
+}
+
 export function useJob(jobId: string | null | undefined, labels: { done: string; failed: string }) {
   return useJobProgress(
     ['job', jobId ?? null],
