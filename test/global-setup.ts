@@ -2,12 +2,14 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../src/platform/db/client.ts';
 import { runMigrations } from '../src/platform/db/migrate.ts';
+import { startMailSink } from './mail-sink.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string | null;
     redisUrl: string | null;
     runId: string;
+    mailSink: { url: string; dir: string };
   }
 }
 
@@ -19,10 +21,12 @@ export default async function setup(project: TestProject) {
   const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
   project.provide('runId', runId);
   project.provide('redisUrl', process.env.REDIS_URL || null);
+  const mail = await startMailSink();
+  project.provide('mailSink', { url: mail.url, dir: mail.dir });
   const base = process.env.DATABASE_URL;
   if (!base) {
     project.provide('databaseUrl', null);
-    return;
+    return mail.close;
   }
   const name = `si_test_${runId}`;
   const admin = new pg.Client({ connectionString: base });
@@ -41,5 +45,6 @@ export default async function setup(project: TestProject) {
     await client.connect();
     await client.query(`drop database if exists ${name} with (force)`);
     await client.end();
+    await mail.close();
   };
 }

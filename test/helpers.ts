@@ -34,6 +34,9 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
       .update(`si-test-${inject('runId')}`)
       .digest('hex'),
   };
+  // Every platform of the run sends e-mail to the run's one SMTP server (test/mail-sink.ts).
+  env.SMTP_URL = inject('mailSink').url;
+  env.SMTP_FROM = 'quality@superinsight.test';
   const databaseUrl = inject('databaseUrl');
   const redisUrl = inject('redisUrl');
   if (databaseUrl) env.DATABASE_URL = databaseUrl;

@@ -1,48 +1,17 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProject, seedTasks } from '../../../test/annotation-fixtures.ts';
 import { newTenant } from '../../../test/fixtures.ts';
 import { type TestContext, testApp } from '../../../test/helpers.ts';
 import { systemSql } from '../../../test/labeling-fixtures.ts';
+import { sentMails } from '../../../test/mail-sink.ts';
 import { choice, insertScore, until } from '../../../test/quality-ops-fixtures.ts';
-import { loadConfig, type SmtpConfig } from '../../config.ts';
+import { loadConfig } from '../../config.ts';
 import { signPayload } from '../../platform/crypto/signing.ts';
 import { severityOf } from './alerts.service.ts';
 import { sweepTenant } from './alerts.sweep.ts';
-
-interface Mail {
-  from: string;
-  to: string[];
-  raw: string;
-}
-
-/** A real SMTP server (the smtp-server package) on loopback that keeps what it receives. */
-async function smtpServer() {
-  const mails: Mail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = (server as unknown as { server: http.Server }).server.address() as AddressInfo;
-  return { port, mails, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 async function receiver() {
   const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
@@ -97,21 +66,13 @@ describe('alert severity', () => {
 
 describe('quality alerts', () => {
   let ctx: TestContext;
-  let smtp: Awaited<ReturnType<typeof smtpServer>>;
   let hook: Awaited<ReturnType<typeof receiver>>;
-  let savedSmtp: SmtpConfig | undefined;
 
   beforeAll(async () => {
     ctx = await testApp();
-    smtp = await smtpServer();
     hook = await receiver();
-    savedSmtp = ctx.platform.config.smtp;
-    // This worker's platform sends e-mail to the loopback server for these tests.
-    ctx.platform.config.smtp = { url: `smtp://127.0.0.1:${smtp.port}`, from: 'quality@superinsight.test' };
   });
   afterAll(async () => {
-    ctx.platform.config.smtp = savedSmtp;
-    await smtp.close();
     await hook.close();
   });
 
@@ -202,7 +163,7 @@ describe('quality alerts', () => {
 
     // E-mail: what the SMTP server received.
     const qaMails = await until(
-      async () => smtp.mails.filter((m) => m.to.includes(qa)),
+      async () => sentMails().filter((m) => m.to.includes(qa)),
       (m) => m.length >= 4,
     );
     expect(qaMails).toHaveLength(4);
@@ -230,7 +191,7 @@ describe('quality alerts', () => {
     expect(leadInbox.items).toHaveLength(6);
     expect(leadInbox.items[0].kind).toBe('QUALITY_ALERT_ESCALATED');
     const leadMails = await until(
-      async () => smtp.mails.filter((m) => m.to.includes(leadEmail)),
+      async () => sentMails().filter((m) => m.to.includes(leadEmail)),
       (m) => m.length >= 6,
     );
     expect(leadMails[0]!.raw).toMatch(/Escalated \(level 1\)/);

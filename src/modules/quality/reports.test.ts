@@ -1,15 +1,12 @@
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
-import { SMTPServer } from 'smtp-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { newProject, seedTasks } from '../../../test/annotation-fixtures.ts';
 import { newTenant } from '../../../test/fixtures.ts';
 import { type TestContext, testApp } from '../../../test/helpers.ts';
 import { systemSql } from '../../../test/labeling-fixtures.ts';
+import { sentMails } from '../../../test/mail-sink.ts';
 import { choice, insertScore, settledJobs, until } from '../../../test/quality-ops-fixtures.ts';
-import type { SmtpConfig } from '../../config.ts';
 import { sweepTenant } from './alerts.sweep.ts';
 import { nextCronTime } from './reports.service.ts';
 
@@ -34,37 +31,9 @@ describe('cron times', () => {
 
 describe('quality reports', () => {
   let ctx: TestContext;
-  let mails: { to: string[]; raw: string }[];
-  let server: SMTPServer;
-  let savedSmtp: SmtpConfig | undefined;
 
   beforeAll(async () => {
     ctx = await testApp();
-    mails = [];
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          mails.push({
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw: Buffer.concat(chunks).toString(),
-          });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = (server as unknown as { server: http.Server }).server.address() as AddressInfo;
-    savedSmtp = ctx.platform.config.smtp;
-    ctx.platform.config.smtp = { url: `smtp://127.0.0.1:${port}`, from: 'reports@superinsight.test' };
-  });
-  afterAll(async () => {
-    ctx.platform.config.smtp = savedSmtp;
-    await new Promise<void>((r) => server.close(() => r()));
   });
 
   /** Two annotators: A scores 0.9 and 0.8, B scores 0.5; one skip. */
@@ -205,7 +174,7 @@ describe('quality reports', () => {
     const inbox = (await t.as(lead, { method: 'GET', url: '/api/v1/notifications' })).json().items;
     expect(inbox[0]).toMatchObject({ kind: 'QUALITY_REPORT', data: { report_run_id: run.id } });
     const [mail] = await until(
-      async () => mails.filter((m) => m.to.includes('boss@example.test')),
+      async () => sentMails().filter((m) => m.to.includes('boss@example.test')),
       (m) => m.length >= 1,
     );
     expect(mail!.raw).toMatch(/filename=.*\.xlsx/);
