@@ -342,7 +342,7 @@ describe.skipIf(inject('databaseUrl'))('stalled PGlite', () => {
     const inside = new Promise<void>((r) => {
       started = r;
     });
-    held = pglite.transaction(async (tx) => {
+    held = pglite.client().transaction(async (tx) => {
       await tx.query('lock table drizzle.__drizzle_migrations in access exclusive mode');
       started();
       await new Promise<void>((r) => {

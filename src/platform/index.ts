@@ -54,6 +54,8 @@ export async function startPlatform(
     databaseUrl: config.databaseUrl,
     pgliteDir,
     poolSize: config.dbPoolSize,
+    queryTimeoutMs: config.pgliteQueryTimeoutMs,
+    onRestart: (reason) => log.error({ reason }, 'the embedded database thread was restarted'),
   });
   const secrets = new SecretBox(masterKey);
   try {
@@ -91,10 +93,17 @@ export async function startPlatform(
   const requests = new RequestStats();
   const journal = readJournal();
   let jobsStarted = false;
+  let restartsSeen = 0;
   const probes: Probe[] = [
     {
       name: 'database',
       check: async () => {
+        // A restart of PGlite's thread since the last round: the database was down in between.
+        const restarts = database.pglite?.restarts ?? 0;
+        if (restarts !== restartsSeen) {
+          restartsSeen = restarts;
+          throw new Error('the embedded database thread was restarted');
+        }
         await ping(database.db);
         const state = await migrationState(database.raw, journal);
         return {

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -8,6 +7,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { acquireDirLock, type DirLock } from './dir-lock.ts';
+import { PgliteThread } from './pglite-thread.ts';
 import { APP_ROLE } from './tenancy.ts';
 
 export { DirLockedError } from './dir-lock.ts';
@@ -43,7 +43,8 @@ export interface Database {
    * a transaction (see readInTenant). Kept apart so no owner-role work ever runs on them.
    */
   readonly readPool?: pg.Pool;
-  readonly pglite?: PGlite;
+  /** PGlite's own thread (the embedded driver): dumps, unbounded clients for migrations. */
+  readonly pglite?: PgliteThread;
   poolStats(): PoolStats;
   close(): Promise<void>;
 }
@@ -55,6 +56,10 @@ export interface OpenOptions {
   poolSize?: number;
   /** Sent as application_name so sessions can be told apart in pg_stat_activity. */
   applicationName?: string;
+  /** PGlite: a request running longer restarts its thread (0: no bound). PostgreSQL's is statement_timeout. */
+  queryTimeoutMs?: number;
+  /** PGlite: told when its thread was restarted, and why. */
+  onRestart?: (reason: string) => void;
 }
 
 // pg returns int8 and numeric as strings; keep them exact, callers convert where safe.
@@ -63,7 +68,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (options.databaseUrl)
     return openPg(options.databaseUrl, options.poolSize ?? 20, options.applicationName);
-  return openPglite(options.pgliteDir);
+  return openPglite(options);
 }
 
 function openPg(url: string, max: number, applicationName = 'superinsight'): Database {
@@ -110,25 +115,30 @@ function openPg(url: string, max: number, applicationName = 'superinsight'): Dat
   };
 }
 
-async function openPglite(dir: string | undefined): Promise<Database> {
+async function openPglite(options: OpenOptions): Promise<Database> {
+  const dir = options.pgliteDir;
   let lock: DirLock | undefined;
   if (dir) {
     fs.mkdirSync(path.dirname(dir), { recursive: true });
+    // The lock is the process's: it outlives the thread's restarts.
     lock = acquireDirLock(`${dir}.lock`, dir);
   }
-  let pglite: PGlite;
+  let thread: PgliteThread;
   try {
-    pglite = new PGlite(dir);
-    await pglite.waitReady;
+    thread = await PgliteThread.open(dir, {
+      queryTimeoutMs: options.queryTimeoutMs ?? 0,
+      onRestart: options.onRestart,
+    });
   } catch (err) {
     lock?.release();
     throw err;
   }
-  const db = drizzlePglite(pglite) as unknown as Db;
+  const client = thread.client();
+  const db = drizzlePglite({ client: client as never }) as unknown as Db;
   const raw: RawSql = {
-    query: async (text, values) => pglite.query(text, values),
+    query: async (text, values) => client.query(text, values),
     exec: async (text) => {
-      const results = await pglite.exec(text);
+      const results = await client.exec(text);
       return { rows: (results.at(-1)?.rows ?? []) as Record<string, unknown>[] };
     },
   };
@@ -136,12 +146,12 @@ async function openPglite(dir: string | undefined): Promise<Database> {
     driver: 'pglite',
     db,
     raw,
-    pglite,
+    pglite: thread,
     // PGlite is one connection; "waiting" is not observable from outside.
     poolStats: () => ({ max: 1, total: 1, idle: 1, waiting: 0 }),
     close: async () => {
       try {
-        await pglite.close();
+        await thread.close();
       } finally {
         lock?.release();
       }

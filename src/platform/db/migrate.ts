@@ -65,7 +65,9 @@ export async function runMigrations(database: Database): Promise<{ applied: numb
     }
   } else if (database.pglite) {
     before = (await migrationState(database.raw)).applied;
-    await migratePglite(drizzlePglite(database.pglite), { migrationsFolder: MIGRATIONS_DIR });
+    // Unbounded: a migration of a large database may rightly take long.
+    const client = database.pglite.client(0);
+    await migratePglite(drizzlePglite({ client: client as never }), { migrationsFolder: MIGRATIONS_DIR });
   }
   const after = (await migrationState(database.raw)).applied;
   return { applied: after - before };

@@ -52,6 +52,9 @@ export function toProblem(err: unknown): Problem {
   if (fe.validation)
     return new Problem(400, 'The request does not match the schema.', { errors: validationErrors(fe) });
   const code = pgCode(err);
+  // The session was ended under the request (PGlite's thread restarted, a server shutting down).
+  if (code === '57P01')
+    return new Problem(503, 'The database is restarting; try again shortly.', { retryAfter: 1 });
   if (code && PG_CLIENT_ERRORS[code]) {
     const [status, detail] = PG_CLIENT_ERRORS[code];
     return new Problem(status, detail);
