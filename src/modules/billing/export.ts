@@ -1,5 +1,4 @@
 import { stringify } from 'csv-stringify/sync';
-import ExcelJS from 'exceljs';
 import { MINOR_UNITS } from './money.ts';
 
 export const EXPORT_FORMATS = ['xlsx', 'csv', 'json'] as const;
@@ -66,6 +65,8 @@ export function currencyFormat(currency: string): string {
 
 /** Summary sheet plus detail sheet; amounts are numbers with the currency format, not text. */
 export async function toXlsx(doc: Document): Promise<Buffer> {
+  // Loaded on first use: ~28 MB that an idle platform need not hold.
+  const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   wb.creator = 'SuperInsight';
   const fmt = currencyFormat(doc.currency);

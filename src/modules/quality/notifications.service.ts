@@ -1,5 +1,4 @@
 import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
-import nodemailer from 'nodemailer';
 import { signPayload } from '../../platform/crypto/signing.ts';
 import type { Executor } from '../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../platform/db/pagination.ts';
@@ -118,6 +117,8 @@ async function sendEmail(
 ): Promise<void> {
   const smtp = platform.config.smtp;
   if (!smtp) throw new Error('e-mail is not configured');
+  // Loaded on first use: ~15 MB that an idle platform need not hold.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport(smtp.url);
   try {
     await transport.sendMail({

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
 import { stringify } from 'csv-stringify/sync';
 import { and, asc, desc, eq, lte, sql } from 'drizzle-orm';
-import ExcelJS from 'exceljs';
 import type { Executor } from '../../platform/db/client.ts';
 import { badRequest, notFound } from '../../platform/errors/problem.ts';
 import type { Platform } from '../../platform/index.ts';
@@ -183,6 +182,8 @@ export async function render(
     const html = `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(data.title)}</title></head><body><h1>${escapeHtml(data.title)}</h1><table border="1"><thead><tr>${data.columns.map((c) => cell(c, 'th')).join('')}</tr></thead><tbody>${data.rows.map((r) => `<tr>${r.map((v) => cell(v, 'td')).join('')}</tr>`).join('')}</tbody></table></body></html>`;
     return { body: Buffer.from(html), contentType: 'text/html; charset=utf-8', filename: `${name}.html` };
   }
+  // Loaded on first use: ~28 MB that an idle platform need not hold.
+  const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   wb.creator = 'SuperInsight';
   wb.created = createdAt;

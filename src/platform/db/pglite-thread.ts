@@ -1,5 +1,12 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { PGliteOptions, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
+
+const run = promisify(execFile);
 
 /**
  * The embedded database is unavailable for a moment: its thread was restarted after a query
@@ -49,6 +56,19 @@ export interface PgliteThreadOptions {
 }
 
 const WORKER_URL = new URL('./pglite-worker.mjs', import.meta.url);
+const CREATE_SCRIPT = fileURLToPath(new URL('./pglite-create.mjs', import.meta.url));
+
+async function createDatabase(dataDir: string, options: PgliteThreadOptions): Promise<void> {
+  const settings = JSON.stringify(options.pglite?.postgresqlconf ?? []);
+  try {
+    await run(process.execPath, [CREATE_SCRIPT, dataDir, settings]);
+  } catch (err) {
+    const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
+    throw new Error(
+      `Could not create the embedded database in ${dataDir}: ${stderr || (err as Error).message}`,
+    );
+  }
+}
 
 /** First-in, first-out exclusive use of the one connection PGlite has. */
 class Turns {
@@ -91,6 +111,9 @@ export class PgliteThread {
 
   static async open(dataDir: string | undefined, options: PgliteThreadOptions): Promise<PgliteThread> {
     const thread = new PgliteThread(dataDir, options);
+    // Creating a database in the serving thread would leave it ~450 MB larger for good; a
+    // short-lived process creates it, and the thread opens it as on any later start.
+    if (dataDir && !fs.existsSync(path.join(dataDir, 'PG_VERSION'))) await createDatabase(dataDir, options);
     thread.#spawn();
     try {
       await thread.#ready;
