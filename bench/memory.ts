@@ -75,11 +75,21 @@ function commandOf(pid: number): string {
 }
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-bench-memory-'));
-console.log(`bench/memory: ${ROOT}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `bench/memory: ${ROOT}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 try {
   await idleRss(dataDir, 'first start (empty DATA_DIR)', 600 * 1024 * 1024);
   await idleRss(dataDir, 'reopened DATA_DIR', 400 * 1024 * 1024);
 } finally {
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
-console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average after: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

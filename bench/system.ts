@@ -6,8 +6,11 @@
  *
  * With DATABASE_URL the server runs on a fresh database of that server (created here and
  * dropped at the end), and a second phase repeats /health and /system/status while the
- * database is stalled. Prints figures and whether the targets hold; never fails on them.
+ * database is stalled. On PGlite the second phases are the first seconds after a first start
+ * and the time while the server imports BENCH_IMPORT_TASKS (100,000) tasks. Prints figures
+ * and whether the targets hold; never fails on them.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { Api, upload, waitJob, writeJsonl } from './lib/api.ts';
 import { scratchDatabase } from './lib/database.ts';
 import { Latencies } from './lib/latencies.ts';
 import {
@@ -77,8 +81,14 @@ async function measure(label: string, url: string, target: Child): Promise<Run> 
 }
 
 /** One autocannon run against `url`; CPU shares are of one core, over the run's wall time. */
-async function measureOnce(label: string, url: string, target: Child, duration = DURATION_S): Promise<Run> {
-  if (WARMUP_S > 0) await autocannon({ url, connections: CONNECTIONS, duration: WARMUP_S });
+async function measureOnce(
+  label: string,
+  url: string,
+  target: Child,
+  duration = DURATION_S,
+  warmup = WARMUP_S,
+): Promise<Run> {
+  if (warmup > 0) await autocannon({ url, connections: CONNECTIONS, duration: warmup });
   const serverBefore = cpuOf(target);
   const generatorBefore = process.cpuUsage();
   const machineBefore = machineCpu();
@@ -173,6 +183,68 @@ const verdict = (ok: boolean) => (ok ? 'holds' : 'FAILS');
 const disturbed = (...runs: Run[]) =>
   runs.some((r) => r.otherCpu > MAX_OTHER_CPU) ? ' (from a run other processes disturbed)' : '';
 
+const ADMIN_EMAIL = 'bench-admin@superinsight.local';
+const ADMIN_PASSWORD = `bench-${randomUUID()}`;
+const IMPORT_TASKS = Number(process.env.BENCH_IMPORT_TASKS ?? 100_000);
+const CONFIG =
+  '<View><Text name="text" value="$text"/><Choices name="c" toName="text"><Choice value="a"/><Choice value="b"/></Choices></View>';
+
+/**
+ * PGlite only: the system endpoints in the first seconds after a first start (a second
+ * server on an empty DATA_DIR, measured from the moment /health answers, no warm-up), and
+ * on the running server while it imports IMPORT_TASKS tasks through the API and its job.
+ */
+async function pglitePhases(base: string, server: Child, baseline: number): Promise<string[]> {
+  const targets: string[] = [];
+  const p99Target = (r: Run) =>
+    `${r.label} p99 ${r.p99.toFixed(2)} ms < 50 ms: ${verdict(r.p99 < 50)}${r.non2xx || r.errors ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : ''}${disturbed(r)}`;
+
+  console.log('\nFirst seconds after a first start: a second server on an empty DATA_DIR, measured as soon');
+  console.log(
+    'as /health answers (pg-boss and the sampler start meanwhile), 5 s per endpoint, no warm-up.\n',
+  );
+  const freshDir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-bench-fresh-'));
+  const fresh = await startServer({ dataDir: freshDir, readyPath: '/health' });
+  const early: Run[] = [];
+  try {
+    for (const route of ['/health', '/system/status'])
+      early.push(await measureOnce(`${route} (just started)`, `${fresh.base}${route}`, fresh.server, 5, 0));
+  } finally {
+    await fresh.server.stop();
+    fs.rmSync(freshDir, { recursive: true, force: true });
+  }
+  console.log(table(early, baseline));
+  targets.push(...early.map(p99Target));
+
+  console.log(
+    `\nDuring an import of ${IMPORT_TASKS.toLocaleString('en-US')} tasks (API upload, then its job):\n`,
+  );
+  const api = new Api(base);
+  api.token = (
+    await api.ok('POST', '/api/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD }, '')
+  ).token;
+  const project = await api.ok('POST', '/api/v1/projects', { title: 'Bench import', label_config: CONFIG });
+  const file = path.join(os.tmpdir(), `si-bench-system-${process.pid}.jsonl`);
+  await writeJsonl(file, IMPORT_TASKS);
+  try {
+    const { job_id } = await upload(api, `/api/v1/projects/${project.id}/import`, file);
+    const during: Run[] = [];
+    for (const route of ['/health', '/system/status'])
+      during.push(await measureOnce(`${route} (importing)`, `${base}${route}`, server, DURATION_S, 0));
+    const job = await api.ok('GET', `/api/v1/jobs/${job_id}`);
+    console.log(table(during, baseline));
+    console.log(
+      `\nthe import job was ${job.state} when the measuring ended${job.state === 'completed' ? ' (it finished during it: raise BENCH_IMPORT_TASKS)' : ''}`,
+    );
+    targets.push(...during.map(p99Target));
+    const done = await waitJob(api, job_id);
+    if (done.state !== 'completed') throw new Error(`the import job ${done.state}: ${done.error}`);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+  return targets;
+}
+
 async function main(): Promise<void> {
   const serverUrl = process.env.DATABASE_URL || undefined;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'si-bench-'));
@@ -187,7 +259,11 @@ async function main(): Promise<void> {
       dropDatabase = scratch.drop;
     }
 
-    const { server, base } = await startServer({ dataDir, databaseUrl });
+    const { server, base } = await startServer({
+      dataDir,
+      databaseUrl,
+      env: { SUPERINSIGHT_ADMIN_EMAIL: ADMIN_EMAIL, SUPERINSIGHT_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    });
     children.push(server);
 
     const barePort = await freePort();
@@ -305,8 +381,7 @@ async function main(): Promise<void> {
         `\nlock released: /health/ready ${recovered === null ? 'still not 200 after 15 s' : `200 again after ${recovered.toFixed(1)} s`}`,
       );
     } else {
-      console.log('\nStalled-database phase skipped: it needs DATABASE_URL. An embedded PGlite cannot be');
-      console.log('stalled from outside the server process (test/resilience.test.ts stalls it from inside).');
+      targets.push(...(await pglitePhases(base, server, baseline)));
     }
 
     console.log('\nTargets (reported, never enforced):');

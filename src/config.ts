@@ -26,6 +26,8 @@ export interface Config {
   samplerIntervalMs: number;
   /** PGlite: a request running longer is abandoned by restarting the database thread. */
   pgliteQueryTimeoutMs: number;
+  /** PGlite: PostgreSQL's shared buffers in MB (memory held against import and query speed). */
+  pgliteSharedBuffersMb: number;
   /** Outgoing e-mail (quality alerts and reports); undefined: the e-mail channel is disabled. */
   smtp: SmtpConfig | undefined;
   auth: {
@@ -157,6 +159,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbPoolSize: intVar(env, 'DB_POOL_SIZE', 20, 1, 1000),
     samplerIntervalMs: intVar(env, 'SAMPLER_INTERVAL_MS', 1000, 50, 60_000),
     pgliteQueryTimeoutMs: intVar(env, 'PGLITE_QUERY_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    pgliteSharedBuffersMb: intVar(env, 'PGLITE_SHARED_BUFFERS_MB', 48, 1, 4096),
     smtp: smtpVar(env),
     auth: {
       maxFailures: intVar(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),

@@ -109,6 +109,8 @@ export async function startServer(options: {
   dataDir: string;
   databaseUrl?: string;
   env?: Record<string, string>;
+  /** What must answer 200 first: /health/ready (default), or /health for "as soon as it listens". */
+  readyPath?: string;
 }): Promise<{ server: Child; base: string }> {
   const port = await freePort();
   const env: Record<string, string> = {
@@ -133,7 +135,7 @@ export async function startServer(options: {
   );
   const base = `http://127.0.0.1:${port}`;
   try {
-    await waitForHttp(`${base}/health/ready`, server, 200, 180_000);
+    await waitForHttp(`${base}${options.readyPath ?? '/health/ready'}`, server, 200, 180_000);
   } catch (err) {
     await server.stop();
     throw err;

@@ -55,6 +55,7 @@ export async function startPlatform(
     pgliteDir,
     poolSize: config.dbPoolSize,
     queryTimeoutMs: config.pgliteQueryTimeoutMs,
+    sharedBuffersMb: config.pgliteSharedBuffersMb,
     onRestart: (reason) => log.error({ reason }, 'the embedded database thread was restarted'),
   });
   const secrets = new SecretBox(masterKey);

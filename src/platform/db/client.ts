@@ -60,6 +60,12 @@ export interface OpenOptions {
   queryTimeoutMs?: number;
   /** PGlite: told when its thread was restarted, and why. */
   onRestart?: (reason: string) => void;
+  /**
+   * PGlite: PostgreSQL's shared buffers, in MB. The default 128 MB is WebAssembly memory PGlite
+   * keeps once touched (a reopened database idles at 294 MB with it, 193 MB with 48); below
+   * ~48 MB a 100k-task import thrashes (24 s at 48 MB, 65 s at 32), bench/annotation --pglite.
+   */
+  sharedBuffersMb?: number;
 }
 
 // pg returns int8 and numeric as strings; keep them exact, callers convert where safe.
@@ -115,11 +121,6 @@ function openPg(url: string, max: number, applicationName = 'superinsight'): Dat
   };
 }
 
-// PostgreSQL's default 128 MB of shared buffers is WebAssembly memory PGlite touches at start
-// and keeps (300 MB resident when reopening a data directory, 160 MB with 16 MB); the
-// operating system's page cache still holds the data files, which PGlite reads through it.
-const PGLITE_SETTINGS = ['shared_buffers=16MB'];
-
 async function openPglite(options: OpenOptions): Promise<Database> {
   const dir = options.pgliteDir;
   let lock: DirLock | undefined;
@@ -133,7 +134,7 @@ async function openPglite(options: OpenOptions): Promise<Database> {
     thread = await PgliteThread.open(dir, {
       queryTimeoutMs: options.queryTimeoutMs ?? 0,
       onRestart: options.onRestart,
-      pglite: { postgresqlconf: PGLITE_SETTINGS },
+      pglite: { postgresqlconf: [`shared_buffers=${options.sharedBuffersMb ?? 48}MB`] },
     });
   } catch (err) {
     lock?.release();
