@@ -146,8 +146,12 @@ export class PgliteThread {
         reject(new Error(`the database thread exited (code ${code}) while opening`)),
       );
     });
-    // A rejected start is awaited by whoever waits for the next request.
-    this.#ready.catch(() => {});
+    // A first start that fails is open()'s error; a restart that fails is tried again, and
+    // the requests meanwhile are told the database is unavailable (#opened).
+    this.#ready.catch((err: Error) => {
+      if (this.#generation > 0 && this.#worker === worker && !this.#closing)
+        setTimeout(() => this.#worker === worker && this.#restart(`reopening failed: ${err.message}`), 1000);
+    });
     worker.on('message', (message: Reply | { type: string }) => {
       if ('id' in message) this.#settle(message);
     });
@@ -183,9 +187,17 @@ export class PgliteThread {
     this.#options.onRestart?.(reason);
   }
 
+  async #opened(): Promise<void> {
+    try {
+      await this.#ready;
+    } catch (err) {
+      throw new DatabaseRestartedError((err as Error).message);
+    }
+  }
+
   /** Sends one request to the thread; the caller holds the turn. */
   async #send(request: Request, generation: number, timeoutMs: number): Promise<unknown> {
-    await this.#ready;
+    await this.#opened();
     if (generation !== this.#generation) throw new DatabaseRestartedError('its transaction was rolled back');
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -239,7 +251,7 @@ export class PgliteThread {
     const release = await this.#turns.take();
     let closed = false;
     try {
-      await this.#ready;
+      await this.#opened();
       const generation = this.#generation;
       const send = (request: Request) => {
         if (closed) throw new Error('Transaction is closed');
