@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
-import { dashboardRoutes } from './dashboard.routes.ts';
-import { labelingRoutes } from './labeling.routes.ts';
-import { defineProjectJobs } from './project.jobs.ts';
-import { projectRoutes } from './projects.routes.ts';
-import { taskRoutes } from './tasks.routes.ts';
-import { defineTransferJobs, transferRoutes } from './transfer.routes.ts';
-import { defineWebhookJobs, webhookRoutes } from './webhooks.routes.ts';
+import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
+import { defineTransferJobs, transferRoutes } from './import/import.routes.ts';
+import { labelingRoutes } from './labeling/labeling.routes.ts';
+import { defineProjectJobs } from './projects/project.jobs.ts';
+import { projectRoutes } from './projects/projects.routes.ts';
+import { taskRoutes } from './tasks/tasks.routes.ts';
+import { defineWebhookJobs, webhookRoutes } from './webhooks/webhooks.routes.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(projectRoutes);
