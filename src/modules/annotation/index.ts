@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
-import { defineTransferJobs, transferRoutes } from './import/import.routes.ts';
+import { defineExportJobs, exportRoutes } from './export/export.routes.ts';
+import { defineImportJobs, importRoutes } from './import/import.routes.ts';
 import { annotationRoutes } from './labeling/annotations.routes.ts';
 import { assignmentRoutes } from './labeling/assignments.routes.ts';
 import { draftRoutes } from './labeling/drafts.routes.ts';
@@ -22,7 +23,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(nextTaskRoutes);
   await app.register(assignmentRoutes);
   await app.register(reviewRoutes);
-  await app.register(transferRoutes);
+  await app.register(importRoutes);
+  await app.register(exportRoutes);
   await app.register(webhookRoutes);
   await app.register(dashboardRoutes);
 };
@@ -31,7 +33,8 @@ export const annotationModule: Module = {
   name: 'annotation',
   routes,
   jobs: (platform) => {
-    defineTransferJobs(platform);
+    defineImportJobs(platform);
+    defineExportJobs(platform);
     defineWebhookJobs(platform);
     defineProjectJobs(platform);
   },

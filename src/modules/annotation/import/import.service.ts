@@ -1,16 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { MultipartFile } from '@fastify/multipart';
 import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import type { Principal } from '../../../platform/auth/principal.ts';
 import { type CopyIn, onOneConnection, type Tx } from '../../../platform/db/client.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import { badRequest, Problem } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
-import type { JobContext } from '../../../platform/jobs/queue.ts';
+import type { JobContext, JobQueue } from '../../../platform/jobs/queue.ts';
 import { imports, type ParsedConfig, projects } from '../schema.ts';
 import { emitEvent } from '../webhooks/webhooks.service.ts';
 import {
   type AnnotatorRef,
   canonicalJson,
+  formatFromFilename,
   type ImportFormat,
   type ImportTask,
   normalizeTask,
@@ -26,6 +31,9 @@ import {
  * the next errors) and rolls everything back, so nothing of a malformed file lands; a
  * crash rolls back too, and the retried job starts over from the staged file.
  */
+
+/** The largest file an import accepts. */
+export const MAX_IMPORT_BYTES = 2 * 1024 ** 3;
 
 export const IMPORT_JOB = 'annotation.import';
 export const IMPORT_BATCH = 5000;
@@ -53,6 +61,120 @@ export interface ImportCounts {
 /** Where uploads of a tenant wait for their import job. */
 export function stagingDir(dataDir: string, tenantId: string): string {
   return path.join(dataDir, 'imports', tenantId);
+}
+
+/** An upload written to the tenant's staging directory, not yet an import. */
+export interface StagedUpload {
+  file: string;
+  format: ImportFormat;
+  source: string;
+  bytes: number;
+}
+
+/** Writes an upload to a fresh name in dir; the file is removed when writing fails. */
+async function stage(dir: string, write: (upload: string) => Promise<Omit<StagedUpload, 'file'>>) {
+  fs.mkdirSync(dir, { recursive: true });
+  const upload = path.join(dir, `upload-${randomUUID()}`);
+  try {
+    return { file: upload, ...(await write(upload)) };
+  } catch (err) {
+    fs.rmSync(upload, { force: true });
+    throw err;
+  }
+}
+
+/** Stages a multipart file; its format is the one asked for, or told by its name. */
+export function stageFile(
+  dir: string,
+  file: MultipartFile | undefined,
+  format: ImportFormat | undefined,
+  config: ParsedConfig,
+): Promise<StagedUpload> {
+  return stage(dir, async (upload) => {
+    if (!file)
+      throw badRequest('The multipart body has no file.', [{ path: 'body/file', message: 'is required' }]);
+    const chosen = format ?? formatFromFilename(file.filename);
+    if (!chosen) {
+      file.file.resume();
+      throw badRequest(
+        `Cannot tell the format of "${file.filename}"; name it .json, .jsonl, .csv, .tsv or .txt, or pass ?format=.`,
+        [{ path: 'querystring/format', message: 'is required for this file name' }],
+      );
+    }
+    if (chosen === 'txt') textKeyOf(config);
+    await pipeline(file.file, fs.createWriteStream(upload));
+    if (file.file.truncated)
+      throw new Problem(413, `The file is larger than the ${MAX_IMPORT_BYTES / 1024 ** 3} GiB limit.`);
+    return { format: chosen, source: `file:${file.filename}`, bytes: fs.statSync(upload).size };
+  });
+}
+
+/** Checks a JSON body of tasks at once (nothing is staged when one is bad), then stages it. */
+export function stageBody(dir: string, items: unknown, config: ParsedConfig): Promise<StagedUpload> {
+  return stage(dir, async (upload) => {
+    if (!Array.isArray(items))
+      throw badRequest('Send a JSON array of tasks, or a multipart file.', [
+        { path: 'body', message: 'must be an array' },
+      ]);
+    if (items.length === 0)
+      throw badRequest('The array holds no tasks.', [{ path: 'body', message: 'must not be empty' }]);
+    const errors = checkRecords(items, config.dataKeys);
+    if (errors.length) {
+      throw badRequest(
+        `${errors.length === 20 ? 'At least 20' : errors.length} task(s) are invalid; nothing was imported. Record ${errors[0]!.record}: ${errors[0]!.message}`,
+        errors.map((e) => ({ path: `body/${e.record! - 1}`, message: e.message })),
+      );
+    }
+    const text = JSON.stringify(items);
+    await fs.promises.writeFile(upload, text);
+    return { format: 'json', source: 'body', bytes: Buffer.byteLength(text) };
+  });
+}
+
+/**
+ * Records the import and enqueues its job in one transaction, the staged file moved to the
+ * import's id; audit is called inside that transaction. When it fails, the file is removed.
+ */
+export async function queueImport(
+  runTx: <T>(work: (tx: Tx) => Promise<T>) => Promise<T>,
+  queue: JobQueue,
+  principal: Principal,
+  projectId: number,
+  upload: StagedUpload,
+  options: { dedupe: boolean },
+  audit: (ids: { importId: number; jobId: string }) => void,
+): Promise<{ importId: number; jobId: string }> {
+  let staged: string | undefined;
+  try {
+    return await runTx(async (tx) => {
+      const [imp] = await tx
+        .insert(imports)
+        .values({
+          tenantId: principal.tenantId,
+          projectId,
+          format: upload.format,
+          source: upload.source,
+          options: { dedupe: options.dedupe },
+          createdBy: principal.userId,
+        })
+        .returning({ id: imports.id });
+      staged = path.join(path.dirname(upload.file), String(imp!.id));
+      fs.renameSync(upload.file, staged);
+      const jobId = await queue.enqueue(tx, {
+        tenantId: principal.tenantId,
+        kind: IMPORT_JOB,
+        payload: { importId: imp!.id, projectId },
+        createdBy: principal.userId,
+      });
+      await tx.update(imports).set({ jobId, stagedPath: staged }).where(eq(imports.id, imp!.id));
+      audit({ importId: imp!.id, jobId });
+      return { importId: imp!.id, jobId };
+    });
+  } catch (err) {
+    fs.rmSync(upload.file, { force: true });
+    if (staged) fs.rmSync(staged, { force: true });
+    throw err;
+  }
 }
 
 /** The one data key TXT lines go into; 400 unless the config has exactly one. */
