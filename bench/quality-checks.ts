@@ -20,7 +20,7 @@ import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { createTenant, joinAsOwner } from '../src/modules/identity/service.ts';
+import { createTenant, joinAsOwner } from '../src/modules/identity/tenants/tenants.service.ts';
 import { wireModules } from '../src/modules/index.ts';
 import { hashPassword } from '../src/platform/auth/passwords.ts';
 import { users } from '../src/platform/auth/schema.ts';

@@ -28,7 +28,7 @@ import { modules, wireModules } from '../src/modules/index.ts';
 import {
   type AgreementPhases,
   computeProjectAgreement,
-} from '../src/modules/quality/project-agreement.service.ts';
+} from '../src/modules/quality/agreement/project-agreement.service.ts';
 import { inSystem } from '../src/platform/db/tenancy.ts';
 import { DomainEvents } from '../src/platform/events/index.ts';
 import { startPlatform } from '../src/platform/index.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { createTenant, joinAsOwner } from '../src/modules/identity/service.ts';
+import { createTenant, joinAsOwner } from '../src/modules/identity/tenants/tenants.service.ts';
 import { hashPassword } from '../src/platform/auth/passwords.ts';
 import { users } from '../src/platform/auth/schema.ts';
 import { inSystem } from '../src/platform/db/tenancy.ts';

@@ -1,18 +1,30 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
-import { dashboardRoutes } from './dashboard.routes.ts';
-import { labelingRoutes } from './labeling.routes.ts';
-import { defineProjectJobs } from './project.jobs.ts';
-import { projectRoutes } from './projects.routes.ts';
-import { taskRoutes } from './tasks.routes.ts';
-import { defineTransferJobs, transferRoutes } from './transfer.routes.ts';
-import { defineWebhookJobs, webhookRoutes } from './webhooks.routes.ts';
+import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
+import { defineExportJobs, exportRoutes } from './export/export.routes.ts';
+import { defineImportJobs, importRoutes } from './import/import.routes.ts';
+import { annotationRoutes } from './labeling/annotations.routes.ts';
+import { assignmentRoutes } from './labeling/assignments.routes.ts';
+import { draftRoutes } from './labeling/drafts.routes.ts';
+import { nextTaskRoutes } from './labeling/next.routes.ts';
+import { predictionRoutes } from './labeling/predictions.routes.ts';
+import { defineProjectJobs } from './projects/project.jobs.ts';
+import { projectRoutes } from './projects/projects.routes.ts';
+import { reviewRoutes } from './review/review.routes.ts';
+import { taskRoutes } from './tasks/tasks.routes.ts';
+import { defineWebhookJobs, webhookRoutes } from './webhooks/webhooks.routes.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(projectRoutes);
   await app.register(taskRoutes);
-  await app.register(labelingRoutes);
-  await app.register(transferRoutes);
+  await app.register(annotationRoutes);
+  await app.register(draftRoutes);
+  await app.register(predictionRoutes);
+  await app.register(nextTaskRoutes);
+  await app.register(assignmentRoutes);
+  await app.register(reviewRoutes);
+  await app.register(importRoutes);
+  await app.register(exportRoutes);
   await app.register(webhookRoutes);
   await app.register(dashboardRoutes);
 };
@@ -21,7 +33,8 @@ export const annotationModule: Module = {
   name: 'annotation',
   routes,
   jobs: (platform) => {
-    defineTransferJobs(platform);
+    defineImportJobs(platform);
+    defineExportJobs(platform);
     defineWebhookJobs(platform);
     defineProjectJobs(platform);
   },

@@ -5,7 +5,8 @@ import { checkPasswordPolicy, generatePassword, hashPassword } from '../../platf
 import { roles, tenantMembers, tenants, userRoleAssignments, users } from '../../platform/auth/schema.ts';
 import type { Db } from '../../platform/db/client.ts';
 import { badRequest, conflict, notFound } from '../../platform/errors/problem.ts';
-import { findUserByEmail, resetPassword } from './service.ts';
+import { resetPassword } from './auth/auth.service.ts';
+import { findUserByEmail } from './members/members.service.ts';
 
 export const USER_HELP = `Usage:
   superinsight user create --email E [--name N] [--password P] [--tenant SLUG] [--role ROLE]

@@ -1,10 +1,23 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
-import { identityRoutes } from './routes.ts';
-import { bootstrap } from './service.ts';
+import { authRoutes } from './auth/auth.routes.ts';
+import { memberRoutes } from './members/members.routes.ts';
+import { roleRoutes } from './roles/roles.routes.ts';
+import { tenantRoutes } from './tenants/tenants.routes.ts';
+import { bootstrap } from './tenants/tenants.service.ts';
+import { tokenRoutes } from './tokens/tokens.routes.ts';
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(authRoutes);
+  await app.register(tokenRoutes);
+  await app.register(memberRoutes);
+  await app.register(roleRoutes);
+  await app.register(tenantRoutes);
+};
 
 export const identityModule: Module = {
   name: 'identity',
-  routes: identityRoutes,
+  routes,
   start: async (platform) => {
     await bootstrap(platform.database.db, platform.config, (line) => process.stdout.write(`${line}\n`));
   },

@@ -1,17 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
-import { alertsRoutes } from './alerts.routes.ts';
-import { startSweeper } from './alerts.sweep.ts';
-import { defineCheckJobs, subscribeChecks } from './checks.service.ts';
-import { improvementRoutes } from './improvement.routes.ts';
-import { defineDeliveryJobs } from './notifications.service.ts';
-import { defineProjectAgreementJobs, projectAgreementRoutes } from './project-agreement.routes.ts';
-import { defineRagasJobs, ragasRoutes } from './ragas.routes.ts';
-import { defineReportJobs } from './reports.jobs.ts';
-import { reportsRoutes } from './reports.routes.ts';
-import { qualityRoutes } from './routes.ts';
-import { rulesRoutes } from './rules.routes.ts';
-import { defineScoreJobs, scoreRoutes, subscribeScores } from './scores.routes.ts';
+import { defineProjectAgreementJobs, projectAgreementRoutes } from './agreement/project-agreement.routes.ts';
+import { alertsRoutes } from './alerts/alerts.routes.ts';
+import { startSweeper } from './alerts/alerts.sweep.ts';
+import { defineCheckJobs, subscribeChecks } from './checks/checks.service.ts';
+import { improvementRoutes } from './improvement/improvement.routes.ts';
+import { defineDeliveryJobs } from './notifications/notifications.service.ts';
+import { defineRagasJobs, ragasRoutes } from './ragas/ragas.routes.ts';
+import { defineReportJobs } from './reports/reports.jobs.ts';
+import { reportsRoutes } from './reports/reports.routes.ts';
+import { rulesRoutes } from './rules/rules.routes.ts';
+import { defineScoreJobs, scoreRoutes, subscribeScores } from './scores/scores.routes.ts';
+import { qualityRoutes } from './stats/stats.routes.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(qualityRoutes);

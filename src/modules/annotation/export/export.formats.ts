@@ -1,0 +1,530 @@
+import type { ParsedConfig } from '../schema.ts';
+
+/**
+ * Label Studio's export formats as its converter (label-studio-sdk `converter`) writes
+ * them, one task at a time: pure functions from an exported task to text. The export
+ * service feeds them keyset batches and streams what they return.
+ */
+
+export const EXPORT_FORMATS = ['JSON', 'JSON_MIN', 'CSV', 'TSV', 'CONLL2003', 'COCO', 'YOLO', 'VOC'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ExportAnnotation {
+  id: number;
+  result: unknown[];
+  leadTime: number;
+  wasCancelled: boolean;
+  groundTruth: boolean;
+  /** The member who made it (user id), if any. */
+  completedBy: string | null;
+  completedByEmail: string | null;
+  /** An annotator named by an imported file who has no account here. */
+  completedByExternal: string | null;
+  reviewStatus: string | null;
+  parentAnnotationId: number | null;
+  parentPredictionId: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ExportPrediction {
+  id: number;
+  result: unknown[];
+  score: number | null;
+  modelVersion: string;
+  createdAt: Date;
+}
+
+export interface ExportTask {
+  id: number;
+  projectId: number;
+  data: Record<string, unknown>;
+  meta: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+  totalAnnotations: number;
+  cancelledAnnotations: number;
+  totalPredictions: number;
+  annotations: ExportAnnotation[];
+  predictions: ExportPrediction[];
+}
+
+/** What a file of each format is called and served as. */
+export const FORMAT_FILES: Record<ExportFormat, { ext: string; contentType: string }> = {
+  JSON: { ext: 'json', contentType: 'application/json; charset=utf-8' },
+  JSON_MIN: { ext: 'json', contentType: 'application/json; charset=utf-8' },
+  CSV: { ext: 'csv', contentType: 'text/csv; charset=utf-8' },
+  TSV: { ext: 'tsv', contentType: 'text/tab-separated-values; charset=utf-8' },
+  CONLL2003: { ext: 'conll', contentType: 'text/plain; charset=utf-8' },
+  COCO: { ext: 'json', contentType: 'application/json; charset=utf-8' },
+  YOLO: { ext: 'zip', contentType: 'application/zip' },
+  VOC: { ext: 'zip', contentType: 'application/zip' },
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// ------------------------------------------------------------------------ JSON
+
+/** The annotator as Label Studio's flat exports name it: an e-mail, or the external name. */
+export function annotatorOf(a: ExportAnnotation): string | null {
+  return a.completedByEmail ?? a.completedByExternal ?? null;
+}
+
+/**
+ * A task in Label Studio's JSON export format. `completed_by` is the member's id (Label
+ * Studio writes its user id there) or, for an annotator without an account, the name the
+ * imported file gave; `completed_by_email` carries the member's e-mail so a re-import
+ * elsewhere can map the annotation back to the same person.
+ */
+export function jsonTask(t: ExportTask, options: { includePredictions: boolean }) {
+  return {
+    id: t.id,
+    data: t.data,
+    annotations: t.annotations.map((a) => ({
+      id: a.id,
+      completed_by: a.completedBy ?? a.completedByExternal,
+      completed_by_email: a.completedByEmail,
+      result: a.result,
+      was_cancelled: a.wasCancelled,
+      ground_truth: a.groundTruth,
+      created_at: a.createdAt.toISOString(),
+      updated_at: a.updatedAt.toISOString(),
+      lead_time: a.leadTime,
+      result_count: a.result.length,
+      review_status: a.reviewStatus,
+      parent_prediction: a.parentPredictionId,
+      parent_annotation: a.parentAnnotationId,
+      task: t.id,
+      project: t.projectId,
+    })),
+    predictions: options.includePredictions
+      ? t.predictions.map((p) => ({
+          id: p.id,
+          model_version: p.modelVersion,
+          result: p.result,
+          score: p.score,
+          created_at: p.createdAt.toISOString(),
+          task: t.id,
+          project: t.projectId,
+        }))
+      : [],
+    meta: t.meta,
+    created_at: t.createdAt.toISOString(),
+    updated_at: t.updatedAt.toISOString(),
+    total_annotations: t.totalAnnotations,
+    cancelled_annotations: t.cancelledAnnotations,
+    total_predictions: t.totalPredictions,
+    project: t.projectId,
+  };
+}
+
+// ---------------------------------------------------------- JSON_MIN, CSV, TSV
+
+/** The annotations a flat format writes, newest first (Label Studio sorts by created_at, descending). */
+export function flatAnnotations(t: ExportTask, includeCancelled: boolean): ExportAnnotation[] {
+  return t.annotations
+    .filter((a) => includeCancelled || !a.wasCancelled)
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id);
+}
+
+type Output = Record<string, unknown> & { type: string };
+
+/** An annotation's regions grouped by control (`from_name`), each value tagged with the control's tag. */
+export function outputsOf(result: unknown[], config: ParsedConfig): Map<string, Output[]> {
+  const types = new Map(config.controls.map((c) => [c.name, c.type]));
+  const out = new Map<string, Output[]>();
+  for (const r of result) {
+    if (!isObject(r) || typeof r.from_name !== 'string') continue;
+    const type = types.get(r.from_name);
+    if (!type) continue;
+    const v: Output = { ...(isObject(r.value) ? r.value : {}), type };
+    if ('original_width' in r) v.original_width = r.original_width;
+    if ('original_height' in r) v.original_height = r.original_height;
+    const list = out.get(r.from_name);
+    if (list) list.push(v);
+    else out.set(r.from_name, [v]);
+  }
+  return out;
+}
+
+/** Label Studio's prettify_result: one choice or one text becomes a plain string. */
+export function prettify(values: Output[]): unknown {
+  const out: unknown[] = [];
+  let tagType: string | undefined;
+  for (const v of values) {
+    const { type, ...rest } = v;
+    tagType = type;
+    if (type === 'Choices' && Array.isArray(rest.choices) && rest.choices.length === 1)
+      out.push(rest.choices[0]);
+    else if (type === 'TextArea' && Array.isArray(rest.text) && rest.text.length === 1)
+      out.push(rest.text[0]);
+    else out.push(rest);
+  }
+  return (tagType === 'Choices' || tagType === 'TextArea') && out.length === 1 ? out[0] : out;
+}
+
+/**
+ * The JSON_MIN records of a task: one per annotation (the data fields, the task id, one
+ * key per control with its value, annotator, annotation_id, created_at, updated_at,
+ * lead_time), or one with the data alone when the task has none.
+ */
+export function minRecords(
+  t: ExportTask,
+  config: ParsedConfig,
+  includeCancelled: boolean,
+): Record<string, unknown>[] {
+  const annotations = flatAnnotations(t, includeCancelled);
+  if (annotations.length === 0) {
+    return [
+      {
+        ...t.data,
+        id: t.id,
+        annotator: null,
+        annotation_id: null,
+        created_at: null,
+        updated_at: null,
+        lead_time: null,
+      },
+    ];
+  }
+  return annotations.map((a) => {
+    const record: Record<string, unknown> = { ...t.data, id: t.id };
+    for (const [name, values] of outputsOf(a.result, config)) record[name] = prettify(values);
+    record.annotator = annotatorOf(a);
+    record.annotation_id = a.id;
+    record.created_at = a.createdAt.toISOString();
+    record.updated_at = a.updatedAt.toISOString();
+    record.lead_time = a.leadTime;
+    if (includeCancelled) record.was_cancelled = a.wasCancelled;
+    return record;
+  });
+}
+
+const ALWAYS_COLUMNS = [
+  'annotator',
+  'annotation_id',
+  'created_at',
+  'updated_at',
+  'lead_time',
+  'was_cancelled',
+];
+
+/** CSV/TSV columns as Label Studio's csv2 writer has them: every key, sorted. */
+export function csvColumns(dataKeys: Iterable<string>, config: ParsedConfig): string[] {
+  const keys = new Set<string>([...ALWAYS_COLUMNS, 'id', ...dataKeys]);
+  for (const c of config.controls) if (c.name && c.type !== 'Relations') keys.add(c.name);
+  return [...keys].sort();
+}
+
+/** A CSV/TSV row of a flat record: strings quoted (QUOTE_NONNUMERIC), nested values JSON-encoded. */
+export function csvRow(
+  record: Record<string, unknown>,
+  columns: readonly string[],
+  delimiter: string,
+): string {
+  const cells = columns.map((c) => {
+    const v = record[c];
+    if (v === null || v === undefined) return '';
+    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+    if (typeof v === 'boolean') return v ? 'True' : 'False';
+    const s = typeof v === 'string' ? v : JSON.stringify(v);
+    return `"${s.replaceAll('"', '""')}"`;
+  });
+  return `${cells.join(delimiter)}\n`;
+}
+
+/** The header row of a CSV/TSV export. */
+export function csvHeader(columns: readonly string[], delimiter: string): string {
+  return `${columns.map((c) => `"${c.replaceAll('"', '""')}"`).join(delimiter)}\n`;
+}
+
+// -------------------------------------------------------------------- CONLL2003
+
+export const CONLL_HEADER = '-DOCSTART- -X- O\n';
+
+interface Span {
+  start: number;
+  end: number;
+  labels?: unknown;
+}
+
+/**
+ * Whitespace tokens of `text` with IOB tags from labelled spans (character offsets, end
+ * exclusive), one `token -X- _ tag` line each and a blank line after, as Label Studio
+ * writes CoNLL 2003.
+ */
+export function conllBlock(text: string, spans: readonly Span[]): string {
+  const sorted = spans
+    .filter(
+      (s) =>
+        typeof s.start === 'number' &&
+        typeof s.end === 'number' &&
+        Array.isArray(s.labels) &&
+        s.labels.length,
+    )
+    .sort((a, b) => a.start - b.start);
+  let out = '';
+  let i = 0;
+  let current: Span | undefined;
+  for (const m of text.matchAll(/\S+/g)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    while (i < sorted.length && sorted[i]!.end <= start) i++;
+    const span = sorted[i];
+    let tag = 'O';
+    if (span && span.start < end && span.end > start) {
+      tag = `${current === span ? 'I' : 'B'}-${String((span.labels as unknown[])[0])}`;
+      current = span;
+    } else {
+      current = undefined;
+    }
+    out += `${m[0]} -X- _ ${tag}\n`;
+  }
+  return `${out}\n`;
+}
+
+/** The data key and Labels controls CONLL2003 needs: Text + Labels. */
+export function conllSupport(config: ParsedConfig): { textKey: string; controls: Set<string> } | null {
+  for (const c of config.controls) {
+    if (c.type !== 'Labels') continue;
+    const text = config.objects.find((o) => c.toName.includes(o.name) && o.type === 'Text');
+    if (text) {
+      const controls = new Set(
+        config.controls.filter((x) => x.type === 'Labels' && x.toName.includes(text.name)).map((x) => x.name),
+      );
+      return { textKey: text.value.replace(/^\$/, ''), controls };
+    }
+  }
+  return null;
+}
+
+/** The spans of the first Labels control an annotation filled (Label Studio takes the first). */
+export function labelSpans(result: unknown[], controls: Set<string>): Span[] {
+  let name: string | undefined;
+  const spans: Span[] = [];
+  for (const r of result) {
+    if (!isObject(r) || typeof r.from_name !== 'string' || !controls.has(r.from_name)) continue;
+    name ??= r.from_name;
+    if (r.from_name === name && isObject(r.value)) spans.push(r.value as unknown as Span);
+  }
+  return spans;
+}
+
+// ------------------------------------------------------------ COCO, YOLO, VOC
+
+export interface ImageSupport {
+  imageKey: string;
+  /** The RectangleLabels controls on that image. */
+  controls: Set<string>;
+  /** Category names in id order, from the config (sorted, as Label Studio numbers them). */
+  categories: string[];
+}
+
+/** What the image formats need: an Image object and a RectangleLabels control on it. */
+export function imageSupport(config: ParsedConfig): ImageSupport | null {
+  for (const image of config.objects) {
+    if (image.type !== 'Image') continue;
+    const controls = config.controls.filter(
+      (c) => c.type === 'RectangleLabels' && c.toName.includes(image.name),
+    );
+    if (controls.length === 0) continue;
+    const categories = [...new Set(controls.flatMap((c) => c.labels))].sort();
+    return {
+      imageKey: image.value.replace(/^\$/, ''),
+      controls: new Set(controls.map((c) => c.name)),
+      categories,
+    };
+  }
+  return null;
+}
+
+/** Category ids by name: the config's labels first, labels found only in results after them. */
+export class Categories {
+  private readonly ids = new Map<string, number>();
+  readonly names: string[] = [];
+
+  constructor(initial: readonly string[]) {
+    for (const name of initial) this.idOf(name);
+  }
+
+  idOf(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.ids.set(name, id);
+      this.names.push(name);
+    }
+    return id;
+  }
+
+  list(): { id: number; name: string }[] {
+    return this.names.map((name, id) => ({ id, name }));
+  }
+}
+
+export interface Box {
+  label: string;
+  /** Percent of the image, as Label Studio stores them. */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  rotation: number;
+  originalWidth: number;
+  originalHeight: number;
+}
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** The labelled rectangles of an annotation that carry the image's size. */
+export function boxesOf(result: unknown[], controls: Set<string>): Box[] {
+  const boxes: Box[] = [];
+  for (const r of result) {
+    if (!isObject(r) || typeof r.from_name !== 'string' || !controls.has(r.from_name)) continue;
+    const v = r.value;
+    if (!isObject(v) || !Array.isArray(v.rectanglelabels) || v.rectanglelabels.length === 0) continue;
+    if (!finite(v.x) || !finite(v.y) || !finite(v.width) || !finite(v.height)) continue;
+    if (!finite(r.original_width) || !finite(r.original_height)) continue;
+    boxes.push({
+      label: String(v.rectanglelabels[0]),
+      x: v.x,
+      y: v.y,
+      width: v.width,
+      height: v.height,
+      rotation: finite(v.rotation) ? v.rotation : 0,
+      originalWidth: r.original_width,
+      originalHeight: r.original_height,
+    });
+  }
+  return boxes;
+}
+
+/** The annotation an image format writes for a task: a ground truth, else the newest; never a cancelled one. */
+export function pickAnnotation(t: ExportTask): ExportAnnotation | undefined {
+  const usable = flatAnnotations(t, false);
+  return usable.find((a) => a.groundTruth) ?? usable[0];
+}
+
+/** A box in pixels: [x, y, w, h] of its axis-aligned bounds (a rotated box turns about its top-left corner). */
+export function pixelBox(b: Box): [number, number, number, number] {
+  const x = (b.x * b.originalWidth) / 100;
+  const y = (b.y * b.originalHeight) / 100;
+  const w = (b.width * b.originalWidth) / 100;
+  const h = (b.height * b.originalHeight) / 100;
+  if (!b.rotation) return [x, y, w, h];
+  const a = (b.rotation * Math.PI) / 180;
+  const cos = Math.cos(a);
+  const sin = Math.sin(a);
+  const xs = [x, x + w * cos, x + w * cos - h * sin, x - h * sin];
+  const ys = [y, y + w * sin, y + w * sin + h * cos, y + h * cos];
+  const minX = Math.min(...xs);
+  const minY = Math.min(...ys);
+  return [minX, minY, Math.max(...xs) - minX, Math.max(...ys) - minY];
+}
+
+/** The file name of an image reference (URL or path), without query or directories. */
+export function imageFileName(ref: unknown): string {
+  const s = String(ref ?? '');
+  const path = s.replace(/[?#].*$/, '');
+  const base = path.split('/').at(-1) ?? '';
+  try {
+    return decodeURIComponent(base) || 'image';
+  } catch {
+    return base || 'image';
+  }
+}
+
+/** The name without its extension (`a/b/cat.jpg` → `cat`). */
+export function stem(fileName: string): string {
+  const dot = fileName.lastIndexOf('.');
+  return dot > 0 ? fileName.slice(0, dot) : fileName;
+}
+
+/** A YOLO label line: class, then centre x, centre y, width and height as fractions of the image. */
+export function yoloLine(classId: number, b: Box): string {
+  const cx = (b.x + b.width / 2) / 100;
+  const cy = (b.y + b.height / 2) / 100;
+  return `${classId} ${cx} ${cy} ${b.width / 100} ${b.height / 100}\n`;
+}
+
+const xmlEscape = (s: string) =>
+  s.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!,
+  );
+
+/** A Pascal VOC annotation document for one image, with the elements Label Studio writes. */
+export function vocXml(options: {
+  folder: string;
+  fileName: string;
+  annotator: string | null;
+  width: number;
+  height: number;
+  boxes: Box[];
+}): string {
+  const el = (tag: string, value: string | number, indent: string) =>
+    `${indent}<${tag}>${xmlEscape(String(value))}</${tag}>\n`;
+  let xml = '<?xml version="1.0" encoding="utf-8"?>\n<annotation>\n';
+  xml += el('folder', options.folder, '  ');
+  xml += el('filename', options.fileName, '  ');
+  xml += '  <source>\n';
+  xml += el('database', 'MyDatabase', '    ');
+  xml += el('annotation', 'COCO2017', '    ');
+  xml += el('image', 'flickr', '    ');
+  xml += el('flickrid', 'NULL', '    ');
+  xml += el('annotator', options.annotator ?? '', '    ');
+  xml += '  </source>\n  <owner>\n';
+  xml += el('flickrid', 'NULL', '    ');
+  xml += el('name', 'Label Studio', '    ');
+  xml += '  </owner>\n  <size>\n';
+  xml += el('width', options.width, '    ');
+  xml += el('height', options.height, '    ');
+  xml += el('depth', 3, '    ');
+  xml += '  </size>\n';
+  xml += el('segmented', 0, '  ');
+  for (const b of options.boxes) {
+    const x = Math.trunc((b.x / 100) * options.width);
+    const y = Math.trunc((b.y / 100) * options.height);
+    const w = Math.trunc((b.width / 100) * options.width);
+    const h = Math.trunc((b.height / 100) * options.height);
+    xml += '  <object>\n';
+    xml += el('name', b.label, '    ');
+    xml += el('pose', 'Unspecified', '    ');
+    xml += el('truncated', 0, '    ');
+    xml += el('difficult', 0, '    ');
+    xml += '    <bndbox>\n';
+    xml += el('xmin', x, '      ');
+    xml += el('ymin', y, '      ');
+    xml += el('xmax', x + w, '      ');
+    xml += el('ymax', y + h, '      ');
+    xml += '    </bndbox>\n  </object>\n';
+  }
+  return `${xml}</annotation>\n`;
+}
+
+/** The info block Label Studio puts in COCO and YOLO notes. */
+export function labelStudioInfo(now = new Date()) {
+  return {
+    year: now.getUTCFullYear(),
+    version: '1.0',
+    description: '',
+    contributor: 'Label Studio',
+    url: '',
+    date_created: now.toISOString(),
+  };
+}
+
+/** Whether a config can produce a format; the reason when it cannot. */
+export function formatUnsupported(format: ExportFormat, config: ParsedConfig): string | null {
+  switch (format) {
+    case 'CONLL2003':
+      return conllSupport(config) ? null : 'CONLL2003 needs a <Labels> control on a <Text> object';
+    case 'COCO':
+    case 'YOLO':
+    case 'VOC':
+      return imageSupport(config) ? null : `${format} needs a <RectangleLabels> control on an <Image> object`;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,222 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { and, eq } from 'drizzle-orm';
+import { raiseSecurityEvent } from '../../../platform/auth/security-events.ts';
+import { conflict, notFound } from '../../../platform/errors/problem.ts';
+import { Uuid } from '../../../platform/http/schemas.ts';
+import type { Platform } from '../../../platform/index.ts';
+import { loadProject } from '../access.ts';
+import { type JobState, jobState } from '../job-state.ts';
+import { exports } from '../schema.ts';
+import { type ExportFormat, FORMAT_FILES } from './export.formats.ts';
+import { ExportFilters, ExportParams, ExportView, Format, ProjectParams } from './export.schemas.ts';
+import {
+  assertFormatSupported,
+  EXPORT_JOB,
+  type ExportJobPayload,
+  type ExportStats,
+  exportFileName,
+  exportOptions,
+  exportStream,
+  type RunTx,
+  runExport,
+} from './export.service.ts';
+
+function exportView(e: typeof exports.$inferSelect, job: JobState) {
+  let status: string = e.status;
+  let error = e.error;
+  if ((status === 'queued' || status === 'running') && job && ['failed', 'cancelled'].includes(job.state)) {
+    status = 'failed';
+    error ??= job.error;
+  }
+  return {
+    id: e.id,
+    project_id: e.projectId,
+    status,
+    format: e.format,
+    options: e.options,
+    counts: e.counts,
+    size_bytes: e.sizeBytes,
+    error,
+    job_id: e.jobId,
+    progress: e.status === 'completed' ? 1 : (job?.progress ?? 0),
+    created_at: e.createdAt,
+    finished_at: e.finishedAt,
+  };
+}
+
+export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { platform } = app;
+  const dataDir = platform.config.dataDir;
+  // ------------------------------------------------------------------ export
+  app.get(
+    '/projects/:id/export',
+    {
+      config: { permission: 'tasks:export' },
+      schema: {
+        tags: ['annotation'],
+        summary: 'Stream the project in a Label Studio export format',
+        params: ProjectParams,
+        querystring: Type.Object({ format: Type.Optional(Format), ...ExportFilters }),
+        response: { 200: Type.Unknown({ description: 'The export file, streamed' }) },
+      },
+    },
+    async (req, reply) => {
+      const principal = req.principal!;
+      const format = (req.query.format ?? 'JSON') as ExportFormat;
+      const options = exportOptions(format, req.query);
+      const project = await req.tx(async (tx) => {
+        const p = await loadProject(tx, principal, req.params.id, 'read');
+        assertFormatSupported(format, p.parsedConfig);
+        req.audit({
+          action: 'tasks.export',
+          resourceType: 'project',
+          resourceId: String(p.id),
+          details: { format, options, mode: 'stream' },
+        });
+        await raiseSecurityEvent(tx, {
+          tenantId: principal.tenantId,
+          type: 'bulk_export',
+          severity: 'low',
+          userId: principal.userId,
+          ip: req.ip,
+          details: { project_id: p.id, format, mode: 'stream', task_count: p.taskCount },
+        });
+        return p;
+      });
+      const stats: ExportStats = { tasks: 0, annotations: 0, predictions: 0 };
+      const runTx: RunTx = (work) => req.tx(work);
+      const { ext, contentType } = FORMAT_FILES[format];
+      const stream = exportStream(runTx, project, options, stats, path.join(dataDir, 'exports', 'spool'));
+      stream.on('error', (err) => req.log.error({ err }, 'export stream failed'));
+      return reply
+        .header('content-type', contentType)
+        .header('content-disposition', `attachment; filename="${exportFileName(project, format, ext)}"`)
+        .send(stream);
+    },
+  );
+
+  app.post(
+    '/projects/:id/exports',
+    {
+      config: { permission: 'tasks:export' },
+      schema: {
+        tags: ['annotation'],
+        summary: 'Export the project to a file as a background job (for large projects)',
+        params: ProjectParams,
+        body: Type.Object({ format: Format, ...ExportFilters }, { additionalProperties: false }),
+        response: { 201: Type.Object({ export_id: Type.Integer(), job_id: Uuid }) },
+      },
+    },
+    async (req, reply) => {
+      const principal = req.principal!;
+      const { format, ...filters } = req.body;
+      const options = exportOptions(format, filters);
+      const result = await req.tx(async (tx) => {
+        const p = await loadProject(tx, principal, req.params.id, 'read');
+        assertFormatSupported(format, p.parsedConfig);
+        const [row] = await tx
+          .insert(exports)
+          .values({
+            tenantId: principal.tenantId,
+            projectId: p.id,
+            format,
+            options: { ...options },
+            createdBy: principal.userId,
+          })
+          .returning({ id: exports.id });
+        const jobId = await platform.queue.enqueue(tx, {
+          tenantId: principal.tenantId,
+          kind: EXPORT_JOB,
+          payload: { exportId: row!.id, projectId: p.id },
+          createdBy: principal.userId,
+        });
+        await tx.update(exports).set({ jobId }).where(eq(exports.id, row!.id));
+        req.audit({
+          action: 'tasks.export',
+          resourceType: 'project',
+          resourceId: String(p.id),
+          details: { export_id: row!.id, job_id: jobId, format, options, mode: 'job' },
+        });
+        await raiseSecurityEvent(tx, {
+          tenantId: principal.tenantId,
+          type: 'bulk_export',
+          severity: 'low',
+          userId: principal.userId,
+          ip: req.ip,
+          details: { project_id: p.id, format, mode: 'job', export_id: row!.id, task_count: p.taskCount },
+        });
+        return { export_id: row!.id, job_id: jobId };
+      });
+      return reply.code(201).send(result);
+    },
+  );
+
+  app.get(
+    '/projects/:id/exports/:exportId',
+    {
+      config: { permission: 'tasks:export' },
+      schema: {
+        tags: ['annotation'],
+        summary: 'An export job: status, counts and file size',
+        params: ExportParams,
+        response: { 200: ExportView },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'read');
+        const [row] = await tx
+          .select()
+          .from(exports)
+          .where(and(eq(exports.projectId, project.id), eq(exports.id, req.params.exportId)));
+        if (!row) throw notFound('The export');
+        return exportView(row, await jobState(tx, row.jobId));
+      }),
+  );
+
+  app.get(
+    '/projects/:id/exports/:exportId/download',
+    {
+      config: { permission: 'tasks:export' },
+      schema: {
+        tags: ['annotation'],
+        summary: 'Download the file of a finished export',
+        params: ExportParams,
+        response: { 200: Type.Unknown({ description: 'The export file' }) },
+      },
+    },
+    async (req, reply) => {
+      const { row, project } = await req.tx(async (tx) => {
+        const p = await loadProject(tx, req.principal!, req.params.id, 'read');
+        const [r] = await tx
+          .select()
+          .from(exports)
+          .where(and(eq(exports.projectId, p.id), eq(exports.id, req.params.exportId)));
+        if (!r) throw notFound('The export');
+        if (r.status !== 'completed' || !r.filePath)
+          throw conflict(`The export is ${r.status}; its file can be downloaded once it has completed.`);
+        req.audit({
+          action: 'tasks.export_download',
+          resourceType: 'export',
+          resourceId: String(r.id),
+          details: { project_id: p.id, format: r.format, size_bytes: r.sizeBytes },
+        });
+        return { row: r, project: p };
+      });
+      if (!fs.existsSync(row.filePath!)) throw notFound('The export file');
+      const format = row.format as ExportFormat;
+      const { ext, contentType } = FORMAT_FILES[format];
+      return reply
+        .header('content-type', contentType)
+        .header('content-length', String(fs.statSync(row.filePath!).size))
+        .header('content-disposition', `attachment; filename="${exportFileName(project, format, ext)}"`)
+        .send(fs.createReadStream(row.filePath!));
+    },
+  );
+};
+
+export function defineExportJobs(platform: Platform): void {
+  platform.queue.define<ExportJobPayload>(EXPORT_JOB, (ctx) => runExport(platform, ctx), { retryLimit: 2 });
+}

@@ -1,0 +1,40 @@
+import { Type } from '@fastify/type-provider-typebox';
+import { DateTime, Nullable, Uuid } from '../../../platform/http/schemas.ts';
+import { EXPORT_FORMATS } from './export.formats.ts';
+
+export const Id = Type.Integer({ minimum: 1 });
+export const ProjectParams = Type.Object({ id: Id });
+export const ExportParams = Type.Object({ id: Id, exportId: Id });
+export const Format = Type.Union(
+  EXPORT_FORMATS.map((f) => Type.Literal(f)),
+  { description: 'Label Studio export format' },
+);
+export const ExportFilters = {
+  only_annotated: Type.Optional(Type.Boolean({ description: 'Only tasks with annotations' })),
+  only_reviewed: Type.Optional(Type.Boolean({ description: 'Only tasks with an approved review' })),
+  include_predictions: Type.Optional(
+    Type.Boolean({ description: 'JSON: include predictions (default true)' }),
+  ),
+  include_cancelled: Type.Optional(
+    Type.Boolean({
+      description:
+        'Include cancelled (skipped) annotations; default true for JSON, false for the other formats, as Label Studio',
+    }),
+  ),
+};
+
+export const Counts = Type.Record(Type.String(), Type.Number());
+export const ExportView = Type.Object({
+  id: Type.Integer(),
+  project_id: Type.Integer(),
+  status: Type.String(),
+  format: Type.String(),
+  options: Type.Record(Type.String(), Type.Unknown()),
+  counts: Counts,
+  size_bytes: Nullable(Type.Integer()),
+  error: Nullable(Type.String()),
+  job_id: Nullable(Uuid),
+  progress: Type.Number(),
+  created_at: DateTime,
+  finished_at: Nullable(DateTime),
+});

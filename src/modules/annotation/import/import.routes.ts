@@ -1,0 +1,152 @@
+import multipart from '@fastify/multipart';
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { and, eq } from 'drizzle-orm';
+import { notFound } from '../../../platform/errors/problem.ts';
+import { Uuid } from '../../../platform/http/schemas.ts';
+import type { Platform } from '../../../platform/index.ts';
+import { loadProject } from '../access.ts';
+import { type JobState, jobState } from '../job-state.ts';
+import { imports } from '../schema.ts';
+import { IMPORT_FORMATS } from './import.parsers.ts';
+import { ImportParams, ImportView, ProjectParams } from './import.schemas.ts';
+import {
+  IMPORT_JOB,
+  type ImportJobPayload,
+  MAX_IMPORT_BYTES,
+  queueImport,
+  runImport,
+  stageBody,
+  stageFile,
+  stagingDir,
+} from './import.service.ts';
+
+function importView(imp: typeof imports.$inferSelect, job: JobState) {
+  let status: string = imp.status;
+  let errors = imp.errors;
+  // A run that died for good before it could mark its import says so through the job.
+  if ((status === 'queued' || status === 'running') && job && ['failed', 'cancelled'].includes(job.state)) {
+    status = 'failed';
+    if (errors.length === 0)
+      errors = [{ record: null, line: null, message: job.error ?? `job ${job.state}` }];
+  }
+  const c = imp.counts;
+  return {
+    id: imp.id,
+    project_id: imp.projectId,
+    status,
+    format: imp.format,
+    source: imp.source,
+    options: imp.options,
+    counts: {
+      tasks: c.tasks ?? 0,
+      annotations: c.annotations ?? 0,
+      predictions: c.predictions ?? 0,
+      duplicates_skipped: c.duplicates_skipped ?? 0,
+    },
+    errors,
+    job_id: imp.jobId,
+    progress: imp.status === 'completed' ? 1 : (job?.progress ?? 0),
+    created_at: imp.createdAt,
+    finished_at: imp.finishedAt,
+  };
+}
+
+export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { platform } = app;
+  const dataDir = platform.config.dataDir;
+  // Scoped to this plugin: only the import route reads multipart bodies.
+  await app.register(multipart, {
+    limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 10, fieldSize: 1024 },
+  });
+
+  // ------------------------------------------------------------------ import
+  app.post(
+    '/projects/:id/import',
+    {
+      config: { permission: 'tasks:import' },
+      schema: {
+        tags: ['annotation'],
+        summary:
+          'Import tasks: a JSON array body (Label Studio tasks, with annotations and predictions) or a multipart file (JSON, JSONL, CSV, TSV, TXT); runs as a job',
+        params: ProjectParams,
+        querystring: Type.Object({
+          dedupe: Type.Optional(
+            Type.Boolean({ description: 'Skip tasks whose data already exists in the project' }),
+          ),
+          format: Type.Optional(
+            Type.Union(
+              IMPORT_FORMATS.map((f) => Type.Literal(f)),
+              { description: 'File format; by default from the file name' },
+            ),
+          ),
+        }),
+        body: {
+          content: {
+            'application/json': { schema: Type.Array(Type.Unknown(), { description: 'Label Studio tasks' }) },
+          },
+        } as never,
+        response: { 201: Type.Object({ import_id: Type.Integer(), job_id: Uuid }) },
+      },
+    },
+    async (req, reply) => {
+      const principal = req.principal!;
+      const project = await req.tx((tx) => loadProject(tx, principal, req.params.id, 'manage'));
+      const dir = stagingDir(dataDir, principal.tenantId);
+      const upload = req.isMultipart()
+        ? await stageFile(dir, await req.file(), req.query.format, project.parsedConfig)
+        : await stageBody(dir, req.body, project.parsedConfig);
+      const dedupe = req.query.dedupe === true;
+      const result = await queueImport(
+        (work) => req.tx(work),
+        platform.queue,
+        principal,
+        project.id,
+        upload,
+        { dedupe },
+        ({ importId, jobId }) =>
+          req.audit({
+            action: 'tasks.import',
+            resourceType: 'project',
+            resourceId: String(project.id),
+            details: {
+              import_id: importId,
+              job_id: jobId,
+              format: upload.format,
+              source: upload.source,
+              bytes: upload.bytes,
+              dedupe,
+            },
+          }),
+      );
+      return reply.code(201).send({ import_id: result.importId, job_id: result.jobId });
+    },
+  );
+
+  app.get(
+    '/projects/:id/imports/:importId',
+    {
+      config: { permission: 'tasks:import' },
+      schema: {
+        tags: ['annotation'],
+        summary:
+          'An import: status, counts (tasks, annotations, predictions, duplicates skipped) and the first errors',
+        params: ImportParams,
+        response: { 200: ImportView },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
+        const [imp] = await tx
+          .select()
+          .from(imports)
+          .where(and(eq(imports.projectId, project.id), eq(imports.id, req.params.importId)));
+        if (!imp) throw notFound('The import');
+        return importView(imp, await jobState(tx, imp.jobId));
+      }),
+  );
+};
+
+export function defineImportJobs(platform: Platform): void {
+  platform.queue.define<ImportJobPayload>(IMPORT_JOB, (ctx) => runImport(platform, ctx), { retryLimit: 2 });
+}

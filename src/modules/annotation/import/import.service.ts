@@ -1,0 +1,817 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { MultipartFile } from '@fastify/multipart';
+import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import type { Principal } from '../../../platform/auth/principal.ts';
+import { type CopyIn, onOneConnection, type Tx } from '../../../platform/db/client.ts';
+import { inTenant } from '../../../platform/db/tenancy.ts';
+import { badRequest, Problem } from '../../../platform/errors/problem.ts';
+import type { Platform } from '../../../platform/index.ts';
+import type { JobContext, JobQueue } from '../../../platform/jobs/queue.ts';
+import { imports, type ParsedConfig, projects } from '../schema.ts';
+import { emitEvent } from '../webhooks/webhooks.service.ts';
+import {
+  type AnnotatorRef,
+  canonicalJson,
+  formatFromFilename,
+  type ImportFormat,
+  type ImportTask,
+  normalizeTask,
+  RecordError,
+  readRecords,
+  sha256Hex,
+} from './import.parsers.ts';
+
+/**
+ * Imports run as a job over a staged file in one pass: it streams the file, checks each
+ * record and writes documents, tasks, annotations and predictions in one transaction, in
+ * multi-row batches. The first bad record stops the writing (the file is still read on for
+ * the next errors) and rolls everything back, so nothing of a malformed file lands; a
+ * crash rolls back too, and the retried job starts over from the staged file.
+ */
+
+/** The largest file an import accepts. */
+export const MAX_IMPORT_BYTES = 2 * 1024 ** 3;
+
+export const IMPORT_JOB = 'annotation.import';
+export const IMPORT_BATCH = 5000;
+export const MAX_ERRORS = 20;
+
+export interface ImportJobPayload {
+  importId: number;
+  projectId: number;
+}
+
+export interface ImportError {
+  record: number | null;
+  line: number | null;
+  message: string;
+}
+
+export interface ImportCounts {
+  [key: string]: number;
+  tasks: number;
+  annotations: number;
+  predictions: number;
+  duplicates_skipped: number;
+}
+
+/** Where uploads of a tenant wait for their import job. */
+export function stagingDir(dataDir: string, tenantId: string): string {
+  return path.join(dataDir, 'imports', tenantId);
+}
+
+/** An upload written to the tenant's staging directory, not yet an import. */
+export interface StagedUpload {
+  file: string;
+  format: ImportFormat;
+  source: string;
+  bytes: number;
+}
+
+/** Writes an upload to a fresh name in dir; the file is removed when writing fails. */
+async function stage(dir: string, write: (upload: string) => Promise<Omit<StagedUpload, 'file'>>) {
+  fs.mkdirSync(dir, { recursive: true });
+  const upload = path.join(dir, `upload-${randomUUID()}`);
+  try {
+    return { file: upload, ...(await write(upload)) };
+  } catch (err) {
+    fs.rmSync(upload, { force: true });
+    throw err;
+  }
+}
+
+/** Stages a multipart file; its format is the one asked for, or told by its name. */
+export function stageFile(
+  dir: string,
+  file: MultipartFile | undefined,
+  format: ImportFormat | undefined,
+  config: ParsedConfig,
+): Promise<StagedUpload> {
+  return stage(dir, async (upload) => {
+    if (!file)
+      throw badRequest('The multipart body has no file.', [{ path: 'body/file', message: 'is required' }]);
+    const chosen = format ?? formatFromFilename(file.filename);
+    if (!chosen) {
+      file.file.resume();
+      throw badRequest(
+        `Cannot tell the format of "${file.filename}"; name it .json, .jsonl, .csv, .tsv or .txt, or pass ?format=.`,
+        [{ path: 'querystring/format', message: 'is required for this file name' }],
+      );
+    }
+    if (chosen === 'txt') textKeyOf(config);
+    await pipeline(file.file, fs.createWriteStream(upload));
+    if (file.file.truncated)
+      throw new Problem(413, `The file is larger than the ${MAX_IMPORT_BYTES / 1024 ** 3} GiB limit.`);
+    return { format: chosen, source: `file:${file.filename}`, bytes: fs.statSync(upload).size };
+  });
+}
+
+/** Checks a JSON body of tasks at once (nothing is staged when one is bad), then stages it. */
+export function stageBody(dir: string, items: unknown, config: ParsedConfig): Promise<StagedUpload> {
+  return stage(dir, async (upload) => {
+    if (!Array.isArray(items))
+      throw badRequest('Send a JSON array of tasks, or a multipart file.', [
+        { path: 'body', message: 'must be an array' },
+      ]);
+    if (items.length === 0)
+      throw badRequest('The array holds no tasks.', [{ path: 'body', message: 'must not be empty' }]);
+    const errors = checkRecords(items, config.dataKeys);
+    if (errors.length) {
+      throw badRequest(
+        `${errors.length === 20 ? 'At least 20' : errors.length} task(s) are invalid; nothing was imported. Record ${errors[0]!.record}: ${errors[0]!.message}`,
+        errors.map((e) => ({ path: `body/${e.record! - 1}`, message: e.message })),
+      );
+    }
+    const text = JSON.stringify(items);
+    await fs.promises.writeFile(upload, text);
+    return { format: 'json', source: 'body', bytes: Buffer.byteLength(text) };
+  });
+}
+
+/**
+ * Records the import and enqueues its job in one transaction, the staged file moved to the
+ * import's id; audit is called inside that transaction. When it fails, the file is removed.
+ */
+export async function queueImport(
+  runTx: <T>(work: (tx: Tx) => Promise<T>) => Promise<T>,
+  queue: JobQueue,
+  principal: Principal,
+  projectId: number,
+  upload: StagedUpload,
+  options: { dedupe: boolean },
+  audit: (ids: { importId: number; jobId: string }) => void,
+): Promise<{ importId: number; jobId: string }> {
+  let staged: string | undefined;
+  try {
+    return await runTx(async (tx) => {
+      const [imp] = await tx
+        .insert(imports)
+        .values({
+          tenantId: principal.tenantId,
+          projectId,
+          format: upload.format,
+          source: upload.source,
+          options: { dedupe: options.dedupe },
+          createdBy: principal.userId,
+        })
+        .returning({ id: imports.id });
+      staged = path.join(path.dirname(upload.file), String(imp!.id));
+      fs.renameSync(upload.file, staged);
+      const jobId = await queue.enqueue(tx, {
+        tenantId: principal.tenantId,
+        kind: IMPORT_JOB,
+        payload: { importId: imp!.id, projectId },
+        createdBy: principal.userId,
+      });
+      await tx.update(imports).set({ jobId, stagedPath: staged }).where(eq(imports.id, imp!.id));
+      audit({ importId: imp!.id, jobId });
+      return { importId: imp!.id, jobId };
+    });
+  } catch (err) {
+    fs.rmSync(upload.file, { force: true });
+    if (staged) fs.rmSync(staged, { force: true });
+    throw err;
+  }
+}
+
+/** The one data key TXT lines go into; 400 unless the config has exactly one. */
+export function textKeyOf(config: ParsedConfig): string {
+  if (config.dataKeys.length !== 1) {
+    throw badRequest(
+      `A TXT import puts each line into the labeling config's one data key, but this config has ${config.dataKeys.length} (${config.dataKeys.map((k) => `$${k}`).join(', ') || 'none'}).`,
+      [{ path: 'querystring/format', message: 'TXT needs a config with exactly one data key' }],
+    );
+  }
+  return config.dataKeys[0]!;
+}
+
+/** Checks the records of a JSON body at once; the first MAX_ERRORS problems. */
+export function checkRecords(items: unknown[], dataKeys: readonly string[]): ImportError[] {
+  const errors: ImportError[] = [];
+  for (const [i, item] of items.entries()) {
+    try {
+      normalizeTask(item, dataKeys);
+    } catch (err) {
+      errors.push({ record: i + 1, line: null, message: (err as Error).message });
+      if (errors.length >= MAX_ERRORS) break;
+    }
+  }
+  return errors;
+}
+
+interface Target {
+  tenantId: string;
+  userId: string | null;
+  importId: number;
+  projectId: number;
+  overlap: number;
+  overlapCoverage: number;
+  dedupe: boolean;
+  /** The project's skip policy is `ignore`: cancelled annotations count toward the overlap. */
+  skipCounts: boolean;
+  sourceConfig: Record<string, unknown>;
+}
+
+/** Resolves annotators of a file to tenant members (by e-mail, or by id), remembering answers. */
+class Annotators {
+  private readonly byEmail = new Map<string, string | null>();
+  private readonly byId = new Map<string, string | null>();
+
+  async load(tx: Tx, tenantId: string, refs: AnnotatorRef[]): Promise<void> {
+    const emails = new Set<string>();
+    const ids = new Set<string>();
+    for (const r of refs) {
+      if (r.email && !this.byEmail.has(r.email.toLowerCase())) emails.add(r.email.toLowerCase());
+      if (r.id && !this.byId.has(r.id.toLowerCase())) ids.add(r.id.toLowerCase());
+    }
+    if (emails.size === 0 && ids.size === 0) return;
+    if (this.byEmail.size + this.byId.size > 100_000) {
+      this.byEmail.clear();
+      this.byId.clear();
+    }
+    const result = await tx.execute(sql`
+      select u.id::text as id, lower(u.email) as email
+      from users u join tenant_members m on m.user_id = u.id and m.tenant_id = ${tenantId}::uuid
+      where lower(u.email) in (select jsonb_array_elements_text(${JSON.stringify([...emails])}::jsonb))
+         or u.id::text in (select jsonb_array_elements_text(${JSON.stringify([...ids])}::jsonb))`);
+    for (const e of emails) this.byEmail.set(e, null);
+    for (const i of ids) this.byId.set(i, null);
+    for (const row of (result as unknown as { rows: { id: string; email: string }[] }).rows) {
+      this.byEmail.set(row.email, row.id);
+      this.byId.set(row.id, row.id);
+    }
+  }
+
+  /** The member an annotation maps to, else the external name to keep. */
+  resolve(ref: AnnotatorRef | null): { userId: string | null; external: string | null } {
+    if (!ref) return { userId: null, external: null };
+    const byEmail = ref.email ? this.byEmail.get(ref.email.toLowerCase()) : undefined;
+    if (byEmail) return { userId: byEmail, external: null };
+    const byId = ref.id ? this.byId.get(ref.id.toLowerCase()) : undefined;
+    if (byId) return { userId: byId, external: null };
+    return { userId: null, external: ref.name ?? ref.email ?? ref.id ?? null };
+  }
+}
+
+const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
+
+/** Pass 2 writer: one batch of tasks as three multi-row statements. */
+class BatchWriter {
+  private readonly annotators = new Annotators();
+  private sequences: { d: string; t: string } | undefined;
+  /** The temporary staging table exists (COPY path). */
+  private staged = false;
+  /** The temporary table of the hashes seen so far exists (dedupe). */
+  private seenTable = false;
+  /** Tasks written so far (the overlap coverage spreads over them). */
+  written = 0;
+  readonly counts: ImportCounts = { tasks: 0, annotations: 0, predictions: 0, duplicates_skipped: 0 };
+
+  constructor(
+    private readonly tx: Tx,
+    private readonly target: Target,
+    private readonly copyIn: CopyIn | undefined,
+  ) {}
+
+  private overlapFor(index: number): number {
+    const { overlap, overlapCoverage: cov } = this.target;
+    if (overlap <= 1 || cov >= 100) return Math.max(1, overlap);
+    // Spread the covered share evenly: the task that crosses each whole step gets the overlap.
+    return Math.floor(((index + 1) * cov) / 100) > Math.floor((index * cov) / 100) ? overlap : 1;
+  }
+
+  async write(batch: ImportTask[]): Promise<void> {
+    const { tx, target } = this;
+    // The canonical text is hashed and also sent as the data (jsonb orders keys itself).
+    let items = batch.map((task) => {
+      const json = canonicalJson(task.data);
+      return { task, json, hash: sha256Hex(json) };
+    });
+    if (target.dedupe) items = await this.unseen(items);
+    if (items.length === 0) return;
+
+    // Ids are drawn here when annotations or predictions must name their task; otherwise
+    // the staging table draws them as it is filled (a round trip less per batch).
+    const linked = items.some((i) => i.task.annotations.length > 0 || i.task.predictions.length > 0);
+    const ids = linked || !this.copyIn ? await this.drawIds(items.length) : undefined;
+    await this.annotators.load(
+      tx,
+      target.tenantId,
+      items.flatMap((i) => i.task.annotations.map((a) => a.completedBy).filter((r) => r !== null)),
+    );
+
+    const taskRows: TaskRow[] = [];
+    const annotationRows: unknown[] = [];
+    const predictionRows: unknown[] = [];
+    for (const [i, { task, hash }] of items.entries()) {
+      const taskId = ids?.[i]?.t ?? null;
+      const overlap = this.overlapFor(this.written++);
+      let done = 0;
+      let cancelled = 0;
+      for (const a of task.annotations) {
+        if (a.wasCancelled) cancelled++;
+        else done++;
+        const who = this.annotators.resolve(a.completedBy);
+        annotationRows.push({
+          t: taskId,
+          u: who.userId,
+          e: who.external,
+          r: a.result,
+          l: a.leadTime,
+          c: a.wasCancelled,
+          g: a.groundTruth,
+          ca: a.createdAt,
+          ua: a.updatedAt,
+        });
+      }
+      let score: number | null = null;
+      for (const p of task.predictions) {
+        if (p.score !== null) score = score === null ? p.score : Math.min(score, p.score);
+        predictionRows.push({ t: taskId, r: p.result, s: p.score, m: p.modelVersion, ca: p.createdAt });
+      }
+      // As the labeling stream counts: under the `ignore` skip policy a skip counts toward the overlap.
+      const finished = done + (target.skipCounts ? cancelled : 0) >= overlap;
+      taskRows.push({
+        d: ids?.[i]?.d ?? null,
+        t: taskId,
+        data: task.data,
+        meta: task.meta,
+        h: hash,
+        o: overlap,
+        ta: done,
+        ca: cancelled,
+        tp: task.predictions.length,
+        f: finished,
+        s: score,
+        st: finished ? 'completed' : done + cancelled > 0 ? 'in_progress' : 'pending',
+      });
+    }
+
+    if (this.copyIn)
+      await this.insertByCopy(
+        taskRows,
+        items.map((i) => i.json),
+        this.copyIn,
+      );
+    else await this.insertByRecordset(taskRows);
+    const { tenantId, projectId, importId } = target;
+    if (annotationRows.length) {
+      await tx.execute(sql`
+        insert into annotations (tenant_id, project_id, task_id, completed_by, completed_by_external, result,
+                                 lead_time, was_cancelled, ground_truth, import_id, created_at, updated_at)
+        select ${tenantId}::uuid, ${projectId}, x.t, x.u, x.e, x.r, x.l, x.c, x.g, ${importId},
+               coalesce(x.ca, now()), coalesce(x.ua, x.ca, now())
+        from jsonb_to_recordset(${JSON.stringify(annotationRows)}::jsonb) as x(
+          t bigint, u uuid, e text, r jsonb, l real, c boolean, g boolean, ca timestamptz, ua timestamptz)`);
+    }
+    if (predictionRows.length) {
+      await tx.execute(sql`
+        insert into predictions (tenant_id, project_id, task_id, result, score, model_version, import_id, created_at)
+        select ${tenantId}::uuid, ${projectId}, x.t, x.r, x.s, x.m, ${importId}, coalesce(x.ca, now())
+        from jsonb_to_recordset(${JSON.stringify(predictionRows)}::jsonb) as x(
+          t bigint, r jsonb, s real, m text, ca timestamptz)`);
+    }
+    this.counts.tasks += items.length;
+    this.counts.annotations += annotationRows.length;
+    this.counts.predictions += predictionRows.length;
+  }
+
+  /**
+   * The items whose hash neither the project nor an earlier item of this import holds; the
+   * rest count as duplicates. The project's hashes are read once, into a temporary set that
+   * the import's own hashes join: documents keep no index on their hash, which would cost
+   * every import a random index insert per task for an option few imports ask for.
+   */
+  private async unseen<T extends { hash: string }>(items: T[]): Promise<T[]> {
+    const { tx, target } = this;
+    if (!this.seenTable) {
+      await tx.execute(sql`create temp table import_seen (h text primary key) on commit drop`);
+      await tx.execute(sql`
+        insert into import_seen select distinct content_hash from documents where project_id = ${target.projectId}`);
+      this.seenTable = true;
+    }
+    const hashes = JSON.stringify(items.map((i) => i.hash));
+    // Marks the batch's hashes as seen and answers those that already were.
+    const existing = rowsOf<{ h: string }>(
+      await tx.execute(sql`
+        with batch as (select distinct h from jsonb_array_elements_text(${hashes}::jsonb) as b(h)),
+        added as (insert into import_seen select h from batch on conflict do nothing returning h)
+        select h from batch except select h from added`),
+    );
+    const seen = new Set(existing.map((r) => r.h));
+    const kept: T[] = [];
+    for (const item of items) {
+      if (seen.has(item.hash)) continue;
+      seen.add(item.hash);
+      kept.push(item);
+    }
+    this.counts.duplicates_skipped += items.length - kept.length;
+    return kept;
+  }
+
+  private async seqs(): Promise<{ d: string; t: string }> {
+    this.sequences ??= rowsOf<{ d: string; t: string }>(
+      await this.tx.execute(
+        sql`select pg_get_serial_sequence('documents', 'id') as d, pg_get_serial_sequence('tasks', 'id') as t`,
+      ),
+    )[0]!;
+    return this.sequences;
+  }
+
+  /** Document and task ids for n tasks, so each task can name its document in the same statement. */
+  private async drawIds(n: number): Promise<{ d: string; t: string }[]> {
+    const seq = await this.seqs();
+    return rowsOf<{ d: string; t: string }>(
+      await this.tx.execute(sql`
+        select nextval(${seq.d}::regclass)::text as d, nextval(${seq.t}::regclass)::text as t
+        from generate_series(1, ${n})`),
+    );
+  }
+
+  /**
+   * PostgreSQL: the batch is COPYed into a temporary table (no WAL, no RLS, the fastest
+   * parse there is), then inserted into documents and tasks by one set-based statement,
+   * which RLS checks as any other insert.
+   */
+  private async insertByCopy(rows: TaskRow[], jsons: string[], copyIn: CopyIn): Promise<void> {
+    const { tx } = this;
+    if (!this.staged) {
+      // Created as the application role, inside the import's transaction, gone at its end.
+      // Ids the batch did not draw come from the tables' own sequences.
+      const seq = await this.seqs();
+      const defaults = STAGE_COLUMNS.replace(
+        'd bigint',
+        `d bigint default nextval(${literal(seq.d)}::regclass)`,
+      ).replace('t bigint', `t bigint default nextval(${literal(seq.t)}::regclass)`);
+      await tx.execute(sql.raw(`create temp table import_stage (${defaults}) on commit drop`));
+      this.staged = true;
+    }
+    const withIds = rows[0]?.d !== null;
+    await copyIn(
+      `copy import_stage ${withIds ? '' : `(${STAGE_NAMES.slice(2).join(', ')})`} from stdin`,
+      rows.map((r, i) => copyLine(r, jsons[i]!, withIds)).join(''),
+    );
+    await tx.execute(sql`${this.insertFrom(sql`import_stage`)}`);
+    await tx.execute(sql`truncate import_stage`);
+  }
+
+  /** PGlite: the batch as one JSON parameter, expanded by jsonb_to_recordset. */
+  private async insertByRecordset(rows: TaskRow[]): Promise<void> {
+    await this.tx.execute(
+      this.insertFrom(
+        sql`(select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(${sql.raw(STAGE_COLUMNS)}))`,
+      ),
+    );
+  }
+
+  /** Documents and tasks from a source of TaskRow columns, in one statement. */
+  private insertFrom(source: SQL): SQL {
+    const { tenantId, projectId, importId, userId, sourceConfig } = this.target;
+    return sql`
+      with src as (select * from ${source} s), docs as (
+        insert into documents (id, tenant_id, project_id, source_type, source_config, content, content_hash)
+        overriding system value
+        select d, ${tenantId}::uuid, ${projectId}, 'import', ${JSON.stringify(sourceConfig)}::jsonb, data, h
+        from src
+      )
+      insert into tasks (id, tenant_id, project_id, document_id, import_id, data, meta, status, overlap,
+                         total_annotations, cancelled_annotations, total_predictions, is_finished,
+                         prediction_score, updated_by)
+      overriding system value
+      select t, ${tenantId}::uuid, ${projectId}, d, ${importId}, data, meta, st, o, ta, ca, tp, f, s,
+             ${userId}::uuid
+      from src`;
+  }
+}
+
+/** One task of a batch as the staging table (and jsonb_to_recordset) holds it. */
+interface TaskRow {
+  /** Null: drawn by the staging table. */
+  d: string | null;
+  t: string | null;
+  data: Record<string, unknown>;
+  meta: Record<string, unknown>;
+  h: string;
+  o: number;
+  ta: number;
+  ca: number;
+  tp: number;
+  f: boolean;
+  s: number | null;
+  st: string;
+}
+
+const STAGE_COLUMNS =
+  'd bigint, t bigint, data jsonb, meta jsonb, h text, o int, ta int, ca int, tp int, f boolean, s real, st text';
+const STAGE_NAMES = STAGE_COLUMNS.split(', ').map((c) => c.split(' ')[0]!);
+
+/** A catalogue name as an SQL string literal. */
+const literal = (name: string) => `'${name.replaceAll("'", "''")}'`;
+
+/** COPY text format escapes backslashes; JSON text never holds a raw tab or newline. */
+const copyText = (json: string) => (json.includes('\\') ? json.replaceAll('\\', '\\\\') : json);
+const copyObject = (value: Record<string, unknown>) => {
+  for (const _ in value) return copyText(JSON.stringify(value));
+  return '{}';
+};
+
+/** A TaskRow, with its data as JSON text, as a line of COPY text format in STAGE_COLUMNS order (without the ids when not drawn). */
+function copyLine(r: TaskRow, data: string, withIds: boolean): string {
+  return `${withIds ? `${r.d}\t${r.t}\t` : ''}${copyText(data)}\t${copyObject(r.meta)}\t${r.h}\t${r.o}\t${r.ta}\t${r.ca}\t${r.tp}\t${r.f}\t${r.s ?? '\\N'}\t${r.st}\n`;
+}
+
+/** The database's reason for a failed statement, without drizzle's echo of the query and its (large) parameters. */
+function reasonOf(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string } };
+  return String(e.cause?.message ?? e.message ?? err).slice(0, 500);
+}
+
+/** Throttles progress reports to about one a second. */
+function throttled(report: (fraction: number) => Promise<void>) {
+  let last = 0;
+  let busy = false;
+  return (fraction: number) => {
+    const now = Date.now();
+    if (busy || now - last < 1000) return;
+    last = now;
+    busy = true;
+    report(fraction)
+      .catch(() => {})
+      .finally(() => {
+        busy = false;
+      });
+  };
+}
+
+/** The import job: check and apply the staged file in one pass, atomically. */
+export async function runImport(
+  platform: Platform,
+  ctx: JobContext<ImportJobPayload>,
+): Promise<Record<string, unknown>> {
+  const db = platform.database.db;
+  const scope = { tenantId: ctx.tenantId, userId: ctx.createdBy ?? undefined };
+  const { importId, projectId } = ctx.payload;
+  const loaded = await inTenant(db, scope, async (tx) => {
+    const [imp] = await tx.select().from(imports).where(eq(imports.id, importId));
+    const [project] = await tx
+      .select()
+      .from(projects)
+      .where(
+        and(eq(projects.id, projectId), eq(projects.tenantId, ctx.tenantId), isNull(projects.deletingSince)),
+      );
+    if (imp && project && imp.status !== 'completed')
+      await tx.update(imports).set({ status: 'running' }).where(eq(imports.id, importId));
+    return { imp, project };
+  });
+  const { imp, project } = loaded;
+  if (!imp || !project) throw badRequest('The import or its project no longer exists.');
+  if (imp.status === 'completed') return { ...imp.counts };
+  const file = imp.stagedPath;
+  if (!file || !fs.existsSync(file)) {
+    await inTenant(db, scope, (tx) =>
+      tx
+        .update(imports)
+        .set({
+          status: 'failed',
+          errors: [{ record: null, line: null, message: 'the staged file is missing' }],
+          finishedAt: new Date(),
+        })
+        .where(eq(imports.id, importId)),
+    );
+    throw badRequest('The staged import file is missing.');
+  }
+  const format = imp.format as ImportFormat;
+  const config = project.parsedConfig;
+  const textKey = format === 'txt' ? textKeyOf(config) : undefined;
+  // TXT records are made from the data key itself; other formats must carry every key.
+  const dataKeys = format === 'txt' ? [] : config.dataKeys;
+
+  // On PGlite the one connection is inside the import's transaction, so progress waits for the end.
+  const canReport = platform.database.driver !== 'pglite';
+  let counts: ImportCounts;
+  try {
+    counts = await applyFile(
+      platform,
+      scope,
+      ctx,
+      { file, format, textKey, dataKeys, project, imp },
+      canReport,
+    );
+  } catch (err) {
+    if (err instanceof Rejected) return reject(platform, scope, importId, file, err);
+    // The transaction rolled back: nothing landed. Another attempt starts over from the staged file.
+    const message = `the import failed while writing: ${reasonOf(err)}`;
+    await inTenant(db, scope, (tx) =>
+      tx
+        .update(imports)
+        .set(
+          ctx.lastAttempt
+            ? {
+                status: 'failed',
+                errors: [{ record: null, line: null, message }],
+                finishedAt: new Date(),
+                stagedPath: null,
+              }
+            : { status: 'queued', errors: [{ record: null, line: null, message: `${message}; retrying` }] },
+        )
+        .where(eq(imports.id, importId)),
+    ).catch(() => {});
+    if (ctx.lastAttempt) fs.rmSync(file, { force: true });
+    throw new Error(message, { cause: err });
+  }
+  fs.rmSync(file, { force: true });
+  if (counts.tasks >= ANALYZE_AFTER) await refreshStatistics(platform, ctx, counts);
+  await ctx.progress(1, counts);
+  return { import_id: importId, ...counts };
+}
+
+/** A file with bad records: its transaction rolled back, nothing of it landed. */
+class Rejected extends Error {
+  constructor(
+    readonly records: number,
+    readonly errors: ImportError[],
+  ) {
+    super('the file was rejected');
+  }
+}
+
+/** Marks the import failed with the file's first errors and fails the job with a 400 naming the first. */
+async function reject(
+  platform: Platform,
+  scope: { tenantId: string; userId?: string },
+  importId: number,
+  file: string,
+  rejected: Rejected,
+): Promise<never> {
+  const { errors, records } = rejected;
+  const at = (e: ImportError) =>
+    [e.record !== null ? `record ${e.record}` : '', e.line !== null ? `line ${e.line}` : '']
+      .filter(Boolean)
+      .join(', ');
+  await inTenant(platform.database.db, scope, (tx) =>
+    tx
+      .update(imports)
+      .set({ status: 'failed', errors, counts: { records }, finishedAt: new Date(), stagedPath: null })
+      .where(eq(imports.id, importId)),
+  );
+  fs.rmSync(file, { force: true });
+  const first = errors[0]!;
+  const where = at(first);
+  throw new Problem(400, `The file was rejected${where ? ` at ${where}` : ''}: ${first.message}`, {
+    import_id: importId,
+    errors: errors.map((e) => ({ path: at(e), message: e.message })),
+  });
+}
+
+/** Imports at least this large refresh the planner's statistics of the tables they filled. */
+export const ANALYZE_AFTER = 50_000;
+
+/**
+ * ANALYZE after a bulk load, as after any: until autovacuum gets there, the planner would
+ * plan the project's queries for the table as it was before. Runs as the connecting (owner)
+ * role, outside any tenant transaction; a failure only loses the refresh.
+ */
+async function refreshStatistics(
+  platform: Platform,
+  ctx: JobContext<ImportJobPayload>,
+  counts: ImportCounts,
+): Promise<void> {
+  // Only the tables the import filled: each ANALYZE reads a sample of its table.
+  const tables = ['documents', 'tasks'];
+  if (counts.annotations > 0) tables.push('annotations');
+  if (counts.predictions > 0) tables.push('predictions');
+  try {
+    await platform.database.raw.exec(`analyze ${tables.join(', ')}`);
+  } catch (err) {
+    platform.log.warn({ err, runId: ctx.runId }, 'analyze after import failed');
+  }
+}
+
+/**
+ * Reads the file's records into tasks, in batches, handing each full batch to `write`.
+ * After the first bad record nothing more is written; the file is read on for the next
+ * errors (up to MAX_ERRORS), and a Rejected is thrown at the end.
+ */
+async function readBatches(
+  job: { file: string; format: ImportFormat; textKey: string | undefined; dataKeys: readonly string[] },
+  onBytes: (bytes: number) => void,
+  write: (batch: ImportTask[]) => Promise<void>,
+): Promise<void> {
+  const errors: ImportError[] = [];
+  let records = 0;
+  let batch: ImportTask[] = [];
+  try {
+    for await (const rec of readRecords(job.file, job.format, { textKey: job.textKey, onBytes })) {
+      records = rec.record;
+      let task: ImportTask;
+      try {
+        task = normalizeTask(rec.value, job.dataKeys);
+      } catch (err) {
+        errors.push({ record: rec.record, line: rec.line, message: (err as Error).message });
+        if (errors.length >= MAX_ERRORS) break;
+        continue;
+      }
+      if (errors.length) continue;
+      batch.push(task);
+      if (batch.length >= IMPORT_BATCH) {
+        await write(batch);
+        batch = [];
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof RecordError)) throw err;
+    errors.push({ record: err.record, line: err.line, message: err.message });
+  }
+  if (records === 0 && errors.length === 0)
+    errors.push({ record: null, line: null, message: 'the file holds no tasks' });
+  if (errors.length) throw new Rejected(records, errors);
+  if (batch.length) await write(batch);
+}
+
+/** The whole file in one transaction, in batches. */
+async function applyFile(
+  platform: Platform,
+  scope: { tenantId: string; userId?: string },
+  ctx: JobContext<ImportJobPayload>,
+  job: {
+    file: string;
+    format: ImportFormat;
+    textKey: string | undefined;
+    dataKeys: readonly string[];
+    project: typeof projects.$inferSelect;
+    imp: typeof imports.$inferSelect;
+  },
+  canReport: boolean,
+): Promise<ImportCounts> {
+  const { project, imp } = job;
+  const importId = imp.id;
+  const projectId = project.id;
+  const size = Math.max(1, fs.statSync(job.file).size);
+  const report = throttled((f) => ctx.progress(f));
+  // Its own connection: COPY must go to the connection that holds the transaction.
+  return onOneConnection(platform.database, (db, copyIn) =>
+    inTenant(db, scope, async (tx) => {
+      const writer = new BatchWriter(
+        tx,
+        {
+          tenantId: ctx.tenantId,
+          userId: ctx.createdBy,
+          importId,
+          projectId,
+          overlap: project.overlap,
+          overlapCoverage: project.overlapCoverage,
+          dedupe: imp.options.dedupe === true,
+          skipCounts: project.skipPolicy === 'ignore',
+          sourceConfig: { import_id: importId, source: imp.source },
+        },
+        copyIn,
+      );
+      // One batch is written while the next is read and parsed: the database and this
+      // process work at the same time. At most one write is in flight.
+      let inflight: Promise<void> = Promise.resolve();
+      try {
+        await readBatches(
+          job,
+          (bytes) => {
+            if (canReport) report((0.95 * bytes) / size);
+          },
+          async (batch) => {
+            await inflight;
+            inflight = writer.write(batch);
+            inflight.catch(() => {}); // awaited before the next batch; not unhandled meanwhile
+          },
+        );
+      } finally {
+        // Settled before the transaction ends either way: a write never outlives it.
+        await inflight.catch(() => {});
+      }
+      await inflight;
+      await tx
+        .update(projects)
+        .set({ taskCount: sql`${projects.taskCount} + ${writer.counts.tasks}`, updatedAt: new Date() })
+        .where(eq(projects.id, projectId));
+      await tx
+        .update(imports)
+        .set({
+          status: 'completed',
+          counts: writer.counts,
+          errors: [],
+          finishedAt: new Date(),
+          stagedPath: null,
+        })
+        .where(eq(imports.id, importId));
+      // Label Studio lists the created tasks; an import may hold millions, so it names the import.
+      await emitEvent(tx, platform.queue, {
+        tenantId: ctx.tenantId,
+        projectId,
+        action: 'TASKS_CREATED',
+        payload: { project: { id: projectId }, import: { id: importId }, count: writer.counts.tasks },
+        userId: ctx.createdBy ?? undefined,
+      });
+      return writer.counts;
+    }),
+  );
+}

@@ -1,0 +1,498 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { badRequest, type FieldError } from '../../../platform/errors/problem.ts';
+import type { ParsedConfig } from '../schema.ts';
+
+/**
+ * Label Studio labeling configs: parsing, validation on save, and checking annotation
+ * results against a parsed config. Tag names follow Label Studio's tag reference
+ * (https://labelstud.io/tags); like Label Studio's editor, tag names match case-insensitively.
+ */
+
+/** Tags that show task data (they carry `name` and `value="$key"`). */
+export const OBJECT_TAGS = [
+  'Text',
+  'HyperText',
+  'Image',
+  'Audio',
+  'AudioPlus',
+  'Video',
+  'Paragraphs',
+  'Table',
+  'TimeSeries',
+  'List',
+  'Markdown',
+  'Chat',
+  'Pdf',
+] as const;
+
+/** Tags that produce results (they carry `name` and `toName`). */
+export const CONTROL_TAGS = [
+  'Choices',
+  'Labels',
+  'RectangleLabels',
+  'PolygonLabels',
+  'KeyPointLabels',
+  'BrushLabels',
+  'EllipseLabels',
+  'HyperTextLabels',
+  'ParagraphLabels',
+  'TimeSeriesLabels',
+  'TimelineLabels',
+  'BitmaskLabels',
+  'VectorLabels',
+  'VideoRectangle',
+  'Rectangle',
+  'Polygon',
+  'KeyPoint',
+  'Brush',
+  'Bitmask',
+  'Ellipse',
+  'Vector',
+  'MagicWand',
+  'TextArea',
+  'Rating',
+  'Number',
+  'DateTime',
+  'Taxonomy',
+  'Pairwise',
+  'Ranker',
+  'Relations',
+] as const;
+
+/** Layout and helper tags. */
+export const VISUAL_TAGS = [
+  'View',
+  'Header',
+  'Style',
+  'Filter',
+  'Collapse',
+  'Panel',
+  'Block',
+  'Choice',
+  'Label',
+  'Relation',
+  'Channel',
+  'MultiChannel',
+  'Bucket',
+  'Shortcut',
+  'Repeater',
+] as const;
+
+const canonical = new Map<string, string>(
+  [...OBJECT_TAGS, ...CONTROL_TAGS, ...VISUAL_TAGS].map((t) => [t.toLowerCase(), t]),
+);
+const objectSet = new Set<string>(OBJECT_TAGS);
+const controlSet = new Set<string>(CONTROL_TAGS);
+
+/** Controls whose children declare values: Choice for these, Label for the *Labels tags. */
+const CHOICE_CONTROLS = new Set(['Choices', 'Taxonomy']);
+/** Where a result's value keeps the chosen labels, by result type. */
+const LABEL_KEYS: Record<string, string> = {
+  choices: 'choices',
+  taxonomy: 'taxonomy',
+  labels: 'labels',
+  rectanglelabels: 'rectanglelabels',
+  polygonlabels: 'polygonlabels',
+  keypointlabels: 'keypointlabels',
+  brushlabels: 'brushlabels',
+  ellipselabels: 'ellipselabels',
+  hypertextlabels: 'htmllabels',
+  paragraphlabels: 'paragraphlabels',
+  timeserieslabels: 'timeserieslabels',
+  timelinelabels: 'timelinelabels',
+  bitmasklabels: 'bitmasklabels',
+  vectorlabels: 'vectorlabels',
+};
+/** Shape tags whose regions a plain <Labels> control may label (Labels + Rectangle, …). */
+const SHAPES = ['rectangle', 'polygon', 'keypoint', 'ellipse', 'brush', 'bitmask', 'vector'];
+
+const PATH = 'body/label_config';
+const LITERAL_VALUE_TAGS = new Set(['Choice', 'Label', 'Relation', 'Bucket', 'Shortcut']);
+
+type Attrs = Record<string, string>;
+interface Node {
+  tag: string;
+  attrs: Attrs;
+  children: Node[];
+}
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseAttributeValue: false,
+  parseTagValue: false,
+  trimValues: true,
+  processEntities: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  commentPropName: '#comment',
+});
+
+type Raw = Record<string, unknown>;
+
+function toNodes(raw: Raw[]): Node[] {
+  const out: Node[] = [];
+  for (const item of raw) {
+    const tag = Object.keys(item).find((k) => k !== ':@');
+    if (!tag || tag === '#comment' || tag.startsWith('?')) continue;
+    if (tag === '#text') {
+      out.push({ tag, attrs: { text: String(item[tag]) }, children: [] });
+      continue;
+    }
+    const attrs = (item[':@'] ?? {}) as Attrs;
+    out.push({ tag, attrs, children: toNodes((item[tag] ?? []) as Raw[]) });
+  }
+  return out;
+}
+
+function fail(problems: string[]): never {
+  throw badRequest(
+    `The labeling config is invalid: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+    problems.map((message) => ({ path: PATH, message })),
+  );
+}
+
+const DATA_REF = /^\$(\S+)$/;
+
+/** The data key a `$key` reference names, or undefined. */
+function dataKeyOf(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : DATA_REF.exec(value.trim())?.[1];
+}
+
+/**
+ * Parses and validates a labeling config. Throws a 400 naming every problem found: not
+ * well-formed XML (with line and column), a root other than <View>, unknown tags, controls
+ * without `name`/`toName`, a `toName` naming no object tag, duplicate names, duplicate
+ * Choice/Label values in one control, object tags whose `value` is not a `$key`.
+ */
+export function parseLabelConfig(xml: string): ParsedConfig {
+  if (typeof xml !== 'string' || xml.trim() === '') fail(['the config is empty']);
+  if (/<!DOCTYPE/i.test(xml)) fail(['a DOCTYPE is not allowed']);
+  const valid = XMLValidator.validate(xml, { allowBooleanAttributes: false });
+  if (valid !== true) {
+    const { msg, line, col } = valid.err;
+    fail([`not well-formed XML at line ${line}, column ${col}: ${msg}`]);
+  }
+  let roots: Node[];
+  try {
+    roots = toNodes(parser.parse(xml) as Raw[]).filter((n) => n.tag !== '#text' || n.attrs.text?.trim());
+  } catch (err) {
+    fail([`not well-formed XML: ${(err as Error).message}`]);
+  }
+  if (roots.length !== 1 || roots[0]!.tag === '#text') fail(['the config must have exactly one root tag']);
+  const root = roots[0]!;
+  if (root.tag.toLowerCase() !== 'view') fail([`the root tag must be <View>, not <${root.tag}>`]);
+
+  const problems: string[] = [];
+  const objects: ParsedConfig['objects'] = [];
+  const controls: ParsedConfig['controls'] = [];
+  const dataKeys = new Set<string>();
+  const names = new Map<string, string>();
+  const filters: { name: string; toName: string }[] = [];
+  const unknown = new Set<string>();
+
+  const addName = (name: string, tag: string) => {
+    const seen = names.get(name);
+    if (seen) problems.push(`the name "${name}" is used twice (<${seen}> and <${tag}>)`);
+    else names.set(name, tag);
+  };
+
+  /** Choice/Label values under a control, stopping at nested controls. */
+  const collectValues = (control: Node, type: string): string[] => {
+    const childTag = CHOICE_CONTROLS.has(type) ? 'Choice' : type === 'Relations' ? 'Relation' : 'Label';
+    const values: string[] = [];
+    const seen = new Set<string>();
+    const walk = (node: Node, siblings: Set<string>) => {
+      for (const child of node.children) {
+        const t = canonical.get(child.tag.toLowerCase());
+        if (t && controlSet.has(t)) continue;
+        if (t === childTag) {
+          const value = child.attrs.value;
+          if (value === undefined || value === '') {
+            problems.push(`a <${childTag}> in <${type} name="${control.attrs.name ?? ''}"> has no value`);
+            continue;
+          }
+          // Taxonomy nests choices as a tree: values need only be unique among siblings.
+          const scope = type === 'Taxonomy' ? siblings : seen;
+          if (scope.has(value))
+            problems.push(
+              `<${type} name="${control.attrs.name ?? ''}"> declares the ${childTag.toLowerCase()} "${value}" twice`,
+            );
+          scope.add(value);
+          // A Choice alias replaces the value in results.
+          const resultValue = childTag === 'Choice' && child.attrs.alias ? child.attrs.alias : value;
+          if (!values.includes(resultValue)) values.push(resultValue);
+          if (type === 'Taxonomy') walk(child, new Set());
+        } else if (t !== undefined) {
+          walk(child, siblings);
+        }
+      }
+    };
+    walk(control, new Set());
+    return values;
+  };
+
+  const visit = (node: Node) => {
+    if (node.tag === '#text') return;
+    const type = canonical.get(node.tag.toLowerCase());
+    if (!type) {
+      unknown.add(node.tag);
+      for (const child of node.children) visit(child);
+      return;
+    }
+    const { name } = node.attrs;
+    if (name !== undefined) addName(name, type);
+    // Any attribute that is a whole `$key` reads task data (value, valueList, audioUrl, …);
+    // on Choice/Label/Relation a value is a literal.
+    if (!LITERAL_VALUE_TAGS.has(type)) {
+      for (const attr of Object.values(node.attrs)) {
+        const key = dataKeyOf(attr);
+        if (key) dataKeys.add(key);
+      }
+    }
+    if (objectSet.has(type)) {
+      if (!name) problems.push(`<${type}> has no name`);
+      const ref = node.attrs.value ?? node.attrs.valueList;
+      if (ref === undefined) problems.push(`<${type} name="${name ?? ''}"> has no value`);
+      else if (!dataKeyOf(ref))
+        problems.push(
+          `<${type} name="${name ?? ''}"> has value "${ref}", which is not a $key of the task data`,
+        );
+      if (name) objects.push({ name, type, value: ref ?? '' });
+    } else if (controlSet.has(type)) {
+      const labels = collectValues(node, type);
+      if (type === 'Relations') {
+        // <Relations> only declares relation labels; it has no name or toName.
+        controls.push({ name: name ?? '', type, toName: [], labels });
+      } else {
+        const toName = (node.attrs.toName ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        if (!name) problems.push(`<${type}> has no name`);
+        if (toName.length === 0) problems.push(`<${type} name="${name ?? ''}"> has no toName`);
+        if (name) controls.push({ name, type, toName, labels });
+      }
+    } else if (type === 'Filter' && node.attrs.toName) {
+      filters.push({ name: name ?? '', toName: node.attrs.toName });
+    }
+    for (const child of node.children) visit(child);
+  };
+  visit(root);
+
+  for (const tag of unknown) problems.push(`unknown tag <${tag}>`);
+  const objectNames = new Set(objects.map((o) => o.name));
+  for (const c of controls) {
+    for (const target of c.toName) {
+      if (!objectNames.has(target))
+        problems.push(`<${c.type} name="${c.name}"> has toName "${target}", which names no object tag`);
+    }
+  }
+  const controlNames = new Set(controls.map((c) => c.name));
+  for (const f of filters) {
+    if (!controlNames.has(f.toName))
+      problems.push(`<Filter name="${f.name}"> has toName "${f.toName}", which names no control tag`);
+  }
+  if (problems.length) fail(problems);
+  return { objects, controls, dataKeys: [...dataKeys] };
+}
+
+/** The result `type` a control of this tag produces (Label Studio lowercases the tag). */
+export function resultTypeOf(controlType: string): string {
+  return controlType.toLowerCase();
+}
+
+/** The result type of the named control of a config, or undefined. */
+export function controlTypeOf(config: ParsedConfig, name: string): string | undefined {
+  const c = config.controls.find((x) => x.name === name && x.type !== 'Relations');
+  return c ? resultTypeOf(c.type) : undefined;
+}
+
+/** Where a result value keeps its labels for a result type (`rectanglelabels`, …), if any. */
+export function labelKeyOf(resultType: string): string | undefined {
+  return LABEL_KEYS[resultType];
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+const OBJECT_TYPES_WITH_OFFSETS = new Set(['Text']);
+
+/**
+ * Checks a Label Studio `result[]` against a parsed config: each region names a control
+ * (`from_name`), one of its objects (`to_name`), the control's `type`, and values the
+ * control declares. Relations (`type: "relation"`) must join regions of the same result.
+ * Returns field errors with paths like `result/0/value/choices/0`; empty means valid.
+ */
+export function validateResult(config: ParsedConfig, result: unknown, base = 'result'): FieldError[] {
+  const errors: FieldError[] = [];
+  const err = (path: string, message: string) => errors.push({ path: `${base}${path}`, message });
+  if (!Array.isArray(result)) {
+    err('', 'must be an array');
+    return errors;
+  }
+  const controls = new Map(config.controls.filter((c) => c.type !== 'Relations').map((c) => [c.name, c]));
+  const objects = new Map(config.objects.map((o) => [o.name, o]));
+  const relationLabels = config.controls.filter((c) => c.type === 'Relations').flatMap((c) => c.labels);
+  const shapeTargets = new Set(
+    config.controls.filter((c) => SHAPES.includes(c.type.toLowerCase())).flatMap((c) => c.toName),
+  );
+  const ids = new Set(
+    result
+      .filter(isObj)
+      .map((r) => r.id)
+      .filter(isStr),
+  );
+
+  result.forEach((item, i) => {
+    const p = `/${i}`;
+    if (!isObj(item)) {
+      err(p, 'must be an object');
+      return;
+    }
+    if (item.type === 'relation') {
+      for (const k of ['from_id', 'to_id'] as const) {
+        if (!isStr(item[k])) err(`${p}/${k}`, 'must be a region id');
+        else if (!ids.has(item[k])) err(`${p}/${k}`, `names no region of this result ("${item[k]}")`);
+      }
+      if (item.direction !== undefined && !['left', 'right', 'bi'].includes(item.direction as string))
+        err(`${p}/direction`, 'must be left, right or bi');
+      if (item.labels !== undefined) {
+        if (!Array.isArray(item.labels)) err(`${p}/labels`, 'must be an array');
+        else
+          item.labels.forEach((l, j) => {
+            if (!isStr(l) || (relationLabels.length > 0 && !relationLabels.includes(l)))
+              err(`${p}/labels/${j}`, `"${String(l)}" is not a relation label of the config`);
+          });
+      }
+      return;
+    }
+    if (!isStr(item.from_name)) {
+      err(`${p}/from_name`, 'is required');
+      return;
+    }
+    const control = controls.get(item.from_name);
+    if (!control) {
+      err(`${p}/from_name`, `"${item.from_name}" names no control tag of the config`);
+      return;
+    }
+    // Pairwise results name the control itself as to_name (Label Studio's own template does).
+    const targets = control.type === 'Pairwise' ? [...control.toName, control.name] : control.toName;
+    if (!isStr(item.to_name) || !targets.includes(item.to_name)) {
+      err(`${p}/to_name`, `must be one of ${control.toName.map((n) => `"${n}"`).join(', ')}`);
+    }
+    const own = resultTypeOf(control.type);
+    const allowed = [own];
+    if (own === 'labels' && isStr(item.to_name) && shapeTargets.has(item.to_name))
+      allowed.push(...SHAPES.map((s) => `${s}labels`));
+    if (!isStr(item.type) || !allowed.includes(item.type)) {
+      err(`${p}/type`, `must be "${own}" for <${control.type} name="${control.name}">`);
+      return;
+    }
+    const type = item.type;
+    const value = item.value;
+    if (!isObj(value)) {
+      err(`${p}/value`, 'must be an object');
+      return;
+    }
+    const v = `${p}/value`;
+    const labelKey = labelKeyOf(type);
+    if (labelKey) {
+      const chosen = value[labelKey];
+      if (!Array.isArray(chosen)) err(`${v}/${labelKey}`, 'must be an array');
+      else if (type === 'taxonomy') {
+        chosen.forEach((path, j) => {
+          if (!Array.isArray(path) || path.length === 0 || !path.every(isStr))
+            err(`${v}/taxonomy/${j}`, 'must be a non-empty array of choice values');
+          else
+            path.forEach((step, k) => {
+              if (control.labels.length > 0 && !control.labels.includes(step))
+                err(`${v}/taxonomy/${j}/${k}`, `"${step}" is not a choice of "${control.name}"`);
+            });
+        });
+      } else {
+        chosen.forEach((l, j) => {
+          if (!isStr(l)) err(`${v}/${labelKey}/${j}`, 'must be a string');
+          else if (control.labels.length > 0 && !control.labels.includes(l))
+            err(
+              `${v}/${labelKey}/${j}`,
+              `"${l}" is not a ${own === 'choices' ? 'choice' : 'label'} of "${control.name}"`,
+            );
+        });
+      }
+    }
+    const requireNums = (...keys: string[]) => {
+      for (const k of keys) if (!isNum(value[k])) err(`${v}/${k}`, 'must be a number');
+    };
+    const shape = type.endsWith('labels') ? type.slice(0, -'labels'.length) : type;
+    switch (shape) {
+      case 'rectangle':
+        requireNums('x', 'y', 'width', 'height');
+        break;
+      case 'ellipse':
+        requireNums('x', 'y', 'radiusX', 'radiusY');
+        break;
+      case 'keypoint':
+        requireNums('x', 'y');
+        break;
+      case 'polygon':
+        if (
+          !Array.isArray(value.points) ||
+          !value.points.every((pt) => Array.isArray(pt) && pt.length >= 2 && pt.every(isNum))
+        )
+          err(`${v}/points`, 'must be an array of [x, y] number pairs');
+        break;
+      case '':
+      case 'hypertext':
+      case 'paragraph':
+      case 'timeseries': {
+        // Spans. On <Text>, offsets are character positions; elsewhere they may be XPaths
+        // (HyperText), paragraph indexes or timestamps (strings) or seconds (Audio).
+        const target = isStr(item.to_name) ? objects.get(item.to_name) : undefined;
+        const { start, end } = value;
+        if (target && OBJECT_TYPES_WITH_OFFSETS.has(target.type)) {
+          if (!Number.isInteger(start) || (start as number) < 0)
+            err(`${v}/start`, 'must be a non-negative integer');
+          if (!Number.isInteger(end)) err(`${v}/end`, 'must be an integer');
+          if (isNum(start) && isNum(end) && start > end) err(`${v}/end`, 'must not be before start');
+        } else if (isNum(start) || isNum(end)) {
+          if (!isNum(start)) err(`${v}/start`, 'must be a number');
+          if (!isNum(end)) err(`${v}/end`, 'must be a number');
+          if (isNum(start) && isNum(end) && start > end) err(`${v}/end`, 'must not be before start');
+        } else if (shape !== 'timeseries' || !value.instant) {
+          if (start === undefined) err(`${v}/start`, 'is required');
+          if (end === undefined) err(`${v}/end`, 'is required');
+        }
+        break;
+      }
+      case 'textarea': {
+        const text = value.text;
+        if (!(isStr(text) || (Array.isArray(text) && text.every(isStr))))
+          err(`${v}/text`, 'must be a string or an array of strings');
+        break;
+      }
+      case 'rating':
+        requireNums('rating');
+        break;
+      case 'number':
+        requireNums('number');
+        break;
+      case 'datetime':
+        if (!isStr(value.datetime)) err(`${v}/datetime`, 'must be a string');
+        break;
+      case 'pairwise':
+        if (!['left', 'right', 'none'].includes(value.selected as string))
+          err(`${v}/selected`, 'must be left, right or none');
+        break;
+      case 'ranker':
+        if (!isObj(value.ranker)) err(`${v}/ranker`, 'must be an object');
+        break;
+      default:
+        break;
+    }
+  });
+  return errors;
+}

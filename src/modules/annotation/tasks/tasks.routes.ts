@@ -1,0 +1,239 @@
+import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
+import { PageQuery } from '../../../platform/db/pagination.ts';
+import { DateTime, DateTimeIn, Nullable, Uuid } from '../../../platform/http/schemas.ts';
+import { loadProject } from '../access.ts';
+import { BULK_JOB } from '../projects/project.jobs.ts';
+import { PRIORITIES, TASK_STATUSES } from '../schema.ts';
+import { AnnotationOut, PredictionOut } from '../shapes.ts';
+import { emitEvent } from '../webhooks/webhooks.service.ts';
+import * as service from './tasks.service.ts';
+
+const Id = Type.Integer({ minimum: 1 });
+const ProjectParams = Type.Object({ id: Id });
+const Status = Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)));
+const Priority = Type.Union(PRIORITIES.map((s) => Type.Literal(s)));
+
+/** The data manager's filters, shared by the list (query string) and bulk actions (body). */
+const filterFields = {
+  status: Type.Optional(
+    Type.Array(Status, { maxItems: TASK_STATUSES.length, description: 'Any of these statuses' }),
+  ),
+  priority: Type.Optional(Type.Array(Priority, { maxItems: PRIORITIES.length })),
+  annotated: Type.Optional(Type.Boolean({ description: 'Has (or has no) counted annotation' })),
+  annotated_by: Type.Optional(Uuid),
+  reviewed: Type.Optional(Type.Boolean({ description: 'Has an approved or rejected annotation' })),
+  has_predictions: Type.Optional(Type.Boolean()),
+  score_min: Type.Optional(Type.Number({ description: 'Lowest prediction score at least this' })),
+  score_max: Type.Optional(Type.Number()),
+  model_version: Type.Optional(
+    Type.String({ maxLength: 200, description: 'Has a prediction of this model version' }),
+  ),
+  data_key: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'With `contains`' })),
+  contains: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 500, description: 'Text in data[data_key], case-insensitive' }),
+  ),
+  created_from: Type.Optional(DateTimeIn),
+  created_to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
+};
+const Filter = Type.Object(filterFields, { additionalProperties: false });
+type FilterT = Static<typeof Filter>;
+
+const TaskItem = Type.Object({
+  id: Type.Integer(),
+  project: Type.Integer(),
+  data: Type.Record(Type.String(), Type.Unknown()),
+  meta: Type.Record(Type.String(), Type.Unknown()),
+  status: Type.String(),
+  priority: Type.String(),
+  overlap: Type.Integer(),
+  total_annotations: Type.Integer(),
+  cancelled_annotations: Type.Integer(),
+  total_predictions: Type.Integer(),
+  is_finished: Type.Boolean(),
+  prediction_score: Nullable(Type.Number()),
+  created_at: DateTime,
+  updated_at: DateTime,
+});
+
+const TaskDetail = Type.Intersect([
+  TaskItem,
+  Type.Object({
+    annotations: Type.Array(AnnotationOut),
+    predictions: Type.Array(PredictionOut),
+    is_labeled: Type.Boolean(),
+  }),
+]);
+
+function toFilter(f: FilterT): service.TaskFilter {
+  return f;
+}
+
+export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const cache = app.platform.kv.cache;
+
+  app.get(
+    '/projects/:id/tasks',
+    {
+      config: { permission: 'projects:read' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Data manager: filter, sort and page through the tasks of a project',
+        params: ProjectParams,
+        querystring: Type.Object(
+          {
+            ...PageQuery,
+            sort: Type.Optional(
+              Type.Union(
+                service.SORTS.map((s) => Type.Literal(s)),
+                {
+                  default: 'id',
+                  description:
+                    'Sort key; a leading "-" sorts descending. Unscored tasks sort last by prediction_score.',
+                },
+              ),
+            ),
+            ...filterFields,
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(TaskItem),
+            next_cursor: Nullable(Type.String()),
+            total: Type.Integer({ description: 'Tasks under this filter (cached up to 30 s)' }),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const { limit, cursor, sort, ...filter } = req.query;
+      service.checkFilter(filter, 'querystring');
+      return req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'read');
+        const page = await service.listTasks(tx, project, {
+          filter: toFilter(filter),
+          sort: sort ?? 'id',
+          limit: limit ?? 50,
+          cursor,
+        });
+        const total = await service.totalOf(tx, cache, project, filter);
+        return { ...page, total };
+      });
+    },
+  );
+
+  app.get(
+    '/projects/:id/tasks/:taskId',
+    {
+      config: { permission: 'projects:read' },
+      schema: {
+        tags: ['tasks'],
+        summary: "A task in Label Studio's format, with its annotations and predictions",
+        params: Type.Object({ id: Id, taskId: Id }),
+        response: { 200: TaskDetail },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'read');
+        return service.getTask(tx, req.principal!, project, req.params.taskId);
+      }),
+  );
+
+  app.post(
+    '/projects/:id/tasks/actions',
+    {
+      config: { permission: 'tasks:manage' },
+      schema: {
+        tags: ['tasks'],
+        summary:
+          'Bulk action on tasks chosen by ids or by a filter: delete, set_priority, assign (spread evenly), remove_annotations, remove_predictions',
+        params: ProjectParams,
+        body: Type.Object(
+          {
+            action: Type.Union(service.BULK_ACTIONS.map((a) => Type.Literal(a))),
+            selection: Type.Union([
+              Type.Object(
+                { ids: Type.Array(Id, { minItems: 1, maxItems: 100_000 }) },
+                { additionalProperties: false },
+              ),
+              Type.Object({ filter: Filter }, { additionalProperties: false }),
+            ]),
+            priority: Type.Optional(Priority),
+            user_ids: Type.Optional(Type.Array(Uuid, { minItems: 1, maxItems: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            affected: Type.Integer({ description: 'Tasks the action applied to' }),
+            removed: Type.Optional(Type.Integer({ description: 'Annotations or predictions removed' })),
+            assignments_created: Type.Optional(Type.Integer()),
+          }),
+          202: Type.Object({
+            job_id: Type.String({
+              format: 'uuid',
+              description: `A filter, or more than ${service.BULK_INLINE_MAX} ids: the job that applies the action in batches (GET /jobs/{id}; its result is the 200 body)`,
+            }),
+          }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body;
+      if ('filter' in body.selection) service.checkFilter(body.selection.filter, 'body/selection/filter');
+      const selection: service.BulkInput['selection'] =
+        'ids' in body.selection ? { ids: body.selection.ids } : { filter: toFilter(body.selection.filter) };
+      const input = { ...body, selection };
+      const inline = service.bulkRunsInline(selection);
+      const result = await req.tx(async (tx) => {
+        const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
+        await service.lockProjectRow(tx, project.id);
+        const audit = (details: Record<string, unknown>) =>
+          req.audit({
+            action: `tasks.${body.action}`,
+            resourceType: 'project',
+            resourceId: String(project.id),
+            details: {
+              action: body.action,
+              selection: 'ids' in selection ? { ids: selection.ids.length } : { filter: selection.filter },
+              ...(body.priority ? { priority: body.priority } : {}),
+              ...(body.user_ids ? { user_ids: body.user_ids } : {}),
+              ...details,
+            },
+          });
+        if (!inline) {
+          // Checked now, so a bad request is a 400 here rather than a failed job.
+          const users = await service.prepareBulkAction(tx, req.principal!, project, input);
+          const jobId = await app.platform.queue.enqueue(tx, {
+            tenantId: project.tenantId,
+            kind: BULK_JOB,
+            payload: { projectId: project.id, input, users },
+            createdBy: req.principal!.userId,
+          });
+          audit({ job_id: jobId });
+          return { job_id: jobId };
+        }
+        const r = await service.runBulkAction(tx, req.principal!, project, input);
+        if (body.action === 'delete' && r.affected > 0) {
+          await emitEvent(tx, app.platform.queue, {
+            tenantId: project.tenantId,
+            projectId: project.id,
+            action: 'TASKS_DELETED',
+            payload: {
+              project: { id: project.id },
+              count: r.affected,
+              ...('ids' in selection ? { tasks: selection.ids.map((id) => ({ id })) } : {}),
+            },
+            userId: req.principal!.userId,
+          });
+        }
+        audit(r);
+        return r;
+      });
+      if ('job_id' in result) return reply.code(202).send(result);
+      await service.bumpGeneration(cache, req.principal!.tenantId, req.params.id);
+      return result;
+    },
+  );
+};

@@ -1,0 +1,605 @@
+import { createHash } from 'node:crypto';
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { effectivePermissions } from '../../../platform/auth/access.ts';
+import { grants } from '../../../platform/auth/permissions.ts';
+import type { Principal } from '../../../platform/auth/principal.ts';
+import { tenantMembers } from '../../../platform/auth/schema.ts';
+import type { Cache } from '../../../platform/cache/index.ts';
+import type { Executor } from '../../../platform/db/client.ts';
+import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
+import { badRequest, notFound } from '../../../platform/errors/problem.ts';
+import type { Project } from '../access.ts';
+import {
+  annotations,
+  type PRIORITIES,
+  predictions,
+  projectMembers,
+  projects,
+  type TASK_STATUSES,
+  tasks,
+} from '../schema.ts';
+import { annotationView, predictionView } from '../shapes.ts';
+
+type TaskStatus = (typeof TASK_STATUSES)[number];
+type Priority = (typeof PRIORITIES)[number];
+
+/** The data manager's filters; every one narrows the project's tasks (AND). */
+export interface TaskFilter {
+  status?: TaskStatus[];
+  priority?: Priority[];
+  annotated?: boolean;
+  annotated_by?: string;
+  reviewed?: boolean;
+  has_predictions?: boolean;
+  score_min?: number;
+  score_max?: number;
+  model_version?: string;
+  data_key?: string;
+  contains?: string;
+  created_from?: string;
+  created_to?: string;
+}
+
+export const SORTS = [
+  'id',
+  '-id',
+  'created_at',
+  '-created_at',
+  'total_annotations',
+  '-total_annotations',
+  'prediction_score',
+  '-prediction_score',
+] as const;
+export type Sort = (typeof SORTS)[number];
+
+const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, '\\$&');
+/** A PostgreSQL array literal of integers, sent as one parameter. */
+const bigintArray = (ids: number[]) => `{${ids.map((i) => Math.trunc(i)).join(',')}}`;
+
+/**
+ * SQL conditions on `t` (tasks) for a filter; the project condition comes first.
+ *
+ * Conditions on other tables come in two forms. For a page (`probe`), each is a scalar
+ * subquery with LIMIT 1 that PostgreSQL runs per scanned task through the task_id index:
+ * the page walks the sort index and stops after `limit` matches, so its cost does not grow
+ * with depth (as EXISTS, the planner chose merge semi-joins that read the other table from
+ * its end down to the cursor, slower on every page). For a count (`join`), EXISTS lets the
+ * planner hash-join once over the whole project.
+ */
+export function filterConditions(projectId: number, f: TaskFilter, mode: 'probe' | 'join' = 'probe'): SQL[] {
+  const c: SQL[] = [sql`t.project_id = ${projectId}`];
+  const related = (from: SQL, where: SQL) =>
+    mode === 'probe'
+      ? sql`coalesce((select true from ${from} where ${where} limit 1), false)`
+      : sql`exists (select 1 from ${from} where ${where})`;
+  if (f.status?.length) c.push(sql`t.status = any(${`{${f.status.join(',')}}`}::text[])`);
+  if (f.priority?.length) c.push(sql`t.priority = any(${`{${f.priority.join(',')}}`}::text[])`);
+  if (f.annotated !== undefined)
+    c.push(f.annotated ? sql`t.total_annotations > 0` : sql`t.total_annotations = 0`);
+  if (f.has_predictions !== undefined)
+    c.push(f.has_predictions ? sql`t.total_predictions > 0` : sql`t.total_predictions = 0`);
+  if (f.score_min !== undefined) c.push(sql`t.prediction_score >= ${f.score_min}::real`);
+  if (f.score_max !== undefined) c.push(sql`t.prediction_score <= ${f.score_max}::real`);
+  if (f.created_from !== undefined) c.push(sql`t.created_at >= ${f.created_from}::timestamptz`);
+  if (f.created_to !== undefined) c.push(sql`t.created_at < ${f.created_to}::timestamptz`);
+  if (f.annotated_by !== undefined)
+    c.push(related(sql`annotations a`, sql`a.task_id = t.id and a.completed_by = ${f.annotated_by}::uuid`));
+  if (f.reviewed !== undefined) {
+    const reviewed = related(
+      sql`annotations a`,
+      sql`a.task_id = t.id and a.review_status in ('approved', 'rejected')`,
+    );
+    c.push(f.reviewed ? reviewed : sql`not ${reviewed}`);
+  }
+  if (f.model_version !== undefined)
+    c.push(related(sql`predictions p`, sql`p.task_id = t.id and p.model_version = ${f.model_version}`));
+  if (f.contains !== undefined && f.data_key !== undefined)
+    c.push(sql`(t.data ->> ${f.data_key}) ilike ${`%${likeLiteral(f.contains)}%`}`);
+  return c;
+}
+
+/** Refuses filter combinations that make no sense, naming the field. */
+export function checkFilter(f: TaskFilter, base: string): void {
+  if ((f.contains === undefined) !== (f.data_key === undefined))
+    throw badRequest('`contains` and `data_key` go together.', [
+      {
+        path: `${base}/${f.contains === undefined ? 'contains' : 'data_key'}`,
+        message: 'is required with the other',
+      },
+    ]);
+  if (f.score_min !== undefined && f.score_max !== undefined && f.score_min > f.score_max)
+    throw badRequest('score_min is above score_max.', [
+      { path: `${base}/score_min`, message: 'is above score_max' },
+    ]);
+  for (const k of ['created_from', 'created_to'] as const) {
+    if (f[k] !== undefined && Number.isNaN(Date.parse(f[k]!)))
+      throw badRequest(`${k} is not a date-time.`, [
+        { path: `${base}/${k}`, message: 'must be an ISO 8601 date-time' },
+      ]);
+  }
+}
+
+const isUnfiltered = (f: TaskFilter) =>
+  Object.entries(f).every(([, v]) => v === undefined || (Array.isArray(v) && v.length === 0));
+
+// ------------------------------------------------------------------ list (data manager)
+
+const LIST_COLUMNS = sql`t.id, t.data, t.meta, t.status, t.priority, t.overlap, t.total_annotations,
+  t.cancelled_annotations, t.total_predictions, t.is_finished, t.prediction_score, t.created_at, t.updated_at`;
+
+interface TaskRow {
+  id: string | number;
+  data: Record<string, unknown>;
+  meta: Record<string, unknown>;
+  status: string;
+  priority: string;
+  overlap: number;
+  total_annotations: number;
+  cancelled_annotations: number;
+  total_predictions: number;
+  is_finished: boolean;
+  prediction_score: number | null;
+  created_at: string | Date;
+  updated_at: string | Date;
+}
+
+const toDate = (v: string | Date) => (v instanceof Date ? v : new Date(v));
+// node-postgres returns timestamptz as Date (ms precision) and PGlite too; raw text is parsed.
+
+/** A task in Label Studio's data-manager shape (counters, no annotation bodies). */
+export function taskListView(projectId: number, r: TaskRow) {
+  return {
+    id: Number(r.id),
+    project: projectId,
+    data: r.data,
+    meta: r.meta,
+    status: r.status,
+    priority: r.priority,
+    overlap: r.overlap,
+    total_annotations: r.total_annotations,
+    cancelled_annotations: r.cancelled_annotations,
+    total_predictions: r.total_predictions,
+    is_finished: r.is_finished,
+    prediction_score: r.prediction_score,
+    created_at: toDate(r.created_at),
+    updated_at: toDate(r.updated_at),
+  };
+}
+
+const SORT_COLUMN: Record<string, string> = {
+  id: 't.id',
+  created_at: 't.created_at',
+  total_annotations: 't.total_annotations',
+  prediction_score: 't.prediction_score',
+};
+
+/**
+ * One page of tasks under a filter and a sort, keyset-paginated on (sort key, id) so every
+ * page is an index range scan whatever its depth. Prediction scores may be null: the
+ * scored tasks come first in the requested direction, then the unscored ones by id (the
+ * cursor records which part it is in), so neither part needs an OR that defeats the index.
+ */
+export async function listTasks(
+  tx: Executor,
+  project: Pick<Project, 'id'>,
+  q: { filter: TaskFilter; sort: Sort; limit: number; cursor?: string },
+) {
+  const desc = q.sort.startsWith('-');
+  const key = desc ? q.sort.slice(1) : q.sort;
+  const dir = desc ? sql.raw('desc') : sql.raw('asc');
+  const cmp = desc ? sql.raw('<') : sql.raw('>');
+  const where = filterConditions(project.id, q.filter);
+  const limit = q.limit;
+
+  if (key === 'id') {
+    const c = decodeCursor(q.cursor, 1);
+    if (c) where.push(sql`t.id ${cmp} ${checkInt(c[0])}`);
+    const rows = await select(tx, where, sql`t.id ${dir}`, limit + 1);
+    return page(project.id, rows, limit, (r) => [Number(r.id)]);
+  }
+  if (key === 'created_at' || key === 'total_annotations') {
+    const col = sql.raw(SORT_COLUMN[key]!);
+    const c = decodeCursor(q.cursor, 2);
+    if (c) {
+      const v = key === 'created_at' ? sql`${checkDate(c[0])}::timestamptz` : sql`${checkInt(c[0])}::int`;
+      where.push(sql`(${col}, t.id) ${cmp} (${v}, ${checkInt(c[1])})`);
+    }
+    const rows = await select(tx, where, sql`${col} ${dir}, t.id ${dir}`, limit + 1);
+    return page(project.id, rows, limit, (r) => [
+      key === 'created_at' ? toDate(r.created_at).toISOString() : r.total_annotations,
+      Number(r.id),
+    ]);
+  }
+  // prediction_score: part 0 = scored tasks by (score, id); part 1 = unscored by id.
+  const c = decodeCursor(q.cursor, 3);
+  const part = c ? checkInt(c[0]) : 0;
+  if (part !== 0 && part !== 1) throw badCursor();
+  let rows: TaskRow[] = [];
+  if (part === 0) {
+    const scored = [...where, sql`t.prediction_score is not null`];
+    if (c) scored.push(sql`(t.prediction_score, t.id) ${cmp} (${checkNum(c[1])}::real, ${checkInt(c[2])})`);
+    rows = await select(tx, scored, sql`t.prediction_score ${dir}, t.id ${dir}`, limit + 1);
+  }
+  // A score bound excludes unscored tasks. The score index holds scored tasks only (an
+  // import's tasks have no score, and skip it): the unscored part walks the id index.
+  const boundedScore = q.filter.score_min !== undefined || q.filter.score_max !== undefined;
+  if (rows.length <= limit && !boundedScore) {
+    const unscored = [...where, sql`t.prediction_score is null`];
+    if (c && part === 1) unscored.push(sql`t.id ${cmp} ${checkInt(c[2])}`);
+    rows = rows.concat(await select(tx, unscored, sql`t.id ${dir}`, limit + 1 - rows.length));
+  }
+  return page(project.id, rows, limit, (r) =>
+    r.prediction_score === null ? [1, 0, Number(r.id)] : [0, r.prediction_score, Number(r.id)],
+  );
+}
+
+async function select(tx: Executor, where: SQL[], orderBy: SQL, limit: number): Promise<TaskRow[]> {
+  return rowsOf<TaskRow>(
+    await tx.execute(
+      sql`select ${LIST_COLUMNS} from tasks t where ${sql.join(where, sql` and `)} order by ${orderBy} limit ${limit}`,
+    ),
+  );
+}
+
+function page(projectId: number, rows: TaskRow[], limit: number, key: (r: TaskRow) => (string | number)[]) {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return {
+    items: items.map((r) => taskListView(projectId, r)),
+    next_cursor: rows.length > limit && last ? encodeCursor(key(last)) : null,
+  };
+}
+
+const badCursor = () =>
+  badRequest('The cursor is not one this API issued.', [
+    { path: 'querystring/cursor', message: 'is invalid' },
+  ]);
+function checkInt(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw badCursor();
+  return v;
+}
+function checkNum(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw badCursor();
+  return v;
+}
+function checkDate(v: unknown): string {
+  if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw badCursor();
+  return v;
+}
+
+// ------------------------------------------------------------------ totals
+
+const TOTAL_TTL_MS = 30_000;
+
+function generationKey(tenantId: string, projectId: number) {
+  return `dm:gen:${tenantId}:${projectId}`;
+}
+
+/** Invalidates cached totals of a project (after bulk actions). */
+export async function bumpGeneration(cache: Cache, tenantId: string, projectId: number) {
+  await cache.set(generationKey(tenantId, projectId), String(Date.now()) + Math.random(), 24 * 3_600_000);
+}
+
+/**
+ * The number of tasks under a filter. Unfiltered, it is the project's kept `task_count`;
+ * filtered, it is counted once and cached for 30 s per (project, filter), so paging
+ * through a filtered list does not count the project on every page.
+ */
+export async function totalOf(
+  tx: Executor,
+  cache: Cache,
+  project: Pick<Project, 'id' | 'tenantId' | 'taskCount'>,
+  filter: TaskFilter,
+): Promise<number> {
+  if (isUnfiltered(filter)) return Number(project.taskCount);
+  const gen = (await cache.get(generationKey(project.tenantId, project.id))) ?? '0';
+  const digest = createHash('sha256').update(canonicalFilter(filter)).digest('base64url');
+  const key = `dm:total:${project.tenantId}:${project.id}:${gen}:${digest}`;
+  const hit = await cache.get(key);
+  if (hit !== null) return Number(hit);
+  const [row] = rowsOf<{ n: unknown }>(
+    await tx.execute(
+      sql`select count(*) as n from tasks t where ${sql.join(filterConditions(project.id, filter, 'join'), sql` and `)}`,
+    ),
+  );
+  const n = Number(row?.n ?? 0);
+  await cache.set(key, String(n), TOTAL_TTL_MS);
+  return n;
+}
+
+function canonicalFilter(f: TaskFilter): string {
+  const entries = Object.entries(f)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => [k, Array.isArray(v) ? [...v].sort() : v] as const)
+    .sort(([a], [b]) => a.localeCompare(b));
+  return JSON.stringify(entries);
+}
+
+// ------------------------------------------------------------------ one task, in full
+
+export { annotationView, predictionView } from '../shapes.ts';
+
+/** A bound on what one task's detail returns; real tasks carry a handful of each. */
+const DETAIL_MAX = 1000;
+
+/**
+ * A task in Label Studio's full shape, with its annotations and predictions. Callers
+ * without `annotations:read` see only their own annotations.
+ */
+export async function getTask(
+  tx: Executor,
+  principal: Principal,
+  project: Pick<Project, 'id'>,
+  taskId: number,
+) {
+  const [task] = await tx
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.projectId, project.id), eq(tasks.id, taskId)));
+  if (!task) throw notFound('The task');
+  const readsOthers = grants(principal.permissions, 'annotations:read');
+  const anns = await tx
+    .select()
+    .from(annotations)
+    .where(
+      and(
+        eq(annotations.taskId, task.id),
+        readsOthers ? undefined : eq(annotations.completedBy, principal.userId),
+      ),
+    )
+    .orderBy(asc(annotations.id))
+    .limit(DETAIL_MAX);
+  const preds = await tx
+    .select()
+    .from(predictions)
+    .where(eq(predictions.taskId, task.id))
+    .orderBy(asc(predictions.id))
+    .limit(DETAIL_MAX);
+  return {
+    id: task.id,
+    project: task.projectId,
+    data: task.data,
+    meta: task.meta,
+    annotations: anns.map(annotationView),
+    predictions: preds.map(predictionView),
+    status: task.status,
+    priority: task.priority,
+    overlap: task.overlap,
+    total_annotations: task.totalAnnotations,
+    cancelled_annotations: task.cancelledAnnotations,
+    total_predictions: task.totalPredictions,
+    is_finished: task.isFinished,
+    is_labeled: task.isFinished,
+    prediction_score: task.predictionScore,
+    created_at: task.createdAt,
+    updated_at: task.updatedAt,
+  };
+}
+
+// ------------------------------------------------------------------ bulk actions
+
+export const BULK_ACTIONS = [
+  'delete',
+  'set_priority',
+  'assign',
+  'remove_annotations',
+  'remove_predictions',
+] as const;
+export type BulkAction = (typeof BULK_ACTIONS)[number];
+
+export interface BulkInput {
+  action: BulkAction;
+  selection: { ids: number[] } | { filter: TaskFilter };
+  priority?: Priority;
+  user_ids?: string[];
+}
+
+/** Tasks are processed in id-ordered batches of this size, so memory stays flat. */
+export const BULK_BATCH = 5_000;
+
+/** Id lists up to this long run in the request; longer ones, and every filter, run as a job. */
+export const BULK_INLINE_MAX = BULK_BATCH;
+
+/** What a bulk action has done so far; also where a job's next batch starts (`after`). */
+export interface BulkTally {
+  affected: number;
+  removed: number;
+  created: number;
+  /** The last task id handled (the keyset cursor over a filter); the id-list chunk for lists. */
+  after: number;
+}
+
+export const emptyTally = (): BulkTally => ({ affected: 0, removed: 0, created: 0, after: 0 });
+
+/** Checks a bulk action's input and resolves its assignees (400s); returns the users to assign. */
+export async function prepareBulkAction(
+  tx: Executor,
+  principal: Principal,
+  project: Project,
+  input: BulkInput,
+) {
+  if (input.action === 'set_priority' && !input.priority)
+    throw badRequest('set_priority needs a priority.', [{ path: 'body/priority', message: 'is required' }]);
+  return input.action === 'assign' ? await assignees(tx, principal, project, input.user_ids) : [];
+}
+
+/** True when a selection is small enough to run inside the request. */
+export function bulkRunsInline(selection: BulkInput['selection']): boolean {
+  return 'ids' in selection && new Set(selection.ids).size <= BULK_INLINE_MAX;
+}
+
+/**
+ * One batch of a bulk action: the next BULK_BATCH selected tasks after `tally.after`,
+ * locked and changed with set-based SQL, keeping the counters (project task_count, task
+ * annotation/prediction counts, finished, status) right. Adds to `tally`; returns false
+ * when no batch was left.
+ */
+export async function bulkBatch(
+  tx: Executor,
+  userId: string | null,
+  project: Pick<Project, 'id' | 'tenantId'>,
+  input: BulkInput,
+  users: string[],
+  tally: BulkTally,
+): Promise<boolean> {
+  let batchWhere: SQL[];
+  if ('ids' in input.selection) {
+    // An id list is walked in sorted chunks; `after` counts the chunks done.
+    const chosen = [...new Set(input.selection.ids)].sort((a, b) => a - b);
+    const part = chosen.slice(tally.after * BULK_BATCH, (tally.after + 1) * BULK_BATCH);
+    if (part.length === 0) return false;
+    tally.after += 1;
+    batchWhere = [sql`t.project_id = ${project.id}`, sql`t.id = any(${bigintArray(part)}::bigint[])`];
+  } else {
+    batchWhere = [...filterConditions(project.id, input.selection.filter), sql`t.id > ${tally.after}`];
+  }
+  // Lock the batch: concurrent annotation writes on these tasks wait for this transaction.
+  const batch = rowsOf<{ id: string | number }>(
+    await tx.execute(
+      sql`select t.id from tasks t where ${sql.join(batchWhere, sql` and `)}
+          order by t.id limit ${BULK_BATCH} for update of t`,
+    ),
+  ).map((r) => Number(r.id));
+  if (batch.length === 0) return 'ids' in input.selection;
+  if (!('ids' in input.selection)) tally.after = batch.at(-1)!;
+  const ids = bigintArray(batch);
+  switch (input.action) {
+    case 'delete': {
+      const docs = rowsOf<{ document_id: string | number | null }>(
+        await tx.execute(sql`delete from tasks where id = any(${ids}::bigint[]) returning document_id`),
+      )
+        .map((r) => r.document_id)
+        .filter((d): d is string | number => d !== null)
+        .map(Number);
+      // A document no task is made from any more goes too, so re-importing it is not
+      // mistaken for a duplicate.
+      if (docs.length)
+        await tx.execute(
+          sql`delete from documents d where d.id = any(${bigintArray(docs)}::bigint[])
+              and not exists (select 1 from tasks x where x.document_id = d.id)`,
+        );
+      await tx.execute(
+        sql`update projects set task_count = greatest(task_count - ${batch.length}, 0) where id = ${project.id}`,
+      );
+      break;
+    }
+    case 'set_priority':
+      await tx.execute(
+        sql`update tasks set priority = ${input.priority!}, updated_at = now(), updated_by = ${userId}::uuid
+            where id = any(${ids}::bigint[])`,
+      );
+      break;
+    case 'assign': {
+      // The k-th selected task (in id order, across batches) goes to user k mod n.
+      const offset = tally.affected;
+      const inserted = rowsOf<{ id: unknown }>(
+        await tx.execute(sql`
+          insert into task_assignments (tenant_id, project_id, task_id, user_id, kind, source, created_by)
+          select ${project.tenantId}::uuid, ${project.id}, x.id,
+                 (${`{${users.join(',')}}`}::uuid[])[((${offset} + x.ord - 1) % ${users.length}) + 1],
+                 'annotate', 'manual', ${userId}::uuid
+          from unnest(${ids}::bigint[]) with ordinality as x(id, ord)
+          on conflict (task_id, user_id, kind) do nothing
+          returning id`),
+      );
+      tally.created += inserted.length;
+      break;
+    }
+    case 'remove_annotations': {
+      const gone = rowsOf<{ id: unknown }>(
+        await tx.execute(sql`delete from annotations where task_id = any(${ids}::bigint[]) returning id`),
+      );
+      tally.removed += gone.length;
+      await tx.execute(sql`
+        update tasks set total_annotations = 0, cancelled_annotations = 0,
+          is_finished = overlap <= 0,
+          status = case when status = 'cancelled' then status else 'pending' end,
+          updated_at = now(), updated_by = ${userId}::uuid
+        where id = any(${ids}::bigint[])`);
+      break;
+    }
+    case 'remove_predictions': {
+      const gone = rowsOf<{ id: unknown }>(
+        await tx.execute(sql`delete from predictions where task_id = any(${ids}::bigint[]) returning id`),
+      );
+      tally.removed += gone.length;
+      await tx.execute(sql`
+        update tasks set total_predictions = 0, prediction_score = null,
+          updated_at = now(), updated_by = ${userId}::uuid
+        where id = any(${ids}::bigint[])`);
+      break;
+    }
+  }
+  tally.affected += batch.length;
+  return 'ids' in input.selection || batch.length === BULK_BATCH;
+}
+
+/** A bulk action's answer: how many tasks it applied to, and what it removed or created. */
+export function bulkResult(action: BulkAction, tally: BulkTally) {
+  return {
+    affected: tally.affected,
+    ...(action.startsWith('remove_') ? { removed: tally.removed } : {}),
+    ...(action === 'assign' ? { assignments_created: tally.created } : {}),
+  };
+}
+
+/** Runs a small bulk action (an id list) whole in the caller's transaction. */
+export async function runBulkAction(tx: Executor, principal: Principal, project: Project, input: BulkInput) {
+  const users = await prepareBulkAction(tx, principal, project, input);
+  const tally = emptyTally();
+  while (await bulkBatch(tx, principal.userId, project, input, users, tally)) {}
+  return bulkResult(input.action, tally);
+}
+
+/**
+ * The users an assignment may go to: active tenant members who can annotate in the
+ * project (an annotator, reviewer or manager member, or a tenant-wide project manager).
+ */
+async function assignees(tx: Executor, principal: Principal, project: Project, userIds?: string[]) {
+  if (!userIds?.length)
+    throw badRequest('assign needs user_ids.', [{ path: 'body/user_ids', message: 'is required' }]);
+  const unique = [...new Set(userIds)];
+  const active = new Set(
+    (
+      await tx
+        .select({ userId: tenantMembers.userId })
+        .from(tenantMembers)
+        .where(
+          and(
+            eq(tenantMembers.tenantId, principal.tenantId),
+            eq(tenantMembers.status, 'active'),
+            inArray(tenantMembers.userId, unique),
+          ),
+        )
+    ).map((r) => r.userId),
+  );
+  const members = new Map(
+    (
+      await tx
+        .select({ userId: projectMembers.userId, role: projectMembers.role })
+        .from(projectMembers)
+        .where(and(eq(projectMembers.projectId, project.id), inArray(projectMembers.userId, unique)))
+    ).map((r) => [r.userId, r.role]),
+  );
+  for (const [i, id] of userIds.entries()) {
+    const path = `body/user_ids/${i}`;
+    if (!active.has(id))
+      throw badRequest('A user is not an active member of this tenant.', [
+        { path, message: 'is not an active tenant member' },
+      ]);
+    const role = members.get(id);
+    if (role && role !== 'viewer') continue;
+    const perms = await effectivePermissions(tx, principal.tenantId, id);
+    if (!grants(perms.permissions, 'projects:update'))
+      throw badRequest('A user cannot annotate in this project; add them as a project member first.', [
+        { path, message: 'is not an annotator, reviewer or manager of the project' },
+      ]);
+  }
+  return unique;
+}
+
+/** Locks the project row so bulk actions on one project run one at a time. */
+export async function lockProjectRow(tx: Executor, projectId: number) {
+  await tx.execute(sql`select 1 from ${projects} where ${projects.id} = ${projectId} for update`);
+}

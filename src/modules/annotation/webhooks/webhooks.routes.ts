@@ -1,0 +1,274 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { desc, eq, sql } from 'drizzle-orm';
+import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
+import { inTenant } from '../../../platform/db/tenancy.ts';
+import { DateTime, Nullable } from '../../../platform/http/schemas.ts';
+import type { Platform } from '../../../platform/index.ts';
+import { loadProject } from '../access.ts';
+import { webhookDeliveries, webhooks } from '../schema.ts';
+import {
+  createWebhook,
+  DELIVER_JOB,
+  getWebhook,
+  listDeliveries,
+  SIGNATURE_HEADER,
+  sign,
+  updateWebhook,
+  view,
+  WEBHOOK_EVENTS,
+} from './webhooks.service.ts';
+
+const Id = Type.Integer({ minimum: 1 });
+const Event = Type.Unsafe<string>({ type: 'string', enum: [...WEBHOOK_EVENTS] });
+const Webhook = Type.Object({
+  id: Type.Integer(),
+  project_id: Nullable(Type.Integer()),
+  url: Type.String(),
+  events: Type.Array(Type.String()),
+  send_payload: Type.Boolean(),
+  headers: Type.Record(Type.String(), Type.String()),
+  active: Type.Boolean(),
+  created_at: DateTime,
+  updated_at: DateTime,
+});
+const Delivery = Type.Object({
+  id: Type.Integer(),
+  event: Type.String(),
+  status: Type.String(),
+  attempts: Type.Integer(),
+  response_status: Nullable(Type.Integer()),
+  error: Nullable(Type.String()),
+  created_at: DateTime,
+  delivered_at: Nullable(DateTime),
+});
+const Fields = {
+  url: Type.String({ maxLength: 2000 }),
+  events: Type.Array(Event, { minItems: 1, maxItems: WEBHOOK_EVENTS.length, uniqueItems: true }),
+  secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200 })),
+  send_payload: Type.Optional(Type.Boolean()),
+  headers: Type.Optional(
+    Type.Record(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), Type.String({ maxLength: 1000 })),
+  ),
+  active: Type.Optional(Type.Boolean()),
+};
+const Params = Type.Object({ id: Id });
+const tags = ['webhooks'];
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const box = app.platform.secrets;
+
+  app.post(
+    '/webhooks',
+    {
+      config: { permission: 'webhooks:manage' },
+      schema: {
+        tags,
+        summary: 'Register a webhook for the tenant or one project; the signing secret is shown once',
+        body: Type.Object(
+          { ...Fields, project_id: Type.Optional(Nullable(Id)) },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Intersect([Webhook, Type.Object({ secret: Type.String() })]) },
+      },
+    },
+    async (req, reply) => {
+      const p = req.principal!;
+      const b = req.body;
+      const created = await req.tx(async (tx) => {
+        if (b.project_id) await loadProject(tx, p, b.project_id, 'manage');
+        const hook = await createWebhook(
+          tx,
+          box,
+          p.tenantId,
+          {
+            url: b.url,
+            events: b.events,
+            projectId: b.project_id,
+            secret: b.secret,
+            sendPayload: b.send_payload,
+            headers: b.headers,
+            active: b.active,
+          },
+          p.userId,
+        );
+        req.audit({
+          action: 'webhook.created',
+          resourceType: 'webhook',
+          resourceId: String(hook.id),
+          details: { url: hook.url, events: hook.events },
+        });
+        return hook;
+      });
+      return reply.code(201).send(created);
+    },
+  );
+
+  app.get(
+    '/webhooks',
+    {
+      config: { permission: 'webhooks:manage' },
+      schema: { tags, summary: "The tenant's webhooks", response: { 200: Type.Array(Webhook) } },
+    },
+    async (req) =>
+      req.tx(async (tx) =>
+        (
+          await tx
+            .select()
+            .from(webhooks)
+            .where(eq(webhooks.tenantId, req.principal!.tenantId))
+            .orderBy(desc(webhooks.id))
+        ).map(view),
+      ),
+  );
+
+  app.get(
+    '/webhooks/:id',
+    {
+      config: { permission: 'webhooks:manage' },
+      schema: { tags, summary: 'One webhook', params: Params, response: { 200: Webhook } },
+    },
+    async (req) => req.tx(async (tx) => view(await getWebhook(tx, req.principal!.tenantId, req.params.id))),
+  );
+
+  app.patch(
+    '/webhooks/:id',
+    {
+      config: { permission: 'webhooks:manage' },
+      schema: {
+        tags,
+        summary: 'Change a webhook (URL, events, secret, headers, active)',
+        params: Params,
+        body: Type.Partial(Type.Object(Fields), { additionalProperties: false }),
+        response: { 200: Webhook },
+      },
+    },
+    async (req) => {
+      const p = req.principal!;
+      const b = req.body;
+      return req.tx(async (tx) => {
+        const hook = await updateWebhook(tx, box, p.tenantId, req.params.id, {
+          url: b.url,
+          events: b.events,
+          secret: b.secret,
+          sendPayload: b.send_payload,
+          headers: b.headers,
+          active: b.active,
+        });
+        req.audit({
+          action: 'webhook.updated',
+          resourceType: 'webhook',
+          resourceId: String(hook.id),
+          details: { ...b, ...(b.secret ? { secret: '(changed)' } : {}) },
+        });
+        return hook;
+      });
+    },
+  );
+
+  app.delete(
+    '/webhooks/:id',
+    {
+      config: { permission: 'webhooks:manage' },
+      schema: {
+        tags,
+        summary: 'Remove a webhook and its delivery log',
+        params: Params,
+        response: { 204: Type.Null() },
+      },
+    },
+    async (req, reply) => {
+      const p = req.principal!;
+      await req.tx(async (tx) => {
+        await getWebhook(tx, p.tenantId, req.params.id);
+        await tx.delete(webhooks).where(eq(webhooks.id, req.params.id));
+        req.audit({ action: 'webhook.deleted', resourceType: 'webhook', resourceId: String(req.params.id) });
+      });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/webhooks/:id/deliveries',
+    {
+      config: { permission: 'webhooks:manage' },
+      schema: {
+        tags,
+        summary: 'Delivery log, newest first: status, attempts, response code, error',
+        params: Params,
+        querystring: Type.Object(PageQuery),
+        response: { 200: pageOf(Delivery) },
+      },
+    },
+    async (req) =>
+      req.tx((tx) =>
+        listDeliveries(tx, req.principal!.tenantId, req.params.id, req.query.limit ?? 50, req.query.cursor),
+      ),
+  );
+};
+
+/**
+ * Delivers one recorded event: POSTs the JSON payload signed with HMAC-SHA256 over
+ * `<timestamp>.<body>`. A non-2xx answer or a network error is retried by the queue with
+ * backoff; the last failure marks the delivery failed.
+ */
+export function defineWebhookJobs(platform: Platform): void {
+  platform.queue.define<{ deliveryId: number }>(
+    DELIVER_JOB,
+    async (ctx) => {
+      const db = platform.database.db;
+      const target = await inTenant(db, { tenantId: ctx.tenantId }, async (tx) => {
+        const [row] = await tx
+          .select({ delivery: webhookDeliveries, hook: webhooks })
+          .from(webhookDeliveries)
+          .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
+          .where(eq(webhookDeliveries.id, ctx.payload.deliveryId));
+        if (row?.delivery.status !== 'pending') return null;
+        return { ...row, secret: await platform.secrets.decrypt(tx, row.hook.secretEncrypted) };
+      });
+      if (!target) return { skipped: true };
+      const body = JSON.stringify(target.delivery.payload);
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      let status: number | null = null;
+      let error: string | null = null;
+      try {
+        const res = await fetch(target.hook.url, {
+          method: 'POST',
+          redirect: 'manual',
+          signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+          headers: {
+            ...target.hook.headers,
+            'content-type': 'application/json',
+            'user-agent': 'SuperInsight-Webhooks/1',
+            'x-superinsight-event': target.delivery.event,
+            'x-superinsight-delivery': String(target.delivery.id),
+            'x-superinsight-timestamp': timestamp,
+            [SIGNATURE_HEADER]: sign(target.secret, timestamp, body),
+          },
+          body,
+        });
+        status = res.status;
+        await res.body?.cancel();
+      } catch (err) {
+        error = (err as Error).message;
+      }
+      const ok = status !== null && status >= 200 && status < 300;
+      if (!ok) error ??= `the endpoint answered ${status}`;
+      await inTenant(db, { tenantId: ctx.tenantId }, (tx) =>
+        tx
+          .update(webhookDeliveries)
+          .set({
+            attempts: sql`${webhookDeliveries.attempts} + 1`,
+            responseStatus: status,
+            error: ok ? null : error,
+            status: ok ? 'delivered' : ctx.lastAttempt ? 'failed' : 'pending',
+            deliveredAt: ok ? sql`now()` : null,
+          })
+          .where(eq(webhookDeliveries.id, target.delivery.id)),
+      );
+      if (!ok) throw new Error(`webhook delivery ${target.delivery.id}: ${error}`);
+      return { status };
+    },
+    { retryLimit: 5, concurrency: 2 },
+  );
+}

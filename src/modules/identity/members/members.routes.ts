@@ -1,0 +1,193 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
+import { badRequest } from '../../../platform/errors/problem.ts';
+import { IdParams } from '../../../platform/http/schemas.ts';
+import * as authService from '../auth/auth.service.ts';
+import { Email, Member, MemberDetail, Session } from '../identity.schemas.ts';
+import * as memberService from './members.service.ts';
+
+/** The tenant's members and their status. */
+export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { platform } = app;
+  const { authenticator } = app.auth;
+  const settings = platform.config.auth;
+
+  app.get(
+    '/users',
+    {
+      config: { permission: 'users:read' },
+      schema: {
+        tags: ['users'],
+        summary: 'Members of this tenant',
+        querystring: Type.Object({
+          ...PageQuery,
+          status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('deactivated')])),
+          q: Type.Optional(Type.String({ maxLength: 200 })),
+        }),
+        response: { 200: pageOf(Member) },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      return req.read((db) =>
+        memberService.listMembers(db, req.principal!.tenantId, {
+          limit: q.limit ?? 50,
+          cursor: q.cursor,
+          status: q.status,
+          search: q.q,
+        }),
+      );
+    },
+  );
+
+  app.post(
+    '/users',
+    {
+      config: { permission: 'users:manage' },
+      schema: {
+        tags: ['users'],
+        summary: 'Add a member: an existing account joins, or a new one is created',
+        body: Type.Object(
+          {
+            email: Email,
+            name: Type.Optional(Type.String({ maxLength: 200 })),
+            password: Type.Optional(Type.String({ maxLength: 1024 })),
+            roles: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 50, default: [] }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            user: MemberDetail,
+            created: Type.Boolean(),
+            generated_password: Type.Optional(Type.String()),
+          }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = req.principal!;
+      const result = await req.tx(async (tx) => {
+        const added = await memberService.addMember(tx, p.tenantId, req.body, p);
+        req.audit({
+          action: 'user.added',
+          resourceType: 'user',
+          resourceId: added.userId,
+          details: { email: req.body.email, roles: req.body.roles, created: added.created },
+        });
+        return { ...added, user: await memberService.memberView(tx, p.tenantId, added.userId) };
+      });
+      return reply.code(201).send({
+        user: result.user,
+        created: result.created,
+        ...(result.generatedPassword ? { generated_password: result.generatedPassword } : {}),
+      });
+    },
+  );
+
+  app.get(
+    '/users/:id',
+    {
+      config: { permission: 'users:read' },
+      schema: {
+        tags: ['users'],
+        summary: 'One member with roles',
+        params: IdParams,
+        response: { 200: MemberDetail },
+      },
+    },
+    async (req) => req.read((db) => memberService.memberView(db, req.principal!.tenantId, req.params.id)),
+  );
+
+  app.patch(
+    '/users/:id',
+    {
+      config: { permission: 'users:manage' },
+      schema: {
+        tags: ['users'],
+        summary: 'Deactivate or reactivate a member',
+        params: IdParams,
+        body: Type.Object(
+          { status: Type.Union([Type.Literal('active'), Type.Literal('deactivated')]) },
+          { additionalProperties: false },
+        ),
+        response: { 200: MemberDetail },
+      },
+    },
+    async (req) => {
+      const p = req.principal!;
+      if (req.params.id === p.userId && req.body.status === 'deactivated') {
+        throw badRequest('You cannot deactivate yourself.');
+      }
+      const view = await req.tx(async (tx) => {
+        if (req.body.status === 'deactivated')
+          await memberService.checkOutranks(tx, p.tenantId, req.params.id, p);
+        await memberService.setMemberStatus(tx, p.tenantId, req.params.id, req.body.status);
+        req.audit({ action: `user.${req.body.status}`, resourceType: 'user', resourceId: req.params.id });
+        return memberService.memberView(tx, p.tenantId, req.params.id);
+      });
+      await authenticator.evict({ userId: req.params.id, tenantId: undefined });
+      return view;
+    },
+  );
+
+  app.get(
+    '/users/:id/sessions',
+    {
+      config: { permission: 'sessions:read' },
+      schema: {
+        tags: ['users'],
+        summary: "A member's sessions",
+        params: IdParams,
+        querystring: Type.Object({ ...PageQuery, include_ended: Type.Optional(Type.Boolean()) }),
+        response: { 200: pageOf(Session) },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      return req.tx(async (tx) => {
+        await memberService.memberView(tx, req.principal!.tenantId, req.params.id);
+        return authService.listSessions(
+          tx,
+          req.principal!.tenantId,
+          req.params.id,
+          { limit: q.limit ?? 50, cursor: q.cursor, includeEnded: q.include_ended },
+          settings.sessionIdleMinutes,
+        );
+      });
+    },
+  );
+
+  app.delete(
+    '/users/:id/sessions',
+    {
+      config: { permission: 'sessions:manage' },
+      schema: {
+        tags: ['users'],
+        summary: 'Force a member to log out of every session in this tenant',
+        params: IdParams,
+        response: { 200: Type.Object({ ended: Type.Integer() }) },
+      },
+    },
+    async (req) => {
+      const p = req.principal!;
+      const ended = await req.tx(async (tx) => {
+        await memberService.memberView(tx, p.tenantId, req.params.id);
+        const rows = await authService.endSessions(
+          tx,
+          { tenantId: p.tenantId, userId: req.params.id },
+          'forced',
+        );
+        req.audit({
+          action: 'session.forced_logout',
+          resourceType: 'user',
+          resourceId: req.params.id,
+          details: { ended: rows.length },
+        });
+        return rows;
+      });
+      for (const s of ended) await authenticator.evict({ sessionId: s.id });
+      return { ended: ended.length };
+    },
+  );
+};

@@ -1,0 +1,251 @@
+import { and, asc, desc, eq, gt, inArray, ne, sql } from 'drizzle-orm';
+import type { Executor } from '../../../platform/db/client.ts';
+import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
+import { inTenant } from '../../../platform/db/tenancy.ts';
+import type { DomainEvent } from '../../../platform/events/index.ts';
+import type { Platform } from '../../../platform/index.ts';
+import { annotations, projects, tasks } from '../../annotation/schema.ts';
+import { improveByWorkflow } from '../improvement/improvement.service.ts';
+import { requireProject } from '../rules/rules.service.ts';
+import { type CheckInput, runRule } from '../rules/rules.ts';
+import { qualityCheckResults, qualityIssues, qualityRules } from '../schema.ts';
+
+export const CHECK_JOB = 'quality.check';
+export const BATCH_CHECK_JOB = 'quality.check_project';
+const BATCH = 200;
+
+/** Whether the project has a rule to run: submits to projects without rules enqueue nothing. */
+async function hasEnabledRules(tx: Executor, projectId: number): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: qualityRules.id })
+    .from(qualityRules)
+    .where(and(eq(qualityRules.projectId, projectId), eq(qualityRules.enabled, true)))
+    .limit(1);
+  return row !== undefined;
+}
+
+/**
+ * Adds the annotation to a check job of the tenant that has not started yet, if there is
+ * one. A queue worker takes one job per polling interval, so one job per submit would cap
+ * checks at a few per second; batching keeps up with any submit rate. The row lock makes
+ * it safe: the worker's move to `running` waits for this transaction and then reads the
+ * longer list, and a job the worker has already locked is skipped (a new one is queued).
+ */
+async function joinQueuedCheck(tx: Executor, tenantId: string, annotationId: number): Promise<boolean> {
+  const joined = await tx.execute(sql`
+    update job_runs set payload = jsonb_set(payload, '{annotationIds}', (payload->'annotationIds') || ${annotationId}::text::jsonb)
+    where id = (
+      select id from job_runs
+      where tenant_id = ${tenantId} and kind = ${CHECK_JOB} and state = 'queued' and attempts = 0
+        and jsonb_array_length(payload->'annotationIds') < ${BATCH}
+      limit 1 for update skip locked)
+    returning id`);
+  return (joined as unknown as { rows: unknown[] }).rows.length > 0;
+}
+
+/**
+ * On a submitted or changed annotation: queue its check in the submitter's transaction.
+ * The submit waits for one indexed lookup and an enqueue, never for the rules themselves.
+ */
+export function subscribeChecks(platform: Platform): void {
+  const listener = async (tx: Executor, event: DomainEvent) => {
+    const annotation = event.payload.annotation as { id?: number; was_cancelled?: boolean } | undefined;
+    if (!annotation?.id || annotation.was_cancelled || event.projectId === null) return;
+    if (!(await hasEnabledRules(tx, event.projectId))) return;
+    if (await joinQueuedCheck(tx, event.tenantId, annotation.id)) return;
+    await platform.queue.enqueue(tx, {
+      tenantId: event.tenantId,
+      kind: CHECK_JOB,
+      payload: { annotationIds: [annotation.id] },
+      createdBy: event.userId ?? null,
+    });
+  };
+  platform.events.on('ANNOTATION_CREATED', listener);
+  platform.events.on('ANNOTATION_UPDATED', listener);
+}
+
+/**
+ * Runs the enabled rules of their projects on these annotations and records every result;
+ * a failure opens an issue (one live issue per annotation and rule), which the project's
+ * workflow may turn into an improvement task.
+ */
+export async function checkAnnotations(
+  tx: Executor,
+  tenantId: string,
+  annotationIds: number[],
+  jobId: string | null,
+): Promise<{ checked: number; failed: number; issues: number }> {
+  const counts = { checked: 0, failed: 0, issues: 0 };
+  if (annotationIds.length === 0) return counts;
+  const rows = await tx
+    .select({ a: annotations, data: tasks.data, config: projects.parsedConfig })
+    .from(annotations)
+    .innerJoin(tasks, eq(tasks.id, annotations.taskId))
+    .innerJoin(projects, eq(projects.id, annotations.projectId))
+    .where(and(eq(annotations.tenantId, tenantId), inArray(annotations.id, annotationIds)));
+  const projectIds = [...new Set(rows.map((r) => r.a.projectId))];
+  if (projectIds.length === 0) return counts;
+  const rules = await tx
+    .select()
+    .from(qualityRules)
+    .where(and(inArray(qualityRules.projectId, projectIds), eq(qualityRules.enabled, true)))
+    .orderBy(desc(qualityRules.priority), asc(qualityRules.id));
+  const taskIds = [...new Set(rows.map((r) => r.a.taskId))];
+  const siblings = rules.some((r) => r.type === 'agreement')
+    ? await tx
+        .select({ id: annotations.id, taskId: annotations.taskId, result: annotations.result })
+        .from(annotations)
+        .where(and(inArray(annotations.taskId, taskIds), eq(annotations.wasCancelled, false)))
+    : [];
+  for (const { a, data, config } of rows) {
+    const input: CheckInput = {
+      annotation: {
+        id: a.id,
+        result: a.result,
+        lead_time: a.leadTime,
+        was_cancelled: a.wasCancelled,
+        ground_truth: a.groundTruth,
+        completed_by: a.completedBy,
+      },
+      task: { id: a.taskId, data },
+      controls: config.controls.map((c) => ({ name: c.name, type: c.type, labels: c.labels })),
+      others: siblings.filter((s) => s.taskId === a.taskId && s.id !== a.id).map((s) => s.result),
+    };
+    for (const rule of rules.filter((r) => r.projectId === a.projectId)) {
+      const outcome = await runRule(rule.type, rule.config, input);
+      counts.checked++;
+      const [result] = await tx
+        .insert(qualityCheckResults)
+        .values({
+          tenantId,
+          projectId: a.projectId,
+          annotationId: a.id,
+          ruleId: rule.id,
+          ruleVersion: rule.version,
+          passed: outcome.passed,
+          message: outcome.message,
+          details: outcome.details ?? {},
+          jobId,
+        })
+        .returning({ id: qualityCheckResults.id });
+      if (outcome.passed) continue;
+      counts.failed++;
+      const [issue] = await tx
+        .insert(qualityIssues)
+        .values({
+          tenantId,
+          projectId: a.projectId,
+          annotationId: a.id,
+          ruleId: rule.id,
+          checkResultId: result!.id,
+          severity: rule.severity,
+          message: `${rule.name}: ${outcome.message}`,
+        })
+        .onConflictDoNothing()
+        .returning({ id: qualityIssues.id, severity: qualityIssues.severity });
+      if (!issue) continue; // an issue for this rule is still open
+      counts.issues++;
+      await improveByWorkflow(tx, tenantId, a.projectId, issue, a.completedBy);
+    }
+  }
+  return counts;
+}
+
+/** The per-submit check and the on-demand batch check of a whole project (keyset pages). */
+export function defineCheckJobs(platform: Platform): void {
+  const db = platform.database.db;
+  platform.queue.define<{ annotationIds: number[] }>(
+    CHECK_JOB,
+    async (ctx) =>
+      inTenant(db, { tenantId: ctx.tenantId }, (tx) =>
+        checkAnnotations(tx, ctx.tenantId, ctx.payload.annotationIds, ctx.runId),
+      ),
+    { concurrency: 2 },
+  );
+  platform.queue.define<{ projectId: number }>(BATCH_CHECK_JOB, async (ctx) => {
+    const scope = { tenantId: ctx.tenantId };
+    const total = await inTenant(db, scope, async (tx) => {
+      const [row] = await tx
+        .select({ n: sql<number>`count(*)::int` })
+        .from(annotations)
+        .where(and(eq(annotations.projectId, ctx.payload.projectId), ne(annotations.wasCancelled, true)));
+      return row?.n ?? 0;
+    });
+    const counts = { annotations: 0, checked: 0, failed: 0, issues: 0 };
+    let after = 0;
+    for (;;) {
+      const page = await inTenant(db, scope, async (tx) => {
+        const ids = await tx
+          .select({ id: annotations.id })
+          .from(annotations)
+          .where(
+            and(
+              eq(annotations.projectId, ctx.payload.projectId),
+              gt(annotations.id, after),
+              eq(annotations.wasCancelled, false),
+            ),
+          )
+          .orderBy(asc(annotations.id))
+          .limit(BATCH);
+        const c = await checkAnnotations(
+          tx,
+          ctx.tenantId,
+          ids.map((r) => r.id),
+          ctx.runId,
+        );
+        return { ids, c };
+      });
+      if (page.ids.length === 0) break;
+      after = page.ids.at(-1)!.id;
+      counts.annotations += page.ids.length;
+      counts.checked += page.c.checked;
+      counts.failed += page.c.failed;
+      counts.issues += page.c.issues;
+      await ctx.progress(total ? counts.annotations / total : 1, counts);
+      if (page.ids.length < BATCH) break;
+    }
+    return counts;
+  });
+}
+
+export async function listCheckResults(
+  tx: Executor,
+  tenantId: string,
+  projectId: number,
+  filter: { annotationId?: number; passed?: boolean },
+  limit: number,
+  cursor?: string,
+) {
+  await requireProject(tx, tenantId, projectId);
+  const before = decodeCursor(cursor, 1)?.[0];
+  const rows = await tx
+    .select()
+    .from(qualityCheckResults)
+    .where(
+      and(
+        eq(qualityCheckResults.projectId, projectId),
+        filter.annotationId !== undefined
+          ? eq(qualityCheckResults.annotationId, filter.annotationId)
+          : undefined,
+        filter.passed !== undefined ? eq(qualityCheckResults.passed, filter.passed) : undefined,
+        before === undefined ? undefined : sql`${qualityCheckResults.id} < ${Number(before)}`,
+      ),
+    )
+    .orderBy(desc(qualityCheckResults.id))
+    .limit(limit + 1);
+  const items = rows.slice(0, limit);
+  return {
+    items: items.map((r) => ({
+      id: r.id,
+      annotation_id: r.annotationId,
+      rule_id: r.ruleId,
+      rule_version: r.ruleVersion,
+      passed: r.passed,
+      message: r.message,
+      details: r.details,
+      job_id: r.jobId,
+      checked_at: r.checkedAt,
+    })),
+    next_cursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null,
+  };
+}

@@ -1,0 +1,278 @@
+import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
+import type { Executor } from '../../../platform/db/client.ts';
+import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../../platform/errors/problem.ts';
+import type { DomainEvents } from '../../../platform/events/index.ts';
+import { annotationView } from '../../annotation/index.ts';
+import { annotations } from '../../annotation/schema.ts';
+import { getIssue } from '../issues/issues.service.ts';
+import { requireMembers, requireProject } from '../rules/rules.service.ts';
+import {
+  type IMPROVEMENT_STATES,
+  improvementHistory,
+  improvementTasks,
+  qualityIssues,
+  qualityWorkflows,
+  type SEVERITIES,
+} from '../schema.ts';
+
+export type Improvement = typeof improvementTasks.$inferSelect;
+export type ImprovementState = (typeof IMPROVEMENT_STATES)[number];
+type Severity = (typeof SEVERITIES)[number];
+
+export interface Actor {
+  tenantId: string;
+  userId: string;
+  /** Holds quality:review: assigns, approves, rejects, reopens. */
+  reviewer: boolean;
+}
+
+/** Who may make each move: the assignee works, a reviewer decides. */
+const MOVES: Record<ImprovementState, { to: ImprovementState; by: 'assignee' | 'reviewer' }[]> = {
+  pending: [{ to: 'in_progress', by: 'assignee' }],
+  in_progress: [{ to: 'submitted', by: 'assignee' }],
+  submitted: [
+    { to: 'approved', by: 'reviewer' },
+    { to: 'rejected', by: 'reviewer' },
+  ],
+  approved: [{ to: 'pending', by: 'reviewer' }],
+  rejected: [
+    { to: 'pending', by: 'reviewer' },
+    { to: 'in_progress', by: 'assignee' },
+  ],
+};
+
+export function improvementView(t: Improvement) {
+  return {
+    id: t.id,
+    project_id: t.projectId,
+    annotation_id: t.annotationId,
+    issue_id: t.issueId,
+    status: t.status,
+    assignee_id: t.assigneeId,
+    original_result: t.originalResult,
+    proposed_result: t.proposedResult,
+    comment: t.comment,
+    created_by: t.createdBy,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+  };
+}
+
+async function record(
+  tx: Executor,
+  task: Improvement,
+  from: ImprovementState | null,
+  actorId: string | null,
+  comment = '',
+  details: Record<string, unknown> = {},
+) {
+  await tx.insert(improvementHistory).values({
+    tenantId: task.tenantId,
+    improvementTaskId: task.id,
+    fromStatus: from,
+    toStatus: task.status,
+    actorId,
+    comment,
+    details,
+  });
+}
+
+/** Makes an improvement task for an annotation (from an issue, or directly); keeps its current result. */
+export async function createImprovement(
+  tx: Executor,
+  tenantId: string,
+  input: { issueId?: number; annotationId?: number; assigneeId?: string | null; comment?: string },
+  by: string | null,
+): Promise<Improvement> {
+  await requireMembers(tx, tenantId, [input.assigneeId], 'body/assignee_id');
+  const issue = input.issueId ? await getIssue(tx, tenantId, input.issueId) : undefined;
+  const annotationId = issue?.annotationId ?? input.annotationId;
+  if (!annotationId)
+    throw badRequest('Give issue_id or annotation_id.', [{ path: 'body', message: 'empty' }]);
+  const [a] = await tx
+    .select({ projectId: annotations.projectId, result: annotations.result })
+    .from(annotations)
+    .where(and(eq(annotations.tenantId, tenantId), eq(annotations.id, annotationId)));
+  if (!a) throw notFound('The annotation');
+  const [task] = await tx
+    .insert(improvementTasks)
+    .values({
+      tenantId,
+      projectId: a.projectId,
+      annotationId,
+      issueId: issue?.id ?? null,
+      assigneeId: input.assigneeId ?? null,
+      originalResult: a.result,
+      comment: input.comment ?? '',
+      createdBy: by,
+    })
+    .returning();
+  if (issue?.status === 'open')
+    await tx
+      .update(qualityIssues)
+      .set({ status: 'in_progress', updatedAt: new Date() })
+      .where(eq(qualityIssues.id, issue.id));
+  await record(tx, task!, null, by, input.comment ?? '');
+  return task!;
+}
+
+const RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+
+/** After a check opens an issue: the project's workflow may make and assign a task for it. */
+export async function improveByWorkflow(
+  tx: Executor,
+  tenantId: string,
+  projectId: number,
+  issue: { id: number; severity: Severity },
+  author: string | null,
+): Promise<Improvement | null> {
+  const [wf] = await tx.select().from(qualityWorkflows).where(eq(qualityWorkflows.projectId, projectId));
+  if (!wf?.autoCreateImprovement || RANK[issue.severity] < RANK[wf.minSeverity]) return null;
+  const assigneeId = wf.autoAssign === 'annotator' ? author : wf.autoAssign === 'user' ? wf.assigneeId : null;
+  return createImprovement(tx, tenantId, { issueId: issue.id, assigneeId }, null);
+}
+
+export async function getImprovement(tx: Executor, actor: Actor, id: number): Promise<Improvement> {
+  const [row] = await tx
+    .select()
+    .from(improvementTasks)
+    .where(and(eq(improvementTasks.tenantId, actor.tenantId), eq(improvementTasks.id, id)));
+  // Outside reviewers, a task is visible only to its assignee.
+  if (!row || (!actor.reviewer && row.assigneeId !== actor.userId)) throw notFound('The improvement task');
+  return row;
+}
+
+export async function improvementHistoryOf(tx: Executor, id: number) {
+  const rows = await tx
+    .select()
+    .from(improvementHistory)
+    .where(eq(improvementHistory.improvementTaskId, id))
+    .orderBy(asc(improvementHistory.id));
+  return rows.map((h) => ({
+    from: h.fromStatus,
+    to: h.toStatus,
+    actor_id: h.actorId,
+    comment: h.comment,
+    details: h.details,
+    at: h.createdAt,
+  }));
+}
+
+export async function listImprovements(
+  tx: Executor,
+  tenantId: string,
+  filter: { projectId?: number; assigneeId?: string; status?: ImprovementState },
+  limit: number,
+  cursor?: string,
+) {
+  if (filter.projectId !== undefined) await requireProject(tx, tenantId, filter.projectId);
+  const before = decodeCursor(cursor, 1)?.[0];
+  const rows = await tx
+    .select()
+    .from(improvementTasks)
+    .where(
+      and(
+        eq(improvementTasks.tenantId, tenantId),
+        filter.projectId !== undefined ? eq(improvementTasks.projectId, filter.projectId) : undefined,
+        filter.assigneeId ? eq(improvementTasks.assigneeId, filter.assigneeId) : undefined,
+        filter.status ? eq(improvementTasks.status, filter.status) : undefined,
+        before === undefined ? undefined : lt(improvementTasks.id, Number(before)),
+      ),
+    )
+    .orderBy(desc(improvementTasks.id))
+    .limit(limit + 1);
+  const items = rows.slice(0, limit);
+  return {
+    items: items.map(improvementView),
+    next_cursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null,
+  };
+}
+
+export async function assignImprovement(tx: Executor, actor: Actor, id: number, assigneeId: string | null) {
+  const task = await getImprovement(tx, actor, id);
+  await requireMembers(tx, actor.tenantId, [assigneeId], 'body/assignee_id');
+  if (task.status === 'approved') throw conflict('An approved task is closed; reopen it first.');
+  const [row] = await tx
+    .update(improvementTasks)
+    .set({ assigneeId, updatedAt: new Date() })
+    .where(eq(improvementTasks.id, id))
+    .returning();
+  await record(tx, row!, task.status, actor.userId, '', { assignee_id: assigneeId });
+  return row!;
+}
+
+/**
+ * Moves a task one step. Approval writes the proposed result into the annotation (the
+ * annotation module's table, in this transaction) and records the result it replaced;
+ * the task keeps the result it started from.
+ */
+export async function moveImprovement(
+  tx: Executor,
+  events: DomainEvents,
+  actor: Actor,
+  id: number,
+  input: { to: ImprovementState; result?: unknown[]; comment?: string },
+): Promise<Improvement> {
+  const task = await getImprovement(tx, actor, id);
+  const move = MOVES[task.status].find((m) => m.to === input.to);
+  if (!move) throw conflict(`An improvement task cannot move from ${task.status} to ${input.to}.`);
+  const isAssignee =
+    task.assigneeId === actor.userId || (task.assigneeId === null && move.to === 'in_progress');
+  if (move.by === 'reviewer' ? !actor.reviewer : !(isAssignee || actor.reviewer))
+    throw forbidden(
+      move.by === 'reviewer'
+        ? 'This needs the permission quality:review.'
+        : 'Only the assignee (or a reviewer) works on this task.',
+    );
+  if (input.to === 'submitted' && !input.result)
+    throw badRequest('Submitting needs the improved result.', [
+      { path: 'body/result', message: 'is required' },
+    ]);
+  const details: Record<string, unknown> = {};
+  if (input.to === 'approved') {
+    const [before] = await tx
+      .select({ result: annotations.result })
+      .from(annotations)
+      .where(eq(annotations.id, task.annotationId))
+      .for('update');
+    if (!before) throw conflict('The annotation no longer exists.');
+    const [a] = await tx
+      .update(annotations)
+      .set({ result: task.proposedResult ?? [], updatedAt: sql`now()` })
+      .where(eq(annotations.id, task.annotationId))
+      .returning();
+    details.replaced_result = before.result;
+    details.new_result = task.proposedResult;
+    if (task.issueId)
+      await tx
+        .update(qualityIssues)
+        .set({ status: 'resolved', resolvedAt: new Date(), updatedAt: new Date() })
+        .where(eq(qualityIssues.id, task.issueId));
+    await events.publish(tx, {
+      tenantId: actor.tenantId,
+      projectId: task.projectId,
+      action: 'ANNOTATION_UPDATED',
+      userId: actor.userId,
+      payload: {
+        annotation: annotationView(a!),
+        task: { id: a!.taskId },
+        project: { id: a!.projectId },
+        source: { improvement_task: task.id },
+      },
+    });
+  }
+  if (input.to === 'submitted') details.result = input.result;
+  const [row] = await tx
+    .update(improvementTasks)
+    .set({
+      status: input.to,
+      ...(input.to === 'submitted' ? { proposedResult: input.result } : {}),
+      ...(input.to === 'in_progress' && task.assigneeId === null ? { assigneeId: actor.userId } : {}),
+      updatedAt: new Date(),
+    })
+    .where(eq(improvementTasks.id, id))
+    .returning();
+  await record(tx, row!, task.status, actor.userId, input.comment ?? '', details);
+  return row!;
+}

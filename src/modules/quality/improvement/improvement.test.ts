@@ -1,0 +1,183 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { newProject } from '../../../../test/annotation-fixtures.ts';
+import { newTenant } from '../../../../test/fixtures.ts';
+import { testApp } from '../../../../test/helpers.ts';
+import { joinProject, seedTasks, systemSql } from '../../../../test/labeling-fixtures.ts';
+import { choice, settledJobs, submit } from '../../../../test/quality-ops-fixtures.ts';
+
+describe('improvement loop', () => {
+  it('turns a failed check into an assigned task, and an approval fixes the annotation keeping the original', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t);
+    const annotator = await t.member(['annotator'], 'Ann');
+    const reviewer = await t.member(['reviewer'], 'Rev');
+    await joinProject(t, project.id, annotator, 'annotator');
+    const [taskId] = await seedTasks(ctx, t, project, 1);
+
+    const wf = await t.as(t.owner, {
+      method: 'PUT',
+      url: `/api/v1/projects/${project.id}/quality/workflow`,
+      payload: { auto_create_improvement: true, auto_assign: 'annotator', min_severity: 'medium' },
+    });
+    expect(wf.statusCode, wf.body).toBe(200);
+    const rule = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${project.id}/quality/rules`,
+      payload: {
+        name: 'Positive or Neutral',
+        type: 'allowed_labels',
+        config: { labels: ['Positive', 'Neutral'] },
+        severity: 'high',
+      },
+    });
+    expect(rule.statusCode).toBe(201);
+    // A low-severity failure stays an issue: below the workflow's minimum.
+    await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${project.id}/quality/rules`,
+      payload: { name: 'Slow', type: 'min_lead_time', config: { seconds: 60 }, severity: 'low' },
+    });
+
+    const annotationId = await submit(t, annotator, taskId!, choice('Negative'), 12);
+    await settledJobs(ctx, t.tenantId, 'quality.check');
+
+    const mine = (await t.as(annotator, { method: 'GET', url: '/api/v1/quality/improvement-tasks' })).json()
+      .items;
+    expect(mine).toHaveLength(1);
+    const task = mine[0];
+    expect(task).toMatchObject({
+      annotation_id: annotationId,
+      status: 'pending',
+      assignee_id: annotator.userId,
+      original_result: choice('Negative'),
+    });
+    const issues = (
+      await t.as(t.owner, { method: 'GET', url: `/api/v1/projects/${project.id}/quality/issues` })
+    ).json().items;
+    expect(issues.map((i: { status: string; severity: string }) => [i.severity, i.status]).sort()).toEqual([
+      ['high', 'in_progress'],
+      ['low', 'open'],
+    ]);
+
+    const move = (as: typeof annotator, payload: object) =>
+      t.as(as, { method: 'POST', url: `/api/v1/quality/improvement-tasks/${task.id}/transitions`, payload });
+    // Wrong moves: skipping ahead (409); the annotator deciding (403); submitting without a result (400).
+    expect((await move(annotator, { to: 'submitted', result: choice('Positive') })).statusCode).toBe(409);
+    expect((await move(annotator, { to: 'in_progress' })).json().status).toBe('in_progress');
+    expect((await move(annotator, { to: 'submitted' })).statusCode).toBe(400);
+    expect((await move(annotator, { to: 'submitted', result: choice('Neutral') })).json()).toMatchObject({
+      status: 'submitted',
+      proposed_result: choice('Neutral'),
+    });
+    expect((await move(annotator, { to: 'approved' })).statusCode).toBe(403);
+    // Another annotator does not see the task at all.
+    const stranger = await t.member(['annotator'], 'Other');
+    expect(
+      (await t.as(stranger, { method: 'GET', url: `/api/v1/quality/improvement-tasks/${task.id}` }))
+        .statusCode,
+    ).toBe(404);
+    expect((await move(stranger, { to: 'in_progress' })).statusCode).toBe(404);
+
+    expect((await move(reviewer, { to: 'rejected', comment: 'Should be positive' })).json().status).toBe(
+      'rejected',
+    );
+    expect((await move(annotator, { to: 'in_progress' })).json().status).toBe('in_progress');
+    expect((await move(annotator, { to: 'submitted', result: choice('Positive') })).json().status).toBe(
+      'submitted',
+    );
+    // The annotation is untouched until approval.
+    const stillOld = await t.as(t.owner, { method: 'GET', url: `/api/v1/annotations/${annotationId}` });
+    expect(stillOld.json().result).toEqual(choice('Negative'));
+    const approved = await move(reviewer, { to: 'approved', comment: 'Good' });
+    expect(approved.json()).toMatchObject({ status: 'approved', original_result: choice('Negative') });
+
+    const updated = await t.as(t.owner, { method: 'GET', url: `/api/v1/annotations/${annotationId}` });
+    expect(updated.json().result).toEqual(choice('Positive'));
+    const fixedIssue = (
+      await t.as(t.owner, {
+        method: 'GET',
+        url: `/api/v1/projects/${project.id}/quality/issues?status=resolved`,
+      })
+    ).json().items;
+    expect(fixedIssue).toHaveLength(1);
+    expect(fixedIssue[0].severity).toBe('high');
+
+    // The approval re-checks the annotation (ANNOTATION_UPDATED): the label rule passes now.
+    const runs = await settledJobs(ctx, t.tenantId, 'quality.check', 2);
+    expect(runs.at(-1)!.result).toMatchObject({ checked: 2, failed: 1 });
+
+    // Reopen; every move is in the history, the approval with the result it replaced.
+    expect((await move(reviewer, { to: 'pending', comment: 'Look again' })).json().status).toBe('pending');
+    const full = (
+      await t.as(annotator, { method: 'GET', url: `/api/v1/quality/improvement-tasks/${task.id}` })
+    ).json();
+    expect(full.history.map((h: { from: string | null; to: string }) => `${h.from}->${h.to}`)).toEqual([
+      'null->pending',
+      'pending->in_progress',
+      'in_progress->submitted',
+      'submitted->rejected',
+      'rejected->in_progress',
+      'in_progress->submitted',
+      'submitted->approved',
+      'approved->pending',
+    ]);
+    const approval = full.history[6];
+    expect(approval).toMatchObject({
+      actor_id: reviewer.userId,
+      comment: 'Good',
+      details: { replaced_result: choice('Negative'), new_result: choice('Positive') },
+    });
+    const [count] = await systemSql<{ n: number }>(
+      ctx,
+      sql`select count(*)::int as n from improvement_history where improvement_task_id = ${task.id}`,
+    );
+    expect(count!.n).toBe(8);
+  }, 180_000);
+
+  it('lets a reviewer make and assign tasks by hand; project lists need quality:review', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t);
+    const annotator = await t.member(['annotator'], 'Ann');
+    const reviewer = await t.member(['reviewer'], 'Rev');
+    const [taskId] = await seedTasks(ctx, t, project, 1);
+    const annotationId = await submit(t, t.owner, taskId!, choice('Neutral'));
+    const made = await t.as(reviewer, {
+      method: 'POST',
+      url: '/api/v1/quality/improvement-tasks',
+      payload: { annotation_id: annotationId, comment: 'check the tone' },
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    expect(made.json()).toMatchObject({ issue_id: null, assignee_id: null, status: 'pending' });
+    const assigned = await t.as(reviewer, {
+      method: 'PATCH',
+      url: `/api/v1/quality/improvement-tasks/${made.json().id}`,
+      payload: { assignee_id: annotator.userId },
+    });
+    expect(assigned.json().assignee_id).toBe(annotator.userId);
+    expect(
+      (
+        await t.as(annotator, {
+          method: 'GET',
+          url: `/api/v1/projects/${project.id}/quality/improvement-tasks`,
+        })
+      ).statusCode,
+    ).toBe(403);
+    const list = await t.as(reviewer, {
+      method: 'GET',
+      url: `/api/v1/projects/${project.id}/quality/improvement-tasks?status=pending`,
+    });
+    expect(list.json().items.map((x: { id: number }) => x.id)).toEqual([made.json().id]);
+    expect(
+      (
+        await t.as(reviewer, {
+          method: 'POST',
+          url: '/api/v1/quality/improvement-tasks',
+          payload: { annotation_id: 999_999_999 },
+        })
+      ).statusCode,
+    ).toBe(404);
+  });
+});

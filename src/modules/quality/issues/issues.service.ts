@@ -1,0 +1,98 @@
+import { and, desc, eq, lt } from 'drizzle-orm';
+import type { Executor } from '../../../platform/db/client.ts';
+import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
+import { conflict, notFound } from '../../../platform/errors/problem.ts';
+import { requireMembers, requireProject } from '../rules/rules.service.ts';
+import { type ISSUE_STATES, qualityIssues } from '../schema.ts';
+
+export type Issue = typeof qualityIssues.$inferSelect;
+type IssueState = (typeof ISSUE_STATES)[number];
+
+const MOVES: Record<IssueState, IssueState[]> = {
+  open: ['in_progress', 'resolved', 'wont_fix'],
+  in_progress: ['open', 'resolved', 'wont_fix'],
+  resolved: ['open'],
+  wont_fix: ['open'],
+};
+
+export function issueView(i: Issue) {
+  return {
+    id: i.id,
+    project_id: i.projectId,
+    annotation_id: i.annotationId,
+    rule_id: i.ruleId,
+    check_result_id: i.checkResultId,
+    severity: i.severity,
+    message: i.message,
+    status: i.status,
+    assignee_id: i.assigneeId,
+    resolved_at: i.resolvedAt,
+    created_at: i.createdAt,
+    updated_at: i.updatedAt,
+  };
+}
+
+export async function getIssue(tx: Executor, tenantId: string, id: number): Promise<Issue> {
+  const [row] = await tx
+    .select()
+    .from(qualityIssues)
+    .where(and(eq(qualityIssues.tenantId, tenantId), eq(qualityIssues.id, id)));
+  if (!row) throw notFound('The issue');
+  return row;
+}
+
+export async function listIssues(
+  tx: Executor,
+  tenantId: string,
+  projectId: number,
+  filter: { status?: IssueState; annotationId?: number },
+  limit: number,
+  cursor?: string,
+) {
+  await requireProject(tx, tenantId, projectId);
+  const before = decodeCursor(cursor, 1)?.[0];
+  const rows = await tx
+    .select()
+    .from(qualityIssues)
+    .where(
+      and(
+        eq(qualityIssues.tenantId, tenantId),
+        eq(qualityIssues.projectId, projectId),
+        filter.status ? eq(qualityIssues.status, filter.status) : undefined,
+        filter.annotationId ? eq(qualityIssues.annotationId, filter.annotationId) : undefined,
+        before === undefined ? undefined : lt(qualityIssues.id, Number(before)),
+      ),
+    )
+    .orderBy(desc(qualityIssues.id))
+    .limit(limit + 1);
+  const items = rows.slice(0, limit);
+  return {
+    items: items.map(issueView),
+    next_cursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null,
+  };
+}
+
+/** Moves an issue (open → in progress → resolved / won't fix, reopenable) and/or assigns it. */
+export async function updateIssue(
+  tx: Executor,
+  tenantId: string,
+  id: number,
+  input: { status?: IssueState; assigneeId?: string | null },
+): Promise<Issue> {
+  const issue = await getIssue(tx, tenantId, id);
+  await requireMembers(tx, tenantId, [input.assigneeId], 'body/assignee_id');
+  if (input.status && input.status !== issue.status && !MOVES[issue.status].includes(input.status))
+    throw conflict(`An issue cannot move from ${issue.status} to ${input.status}.`);
+  const status = input.status ?? issue.status;
+  const [row] = await tx
+    .update(qualityIssues)
+    .set({
+      status,
+      ...(input.assigneeId !== undefined ? { assigneeId: input.assigneeId } : {}),
+      resolvedAt: status === 'resolved' || status === 'wont_fix' ? (issue.resolvedAt ?? new Date()) : null,
+      updatedAt: new Date(),
+    })
+    .where(eq(qualityIssues.id, id))
+    .returning();
+  return row!;
+}

@@ -1,0 +1,289 @@
+import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { signPayload } from '../../../platform/crypto/signing.ts';
+import type { Executor } from '../../../platform/db/client.ts';
+import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
+import { inTenant } from '../../../platform/db/tenancy.ts';
+import { notFound } from '../../../platform/errors/problem.ts';
+import type { Platform } from '../../../platform/index.ts';
+import { renderRun } from '../reports/reports.service.ts';
+import { type AlertRecipients, alertConfigs, notificationDeliveries, notifications } from '../schema.ts';
+
+export const DELIVER_JOB = 'quality.deliver';
+export const SIGNATURE_HEADER = 'x-superinsight-signature';
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+export type Channel = 'in_app' | 'webhook' | 'email';
+
+export interface Message {
+  tenantId: string;
+  projectId: number;
+  /** QUALITY_ALERT, QUALITY_ALERT_ESCALATED, QUALITY_REPORT. */
+  event: string;
+  subject: string;
+  text: string;
+  data: Record<string, unknown>;
+  reportRunId?: number;
+}
+
+/**
+ * Sends a message on each channel: in-app rows now (same transaction), webhook and e-mail
+ * as deliveries a queued job sends with retries. Without SMTP settings an e-mail delivery
+ * is recorded as `disabled` and nothing is queued.
+ */
+export async function dispatch(
+  tx: Executor,
+  platform: Platform,
+  channels: string[],
+  recipients: AlertRecipients,
+  message: Message,
+): Promise<void> {
+  if (channels.includes('in_app') && recipients.userIds.length) {
+    await tx.insert(notifications).values(
+      recipients.userIds.map((userId) => ({
+        tenantId: message.tenantId,
+        userId,
+        kind: message.event,
+        title: message.subject,
+        body: message.text,
+        data: { project_id: message.projectId, ...message.data },
+      })),
+    );
+  }
+  const targets: { channel: 'webhook' | 'email'; target: string }[] = [];
+  if (channels.includes('webhook')) {
+    const [config] = await tx
+      .select({ url: alertConfigs.webhookUrl })
+      .from(alertConfigs)
+      .where(eq(alertConfigs.projectId, message.projectId));
+    if (config?.url) targets.push({ channel: 'webhook', target: config.url });
+  }
+  if (channels.includes('email'))
+    for (const email of recipients.emails) targets.push({ channel: 'email', target: email });
+  for (const t of targets) {
+    const disabled = t.channel === 'email' && !platform.config.smtp;
+    const [delivery] = await tx
+      .insert(notificationDeliveries)
+      .values({
+        tenantId: message.tenantId,
+        projectId: message.projectId,
+        channel: t.channel,
+        target: t.target,
+        event: message.event,
+        subject: message.subject,
+        payload: { event: message.event, text: message.text, project_id: message.projectId, ...message.data },
+        reportRunId: message.reportRunId ?? null,
+        status: disabled ? 'disabled' : 'pending',
+        error: disabled ? 'e-mail is not configured (SMTP_URL or SMTP_HOST unset)' : null,
+      })
+      .returning({ id: notificationDeliveries.id });
+    if (disabled) continue;
+    await platform.queue.enqueue(tx, {
+      tenantId: message.tenantId,
+      kind: DELIVER_JOB,
+      payload: { deliveryId: delivery!.id },
+    });
+  }
+}
+
+type Delivery = typeof notificationDeliveries.$inferSelect;
+
+async function sendWebhook(platform: Platform, d: Delivery, secret: string | null): Promise<number> {
+  const body = JSON.stringify(d.payload);
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const res = await fetch(d.target, {
+    method: 'POST',
+    redirect: 'manual',
+    signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'SuperInsight-Quality/1',
+      'x-superinsight-event': d.event,
+      'x-superinsight-delivery': String(d.id),
+      'x-superinsight-timestamp': timestamp,
+      ...(secret ? { [SIGNATURE_HEADER]: signPayload(secret, timestamp, body) } : {}),
+    },
+    body,
+  });
+  await res.body?.cancel();
+  if (res.status < 200 || res.status >= 300) throw new Error(`the endpoint answered ${res.status}`);
+  platform.log.info({ delivery: d.id }, 'quality webhook delivered');
+  return res.status;
+}
+
+async function sendEmail(
+  platform: Platform,
+  d: Delivery,
+  attachment: { filename: string; content: Buffer; contentType: string } | null,
+): Promise<void> {
+  const smtp = platform.config.smtp;
+  if (!smtp) throw new Error('e-mail is not configured');
+  // Loaded on first use: ~15 MB that an idle platform need not hold.
+  const { default: nodemailer } = await import('nodemailer');
+  const transport = nodemailer.createTransport(smtp.url);
+  try {
+    await transport.sendMail({
+      from: smtp.from,
+      to: d.target,
+      subject: d.subject,
+      text: String(d.payload.text ?? ''),
+      headers: { 'X-SuperInsight-Event': d.event },
+      attachments: attachment ? [attachment] : [],
+    });
+  } finally {
+    transport.close();
+  }
+}
+
+/** Sends one delivery; a failure is retried by the queue, the last one marks it failed. */
+export function defineDeliveryJobs(platform: Platform): void {
+  const db = platform.database.db;
+  platform.queue.define<{ deliveryId: number }>(
+    DELIVER_JOB,
+    async (ctx) => {
+      const scope = { tenantId: ctx.tenantId };
+      const loaded = await inTenant(db, scope, async (tx) => {
+        const [d] = await tx
+          .select()
+          .from(notificationDeliveries)
+          .where(eq(notificationDeliveries.id, ctx.payload.deliveryId));
+        if (d?.status !== 'pending') return null;
+        let secret: string | null = null;
+        if (d.channel === 'webhook') {
+          const [c] = await tx
+            .select({ s: alertConfigs.webhookSecretEncrypted })
+            .from(alertConfigs)
+            .where(eq(alertConfigs.projectId, d.projectId));
+          secret = c?.s ? await platform.secrets.decrypt(tx, c.s) : null;
+        }
+        const attachment =
+          d.channel === 'email' && d.reportRunId ? await renderRun(tx, ctx.tenantId, d.reportRunId) : null;
+        return { d, secret, attachment };
+      });
+      if (!loaded) return { skipped: true };
+      const { d } = loaded;
+      let status: number | null = null;
+      let error: string | null = null;
+      try {
+        if (d.channel === 'webhook') status = await sendWebhook(platform, d, loaded.secret);
+        else
+          await sendEmail(
+            platform,
+            d,
+            loaded.attachment && {
+              filename: loaded.attachment.filename,
+              content: loaded.attachment.body,
+              contentType: loaded.attachment.contentType,
+            },
+          );
+      } catch (err) {
+        error = (err as Error).message;
+      }
+      const done = error === null || ctx.lastAttempt;
+      await inTenant(db, scope, (tx) =>
+        tx
+          .update(notificationDeliveries)
+          .set({
+            attempts: sql`${notificationDeliveries.attempts} + 1`,
+            responseStatus: status,
+            error,
+            ...(done ? { status: error === null ? 'delivered' : 'failed' } : {}),
+            ...(error === null ? { deliveredAt: new Date() } : {}),
+          })
+          .where(eq(notificationDeliveries.id, d.id)),
+      );
+      if (error !== null && !ctx.lastAttempt) throw new Error(error);
+      return { delivered: error === null, channel: d.channel };
+    },
+    { retryLimit: 3, concurrency: 2 },
+  );
+}
+
+export async function listDeliveries(tx: Executor, projectId: number, limit: number, cursor?: string) {
+  const before = decodeCursor(cursor, 1)?.[0];
+  const rows = await tx
+    .select()
+    .from(notificationDeliveries)
+    .where(
+      and(
+        eq(notificationDeliveries.projectId, projectId),
+        before === undefined ? undefined : lt(notificationDeliveries.id, Number(before)),
+      ),
+    )
+    .orderBy(desc(notificationDeliveries.id))
+    .limit(limit + 1);
+  const items = rows.slice(0, limit);
+  return {
+    items: items.map((d) => ({
+      id: d.id,
+      channel: d.channel,
+      target: d.target,
+      event: d.event,
+      subject: d.subject,
+      status: d.status,
+      attempts: d.attempts,
+      response_status: d.responseStatus,
+      error: d.error,
+      report_run_id: d.reportRunId,
+      created_at: d.createdAt,
+      delivered_at: d.deliveredAt,
+    })),
+    next_cursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null,
+  };
+}
+
+// ---------------------------------------------------------------- in-app
+
+const notificationView = (n: typeof notifications.$inferSelect) => ({
+  id: n.id,
+  kind: n.kind,
+  title: n.title,
+  body: n.body,
+  data: n.data,
+  read_at: n.readAt,
+  created_at: n.createdAt,
+});
+
+/**
+ * The caller's notifications, newest first; `after` (the highest id the console has seen)
+ * returns only newer ones, so a console polls cheaply.
+ */
+export async function listNotifications(
+  tx: Executor,
+  userId: string,
+  opts: { unread?: boolean; after?: number; limit: number; cursor?: string },
+) {
+  const before = decodeCursor(opts.cursor, 1)?.[0];
+  const rows = await tx
+    .select()
+    .from(notifications)
+    .where(
+      and(
+        eq(notifications.userId, userId),
+        opts.unread ? isNull(notifications.readAt) : undefined,
+        opts.after !== undefined ? sql`${notifications.id} > ${opts.after}` : undefined,
+        before === undefined ? undefined : lt(notifications.id, Number(before)),
+      ),
+    )
+    .orderBy(desc(notifications.id))
+    .limit(opts.limit + 1);
+  const items = rows.slice(0, opts.limit);
+  const [unread] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(notifications)
+    .where(and(eq(notifications.userId, userId), isNull(notifications.readAt)));
+  return {
+    items: items.map(notificationView),
+    unread: unread?.n ?? 0,
+    next_cursor: rows.length > opts.limit ? encodeCursor([items.at(-1)!.id]) : null,
+  };
+}
+
+export async function markRead(tx: Executor, userId: string, id: number) {
+  const [row] = await tx
+    .update(notifications)
+    .set({ readAt: sql`coalesce(${notifications.readAt}, now())` })
+    .where(and(eq(notifications.userId, userId), eq(notifications.id, id)))
+    .returning();
+  if (!row) throw notFound('The notification');
+  return notificationView(row);
+}

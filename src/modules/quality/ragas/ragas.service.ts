@@ -1,0 +1,168 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db, Executor } from '../../../platform/db/client.ts';
+import { inTenant, type TenantScope } from '../../../platform/db/tenancy.ts';
+import { ragasEvaluations } from '../schema.ts';
+import { type NonLlmMetric, type RagasRecord, scoreRecord } from './ragas.metrics.ts';
+
+export type RagasRow = typeof ragasEvaluations.$inferSelect;
+
+export interface ImportRecord extends RagasRecord {
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * The work a batch needs, in character pairs compared (Levenshtein and LCS are quadratic):
+ * below INLINE_WORK a batch is scored in the request, above it by a job.
+ */
+export function workOf(records: readonly ImportRecord[]): number {
+  let work = 0;
+  for (const r of records) {
+    const retrieved = (r.contexts ?? []).reduce((s, c) => s + c.length, 0);
+    const reference = (r.reference_contexts ?? []).reduce((s, c) => s + c.length, 0);
+    work += 2 * retrieved * reference + 2 * (r.answer?.length ?? 0) * (r.reference?.length ?? 0);
+  }
+  return work;
+}
+export const INLINE_WORK = 20_000_000;
+
+export async function insertRecords(
+  tx: Executor,
+  scope: TenantScope,
+  batch: { dataset: string; projectId?: number; records: readonly ImportRecord[] },
+): Promise<RagasRow[]> {
+  return tx
+    .insert(ragasEvaluations)
+    .values(
+      batch.records.map((r) => ({
+        tenantId: scope.tenantId,
+        projectId: batch.projectId ?? null,
+        dataset: batch.dataset,
+        question: r.question ?? null,
+        answer: r.answer ?? null,
+        contexts: [...(r.contexts ?? [])],
+        reference: r.reference ?? null,
+        referenceContexts: [...(r.reference_contexts ?? [])],
+        metadata: r.metadata ?? {},
+        createdBy: scope.userId ?? null,
+      })),
+    )
+    .returning();
+}
+
+/** Scores stored records on the non-LLM metrics and saves the scores. */
+export async function evaluateRecords(
+  tx: Executor,
+  rows: readonly RagasRow[],
+  metrics: readonly NonLlmMetric[],
+): Promise<RagasRow[]> {
+  if (rows.length === 0) return [];
+  const scored = rows.map((r) => {
+    const { scores, skipped } = scoreRecord(
+      {
+        question: r.question,
+        answer: r.answer,
+        contexts: r.contexts,
+        reference: r.reference,
+        reference_contexts: r.referenceContexts,
+      },
+      metrics,
+    );
+    return { id: r.id, metrics: scores, skipped };
+  });
+  const updated = (await tx.execute(sql`
+    update ragas_evaluations e set metrics = e.metrics || x.metrics, skipped = x.skipped, evaluated_at = now()
+    from jsonb_to_recordset(${JSON.stringify(scored)}::jsonb) as x(id bigint, metrics jsonb, skipped jsonb)
+    where e.id = x.id
+    returning e.id`)) as unknown as { rows: { id: string | number }[] };
+  const ids = new Set(updated.rows.map((r) => Number(r.id)));
+  return rows
+    .filter((r) => ids.has(r.id))
+    .map((r) => {
+      const s = scored.find((x) => x.id === r.id)!;
+      return { ...r, metrics: { ...r.metrics, ...s.metrics }, skipped: s.skipped, evaluatedAt: new Date() };
+    });
+}
+
+/** The job's part: scores records by id, a chunk per transaction. */
+export async function evaluateStored(
+  db: Db,
+  scope: TenantScope,
+  ids: readonly number[],
+  metrics: readonly NonLlmMetric[],
+  onChunk?: (done: number) => Promise<void>,
+): Promise<number> {
+  let done = 0;
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100);
+    done += await inTenant(db, scope, async (tx) => {
+      const rows = await tx
+        .select()
+        .from(ragasEvaluations)
+        .where(sql`${ragasEvaluations.id} = any(${`{${chunk.join(',')}}`}::bigint[])`);
+      return (await evaluateRecords(tx, rows, metrics)).length;
+    });
+    await onChunk?.(done);
+  }
+  return done;
+}
+
+export async function getRecord(tx: Executor, id: number): Promise<RagasRow | undefined> {
+  const [row] = await tx.select().from(ragasEvaluations).where(eq(ragasEvaluations.id, id));
+  return row;
+}
+
+export async function listRecords(
+  tx: Executor,
+  options: { dataset?: string; after?: number; limit: number },
+) {
+  return tx
+    .select()
+    .from(ragasEvaluations)
+    .where(
+      and(
+        options.dataset !== undefined ? eq(ragasEvaluations.dataset, options.dataset) : undefined,
+        options.after !== undefined ? sql`${ragasEvaluations.id} > ${options.after}` : undefined,
+      ),
+    )
+    .orderBy(ragasEvaluations.id)
+    .limit(options.limit + 1);
+}
+
+export interface DatasetSummary {
+  dataset: string;
+  records: number;
+  evaluated: number;
+  metrics: Record<string, { mean: number; min: number; max: number; count: number }>;
+  last_evaluated_at: Date | null;
+}
+
+/** Per dataset: record counts and, per metric, the mean, min and max over the records scored on it. */
+export async function datasetSummaries(tx: Executor, dataset?: string): Promise<DatasetSummary[]> {
+  const where = dataset !== undefined ? sql`where dataset = ${dataset}` : sql``;
+  const totals = (await tx.execute(sql`
+    select dataset, count(*)::int as records, count(evaluated_at)::int as evaluated, max(evaluated_at) as last
+    from ragas_evaluations ${where} group by dataset order by dataset`)) as unknown as {
+    rows: { dataset: string; records: number; evaluated: number; last: Date | string | null }[];
+  };
+  const metrics = (await tx.execute(sql`
+    select dataset, m.key as metric, avg(m.value::float8) as mean, min(m.value::float8) as min,
+      max(m.value::float8) as max, count(*)::int as count
+    from ragas_evaluations, jsonb_each(metrics) m ${where} group by dataset, m.key`)) as unknown as {
+    rows: { dataset: string; metric: string; mean: number; min: number; max: number; count: number }[];
+  };
+  return totals.rows.map((t) => ({
+    dataset: t.dataset,
+    records: t.records,
+    evaluated: t.evaluated,
+    last_evaluated_at: t.last === null ? null : new Date(t.last),
+    metrics: Object.fromEntries(
+      metrics.rows
+        .filter((m) => m.dataset === t.dataset)
+        .sort((x, y) => x.metric.localeCompare(y.metric))
+        .map((m) => [
+          m.metric,
+          { mean: Number(m.mean), min: Number(m.min), max: Number(m.max), count: m.count },
+        ]),
+    ),
+  }));
+}

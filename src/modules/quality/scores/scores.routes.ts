@@ -1,0 +1,306 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { decodeCursor, PageQuery, pageOf, toPage } from '../../../platform/db/pagination.ts';
+import type { DomainListener } from '../../../platform/events/index.ts';
+import { DateTime, Nullable, Uuid } from '../../../platform/http/schemas.ts';
+import type { Platform } from '../../../platform/index.ts';
+import { loadProject } from '../../annotation/index.ts';
+import { SCORE_SCOPES } from '../schema.ts';
+import {
+  listScores,
+  loadConfig,
+  ranking,
+  rescoreProject,
+  rescoreTask,
+  saveConfig,
+} from './scores.service.ts';
+
+export const SCORE_TASK_JOB = 'quality.score_task';
+export const SCORE_PROJECT_JOB = 'quality.score_project';
+
+const ProjectParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const Share = Type.Number({ minimum: 0, maximum: 1 });
+const Weights = Type.Object(
+  { accuracy: Share, completeness: Share, timeliness: Share, consistency: Share },
+  { additionalProperties: false, description: 'Weights of the four dimensions; they add up to 1' },
+);
+
+const ConfigOut = Type.Object({
+  project: Type.Integer(),
+  weights: Weights,
+  required_fields: Type.Array(Type.String(), {
+    description: 'Controls an annotation must fill; empty means every control',
+  }),
+  expected_duration_seconds: Type.Number(),
+  gold_ratio: Type.Number(),
+  updated_at: Nullable(DateTime),
+});
+
+const Dimensions = {
+  accuracy: Nullable(Type.Number()),
+  completeness: Nullable(Type.Number()),
+  timeliness: Nullable(Type.Number()),
+  consistency: Nullable(Type.Number()),
+  total: Type.Number(),
+};
+
+const ScoreOut = Type.Object({
+  id: Type.Integer(),
+  scope: Type.String(),
+  annotation: Nullable(Type.Integer()),
+  task: Nullable(Type.Integer()),
+  user_id: Nullable(Uuid),
+  ...Dimensions,
+  details: Type.Record(Type.String(), Type.Unknown()),
+  computed_at: DateTime,
+});
+
+const RankOut = Type.Object({
+  rank: Type.Integer(),
+  user_id: Uuid,
+  email: Nullable(Type.String()),
+  name: Nullable(Type.String()),
+  ...Dimensions,
+  annotations: Type.Integer(),
+  gold_compared: Type.Integer(),
+  computed_at: DateTime,
+});
+
+interface TaskJob {
+  projectId: number;
+  taskId: number;
+  allAnnotators: boolean;
+}
+
+export function defineScoreJobs(platform: Platform): void {
+  const db = platform.database.db;
+  platform.queue.define<TaskJob>(SCORE_TASK_JOB, async (ctx) => {
+    const { projectId, taskId, allAnnotators } = ctx.payload;
+    return rescoreTask(db, { tenantId: ctx.tenantId }, projectId, taskId, { allAnnotators });
+  });
+  platform.queue.define<{ projectId: number }>(SCORE_PROJECT_JOB, async (ctx) =>
+    rescoreProject(db, { tenantId: ctx.tenantId }, ctx.payload.projectId, (seen, total) =>
+      ctx.progress(total ? seen / total : 1, { tasks: seen }),
+    ),
+  );
+}
+
+/**
+ * A submitted, changed or deleted annotation queues the rescoring of its task: one job row
+ * in the submitter's transaction, so the submit itself never waits for scoring.
+ */
+export function subscribeScores(platform: Platform): void {
+  const enqueue =
+    (allAnnotators: boolean): DomainListener =>
+    async (tx, event) => {
+      const task = (event.payload.task as { id?: number } | undefined)?.id;
+      if (!event.projectId || !task) return;
+      await platform.queue.enqueue(tx, {
+        tenantId: event.tenantId,
+        kind: SCORE_TASK_JOB,
+        payload: { projectId: event.projectId, taskId: task, allAnnotators },
+        createdBy: event.userId ?? null,
+      });
+    };
+  platform.events.on('ANNOTATION_CREATED', async (tx, event) => {
+    // A fresh skip changes no score.
+    if ((event.payload.annotation as { was_cancelled?: boolean } | undefined)?.was_cancelled) return;
+    await enqueue(false)(tx, event);
+  });
+  platform.events.on('ANNOTATION_UPDATED', enqueue(false));
+  // The deleted annotation's author is gone with it, so every annotator is refreshed.
+  platform.events.on('ANNOTATIONS_DELETED', enqueue(true));
+}
+
+export const scoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const platform = app.platform;
+
+  app.get(
+    '/projects/:id/quality/config',
+    {
+      config: { permission: 'quality:read' },
+      schema: {
+        tags: ['quality'],
+        summary: "A project's quality settings (defaults until changed)",
+        params: ProjectParams,
+        response: { 200: ConfigOut },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        await loadProject(tx, req.principal!, req.params.id, 'read');
+        const c = await loadConfig(tx, req.params.id);
+        return {
+          project: req.params.id,
+          weights: c.weights,
+          required_fields: c.requiredFields,
+          expected_duration_seconds: c.expectedDurationSeconds,
+          gold_ratio: c.goldRatio,
+          updated_at: c.row?.updatedAt ?? null,
+        };
+      }),
+  );
+
+  app.put(
+    '/projects/:id/quality/config',
+    {
+      config: { permission: 'quality:manage' },
+      schema: {
+        tags: ['quality'],
+        summary: "Changes a project's quality settings (fields left out keep their value)",
+        description: 'Scores already stored keep their values until the project is rescored.',
+        params: ProjectParams,
+        body: Type.Object(
+          {
+            weights: Type.Optional(Weights),
+            required_fields: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1000 })),
+            expected_duration_seconds: Type.Optional(
+              Type.Number({ exclusiveMinimum: 0, maximum: 86_400 * 7 }),
+            ),
+            gold_ratio: Type.Optional(Share),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ConfigOut },
+      },
+    },
+    async (req) => {
+      const p = req.principal!;
+      return req.tx(async (tx) => {
+        await loadProject(tx, p, req.params.id, 'read');
+        const row = await saveConfig(tx, { tenantId: p.tenantId, userId: p.userId }, req.params.id, req.body);
+        req.audit({
+          action: 'quality.config_updated',
+          resourceType: 'project',
+          resourceId: String(req.params.id),
+          details: { fields: Object.keys(req.body) },
+        });
+        return {
+          project: row.projectId,
+          weights: row.weights,
+          required_fields: row.requiredFields,
+          expected_duration_seconds: row.expectedDurationSeconds,
+          gold_ratio: row.goldRatio,
+          updated_at: row.updatedAt,
+        };
+      });
+    },
+  );
+
+  app.post(
+    '/projects/:id/quality/scores/runs',
+    {
+      config: { permission: 'quality:manage' },
+      schema: {
+        tags: ['quality'],
+        summary: 'Rescores every annotation and annotator of a project, as a job',
+        params: ProjectParams,
+        response: { 202: Type.Object({ job_id: Uuid }) },
+      },
+    },
+    async (req, reply) => {
+      const p = req.principal!;
+      const jobId = await req.tx(async (tx) => {
+        await loadProject(tx, p, req.params.id, 'read');
+        const jobId = await platform.queue.enqueue(tx, {
+          tenantId: p.tenantId,
+          kind: SCORE_PROJECT_JOB,
+          payload: { projectId: req.params.id },
+          createdBy: p.userId,
+        });
+        req.audit({
+          action: 'quality.scores_run',
+          resourceType: 'project',
+          resourceId: String(req.params.id),
+          details: { job: jobId },
+        });
+        return jobId;
+      });
+      return reply.code(202).send({ job_id: jobId });
+    },
+  );
+
+  app.get(
+    '/projects/:id/quality/scores',
+    {
+      config: { permission: 'quality:read' },
+      schema: {
+        tags: ['quality'],
+        summary: 'Quality scores of a project: per annotation (default) or per annotator',
+        params: ProjectParams,
+        querystring: Type.Object({
+          ...PageQuery,
+          scope: Type.Optional(Type.Union(SCORE_SCOPES.map((s) => Type.Literal(s)))),
+          user_id: Type.Optional(Uuid),
+        }),
+        response: { 200: pageOf(ScoreOut) },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        await loadProject(tx, req.principal!, req.params.id, 'read');
+        const limit = req.query.limit ?? 50;
+        const cursor = decodeCursor(req.query.cursor, 1);
+        const rows = await listScores(tx, req.params.id, {
+          scope: req.query.scope ?? 'annotation',
+          userId: req.query.user_id,
+          after: cursor ? Number(cursor[0]) : undefined,
+          limit,
+        });
+        const page = toPage(rows, limit, (r) => [Number(r.id)]);
+        return {
+          next_cursor: page.next_cursor,
+          items: page.items.map((r) => ({
+            id: Number(r.id),
+            scope: String(r.scope),
+            annotation: r.annotation_id === null ? null : Number(r.annotation_id),
+            task: r.task_id === null ? null : Number(r.task_id),
+            user_id: r.user_id as string | null,
+            accuracy: r.accuracy as number | null,
+            completeness: r.completeness as number | null,
+            timeliness: r.timeliness as number | null,
+            consistency: r.consistency as number | null,
+            total: Number(r.total),
+            details: r.details as Record<string, unknown>,
+            computed_at: r.computed_at as Date,
+          })),
+        };
+      }),
+  );
+
+  app.get(
+    '/projects/:id/quality/ranking',
+    {
+      config: { permission: 'quality:read' },
+      schema: {
+        tags: ['quality'],
+        summary: "The project's annotators ranked by their weighted quality score",
+        params: ProjectParams,
+        response: { 200: Type.Object({ items: Type.Array(RankOut) }) },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        await loadProject(tx, req.principal!, req.params.id, 'read');
+        const rows = await ranking(tx, req.params.id);
+        return {
+          items: rows.map((r, i) => {
+            const details = r.details as { annotations?: number; gold_compared?: number };
+            return {
+              rank: i + 1,
+              user_id: r.user_id as string,
+              email: r.email as string | null,
+              name: r.name as string | null,
+              accuracy: r.accuracy as number | null,
+              completeness: r.completeness as number | null,
+              timeliness: r.timeliness as number | null,
+              consistency: r.consistency as number | null,
+              total: Number(r.total),
+              annotations: details.annotations ?? 0,
+              gold_compared: details.gold_compared ?? 0,
+              computed_at: r.computed_at as Date,
+            };
+          }),
+        };
+      }),
+  );
+};
