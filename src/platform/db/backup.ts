@@ -314,28 +314,37 @@ async function pgDump(databaseUrl: string, partial: string): Promise<void> {
   await run('pg_dump', ['--format=custom', `--file=${partial}`, `--dbname=${dbname}`], env);
 }
 
-/** Tables in the schemas the platform fills (its own, the migrations' and pg-boss's). */
-async function tablesIn(databaseUrl: string): Promise<string[]> {
+/** How many tables the schemas the platform fills (its own, the migrations', pg-boss's) hold, and the first few. */
+async function tablesIn(databaseUrl: string): Promise<{ count: number; some: string[] }> {
   return withClient(databaseUrl, async (client) => {
-    const { rows } = await client.query<{ name: string }>(
-      `select n.nspname || '.' || c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    const { rows } = await client.query<{ name: string; count: string }>(
+      `select n.nspname || '.' || c.relname as name, count(*) over () as count
+         from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where c.relkind in ('r', 'p') and n.nspname in ('public', 'drizzle', 'pgboss')
-        order by 1 limit 4`,
+        order by n.nspname <> 'public', 1 limit 3`,
     );
-    return rows.map((r) => r.name);
+    return { count: Number(rows[0]?.count ?? 0), some: rows.map((r) => r.name) };
   });
 }
 
 async function pgRestore(databaseUrl: string, file: string): Promise<void> {
   await toolMajor('pg_restore');
   const tables = await tablesIn(databaseUrl);
-  if (tables.length > 0)
+  if (tables.count > 0)
     throw new BackupError(
-      `The database already holds tables (${tables.join(', ')}${tables.length === 4 ? ', …' : ''}); ` +
+      `The database already holds ${tables.count} table(s) (${tables.some.join(', ')}${tables.count > 3 ? ', …' : ''}); ` +
         'restore into an empty database (createdb a new one).',
       2,
     );
-  const { stdout: toc } = await run('pg_restore', ['--list', file]);
+  let toc: string;
+  try {
+    toc = (await run('pg_restore', ['--list', file])).stdout;
+  } catch (err) {
+    throw new BackupError(
+      `${file} starts like a pg_dump archive, but pg_restore cannot read it: ${(err as Error).message.replace(/^pg_restore failed: /, '')}`,
+      2,
+    );
+  }
   if (!/ TABLE drizzle __drizzle_migrations /.test(toc))
     throw new BackupError(`${file} is a pg_dump archive, but not of a SuperInsight database.`, 2);
   // Roles are the cluster's, not the database's: a dump restored into another cluster needs
