@@ -31,8 +31,16 @@ export interface ControlSocket {
 const MAX_REQUEST_BYTES = 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
 
-export function controlSocketPath(dataDir: string): string {
-  return path.join(dataDir, CONTROL_SOCKET);
+// Linux keeps a socket's path in 108 bytes, its NUL included; libuv silently cuts a longer
+// one, which would put the socket somewhere else.
+const MAX_SOCKET_PATH_BYTES = 107;
+
+export class ControlSocketError extends Error {}
+
+/** The socket's path, or undefined when DATA_DIR is too long a path to hold one. */
+export function controlSocketPath(dataDir: string): string | undefined {
+  const socketPath = path.join(dataDir, CONTROL_SOCKET);
+  return Buffer.byteLength(socketPath) <= MAX_SOCKET_PATH_BYTES ? socketPath : undefined;
 }
 
 /**
@@ -45,6 +53,10 @@ export async function openControlSocket(
   log: Logger,
 ): Promise<ControlSocket> {
   const socketPath = controlSocketPath(dataDir);
+  if (!socketPath)
+    throw new ControlSocketError(
+      `${path.join(dataDir, CONTROL_SOCKET)} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a socket path may have`,
+    );
   fs.rmSync(socketPath, { force: true });
   const server = net.createServer((socket) => {
     serveOne(socket, database).catch((err) => {
@@ -123,15 +135,14 @@ function readLine(socket: net.Socket): Promise<string> {
   });
 }
 
-export class ControlSocketError extends Error {}
-
 /**
  * Asks the server holding the data directory for a backup and writes it to `out` (and ends
  * it). Returns false, with `out` untouched, when no server listens on the socket (no file,
  * or a file left by a process that died).
  */
 export async function requestBackup(dataDir: string, out: Writable): Promise<boolean> {
-  const socket = await connect(controlSocketPath(dataDir));
+  const socketPath = controlSocketPath(dataDir);
+  const socket = socketPath && (await connect(socketPath));
   if (!socket) return false;
   let header: { ok: boolean; bytes?: number; error?: string } | undefined;
   let pending: Buffer = Buffer.alloc(0);
