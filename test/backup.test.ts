@@ -265,8 +265,10 @@ describe('backup and restore on PGlite', () => {
     expect(before.counts['public.tasks']).toBe(3);
     expect(before.counts['public.annotations']).toBe(1);
 
-    for (const file of [live, stopped]) {
-      const target = tempDataDir();
+    // The second target's path is too long for a socket (see below).
+    const targets = [tempDataDir(), path.join(tempDataDir(), 'd'.repeat(100))];
+    for (const [i, file] of [live, stopped].entries()) {
+      const target = targets[i]!;
       const restored = await run(['restore', file], envOf(target));
       expect(restored.output).toContain('applied 0 migration(s)');
       // No key in the fresh data dir yet: the restore says that the secrets need it.
@@ -282,6 +284,14 @@ describe('backup and restore on PGlite', () => {
 
       const restoredServer = await serve(envOf(target));
       await expectServed(restoredServer.base, made);
+      if (i === 1) {
+        // Without its socket the server runs on, and a backup beside it is refused with the
+        // lock's message: PGlite is one process per data directory.
+        expect(restoredServer.server.output()).toContain('the backup socket could not be opened');
+        const beside = await run(['backup', '--out', path.join(files, 'beside.tar.gz')], envOf(target));
+        expect(beside.output).toMatch(/is in use by process \d+ .* offers no backup socket/);
+        expect(beside.code).toBe(1);
+      }
       await stop(restoredServer.server);
     }
   }, 600_000);
