@@ -23,7 +23,6 @@ export interface Dumpable {
 }
 
 export interface ControlSocket {
-  readonly path: string;
   close(): Promise<void>;
 }
 
@@ -80,7 +79,6 @@ export async function openControlSocket(
   });
   server.on('error', (err) => log.warn({ err }, 'control socket error'));
   return {
-    path: socketPath,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -131,7 +129,8 @@ function readLine(socket: net.Socket): Promise<string> {
     };
     socket.on('data', onData);
     socket.once('error', reject);
-    socket.once('end', () => reject(new Error('the client closed before its request')));
+    // Also after the timeout's destroy(), which ends the socket without an error.
+    socket.once('close', () => reject(new Error('the client closed before its request')));
   });
 }
 
