@@ -1,26 +1,26 @@
 import type { FastifyRequest } from 'fastify';
 import type { Executor } from '../../../platform/db/client.ts';
-import { emitEvent, type WebhookEvent } from '../webhooks/webhooks.service.ts';
+import type { EventMap } from '../../../platform/events/index.ts';
+
+type Announced = 'ANNOTATION_CREATED' | 'ANNOTATION_UPDATED' | 'ANNOTATIONS_DELETED' | 'REVIEW_CREATED';
 
 /**
- * Announces a labeling change in the request's transaction: to other modules (billing,
- * quality) through the platform's domain events, and to the project's webhooks.
+ * Announces a labeling change once, on the platform's bus, in the request's transaction:
+ * billing, quality and the project's webhooks all listen there.
  */
-export async function emit(
+export async function emit<N extends Announced>(
   tx: Executor,
   req: FastifyRequest,
   projectId: number,
-  action: WebhookEvent,
-  payload: Record<string, unknown>,
+  action: N,
+  payload: NoInfer<EventMap[N]>,
 ): Promise<void> {
   const p = req.principal!;
-  const event = {
+  await req.server.platform.events.publish(tx, {
     tenantId: p.tenantId,
     projectId,
     action,
-    payload: { ...payload, project: { id: projectId } },
+    payload,
     userId: p.userId,
-  };
-  await req.server.platform.events.publish(tx, event);
-  await emitEvent(tx, req.server.platform.queue, event);
+  });
 }
