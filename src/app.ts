@@ -9,6 +9,7 @@ import { auth } from './platform/auth/plugin.ts';
 import { registerErrorHandling } from './platform/errors/handler.ts';
 import { tooManyRequests } from './platform/errors/problem.ts';
 import { webConsole } from './platform/http/console.ts';
+import { registerInputChecks } from './platform/http/input.ts';
 import type { Platform } from './platform/index.ts';
 import { NAME, VERSION } from './platform/version.ts';
 
@@ -39,6 +40,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   app.decorate('platform', platform);
   registerErrorHandling(app);
+  registerInputChecks(app);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
