@@ -9,6 +9,7 @@ import { auth } from './platform/auth/plugin.ts';
 import { registerErrorHandling } from './platform/errors/handler.ts';
 import { tooManyRequests } from './platform/errors/problem.ts';
 import { webConsole } from './platform/http/console.ts';
+import { securityHeaders } from './platform/http/headers.ts';
 import { registerInputChecks } from './platform/http/input.ts';
 import type { Platform } from './platform/index.ts';
 import { NAME, VERSION } from './platform/version.ts';
@@ -58,6 +59,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     );
   });
 
+  await securityHeaders(app, platform.config.hstsMaxAgeSeconds);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -18,6 +18,8 @@ export interface Config {
   /** Run job workers inside the `serve` process. */
   inProcessWorker: boolean;
   bodyLimitBytes: number;
+  /** Strict-Transport-Security max-age; 0: not sent. */
+  hstsMaxAgeSeconds: number;
   /** Behind a load balancer: take the client address from X-Forwarded-For (hops or CIDRs to trust). */
   trustProxy: boolean | number | string;
   /** Database pool size for the `pg` driver. */
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     inProcessWorker: boolVar(env, 'SUPERINSIGHT_IN_PROCESS_WORKER', true),
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     trustProxy: trustProxyVar(env.TRUST_PROXY),
+    hstsMaxAgeSeconds: intVar(env, 'HSTS_MAX_AGE_SECONDS', 0, 0, 2 * 365 * 24 * 3600),
     dbPoolSize: intVar(env, 'DB_POOL_SIZE', 20, 1, 1000),
     samplerIntervalMs: intVar(env, 'SAMPLER_INTERVAL_MS', 1000, 50, 60_000),
     pgliteQueryTimeoutMs: intVar(env, 'PGLITE_QUERY_TIMEOUT_MS', 60_000, 100, 3_600_000),

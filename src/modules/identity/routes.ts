@@ -1,6 +1,7 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { sql } from 'drizzle-orm';
 import { effectivePermissions } from '../../platform/auth/access.ts';
+import { CSRF_COOKIE, setCsrfCookie } from '../../platform/auth/csrf.ts';
 import { grants, PERMISSIONS } from '../../platform/auth/permissions.ts';
 import { SESSION_COOKIE } from '../../platform/auth/plugin.ts';
 import { tenants } from '../../platform/auth/schema.ts';
@@ -141,6 +142,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         secure: req.protocol === 'https',
         expires: result.expiresAt,
       });
+      setCsrfCookie(req, reply, result.token, result.expiresAt);
       return {
         token: result.token,
         expires_at: result.expiresAt.toISOString(),
@@ -167,6 +169,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       });
       await authenticator.evict({ sessionId: p.sessionId });
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      reply.clearCookie(CSRF_COOKIE, { path: '/' });
       return reply.code(204).send(null);
     },
   );
