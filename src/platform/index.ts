@@ -8,6 +8,7 @@ import { SecretBox } from './crypto/secrets.ts';
 import { type Database, openDatabase, ping } from './db/client.ts';
 import { migrationState, readJournal, runMigrations } from './db/migrate.ts';
 import { DomainEvents } from './events/index.ts';
+import { Outbound } from './http/outbound.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { RequestStats } from './metrics/requests.ts';
 import { type Probe, Sampler } from './metrics/sampler.ts';
@@ -24,6 +25,8 @@ export interface Platform {
   /** Seals secrets at rest with versioned data keys wrapped by the master key. */
   secrets: SecretBox;
   requests: RequestStats;
+  /** The client for every request to a URL a user gave (src/platform/http/outbound.ts). */
+  outbound: Outbound;
   registry: client.Registry;
   httpDuration: client.Histogram<'method' | 'route' | 'status_code'>;
   sampler: Sampler;
@@ -143,6 +146,7 @@ export async function startPlatform(
   return {
     config,
     log,
+    outbound: new Outbound(config.outboundAllowCidrs),
     database,
     kv,
     queue,
