@@ -21,6 +21,10 @@ export interface Config {
   bodyLimitBytes: number;
   /** Address ranges outbound requests to user-given URLs may reach although private (CIDRs, comma-separated). */
   outboundAllowCidrs: string;
+  /** When set, /system/* and /metrics need `Authorization: Bearer <token>` (or an allowed address). */
+  systemAccessToken: string | undefined;
+  /** Client addresses admitted to /system/* and /metrics without the token. */
+  systemAllowCidrs: string;
   /** Strict-Transport-Security max-age; 0: not sent. */
   hstsMaxAgeSeconds: number;
   /** Behind a load balancer: take the client address from X-Forwarded-For (hops or CIDRs to trust). */
@@ -173,6 +177,8 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     trustProxy: trustProxyVar(env.TRUST_PROXY),
     outboundAllowCidrs: cidrsVar(env, 'OUTBOUND_ALLOW_CIDRS'),
+    systemAccessToken: env.SYSTEM_ACCESS_TOKEN || undefined,
+    systemAllowCidrs: cidrsVar(env, 'SYSTEM_ALLOW_CIDRS'),
     hstsMaxAgeSeconds: intVar(env, 'HSTS_MAX_AGE_SECONDS', 0, 0, 2 * 365 * 24 * 3600),
     dbPoolSize: intVar(env, 'DB_POOL_SIZE', 20, 1, 1000),
     samplerIntervalMs: intVar(env, 'SAMPLER_INTERVAL_MS', 1000, 50, 60_000),

@@ -145,7 +145,13 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const problem = toProblem(err);
-    if (problem.status >= 500) request.log.error({ err }, 'request failed');
+    // An unreachable database is the operator's alert (the readiness probe), not a bug per request.
+    if (problem.status === 503)
+      request.log.warn(
+        { code: pgCode(err), detail: problem.detail },
+        'request refused: database unavailable',
+      );
+    else if (problem.status >= 500) request.log.error({ err }, 'request failed');
     return sendProblem(request, reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>
