@@ -63,6 +63,13 @@ export async function startPlatform(
     queryTimeoutMs: config.pgliteQueryTimeoutMs,
     onRestart: (reason) => log.error({ reason }, 'the embedded database thread was restarted'),
   });
+  // pg-pool takes its error listener off a client while it is checked out (drizzle's
+  // transactions check one out), so a server that ends the session between two statements
+  // would raise an unhandled 'error' and end the process. Every client keeps a listener; its
+  // failed queries still reject, and the pool drops it when it comes back. (Belongs beside the
+  // pools in db/client.ts; kept here while that file is being reworked.)
+  for (const pool of [database.pool, database.readPool])
+    pool?.on('connect', (client) => client.on('error', () => {}));
   const secrets = new SecretBox(masterKey);
   try {
     if (options.migrate !== false) {
