@@ -3,22 +3,12 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { and, eq } from 'drizzle-orm';
 import { notFound } from '../../../platform/errors/problem.ts';
 import { Uuid } from '../../../platform/http/schemas.ts';
-import type { Platform } from '../../../platform/index.ts';
 import { loadProject } from '../access.ts';
 import { type JobState, jobState } from '../job-state.ts';
 import { imports } from '../schema.ts';
 import { IMPORT_FORMATS } from './import.parsers.ts';
 import { ImportParams, ImportView, ProjectParams } from './import.schemas.ts';
-import {
-  IMPORT_JOB,
-  type ImportJobPayload,
-  MAX_IMPORT_BYTES,
-  queueImport,
-  runImport,
-  stageBody,
-  stageFile,
-  stagingDir,
-} from './import.service.ts';
+import { MAX_IMPORT_BYTES, queueImport, stageBody, stageFile, stagingDir } from './import.service.ts';
 
 function importView(imp: typeof imports.$inferSelect, job: JobState) {
   let status: string = imp.status;
@@ -146,7 +136,3 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }),
   );
 };
-
-export function defineImportJobs(platform: Platform): void {
-  platform.queue.define<ImportJobPayload>(IMPORT_JOB, (ctx) => runImport(platform, ctx), { retryLimit: 2 });
-}

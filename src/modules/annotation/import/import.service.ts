@@ -11,6 +11,7 @@ import { badRequest, Problem } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import type { JobContext, JobQueue } from '../../../platform/jobs/queue.ts';
 import { imports, type ParsedConfig, projects } from '../schema.ts';
+import { IMPORT_JOB } from './import.jobs.ts';
 import {
   type AnnotatorRef,
   canonicalJson,
@@ -34,7 +35,6 @@ import {
 /** The largest file an import accepts. */
 export const MAX_IMPORT_BYTES = 2 * 1024 ** 3;
 
-export const IMPORT_JOB = 'annotation.import';
 export const IMPORT_BATCH = 5000;
 export const MAX_ERRORS = 20;
 
