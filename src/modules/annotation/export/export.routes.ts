@@ -25,7 +25,8 @@ function exportView(e: typeof exports.$inferSelect, job: JobState) {
   let error = e.error;
   if ((status === 'queued' || status === 'running') && job && ['failed', 'cancelled'].includes(job.state)) {
     status = 'failed';
-    error ??= job.error;
+    // The job's reason is the last word (e.g. its worker stopped); the row's is an earlier attempt's.
+    error = job.error ?? error;
   }
   return {
     id: e.id,

@@ -16,7 +16,8 @@ function importView(imp: typeof imports.$inferSelect, job: JobState) {
   // A run that died for good before it could mark its import says so through the job.
   if ((status === 'queued' || status === 'running') && job && ['failed', 'cancelled'].includes(job.state)) {
     status = 'failed';
-    if (errors.length === 0)
+    // The job's reason is the last word (e.g. its worker stopped); the row's errors are an earlier attempt's.
+    if (job.error || errors.length === 0)
       errors = [{ record: null, line: null, message: job.error ?? `job ${job.state}` }];
   }
   const c = imp.counts;
