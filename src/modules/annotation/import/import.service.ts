@@ -581,19 +581,7 @@ export async function runImport(
   if (!imp || !project) throw badRequest('The import or its project no longer exists.');
   if (!isPending(imp.status)) return { import_id: importId, skipped: `the import is ${imp.status}` };
   const file = imp.stagedPath;
-  if (!file || !fs.existsSync(file)) {
-    await inTenant(db, scope, (tx) =>
-      tx
-        .update(imports)
-        .set({
-          status: 'failed',
-          errors: [{ record: null, line: null, message: 'the staged file is missing' }],
-          finishedAt: new Date(),
-        })
-        .where(pendingImport(importId)),
-    );
-    throw badRequest('The staged import file is missing.');
-  }
+  if (!file) return missingFile(platform, scope, importId);
   const format = imp.format as ImportFormat;
   const config = project.parsedConfig;
   const textKey = format === 'txt' ? textKeyOf(config) : undefined;
@@ -613,6 +601,7 @@ export async function runImport(
     );
   } catch (err) {
     if (err instanceof Rejected) return reject(platform, scope, importId, file, err);
+    if (err instanceof StagedFileMissing) return missingFile(platform, scope, importId);
     // The transaction rolled back: nothing landed. Another attempt starts over from the staged file.
     const message = `the import failed while writing: ${reasonOf(err)}`;
     await inTenant(db, scope, (tx) =>
@@ -639,6 +628,27 @@ export async function runImport(
   if (counts.tasks >= ANALYZE_AFTER) await refreshStatistics(platform, ctx, counts);
   await ctx.progress(1, counts);
   return { import_id: importId, ...counts };
+}
+
+/** The staged file is gone while the import still waits for it (told under the import's lock). */
+class StagedFileMissing extends Error {}
+
+async function missingFile(
+  platform: Platform,
+  scope: { tenantId: string; userId?: string },
+  importId: number,
+): Promise<never> {
+  await inTenant(platform.database.db, scope, (tx) =>
+    tx
+      .update(imports)
+      .set({
+        status: 'failed',
+        errors: [{ record: null, line: null, message: 'the staged file is missing' }],
+        finishedAt: new Date(),
+      })
+      .where(pendingImport(importId)),
+  );
+  throw badRequest('The staged import file is missing.');
 }
 
 /** A file with bad records: its transaction rolled back, nothing of it landed. */
@@ -774,6 +784,8 @@ async function applyFile(
         .where(eq(imports.id, importId))
         .for('update');
       if (!locked || !isPending(locked.status)) return null;
+      // Looked at only now: a run that finished meanwhile removed it, and was seen just above.
+      if (!fs.existsSync(job.file)) throw new StagedFileMissing();
       const size = Math.max(1, fs.statSync(job.file).size);
       const writer = new BatchWriter(
         tx,

@@ -479,7 +479,7 @@ describe('import', () => {
       });
     const results = await Promise.all([again(), again()]);
     const job = await waitForJob(t, runId);
-    expect(job.state).toBe('completed');
+    expect(job.state, JSON.stringify(job)).toBe('completed');
     expect(await taskCount(ctx, t, project.id)).toBe(items.length);
     // At most one of the three wrote; the others found the import done.
     expect(results.filter((r) => r.skipped === undefined).length + (job.result?.skipped ? 0 : 1)).toBe(1);
