@@ -33,6 +33,10 @@ export interface Config {
   dbPoolSize: number;
   /** Background sampler period. */
   samplerIntervalMs: number;
+  /** A running job's worker records that it is alive this often. */
+  jobHeartbeatSeconds: number;
+  /** A running job whose heartbeat is older than this is failed: its worker stopped. */
+  jobStaleSeconds: number;
   /** PGlite: a request running longer is abandoned by restarting the database thread. */
   pgliteQueryTimeoutMs: number;
   /** PGlite: PostgreSQL's shared buffers in MB (memory held against import and query speed). */
@@ -154,6 +158,18 @@ function smtpVar(env: Env): SmtpConfig | undefined {
   return { url, from };
 }
 
+/** A heartbeat must come more often than the age that declares its worker gone. */
+function jobTimingVars(env: Env): { jobHeartbeatSeconds: number; jobStaleSeconds: number } {
+  const jobHeartbeatSeconds = intVar(env, 'JOB_HEARTBEAT_SECONDS', 10, 1, 3600);
+  const jobStaleSeconds = intVar(env, 'JOB_STALE_SECONDS', 60, 2, 24 * 3600);
+  if (jobStaleSeconds <= jobHeartbeatSeconds * 2)
+    throw new ConfigError(
+      'JOB_STALE_SECONDS',
+      `must be more than twice JOB_HEARTBEAT_SECONDS (${jobHeartbeatSeconds}), got ${jobStaleSeconds}`,
+    );
+  return { jobHeartbeatSeconds, jobStaleSeconds };
+}
+
 /** Reads the environment once; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
@@ -184,6 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
     hstsMaxAgeSeconds: intVar(env, 'HSTS_MAX_AGE_SECONDS', 0, 0, 2 * 365 * 24 * 3600),
     dbPoolSize: intVar(env, 'DB_POOL_SIZE', 20, 1, 1000),
     samplerIntervalMs: intVar(env, 'SAMPLER_INTERVAL_MS', 1000, 50, 60_000),
+    ...jobTimingVars(env),
     pgliteQueryTimeoutMs: intVar(env, 'PGLITE_QUERY_TIMEOUT_MS', 60_000, 100, 3_600_000),
     pgliteSharedBuffersMb: intVar(env, 'PGLITE_SHARED_BUFFERS_MB', 48, 1, 4096),
     smtp: smtpVar(env),

@@ -76,7 +76,10 @@ export async function startPlatform(
     throw err;
   }
   const kv = createKeyValue(config.redisUrl, config.redisPrefix, log);
-  const queue = new JobQueue(database, log);
+  const queue = new JobQueue(database, log, {
+    heartbeatMs: config.jobHeartbeatSeconds * 1000,
+    staleMs: config.jobStaleSeconds * 1000,
+  });
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const httpDuration = new client.Histogram({

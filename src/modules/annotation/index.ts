@@ -2,8 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
 import { subscribeAnnotation } from './annotation.events.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
-import { defineExportJobs, exportRoutes } from './export/export.routes.ts';
-import { defineImportJobs, importRoutes } from './import/import.routes.ts';
+import { defineExportJobs } from './export/export.jobs.ts';
+import { exportRoutes } from './export/export.routes.ts';
+import { defineImportJobs } from './import/import.jobs.ts';
+import { importRoutes } from './import/import.routes.ts';
 import { annotationRoutes } from './labeling/annotations.routes.ts';
 import { assignmentRoutes } from './labeling/assignments.routes.ts';
 import { draftRoutes } from './labeling/drafts.routes.ts';
@@ -13,7 +15,8 @@ import { defineProjectJobs } from './projects/project.jobs.ts';
 import { projectRoutes } from './projects/projects.routes.ts';
 import { reviewRoutes } from './review/review.routes.ts';
 import { taskRoutes } from './tasks/tasks.routes.ts';
-import { defineWebhookJobs, webhookRoutes } from './webhooks/webhooks.routes.ts';
+import { defineWebhookJobs } from './webhooks/webhooks.jobs.ts';
+import { webhookRoutes } from './webhooks/webhooks.routes.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(projectRoutes);

@@ -8,12 +8,12 @@ import { badRequest, conflict, notFound, Problem } from '../../platform/errors/p
 import type { Platform } from '../../platform/index.ts';
 import type { JobContext } from '../../platform/jobs/queue.ts';
 import { managesAllProjects } from '../annotation/access.ts';
+import { GENERATE_JOB } from './billing.jobs.ts';
 import { Decimal, formatMoney, MINOR_UNITS, qualityMultiplier, roundMoney } from './money.ts';
 import { approvedVersions, type Terms } from './rules.service.ts';
 import { billingBills, billingRecords, billingStatements } from './schema.ts';
 import { projectSegments, type Segment, termsAt } from './segments.ts';
 
-export const GENERATE_JOB = 'billing.generate';
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 const CHUNK = 1000;
 

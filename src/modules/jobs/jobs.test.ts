@@ -7,7 +7,9 @@ import { buildApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import { inTenant } from '../../platform/db/tenancy.ts';
 import { Problem } from '../../platform/errors/problem.ts';
+import { DomainEvents } from '../../platform/events/index.ts';
 import { startPlatform } from '../../platform/index.ts';
+import { type JobKind, JobQueue, jobKind, WORKER_STOPPED } from '../../platform/jobs/queue.ts';
 import { wireModules } from '../index.ts';
 
 interface JobBody {
@@ -28,6 +30,14 @@ interface JobBody {
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 
+const COUNT = jobKind<{ n: number }>('test.count');
+const REFUSE = jobKind<{ reason: string }>('test.refuse', { retryLimit: 3 });
+const FLAKY = jobKind<Record<string, never>>('test.flaky', { retryLimit: 1 });
+const BROKEN = jobKind<Record<string, never>>('test.broken', { retryLimit: 1 });
+/** Waits until the test releases it (by run id). */
+const HELD = jobKind<Record<string, never>>('test.held', { retryLimit: 0 });
+const held = new Map<string, () => void>();
+
 let ctx: TestContext;
 /** Progress reports seen by the counting handler, per run: every step must be recorded. */
 const reported = new Map<string, number[]>();
@@ -47,7 +57,7 @@ beforeAll(async () => {
   });
   const app = await buildApp(platform);
   wireModules(platform);
-  platform.queue.define<{ n: number }>('test.count', async (job) => {
+  platform.queue.define(COUNT, async (job) => {
     const n = job.payload.n;
     for (let i = 1; i <= n; i++) {
       await job.progress(i / n, { done: i });
@@ -55,32 +65,25 @@ beforeAll(async () => {
     }
     return { total: n };
   });
-  platform.queue.define<{ reason: string }>(
-    'test.refuse',
-    async (job) => {
-      await job.progress(0.5, { done: 1 });
-      throw new Problem(400, `The input is unusable: ${job.payload.reason}.`, { line: 7 });
-    },
-    { retryLimit: 3 },
-  );
-  platform.queue.define<Record<string, never>>(
-    'test.flaky',
-    async (job) => {
-      const attempt = (flakyAttempts.get(job.runId) ?? 0) + 1;
-      flakyAttempts.set(job.runId, attempt);
-      if (attempt === 1) throw new Error('the first attempt loses its connection');
-      return { attempt };
-    },
-    { retryLimit: 1 },
-  );
-  platform.queue.define<Record<string, never>>(
-    'test.broken',
-    async (job) => {
-      brokenAttempts.set(job.runId, (brokenAttempts.get(job.runId) ?? 0) + 1);
-      throw new Error('the disk is on fire');
-    },
-    { retryLimit: 1 },
-  );
+  platform.queue.define(REFUSE, async (job) => {
+    await job.progress(0.5, { done: 1 });
+    throw new Problem(400, `The input is unusable: ${job.payload.reason}.`, { line: 7 });
+  });
+  platform.queue.define(FLAKY, async (job) => {
+    const attempt = (flakyAttempts.get(job.runId) ?? 0) + 1;
+    flakyAttempts.set(job.runId, attempt);
+    if (attempt === 1) throw new Error('the first attempt loses its connection');
+    return { attempt };
+  });
+  platform.queue.define(BROKEN, async (job) => {
+    brokenAttempts.set(job.runId, (brokenAttempts.get(job.runId) ?? 0) + 1);
+    throw new Error('the disk is on fire');
+  });
+  platform.queue.define(HELD, async (job) => {
+    await new Promise<void>((release) => held.set(job.runId, release));
+    await job.progress(0.9, { done: 9 });
+    return { released: true };
+  });
   await platform.startJobs({ work: true });
   await app.ready();
   ctx = { app, platform };
@@ -91,7 +94,7 @@ afterAll(async () => {
   await ctx?.platform.close();
 });
 
-function enqueue(t: TenantFixture, kind: string, payload: Record<string, unknown>): Promise<string> {
+function enqueue<P extends object>(t: TenantFixture, kind: JobKind<P>, payload: NoInfer<P>): Promise<string> {
   return inTenant(ctx.platform.database.db, { tenantId: t.tenantId, userId: t.owner.userId }, (tx) =>
     ctx.platform.queue.enqueue(tx, { tenantId: t.tenantId, kind, payload, createdBy: t.owner.userId }),
   );
@@ -117,7 +120,7 @@ async function finished(t: TenantFixture, id: string): Promise<JobBody> {
 describe('background jobs', () => {
   it('runs a job to completion with progress, counts, result and times', async () => {
     const t = await newTenant(ctx);
-    const id = await enqueue(t, 'test.count', { n: 5 });
+    const id = await enqueue(t, COUNT, { n: 5 });
     const queued = await getJob(t, id);
     expect(queued).toEqual(
       expect.objectContaining({ id, kind: 'test.count', created_by: t.owner.userId, error: null }),
@@ -151,7 +154,7 @@ describe('background jobs', () => {
       inTenant(ctx.platform.database.db, { tenantId: t.tenantId, userId: t.owner.userId }, async (tx) => {
         runId = await ctx.platform.queue.enqueue(tx, {
           tenantId: t.tenantId,
-          kind: 'test.count',
+          kind: COUNT,
           payload: { n: 1 },
           createdBy: t.owner.userId,
         });
@@ -162,7 +165,7 @@ describe('background jobs', () => {
     const missing = await t.as(t.owner, { method: 'GET', url: `/api/v1/jobs/${runId}` });
     expect(missing.statusCode).toBe(404);
     // A later job of the same kind runs and finishes, so the rolled-back one would have too.
-    const later = await enqueue(t, 'test.count', { n: 1 });
+    const later = await enqueue(t, COUNT, { n: 1 });
     expect((await finished(t, later)).state).toBe('completed');
     expect(reported.has(runId!)).toBe(false);
     const { rows } = await ctx.platform.database.raw.query(
@@ -174,7 +177,7 @@ describe('background jobs', () => {
 
   it("fails a job at once, without retries, when the handler says the input is the client's fault", async () => {
     const t = await newTenant(ctx);
-    const id = await enqueue(t, 'test.refuse', { reason: 'no header row' });
+    const id = await enqueue(t, REFUSE, { reason: 'no header row' });
     const done = await finished(t, id);
     expect(done).toEqual(
       expect.objectContaining({
@@ -191,7 +194,7 @@ describe('background jobs', () => {
 
   it('retries a job that failed for a reason of its own, and then completes it', async () => {
     const t = await newTenant(ctx);
-    const id = await enqueue(t, 'test.flaky', {});
+    const id = await enqueue(t, FLAKY, {});
     const done = await finished(t, id);
     expect(done).toEqual(
       expect.objectContaining({ state: 'completed', attempts: 2, result: { attempt: 2 }, error: null }),
@@ -201,7 +204,7 @@ describe('background jobs', () => {
 
   it('fails a job for good once its retries are spent', async () => {
     const t = await newTenant(ctx);
-    const id = await enqueue(t, 'test.broken', {});
+    const id = await enqueue(t, BROKEN, {});
     const done = await finished(t, id);
     expect(done).toEqual(
       expect.objectContaining({ state: 'failed', attempts: 2, error: 'the disk is on fire', result: null }),
@@ -213,11 +216,11 @@ describe('background jobs', () => {
   it('is visible only in its own tenant, and lists with kind and state filters', async () => {
     const a = await newTenant(ctx);
     const b = await newTenant(ctx);
-    const counted = await enqueue(a, 'test.count', { n: 2 });
-    const refused = await enqueue(a, 'test.refuse', { reason: 'empty' });
+    const counted = await enqueue(a, COUNT, { n: 2 });
+    const refused = await enqueue(a, REFUSE, { reason: 'empty' });
     await finished(a, counted);
     await finished(a, refused);
-    const theirs = await enqueue(b, 'test.count', { n: 1 });
+    const theirs = await enqueue(b, COUNT, { n: 1 });
     await finished(b, theirs);
 
     const fromB = await b.as(b.owner, { method: 'GET', url: `/api/v1/jobs/${counted}` });
@@ -266,5 +269,73 @@ describe('background jobs', () => {
       expect(res.statusCode, bad).toBe(400);
       expect(res.headers['content-type']).toContain('application/problem+json');
     }
+  });
+
+  it('a job kind is defined once: every module defining its kinds again fails the start', () => {
+    const fresh = {
+      ...ctx.platform,
+      queue: new JobQueue(ctx.platform.database, ctx.platform.log),
+      events: new DomainEvents(),
+    };
+    wireModules(fresh);
+    expect(() => wireModules(fresh)).toThrow(/^job kind [\w.]+ is defined twice$/);
+    const queue = new JobQueue(ctx.platform.database, ctx.platform.log);
+    queue.define(COUNT, async () => undefined);
+    expect(() => queue.define(jobKind<{ other: string }>('test.count'), async () => undefined)).toThrow(
+      'job kind test.count is defined twice',
+    );
+  });
+
+  it('an enqueue of a kind no module defined fails, and nothing is recorded', async () => {
+    const t = await newTenant(ctx);
+    const nobody = jobKind<{ n: number }>('test.nobody');
+    await expect(enqueue(t, nobody, { n: 1 })).rejects.toThrow('job kind test.nobody is not defined');
+    const list = await t.as(t.owner, { method: 'GET', url: '/api/v1/jobs?kind=test.nobody' });
+    expect(list.json().items).toEqual([]);
+    // The payload is checked against the kind at compile time, at both ends.
+    const typed = () => {
+      // @ts-expect-error n must be a number
+      void enqueue(t, COUNT, { n: 'five' });
+      // @ts-expect-error the payload has no such field
+      ctx.platform.queue.define(COUNT, async (job) => ({ x: job.payload.missing }));
+    };
+    expect(typed).toBeTypeOf('function');
+  });
+
+  it('a run whose worker stopped heartbeating is failed with the reason, and its late finish changes nothing', async () => {
+    const t = await newTenant(ctx);
+    const id = await enqueue(t, HELD, {});
+    while (!held.has(id)) await new Promise((r) => setTimeout(r, 50));
+    expect((await getJob(t, id)).state).toBe('running');
+    // As if the worker had been gone for an hour: its heartbeat stopped then.
+    await ctx.platform.database.raw.query(
+      `update job_runs set heartbeat_at = now() - interval '1 hour' where id = $1`,
+      [id],
+    );
+    // The process working the run never declares it dead itself.
+    expect(await ctx.platform.queue.sweep()).not.toContain(id);
+    expect((await getJob(t, id)).state).toBe('running');
+    // Another working process does.
+    const other = new JobQueue(ctx.platform.database, ctx.platform.log);
+    expect(await other.sweep()).toContain(id);
+    const swept = await getJob(t, id);
+    expect(swept).toEqual(expect.objectContaining({ state: 'failed', error: WORKER_STOPPED }));
+    expect(swept.finished_at).not.toBeNull();
+    // The attempt was only cut off; when it finishes, the failed run stays as the sweeper left it.
+    held.get(id)!();
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const { rows } = await ctx.platform.database.raw.query(
+        `select count(*)::int as n from pgboss.job where data->>'runId' = $1 and state = 'completed'`,
+        [id],
+      );
+      if (rows[0]?.n === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await getJob(t, id)).toEqual({ ...swept, updated_at: expect.any(String) });
+    const after = await getJob(t, id);
+    expect(after).toEqual(
+      expect.objectContaining({ state: 'failed', error: WORKER_STOPPED, progress: swept.progress }),
+    );
   });
 });

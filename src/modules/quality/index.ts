@@ -1,17 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
-import { defineProjectAgreementJobs, projectAgreementRoutes } from './agreement/project-agreement.routes.ts';
+import { defineProjectAgreementJobs } from './agreement/agreement.jobs.ts';
+import { projectAgreementRoutes } from './agreement/project-agreement.routes.ts';
 import { alertsRoutes } from './alerts/alerts.routes.ts';
 import { startSweeper } from './alerts/alerts.sweep.ts';
-import { defineCheckJobs } from './checks/checks.service.ts';
+import { defineCheckJobs } from './checks/checks.jobs.ts';
 import { improvementRoutes } from './improvement/improvement.routes.ts';
-import { defineDeliveryJobs } from './notifications/notifications.service.ts';
+import { defineDeliveryJobs } from './notifications/notifications.jobs.ts';
 import { subscribeQuality } from './quality.events.ts';
-import { defineRagasJobs, ragasRoutes } from './ragas/ragas.routes.ts';
+import { defineRagasJobs } from './ragas/ragas.jobs.ts';
+import { ragasRoutes } from './ragas/ragas.routes.ts';
 import { defineReportJobs } from './reports/reports.jobs.ts';
 import { reportsRoutes } from './reports/reports.routes.ts';
 import { rulesRoutes } from './rules/rules.routes.ts';
-import { defineScoreJobs, scoreRoutes } from './scores/scores.routes.ts';
+import { defineScoreJobs } from './scores/scores.jobs.ts';
+import { scoreRoutes } from './scores/scores.routes.ts';
 import { qualityRoutes } from './stats/stats.routes.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {

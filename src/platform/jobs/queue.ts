@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import PgBoss from 'pg-boss';
 import type { Database, Executor, RawSql } from '../db/client.ts';
 import { APP_ROLE } from '../db/tenancy.ts';
@@ -25,8 +25,34 @@ export interface JobKindOptions {
   concurrency?: number;
 }
 
+/**
+ * A job kind and its payload type: the one value both `define` and `enqueue` take, so the
+ * handler and every producer agree on the payload. The name is stored in job_runs and
+ * pg-boss, so it never changes once released.
+ */
+export interface JobKind<P extends object> {
+  readonly name: string;
+  readonly options: Required<JobKindOptions>;
+  /** Never set: carries the payload type. */
+  readonly payloadType?: P;
+}
+
+export function jobKind<P extends object>(name: string, options: JobKindOptions = {}): JobKind<P> {
+  return { name, options: { retryLimit: options.retryLimit ?? 2, concurrency: options.concurrency ?? 1 } };
+}
+
+/** How often a running job says it is alive, and how old a heartbeat declares its worker gone. */
+export interface HeartbeatOptions {
+  heartbeatMs: number;
+  staleMs: number;
+}
+
+/** The error a run gets when its worker stopped without finishing it. */
+export const WORKER_STOPPED = 'the worker running it stopped';
+
 interface Logger {
   info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
   error(obj: unknown, msg?: string): void;
 }
 
@@ -34,6 +60,9 @@ interface Kind {
   handler: JobHandler<never>;
   options: Required<JobKindOptions>;
 }
+
+/** A run is finished only from the state it is in while an attempt works it. */
+const isRunning = (runId: string) => sql`${jobRuns.id} = ${runId} and ${jobRuns.state} = 'running'`;
 
 const SCHEMA = 'pgboss';
 
@@ -85,23 +114,28 @@ function txDb(tx: Executor): PgBoss.Db {
 
 /**
  * Background jobs on pg-boss in the platform's own database. Each run has a `job_runs`
- * row (state, progress, counts, error) that the job-status API reads.
+ * row (state, progress, counts, error) that the job-status API reads; only this class
+ * changes it. A running attempt writes a heartbeat on its row; every working process
+ * sweeps runs whose heartbeat stopped (their worker died) to failed, and pg-boss's later
+ * retry of such a run finds it no longer queued or running and does nothing.
  */
 export class JobQueue {
   private readonly kinds = new Map<string, Kind>();
   private boss: PgBoss | undefined;
+  /** Runs this process is working: never swept by it, whatever their heartbeat says. */
+  private readonly active = new Set<string>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly database: Database,
     private readonly log: Logger,
+    private readonly heartbeat: HeartbeatOptions = { heartbeatMs: 10_000, staleMs: 60_000 },
   ) {}
 
-  define<P>(kind: string, handler: JobHandler<P>, options: JobKindOptions = {}): void {
-    if (this.boss) throw new Error(`job kind ${kind} defined after the queue started`);
-    this.kinds.set(kind, {
-      handler: handler as JobHandler<never>,
-      options: { retryLimit: options.retryLimit ?? 2, concurrency: options.concurrency ?? 1 },
-    });
+  define<P extends object>(kind: JobKind<P>, handler: JobHandler<P>): void {
+    if (this.boss) throw new Error(`job kind ${kind.name} defined after the queue started`);
+    if (this.kinds.has(kind.name)) throw new Error(`job kind ${kind.name} is defined twice`);
+    this.kinds.set(kind.name, { handler: handler as JobHandler<never>, options: kind.options });
   }
 
   async start({ work }: { work: boolean }): Promise<void> {
@@ -135,31 +169,89 @@ export class JobQueue {
         );
       }
     }
+    if (work) this.startSweeper();
+  }
+
+  /** Every working process sweeps, so one surviving worker notices another's death. */
+  private startSweeper(): void {
+    const sweep = () => {
+      this.sweep().catch((err) => this.log.error({ err }, 'sweeping stranded jobs failed'));
+    };
+    sweep();
+    this.sweeper = setInterval(sweep, this.heartbeat.heartbeatMs);
+    this.sweeper.unref();
+  }
+
+  /**
+   * Fails the running runs whose heartbeat is older than the stale age: their worker
+   * stopped (killed, crashed, cut off) without finishing them. Returns their ids.
+   */
+  async sweep(): Promise<string[]> {
+    const result = await this.database.db.execute(sql`
+      update job_runs set state = 'failed', error = ${WORKER_STOPPED}, finished_at = now(), updated_at = now()
+      where state = 'running'
+        and coalesce(heartbeat_at, started_at, updated_at) < now() - make_interval(secs => ${this.heartbeat.staleMs / 1000})
+        and id::text not in (select jsonb_array_elements_text(${JSON.stringify([...this.active])}::jsonb))
+      returning id, kind`);
+    const stranded = (result as unknown as { rows: { id: string; kind: string }[] }).rows;
+    for (const run of stranded)
+      this.log.warn({ runId: run.id, kind: run.kind }, 'job failed: its worker stopped');
+    return stranded.map((r) => r.id);
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
     await this.boss?.stop({ graceful: true, wait: true, timeout: 15_000 });
     this.boss = undefined;
   }
 
   /** Creates a run and its queued job in the caller's transaction; returns the run id. */
-  async enqueue(
+  async enqueue<P extends object>(
     tx: Executor,
-    job: { tenantId: string; kind: string; payload?: Record<string, unknown>; createdBy?: string | null },
+    job: { tenantId: string; kind: JobKind<P>; payload: NoInfer<P>; createdBy?: string | null },
   ): Promise<string> {
-    const kind = this.kinds.get(job.kind);
-    if (!kind || !this.boss) throw new Error(`unknown job kind ${job.kind}`);
+    const name = job.kind.name;
+    const kind = this.kinds.get(name);
+    if (!kind) throw new Error(`job kind ${name} is not defined`);
+    if (!this.boss) throw new Error(`job kind ${name} enqueued before the queue started`);
     const [run] = await tx
       .insert(jobRuns)
       .values({
         tenantId: job.tenantId,
-        kind: job.kind,
-        payload: job.payload ?? {},
+        kind: name,
+        payload: job.payload as Record<string, unknown>,
         createdBy: job.createdBy ?? null,
       })
       .returning({ id: jobRuns.id });
-    await this.boss.send(job.kind, { runId: run!.id }, { db: txDb(tx), retryLimit: kind.options.retryLimit });
+    await this.boss.send(name, { runId: run!.id }, { db: txDb(tx), retryLimit: kind.options.retryLimit });
     return run!.id;
+  }
+
+  /**
+   * Appends `item` to the array `field` of a run of this kind in the tenant that no attempt
+   * has started and that holds fewer than `max` items, in the caller's transaction; false
+   * when there is none. The row lock makes it safe: the worker's move to `running` waits
+   * for this transaction and then reads the longer list, and a run the worker has already
+   * locked is skipped (the caller enqueues a new one).
+   */
+  async joinQueued<P extends object>(
+    tx: Executor,
+    kind: JobKind<P>,
+    tenantId: string,
+    field: keyof P & string,
+    item: string | number,
+    max: number,
+  ): Promise<boolean> {
+    const joined = await tx.execute(sql`
+      update job_runs set payload = jsonb_set(payload, ${`{${field}}`}::text[], (payload->${field}) || ${JSON.stringify(item)}::jsonb)
+      where id = (
+        select id from job_runs
+        where tenant_id = ${tenantId} and kind = ${kind.name} and state = 'queued' and attempts = 0
+          and jsonb_array_length(payload->${field}) < ${max}
+        limit 1 for update skip locked)
+      returning id`);
+    return (joined as unknown as { rows: unknown[] }).rows.length > 0;
   }
 
   /** Jobs waiting to run, across every kind. */
@@ -177,17 +269,22 @@ export class JobQueue {
       .set({
         state: 'running',
         startedAt: sql`coalesce(${jobRuns.startedAt}, now())`,
+        heartbeatAt: sql`now()`,
         attempts: sql`${jobRuns.attempts} + 1`,
         updatedAt: sql`now()`,
       })
       .where(sql`${jobRuns.id} = ${runId} and ${jobRuns.state} in ('queued', 'running')`)
       .returning();
-    if (!run) return; // cancelled, or already finished by an earlier attempt
+    // Cancelled, finished by an earlier attempt, or failed by the sweeper after its worker died.
+    if (!run) return;
+    this.active.add(runId);
+    const beat = this.beat(runId);
+    // Every later write applies only while the run is running: a run the sweeper failed stays failed.
     const finish = (values: Partial<typeof jobRuns.$inferInsert>) =>
       db
         .update(jobRuns)
         .set({ ...values, updatedAt: sql`now()`, finishedAt: sql`now()` })
-        .where(eq(jobRuns.id, runId));
+        .where(isRunning(runId));
     try {
       const result = await kind.handler({
         runId,
@@ -203,7 +300,7 @@ export class JobQueue {
               ...(counts ? { counts } : {}),
               updatedAt: sql`now()`,
             })
-            .where(eq(jobRuns.id, runId));
+            .where(isRunning(runId));
         },
       });
       await finish({ state: 'completed', progress: 1, result: result ?? null, error: null });
@@ -222,8 +319,30 @@ export class JobQueue {
       await db
         .update(jobRuns)
         .set({ state: 'queued', error: message, updatedAt: sql`now()` })
-        .where(eq(jobRuns.id, runId));
+        .where(isRunning(runId));
       throw err;
+    } finally {
+      clearInterval(beat);
+      this.active.delete(runId);
     }
+  }
+
+  /** Writes the run's heartbeat every interval while an attempt works it; one write at a time. */
+  private beat(runId: string): NodeJS.Timeout {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      this.database.db
+        .update(jobRuns)
+        .set({ heartbeatAt: sql`now()` })
+        .where(isRunning(runId))
+        .catch((err) => this.log.warn({ err, runId }, 'job heartbeat failed'))
+        .finally(() => {
+          busy = false;
+        });
+    }, this.heartbeat.heartbeatMs);
+    timer.unref();
+    return timer;
   }
 }

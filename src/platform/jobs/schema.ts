@@ -28,11 +28,15 @@ export const jobRuns = pgTable(
     updatedAt: updatedAt(),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** Written by the worker while an attempt runs; a stale one means the worker stopped. */
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
   },
   (t) => [
     index('job_runs_tenant_created_idx').on(t.tenantId, t.createdAt),
     // Finds a tenant's job of a kind that has not started (quality checks join one).
     index('job_runs_queued_idx').on(t.tenantId, t.kind).where(sql`${t.state} = 'queued'`),
+    // The sweeper's scan for runs whose worker stopped.
+    index('job_runs_running_idx').on(t.heartbeatAt).where(sql`${t.state} = 'running'`),
     tenantIsolation(t.tenantId),
   ],
 );

@@ -5,22 +5,19 @@ import { and, eq } from 'drizzle-orm';
 import { raiseSecurityEvent } from '../../../platform/auth/security-events.ts';
 import { conflict, notFound } from '../../../platform/errors/problem.ts';
 import { Uuid } from '../../../platform/http/schemas.ts';
-import type { Platform } from '../../../platform/index.ts';
 import { loadProject } from '../access.ts';
 import { type JobState, jobState } from '../job-state.ts';
 import { exports } from '../schema.ts';
 import { type ExportFormat, FORMAT_FILES } from './export.formats.ts';
+import { EXPORT_JOB } from './export.jobs.ts';
 import { ExportFilters, ExportParams, ExportView, Format, ProjectParams } from './export.schemas.ts';
 import {
   assertFormatSupported,
-  EXPORT_JOB,
-  type ExportJobPayload,
   type ExportStats,
   exportFileName,
   exportOptions,
   exportStream,
   type RunTx,
-  runExport,
 } from './export.service.ts';
 
 function exportView(e: typeof exports.$inferSelect, job: JobState) {
@@ -28,7 +25,8 @@ function exportView(e: typeof exports.$inferSelect, job: JobState) {
   let error = e.error;
   if ((status === 'queued' || status === 'running') && job && ['failed', 'cancelled'].includes(job.state)) {
     status = 'failed';
-    error ??= job.error;
+    // The job's reason is the last word (e.g. its worker stopped); the row's is an earlier attempt's.
+    error = job.error ?? error;
   }
   return {
     id: e.id,
@@ -216,7 +214,3 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 };
-
-export function defineExportJobs(platform: Platform): void {
-  platform.queue.define<ExportJobPayload>(EXPORT_JOB, (ctx) => runExport(platform, ctx), { retryLimit: 2 });
-}

@@ -484,8 +484,6 @@ export function exportFileName(project: ExportProject, format: ExportFormat, ext
   return `project-${project.id}-${safe}-${format.toLowerCase()}.${ext}`;
 }
 
-export const EXPORT_JOB = 'annotation.export';
-
 export function exportDir(dataDir: string, tenantId: string): string {
   return path.join(dataDir, 'exports', tenantId);
 }

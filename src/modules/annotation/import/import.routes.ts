@@ -3,22 +3,12 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { and, eq } from 'drizzle-orm';
 import { notFound } from '../../../platform/errors/problem.ts';
 import { Uuid } from '../../../platform/http/schemas.ts';
-import type { Platform } from '../../../platform/index.ts';
 import { loadProject } from '../access.ts';
 import { type JobState, jobState } from '../job-state.ts';
 import { imports } from '../schema.ts';
 import { IMPORT_FORMATS } from './import.parsers.ts';
 import { ImportParams, ImportView, ProjectParams } from './import.schemas.ts';
-import {
-  IMPORT_JOB,
-  type ImportJobPayload,
-  MAX_IMPORT_BYTES,
-  queueImport,
-  runImport,
-  stageBody,
-  stageFile,
-  stagingDir,
-} from './import.service.ts';
+import { MAX_IMPORT_BYTES, queueImport, stageBody, stageFile, stagingDir } from './import.service.ts';
 
 function importView(imp: typeof imports.$inferSelect, job: JobState) {
   let status: string = imp.status;
@@ -26,7 +16,8 @@ function importView(imp: typeof imports.$inferSelect, job: JobState) {
   // A run that died for good before it could mark its import says so through the job.
   if ((status === 'queued' || status === 'running') && job && ['failed', 'cancelled'].includes(job.state)) {
     status = 'failed';
-    if (errors.length === 0)
+    // The job's reason is the last word (e.g. its worker stopped); the row's errors are an earlier attempt's.
+    if (job.error || errors.length === 0)
       errors = [{ record: null, line: null, message: job.error ?? `job ${job.state}` }];
   }
   const c = imp.counts;
@@ -146,7 +137,3 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }),
   );
 };
-
-export function defineImportJobs(platform: Platform): void {
-  platform.queue.define<ImportJobPayload>(IMPORT_JOB, (ctx) => runImport(platform, ctx), { retryLimit: 2 });
-}

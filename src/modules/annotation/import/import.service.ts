@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { MultipartFile } from '@fastify/multipart';
-import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Principal } from '../../../platform/auth/principal.ts';
 import { type CopyIn, onOneConnection, type Tx } from '../../../platform/db/client.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
@@ -11,6 +11,7 @@ import { badRequest, Problem } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import type { JobContext, JobQueue } from '../../../platform/jobs/queue.ts';
 import { imports, type ParsedConfig, projects } from '../schema.ts';
+import { IMPORT_JOB } from './import.jobs.ts';
 import {
   type AnnotatorRef,
   canonicalJson,
@@ -29,12 +30,23 @@ import {
  * multi-row batches. The first bad record stops the writing (the file is still read on for
  * the next errors) and rolls everything back, so nothing of a malformed file lands; a
  * crash rolls back too, and the retried job starts over from the staged file.
+ *
+ * The import row's state decides whether there is anything to do, under its row lock: the
+ * write transaction locks it first and writes only from `queued` or `running`, and sets it
+ * `completed` with the rows. So the same import retried, resumed or run twice at once
+ * adds its rows once; the second run waits for the lock and finds it done.
  */
+
+/** The states from which an import still has its rows to write. */
+const PENDING = ['queued', 'running'] as const;
+const isPending = (status: string) => (PENDING as readonly string[]).includes(status);
+/** Changes an import row only while its rows are still to be written. */
+const pendingImport = (importId: number) =>
+  and(eq(imports.id, importId), inArray(imports.status, [...PENDING]));
 
 /** The largest file an import accepts. */
 export const MAX_IMPORT_BYTES = 2 * 1024 ** 3;
 
-export const IMPORT_JOB = 'annotation.import';
 export const IMPORT_BATCH = 5000;
 export const MAX_ERRORS = 20;
 
@@ -561,27 +573,15 @@ export async function runImport(
       .where(
         and(eq(projects.id, projectId), eq(projects.tenantId, ctx.tenantId), isNull(projects.deletingSince)),
       );
-    if (imp && project && imp.status !== 'completed')
-      await tx.update(imports).set({ status: 'running' }).where(eq(imports.id, importId));
+    if (imp && project && isPending(imp.status))
+      await tx.update(imports).set({ status: 'running' }).where(pendingImport(importId));
     return { imp, project };
   });
   const { imp, project } = loaded;
   if (!imp || !project) throw badRequest('The import or its project no longer exists.');
-  if (imp.status === 'completed') return { ...imp.counts };
+  if (!isPending(imp.status)) return { import_id: importId, skipped: `the import is ${imp.status}` };
   const file = imp.stagedPath;
-  if (!file || !fs.existsSync(file)) {
-    await inTenant(db, scope, (tx) =>
-      tx
-        .update(imports)
-        .set({
-          status: 'failed',
-          errors: [{ record: null, line: null, message: 'the staged file is missing' }],
-          finishedAt: new Date(),
-        })
-        .where(eq(imports.id, importId)),
-    );
-    throw badRequest('The staged import file is missing.');
-  }
+  if (!file) return missingFile(platform, scope, importId);
   const format = imp.format as ImportFormat;
   const config = project.parsedConfig;
   const textKey = format === 'txt' ? textKeyOf(config) : undefined;
@@ -590,7 +590,7 @@ export async function runImport(
 
   // On PGlite the one connection is inside the import's transaction, so progress waits for the end.
   const canReport = platform.database.driver !== 'pglite';
-  let counts: ImportCounts;
+  let counts: ImportCounts | null;
   try {
     counts = await applyFile(
       platform,
@@ -601,6 +601,7 @@ export async function runImport(
     );
   } catch (err) {
     if (err instanceof Rejected) return reject(platform, scope, importId, file, err);
+    if (err instanceof StagedFileMissing) return missingFile(platform, scope, importId);
     // The transaction rolled back: nothing landed. Another attempt starts over from the staged file.
     const message = `the import failed while writing: ${reasonOf(err)}`;
     await inTenant(db, scope, (tx) =>
@@ -616,15 +617,38 @@ export async function runImport(
               }
             : { status: 'queued', errors: [{ record: null, line: null, message: `${message}; retrying` }] },
         )
-        .where(eq(imports.id, importId)),
+        .where(pendingImport(importId)),
     ).catch(() => {});
     if (ctx.lastAttempt) fs.rmSync(file, { force: true });
     throw new Error(message, { cause: err });
   }
+  // Another run of this import wrote its rows while this one waited for the lock.
+  if (counts === null) return { import_id: importId, skipped: 'the import was done by another run' };
   fs.rmSync(file, { force: true });
   if (counts.tasks >= ANALYZE_AFTER) await refreshStatistics(platform, ctx, counts);
   await ctx.progress(1, counts);
   return { import_id: importId, ...counts };
+}
+
+/** The staged file is gone while the import still waits for it (told under the import's lock). */
+class StagedFileMissing extends Error {}
+
+async function missingFile(
+  platform: Platform,
+  scope: { tenantId: string; userId?: string },
+  importId: number,
+): Promise<never> {
+  await inTenant(platform.database.db, scope, (tx) =>
+    tx
+      .update(imports)
+      .set({
+        status: 'failed',
+        errors: [{ record: null, line: null, message: 'the staged file is missing' }],
+        finishedAt: new Date(),
+      })
+      .where(pendingImport(importId)),
+  );
+  throw badRequest('The staged import file is missing.');
 }
 
 /** A file with bad records: its transaction rolled back, nothing of it landed. */
@@ -654,7 +678,7 @@ async function reject(
     tx
       .update(imports)
       .set({ status: 'failed', errors, counts: { records }, finishedAt: new Date(), stagedPath: null })
-      .where(eq(imports.id, importId)),
+      .where(pendingImport(importId)),
   );
   fs.rmSync(file, { force: true });
   const first = errors[0]!;
@@ -730,7 +754,7 @@ async function readBatches(
   if (batch.length) await write(batch);
 }
 
-/** The whole file in one transaction, in batches. */
+/** The whole file in one transaction, in batches; null when the import is no longer pending. */
 async function applyFile(
   platform: Platform,
   scope: { tenantId: string; userId?: string },
@@ -744,15 +768,25 @@ async function applyFile(
     imp: typeof imports.$inferSelect;
   },
   canReport: boolean,
-): Promise<ImportCounts> {
+): Promise<ImportCounts | null> {
   const { project, imp } = job;
   const importId = imp.id;
   const projectId = project.id;
-  const size = Math.max(1, fs.statSync(job.file).size);
   const report = throttled((f) => ctx.progress(f));
   // Its own connection: COPY must go to the connection that holds the transaction.
   return onOneConnection(platform.database, (db, copyIn) =>
     inTenant(db, scope, async (tx) => {
+      // First the import row's lock: a concurrent run of this import waits here until this
+      // transaction ends, then finds the import completed (or failed) and writes nothing.
+      const [locked] = await tx
+        .select({ status: imports.status })
+        .from(imports)
+        .where(eq(imports.id, importId))
+        .for('update');
+      if (!locked || !isPending(locked.status)) return null;
+      // Looked at only now: a run that finished meanwhile removed it, and was seen just above.
+      if (!fs.existsSync(job.file)) throw new StagedFileMissing();
+      const size = Math.max(1, fs.statSync(job.file).size);
       const writer = new BatchWriter(
         tx,
         {

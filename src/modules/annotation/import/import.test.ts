@@ -14,7 +14,7 @@ import {
 } from '../../../../test/transfer-helpers.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import { annotations, documents, tasks } from '../schema.ts';
-import { IMPORT_BATCH } from './import.service.ts';
+import { IMPORT_BATCH, runImport } from './import.service.ts';
 
 const DATA = path.join(import.meta.dirname, '../../../../test/data');
 const file = (name: string) => ({ filename: name, content: fs.readFileSync(path.join(DATA, name)) });
@@ -452,5 +452,45 @@ describe('import', () => {
     expect(finished[0]!.n).toBe(5000);
     const status = await waitForJob(t, imp.job_id);
     expect(status.counts).toMatchObject({ tasks: 20_000 });
+  });
+
+  it('one import run several times at once, and again after it completed, adds its rows once', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t);
+    const items = Array.from({ length: IMPORT_BATCH + 1000 }, (_, i) => ({ data: { text: `twice ${i}` } }));
+    const res = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${project.id}/import`,
+      payload: items,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const { import_id: importId, job_id: runId } = res.json() as { import_id: number; job_id: string };
+    // The queue's worker runs it; two more executions of the same run start beside it, as a
+    // retry of a run thought dead, or a second worker handed the same job, would.
+    const again = () =>
+      runImport(ctx.platform, {
+        runId,
+        tenantId: t.tenantId,
+        createdBy: t.owner.userId,
+        payload: { importId, projectId: project.id },
+        lastAttempt: false,
+        progress: async () => {},
+      });
+    const results = await Promise.all([again(), again()]);
+    const job = await waitForJob(t, runId);
+    expect(job.state, JSON.stringify(job)).toBe('completed');
+    expect(await taskCount(ctx, t, project.id)).toBe(items.length);
+    // At most one of the three wrote; the others found the import done.
+    expect(results.filter((r) => r.skipped === undefined).length + (job.result?.skipped ? 0 : 1)).toBe(1);
+    expect(await again()).toEqual({ import_id: importId, skipped: 'the import is completed' });
+    expect(await taskCount(ctx, t, project.id)).toBe(items.length);
+    const status = await t.as(t.owner, {
+      method: 'GET',
+      url: `/api/v1/projects/${project.id}/imports/${importId}`,
+    });
+    expect(status.json()).toMatchObject({ status: 'completed', counts: { tasks: items.length } });
+    const proj = await t.as(t.owner, { method: 'GET', url: `/api/v1/projects/${project.id}` });
+    expect(proj.json().task_count).toBe(items.length);
   });
 });

@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import type { Platform } from '../../../platform/index.ts';
-import type { JobContext } from '../../../platform/jobs/queue.ts';
+import { type JobContext, jobKind } from '../../../platform/jobs/queue.ts';
 import { projects } from '../schema.ts';
 import {
   type BulkInput,
@@ -20,9 +20,9 @@ import { deleteProjectBatch, reapplyOverlapBatch } from './projects.service.ts';
  * batch of rows. GET /api/v1/jobs/:id shows the progress and, at the end, the result.
  */
 
-export const BULK_JOB = 'annotation.bulk_action';
-export const OVERLAP_JOB = 'annotation.reapply_overlap';
-export const DELETE_JOB = 'annotation.delete_project';
+export const BULK_JOB = jobKind<BulkJobPayload>('annotation.bulk_action', { retryLimit: 2 });
+export const OVERLAP_JOB = jobKind<OverlapJobPayload>('annotation.reapply_overlap', { retryLimit: 2 });
+export const DELETE_JOB = jobKind<DeleteJobPayload>('annotation.delete_project', { retryLimit: 2 });
 
 export interface BulkJobPayload {
   projectId: number;
@@ -139,11 +139,7 @@ export async function runDeleteJob(platform: Platform, ctx: JobContext<DeleteJob
 }
 
 export function defineProjectJobs(platform: Platform): void {
-  platform.queue.define<DeleteJobPayload>(DELETE_JOB, (ctx) => runDeleteJob(platform, ctx), {
-    retryLimit: 2,
-  });
-  platform.queue.define<BulkJobPayload>(BULK_JOB, (ctx) => runBulkJob(platform, ctx), { retryLimit: 2 });
-  platform.queue.define<OverlapJobPayload>(OVERLAP_JOB, (ctx) => runOverlapJob(platform, ctx), {
-    retryLimit: 2,
-  });
+  platform.queue.define(DELETE_JOB, (ctx) => runDeleteJob(platform, ctx));
+  platform.queue.define(BULK_JOB, (ctx) => runBulkJob(platform, ctx));
+  platform.queue.define(OVERLAP_JOB, (ctx) => runOverlapJob(platform, ctx));
 }

@@ -6,6 +6,7 @@ import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
 import { badRequest, notFound } from '../../../platform/errors/problem.ts';
 import type { JobQueue } from '../../../platform/jobs/queue.ts';
 import { webhookDeliveries, webhooks } from '../schema.ts';
+import { DELIVER_JOB } from './webhooks.jobs.ts';
 
 /** Label Studio's webhook event names. */
 export const WEBHOOK_EVENTS = [
@@ -24,7 +25,6 @@ export const WEBHOOK_EVENTS = [
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
-export const DELIVER_JOB = 'webhook.deliver';
 export const SIGNATURE_HEADER = 'x-superinsight-signature';
 
 export function sign(secret: string, timestamp: string, body: string): string {

@@ -2,8 +2,8 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { decodeCursor, PageQuery, pageOf, toPage } from '../../../platform/db/pagination.ts';
 import { Problem } from '../../../platform/errors/problem.ts';
 import { DateTime, Nullable, Uuid } from '../../../platform/http/schemas.ts';
-import type { Platform } from '../../../platform/index.ts';
 import { loadProject } from '../../annotation/index.ts';
+import { AGREEMENT_JOB } from './agreement.jobs.ts';
 import {
   type AgreementRun,
   annotationCount,
@@ -14,8 +14,6 @@ import {
   markQueued,
   SYNC_LIMIT,
 } from './project-agreement.service.ts';
-
-export const AGREEMENT_JOB = 'quality.project_agreement';
 
 const ProjectParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
@@ -100,24 +98,6 @@ function runView(r: AgreementRun) {
     created_at: r.createdAt,
     finished_at: r.finishedAt,
   };
-}
-
-export function defineProjectAgreementJobs(platform: Platform): void {
-  platform.queue.define<{ runId: number; projectId: number; incremental: boolean }>(
-    AGREEMENT_JOB,
-    async (ctx) => {
-      const scope = { tenantId: ctx.tenantId, userId: ctx.createdBy ?? undefined };
-      const { runId, projectId, incremental } = ctx.payload;
-      const run = await executeRun(
-        platform.database.db,
-        scope,
-        { id: runId, projectId, incremental },
-        (seen, total) => ctx.progress(total ? seen / total : 1, { tasks: seen }),
-      );
-      return { run: run.id, tasks_seen: run.tasksSeen, tasks_recomputed: run.tasksRecomputed };
-    },
-    { retryLimit: 1 },
-  );
 }
 
 export const projectAgreementRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -1,7 +1,6 @@
-import { and, asc, desc, eq, gt, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
-import { inTenant } from '../../../platform/db/tenancy.ts';
 import type { DomainListener } from '../../../platform/events/index.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { annotations, projects, tasks } from '../../annotation/schema.ts';
@@ -9,10 +8,9 @@ import { improveByWorkflow } from '../improvement/improvement.service.ts';
 import { requireProject } from '../rules/rules.service.ts';
 import { type CheckInput, runRule } from '../rules/rules.ts';
 import { qualityCheckResults, qualityIssues, qualityRules } from '../schema.ts';
+import { CHECK_JOB } from './checks.jobs.ts';
 
-export const CHECK_JOB = 'quality.check';
-export const BATCH_CHECK_JOB = 'quality.check_project';
-const BATCH = 200;
+export const BATCH = 200;
 
 /** Whether the project has a rule to run: submits to projects without rules enqueue nothing. */
 async function hasEnabledRules(tx: Executor, projectId: number): Promise<boolean> {
@@ -25,25 +23,6 @@ async function hasEnabledRules(tx: Executor, projectId: number): Promise<boolean
 }
 
 /**
- * Adds the annotation to a check job of the tenant that has not started yet, if there is
- * one. A queue worker takes one job per polling interval, so one job per submit would cap
- * checks at a few per second; batching keeps up with any submit rate. The row lock makes
- * it safe: the worker's move to `running` waits for this transaction and then reads the
- * longer list, and a job the worker has already locked is skipped (a new one is queued).
- */
-async function joinQueuedCheck(tx: Executor, tenantId: string, annotationId: number): Promise<boolean> {
-  const joined = await tx.execute(sql`
-    update job_runs set payload = jsonb_set(payload, '{annotationIds}', (payload->'annotationIds') || ${annotationId}::text::jsonb)
-    where id = (
-      select id from job_runs
-      where tenant_id = ${tenantId} and kind = ${CHECK_JOB} and state = 'queued' and attempts = 0
-        and jsonb_array_length(payload->'annotationIds') < ${BATCH}
-      limit 1 for update skip locked)
-    returning id`);
-  return (joined as unknown as { rows: unknown[] }).rows.length > 0;
-}
-
-/**
  * On a submitted or changed annotation: queue its check in the submitter's transaction.
  * The submit waits for one indexed lookup and an enqueue, never for the rules themselves.
  */
@@ -52,7 +31,10 @@ export function queueCheck(platform: Platform): DomainListener<'ANNOTATION_CREAT
     const { annotation } = event.payload;
     if (annotation.was_cancelled || event.projectId === null) return;
     if (!(await hasEnabledRules(tx, event.projectId))) return;
-    if (await joinQueuedCheck(tx, event.tenantId, annotation.id)) return;
+    // A queue worker takes one job per polling interval, so one job per submit would cap
+    // checks at a few per second; joining a job that has not started keeps up with any rate.
+    if (await platform.queue.joinQueued(tx, CHECK_JOB, event.tenantId, 'annotationIds', annotation.id, BATCH))
+      return;
     await platform.queue.enqueue(tx, {
       tenantId: event.tenantId,
       kind: CHECK_JOB,
@@ -147,63 +129,6 @@ export async function checkAnnotations(
     }
   }
   return counts;
-}
-
-/** The per-submit check and the on-demand batch check of a whole project (keyset pages). */
-export function defineCheckJobs(platform: Platform): void {
-  const db = platform.database.db;
-  platform.queue.define<{ annotationIds: number[] }>(
-    CHECK_JOB,
-    async (ctx) =>
-      inTenant(db, { tenantId: ctx.tenantId }, (tx) =>
-        checkAnnotations(tx, ctx.tenantId, ctx.payload.annotationIds, ctx.runId),
-      ),
-    { concurrency: 2 },
-  );
-  platform.queue.define<{ projectId: number }>(BATCH_CHECK_JOB, async (ctx) => {
-    const scope = { tenantId: ctx.tenantId };
-    const total = await inTenant(db, scope, async (tx) => {
-      const [row] = await tx
-        .select({ n: sql<number>`count(*)::int` })
-        .from(annotations)
-        .where(and(eq(annotations.projectId, ctx.payload.projectId), ne(annotations.wasCancelled, true)));
-      return row?.n ?? 0;
-    });
-    const counts = { annotations: 0, checked: 0, failed: 0, issues: 0 };
-    let after = 0;
-    for (;;) {
-      const page = await inTenant(db, scope, async (tx) => {
-        const ids = await tx
-          .select({ id: annotations.id })
-          .from(annotations)
-          .where(
-            and(
-              eq(annotations.projectId, ctx.payload.projectId),
-              gt(annotations.id, after),
-              eq(annotations.wasCancelled, false),
-            ),
-          )
-          .orderBy(asc(annotations.id))
-          .limit(BATCH);
-        const c = await checkAnnotations(
-          tx,
-          ctx.tenantId,
-          ids.map((r) => r.id),
-          ctx.runId,
-        );
-        return { ids, c };
-      });
-      if (page.ids.length === 0) break;
-      after = page.ids.at(-1)!.id;
-      counts.annotations += page.ids.length;
-      counts.checked += page.c.checked;
-      counts.failed += page.c.failed;
-      counts.issues += page.c.issues;
-      await ctx.progress(total ? counts.annotations / total : 1, counts);
-      if (page.ids.length < BATCH) break;
-    }
-    return counts;
-  });
 }
 
 export async function listCheckResults(

@@ -2,14 +2,11 @@ import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
 import { signPayload } from '../../../platform/crypto/signing.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
-import { inTenant } from '../../../platform/db/tenancy.ts';
 import { notFound } from '../../../platform/errors/problem.ts';
-import { OutboundError } from '../../../platform/http/outbound.ts';
 import type { Platform } from '../../../platform/index.ts';
-import { renderRun } from '../reports/reports.service.ts';
 import { type AlertRecipients, alertConfigs, notificationDeliveries, notifications } from '../schema.ts';
+import { DELIVER_JOB } from './notifications.jobs.ts';
 
-export const DELIVER_JOB = 'quality.deliver';
 export const SIGNATURE_HEADER = 'x-superinsight-signature';
 const DELIVERY_TIMEOUT_MS = 10_000;
 
@@ -88,7 +85,7 @@ export async function dispatch(
 
 type Delivery = typeof notificationDeliveries.$inferSelect;
 
-async function sendWebhook(platform: Platform, d: Delivery, secret: string | null): Promise<number> {
+export async function sendWebhook(platform: Platform, d: Delivery, secret: string | null): Promise<number> {
   const body = JSON.stringify(d.payload);
   const timestamp = String(Math.floor(Date.now() / 1000));
   const res = await platform.outbound.request(d.target, {
@@ -109,7 +106,7 @@ async function sendWebhook(platform: Platform, d: Delivery, secret: string | nul
   return res.status;
 }
 
-async function sendEmail(
+export async function sendEmail(
   platform: Platform,
   d: Delivery,
   attachment: { filename: string; content: Buffer; contentType: string } | null,
@@ -131,73 +128,6 @@ async function sendEmail(
   } finally {
     transport.close();
   }
-}
-
-/** Sends one delivery; a failure is retried by the queue, the last one marks it failed. */
-export function defineDeliveryJobs(platform: Platform): void {
-  const db = platform.database.db;
-  platform.queue.define<{ deliveryId: number }>(
-    DELIVER_JOB,
-    async (ctx) => {
-      const scope = { tenantId: ctx.tenantId };
-      const loaded = await inTenant(db, scope, async (tx) => {
-        const [d] = await tx
-          .select()
-          .from(notificationDeliveries)
-          .where(eq(notificationDeliveries.id, ctx.payload.deliveryId));
-        if (d?.status !== 'pending') return null;
-        let secret: string | null = null;
-        if (d.channel === 'webhook') {
-          const [c] = await tx
-            .select({ s: alertConfigs.webhookSecretEncrypted })
-            .from(alertConfigs)
-            .where(eq(alertConfigs.projectId, d.projectId));
-          secret = c?.s ? await platform.secrets.decrypt(tx, c.s) : null;
-        }
-        const attachment =
-          d.channel === 'email' && d.reportRunId ? await renderRun(tx, ctx.tenantId, d.reportRunId) : null;
-        return { d, secret, attachment };
-      });
-      if (!loaded) return { skipped: true };
-      const { d } = loaded;
-      let status: number | null = null;
-      let error: string | null = null;
-      let permanent = false;
-      try {
-        if (d.channel === 'webhook') status = await sendWebhook(platform, d, loaded.secret);
-        else
-          await sendEmail(
-            platform,
-            d,
-            loaded.attachment && {
-              filename: loaded.attachment.filename,
-              content: loaded.attachment.body,
-              contentType: loaded.attachment.contentType,
-            },
-          );
-      } catch (err) {
-        error = (err as Error).message;
-        // A refused address stays refused: no retries.
-        permanent = err instanceof OutboundError && err.reason === 'refused_address';
-      }
-      const done = error === null || ctx.lastAttempt || permanent;
-      await inTenant(db, scope, (tx) =>
-        tx
-          .update(notificationDeliveries)
-          .set({
-            attempts: sql`${notificationDeliveries.attempts} + 1`,
-            responseStatus: status,
-            error,
-            ...(done ? { status: error === null ? 'delivered' : 'failed' } : {}),
-            ...(error === null ? { deliveredAt: new Date() } : {}),
-          })
-          .where(eq(notificationDeliveries.id, d.id)),
-      );
-      if (error !== null && !done) throw new Error(error);
-      return { delivered: error === null, channel: d.channel };
-    },
-    { retryLimit: 3, concurrency: 2 },
-  );
 }
 
 export async function listDeliveries(tx: Executor, projectId: number, limit: number, cursor?: string) {

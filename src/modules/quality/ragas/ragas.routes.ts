@@ -2,13 +2,12 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { decodeCursor, PageQuery, pageOf, toPage } from '../../../platform/db/pagination.ts';
 import { badRequest, notFound } from '../../../platform/errors/problem.ts';
 import { DateTime, Nullable, Uuid } from '../../../platform/http/schemas.ts';
-import type { Platform } from '../../../platform/index.ts';
 import { loadProject } from '../../annotation/index.ts';
+import { RAGAS_JOB } from './ragas.jobs.ts';
 import { NON_LLM_METRICS, type NonLlmMetric } from './ragas.metrics.ts';
 import {
   datasetSummaries,
   evaluateRecords,
-  evaluateStored,
   getRecord,
   INLINE_WORK,
   insertRecords,
@@ -16,8 +15,6 @@ import {
   type RagasRow,
   workOf,
 } from './ragas.service.ts';
-
-export const RAGAS_JOB = 'quality.ragas_evaluate';
 
 /** Ragas' LLM-based metrics: accepted names, computed once an LLM is configured for Ragas. */
 export const LLM_METRICS = [
@@ -87,20 +84,6 @@ function recordView(r: RagasRow) {
     created_at: r.createdAt,
     evaluated_at: r.evaluatedAt,
   };
-}
-
-export function defineRagasJobs(platform: Platform): void {
-  platform.queue.define<{ ids: number[]; metrics: NonLlmMetric[] }>(RAGAS_JOB, async (ctx) => {
-    const { ids, metrics } = ctx.payload;
-    const evaluated = await evaluateStored(
-      platform.database.db,
-      { tenantId: ctx.tenantId },
-      ids,
-      metrics,
-      (done) => ctx.progress(done / ids.length, { records: done }),
-    );
-    return { evaluated };
-  });
 }
 
 export const ragasRoutes: FastifyPluginAsyncTypebox = async (app) => {

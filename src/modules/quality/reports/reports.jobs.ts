@@ -1,9 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import type { Platform } from '../../../platform/index.ts';
+import { jobKind } from '../../../platform/jobs/queue.ts';
 import { dispatch } from '../notifications/notifications.service.ts';
 import { reportRuns, reportSchedules } from '../schema.ts';
-import { buildReport, getRun, REPORT_JOB } from './reports.service.ts';
+import { buildReport, getRun } from './reports.service.ts';
+
+export const REPORT_JOB = jobKind<{ reportRunId: number }>('quality.report');
 
 /**
  * Produces a report run from stored data, records the SHA-256 of its rows (a later rerun
@@ -11,7 +14,7 @@ import { buildReport, getRun, REPORT_JOB } from './reports.service.ts';
  * the file, which the delivery job makes again from the same run.
  */
 export function defineReportJobs(platform: Platform): void {
-  platform.queue.define<{ reportRunId: number }>(REPORT_JOB, async (ctx) =>
+  platform.queue.define(REPORT_JOB, async (ctx) =>
     inTenant(platform.database.db, { tenantId: ctx.tenantId }, async (tx) => {
       const run = await getRun(tx, ctx.tenantId, ctx.payload.reportRunId);
       if (run.status !== 'queued') return { skipped: true };

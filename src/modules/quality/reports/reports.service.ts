@@ -7,10 +7,10 @@ import { badRequest, notFound } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { requireProject } from '../rules/rules.service.ts';
 import { type REPORT_FORMATS, type REPORT_TYPES, reportRuns, reportSchedules } from '../schema.ts';
+import { REPORT_JOB } from './reports.jobs.ts';
 
 export type ReportType = (typeof REPORT_TYPES)[number];
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
-export const REPORT_JOB = 'quality.report';
 
 export interface ReportData {
   title: string;

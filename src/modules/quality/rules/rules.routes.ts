@@ -1,7 +1,8 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
 import { DateTime, Nullable, Uuid } from '../../../platform/http/schemas.ts';
-import { BATCH_CHECK_JOB, listCheckResults } from '../checks/checks.service.ts';
+import { BATCH_CHECK_JOB } from '../checks/checks.jobs.ts';
+import { listCheckResults } from '../checks/checks.service.ts';
 import { issueView, listIssues, updateIssue } from '../issues/issues.service.ts';
 import { ISSUE_STATES, RULE_TYPES, SEVERITIES } from '../schema.ts';
 import {

@@ -5,17 +5,8 @@ import { DateTime, Nullable, Uuid } from '../../../platform/http/schemas.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { loadProject } from '../../annotation/index.ts';
 import { SCORE_SCOPES } from '../schema.ts';
-import {
-  listScores,
-  loadConfig,
-  ranking,
-  rescoreProject,
-  rescoreTask,
-  saveConfig,
-} from './scores.service.ts';
-
-export const SCORE_TASK_JOB = 'quality.score_task';
-export const SCORE_PROJECT_JOB = 'quality.score_project';
+import { SCORE_PROJECT_JOB, SCORE_TASK_JOB } from './scores.jobs.ts';
+import { listScores, loadConfig, ranking, saveConfig } from './scores.service.ts';
 
 const ProjectParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 const Share = Type.Number({ minimum: 0, maximum: 1 });
@@ -64,25 +55,6 @@ const RankOut = Type.Object({
   gold_compared: Type.Integer(),
   computed_at: DateTime,
 });
-
-interface TaskJob {
-  projectId: number;
-  taskId: number;
-  allAnnotators: boolean;
-}
-
-export function defineScoreJobs(platform: Platform): void {
-  const db = platform.database.db;
-  platform.queue.define<TaskJob>(SCORE_TASK_JOB, async (ctx) => {
-    const { projectId, taskId, allAnnotators } = ctx.payload;
-    return rescoreTask(db, { tenantId: ctx.tenantId }, projectId, taskId, { allAnnotators });
-  });
-  platform.queue.define<{ projectId: number }>(SCORE_PROJECT_JOB, async (ctx) =>
-    rescoreProject(db, { tenantId: ctx.tenantId }, ctx.payload.projectId, (seen, total) =>
-      ctx.progress(total ? seen / total : 1, { tasks: seen }),
-    ),
-  );
-}
 
 /**
  * A submitted, changed or deleted annotation queues the rescoring of its task: one job row

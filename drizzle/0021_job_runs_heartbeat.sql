@@ -1,0 +1,2 @@
+ALTER TABLE "job_runs" ADD COLUMN "heartbeat_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "job_runs_running_idx" ON "job_runs" USING btree ("heartbeat_at") WHERE "job_runs"."state" = 'running';
