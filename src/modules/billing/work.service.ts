@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.ts';
 import type { DomainEvent } from '../../platform/events/index.ts';
 import type { Platform } from '../../platform/index.ts';
+import { findAnnotation } from '../annotation/index.ts';
 import { Decimal, type DecimalValue } from './money.ts';
 
 const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
@@ -108,10 +109,7 @@ async function onReview(tx: Executor, event: DomainEvent): Promise<void> {
   let author = prev?.user_id ?? r.annotation_snapshot?.completed_by ?? null;
   if (!author) {
     // Work that reached the platform without a submission (an import) has no row yet.
-    const [a] = rowsOf<{ completed_by: string | null }>(
-      await tx.execute(sql`select completed_by from annotations where id = ${r.annotation}`),
-    );
-    author = a?.completed_by ?? null;
+    author = (await findAnnotation(tx, event.tenantId, r.annotation))?.completedBy ?? null;
   }
   if (!author) return;
   await insertWork(tx, {

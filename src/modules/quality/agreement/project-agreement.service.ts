@@ -2,7 +2,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../../platform/db/client.ts';
 import { inTenant, type TenantScope } from '../../../platform/db/tenancy.ts';
 import { notFound } from '../../../platform/errors/problem.ts';
-import { projects } from '../../annotation/schema.ts';
+import { projectFacts, readOnly } from '../../annotation/index.ts';
 import { qualityAgreementRuns, qualityAgreementTasks } from '../schema.ts';
 import { AgreementError, type Level, UnitTally } from './agreement.ts';
 import {
@@ -293,15 +293,7 @@ export interface ProjectForAgreement {
 }
 
 export async function projectForAgreement(tx: Executor, projectId: number): Promise<ProjectForAgreement> {
-  const [p] = await tx
-    .select({
-      id: projects.id,
-      parsedConfig: projects.parsedConfig,
-      labelConfig: projects.labelConfig,
-      taskCount: projects.taskCount,
-    })
-    .from(projects)
-    .where(eq(projects.id, projectId));
+  const p = await projectFacts(tx, projectId);
   if (!p) throw notFound('The project');
   return { id: p.id, specs: controlSpecs(p.parsedConfig, p.labelConfig), taskCount: Number(p.taskCount) };
 }
@@ -338,7 +330,7 @@ interface BatchRead {
 /** Reads the next batch of tasks after `after`: what is still valid, and what to recompute. */
 async function readBatch(tx: Executor, projectId: number, after: number, full: boolean): Promise<BatchRead> {
   const taskIds = rowsOf<{ id: string | number }>(
-    await tx.execute(sql`select id from tasks where project_id = ${projectId} and id > ${after}
+    await tx.execute(sql`select id from ${readOnly.tasks} t where project_id = ${projectId} and id > ${after}
       order by id limit ${BATCH}`),
   ).map((r) => Number(r.id));
   if (taskIds.length === 0) return { taskIds, unchanged: [], rows: [], gone: [] };
@@ -352,7 +344,7 @@ async function readBatch(tx: Executor, projectId: number, after: number, full: b
       await tx.execute(sql`
         select task_id, count(*)::int as n, sum(id)::text as id_sum,
           (extract(epoch from max(updated_at)) * 1000)::bigint::text as last_ms
-        from annotations where task_id = any(${ids}::bigint[]) and not was_cancelled group by task_id`),
+        from ${readOnly.annotations} a where task_id = any(${ids}::bigint[]) and not was_cancelled group by task_id`),
     ))
       current.set(Number(c.task_id), signatureOf(c.n, c.id_sum, c.last_ms));
     const stored = new Set<number>();
@@ -378,7 +370,7 @@ async function readBatch(tx: Executor, projectId: number, after: number, full: b
         await tx.execute(sql`
           select id, task_id, completed_by, completed_by_external, result,
             (extract(epoch from updated_at) * 1000)::bigint::text as ms
-          from annotations where task_id = any(${bigintArray(dirty)}::bigint[]) and not was_cancelled
+          from ${readOnly.annotations} a where task_id = any(${bigintArray(dirty)}::bigint[]) and not was_cancelled
           order by task_id, id`),
       )
     : [];
@@ -655,7 +647,7 @@ export const SYNC_LIMIT = 5000;
 
 export async function annotationCount(tx: Executor, projectId: number): Promise<number> {
   const [row] = rowsOf<{ n: number }>(
-    await tx.execute(sql`select count(*)::int as n from (select 1 from annotations
+    await tx.execute(sql`select count(*)::int as n from (select 1 from ${readOnly.annotations} a
       where project_id = ${projectId} and not was_cancelled limit ${SYNC_LIMIT + 1}) x`),
   );
   return row!.n;

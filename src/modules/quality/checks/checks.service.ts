@@ -1,10 +1,15 @@
-import { and, asc, desc, eq, gt, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import type { DomainEvent } from '../../../platform/events/index.ts';
 import type { Platform } from '../../../platform/index.ts';
-import { annotations, projects, tasks } from '../../annotation/schema.ts';
+import {
+  annotationsInContext,
+  countSubmitted,
+  submittedIdsAfter,
+  submittedOfTasks,
+} from '../../annotation/index.ts';
 import { improveByWorkflow } from '../improvement/improvement.service.ts';
 import { requireProject } from '../rules/rules.service.ts';
 import { type CheckInput, runRule } from '../rules/rules.ts';
@@ -77,12 +82,7 @@ export async function checkAnnotations(
 ): Promise<{ checked: number; failed: number; issues: number }> {
   const counts = { checked: 0, failed: 0, issues: 0 };
   if (annotationIds.length === 0) return counts;
-  const rows = await tx
-    .select({ a: annotations, data: tasks.data, config: projects.parsedConfig })
-    .from(annotations)
-    .innerJoin(tasks, eq(tasks.id, annotations.taskId))
-    .innerJoin(projects, eq(projects.id, annotations.projectId))
-    .where(and(eq(annotations.tenantId, tenantId), inArray(annotations.id, annotationIds)));
+  const rows = await annotationsInContext(tx, tenantId, annotationIds);
   const projectIds = [...new Set(rows.map((r) => r.a.projectId))];
   if (projectIds.length === 0) return counts;
   const rules = await tx
@@ -91,12 +91,7 @@ export async function checkAnnotations(
     .where(and(inArray(qualityRules.projectId, projectIds), eq(qualityRules.enabled, true)))
     .orderBy(desc(qualityRules.priority), asc(qualityRules.id));
   const taskIds = [...new Set(rows.map((r) => r.a.taskId))];
-  const siblings = rules.some((r) => r.type === 'agreement')
-    ? await tx
-        .select({ id: annotations.id, taskId: annotations.taskId, result: annotations.result })
-        .from(annotations)
-        .where(and(inArray(annotations.taskId, taskIds), eq(annotations.wasCancelled, false)))
-    : [];
+  const siblings = rules.some((r) => r.type === 'agreement') ? await submittedOfTasks(tx, taskIds) : [];
   for (const { a, data, config } of rows) {
     const input: CheckInput = {
       annotation: {
@@ -164,39 +159,17 @@ export function defineCheckJobs(platform: Platform): void {
   );
   platform.queue.define<{ projectId: number }>(BATCH_CHECK_JOB, async (ctx) => {
     const scope = { tenantId: ctx.tenantId };
-    const total = await inTenant(db, scope, async (tx) => {
-      const [row] = await tx
-        .select({ n: sql<number>`count(*)::int` })
-        .from(annotations)
-        .where(and(eq(annotations.projectId, ctx.payload.projectId), ne(annotations.wasCancelled, true)));
-      return row?.n ?? 0;
-    });
+    const total = await inTenant(db, scope, (tx) => countSubmitted(tx, ctx.payload.projectId));
     const counts = { annotations: 0, checked: 0, failed: 0, issues: 0 };
     let after = 0;
     for (;;) {
       const page = await inTenant(db, scope, async (tx) => {
-        const ids = await tx
-          .select({ id: annotations.id })
-          .from(annotations)
-          .where(
-            and(
-              eq(annotations.projectId, ctx.payload.projectId),
-              gt(annotations.id, after),
-              eq(annotations.wasCancelled, false),
-            ),
-          )
-          .orderBy(asc(annotations.id))
-          .limit(BATCH);
-        const c = await checkAnnotations(
-          tx,
-          ctx.tenantId,
-          ids.map((r) => r.id),
-          ctx.runId,
-        );
+        const ids = await submittedIdsAfter(tx, ctx.payload.projectId, after, BATCH);
+        const c = await checkAnnotations(tx, ctx.tenantId, ids, ctx.runId);
         return { ids, c };
       });
       if (page.ids.length === 0) break;
-      after = page.ids.at(-1)!.id;
+      after = page.ids.at(-1)!;
       counts.annotations += page.ids.length;
       counts.checked += page.c.checked;
       counts.failed += page.c.failed;

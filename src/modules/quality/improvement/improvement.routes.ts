@@ -304,7 +304,7 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       improvementView(
         await req.tx(async (tx) => {
-          const t = await moveImprovement(tx, app.platform.events, actorOf(req), req.params.id, req.body);
+          const t = await moveImprovement(tx, app.platform, actorOf(req), req.params.id, req.body);
           req.audit({
             action: `improvement_task.${t.status}`,
             resourceType: 'improvement_task',
