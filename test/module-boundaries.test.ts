@@ -20,6 +20,7 @@ const planted: SourceFile[] = [
       "import { findAnnotation } from '../../annotation/index.ts';",
       "import { annotations } from '../../annotation/schema.ts';",
       "export type { Row } from '../../annotation/reads.ts';",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the planted file's source text
       'const q = sql`select id from annotations where task_id = ${id}`;',
       'const raw = \'UPDATE "tasks" SET x = 1\';',
       'const own = sql`select * from quality_scores`;',

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'drizzle-orm';
 import type { Module } from '../index.ts';
+import { requireProjectReader } from './access.ts';
 import { defineProjectAgreementJobs, projectAgreementRoutes } from './agreement/project-agreement.routes.ts';
 import { alertsRoutes } from './alerts/alerts.routes.ts';
 import { startSweeper } from './alerts/alerts.sweep.ts';
@@ -15,6 +16,7 @@ import { defineScoreJobs, scoreRoutes, subscribeScores } from './scores/scores.r
 import { qualityRoutes } from './stats/stats.routes.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('preHandler', requireProjectReader);
   await app.register(qualityRoutes);
   await app.register(projectAgreementRoutes);
   await app.register(scoreRoutes);
