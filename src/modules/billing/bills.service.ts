@@ -3,6 +3,7 @@ import { grants } from '../../platform/auth/permissions.ts';
 import type { Principal } from '../../platform/auth/principal.ts';
 import type { Executor } from '../../platform/db/client.ts';
 import { decodeCursor, toPage } from '../../platform/db/pagination.ts';
+import { rowsOf } from '../../platform/db/sql.ts';
 import { inTenant } from '../../platform/db/tenancy.ts';
 import { badRequest, conflict, notFound, Problem } from '../../platform/errors/problem.ts';
 import type { Platform } from '../../platform/index.ts';
@@ -15,7 +16,6 @@ import { billingBills, billingRecords, billingStatements } from './schema.ts';
 import { projectSegments, type Segment, termsAt } from './segments.ts';
 
 export const GENERATE_JOB = 'billing.generate';
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 const CHUNK = 1000;
 
 export type Bill = typeof billingBills.$inferSelect;

@@ -1,11 +1,10 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.ts';
+import { rowsOf } from '../../platform/db/sql.ts';
 import type { DomainEvent } from '../../platform/events/index.ts';
 import type { Platform } from '../../platform/index.ts';
 import { findAnnotation } from '../annotation/index.ts';
 import { Decimal, type DecimalValue } from './money.ts';
-
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
 interface AnnotationPayload {
   id: number;

@@ -3,6 +3,7 @@ import { grants } from '../../../platform/auth/permissions.ts';
 import type { Principal } from '../../../platform/auth/principal.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, toPage } from '../../../platform/db/pagination.ts';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import {
   badRequest,
   type FieldError,
@@ -41,7 +42,6 @@ export function draftView(d: Draft) {
 
 // ------------------------------------------------------------------ helpers
 
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 /** A PostgreSQL array literal of integers, sent as one parameter. */
 export const idArray = (ids: number[]) => `{${ids.map((i) => Math.trunc(i)).join(',')}}`;
 

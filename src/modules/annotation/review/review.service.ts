@@ -5,6 +5,7 @@ import type { Principal } from '../../../platform/auth/principal.ts';
 import { tenantMembers } from '../../../platform/auth/schema.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, toPage } from '../../../platform/db/pagination.ts';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import {
   badRequest,
   conflict,
@@ -25,7 +26,6 @@ import {
 } from '../labeling/labeling.service.ts';
 import { annotations, projectMembers, reviewRecords, taskAssignments, tasks } from '../schema.ts';
 
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 const CHUNK = 1000;
 
 // ------------------------------------------------------------------ assignments

@@ -7,6 +7,7 @@ import { tenantMembers } from '../../../platform/auth/schema.ts';
 import type { Cache } from '../../../platform/cache/index.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import { badRequest, notFound } from '../../../platform/errors/problem.ts';
 import type { Project } from '../access.ts';
 import {
@@ -52,7 +53,6 @@ export const SORTS = [
 ] as const;
 export type Sort = (typeof SORTS)[number];
 
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 const likeLiteral = (text: string) => text.replace(/[\\%_]/g, '\\$&');
 /** A PostgreSQL array literal of integers, sent as one parameter. */
 const bigintArray = (ids: number[]) => `{${ids.map((i) => Math.trunc(i)).join(',')}}`;

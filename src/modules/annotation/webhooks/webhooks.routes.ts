@@ -1,5 +1,6 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { desc, eq, sql } from 'drizzle-orm';
+import { sign } from '../../../platform/crypto/signing.ts';
 import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import { DateTime, Nullable } from '../../../platform/http/schemas.ts';
@@ -12,7 +13,6 @@ import {
   getWebhook,
   listDeliveries,
   SIGNATURE_HEADER,
-  sign,
   updateWebhook,
   view,
   WEBHOOK_EVENTS,

@@ -64,20 +64,6 @@ export async function listTenants(db: Executor, q: { limit: number; cursor?: str
   return toPage(rows, q.limit, (t) => [t.slug]);
 }
 
-export async function listTenantsOf(db: Executor, userId: string) {
-  return db
-    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, status: tenants.status })
-    .from(tenantMembers)
-    .innerJoin(tenants, eq(tenants.id, tenantMembers.tenantId))
-    .where(and(eq(tenantMembers.userId, userId), eq(tenantMembers.status, 'active')))
-    .orderBy(asc(tenants.slug));
-}
-
-export async function usersWithIds(db: Executor, ids: string[]) {
-  if (ids.length === 0) return [];
-  return db.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, ids));
-}
-
 /** Makes an account an owner member of a tenant (used when a platform owner creates one). */
 export async function joinAsOwner(tx: Executor, tenantId: string, userId: string) {
   await tx.insert(tenantMembers).values({ tenantId, userId });

@@ -1,5 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../../platform/db/client.ts';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant, type TenantScope } from '../../../platform/db/tenancy.ts';
 import { notFound } from '../../../platform/errors/problem.ts';
 import { projectFacts, readOnly } from '../../annotation/index.ts';
@@ -282,7 +283,6 @@ export class ProjectAggregate {
 // ---------------------------------------------------------------------------------------
 // Reading and storing
 
-const rowsOf = <T>(r: unknown) => (r as { rows: T[] }).rows;
 const bigintArray = (ids: readonly number[]) => `{${ids.join(',')}}`;
 const signatureOf = (n: number, idSum: number | string, lastMs: number | string) => `${n}:${idSum}:${lastMs}`;
 

@@ -3,6 +3,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { stringify } from 'csv-stringify/sync';
 import { and, asc, desc, eq, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../../../platform/db/client.ts';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import { badRequest, notFound } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { readOnly } from '../../annotation/index.ts';
@@ -19,7 +20,6 @@ export interface ReportData {
   rows: (string | number | null)[][];
 }
 
-const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
 /** Numbers as the database rounded them, so a rerun gives the same figures on either driver. */
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 

@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../../platform/db/client.ts';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant, type TenantScope } from '../../../platform/db/tenancy.ts';
 import { badRequest } from '../../../platform/errors/problem.ts';
 import { readOnly } from '../../annotation/index.ts';
@@ -200,7 +201,6 @@ export async function saveConfig(
 // ---------------------------------------------------------------------------------------
 // Storing
 
-const rowsOf = <T>(r: unknown) => (r as { rows: T[] }).rows;
 const bigintArray = (ids: readonly (number | string)[]) => `{${ids.join(',')}}`;
 const round = (x: number | null) => (x === null ? null : Math.round(x * 1e5) / 1e5);
 
