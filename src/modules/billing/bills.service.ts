@@ -3,7 +3,7 @@ import { grants } from '../../platform/auth/permissions.ts';
 import type { Principal } from '../../platform/auth/principal.ts';
 import type { Executor } from '../../platform/db/client.ts';
 import { decodeCursor, toPage } from '../../platform/db/pagination.ts';
-import { rowsOf } from '../../platform/db/sql.ts';
+import { pgArray, rowsOf } from '../../platform/db/sql.ts';
 import { inTenant } from '../../platform/db/tenancy.ts';
 import { badRequest, conflict, notFound, Problem } from '../../platform/errors/problem.ts';
 import type { Platform } from '../../platform/index.ts';
@@ -41,7 +41,7 @@ function projectFilter(
   visible: number[] | null,
 ): SQL | undefined {
   if (visible === null) return undefined;
-  return sql`${column} = any(${`{${visible.join(',')}}`}::bigint[])`;
+  return sql`${column} = any(${pgArray(visible)}::bigint[])`;
 }
 
 // ------------------------------------------------------------------ views

@@ -2,6 +2,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { FastifyReply } from 'fastify';
 import { decodeCursor, PageQuery, pageOf, toPage } from '../../platform/db/pagination.ts';
+import { pgArray } from '../../platform/db/sql.ts';
 import { notFound } from '../../platform/errors/problem.ts';
 import { DateTime, DateTimeIn, Nullable, Uuid } from '../../platform/http/schemas.ts';
 import * as bills from './bills.service.ts';
@@ -688,7 +689,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
               q.project_id !== undefined ? eq(w.projectId, q.project_id) : undefined,
               q.user_id ? eq(w.userId, q.user_id) : undefined,
               q.annotation_id !== undefined ? eq(w.annotationId, q.annotation_id) : undefined,
-              visible !== null ? sql`${w.projectId} = any(${`{${visible.join(',')}}`}::bigint[])` : undefined,
+              visible !== null ? sql`${w.projectId} = any(${pgArray(visible)}::bigint[])` : undefined,
               after !== undefined ? gt(w.id, Number(after)) : undefined,
             ),
           )

@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../../platform/db/client.ts';
-import { rowsOf } from '../../../platform/db/sql.ts';
+import { pgArray, rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant, type TenantScope } from '../../../platform/db/tenancy.ts';
 import { notFound } from '../../../platform/errors/problem.ts';
 import { projectFacts, readOnly } from '../../annotation/index.ts';
@@ -283,7 +283,6 @@ export class ProjectAggregate {
 // ---------------------------------------------------------------------------------------
 // Reading and storing
 
-const bigintArray = (ids: readonly number[]) => `{${ids.join(',')}}`;
 const signatureOf = (n: number, idSum: number | string, lastMs: number | string) => `${n}:${idSum}:${lastMs}`;
 
 export interface ProjectForAgreement {
@@ -334,7 +333,7 @@ async function readBatch(tx: Executor, projectId: number, after: number, full: b
       order by id limit ${BATCH}`),
   ).map((r) => Number(r.id));
   if (taskIds.length === 0) return { taskIds, unchanged: [], rows: [], gone: [] };
-  const ids = bigintArray(taskIds);
+  const ids = pgArray(taskIds);
   let dirty = taskIds;
   const unchanged: StoredRow[] = [];
   const gone: number[] = [];
@@ -370,7 +369,7 @@ async function readBatch(tx: Executor, projectId: number, after: number, full: b
         await tx.execute(sql`
           select id, task_id, completed_by, completed_by_external, result,
             (extract(epoch from updated_at) * 1000)::bigint::text as ms
-          from ${readOnly.annotations} a where task_id = any(${bigintArray(dirty)}::bigint[]) and not was_cancelled
+          from ${readOnly.annotations} a where task_id = any(${pgArray(dirty)}::bigint[]) and not was_cancelled
           order by task_id, id`),
       )
     : [];
@@ -417,7 +416,6 @@ function computeBatch(specs: readonly ControlSpec[], rows: readonly AnnotationRo
  * A PostgreSQL array literal of strings without control characters (JSON texts, say): JSON
  * string quoting, \" and \\, is also the array literal's, so the native stringifier makes it.
  */
-const textArray = (values: readonly string[]) => `{${JSON.stringify(values).slice(1, -1)}}`;
 
 /**
  * Stores a batch's results in one statement: each column travels as one array parameter,
@@ -432,17 +430,17 @@ async function writeBatch(
   gone: readonly number[],
 ): Promise<void> {
   if (fresh.length) {
-    const json = (pick: (f: FreshTask) => unknown) => textArray(fresh.map((f) => JSON.stringify(pick(f))));
+    const json = (pick: (f: FreshTask) => unknown) => pgArray(fresh.map((f) => JSON.stringify(pick(f))));
     await tx.execute(sql`
       insert into quality_agreement_tasks
         (task_id, tenant_id, project_id, signature, annotations, score, controls, annotators, pairs, ratings,
          computed_at)
       select x.task_id, ${scope.tenantId}::uuid, ${projectId}::bigint, x.signature, x.annotations, x.score,
         x.controls::jsonb, x.annotators::jsonb, x.pairs::jsonb, x.ratings::jsonb, now()
-      from unnest(${bigintArray(fresh.map((f) => f.task_id))}::bigint[],
-        ${textArray(fresh.map((f) => f.signature))}::text[],
-        ${`{${fresh.map((f) => f.annotations).join(',')}}`}::int[],
-        ${`{${fresh.map((f) => f.score ?? 'NULL').join(',')}}`}::real[],
+      from unnest(${pgArray(fresh.map((f) => f.task_id))}::bigint[],
+        ${pgArray(fresh.map((f) => f.signature))}::text[],
+        ${pgArray(fresh.map((f) => f.annotations))}::int[],
+        ${pgArray(fresh.map((f) => f.score ?? null))}::real[],
         ${json((f) => f.controls)}::text[], ${json((f) => f.annotators)}::text[],
         ${json((f) => f.pairs)}::text[], ${json((f) => f.ratings)}::text[])
         as x(task_id, signature, annotations, score, controls, annotators, pairs, ratings)
@@ -452,7 +450,7 @@ async function writeBatch(
   }
   if (gone.length) {
     await tx.execute(
-      sql`delete from quality_agreement_tasks where task_id = any(${bigintArray(gone)}::bigint[])`,
+      sql`delete from quality_agreement_tasks where task_id = any(${pgArray(gone)}::bigint[])`,
     );
   }
 }

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../../platform/db/client.ts';
-import { rowsOf } from '../../../platform/db/sql.ts';
+import { pgArray, rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant, type TenantScope } from '../../../platform/db/tenancy.ts';
 import { badRequest } from '../../../platform/errors/problem.ts';
 import { readOnly } from '../../annotation/index.ts';
@@ -201,7 +201,6 @@ export async function saveConfig(
 // ---------------------------------------------------------------------------------------
 // Storing
 
-const bigintArray = (ids: readonly (number | string)[]) => `{${ids.join(',')}}`;
 const round = (x: number | null) => (x === null ? null : Math.round(x * 1e5) / 1e5);
 
 interface AnnotationRow {
@@ -221,7 +220,7 @@ async function scoreTasks(
   config: QualityConfig,
   taskIds: readonly number[],
 ): Promise<{ users: Set<string>; scored: number }> {
-  const ids = bigintArray(taskIds);
+  const ids = pgArray(taskIds);
   const rows = rowsOf<AnnotationRow>(
     await tx.execute(sql`
       select id, task_id, completed_by, result, lead_time, ground_truth from ${readOnly.annotations} a
@@ -289,7 +288,7 @@ async function refreshAnnotators(
   users: readonly string[] | 'all',
 ): Promise<void> {
   if (users !== 'all' && users.length === 0) return;
-  const only = users === 'all' ? sql`` : sql`and user_id = any(${`{${users.join(',')}}`}::uuid[])`;
+  const only = users === 'all' ? sql`` : sql`and user_id = any(${pgArray(users)}::uuid[])`;
   const w = weights;
   await tx.execute(sql`
     insert into quality_scores (tenant_id, project_id, scope, user_id, accuracy, completeness, timeliness,
@@ -313,7 +312,7 @@ async function refreshAnnotators(
       total = excluded.total, details = excluded.details, computed_at = excluded.computed_at`);
   await tx.execute(sql`
     delete from quality_scores q where q.project_id = ${projectId} and q.scope = 'annotator'
-      ${users === 'all' ? sql`` : sql`and q.user_id = any(${`{${users.join(',')}}`}::uuid[])`}
+      ${users === 'all' ? sql`` : sql`and q.user_id = any(${pgArray(users)}::uuid[])`}
       and not exists (select 1 from quality_scores s where s.project_id = q.project_id and s.scope = 'annotation'
         and s.user_id = q.user_id)`);
 }
