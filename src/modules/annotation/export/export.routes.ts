@@ -63,7 +63,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const principal = req.principal!;
+      const principal = req.me;
       const format = (req.query.format ?? 'JSON') as ExportFormat;
       const options = exportOptions(format, req.query);
       const project = await req.tx(async (tx) => {
@@ -110,7 +110,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const principal = req.principal!;
+      const principal = req.me;
       const { format, ...filters } = req.body;
       const options = exportOptions(format, filters);
       const result = await req.tx(async (tx) => {
@@ -166,7 +166,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const project = await loadProject(tx, req.principal!, req.params.id, 'read');
+        const project = await loadProject(tx, req.me, req.params.id, 'read');
         const [row] = await tx
           .select()
           .from(exports)
@@ -189,7 +189,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const { row, project } = await req.tx(async (tx) => {
-        const p = await loadProject(tx, req.principal!, req.params.id, 'read');
+        const p = await loadProject(tx, req.me, req.params.id, 'read');
         const [r] = await tx
           .select()
           .from(exports)

@@ -40,5 +40,5 @@ export async function emit(
   action: WebhookEvent,
   payload: Record<string, unknown>,
 ): Promise<void> {
-  await announce(tx, req.server.platform, req.principal!, projectId, action, payload);
+  await announce(tx, req.server.platform, req.me, projectId, action, payload);
 }
