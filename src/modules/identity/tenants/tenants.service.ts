@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { and, asc, count, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, gt, sql } from 'drizzle-orm';
 import type { Config } from '../../../config.ts';
 import { checkPasswordPolicy, generatePassword, hashPassword } from '../../../platform/auth/passwords.ts';
 import { BUILT_IN_ROLES } from '../../../platform/auth/permissions.ts';
