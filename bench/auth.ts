@@ -20,7 +20,7 @@ import { type Child, cpuSeconds, startServer } from './lib/proc.ts';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const EMAIL = 'bench@superinsight.local';
-const PASSWORD = 'Bench-password-2026';
+const PASSWORD = 'Load-test-passphrase-2026';
 
 interface Run {
   label: string;

@@ -25,7 +25,7 @@ async function idleRss(dataDir: string, label: string, target: number): Promise<
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
-    SUPERINSIGHT_ADMIN_PASSWORD: 'bench-admin-passphrase-1',
+    SUPERINSIGHT_ADMIN_PASSWORD: 'idle-memory-passphrase-1',
   };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;

@@ -1,4 +1,4 @@
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -9,6 +9,9 @@ import { auth } from './platform/auth/plugin.ts';
 import { registerErrorHandling } from './platform/errors/handler.ts';
 import { tooManyRequests } from './platform/errors/problem.ts';
 import { webConsole } from './platform/http/console.ts';
+import { securityHeaders } from './platform/http/headers.ts';
+import { registerInputChecks } from './platform/http/input.ts';
+import { restrictSystemEndpoints } from './platform/http/system-access.ts';
 import type { Platform } from './platform/index.ts';
 import { NAME, VERSION } from './platform/version.ts';
 
@@ -39,6 +42,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   app.decorate('platform', platform);
   registerErrorHandling(app);
+  registerInputChecks(app);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -56,6 +60,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     );
   });
 
+  await securityHeaders(app, platform.config.hstsMaxAgeSeconds);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -71,17 +76,17 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(auth, { platform });
-  // Opt-in per route (config.rateLimit); shared through Redis when configured, and a Redis
-  // outage lets requests through rather than failing them.
+  // Opt-in per route (config.rateLimit); counted in Redis when configured, and in this
+  // process while Redis is away (platform/http/rate-limit-store.ts): an outage never lifts a limit.
   await app.register(rateLimit, {
     global: false,
-    redis: platform.kv.redis,
-    nameSpace: `${platform.config.redisPrefix}rl:`,
-    skipOnError: true,
+    // The plugin's types describe its own stores' callbacks more narrowly than it calls them.
+    store: platform.rateLimitStore as unknown as FastifyRateLimitStoreCtor,
     errorResponseBuilder: (_req, ctx) =>
       tooManyRequests('Too many requests; slow down.', Math.max(1, Math.ceil(ctx.ttl / 1000))),
   });
 
+  restrictSystemEndpoints(app, platform.config.systemAccessToken, platform.config.systemAllowCidrs);
   // Before the system routes: `GET /` answers browsers with the console.
   await webConsole(app);
   await app.register(systemRoutes);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseCidrs } from './platform/http/outbound.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -18,6 +19,14 @@ export interface Config {
   /** Run job workers inside the `serve` process. */
   inProcessWorker: boolean;
   bodyLimitBytes: number;
+  /** Address ranges outbound requests to user-given URLs may reach although private (CIDRs, comma-separated). */
+  outboundAllowCidrs: string;
+  /** When set, /system/* and /metrics need `Authorization: Bearer <token>` (or an allowed address). */
+  systemAccessToken: string | undefined;
+  /** Client addresses admitted to /system/* and /metrics without the token. */
+  systemAllowCidrs: string;
+  /** Strict-Transport-Security max-age; 0: not sent. */
+  hstsMaxAgeSeconds: number;
   /** Behind a load balancer: take the client address from X-Forwarded-For (hops or CIDRs to trust). */
   trustProxy: boolean | number | string;
   /** Database pool size for the `pg` driver. */
@@ -114,6 +123,19 @@ function trustProxyVar(raw: string | undefined): boolean | number | string {
   throw new ConfigError('TRUST_PROXY', `must be true, false, a hop count or proxy addresses, got "${raw}"`);
 }
 
+function cidrsVar(env: Env, name: string): string {
+  const raw = env[name] ?? '';
+  try {
+    parseCidrs(raw);
+  } catch (err) {
+    throw new ConfigError(
+      name,
+      `must be comma-separated addresses or CIDR ranges: ${(err as Error).message}`,
+    );
+  }
+  return raw;
+}
+
 /** SMTP_URL, or SMTP_HOST with SMTP_PORT/SMTP_USER/SMTP_PASS; SMTP_FROM is the sender. */
 function smtpVar(env: Env): SmtpConfig | undefined {
   let url = urlVar(env, 'SMTP_URL', ['smtp:', 'smtps:']);
@@ -156,6 +178,10 @@ export function loadConfig(env: Env = process.env): Config {
     inProcessWorker: boolVar(env, 'SUPERINSIGHT_IN_PROCESS_WORKER', true),
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     trustProxy: trustProxyVar(env.TRUST_PROXY),
+    outboundAllowCidrs: cidrsVar(env, 'OUTBOUND_ALLOW_CIDRS'),
+    systemAccessToken: env.SYSTEM_ACCESS_TOKEN || undefined,
+    systemAllowCidrs: cidrsVar(env, 'SYSTEM_ALLOW_CIDRS'),
+    hstsMaxAgeSeconds: intVar(env, 'HSTS_MAX_AGE_SECONDS', 0, 0, 2 * 365 * 24 * 3600),
     dbPoolSize: intVar(env, 'DB_POOL_SIZE', 20, 1, 1000),
     samplerIntervalMs: intVar(env, 'SAMPLER_INTERVAL_MS', 1000, 50, 60_000),
     pgliteQueryTimeoutMs: intVar(env, 'PGLITE_QUERY_TIMEOUT_MS', 60_000, 100, 3_600_000),

@@ -1,10 +1,13 @@
+import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { USER_HELP, userCommand } from './modules/identity/cli.ts';
 import { startModules, wireModules } from './modules/index.ts';
 import { MasterKeyMismatchError } from './platform/crypto/secrets.ts';
+import { BackupError, backup, restore } from './platform/db/backup.ts';
 import { DirLockedError, openDatabase } from './platform/db/client.ts';
+import { type Dumpable, openControlSocket } from './platform/db/control-socket.ts';
 import { runMigrations } from './platform/db/migrate.ts';
 import { Problem } from './platform/errors/problem.ts';
 import { type Platform, startPlatform } from './platform/index.ts';
@@ -19,6 +22,8 @@ Commands:
   migrate    Apply pending database migrations and exit
   worker     Run job workers only (no HTTP)
   user       Create, list and reset accounts (superinsight user --help)
+  backup     Write a backup of the database: superinsight backup --out FILE
+  restore    Restore a backup into an empty database: superinsight restore FILE
   --help     Show this help
 
 Configuration is read from the environment; see README.md.
@@ -48,10 +53,29 @@ function onSignals(stop: () => Promise<void>): void {
   }
 }
 
+/**
+ * On PGlite the process holding the data directory hands out backups over a socket in
+ * DATA_DIR (control-socket.ts); a socket that cannot be opened costs only that.
+ */
+async function openBackupSocket(platform: Platform): Promise<void> {
+  const { database, config, log } = platform;
+  if (database.driver !== 'pglite') return;
+  try {
+    const socket = await openControlSocket(config.dataDir, database.pglite as unknown as Dumpable, log);
+    platform.onClose(() => void socket.close());
+  } catch (err) {
+    log.warn(
+      { err },
+      'the backup socket could not be opened; `superinsight backup` needs this process stopped',
+    );
+  }
+}
+
 async function serve(platform: Platform): Promise<void> {
   const app = await buildApp(platform);
   try {
     wireModules(platform);
+    await openBackupSocket(platform);
     await platform.startJobs({ work: platform.config.inProcessWorker });
     await startModules(platform);
   } catch (err) {
@@ -69,6 +93,7 @@ async function serve(platform: Platform): Promise<void> {
 
 async function worker(platform: Platform): Promise<void> {
   wireModules(platform);
+  await openBackupSocket(platform);
   await platform.startJobs({ work: true });
   onSignals(() => platform.close());
   platform.log.info('worker started');
@@ -123,6 +148,24 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'backup': {
+      const { values } = parseArgs({ args: argv.slice(1), options: { out: { type: 'string' } } });
+      if (!values.out) {
+        process.stderr.write('Usage: superinsight backup --out FILE\n');
+        process.exitCode = 2;
+        return;
+      }
+      return backup(config, values.out, (line) => process.stdout.write(`${line}\n`));
+    }
+    case 'restore': {
+      const { positionals } = parseArgs({ args: argv.slice(1), allowPositionals: true, options: {} });
+      if (positionals.length !== 1) {
+        process.stderr.write('Usage: superinsight restore FILE\n');
+        process.exitCode = 2;
+        return;
+      }
+      return restore(config, positionals[0]!, (line) => process.stdout.write(`${line}\n`));
+    }
     default:
       process.stderr.write(`Unknown command "${command}".\n\n${HELP}`);
       process.exitCode = 2;
@@ -134,6 +177,10 @@ main(process.argv.slice(2)).catch((err) => {
     const why = err instanceof Problem ? (err.extra.errors ?? []).map((e) => `; ${e.message}`).join('') : '';
     process.stderr.write(`superinsight: ${err.message}${why}\n`);
     process.exit(2);
+  }
+  if (err instanceof BackupError) {
+    process.stderr.write(`superinsight: ${err.message}\n`);
+    process.exit(err.exitCode);
   }
   if (err instanceof ConfigError || err instanceof DirLockedError || err instanceof MasterKeyMismatchError) {
     process.stderr.write(`superinsight: ${err.message}\n`);

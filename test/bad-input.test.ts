@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { sql } from 'drizzle-orm';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +63,21 @@ function addTestRoutes(app: FastifyInstance, platform: Platform): void {
   typed.get('/test/boom', async () => {
     throw new Error(`${LEAK_MARKER}: connection string postgres://user:pw@db/prod`);
   });
+  // Data errors the database raises that no schema at the edge foresaw.
+  const dataErrors: Record<string, string> = {
+    // 22012 division_by_zero: class 22, no entry of its own.
+    'division-by-zero': 'select 1 / 0',
+    // 54023 too_many_arguments: class 54, program limit exceeded.
+    'too-many-arguments': `select concat(${Array.from({ length: 101 }, () => "'x'").join(', ')})`,
+  };
+  typed.get(
+    '/test/data-error/:case',
+    { schema: { params: Type.Object({ case: Type.String() }) } },
+    async (req) => {
+      await platform.database.db.execute(sql.raw(dataErrors[req.params.case] ?? 'select 1'));
+      return { ok: true };
+    },
+  );
   typed.post(
     '/test/tenants',
     { schema: { body: Type.Object({ slug: Type.String(), name: Type.String() }) } },
@@ -225,6 +241,16 @@ describe('bad input at the edge', () => {
     expect(again.body).not.toContain(slug.slice(11));
     expect(body.detail).toMatch(/already exists/);
   });
+
+  it.each(['division-by-zero', 'too-many-arguments'])(
+    'answers a database data error (%s) with 400, naming no SQL',
+    async (name) => {
+      const res = await ctx.app.inject({ method: 'GET', url: `/test/data-error/${name}` });
+      const body = expectProblem(res, 400);
+      expect(res.body).not.toMatch(/concat|select/i);
+      expect(body.detail.length).toBeGreaterThan(0);
+    },
+  );
 
   it('counts none of the bad requests as server errors except the deliberate one', async () => {
     await ctx.platform.sampler.tick();

@@ -29,6 +29,9 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     // Fixtures sign in from one address many times a minute; tests of the limit set their own.
     AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
     REDIS_KEY_PREFIX: `si-test-${inject('runId')}:`,
+    // Webhook and notification tests post to servers on loopback, which outbound requests
+    // refuse unless allowed (test/outbound.test.ts checks the refusals without this).
+    OUTBOUND_ALLOW_CIDRS: '127.0.0.0/8,::1/128',
     // Replicas sharing a database must share the master key; so do the test workers.
     SUPERINSIGHT_SECRET_KEY: createHash('sha256')
       .update(`si-test-${inject('runId')}`)

@@ -13,7 +13,7 @@ export interface Module {
   name: string;
   routes?: FastifyPluginAsync;
   jobs?: (platform: Platform) => void;
-  /** Listens to other modules' domain events (platform.events), in their transactions. */
+  /** Registers the module's listeners on platform.events (its `<name>.events.ts`); they run in the announcer's transaction. */
   subscribe?: (platform: Platform) => void;
   /** Runs once when `serve` starts, after migrations (e.g. first-start bootstrap). */
   start?: (platform: Platform) => Promise<void>;

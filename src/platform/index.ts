@@ -8,6 +8,8 @@ import { SecretBox } from './crypto/secrets.ts';
 import { type Database, openDatabase, ping } from './db/client.ts';
 import { migrationState, readJournal, runMigrations } from './db/migrate.ts';
 import { DomainEvents } from './events/index.ts';
+import { Outbound } from './http/outbound.ts';
+import { fallbackRateLimitStore } from './http/rate-limit-store.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { RequestStats } from './metrics/requests.ts';
 import { type Probe, Sampler } from './metrics/sampler.ts';
@@ -24,6 +26,10 @@ export interface Platform {
   /** Seals secrets at rest with versioned data keys wrapped by the master key. */
   secrets: SecretBox;
   requests: RequestStats;
+  /** The store of @fastify/rate-limit: Redis, falling back to in-process counters. */
+  rateLimitStore: ReturnType<typeof fallbackRateLimitStore>['Store'];
+  /** The client for every request to a URL a user gave (src/platform/http/outbound.ts). */
+  outbound: Outbound;
   registry: client.Registry;
   httpDuration: client.Histogram<'method' | 'route' | 'status_code'>;
   sampler: Sampler;
@@ -126,6 +132,9 @@ export async function startPlatform(
     },
   ];
   if (kv.probe) probes.push(kv.probe);
+  const rateLimits = fallbackRateLimitStore(kv.redis, `${config.redisPrefix}rl:`);
+  // Always up: it says where the rate limits count, in-process while Redis is away.
+  probes.push({ name: 'rate_limits', check: async () => ({ ...rateLimits.mode() }) });
   const sampler = new Sampler({
     intervalMs: config.samplerIntervalMs,
     probes,
@@ -144,6 +153,8 @@ export async function startPlatform(
   return {
     config,
     log,
+    outbound: new Outbound(config.outboundAllowCidrs),
+    rateLimitStore: rateLimits.Store,
     database,
     kv,
     queue,

@@ -15,7 +15,7 @@ import {
 } from './harness.ts';
 
 // The walk of a new user through the console, in order: each test builds on the one before.
-const ANNOTATOR = { email: 'annotator@browser.test', password: 'browser-annotator-pw-1', name: 'Anna Tator' };
+const ANNOTATOR = { email: 'annotator@browser.test', password: 'browser-labeller-pw-1', name: 'Anna Tator' };
 const TEXTS = ['Good product', 'Bad service', 'It is okay', 'Loved it', 'Terrible support'];
 
 let server: Server;

@@ -7,7 +7,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { TestContext } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-export const ADMIN = { email: 'owner@browser.test', password: 'browser-owner-pw-1' };
+export const ADMIN = { email: 'owner@browser.test', password: 'browser-admin-pw-1' };
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function freePort(): Promise<number> {

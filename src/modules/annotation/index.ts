@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
+import { subscribeAnnotation } from './annotation.events.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
 import { defineExportJobs, exportRoutes } from './export/export.routes.ts';
 import { defineImportJobs, importRoutes } from './import/import.routes.ts';
@@ -38,6 +39,7 @@ export const annotationModule: Module = {
     defineWebhookJobs(platform);
     defineProjectJobs(platform);
   },
+  subscribe: subscribeAnnotation,
 };
 
 /** Project access as the annotation module decides it: the one rule every module uses. */

@@ -1,7 +1,7 @@
 import type { Module } from '../index.ts';
+import { subscribeBilling } from './billing.events.ts';
 import { GENERATE_JOB, generateBill } from './bills.service.ts';
 import { billingRoutes } from './routes.ts';
-import { subscribeWork } from './work.service.ts';
 
 export const billingModule: Module = {
   name: 'billing',
@@ -12,5 +12,5 @@ export const billingModule: Module = {
       retryLimit: 1,
     });
   },
-  subscribe: subscribeWork,
+  subscribe: subscribeBilling,
 };

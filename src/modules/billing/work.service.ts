@@ -2,25 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.ts';
 import { rowsOf } from '../../platform/db/sql.ts';
 import type { DomainEvent } from '../../platform/events/index.ts';
-import type { Platform } from '../../platform/index.ts';
 import { findAnnotation } from '../annotation/index.ts';
 import { Decimal, type DecimalValue } from './money.ts';
-
-interface AnnotationPayload {
-  id: number;
-  task: number;
-  lead_time: number;
-  was_cancelled: boolean;
-  completed_by: string | null;
-  review_status: string | null;
-}
-
-interface ReviewPayload {
-  annotation: number;
-  task: number;
-  status: string;
-  annotation_snapshot: { completed_by?: string | null } | null;
-}
 
 interface Previous {
   user_id: string | null;
@@ -79,9 +62,14 @@ async function insertWork(
       ${row.wasCancelled}, ${row.reviewStatus})`);
 }
 
-async function onAnnotation(tx: Executor, event: DomainEvent, created: boolean): Promise<void> {
-  const a = event.payload.annotation as AnnotationPayload | undefined;
-  if (!a || event.projectId === null || !a.completed_by) return;
+/** A submit, skip (`created`) or change: its units and the billable seconds it adds. */
+export async function recordAnnotation(
+  tx: Executor,
+  event: DomainEvent<'ANNOTATION_CREATED' | 'ANNOTATION_UPDATED'>,
+  created: boolean,
+): Promise<void> {
+  const a = event.payload.annotation;
+  if (event.projectId === null || !a.completed_by) return;
   const prev = created ? undefined : await previous(tx, a.id);
   const cap = await leadTimeCap(tx, event.projectId);
   const before = new Decimal(prev?.lead_time ?? 0);
@@ -101,11 +89,13 @@ async function onAnnotation(tx: Executor, event: DomainEvent, created: boolean):
   });
 }
 
-async function onReview(tx: Executor, event: DomainEvent): Promise<void> {
-  const r = event.payload.review as ReviewPayload | undefined;
-  if (!r || event.projectId === null) return;
+/** A review decision: a row without units or seconds that carries the new review status. */
+export async function recordReview(tx: Executor, event: DomainEvent<'REVIEW_CREATED'>): Promise<void> {
+  const r = event.payload.review;
+  if (event.projectId === null) return;
   const prev = await previous(tx, r.annotation);
-  let author = prev?.user_id ?? r.annotation_snapshot?.completed_by ?? null;
+  const snapshotAuthor = r.annotation_snapshot?.completed_by;
+  let author = prev?.user_id ?? (typeof snapshotAuthor === 'string' ? snapshotAuthor : null);
   if (!author) {
     // Work that reached the platform without a submission (an import) has no row yet.
     author = (await findAnnotation(tx, event.tenantId, r.annotation))?.completedBy ?? null;
@@ -124,11 +114,4 @@ async function onReview(tx: Executor, event: DomainEvent): Promise<void> {
     wasCancelled: prev?.was_cancelled ?? false,
     reviewStatus: r.status,
   });
-}
-
-/** Records billable work in the transaction of each annotation change. */
-export function subscribeWork(platform: Platform): void {
-  platform.events.on('ANNOTATION_CREATED', (tx, e) => onAnnotation(tx, e, true));
-  platform.events.on('ANNOTATION_UPDATED', (tx, e) => onAnnotation(tx, e, false));
-  platform.events.on('REVIEW_CREATED', onReview);
 }

@@ -5,14 +5,15 @@ import { requireProjectReader } from './access.ts';
 import { defineProjectAgreementJobs, projectAgreementRoutes } from './agreement/project-agreement.routes.ts';
 import { alertsRoutes } from './alerts/alerts.routes.ts';
 import { startSweeper } from './alerts/alerts.sweep.ts';
-import { defineCheckJobs, subscribeChecks } from './checks/checks.service.ts';
+import { defineCheckJobs } from './checks/checks.service.ts';
 import { improvementRoutes } from './improvement/improvement.routes.ts';
 import { defineDeliveryJobs } from './notifications/notifications.service.ts';
+import { subscribeQuality } from './quality.events.ts';
 import { defineRagasJobs, ragasRoutes } from './ragas/ragas.routes.ts';
 import { defineReportJobs } from './reports/reports.jobs.ts';
 import { reportsRoutes } from './reports/reports.routes.ts';
 import { rulesRoutes } from './rules/rules.routes.ts';
-import { defineScoreJobs, scoreRoutes, subscribeScores } from './scores/scores.routes.ts';
+import { defineScoreJobs, scoreRoutes } from './scores/scores.routes.ts';
 import { qualityRoutes } from './stats/stats.routes.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -38,10 +39,7 @@ export const qualityModule: Module = {
     defineDeliveryJobs(platform);
     defineReportJobs(platform);
   },
-  subscribe: (platform) => {
-    subscribeScores(platform);
-    subscribeChecks(platform);
-  },
+  subscribe: subscribeQuality,
   start: async (platform) => startSweeper(platform),
 };
 

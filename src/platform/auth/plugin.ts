@@ -7,6 +7,7 @@ import type { Executor, Tx } from '../db/client.ts';
 import { inTenant, readInTenant, type TenantScope } from '../db/tenancy.ts';
 import { forbidden, unauthorized } from '../errors/problem.ts';
 import type { Platform } from '../index.ts';
+import { checkCsrf, setCsrfCookie } from './csrf.ts';
 import { IpAllowList } from './ip-allow.ts';
 import { grants, type RoutePermission } from './permissions.ts';
 import { Authenticator, type Principal } from './principal.ts';
@@ -24,6 +25,8 @@ declare module 'fastify' {
     platformOwner?: boolean;
     /** A mutating route that writes nothing worth auditing (e.g. draft autosave). */
     audit?: false;
+    /** A GET that changes state (a reservation): cookie callers need the CSRF checks of a POST. */
+    changesState?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -51,14 +54,15 @@ declare module 'fastify' {
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const IP_EVENT_EVERY_MS = 60_000;
 
-function credential(request: FastifyRequest): string | undefined {
+function credential(request: FastifyRequest): { token: string; viaCookie: boolean } | undefined {
   const header = request.headers.authorization;
   if (header) {
     const [scheme, value] = header.split(' ');
-    if (scheme?.toLowerCase() === 'bearer' && value) return value.trim();
+    if (scheme?.toLowerCase() === 'bearer' && value) return { token: value.trim(), viaCookie: false };
     return undefined;
   }
-  return request.cookies[SESSION_COOKIE];
+  const cookie = request.cookies[SESSION_COOKIE];
+  return cookie ? { token: cookie, viaCookie: true } : undefined;
 }
 
 export function auditActor(request: FastifyRequest, scope: TenantScope): AuditActor {
@@ -145,14 +149,18 @@ async function authPlugin(app: FastifyInstance, { platform }: { platform: Platfo
     });
   });
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     request.auditQueue = [];
     const config = request.routeOptions.config;
     if (!request.routeOptions.url?.startsWith('/api/') || config.public) return;
-    const token = credential(request);
-    if (!token) throw unauthorized();
-    const principal = await authenticator.authenticate(token);
+    const given = credential(request);
+    if (!given) throw unauthorized();
+    const principal = await authenticator.authenticate(given.token);
     if (!principal) throw unauthorized('The session or token is invalid, ended or expired.');
+    if (given.viaCookie) {
+      checkCsrf(request, given.token);
+      setCsrfCookie(request, reply, given.token);
+    }
     request.principal = principal;
     if (!(await ipAllow.allows(principal.tenantId, request.ip))) {
       const key = `${principal.tenantId}|${request.ip}`;

@@ -91,9 +91,15 @@ function openPg(url: string, max: number, applicationName = 'superinsight'): Dat
   // One-statement reads hold a connection briefly, so a quarter of the pool's size serves them.
   const readMax = Math.ceil(max / 4);
   const readPool = new pg.Pool({ ...options, max: readMax, options: `-c role=${APP_ROLE}` });
-  // An idle client whose server went away must not crash the process.
-  pool.on('error', () => {});
-  readPool.on('error', () => {});
+  // An idle client whose server went away must not crash the process. pg-pool also takes its
+  // error listener off a client while it is checked out (drizzle's transactions check one
+  // out), so a server that ends the session between two statements would raise an unhandled
+  // 'error': every client keeps a listener of its own; its failed queries still reject, and
+  // the pool drops it when it comes back.
+  for (const p of [pool, readPool]) {
+    p.on('error', () => {});
+    p.on('connect', (client) => client.on('error', () => {}));
+  }
   const db = drizzleNodePg(pool) as unknown as Db;
   const raw: RawSql = {
     query: async (text, values) => pool.query(text, values as unknown[]),

@@ -17,6 +17,7 @@ interface ProblemBody {
 const PG_CLIENT_ERRORS: Record<string, [number, string]> = {
   '23505': [409, 'A record with the same unique value already exists.'],
   '23503': [409, 'The record refers to, or is referred to by, another record.'],
+  '23P01': [409, 'The record overlaps another record.'],
   '23514': [400, 'A value is outside what the field allows.'],
   '23502': [400, 'A required value is missing.'],
   '22P02': [400, 'A value has the wrong format.'],
@@ -24,14 +25,71 @@ const PG_CLIENT_ERRORS: Record<string, [number, string]> = {
   '22003': [400, 'A number is out of range.'],
   '22007': [400, 'A date or time has the wrong format.'],
   '22008': [400, 'A date or time is out of range.'],
+  '22021': [400, 'A value holds a character the database cannot store.'],
+  '22P05': [400, 'A value holds a character the database cannot store.'],
   '42501': [403, 'The database refused this operation for your tenant.'],
 };
 
+/**
+ * Whole SQLSTATE classes that are the data's fault, not the server's: 22 data exception,
+ * 23 integrity constraint violation, 54 program limit exceeded (a value or statement too
+ * large or too complex). A code without its own entry above gets its class's answer.
+ */
+const PG_CLIENT_CLASSES: Record<string, [number, string]> = {
+  '22': [400, 'A value is not valid for the field it is stored in.'],
+  '23': [400, 'The request conflicts with a rule of the data.'],
+  '54': [400, 'A value or the request is too large or too complex to store.'],
+};
+
+/**
+ * SQLSTATEs and socket errors that mean the database is unreachable or going away:
+ * 08 connection exception, 57P01–57P03 shutdown / cannot connect now, 53300 too many
+ * connections. These are answered 503 with Retry-After, never 500.
+ */
+const PG_UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300']);
+const SOCKET_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
+// pg's own messages for a connection it lost or could not get from the pool.
+const PG_CONNECTION_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused/i;
+const RETRY_AFTER_SECONDS = 5;
+
+function errorChain(err: unknown): { code?: unknown; message?: unknown; cause?: unknown }[] {
+  const chain = [];
+  for (
+    let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    depth++
+  ) {
+    chain.push(e);
+    e = e.cause as typeof e;
+  }
+  return chain;
+}
+
+/** The database could not be reached or ended the session: answer 503, not 500. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  return errorChain(err).some(
+    (e) =>
+      (typeof e.code === 'string' &&
+        (PG_UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08') || SOCKET_ERRORS.has(e.code))) ||
+      (typeof e.message === 'string' && PG_CONNECTION_MESSAGES.test(e.message)) ||
+      // Several addresses tried (localhost as ::1 and 127.0.0.1): Node reports them together.
+      (e instanceof AggregateError && e.errors.some((x) => isDatabaseUnavailable(x))),
+  );
+}
+
 function pgCode(err: unknown): string | undefined {
   // drizzle wraps driver errors; the SQLSTATE sits on the cause.
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+  for (const e of errorChain(err)) {
     if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
-    e = e.cause as typeof e;
   }
   return undefined;
 }
@@ -55,10 +113,12 @@ export function toProblem(err: unknown): Problem {
   // The session was ended under the request (PGlite's thread restarted, a server shutting down).
   if (code === '57P01')
     return new Problem(503, 'The database is restarting; try again shortly.', { retryAfter: 1 });
-  if (code && PG_CLIENT_ERRORS[code]) {
-    const [status, detail] = PG_CLIENT_ERRORS[code];
-    return new Problem(status, detail);
-  }
+  if (isDatabaseUnavailable(err))
+    return new Problem(503, 'The database is unavailable; try again shortly.', {
+      retryAfter: RETRY_AFTER_SECONDS,
+    });
+  const known = code && (PG_CLIENT_ERRORS[code] ?? PG_CLIENT_CLASSES[code.slice(0, 2)]);
+  if (known) return new Problem(known[0], known[1]);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Fastify's own client errors: bad JSON, body too large, unsupported media type...
     return new Problem(fe.statusCode, fe.message);
@@ -85,7 +145,13 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const problem = toProblem(err);
-    if (problem.status >= 500) request.log.error({ err }, 'request failed');
+    // An unreachable database is the operator's alert (the readiness probe), not a bug per request.
+    if (problem.status === 503)
+      request.log.warn(
+        { code: pgCode(err), detail: problem.detail },
+        'request refused: database unavailable',
+      );
+    else if (problem.status >= 500) request.log.error({ err }, 'request failed');
     return sendProblem(request, reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>

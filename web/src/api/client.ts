@@ -38,9 +38,24 @@ const onUnauthorized: Middleware = {
   },
 };
 
+/** The session's CSRF token, which the server sets beside the session cookie at sign-in. */
+export function csrfToken(): string | undefined {
+  const match = /(?:^|;\s*)si_csrf=([^;]+)/.exec(document.cookie);
+  return match ? decodeURIComponent(match[1]!) : undefined;
+}
+
+/** Every call carries the token: the server requires it of cookie-signed writes (and of /next). */
+const withCsrfToken: Middleware = {
+  onRequest({ request }) {
+    const token = csrfToken();
+    if (token) request.headers.set('x-csrf-token', token);
+    return request;
+  },
+};
+
 /** The typed API client: paths, parameters and bodies come from the server's OpenAPI document. */
 export const api = createClient<paths>({ baseUrl: window.location.origin, credentials: 'same-origin' });
-api.use(onUnauthorized);
+api.use(withCsrfToken, onUnauthorized);
 
 async function toProblem(error: unknown, response: Response): Promise<Problem> {
   if (error && typeof error === 'object' && 'title' in error) {
@@ -78,6 +93,8 @@ export function upload<T>(url: string, file: File, onProgress: (fraction: number
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
     xhr.withCredentials = true;
+    const token = csrfToken();
+    if (token) xhr.setRequestHeader('x-csrf-token', token);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };

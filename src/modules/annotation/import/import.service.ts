@@ -12,7 +12,6 @@ import { badRequest, Problem } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import type { JobContext, JobQueue } from '../../../platform/jobs/queue.ts';
 import { imports, type ParsedConfig, projects } from '../schema.ts';
-import { emitEvent } from '../webhooks/webhooks.service.ts';
 import {
   type AnnotatorRef,
   canonicalJson,
@@ -803,7 +802,7 @@ async function applyFile(
         })
         .where(eq(imports.id, importId));
       // Label Studio lists the created tasks; an import may hold millions, so it names the import.
-      await emitEvent(tx, platform.queue, {
+      await platform.events.publish(tx, {
         tenantId: ctx.tenantId,
         projectId,
         action: 'TASKS_CREATED',

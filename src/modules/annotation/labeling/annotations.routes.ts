@@ -40,6 +40,7 @@ export const annotationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         await emit(tx, req, a.projectId, 'ANNOTATION_CREATED', {
           annotation: labeling.annotationView(a),
           task: { id: a.taskId },
+          project: { id: a.projectId },
         });
         req.audit({
           action: a.wasCancelled ? 'annotation.skipped' : 'annotation.created',
@@ -116,6 +117,7 @@ export const annotationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         await emit(tx, req, a.projectId, 'ANNOTATION_UPDATED', {
           annotation: labeling.annotationView(a),
           task: { id: a.taskId },
+          project: { id: a.projectId },
         });
         req.audit({
           action: 'annotation.updated',
@@ -146,6 +148,7 @@ export const annotationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         await emit(tx, req, a.projectId, 'ANNOTATIONS_DELETED', {
           annotations: [{ id: a.id }],
           task: { id: a.taskId },
+          project: { id: a.projectId },
         });
         req.audit({
           action: 'annotation.deleted',

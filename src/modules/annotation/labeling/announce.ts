@@ -1,7 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { Executor } from '../../../platform/db/client.ts';
+import type { EventMap } from '../../../platform/events/index.ts';
 import type { Platform } from '../../../platform/index.ts';
-import { emitEvent, type WebhookEvent } from '../webhooks/webhooks.service.ts';
+
+type Announced = 'ANNOTATION_CREATED' | 'ANNOTATION_UPDATED' | 'ANNOTATIONS_DELETED' | 'REVIEW_CREATED';
 
 /** Who made a change: the tenant it happened in and the user who made it. */
 export interface Author {
@@ -10,35 +12,33 @@ export interface Author {
 }
 
 /**
- * Announces a labeling change in the caller's transaction: to other modules (billing,
- * quality) through the platform's domain events, and to the project's webhooks.
+ * Announces a labeling change once, on the platform's bus, in the caller's transaction:
+ * billing, quality and the project's webhooks all listen there.
  */
-export async function announce(
+export async function announce<N extends Announced>(
   tx: Executor,
-  platform: Pick<Platform, 'events' | 'queue'>,
+  platform: Pick<Platform, 'events'>,
   author: Author,
   projectId: number,
-  action: WebhookEvent,
-  payload: Record<string, unknown>,
+  action: N,
+  payload: NoInfer<EventMap[N]>,
 ): Promise<void> {
-  const event = {
+  await platform.events.publish(tx, {
     tenantId: author.tenantId,
     projectId,
     action,
-    payload: { ...payload, project: { id: projectId } },
+    payload,
     userId: author.userId,
-  };
-  await platform.events.publish(tx, event);
-  await emitEvent(tx, platform.queue, event);
+  });
 }
 
 /** Announces a change a request made, as its caller. */
-export async function emit(
+export async function emit<N extends Announced>(
   tx: Executor,
   req: FastifyRequest,
   projectId: number,
-  action: WebhookEvent,
-  payload: Record<string, unknown>,
+  action: N,
+  payload: NoInfer<EventMap[N]>,
 ): Promise<void> {
   await announce(tx, req.server.platform, req.me, projectId, action, payload);
 }

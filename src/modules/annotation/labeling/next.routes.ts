@@ -7,7 +7,8 @@ export const nextTaskRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/projects/:id/next',
     {
-      config: { permission: 'annotations:write' },
+      // It reserves a task: a cookie caller needs the CSRF checks of a POST.
+      config: { permission: 'annotations:write', changesState: true },
       schema: {
         tags: ['annotations'],
         summary: 'The next task for the caller, reserved for them',

@@ -10,16 +10,16 @@ import { type Author, announce } from './announce.ts';
 /**
  * Replaces an annotation's result on another module's behalf (quality's improvement tasks):
  * the result must match the project's labeling config, and the change is announced as
- * ANNOTATION_UPDATED to other modules and to webhooks, with `source` naming what made it.
+ * ANNOTATION_UPDATED on the platform's bus (other modules and webhooks listen there), with `source` naming what made it.
  * The caller decides who may do this. Returns the result it replaced.
  */
 export async function replaceResult(
   tx: Executor,
-  platform: Pick<Platform, 'events' | 'queue'>,
+  platform: Pick<Platform, 'events'>,
   author: Author,
   annotationId: number,
   result: unknown[],
-  source: Record<string, unknown>,
+  source: { improvement_task: number },
 ): Promise<{ replaced: unknown }> {
   const [before] = await tx
     .select({ result: annotations.result, config: projects.parsedConfig })
@@ -36,8 +36,9 @@ export async function replaceResult(
     .where(eq(annotations.id, annotationId))
     .returning();
   await announce(tx, platform, author, a!.projectId, 'ANNOTATION_UPDATED', {
-    annotation: annotationView(a!),
+    project: { id: a!.projectId },
     task: { id: a!.taskId },
+    annotation: annotationView(a!),
     source,
   });
   return { replaced: before.result };

@@ -13,7 +13,6 @@ import {
   filterConditions,
   lockProjectRow,
 } from '../tasks/tasks.service.ts';
-import { emitEvent } from '../webhooks/webhooks.service.ts';
 import { deleteProjectBatch, reapplyOverlapBatch } from './projects.service.ts';
 
 /**
@@ -79,7 +78,7 @@ export async function runBulkJob(platform: Platform, ctx: JobContext<BulkJobPayl
   await bumpGeneration(platform.kv.cache, ctx.tenantId, projectId);
   if (input.action === 'delete' && tally.affected > 0)
     await inTenant(db, scope, (tx) =>
-      emitEvent(tx, platform.queue, {
+      platform.events.publish(tx, {
         tenantId: ctx.tenantId,
         projectId,
         action: 'TASKS_DELETED',

@@ -3,7 +3,6 @@ import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
 import { DateTime, NoContent, Nullable, Uuid } from '../../../platform/http/schemas.ts';
 import { loadProject } from '../access.ts';
 import { ORDERINGS, PROJECT_ROLES, SKIP_POLICIES } from '../schema.ts';
-import { emitEvent } from '../webhooks/webhooks.service.ts';
 import { DELETE_JOB, OVERLAP_JOB } from './project.jobs.ts';
 import * as service from './projects.service.ts';
 
@@ -97,7 +96,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const project = await req.tx(async (tx) => {
         const p = await service.createProject(tx, req.me, req.body);
-        await emitEvent(tx, app.platform.queue, {
+        await app.platform.events.publish(tx, {
           tenantId: p.tenantId,
           projectId: p.id,
           action: 'PROJECT_CREATED',
@@ -197,7 +196,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
               createdBy: req.me.userId,
             })
           : undefined;
-        await emitEvent(tx, app.platform.queue, {
+        await app.platform.events.publish(tx, {
           tenantId: project.tenantId,
           projectId: project.id,
           action: 'PROJECT_UPDATED',
@@ -247,7 +246,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
               createdBy: req.me.userId,
             });
         // Hooks bound to the project went with it; tenant-wide hooks still hear of it.
-        await emitEvent(tx, app.platform.queue, {
+        await app.platform.events.publish(tx, {
           tenantId: project.tenantId,
           projectId: project.id,
           action: 'PROJECT_DELETED',

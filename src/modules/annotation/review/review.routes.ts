@@ -89,6 +89,7 @@ export const reviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
         await emit(tx, req, out.record.projectId, 'REVIEW_CREATED', {
           review: reviews.reviewView(out.record),
           annotation: { id: req.params.id },
+          project: { id: out.record.projectId },
         });
         req.audit({
           action: `annotation.review.${body.action}`,

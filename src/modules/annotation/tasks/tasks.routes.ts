@@ -5,7 +5,6 @@ import { loadProject } from '../access.ts';
 import { BULK_JOB } from '../projects/project.jobs.ts';
 import { PRIORITIES, TASK_STATUSES } from '../schema.ts';
 import { AnnotationOut, PredictionOut } from '../shapes.ts';
-import { emitEvent } from '../webhooks/webhooks.service.ts';
 import * as service from './tasks.service.ts';
 
 const Id = Type.Integer({ minimum: 1 });
@@ -216,7 +215,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
         const r = await service.runBulkAction(tx, req.me, project, input);
         if (body.action === 'delete' && r.affected > 0) {
-          await emitEvent(tx, app.platform.queue, {
+          await app.platform.events.publish(tx, {
             tenantId: project.tenantId,
             projectId: project.id,
             action: 'TASKS_DELETED',

@@ -3,6 +3,7 @@ import { desc, eq, sql } from 'drizzle-orm';
 import { sign } from '../../../platform/crypto/signing.ts';
 import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
+import { OutboundError } from '../../../platform/http/outbound.ts';
 import { DateTime, Nullable } from '../../../platform/http/schemas.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { loadProject } from '../access.ts';
@@ -231,11 +232,11 @@ export function defineWebhookJobs(platform: Platform): void {
       const timestamp = String(Math.floor(Date.now() / 1000));
       let status: number | null = null;
       let error: string | null = null;
+      let permanent = false;
       try {
-        const res = await fetch(target.hook.url, {
+        const res = await platform.outbound.request(target.hook.url, {
           method: 'POST',
-          redirect: 'manual',
-          signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+          timeoutMs: DELIVERY_TIMEOUT_MS,
           headers: {
             ...target.hook.headers,
             'content-type': 'application/json',
@@ -248,9 +249,10 @@ export function defineWebhookJobs(platform: Platform): void {
           body,
         });
         status = res.status;
-        await res.body?.cancel();
       } catch (err) {
         error = (err as Error).message;
+        // A refused address stays refused: no retries.
+        if (err instanceof OutboundError && err.reason === 'refused_address') permanent = true;
       }
       const ok = status !== null && status >= 200 && status < 300;
       if (!ok) error ??= `the endpoint answered ${status}`;
@@ -261,11 +263,12 @@ export function defineWebhookJobs(platform: Platform): void {
             attempts: sql`${webhookDeliveries.attempts} + 1`,
             responseStatus: status,
             error: ok ? null : error,
-            status: ok ? 'delivered' : ctx.lastAttempt ? 'failed' : 'pending',
+            status: ok ? 'delivered' : ctx.lastAttempt || permanent ? 'failed' : 'pending',
             deliveredAt: ok ? sql`now()` : null,
           })
           .where(eq(webhookDeliveries.id, target.delivery.id)),
       );
+      if (permanent) return { refused: true };
       if (!ok) throw new Error(`webhook delivery ${target.delivery.id}: ${error}`);
       return { status };
     },

@@ -1,4 +1,5 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { CSRF_COOKIE, setCsrfCookie } from '../../../platform/auth/csrf.ts';
 import { SESSION_COOKIE } from '../../../platform/auth/plugin.ts';
 import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
 import { badRequest, notFound } from '../../../platform/errors/problem.ts';
@@ -62,6 +63,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         secure: req.protocol === 'https',
         expires: result.expiresAt,
       });
+      setCsrfCookie(req, reply, result.token, result.expiresAt);
       return {
         token: result.token,
         expires_at: result.expiresAt.toISOString(),
@@ -88,6 +90,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       });
       await authenticator.evict({ sessionId: p.sessionId });
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      reply.clearCookie(CSRF_COOKIE, { path: '/' });
       return reply.code(204).send(null);
     },
   );

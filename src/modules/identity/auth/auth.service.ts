@@ -64,6 +64,9 @@ export async function login(db: Db, settings: AuthSettings, input: LoginInput) {
     throw unauthorized(INVALID_LOGIN);
   }
   if (user.lockedUntil && user.lockedUntil.getTime() > now) {
+    // Only someone who knows the password learns of the lock: to anyone else a locked
+    // account answers like an unknown e-mail, with the same one password check.
+    if (!(await verifyPassword(user.passwordHash, input.password))) throw unauthorized(INVALID_LOGIN);
     const retry = Math.ceil((user.lockedUntil.getTime() - now) / 1000);
     throw tooManyRequests('This account is locked after repeated failed logins. Try again later.', retry);
   }
@@ -274,7 +277,7 @@ export async function changePassword(
       { path: 'body/new_password', message: 'is unchanged' },
     ]);
   }
-  checkPasswordPolicy(input.next, user.email, 'body/new_password');
+  checkPasswordPolicy(input.next, user.email, 'body/new_password', user.name ?? undefined);
   await tx
     .update(users)
     .set({

@@ -44,7 +44,7 @@ export async function addMember(
     userId = existing;
   } else {
     const password = input.password ?? generatePassword();
-    checkPasswordPolicy(password, input.email);
+    checkPasswordPolicy(password, input.email, 'body/password', input.name ?? undefined);
     if (!input.password) generatedPassword = password;
     userId = crypto.randomUUID();
     // No RETURNING: the new account is not yet a member, so RLS would not let us read it back.

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
-import type { DomainEvent } from '../../../platform/events/index.ts';
+import type { DomainListener } from '../../../platform/events/index.ts';
 import type { Platform } from '../../../platform/index.ts';
 import {
   annotationsInContext,
@@ -52,10 +52,10 @@ async function joinQueuedCheck(tx: Executor, tenantId: string, annotationId: num
  * On a submitted or changed annotation: queue its check in the submitter's transaction.
  * The submit waits for one indexed lookup and an enqueue, never for the rules themselves.
  */
-export function subscribeChecks(platform: Platform): void {
-  const listener = async (tx: Executor, event: DomainEvent) => {
-    const annotation = event.payload.annotation as { id?: number; was_cancelled?: boolean } | undefined;
-    if (!annotation?.id || annotation.was_cancelled || event.projectId === null) return;
+export function queueCheck(platform: Platform): DomainListener<'ANNOTATION_CREATED' | 'ANNOTATION_UPDATED'> {
+  return async (tx, event) => {
+    const { annotation } = event.payload;
+    if (annotation.was_cancelled || event.projectId === null) return;
     if (!(await hasEnabledRules(tx, event.projectId))) return;
     if (await joinQueuedCheck(tx, event.tenantId, annotation.id)) return;
     await platform.queue.enqueue(tx, {
@@ -65,8 +65,6 @@ export function subscribeChecks(platform: Platform): void {
       createdBy: event.userId ?? null,
     });
   };
-  platform.events.on('ANNOTATION_CREATED', listener);
-  platform.events.on('ANNOTATION_UPDATED', listener);
 }
 
 /**

@@ -205,7 +205,7 @@ export async function assignImprovement(tx: Executor, actor: Actor, id: number, 
  */
 export async function moveImprovement(
   tx: Executor,
-  platform: Pick<Platform, 'events' | 'queue'>,
+  platform: Pick<Platform, 'events'>,
   actor: Actor,
   id: number,
   input: { to: ImprovementState; result?: unknown[]; comment?: string },

@@ -4,6 +4,7 @@ import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import { notFound } from '../../../platform/errors/problem.ts';
+import { OutboundError } from '../../../platform/http/outbound.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { renderRun } from '../reports/reports.service.ts';
 import { type AlertRecipients, alertConfigs, notificationDeliveries, notifications } from '../schema.ts';
@@ -90,10 +91,9 @@ type Delivery = typeof notificationDeliveries.$inferSelect;
 async function sendWebhook(platform: Platform, d: Delivery, secret: string | null): Promise<number> {
   const body = JSON.stringify(d.payload);
   const timestamp = String(Math.floor(Date.now() / 1000));
-  const res = await fetch(d.target, {
+  const res = await platform.outbound.request(d.target, {
     method: 'POST',
-    redirect: 'manual',
-    signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    timeoutMs: DELIVERY_TIMEOUT_MS,
     headers: {
       'content-type': 'application/json',
       'user-agent': 'SuperInsight-Quality/1',
@@ -104,7 +104,6 @@ async function sendWebhook(platform: Platform, d: Delivery, secret: string | nul
     },
     body,
   });
-  await res.body?.cancel();
   if (res.status < 200 || res.status >= 300) throw new Error(`the endpoint answered ${res.status}`);
   platform.log.info({ delivery: d.id }, 'quality webhook delivered');
   return res.status;
@@ -163,6 +162,7 @@ export function defineDeliveryJobs(platform: Platform): void {
       const { d } = loaded;
       let status: number | null = null;
       let error: string | null = null;
+      let permanent = false;
       try {
         if (d.channel === 'webhook') status = await sendWebhook(platform, d, loaded.secret);
         else
@@ -177,8 +177,10 @@ export function defineDeliveryJobs(platform: Platform): void {
           );
       } catch (err) {
         error = (err as Error).message;
+        // A refused address stays refused: no retries.
+        permanent = err instanceof OutboundError && err.reason === 'refused_address';
       }
-      const done = error === null || ctx.lastAttempt;
+      const done = error === null || ctx.lastAttempt || permanent;
       await inTenant(db, scope, (tx) =>
         tx
           .update(notificationDeliveries)
@@ -191,7 +193,7 @@ export function defineDeliveryJobs(platform: Platform): void {
           })
           .where(eq(notificationDeliveries.id, d.id)),
       );
-      if (error !== null && !ctx.lastAttempt) throw new Error(error);
+      if (error !== null && !done) throw new Error(error);
       return { delivered: error === null, channel: d.channel };
     },
     { retryLimit: 3, concurrency: 2 },

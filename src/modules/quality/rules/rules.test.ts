@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { newProject } from '../../../../test/annotation-fixtures.ts';
 import { newTenant, type TenantFixture } from '../../../../test/fixtures.ts';
@@ -6,6 +6,8 @@ import { type TestContext, testApp } from '../../../../test/helpers.ts';
 import { seedTasks, systemSql } from '../../../../test/labeling-fixtures.ts';
 import { choice, settledJobs, submit, until } from '../../../../test/quality-ops-fixtures.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
+import { annotationView } from '../../annotation/index.ts';
+import { annotations } from '../../annotation/schema.ts';
 import { type CheckInput, resultAgreement, runRule } from './rules.ts';
 
 const input = (result: unknown[], extra: Partial<CheckInput> = {}): CheckInput => ({
@@ -230,12 +232,12 @@ describe('quality rules and checks over the API', () => {
     const ids = await Promise.all(tasks.map((id) => submit(t2, t2.owner, id, choice('Positive'), 1)));
     // Announced together in one transaction, three annotations make one job.
     await inTenant(ctx.platform.database.db, { tenantId: t2.tenantId }, async (tx) => {
-      for (const id of ids)
+      for (const a of await tx.select().from(annotations).where(inArray(annotations.id, ids)))
         await ctx.platform.events.publish(tx, {
           tenantId: t2.tenantId,
           projectId: project.id,
           action: 'ANNOTATION_UPDATED',
-          payload: { annotation: { id } },
+          payload: { annotation: annotationView(a), task: { id: a.taskId }, project: { id: project.id } },
         });
     });
     // Every annotation is checked; the three announced together share one job.

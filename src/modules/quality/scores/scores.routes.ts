@@ -87,28 +87,21 @@ export function defineScoreJobs(platform: Platform): void {
 /**
  * A submitted, changed or deleted annotation queues the rescoring of its task: one job row
  * in the submitter's transaction, so the submit itself never waits for scoring.
+ * `allAnnotators` refreshes every annotator of the task, not only the changed one's.
  */
-export function subscribeScores(platform: Platform): void {
-  const enqueue =
-    (allAnnotators: boolean): DomainListener =>
-    async (tx, event) => {
-      const task = (event.payload.task as { id?: number } | undefined)?.id;
-      if (!event.projectId || !task) return;
-      await platform.queue.enqueue(tx, {
-        tenantId: event.tenantId,
-        kind: SCORE_TASK_JOB,
-        payload: { projectId: event.projectId, taskId: task, allAnnotators },
-        createdBy: event.userId ?? null,
-      });
-    };
-  platform.events.on('ANNOTATION_CREATED', async (tx, event) => {
-    // A fresh skip changes no score.
-    if ((event.payload.annotation as { was_cancelled?: boolean } | undefined)?.was_cancelled) return;
-    await enqueue(false)(tx, event);
-  });
-  platform.events.on('ANNOTATION_UPDATED', enqueue(false));
-  // The deleted annotation's author is gone with it, so every annotator is refreshed.
-  platform.events.on('ANNOTATIONS_DELETED', enqueue(true));
+export function queueRescore(
+  platform: Platform,
+  allAnnotators: boolean,
+): DomainListener<'ANNOTATION_CREATED' | 'ANNOTATION_UPDATED' | 'ANNOTATIONS_DELETED'> {
+  return async (tx, event) => {
+    if (!event.projectId) return;
+    await platform.queue.enqueue(tx, {
+      tenantId: event.tenantId,
+      kind: SCORE_TASK_JOB,
+      payload: { projectId: event.projectId, taskId: event.payload.task.id, allAnnotators },
+      createdBy: event.userId ?? null,
+    });
+  };
 }
 
 export const scoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
