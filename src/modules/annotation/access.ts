@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { grants } from '../../platform/auth/permissions.ts';
 import type { Principal } from '../../platform/auth/principal.ts';
 import type { Executor } from '../../platform/db/client.ts';
@@ -50,4 +50,22 @@ export async function loadProject(
   if (!managesAllProjects(principal) && !(role && ALLOWED[need].includes(role)))
     throw notFound('The project');
   return { ...row.project, memberRole: role };
+}
+
+/**
+ * The projects the caller may use for `need`, by the same rule as loadProject: null means
+ * every project of the tenant (tenant-wide managers), else the ids of their memberships
+ * whose role allows it.
+ */
+export async function projectsFor(
+  tx: Executor,
+  principal: Principal,
+  need: ProjectNeed,
+): Promise<number[] | null> {
+  if (managesAllProjects(principal)) return null;
+  const rows = await tx
+    .select({ id: projectMembers.projectId })
+    .from(projectMembers)
+    .where(and(eq(projectMembers.userId, principal.userId), inArray(projectMembers.role, ALLOWED[need])));
+  return rows.map((r) => r.id);
 }

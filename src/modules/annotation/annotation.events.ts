@@ -27,7 +27,7 @@ declare module '../../platform/events/index.ts' {
     TASKS_DELETED: { project: Ref; count: number; tasks?: Ref[] };
     /** A submit or skip (labeling/annotations.routes.ts). */
     ANNOTATION_CREATED: { project: Ref; task: Ref; annotation: AnnotationView };
-    /** labeling/annotations.routes.ts; quality's improvement (with its `source`) on approval. */
+    /** labeling/annotations.routes.ts; labeling/replace-result.ts for quality's improvement (with its `source`). */
     ANNOTATION_UPDATED: {
       project: Ref;
       task: Ref;

@@ -45,7 +45,20 @@ export const annotationModule: Module = {
   subscribe: subscribeAnnotation,
 };
 
-/** Project access as the annotation module decides it (quality's project routes use it). */
-export { loadProject } from './access.ts';
+/** Project access as the annotation module decides it: the one rule every module uses. */
+export { loadProject, managesAllProjects, type ProjectNeed, projectsFor } from './access.ts';
+/** Writes other modules make to annotations, checked and announced as the module's own. */
+export { replaceResult } from './labeling/replace-result.ts';
+/** What other modules may read of annotation's tables. */
+export {
+  annotationsInContext,
+  countSubmitted,
+  findAnnotation,
+  projectFacts,
+  readOnly,
+  submittedIdsAfter,
+  submittedOfSameTask,
+  submittedOfTasks,
+} from './reads.ts';
 /** The annotation's public shape, as events and webhooks carry it. */
 export { annotationView } from './shapes.ts';

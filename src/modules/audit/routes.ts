@@ -75,7 +75,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const { limit, cursor, ...q } = req.query;
-      return req.tx((tx) => list(tx, req.principal!.tenantId, toFilter(q), limit ?? 50, cursor));
+      return req.tx((tx) => list(tx, req.me.tenantId, toFilter(q), limit ?? 50, cursor));
     },
   );
 
@@ -94,7 +94,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       const { format, ...q } = req.query;
       const filter = toFilter(q);
       // The export itself is an auditable, security-relevant act.
@@ -159,7 +159,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const result = await req.tx((tx) => verifyChain(tx, req.principal!.tenantId));
+      const result = await req.tx((tx) => verifyChain(tx, req.me.tenantId));
       await req.tx(async () => {
         req.audit({ action: 'audit.verified', resourceType: 'audit_log', details: { ...result } });
       });

@@ -3,18 +3,19 @@ import { grants } from '../../platform/auth/permissions.ts';
 import type { Principal } from '../../platform/auth/principal.ts';
 import type { Executor } from '../../platform/db/client.ts';
 import { decodeCursor, toPage } from '../../platform/db/pagination.ts';
+import { pgArray, rowsOf } from '../../platform/db/sql.ts';
 import { inTenant } from '../../platform/db/tenancy.ts';
 import { badRequest, conflict, notFound, Problem } from '../../platform/errors/problem.ts';
 import type { Platform } from '../../platform/index.ts';
 import type { JobContext } from '../../platform/jobs/queue.ts';
-import { managesAllProjects } from '../annotation/access.ts';
+import { managesAllProjects, projectFacts, projectsFor } from '../annotation/index.ts';
+import { scoreRows } from '../quality/index.ts';
 import { GENERATE_JOB } from './billing.jobs.ts';
 import { Decimal, formatMoney, MINOR_UNITS, qualityMultiplier, roundMoney } from './money.ts';
 import { approvedVersions, type Terms } from './rules.service.ts';
 import { billingBills, billingRecords, billingStatements } from './schema.ts';
 import { projectSegments, type Segment, termsAt } from './segments.ts';
 
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 const CHUNK = 1000;
 
 export type Bill = typeof billingBills.$inferSelect;
@@ -26,16 +27,13 @@ export const PERIOD_PATTERN = '^[0-9]{4}-(0[1-9]|1[0-2])$';
 // ------------------------------------------------------------------ who sees what
 
 /**
- * The projects whose billing a caller may see: all (null) for tenant-wide readers (billing
- * managers and tenant-wide project managers), else the projects they manage as members.
+ * The projects whose billing a caller may see: all (null) for billing managers, else the
+ * projects the annotation module's rule lets them manage (every project for tenant-wide
+ * project managers, their memberships as project manager for the rest).
  */
 export async function visibleProjects(tx: Executor, principal: Principal): Promise<number[] | null> {
-  if (grants(principal.permissions, 'billing:manage') || managesAllProjects(principal)) return null;
-  const rows = rowsOf<{ project_id: string | number }>(
-    await tx.execute(sql`select project_id from project_members
-      where user_id = ${principal.userId} and role = 'manager'`),
-  );
-  return rows.map((r) => Number(r.project_id));
+  if (grants(principal.permissions, 'billing:manage')) return null;
+  return projectsFor(tx, principal, 'manage');
 }
 
 function projectFilter(
@@ -43,7 +41,7 @@ function projectFilter(
   visible: number[] | null,
 ): SQL | undefined {
   if (visible === null) return undefined;
-  return sql`${column} = any(${`{${visible.join(',')}}`}::bigint[])`;
+  return sql`${column} = any(${pgArray(visible)}::bigint[])`;
 }
 
 // ------------------------------------------------------------------ views
@@ -261,7 +259,7 @@ async function qualityOf(tx: Executor, tenantId: string, bill: Bill) {
     await tx.execute(sql`
       select r.user_id, r.project_id, round(avg(q.total), 4)::text as quality, count(*)::int as scored
       from billing_work_records r
-      join quality_scores q on q.annotation_id = r.annotation_id and q.scope = 'annotation'
+      join ${scoreRows} q on q.annotation_id = r.annotation_id and q.scope = 'annotation'
       where r.tenant_id = ${tenantId} and r.kind = 'submitted'
         and r.occurred_at >= ${bill.periodStart.toISOString()}::timestamptz
         and r.occurred_at < ${bill.periodEnd.toISOString()}::timestamptz
@@ -500,12 +498,7 @@ export async function addAdjustment(
       ]);
   }
   if (input.project_id !== undefined) {
-    const [p] = rowsOf(
-      await tx.execute(
-        sql`select 1 from projects where tenant_id = ${principal.tenantId} and id = ${input.project_id}`,
-      ),
-    );
-    if (!p)
+    if (!(await projectFacts(tx, input.project_id, principal.tenantId)))
       throw badRequest('Unknown project.', [
         { path: 'body/project_id', message: 'is not a project of this tenant' },
       ]);

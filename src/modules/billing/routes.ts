@@ -2,6 +2,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { FastifyReply } from 'fastify';
 import { decodeCursor, PageQuery, pageOf, toPage } from '../../platform/db/pagination.ts';
+import { pgArray } from '../../platform/db/sql.ts';
 import { notFound } from '../../platform/errors/problem.ts';
 import { DateTime, DateTimeIn, Nullable, Uuid } from '../../platform/http/schemas.ts';
 import * as bills from './bills.service.ts';
@@ -165,9 +166,9 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const visible = await bills.visibleProjects(tx, req.principal!);
+        const visible = await bills.visibleProjects(tx, req.me);
         if (visible && !visible.includes(req.params.projectId)) throw notFound('The project');
-        return rules.getProjectSettings(tx, req.principal!, req.params.projectId);
+        return rules.getProjectSettings(tx, req.me, req.params.projectId);
       }),
   );
 
@@ -194,7 +195,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const out = await rules.putProjectSettings(tx, req.principal!, req.params.projectId, req.body);
+        const out = await rules.putProjectSettings(tx, req.me, req.params.projectId, req.body);
         req.audit({
           action: 'billing.project_settings.updated',
           resourceType: 'project',
@@ -222,7 +223,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const rule = await req.tx(async (tx) => {
-        const rule = await rules.createRule(tx, req.principal!, req.body);
+        const rule = await rules.createRule(tx, req.me, req.body);
         req.audit({
           action: 'billing.rule.created',
           resourceType: 'billing_rule',
@@ -245,7 +246,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Array(RuleOut) },
       },
     },
-    async (req) => req.tx(async (tx) => (await rules.listRules(tx, req.principal!)).map(rules.ruleView)),
+    async (req) => req.tx(async (tx) => (await rules.listRules(tx, req.me)).map(rules.ruleView)),
   );
 
   app.get(
@@ -261,7 +262,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const { rule, versions } = await rules.getRule(tx, req.principal!, req.params.id);
+        const { rule, versions } = await rules.getRule(tx, req.me, req.params.id);
         return { rule: rules.ruleView(rule), versions: versions.map(rules.versionView) };
       }),
   );
@@ -302,7 +303,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const v = await req.tx(async (tx) => {
-        const v = await rules.createVersion(tx, req.principal!, req.params.id, req.body);
+        const v = await rules.createVersion(tx, req.me, req.params.id, req.body);
         req.audit({
           action: 'billing.rule_version.created',
           resourceType: 'billing_rule_version',
@@ -326,8 +327,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: VersionOut },
       },
     },
-    async (req) =>
-      rules.versionView(await req.tx((tx) => rules.getVersion(tx, req.principal!, req.params.id))),
+    async (req) => rules.versionView(await req.tx((tx) => rules.getVersion(tx, req.me, req.params.id))),
   );
 
   app.post(
@@ -343,7 +343,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const v = await rules.approveVersion(tx, req.principal!, req.params.id);
+        const v = await rules.approveVersion(tx, req.me, req.params.id);
         req.audit({
           action: 'billing.rule_version.approved',
           resourceType: 'billing_rule_version',
@@ -367,7 +367,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       await req.tx(async (tx) => {
-        const v = await rules.deleteDraft(tx, req.principal!, req.params.id);
+        const v = await rules.deleteDraft(tx, req.me, req.params.id);
         req.audit({
           action: 'billing.rule_version.deleted',
           resourceType: 'billing_rule_version',
@@ -394,7 +394,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const out = await req.tx(async (tx) => {
-        const out = await bills.requestBill(tx, platform, req.principal!, req.body.period);
+        const out = await bills.requestBill(tx, platform, req.me, req.body.period);
         req.audit({
           action: 'billing.bill.generate',
           resourceType: 'billing_bill',
@@ -420,7 +420,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const p = req.principal!;
+        const p = req.me;
         const visible = await bills.visibleProjects(tx, p);
         const page = await bills.listBills(tx, p, { limit: req.query.limit ?? 50, ...req.query });
         const items = [];
@@ -442,7 +442,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const { bill, totals } = await bills.billFor(tx, req.principal!, req.params.id);
+        const { bill, totals } = await bills.billFor(tx, req.me, req.params.id);
         return bills.billView(bill, totals);
       }),
   );
@@ -465,7 +465,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       async (req) =>
         req.tx(async (tx) => {
-          const bill = await bills.moveBill(tx, req.principal!, req.params.id, action);
+          const bill = await bills.moveBill(tx, req.me, req.params.id, action);
           req.audit({
             action: `billing.bill.${action}`,
             resourceType: 'billing_bill',
@@ -499,7 +499,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const rec = await req.tx(async (tx) => {
-        const rec = await bills.addAdjustment(tx, req.principal!, req.params.id, req.body);
+        const rec = await bills.addAdjustment(tx, req.me, req.params.id, req.body);
         req.audit({
           action: 'billing.bill.adjusted',
           resourceType: 'billing_bill',
@@ -525,7 +525,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const { bill, doc, json } = await req.tx(async (tx) => {
-        const { bill, totals, visible } = await bills.billFor(tx, req.principal!, req.params.id);
+        const { bill, totals, visible } = await bills.billFor(tx, req.me, req.params.id);
         const lines = (await bills.allLines(tx, bill.id, { visible })).map(bills.recordView);
         const view = bills.billView(bill, totals);
         const doc: Document = {
@@ -569,8 +569,8 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const visible = await bills.visibleProjects(tx, req.principal!);
-        const page = await bills.listRecords(tx, req.principal!, {
+        const visible = await bills.visibleProjects(tx, req.me);
+        const page = await bills.listRecords(tx, req.me, {
           ...req.query,
           limit: req.query.limit ?? 50,
           visible,
@@ -592,9 +592,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) =>
-      req.tx((tx) =>
-        bills.listStatements(tx, req.principal!, { ...req.query, limit: req.query.limit ?? 50 }),
-      ),
+      req.tx((tx) => bills.listStatements(tx, req.me, { ...req.query, limit: req.query.limit ?? 50 })),
   );
 
   app.get(
@@ -610,7 +608,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const { s, bill } = await bills.getStatement(tx, req.principal!, req.params.id);
+        const { s, bill } = await bills.getStatement(tx, req.me, req.params.id);
         const lines = await bills.allLines(tx, bill.id, { userId: s.userId });
         return { statement: bills.statementView(s, bill), lines: lines.map(bills.recordView) };
       }),
@@ -629,7 +627,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const { view, doc, lines } = await req.tx(async (tx) => {
-        const { s, bill } = await bills.getStatement(tx, req.principal!, req.params.id);
+        const { s, bill } = await bills.getStatement(tx, req.me, req.params.id);
         const lines = (await bills.allLines(tx, bill.id, { userId: s.userId })).map(bills.recordView);
         const view = bills.statementView(s, bill);
         const doc: Document = {
@@ -676,7 +674,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       req.tx(async (tx) => {
         const q = req.query;
         const limit = q.limit ?? 50;
-        const visible = await bills.visibleProjects(tx, req.principal!);
+        const visible = await bills.visibleProjects(tx, req.me);
         const after = decodeCursor(q.cursor, 1)?.[0];
         const w = billingWorkRecords;
         const rows = await tx
@@ -684,11 +682,11 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .from(w)
           .where(
             and(
-              eq(w.tenantId, req.principal!.tenantId),
+              eq(w.tenantId, req.me.tenantId),
               q.project_id !== undefined ? eq(w.projectId, q.project_id) : undefined,
               q.user_id ? eq(w.userId, q.user_id) : undefined,
               q.annotation_id !== undefined ? eq(w.annotationId, q.annotation_id) : undefined,
-              visible !== null ? sql`${w.projectId} = any(${`{${visible.join(',')}}`}::bigint[])` : undefined,
+              visible !== null ? sql`${w.projectId} = any(${pgArray(visible)}::bigint[])` : undefined,
               after !== undefined ? gt(w.id, Number(after)) : undefined,
             ),
           )
@@ -739,7 +737,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (req) => req.tx((tx) => bills.trends(tx, req.principal!, req.query)),
+    async (req) => req.tx((tx) => bills.trends(tx, req.me, req.query)),
   );
 };
 

@@ -2,7 +2,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Principal } from '../../platform/auth/principal.ts';
 import type { Executor } from '../../platform/db/client.ts';
 import { badRequest, conflict, type FieldError, forbidden, notFound } from '../../platform/errors/problem.ts';
-import { projects } from '../annotation/schema.ts';
+import { projectFacts } from '../annotation/index.ts';
 import { CURRENCIES, DEFAULT_DIFFICULTY_MULTIPLIERS, DEFAULT_QUALITY_TIERS, Decimal } from './money.ts';
 import {
   billingProjectSettings,
@@ -92,10 +92,7 @@ export function versionView(v: RuleVersion) {
 }
 
 async function projectOf(tx: Executor, tenantId: string, projectId: number) {
-  const [p] = await tx
-    .select({ id: projects.id })
-    .from(projects)
-    .where(and(eq(projects.tenantId, tenantId), eq(projects.id, projectId)));
+  const p = await projectFacts(tx, projectId, tenantId);
   if (!p) throw notFound('The project');
   return p;
 }

@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.ts';
+import { rowsOf } from '../../platform/db/sql.ts';
 import type { DomainEvent } from '../../platform/events/index.ts';
+import { findAnnotation } from '../annotation/index.ts';
 import { Decimal, type DecimalValue } from './money.ts';
-
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
 interface Previous {
   user_id: string | null;
@@ -98,10 +98,7 @@ export async function recordReview(tx: Executor, event: DomainEvent<'REVIEW_CREA
   let author = prev?.user_id ?? (typeof snapshotAuthor === 'string' ? snapshotAuthor : null);
   if (!author) {
     // Work that reached the platform without a submission (an import) has no row yet.
-    const [a] = rowsOf<{ completed_by: string | null }>(
-      await tx.execute(sql`select completed_by from annotations where id = ${r.annotation}`),
-    );
-    author = a?.completed_by ?? null;
+    author = (await findAnnotation(tx, event.tenantId, r.annotation))?.completedBy ?? null;
   }
   if (!author) return;
   await insertWork(tx, {

@@ -54,7 +54,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tx
           .select()
           .from(jobRuns)
-          .where(and(eq(jobRuns.tenantId, req.principal!.tenantId), eq(jobRuns.id, req.params.id))),
+          .where(and(eq(jobRuns.tenantId, req.me.tenantId), eq(jobRuns.id, req.params.id))),
       );
       if (!row) throw notFound('The job');
       return view(row);
@@ -85,7 +85,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .from(jobRuns)
           .where(
             and(
-              eq(jobRuns.tenantId, req.principal!.tenantId),
+              eq(jobRuns.tenantId, req.me.tenantId),
               q.kind ? eq(jobRuns.kind, q.kind) : undefined,
               q.state ? eq(jobRuns.state, q.state) : undefined,
               beforeCursor(jobRuns.createdAt, jobRuns.id, q.cursor),

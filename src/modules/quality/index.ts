@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sql } from 'drizzle-orm';
 import type { Module } from '../index.ts';
+import { requireProjectReader } from './access.ts';
 import { defineProjectAgreementJobs } from './agreement/agreement.jobs.ts';
 import { projectAgreementRoutes } from './agreement/project-agreement.routes.ts';
 import { alertsRoutes } from './alerts/alerts.routes.ts';
@@ -18,6 +20,7 @@ import { scoreRoutes } from './scores/scores.routes.ts';
 import { qualityRoutes } from './stats/stats.routes.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('preHandler', requireProjectReader);
   await app.register(qualityRoutes);
   await app.register(projectAgreementRoutes);
   await app.register(scoreRoutes);
@@ -43,5 +46,9 @@ export const qualityModule: Module = {
   start: async (platform) => startSweeper(platform),
 };
 
-/** The table other modules may read (billing's quality multiplier); its shape is a contract. */
-export { qualityScores } from './schema.ts';
+/**
+ * Quality scores as other modules may read them (billing's quality multiplier): a read-only
+ * relation for their set-based SQL, flattened by PostgreSQL into the caller's query.
+ */
+export const scoreRows = sql`(select tenant_id, project_id, scope, annotation_id, user_id, total,
+  computed_at from quality_scores)`;

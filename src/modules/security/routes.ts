@@ -48,7 +48,7 @@ export const securityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const { limit, ...q } = req.query;
-      return req.tx((tx) => listEvents(tx, req.principal!.tenantId, { limit: limit ?? 50, ...q }));
+      return req.tx((tx) => listEvents(tx, req.me.tenantId, { limit: limit ?? 50, ...q }));
     },
   );
 
@@ -71,7 +71,7 @@ export const securityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const p = req.principal!;
+      const p = req.me;
       return req.tx(async (tx) => {
         const event = await updateEvent(tx, p.tenantId, req.params.id, req.body, p.userId);
         req.audit({
@@ -95,7 +95,7 @@ export const securityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Object({ entries: Type.Array(AllowEntry) }) },
       },
     },
-    async (req) => ({ entries: await req.tx((tx) => listAllowList(tx, req.principal!.tenantId)) }),
+    async (req) => ({ entries: await req.tx((tx) => listAllowList(tx, req.me.tenantId)) }),
   );
 
   app.put(
@@ -124,7 +124,7 @@ export const securityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const p = req.principal!;
+      const p = req.me;
       const entries = await req.tx(async (tx) => {
         const saved = await replaceAllowList(tx, p.tenantId, req.body.entries, req.ip, p.userId);
         req.audit({

@@ -30,6 +30,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | null;
+    /** The authenticated caller; a 401 where there is none (a public route). */
+    readonly me: Principal;
     /** Runs `work` in one transaction in the caller's tenant; queued audit entries commit with it. */
     tx<T>(work: (tx: Tx) => Promise<T>, scope?: TenantScope): Promise<T>;
     /**
@@ -107,6 +109,12 @@ async function authPlugin(app: FastifyInstance, { platform }: { platform: Platfo
   });
 
   app.decorateRequest('principal', null);
+  app.decorateRequest('me', {
+    getter(this: FastifyRequest) {
+      if (!this.principal) throw unauthorized();
+      return this.principal;
+    },
+  });
   app.decorateRequest('auditQueue', null as unknown as AuditEntry[]);
   app.decorateRequest('audited', false);
   app.decorateRequest('audit', function (this: FastifyRequest, entry: AuditEntry) {

@@ -66,7 +66,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox = async (app) => {
           { path: 'querystring/from', message: `is more than ${MAX_DAYS} days before to` },
         ]);
       }
-      return req.tx((tx) => dashboard(tx, req.principal!, { from, to }));
+      return req.tx((tx) => dashboard(tx, req.me, { from, to }));
     },
   );
 };

@@ -3,10 +3,10 @@ import { grants } from '../../../platform/auth/permissions.ts';
 import type { Principal } from '../../../platform/auth/principal.ts';
 import { tenants, users } from '../../../platform/auth/schema.ts';
 import type { Executor } from '../../../platform/db/client.ts';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import { managesAllProjects } from '../access.ts';
 import { annotations, projectMembers, projects, REVIEW_STATES, reviewRecords, tasks } from '../schema.ts';
 
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 const int = (v: unknown) => Number(v ?? 0);
 
 export interface DashboardRange {

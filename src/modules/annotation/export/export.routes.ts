@@ -61,7 +61,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const principal = req.principal!;
+      const principal = req.me;
       const format = (req.query.format ?? 'JSON') as ExportFormat;
       const options = exportOptions(format, req.query);
       const project = await req.tx(async (tx) => {
@@ -108,7 +108,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const principal = req.principal!;
+      const principal = req.me;
       const { format, ...filters } = req.body;
       const options = exportOptions(format, filters);
       const result = await req.tx(async (tx) => {
@@ -164,7 +164,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const project = await loadProject(tx, req.principal!, req.params.id, 'read');
+        const project = await loadProject(tx, req.me, req.params.id, 'read');
         const [row] = await tx
           .select()
           .from(exports)
@@ -187,7 +187,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const { row, project } = await req.tx(async (tx) => {
-        const p = await loadProject(tx, req.principal!, req.params.id, 'read');
+        const p = await loadProject(tx, req.me, req.params.id, 'read');
         const [r] = await tx
           .select()
           .from(exports)

@@ -80,7 +80,7 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const principal = req.principal!;
+      const principal = req.me;
       const project = await req.tx((tx) => loadProject(tx, principal, req.params.id, 'manage'));
       const dir = stagingDir(dataDir, principal.tenantId);
       const upload = req.isMultipart()
@@ -127,7 +127,7 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
+        const project = await loadProject(tx, req.me, req.params.id, 'manage');
         const [imp] = await tx
           .select()
           .from(imports)

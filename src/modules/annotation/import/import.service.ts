@@ -6,6 +6,7 @@ import type { MultipartFile } from '@fastify/multipart';
 import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Principal } from '../../../platform/auth/principal.ts';
 import { type CopyIn, onOneConnection, type Tx } from '../../../platform/db/client.ts';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import { badRequest, Problem } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
@@ -266,8 +267,6 @@ class Annotators {
     return { userId: null, external: ref.name ?? ref.email ?? ref.id ?? null };
   }
 }
-
-const rowsOf = <T>(result: unknown) => (result as { rows: T[] }).rows;
 
 /** Pass 2 writer: one batch of tasks as three multi-row statements. */
 class BatchWriter {

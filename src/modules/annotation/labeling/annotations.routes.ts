@@ -36,7 +36,7 @@ export const annotationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const a = await req.tx(async (tx) => {
-        const a = await labeling.createAnnotation(tx, req.principal!, req.params.taskId, req.body);
+        const a = await labeling.createAnnotation(tx, req.me, req.params.taskId, req.body);
         await emit(tx, req, a.projectId, 'ANNOTATION_CREATED', {
           annotation: labeling.annotationView(a),
           task: { id: a.taskId },
@@ -68,7 +68,7 @@ export const annotationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx((tx) =>
-        labeling.listTaskAnnotations(tx, req.principal!, req.params.taskId, {
+        labeling.listTaskAnnotations(tx, req.me, req.params.taskId, {
           limit: req.query.limit ?? 50,
           cursor: req.query.cursor,
         }),
@@ -87,9 +87,7 @@ export const annotationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) =>
-      labeling.annotationView(
-        await req.tx((tx) => labeling.getAnnotation(tx, req.principal!, req.params.id)),
-      ),
+      labeling.annotationView(await req.tx((tx) => labeling.getAnnotation(tx, req.me, req.params.id))),
   );
 
   app.patch(
@@ -115,7 +113,7 @@ export const annotationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const a = await req.tx(async (tx) => {
-        const a = await labeling.updateAnnotation(tx, req.principal!, req.params.id, req.body);
+        const a = await labeling.updateAnnotation(tx, req.me, req.params.id, req.body);
         await emit(tx, req, a.projectId, 'ANNOTATION_UPDATED', {
           annotation: labeling.annotationView(a),
           task: { id: a.taskId },
@@ -146,7 +144,7 @@ export const annotationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       await req.tx(async (tx) => {
-        const a = await labeling.deleteAnnotation(tx, req.principal!, req.params.id);
+        const a = await labeling.deleteAnnotation(tx, req.me, req.params.id);
         await emit(tx, req, a.projectId, 'ANNOTATIONS_DELETED', {
           annotations: [{ id: a.id }],
           task: { id: a.taskId },

@@ -41,7 +41,7 @@ export const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const out = await req.tx(async (tx) => {
-        const out = await reviews.assign(tx, req.principal!, req.params.id, req.body);
+        const out = await reviews.assign(tx, req.me, req.params.id, req.body);
         req.audit({
           action: 'task.assigned',
           resourceType: 'project',
@@ -75,7 +75,7 @@ export const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const out = await req.tx(async (tx) => {
-        const out = await reviews.unassign(tx, req.principal!, req.params.id, req.body);
+        const out = await reviews.unassign(tx, req.me, req.params.id, req.body);
         req.audit({
           action: 'task.unassigned',
           resourceType: 'project',
@@ -108,7 +108,7 @@ export const assignmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const q = req.query;
       return req.tx((tx) =>
-        reviews.listAssignments(tx, req.principal!, req.params.id, {
+        reviews.listAssignments(tx, req.me, req.params.id, {
           limit: q.limit ?? 50,
           cursor: q.cursor,
           user_id: q.user_id,

@@ -20,9 +20,7 @@ export const draftRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) =>
-      labeling.draftView(
-        await req.tx((tx) => labeling.saveDraft(tx, req.principal!, req.params.taskId, req.body)),
-      ),
+      labeling.draftView(await req.tx((tx) => labeling.saveDraft(tx, req.me, req.params.taskId, req.body))),
   );
 
   app.get(
@@ -36,8 +34,7 @@ export const draftRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: DraftOut },
       },
     },
-    async (req) =>
-      labeling.draftView(await req.tx((tx) => labeling.getDraft(tx, req.principal!, req.params.taskId))),
+    async (req) => labeling.draftView(await req.tx((tx) => labeling.getDraft(tx, req.me, req.params.taskId))),
   );
 
   app.delete(
@@ -52,7 +49,7 @@ export const draftRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      await req.tx((tx) => labeling.deleteDraft(tx, req.principal!, req.params.taskId));
+      await req.tx((tx) => labeling.deleteDraft(tx, req.me, req.params.taskId));
       return reply.code(204).send(null);
     },
   );

@@ -3,6 +3,7 @@ import { grants } from '../../../platform/auth/permissions.ts';
 import type { Principal } from '../../../platform/auth/principal.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, toPage } from '../../../platform/db/pagination.ts';
+import { pgArray, rowsOf } from '../../../platform/db/sql.ts';
 import {
   badRequest,
   type FieldError,
@@ -40,10 +41,6 @@ export function draftView(d: Draft) {
 }
 
 // ------------------------------------------------------------------ helpers
-
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
-/** A PostgreSQL array literal of integers, sent as one parameter. */
-export const idArray = (ids: number[]) => `{${ids.map((i) => Math.trunc(i)).join(',')}}`;
 
 /** Throws a 400 naming every problem of a result against the project's labeling config. */
 export function checkResult(project: Project, result: unknown, base = 'body/result'): void {
@@ -461,7 +458,7 @@ export async function createPredictionsBulk(
     const chunk = wanted.slice(i, i + INSERT_CHUNK);
     const rows = rowsOf<{ id: string | number }>(
       await tx.execute(sql`
-        select id from tasks where project_id = ${project.id} and id = any(${idArray(chunk)}::bigint[])
+        select id from tasks where project_id = ${project.id} and id = any(${pgArray(chunk)}::bigint[])
         order by id for update`),
     );
     for (const r of rows) found.add(Number(r.id));
@@ -495,12 +492,12 @@ export async function createPredictionsBulk(
   const ids = [...perTask.keys()];
   for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
     const chunk = ids.slice(i, i + INSERT_CHUNK);
-    const counts = `{${chunk.map((id) => perTask.get(id)!.n).join(',')}}`;
-    const mins = `{${chunk.map((id) => perTask.get(id)!.min ?? 'NULL').join(',')}}`;
+    const counts = pgArray(chunk.map((id) => perTask.get(id)!.n));
+    const mins = pgArray(chunk.map((id) => perTask.get(id)!.min ?? null));
     await tx.execute(sql`
       update tasks t set total_predictions = t.total_predictions + s.n,
         prediction_score = least(t.prediction_score, s.min), updated_at = now()
-      from unnest(${idArray(chunk)}::bigint[], ${counts}::int[], ${mins}::real[]) as s(id, n, min)
+      from unnest(${pgArray(chunk)}::bigint[], ${counts}::int[], ${mins}::real[]) as s(id, n, min)
       where t.id = s.id`);
   }
   return { project, created: items.length, tasks: ids.length };
@@ -621,7 +618,7 @@ async function takeFirst(
   const me = principal.userId;
   let remaining = ids;
   while (remaining.length > 0) {
-    const list = idArray(remaining);
+    const list = pgArray(remaining);
     const [row] = rowsOf<{ id: string | number }>(
       await tx.execute(sql`
         select t.id from tasks t where t.id = any(${list}::bigint[]) and not t.is_finished

@@ -26,9 +26,9 @@ export const nextTaskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const out = await req.tx(async (tx) => {
-        const next = await labeling.nextTask(tx, req.principal!, req.params.id);
+        const next = await labeling.nextTask(tx, req.me, req.params.id);
         if ('reason' in next) return next;
-        const task = await labeling.taskForAnnotator(tx, req.principal!, next.taskId);
+        const task = await labeling.taskForAnnotator(tx, req.me, next.taskId);
         return { task: { ...task, lock_expires_at: next.expiresAt } };
       });
       if ('reason' in out) return reply.code(204).header('x-next-reason', out.reason).send(null);

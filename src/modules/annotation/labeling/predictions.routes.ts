@@ -30,7 +30,7 @@ export const predictionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const p = await req.tx(async (tx) => {
-        const p = await labeling.createPrediction(tx, req.principal!, req.params.taskId, req.body);
+        const p = await labeling.createPrediction(tx, req.me, req.params.taskId, req.body);
         req.audit({
           action: 'prediction.created',
           resourceType: 'prediction',
@@ -61,7 +61,7 @@ export const predictionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const out = await req.tx(async (tx) => {
-        const out = await labeling.createPredictionsBulk(tx, req.principal!, req.params.id, req.body);
+        const out = await labeling.createPredictionsBulk(tx, req.me, req.params.id, req.body);
         req.audit({
           action: 'prediction.bulk_created',
           resourceType: 'project',
@@ -93,7 +93,7 @@ export const predictionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const q = req.query;
       return req.tx((tx) =>
-        labeling.listPredictions(tx, req.principal!, req.params.id, {
+        labeling.listPredictions(tx, req.me, req.params.id, {
           limit: q.limit ?? 50,
           cursor: q.cursor,
           model_version: q.model_version,
@@ -116,7 +116,7 @@ export const predictionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       await req.tx(async (tx) => {
-        const p = await labeling.deletePrediction(tx, req.principal!, req.params.id);
+        const p = await labeling.deletePrediction(tx, req.me, req.params.id);
         req.audit({
           action: 'prediction.deleted',
           resourceType: 'prediction',
@@ -146,7 +146,7 @@ export const predictionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => ({
-      items: await req.tx((tx) => labeling.modelVersions(tx, req.principal!, req.params.id)),
+      items: await req.tx((tx) => labeling.modelVersions(tx, req.me, req.params.id)),
     }),
   );
 };

@@ -1,4 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { type JobContext, jobKind } from '../../../platform/jobs/queue.ts';
@@ -38,8 +39,6 @@ export interface OverlapJobPayload {
 export interface DeleteJobPayload {
   projectId: number;
 }
-
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
 /** The project of a job, or undefined once it is gone or being deleted (nothing left to do). */
 async function projectOf(tx: Parameters<typeof lockProjectRow>[0], tenantId: string, projectId: number) {

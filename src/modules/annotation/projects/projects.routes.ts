@@ -95,13 +95,13 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const project = await req.tx(async (tx) => {
-        const p = await service.createProject(tx, req.principal!, req.body);
+        const p = await service.createProject(tx, req.me, req.body);
         await app.platform.events.publish(tx, {
           tenantId: p.tenantId,
           projectId: p.id,
           action: 'PROJECT_CREATED',
           payload: { project: { id: p.id, title: p.title } },
-          userId: req.principal!.userId,
+          userId: req.me.userId,
         });
         req.audit({
           action: 'project.created',
@@ -127,7 +127,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const project = await req.tx((tx) => loadProject(tx, req.principal!, req.params.id, 'read'));
+      const project = await req.tx((tx) => loadProject(tx, req.me, req.params.id, 'read'));
       return service.projectView(project, project.memberRole);
     },
   );
@@ -145,7 +145,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx((tx) =>
-        service.listProjects(tx, req.principal!, {
+        service.listProjects(tx, req.me, {
           limit: req.query.limit ?? 50,
           cursor: req.query.cursor,
           search: req.query.search,
@@ -185,7 +185,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const updated = await req.tx(async (tx) => {
-        const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
+        const project = await loadProject(tx, req.me, req.params.id, 'manage');
         await service.lockProject(tx, project.id);
         const { project: row, changed, rederiveInJob } = await service.updateProject(tx, project, req.body);
         const jobId = rederiveInJob
@@ -193,7 +193,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
               tenantId: project.tenantId,
               kind: OVERLAP_JOB,
               payload: { projectId: project.id },
-              createdBy: req.principal!.userId,
+              createdBy: req.me.userId,
             })
           : undefined;
         await app.platform.events.publish(tx, {
@@ -201,7 +201,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
           projectId: project.id,
           action: 'PROJECT_UPDATED',
           payload: { project: { id: row.id, title: row.title }, changed },
-          userId: req.principal!.userId,
+          userId: req.me.userId,
         });
         req.audit({
           action: 'project.updated',
@@ -235,7 +235,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const jobId = await req.tx(async (tx) => {
-        const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
+        const project = await loadProject(tx, req.me, req.params.id, 'manage');
         const deleted = await service.deleteProject(tx, project);
         const job = deleted
           ? undefined
@@ -243,7 +243,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
               tenantId: project.tenantId,
               kind: DELETE_JOB,
               payload: { projectId: project.id },
-              createdBy: req.principal!.userId,
+              createdBy: req.me.userId,
             });
         // Hooks bound to the project went with it; tenant-wide hooks still hear of it.
         await app.platform.events.publish(tx, {
@@ -251,7 +251,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
           projectId: project.id,
           action: 'PROJECT_DELETED',
           payload: { project: { id: project.id, title: project.title } },
-          userId: req.principal!.userId,
+          userId: req.me.userId,
         });
         req.audit({
           action: 'project.deleted',
@@ -294,7 +294,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const project = await loadProject(tx, req.principal!, req.params.id, 'read');
+        const project = await loadProject(tx, req.me, req.params.id, 'read');
         return service.listMembers(tx, project.id, {
           limit: req.query.limit ?? 50,
           cursor: req.query.cursor,
@@ -317,7 +317,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const result = await req.tx(async (tx) => {
-        const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
+        const project = await loadProject(tx, req.me, req.params.id, 'manage');
         const r = await service.putMember(tx, project, req.body);
         req.audit({
           action: r.created ? 'project.member_added' : 'project.member_updated',
@@ -344,7 +344,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       await req.tx(async (tx) => {
-        const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
+        const project = await loadProject(tx, req.me, req.params.id, 'manage');
         const row = await service.removeMember(tx, project.id, req.params.userId);
         req.audit({
           action: 'project.member_removed',
@@ -399,7 +399,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const project = await loadProject(tx, req.principal!, req.params.id, 'read');
+        const project = await loadProject(tx, req.me, req.params.id, 'read');
         return service.projectSummary(tx, project);
       }),
   );

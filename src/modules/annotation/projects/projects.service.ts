@@ -3,6 +3,7 @@ import type { Principal } from '../../../platform/auth/principal.ts';
 import { tenantMembers, users } from '../../../platform/auth/schema.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { beforeCursor, decodeCursor, toPage } from '../../../platform/db/pagination.ts';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import { badRequest, notFound, Problem } from '../../../platform/errors/problem.ts';
 import { managesAllProjects, type Project, type ProjectRole } from '../access.ts';
 import { labelKeyOf, parseLabelConfig, resultTypeOf } from '../label-config/label-config.ts';
@@ -107,7 +108,6 @@ export async function createProject(tx: Executor, principal: Principal, input: P
 // ------------------------------------------------------------------ list
 
 const likeLiteral = (text: string) => text.replace(/[\\%_]/g, '\\$&');
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
 /**
  * Projects newest first (keyset on id). Tenant-wide managers see every project; others

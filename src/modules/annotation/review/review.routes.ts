@@ -39,7 +39,7 @@ export const reviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx((tx) =>
-        reviews.reviewQueue(tx, req.principal!, req.params.id, {
+        reviews.reviewQueue(tx, req.me, req.params.id, {
           limit: req.query.limit ?? 50,
           cursor: req.query.cursor,
         }),
@@ -85,7 +85,7 @@ export const reviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const out = await req.tx(async (tx) => {
         const body = req.body as reviews.ReviewInput;
-        const out = await reviews.review(tx, req.principal!, req.params.id, body);
+        const out = await reviews.review(tx, req.me, req.params.id, body);
         await emit(tx, req, out.record.projectId, 'REVIEW_CREATED', {
           review: reviews.reviewView(out.record),
           annotation: { id: req.params.id },
@@ -126,7 +126,7 @@ export const reviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx((tx) =>
-        reviews.reviewHistory(tx, req.principal!, req.params.id, {
+        reviews.reviewHistory(tx, req.me, req.params.id, {
           limit: req.query.limit ?? 50,
           cursor: req.query.cursor,
         }),

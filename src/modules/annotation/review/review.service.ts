@@ -5,6 +5,7 @@ import type { Principal } from '../../../platform/auth/principal.ts';
 import { tenantMembers } from '../../../platform/auth/schema.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, toPage } from '../../../platform/db/pagination.ts';
+import { pgArray, rowsOf } from '../../../platform/db/sql.ts';
 import {
   badRequest,
   conflict,
@@ -19,13 +20,11 @@ import {
   annotationView,
   applyCounts,
   checkResult,
-  idArray,
   readsOthers,
   weightOf,
 } from '../labeling/labeling.service.ts';
 import { annotations, projectMembers, reviewRecords, taskAssignments, tasks } from '../schema.ts';
 
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 const CHUNK = 1000;
 
 // ------------------------------------------------------------------ assignments
@@ -67,7 +66,7 @@ async function missingTasks(tx: Executor, projectId: number, ids: number[]): Pro
   for (let i = 0; i < unique.length; i += CHUNK) {
     const rows = rowsOf<{ id: string | number }>(
       await tx.execute(sql`select id from tasks where project_id = ${projectId}
-        and id = any(${idArray(unique.slice(i, i + CHUNK))}::bigint[])`),
+        and id = any(${pgArray(unique.slice(i, i + CHUNK))}::bigint[])`),
     );
     for (const r of rows) found.add(Number(r.id));
   }
@@ -157,7 +156,7 @@ export async function assign(tx: Executor, principal: Principal, projectId: numb
       await tx.execute(sql`
         select user_id, count(*)::int as n from task_assignments
         where project_id = ${project.id} and kind = ${kind}
-          and user_id = any(${`{${userIds.join(',')}}`}::uuid[])
+          and user_id = any(${pgArray(userIds)}::uuid[])
         group by user_id`),
     );
     const load = new Map(userIds.map((u) => [u, 0]));

@@ -108,7 +108,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { limit, cursor, sort, ...filter } = req.query;
       service.checkFilter(filter, 'querystring');
       return req.tx(async (tx) => {
-        const project = await loadProject(tx, req.principal!, req.params.id, 'read');
+        const project = await loadProject(tx, req.me, req.params.id, 'read');
         const page = await service.listTasks(tx, project, {
           filter: toFilter(filter),
           sort: sort ?? 'id',
@@ -134,8 +134,8 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const project = await loadProject(tx, req.principal!, req.params.id, 'read');
-        return service.getTask(tx, req.principal!, project, req.params.taskId);
+        const project = await loadProject(tx, req.me, req.params.id, 'read');
+        return service.getTask(tx, req.me, project, req.params.taskId);
       }),
   );
 
@@ -186,7 +186,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const input = { ...body, selection };
       const inline = service.bulkRunsInline(selection);
       const result = await req.tx(async (tx) => {
-        const project = await loadProject(tx, req.principal!, req.params.id, 'manage');
+        const project = await loadProject(tx, req.me, req.params.id, 'manage');
         await service.lockProjectRow(tx, project.id);
         const audit = (details: Record<string, unknown>) =>
           req.audit({
@@ -203,17 +203,17 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
           });
         if (!inline) {
           // Checked now, so a bad request is a 400 here rather than a failed job.
-          const users = await service.prepareBulkAction(tx, req.principal!, project, input);
+          const users = await service.prepareBulkAction(tx, req.me, project, input);
           const jobId = await app.platform.queue.enqueue(tx, {
             tenantId: project.tenantId,
             kind: BULK_JOB,
             payload: { projectId: project.id, input, users },
-            createdBy: req.principal!.userId,
+            createdBy: req.me.userId,
           });
           audit({ job_id: jobId });
           return { job_id: jobId };
         }
-        const r = await service.runBulkAction(tx, req.principal!, project, input);
+        const r = await service.runBulkAction(tx, req.me, project, input);
         if (body.action === 'delete' && r.affected > 0) {
           await app.platform.events.publish(tx, {
             tenantId: project.tenantId,
@@ -224,14 +224,14 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
               count: r.affected,
               ...('ids' in selection ? { tasks: selection.ids.map((id) => ({ id })) } : {}),
             },
-            userId: req.principal!.userId,
+            userId: req.me.userId,
           });
         }
         audit(r);
         return r;
       });
       if ('job_id' in result) return reply.code(202).send(result);
-      await service.bumpGeneration(cache, req.principal!.tenantId, req.params.id);
+      await service.bumpGeneration(cache, req.me.tenantId, req.params.id);
       return result;
     },
   );

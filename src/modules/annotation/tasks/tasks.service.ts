@@ -7,6 +7,7 @@ import { tenantMembers } from '../../../platform/auth/schema.ts';
 import type { Cache } from '../../../platform/cache/index.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
+import { pgArray, rowsOf } from '../../../platform/db/sql.ts';
 import { badRequest, notFound } from '../../../platform/errors/problem.ts';
 import type { Project } from '../access.ts';
 import {
@@ -52,10 +53,8 @@ export const SORTS = [
 ] as const;
 export type Sort = (typeof SORTS)[number];
 
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 const likeLiteral = (text: string) => text.replace(/[\\%_]/g, '\\$&');
 /** A PostgreSQL array literal of integers, sent as one parameter. */
-const bigintArray = (ids: number[]) => `{${ids.map((i) => Math.trunc(i)).join(',')}}`;
 
 /**
  * SQL conditions on `t` (tasks) for a filter; the project condition comes first.
@@ -73,8 +72,8 @@ export function filterConditions(projectId: number, f: TaskFilter, mode: 'probe'
     mode === 'probe'
       ? sql`coalesce((select true from ${from} where ${where} limit 1), false)`
       : sql`exists (select 1 from ${from} where ${where})`;
-  if (f.status?.length) c.push(sql`t.status = any(${`{${f.status.join(',')}}`}::text[])`);
-  if (f.priority?.length) c.push(sql`t.priority = any(${`{${f.priority.join(',')}}`}::text[])`);
+  if (f.status?.length) c.push(sql`t.status = any(${pgArray(f.status)}::text[])`);
+  if (f.priority?.length) c.push(sql`t.priority = any(${pgArray(f.priority)}::text[])`);
   if (f.annotated !== undefined)
     c.push(f.annotated ? sql`t.total_annotations > 0` : sql`t.total_annotations = 0`);
   if (f.has_predictions !== undefined)
@@ -450,7 +449,7 @@ export async function bulkBatch(
     const part = chosen.slice(tally.after * BULK_BATCH, (tally.after + 1) * BULK_BATCH);
     if (part.length === 0) return false;
     tally.after += 1;
-    batchWhere = [sql`t.project_id = ${project.id}`, sql`t.id = any(${bigintArray(part)}::bigint[])`];
+    batchWhere = [sql`t.project_id = ${project.id}`, sql`t.id = any(${pgArray(part)}::bigint[])`];
   } else {
     batchWhere = [...filterConditions(project.id, input.selection.filter), sql`t.id > ${tally.after}`];
   }
@@ -463,7 +462,7 @@ export async function bulkBatch(
   ).map((r) => Number(r.id));
   if (batch.length === 0) return 'ids' in input.selection;
   if (!('ids' in input.selection)) tally.after = batch.at(-1)!;
-  const ids = bigintArray(batch);
+  const ids = pgArray(batch);
   switch (input.action) {
     case 'delete': {
       const docs = rowsOf<{ document_id: string | number | null }>(
@@ -476,7 +475,7 @@ export async function bulkBatch(
       // mistaken for a duplicate.
       if (docs.length)
         await tx.execute(
-          sql`delete from documents d where d.id = any(${bigintArray(docs)}::bigint[])
+          sql`delete from documents d where d.id = any(${pgArray(docs)}::bigint[])
               and not exists (select 1 from tasks x where x.document_id = d.id)`,
         );
       await tx.execute(
@@ -497,7 +496,7 @@ export async function bulkBatch(
         await tx.execute(sql`
           insert into task_assignments (tenant_id, project_id, task_id, user_id, kind, source, created_by)
           select ${project.tenantId}::uuid, ${project.id}, x.id,
-                 (${`{${users.join(',')}}`}::uuid[])[((${offset} + x.ord - 1) % ${users.length}) + 1],
+                 (${pgArray(users)}::uuid[])[((${offset} + x.ord - 1) % ${users.length}) + 1],
                  'annotate', 'manual', ${userId}::uuid
           from unnest(${ids}::bigint[]) with ordinality as x(id, ord)
           on conflict (task_id, user_id, kind) do nothing

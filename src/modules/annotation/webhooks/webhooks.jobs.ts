@@ -1,10 +1,11 @@
 import { eq, sql } from 'drizzle-orm';
+import { sign } from '../../../platform/crypto/signing.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import { OutboundError } from '../../../platform/http/outbound.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { jobKind } from '../../../platform/jobs/queue.ts';
 import { webhookDeliveries, webhooks } from '../schema.ts';
-import { SIGNATURE_HEADER, sign } from './webhooks.service.ts';
+import { SIGNATURE_HEADER } from './webhooks.service.ts';
 
 const DELIVERY_TIMEOUT_MS = 10_000;
 

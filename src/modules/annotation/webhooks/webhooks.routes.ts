@@ -67,7 +67,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       const b = req.body;
       const created = await req.tx(async (tx) => {
         if (b.project_id) await loadProject(tx, p, b.project_id, 'manage');
@@ -110,7 +110,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
           await tx
             .select()
             .from(webhooks)
-            .where(eq(webhooks.tenantId, req.principal!.tenantId))
+            .where(eq(webhooks.tenantId, req.me.tenantId))
             .orderBy(desc(webhooks.id))
         ).map(view),
       ),
@@ -122,7 +122,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'webhooks:manage' },
       schema: { tags, summary: 'One webhook', params: Params, response: { 200: Webhook } },
     },
-    async (req) => req.tx(async (tx) => view(await getWebhook(tx, req.principal!.tenantId, req.params.id))),
+    async (req) => req.tx(async (tx) => view(await getWebhook(tx, req.me.tenantId, req.params.id))),
   );
 
   app.patch(
@@ -138,7 +138,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const p = req.principal!;
+      const p = req.me;
       const b = req.body;
       return req.tx(async (tx) => {
         const hook = await updateWebhook(tx, box, p.tenantId, req.params.id, {
@@ -172,7 +172,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       await req.tx(async (tx) => {
         await getWebhook(tx, p.tenantId, req.params.id);
         await tx.delete(webhooks).where(eq(webhooks.id, req.params.id));
@@ -196,7 +196,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx((tx) =>
-        listDeliveries(tx, req.principal!.tenantId, req.params.id, req.query.limit ?? 50, req.query.cursor),
+        listDeliveries(tx, req.me.tenantId, req.params.id, req.query.limit ?? 50, req.query.cursor),
       ),
   );
 };

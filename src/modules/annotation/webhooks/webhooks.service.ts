@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { SecretBox } from '../../../platform/crypto/secrets.ts';
 import type { Executor } from '../../../platform/db/client.ts';
@@ -26,10 +26,6 @@ export const WEBHOOK_EVENTS = [
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export const SIGNATURE_HEADER = 'x-superinsight-signature';
-
-export function sign(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
 
 function checkUrl(url: string): void {
   let parsed: URL;

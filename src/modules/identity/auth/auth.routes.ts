@@ -82,7 +82,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags: ['auth'], summary: 'End the current session', response: { 204: Type.Null() } },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       if (!p.sessionId) throw badRequest('An API token cannot log out; revoke it instead.');
       await req.tx(async (tx) => {
         await authService.endSessions(tx, { sessionId: p.sessionId! }, 'logout');
@@ -117,7 +117,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       // Served from the cached principal: no database round trip.
-      const p = req.principal!;
+      const p = req.me;
       return {
         user: { id: p.userId, email: p.email, name: p.name },
         tenant: { id: p.tenantId, ...p.tenant },
@@ -148,7 +148,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       const ended = await req.tx(async (tx) => {
         const ended = await authService.changePassword(
           tx,
@@ -181,7 +181,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const p = req.principal!;
+      const p = req.me;
       const q = req.query;
       return req.read((db) =>
         authService.listSessions(
@@ -207,7 +207,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       await req.tx(async (tx) => {
         const ended = await authService.endSessions(
           tx,

@@ -30,7 +30,7 @@ export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const q = req.query;
       return req.read((db) =>
-        memberService.listMembers(db, req.principal!.tenantId, {
+        memberService.listMembers(db, req.me.tenantId, {
           limit: q.limit ?? 50,
           cursor: q.cursor,
           status: q.status,
@@ -66,7 +66,7 @@ export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       const result = await req.tx(async (tx) => {
         const added = await memberService.addMember(tx, p.tenantId, req.body, p);
         req.audit({
@@ -96,7 +96,7 @@ export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: MemberDetail },
       },
     },
-    async (req) => req.read((db) => memberService.memberView(db, req.principal!.tenantId, req.params.id)),
+    async (req) => req.read((db) => memberService.memberView(db, req.me.tenantId, req.params.id)),
   );
 
   app.patch(
@@ -115,7 +115,7 @@ export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const p = req.principal!;
+      const p = req.me;
       if (req.params.id === p.userId && req.body.status === 'deactivated') {
         throw badRequest('You cannot deactivate yourself.');
       }
@@ -146,10 +146,10 @@ export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const q = req.query;
       return req.tx(async (tx) => {
-        await memberService.memberView(tx, req.principal!.tenantId, req.params.id);
+        await memberService.memberView(tx, req.me.tenantId, req.params.id);
         return authService.listSessions(
           tx,
-          req.principal!.tenantId,
+          req.me.tenantId,
           req.params.id,
           { limit: q.limit ?? 50, cursor: q.cursor, includeEnded: q.include_ended },
           settings.sessionIdleMinutes,
@@ -170,7 +170,7 @@ export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const p = req.principal!;
+      const p = req.me;
       const ended = await req.tx(async (tx) => {
         await memberService.memberView(tx, p.tenantId, req.params.id);
         const rows = await authService.endSessions(

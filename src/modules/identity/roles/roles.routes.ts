@@ -31,7 +31,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'roles:read' },
       schema: { tags: ['roles'], summary: 'Built-in and custom roles', response: { 200: Type.Array(Role) } },
     },
-    async (req) => req.read((db) => roleService.listRoles(db, req.principal!.tenantId)),
+    async (req) => req.read((db) => roleService.listRoles(db, req.me.tenantId)),
   );
 
   const RoleBody = {
@@ -55,7 +55,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       const role = await req.tx(async (tx) => {
         const r = await roleService.createRole(
           tx,
@@ -95,7 +95,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const p = req.principal!;
+      const p = req.me;
       const role = await req.tx(async (tx) => {
         const r = await roleService.updateRole(
           tx,
@@ -137,7 +137,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       await req.tx(async (tx) => {
         await roleService.deleteRole(tx, p.tenantId, req.params.id, p);
         req.audit({ action: 'role.deleted', resourceType: 'role', resourceId: req.params.id });
@@ -163,7 +163,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const p = req.principal!;
+      const p = req.me;
       const view = await req.tx(async (tx) => {
         const a = await memberService.assignRole(
           tx,
@@ -205,7 +205,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       await req.tx(async (tx) => {
         await memberService.unassignRole(tx, p.tenantId, req.params.id, req.params.roleId, p);
         req.audit({
@@ -257,7 +257,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const p = req.principal!;
+      const p = req.me;
       const { user_id, permission } = req.body;
       if (!Object.hasOwn(PERMISSIONS, permission)) {
         throw badRequest(`Unknown permission ${permission}.`, [

@@ -21,7 +21,7 @@ export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const [t] = await tx.select().from(tenants).where(sql`${tenants.id} = ${req.principal!.tenantId}`);
+        const [t] = await tx.select().from(tenants).where(sql`${tenants.id} = ${req.me.tenantId}`);
         return tenantView(t!);
       }),
   );
@@ -45,7 +45,7 @@ export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const p = req.principal!;
+      const p = req.me;
       if (req.body.time_zone) {
         try {
           new Intl.DateTimeFormat('en', { timeZone: req.body.time_zone });
@@ -127,7 +127,7 @@ export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       const tenant = await inSystem(db, async (tx) => {
         const t = await tenantService.createTenant(tx, {
           slug: req.body.slug,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { and, asc, count, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, gt, sql } from 'drizzle-orm';
 import type { Config } from '../../../config.ts';
 import { checkPasswordPolicy, generatePassword, hashPassword } from '../../../platform/auth/passwords.ts';
 import { BUILT_IN_ROLES } from '../../../platform/auth/permissions.ts';
@@ -62,20 +62,6 @@ export async function listTenants(db: Executor, q: { limit: number; cursor?: str
     .orderBy(asc(tenants.slug))
     .limit(q.limit + 1);
   return toPage(rows, q.limit, (t) => [t.slug]);
-}
-
-export async function listTenantsOf(db: Executor, userId: string) {
-  return db
-    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, status: tenants.status })
-    .from(tenantMembers)
-    .innerJoin(tenants, eq(tenants.id, tenantMembers.tenantId))
-    .where(and(eq(tenantMembers.userId, userId), eq(tenantMembers.status, 'active')))
-    .orderBy(asc(tenants.slug));
-}
-
-export async function usersWithIds(db: Executor, ids: string[]) {
-  if (ids.length === 0) return [];
-  return db.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, ids));
 }
 
 /** Makes an account an owner member of a tenant (used when a platform owner creates one). */

@@ -29,7 +29,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       const created = await req.tx(async (tx) => {
         const t = await tokenService.createApiToken(tx, p, {
           ...req.body,
@@ -59,7 +59,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const p = req.principal!;
+      const p = req.me;
       return req.read((db) =>
         tokenService.listApiTokens(db, p.tenantId, {
           limit: req.query.limit ?? 50,
@@ -82,7 +82,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       const row = await req.tx(async (tx) => {
         const r = await tokenService.revokeApiToken(tx, p.tenantId, req.params.id, p.userId);
         req.audit({ action: 'token.revoked', resourceType: 'api_token', resourceId: r.id });
@@ -105,7 +105,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const p = req.principal!;
+      const p = req.me;
       const q = req.query;
       return req.read((db) =>
         tokenService.listApiTokens(db, p.tenantId, {
@@ -129,7 +129,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       const row = await req.tx(async (tx) => {
         const r = await tokenService.revokeApiToken(tx, p.tenantId, req.params.id);
         req.audit({

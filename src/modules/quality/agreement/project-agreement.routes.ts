@@ -118,7 +118,7 @@ export const projectAgreementRoutes: FastifyPluginAsyncTypebox = async (app) => 
     },
     async (req) =>
       req.tx(async (tx) => {
-        await loadProject(tx, req.principal!, req.params.id, 'read');
+        await loadProject(tx, req.me, req.params.id, 'read');
         const done = await latestRun(tx, req.params.id, true);
         if (!done)
           throw new Problem(
@@ -163,7 +163,7 @@ export const projectAgreementRoutes: FastifyPluginAsyncTypebox = async (app) => 
       },
     },
     async (req, reply) => {
-      const principal = req.principal!;
+      const principal = req.me;
       const scope = { tenantId: principal.tenantId, userId: principal.userId };
       const incremental = req.body?.incremental ?? true;
       const { run, inline } = await req.tx(async (tx) => {
@@ -216,7 +216,7 @@ export const projectAgreementRoutes: FastifyPluginAsyncTypebox = async (app) => 
     },
     async (req) =>
       req.tx(async (tx) => {
-        await loadProject(tx, req.principal!, req.params.id, 'read');
+        await loadProject(tx, req.me, req.params.id, 'read');
         const limit = req.query.limit ?? 50;
         const cursor = decodeCursor(req.query.cursor, 1);
         const rows = await listTaskAgreement(tx, req.params.id, {

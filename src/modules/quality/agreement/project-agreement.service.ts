@@ -1,8 +1,9 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../../platform/db/client.ts';
+import { pgArray, rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant, type TenantScope } from '../../../platform/db/tenancy.ts';
 import { notFound } from '../../../platform/errors/problem.ts';
-import { projects } from '../../annotation/schema.ts';
+import { projectFacts, readOnly } from '../../annotation/index.ts';
 import { qualityAgreementRuns, qualityAgreementTasks } from '../schema.ts';
 import { AgreementError, type Level, UnitTally } from './agreement.ts';
 import {
@@ -282,8 +283,6 @@ export class ProjectAggregate {
 // ---------------------------------------------------------------------------------------
 // Reading and storing
 
-const rowsOf = <T>(r: unknown) => (r as { rows: T[] }).rows;
-const bigintArray = (ids: readonly number[]) => `{${ids.join(',')}}`;
 const signatureOf = (n: number, idSum: number | string, lastMs: number | string) => `${n}:${idSum}:${lastMs}`;
 
 export interface ProjectForAgreement {
@@ -293,15 +292,7 @@ export interface ProjectForAgreement {
 }
 
 export async function projectForAgreement(tx: Executor, projectId: number): Promise<ProjectForAgreement> {
-  const [p] = await tx
-    .select({
-      id: projects.id,
-      parsedConfig: projects.parsedConfig,
-      labelConfig: projects.labelConfig,
-      taskCount: projects.taskCount,
-    })
-    .from(projects)
-    .where(eq(projects.id, projectId));
+  const p = await projectFacts(tx, projectId);
   if (!p) throw notFound('The project');
   return { id: p.id, specs: controlSpecs(p.parsedConfig, p.labelConfig), taskCount: Number(p.taskCount) };
 }
@@ -338,11 +329,11 @@ interface BatchRead {
 /** Reads the next batch of tasks after `after`: what is still valid, and what to recompute. */
 async function readBatch(tx: Executor, projectId: number, after: number, full: boolean): Promise<BatchRead> {
   const taskIds = rowsOf<{ id: string | number }>(
-    await tx.execute(sql`select id from tasks where project_id = ${projectId} and id > ${after}
+    await tx.execute(sql`select id from ${readOnly.tasks} t where project_id = ${projectId} and id > ${after}
       order by id limit ${BATCH}`),
   ).map((r) => Number(r.id));
   if (taskIds.length === 0) return { taskIds, unchanged: [], rows: [], gone: [] };
-  const ids = bigintArray(taskIds);
+  const ids = pgArray(taskIds);
   let dirty = taskIds;
   const unchanged: StoredRow[] = [];
   const gone: number[] = [];
@@ -352,7 +343,7 @@ async function readBatch(tx: Executor, projectId: number, after: number, full: b
       await tx.execute(sql`
         select task_id, count(*)::int as n, sum(id)::text as id_sum,
           (extract(epoch from max(updated_at)) * 1000)::bigint::text as last_ms
-        from annotations where task_id = any(${ids}::bigint[]) and not was_cancelled group by task_id`),
+        from ${readOnly.annotations} a where task_id = any(${ids}::bigint[]) and not was_cancelled group by task_id`),
     ))
       current.set(Number(c.task_id), signatureOf(c.n, c.id_sum, c.last_ms));
     const stored = new Set<number>();
@@ -378,7 +369,7 @@ async function readBatch(tx: Executor, projectId: number, after: number, full: b
         await tx.execute(sql`
           select id, task_id, completed_by, completed_by_external, result,
             (extract(epoch from updated_at) * 1000)::bigint::text as ms
-          from annotations where task_id = any(${bigintArray(dirty)}::bigint[]) and not was_cancelled
+          from ${readOnly.annotations} a where task_id = any(${pgArray(dirty)}::bigint[]) and not was_cancelled
           order by task_id, id`),
       )
     : [];
@@ -425,7 +416,6 @@ function computeBatch(specs: readonly ControlSpec[], rows: readonly AnnotationRo
  * A PostgreSQL array literal of strings without control characters (JSON texts, say): JSON
  * string quoting, \" and \\, is also the array literal's, so the native stringifier makes it.
  */
-const textArray = (values: readonly string[]) => `{${JSON.stringify(values).slice(1, -1)}}`;
 
 /**
  * Stores a batch's results in one statement: each column travels as one array parameter,
@@ -440,17 +430,17 @@ async function writeBatch(
   gone: readonly number[],
 ): Promise<void> {
   if (fresh.length) {
-    const json = (pick: (f: FreshTask) => unknown) => textArray(fresh.map((f) => JSON.stringify(pick(f))));
+    const json = (pick: (f: FreshTask) => unknown) => pgArray(fresh.map((f) => JSON.stringify(pick(f))));
     await tx.execute(sql`
       insert into quality_agreement_tasks
         (task_id, tenant_id, project_id, signature, annotations, score, controls, annotators, pairs, ratings,
          computed_at)
       select x.task_id, ${scope.tenantId}::uuid, ${projectId}::bigint, x.signature, x.annotations, x.score,
         x.controls::jsonb, x.annotators::jsonb, x.pairs::jsonb, x.ratings::jsonb, now()
-      from unnest(${bigintArray(fresh.map((f) => f.task_id))}::bigint[],
-        ${textArray(fresh.map((f) => f.signature))}::text[],
-        ${`{${fresh.map((f) => f.annotations).join(',')}}`}::int[],
-        ${`{${fresh.map((f) => f.score ?? 'NULL').join(',')}}`}::real[],
+      from unnest(${pgArray(fresh.map((f) => f.task_id))}::bigint[],
+        ${pgArray(fresh.map((f) => f.signature))}::text[],
+        ${pgArray(fresh.map((f) => f.annotations))}::int[],
+        ${pgArray(fresh.map((f) => f.score ?? null))}::real[],
         ${json((f) => f.controls)}::text[], ${json((f) => f.annotators)}::text[],
         ${json((f) => f.pairs)}::text[], ${json((f) => f.ratings)}::text[])
         as x(task_id, signature, annotations, score, controls, annotators, pairs, ratings)
@@ -460,7 +450,7 @@ async function writeBatch(
   }
   if (gone.length) {
     await tx.execute(
-      sql`delete from quality_agreement_tasks where task_id = any(${bigintArray(gone)}::bigint[])`,
+      sql`delete from quality_agreement_tasks where task_id = any(${pgArray(gone)}::bigint[])`,
     );
   }
 }
@@ -655,7 +645,7 @@ export const SYNC_LIMIT = 5000;
 
 export async function annotationCount(tx: Executor, projectId: number): Promise<number> {
   const [row] = rowsOf<{ n: number }>(
-    await tx.execute(sql`select count(*)::int as n from (select 1 from annotations
+    await tx.execute(sql`select count(*)::int as n from (select 1 from ${readOnly.annotations} a
       where project_id = ${projectId} and not was_cancelled limit ${SYNC_LIMIT + 1}) x`),
   );
   return row!.n;

@@ -100,9 +100,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) =>
-      alertConfigView(
-        await req.tx((tx) => getAlertConfig(tx, req.principal!.tenantId, req.params.projectId)),
-      ),
+      alertConfigView(await req.tx((tx) => getAlertConfig(tx, req.me.tenantId, req.params.projectId))),
   );
 
   app.put(
@@ -141,7 +139,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       alertConfigView(
         await req.tx(async (tx) => {
-          const { tenantId } = req.principal!;
+          const { tenantId } = req.me;
           await requireMembers(tx, tenantId, req.body.recipients?.user_ids ?? [], 'body/recipients/user_ids');
           await requireMembers(
             tx,
@@ -175,7 +173,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const { tenantId } = req.principal!;
+        const { tenantId } = req.me;
         await requireProject(tx, tenantId, req.params.projectId);
         const now = new Date();
         const raised = await evaluateScores(tx, platform, tenantId, req.params.projectId, now);
@@ -206,7 +204,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       req.tx((tx) =>
         listAlerts(
           tx,
-          req.principal!.tenantId,
+          req.me.tenantId,
           req.params.projectId,
           { status: req.query.status },
           req.query.limit ?? 50,
@@ -236,10 +234,10 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           const a = await actOnAlert(
             tx,
             platform,
-            req.principal!.tenantId,
+            req.me.tenantId,
             req.params.id,
             req.body.action,
-            req.principal!.userId,
+            req.me.userId,
             new Date(),
           );
           req.audit({
@@ -267,7 +265,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        await requireProject(tx, req.principal!.tenantId, req.params.projectId);
+        await requireProject(tx, req.me.tenantId, req.params.projectId);
         return listDeliveries(tx, req.params.projectId, req.query.limit ?? 50, req.query.cursor);
       }),
   );
@@ -295,7 +293,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx((tx) =>
-        listNotifications(tx, req.principal!.userId, {
+        listNotifications(tx, req.me.userId, {
           unread: req.query.unread,
           after: req.query.after,
           limit: req.query.limit ?? 50,
@@ -316,6 +314,6 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Notification },
       },
     },
-    async (req) => req.tx((tx) => markRead(tx, req.principal!.userId, req.params.id)),
+    async (req) => req.tx((tx) => markRead(tx, req.me.userId, req.params.id)),
   );
 };

@@ -4,7 +4,7 @@ import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
 import { badRequest, conflict, notFound } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
-import { annotations } from '../../annotation/schema.ts';
+import { submittedOfSameTask } from '../../annotation/index.ts';
 import { dispatch } from '../notifications/notifications.service.ts';
 import { requireProject } from '../rules/rules.service.ts';
 import { resultAgreement } from '../rules/rules.ts';
@@ -209,15 +209,7 @@ async function notifyAlert(
 
 /** Agreement of an annotation with the other submitted annotations of its task, if any. */
 async function agreementOf(tx: Executor, annotationId: number): Promise<number | null> {
-  const rows = await tx
-    .select({ id: annotations.id, result: annotations.result })
-    .from(annotations)
-    .where(
-      and(
-        eq(annotations.wasCancelled, false),
-        sql`${annotations.taskId} = (select task_id from annotations where id = ${annotationId})`,
-      ),
-    );
+  const rows = await submittedOfSameTask(tx, annotationId);
   const own = rows.find((r) => r.id === annotationId);
   const others = rows.filter((r) => r.id !== annotationId);
   if (!own || others.length === 0) return null;

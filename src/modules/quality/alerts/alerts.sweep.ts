@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import { inSystem, inTenant } from '../../../platform/db/tenancy.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { runDueSchedules } from '../reports/reports.service.ts';
 import { escalateDue, evaluateScores } from './alerts.service.ts';
-
-const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
 
 /** How often `serve` looks for due quality work. */
 export const SWEEP_INTERVAL_MS = 60_000;

@@ -9,7 +9,7 @@ import { systemSql } from '../../../../test/labeling-fixtures.ts';
 import { sentMails } from '../../../../test/mail-sink.ts';
 import { choice, insertScore, until } from '../../../../test/quality-ops-fixtures.ts';
 import { loadConfig } from '../../../config.ts';
-import { signPayload } from '../../../platform/crypto/signing.ts';
+import { sign } from '../../../platform/crypto/signing.ts';
 import { severityOf } from './alerts.service.ts';
 import { sweepTenant } from './alerts.sweep.ts';
 
@@ -157,7 +157,7 @@ describe('quality alerts', () => {
     expect(ours()).toHaveLength(4);
     for (const r of ours()) {
       const ts = String(r.headers['x-superinsight-timestamp']);
-      expect(r.headers['x-superinsight-signature']).toBe(signPayload(secret, ts, r.body));
+      expect(r.headers['x-superinsight-signature']).toBe(sign(secret, ts, r.body));
       expect(JSON.parse(r.body)).toMatchObject({ event: 'QUALITY_ALERT', project_id: project.id });
     }
 

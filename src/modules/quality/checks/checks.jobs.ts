@@ -1,8 +1,7 @@
-import { and, asc, eq, gt, ne, sql } from 'drizzle-orm';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { jobKind } from '../../../platform/jobs/queue.ts';
-import { annotations } from '../../annotation/schema.ts';
+import { countSubmitted, submittedIdsAfter } from '../../annotation/index.ts';
 import { BATCH, checkAnnotations } from './checks.service.ts';
 
 export const CHECK_JOB = jobKind<{ annotationIds: number[] }>('quality.check', { concurrency: 2 });
@@ -18,39 +17,17 @@ export function defineCheckJobs(platform: Platform): void {
   );
   platform.queue.define(BATCH_CHECK_JOB, async (ctx) => {
     const scope = { tenantId: ctx.tenantId };
-    const total = await inTenant(db, scope, async (tx) => {
-      const [row] = await tx
-        .select({ n: sql<number>`count(*)::int` })
-        .from(annotations)
-        .where(and(eq(annotations.projectId, ctx.payload.projectId), ne(annotations.wasCancelled, true)));
-      return row?.n ?? 0;
-    });
+    const total = await inTenant(db, scope, (tx) => countSubmitted(tx, ctx.payload.projectId));
     const counts = { annotations: 0, checked: 0, failed: 0, issues: 0 };
     let after = 0;
     for (;;) {
       const page = await inTenant(db, scope, async (tx) => {
-        const ids = await tx
-          .select({ id: annotations.id })
-          .from(annotations)
-          .where(
-            and(
-              eq(annotations.projectId, ctx.payload.projectId),
-              gt(annotations.id, after),
-              eq(annotations.wasCancelled, false),
-            ),
-          )
-          .orderBy(asc(annotations.id))
-          .limit(BATCH);
-        const c = await checkAnnotations(
-          tx,
-          ctx.tenantId,
-          ids.map((r) => r.id),
-          ctx.runId,
-        );
+        const ids = await submittedIdsAfter(tx, ctx.payload.projectId, after, BATCH);
+        const c = await checkAnnotations(tx, ctx.tenantId, ids, ctx.runId);
         return { ids, c };
       });
       if (page.ids.length === 0) break;
-      after = page.ids.at(-1)!.id;
+      after = page.ids.at(-1)!;
       counts.annotations += page.ids.length;
       counts.checked += page.c.checked;
       counts.failed += page.c.failed;

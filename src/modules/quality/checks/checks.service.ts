@@ -3,7 +3,7 @@ import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
 import type { DomainListener } from '../../../platform/events/index.ts';
 import type { Platform } from '../../../platform/index.ts';
-import { annotations, projects, tasks } from '../../annotation/schema.ts';
+import { annotationsInContext, submittedOfTasks } from '../../annotation/index.ts';
 import { improveByWorkflow } from '../improvement/improvement.service.ts';
 import { requireProject } from '../rules/rules.service.ts';
 import { type CheckInput, runRule } from '../rules/rules.ts';
@@ -57,12 +57,7 @@ export async function checkAnnotations(
 ): Promise<{ checked: number; failed: number; issues: number }> {
   const counts = { checked: 0, failed: 0, issues: 0 };
   if (annotationIds.length === 0) return counts;
-  const rows = await tx
-    .select({ a: annotations, data: tasks.data, config: projects.parsedConfig })
-    .from(annotations)
-    .innerJoin(tasks, eq(tasks.id, annotations.taskId))
-    .innerJoin(projects, eq(projects.id, annotations.projectId))
-    .where(and(eq(annotations.tenantId, tenantId), inArray(annotations.id, annotationIds)));
+  const rows = await annotationsInContext(tx, tenantId, annotationIds);
   const projectIds = [...new Set(rows.map((r) => r.a.projectId))];
   if (projectIds.length === 0) return counts;
   const rules = await tx
@@ -71,12 +66,7 @@ export async function checkAnnotations(
     .where(and(inArray(qualityRules.projectId, projectIds), eq(qualityRules.enabled, true)))
     .orderBy(desc(qualityRules.priority), asc(qualityRules.id));
   const taskIds = [...new Set(rows.map((r) => r.a.taskId))];
-  const siblings = rules.some((r) => r.type === 'agreement')
-    ? await tx
-        .select({ id: annotations.id, taskId: annotations.taskId, result: annotations.result })
-        .from(annotations)
-        .where(and(inArray(annotations.taskId, taskIds), eq(annotations.wasCancelled, false)))
-    : [];
+  const siblings = rules.some((r) => r.type === 'agreement') ? await submittedOfTasks(tx, taskIds) : [];
   for (const { a, data, config } of rows) {
     const input: CheckInput = {
       annotation: {

@@ -55,9 +55,9 @@ const Workflow = Type.Object({
 });
 
 const actorOf = (req: FastifyRequest): Actor => ({
-  tenantId: req.principal!.tenantId,
-  userId: req.principal!.userId,
-  reviewer: grants(req.principal!.permissions, 'quality:review'),
+  tenantId: req.me.tenantId,
+  userId: req.me.userId,
+  reviewer: grants(req.me.permissions, 'quality:review'),
 });
 
 const workflowView = (projectId: number, w: typeof qualityWorkflows.$inferSelect | undefined) => ({
@@ -84,7 +84,7 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        await requireProject(tx, req.principal!.tenantId, req.params.projectId);
+        await requireProject(tx, req.me.tenantId, req.params.projectId);
         const [w] = await tx
           .select()
           .from(qualityWorkflows)
@@ -117,7 +117,7 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        const { tenantId } = req.principal!;
+        const { tenantId } = req.me;
         const b = req.body;
         await requireProject(tx, tenantId, req.params.projectId);
         await requireMembers(tx, tenantId, [b.assignee_id], 'body/assignee_id');
@@ -167,14 +167,14 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const t = await req.tx(async (tx) => {
         const t = await createImprovement(
           tx,
-          req.principal!.tenantId,
+          req.me.tenantId,
           {
             issueId: req.body.issue_id,
             annotationId: req.body.annotation_id,
             assigneeId: req.body.assignee_id,
             comment: req.body.comment,
           },
-          req.principal!.userId,
+          req.me.userId,
         );
         req.audit({
           action: 'improvement_task.created',
@@ -204,7 +204,7 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
       req.tx((tx) =>
         listImprovements(
           tx,
-          req.principal!.tenantId,
+          req.me.tenantId,
           { projectId: req.params.projectId, status: req.query.status },
           req.query.limit ?? 50,
           req.query.cursor,
@@ -227,8 +227,8 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
       req.tx((tx) =>
         listImprovements(
           tx,
-          req.principal!.tenantId,
-          { assigneeId: req.principal!.userId, status: req.query.status },
+          req.me.tenantId,
+          { assigneeId: req.me.userId, status: req.query.status },
           req.query.limit ?? 50,
           req.query.cursor,
         ),
@@ -304,7 +304,7 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       improvementView(
         await req.tx(async (tx) => {
-          const t = await moveImprovement(tx, app.platform.events, actorOf(req), req.params.id, req.body);
+          const t = await moveImprovement(tx, app.platform, actorOf(req), req.params.id, req.body);
           req.audit({
             action: `improvement_task.${t.status}`,
             resourceType: 'improvement_task',

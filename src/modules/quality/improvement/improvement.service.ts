@@ -1,10 +1,9 @@
-import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lt } from 'drizzle-orm';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../../platform/errors/problem.ts';
-import type { DomainEvents } from '../../../platform/events/index.ts';
-import { annotationView } from '../../annotation/index.ts';
-import { annotations } from '../../annotation/schema.ts';
+import type { Platform } from '../../../platform/index.ts';
+import { findAnnotation, replaceResult } from '../../annotation/index.ts';
 import { getIssue } from '../issues/issues.service.ts';
 import { requireMembers, requireProject } from '../rules/rules.service.ts';
 import {
@@ -90,10 +89,7 @@ export async function createImprovement(
   const annotationId = issue?.annotationId ?? input.annotationId;
   if (!annotationId)
     throw badRequest('Give issue_id or annotation_id.', [{ path: 'body', message: 'empty' }]);
-  const [a] = await tx
-    .select({ projectId: annotations.projectId, result: annotations.result })
-    .from(annotations)
-    .where(and(eq(annotations.tenantId, tenantId), eq(annotations.id, annotationId)));
+  const a = await findAnnotation(tx, tenantId, annotationId);
   if (!a) throw notFound('The annotation');
   const [task] = await tx
     .insert(improvementTasks)
@@ -209,7 +205,7 @@ export async function assignImprovement(tx: Executor, actor: Actor, id: number, 
  */
 export async function moveImprovement(
   tx: Executor,
-  events: DomainEvents,
+  platform: Pick<Platform, 'events'>,
   actor: Actor,
   id: number,
   input: { to: ImprovementState; result?: unknown[]; comment?: string },
@@ -231,36 +227,21 @@ export async function moveImprovement(
     ]);
   const details: Record<string, unknown> = {};
   if (input.to === 'approved') {
-    const [before] = await tx
-      .select({ result: annotations.result })
-      .from(annotations)
-      .where(eq(annotations.id, task.annotationId))
-      .for('update');
-    if (!before) throw conflict('The annotation no longer exists.');
-    const [a] = await tx
-      .update(annotations)
-      .set({ result: task.proposedResult ?? [], updatedAt: sql`now()` })
-      .where(eq(annotations.id, task.annotationId))
-      .returning();
-    details.replaced_result = before.result;
+    const { replaced } = await replaceResult(
+      tx,
+      platform,
+      actor,
+      task.annotationId,
+      task.proposedResult ?? [],
+      { improvement_task: task.id },
+    );
+    details.replaced_result = replaced;
     details.new_result = task.proposedResult;
     if (task.issueId)
       await tx
         .update(qualityIssues)
         .set({ status: 'resolved', resolvedAt: new Date(), updatedAt: new Date() })
         .where(eq(qualityIssues.id, task.issueId));
-    await events.publish(tx, {
-      tenantId: actor.tenantId,
-      projectId: task.projectId,
-      action: 'ANNOTATION_UPDATED',
-      userId: actor.userId,
-      payload: {
-        annotation: annotationView(a!),
-        task: { id: a!.taskId },
-        project: { id: a!.projectId },
-        source: { improvement_task: task.id },
-      },
-    });
   }
   if (input.to === 'submitted') details.result = input.result;
   const [row] = await tx

@@ -142,6 +142,8 @@ describe('improvement loop', () => {
     const project = await newProject(t);
     const annotator = await t.member(['annotator'], 'Ann');
     const reviewer = await t.member(['reviewer'], 'Rev');
+    // A project's quality pages are for its members (and tenant-wide managers).
+    await joinProject(t, project.id, reviewer, 'reviewer');
     const [taskId] = await seedTasks(ctx, t, project, 1);
     const annotationId = await submit(t, t.owner, taskId!, choice('Neutral'));
     const made = await t.as(reviewer, {
@@ -179,5 +181,50 @@ describe('improvement loop', () => {
         })
       ).statusCode,
     ).toBe(404);
+  });
+  it('approves only a result the labeling config allows, and announces it to webhooks', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t);
+    const [taskId] = await seedTasks(ctx, t, project, 1);
+    const annotationId = await submit(t, t.owner, taskId!, choice('Neutral'));
+    const hook = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/webhooks',
+      payload: { url: 'http://127.0.0.1:9/hook', events: ['ANNOTATION_UPDATED'], project_id: project.id },
+    });
+    expect(hook.statusCode, hook.body).toBe(201);
+    const made = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/quality/improvement-tasks',
+      payload: { annotation_id: annotationId, assignee_id: t.owner.userId },
+    });
+    const move = (payload: object) =>
+      t.as(t.owner, {
+        method: 'POST',
+        url: `/api/v1/quality/improvement-tasks/${made.json().id}/transitions`,
+        payload,
+      });
+    expect((await move({ to: 'in_progress' })).statusCode).toBe(200);
+    expect((await move({ to: 'submitted', result: choice('Furious') })).statusCode).toBe(200);
+    const refused = await move({ to: 'approved' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().errors.length).toBeGreaterThan(0);
+    const kept = await t.as(t.owner, { method: 'GET', url: `/api/v1/annotations/${annotationId}` });
+    expect(kept.json().result).toEqual(choice('Neutral'));
+
+    expect((await move({ to: 'rejected' })).statusCode).toBe(200);
+    expect((await move({ to: 'in_progress' })).statusCode).toBe(200);
+    expect((await move({ to: 'submitted', result: choice('Positive') })).statusCode).toBe(200);
+    expect((await move({ to: 'approved' })).statusCode).toBe(200);
+    const deliveries = await ctx.platform.database.raw.query(
+      'select event, payload from webhook_deliveries where webhook_id = $1',
+      [hook.json().id],
+    );
+    expect(deliveries.rows.map((r) => r.event)).toEqual(['ANNOTATION_UPDATED']);
+    expect(deliveries.rows[0]!.payload).toMatchObject({
+      annotation: { id: annotationId, result: choice('Positive') },
+      source: { improvement_task: made.json().id },
+    });
   });
 });

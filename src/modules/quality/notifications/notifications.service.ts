@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
-import { signPayload } from '../../../platform/crypto/signing.ts';
+import { sign } from '../../../platform/crypto/signing.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
 import { notFound } from '../../../platform/errors/problem.ts';
@@ -97,7 +97,7 @@ export async function sendWebhook(platform: Platform, d: Delivery, secret: strin
       'x-superinsight-event': d.event,
       'x-superinsight-delivery': String(d.id),
       'x-superinsight-timestamp': timestamp,
-      ...(secret ? { [SIGNATURE_HEADER]: signPayload(secret, timestamp, body) } : {}),
+      ...(secret ? { [SIGNATURE_HEADER]: sign(secret, timestamp, body) } : {}),
     },
     body,
   });

@@ -117,7 +117,7 @@ export const ragasRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       const scope = { tenantId: p.tenantId, userId: p.userId };
       const metrics = (req.body.metrics ?? [...NON_LLM_METRICS]) as NonLlmMetric[];
       metrics.forEach((m, i) => {

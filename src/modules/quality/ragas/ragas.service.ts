@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../../platform/db/client.ts';
+import { pgArray } from '../../../platform/db/sql.ts';
 import { inTenant, type TenantScope } from '../../../platform/db/tenancy.ts';
 import { ragasEvaluations } from '../schema.ts';
 import { type NonLlmMetric, type RagasRecord, scoreRecord } from './ragas.metrics.ts';
@@ -98,7 +99,7 @@ export async function evaluateStored(
       const rows = await tx
         .select()
         .from(ragasEvaluations)
-        .where(sql`${ragasEvaluations.id} = any(${`{${chunk.join(',')}}`}::bigint[])`);
+        .where(sql`${ragasEvaluations.id} = any(${pgArray(chunk)}::bigint[])`);
       return (await evaluateRecords(tx, rows, metrics)).length;
     });
     await onChunk?.(done);

@@ -91,7 +91,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const built = await req.tx((tx) =>
         buildReport(
           tx,
-          req.principal!.tenantId,
+          req.me.tenantId,
           req.params.projectId,
           req.params.report,
           req.query.format ?? 'csv',
@@ -137,9 +137,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const { from, to } = period(req.query);
-      const days = await req.tx((tx) =>
-        trendSeries(tx, req.principal!.tenantId, req.params.projectId, from, to),
-      );
+      const days = await req.tx((tx) => trendSeries(tx, req.me.tenantId, req.params.projectId, from, to));
       return { from: from.toISOString(), to: to.toISOString(), days };
     },
   );
@@ -167,15 +165,15 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const { from, to } = period(req.body);
       const run = await req.tx(async (tx) => {
-        await requireProject(tx, req.principal!.tenantId, req.params.projectId);
+        await requireProject(tx, req.me.tenantId, req.params.projectId);
         const r = await queueRun(tx, app.platform, {
-          tenantId: req.principal!.tenantId,
+          tenantId: req.me.tenantId,
           projectId: req.params.projectId,
           report: req.body.report,
           format: req.body.format,
           from,
           to,
-          by: req.principal!.userId,
+          by: req.me.userId,
         });
         req.audit({
           action: 'report_run.created',
@@ -202,9 +200,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => ({
-      items: await req.tx((tx) =>
-        listRuns(tx, req.principal!.tenantId, req.params.projectId, req.query.limit ?? 50),
-      ),
+      items: await req.tx((tx) => listRuns(tx, req.me.tenantId, req.params.projectId, req.query.limit ?? 50)),
     }),
   );
 
@@ -214,7 +210,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'quality:read' },
       schema: { tags, summary: 'A report run', params: Params, response: { 200: Run } },
     },
-    async (req) => runView(await req.tx((tx) => getRun(tx, req.principal!.tenantId, req.params.id))),
+    async (req) => runView(await req.tx((tx) => getRun(tx, req.me.tenantId, req.params.id))),
   );
 
   app.get(
@@ -231,7 +227,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const out = await req.tx((tx) => renderRun(tx, req.principal!.tenantId, req.params.id));
+      const out = await req.tx((tx) => renderRun(tx, req.me.tenantId, req.params.id));
       return reply
         .header('content-type', out.contentType)
         .header('content-disposition', `attachment; filename="${out.filename}"`)
@@ -253,7 +249,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => ({
-      items: (await req.tx((tx) => listSchedules(tx, req.principal!.tenantId, req.params.projectId))).map(
+      items: (await req.tx((tx) => listSchedules(tx, req.me.tenantId, req.params.projectId))).map(
         scheduleView,
       ),
     }),
@@ -287,16 +283,16 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const s = await req.tx(async (tx) => {
         await requireMembers(
           tx,
-          req.principal!.tenantId,
+          req.me.tenantId,
           req.body.recipients?.user_ids ?? [],
           'body/recipients/user_ids',
         );
         const s = await createSchedule(
           tx,
-          req.principal!.tenantId,
+          req.me.tenantId,
           req.params.projectId,
           req.body,
-          req.principal!.userId,
+          req.me.userId,
           new Date(),
         );
         req.audit({
@@ -332,7 +328,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       scheduleView(
         await req.tx(async (tx) => {
-          const s = await getSchedule(tx, req.principal!.tenantId, req.params.id);
+          const s = await getSchedule(tx, req.me.tenantId, req.params.id);
           const cron = req.body.cron ?? s.cron;
           const [row] = await tx
             .update(reportSchedules)
@@ -367,7 +363,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       await req.tx(async (tx) => {
-        const s = await getSchedule(tx, req.principal!.tenantId, req.params.id);
+        const s = await getSchedule(tx, req.me.tenantId, req.params.id);
         await tx.delete(reportSchedules).where(eq(reportSchedules.id, s.id));
         req.audit({
           action: 'report_schedule.deleted',

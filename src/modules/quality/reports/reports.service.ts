@@ -3,8 +3,10 @@ import { CronExpressionParser } from 'cron-parser';
 import { stringify } from 'csv-stringify/sync';
 import { and, asc, desc, eq, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../../../platform/db/client.ts';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import { badRequest, notFound } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
+import { readOnly } from '../../annotation/index.ts';
 import { requireProject } from '../rules/rules.service.ts';
 import { type REPORT_FORMATS, type REPORT_TYPES, reportRuns, reportSchedules } from '../schema.ts';
 import { REPORT_JOB } from './reports.jobs.ts';
@@ -18,7 +20,6 @@ export interface ReportData {
   rows: (string | number | null)[][];
 }
 
-const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
 /** Numbers as the database rounded them, so a rerun gives the same figures on either driver. */
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -48,7 +49,7 @@ export async function reportData(
         count(*) filter (where not was_cancelled)::int as submitted,
         count(*) filter (where was_cancelled)::int as skipped,
         count(distinct completed_by)::int as annotators
-        from annotations where project_id = ${projectId} and ${inPeriod('created_at')}`),
+        from ${readOnly.annotations} a where project_id = ${projectId} and ${inPeriod('created_at')}`),
     );
     const [s] = rowsOf<Record<string, unknown>>(
       await tx.execute(sql`select count(*)::int as scored, ${sql.join(means, sql`, `)},
@@ -85,14 +86,14 @@ export async function reportData(
     const rows = rowsOf<Record<string, unknown>>(
       await tx.execute(sql`with a as (
           select completed_by as user_id, count(*)::int as annotations
-          from annotations where project_id = ${projectId} and not was_cancelled and completed_by is not null
+          from ${readOnly.annotations} a where project_id = ${projectId} and not was_cancelled and completed_by is not null
             and ${inPeriod('created_at')} group by completed_by),
         s as (select a2.completed_by as user_id, count(*)::int as scored, ${sql.join(means, sql`, `)}
-          from quality_scores s join annotations a2 on a2.id = s.annotation_id
+          from quality_scores s join ${readOnly.annotations} a2 on a2.id = s.annotation_id
           where s.project_id = ${projectId} and s.scope = 'annotation' and ${inPeriod('s.computed_at')}
           group by a2.completed_by),
         i as (select a3.completed_by as user_id, count(*)::int as issues
-          from quality_issues q join annotations a3 on a3.id = q.annotation_id
+          from quality_issues q join ${readOnly.annotations} a3 on a3.id = q.annotation_id
           where q.project_id = ${projectId} and ${inPeriod('q.created_at')} group by a3.completed_by)
         select a.user_id, u.email, u.name, a.annotations, coalesce(s.scored, 0) as scored,
           s.mean_total, s.mean_accuracy, s.mean_completeness, s.mean_timeliness, s.mean_consistency,
@@ -127,7 +128,7 @@ export async function reportData(
   const rows = rowsOf<Record<string, unknown>>(
     await tx.execute(sql`with a as (
         select date_trunc('day', created_at at time zone 'UTC') as day, count(*)::int as annotations
-        from annotations where project_id = ${projectId} and not was_cancelled and ${inPeriod('created_at')} group by 1),
+        from ${readOnly.annotations} a where project_id = ${projectId} and not was_cancelled and ${inPeriod('created_at')} group by 1),
       s as (select date_trunc('day', s.computed_at at time zone 'UTC') as day, count(*)::int as scored,
           ${sql.join(means, sql`, `)}
         from quality_scores s where s.project_id = ${projectId} and s.scope = 'annotation'

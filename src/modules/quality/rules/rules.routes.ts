@@ -102,9 +102,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => ({
-      items: (await req.tx((tx) => listRules(tx, req.principal!.tenantId, req.params.projectId))).map(
-        ruleView,
-      ),
+      items: (await req.tx((tx) => listRules(tx, req.me.tenantId, req.params.projectId))).map(ruleView),
     }),
   );
 
@@ -124,13 +122,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const rule = await req.tx(async (tx) => {
-        const r = await createRule(
-          tx,
-          req.principal!.tenantId,
-          req.params.projectId,
-          req.body,
-          req.principal!.userId,
-        );
+        const r = await createRule(tx, req.me.tenantId, req.params.projectId, req.body, req.me.userId);
         req.audit({
           action: 'quality_rule.created',
           resourceType: 'quality_rule',
@@ -158,13 +150,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       ruleView(
         await req.tx(async (tx) => {
-          const r = await updateRule(
-            tx,
-            req.principal!.tenantId,
-            req.params.id,
-            req.body,
-            req.principal!.userId,
-          );
+          const r = await updateRule(tx, req.me.tenantId, req.params.id, req.body, req.me.userId);
           req.audit({
             action: 'quality_rule.updated',
             resourceType: 'quality_rule',
@@ -189,7 +175,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       await req.tx(async (tx) => {
-        const r = await deleteRule(tx, req.principal!.tenantId, req.params.id);
+        const r = await deleteRule(tx, req.me.tenantId, req.params.id);
         req.audit({
           action: 'quality_rule.deleted',
           resourceType: 'quality_rule',
@@ -213,7 +199,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => ({
-      items: await req.tx((tx) => ruleVersions(tx, req.principal!.tenantId, req.params.id)),
+      items: await req.tx((tx) => ruleVersions(tx, req.me.tenantId, req.params.id)),
     }),
   );
 
@@ -227,7 +213,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Object({ items: Type.Array(Template) }) },
       },
     },
-    async (req) => ({ items: await req.tx((tx) => listTemplates(tx, req.principal!.tenantId)) }),
+    async (req) => ({ items: await req.tx((tx) => listTemplates(tx, req.me.tenantId)) }),
   );
 
   app.post(
@@ -250,7 +236,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const t = await req.tx(async (tx) => {
-        const t = await createTemplate(tx, req.principal!.tenantId, req.body, req.principal!.userId);
+        const t = await createTemplate(tx, req.me.tenantId, req.body, req.me.userId);
         req.audit({
           action: 'quality_template.created',
           resourceType: 'quality_rule_template',
@@ -277,10 +263,10 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const rules = await req.tx(async (tx) => {
         const rules = await applyTemplate(
           tx,
-          req.principal!.tenantId,
+          req.me.tenantId,
           req.params.projectId,
           req.params.name,
-          req.principal!.userId,
+          req.me.userId,
         );
         req.audit({
           action: 'quality_template.applied',
@@ -307,12 +293,12 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const jobId = await req.tx(async (tx) => {
-        await requireProject(tx, req.principal!.tenantId, req.params.projectId);
+        await requireProject(tx, req.me.tenantId, req.params.projectId);
         const id = await app.platform.queue.enqueue(tx, {
-          tenantId: req.principal!.tenantId,
+          tenantId: req.me.tenantId,
           kind: BATCH_CHECK_JOB,
           payload: { projectId: req.params.projectId },
-          createdBy: req.principal!.userId,
+          createdBy: req.me.userId,
         });
         req.audit({
           action: 'quality_check.batch_started',
@@ -346,7 +332,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       req.tx((tx) =>
         listCheckResults(
           tx,
-          req.principal!.tenantId,
+          req.me.tenantId,
           req.params.projectId,
           { annotationId: req.query.annotation_id, passed: req.query.passed },
           req.query.limit ?? 50,
@@ -375,7 +361,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       req.tx((tx) =>
         listIssues(
           tx,
-          req.principal!.tenantId,
+          req.me.tenantId,
           req.params.projectId,
           { status: req.query.status, annotationId: req.query.annotation_id },
           req.query.limit ?? 50,
@@ -402,7 +388,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       issueView(
         await req.tx(async (tx) => {
-          const i = await updateIssue(tx, req.principal!.tenantId, req.params.id, {
+          const i = await updateIssue(tx, req.me.tenantId, req.params.id, {
             status: req.body.status,
             assigneeId: req.body.assignee_id,
           });

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { tenantMembers } from '../../../platform/auth/schema.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { badRequest, conflict, notFound } from '../../../platform/errors/problem.ts';
-import { projects } from '../../annotation/schema.ts';
+import { projectFacts } from '../../annotation/index.ts';
 import { qualityRules, qualityRuleTemplates, qualityRuleVersions } from '../schema.ts';
 import { BUILT_IN_TEMPLATES, type RuleType, type TemplateRule, validateRuleConfig } from './rules.ts';
 
@@ -11,12 +11,9 @@ type Severity = Rule['severity'];
 
 /** The project, in the caller's tenant, or a 404. Quality permissions are tenant-wide. */
 export async function requireProject(tx: Executor, tenantId: string, projectId: number) {
-  const [row] = await tx
-    .select({ id: projects.id, title: projects.title, parsedConfig: projects.parsedConfig })
-    .from(projects)
-    .where(and(eq(projects.tenantId, tenantId), eq(projects.id, projectId)));
+  const row = await projectFacts(tx, projectId, tenantId);
   if (!row) throw notFound('The project');
-  return row;
+  return { id: row.id, title: row.title, parsedConfig: row.parsedConfig };
 }
 
 /** A user named as assignee or recipient must belong to the tenant (400 naming the field). */

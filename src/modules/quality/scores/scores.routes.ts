@@ -92,7 +92,7 @@ export const scoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        await loadProject(tx, req.principal!, req.params.id, 'read');
+        await loadProject(tx, req.me, req.params.id, 'read');
         const c = await loadConfig(tx, req.params.id);
         return {
           project: req.params.id,
@@ -129,7 +129,7 @@ export const scoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const p = req.principal!;
+      const p = req.me;
       return req.tx(async (tx) => {
         await loadProject(tx, p, req.params.id, 'read');
         const row = await saveConfig(tx, { tenantId: p.tenantId, userId: p.userId }, req.params.id, req.body);
@@ -163,7 +163,7 @@ export const scoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const p = req.principal!;
+      const p = req.me;
       const jobId = await req.tx(async (tx) => {
         await loadProject(tx, p, req.params.id, 'read');
         const jobId = await platform.queue.enqueue(tx, {
@@ -202,7 +202,7 @@ export const scoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        await loadProject(tx, req.principal!, req.params.id, 'read');
+        await loadProject(tx, req.me, req.params.id, 'read');
         const limit = req.query.limit ?? 50;
         const cursor = decodeCursor(req.query.cursor, 1);
         const rows = await listScores(tx, req.params.id, {
@@ -245,7 +245,7 @@ export const scoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) =>
       req.tx(async (tx) => {
-        await loadProject(tx, req.principal!, req.params.id, 'read');
+        await loadProject(tx, req.me, req.params.id, 'read');
         const rows = await ranking(tx, req.params.id);
         return {
           items: rows.map((r, i) => {

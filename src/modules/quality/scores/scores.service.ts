@@ -1,7 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../../platform/db/client.ts';
+import { pgArray, rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant, type TenantScope } from '../../../platform/db/tenancy.ts';
 import { badRequest } from '../../../platform/errors/problem.ts';
+import { readOnly } from '../../annotation/index.ts';
 import {
   BATCH,
   type ProjectForAgreement,
@@ -199,8 +201,6 @@ export async function saveConfig(
 // ---------------------------------------------------------------------------------------
 // Storing
 
-const rowsOf = <T>(r: unknown) => (r as { rows: T[] }).rows;
-const bigintArray = (ids: readonly (number | string)[]) => `{${ids.join(',')}}`;
 const round = (x: number | null) => (x === null ? null : Math.round(x * 1e5) / 1e5);
 
 interface AnnotationRow {
@@ -220,10 +220,10 @@ async function scoreTasks(
   config: QualityConfig,
   taskIds: readonly number[],
 ): Promise<{ users: Set<string>; scored: number }> {
-  const ids = bigintArray(taskIds);
+  const ids = pgArray(taskIds);
   const rows = rowsOf<AnnotationRow>(
     await tx.execute(sql`
-      select id, task_id, completed_by, result, lead_time, ground_truth from annotations
+      select id, task_id, completed_by, result, lead_time, ground_truth from ${readOnly.annotations} a
       where task_id = any(${ids}::bigint[]) and not was_cancelled order by task_id, id`),
   );
   const scores: AnnotationScore[] = [];
@@ -245,7 +245,7 @@ async function scoreTasks(
   // Skipped annotations have no score.
   await tx.execute(sql`
     delete from quality_scores where scope = 'annotation' and annotation_id in
-      (select id from annotations where task_id = any(${ids}::bigint[]) and was_cancelled)`);
+      (select id from ${readOnly.annotations} a where task_id = any(${ids}::bigint[]) and was_cancelled)`);
   if (scores.length) {
     const json = JSON.stringify(
       scores.map((s) => ({
@@ -288,7 +288,7 @@ async function refreshAnnotators(
   users: readonly string[] | 'all',
 ): Promise<void> {
   if (users !== 'all' && users.length === 0) return;
-  const only = users === 'all' ? sql`` : sql`and user_id = any(${`{${users.join(',')}}`}::uuid[])`;
+  const only = users === 'all' ? sql`` : sql`and user_id = any(${pgArray(users)}::uuid[])`;
   const w = weights;
   await tx.execute(sql`
     insert into quality_scores (tenant_id, project_id, scope, user_id, accuracy, completeness, timeliness,
@@ -312,7 +312,7 @@ async function refreshAnnotators(
       total = excluded.total, details = excluded.details, computed_at = excluded.computed_at`);
   await tx.execute(sql`
     delete from quality_scores q where q.project_id = ${projectId} and q.scope = 'annotator'
-      ${users === 'all' ? sql`` : sql`and q.user_id = any(${`{${users.join(',')}}`}::uuid[])`}
+      ${users === 'all' ? sql`` : sql`and q.user_id = any(${pgArray(users)}::uuid[])`}
       and not exists (select 1 from quality_scores s where s.project_id = q.project_id and s.scope = 'annotation'
         and s.user_id = q.user_id)`);
 }
@@ -355,7 +355,7 @@ export async function rescoreProject(
   for (;;) {
     const ids = await inTenant(db, scope, async (tx) => {
       const ids = rowsOf<{ id: string | number }>(
-        await tx.execute(sql`select id from tasks where project_id = ${projectId} and id > ${after}
+        await tx.execute(sql`select id from ${readOnly.tasks} t where project_id = ${projectId} and id > ${after}
           order by id limit ${BATCH}`),
       ).map((r) => Number(r.id));
       if (ids.length) annotations += (await scoreTasks(tx, scope, project, config, ids)).scored;
@@ -383,7 +383,7 @@ export async function listScores(
         q.completeness::float8 as completeness, q.timeliness::float8 as timeliness,
         q.consistency::float8 as consistency, q.total::float8 as total, q.details, q.computed_at,
         a.task_id
-      from quality_scores q left join annotations a on a.id = q.annotation_id
+      from quality_scores q left join ${readOnly.annotations} a on a.id = q.annotation_id
       where q.project_id = ${projectId} and q.scope = ${options.scope}
         ${options.userId ? sql`and q.user_id = ${options.userId}::uuid` : sql``}
         ${options.after !== undefined ? sql`and q.id > ${options.after}` : sql``}
