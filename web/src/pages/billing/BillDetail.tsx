@@ -5,11 +5,12 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, must } from '../../api/client';
+import { BILL_EXPORT_FORMATS } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import { allRecords, type Bill, EXPORT_FORMATS, LinesTable, StatusTag, useMoney, useNames } from './shared';
+import { allRecords, type Bill, LinesTable, StatusTag, useMoney, useNames } from './shared';
 
 type Action = 'issue' | 'pay' | 'void';
 const ACTIONS: Record<string, Action[]> = { draft: ['issue', 'void'], issued: ['pay', 'void'] };
@@ -66,7 +67,7 @@ export function BillDetail() {
             {manage && (b.status === 'draft' || b.status === 'issued') ? (
               <Button onClick={() => setAdjusting(true)}>{t('bill.actions.adjust')}</Button>
             ) : null}
-            {EXPORT_FORMATS.map((format) => (
+            {BILL_EXPORT_FORMATS.map((format) => (
               <Button
                 key={format}
                 icon={<DownloadOutlined />}

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { api, must } from '../../api/client';
+import { BILL_STATES } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { useJobProgress } from '../../lib/jobs';
@@ -12,8 +13,7 @@ import { can, useMe } from '../../lib/session';
 import { Pager, useCursor } from '../admin/paging';
 import { type Bill, StatusTag, useMoney } from './shared';
 
-const STATES = ['draft', 'issued', 'paid', 'void'] as const;
-type State = (typeof STATES)[number];
+type State = (typeof BILL_STATES)[number];
 
 export function BillsTab() {
   const { t } = useTranslation('billing');
@@ -39,7 +39,7 @@ export function BillsTab() {
         value={status}
         onChange={setStatus}
         style={{ width: 200 }}
-        options={STATES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
+        options={BILL_STATES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
       />
       <ProblemAlert error={bills.error} />
       <Table<Bill>

@@ -4,10 +4,11 @@ import { Button, Card, Descriptions, Space, Table, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, type GetResponse, must } from '../../api/client';
+import { BILL_EXPORT_FORMATS } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { Pager, useCursor } from '../admin/paging';
-import { EXPORT_FORMATS, LinesTable, StatusTag, useMoney, useNames } from './shared';
+import { LinesTable, StatusTag, useMoney, useNames } from './shared';
 
 type Statement = GetResponse<'/api/v1/billing/statements'>['items'][number];
 
@@ -74,7 +75,7 @@ export function StatementDetail() {
         title={t('statements.title', { period: s.period })}
         extra={
           <Space wrap>
-            {EXPORT_FORMATS.map((format) => (
+            {BILL_EXPORT_FORMATS.map((format) => (
               <Button
                 key={format}
                 icon={<DownloadOutlined />}

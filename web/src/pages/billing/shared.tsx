@@ -7,7 +7,6 @@ import { can, useMe } from '../../lib/session';
 
 export type Bill = GetResponse<'/api/v1/billing/bills/{id}'>;
 export type Line = GetResponse<'/api/v1/billing/records'>['items'][number];
-export const EXPORT_FORMATS = ['xlsx', 'csv', 'json'] as const;
 
 /**
  * Money as the API gives it: a decimal string, formatted per locale with its currency.

@@ -5,6 +5,7 @@ import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { api, must, type paths } from '../../api/client';
+import { TASK_PRIORITIES, TASK_STATUSES } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
@@ -12,7 +13,7 @@ import { useJobProgress } from '../../lib/jobs';
 import { useProject } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 import { ProjectNav } from '../projects/ProjectNav';
-import { compact, PRIORITIES, SORTS, STATUSES, type TaskFilter, type TaskSort } from './filters';
+import { compact, SORTS, type TaskFilter, type TaskSort } from './filters';
 import { tasksQuery } from './queries';
 import { TaskGrid } from './TaskGrid';
 
@@ -64,7 +65,7 @@ function Filters({
         style={{ minWidth: 160 }}
         value={filter.status ?? []}
         onChange={(status) => onChange({ ...filter, status })}
-        options={STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
+        options={TASK_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
       />
       <Select
         mode="multiple"
@@ -74,7 +75,7 @@ function Filters({
         style={{ minWidth: 140 }}
         value={filter.priority ?? []}
         onChange={(priority) => onChange({ ...filter, priority })}
-        options={PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) }))}
+        options={TASK_PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) }))}
       />
       {bool('annotated')}
       {bool('reviewed')}
@@ -136,7 +137,7 @@ export default function DataManagerPage() {
   // A dialog once opened stays mounted, so a running import or export keeps its progress.
   const opened = useRef(new Set<string>());
   if (dialog) opened.current.add(dialog);
-  const [priority, setPriority] = useState<(typeof PRIORITIES)[number]>('high');
+  const [priority, setPriority] = useState<(typeof TASK_PRIORITIES)[number]>('high');
   const [assignees, setAssignees] = useState<string[]>([]);
   const query = compact(filter);
 
@@ -314,7 +315,7 @@ export default function DataManagerPage() {
           value={priority}
           onChange={setPriority}
           style={{ width: '100%' }}
-          options={PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) }))}
+          options={TASK_PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) }))}
         />
       </Modal>
       <Modal

@@ -19,6 +19,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { api, type GetResponse, must } from '../../api/client';
+import { PROJECT_ROLES } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
@@ -38,7 +39,6 @@ type Settings = Pick<
   | 'review_required'
 > & { ordering: 'id' | 'random' | 'uncertainty'; skip_policy: 'requeue_me' | 'requeue_others' | 'ignore' };
 type Member = GetResponse<'/api/v1/projects/{id}/members'>['items'][number];
-const ROLES = ['manager', 'reviewer', 'annotator', 'viewer'] as const;
 
 function SettingsForm({ project }: { project: Project }) {
   const { t } = useTranslation('projects');
@@ -160,7 +160,7 @@ function Members({ projectId }: { projectId: number }) {
       ),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: key }),
   });
-  const roleOptions = ROLES.map((r) => ({ value: r, label: t(`roles.${r}`) }));
+  const roleOptions = PROJECT_ROLES.map((r) => ({ value: r, label: t(`roles.${r}`) }));
 
   return (
     <Card title={t('settings.members')}>

@@ -22,6 +22,7 @@ import dayjs, { type Dayjs } from 'dayjs';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api, type GetResponse, must } from '../../api/client';
+import { ALERT_METRICS, ALERT_STATES, CHANNELS } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
@@ -31,10 +32,7 @@ import { allPages, SeverityTag, useMembers, useProjectId, useScore } from './sha
 
 type Alert = GetResponse<'/api/v1/projects/{projectId}/quality/alerts'>['items'][number];
 type Config = GetResponse<'/api/v1/projects/{projectId}/quality/alert-config'>;
-const STATES = ['open', 'acknowledged', 'resolved'] as const;
-type Filter = (typeof STATES)[number] | 'all';
-const METRICS = ['total', 'accuracy', 'completeness', 'timeliness', 'consistency', 'agreement'] as const;
-const CHANNELS = ['in_app', 'webhook', 'email'] as const;
+type Filter = (typeof ALERT_STATES)[number] | 'all';
 type Action = 'acknowledge' | 'resolve' | 'escalate';
 const STATUS_COLORS: Record<string, string> = { open: 'red', acknowledged: 'gold', resolved: 'green' };
 
@@ -104,7 +102,10 @@ function Inbox({ projectId }: { projectId: number }) {
           <Segmented<Filter>
             value={filter}
             onChange={setFilter}
-            options={[...STATES, 'all' as const].map((s) => ({ value: s, label: t(`alertStatus.${s}`) }))}
+            options={[...ALERT_STATES, 'all' as const].map((s) => ({
+              value: s,
+              label: t(`alertStatus.${s}`),
+            }))}
           />
           {can(me.data, 'quality:manage') ? (
             <Button loading={evaluate.isPending} onClick={() => evaluate.mutate()}>
@@ -189,7 +190,7 @@ function Inbox({ projectId }: { projectId: number }) {
 
 interface ConfigForm {
   enabled: boolean;
-  thresholds: Partial<Record<(typeof METRICS)[number], number | null>>;
+  thresholds: Partial<Record<(typeof ALERT_METRICS)[number], number | null>>;
   channels: (typeof CHANNELS)[number][];
   user_ids: string[];
   emails: string[];
@@ -286,7 +287,7 @@ function ConfigCard({ projectId }: { projectId: number }) {
         </Form.Item>
         <Typography.Text type="secondary">{t('alertConfig.thresholdsHelp')}</Typography.Text>
         <Row gutter={12} style={{ marginTop: 8 }}>
-          {METRICS.map((m) => (
+          {ALERT_METRICS.map((m) => (
             <Col key={m} xs={12} md={8}>
               <Form.Item name={['thresholds', m]} label={t(`dimension.${m}`)}>
                 <InputNumber min={0} max={1} step={0.05} style={{ width: '100%' }} />

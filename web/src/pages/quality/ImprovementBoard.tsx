@@ -18,23 +18,15 @@ import {
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
+import { AUTO_ASSIGN, IMPROVEMENT_STATES, SEVERITIES } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import {
-  Assignee,
-  allPages,
-  BoardColumn,
-  SEVERITIES,
-  type Severity,
-  useMembers,
-  useProjectId,
-} from './shared';
+import { Assignee, allPages, BoardColumn, type Severity, useMembers, useProjectId } from './shared';
 
 export type ImprovementTask = GetResponse<'/api/v1/quality/improvement-tasks'>['items'][number];
-const COLUMNS = ['pending', 'in_progress', 'submitted', 'approved', 'rejected'] as const;
-type TaskState = (typeof COLUMNS)[number];
+type TaskState = (typeof IMPROVEMENT_STATES)[number];
 type Who = 'assignee' | 'reviewer';
 /** The API's moves from each state, and who may make them. */
 const MOVES: Record<TaskState, { to: TaskState; by: Who }[]> = {
@@ -138,7 +130,7 @@ function WorkflowCard({ projectId }: { projectId: number }) {
         <Form.Item name="auto_assign" label={t('workflow.assign')}>
           <Select
             style={{ minWidth: 180 }}
-            options={(['annotator', 'user', 'none'] as const).map((v) => ({
+            options={AUTO_ASSIGN.map((v) => ({
               value: v,
               label: t(`workflow.assignTo.${v}`),
             }))}
@@ -169,7 +161,7 @@ export function Board({ tasks, testId }: { tasks: ImprovementTask[]; testId: str
   const [historyOf, setHistoryOf] = useState<ImprovementTask | null>(null);
   return (
     <Row gutter={[12, 12]} data-testid={testId}>
-      {COLUMNS.map((status) => {
+      {IMPROVEMENT_STATES.map((status) => {
         const items = tasks.filter((i) => i.status === status);
         return (
           <BoardColumn

@@ -3,6 +3,7 @@ import { App, Button, Card, Row, Select, Space, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
+import { ISSUE_STATES, SEVERITIES } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
@@ -11,7 +12,6 @@ import {
   Assignee,
   allPages,
   BoardColumn,
-  SEVERITIES,
   type Severity,
   SeverityTag,
   useMembers,
@@ -19,10 +19,9 @@ import {
 } from './shared';
 
 type Issue = GetResponse<'/api/v1/projects/{projectId}/quality/issues'>['items'][number];
-const COLUMNS = ['open', 'in_progress', 'resolved', 'wont_fix'] as const;
 /** The assignee filter's value for issues nobody is assigned to (user ids are UUIDs). */
 const UNASSIGNED = 'unassigned';
-type IssueState = (typeof COLUMNS)[number];
+type IssueState = (typeof ISSUE_STATES)[number];
 /** The moves the API allows from each state. */
 const MOVES: Record<IssueState, IssueState[]> = {
   open: ['in_progress', 'resolved', 'wont_fix'],
@@ -92,7 +91,7 @@ export function IssuesBoard() {
         </Typography.Text>
       </Space>
       <Row gutter={[12, 12]} data-testid="issues-board">
-        {COLUMNS.map((status) => {
+        {ISSUE_STATES.map((status) => {
           const items = shown.filter((i) => i.status === status);
           return (
             <BoardColumn

@@ -24,6 +24,7 @@ import dayjs, { type Dayjs } from 'dayjs';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api, type GetResponse, must } from '../../api/client';
+import { SCORE_DIMENSIONS } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
@@ -460,7 +461,6 @@ function RankingSection({ projectId }: { projectId: number }) {
   );
 }
 
-const DIMENSIONS = ['accuracy', 'completeness', 'timeliness', 'consistency'] as const;
 type ScoringForm = Omit<GetResponse<'/api/v1/projects/{id}/quality/config'>, 'project' | 'updated_at'>;
 
 /** How annotations are scored: dimension weights (adding up to 1), required controls, pace, gold share. */
@@ -486,7 +486,7 @@ function ScoringDialog({ projectId, onClose }: { projectId: number; onClose: () 
     },
   });
   const weights = Form.useWatch('weights', form);
-  const total = DIMENSIONS.reduce((sum, d) => sum + (weights?.[d] ?? 0), 0);
+  const total = SCORE_DIMENSIONS.reduce((sum, d) => sum + (weights?.[d] ?? 0), 0);
   return (
     <Modal
       open
@@ -512,7 +512,7 @@ function ScoringDialog({ projectId, onClose }: { projectId: number; onClose: () 
         >
           <Typography.Text type="secondary">{t('scoring.weightsHelp')}</Typography.Text>
           <Row gutter={12} style={{ marginTop: 8 }}>
-            {DIMENSIONS.map((d) => (
+            {SCORE_DIMENSIONS.map((d) => (
               <Col key={d} span={12}>
                 <Form.Item name={['weights', d]} label={t(`dimension.${d}`)} rules={[{ required: true }]}>
                   <InputNumber min={0} max={1} step={0.05} style={{ width: '100%' }} />

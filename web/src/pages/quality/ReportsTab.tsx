@@ -19,6 +19,7 @@ import dayjs, { type Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
+import { CHANNELS, REPORT_FORMATS, REPORTS } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
@@ -26,11 +27,8 @@ import { useMembers, useProjectId } from './shared';
 
 type Run = GetResponse<'/api/v1/projects/{projectId}/quality/report-runs'>['items'][number];
 type Schedule = GetResponse<'/api/v1/projects/{projectId}/quality/report-schedules'>['items'][number];
-const REPORTS = ['summary', 'ranking', 'trend'] as const;
-const FORMATS = ['xlsx', 'csv', 'html'] as const;
-const CHANNELS = ['in_app', 'webhook', 'email'] as const;
 type Report = (typeof REPORTS)[number];
-type Format = (typeof FORMATS)[number];
+type Format = (typeof REPORT_FORMATS)[number];
 const RUN_COLORS: Record<string, string> = {
   queued: 'default',
   running: 'blue',
@@ -108,7 +106,7 @@ function GenerateCard({ projectId }: { projectId: number }) {
             style={{ minWidth: 120 }}
             value={format}
             onChange={setFormat}
-            options={FORMATS.map((x) => ({ value: x, label: t(`format.${x}`) }))}
+            options={REPORT_FORMATS.map((x) => ({ value: x, label: t(`format.${x}`) }))}
           />
           <DatePicker.RangePicker
             aria-label={t('reports.period')}
@@ -392,7 +390,7 @@ function ScheduleDialog({
           <Form.Item name="format" label={t('reports.format')}>
             <Select
               style={{ minWidth: 120 }}
-              options={FORMATS.map((x) => ({ value: x, label: t(`format.${x}`) }))}
+              options={REPORT_FORMATS.map((x) => ({ value: x, label: t(`format.${x}`) }))}
             />
           </Form.Item>
         </Space>

@@ -21,13 +21,13 @@ import {
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
+import { RULE_TYPES, SEVERITIES } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import {
   JobProgress,
   jobRunning,
-  SEVERITIES,
   type Severity,
   SeverityTag,
   useJob,
@@ -37,16 +37,6 @@ import {
 
 type Rule = GetResponse<'/api/v1/projects/{projectId}/quality/rules'>['items'][number];
 type CheckResult = GetResponse<'/api/v1/projects/{projectId}/quality/check-results'>['items'][number];
-const RULE_TYPES = [
-  'required',
-  'regex',
-  'text_length',
-  'no_overlap',
-  'allowed_labels',
-  'min_lead_time',
-  'agreement',
-  'expression',
-] as const;
 type RuleType = (typeof RULE_TYPES)[number];
 
 interface RuleForm {

@@ -4,10 +4,10 @@ import { type ReactNode, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { api, must } from '../../api/client';
+import type { SEVERITIES } from '../../api/enums';
 import { useJobProgress } from '../../lib/jobs';
 import { useMe } from '../../lib/session';
 
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 const SEVERITY_COLORS: Record<string, string> = {
   low: 'default',
