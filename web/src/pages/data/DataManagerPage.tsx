@@ -3,16 +3,15 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { App, Button, Dropdown, Input, InputNumber, Modal, Progress, Select, Space, Typography } from 'antd';
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useParams } from 'react-router';
 import { api, must, type paths } from '../../api/client';
 import { TASK_PRIORITIES, TASK_STATUSES } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { useJobProgress } from '../../lib/jobs';
-import { useProject } from '../../lib/project';
+import type { Project } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
-import { ProjectNav } from '../projects/ProjectNav';
+import { ProjectPage } from '../projects/ProjectPage';
 import { compact, SORTS, type TaskFilter, type TaskSort } from './filters';
 import { tasksQuery } from './queries';
 import { TaskGrid } from './TaskGrid';
@@ -122,13 +121,16 @@ function Filters({
 }
 
 export default function DataManagerPage() {
-  const id = Number(useParams().id);
+  return <ProjectPage section="data">{(project) => <DataManager project={project} />}</ProjectPage>;
+}
+
+function DataManager({ project }: { project: Project }) {
+  const id = project.id;
   const { t } = useTranslation('data');
   const fmt = useFormat();
   const me = useMe();
   const { modal, message } = App.useApp();
   const queryClient = useQueryClient();
-  const project = useProject(id);
   const [filter, setFilter] = useState<TaskFilter>({});
   const [sort, setSort] = useState<TaskSort>('id');
   const [selected, setSelected] = useState<Set<number>>(new Set());
@@ -212,14 +214,11 @@ export default function DataManagerPage() {
     setAllMatching(false);
   }
 
-  if (project.isPending) return <Loading />;
-  if (project.error) return <ProblemAlert error={project.error} />;
   const selectedCount = allMatching ? (total ?? 0) : selected.size;
   const actions: Action[] = ['set_priority', 'assign', 'remove_annotations', 'remove_predictions', 'delete'];
 
   return (
-    <Space orientation="vertical" style={{ width: '100%' }} size="middle">
-      <ProjectNav project={project.data} current="data" />
+    <>
       <Space style={{ width: '100%', justifyContent: 'space-between' }} wrap>
         <Typography.Title level={3} style={{ margin: 0 }}>
           {t('title')}{' '}
@@ -258,7 +257,7 @@ export default function DataManagerPage() {
           ) : null}
         </Space>
       </Space>
-      <Filters filter={filter} onChange={changeFilter} dataKeys={project.data.data_keys} />
+      <Filters filter={filter} onChange={changeFilter} dataKeys={project.data_keys} />
       {selected.size > 0 && !allMatching && total !== undefined && total > selected.size ? (
         <Button type="link" onClick={() => setAllMatching(true)} style={{ padding: 0 }}>
           {t('grid.selectMatching', { formatted: fmt.number(total) })}
@@ -273,7 +272,7 @@ export default function DataManagerPage() {
       <ProblemAlert error={tasks.error ?? act.error ?? job.error} />
       <TaskGrid
         rows={rows}
-        dataKeys={project.data.data_keys}
+        dataKeys={project.data_keys}
         selected={selected}
         allSelected={allMatching}
         loading={tasks.isPending}
@@ -340,6 +339,6 @@ export default function DataManagerPage() {
           }))}
         />
       </Modal>
-    </Space>
+    </>
   );
 }

@@ -3,7 +3,6 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { App, Button, Result, Space, Tag, Typography } from 'antd';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useParams } from 'react-router';
 import { api, type GetResponse, must } from '../../api/client';
 import {
   type EditorHandle,
@@ -15,9 +14,9 @@ import {
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
-import { type Project, useProject } from '../../lib/project';
+import type { Project } from '../../lib/project';
 import { useMe } from '../../lib/session';
-import { ProjectNav } from '../projects/ProjectNav';
+import { ProjectPage } from '../projects/ProjectPage';
 import { InstructionsDrawer } from './InstructionsDrawer';
 import { useShortcuts } from './useShortcuts';
 
@@ -278,14 +277,5 @@ function Workspace({ project }: { project: Project }) {
 }
 
 export default function LabelingPage() {
-  const id = Number(useParams().id);
-  const project = useProject(id);
-  if (project.isPending) return <Loading />;
-  if (project.error) return <ProblemAlert error={project.error} />;
-  return (
-    <Space orientation="vertical" style={{ width: '100%' }} size="middle">
-      <ProjectNav project={project.data} current="label" />
-      <Workspace project={project.data} />
-    </Space>
-  );
+  return <ProjectPage section="label">{(project) => <Workspace project={project} />}</ProjectPage>;
 }

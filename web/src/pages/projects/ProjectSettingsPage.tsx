@@ -17,14 +17,12 @@ import {
 } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useParams } from 'react-router';
 import { api, type GetResponse, must } from '../../api/client';
 import { PROJECT_ROLES } from '../../api/enums';
-import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
-import { type Project, useProject } from '../../lib/project';
-import { ProjectNav } from './ProjectNav';
+import type { Project } from '../../lib/project';
+import { ProjectPage } from './ProjectPage';
 
 type Settings = Pick<
   Project,
@@ -236,19 +234,18 @@ function Members({ projectId }: { projectId: number }) {
 }
 
 export default function ProjectSettingsPage() {
-  const id = Number(useParams().id);
-  const project = useProject(id);
   const { t } = useTranslation('projects');
-  if (project.isPending) return <Loading />;
-  if (project.error) return <ProblemAlert error={project.error} />;
   return (
-    <Space orientation="vertical" style={{ width: '100%' }} size="middle">
-      <ProjectNav project={project.data} current="settings" />
-      <Typography.Title level={3} style={{ margin: 0 }}>
-        {t('settings.title')}
-      </Typography.Title>
-      <SettingsForm project={project.data} />
-      <Members projectId={id} />
-    </Space>
+    <ProjectPage section="settings">
+      {(project) => (
+        <>
+          <Typography.Title level={3} style={{ margin: 0 }}>
+            {t('settings.title')}
+          </Typography.Title>
+          <SettingsForm project={project} />
+          <Members projectId={project.id} />
+        </>
+      )}
+    </ProjectPage>
   );
 }
