@@ -10,6 +10,7 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
+import { billingKeys } from './queries';
 import { allRecords, type Bill, LinesTable, StatusTag, useMoney, useNames } from './shared';
 
 type Action = 'issue' | 'pay' | 'void';
@@ -26,14 +27,14 @@ export function BillDetail() {
   const queryClient = useQueryClient();
   const [adjusting, setAdjusting] = useState(false);
   const bill = useQuery({
-    queryKey: ['billing-bill', id],
+    queryKey: billingKeys.bill(id),
     queryFn: () => must(api.GET('/api/v1/billing/bills/{id}', { params: { path: { id } } })),
   });
-  const lines = useQuery({ queryKey: ['billing-lines', id], queryFn: () => allRecords(id) });
+  const lines = useQuery({ queryKey: billingKeys.lines(id), queryFn: () => allRecords(id) });
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: ['billing-bill', id] });
-    void queryClient.invalidateQueries({ queryKey: ['billing-lines', id] });
-    void queryClient.invalidateQueries({ queryKey: ['billing-bills'] });
+    void queryClient.invalidateQueries({ queryKey: billingKeys.bill(id) });
+    void queryClient.invalidateQueries({ queryKey: billingKeys.lines(id) });
+    void queryClient.invalidateQueries({ queryKey: billingKeys.bills });
   };
   const move = useMutation({
     mutationFn: (action: Action) =>

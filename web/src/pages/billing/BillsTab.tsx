@@ -11,6 +11,7 @@ import { useFormat } from '../../lib/format';
 import { useJobProgress } from '../../lib/jobs';
 import { can, useMe } from '../../lib/session';
 import { Pager, useCursor } from '../admin/paging';
+import { billingKeys } from './queries';
 import { type Bill, StatusTag, useMoney } from './shared';
 
 type State = (typeof BILL_STATES)[number];
@@ -23,7 +24,7 @@ export function BillsTab() {
   const [status, setStatus] = useState<State | undefined>();
   const paging = useCursor(status ?? '');
   const bills = useQuery({
-    queryKey: ['billing-bills', status, paging.cursor],
+    queryKey: billingKeys.billsOf(status, paging.cursor),
     queryFn: () =>
       must(
         api.GET('/api/v1/billing/bills', { params: { query: { status, cursor: paging.cursor, limit: 50 } } }),
@@ -94,7 +95,7 @@ function GenerateBill() {
   const billId = start.data?.bill.id;
   useEffect(() => {
     if (state !== 'completed' || billId === undefined) return;
-    void queryClient.invalidateQueries({ queryKey: ['billing-bills'] });
+    void queryClient.invalidateQueries({ queryKey: billingKeys.bills });
     navigate(`/billing/bills/${billId}`);
   }, [state, billId, queryClient, navigate]);
 

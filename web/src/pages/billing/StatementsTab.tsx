@@ -8,6 +8,7 @@ import { BILL_EXPORT_FORMATS } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { Pager, useCursor } from '../admin/paging';
+import { billingKeys } from './queries';
 import { LinesTable, StatusTag, useMoney, useNames } from './shared';
 
 type Statement = GetResponse<'/api/v1/billing/statements'>['items'][number];
@@ -19,7 +20,7 @@ export function StatementsTab() {
   const names = useNames();
   const paging = useCursor('');
   const statements = useQuery({
-    queryKey: ['billing-statements', paging.cursor],
+    queryKey: billingKeys.statements(paging.cursor),
     queryFn: () =>
       must(
         api.GET('/api/v1/billing/statements', { params: { query: { cursor: paging.cursor, limit: 50 } } }),
@@ -62,7 +63,7 @@ export function StatementDetail() {
   const money = useMoney();
   const names = useNames();
   const data = useQuery({
-    queryKey: ['billing-statement', id],
+    queryKey: billingKeys.statement(id),
     queryFn: () => must(api.GET('/api/v1/billing/statements/{id}', { params: { path: { id } } })),
   });
   if (data.isPending) return <Loading />;

@@ -10,10 +10,11 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { useJobProgress } from '../../lib/jobs';
 import type { Project } from '../../lib/project';
+import { projectKeys } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 import { ProjectPage } from '../projects/ProjectPage';
 import { compact, SORTS, type TaskFilter, type TaskSort } from './filters';
-import { tasksQuery } from './queries';
+import { dataKeys, tasksQuery } from './queries';
 import { TaskGrid } from './TaskGrid';
 
 // The dialogs (and the table, upload and form they use) load when first opened, not with
@@ -152,7 +153,7 @@ function DataManager({ project }: { project: Project }) {
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
 
   const users = useQuery({
-    queryKey: ['project', id, 'members'],
+    queryKey: projectKeys.members(id),
     queryFn: () =>
       must(api.GET('/api/v1/projects/{id}/members', { params: { path: { id }, query: { limit: 1000 } } })),
     enabled: dialog === 'assign',
@@ -190,8 +191,8 @@ function DataManager({ project }: { project: Project }) {
   );
   const jobStatus = job.data?.status;
   const refresh = useCallback(() => {
-    void queryClient.invalidateQueries({ queryKey: ['tasks', id] });
-    void queryClient.invalidateQueries({ queryKey: ['project', id] });
+    void queryClient.invalidateQueries({ queryKey: dataKeys.tasks(id) });
+    void queryClient.invalidateQueries({ queryKey: projectKeys.project(id) });
   }, [queryClient, id]);
   useEffect(() => {
     if (jobStatus === 'completed' || jobStatus === 'failed') refresh();

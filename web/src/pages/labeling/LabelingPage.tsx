@@ -18,6 +18,7 @@ import type { Project } from '../../lib/project';
 import { useMe } from '../../lib/session';
 import { ProjectPage } from '../projects/ProjectPage';
 import { InstructionsDrawer } from './InstructionsDrawer';
+import { labelingKeys } from './queries';
 import { useShortcuts } from './useShortcuts';
 
 type NextTask = GetResponse<'/api/v1/projects/{id}/next'>;
@@ -28,7 +29,7 @@ const secondsSince = (start: number) => (Date.now() - start) / 1000;
 /** What the editor shows: the next task of the stream, or one of my annotations to update. */
 function useWork(projectId: number, mode: Mode, round: number) {
   const next = useQuery({
-    queryKey: ['next', projectId, round],
+    queryKey: labelingKeys.next(projectId, round),
     enabled: mode.kind === 'stream',
     gcTime: 0,
     queryFn: async () => {
@@ -43,7 +44,7 @@ function useWork(projectId: number, mode: Mode, round: number) {
   const editId = mode.kind === 'edit' ? mode.annotationId : 0;
   const editTask = mode.kind === 'edit' ? mode.taskId : 0;
   const edit = useQuery({
-    queryKey: ['annotation-with-task', editId],
+    queryKey: labelingKeys.annotationWithTask(editId),
     enabled: mode.kind === 'edit',
     gcTime: 0,
     queryFn: async () => {

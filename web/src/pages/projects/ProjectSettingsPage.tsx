@@ -22,6 +22,8 @@ import { PROJECT_ROLES } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import type { Project } from '../../lib/project';
+import { projectKeys } from '../../lib/project';
+import { adminKeys } from '../admin/queries';
 import { ProjectPage } from './ProjectPage';
 
 type Settings = Pick<
@@ -48,7 +50,7 @@ function SettingsForm({ project }: { project: Project }) {
     mutationFn: (body: Settings) =>
       must(api.PATCH('/api/v1/projects/{id}', { params: { path: { id: project.id } }, body })),
     onSuccess: (p) => {
-      queryClient.setQueryData(['project', project.id], p);
+      queryClient.setQueryData(projectKeys.project(project.id), p);
       void message.success(t('settings.saved'));
     },
   });
@@ -131,7 +133,7 @@ function Members({ projectId }: { projectId: number }) {
   const queryClient = useQueryClient();
   const [adding, setAdding] = useState<{ user_id?: string; role: Member['role'] }>({ role: 'annotator' });
   const [userSearch, setUserSearch] = useState('');
-  const key = ['project', projectId, 'members'];
+  const key = projectKeys.members(projectId);
   const members = useQuery({
     queryKey: key,
     queryFn: () =>
@@ -142,7 +144,7 @@ function Members({ projectId }: { projectId: number }) {
       ),
   });
   const users = useQuery({
-    queryKey: ['users', userSearch],
+    queryKey: adminKeys.userSearch(userSearch),
     queryFn: () =>
       must(api.GET('/api/v1/users', { params: { query: { limit: 50, q: userSearch || undefined } } })),
   });

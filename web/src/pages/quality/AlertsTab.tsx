@@ -28,6 +28,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Notifications } from './Notifications';
+import { qualityKeys } from './queries';
 import { allPages, SeverityTag, useMembers, useProjectId, useScore } from './shared';
 
 type Alert = GetResponse<'/api/v1/projects/{projectId}/quality/alerts'>['items'][number];
@@ -64,7 +65,7 @@ function Inbox({ projectId }: { projectId: number }) {
   const queryClient = useQueryClient();
   const [filter, setFilter] = useState<Filter>('open');
   const alerts = useQuery({
-    queryKey: ['quality', projectId, 'alerts', filter],
+    queryKey: qualityKeys.alertsOf(projectId, filter),
     queryFn: () =>
       allPages((cursor) =>
         must(
@@ -77,7 +78,7 @@ function Inbox({ projectId }: { projectId: number }) {
         ),
       ),
   });
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ['quality', projectId, 'alerts'] });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: qualityKeys.alerts(projectId) });
   const act = useMutation({
     mutationFn: ({ id, action }: { id: number; action: Action }) =>
       must(api.POST('/api/v1/quality/alerts/{id}/actions', { params: { path: { id } }, body: { action } })),
@@ -227,7 +228,7 @@ function ConfigCard({ projectId }: { projectId: number }) {
   const [form] = Form.useForm<ConfigForm>();
   const manage = can(me.data, 'quality:manage');
   const config = useQuery({
-    queryKey: ['quality', projectId, 'alert-config'],
+    queryKey: qualityKeys.alertConfig(projectId),
     queryFn: () =>
       must(api.GET('/api/v1/projects/{projectId}/quality/alert-config', { params: { path: { projectId } } })),
     retry: (n, e) => !(e instanceof ApiError && e.status === 404) && n < 2,
@@ -260,7 +261,7 @@ function ConfigCard({ projectId }: { projectId: number }) {
         }),
       ),
     onSuccess: (c) => {
-      queryClient.setQueryData(['quality', projectId, 'alert-config'], c);
+      queryClient.setQueryData(qualityKeys.alertConfig(projectId), c);
       void message.success(t('alertConfig.saved'));
     },
   });

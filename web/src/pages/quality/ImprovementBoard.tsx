@@ -23,6 +23,7 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
+import { qualityKeys } from './queries';
 import { Assignee, allPages, BoardColumn, type Severity, useMembers, useProjectId } from './shared';
 
 export type ImprovementTask = GetResponse<'/api/v1/quality/improvement-tasks'>['items'][number];
@@ -47,7 +48,7 @@ const MOVES: Record<TaskState, { to: TaskState; by: Who }[]> = {
 export function ImprovementBoard() {
   const projectId = useProjectId();
   const tasks = useQuery({
-    queryKey: ['quality', projectId, 'improvements'],
+    queryKey: qualityKeys.improvements(projectId),
     queryFn: () =>
       allPages((cursor) =>
         must(
@@ -88,7 +89,7 @@ function WorkflowCard({ projectId }: { projectId: number }) {
   const [form] = Form.useForm<WorkflowForm>();
   const manage = can(me.data, 'quality:manage');
   const workflow = useQuery({
-    queryKey: ['quality', projectId, 'workflow'],
+    queryKey: qualityKeys.workflow(projectId),
     queryFn: () =>
       must(api.GET('/api/v1/projects/{projectId}/quality/workflow', { params: { path: { projectId } } })),
   });
@@ -104,7 +105,7 @@ function WorkflowCard({ projectId }: { projectId: number }) {
         }),
       ),
     onSuccess: (w) => {
-      queryClient.setQueryData(['quality', projectId, 'workflow'], w);
+      queryClient.setQueryData(qualityKeys.workflow(projectId), w);
       void message.success(t('workflow.saved'));
     },
   });
@@ -191,7 +192,7 @@ function TaskCard({ task, onHistory }: { task: ImprovementTask; onHistory: () =>
   const [moving, setMoving] = useState<TaskState | null>(null);
   const review = can(me.data, 'quality:review');
   const mine = task.assignee_id === me.data?.user.id && can(me.data, 'quality:improve');
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ['quality'] });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: qualityKeys.any });
   const assign = useMutation({
     mutationFn: (assignee_id: string | null) =>
       must(
@@ -336,7 +337,7 @@ function HistoryDrawer({ task, onClose }: { task: ImprovementTask; onClose: () =
   const f = useFormat();
   const members = useMembers(task.project_id);
   const detail = useQuery({
-    queryKey: ['quality', task.project_id, 'improvement', task.id],
+    queryKey: qualityKeys.improvement(task.project_id, task.id),
     queryFn: () =>
       must(api.GET('/api/v1/quality/improvement-tasks/{id}', { params: { path: { id: task.id } } })),
   });

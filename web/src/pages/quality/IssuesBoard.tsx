@@ -8,6 +8,7 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
+import { qualityKeys } from './queries';
 import {
   Assignee,
   allPages,
@@ -38,7 +39,7 @@ export function IssuesBoard() {
   const [severities, setSeverities] = useState<Severity[]>([]);
   const [assignee, setAssignee] = useState<string>();
   const issues = useQuery({
-    queryKey: ['quality', projectId, 'issues'],
+    queryKey: qualityKeys.issues(projectId),
     queryFn: () =>
       allPages((cursor) =>
         must(
@@ -49,7 +50,7 @@ export function IssuesBoard() {
       ),
   });
   const rules = useQuery({
-    queryKey: ['quality', projectId, 'rules'],
+    queryKey: qualityKeys.rules(projectId),
     queryFn: () =>
       must(api.GET('/api/v1/projects/{projectId}/quality/rules', { params: { path: { projectId } } })),
   });
@@ -120,7 +121,7 @@ function IssueCard({ issue, ruleName }: { issue: Issue; ruleName?: string }) {
   const { message } = App.useApp();
   const queryClient = useQueryClient();
   const review = can(me.data, 'quality:review');
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ['quality', issue.project_id, 'issues'] });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: qualityKeys.issues(issue.project_id) });
   const update = useMutation({
     mutationFn: (body: { status?: IssueState; assignee_id?: string | null }) =>
       must(api.PATCH('/api/v1/quality/issues/{id}', { params: { path: { id: issue.id } }, body })),
@@ -134,7 +135,7 @@ function IssueCard({ issue, ruleName }: { issue: Issue; ruleName?: string }) {
         }),
       ),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ['quality', issue.project_id, 'improvements'] });
+      void queryClient.invalidateQueries({ queryKey: qualityKeys.improvements(issue.project_id) });
       void message.success(t('issues.improvementCreated'));
     },
   });

@@ -23,6 +23,7 @@ import { CHANNELS, REPORT_FORMATS, REPORTS } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
+import { qualityKeys } from './queries';
 import { useMembers, useProjectId } from './shared';
 
 type Run = GetResponse<'/api/v1/projects/{projectId}/quality/report-runs'>['items'][number];
@@ -51,8 +52,6 @@ export function ReportsTab() {
   );
 }
 
-const runsKey = (projectId: number) => ['quality', projectId, 'report-runs'];
-
 function GenerateCard({ projectId }: { projectId: number }) {
   const { t } = useTranslation('quality');
   const me = useMe();
@@ -73,11 +72,11 @@ function GenerateCard({ projectId }: { projectId: number }) {
           body: { report, format, from, to },
         }),
       ),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: runsKey(projectId) }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: qualityKeys.reportRuns(projectId) }),
   });
   const runId = generate.data?.id;
   const run = useQuery({
-    queryKey: ['quality', 'report-run', runId],
+    queryKey: qualityKeys.reportRun(runId),
     queryFn: () => must(api.GET('/api/v1/quality/report-runs/{id}', { params: { path: { id: runId! } } })),
     enabled: runId !== undefined,
     refetchInterval: (q) => (q.state.data && FINISHED.has(q.state.data.status) ? false : 500),
@@ -156,7 +155,7 @@ function RunsCard({ projectId }: { projectId: number }) {
   const { t } = useTranslation('quality');
   const f = useFormat();
   const runs = useQuery({
-    queryKey: runsKey(projectId),
+    queryKey: qualityKeys.reportRuns(projectId),
     queryFn: () =>
       must(
         api.GET('/api/v1/projects/{projectId}/quality/report-runs', {
@@ -213,8 +212,6 @@ function RunsCard({ projectId }: { projectId: number }) {
   );
 }
 
-const schedulesKey = (projectId: number) => ['quality', projectId, 'report-schedules'];
-
 function SchedulesCard({ projectId }: { projectId: number }) {
   const { t } = useTranslation('quality');
   const me = useMe();
@@ -223,13 +220,13 @@ function SchedulesCard({ projectId }: { projectId: number }) {
   const manage = can(me.data, 'quality:manage');
   const [creating, setCreating] = useState(false);
   const schedules = useQuery({
-    queryKey: schedulesKey(projectId),
+    queryKey: qualityKeys.reportSchedules(projectId),
     queryFn: () =>
       must(
         api.GET('/api/v1/projects/{projectId}/quality/report-schedules', { params: { path: { projectId } } }),
       ),
   });
-  const refresh = () => queryClient.invalidateQueries({ queryKey: schedulesKey(projectId) });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: qualityKeys.reportSchedules(projectId) });
   const toggle = useMutation({
     mutationFn: (s: Schedule) =>
       must(

@@ -6,6 +6,7 @@ import { useParams } from 'react-router';
 import { api, must } from '../../api/client';
 import type { SEVERITIES } from '../../api/enums';
 import { useJobProgress } from '../../lib/jobs';
+import { projectKeys } from '../../lib/project';
 import { useMe } from '../../lib/session';
 
 export type Severity = (typeof SEVERITIES)[number];
@@ -44,7 +45,7 @@ export function useScore() {
 export function useMembers(projectId: number) {
   const me = useMe();
   const members = useQuery({
-    queryKey: ['project', projectId, 'members', 'all'],
+    queryKey: projectKeys.allMembers(projectId),
     queryFn: () =>
       must(
         api.GET('/api/v1/projects/{id}/members', {

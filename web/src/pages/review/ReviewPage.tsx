@@ -14,8 +14,10 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import type { Project } from '../../lib/project';
+import { projectKeys } from '../../lib/project';
 import { useMe } from '../../lib/session';
 import { ProjectPage } from '../projects/ProjectPage';
+import { reviewKeys } from './queries';
 
 type ReviewBody =
   paths['/api/v1/annotations/{id}/review']['post']['requestBody']['content']['application/json'];
@@ -35,7 +37,7 @@ function Queue({ project }: { project: Project }) {
   const opened = useRef(Date.now());
 
   const queue = useQuery({
-    queryKey: ['review-queue', project.id, round],
+    queryKey: reviewKeys.queue(project.id, round),
     gcTime: 0,
     queryFn: () =>
       must(
@@ -45,7 +47,7 @@ function Queue({ project }: { project: Project }) {
       ),
   });
   const members = useQuery({
-    queryKey: ['project', project.id, 'members'],
+    queryKey: projectKeys.members(project.id),
     queryFn: () =>
       must(
         api.GET('/api/v1/projects/{id}/members', {
