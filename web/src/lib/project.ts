@@ -3,8 +3,23 @@ import { api, type GetResponse, must } from '../api/client';
 
 export type Project = GetResponse<'/api/v1/projects/{id}'>;
 
+/**
+ * Project keys, shared by every page group: each key of one project starts with
+ * `project(id)`, so invalidating it refreshes the project, its summary and its members.
+ */
+export const projectKeys = {
+  list: ['projects'] as const,
+  search: (search: string) => ['projects', search] as const,
+  names: ['projects', 'all-names'] as const,
+  project: (id: number) => ['project', id] as const,
+  summary: (id: number) => ['project', id, 'summary'] as const,
+  members: (id: number) => ['project', id, 'members'] as const,
+  /** Every member, all pages of them (the quality pages' assignee pickers). */
+  allMembers: (id: number) => ['project', id, 'members', 'all'] as const,
+};
+
 export const projectQuery = (id: number) => ({
-  queryKey: ['project', id],
+  queryKey: projectKeys.project(id),
   queryFn: () => must(api.GET('/api/v1/projects/{id}', { params: { path: { id } } })),
   enabled: Number.isInteger(id) && id > 0,
   staleTime: 5_000,
@@ -17,7 +32,7 @@ export function useProject(id: number) {
 
 export function useProjectSummary(id: number) {
   return useQuery({
-    queryKey: ['project', id, 'summary'],
+    queryKey: projectKeys.summary(id),
     queryFn: () => must(api.GET('/api/v1/projects/{id}/summary', { params: { path: { id } } })),
   });
 }

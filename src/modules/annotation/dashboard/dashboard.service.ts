@@ -21,26 +21,54 @@ export interface DashboardRange {
  * throughput lists only the caller.
  */
 export async function dashboard(tx: Executor, principal: Principal, range: DashboardRange) {
+  const scope = dashboardScope(principal, range, await tenantTimeZone(tx, principal.tenantId));
+  return {
+    from: range.from,
+    to: range.to,
+    time_zone: scope.tz,
+    days: await workPerDay(tx, scope),
+    annotators: await annotatorThroughput(tx, scope),
+    reviews: await reviewsByStatus(tx, scope),
+    projects: await projectProgress(tx, scope),
+  };
+}
+
+async function tenantTimeZone(tx: Executor, tenantId: string): Promise<string> {
   const [tenant] = rowsOf<{ tz: string }>(
-    await tx.execute(
-      sql`select ${tenants.timeZone} as tz from ${tenants} where ${tenants.id} = ${principal.tenantId}`,
-    ),
+    await tx.execute(sql`select ${tenants.timeZone} as tz from ${tenants} where ${tenants.id} = ${tenantId}`),
   );
-  const tz = tenant?.tz ?? 'UTC';
+  return tenant?.tz ?? 'UTC';
+}
+
+/** The caller, the range and the SQL fragments every dashboard query filters and groups by. */
+type DashboardScope = ReturnType<typeof dashboardScope>;
+
+function dashboardScope(principal: Principal, range: DashboardRange, tz: string) {
   const from = range.from.toISOString();
   const to = range.to.toISOString();
-  const visible = (column: unknown) =>
-    managesAllProjects(principal)
-      ? sql`true`
-      : sql`${column} in (select ${projectMembers.projectId} from ${projectMembers}
-          where ${projectMembers.userId} = ${principal.userId})`;
-  const day = (column: unknown) => sql`(date_trunc('day', (${column}) at time zone ${tz}::text))::date`;
-  const inRange = (column: unknown) =>
-    sql`${column} >= ${from}::timestamptz and ${column} < ${to}::timestamptz`;
+  return {
+    principal,
+    tz,
+    from,
+    to,
+    /** The caller's projects: all of them, or those they are members of. */
+    visible: (column: unknown) =>
+      managesAllProjects(principal)
+        ? sql`true`
+        : sql`${column} in (select ${projectMembers.projectId} from ${projectMembers}
+          where ${projectMembers.userId} = ${principal.userId})`,
+    day: (column: unknown) => sql`(date_trunc('day', (${column}) at time zone ${tz}::text))::date`,
+    inRange: (column: unknown) => sql`${column} >= ${from}::timestamptz and ${column} < ${to}::timestamptz`,
+  };
+}
 
-  // A task counts as completed on the day of its last annotation (or skip), reviewer
-  // fixes aside: that annotation is the one that reached its overlap. Only tasks annotated
-  // in the range are grouped.
+/**
+ * Tasks created and completed, annotations and skips, per day of the range. A task counts
+ * as completed on the day of its last annotation (or skip), reviewer fixes aside: that
+ * annotation is the one that reached its overlap. Only tasks annotated in the range are
+ * grouped.
+ */
+async function workPerDay(tx: Executor, { principal, from, to, visible, day, inRange }: DashboardScope) {
   const perDay = rowsOf<Record<string, unknown>>(
     await tx.execute(sql`
       with days as (
@@ -83,7 +111,17 @@ export async function dashboard(tx: Executor, principal: Principal, range: Dashb
       left join annotated on annotated.day = days.day
       order by days.day`),
   );
+  return perDay.map((r) => ({
+    day: String(r.day),
+    tasks_created: int(r.created),
+    tasks_completed: int(r.completed),
+    annotations: int(r.annotations),
+    skips: int(r.skips),
+  }));
+}
 
+/** The 20 busiest annotators of the range; only the caller without `annotations:read`. */
+async function annotatorThroughput(tx: Executor, { principal, visible, inRange }: DashboardScope) {
   const onlyMe = !grants(principal.permissions, 'annotations:read');
   const throughput = rowsOf<Record<string, unknown>>(
     await tx.execute(sql`
@@ -103,7 +141,18 @@ export async function dashboard(tx: Executor, principal: Principal, range: Dashb
       order by g.annotations desc, u.email
       limit 20`),
   );
+  return throughput.map((r) => ({
+    user_id: String(r.user_id),
+    name: String(r.name ?? ''),
+    email: String(r.email ?? ''),
+    annotations: int(r.annotations),
+    skips: int(r.skips),
+    mean_lead_time: r.lead == null ? null : Number(r.lead),
+  }));
+}
 
+/** Review decisions of the range by status, every status present (0 when none). */
+async function reviewsByStatus(tx: Executor, { principal, visible, inRange }: DashboardScope) {
   const reviewCounts = rowsOf<{ status: string; n: unknown }>(
     await tx.execute(sql`
       select ${reviewRecords.status} as status, count(*) as n from ${reviewRecords}
@@ -113,8 +162,11 @@ export async function dashboard(tx: Executor, principal: Principal, range: Dashb
   );
   const reviews = Object.fromEntries(REVIEW_STATES.map((s) => [s, 0])) as Record<string, number>;
   for (const r of reviewCounts) reviews[r.status] = int(r.n);
+  return reviews;
+}
 
-  // Each project's finished count walks its (project_id, is_finished, id) index.
+/** The 20 newest projects' progress; each finished count walks its (project_id, is_finished, id) index. */
+async function projectProgress(tx: Executor, { principal, visible }: DashboardScope) {
   const progress = rowsOf<Record<string, unknown>>(
     await tx.execute(sql`
       select p.id, p.title, p.task_count,
@@ -124,32 +176,10 @@ export async function dashboard(tx: Executor, principal: Principal, range: Dashb
       order by p.id desc
       limit 20`),
   );
-
-  return {
-    from: range.from,
-    to: range.to,
-    time_zone: tz,
-    days: perDay.map((r) => ({
-      day: String(r.day),
-      tasks_created: int(r.created),
-      tasks_completed: int(r.completed),
-      annotations: int(r.annotations),
-      skips: int(r.skips),
-    })),
-    annotators: throughput.map((r) => ({
-      user_id: String(r.user_id),
-      name: String(r.name ?? ''),
-      email: String(r.email ?? ''),
-      annotations: int(r.annotations),
-      skips: int(r.skips),
-      mean_lead_time: r.lead == null ? null : Number(r.lead),
-    })),
-    reviews,
-    projects: progress.map((r) => ({
-      id: int(r.id),
-      title: String(r.title),
-      tasks: int(r.task_count),
-      finished: int(r.finished),
-    })),
-  };
+  return progress.map((r) => ({
+    id: int(r.id),
+    title: String(r.title),
+    tasks: int(r.task_count),
+    finished: int(r.finished),
+  }));
 }

@@ -321,6 +321,21 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 
 const OBJECT_TYPES_WITH_OFFSETS = new Set(['Text']);
 
+type Control = ParsedConfig['controls'][number];
+type Report = (path: string, message: string) => void;
+type Region = Record<string, unknown>;
+
+/** What the regions of one result are checked against, worked out once per result. */
+interface ResultScope {
+  controls: Map<string, Control>;
+  objects: Map<string, ParsedConfig['objects'][number]>;
+  relationLabels: string[];
+  shapeTargets: Set<string>;
+  /** The region ids of the result, which relations may join. */
+  ids: Set<string>;
+  err: Report;
+}
+
 /**
  * Checks a Label Studio `result[]` against a parsed config: each region names a control
  * (`from_name`), one of its objects (`to_name`), the control's `type`, and values the
@@ -329,170 +344,211 @@ const OBJECT_TYPES_WITH_OFFSETS = new Set(['Text']);
  */
 export function validateResult(config: ParsedConfig, result: unknown, base = 'result'): FieldError[] {
   const errors: FieldError[] = [];
-  const err = (path: string, message: string) => errors.push({ path: `${base}${path}`, message });
+  const err: Report = (path, message) => errors.push({ path: `${base}${path}`, message });
   if (!Array.isArray(result)) {
     err('', 'must be an array');
     return errors;
   }
-  const controls = new Map(config.controls.filter((c) => c.type !== 'Relations').map((c) => [c.name, c]));
-  const objects = new Map(config.objects.map((o) => [o.name, o]));
-  const relationLabels = config.controls.filter((c) => c.type === 'Relations').flatMap((c) => c.labels);
-  const shapeTargets = new Set(
-    config.controls.filter((c) => SHAPES.includes(c.type.toLowerCase())).flatMap((c) => c.toName),
-  );
-  const ids = new Set(
-    result
-      .filter(isObj)
-      .map((r) => r.id)
-      .filter(isStr),
-  );
-
+  const scope = resultScope(config, result, err);
   result.forEach((item, i) => {
     const p = `/${i}`;
-    if (!isObj(item)) {
-      err(p, 'must be an object');
-      return;
-    }
-    if (item.type === 'relation') {
-      for (const k of ['from_id', 'to_id'] as const) {
-        if (!isStr(item[k])) err(`${p}/${k}`, 'must be a region id');
-        else if (!ids.has(item[k])) err(`${p}/${k}`, `names no region of this result ("${item[k]}")`);
-      }
-      if (item.direction !== undefined && !['left', 'right', 'bi'].includes(item.direction as string))
-        err(`${p}/direction`, 'must be left, right or bi');
-      if (item.labels !== undefined) {
-        if (!Array.isArray(item.labels)) err(`${p}/labels`, 'must be an array');
-        else
-          item.labels.forEach((l, j) => {
-            if (!isStr(l) || (relationLabels.length > 0 && !relationLabels.includes(l)))
-              err(`${p}/labels/${j}`, `"${String(l)}" is not a relation label of the config`);
-          });
-      }
-      return;
-    }
-    if (!isStr(item.from_name)) {
-      err(`${p}/from_name`, 'is required');
-      return;
-    }
-    const control = controls.get(item.from_name);
-    if (!control) {
-      err(`${p}/from_name`, `"${item.from_name}" names no control tag of the config`);
-      return;
-    }
-    // Pairwise results name the control itself as to_name (Label Studio's own template does).
-    const targets = control.type === 'Pairwise' ? [...control.toName, control.name] : control.toName;
-    if (!isStr(item.to_name) || !targets.includes(item.to_name)) {
-      err(`${p}/to_name`, `must be one of ${control.toName.map((n) => `"${n}"`).join(', ')}`);
-    }
-    const own = resultTypeOf(control.type);
-    const allowed = [own];
-    if (own === 'labels' && isStr(item.to_name) && shapeTargets.has(item.to_name))
-      allowed.push(...SHAPES.map((s) => `${s}labels`));
-    if (!isStr(item.type) || !allowed.includes(item.type)) {
-      err(`${p}/type`, `must be "${own}" for <${control.type} name="${control.name}">`);
-      return;
-    }
-    const type = item.type;
-    const value = item.value;
-    if (!isObj(value)) {
-      err(`${p}/value`, 'must be an object');
-      return;
-    }
-    const v = `${p}/value`;
-    const labelKey = labelKeyOf(type);
-    if (labelKey) {
-      const chosen = value[labelKey];
-      if (!Array.isArray(chosen)) err(`${v}/${labelKey}`, 'must be an array');
-      else if (type === 'taxonomy') {
-        chosen.forEach((path, j) => {
-          if (!Array.isArray(path) || path.length === 0 || !path.every(isStr))
-            err(`${v}/taxonomy/${j}`, 'must be a non-empty array of choice values');
-          else
-            path.forEach((step, k) => {
-              if (control.labels.length > 0 && !control.labels.includes(step))
-                err(`${v}/taxonomy/${j}/${k}`, `"${step}" is not a choice of "${control.name}"`);
-            });
-        });
-      } else {
-        chosen.forEach((l, j) => {
-          if (!isStr(l)) err(`${v}/${labelKey}/${j}`, 'must be a string');
-          else if (control.labels.length > 0 && !control.labels.includes(l))
-            err(
-              `${v}/${labelKey}/${j}`,
-              `"${l}" is not a ${own === 'choices' ? 'choice' : 'label'} of "${control.name}"`,
-            );
-        });
-      }
-    }
-    const requireNums = (...keys: string[]) => {
-      for (const k of keys) if (!isNum(value[k])) err(`${v}/${k}`, 'must be a number');
-    };
-    const shape = type.endsWith('labels') ? type.slice(0, -'labels'.length) : type;
-    switch (shape) {
-      case 'rectangle':
-        requireNums('x', 'y', 'width', 'height');
-        break;
-      case 'ellipse':
-        requireNums('x', 'y', 'radiusX', 'radiusY');
-        break;
-      case 'keypoint':
-        requireNums('x', 'y');
-        break;
-      case 'polygon':
-        if (
-          !Array.isArray(value.points) ||
-          !value.points.every((pt) => Array.isArray(pt) && pt.length >= 2 && pt.every(isNum))
-        )
-          err(`${v}/points`, 'must be an array of [x, y] number pairs');
-        break;
-      case '':
-      case 'hypertext':
-      case 'paragraph':
-      case 'timeseries': {
-        // Spans. On <Text>, offsets are character positions; elsewhere they may be XPaths
-        // (HyperText), paragraph indexes or timestamps (strings) or seconds (Audio).
-        const target = isStr(item.to_name) ? objects.get(item.to_name) : undefined;
-        const { start, end } = value;
-        if (target && OBJECT_TYPES_WITH_OFFSETS.has(target.type)) {
-          if (!Number.isInteger(start) || (start as number) < 0)
-            err(`${v}/start`, 'must be a non-negative integer');
-          if (!Number.isInteger(end)) err(`${v}/end`, 'must be an integer');
-          if (isNum(start) && isNum(end) && start > end) err(`${v}/end`, 'must not be before start');
-        } else if (isNum(start) || isNum(end)) {
-          if (!isNum(start)) err(`${v}/start`, 'must be a number');
-          if (!isNum(end)) err(`${v}/end`, 'must be a number');
-          if (isNum(start) && isNum(end) && start > end) err(`${v}/end`, 'must not be before start');
-        } else if (shape !== 'timeseries' || !value.instant) {
-          if (start === undefined) err(`${v}/start`, 'is required');
-          if (end === undefined) err(`${v}/end`, 'is required');
-        }
-        break;
-      }
-      case 'textarea': {
-        const text = value.text;
-        if (!(isStr(text) || (Array.isArray(text) && text.every(isStr))))
-          err(`${v}/text`, 'must be a string or an array of strings');
-        break;
-      }
-      case 'rating':
-        requireNums('rating');
-        break;
-      case 'number':
-        requireNums('number');
-        break;
-      case 'datetime':
-        if (!isStr(value.datetime)) err(`${v}/datetime`, 'must be a string');
-        break;
-      case 'pairwise':
-        if (!['left', 'right', 'none'].includes(value.selected as string))
-          err(`${v}/selected`, 'must be left, right or none');
-        break;
-      case 'ranker':
-        if (!isObj(value.ranker)) err(`${v}/ranker`, 'must be an object');
-        break;
-      default:
-        break;
-    }
+    if (!isObj(item)) err(p, 'must be an object');
+    else if (item.type === 'relation') checkRelation(scope, item, p);
+    else checkRegion(scope, item, p);
   });
   return errors;
+}
+
+function resultScope(config: ParsedConfig, result: unknown[], err: Report): ResultScope {
+  return {
+    controls: new Map(config.controls.filter((c) => c.type !== 'Relations').map((c) => [c.name, c])),
+    objects: new Map(config.objects.map((o) => [o.name, o])),
+    relationLabels: config.controls.filter((c) => c.type === 'Relations').flatMap((c) => c.labels),
+    shapeTargets: new Set(
+      config.controls.filter((c) => SHAPES.includes(c.type.toLowerCase())).flatMap((c) => c.toName),
+    ),
+    ids: new Set(
+      result
+        .filter(isObj)
+        .map((r) => r.id)
+        .filter(isStr),
+    ),
+    err,
+  };
+}
+
+/** A relation joins two regions of the same result, optionally with a direction and labels. */
+function checkRelation({ ids, relationLabels, err }: ResultScope, item: Region, p: string) {
+  for (const k of ['from_id', 'to_id'] as const) {
+    if (!isStr(item[k])) err(`${p}/${k}`, 'must be a region id');
+    else if (!ids.has(item[k])) err(`${p}/${k}`, `names no region of this result ("${item[k]}")`);
+  }
+  if (item.direction !== undefined && !['left', 'right', 'bi'].includes(item.direction as string))
+    err(`${p}/direction`, 'must be left, right or bi');
+  if (item.labels === undefined) return;
+  if (!Array.isArray(item.labels)) {
+    err(`${p}/labels`, 'must be an array');
+    return;
+  }
+  item.labels.forEach((l, j) => {
+    if (!isStr(l) || (relationLabels.length > 0 && !relationLabels.includes(l)))
+      err(`${p}/labels/${j}`, `"${String(l)}" is not a relation label of the config`);
+  });
+}
+
+/** A region names its control, the control's object and result type, then carries a value. */
+function checkRegion(scope: ResultScope, item: Region, p: string) {
+  const { err } = scope;
+  if (!isStr(item.from_name)) {
+    err(`${p}/from_name`, 'is required');
+    return;
+  }
+  const control = scope.controls.get(item.from_name);
+  if (!control) {
+    err(`${p}/from_name`, `"${item.from_name}" names no control tag of the config`);
+    return;
+  }
+  // Pairwise results name the control itself as to_name (Label Studio's own template does).
+  const targets = control.type === 'Pairwise' ? [...control.toName, control.name] : control.toName;
+  if (!isStr(item.to_name) || !targets.includes(item.to_name)) {
+    err(`${p}/to_name`, `must be one of ${control.toName.map((n) => `"${n}"`).join(', ')}`);
+  }
+  const type = regionType(scope, control, item, p);
+  if (type === undefined) return;
+  const value = item.value;
+  if (!isObj(value)) {
+    err(`${p}/value`, 'must be an object');
+    return;
+  }
+  const v = `${p}/value`;
+  checkChosenLabels(control, type, value, v, err);
+  const target = isStr(item.to_name) ? scope.objects.get(item.to_name) : undefined;
+  checkShapeValue(type, value, target?.type, v, err);
+}
+
+/**
+ * The region's result type when the control may produce it, else undefined (reported).
+ * A `<Labels>` on an object that a shape control also targets may label shapes
+ * (`rectanglelabels`, …).
+ */
+function regionType(scope: ResultScope, control: Control, item: Region, p: string): string | undefined {
+  const own = resultTypeOf(control.type);
+  const allowed = [own];
+  if (own === 'labels' && isStr(item.to_name) && scope.shapeTargets.has(item.to_name))
+    allowed.push(...SHAPES.map((s) => `${s}labels`));
+  if (isStr(item.type) && allowed.includes(item.type)) return item.type;
+  scope.err(`${p}/type`, `must be "${own}" for <${control.type} name="${control.name}">`);
+  return undefined;
+}
+
+/** The labels or choices a region chose must be ones its control declares (if it declares any). */
+function checkChosenLabels(control: Control, type: string, value: Region, v: string, err: Report) {
+  const labelKey = labelKeyOf(type);
+  if (!labelKey) return;
+  const chosen = value[labelKey];
+  if (!Array.isArray(chosen)) {
+    err(`${v}/${labelKey}`, 'must be an array');
+    return;
+  }
+  const declared = (l: string) => control.labels.length === 0 || control.labels.includes(l);
+  if (type === 'taxonomy') {
+    chosen.forEach((path, j) => {
+      if (!Array.isArray(path) || path.length === 0 || !path.every(isStr))
+        err(`${v}/taxonomy/${j}`, 'must be a non-empty array of choice values');
+      else
+        path.forEach((step, k) => {
+          if (!declared(step))
+            err(`${v}/taxonomy/${j}/${k}`, `"${step}" is not a choice of "${control.name}"`);
+        });
+    });
+    return;
+  }
+  const noun = resultTypeOf(control.type) === 'choices' ? 'choice' : 'label';
+  chosen.forEach((l, j) => {
+    if (!isStr(l)) err(`${v}/${labelKey}/${j}`, 'must be a string');
+    else if (!declared(l)) err(`${v}/${labelKey}/${j}`, `"${l}" is not a ${noun} of "${control.name}"`);
+  });
+}
+
+/** The value fields each shape or control type needs (`rectanglelabels` checks as `rectangle`). */
+function checkShapeValue(
+  type: string,
+  value: Region,
+  objectType: string | undefined,
+  v: string,
+  err: Report,
+) {
+  const requireNums = (...keys: string[]) => {
+    for (const k of keys) if (!isNum(value[k])) err(`${v}/${k}`, 'must be a number');
+  };
+  const shape = type.endsWith('labels') ? type.slice(0, -'labels'.length) : type;
+  switch (shape) {
+    case 'rectangle':
+      requireNums('x', 'y', 'width', 'height');
+      break;
+    case 'ellipse':
+      requireNums('x', 'y', 'radiusX', 'radiusY');
+      break;
+    case 'keypoint':
+      requireNums('x', 'y');
+      break;
+    case 'polygon':
+      if (
+        !Array.isArray(value.points) ||
+        !value.points.every((pt) => Array.isArray(pt) && pt.length >= 2 && pt.every(isNum))
+      )
+        err(`${v}/points`, 'must be an array of [x, y] number pairs');
+      break;
+    case '':
+    case 'hypertext':
+    case 'paragraph':
+    case 'timeseries':
+      checkSpan(shape, value, objectType, v, err);
+      break;
+    case 'textarea': {
+      const text = value.text;
+      if (!(isStr(text) || (Array.isArray(text) && text.every(isStr))))
+        err(`${v}/text`, 'must be a string or an array of strings');
+      break;
+    }
+    case 'rating':
+      requireNums('rating');
+      break;
+    case 'number':
+      requireNums('number');
+      break;
+    case 'datetime':
+      if (!isStr(value.datetime)) err(`${v}/datetime`, 'must be a string');
+      break;
+    case 'pairwise':
+      if (!['left', 'right', 'none'].includes(value.selected as string))
+        err(`${v}/selected`, 'must be left, right or none');
+      break;
+    case 'ranker':
+      if (!isObj(value.ranker)) err(`${v}/ranker`, 'must be an object');
+      break;
+    default:
+      break;
+  }
+}
+
+/**
+ * Spans. On <Text>, offsets are character positions; elsewhere they may be XPaths
+ * (HyperText), paragraph indexes or timestamps (strings) or seconds (Audio).
+ */
+function checkSpan(shape: string, value: Region, objectType: string | undefined, v: string, err: Report) {
+  const { start, end } = value;
+  if (objectType !== undefined && OBJECT_TYPES_WITH_OFFSETS.has(objectType)) {
+    if (!Number.isInteger(start) || (start as number) < 0)
+      err(`${v}/start`, 'must be a non-negative integer');
+    if (!Number.isInteger(end)) err(`${v}/end`, 'must be an integer');
+    if (isNum(start) && isNum(end) && start > end) err(`${v}/end`, 'must not be before start');
+  } else if (isNum(start) || isNum(end)) {
+    if (!isNum(start)) err(`${v}/start`, 'must be a number');
+    if (!isNum(end)) err(`${v}/end`, 'must be a number');
+    if (isNum(start) && isNum(end) && start > end) err(`${v}/end`, 'must not be before start');
+  } else if (shape !== 'timeseries' || !value.instant) {
+    if (start === undefined) err(`${v}/start`, 'is required');
+    if (end === undefined) err(`${v}/end`, 'is required');
+  }
 }

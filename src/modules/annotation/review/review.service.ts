@@ -13,7 +13,7 @@ import {
   forbidden,
   notFound,
 } from '../../../platform/errors/problem.ts';
-import { loadProject } from '../access.ts';
+import { loadProject, type Project } from '../access.ts';
 import {
   type Annotation,
   annotationFor,
@@ -347,16 +347,35 @@ export async function reviewQueue(
  */
 export async function review(tx: Executor, principal: Principal, annotationId: number, input: ReviewInput) {
   const { annotation: a, task, project } = await annotationFor(tx, principal, annotationId, 'review');
-  const me = principal.userId;
-  if (a.completedBy === me) throw forbidden('Nobody reviews their own annotation.');
+  checkReviewable(principal, a, project, input);
+  const open = await openReviewOf(tx, principal, a, input);
+  const before = await weightOf(tx, a);
+  const decision = await decide(tx, principal, a, input);
+  const kept = decision.kept ? await setReviewStatus(tx, a, decision.status) : null;
+  const record = await recordDecision(tx, principal, a, open, decision, input.comment);
+  const after = kept ? await weightOf(tx, kept) : { total: 0, cancelled: 0 };
+  await applyCounts(tx, project, task.id, {
+    total: after.total - before.total,
+    cancelled: after.cancelled - before.cancelled,
+  });
+  return { record, annotation: kept, fixed: decision.fixed, project };
+}
+
+/** Nobody reviews their own annotation or a skip; a fix brings a result the config accepts. */
+function checkReviewable(principal: Principal, a: Annotation, project: Project, input: ReviewInput) {
+  if (a.completedBy === principal.userId) throw forbidden('Nobody reviews their own annotation.');
   if (a.wasCancelled) throw conflict('A skip has no result to review.');
-  if (input.action === 'fix') {
-    if (input.result === undefined)
-      throw badRequest('A fix needs the corrected result.', [
-        { path: 'body/result', message: 'is required' },
-      ]);
-    checkResult(project, input.result);
-  }
+  if (input.action !== 'fix') return;
+  if (input.result === undefined)
+    throw badRequest('A fix needs the corrected result.', [{ path: 'body/result', message: 'is required' }]);
+  checkResult(project, input.result);
+}
+
+/**
+ * The caller's open (in_review) record of the annotation, if any; taking an annotation
+ * another reviewer has open is a conflict.
+ */
+async function openReviewOf(tx: Executor, principal: Principal, a: Annotation, input: ReviewInput) {
   const inReview =
     a.reviewStatus === 'in_review'
       ? await tx
@@ -365,88 +384,116 @@ export async function review(tx: Executor, principal: Principal, annotationId: n
           .where(and(eq(reviewRecords.annotationId, a.id), eq(reviewRecords.status, 'in_review')))
           .orderBy(asc(reviewRecords.id))
       : [];
-  const open = inReview.find((r) => r.reviewerId === me);
+  const open = inReview.find((r) => r.reviewerId === principal.userId);
   if (input.action === 'start' && !open && inReview.length > 0)
     throw conflict('Another reviewer has taken this annotation.');
+  return open;
+}
 
-  const before = await weightOf(tx, a);
-  let status: (typeof reviewRecords.$inferSelect)['status'];
-  let rejectMode: 'requeue' | 'remove' | null = null;
-  let fixed: Annotation | null = null;
-  let snapshot: Record<string, unknown> | null = null;
-  let kept: Annotation | null = a;
+interface Decision {
+  status: (typeof reviewRecords.$inferSelect)['status'];
+  rejectMode: 'requeue' | 'remove' | null;
+  /** The reviewer's corrected annotation (fix). */
+  fixed: Annotation | null;
+  /** The removed annotation as it was (reject with remove). */
+  snapshot: Record<string, unknown> | null;
+  /** Whether the annotation is still there to take the review status. */
+  kept: boolean;
+}
 
+/** Carries out the action's own change (a fix's child annotation, a reject's requeue or removal). */
+async function decide(
+  tx: Executor,
+  principal: Principal,
+  a: Annotation,
+  input: ReviewInput,
+): Promise<Decision> {
+  const none = { rejectMode: null, fixed: null, snapshot: null, kept: true };
   switch (input.action) {
     case 'start':
-      status = 'in_review';
-      break;
+      return { ...none, status: 'in_review' };
     case 'accept':
-      status = 'approved';
-      break;
+      return { ...none, status: 'approved' };
     case 'request_changes':
-      status = 'modification_requested';
-      break;
+      return { ...none, status: 'modification_requested' };
     case 'fix': {
-      status = 'approved';
       const [row] = await tx
         .insert(annotations)
         .values({
           tenantId: principal.tenantId,
           projectId: a.projectId,
           taskId: a.taskId,
-          completedBy: me,
+          completedBy: principal.userId,
           result: input.result!,
           leadTime: input.lead_time ?? 0,
           parentAnnotationId: a.id,
           reviewStatus: 'approved',
         })
         .returning();
-      fixed = row!;
-      break;
+      return { ...none, status: 'approved', fixed: row! };
     }
     case 'reject':
-      status = 'rejected';
-      rejectMode = input.reject_mode ?? 'requeue';
-      if (rejectMode === 'remove') {
-        snapshot = JSON.parse(JSON.stringify(annotationView(a))) as Record<string, unknown>;
-        await tx.delete(annotations).where(eq(annotations.id, a.id));
-        kept = null;
-      } else if (a.completedBy) {
-        // Back to its author: an annotate-assignment puts the task first in their stream.
-        await tx
-          .insert(taskAssignments)
-          .values({
-            tenantId: principal.tenantId,
-            projectId: a.projectId,
-            taskId: a.taskId,
-            userId: a.completedBy,
-            kind: 'annotate',
-            source: 'manual',
-            createdBy: me,
-          })
-          .onConflictDoNothing();
-      }
-      break;
+      return reject(tx, principal, a, input.reject_mode ?? 'requeue');
   }
+}
 
-  if (kept) {
-    const [row] = await tx
-      .update(annotations)
-      .set({ reviewStatus: status, updatedAt: sql`now()` })
-      .where(eq(annotations.id, a.id))
-      .returning();
-    kept = row!;
+async function reject(
+  tx: Executor,
+  principal: Principal,
+  a: Annotation,
+  rejectMode: 'requeue' | 'remove',
+): Promise<Decision> {
+  const decision: Decision = { status: 'rejected', rejectMode, fixed: null, snapshot: null, kept: true };
+  if (rejectMode === 'remove') {
+    const snapshot = JSON.parse(JSON.stringify(annotationView(a))) as Record<string, unknown>;
+    await tx.delete(annotations).where(eq(annotations.id, a.id));
+    return { ...decision, snapshot, kept: false };
   }
+  if (a.completedBy) {
+    // Back to its author: an annotate-assignment puts the task first in their stream.
+    await tx
+      .insert(taskAssignments)
+      .values({
+        tenantId: principal.tenantId,
+        projectId: a.projectId,
+        taskId: a.taskId,
+        userId: a.completedBy,
+        kind: 'annotate',
+        source: 'manual',
+        createdBy: principal.userId,
+      })
+      .onConflictDoNothing();
+  }
+  return decision;
+}
+
+async function setReviewStatus(tx: Executor, a: Annotation, status: Decision['status']): Promise<Annotation> {
+  const [row] = await tx
+    .update(annotations)
+    .set({ reviewStatus: status, updatedAt: sql`now()` })
+    .where(eq(annotations.id, a.id))
+    .returning();
+  return row!;
+}
+
+/** A decision closes this reviewer's open (in_review) record; otherwise it is a new one. */
+async function recordDecision(
+  tx: Executor,
+  principal: Principal,
+  a: Annotation,
+  open: { id: number } | undefined,
+  decision: Decision,
+  comment: string | undefined,
+) {
   const values = {
-    status,
-    reviewerId: me,
-    rejectMode,
-    fixedAnnotationId: fixed?.id ?? null,
-    annotationSnapshot: snapshot,
-    comment: input.comment ?? '',
+    status: decision.status,
+    reviewerId: principal.userId,
+    rejectMode: decision.rejectMode,
+    fixedAnnotationId: decision.fixed?.id ?? null,
+    annotationSnapshot: decision.snapshot,
+    comment: comment ?? '',
     updatedAt: sql`now()`,
   };
-  // A decision closes this reviewer's open (in_review) record; otherwise it is a new one.
   const [record] = open
     ? await tx.update(reviewRecords).set(values).where(eq(reviewRecords.id, open.id)).returning()
     : await tx
@@ -459,12 +506,7 @@ export async function review(tx: Executor, principal: Principal, annotationId: n
           annotationId: a.id,
         })
         .returning();
-  const after = kept ? await weightOf(tx, kept) : { total: 0, cancelled: 0 };
-  await applyCounts(tx, project, task.id, {
-    total: after.total - before.total,
-    cancelled: after.cancelled - before.cancelled,
-  });
-  return { record: record!, annotation: kept, fixed, project };
+  return record!;
 }
 
 /** The review history of an annotation (also of one a reject removed). */

@@ -289,21 +289,60 @@ export interface AlphaResult {
 export function krippendorffAlpha(ratings: RatingMatrix, options: AlphaOptions = {}): AlphaResult {
   const level = options.level ?? 'nominal';
   const unitCount = checkMatrix(ratings, 'ratings');
-  const raterCount = ratings.length;
-  const numeric = level === 'interval' || level === 'ratio';
-  if (numeric && options.categories) {
+  const fixed = alphaCategories(level, options.categories);
+  const { perUnit, allNumbers } = countValues(ratings, unitCount, level, fixed);
+  const pairable = pairableValues(ratings, unitCount, perUnit, allNumbers && !fixed);
+  const sums = disagreementSums(level, pairable, fixed);
+  finite(sums.observed, 'observed disagreement', 'ratings');
+  finite(sums.expected, 'expected disagreement', 'ratings');
+  if (!(sums.expected > 0)) {
+    throw new AgreementError(
+      'no_variation',
+      'All pairable values are the same, so the expected disagreement is 0 and alpha is undefined.',
+      'ratings',
+    );
+  }
+  const { n } = pairable;
+  const observedDisagreement = sums.observed / n;
+  const expectedDisagreement = sums.expected / (n * (n - 1));
+  return {
+    alpha: finite(1 - observedDisagreement / expectedDisagreement, 'alpha', 'ratings'),
+    level,
+    observedDisagreement,
+    expectedDisagreement,
+    units: pairable.units,
+    unitsDropped: unitCount - pairable.units,
+    pairableValues: n,
+    raters: pairable.raters,
+  };
+}
+
+/** The fixed category list, which only the nominal and ordinal levels accept. */
+function alphaCategories(
+  level: Level,
+  categories: readonly Category[] | undefined,
+): CategoryList | undefined {
+  if ((level === 'interval' || level === 'ratio') && categories) {
     throw new AgreementError(
       'invalid_value',
       `Categories mean nothing at the ${level} level, where values are numbers.`,
       'categories',
     );
   }
-  const fixed = options.categories ? new CategoryList(options.categories, 'categories') : undefined;
+  return categories ? new CategoryList(categories, 'categories') : undefined;
+}
 
-  // Pass 1: validate every value and count the values of each unit.
+/** Pass 1: validates every value for the level and counts the values of each unit. */
+function countValues(
+  ratings: RatingMatrix,
+  unitCount: number,
+  level: Level,
+  fixed: CategoryList | undefined,
+) {
+  const numeric = level === 'interval' || level === 'ratio';
   const perUnit = new Int32Array(unitCount);
   let allNumbers = true;
-  for (let r = 0; r < raterCount; r++) {
+  for (let r = 0; r < ratings.length; r++) {
     const row = ratings[r]!;
     for (let u = 0; u < unitCount; u++) {
       const v = row[u];
@@ -340,8 +379,28 @@ export function krippendorffAlpha(ratings: RatingMatrix, options: AlphaOptions =
       perUnit[u]!++;
     }
   }
+  return { perUnit, allNumbers };
+}
 
-  // Pass 2: the pairable values, grouped by unit.
+/** The values of units with 2 or more of them, grouped by unit: unit u's are [starts[u], starts[u+1]). */
+interface Pairable {
+  collected: Collector;
+  starts: Int32Array;
+  unitCount: number;
+  /** n, the number of pairable values. */
+  n: number;
+  units: number;
+  /** Raters with at least one pairable value. */
+  raters: number;
+}
+
+/** Pass 2: collects the pairable values, grouped by unit. */
+function pairableValues(
+  ratings: RatingMatrix,
+  unitCount: number,
+  perUnit: Int32Array,
+  numbersOnly: boolean,
+): Pairable {
   const starts = new Int32Array(unitCount + 1);
   let n = 0;
   let units = 0;
@@ -360,135 +419,142 @@ export function krippendorffAlpha(ratings: RatingMatrix, options: AlphaOptions =
       'ratings',
     );
   }
-  const collected = new Collector(n, allNumbers && !fixed);
+  const collected = new Collector(n, numbersOnly);
   const fill = starts.slice(0, unitCount);
-  const contributed = new Uint8Array(raterCount);
-  for (let r = 0; r < raterCount; r++) {
-    const row = ratings[r]!;
+  let raters = 0;
+  for (const row of ratings) {
+    let contributed = false;
     for (let u = 0; u < unitCount; u++) {
       const v = row[u];
       if (perUnit[u]! < 2 || isMissing(v)) continue;
       collected.set(fill[u]!++, v);
-      contributed[r] = 1;
+      contributed = true;
     }
+    if (contributed) raters++;
   }
-  let observed = 0; // Σ_c Σ_k o_ck δ²_ck
-  let expected = 0; // Σ_c Σ_k n_c n_k δ²_ck
-  if (level === 'interval' || level === 'ordinal') {
-    // Interval: the values themselves. Ordinal: each value's r_c = Σ_{g<c} n_g + n_c/2.
-    let xs: Float64Array;
-    if (level === 'interval') xs = collected.values as Float64Array;
-    else {
-      const { codes, values: categories } = encode(collected.values, fixed);
-      const nc = new Float64Array(categories.length);
-      for (let i = 0; i < n; i++) nc[codes[i]!]!++;
-      const r = new Float64Array(categories.length);
-      let below = 0;
-      for (let c = 0; c < categories.length; c++) {
-        r[c] = below + nc[c]! / 2;
-        below += nc[c]!;
-      }
-      xs = new Float64Array(n);
-      for (let i = 0; i < n; i++) xs[i] = r[codes[i]!]!;
-    }
-    for (let u = 0; u < unitCount; u++) {
-      const a = starts[u]!;
-      const b = starts[u + 1]!;
-      const m = b - a;
-      if (m < 2) continue;
-      observed += (2 * m * sumOfSquares(xs, a, b)) / (m - 1);
-    }
-    expected = 2 * n * sumOfSquares(xs, 0, n);
-  } else if (level === 'nominal') {
-    const { codes: values, values: categories } = encode(collected.values, fixed);
-    const k = categories.length;
-    const tally = new Int32Array(k);
-    for (let u = 0; u < unitCount; u++) {
-      const a = starts[u]!;
-      const b = starts[u + 1]!;
-      const m = b - a;
-      if (m < 2) continue;
-      let same = 0;
-      for (let i = a; i < b; i++) same += 2 * tally[values[i]!]!++ + 1; // running Σ n_uc²
-      for (let i = a; i < b; i++) tally[values[i]!] = 0;
-      observed += (m * m - same) / (m - 1);
-    }
-    const nc = new Float64Array(k);
-    for (let i = 0; i < n; i++) nc[values[i]!]!++;
-    let squares = 0;
-    for (let c = 0; c < k; c++) squares += nc[c]! * nc[c]!;
-    expected = n * n - squares;
-  } else {
-    const { codes: values, values: categories } = encode(collected.values, fixed);
-    const k = categories.length;
-    const nc = new Float64Array(k);
-    for (let i = 0; i < n; i++) nc[values[i]!]!++;
-    const x = Float64Array.from(categories as number[]);
-    const ratio = (c: number, d: number) => {
-      const s = x[c]! + x[d]!;
-      if (s === 0) return 0;
-      const q = (x[c]! - x[d]!) / s;
-      return q * q;
-    };
-    let work = (k * (k - 1)) / 2;
-    const tooComplex = () =>
-      new AgreementError(
-        'too_complex',
-        `The ratio metric compares every pair of distinct values; these ratings need more than ${RATIO_PAIR_LIMIT} comparisons. Round the values or use the interval level.`,
-        'ratings',
-      );
-    if (work > RATIO_PAIR_LIMIT) throw tooComplex();
-    const tally = new Int32Array(k);
-    const distinct: number[] = [];
-    for (let u = 0; u < unitCount; u++) {
-      const a = starts[u]!;
-      const b = starts[u + 1]!;
-      const m = b - a;
-      if (m < 2) continue;
-      distinct.length = 0;
-      for (let i = a; i < b; i++) if (tally[values[i]!]!++ === 0) distinct.push(values[i]!);
-      const d = distinct.length;
-      work += (d * (d - 1)) / 2;
-      if (work > RATIO_PAIR_LIMIT) throw tooComplex();
-      let pairs = 0;
-      for (let i = 0; i < d; i++) {
-        const c = distinct[i]!;
-        for (let j = i + 1; j < d; j++) {
-          const e = distinct[j]!;
-          pairs += 2 * tally[c]! * tally[e]! * ratio(c, e);
-        }
-      }
-      for (const c of distinct) tally[c] = 0;
-      observed += pairs / (m - 1);
-    }
-    for (let c = 0; c < k; c++) {
-      for (let e = c + 1; e < k; e++) expected += 2 * nc[c]! * nc[e]! * ratio(c, e);
-    }
-  }
+  return { collected, starts, unitCount, n, units, raters };
+}
 
-  finite(observed, 'observed disagreement', 'ratings');
-  finite(expected, 'expected disagreement', 'ratings');
-  if (!(expected > 0)) {
-    throw new AgreementError(
-      'no_variation',
-      'All pairable values are the same, so the expected disagreement is 0 and alpha is undefined.',
+interface DisagreementSums {
+  /** Σ_c Σ_k o_ck δ²_ck */
+  observed: number;
+  /** Σ_c Σ_k n_c n_k δ²_ck */
+  expected: number;
+}
+
+function disagreementSums(
+  level: Level,
+  pairable: Pairable,
+  fixed: CategoryList | undefined,
+): DisagreementSums {
+  if (level === 'interval') return intervalSums(pairable.collected.values as Float64Array, pairable);
+  if (level === 'ordinal') return intervalSums(ordinalPositions(pairable, fixed), pairable);
+  const encoded = encode(pairable.collected.values, fixed);
+  return level === 'nominal' ? nominalSums(encoded, pairable) : ratioSums(encoded, pairable);
+}
+
+/** Each value's r_c = Σ_{g<c} n_g + n_c/2, on which the ordinal metric is the interval one. */
+function ordinalPositions({ collected, n }: Pairable, fixed: CategoryList | undefined): Float64Array {
+  const { codes, values: categories } = encode(collected.values, fixed);
+  const nc = new Float64Array(categories.length);
+  for (let i = 0; i < n; i++) nc[codes[i]!]!++;
+  const r = new Float64Array(categories.length);
+  let below = 0;
+  for (let c = 0; c < categories.length; c++) {
+    r[c] = below + nc[c]! / 2;
+    below += nc[c]!;
+  }
+  const xs = new Float64Array(n);
+  for (let i = 0; i < n; i++) xs[i] = r[codes[i]!]!;
+  return xs;
+}
+
+function intervalSums(xs: Float64Array, { starts, unitCount, n }: Pairable): DisagreementSums {
+  let observed = 0;
+  for (let u = 0; u < unitCount; u++) {
+    const a = starts[u]!;
+    const b = starts[u + 1]!;
+    const m = b - a;
+    if (m < 2) continue;
+    observed += (2 * m * sumOfSquares(xs, a, b)) / (m - 1);
+  }
+  return { observed, expected: 2 * n * sumOfSquares(xs, 0, n) };
+}
+
+function nominalSums({ codes: values, values: categories }: Encoded, { starts, unitCount, n }: Pairable) {
+  const k = categories.length;
+  const tally = new Int32Array(k);
+  let observed = 0;
+  for (let u = 0; u < unitCount; u++) {
+    const a = starts[u]!;
+    const b = starts[u + 1]!;
+    const m = b - a;
+    if (m < 2) continue;
+    let same = 0;
+    for (let i = a; i < b; i++) same += 2 * tally[values[i]!]!++ + 1; // running Σ n_uc²
+    for (let i = a; i < b; i++) tally[values[i]!] = 0;
+    observed += (m * m - same) / (m - 1);
+  }
+  const nc = new Float64Array(k);
+  for (let i = 0; i < n; i++) nc[values[i]!]!++;
+  let squares = 0;
+  for (let c = 0; c < k; c++) squares += nc[c]! * nc[c]!;
+  return { observed, expected: n * n - squares };
+}
+
+/**
+ * The ratio metric compares every pair of distinct values, so its work is bounded: the
+ * pairs of all categories (for the expected sum) plus each unit's pairs count against
+ * RATIO_PAIR_LIMIT.
+ */
+function ratioSums({ codes: values, values: categories }: Encoded, { starts, unitCount, n }: Pairable) {
+  const k = categories.length;
+  const nc = new Float64Array(k);
+  for (let i = 0; i < n; i++) nc[values[i]!]!++;
+  const x = Float64Array.from(categories as number[]);
+  const ratio = (c: number, d: number) => {
+    const s = x[c]! + x[d]!;
+    if (s === 0) return 0;
+    const q = (x[c]! - x[d]!) / s;
+    return q * q;
+  };
+  let work = (k * (k - 1)) / 2;
+  const tooComplex = () =>
+    new AgreementError(
+      'too_complex',
+      `The ratio metric compares every pair of distinct values; these ratings need more than ${RATIO_PAIR_LIMIT} comparisons. Round the values or use the interval level.`,
       'ratings',
     );
+  if (work > RATIO_PAIR_LIMIT) throw tooComplex();
+  const tally = new Int32Array(k);
+  const distinct: number[] = [];
+  let observed = 0;
+  for (let u = 0; u < unitCount; u++) {
+    const a = starts[u]!;
+    const b = starts[u + 1]!;
+    const m = b - a;
+    if (m < 2) continue;
+    distinct.length = 0;
+    for (let i = a; i < b; i++) if (tally[values[i]!]!++ === 0) distinct.push(values[i]!);
+    const d = distinct.length;
+    work += (d * (d - 1)) / 2;
+    if (work > RATIO_PAIR_LIMIT) throw tooComplex();
+    let pairs = 0;
+    for (let i = 0; i < d; i++) {
+      const c = distinct[i]!;
+      for (let j = i + 1; j < d; j++) {
+        const e = distinct[j]!;
+        pairs += 2 * tally[c]! * tally[e]! * ratio(c, e);
+      }
+    }
+    for (const c of distinct) tally[c] = 0;
+    observed += pairs / (m - 1);
   }
-  const observedDisagreement = observed / n;
-  const expectedDisagreement = expected / (n * (n - 1));
-  let raters = 0;
-  for (let r = 0; r < raterCount; r++) raters += contributed[r]!;
-  return {
-    alpha: finite(1 - observedDisagreement / expectedDisagreement, 'alpha', 'ratings'),
-    level,
-    observedDisagreement,
-    expectedDisagreement,
-    units,
-    unitsDropped: unitCount - units,
-    pairableValues: n,
-    raters,
-  };
+  let expected = 0;
+  for (let c = 0; c < k; c++) {
+    for (let e = c + 1; e < k; e++) expected += 2 * nc[c]! * nc[e]! * ratio(c, e);
+  }
+  return { observed, expected };
 }
 /** Σ (x_i − x̄)² over xs[a..b), shifted by xs[a] so that identical values give exactly 0. */
 function sumOfSquares(xs: Float64Array, a: number, b: number): number {

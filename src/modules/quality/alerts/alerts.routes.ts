@@ -1,10 +1,19 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
-import { DateTime, DateTimeIn, Nullable, Uuid } from '../../../platform/http/schemas.ts';
 import { listDeliveries, listNotifications, markRead } from '../notifications/notifications.service.ts';
-import { Params, ProjectParams } from '../rules/rules.routes.ts';
+import { enumOf, Params, ProjectParams } from '../rules/rules.schemas.ts';
 import { requireMembers, requireProject } from '../rules/rules.service.ts';
-import { ALERT_STATES, CHANNELS } from '../schema.ts';
+import { ALERT_STATES } from '../schema.ts';
+import {
+  Alert,
+  AlertChange,
+  AlertConfig,
+  AlertConfigIn,
+  Delivery,
+  Notification,
+  NotificationsPage,
+  NotificationsQuery,
+} from './alerts.schemas.ts';
 import {
   actOnAlert,
   alertConfigView,
@@ -13,77 +22,10 @@ import {
   evaluateScores,
   getAlertConfig,
   listAlerts,
-  METRICS,
   putAlertConfig,
 } from './alerts.service.ts';
 
-const enumOf = <T extends string>(values: readonly T[]) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values] });
 const tags = ['quality alerts'];
-const Recipients = Type.Object(
-  {
-    user_ids: Type.Optional(Type.Array(Uuid, { maxItems: 100 })),
-    emails: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 254 }), { maxItems: 100 })),
-  },
-  { additionalProperties: false },
-);
-const RecipientsOut = Type.Object({ user_ids: Type.Array(Type.String()), emails: Type.Array(Type.String()) });
-const Score = Type.Number({ minimum: 0, maximum: 1 });
-const AlertConfig = Type.Object({
-  project_id: Type.Integer(),
-  enabled: Type.Boolean(),
-  thresholds: Type.Record(Type.String(), Type.Number()),
-  channels: Type.Array(Type.String()),
-  recipients: RecipientsOut,
-  webhook_url: Nullable(Type.String()),
-  webhook_secret_set: Type.Boolean(),
-  silence_until: Nullable(DateTime),
-  escalate_after_hours: Nullable(Type.Number()),
-  escalation_recipients: Nullable(RecipientsOut),
-  updated_at: DateTime,
-});
-const Alert = Type.Object({
-  id: Type.Integer(),
-  project_id: Type.Integer(),
-  metric: Type.String(),
-  value: Type.Number(),
-  threshold: Type.Number(),
-  severity: Type.String(),
-  status: Type.String(),
-  escalation_level: Type.Integer(),
-  annotation_id: Nullable(Type.Integer()),
-  score_id: Nullable(Type.Integer()),
-  message: Type.String(),
-  acknowledged_by: Nullable(Type.String()),
-  acknowledged_at: Nullable(DateTime),
-  resolved_by: Nullable(Type.String()),
-  resolved_at: Nullable(DateTime),
-  last_escalated_at: Nullable(DateTime),
-  created_at: DateTime,
-});
-const Notification = Type.Object({
-  id: Type.Integer(),
-  kind: Type.String(),
-  title: Type.String(),
-  body: Type.String(),
-  data: Type.Record(Type.String(), Type.Unknown()),
-  read_at: Nullable(DateTime),
-  created_at: DateTime,
-});
-const Delivery = Type.Object({
-  id: Type.Integer(),
-  channel: Type.String(),
-  target: Type.String(),
-  event: Type.String(),
-  subject: Type.String(),
-  status: Type.String(),
-  attempts: Type.Integer(),
-  response_status: Nullable(Type.Integer()),
-  error: Nullable(Type.String()),
-  report_run_id: Nullable(Type.Integer()),
-  created_at: DateTime,
-  delivered_at: Nullable(DateTime),
-});
 
 export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const platform = app.platform;
@@ -113,26 +55,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'thresholds: an alert is raised when a new annotation score (or the annotation’s agreement with the others on its task) is below one. Severity follows the value: < 0.3 critical, < 0.5 high, < 0.7 medium. Channels: in_app (notifications of recipients.user_ids), webhook (webhook_url, signed with webhook_secret: HMAC-SHA256 over `<timestamp>.<body>` in x-superinsight-signature), email (recipients.emails, over SMTP when configured). Alerts left open escalate_after_hours go up a level and reach escalation_recipients. Nothing is sent before silence_until.',
         params: ProjectParams,
-        body: Type.Object(
-          {
-            enabled: Type.Optional(Type.Boolean()),
-            thresholds: Type.Optional(
-              Type.Partial(Type.Object(Object.fromEntries(METRICS.map((m) => [m, Score]))), {
-                additionalProperties: false,
-              }),
-            ),
-            channels: Type.Optional(Type.Array(enumOf(CHANNELS), { uniqueItems: true, maxItems: 3 })),
-            recipients: Type.Optional(Recipients),
-            webhook_url: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
-            webhook_secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200 })),
-            silence_until: Type.Optional(Nullable(DateTimeIn)),
-            escalate_after_hours: Type.Optional(
-              Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 365 })),
-            ),
-            escalation_recipients: Type.Optional(Nullable(Recipients)),
-          },
-          { additionalProperties: false },
-        ),
+        body: AlertConfigIn,
         response: { 200: AlertConfig },
       },
     },
@@ -221,10 +144,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Acknowledge (stops escalation), resolve or escalate an alert',
         params: Params,
-        body: Type.Object(
-          { action: enumOf(['acknowledge', 'resolve', 'escalate'] as const) },
-          { additionalProperties: false },
-        ),
+        body: AlertChange,
         response: { 200: Alert },
       },
     },
@@ -277,17 +197,9 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['notifications'],
         summary: "The caller's in-app notifications, newest first; poll with after=<highest id seen>",
-        querystring: Type.Object({
-          ...PageQuery,
-          unread: Type.Optional(Type.Boolean()),
-          after: Type.Optional(Type.Integer({ minimum: 0 })),
-        }),
+        querystring: NotificationsQuery,
         response: {
-          200: Type.Object({
-            items: Type.Array(Notification),
-            unread: Type.Integer(),
-            next_cursor: Nullable(Type.String()),
-          }),
+          200: NotificationsPage,
         },
       },
     },

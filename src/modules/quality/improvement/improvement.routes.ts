@@ -3,10 +3,18 @@ import { eq } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { grants } from '../../../platform/auth/permissions.ts';
 import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
-import { DateTime, Nullable, Uuid } from '../../../platform/http/schemas.ts';
-import { Params, ProjectParams } from '../rules/rules.routes.ts';
+import { Nullable, Uuid } from '../../../platform/http/schemas.ts';
+import { enumOf, Params, ProjectParams } from '../rules/rules.schemas.ts';
 import { requireMembers, requireProject } from '../rules/rules.service.ts';
-import { IMPROVEMENT_STATES, qualityWorkflows, SEVERITIES } from '../schema.ts';
+import { IMPROVEMENT_STATES, qualityWorkflows } from '../schema.ts';
+import {
+  History,
+  Improvement,
+  ImprovementChange,
+  ImprovementIn,
+  Workflow,
+  WorkflowIn,
+} from './improvement.schemas.ts';
 import {
   type Actor,
   assignImprovement,
@@ -18,41 +26,7 @@ import {
   moveImprovement,
 } from './improvement.service.ts';
 
-const enumOf = <T extends string>(values: readonly T[]) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values] });
 const tags = ['quality improvement'];
-const Result = Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 10_000 });
-const Improvement = Type.Object({
-  id: Type.Integer(),
-  project_id: Type.Integer(),
-  annotation_id: Type.Integer(),
-  issue_id: Nullable(Type.Integer()),
-  status: Type.String(),
-  assignee_id: Nullable(Type.String()),
-  original_result: Type.Array(Type.Unknown()),
-  proposed_result: Nullable(Type.Array(Type.Unknown())),
-  comment: Type.String(),
-  created_by: Nullable(Type.String()),
-  created_at: DateTime,
-  updated_at: DateTime,
-});
-const History = Type.Object({
-  from: Nullable(Type.String()),
-  to: Type.String(),
-  actor_id: Nullable(Type.String()),
-  comment: Type.String(),
-  details: Type.Record(Type.String(), Type.Unknown()),
-  at: DateTime,
-});
-const Workflow = Type.Object({
-  project_id: Type.Integer(),
-  stages: Type.Array(Type.String()),
-  auto_create_improvement: Type.Boolean(),
-  min_severity: Type.String(),
-  auto_assign: Type.String(),
-  assignee_id: Nullable(Type.String()),
-  updated_at: Nullable(DateTime),
-});
 
 const actorOf = (req: FastifyRequest): Actor => ({
   tenantId: req.me.tenantId,
@@ -102,16 +76,7 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary:
           'Set the workflow: whether failed checks make improvement tasks, from which severity, for whom',
         params: ProjectParams,
-        body: Type.Object(
-          {
-            stages: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 20 })),
-            auto_create_improvement: Type.Boolean(),
-            min_severity: Type.Optional(enumOf(SEVERITIES)),
-            auto_assign: Type.Optional(enumOf(['annotator', 'user', 'none'] as const)),
-            assignee_id: Type.Optional(Nullable(Uuid)),
-          },
-          { additionalProperties: false },
-        ),
+        body: WorkflowIn,
         response: { 200: Workflow },
       },
     },
@@ -151,15 +116,7 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Make an improvement task from an issue (or for an annotation) and assign it',
-        body: Type.Object(
-          {
-            issue_id: Type.Optional(Type.Integer({ minimum: 1 })),
-            annotation_id: Type.Optional(Type.Integer({ minimum: 1 })),
-            assignee_id: Type.Optional(Nullable(Uuid)),
-            comment: Type.Optional(Type.String({ maxLength: 5000 })),
-          },
-          { additionalProperties: false },
-        ),
+        body: ImprovementIn,
         response: { 201: Improvement },
       },
     },
@@ -290,14 +247,7 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'pending → in_progress (assignee) → submitted (assignee, with the improved result) → approved or rejected (quality:review); approved or rejected → pending (reopen, quality:review); rejected → in_progress (assignee). Approval writes the result into the annotation; the original stays on the task and in the history.',
         params: Params,
-        body: Type.Object(
-          {
-            to: enumOf(IMPROVEMENT_STATES),
-            result: Type.Optional(Result),
-            comment: Type.Optional(Type.String({ maxLength: 5000 })),
-          },
-          { additionalProperties: false },
-        ),
+        body: ImprovementChange,
         response: { 200: Improvement },
       },
     },

@@ -1,10 +1,19 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { eq } from 'drizzle-orm';
 import { badRequest } from '../../../platform/errors/problem.ts';
-import { DateTime, DateTimeIn, Nullable, Uuid } from '../../../platform/http/schemas.ts';
-import { Params, ProjectParams } from '../rules/rules.routes.ts';
+import { DateTimeIn } from '../../../platform/http/schemas.ts';
+import { enumOf, Params, ProjectParams } from '../rules/rules.schemas.ts';
 import { requireMembers, requireProject } from '../rules/rules.service.ts';
-import { CHANNELS, REPORT_FORMATS, REPORT_TYPES, reportSchedules } from '../schema.ts';
+import { REPORT_TYPES, reportSchedules } from '../schema.ts';
+import {
+  ReportQuery,
+  Run,
+  RunIn,
+  Schedule,
+  ScheduleChange,
+  ScheduleIn,
+  TrendOut,
+} from './reports.schemas.ts';
 import {
   buildReport,
   createSchedule,
@@ -20,45 +29,8 @@ import {
   trendSeries,
 } from './reports.service.ts';
 
-const enumOf = <T extends string>(values: readonly T[]) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values] });
 const tags = ['quality reports'];
 const DAY_MS = 86_400_000;
-const Recipients = Type.Object(
-  {
-    user_ids: Type.Optional(Type.Array(Uuid, { maxItems: 100 })),
-    emails: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 254 }), { maxItems: 100 })),
-  },
-  { additionalProperties: false },
-);
-const Run = Type.Object({
-  id: Type.Integer(),
-  project_id: Type.Integer(),
-  schedule_id: Nullable(Type.Integer()),
-  report: Type.String(),
-  format: Type.String(),
-  period_from: DateTime,
-  period_to: DateTime,
-  status: Type.String(),
-  data_sha256: Nullable(Type.String()),
-  row_count: Nullable(Type.Integer()),
-  error: Nullable(Type.String()),
-  created_at: DateTime,
-  finished_at: Nullable(DateTime),
-});
-const Schedule = Type.Object({
-  id: Type.Integer(),
-  project_id: Type.Integer(),
-  report: Type.String(),
-  format: Type.String(),
-  cron: Type.String(),
-  channels: Type.Array(Type.String()),
-  recipients: Type.Object({ user_ids: Type.Array(Type.String()), emails: Type.Array(Type.String()) }),
-  enabled: Type.Boolean(),
-  next_run_at: DateTime,
-  last_run_at: Nullable(DateTime),
-  created_at: DateTime,
-});
 
 /** from/to of a request: default the last 30 days up to now. */
 function period(q: { from?: string; to?: string }) {
@@ -78,11 +50,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'A report (summary, ranking or trend) over a period, as xlsx, CSV or HTML',
         params: Type.Object({ projectId: Type.Integer({ minimum: 1 }), report: enumOf(REPORT_TYPES) }),
-        querystring: Type.Object({
-          format: Type.Optional(enumOf(REPORT_FORMATS)),
-          from: Type.Optional(DateTimeIn),
-          to: Type.Optional(DateTimeIn),
-        }),
+        querystring: ReportQuery,
         response: { 200: Type.Unsafe({ description: 'The file' }) },
       },
     },
@@ -119,19 +87,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params: ProjectParams,
         querystring: Type.Object({ from: Type.Optional(DateTimeIn), to: Type.Optional(DateTimeIn) }),
         response: {
-          200: Type.Object({
-            from: DateTime,
-            to: DateTime,
-            days: Type.Array(
-              Type.Object({
-                day: Type.String({ description: 'YYYY-MM-DD' }),
-                annotations: Type.Integer(),
-                scored: Type.Integer(),
-                mean_total: Nullable(Type.Number()),
-                issues: Type.Integer(),
-              }),
-            ),
-          }),
+          200: TrendOut,
         },
       },
     },
@@ -150,15 +106,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Produce a report as a job; its stored period lets it be made again',
         params: ProjectParams,
-        body: Type.Object(
-          {
-            report: enumOf(REPORT_TYPES),
-            format: enumOf(REPORT_FORMATS),
-            from: Type.Optional(DateTimeIn),
-            to: Type.Optional(DateTimeIn),
-          },
-          { additionalProperties: false },
-        ),
+        body: RunIn,
         response: { 202: Run },
       },
     },
@@ -265,17 +213,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Each due time produces a run over the period since the previous one and sends it: in-app to recipients.user_ids, e-mail (file attached) to recipients.emails, webhook to the project alert configuration’s webhook_url.',
         params: ProjectParams,
-        body: Type.Object(
-          {
-            report: enumOf(REPORT_TYPES),
-            format: enumOf(REPORT_FORMATS),
-            cron: Type.String({ minLength: 9, maxLength: 100 }),
-            channels: Type.Array(enumOf(CHANNELS), { uniqueItems: true, minItems: 1, maxItems: 3 }),
-            recipients: Type.Optional(Recipients),
-            enabled: Type.Optional(Type.Boolean()),
-          },
-          { additionalProperties: false },
-        ),
+        body: ScheduleIn,
         response: { 201: Schedule },
       },
     },
@@ -315,13 +253,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Change a schedule’s cron or switch it on or off',
         params: Params,
-        body: Type.Object(
-          {
-            cron: Type.Optional(Type.String({ minLength: 9, maxLength: 100 })),
-            enabled: Type.Optional(Type.Boolean()),
-          },
-          { additionalProperties: false },
-        ),
+        body: ScheduleChange,
         response: { 200: Schedule },
       },
     },

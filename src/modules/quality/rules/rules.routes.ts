@@ -1,10 +1,26 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
-import { DateTime, Nullable, Uuid } from '../../../platform/http/schemas.ts';
+import { pageOf } from '../../../platform/db/pagination.ts';
+import { Uuid } from '../../../platform/http/schemas.ts';
 import { BATCH_CHECK_JOB } from '../checks/checks.jobs.ts';
 import { listCheckResults } from '../checks/checks.service.ts';
 import { issueView, listIssues, updateIssue } from '../issues/issues.service.ts';
-import { ISSUE_STATES, RULE_TYPES, SEVERITIES } from '../schema.ts';
+import { RULE_TYPES } from '../schema.ts';
+import {
+  CheckResult,
+  CheckResultsQuery,
+  enumOf,
+  Id,
+  Issue,
+  IssueChange,
+  IssuesQuery,
+  Json,
+  Params,
+  ProjectParams,
+  Rule,
+  RuleFields,
+  Template,
+  TemplateIn,
+} from './rules.schemas.ts';
 import {
   applyTemplate,
   createRule,
@@ -18,76 +34,7 @@ import {
   updateRule,
 } from './rules.service.ts';
 
-const Id = Type.Integer({ minimum: 1 });
-const enumOf = <T extends string>(values: readonly T[]) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values] });
-const Json = Type.Record(Type.String(), Type.Unknown());
 const tags = ['quality rules'];
-export const ProjectParams = Type.Object({ projectId: Id });
-export const Params = Type.Object({ id: Id });
-
-const Rule = Type.Object({
-  id: Type.Integer(),
-  project_id: Type.Integer(),
-  name: Type.String(),
-  type: Type.String(),
-  config: Json,
-  severity: Type.String(),
-  priority: Type.Integer(),
-  enabled: Type.Boolean(),
-  version: Type.Integer(),
-  template: Nullable(Type.String()),
-  created_at: DateTime,
-  updated_at: DateTime,
-});
-const RuleFields = {
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  config: Type.Optional(Json),
-  severity: Type.Optional(enumOf(SEVERITIES)),
-  priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000 })),
-  enabled: Type.Optional(Type.Boolean()),
-};
-const TemplateRule = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    type: enumOf(RULE_TYPES),
-    config: Json,
-    severity: enumOf(SEVERITIES),
-    priority: Type.Integer({ minimum: -1000, maximum: 1000 }),
-  },
-  { additionalProperties: false },
-);
-const Template = Type.Object({
-  name: Type.String(),
-  description: Type.String(),
-  built_in: Type.Boolean(),
-  rules: Type.Array(Json),
-});
-const Issue = Type.Object({
-  id: Type.Integer(),
-  project_id: Type.Integer(),
-  annotation_id: Type.Integer(),
-  rule_id: Nullable(Type.Integer()),
-  check_result_id: Nullable(Type.Integer()),
-  severity: Type.String(),
-  message: Type.String(),
-  status: Type.String(),
-  assignee_id: Nullable(Type.String()),
-  resolved_at: Nullable(DateTime),
-  created_at: DateTime,
-  updated_at: DateTime,
-});
-const CheckResult = Type.Object({
-  id: Type.Integer(),
-  annotation_id: Type.Integer(),
-  rule_id: Type.Integer(),
-  rule_version: Type.Integer(),
-  passed: Type.Boolean(),
-  message: Type.String(),
-  details: Json,
-  job_id: Nullable(Type.String()),
-  checked_at: DateTime,
-});
 
 export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -223,14 +170,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Save a named bundle of rules for the tenant',
-        body: Type.Object(
-          {
-            name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }),
-            description: Type.Optional(Type.String({ maxLength: 2000 })),
-            rules: Type.Array(TemplateRule, { minItems: 1, maxItems: 100 }),
-          },
-          { additionalProperties: false },
-        ),
+        body: TemplateIn,
         response: { 201: Template },
       },
     },
@@ -320,11 +260,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Check results, newest first',
         params: ProjectParams,
-        querystring: Type.Object({
-          ...PageQuery,
-          annotation_id: Type.Optional(Id),
-          passed: Type.Optional(Type.Boolean()),
-        }),
+        querystring: CheckResultsQuery,
         response: { 200: pageOf(CheckResult) },
       },
     },
@@ -349,11 +285,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Quality issues, newest first',
         params: ProjectParams,
-        querystring: Type.Object({
-          ...PageQuery,
-          status: Type.Optional(enumOf(ISSUE_STATES)),
-          annotation_id: Type.Optional(Id),
-        }),
+        querystring: IssuesQuery,
         response: { 200: pageOf(Issue) },
       },
     },
@@ -378,10 +310,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Move an issue (open → in_progress → resolved / wont_fix; reopen) or assign it',
         params: Params,
-        body: Type.Object(
-          { status: Type.Optional(enumOf(ISSUE_STATES)), assignee_id: Type.Optional(Nullable(Uuid)) },
-          { additionalProperties: false },
-        ),
+        body: IssueChange,
         response: { 200: Issue },
       },
     },

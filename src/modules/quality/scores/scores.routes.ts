@@ -1,60 +1,19 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { decodeCursor, PageQuery, pageOf, toPage } from '../../../platform/db/pagination.ts';
+import { decodeCursor, pageOf, toPage } from '../../../platform/db/pagination.ts';
 import type { DomainListener } from '../../../platform/events/index.ts';
-import { DateTime, Nullable, Uuid } from '../../../platform/http/schemas.ts';
+import { Uuid } from '../../../platform/http/schemas.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { loadProject } from '../../annotation/index.ts';
-import { SCORE_SCOPES } from '../schema.ts';
 import { SCORE_PROJECT_JOB, SCORE_TASK_JOB } from './scores.jobs.ts';
+import {
+  ConfigOut,
+  ProjectParams,
+  RankOut,
+  ScoreOut,
+  ScoresQuery,
+  ScoringConfigIn,
+} from './scores.schemas.ts';
 import { listScores, loadConfig, ranking, saveConfig } from './scores.service.ts';
-
-const ProjectParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
-const Share = Type.Number({ minimum: 0, maximum: 1 });
-const Weights = Type.Object(
-  { accuracy: Share, completeness: Share, timeliness: Share, consistency: Share },
-  { additionalProperties: false, description: 'Weights of the four dimensions; they add up to 1' },
-);
-
-const ConfigOut = Type.Object({
-  project: Type.Integer(),
-  weights: Weights,
-  required_fields: Type.Array(Type.String(), {
-    description: 'Controls an annotation must fill; empty means every control',
-  }),
-  expected_duration_seconds: Type.Number(),
-  gold_ratio: Type.Number(),
-  updated_at: Nullable(DateTime),
-});
-
-const Dimensions = {
-  accuracy: Nullable(Type.Number()),
-  completeness: Nullable(Type.Number()),
-  timeliness: Nullable(Type.Number()),
-  consistency: Nullable(Type.Number()),
-  total: Type.Number(),
-};
-
-const ScoreOut = Type.Object({
-  id: Type.Integer(),
-  scope: Type.String(),
-  annotation: Nullable(Type.Integer()),
-  task: Nullable(Type.Integer()),
-  user_id: Nullable(Uuid),
-  ...Dimensions,
-  details: Type.Record(Type.String(), Type.Unknown()),
-  computed_at: DateTime,
-});
-
-const RankOut = Type.Object({
-  rank: Type.Integer(),
-  user_id: Uuid,
-  email: Nullable(Type.String()),
-  name: Nullable(Type.String()),
-  ...Dimensions,
-  annotations: Type.Integer(),
-  gold_compared: Type.Integer(),
-  computed_at: DateTime,
-});
 
 /**
  * A submitted, changed or deleted annotation queues the rescoring of its task: one job row
@@ -114,17 +73,7 @@ export const scoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: "Changes a project's quality settings (fields left out keep their value)",
         description: 'Scores already stored keep their values until the project is rescored.',
         params: ProjectParams,
-        body: Type.Object(
-          {
-            weights: Type.Optional(Weights),
-            required_fields: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1000 })),
-            expected_duration_seconds: Type.Optional(
-              Type.Number({ exclusiveMinimum: 0, maximum: 86_400 * 7 }),
-            ),
-            gold_ratio: Type.Optional(Share),
-          },
-          { additionalProperties: false },
-        ),
+        body: ScoringConfigIn,
         response: { 200: ConfigOut },
       },
     },
@@ -192,11 +141,7 @@ export const scoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['quality'],
         summary: 'Quality scores of a project: per annotation (default) or per annotator',
         params: ProjectParams,
-        querystring: Type.Object({
-          ...PageQuery,
-          scope: Type.Optional(Type.Union(SCORE_SCOPES.map((s) => Type.Literal(s)))),
-          user_id: Type.Optional(Uuid),
-        }),
+        querystring: ScoresQuery,
         response: { 200: pageOf(ScoreOut) },
       },
     },

@@ -9,6 +9,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Pager, useCursor } from './paging';
+import { adminKeys } from './queries';
 
 interface FilterForm {
   actor_id?: string;
@@ -52,14 +53,14 @@ export function AuditTab() {
   const [filter, setFilter] = useState<Filter>({});
   const paging = useCursor(JSON.stringify(filter));
   const logs = useQuery({
-    queryKey: ['audit', filter, paging.cursor],
+    queryKey: adminKeys.audit(filter, paging.cursor),
     queryFn: () =>
       must(
         api.GET('/api/v1/audit/logs', { params: { query: { ...filter, cursor: paging.cursor, limit: 50 } } }),
       ),
   });
   const users = useQuery({
-    queryKey: ['users', 'all-names'],
+    queryKey: adminKeys.userNames,
     queryFn: () => must(api.GET('/api/v1/users', { params: { query: { limit: 1000 } } })),
   });
   const emails = new Map((users.data?.items ?? []).map((u) => [u.id, u.email]));

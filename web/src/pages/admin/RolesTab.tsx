@@ -17,6 +17,7 @@ import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { can, useMe } from '../../lib/session';
+import { adminKeys } from './queries';
 
 type Role = GetResponse<'/api/v1/roles'>[number];
 
@@ -26,10 +27,10 @@ export function RolesTab() {
   const me = useMe();
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState<Role | 'new' | null>(null);
-  const roles = useQuery({ queryKey: ['roles'], queryFn: () => must(api.GET('/api/v1/roles')) });
+  const roles = useQuery({ queryKey: adminKeys.roles, queryFn: () => must(api.GET('/api/v1/roles')) });
   const remove = useMutation({
     mutationFn: (id: string) => must(api.DELETE('/api/v1/roles/{id}', { params: { path: { id } } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['roles'] }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: adminKeys.roles }),
   });
   const manage = can(me.data, 'roles:manage');
   const names = new Map((roles.data ?? []).map((r) => [r.id, r.name]));
@@ -112,7 +113,7 @@ function RoleEditor({ role, roles, onClose }: { role: Role | null; roles: Role[]
   const queryClient = useQueryClient();
   const [form] = Form.useForm<RoleForm>();
   const catalogue = useQuery({
-    queryKey: ['permissions'],
+    queryKey: adminKeys.permissions,
     queryFn: () => must(api.GET('/api/v1/permissions')),
   });
   const save = useMutation({
@@ -139,7 +140,7 @@ function RoleEditor({ role, roles, onClose }: { role: Role | null; roles: Role[]
             }),
           ),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ['roles'] });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.roles });
       onClose();
     },
   });

@@ -8,6 +8,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Pager, useCursor } from './paging';
+import { adminKeys } from './queries';
 
 type EventStatus = 'open' | 'investigating' | 'resolved' | 'false_positive';
 const STATUSES: EventStatus[] = ['open', 'investigating', 'resolved', 'false_positive'];
@@ -45,7 +46,7 @@ function AllowList() {
   const queryClient = useQueryClient();
   const [form] = Form.useForm<AllowForm>();
   const list = useQuery({
-    queryKey: ['ip-allow'],
+    queryKey: adminKeys.ipAllow,
     queryFn: () => must(api.GET('/api/v1/security/ip-whitelist')),
   });
   const save = useMutation({
@@ -53,7 +54,7 @@ function AllowList() {
       must(api.PUT('/api/v1/security/ip-whitelist', { body: { entries: v.entries ?? [] } })),
     onSuccess: () => {
       message.success(t('security.allowSaved'));
-      void queryClient.invalidateQueries({ queryKey: ['ip-allow'] });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.ipAllow });
     },
   });
   const editable = can(me.data, 'security:manage');
@@ -121,7 +122,7 @@ function Events() {
   const [status, setStatus] = useState<EventStatus | undefined>();
   const paging = useCursor(String(status));
   const events = useQuery({
-    queryKey: ['security-events', status, paging.cursor],
+    queryKey: adminKeys.securityEventsOf(status, paging.cursor),
     queryFn: () =>
       must(
         api.GET('/api/v1/security/events', {
@@ -132,7 +133,7 @@ function Events() {
   const update = useMutation({
     mutationFn: ({ id, next }: { id: string; next: EventStatus }) =>
       must(api.PATCH('/api/v1/security/events/{id}', { params: { path: { id } }, body: { status: next } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['security-events'] }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: adminKeys.securityEvents }),
   });
   const manage = can(me.data, 'security:manage');
   return (

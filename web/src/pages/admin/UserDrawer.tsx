@@ -19,6 +19,7 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
+import { adminKeys } from './queries';
 
 /** One member: status, roles (assign with an optional expiry, remove) and sessions (force logout). */
 export function UserDrawer({ userId, onClose }: { userId: string; onClose: () => void }) {
@@ -27,12 +28,12 @@ export function UserDrawer({ userId, onClose }: { userId: string; onClose: () =>
   const me = useMe();
   const queryClient = useQueryClient();
   const user = useQuery({
-    queryKey: ['user', userId],
+    queryKey: adminKeys.user(userId),
     queryFn: () => must(api.GET('/api/v1/users/{id}', { params: { path: { id: userId } } })),
   });
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: ['user', userId] });
-    void queryClient.invalidateQueries({ queryKey: ['users'] });
+    void queryClient.invalidateQueries({ queryKey: adminKeys.user(userId) });
+    void queryClient.invalidateQueries({ queryKey: adminKeys.users });
   };
   const setStatus = useMutation({
     mutationFn: (status: 'active' | 'deactivated') =>
@@ -126,7 +127,7 @@ interface AssignForm {
 function AssignRole({ userId, onDone }: { userId: string; onDone: () => void }) {
   const { t } = useTranslation('admin');
   const [form] = Form.useForm<AssignForm>();
-  const roles = useQuery({ queryKey: ['roles'], queryFn: () => must(api.GET('/api/v1/roles')) });
+  const roles = useQuery({ queryKey: adminKeys.roles, queryFn: () => must(api.GET('/api/v1/roles')) });
   const assign = useMutation({
     mutationFn: (v: AssignForm) =>
       must(
@@ -172,7 +173,7 @@ function MemberSessions({ userId }: { userId: string }) {
   const me = useMe();
   const queryClient = useQueryClient();
   const sessions = useQuery({
-    queryKey: ['user-sessions', userId],
+    queryKey: adminKeys.userSessions(userId),
     queryFn: () =>
       must(
         api.GET('/api/v1/users/{id}/sessions', { params: { path: { id: userId }, query: { limit: 100 } } }),
@@ -180,7 +181,7 @@ function MemberSessions({ userId }: { userId: string }) {
   });
   const force = useMutation({
     mutationFn: () => must(api.DELETE('/api/v1/users/{id}/sessions', { params: { path: { id: userId } } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['user-sessions', userId] }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: adminKeys.userSessions(userId) }),
   });
   return (
     <div>

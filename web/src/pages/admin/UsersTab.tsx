@@ -7,6 +7,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Pager, useCursor } from './paging';
+import { adminKeys } from './queries';
 import { UserDrawer } from './UserDrawer';
 
 type Status = 'active' | 'deactivated';
@@ -21,7 +22,7 @@ export function UsersTab() {
   const [openId, setOpenId] = useState<string | null>(null);
   const paging = useCursor(`${search}|${status}`);
   const users = useQuery({
-    queryKey: ['users', search, status, paging.cursor],
+    queryKey: adminKeys.usersOf(search, status, paging.cursor),
     queryFn: () =>
       must(
         api.GET('/api/v1/users', {
@@ -109,7 +110,7 @@ function AddUser({ onClose }: { onClose: () => void }) {
   const { t } = useTranslation('admin');
   const queryClient = useQueryClient();
   const [form] = Form.useForm<AddForm>();
-  const roles = useQuery({ queryKey: ['roles'], queryFn: () => must(api.GET('/api/v1/roles')) });
+  const roles = useQuery({ queryKey: adminKeys.roles, queryFn: () => must(api.GET('/api/v1/roles')) });
   const add = useMutation({
     mutationFn: (v: AddForm) =>
       must(
@@ -123,7 +124,7 @@ function AddUser({ onClose }: { onClose: () => void }) {
         }),
       ),
     onSuccess: (r) => {
-      void queryClient.invalidateQueries({ queryKey: ['users'] });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.users });
       if (!r.generated_password) onClose();
     },
   });

@@ -5,11 +5,13 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, must } from '../../api/client';
+import { BILL_EXPORT_FORMATS } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import { allRecords, type Bill, EXPORT_FORMATS, LinesTable, StatusTag, useMoney, useNames } from './shared';
+import { billingKeys } from './queries';
+import { allRecords, type Bill, LinesTable, StatusTag, useMoney, useNames } from './shared';
 
 type Action = 'issue' | 'pay' | 'void';
 const ACTIONS: Record<string, Action[]> = { draft: ['issue', 'void'], issued: ['pay', 'void'] };
@@ -25,14 +27,14 @@ export function BillDetail() {
   const queryClient = useQueryClient();
   const [adjusting, setAdjusting] = useState(false);
   const bill = useQuery({
-    queryKey: ['billing-bill', id],
+    queryKey: billingKeys.bill(id),
     queryFn: () => must(api.GET('/api/v1/billing/bills/{id}', { params: { path: { id } } })),
   });
-  const lines = useQuery({ queryKey: ['billing-lines', id], queryFn: () => allRecords(id) });
+  const lines = useQuery({ queryKey: billingKeys.lines(id), queryFn: () => allRecords(id) });
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: ['billing-bill', id] });
-    void queryClient.invalidateQueries({ queryKey: ['billing-lines', id] });
-    void queryClient.invalidateQueries({ queryKey: ['billing-bills'] });
+    void queryClient.invalidateQueries({ queryKey: billingKeys.bill(id) });
+    void queryClient.invalidateQueries({ queryKey: billingKeys.lines(id) });
+    void queryClient.invalidateQueries({ queryKey: billingKeys.bills });
   };
   const move = useMutation({
     mutationFn: (action: Action) =>
@@ -66,7 +68,7 @@ export function BillDetail() {
             {manage && (b.status === 'draft' || b.status === 'issued') ? (
               <Button onClick={() => setAdjusting(true)}>{t('bill.actions.adjust')}</Button>
             ) : null}
-            {EXPORT_FORMATS.map((format) => (
+            {BILL_EXPORT_FORMATS.map((format) => (
               <Button
                 key={format}
                 icon={<DownloadOutlined />}

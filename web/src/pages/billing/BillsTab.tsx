@@ -5,15 +5,16 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { api, must } from '../../api/client';
+import { BILL_STATES } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { useJobProgress } from '../../lib/jobs';
 import { can, useMe } from '../../lib/session';
 import { Pager, useCursor } from '../admin/paging';
+import { billingKeys } from './queries';
 import { type Bill, StatusTag, useMoney } from './shared';
 
-const STATES = ['draft', 'issued', 'paid', 'void'] as const;
-type State = (typeof STATES)[number];
+type State = (typeof BILL_STATES)[number];
 
 export function BillsTab() {
   const { t } = useTranslation('billing');
@@ -23,7 +24,7 @@ export function BillsTab() {
   const [status, setStatus] = useState<State | undefined>();
   const paging = useCursor(status ?? '');
   const bills = useQuery({
-    queryKey: ['billing-bills', status, paging.cursor],
+    queryKey: billingKeys.billsOf(status, paging.cursor),
     queryFn: () =>
       must(
         api.GET('/api/v1/billing/bills', { params: { query: { status, cursor: paging.cursor, limit: 50 } } }),
@@ -39,7 +40,7 @@ export function BillsTab() {
         value={status}
         onChange={setStatus}
         style={{ width: 200 }}
-        options={STATES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
+        options={BILL_STATES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
       />
       <ProblemAlert error={bills.error} />
       <Table<Bill>
@@ -94,7 +95,7 @@ function GenerateBill() {
   const billId = start.data?.bill.id;
   useEffect(() => {
     if (state !== 'completed' || billId === undefined) return;
-    void queryClient.invalidateQueries({ queryKey: ['billing-bills'] });
+    void queryClient.invalidateQueries({ queryKey: billingKeys.bills });
     navigate(`/billing/bills/${billId}`);
   }, [state, billId, queryClient, navigate]);
 

@@ -4,13 +4,13 @@ import { Button, Checkbox, Col, DatePicker, Form, Input, Modal, Row, Select, Spa
 import dayjs, { type Dayjs } from 'dayjs';
 import { useTranslation } from 'react-i18next';
 import { api, must, type paths } from '../../api/client';
+import { DIFFICULTIES } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import type { Version } from './RulesTab';
 
 type Body =
   paths['/api/v1/billing/rules/{id}/versions']['post']['requestBody']['content']['application/json'];
 const MODES: Body['mode'][] = ['count', 'time', 'project', 'hybrid'];
-const DIFFICULTIES = ['easy', 'normal', 'hard', 'expert'] as const;
 // The currencies the API knows minor units of; it answers 400 for any other.
 const CURRENCIES = [
   'CNY',

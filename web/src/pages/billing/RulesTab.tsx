@@ -21,6 +21,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { ProposeDialog } from './ProposeDialog';
+import { billingKeys } from './queries';
 import { StatusTag, useDecimal, useMoney, useNames } from './shared';
 
 type Rule = GetResponse<'/api/v1/billing/rules'>[number];
@@ -32,7 +33,7 @@ export function RulesTab() {
   const me = useMe();
   const [creating, setCreating] = useState(false);
   const rules = useQuery({
-    queryKey: ['billing-rules'],
+    queryKey: billingKeys.rules,
     queryFn: () => must(api.GET('/api/v1/billing/rules')),
   });
   if (rules.isPending) return <Loading />;
@@ -64,10 +65,10 @@ function RuleCard({ rule }: { rule: Rule }) {
   const queryClient = useQueryClient();
   const [proposing, setProposing] = useState(false);
   const detail = useQuery({
-    queryKey: ['billing-rule', rule.id],
+    queryKey: billingKeys.rule(rule.id),
     queryFn: () => must(api.GET('/api/v1/billing/rules/{id}', { params: { path: { id: rule.id } } })),
   });
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ['billing-rule', rule.id] });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: billingKeys.rule(rule.id) });
   const approve = useMutation({
     mutationFn: (id: number) =>
       must(api.POST('/api/v1/billing/rule-versions/{id}/approve', { params: { path: { id } } })),
@@ -205,7 +206,7 @@ function CreateRuleDialog({ onClose }: { onClose: () => void }) {
     mutationFn: (body: { name: string; project_id?: number }) =>
       must(api.POST('/api/v1/billing/rules', { body })),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ['billing-rules'] });
+      void queryClient.invalidateQueries({ queryKey: billingKeys.rules });
       onClose();
     },
   });

@@ -4,10 +4,12 @@ import { Button, Card, Descriptions, Space, Table, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, type GetResponse, must } from '../../api/client';
+import { BILL_EXPORT_FORMATS } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { Pager, useCursor } from '../admin/paging';
-import { EXPORT_FORMATS, LinesTable, StatusTag, useMoney, useNames } from './shared';
+import { billingKeys } from './queries';
+import { LinesTable, StatusTag, useMoney, useNames } from './shared';
 
 type Statement = GetResponse<'/api/v1/billing/statements'>['items'][number];
 
@@ -18,7 +20,7 @@ export function StatementsTab() {
   const names = useNames();
   const paging = useCursor('');
   const statements = useQuery({
-    queryKey: ['billing-statements', paging.cursor],
+    queryKey: billingKeys.statements(paging.cursor),
     queryFn: () =>
       must(
         api.GET('/api/v1/billing/statements', { params: { query: { cursor: paging.cursor, limit: 50 } } }),
@@ -61,7 +63,7 @@ export function StatementDetail() {
   const money = useMoney();
   const names = useNames();
   const data = useQuery({
-    queryKey: ['billing-statement', id],
+    queryKey: billingKeys.statement(id),
     queryFn: () => must(api.GET('/api/v1/billing/statements/{id}', { params: { path: { id } } })),
   });
   if (data.isPending) return <Loading />;
@@ -74,7 +76,7 @@ export function StatementDetail() {
         title={t('statements.title', { period: s.period })}
         extra={
           <Space wrap>
-            {EXPORT_FORMATS.map((format) => (
+            {BILL_EXPORT_FORMATS.map((format) => (
               <Button
                 key={format}
                 icon={<DownloadOutlined />}

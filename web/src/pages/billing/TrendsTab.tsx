@@ -8,6 +8,7 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { Chart } from '../dashboard/Chart';
+import { billingKeys } from './queries';
 import { useDecimal, useMoney } from './shared';
 
 const DECIMAL = /^-?[0-9]+(\.[0-9]+)?$/;
@@ -23,7 +24,7 @@ export function TrendsTab() {
   const from = range[0].format('YYYY-MM');
   const to = range[1].format('YYYY-MM');
   const data = useQuery({
-    queryKey: ['billing-trends', from, to],
+    queryKey: billingKeys.trends(from, to),
     queryFn: () => must(api.GET('/api/v1/billing/trends', { params: { query: { from, to } } })),
   });
   return (

@@ -3,11 +3,12 @@ import { Table, Tag } from 'antd';
 import { useCallback } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
+import { projectKeys } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
+import { adminKeys } from '../admin/queries';
 
 export type Bill = GetResponse<'/api/v1/billing/bills/{id}'>;
 export type Line = GetResponse<'/api/v1/billing/records'>['items'][number];
-export const EXPORT_FORMATS = ['xlsx', 'csv', 'json'] as const;
 
 /**
  * Money as the API gives it: a decimal string, formatted per locale with its currency.
@@ -53,12 +54,12 @@ export function useDecimal() {
 export function useNames() {
   const me = useMe();
   const users = useQuery({
-    queryKey: ['users', 'all-names'],
+    queryKey: adminKeys.userNames,
     queryFn: () => must(api.GET('/api/v1/users', { params: { query: { limit: 1000 } } })),
     enabled: can(me.data, 'users:read'),
   });
   const projects = useQuery({
-    queryKey: ['projects', 'all-names'],
+    queryKey: projectKeys.names,
     queryFn: () => must(api.GET('/api/v1/projects', { params: { query: { limit: 1000 } } })),
     enabled: can(me.data, 'projects:read'),
   });

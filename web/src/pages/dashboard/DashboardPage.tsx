@@ -11,6 +11,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Chart } from './Chart';
+import { dashboardKeys } from './queries';
 
 type Dashboard = GetResponse<'/api/v1/dashboard'>;
 const REVIEW_OUTCOMES = ['approved', 'rejected', 'modification_requested'] as const;
@@ -36,7 +37,7 @@ export default function DashboardPage() {
   const to = range[1].add(1, 'day').startOf('day').toISOString();
   const allowed = can(me.data, 'projects:read');
   const data = useQuery({
-    queryKey: ['dashboard', from, to],
+    queryKey: dashboardKeys.range(from, to),
     queryFn: () => must(api.GET('/api/v1/dashboard', { params: { query: { from, to } } })),
     enabled: allowed,
   });

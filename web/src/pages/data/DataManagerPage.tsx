@@ -3,17 +3,18 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { App, Button, Dropdown, Input, InputNumber, Modal, Progress, Select, Space, Typography } from 'antd';
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useParams } from 'react-router';
 import { api, must, type paths } from '../../api/client';
+import { TASK_PRIORITIES, TASK_STATUSES } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { useJobProgress } from '../../lib/jobs';
-import { useProject } from '../../lib/project';
+import type { Project } from '../../lib/project';
+import { projectKeys } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
-import { ProjectNav } from '../projects/ProjectNav';
-import { compact, PRIORITIES, SORTS, STATUSES, type TaskFilter, type TaskSort } from './filters';
-import { tasksQuery } from './queries';
+import { ProjectPage } from '../projects/ProjectPage';
+import { compact, SORTS, type TaskFilter, type TaskSort } from './filters';
+import { dataKeys, tasksQuery } from './queries';
 import { TaskGrid } from './TaskGrid';
 
 // The dialogs (and the table, upload and form they use) load when first opened, not with
@@ -64,7 +65,7 @@ function Filters({
         style={{ minWidth: 160 }}
         value={filter.status ?? []}
         onChange={(status) => onChange({ ...filter, status })}
-        options={STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
+        options={TASK_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
       />
       <Select
         mode="multiple"
@@ -74,7 +75,7 @@ function Filters({
         style={{ minWidth: 140 }}
         value={filter.priority ?? []}
         onChange={(priority) => onChange({ ...filter, priority })}
-        options={PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) }))}
+        options={TASK_PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) }))}
       />
       {bool('annotated')}
       {bool('reviewed')}
@@ -121,13 +122,16 @@ function Filters({
 }
 
 export default function DataManagerPage() {
-  const id = Number(useParams().id);
+  return <ProjectPage section="data">{(project) => <DataManager project={project} />}</ProjectPage>;
+}
+
+function DataManager({ project }: { project: Project }) {
+  const id = project.id;
   const { t } = useTranslation('data');
   const fmt = useFormat();
   const me = useMe();
   const { modal, message } = App.useApp();
   const queryClient = useQueryClient();
-  const project = useProject(id);
   const [filter, setFilter] = useState<TaskFilter>({});
   const [sort, setSort] = useState<TaskSort>('id');
   const [selected, setSelected] = useState<Set<number>>(new Set());
@@ -136,7 +140,7 @@ export default function DataManagerPage() {
   // A dialog once opened stays mounted, so a running import or export keeps its progress.
   const opened = useRef(new Set<string>());
   if (dialog) opened.current.add(dialog);
-  const [priority, setPriority] = useState<(typeof PRIORITIES)[number]>('high');
+  const [priority, setPriority] = useState<(typeof TASK_PRIORITIES)[number]>('high');
   const [assignees, setAssignees] = useState<string[]>([]);
   const query = compact(filter);
 
@@ -149,7 +153,7 @@ export default function DataManagerPage() {
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
 
   const users = useQuery({
-    queryKey: ['project', id, 'members'],
+    queryKey: projectKeys.members(id),
     queryFn: () =>
       must(api.GET('/api/v1/projects/{id}/members', { params: { path: { id }, query: { limit: 1000 } } })),
     enabled: dialog === 'assign',
@@ -187,8 +191,8 @@ export default function DataManagerPage() {
   );
   const jobStatus = job.data?.status;
   const refresh = useCallback(() => {
-    void queryClient.invalidateQueries({ queryKey: ['tasks', id] });
-    void queryClient.invalidateQueries({ queryKey: ['project', id] });
+    void queryClient.invalidateQueries({ queryKey: dataKeys.tasks(id) });
+    void queryClient.invalidateQueries({ queryKey: projectKeys.project(id) });
   }, [queryClient, id]);
   useEffect(() => {
     if (jobStatus === 'completed' || jobStatus === 'failed') refresh();
@@ -211,14 +215,11 @@ export default function DataManagerPage() {
     setAllMatching(false);
   }
 
-  if (project.isPending) return <Loading />;
-  if (project.error) return <ProblemAlert error={project.error} />;
   const selectedCount = allMatching ? (total ?? 0) : selected.size;
   const actions: Action[] = ['set_priority', 'assign', 'remove_annotations', 'remove_predictions', 'delete'];
 
   return (
-    <Space orientation="vertical" style={{ width: '100%' }} size="middle">
-      <ProjectNav project={project.data} current="data" />
+    <>
       <Space style={{ width: '100%', justifyContent: 'space-between' }} wrap>
         <Typography.Title level={3} style={{ margin: 0 }}>
           {t('title')}{' '}
@@ -257,7 +258,7 @@ export default function DataManagerPage() {
           ) : null}
         </Space>
       </Space>
-      <Filters filter={filter} onChange={changeFilter} dataKeys={project.data.data_keys} />
+      <Filters filter={filter} onChange={changeFilter} dataKeys={project.data_keys} />
       {selected.size > 0 && !allMatching && total !== undefined && total > selected.size ? (
         <Button type="link" onClick={() => setAllMatching(true)} style={{ padding: 0 }}>
           {t('grid.selectMatching', { formatted: fmt.number(total) })}
@@ -272,7 +273,7 @@ export default function DataManagerPage() {
       <ProblemAlert error={tasks.error ?? act.error ?? job.error} />
       <TaskGrid
         rows={rows}
-        dataKeys={project.data.data_keys}
+        dataKeys={project.data_keys}
         selected={selected}
         allSelected={allMatching}
         loading={tasks.isPending}
@@ -314,7 +315,7 @@ export default function DataManagerPage() {
           value={priority}
           onChange={setPriority}
           style={{ width: '100%' }}
-          options={PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) }))}
+          options={TASK_PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) }))}
         />
       </Modal>
       <Modal
@@ -339,6 +340,6 @@ export default function DataManagerPage() {
           }))}
         />
       </Modal>
-    </Space>
+    </>
   );
 }

@@ -7,6 +7,8 @@ import { api, type GetResponse, must, upload } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { useJobProgress } from '../../lib/jobs';
+import { projectKeys } from '../../lib/project';
+import { dataKeys } from './queries';
 
 type ImportRecord = GetResponse<'/api/v1/projects/{id}/imports/{importId}'>;
 
@@ -41,8 +43,8 @@ export function ImportDialog({
   const finished = record?.status === 'completed';
   useEffect(() => {
     if (!finished) return;
-    void queryClient.invalidateQueries({ queryKey: ['tasks', projectId] });
-    void queryClient.invalidateQueries({ queryKey: ['project', projectId] });
+    void queryClient.invalidateQueries({ queryKey: dataKeys.tasks(projectId) });
+    void queryClient.invalidateQueries({ queryKey: projectKeys.project(projectId) });
   }, [finished, projectId, queryClient]);
 
   function reset() {

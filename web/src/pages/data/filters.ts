@@ -5,8 +5,6 @@ export type TaskQuery = NonNullable<paths['/api/v1/projects/{id}/tasks']['get'][
 export type TaskFilter = Omit<TaskQuery, 'limit' | 'cursor' | 'sort'>;
 export type TaskSort = NonNullable<TaskQuery['sort']>;
 
-export const STATUSES = ['pending', 'in_progress', 'completed', 'reviewed', 'cancelled'] as const;
-export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 export const SORTS: TaskSort[] = [
   'id',
   '-id',

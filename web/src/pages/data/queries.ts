@@ -3,9 +3,15 @@ import type { TaskFilter, TaskSort } from './filters';
 
 export const TASK_PAGE = 100;
 
+/** The data manager's query keys: every task listing of a project starts with `tasks(id)`. */
+export const dataKeys = {
+  tasks: (id: number) => ['tasks', id] as const,
+  taskList: (id: number, filter: TaskFilter, sort: TaskSort) => ['tasks', id, filter, sort] as const,
+};
+
 /** The data manager's task listing; also prefetched by the route as navigation starts. */
 export const tasksQuery = (id: number, filter: TaskFilter, sort: TaskSort) => ({
-  queryKey: ['tasks', id, filter, sort],
+  queryKey: dataKeys.taskList(id, filter, sort),
   // The route's prefetch counts as fresh when the page mounts a moment later.
   staleTime: 5_000,
   initialPageParam: undefined as string | undefined,

@@ -3,7 +3,6 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { App, Button, Result, Space, Tag, Typography } from 'antd';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useParams } from 'react-router';
 import { api, type GetResponse, must } from '../../api/client';
 import {
   type EditorHandle,
@@ -15,10 +14,11 @@ import {
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
-import { type Project, useProject } from '../../lib/project';
+import type { Project } from '../../lib/project';
 import { useMe } from '../../lib/session';
-import { ProjectNav } from '../projects/ProjectNav';
+import { ProjectPage } from '../projects/ProjectPage';
 import { InstructionsDrawer } from './InstructionsDrawer';
+import { labelingKeys } from './queries';
 import { useShortcuts } from './useShortcuts';
 
 type NextTask = GetResponse<'/api/v1/projects/{id}/next'>;
@@ -29,7 +29,7 @@ const secondsSince = (start: number) => (Date.now() - start) / 1000;
 /** What the editor shows: the next task of the stream, or one of my annotations to update. */
 function useWork(projectId: number, mode: Mode, round: number) {
   const next = useQuery({
-    queryKey: ['next', projectId, round],
+    queryKey: labelingKeys.next(projectId, round),
     enabled: mode.kind === 'stream',
     gcTime: 0,
     queryFn: async () => {
@@ -44,7 +44,7 @@ function useWork(projectId: number, mode: Mode, round: number) {
   const editId = mode.kind === 'edit' ? mode.annotationId : 0;
   const editTask = mode.kind === 'edit' ? mode.taskId : 0;
   const edit = useQuery({
-    queryKey: ['annotation-with-task', editId],
+    queryKey: labelingKeys.annotationWithTask(editId),
     enabled: mode.kind === 'edit',
     gcTime: 0,
     queryFn: async () => {
@@ -278,14 +278,5 @@ function Workspace({ project }: { project: Project }) {
 }
 
 export default function LabelingPage() {
-  const id = Number(useParams().id);
-  const project = useProject(id);
-  if (project.isPending) return <Loading />;
-  if (project.error) return <ProblemAlert error={project.error} />;
-  return (
-    <Space orientation="vertical" style={{ width: '100%' }} size="middle">
-      <ProjectNav project={project.data} current="label" />
-      <Workspace project={project.data} />
-    </Space>
-  );
+  return <ProjectPage section="label">{(project) => <Workspace project={project} />}</ProjectPage>;
 }

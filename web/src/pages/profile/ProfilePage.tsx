@@ -23,6 +23,8 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, type Me, useMe } from '../../lib/session';
+import { adminKeys } from '../admin/queries';
+import { profileKeys } from './queries';
 
 export default function ProfilePage() {
   const { t } = useTranslation('profile');
@@ -79,7 +81,7 @@ function ChangePassword() {
     onSuccess: () => {
       form.resetFields();
       message.success(t('password.changed'));
-      void queryClient.invalidateQueries({ queryKey: ['my-sessions'] });
+      void queryClient.invalidateQueries({ queryKey: profileKeys.sessions });
     },
   });
   return (
@@ -134,12 +136,12 @@ function Sessions({ me }: { me: Me }) {
   const f = useFormat();
   const queryClient = useQueryClient();
   const sessions = useQuery({
-    queryKey: ['my-sessions'],
+    queryKey: profileKeys.sessions,
     queryFn: () => must(api.GET('/api/v1/auth/sessions', { params: { query: { limit: 100 } } })),
   });
   const end = useMutation({
     mutationFn: (id: string) => must(api.DELETE('/api/v1/auth/sessions/{id}', { params: { path: { id } } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['my-sessions'] }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: profileKeys.sessions }),
   });
   return (
     <Card title={t('sessions.title')}>
@@ -199,12 +201,12 @@ function Tokens({ me }: { me: Me }) {
   const [form] = Form.useForm<TokenForm>();
   const [shown, setShown] = useState<string | null>(null);
   const tokens = useQuery({
-    queryKey: ['my-tokens'],
+    queryKey: profileKeys.tokens,
     queryFn: () => must(api.GET('/api/v1/tokens', { params: { query: { limit: 100 } } })),
   });
   // The catalogue names what wildcards grant; without roles:read, the own grants are the choice.
   const catalogue = useQuery({
-    queryKey: ['permissions'],
+    queryKey: adminKeys.permissions,
     queryFn: () => must(api.GET('/api/v1/permissions')),
     enabled: can(me, 'roles:read'),
   });
@@ -221,12 +223,12 @@ function Tokens({ me }: { me: Me }) {
     onSuccess: (created) => {
       form.resetFields();
       setShown(created.token);
-      void queryClient.invalidateQueries({ queryKey: ['my-tokens'] });
+      void queryClient.invalidateQueries({ queryKey: profileKeys.tokens });
     },
   });
   const revoke = useMutation({
     mutationFn: (id: string) => must(api.DELETE('/api/v1/tokens/{id}', { params: { path: { id } } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['my-tokens'] }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: profileKeys.tokens }),
   });
   const mayCreate = can(me, 'tokens:create');
   return (

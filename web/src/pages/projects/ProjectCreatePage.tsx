@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { api, must } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
+import { projectKeys } from '../../lib/project';
 import { ConfigPreview } from './ConfigPreview';
 import { TEMPLATES, type Template } from './templates';
 
@@ -25,7 +26,7 @@ export default function ProjectCreatePage() {
   const create = useMutation({
     mutationFn: (body: Values) => must(api.POST('/api/v1/projects', { body })),
     onSuccess: (project) => {
-      void queryClient.invalidateQueries({ queryKey: ['projects'] });
+      void queryClient.invalidateQueries({ queryKey: projectKeys.list });
       navigate(`/projects/${project.id}/data`);
     },
   });

@@ -4,7 +4,7 @@ import { Link, useNavigate } from 'react-router';
 import type { Project } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 
-type Section = 'data' | 'label' | 'review' | 'quality' | 'settings';
+export type Section = 'data' | 'label' | 'review' | 'quality' | 'settings';
 
 /** Breadcrumb and the project's sections (data, label, review, quality, settings) as far as the role allows. */
 export function ProjectNav({ project, current }: { project: Project; current: Section }) {

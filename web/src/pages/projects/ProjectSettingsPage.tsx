@@ -17,13 +17,14 @@ import {
 } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useParams } from 'react-router';
 import { api, type GetResponse, must } from '../../api/client';
-import { Loading } from '../../components/Loading';
+import { PROJECT_ROLES } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
-import { type Project, useProject } from '../../lib/project';
-import { ProjectNav } from './ProjectNav';
+import type { Project } from '../../lib/project';
+import { projectKeys } from '../../lib/project';
+import { adminKeys } from '../admin/queries';
+import { ProjectPage } from './ProjectPage';
 
 type Settings = Pick<
   Project,
@@ -38,7 +39,6 @@ type Settings = Pick<
   | 'review_required'
 > & { ordering: 'id' | 'random' | 'uncertainty'; skip_policy: 'requeue_me' | 'requeue_others' | 'ignore' };
 type Member = GetResponse<'/api/v1/projects/{id}/members'>['items'][number];
-const ROLES = ['manager', 'reviewer', 'annotator', 'viewer'] as const;
 
 function SettingsForm({ project }: { project: Project }) {
   const { t } = useTranslation('projects');
@@ -50,7 +50,7 @@ function SettingsForm({ project }: { project: Project }) {
     mutationFn: (body: Settings) =>
       must(api.PATCH('/api/v1/projects/{id}', { params: { path: { id: project.id } }, body })),
     onSuccess: (p) => {
-      queryClient.setQueryData(['project', project.id], p);
+      queryClient.setQueryData(projectKeys.project(project.id), p);
       void message.success(t('settings.saved'));
     },
   });
@@ -133,7 +133,7 @@ function Members({ projectId }: { projectId: number }) {
   const queryClient = useQueryClient();
   const [adding, setAdding] = useState<{ user_id?: string; role: Member['role'] }>({ role: 'annotator' });
   const [userSearch, setUserSearch] = useState('');
-  const key = ['project', projectId, 'members'];
+  const key = projectKeys.members(projectId);
   const members = useQuery({
     queryKey: key,
     queryFn: () =>
@@ -144,7 +144,7 @@ function Members({ projectId }: { projectId: number }) {
       ),
   });
   const users = useQuery({
-    queryKey: ['users', userSearch],
+    queryKey: adminKeys.userSearch(userSearch),
     queryFn: () =>
       must(api.GET('/api/v1/users', { params: { query: { limit: 50, q: userSearch || undefined } } })),
   });
@@ -160,7 +160,7 @@ function Members({ projectId }: { projectId: number }) {
       ),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: key }),
   });
-  const roleOptions = ROLES.map((r) => ({ value: r, label: t(`roles.${r}`) }));
+  const roleOptions = PROJECT_ROLES.map((r) => ({ value: r, label: t(`roles.${r}`) }));
 
   return (
     <Card title={t('settings.members')}>
@@ -236,19 +236,18 @@ function Members({ projectId }: { projectId: number }) {
 }
 
 export default function ProjectSettingsPage() {
-  const id = Number(useParams().id);
-  const project = useProject(id);
   const { t } = useTranslation('projects');
-  if (project.isPending) return <Loading />;
-  if (project.error) return <ProblemAlert error={project.error} />;
   return (
-    <Space orientation="vertical" style={{ width: '100%' }} size="middle">
-      <ProjectNav project={project.data} current="settings" />
-      <Typography.Title level={3} style={{ margin: 0 }}>
-        {t('settings.title')}
-      </Typography.Title>
-      <SettingsForm project={project.data} />
-      <Members projectId={id} />
-    </Space>
+    <ProjectPage section="settings">
+      {(project) => (
+        <>
+          <Typography.Title level={3} style={{ margin: 0 }}>
+            {t('settings.title')}
+          </Typography.Title>
+          <SettingsForm project={project} />
+          <Members projectId={project.id} />
+        </>
+      )}
+    </ProjectPage>
   );
 }

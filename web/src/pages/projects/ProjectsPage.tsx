@@ -7,7 +7,7 @@ import { Link } from 'react-router';
 import { api, type GetResponse, must } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
-import { useProjectSummary } from '../../lib/project';
+import { projectKeys, useProjectSummary } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 
 type Row = GetResponse<'/api/v1/projects'>['items'][number];
@@ -35,7 +35,7 @@ export default function ProjectsPage() {
   const me = useMe();
   const [search, setSearch] = useState('');
   const list = useInfiniteQuery({
-    queryKey: ['projects', search],
+    queryKey: projectKeys.search(search),
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam }) =>
       must(

@@ -22,19 +22,18 @@ import dayjs, { type Dayjs } from 'dayjs';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api, type GetResponse, must } from '../../api/client';
+import { ALERT_METRICS, ALERT_STATES, CHANNELS } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Notifications } from './Notifications';
+import { qualityKeys } from './queries';
 import { allPages, SeverityTag, useMembers, useProjectId, useScore } from './shared';
 
 type Alert = GetResponse<'/api/v1/projects/{projectId}/quality/alerts'>['items'][number];
 type Config = GetResponse<'/api/v1/projects/{projectId}/quality/alert-config'>;
-const STATES = ['open', 'acknowledged', 'resolved'] as const;
-type Filter = (typeof STATES)[number] | 'all';
-const METRICS = ['total', 'accuracy', 'completeness', 'timeliness', 'consistency', 'agreement'] as const;
-const CHANNELS = ['in_app', 'webhook', 'email'] as const;
+type Filter = (typeof ALERT_STATES)[number] | 'all';
 type Action = 'acknowledge' | 'resolve' | 'escalate';
 const STATUS_COLORS: Record<string, string> = { open: 'red', acknowledged: 'gold', resolved: 'green' };
 
@@ -66,7 +65,7 @@ function Inbox({ projectId }: { projectId: number }) {
   const queryClient = useQueryClient();
   const [filter, setFilter] = useState<Filter>('open');
   const alerts = useQuery({
-    queryKey: ['quality', projectId, 'alerts', filter],
+    queryKey: qualityKeys.alertsOf(projectId, filter),
     queryFn: () =>
       allPages((cursor) =>
         must(
@@ -79,7 +78,7 @@ function Inbox({ projectId }: { projectId: number }) {
         ),
       ),
   });
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ['quality', projectId, 'alerts'] });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: qualityKeys.alerts(projectId) });
   const act = useMutation({
     mutationFn: ({ id, action }: { id: number; action: Action }) =>
       must(api.POST('/api/v1/quality/alerts/{id}/actions', { params: { path: { id } }, body: { action } })),
@@ -104,7 +103,10 @@ function Inbox({ projectId }: { projectId: number }) {
           <Segmented<Filter>
             value={filter}
             onChange={setFilter}
-            options={[...STATES, 'all' as const].map((s) => ({ value: s, label: t(`alertStatus.${s}`) }))}
+            options={[...ALERT_STATES, 'all' as const].map((s) => ({
+              value: s,
+              label: t(`alertStatus.${s}`),
+            }))}
           />
           {can(me.data, 'quality:manage') ? (
             <Button loading={evaluate.isPending} onClick={() => evaluate.mutate()}>
@@ -189,7 +191,7 @@ function Inbox({ projectId }: { projectId: number }) {
 
 interface ConfigForm {
   enabled: boolean;
-  thresholds: Partial<Record<(typeof METRICS)[number], number | null>>;
+  thresholds: Partial<Record<(typeof ALERT_METRICS)[number], number | null>>;
   channels: (typeof CHANNELS)[number][];
   user_ids: string[];
   emails: string[];
@@ -226,7 +228,7 @@ function ConfigCard({ projectId }: { projectId: number }) {
   const [form] = Form.useForm<ConfigForm>();
   const manage = can(me.data, 'quality:manage');
   const config = useQuery({
-    queryKey: ['quality', projectId, 'alert-config'],
+    queryKey: qualityKeys.alertConfig(projectId),
     queryFn: () =>
       must(api.GET('/api/v1/projects/{projectId}/quality/alert-config', { params: { path: { projectId } } })),
     retry: (n, e) => !(e instanceof ApiError && e.status === 404) && n < 2,
@@ -259,7 +261,7 @@ function ConfigCard({ projectId }: { projectId: number }) {
         }),
       ),
     onSuccess: (c) => {
-      queryClient.setQueryData(['quality', projectId, 'alert-config'], c);
+      queryClient.setQueryData(qualityKeys.alertConfig(projectId), c);
       void message.success(t('alertConfig.saved'));
     },
   });
@@ -286,7 +288,7 @@ function ConfigCard({ projectId }: { projectId: number }) {
         </Form.Item>
         <Typography.Text type="secondary">{t('alertConfig.thresholdsHelp')}</Typography.Text>
         <Row gutter={12} style={{ marginTop: 8 }}>
-          {METRICS.map((m) => (
+          {ALERT_METRICS.map((m) => (
             <Col key={m} xs={12} md={8}>
               <Form.Item name={['thresholds', m]} label={t(`dimension.${m}`)}>
                 <InputNumber min={0} max={1} step={0.05} style={{ width: '100%' }} />

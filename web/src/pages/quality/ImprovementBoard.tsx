@@ -18,23 +18,16 @@ import {
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
+import { AUTO_ASSIGN, IMPROVEMENT_STATES, SEVERITIES } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import {
-  Assignee,
-  allPages,
-  BoardColumn,
-  SEVERITIES,
-  type Severity,
-  useMembers,
-  useProjectId,
-} from './shared';
+import { qualityKeys } from './queries';
+import { Assignee, allPages, BoardColumn, type Severity, useMembers, useProjectId } from './shared';
 
 export type ImprovementTask = GetResponse<'/api/v1/quality/improvement-tasks'>['items'][number];
-const COLUMNS = ['pending', 'in_progress', 'submitted', 'approved', 'rejected'] as const;
-type TaskState = (typeof COLUMNS)[number];
+type TaskState = (typeof IMPROVEMENT_STATES)[number];
 type Who = 'assignee' | 'reviewer';
 /** The API's moves from each state, and who may make them. */
 const MOVES: Record<TaskState, { to: TaskState; by: Who }[]> = {
@@ -55,7 +48,7 @@ const MOVES: Record<TaskState, { to: TaskState; by: Who }[]> = {
 export function ImprovementBoard() {
   const projectId = useProjectId();
   const tasks = useQuery({
-    queryKey: ['quality', projectId, 'improvements'],
+    queryKey: qualityKeys.improvements(projectId),
     queryFn: () =>
       allPages((cursor) =>
         must(
@@ -96,7 +89,7 @@ function WorkflowCard({ projectId }: { projectId: number }) {
   const [form] = Form.useForm<WorkflowForm>();
   const manage = can(me.data, 'quality:manage');
   const workflow = useQuery({
-    queryKey: ['quality', projectId, 'workflow'],
+    queryKey: qualityKeys.workflow(projectId),
     queryFn: () =>
       must(api.GET('/api/v1/projects/{projectId}/quality/workflow', { params: { path: { projectId } } })),
   });
@@ -112,7 +105,7 @@ function WorkflowCard({ projectId }: { projectId: number }) {
         }),
       ),
     onSuccess: (w) => {
-      queryClient.setQueryData(['quality', projectId, 'workflow'], w);
+      queryClient.setQueryData(qualityKeys.workflow(projectId), w);
       void message.success(t('workflow.saved'));
     },
   });
@@ -138,7 +131,7 @@ function WorkflowCard({ projectId }: { projectId: number }) {
         <Form.Item name="auto_assign" label={t('workflow.assign')}>
           <Select
             style={{ minWidth: 180 }}
-            options={(['annotator', 'user', 'none'] as const).map((v) => ({
+            options={AUTO_ASSIGN.map((v) => ({
               value: v,
               label: t(`workflow.assignTo.${v}`),
             }))}
@@ -169,7 +162,7 @@ export function Board({ tasks, testId }: { tasks: ImprovementTask[]; testId: str
   const [historyOf, setHistoryOf] = useState<ImprovementTask | null>(null);
   return (
     <Row gutter={[12, 12]} data-testid={testId}>
-      {COLUMNS.map((status) => {
+      {IMPROVEMENT_STATES.map((status) => {
         const items = tasks.filter((i) => i.status === status);
         return (
           <BoardColumn
@@ -199,7 +192,7 @@ function TaskCard({ task, onHistory }: { task: ImprovementTask; onHistory: () =>
   const [moving, setMoving] = useState<TaskState | null>(null);
   const review = can(me.data, 'quality:review');
   const mine = task.assignee_id === me.data?.user.id && can(me.data, 'quality:improve');
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ['quality'] });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: qualityKeys.any });
   const assign = useMutation({
     mutationFn: (assignee_id: string | null) =>
       must(
@@ -344,7 +337,7 @@ function HistoryDrawer({ task, onClose }: { task: ImprovementTask; onClose: () =
   const f = useFormat();
   const members = useMembers(task.project_id);
   const detail = useQuery({
-    queryKey: ['quality', task.project_id, 'improvement', task.id],
+    queryKey: qualityKeys.improvement(task.project_id, task.id),
     queryFn: () =>
       must(api.GET('/api/v1/quality/improvement-tasks/{id}', { params: { path: { id: task.id } } })),
   });

@@ -3,15 +3,16 @@ import { App, Button, Card, Row, Select, Space, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
+import { ISSUE_STATES, SEVERITIES } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
+import { qualityKeys } from './queries';
 import {
   Assignee,
   allPages,
   BoardColumn,
-  SEVERITIES,
   type Severity,
   SeverityTag,
   useMembers,
@@ -19,10 +20,9 @@ import {
 } from './shared';
 
 type Issue = GetResponse<'/api/v1/projects/{projectId}/quality/issues'>['items'][number];
-const COLUMNS = ['open', 'in_progress', 'resolved', 'wont_fix'] as const;
 /** The assignee filter's value for issues nobody is assigned to (user ids are UUIDs). */
 const UNASSIGNED = 'unassigned';
-type IssueState = (typeof COLUMNS)[number];
+type IssueState = (typeof ISSUE_STATES)[number];
 /** The moves the API allows from each state. */
 const MOVES: Record<IssueState, IssueState[]> = {
   open: ['in_progress', 'resolved', 'wont_fix'],
@@ -39,7 +39,7 @@ export function IssuesBoard() {
   const [severities, setSeverities] = useState<Severity[]>([]);
   const [assignee, setAssignee] = useState<string>();
   const issues = useQuery({
-    queryKey: ['quality', projectId, 'issues'],
+    queryKey: qualityKeys.issues(projectId),
     queryFn: () =>
       allPages((cursor) =>
         must(
@@ -50,7 +50,7 @@ export function IssuesBoard() {
       ),
   });
   const rules = useQuery({
-    queryKey: ['quality', projectId, 'rules'],
+    queryKey: qualityKeys.rules(projectId),
     queryFn: () =>
       must(api.GET('/api/v1/projects/{projectId}/quality/rules', { params: { path: { projectId } } })),
   });
@@ -92,7 +92,7 @@ export function IssuesBoard() {
         </Typography.Text>
       </Space>
       <Row gutter={[12, 12]} data-testid="issues-board">
-        {COLUMNS.map((status) => {
+        {ISSUE_STATES.map((status) => {
           const items = shown.filter((i) => i.status === status);
           return (
             <BoardColumn
@@ -121,7 +121,7 @@ function IssueCard({ issue, ruleName }: { issue: Issue; ruleName?: string }) {
   const { message } = App.useApp();
   const queryClient = useQueryClient();
   const review = can(me.data, 'quality:review');
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ['quality', issue.project_id, 'issues'] });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: qualityKeys.issues(issue.project_id) });
   const update = useMutation({
     mutationFn: (body: { status?: IssueState; assignee_id?: string | null }) =>
       must(api.PATCH('/api/v1/quality/issues/{id}', { params: { path: { id: issue.id } }, body })),
@@ -135,7 +135,7 @@ function IssueCard({ issue, ruleName }: { issue: Issue; ruleName?: string }) {
         }),
       ),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ['quality', issue.project_id, 'improvements'] });
+      void queryClient.invalidateQueries({ queryKey: qualityKeys.improvements(issue.project_id) });
       void message.success(t('issues.improvementCreated'));
     },
   });

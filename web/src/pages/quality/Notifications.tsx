@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { api, must } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
+import { qualityKeys } from './queries';
 
 /** The caller's in-app notifications (alerts, reports, improvement tasks), newest first. */
 export function Notifications() {
@@ -13,7 +14,7 @@ export function Notifications() {
   const queryClient = useQueryClient();
   const [unread, setUnread] = useState(true);
   const list = useQuery({
-    queryKey: ['notifications', unread],
+    queryKey: qualityKeys.notificationsOf(unread),
     queryFn: () =>
       must(
         api.GET('/api/v1/notifications', { params: { query: { limit: 50, unread: unread || undefined } } }),
@@ -23,7 +24,7 @@ export function Notifications() {
   const read = useMutation({
     mutationFn: (id: number) =>
       must(api.POST('/api/v1/notifications/{id}/read', { params: { path: { id } } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['notifications'] }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: qualityKeys.notifications }),
   });
   return (
     <Card

@@ -24,11 +24,13 @@ import dayjs, { type Dayjs } from 'dayjs';
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, api, type GetResponse, must } from '../../api/client';
+import { SCORE_DIMENSIONS } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Chart } from '../dashboard/Chart';
+import { qualityKeys } from './queries';
 import { JobProgress, jobRunning, useJob, useMembers, useProjectId, useScore } from './shared';
 
 type Agreement = GetResponse<'/api/v1/projects/{id}/agreement'>;
@@ -56,7 +58,7 @@ function AgreementSection({ projectId }: { projectId: number }) {
   const queryClient = useQueryClient();
   const [full, setFull] = useState(false);
   const agreement = useQuery({
-    queryKey: ['quality', projectId, 'agreement'],
+    queryKey: qualityKeys.agreement(projectId),
     queryFn: () => must(api.GET('/api/v1/projects/{id}/agreement', { params: { path: { id: projectId } } })),
     retry: (n, e) => !(e instanceof ApiError && e.status === 404) && n < 2,
   });
@@ -69,13 +71,14 @@ function AgreementSection({ projectId }: { projectId: number }) {
         }),
       ),
     onSuccess: (run) => {
-      if (!run.job_id) void queryClient.invalidateQueries({ queryKey: ['quality', projectId] });
+      if (!run.job_id) void queryClient.invalidateQueries({ queryKey: qualityKeys.all(projectId) });
     },
   });
   const job = useJob(compute.data?.job_id, { done: t('agreement.done'), failed: t('agreement.failed') });
   const jobState = job.data?.status;
   useEffect(() => {
-    if (jobState === 'completed') void queryClient.invalidateQueries({ queryKey: ['quality', projectId] });
+    if (jobState === 'completed')
+      void queryClient.invalidateQueries({ queryKey: qualityKeys.all(projectId) });
   }, [jobState, projectId, queryClient]);
 
   const notComputed = agreement.error instanceof ApiError && agreement.error.status === 404;
@@ -305,7 +308,7 @@ function TrendSection({ projectId }: { projectId: number }) {
   const from = range[0].startOf('day').toISOString();
   const to = range[1].add(1, 'day').startOf('day').toISOString();
   const trend = useQuery({
-    queryKey: ['quality', projectId, 'trend', from, to],
+    queryKey: qualityKeys.trend(projectId, from, to),
     queryFn: () =>
       must(
         api.GET('/api/v1/projects/{projectId}/quality/trend', {
@@ -389,7 +392,7 @@ function RankingSection({ projectId }: { projectId: number }) {
   const f = useFormat();
   const queryClient = useQueryClient();
   const ranking = useQuery({
-    queryKey: ['quality', projectId, 'ranking'],
+    queryKey: qualityKeys.ranking(projectId),
     queryFn: () =>
       must(api.GET('/api/v1/projects/{id}/quality/ranking', { params: { path: { id: projectId } } })),
   });
@@ -401,7 +404,8 @@ function RankingSection({ projectId }: { projectId: number }) {
   const job = useJob(rescore.data?.job_id, { done: t('ranking.done'), failed: t('ranking.failed') });
   const jobState = job.data?.status;
   useEffect(() => {
-    if (jobState === 'completed') void queryClient.invalidateQueries({ queryKey: ['quality', projectId] });
+    if (jobState === 'completed')
+      void queryClient.invalidateQueries({ queryKey: qualityKeys.all(projectId) });
   }, [jobState, projectId, queryClient]);
   return (
     <Card
@@ -460,7 +464,6 @@ function RankingSection({ projectId }: { projectId: number }) {
   );
 }
 
-const DIMENSIONS = ['accuracy', 'completeness', 'timeliness', 'consistency'] as const;
 type ScoringForm = Omit<GetResponse<'/api/v1/projects/{id}/quality/config'>, 'project' | 'updated_at'>;
 
 /** How annotations are scored: dimension weights (adding up to 1), required controls, pace, gold share. */
@@ -472,7 +475,7 @@ function ScoringDialog({ projectId, onClose }: { projectId: number; onClose: () 
   const [form] = Form.useForm<ScoringForm>();
   const manage = can(me.data, 'quality:manage');
   const config = useQuery({
-    queryKey: ['quality', projectId, 'scoring'],
+    queryKey: qualityKeys.scoring(projectId),
     queryFn: () =>
       must(api.GET('/api/v1/projects/{id}/quality/config', { params: { path: { id: projectId } } })),
   });
@@ -480,13 +483,13 @@ function ScoringDialog({ projectId, onClose }: { projectId: number; onClose: () 
     mutationFn: (body: ScoringForm) =>
       must(api.PUT('/api/v1/projects/{id}/quality/config', { params: { path: { id: projectId } }, body })),
     onSuccess: (c) => {
-      queryClient.setQueryData(['quality', projectId, 'scoring'], c);
+      queryClient.setQueryData(qualityKeys.scoring(projectId), c);
       void message.success(t('scoring.saved'));
       onClose();
     },
   });
   const weights = Form.useWatch('weights', form);
-  const total = DIMENSIONS.reduce((sum, d) => sum + (weights?.[d] ?? 0), 0);
+  const total = SCORE_DIMENSIONS.reduce((sum, d) => sum + (weights?.[d] ?? 0), 0);
   return (
     <Modal
       open
@@ -512,7 +515,7 @@ function ScoringDialog({ projectId, onClose }: { projectId: number; onClose: () 
         >
           <Typography.Text type="secondary">{t('scoring.weightsHelp')}</Typography.Text>
           <Row gutter={12} style={{ marginTop: 8 }}>
-            {DIMENSIONS.map((d) => (
+            {SCORE_DIMENSIONS.map((d) => (
               <Col key={d} span={12}>
                 <Form.Item name={['weights', d]} label={t(`dimension.${d}`)} rules={[{ required: true }]}>
                   <InputNumber min={0} max={1} step={0.05} style={{ width: '100%' }} />

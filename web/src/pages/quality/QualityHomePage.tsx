@@ -6,9 +6,11 @@ import { api, type GetResponse, must } from '../../api/client';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
+import { projectKeys } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 import { Board } from './ImprovementBoard';
 import { Notifications } from './Notifications';
+import { qualityKeys } from './queries';
 import { allPages } from './shared';
 
 type Project = GetResponse<'/api/v1/projects'>['items'][number];
@@ -39,7 +41,7 @@ function ProjectsCard() {
   const { t } = useTranslation('quality');
   const f = useFormat();
   const projects = useQuery({
-    queryKey: ['projects', 'all-names'],
+    queryKey: projectKeys.names,
     queryFn: () => must(api.GET('/api/v1/projects', { params: { query: { limit: 1000 } } })),
   });
   return (
@@ -84,7 +86,7 @@ function ProjectsCard() {
 function MyTasks() {
   const { t } = useTranslation('quality');
   const tasks = useQuery({
-    queryKey: ['quality', 'my-improvements'],
+    queryKey: qualityKeys.myImprovements,
     queryFn: () =>
       allPages((cursor) =>
         must(api.GET('/api/v1/quality/improvement-tasks', { params: { query: { limit: 1000, cursor } } })),

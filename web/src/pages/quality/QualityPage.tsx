@@ -1,12 +1,9 @@
-import { Space, Tabs } from 'antd';
+import { Tabs } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
-import { Loading } from '../../components/Loading';
-import { ProblemAlert } from '../../components/ProblemAlert';
 import { RequirePermission } from '../../components/RequirePermission';
-import { useProject } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
-import { ProjectNav } from '../projects/ProjectNav';
+import { ProjectPage } from '../projects/ProjectPage';
 import { AlertsTab } from './AlertsTab';
 import { ImprovementBoard } from './ImprovementBoard';
 import { IssuesBoard } from './IssuesBoard';
@@ -29,35 +26,35 @@ const TABS = [
 export default function QualityPage() {
   const { t } = useTranslation('quality');
   const id = useProjectId();
-  const project = useProject(id);
   const navigate = useNavigate();
   const location = useLocation();
   const me = useMe();
-  if (project.isPending) return <Loading />;
-  if (project.error) return <ProblemAlert error={project.error} />;
   // /projects/:id/quality/<tab>
   const active = location.pathname.split('/')[4] || 'overview';
   return (
-    <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
-      <ProjectNav project={project.data} current="quality" />
-      <Tabs
-        activeKey={active}
-        onChange={(key) => navigate(`/projects/${id}/quality/${key}`)}
-        items={TABS.filter((tab) => can(me.data, tab.permission)).map((tab) => ({
-          key: tab.key,
-          label: t(`tabs.${tab.key}`),
-        }))}
-      />
-      <Routes>
-        <Route index element={<Navigate to="overview" replace />} />
-        {TABS.map((tab) => (
-          <Route
-            key={tab.key}
-            path={tab.key}
-            element={<RequirePermission permission={tab.permission}>{tab.element}</RequirePermission>}
+    <ProjectPage section="quality">
+      {() => (
+        <>
+          <Tabs
+            activeKey={active}
+            onChange={(key) => navigate(`/projects/${id}/quality/${key}`)}
+            items={TABS.filter((tab) => can(me.data, tab.permission)).map((tab) => ({
+              key: tab.key,
+              label: t(`tabs.${tab.key}`),
+            }))}
           />
-        ))}
-      </Routes>
-    </Space>
+          <Routes>
+            <Route index element={<Navigate to="overview" replace />} />
+            {TABS.map((tab) => (
+              <Route
+                key={tab.key}
+                path={tab.key}
+                element={<RequirePermission permission={tab.permission}>{tab.element}</RequirePermission>}
+              />
+            ))}
+          </Routes>
+        </>
+      )}
+    </ProjectPage>
   );
 }

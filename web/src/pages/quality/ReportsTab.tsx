@@ -19,18 +19,17 @@ import dayjs, { type Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
+import { CHANNELS, REPORT_FORMATS, REPORTS } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
+import { qualityKeys } from './queries';
 import { useMembers, useProjectId } from './shared';
 
 type Run = GetResponse<'/api/v1/projects/{projectId}/quality/report-runs'>['items'][number];
 type Schedule = GetResponse<'/api/v1/projects/{projectId}/quality/report-schedules'>['items'][number];
-const REPORTS = ['summary', 'ranking', 'trend'] as const;
-const FORMATS = ['xlsx', 'csv', 'html'] as const;
-const CHANNELS = ['in_app', 'webhook', 'email'] as const;
 type Report = (typeof REPORTS)[number];
-type Format = (typeof FORMATS)[number];
+type Format = (typeof REPORT_FORMATS)[number];
 const RUN_COLORS: Record<string, string> = {
   queued: 'default',
   running: 'blue',
@@ -53,8 +52,6 @@ export function ReportsTab() {
   );
 }
 
-const runsKey = (projectId: number) => ['quality', projectId, 'report-runs'];
-
 function GenerateCard({ projectId }: { projectId: number }) {
   const { t } = useTranslation('quality');
   const me = useMe();
@@ -75,11 +72,11 @@ function GenerateCard({ projectId }: { projectId: number }) {
           body: { report, format, from, to },
         }),
       ),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: runsKey(projectId) }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: qualityKeys.reportRuns(projectId) }),
   });
   const runId = generate.data?.id;
   const run = useQuery({
-    queryKey: ['quality', 'report-run', runId],
+    queryKey: qualityKeys.reportRun(runId),
     queryFn: () => must(api.GET('/api/v1/quality/report-runs/{id}', { params: { path: { id: runId! } } })),
     enabled: runId !== undefined,
     refetchInterval: (q) => (q.state.data && FINISHED.has(q.state.data.status) ? false : 500),
@@ -108,7 +105,7 @@ function GenerateCard({ projectId }: { projectId: number }) {
             style={{ minWidth: 120 }}
             value={format}
             onChange={setFormat}
-            options={FORMATS.map((x) => ({ value: x, label: t(`format.${x}`) }))}
+            options={REPORT_FORMATS.map((x) => ({ value: x, label: t(`format.${x}`) }))}
           />
           <DatePicker.RangePicker
             aria-label={t('reports.period')}
@@ -158,7 +155,7 @@ function RunsCard({ projectId }: { projectId: number }) {
   const { t } = useTranslation('quality');
   const f = useFormat();
   const runs = useQuery({
-    queryKey: runsKey(projectId),
+    queryKey: qualityKeys.reportRuns(projectId),
     queryFn: () =>
       must(
         api.GET('/api/v1/projects/{projectId}/quality/report-runs', {
@@ -215,8 +212,6 @@ function RunsCard({ projectId }: { projectId: number }) {
   );
 }
 
-const schedulesKey = (projectId: number) => ['quality', projectId, 'report-schedules'];
-
 function SchedulesCard({ projectId }: { projectId: number }) {
   const { t } = useTranslation('quality');
   const me = useMe();
@@ -225,13 +220,13 @@ function SchedulesCard({ projectId }: { projectId: number }) {
   const manage = can(me.data, 'quality:manage');
   const [creating, setCreating] = useState(false);
   const schedules = useQuery({
-    queryKey: schedulesKey(projectId),
+    queryKey: qualityKeys.reportSchedules(projectId),
     queryFn: () =>
       must(
         api.GET('/api/v1/projects/{projectId}/quality/report-schedules', { params: { path: { projectId } } }),
       ),
   });
-  const refresh = () => queryClient.invalidateQueries({ queryKey: schedulesKey(projectId) });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: qualityKeys.reportSchedules(projectId) });
   const toggle = useMutation({
     mutationFn: (s: Schedule) =>
       must(
@@ -392,7 +387,7 @@ function ScheduleDialog({
           <Form.Item name="format" label={t('reports.format')}>
             <Select
               style={{ minWidth: 120 }}
-              options={FORMATS.map((x) => ({ value: x, label: t(`format.${x}`) }))}
+              options={REPORT_FORMATS.map((x) => ({ value: x, label: t(`format.${x}`) }))}
             />
           </Form.Item>
         </Space>

@@ -21,13 +21,14 @@ import {
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
+import { RULE_TYPES, SEVERITIES } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
+import { qualityKeys } from './queries';
 import {
   JobProgress,
   jobRunning,
-  SEVERITIES,
   type Severity,
   SeverityTag,
   useJob,
@@ -37,16 +38,6 @@ import {
 
 type Rule = GetResponse<'/api/v1/projects/{projectId}/quality/rules'>['items'][number];
 type CheckResult = GetResponse<'/api/v1/projects/{projectId}/quality/check-results'>['items'][number];
-const RULE_TYPES = [
-  'required',
-  'regex',
-  'text_length',
-  'no_overlap',
-  'allowed_labels',
-  'min_lead_time',
-  'agreement',
-  'expression',
-] as const;
 type RuleType = (typeof RULE_TYPES)[number];
 
 interface RuleForm {
@@ -70,8 +61,6 @@ export function RulesTab() {
   );
 }
 
-const rulesKey = (projectId: number) => ['quality', projectId, 'rules'];
-
 function RulesCard({ projectId }: { projectId: number }) {
   const { t } = useTranslation('quality');
   const me = useMe();
@@ -81,11 +70,11 @@ function RulesCard({ projectId }: { projectId: number }) {
   const [editing, setEditing] = useState<Rule | 'new' | null>(null);
   const [versionsOf, setVersionsOf] = useState<Rule | null>(null);
   const rules = useQuery({
-    queryKey: rulesKey(projectId),
+    queryKey: qualityKeys.rules(projectId),
     queryFn: () =>
       must(api.GET('/api/v1/projects/{projectId}/quality/rules', { params: { path: { projectId } } })),
   });
-  const refresh = () => queryClient.invalidateQueries({ queryKey: rulesKey(projectId) });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: qualityKeys.rules(projectId) });
   const toggle = useMutation({
     mutationFn: (r: Rule) =>
       must(
@@ -107,7 +96,8 @@ function RulesCard({ projectId }: { projectId: number }) {
   const job = useJob(run.data?.job_id, { done: t('checks.done'), failed: t('checks.failed') });
   const jobState = job.data?.status;
   useEffect(() => {
-    if (jobState === 'completed') void queryClient.invalidateQueries({ queryKey: ['quality', projectId] });
+    if (jobState === 'completed')
+      void queryClient.invalidateQueries({ queryKey: qualityKeys.all(projectId) });
   }, [jobState, projectId, queryClient]);
   const counts = job.data?.result as
     | { checked?: number; failed?: number; issues?: number }
@@ -442,7 +432,7 @@ function VersionsDrawer({ rule, onClose }: { rule: Rule; onClose: () => void }) 
   const f = useFormat();
   const members = useMembers(rule.project_id);
   const versions = useQuery({
-    queryKey: ['quality', rule.project_id, 'rule-versions', rule.id],
+    queryKey: qualityKeys.ruleVersions(rule.project_id, rule.id),
     queryFn: () =>
       must(api.GET('/api/v1/quality/rules/{id}/versions', { params: { path: { id: rule.id } } })),
   });
@@ -490,7 +480,7 @@ function TemplatesCard({ projectId }: { projectId: number }) {
   const { message } = App.useApp();
   const queryClient = useQueryClient();
   const templates = useQuery({
-    queryKey: ['quality', 'rule-templates'],
+    queryKey: qualityKeys.ruleTemplates,
     queryFn: () => must(api.GET('/api/v1/quality/rule-templates')),
   });
   const apply = useMutation({
@@ -501,7 +491,7 @@ function TemplatesCard({ projectId }: { projectId: number }) {
         }),
       ),
     onSuccess: (added, name) => {
-      void queryClient.invalidateQueries({ queryKey: rulesKey(projectId) });
+      void queryClient.invalidateQueries({ queryKey: qualityKeys.rules(projectId) });
       void message.success(t('templates.applied', { name, count: added.items.length }));
     },
   });
@@ -560,7 +550,7 @@ function FailuresCard({ projectId }: { projectId: number }) {
   const { t } = useTranslation('quality');
   const f = useFormat();
   const failures = useQuery({
-    queryKey: ['quality', projectId, 'check-failures'],
+    queryKey: qualityKeys.checkFailures(projectId),
     queryFn: () =>
       must(
         api.GET('/api/v1/projects/{projectId}/quality/check-results', {
@@ -569,7 +559,7 @@ function FailuresCard({ projectId }: { projectId: number }) {
       ),
   });
   const rules = useQuery({
-    queryKey: rulesKey(projectId),
+    queryKey: qualityKeys.rules(projectId),
     queryFn: () =>
       must(api.GET('/api/v1/projects/{projectId}/quality/rules', { params: { path: { projectId } } })),
   });

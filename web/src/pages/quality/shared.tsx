@@ -4,10 +4,11 @@ import { type ReactNode, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { api, must } from '../../api/client';
+import type { SEVERITIES } from '../../api/enums';
 import { useJobProgress } from '../../lib/jobs';
+import { projectKeys } from '../../lib/project';
 import { useMe } from '../../lib/session';
 
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 const SEVERITY_COLORS: Record<string, string> = {
   low: 'default',
@@ -44,7 +45,7 @@ export function useScore() {
 export function useMembers(projectId: number) {
   const me = useMe();
   const members = useQuery({
-    queryKey: ['project', projectId, 'members', 'all'],
+    queryKey: projectKeys.allMembers(projectId),
     queryFn: () =>
       must(
         api.GET('/api/v1/projects/{id}/members', {

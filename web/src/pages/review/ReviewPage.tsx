@@ -3,7 +3,6 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { App, Button, Input, Modal, Radio, Result, Space, Tag, Typography } from 'antd';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useParams } from 'react-router';
 import { api, must, type paths } from '../../api/client';
 import {
   type EditorHandle,
@@ -14,9 +13,11 @@ import {
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
-import { type Project, useProject } from '../../lib/project';
+import type { Project } from '../../lib/project';
+import { projectKeys } from '../../lib/project';
 import { useMe } from '../../lib/session';
-import { ProjectNav } from '../projects/ProjectNav';
+import { ProjectPage } from '../projects/ProjectPage';
+import { reviewKeys } from './queries';
 
 type ReviewBody =
   paths['/api/v1/annotations/{id}/review']['post']['requestBody']['content']['application/json'];
@@ -36,7 +37,7 @@ function Queue({ project }: { project: Project }) {
   const opened = useRef(Date.now());
 
   const queue = useQuery({
-    queryKey: ['review-queue', project.id, round],
+    queryKey: reviewKeys.queue(project.id, round),
     gcTime: 0,
     queryFn: () =>
       must(
@@ -46,7 +47,7 @@ function Queue({ project }: { project: Project }) {
       ),
   });
   const members = useQuery({
-    queryKey: ['project', project.id, 'members'],
+    queryKey: projectKeys.members(project.id),
     queryFn: () =>
       must(
         api.GET('/api/v1/projects/{id}/members', {
@@ -184,14 +185,5 @@ function Queue({ project }: { project: Project }) {
 }
 
 export default function ReviewPage() {
-  const id = Number(useParams().id);
-  const project = useProject(id);
-  if (project.isPending) return <Loading />;
-  if (project.error) return <ProblemAlert error={project.error} />;
-  return (
-    <Space orientation="vertical" style={{ width: '100%' }} size="middle">
-      <ProjectNav project={project.data} current="review" />
-      <Queue project={project.data} />
-    </Space>
-  );
+  return <ProjectPage section="review">{(project) => <Queue project={project} />}</ProjectPage>;
 }

@@ -18,6 +18,7 @@ import { useTranslation } from 'react-i18next';
 import { api, must } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
+import { systemKeys } from './queries';
 
 /** How often the page asks again: the server's sampler refreshes its snapshot every few seconds. */
 const REFRESH_MS = 5000;
@@ -57,7 +58,7 @@ function Services() {
   const { t } = useTranslation('system');
   const f = useFormat();
   const services = useQuery({
-    queryKey: ['system-services'],
+    queryKey: systemKeys.services,
     queryFn: () => must(api.GET('/system/services')),
     refetchInterval: REFRESH_MS,
   });
@@ -97,7 +98,7 @@ function Status() {
   const { t } = useTranslation('system');
   const f = useFormat();
   const status = useQuery({
-    queryKey: ['system-status'],
+    queryKey: systemKeys.status,
     queryFn: () => must(api.GET('/system/status')),
     refetchInterval: REFRESH_MS,
   });
@@ -140,7 +141,7 @@ function Metrics() {
   const { t } = useTranslation('system');
   const f = useFormat();
   const metrics = useQuery({
-    queryKey: ['system-metrics'],
+    queryKey: systemKeys.metrics,
     queryFn: () => must(api.GET('/system/metrics')),
     refetchInterval: REFRESH_MS,
   });
@@ -175,7 +176,7 @@ function Jobs() {
   const f = useFormat();
   const [state, setState] = useState<(typeof JOB_STATES)[number] | undefined>();
   const jobs = useQuery({
-    queryKey: ['jobs', state],
+    queryKey: systemKeys.jobs(state),
     queryFn: () => must(api.GET('/api/v1/jobs', { params: { query: { state, limit: 50 } } })),
     refetchInterval: REFRESH_MS,
   });
