@@ -24,7 +24,7 @@ import {
   waitFor,
 } from './cli-helpers.ts';
 
-const OWNER = { email: 'owner@backup.test', password: 'Backup-owner-password-42' };
+const OWNER = { email: 'owner@backup.test', password: 'Sturdy-backup-passphrase-42' };
 const WEBHOOK_SECRET = 'the-webhook-secret-that-must-survive';
 const CONFIG = `<View><Text name="text" value="$text"/>
   <Choices name="sentiment" toName="text"><Choice value="Positive"/><Choice value="Negative"/></Choices></View>`;

@@ -131,7 +131,7 @@ describe('superinsight CLI', () => {
         DATA_DIR: tempDataDir(),
         DATABASE_URL: databaseUrl,
         SUPERINSIGHT_ADMIN_EMAIL: 'owner@example.test',
-        SUPERINSIGHT_ADMIN_PASSWORD: 'Owner-password-4-cli-test',
+        SUPERINSIGHT_ADMIN_PASSWORD: 'Sturdy-passphrase-4-cli-test',
       });
       const port = await freePort();
       const server = start(['serve'], { ...env, PORT: String(port) });
