@@ -68,8 +68,12 @@ describe.skipIf(!PG_BIN)('PostgreSQL stopped', () => {
     ctx = await startTestApp(testEnv({ DATABASE_URL: cluster.url, REDIS_URL: '' }), { migrate: true });
   }, 120_000);
   afterAll(async () => {
-    await ctx?.app.close().catch(() => {});
-    await ctx?.platform.close().catch(() => {});
+    // Closing after an outage waited past the hook's 120 s once (CI, PGlite stage): bounded
+    // here so the run goes on; the cluster is removed below either way. To look into.
+    const bounded = (p: Promise<unknown> | undefined) =>
+      Promise.race([p?.catch(() => {}), new Promise((r) => setTimeout(r, 20_000))]);
+    await bounded(ctx?.app.close());
+    await bounded(ctx?.platform.close());
     try {
       cluster?.stop();
     } catch {
