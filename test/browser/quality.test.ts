@@ -249,6 +249,19 @@ describe('quality console', () => {
     await owner.page.keyboard.type('Rater2');
     await owner.page.keyboard.press('Enter');
     await card.getByTitle('Rater2').waitFor();
+    // The task takes the issue's assignee: make the task once the assignment has landed.
+    const issueId = Number((await card.getAttribute('data-testid'))?.replace('issue-', ''));
+    await expect
+      .poll(async () => {
+        const res = await t.as(t.owner, {
+          method: 'GET',
+          url: `/api/v1/projects/${project.id}/quality/issues?limit=1000`,
+        });
+        return (res.json().items as { id: number; assignee_id: string | null }[]).find(
+          (i) => i.id === issueId,
+        )?.assignee_id;
+      })
+      .toBe(raters[2]!.userId);
     await card.getByRole('button', { name: 'Improvement task' }).click();
     await owner.page.getByText('Improvement task created').waitFor();
 
