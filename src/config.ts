@@ -43,6 +43,16 @@ export interface Config {
   pgliteSharedBuffersMb: number;
   /** Outgoing e-mail (quality alerts and reports); undefined: the e-mail channel is disabled. */
   smtp: SmtpConfig | undefined;
+  audit: {
+    /** How often each tenant's chain head is checkpointed (when it moved). */
+    checkpointMinutes: number;
+    /** tcp:// or tls:// address of a syslog (RFC 5424) receiver every audit row is streamed to. */
+    syslogUrl: string | undefined;
+    /** PEM file of the CA that signed a tls:// receiver's certificate (default: Node's CAs). */
+    syslogCaFile: string | undefined;
+    /** How often new audit rows are looked for and streamed. */
+    streamIntervalMs: number;
+  };
   auth: {
     /** Failed logins within the window that lock an account. */
     maxFailures: number;
@@ -204,6 +214,12 @@ export function loadConfig(env: Env = process.env): Config {
     pgliteQueryTimeoutMs: intVar(env, 'PGLITE_QUERY_TIMEOUT_MS', 60_000, 100, 3_600_000),
     pgliteSharedBuffersMb: intVar(env, 'PGLITE_SHARED_BUFFERS_MB', 48, 1, 4096),
     smtp: smtpVar(env),
+    audit: {
+      checkpointMinutes: intVar(env, 'AUDIT_CHECKPOINT_MINUTES', 60, 1, 24 * 60),
+      syslogUrl: urlVar(env, 'AUDIT_SYSLOG_URL', ['tcp:', 'tls:']),
+      syslogCaFile: env.AUDIT_SYSLOG_CA_FILE || undefined,
+      streamIntervalMs: intVar(env, 'AUDIT_STREAM_INTERVAL_MS', 2000, 50, 600_000),
+    },
     auth: {
       maxFailures: intVar(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
       failureWindowMinutes: intVar(env, 'LOGIN_FAILURE_WINDOW_MINUTES', 15, 1, 24 * 60),

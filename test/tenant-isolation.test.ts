@@ -208,7 +208,21 @@ describe('tenant isolation', () => {
       expect(res.statusCode, `${method} ${url}`).toBe(404);
     }
 
-    const aIds = [a.userId, a.roleId, a.tokenId, a.sessionId, a.eventId, a.jobId, a.t.tenantId, a.dataset];
+    // A verified chain leaves a signed checkpoint of A's head, which B's list must not show.
+    await a.t.as(a.t.owner, { method: 'POST', url: '/api/v1/audit/verify' });
+    const aCheckpoint = (await a.t.as(a.t.owner, { method: 'GET', url: '/api/v1/audit/checkpoints' })).json()
+      .items[0];
+    const aIds = [
+      a.userId,
+      a.roleId,
+      a.tokenId,
+      a.sessionId,
+      a.eventId,
+      a.jobId,
+      a.t.tenantId,
+      a.dataset,
+      aCheckpoint.hash,
+    ];
     for (const url of [
       '/api/v1/users',
       '/api/v1/roles',
@@ -216,6 +230,7 @@ describe('tenant isolation', () => {
       '/api/v1/security/events',
       '/api/v1/security/ip-whitelist',
       '/api/v1/audit/logs',
+      '/api/v1/audit/checkpoints',
       '/api/v1/jobs',
       '/api/v1/tenant',
       `/api/v1/users/${b.userId}/sessions?include_ended=true`,

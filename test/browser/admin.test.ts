@@ -36,6 +36,12 @@ describe('administration console', () => {
     await result.waitFor();
     expect(await result.textContent()).toContain('The audit chain is intact');
     expect(await result.textContent()).toMatch(/Rows checked: \d+/);
+    expect(await result.textContent()).toContain('No signed checkpoint yet');
+    // The verified head was checkpointed: the next verification is held against it.
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    await expect
+      .poll(() => page.getByTestId('verify-anchor').textContent())
+      .toMatch(/Checked against 1 signed checkpoint\(s\); the newest records row \d+/);
 
     // The page's answer is the server's: a second check through the API agrees.
     const api = await t.as(t.owner, { method: 'POST', url: '/api/v1/audit/verify' });

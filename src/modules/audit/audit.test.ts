@@ -98,7 +98,17 @@ describe('audit log', () => {
     );
     expect(results.every((r) => r.statusCode === 201)).toBe(true);
     const verify = await t.as(t.owner, { method: 'POST', url: '/api/v1/audit/verify' });
-    expect(verify.json()).toEqual({ ok: true, checked: 21, first_broken_id: null, reason: null });
+    expect(verify.json()).toEqual({
+      ok: true,
+      checked: 21,
+      first_broken_id: null,
+      reason: null,
+      broken_from_seq: null,
+      broken_to_seq: null,
+      checkpoints_checked: 0,
+      latest_checkpoint: null,
+      head_seq: 21,
+    });
   });
 
   it('is append-only for the application role', async () => {

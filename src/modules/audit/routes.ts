@@ -1,11 +1,13 @@
 import { Readable } from 'node:stream';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { stringify } from 'csv-stringify';
-import { verifyChain } from '../../platform/audit/chain.ts';
+import { checkpointKey, writeCheckpoint } from '../../platform/audit/checkpoints.ts';
+import { erasePersonal } from '../../platform/audit/erasure.ts';
+import { verifyChain } from '../../platform/audit/verify.ts';
 import { raiseSecurityEvent } from '../../platform/auth/security-events.ts';
 import { PageQuery, pageOf } from '../../platform/db/pagination.ts';
 import { DateTime, DateTimeIn, Nullable, Uuid } from '../../platform/http/schemas.ts';
-import { type AuditFilter, list, scan } from './service.ts';
+import { type AuditFilter, list, listCheckpoints, scan } from './service.ts';
 
 const Filter = {
   actor_id: Type.Optional(Uuid),
@@ -26,13 +28,36 @@ const AuditRow = Type.Object({
   action: Type.String(),
   resource_type: Type.String(),
   resource_id: Nullable(Type.String()),
+  actor_email: Nullable(Type.String()),
   ip: Nullable(Type.String()),
   user_agent: Nullable(Type.String()),
   request_id: Nullable(Type.String()),
   details: Type.Record(Type.String(), Type.Unknown()),
   created_at: DateTime,
+  erased_at: Nullable(DateTime),
   prev_hash: Type.String(),
   hash: Type.String(),
+});
+
+const VerifyOut = Type.Object({
+  ok: Type.Boolean(),
+  checked: Type.Integer(),
+  first_broken_id: Nullable(Type.Integer()),
+  reason: Nullable(Type.String()),
+  broken_from_seq: Nullable(Type.Integer({ description: 'The damage lies between these sequence numbers' })),
+  broken_to_seq: Nullable(Type.Integer()),
+  checkpoints_checked: Type.Integer(),
+  latest_checkpoint: Nullable(Type.Object({ seq: Type.Integer(), created_at: DateTime })),
+  head_seq: Type.Integer({ description: 'The last row that verified' }),
+});
+
+const CheckpointOut = Type.Object({
+  id: Type.Integer(),
+  seq: Type.Integer(),
+  hash: Type.String(),
+  reason: Type.Union([Type.Literal('schedule'), Type.Literal('verify')]),
+  created_at: DateTime,
+  signature: Type.String({ description: 'HMAC-SHA256 with a key derived from the master key' }),
 });
 
 const CSV_COLUMNS = [
@@ -41,6 +66,7 @@ const CSV_COLUMNS = [
   'created_at',
   'actor_id',
   'actor_type',
+  'actor_email',
   'action',
   'resource_type',
   'resource_id',
@@ -48,6 +74,7 @@ const CSV_COLUMNS = [
   'user_agent',
   'request_id',
   'details',
+  'erased_at',
   'prev_hash',
   'hash',
 ] as const;
@@ -121,7 +148,12 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
         Readable.from(
           (async function* () {
             for await (const r of rows)
-              yield { ...r, created_at: r.created_at.toISOString(), details: JSON.stringify(r.details) };
+              yield {
+                ...r,
+                created_at: r.created_at.toISOString(),
+                erased_at: r.erased_at?.toISOString() ?? null,
+                details: JSON.stringify(r.details),
+              };
           })(),
         ).pipe(csv);
         return reply.type('text/csv; charset=utf-8').send(csv);
@@ -147,23 +179,74 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'audit:verify' },
       schema: {
         tags: ['audit'],
-        summary: "Walk the tenant's hash chain and name the first row that does not fit",
-        response: {
-          200: Type.Object({
-            ok: Type.Boolean(),
-            checked: Type.Integer(),
-            first_broken_id: Nullable(Type.Integer()),
-            reason: Nullable(Type.String()),
-          }),
-        },
+        summary: "Walk the tenant's hash chain against its signed checkpoints and locate what does not fit",
+        description:
+          'A verified chain is checkpointed: its head (sequence number and hash) is signed and kept, so that a later ' +
+          'deletion of rows from the end, of the whole chain, or a rewrite with every later hash recomputed is detected.',
+        response: { 200: VerifyOut },
       },
     },
     async (req) => {
-      const result = await req.tx((tx) => verifyChain(tx, req.me.tenantId));
-      await req.tx(async () => {
+      const key = checkpointKey(app.platform.masterKey);
+      const { head, ...result } = await req.tx((tx) => verifyChain(tx, req.me.tenantId, key));
+      await req.tx(async (tx) => {
+        if (result.ok) await writeCheckpoint(tx, key, req.me.tenantId, 'verify', head);
         req.audit({ action: 'audit.verified', resourceType: 'audit_log', details: { ...result } });
       });
-      return result;
+      return { ...result, head_seq: head.seq };
     },
+  );
+
+  app.get(
+    '/audit/checkpoints',
+    {
+      config: { permission: 'audit:verify' },
+      schema: {
+        tags: ['audit'],
+        summary: "The signed checkpoints of the tenant's chain head, newest first",
+        description:
+          'Copy them somewhere the database administrators cannot reach, to anchor the chain outside the platform.',
+        querystring: Type.Object({ ...PageQuery }),
+        response: { 200: pageOf(CheckpointOut) },
+      },
+    },
+    async (req) => {
+      const { limit, cursor } = req.query;
+      return req.tx((tx) => listCheckpoints(tx, req.me.tenantId, limit ?? 50, cursor));
+    },
+  );
+
+  app.post(
+    '/audit/erasure',
+    {
+      config: { permission: 'audit:erase' },
+      schema: {
+        tags: ['audit'],
+        summary:
+          'Erase personal fields (e-mail, IP, user agent, personal details) of audit rows; the chain still verifies',
+        description:
+          'GDPR erasure: the rows a user made or that are about them (`user_id`), and/or every row written before a time. The action, time and account id stay. Rows written before personal digests existed are counted in `kept_version_1` and left as they are.',
+        body: Type.Object(
+          { user_id: Type.Optional(Uuid), before: Type.Optional(DateTimeIn) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: Type.Object({ erased: Type.Integer(), kept_version_1: Type.Integer() }) },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        const { user_id, before } = req.body;
+        const result = await erasePersonal(tx, req.me.tenantId, {
+          userId: user_id,
+          before: before ? new Date(before) : undefined,
+        });
+        req.audit({
+          action: 'audit.personal_erased',
+          resourceType: 'audit_log',
+          resourceId: user_id ?? null,
+          details: { ...result, before: before ?? null },
+        });
+        return result;
+      }),
   );
 };

@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, like, lt, type SQL } from 'drizzle-orm';
-import { auditLogs } from '../../platform/audit/schema.ts';
+import { auditCheckpoints, auditLogs } from '../../platform/audit/schema.ts';
 import type { Executor } from '../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../platform/db/pagination.ts';
 
@@ -39,11 +39,13 @@ export function view(r: typeof auditLogs.$inferSelect) {
     action: r.action,
     resource_type: r.resourceType,
     resource_id: r.resourceId,
+    actor_email: r.actorEmail,
     ip: r.ip,
     user_agent: r.userAgent,
     request_id: r.requestId,
-    details: r.details,
+    details: { ...r.details, ...r.personalDetails },
     created_at: r.createdAt,
+    erased_at: r.erasedAt,
     prev_hash: r.prevHash,
     hash: r.hash,
   };
@@ -86,4 +88,32 @@ export async function* scan(
     if (rows.length < batch) return;
     before = rows.at(-1)!.seq;
   }
+}
+
+/** The tenant's checkpoints, newest first, keyed by id. */
+export async function listCheckpoints(tx: Executor, tenantId: string, limit: number, cursor?: string) {
+  const before = decodeCursor(cursor, 1)?.[0];
+  const rows = await tx
+    .select()
+    .from(auditCheckpoints)
+    .where(
+      and(
+        eq(auditCheckpoints.tenantId, tenantId),
+        before === undefined ? undefined : lt(auditCheckpoints.id, Number(before)),
+      ),
+    )
+    .orderBy(desc(auditCheckpoints.id))
+    .limit(limit + 1);
+  const items = rows.slice(0, limit);
+  return {
+    items: items.map((c) => ({
+      id: c.id,
+      seq: c.seq,
+      hash: c.hash,
+      reason: c.reason,
+      created_at: c.createdAt,
+      signature: c.signature,
+    })),
+    next_cursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null,
+  };
 }

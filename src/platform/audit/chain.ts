@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
+import { createHash, randomBytes } from 'node:crypto';
+import { desc, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.ts';
 import { auditLogs } from './schema.ts';
 
@@ -10,18 +10,22 @@ export interface AuditEntry {
   resourceType: string;
   resourceId?: string | null;
   details?: Record<string, unknown>;
+  /** Personal values (e-mail, names) shown with `details` but erasable (see erasePersonal). */
+  personal?: Record<string, unknown>;
 }
 
 export interface AuditActor {
   tenantId: string;
   actorId: string | null;
   actorType: 'user' | 'api_token' | 'system';
+  actorEmail?: string | null;
   ip?: string | null;
   userAgent?: string | null;
   requestId?: string | null;
 }
 
 type AuditRow = typeof auditLogs.$inferSelect;
+type Hashed = Omit<AuditRow, 'id' | 'hash' | 'erasedAt'>;
 
 function canonical(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
@@ -33,9 +37,30 @@ function canonical(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`).join(',')}}`;
 }
 
+const sha256 = (...parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('hex');
+
+type Personal = Pick<AuditRow, 'actorEmail' | 'ip' | 'userAgent' | 'personalDetails'>;
+
+/**
+ * The salted digest of a row's personal fields, which the chain covers instead of them.
+ * Erasure removes the values and the salt: without the salt the digest no longer tells
+ * anything about them (an IPv4 address alone could be guessed from an unsalted hash).
+ */
+export function personalDigest(salt: string, p: Personal): string {
+  return sha256(
+    salt,
+    canonical({
+      actor_email: p.actorEmail,
+      ip: p.ip,
+      user_agent: p.userAgent,
+      details: p.personalDetails,
+    }),
+  );
+}
+
 /** SHA-256 over the row's canonical form and the previous row's hash. */
-export function rowHash(row: Omit<AuditRow, 'id' | 'hash'>): string {
-  const body = canonical({
+export function rowHash(row: Hashed): string {
+  const common = {
     tenant_id: row.tenantId,
     seq: row.seq,
     actor_id: row.actorId,
@@ -43,13 +68,15 @@ export function rowHash(row: Omit<AuditRow, 'id' | 'hash'>): string {
     action: row.action,
     resource_type: row.resourceType,
     resource_id: row.resourceId,
-    ip: row.ip,
-    user_agent: row.userAgent,
     request_id: row.requestId,
     details: row.details,
     created_at: row.createdAt.toISOString(),
-  });
-  return createHash('sha256').update(row.prevHash).update('\n').update(body).digest('hex');
+  };
+  const body =
+    row.hashVersion === 1
+      ? canonical({ ...common, ip: row.ip, user_agent: row.userAgent })
+      : canonical({ ...common, hash_version: row.hashVersion, personal_digest: row.personalDigest });
+  return sha256(row.prevHash, body);
 }
 
 /**
@@ -59,18 +86,20 @@ export function rowHash(row: Omit<AuditRow, 'id' | 'hash'>): string {
  */
 export async function appendAudit(tx: Executor, actor: AuditActor, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`audit:${actor.tenantId}`}, 0))`);
-  const [last] = await tx
-    .select({ seq: auditLogs.seq, hash: auditLogs.hash })
-    .from(auditLogs)
-    .where(eq(auditLogs.tenantId, actor.tenantId))
-    .orderBy(desc(auditLogs.seq))
-    .limit(1);
-  let prevHash = last?.hash ?? GENESIS_HASH;
-  let seq = last?.seq ?? 0;
+  await lockChain(tx, actor.tenantId);
+  const head = await chainHead(tx, actor.tenantId);
+  let prevHash = head.hash;
+  let seq = head.seq;
   const createdAt = new Date();
   const rows = entries.map((e) => {
     seq += 1;
+    const personal: Personal = {
+      actorEmail: actor.actorEmail ?? null,
+      ip: actor.ip ?? null,
+      userAgent: actor.userAgent ?? null,
+      personalDetails: e.personal ?? null,
+    };
+    const personalSalt = randomBytes(16).toString('hex');
     const row = {
       tenantId: actor.tenantId,
       seq,
@@ -79,12 +108,14 @@ export async function appendAudit(tx: Executor, actor: AuditActor, entries: Audi
       action: e.action,
       resourceType: e.resourceType,
       resourceId: e.resourceId ?? null,
-      ip: actor.ip ?? null,
-      userAgent: actor.userAgent ?? null,
       requestId: actor.requestId ?? null,
       details: e.details ?? {},
       createdAt,
       prevHash,
+      hashVersion: 2,
+      ...personal,
+      personalSalt,
+      personalDigest: personalDigest(personalSalt, personal),
     };
     const hash = rowHash(row);
     prevHash = hash;
@@ -93,39 +124,18 @@ export async function appendAudit(tx: Executor, actor: AuditActor, entries: Audi
   await tx.insert(auditLogs).values(rows);
 }
 
-export interface VerifyResult {
-  ok: boolean;
-  checked: number;
-  first_broken_id: number | null;
-  reason: string | null;
+/** Serializes writers of one tenant's chain (and of its checkpoints) until commit. */
+export async function lockChain(tx: Executor, tenantId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`audit:${tenantId}`}, 0))`);
 }
 
-/** Walks the tenant's chain in sequence order and names the first row that does not fit. */
-export async function verifyChain(tx: Executor, tenantId: string, batch = 2000): Promise<VerifyResult> {
-  let prevHash = GENESIS_HASH;
-  let expectedSeq = 1;
-  let checked = 0;
-  for (;;) {
-    const rows = await tx
-      .select()
-      .from(auditLogs)
-      .where(and(eq(auditLogs.tenantId, tenantId), gt(auditLogs.seq, expectedSeq - 1)))
-      .orderBy(asc(auditLogs.seq))
-      .limit(batch);
-    for (const row of rows) {
-      const broken = (reason: string): VerifyResult => ({
-        ok: false,
-        checked,
-        first_broken_id: row.id,
-        reason,
-      });
-      if (row.seq !== expectedSeq) return broken(`sequence jumps from ${expectedSeq - 1} to ${row.seq}`);
-      if (row.prevHash !== prevHash) return broken('prev_hash does not match the previous row');
-      if (rowHash(row) !== row.hash) return broken('the row does not match its hash');
-      prevHash = row.hash;
-      expectedSeq += 1;
-      checked += 1;
-    }
-    if (rows.length < batch) return { ok: true, checked, first_broken_id: null, reason: null };
-  }
+/** The newest row's sequence number and hash (0 and the genesis hash for an empty chain). */
+export async function chainHead(tx: Executor, tenantId: string): Promise<{ seq: number; hash: string }> {
+  const [last] = await tx
+    .select({ seq: auditLogs.seq, hash: auditLogs.hash })
+    .from(auditLogs)
+    .where(eq(auditLogs.tenantId, tenantId))
+    .orderBy(desc(auditLogs.seq))
+    .limit(1);
+  return last ?? { seq: 0, hash: GENESIS_HASH };
 }

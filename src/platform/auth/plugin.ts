@@ -67,10 +67,12 @@ function credential(request: FastifyRequest): { token: string; viaCookie: boolea
 
 export function auditActor(request: FastifyRequest, scope: TenantScope): AuditActor {
   const p = request.principal;
+  const actorId = scope.userId ?? p?.userId ?? null;
   return {
     tenantId: scope.tenantId,
-    actorId: scope.userId ?? p?.userId ?? null,
+    actorId,
     actorType: p?.kind === 'api_token' ? 'api_token' : 'user',
+    actorEmail: p && p.userId === actorId ? p.email : null,
     ip: request.ip,
     userAgent: request.headers['user-agent'] ?? null,
     requestId: String(request.id),

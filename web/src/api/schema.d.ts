@@ -1797,6 +1797,7 @@ export interface paths {
                                 action: string;
                                 resource_type: string;
                                 resource_id: string | null;
+                                actor_email: string | null;
                                 ip: string | null;
                                 user_agent: string | null;
                                 request_id: string | null;
@@ -1805,6 +1806,8 @@ export interface paths {
                                 };
                                 /** Format: date-time */
                                 created_at: string;
+                                /** Format: date-time */
+                                erased_at: string | null;
                                 prev_hash: string;
                                 hash: string;
                             }[];
@@ -1874,7 +1877,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Walk the tenant's hash chain and name the first row that does not fit */
+        /**
+         * Walk the tenant's hash chain against its signed checkpoints and locate what does not fit
+         * @description A verified chain is checkpointed: its head (sequence number and hash) is signed and kept, so that a later deletion of rows from the end, of the whole chain, or a rewrite with every later hash recomputed is detected.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1895,6 +1901,124 @@ export interface paths {
                             checked: number;
                             first_broken_id: number | null;
                             reason: string | null;
+                            /** @description The damage lies between these sequence numbers */
+                            broken_from_seq: number | null;
+                            broken_to_seq: number | null;
+                            checkpoints_checked: number;
+                            latest_checkpoint: {
+                                seq: number;
+                                /** Format: date-time */
+                                created_at: string;
+                            } | null;
+                            /** @description The last row that verified */
+                            head_seq: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed checkpoints of the tenant's chain head, newest first
+         * @description Copy them somewhere the database administrators cannot reach, to anchor the chain outside the platform.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                seq: number;
+                                hash: string;
+                                reason: "schedule" | "verify";
+                                /** Format: date-time */
+                                created_at: string;
+                                /** @description HMAC-SHA256 with a key derived from the master key */
+                                signature: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase personal fields (e-mail, IP, user agent, personal details) of audit rows; the chain still verifies
+         * @description GDPR erasure: the rows a user made or that are about them (`user_id`), and/or every row written before a time. The action, time and account id stay. Rows written before personal digests existed are counted in `kept_version_1` and left as they are.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        user_id?: string;
+                        /** Format: date-time */
+                        before?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            erased: number;
+                            kept_version_1: number;
                         };
                     };
                 };

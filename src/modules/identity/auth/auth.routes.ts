@@ -54,6 +54,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         resourceType: 'session',
         resourceId: result.sessionId,
         details: { ended_sessions: result.endedSessions },
+        personal: { email: result.user.email },
       });
       await req.tx(async () => {}, { tenantId: result.tenant.id, userId: result.user.id });
       reply.setCookie(SESSION_COOKIE, result.token, {

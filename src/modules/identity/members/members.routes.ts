@@ -73,7 +73,8 @@ export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
           action: 'user.added',
           resourceType: 'user',
           resourceId: added.userId,
-          details: { email: req.body.email, roles: req.body.roles, created: added.created },
+          details: { roles: req.body.roles, created: added.created },
+          personal: { email: req.body.email },
         });
         return { ...added, user: await memberService.memberView(tx, p.tenantId, added.userId) };
       });

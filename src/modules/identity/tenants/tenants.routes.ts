@@ -143,7 +143,8 @@ export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
             action: 'tenant.created',
             resourceType: 'tenant',
             resourceId: tenant.id,
-            details: { slug: tenant.slug, by: p.email },
+            details: { slug: tenant.slug },
+            personal: { by: p.email },
           });
         },
         { tenantId: tenant.id, userId: p.userId },

@@ -125,11 +125,31 @@ export function AuditTab() {
           description={
             <>
               {t('audit.checked', { n: f.number(verify.data.checked) })}
-              {verify.data.first_broken_id != null ? (
+              {verify.data.reason ? (
                 <div>
-                  {t('audit.firstBroken', { id: verify.data.first_broken_id })} {verify.data.reason}
+                  {verify.data.first_broken_id != null
+                    ? `${t('audit.firstBroken', { id: verify.data.first_broken_id })} `
+                    : null}
+                  {verify.data.reason}
                 </div>
               ) : null}
+              {verify.data.broken_from_seq != null ? (
+                <div>
+                  {t('audit.brokenRange', {
+                    from: verify.data.broken_from_seq,
+                    to: verify.data.broken_to_seq,
+                  })}
+                </div>
+              ) : null}
+              <div data-testid="verify-anchor">
+                {verify.data.latest_checkpoint
+                  ? t('audit.anchored', {
+                      n: verify.data.checkpoints_checked,
+                      seq: verify.data.latest_checkpoint.seq,
+                      at: f.date(verify.data.latest_checkpoint.created_at),
+                    })
+                  : t('audit.noCheckpoint')}
+              </div>
             </>
           }
         />
