@@ -171,7 +171,7 @@ function smtpVar(env: Env): SmtpConfig | undefined {
 /** A heartbeat must come more often than the age that declares its worker gone. */
 function jobTimingVars(env: Env): { jobHeartbeatSeconds: number; jobStaleSeconds: number } {
   const jobHeartbeatSeconds = intVar(env, 'JOB_HEARTBEAT_SECONDS', 10, 1, 3600);
-  const jobStaleSeconds = intVar(env, 'JOB_STALE_SECONDS', 60, 2, 24 * 3600);
+  const jobStaleSeconds = intVar(env, 'JOB_STALE_SECONDS', 45, 2, 24 * 3600);
   if (jobStaleSeconds <= jobHeartbeatSeconds * 2)
     throw new ConfigError(
       'JOB_STALE_SECONDS',

@@ -23,6 +23,30 @@ async function cookieSession(ctx: TestContext, t: TenantFixture) {
   return { cookies: { si_session: session.value, si_csrf: csrf.value }, token: csrf.value };
 }
 
+describe('login CSRF', () => {
+  it("refuses a sign-in posted from another site's page, and takes the console's and API clients'", async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const login = (headers: Record<string, string>) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers,
+        payload: { email: t.owner.email, password: PASSWORD },
+      });
+    const fromOrigin = await login({ origin: 'https://evil.example' });
+    expect(fromOrigin.statusCode).toBe(403);
+    expect(fromOrigin.headers['content-type']).toMatch(/problem\+json/);
+    expect(fromOrigin.cookies).toEqual([]);
+    expect((await login({ 'sec-fetch-site': 'cross-site' })).statusCode).toBe(403);
+    expect((await login({ 'sec-fetch-site': 'same-site' })).statusCode).toBe(403);
+    expect((await login({ origin: SITE })).statusCode).toBe(200);
+    expect((await login({ 'sec-fetch-site': 'same-origin' })).statusCode).toBe(200);
+    expect((await login({ 'sec-fetch-site': 'none' })).statusCode).toBe(200); // typed into the address bar
+    expect((await login({})).statusCode).toBe(200); // curl, SDKs
+  });
+});
+
 describe('CSRF: cookie-signed requests', () => {
   const rename = (ctx: TestContext, headers: Record<string, string>, cookies: Record<string, string>) =>
     ctx.app.inject({

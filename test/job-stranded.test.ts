@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -169,6 +170,20 @@ describe.skipIf(!inject('databaseUrl'))('a worker killed during an import', () =
     expect(failed.errors).toEqual([{ record: null, line: null, message: WORKER_STOPPED }]);
     expect(failed.counts.tasks).toBe(0);
     expect(await getJob(t, stranded.job_id)).toMatchObject({ state: 'failed', error: WORKER_STOPPED });
+    // The import row itself says so, not only its status view, and its staged file is gone.
+    const row = await until(
+      'the import row to be failed',
+      async () => {
+        const { rows } = await platform.database.raw.query(
+          'select status, staged_path, errors from imports where id = $1',
+          [stranded.import_id],
+        );
+        return rows[0]?.status === 'failed' ? rows[0] : undefined;
+      },
+      second,
+    );
+    expect(row).toMatchObject({ staged_path: null, errors: [{ message: WORKER_STOPPED }] });
+    expect(fs.readdirSync(path.join(env.DATA_DIR!, 'imports', t.tenantId))).toEqual([]);
 
     // The user uploads the same file again: a new import, which completes.
     const rerun = await upload(t, project.id, file);

@@ -48,6 +48,19 @@ export function checkCsrf(request: FastifyRequest, sessionToken: string): void {
     );
 }
 
+/**
+ * Sign-in from another site's page (login CSRF: the victim's browser signed in to the
+ * attacker's account, and what they then label or upload lands there). A browser says
+ * where a request comes from; clients that are not browsers send neither header and pass.
+ */
+export function refuseCrossSite(request: FastifyRequest): void {
+  const site = request.headers['sec-fetch-site'];
+  const crossSite = request.headers.origin
+    ? !sameOrigin(request)
+    : site !== undefined && site !== 'same-origin' && site !== 'none';
+  if (crossSite) throw forbidden('Sign in from this site: the request came from another one.');
+}
+
 /** Sets the CSRF cookie beside a session cookie (at sign-in, and for sessions that predate it). */
 export function setCsrfCookie(
   request: FastifyRequest,

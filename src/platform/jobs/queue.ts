@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import PgBoss from 'pg-boss';
 import type { Database, Executor, RawSql } from '../db/client.ts';
+import { rowsOf } from '../db/sql.ts';
 import { APP_ROLE } from '../db/tenancy.ts';
 import { Problem } from '../errors/problem.ts';
 import { jobRuns } from './schema.ts';
@@ -17,6 +18,14 @@ export interface JobContext<P> {
 }
 
 export type JobHandler<P> = (ctx: JobContext<P>) => Promise<Record<string, unknown> | undefined>;
+
+/** A run the sweeper failed because its worker stopped: the kind cleans up what the run held. */
+export interface StrandedRun<P> {
+  runId: string;
+  tenantId: string;
+  payload: P;
+}
+export type StrandedHandler<P> = (run: StrandedRun<P>) => Promise<void>;
 
 export interface JobKindOptions {
   /** Further attempts after a failure that is not the client's fault. */
@@ -59,6 +68,7 @@ interface Logger {
 interface Kind {
   handler: JobHandler<never>;
   options: Required<JobKindOptions>;
+  stranded?: StrandedHandler<never>;
 }
 
 /** A run is finished only from the state it is in while an attempt works it. */
@@ -132,10 +142,15 @@ export class JobQueue {
     private readonly heartbeat: HeartbeatOptions = { heartbeatMs: 10_000, staleMs: 60_000 },
   ) {}
 
-  define<P extends object>(kind: JobKind<P>, handler: JobHandler<P>): void {
+  /** `stranded` runs after the sweeper failed a run of this kind whose worker stopped. */
+  define<P extends object>(kind: JobKind<P>, handler: JobHandler<P>, stranded?: StrandedHandler<P>): void {
     if (this.boss) throw new Error(`job kind ${kind.name} defined after the queue started`);
     if (this.kinds.has(kind.name)) throw new Error(`job kind ${kind.name} is defined twice`);
-    this.kinds.set(kind.name, { handler: handler as JobHandler<never>, options: kind.options });
+    this.kinds.set(kind.name, {
+      handler: handler as JobHandler<never>,
+      options: kind.options,
+      stranded: stranded as StrandedHandler<never> | undefined,
+    });
   }
 
   async start({ work }: { work: boolean }): Promise<void> {
@@ -192,10 +207,15 @@ export class JobQueue {
       where state = 'running'
         and coalesce(heartbeat_at, started_at, updated_at) < now() - make_interval(secs => ${this.heartbeat.staleMs / 1000})
         and id::text not in (select jsonb_array_elements_text(${JSON.stringify([...this.active])}::jsonb))
-      returning id, kind`);
-    const stranded = (result as unknown as { rows: { id: string; kind: string }[] }).rows;
-    for (const run of stranded)
+      returning id, kind, tenant_id, payload`);
+    const stranded = rowsOf<{ id: string; kind: string; tenant_id: string; payload: never }>(result);
+    for (const run of stranded) {
       this.log.warn({ runId: run.id, kind: run.kind }, 'job failed: its worker stopped');
+      await this.kinds
+        .get(run.kind)
+        ?.stranded?.({ runId: run.id, tenantId: run.tenant_id, payload: run.payload })
+        .catch((err) => this.log.error({ err, runId: run.id }, 'cleaning up after a stranded job failed'));
+    }
     return stranded.map((r) => r.id);
   }
 

@@ -10,7 +10,12 @@ import { rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import { badRequest, Problem } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
-import type { JobContext, JobQueue } from '../../../platform/jobs/queue.ts';
+import {
+  type JobContext,
+  type JobQueue,
+  type StrandedRun,
+  WORKER_STOPPED,
+} from '../../../platform/jobs/queue.ts';
 import { imports, type ParsedConfig, projects } from '../schema.ts';
 import { IMPORT_JOB } from './import.jobs.ts';
 import {
@@ -627,6 +632,34 @@ export async function runImport(
   if (counts.tasks >= ANALYZE_AFTER) await refreshStatistics(platform, ctx, counts);
   await ctx.progress(1, counts);
   return { import_id: importId, ...counts };
+}
+
+/**
+ * The sweeper failed this import's run (its worker stopped): the import row says so too,
+ * and its staged file goes (a later retry of the run does nothing; the user uploads again).
+ * Under the import's row lock, so a run still writing it elsewhere keeps it.
+ */
+export async function importStranded(platform: Platform, run: StrandedRun<ImportJobPayload>): Promise<void> {
+  const { importId } = run.payload;
+  const staged = await inTenant(platform.database.db, { tenantId: run.tenantId }, async (tx) => {
+    const [imp] = await tx
+      .select({ status: imports.status, stagedPath: imports.stagedPath })
+      .from(imports)
+      .where(eq(imports.id, importId))
+      .for('update');
+    if (!imp || !isPending(imp.status)) return null;
+    await tx
+      .update(imports)
+      .set({
+        status: 'failed',
+        errors: [{ record: null, line: null, message: WORKER_STOPPED }],
+        finishedAt: new Date(),
+        stagedPath: null,
+      })
+      .where(eq(imports.id, importId));
+    return imp.stagedPath;
+  });
+  if (staged) fs.rmSync(staged, { force: true });
 }
 
 /** The staged file is gone while the import still waits for it (told under the import's lock). */

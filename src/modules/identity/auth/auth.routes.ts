@@ -1,5 +1,5 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { CSRF_COOKIE, setCsrfCookie } from '../../../platform/auth/csrf.ts';
+import { CSRF_COOKIE, refuseCrossSite, setCsrfCookie } from '../../../platform/auth/csrf.ts';
 import { SESSION_COOKIE } from '../../../platform/auth/plugin.ts';
 import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
 import { badRequest, notFound } from '../../../platform/errors/problem.ts';
@@ -42,6 +42,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
+      refuseCrossSite(req);
       const result = await authService.login(db, settings, {
         ...req.body,
         ip: req.ip,
