@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../src/platform/db/client.ts';
@@ -18,6 +19,10 @@ declare module 'vitest' {
  * dropped afterwards; without it each worker migrates its own in-memory PGlite.
  */
 export default async function setup(project: TestProject) {
+  // The LLM tests' local model server has its own packages, installed once per lockfile.
+  execFileSync(process.execPath, [new URL('./llm-server/install.mjs', import.meta.url).pathname], {
+    stdio: 'inherit',
+  });
   const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
   project.provide('runId', runId);
   project.provide('redisUrl', process.env.REDIS_URL || null);
