@@ -41,6 +41,12 @@ export interface Config {
   pgliteQueryTimeoutMs: number;
   /** PGlite: PostgreSQL's shared buffers in MB (memory held against import and query speed). */
   pgliteSharedBuffersMb: number;
+  llm: {
+    /** First retry's backoff ceiling; each further retry doubles it (full jitter). */
+    retryBaseMs: number;
+    /** How often `serve` queues a health check of each tenant's LLM configurations. */
+    healthIntervalSeconds: number;
+  };
   /** Outgoing e-mail (quality alerts and reports); undefined: the e-mail channel is disabled. */
   smtp: SmtpConfig | undefined;
   audit: {
@@ -210,6 +216,10 @@ export function loadConfig(env: Env = process.env): Config {
     hstsMaxAgeSeconds: intVar(env, 'HSTS_MAX_AGE_SECONDS', 0, 0, 2 * 365 * 24 * 3600),
     dbPoolSize: intVar(env, 'DB_POOL_SIZE', 20, 1, 1000),
     samplerIntervalMs: intVar(env, 'SAMPLER_INTERVAL_MS', 1000, 50, 60_000),
+    llm: {
+      retryBaseMs: intVar(env, 'LLM_RETRY_BASE_MS', 500, 1, 60_000),
+      healthIntervalSeconds: intVar(env, 'LLM_HEALTH_INTERVAL_SECONDS', 300, 10, 86_400),
+    },
     ...jobTimingVars(env),
     pgliteQueryTimeoutMs: intVar(env, 'PGLITE_QUERY_TIMEOUT_MS', 60_000, 100, 3_600_000),
     pgliteSharedBuffersMb: intVar(env, 'PGLITE_SHARED_BUFFERS_MB', 48, 1, 4096),

@@ -5,6 +5,7 @@ import { auditModule } from './audit/index.ts';
 import { billingModule } from './billing/index.ts';
 import { identityModule } from './identity/index.ts';
 import { jobsModule } from './jobs/index.ts';
+import { llmModule } from './llm/index.ts';
 import { qualityModule } from './quality/index.ts';
 import { securityModule } from './security/index.ts';
 
@@ -27,6 +28,7 @@ export const modules: Module[] = [
   annotationModule,
   qualityModule,
   billingModule,
+  llmModule,
 ];
 
 /** Defines every module's job kinds and event listeners; every process that serves or works calls it. */

@@ -1,7 +1,7 @@
 // A local model server for the LLM gateway's tests and bench: real inference (llama.cpp through
 // node-llama-cpp) on a tiny random-weight model, behind the two APIs the gateway speaks:
 // OpenAI-compatible (/v1/chat/completions, /v1/models, /v1/embeddings, and Azure's
-// /openai/deployments/{name}/... with `api-key` and `api-version`) and Ollama's native
+// /openai/deployments/{name}/... and /openai/models, with `api-key` and `api-version`) and Ollama's native
 // (/api/chat, /api/tags, /api/embed).
 //
 // Run: `node test/llm-server/server.mjs` (PORT, HOST, MODEL_NAME, API_KEY from the environment).
@@ -338,6 +338,10 @@ async function route(req, res, signal) {
   });
   if (!authorized(req)) {
     return sendJson(res, 401, { error: { message: 'invalid api key', type: 'invalid_request_error' } });
+  }
+  if (req.method === 'GET' && path === '/openai/models') {
+    if (!url.searchParams.get('api-version')) throw new HttpError(400, 'api-version is required');
+    return sendJson(res, 200, modelsList());
   }
   const azure = path.match(/^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/);
   if (azure) {

@@ -41,6 +41,9 @@ export const PERMISSIONS = {
   'billing:manage':
     'Propose billing rules, set project billing settings, generate, issue, pay, void and adjust bills',
   'billing:approve': 'Approve billing rule versions proposed by someone else',
+  'llm:read': 'See LLM configurations, models, bindings, usage and budgets',
+  'llm:manage': 'Add and change LLM configurations, models, bindings, budgets and the prompt-logging setting',
+  'llm:use': 'Call the LLM gateway (the playground and its API)',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -78,6 +81,8 @@ export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
     'quality:*',
     'billing:read',
     'billing:read_own',
+    'llm:read',
+    'llm:use',
   ],
   reviewer: [
     ...annotatorSet,

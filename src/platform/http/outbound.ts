@@ -35,6 +35,14 @@ export interface OutboundRequest {
   maxResponseBytes?: number;
   /** Redirects followed, each re-checked (default 3; 0 returns the 3xx). */
   maxRedirects?: number;
+  /** Ends the request early (the caller went away); it fails as a timeout. */
+  signal?: AbortSignal;
+}
+
+export interface OutboundStream {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: http.IncomingMessage;
 }
 
 export interface OutboundResponse {
@@ -113,7 +121,7 @@ export class Outbound {
 
   /** Sends one request (following redirects as allowed) within the limits. */
   async request(url: string, options: OutboundRequest = {}): Promise<OutboundResponse> {
-    const deadline = AbortSignal.timeout(options.timeoutMs ?? 10_000);
+    const deadline = deadlineOf(options);
     let current = parseTarget(url);
     let method = options.method ?? 'GET';
     let body = options.body;
@@ -162,7 +170,27 @@ export class Outbound {
     });
   };
 
-  #send(
+  /**
+   * Like `request` without redirects, but hands the body over as a stream once the headers
+   * arrive (server-sent events, NDJSON). The deadline bounds the whole exchange, reading
+   * included; the caller's `signal` ends it early. Read or destroy the body.
+   */
+  async stream(
+    url: string,
+    options: OutboundRequest & { signal?: AbortSignal } = {},
+  ): Promise<OutboundStream> {
+    const signal = deadlineOf(options);
+    const res = await this.#open(
+      parseTarget(url),
+      options.method ?? 'GET',
+      options.headers ?? {},
+      options.body,
+      signal,
+    );
+    return { status: res.statusCode ?? 0, headers: res.headers, body: res };
+  }
+
+  async #send(
     url: URL,
     method: string,
     headers: Record<string, string>,
@@ -170,6 +198,40 @@ export class Outbound {
     signal: AbortSignal,
     maxBytes: number,
   ): Promise<OutboundResponse> {
+    const res = await this.#open(url, method, headers, body, signal);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) {
+          res.destroy();
+          reject(new OutboundError('too_large', `the response was larger than ${maxBytes} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+      res.on('error', () =>
+        reject(
+          signal.aborted
+            ? new OutboundError('timeout', 'the endpoint did not answer in time')
+            : new OutboundError('network', 'the response was cut off'),
+        ),
+      );
+    });
+  }
+
+  /** Connects (after the address checks) and resolves with the response once its headers arrive. */
+  #open(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: string | Buffer | undefined,
+    signal: AbortSignal,
+  ): Promise<http.IncomingMessage> {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     // An IP literal never goes through `lookup`, so it is checked here.
     if (net.isIP(host) && !this.permits(host)) return Promise.reject(refusal(url.hostname));
@@ -197,26 +259,16 @@ export class Outbound {
             ),
           );
       });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > maxBytes) {
-            req.destroy();
-            reject(new OutboundError('too_large', `the response was larger than ${maxBytes} bytes`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on('error', () => reject(new OutboundError('network', 'the response was cut off')));
-      });
+      req.on('response', resolve);
       req.end(body);
     });
   }
+}
+
+/** The request's deadline, ended early by the caller's signal when it has one. */
+function deadlineOf(options: { timeoutMs?: number; signal?: AbortSignal }): AbortSignal {
+  const deadline = AbortSignal.timeout(options.timeoutMs ?? 10_000);
+  return options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
 }
 
 function refusal(hostname: string): OutboundError {

@@ -1,0 +1,262 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import { countTokens } from 'gpt-tokenizer';
+import { badRequest, Problem } from '../../../platform/errors/problem.ts';
+import type { Platform } from '../../../platform/index.ts';
+import { costOf } from '../models/models.service.ts';
+import type { ChatMessage, StreamPiece } from '../providers/adapters.ts';
+import * as adapters from '../providers/adapters.ts';
+import { logUsage } from '../usage/usage.service.ts';
+import {
+  acrossTargets,
+  budgetWarnings,
+  type CallContext,
+  type Choice,
+  plan,
+  type Usage,
+  usageOf,
+} from './gateway.ts';
+
+export interface ChatInput extends Choice {
+  messages: ChatMessage[];
+  max_tokens?: number;
+  temperature?: number;
+}
+
+/**
+ * Tokens of the messages before a call, for the cost estimate: gpt-tokenizer's o200k count
+ * plus the few tokens each message's framing takes. Other tokenizers differ by some percent.
+ */
+export function estimateTokens(messages: { content: string }[]): number {
+  return messages.reduce((n, m) => n + countTokens(m.content) + 4, 2);
+}
+
+export interface ChatOutput {
+  text: string;
+  finish_reason: string | null;
+  usage: Usage;
+  budget_warnings: string[];
+}
+
+export async function chat(platform: Platform, ctx: CallContext, input: ChatInput): Promise<ChatOutput> {
+  const p = await plan(platform, ctx, input, 'chat');
+  const estimate = estimateTokens(input.messages);
+  const { result, target } = await acrossTargets(
+    platform,
+    ctx,
+    p,
+    'chat',
+    estimate,
+    input.messages,
+    (t, signal) =>
+      adapters.chat(platform.outbound, t.endpoint, { ...request(input), model: t.model }, signal),
+  );
+  return {
+    text: result.text,
+    finish_reason: result.finishReason,
+    usage: usageOf(target, result.tokensIn, result.tokensOut, estimate),
+    budget_warnings: budgetWarnings(p),
+  };
+}
+
+function request(input: ChatInput) {
+  return { messages: input.messages, maxTokens: input.max_tokens, temperature: input.temperature };
+}
+
+export type StreamEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'done'; usage: Usage; finish_reason: string | null };
+
+/**
+ * Opens a streamed chat: resolves once a provider accepted it (refusals retried and fallen
+ * back like any call), then yields text as it comes and the usage at the end. The attempt
+ * that streamed is logged when the stream ends, with the provider's counts (or, when it
+ * sent none, gpt-tokenizer's count of the text), or as failed when it broke off.
+ */
+export async function openStream(
+  platform: Platform,
+  ctx: CallContext,
+  input: ChatInput,
+): Promise<{ events: AsyncGenerator<StreamEvent>; budgetWarnings: string[] }> {
+  const p = await plan(platform, ctx, input, 'chat');
+  const estimate = estimateTokens(input.messages);
+  const opened = performance.now();
+  const { result, target, attempt } = await acrossTargets(
+    platform,
+    ctx,
+    p,
+    'stream',
+    estimate,
+    input.messages,
+    async (t, signal) => {
+      const pieces = await adapters.openChatStream(
+        platform.outbound,
+        t.endpoint,
+        { ...request(input), model: t.model },
+        signal,
+      );
+      return { pieces, tokensIn: 0, tokensOut: 0 };
+    },
+  );
+  async function* events(): AsyncGenerator<StreamEvent> {
+    let text = '';
+    let counts: Extract<StreamPiece, { tokensIn: number }> | null = null;
+    let error: string | null = null;
+    let tokensIn = estimate;
+    let tokensOut = 0;
+    try {
+      for await (const piece of result.pieces) {
+        if ('text' in piece) {
+          text += piece.text;
+          yield { type: 'delta', text: piece.text };
+        } else counts = piece;
+      }
+    } catch (err) {
+      error = err instanceof adapters.ProviderError ? err.code : 'network';
+      throw err;
+    } finally {
+      tokensIn = counts?.tokensIn || estimate;
+      tokensOut = counts?.tokensOut || countTokens(text);
+      await logUsage(platform, {
+        tenantId: ctx.tenantId,
+        userId: ctx.userId,
+        feature: ctx.feature,
+        kind: 'stream',
+        configurationId: target.config.id,
+        model: target.model,
+        requestId: ctx.requestId,
+        attempt,
+        tokensIn,
+        tokensOut,
+        estimatedTokensIn: estimate,
+        latencyMs: Math.round(performance.now() - opened),
+        cost: costOf(target.registry, tokensIn, tokensOut),
+        currency: target.registry?.currency ?? null,
+        success: error === null && counts !== null,
+        errorCode: error ?? (counts === null ? 'stream_cut' : null),
+        prompt: p.logPrompts ? input.messages : null,
+      });
+    }
+    yield {
+      type: 'done',
+      usage: usageOf(target, tokensIn, tokensOut, estimate),
+      finish_reason: counts?.finishReason ?? null,
+    };
+  }
+  return { events: events(), budgetWarnings: budgetWarnings(p) };
+}
+
+export interface EmbeddingsInput extends Choice {
+  input: string[];
+}
+
+export async function embed(platform: Platform, ctx: CallContext, input: EmbeddingsInput) {
+  const p = await plan(platform, ctx, input, 'embeddings');
+  const estimate = input.input.reduce((n, t) => n + countTokens(t), 0);
+  const { result, target } = await acrossTargets(
+    platform,
+    ctx,
+    p,
+    'embeddings',
+    estimate,
+    input.input,
+    async (t, signal) => {
+      const r = await adapters.embeddings(platform.outbound, t.endpoint, t.model, input.input, signal);
+      return { ...r, tokensOut: 0 };
+    },
+  );
+  return {
+    embeddings: result.vectors,
+    usage: usageOf(target, result.tokensIn, 0, estimate),
+    budget_warnings: budgetWarnings(p),
+  };
+}
+
+export interface StructuredInput extends ChatInput {
+  schema: Record<string, unknown>;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+
+function describeErrors(errors: ErrorObject[] | null | undefined): { path: string; message: string }[] {
+  return (errors ?? [])
+    .slice(0, 20)
+    .map((e) => ({ path: e.instancePath || '/', message: e.message ?? 'invalid' }));
+}
+
+type Verdict = { ok: true; value: unknown } | { ok: false; errors: { path: string; message: string }[] };
+
+/**
+ * Structured output: the schema goes to the provider (response_format / format), the reply
+ * is parsed and validated; one repair attempt shows the model its reply and the validation
+ * errors; a reply that still fails is a clear 422 naming what was wrong.
+ */
+export async function structured(platform: Platform, ctx: CallContext, input: StructuredInput) {
+  let validate: ReturnType<Ajv['compile']>;
+  try {
+    validate = ajv.compile(input.schema);
+  } catch (err) {
+    throw badRequest(`schema is not a valid JSON schema: ${(err as Error).message}`, [
+      { path: '/schema', message: 'invalid JSON schema' },
+    ]);
+  }
+  const check = (text: string): Verdict => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return { ok: false, errors: [{ path: '/', message: 'the reply is not JSON' }] };
+    }
+    return validate(value) ? { ok: true, value } : { ok: false, errors: describeErrors(validate.errors) };
+  };
+  const p = await plan(platform, ctx, input, 'json_schema');
+  const run = async (messages: ChatMessage[]) => {
+    const estimate = estimateTokens(messages);
+    const { result, target } = await acrossTargets(
+      platform,
+      ctx,
+      p,
+      'structured',
+      estimate,
+      messages,
+      (t, signal) =>
+        adapters.chat(
+          platform.outbound,
+          t.endpoint,
+          { ...request(input), messages, model: t.model, schema: input.schema },
+          signal,
+        ),
+    );
+    return { result, usage: usageOf(target, result.tokensIn, result.tokensOut, estimate) };
+  };
+  const first = await run(input.messages);
+  const verdict = check(first.result.text);
+  if (verdict.ok)
+    return { value: verdict.value, attempts: 1, usage: [first.usage], budget_warnings: budgetWarnings(p) };
+  const repairMessages: ChatMessage[] = [
+    ...input.messages,
+    { role: 'assistant', content: first.result.text },
+    {
+      role: 'user',
+      content: `That reply does not match the required JSON schema: ${verdict.errors
+        .map((e) => `${e.path} ${e.message}`)
+        .join('; ')}. Answer again with only JSON that matches the schema.`,
+    },
+  ];
+  const second = await run(repairMessages);
+  const repaired = check(second.result.text);
+  if (repaired.ok)
+    return {
+      value: repaired.value,
+      attempts: 2,
+      usage: [first.usage, second.usage],
+      budget_warnings: budgetWarnings(p),
+    };
+  throw new Problem(
+    422,
+    'The model did not produce JSON matching the schema, also after one repair attempt.',
+    {
+      type: 'https://superinsight.dev/problems/llm-structured-output-invalid',
+      errors: repaired.errors,
+    },
+  );
+}
