@@ -6,6 +6,7 @@ import { newProject, seedTasks } from './annotation-fixtures.ts';
 import { newTenant, type TenantFixture } from './fixtures.ts';
 import { type TestContext, testApp } from './helpers.ts';
 import { joinProject, seedTasks as seedLabelingTasks, sentiment, systemSql } from './labeling-fixtures.ts';
+import { startModelServer } from './model-server.ts';
 import { until } from './quality-ops-fixtures.ts';
 import { waitForJob } from './transfer-helpers.ts';
 
@@ -515,5 +516,104 @@ describe('tenant isolation of quality rules, issues, improvements, alerts and re
     expect((await asA('GET', `/api/v1/quality/improvement-tasks/${improvement.id}`)).json().status).toBe(
       'pending',
     );
+  });
+});
+
+describe('tenant isolation of the LLM gateway', () => {
+  it("answers 404 for another tenant's configurations, models, budgets and usage, and lists none of them", async () => {
+    const ctx = await testApp();
+    const server = await startModelServer();
+    try {
+      const seedLlm = async () => {
+        const t = await newTenant(ctx);
+        const as = (method: string, url: string, payload?: object) =>
+          t.as(t.owner, { method: method as 'GET', url, ...(payload ? { payload } : {}) });
+        const config = (
+          await as('POST', '/api/v1/llm/configurations', {
+            name: 'local',
+            provider: 'openai',
+            base_url: `${server.url}/v1`,
+            api_key: `sk-${t.slug}`,
+            default_model: server.model,
+          })
+        ).json();
+        const model = (
+          await as('POST', `/api/v1/llm/configurations/${config.id}/models`, { model: server.model })
+        ).json();
+        await as('PUT', '/api/v1/llm/bindings/playground', { configuration_id: config.id });
+        const budget = (
+          await as('POST', '/api/v1/llm/budgets', { name: 'b', kind: 'tokens', limit: '1000000' })
+        ).json();
+        await as('PUT', '/api/v1/llm/settings', { log_prompts: true });
+        const chat = await as('POST', '/api/v1/llm/chat', {
+          messages: [{ role: 'user', content: `secret of ${t.slug}` }],
+          max_tokens: 4,
+        });
+        expect(chat.statusCode, chat.body).toBe(200);
+        return {
+          t,
+          configId: config.id as number,
+          modelId: model.id as number,
+          budgetId: budget.id as number,
+        };
+      };
+      const a = await seedLlm();
+      const b = await seedLlm();
+      const asB = (method: string, url: string, payload?: object) =>
+        b.t.as(b.t.owner, { method: method as 'GET', url, ...(payload ? { payload } : {}) });
+      const attempts: [string, string, object?][] = [
+        ['GET', `/api/v1/llm/configurations/${a.configId}`],
+        ['PATCH', `/api/v1/llm/configurations/${a.configId}`, { name: 'taken' }],
+        ['DELETE', `/api/v1/llm/configurations/${a.configId}`],
+        ['POST', `/api/v1/llm/configurations/${a.configId}/test`],
+        ['POST', `/api/v1/llm/configurations/${a.configId}/health-check`],
+        ['GET', `/api/v1/llm/configurations/${a.configId}/provider-models`],
+        ['POST', `/api/v1/llm/configurations/${a.configId}/models`, { model: 'x' }],
+        ['PATCH', `/api/v1/llm/models/${a.modelId}`, { enabled: false }],
+        ['DELETE', `/api/v1/llm/models/${a.modelId}`],
+        ['PATCH', `/api/v1/llm/budgets/${a.budgetId}`, { limit: '1' }],
+        ['DELETE', `/api/v1/llm/budgets/${a.budgetId}`],
+      ];
+      for (const [method, url, payload] of attempts) {
+        const res = await asB(method, url, payload);
+        expect(res.statusCode, `${method} ${url}`).toBe(404);
+      }
+      // Naming A's configuration in a call or a binding is refused as unknown.
+      for (const [url, payload] of [
+        ['/api/v1/llm/chat', { configuration_id: a.configId, messages: [{ role: 'user', content: 'x' }] }],
+        ['/api/v1/llm/bindings/ragas', { configuration_id: a.configId }],
+        [
+          '/api/v1/llm/configurations',
+          { name: 'fb', provider: 'openai', base_url: server.url, fallback_ids: [a.configId] },
+        ],
+      ] as const) {
+        const res = await asB(url.endsWith('ragas') ? 'PUT' : 'POST', url, payload);
+        expect(res.statusCode, url).toBe(400);
+      }
+      for (const url of [
+        '/api/v1/llm/configurations',
+        '/api/v1/llm/models',
+        '/api/v1/llm/bindings',
+        '/api/v1/llm/budgets',
+        '/api/v1/llm/usage',
+        '/api/v1/llm/usage/summary?group_by=user',
+      ]) {
+        const res = await asB('GET', url);
+        expect(res.statusCode, url).toBe(200);
+        expect(res.body, `${url} leaks A`).not.toContain(a.t.slug);
+        expect(res.body, `${url} leaks A's owner`).not.toContain(a.t.owner.userId);
+        const items = res.json().items as { id?: number; configuration_id?: number }[];
+        expect(items.length, url).toBeGreaterThan(0);
+        for (const i of items) expect(i.configuration_id ?? b.configId, url).toBe(b.configId);
+      }
+      // A's rows are intact after B's attempts.
+      const still = await a.t.as(a.t.owner, {
+        method: 'GET',
+        url: `/api/v1/llm/configurations/${a.configId}`,
+      });
+      expect(still.json()).toMatchObject({ name: 'local', enabled: true });
+    } finally {
+      await server.close();
+    }
   });
 });

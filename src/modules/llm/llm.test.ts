@@ -65,7 +65,7 @@ describe('LLM gateway', () => {
       'select api_key_sealed from llm_configurations where id = $1',
       [config.id],
     );
-    expect(rows[0].api_key_sealed).toMatch(/^v\d+\./);
+    expect(rows[0]!.api_key_sealed).toMatch(/^v\d+\./);
     expect(JSON.stringify(rows)).not.toContain(KEY);
     const res = await call(t, { configuration_id: config.id, messages: hi });
     expect(res.statusCode, res.body).toBe(200);
