@@ -9470,6 +9470,1356 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/llm/configurations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's LLM provider configurations (keys shown as ••••last4) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                provider: string;
+                                base_url: string;
+                                /** @description ••••last4, never the key */
+                                api_key: string | null;
+                                api_version: string | null;
+                                default_model: string | null;
+                                timeout_ms: number;
+                                max_retries: number;
+                                breaker_threshold: number;
+                                breaker_cooldown_ms: number;
+                                fallback_ids: number[];
+                                enabled: boolean;
+                                /** @description This server process's circuit breaker: closed, open or half_open */
+                                breaker: string;
+                                health: {
+                                    status: string;
+                                    checked_at: string | null;
+                                    latency_ms: number | null;
+                                    error: string | null;
+                                };
+                                created_at: string;
+                                updated_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add a provider configuration; the API key is sealed and never returned */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @enum {string} */
+                        provider: "openai" | "azure_openai" | "ollama";
+                        /** @description For openai the API root with /v1 */
+                        base_url: string;
+                        /** @description Write-only */
+                        api_key?: string | null;
+                        /** @description Azure's api-version */
+                        api_version?: string | null;
+                        default_model?: string | null;
+                        timeout_ms?: number;
+                        max_retries?: number;
+                        breaker_threshold?: number;
+                        breaker_cooldown_ms?: number;
+                        fallback_ids?: number[];
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            provider: string;
+                            base_url: string;
+                            /** @description ••••last4, never the key */
+                            api_key: string | null;
+                            api_version: string | null;
+                            default_model: string | null;
+                            timeout_ms: number;
+                            max_retries: number;
+                            breaker_threshold: number;
+                            breaker_cooldown_ms: number;
+                            fallback_ids: number[];
+                            enabled: boolean;
+                            /** @description This server process's circuit breaker: closed, open or half_open */
+                            breaker: string;
+                            health: {
+                                status: string;
+                                checked_at: string | null;
+                                latency_ms: number | null;
+                                error: string | null;
+                            };
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/configurations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A provider configuration */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            provider: string;
+                            base_url: string;
+                            /** @description ••••last4, never the key */
+                            api_key: string | null;
+                            api_version: string | null;
+                            default_model: string | null;
+                            timeout_ms: number;
+                            max_retries: number;
+                            breaker_threshold: number;
+                            breaker_cooldown_ms: number;
+                            fallback_ids: number[];
+                            enabled: boolean;
+                            /** @description This server process's circuit breaker: closed, open or half_open */
+                            breaker: string;
+                            health: {
+                                status: string;
+                                checked_at: string | null;
+                                latency_ms: number | null;
+                                error: string | null;
+                            };
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Remove a configuration */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a configuration (api_key: a new key, or null to remove it) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @enum {string} */
+                        provider?: "openai" | "azure_openai" | "ollama";
+                        /** @description For openai the API root with /v1 */
+                        base_url?: string;
+                        /** @description Write-only */
+                        api_key?: string | null;
+                        /** @description Azure's api-version */
+                        api_version?: string | null;
+                        default_model?: string | null;
+                        timeout_ms?: number;
+                        max_retries?: number;
+                        breaker_threshold?: number;
+                        breaker_cooldown_ms?: number;
+                        fallback_ids?: number[];
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            provider: string;
+                            base_url: string;
+                            /** @description ••••last4, never the key */
+                            api_key: string | null;
+                            api_version: string | null;
+                            default_model: string | null;
+                            timeout_ms: number;
+                            max_retries: number;
+                            breaker_threshold: number;
+                            breaker_cooldown_ms: number;
+                            fallback_ids: number[];
+                            enabled: boolean;
+                            /** @description This server process's circuit breaker: closed, open or half_open */
+                            breaker: string;
+                            health: {
+                                status: string;
+                                checked_at: string | null;
+                                latency_ms: number | null;
+                                error: string | null;
+                            };
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/llm/configurations/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Test the connection now: lists the provider's models and records the health */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ok: boolean;
+                            latency_ms: number;
+                            models: string[];
+                            error: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/configurations/{id}/health-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue a background health check of the configuration */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            job_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/configurations/{id}/provider-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The models the provider lists (its /v1/models, Azure's /openai/models or Ollama's /api/tags) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ok: boolean;
+                            latency_ms: number;
+                            models: string[];
+                            error: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered models with capabilities and prices */
+        get: {
+            parameters: {
+                query?: {
+                    configuration_id?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                configuration_id: number;
+                                model: string;
+                                capabilities: string[];
+                                context_window: number | null;
+                                input_price_per_million: string;
+                                output_price_per_million: string;
+                                currency: string;
+                                enabled: boolean;
+                                created_at: string;
+                                updated_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/configurations/{id}/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register a model of the configuration */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        model: string;
+                        capabilities?: ("chat" | "json_schema" | "tools" | "vision" | "embeddings")[];
+                        context_window?: number | null;
+                        /** @description Exact decimal, per million tokens */
+                        input_price_per_million?: string;
+                        /** @description Exact decimal, per million tokens */
+                        output_price_per_million?: string;
+                        currency?: string;
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            configuration_id: number;
+                            model: string;
+                            capabilities: string[];
+                            context_window: number | null;
+                            input_price_per_million: string;
+                            output_price_per_million: string;
+                            currency: string;
+                            enabled: boolean;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/models/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a model from the registry */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a model's capabilities, prices or switch */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        model?: string;
+                        capabilities?: ("chat" | "json_schema" | "tools" | "vision" | "embeddings")[];
+                        context_window?: number | null;
+                        /** @description Exact decimal, per million tokens */
+                        input_price_per_million?: string;
+                        /** @description Exact decimal, per million tokens */
+                        output_price_per_million?: string;
+                        currency?: string;
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            configuration_id: number;
+                            model: string;
+                            capabilities: string[];
+                            context_window: number | null;
+                            input_price_per_million: string;
+                            output_price_per_million: string;
+                            currency: string;
+                            enabled: boolean;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/llm/bindings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The configuration and model bound to each feature */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                feature: string;
+                                configuration_id: number;
+                                model: string | null;
+                                embedding_model: string | null;
+                                updated_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/bindings/{feature}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Bind a feature to a configuration (and model) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    feature: "pre_annotation" | "text_to_sql" | "ragas" | "playground";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        configuration_id: number;
+                        model?: string | null;
+                        embedding_model?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            feature: string;
+                            configuration_id: number;
+                            model: string | null;
+                            embedding_model: string | null;
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Unbind a feature */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    feature: "pre_annotation" | "text_to_sql" | "ragas" | "playground";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A chat completion through the gateway (the feature's binding unless a configuration is named)
+         * @description With `stream: true` the answer is text/event-stream: `delta` events with text, then `done` with the usage.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        feature?: "pre_annotation" | "text_to_sql" | "ragas" | "playground";
+                        configuration_id?: number;
+                        model?: string;
+                        messages: {
+                            /** @enum {string} */
+                            role: "system" | "user" | "assistant";
+                            content: string;
+                        }[];
+                        max_tokens?: number;
+                        temperature?: number;
+                        /** @description Answer as server-sent events */
+                        stream?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            text: string;
+                            finish_reason: string | null;
+                            usage: {
+                                configuration_id: number;
+                                model: string;
+                                tokens_in: number;
+                                tokens_out: number;
+                                estimated_tokens_in: number | null;
+                                /** @description Exact decimal at the registry price */
+                                cost: string;
+                                currency: string | null;
+                            };
+                            /** @description Budgets past their warning share */
+                            budget_warnings: string[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/structured": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Structured output: a reply validated against a JSON schema, with one repair attempt */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        feature?: "pre_annotation" | "text_to_sql" | "ragas" | "playground";
+                        configuration_id?: number;
+                        model?: string;
+                        messages: {
+                            /** @enum {string} */
+                            role: "system" | "user" | "assistant";
+                            content: string;
+                        }[];
+                        max_tokens?: number;
+                        temperature?: number;
+                        /** @description A JSON schema */
+                        schema: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            value: unknown;
+                            attempts: number;
+                            usage: {
+                                configuration_id: number;
+                                model: string;
+                                tokens_in: number;
+                                tokens_out: number;
+                                estimated_tokens_in: number | null;
+                                /** @description Exact decimal at the registry price */
+                                cost: string;
+                                currency: string | null;
+                            }[];
+                            /** @description Budgets past their warning share */
+                            budget_warnings: string[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Embeddings through a provider (and model) that has them */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        feature?: "pre_annotation" | "text_to_sql" | "ragas" | "playground";
+                        configuration_id?: number;
+                        model?: string;
+                        input: string | string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            embeddings: number[][];
+                            usage: {
+                                configuration_id: number;
+                                model: string;
+                                tokens_in: number;
+                                tokens_out: number;
+                                estimated_tokens_in: number | null;
+                                /** @description Exact decimal at the registry price */
+                                cost: string;
+                                currency: string | null;
+                            };
+                            /** @description Budgets past their warning share */
+                            budget_warnings: string[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The tokens and cost of a call before making it (gpt-tokenizer count, registry prices) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        feature?: "pre_annotation" | "text_to_sql" | "ragas" | "playground";
+                        configuration_id?: number;
+                        model?: string;
+                        messages: {
+                            /** @enum {string} */
+                            role: "system" | "user" | "assistant";
+                            content: string;
+                        }[];
+                        max_tokens?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            configuration_id: number;
+                            model: string;
+                            tokens_in: number;
+                            max_tokens_out: number | null;
+                            cost_in: string;
+                            max_cost: string | null;
+                            currency: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Usage rows, newest first: every provider attempt, retries and failures included */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    request_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                user_id: string | null;
+                                feature: string;
+                                kind: string;
+                                configuration_id: number | null;
+                                model: string | null;
+                                request_id: string;
+                                attempt: number;
+                                tokens_in: number;
+                                tokens_out: number;
+                                estimated_tokens_in: number | null;
+                                latency_ms: number;
+                                cost: string;
+                                currency: string | null;
+                                success: boolean;
+                                error_code: string | null;
+                                /** @description Only when the tenant logs prompts */
+                                prompt: unknown;
+                                created_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/usage/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calls, failures, tokens and spend per day, feature, model or user (default: the last 30 days) */
+        get: {
+            parameters: {
+                query?: {
+                    group_by?: "day" | "feature" | "model" | "user";
+                    from?: string;
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            group_by: string;
+                            from: string;
+                            to: string;
+                            items: {
+                                key: string;
+                                currency: string | null;
+                                calls: number;
+                                failures: number;
+                                tokens_in: number;
+                                tokens_out: number;
+                                cost: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/budgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Monthly budgets with this month's use */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                kind: string;
+                                limit: string;
+                                currency: string | null;
+                                feature: string | null;
+                                warn_ratio: string;
+                                /** @description This UTC month */
+                                used: string;
+                                ratio: number;
+                                /** @description ok, warning (past warn_ratio) or exceeded (calls refused) */
+                                state: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add a monthly budget (tokens, or money in a currency); warns at warn_ratio, refuses at 100% */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @enum {string} */
+                        kind: "tokens" | "cost";
+                        limit: string;
+                        currency?: string | null;
+                        /** @enum {string|null} */
+                        feature?: "pre_annotation" | "text_to_sql" | "ragas" | "playground" | null;
+                        warn_ratio?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            kind: string;
+                            limit: string;
+                            currency: string | null;
+                            feature: string | null;
+                            warn_ratio: string;
+                            /** @description This UTC month */
+                            used: string;
+                            ratio: number;
+                            /** @description ok, warning (past warn_ratio) or exceeded (calls refused) */
+                            state: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/llm/budgets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a budget */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a budget */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @enum {string} */
+                        kind?: "tokens" | "cost";
+                        limit?: string;
+                        currency?: string | null;
+                        /** @enum {string|null} */
+                        feature?: "pre_annotation" | "text_to_sql" | "ragas" | "playground" | null;
+                        warn_ratio?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            kind: string;
+                            limit: string;
+                            currency: string | null;
+                            feature: string | null;
+                            warn_ratio: string;
+                            /** @description This UTC month */
+                            used: string;
+                            ratio: number;
+                            /** @description ok, warning (past warn_ratio) or exceeded (calls refused) */
+                            state: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/llm/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's gateway settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            log_prompts: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        /** Gateway settings: log_prompts stores prompts in usage rows (they may hold sensitive data) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        log_prompts: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            log_prompts: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
