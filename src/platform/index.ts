@@ -75,7 +75,7 @@ export async function startPlatform(
     await database.close();
     throw err;
   }
-  const kv = createKeyValue(config.redisUrl, config.redisPrefix, log);
+  const kv = await createKeyValue(config.redisUrl, config.redisPrefix, log);
   const queue = new JobQueue(database, log, {
     heartbeatMs: config.jobHeartbeatSeconds * 1000,
     staleMs: config.jobStaleSeconds * 1000,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import { dictionary as commonDictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 import { badRequest } from '../errors/problem.ts';
 
 /** OWASP ASVS level 2: at least 12 characters, any characters, no composition rules. */
@@ -9,7 +9,16 @@ export const MAX_PASSWORD_LENGTH = 256;
 
 // The 49,233 most common passwords of leaked lists (@zxcvbn-ts/language-common), shipped
 // with the package: no network. A Set: checking is a lookup, never work on the event loop.
-const COMMON = new Set(commonDictionary['passwords-common']);
+// Loaded on the first check (~15 MB, which a platform that sets no password never needs).
+let common: Set<string> | undefined;
+function isCommon(word: string): boolean {
+  common ??= new Set(
+    (createRequire(import.meta.url)('@zxcvbn-ts/language-common') as {
+      dictionary: Record<string, string[]>;
+    }).dictionary['passwords-common'],
+  );
+  return common.has(word);
+}
 
 // Substitutions people make to dress up a common word.
 const LEET: Record<string, string> = {
@@ -29,11 +38,11 @@ const alnum = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
 /** Why a password is too easy to guess, or undefined. */
 function guessable(password: string, email: string, name: string | undefined): string | undefined {
   const lower = password.toLowerCase();
-  if (COMMON.has(lower)) return 'is one of the most common passwords';
+  if (isCommon(lower)) return 'is one of the most common passwords';
   // A common password with digits or symbols around it, or with letters swapped for look-alikes.
   const core = lower.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
   const unleet = lower.replace(/[013457@$!]/g, (c) => LEET[c] ?? c);
-  if ((core.length >= 4 && COMMON.has(core)) || COMMON.has(unleet) || COMMON.has(alnum(unleet)))
+  if ((core.length >= 4 && isCommon(core)) || isCommon(unleet) || isCommon(alnum(unleet)))
     return 'is a common password with a few characters changed or added';
   if (/^(.{1,4})\1+$/su.test(lower)) return 'must not be a short pattern repeated';
   const compact = alnum(password);

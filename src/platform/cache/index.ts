@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Probe } from '../metrics/sampler.ts';
 
 export interface Cache {
@@ -130,8 +130,10 @@ class RedisBus extends LocalBus {
   }
 }
 
-function connect(url: string, prefix: string, log: Logger, role: string): Redis {
-  const redis = new Redis(url, {
+type RedisClass = typeof import('ioredis').Redis;
+
+function connect(RedisClient: RedisClass, url: string, prefix: string, log: Logger, role: string): Redis {
+  const redis = new RedisClient(url, {
     keyPrefix: prefix,
     // Fail fast while Redis is away instead of queueing commands behind a dead socket.
     enableOfflineQueue: role === 'subscriber',
@@ -148,12 +150,18 @@ function connect(url: string, prefix: string, log: Logger, role: string): Redis 
   return redis;
 }
 
-export function createKeyValue(redisUrl: string | undefined, prefix: string, log: Logger): KeyValue {
+/** ioredis (~20 MB resident) is loaded only when REDIS_URL is set. */
+export async function createKeyValue(
+  redisUrl: string | undefined,
+  prefix: string,
+  log: Logger,
+): Promise<KeyValue> {
   if (!redisUrl) {
     return { cache: new MemoryCache(), bus: new LocalBus(), close: async () => {} };
   }
-  const redis = connect(redisUrl, prefix, log, 'client');
-  const subscriber = connect(redisUrl, prefix, log, 'subscriber');
+  const { Redis: RedisClient } = await import('ioredis');
+  const redis = connect(RedisClient, redisUrl, prefix, log, 'client');
+  const subscriber = connect(RedisClient, redisUrl, prefix, log, 'subscriber');
   return {
     cache: new RedisCache(redis),
     bus: new RedisBus(redis, subscriber, prefix),

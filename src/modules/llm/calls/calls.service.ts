@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject } from 'ajv';
-import { countTokens } from 'gpt-tokenizer';
 import { badRequest, Problem } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { costOf } from '../models/models.service.ts';
@@ -20,6 +20,14 @@ export interface ChatInput extends Choice {
   messages: ChatMessage[];
   max_tokens?: number;
   temperature?: number;
+}
+
+// gpt-tokenizer holds ~65 MB of merge tables once loaded: an idle platform, or one whose
+// tenants never call an LLM, does without them until the first count.
+let tokenizer: { countTokens(text: string): number } | undefined;
+function countTokens(text: string): number {
+  tokenizer ??= createRequire(import.meta.url)('gpt-tokenizer') as { countTokens(text: string): number };
+  return tokenizer.countTokens(text);
 }
 
 /**
