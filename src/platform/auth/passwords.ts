@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { hash, verify } from '@node-rs/argon2';
 import { createRequire } from 'node:module';
+import { hash, verify } from '@node-rs/argon2';
 import { badRequest } from '../errors/problem.ts';
 
 /** OWASP ASVS level 2: at least 12 characters, any characters, no composition rules. */
@@ -13,9 +13,11 @@ export const MAX_PASSWORD_LENGTH = 256;
 let common: Set<string> | undefined;
 function isCommon(word: string): boolean {
   common ??= new Set(
-    (createRequire(import.meta.url)('@zxcvbn-ts/language-common') as {
-      dictionary: Record<string, string[]>;
-    }).dictionary['passwords-common'],
+    (
+      createRequire(import.meta.url)('@zxcvbn-ts/language-common') as {
+        dictionary: Record<string, string[]>;
+      }
+    ).dictionary['passwords-common'],
   );
   return common.has(word);
 }

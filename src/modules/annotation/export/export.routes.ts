@@ -86,7 +86,13 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const stats: ExportStats = { tasks: 0, annotations: 0, predictions: 0 };
       const runTx: RunTx = (work) => req.tx(work);
       const { ext, contentType } = FORMAT_FILES[format];
-      const stream = await exportStream(runTx, project, options, stats, path.join(dataDir, 'exports', 'spool'));
+      const stream = await exportStream(
+        runTx,
+        project,
+        options,
+        stats,
+        path.join(dataDir, 'exports', 'spool'),
+      );
       stream.on('error', (err) => req.log.error({ err }, 'export stream failed'));
       return reply
         .header('content-type', contentType)

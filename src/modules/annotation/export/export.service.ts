@@ -533,7 +533,13 @@ export async function runExport(platform: Platform, ctx: JobContext<ExportJobPay
   }, 1000);
   try {
     await pipeline(
-      await exportStream(runTx, project, options, stats, path.join(platform.config.dataDir, 'exports', 'spool')),
+      await exportStream(
+        runTx,
+        project,
+        options,
+        stats,
+        path.join(platform.config.dataDir, 'exports', 'spool'),
+      ),
       fs.createWriteStream(part),
     );
     fs.renameSync(part, file);
