@@ -3,16 +3,23 @@
  *
  *   DATABASE_URL=postgres://... npx tsx bench/auth.ts     (the issue's setting; PGlite otherwise)
  *
- * Starts the server on a fresh database, signs in as the bootstrapped owner, then drives
- * GET /api/v1/auth/me (authentication only) and GET /api/v1/roles (authentication plus a
+ * Starts the server on a fresh database, signs in as the bootstrapped owner, imports a
+ * project of BENCH_PAGE_TASKS (10,000) tasks, then drives GET /api/v1/auth/me
+ * (authentication only), GET /api/v1/roles and a task page (authentication plus a
  * tenant-scoped transaction under row-level security) with autocannon. Prints req/s, p50,
- * p99, server CPU per request and the ratio to /health; never fails on a target.
+ * p99, server CPU per request and the ratio to /health, and on PostgreSQL each list's ratio
+ * to the same query without HTTP (target ≥ 50%, issue 28); never fails on a target.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { listTasks } from '../src/modules/annotation/tasks/tasks.service.ts';
+import type { Db } from '../src/platform/db/client.ts';
+import { inTenant } from '../src/platform/db/tenancy.ts';
+import { Api, upload, waitJob, writeJsonl } from './lib/api.ts';
 import { scratchDatabase } from './lib/database.ts';
 import { Latencies } from './lib/latencies.ts';
 import { type Child, cpuSeconds, startServer } from './lib/proc.ts';
@@ -21,6 +28,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const EMAIL = 'bench@superinsight.local';
 const PASSWORD = 'Load-test-passphrase-2026';
+const PAGE_TASKS = Number(process.env.BENCH_PAGE_TASKS ?? 10_000);
+const CONFIG =
+  '<View><Text name="text" value="$text"/><Choices name="sentiment" toName="text"><Choice value="Positive"/><Choice value="Negative"/></Choices></View>';
 
 interface Run {
   label: string;
@@ -60,42 +70,66 @@ async function measure(
 }
 
 /**
- * The floor under any tenant-scoped list: the roles query alone, without HTTP, from this
- * process, as a prepared statement on a pool the size of the server's read pool, at the
- * same concurrency.
+ * The floor under a tenant-scoped list: the same query without HTTP, from this process, on
+ * a pool the size of the server's read pool, at the same concurrency. Returns queries/s.
  */
-async function databaseFloor(databaseUrl: string): Promise<void> {
+async function floor(label: string, query: () => Promise<unknown>): Promise<number> {
+  const latencies = new Latencies();
+  let stop = false;
+  const worker = async () => {
+    while (!stop) {
+      const started = performance.now();
+      await query();
+      latencies.add(performance.now() - started);
+    }
+  };
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  setTimeout(() => {
+    stop = true;
+  }, DURATION_S * 1000);
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const [p50, p99] = latencies.percentiles(50, 99);
+  const rate = latencies.count / seconds;
+  console.log(
+    `floor: ${label} (pool of 5, ${CONNECTIONS} concurrent, no HTTP): ` +
+      `${rate.toFixed(0)} queries/s, p50 ${p50!.toFixed(2)} ms, p99 ${p99!.toFixed(2)} ms, ` +
+      `${(((cpu.user + cpu.system) / latencies.count) | 0).toString()} µs CPU/query in the client`,
+  );
+  return rate;
+}
+
+/** The roles query as a prepared statement; the task page as the server's own query function in a tenant transaction. */
+async function databaseFloors(databaseUrl: string, projectId: number, runs: Run[]): Promise<void> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 5 });
   try {
     const { rows } = await pool.query<{ tenant_id: string }>('select tenant_id from roles limit 1');
-    const query = {
+    const tenantId = rows[0]!.tenant_id;
+    const roles = {
       name: 'bench_roles',
       text: 'select * from roles where tenant_id = $1 order by built_in desc, name',
-      values: [rows[0]!.tenant_id],
+      values: [tenantId],
     };
-    const latencies = new Latencies();
-    let stop = false;
-    const worker = async () => {
-      while (!stop) {
-        const started = performance.now();
-        await pool.query(query);
-        latencies.add(performance.now() - started);
-      }
-    };
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    setTimeout(() => {
-      stop = true;
-    }, DURATION_S * 1000);
-    await Promise.all(Array.from({ length: CONNECTIONS }, worker));
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const [p50, p99] = latencies.percentiles(50, 99);
-    console.log(
-      `floor: the roles query alone (prepared, pool of 5, ${CONNECTIONS} concurrent, no HTTP): ` +
-        `${(latencies.count / seconds).toFixed(0)} queries/s, p50 ${p50!.toFixed(2)} ms, p99 ${p99!.toFixed(2)} ms, ` +
-        `${(((cpu.user + cpu.system) / latencies.count) | 0).toString()} µs CPU/query in the client`,
+    const rolesRate = await floor('the roles query alone, prepared', () => pool.query(roles));
+    const db = drizzle({ client: pool }) as unknown as Db;
+    const tasksRate = await floor('the task page: listTasks in a tenant transaction (RLS)', () =>
+      inTenant(db, { tenantId }, (tx) =>
+        listTasks(tx, { id: projectId }, { filter: {}, sort: 'id', limit: 50 } as Parameters<
+          typeof listTasks
+        >[2]),
+      ),
     );
+    for (const [run, rate] of [
+      [runs[2]!, rolesRate],
+      [runs[3]!, tasksRate],
+    ] as const) {
+      const ratio = run.rps / rate;
+      console.log(
+        `target: ${run.label} ≥ 50% of its floor: ${(ratio * 100).toFixed(0)}% (${run.rps.toFixed(0)} against ${rate.toFixed(0)}/s): ${ratio >= 0.5 ? 'holds' : 'FAILS'}`,
+      );
+    }
   } finally {
     await pool.end();
   }
@@ -122,6 +156,12 @@ async function main(): Promise<void> {
     if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
     const { token } = (await login.json()) as { token: string };
     const auth = { authorization: `Bearer ${token}` };
+    const api = new Api(base, token);
+    const project = await api.ok('POST', '/api/v1/projects', { title: 'Bench page', label_config: CONFIG });
+    const file = path.join(dataDir, 'tasks.jsonl');
+    await writeJsonl(file, PAGE_TASKS);
+    await waitJob(api, (await upload(api, `/api/v1/projects/${project.id}/import`, file)).job_id);
+    const taskPage = `${base}/api/v1/projects/${project.id}/tasks?limit=50`;
 
     console.log(`bench/auth.ts  ${new Date().toISOString()}`);
     console.log(
@@ -135,9 +175,10 @@ async function main(): Promise<void> {
       await measure('GET /health', `${base}/health`, server),
       await measure('GET /api/v1/auth/me', `${base}/api/v1/auth/me`, server, auth),
       await measure('GET /api/v1/roles (tenant-scoped list)', `${base}/api/v1/roles`, server, auth),
+      await measure(`GET a task page (50 of ${PAGE_TASKS})`, taskPage, server, auth),
       await measure('GET /health (again)', `${base}/health`, server),
     ];
-    const health = (runs[0]!.rps + runs[3]!.rps) / 2;
+    const health = (runs[0]!.rps + runs[4]!.rps) / 2;
     console.log(
       'endpoint                                  req/s    p50 ms   p99 ms   non-2xx  server CPU µs/req  vs /health',
     );
@@ -150,7 +191,7 @@ async function main(): Promise<void> {
     for (const r of runs.slice(1, 3)) {
       console.log(`target: ${r.label} p99 ${r.p99.toFixed(2)} ms < 20 ms: ${r.p99 < 20 ? 'holds' : 'FAILS'}`);
     }
-    if (databaseUrl) await databaseFloor(databaseUrl);
+    if (databaseUrl) await databaseFloors(databaseUrl, project.id, runs);
   } finally {
     await server?.stop();
     await scratch?.drop();
