@@ -151,15 +151,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       alertView(
         await req.tx(async (tx) => {
-          const a = await actOnAlert(
-            tx,
-            platform,
-            req.me.tenantId,
-            req.params.id,
-            req.body.action,
-            req.me.userId,
-            new Date(),
-          );
+          const a = await actOnAlert(tx, platform, req.me, req.params.id, req.body.action, new Date());
           req.audit({
             action: `quality_alert.${req.body.action}`,
             resourceType: 'quality_alert',

@@ -1,10 +1,12 @@
 import { and, asc, desc, eq, gt, lt, or, sql } from 'drizzle-orm';
+import type { Principal } from '../../../platform/auth/principal.ts';
 import type { SecretBox } from '../../../platform/crypto/secrets.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
 import { badRequest, conflict, notFound } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { submittedOfSameTask } from '../../annotation/index.ts';
+import { loadRow } from '../access.ts';
 import { dispatch } from '../notifications/notifications.service.ts';
 import { requireProject } from '../rules/rules.service.ts';
 import { resultAgreement } from '../rules/rules.ts';
@@ -328,26 +330,17 @@ export async function escalateDue(
   return out;
 }
 
-export async function getAlert(tx: Executor, tenantId: string, id: number): Promise<Alert> {
-  const [a] = await tx
-    .select()
-    .from(qualityAlerts)
-    .where(and(eq(qualityAlerts.tenantId, tenantId), eq(qualityAlerts.id, id)));
-  if (!a) throw notFound('The alert');
-  return a;
-}
-
 /** acknowledge (stops escalation), resolve, or escalate now. */
 export async function actOnAlert(
   tx: Executor,
   platform: Platform,
-  tenantId: string,
+  actor: Principal,
   id: number,
   action: 'acknowledge' | 'resolve' | 'escalate',
-  by: string,
   now: Date,
 ): Promise<Alert> {
-  const a = await getAlert(tx, tenantId, id);
+  const by = actor.userId;
+  const a = await loadRow(tx, actor, qualityAlerts, id, 'The alert');
   if (a.status === 'resolved') throw conflict('The alert is resolved.');
   if (action === 'acknowledge') {
     if (a.status !== 'open') throw conflict('The alert is already acknowledged.');

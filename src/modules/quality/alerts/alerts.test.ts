@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProject, seedTasks } from '../../../../test/annotation-fixtures.ts';
 import { newTenant } from '../../../../test/fixtures.ts';
 import { type TestContext, testApp } from '../../../../test/helpers.ts';
-import { systemSql } from '../../../../test/labeling-fixtures.ts';
+import { joinProject, systemSql } from '../../../../test/labeling-fixtures.ts';
 import { sentMails } from '../../../../test/mail-sink.ts';
 import { choice, insertScore, until } from '../../../../test/quality-ops-fixtures.ts';
 import { loadConfig } from '../../../config.ts';
@@ -84,6 +84,7 @@ describe('quality alerts', () => {
     const project = await newProject(t);
     const reviewer = await t.member(['reviewer'], 'Rev');
     const lead = await t.member(['manager'], 'Lead');
+    await joinProject(t, project.id, reviewer, 'reviewer');
     const taskIds = await seedTasks(
       ctx,
       t,

@@ -29,8 +29,7 @@ import {
 const tags = ['quality improvement'];
 
 const actorOf = (req: FastifyRequest): Actor => ({
-  tenantId: req.me.tenantId,
-  userId: req.me.userId,
+  ...req.me,
   reviewer: grants(req.me.permissions, 'quality:review'),
 });
 
@@ -124,7 +123,7 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const t = await req.tx(async (tx) => {
         const t = await createImprovement(
           tx,
-          req.me.tenantId,
+          req.me,
           {
             issueId: req.body.issue_id,
             annotationId: req.body.annotation_id,

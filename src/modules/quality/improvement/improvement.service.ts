@@ -1,9 +1,11 @@
 import { and, asc, desc, eq, lt } from 'drizzle-orm';
+import type { Principal } from '../../../platform/auth/principal.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { findAnnotation, replaceResult } from '../../annotation/index.ts';
+import { loadRow, type Reader, requireReadable } from '../access.ts';
 import { getIssue } from '../issues/issues.service.ts';
 import { requireMembers, requireProject } from '../rules/rules.service.ts';
 import {
@@ -19,9 +21,7 @@ export type Improvement = typeof improvementTasks.$inferSelect;
 export type ImprovementState = (typeof IMPROVEMENT_STATES)[number];
 type Severity = (typeof SEVERITIES)[number];
 
-export interface Actor {
-  tenantId: string;
-  userId: string;
+export interface Actor extends Principal {
   /** Holds quality:review: assigns, approves, rejects, reopens. */
   reviewer: boolean;
 }
@@ -80,17 +80,19 @@ async function record(
 /** Makes an improvement task for an annotation (from an issue, or directly); keeps its current result. */
 export async function createImprovement(
   tx: Executor,
-  tenantId: string,
+  reader: Reader,
   input: { issueId?: number; annotationId?: number; assigneeId?: string | null; comment?: string },
   by: string | null,
 ): Promise<Improvement> {
+  const { tenantId } = reader;
   await requireMembers(tx, tenantId, [input.assigneeId], 'body/assignee_id');
-  const issue = input.issueId ? await getIssue(tx, tenantId, input.issueId) : undefined;
+  const issue = input.issueId ? await getIssue(tx, reader, input.issueId) : undefined;
   const annotationId = issue?.annotationId ?? input.annotationId;
   if (!annotationId)
     throw badRequest('Give issue_id or annotation_id.', [{ path: 'body', message: 'empty' }]);
   const a = await findAnnotation(tx, tenantId, annotationId);
   if (!a) throw notFound('The annotation');
+  await requireReadable(tx, reader, a.projectId, 'The annotation');
   const [task] = await tx
     .insert(improvementTasks)
     .values({
@@ -126,16 +128,13 @@ export async function improveByWorkflow(
   const [wf] = await tx.select().from(qualityWorkflows).where(eq(qualityWorkflows.projectId, projectId));
   if (!wf?.autoCreateImprovement || RANK[issue.severity] < RANK[wf.minSeverity]) return null;
   const assigneeId = wf.autoAssign === 'annotator' ? author : wf.autoAssign === 'user' ? wf.assigneeId : null;
-  return createImprovement(tx, tenantId, { issueId: issue.id, assigneeId }, null);
+  return createImprovement(tx, { tenantId }, { issueId: issue.id, assigneeId }, null);
 }
 
 export async function getImprovement(tx: Executor, actor: Actor, id: number): Promise<Improvement> {
-  const [row] = await tx
-    .select()
-    .from(improvementTasks)
-    .where(and(eq(improvementTasks.tenantId, actor.tenantId), eq(improvementTasks.id, id)));
+  const row = await loadRow(tx, actor, improvementTasks, id, 'The improvement task');
   // Outside reviewers, a task is visible only to its assignee.
-  if (!row || (!actor.reviewer && row.assigneeId !== actor.userId)) throw notFound('The improvement task');
+  if (!actor.reviewer && row.assigneeId !== actor.userId) throw notFound('The improvement task');
   return row;
 }
 

@@ -14,6 +14,7 @@ describe('improvement loop', () => {
     const annotator = await t.member(['annotator'], 'Ann');
     const reviewer = await t.member(['reviewer'], 'Rev');
     await joinProject(t, project.id, annotator, 'annotator');
+    await joinProject(t, project.id, reviewer, 'reviewer');
     const [taskId] = await seedTasks(ctx, t, project, 1);
 
     const wf = await t.as(t.owner, {

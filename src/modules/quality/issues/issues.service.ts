@@ -1,7 +1,9 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
+import type { Principal } from '../../../platform/auth/principal.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
-import { conflict, notFound } from '../../../platform/errors/problem.ts';
+import { conflict } from '../../../platform/errors/problem.ts';
+import { loadRow, type Reader } from '../access.ts';
 import { requireMembers, requireProject } from '../rules/rules.service.ts';
 import { type ISSUE_STATES, qualityIssues } from '../schema.ts';
 
@@ -32,14 +34,8 @@ export function issueView(i: Issue) {
   };
 }
 
-export async function getIssue(tx: Executor, tenantId: string, id: number): Promise<Issue> {
-  const [row] = await tx
-    .select()
-    .from(qualityIssues)
-    .where(and(eq(qualityIssues.tenantId, tenantId), eq(qualityIssues.id, id)));
-  if (!row) throw notFound('The issue');
-  return row;
-}
+export const getIssue = (tx: Executor, reader: Reader, id: number): Promise<Issue> =>
+  loadRow(tx, reader, qualityIssues, id, 'The issue');
 
 export async function listIssues(
   tx: Executor,
@@ -75,12 +71,12 @@ export async function listIssues(
 /** Moves an issue (open → in progress → resolved / won't fix, reopenable) and/or assigns it. */
 export async function updateIssue(
   tx: Executor,
-  tenantId: string,
+  actor: Principal,
   id: number,
   input: { status?: IssueState; assigneeId?: string | null },
 ): Promise<Issue> {
-  const issue = await getIssue(tx, tenantId, id);
-  await requireMembers(tx, tenantId, [input.assigneeId], 'body/assignee_id');
+  const issue = await getIssue(tx, actor, id);
+  await requireMembers(tx, actor.tenantId, [input.assigneeId], 'body/assignee_id');
   if (input.status && input.status !== issue.status && !MOVES[issue.status].includes(input.status))
     throw conflict(`An issue cannot move from ${issue.status} to ${input.status}.`);
   const status = input.status ?? issue.status;

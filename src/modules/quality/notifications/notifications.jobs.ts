@@ -32,7 +32,9 @@ export function defineDeliveryJobs(platform: Platform): void {
         secret = c?.s ? await platform.secrets.decrypt(tx, c.s) : null;
       }
       const attachment =
-        d.channel === 'email' && d.reportRunId ? await renderRun(tx, ctx.tenantId, d.reportRunId) : null;
+        d.channel === 'email' && d.reportRunId
+          ? await renderRun(tx, { tenantId: ctx.tenantId }, d.reportRunId)
+          : null;
       return { d, secret, attachment };
     });
     if (!loaded) return { skipped: true };

@@ -16,7 +16,7 @@ export const REPORT_JOB = jobKind<{ reportRunId: number }>('quality.report');
 export function defineReportJobs(platform: Platform): void {
   platform.queue.define(REPORT_JOB, async (ctx) =>
     inTenant(platform.database.db, { tenantId: ctx.tenantId }, async (tx) => {
-      const run = await getRun(tx, ctx.tenantId, ctx.payload.reportRunId);
+      const run = await getRun(tx, { tenantId: ctx.tenantId }, ctx.payload.reportRunId);
       if (run.status !== 'queued') return { skipped: true };
       const built = await buildReport(
         tx,

@@ -158,7 +158,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'quality:read' },
       schema: { tags, summary: 'A report run', params: Params, response: { 200: Run } },
     },
-    async (req) => runView(await req.tx((tx) => getRun(tx, req.me.tenantId, req.params.id))),
+    async (req) => runView(await req.tx((tx) => getRun(tx, req.me, req.params.id))),
   );
 
   app.get(
@@ -175,7 +175,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const out = await req.tx((tx) => renderRun(tx, req.me.tenantId, req.params.id));
+      const out = await req.tx((tx) => renderRun(tx, req.me, req.params.id));
       return reply
         .header('content-type', out.contentType)
         .header('content-disposition', `attachment; filename="${out.filename}"`)
@@ -260,7 +260,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       scheduleView(
         await req.tx(async (tx) => {
-          const s = await getSchedule(tx, req.me.tenantId, req.params.id);
+          const s = await getSchedule(tx, req.me, req.params.id);
           const cron = req.body.cron ?? s.cron;
           const [row] = await tx
             .update(reportSchedules)
@@ -295,7 +295,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       await req.tx(async (tx) => {
-        const s = await getSchedule(tx, req.me.tenantId, req.params.id);
+        const s = await getSchedule(tx, req.me, req.params.id);
         await tx.delete(reportSchedules).where(eq(reportSchedules.id, s.id));
         req.audit({
           action: 'report_schedule.deleted',

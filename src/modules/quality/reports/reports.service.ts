@@ -4,9 +4,10 @@ import { stringify } from 'csv-stringify/sync';
 import { and, asc, desc, eq, lte, sql } from 'drizzle-orm';
 import type { Executor } from '../../../platform/db/client.ts';
 import { rowsOf } from '../../../platform/db/sql.ts';
-import { badRequest, notFound } from '../../../platform/errors/problem.ts';
+import { badRequest } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { readOnly } from '../../annotation/index.ts';
+import { loadRow, type Reader } from '../access.ts';
 import { requireProject } from '../rules/rules.service.ts';
 import { type REPORT_FORMATS, type REPORT_TYPES, reportRuns, reportSchedules } from '../schema.ts';
 import { REPORT_JOB } from './reports.jobs.ts';
@@ -248,21 +249,15 @@ export function runView(r: Run) {
   };
 }
 
-export async function getRun(tx: Executor, tenantId: string, id: number): Promise<Run> {
-  const [run] = await tx
-    .select()
-    .from(reportRuns)
-    .where(and(eq(reportRuns.tenantId, tenantId), eq(reportRuns.id, id)));
-  if (!run) throw notFound('The report run');
-  return run;
-}
+export const getRun = (tx: Executor, reader: Reader, id: number): Promise<Run> =>
+  loadRow(tx, reader, reportRuns, id, 'The report run');
 
 /** Makes a run's file again from the stored data and parameters. */
-export async function renderRun(tx: Executor, tenantId: string, id: number) {
-  const run = await getRun(tx, tenantId, id);
+export async function renderRun(tx: Executor, reader: Reader, id: number) {
+  const run = await getRun(tx, reader, id);
   const built = await buildReport(
     tx,
-    tenantId,
+    reader.tenantId,
     run.projectId,
     run.report,
     run.format,
@@ -383,14 +378,8 @@ export async function createSchedule(
   return row!;
 }
 
-export async function getSchedule(tx: Executor, tenantId: string, id: number): Promise<Schedule> {
-  const [s] = await tx
-    .select()
-    .from(reportSchedules)
-    .where(and(eq(reportSchedules.tenantId, tenantId), eq(reportSchedules.id, id)));
-  if (!s) throw notFound('The report schedule');
-  return s;
-}
+export const getSchedule = (tx: Executor, reader: Reader, id: number): Promise<Schedule> =>
+  loadRow(tx, reader, reportSchedules, id, 'The report schedule');
 
 export async function listSchedules(tx: Executor, tenantId: string, projectId: number) {
   await requireProject(tx, tenantId, projectId);

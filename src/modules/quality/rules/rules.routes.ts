@@ -97,7 +97,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       ruleView(
         await req.tx(async (tx) => {
-          const r = await updateRule(tx, req.me.tenantId, req.params.id, req.body, req.me.userId);
+          const r = await updateRule(tx, req.me, req.params.id, req.body);
           req.audit({
             action: 'quality_rule.updated',
             resourceType: 'quality_rule',
@@ -122,7 +122,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       await req.tx(async (tx) => {
-        const r = await deleteRule(tx, req.me.tenantId, req.params.id);
+        const r = await deleteRule(tx, req.me, req.params.id);
         req.audit({
           action: 'quality_rule.deleted',
           resourceType: 'quality_rule',
@@ -146,7 +146,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => ({
-      items: await req.tx((tx) => ruleVersions(tx, req.me.tenantId, req.params.id)),
+      items: await req.tx((tx) => ruleVersions(tx, req.me, req.params.id)),
     }),
   );
 
@@ -317,7 +317,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       issueView(
         await req.tx(async (tx) => {
-          const i = await updateIssue(tx, req.me.tenantId, req.params.id, {
+          const i = await updateIssue(tx, req.me, req.params.id, {
             status: req.body.status,
             assigneeId: req.body.assignee_id,
           });

@@ -1,8 +1,10 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import type { Principal } from '../../../platform/auth/principal.ts';
 import { tenantMembers } from '../../../platform/auth/schema.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { badRequest, conflict, notFound } from '../../../platform/errors/problem.ts';
 import { projectFacts } from '../../annotation/index.ts';
+import { loadRow } from '../access.ts';
 import { qualityRules, qualityRuleTemplates, qualityRuleVersions } from '../schema.ts';
 import { BUILT_IN_TEMPLATES, type RuleType, type TemplateRule, validateRuleConfig } from './rules.ts';
 
@@ -105,15 +107,6 @@ export async function createRule(
   return rule!;
 }
 
-export async function getRule(tx: Executor, tenantId: string, id: number): Promise<Rule> {
-  const [rule] = await tx
-    .select()
-    .from(qualityRules)
-    .where(and(eq(qualityRules.tenantId, tenantId), eq(qualityRules.id, id)));
-  if (!rule) throw notFound('The rule');
-  return rule;
-}
-
 export async function listRules(tx: Executor, tenantId: string, projectId: number): Promise<Rule[]> {
   await requireProject(tx, tenantId, projectId);
   return tx
@@ -126,12 +119,11 @@ export async function listRules(tx: Executor, tenantId: string, projectId: numbe
 /** A change makes a new version; the old one stays in quality_rule_versions. */
 export async function updateRule(
   tx: Executor,
-  tenantId: string,
+  actor: Principal,
   id: number,
   input: Partial<Omit<RuleInput, 'type'>>,
-  by: string | null,
 ): Promise<Rule> {
-  const current = await getRule(tx, tenantId, id);
+  const current = await loadRow(tx, actor, qualityRules, id, 'The rule');
   const config = input.config ?? current.config;
   if (input.config) validateRuleConfig(current.type, config);
   const [rule] = await tx
@@ -147,18 +139,18 @@ export async function updateRule(
     })
     .where(eq(qualityRules.id, id))
     .returning();
-  await keepVersion(tx, rule!, by);
+  await keepVersion(tx, rule!, actor.userId);
   return rule!;
 }
 
-export async function deleteRule(tx: Executor, tenantId: string, id: number): Promise<Rule> {
-  const rule = await getRule(tx, tenantId, id);
+export async function deleteRule(tx: Executor, actor: Principal, id: number): Promise<Rule> {
+  const rule = await loadRow(tx, actor, qualityRules, id, 'The rule');
   await tx.delete(qualityRules).where(eq(qualityRules.id, id));
   return rule;
 }
 
-export async function ruleVersions(tx: Executor, tenantId: string, id: number) {
-  await getRule(tx, tenantId, id);
+export async function ruleVersions(tx: Executor, actor: Principal, id: number) {
+  await loadRow(tx, actor, qualityRules, id, 'The rule');
   const rows = await tx
     .select()
     .from(qualityRuleVersions)

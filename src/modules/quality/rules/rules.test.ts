@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { newProject } from '../../../../test/annotation-fixtures.ts';
 import { newTenant, type TenantFixture } from '../../../../test/fixtures.ts';
 import { type TestContext, testApp } from '../../../../test/helpers.ts';
-import { seedTasks, systemSql } from '../../../../test/labeling-fixtures.ts';
+import { joinProject, seedTasks, systemSql } from '../../../../test/labeling-fixtures.ts';
 import { choice, settledJobs, submit, until } from '../../../../test/quality-ops-fixtures.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import { annotationView } from '../../annotation/index.ts';
@@ -170,6 +170,7 @@ describe('quality rules and checks over the API', () => {
     // Issue states: open → in_progress → resolved; resolved → wont_fix is not a move; reopen.
     const id = issues[0].id;
     const reviewer = await t.member(['reviewer'], 'Rev');
+    await joinProject(t, projectId, reviewer, 'reviewer');
     const patch = (payload: object) =>
       t.as(reviewer, { method: 'PATCH', url: `/api/v1/quality/issues/${id}`, payload });
     expect((await patch({ status: 'in_progress', assignee_id: reviewer.userId })).json()).toMatchObject({
