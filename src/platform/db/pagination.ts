@@ -1,6 +1,8 @@
 import { Type } from '@fastify/type-provider-typebox';
-import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, and, desc, type InferSelectModel, lt, type SQL, sql } from 'drizzle-orm';
+import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { badRequest } from '../errors/problem.ts';
+import type { Executor } from './client.ts';
 
 export const PageQuery = {
   limit: Type.Optional(
@@ -52,4 +54,33 @@ export function toPage<T>(rows: T[], limit: number, key: (row: T) => (string | n
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { items, next_cursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
+}
+
+/** A page request as the routes take it (PageQuery): 50 rows unless told. */
+export interface PageRequest {
+  limit?: number;
+  cursor?: string;
+}
+
+/**
+ * A page of `table`'s rows that match `where`, newest (highest id) first, each through
+ * `view`: the list of most records keyed by a serial id. The cursor is the last id shown.
+ */
+export async function newestFirst<T extends PgTable & { id: AnyPgColumn }, V>(
+  tx: Executor,
+  table: T,
+  where: (SQL | undefined)[],
+  page: PageRequest,
+  view: (row: InferSelectModel<T>) => V,
+): Promise<{ items: V[]; next_cursor: string | null }> {
+  const limit = page.limit ?? 50;
+  const before = decodeCursor(page.cursor, 1)?.[0];
+  const rows = (await tx
+    .select()
+    .from(table as PgTable)
+    .where(and(...where, before === undefined ? undefined : lt(table.id, Number(before))))
+    .orderBy(desc(table.id))
+    .limit(limit + 1)) as InferSelectModel<T>[];
+  const { items, next_cursor } = toPage(rows, limit, (r) => [(r as { id: number }).id]);
+  return { items: items.map(view), next_cursor };
 }

@@ -123,17 +123,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: pageOf(Alert) },
       },
     },
-    async (req) =>
-      req.tx((tx) =>
-        listAlerts(
-          tx,
-          req.me.tenantId,
-          req.params.projectId,
-          { status: req.query.status },
-          req.query.limit ?? 50,
-          req.query.cursor,
-        ),
-      ),
+    async (req) => req.tx((tx) => listAlerts(tx, req.me.tenantId, req.params.projectId, req.query)),
   );
 
   app.post(
@@ -178,7 +168,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       req.tx(async (tx) => {
         await requireProject(tx, req.me.tenantId, req.params.projectId);
-        return listDeliveries(tx, req.params.projectId, req.query.limit ?? 50, req.query.cursor);
+        return listDeliveries(tx, req.params.projectId, req.query);
       }),
   );
 
@@ -200,7 +190,7 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         listNotifications(tx, req.me.userId, {
           unread: req.query.unread,
           after: req.query.after,
-          limit: req.query.limit ?? 50,
+          limit: req.query.limit,
           cursor: req.query.cursor,
         }),
       ),

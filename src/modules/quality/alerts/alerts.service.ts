@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, gt, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, lt, or, sql } from 'drizzle-orm';
 import type { Principal } from '../../../platform/auth/principal.ts';
 import type { SecretBox } from '../../../platform/crypto/secrets.ts';
 import type { Executor } from '../../../platform/db/client.ts';
-import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
+import { newestFirst, type PageRequest } from '../../../platform/db/pagination.ts';
 import { badRequest, conflict, notFound } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { submittedOfSameTask } from '../../annotation/index.ts';
@@ -373,27 +373,12 @@ export async function listAlerts(
   tx: Executor,
   tenantId: string,
   projectId: number,
-  filter: { status?: Alert['status'] },
-  limit: number,
-  cursor?: string,
+  query: { status?: Alert['status'] } & PageRequest,
 ) {
   await requireProject(tx, tenantId, projectId);
-  const before = decodeCursor(cursor, 1)?.[0];
-  const rows = await tx
-    .select()
-    .from(qualityAlerts)
-    .where(
-      and(
-        eq(qualityAlerts.projectId, projectId),
-        filter.status ? eq(qualityAlerts.status, filter.status) : undefined,
-        before === undefined ? undefined : lt(qualityAlerts.id, Number(before)),
-      ),
-    )
-    .orderBy(desc(qualityAlerts.id))
-    .limit(limit + 1);
-  const items = rows.slice(0, limit);
-  return {
-    items: items.map(alertView),
-    next_cursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null,
-  };
+  const where = [
+    eq(qualityAlerts.projectId, projectId),
+    query.status ? eq(qualityAlerts.status, query.status) : undefined,
+  ];
+  return newestFirst(tx, qualityAlerts, where, query, alertView);
 }

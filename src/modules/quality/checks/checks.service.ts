@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../../../platform/db/client.ts';
-import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
+import { newestFirst, type PageRequest } from '../../../platform/db/pagination.ts';
 import type { DomainListener } from '../../../platform/events/index.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { annotationsInContext, submittedOfTasks } from '../../annotation/index.ts';
@@ -125,40 +125,23 @@ export async function listCheckResults(
   tx: Executor,
   tenantId: string,
   projectId: number,
-  filter: { annotationId?: number; passed?: boolean },
-  limit: number,
-  cursor?: string,
+  query: { annotation_id?: number; passed?: boolean } & PageRequest,
 ) {
   await requireProject(tx, tenantId, projectId);
-  const before = decodeCursor(cursor, 1)?.[0];
-  const rows = await tx
-    .select()
-    .from(qualityCheckResults)
-    .where(
-      and(
-        eq(qualityCheckResults.projectId, projectId),
-        filter.annotationId !== undefined
-          ? eq(qualityCheckResults.annotationId, filter.annotationId)
-          : undefined,
-        filter.passed !== undefined ? eq(qualityCheckResults.passed, filter.passed) : undefined,
-        before === undefined ? undefined : sql`${qualityCheckResults.id} < ${Number(before)}`,
-      ),
-    )
-    .orderBy(desc(qualityCheckResults.id))
-    .limit(limit + 1);
-  const items = rows.slice(0, limit);
-  return {
-    items: items.map((r) => ({
-      id: r.id,
-      annotation_id: r.annotationId,
-      rule_id: r.ruleId,
-      rule_version: r.ruleVersion,
-      passed: r.passed,
-      message: r.message,
-      details: r.details,
-      job_id: r.jobId,
-      checked_at: r.checkedAt,
-    })),
-    next_cursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null,
-  };
+  const where = [
+    eq(qualityCheckResults.projectId, projectId),
+    query.annotation_id !== undefined ? eq(qualityCheckResults.annotationId, query.annotation_id) : undefined,
+    query.passed !== undefined ? eq(qualityCheckResults.passed, query.passed) : undefined,
+  ];
+  return newestFirst(tx, qualityCheckResults, where, query, (r) => ({
+    id: r.id,
+    annotation_id: r.annotationId,
+    rule_id: r.ruleId,
+    rule_version: r.ruleVersion,
+    passed: r.passed,
+    message: r.message,
+    details: r.details,
+    job_id: r.jobId,
+    checked_at: r.checkedAt,
+  }));
 }

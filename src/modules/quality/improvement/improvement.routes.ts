@@ -2,16 +2,17 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { eq } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { grants } from '../../../platform/auth/permissions.ts';
-import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
+import { pageOf } from '../../../platform/db/pagination.ts';
 import { Nullable, Uuid } from '../../../platform/http/schemas.ts';
-import { enumOf, Params, ProjectParams } from '../rules/rules.schemas.ts';
+import { Params, ProjectParams } from '../rules/rules.schemas.ts';
 import { requireMembers, requireProject } from '../rules/rules.service.ts';
-import { IMPROVEMENT_STATES, qualityWorkflows } from '../schema.ts';
+import { qualityWorkflows } from '../schema.ts';
 import {
   History,
   Improvement,
   ImprovementChange,
   ImprovementIn,
+  ImprovementsQuery,
   Workflow,
   WorkflowIn,
 } from './improvement.schemas.ts';
@@ -152,19 +153,13 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: "The project's improvement tasks, newest first",
         params: ProjectParams,
-        querystring: Type.Object({ ...PageQuery, status: Type.Optional(enumOf(IMPROVEMENT_STATES)) }),
+        querystring: ImprovementsQuery,
         response: { 200: pageOf(Improvement) },
       },
     },
     async (req) =>
       req.tx((tx) =>
-        listImprovements(
-          tx,
-          req.me.tenantId,
-          { projectId: req.params.projectId, status: req.query.status },
-          req.query.limit ?? 50,
-          req.query.cursor,
-        ),
+        listImprovements(tx, req.me.tenantId, { ...req.query, projectId: req.params.projectId }),
       ),
   );
 
@@ -175,20 +170,12 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Improvement tasks assigned to the caller, newest first',
-        querystring: Type.Object({ ...PageQuery, status: Type.Optional(enumOf(IMPROVEMENT_STATES)) }),
+        querystring: ImprovementsQuery,
         response: { 200: pageOf(Improvement) },
       },
     },
     async (req) =>
-      req.tx((tx) =>
-        listImprovements(
-          tx,
-          req.me.tenantId,
-          { assigneeId: req.me.userId, status: req.query.status },
-          req.query.limit ?? 50,
-          req.query.cursor,
-        ),
-      ),
+      req.tx((tx) => listImprovements(tx, req.me.tenantId, { ...req.query, assigneeId: req.me.userId })),
   );
 
   app.get(

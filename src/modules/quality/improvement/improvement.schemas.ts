@@ -1,4 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
+import { PageQuery } from '../../../platform/db/pagination.ts';
 import { DateTime, Nullable, Uuid } from '../../../platform/http/schemas.ts';
 import { enumOf } from '../rules/rules.schemas.ts';
 import { IMPROVEMENT_STATES, SEVERITIES } from '../schema.ts';
@@ -18,6 +19,11 @@ export const Improvement = Type.Object({
   created_by: Nullable(Type.String()),
   created_at: DateTime,
   updated_at: DateTime,
+});
+
+export const ImprovementsQuery = Type.Object({
+  ...PageQuery,
+  status: Type.Optional(enumOf(IMPROVEMENT_STATES)),
 });
 
 export const History = Type.Object({

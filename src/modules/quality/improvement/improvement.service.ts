@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, lt } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import type { Principal } from '../../../platform/auth/principal.ts';
 import type { Executor } from '../../../platform/db/client.ts';
-import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
+import { newestFirst, type PageRequest } from '../../../platform/db/pagination.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { findAnnotation, replaceResult } from '../../annotation/index.ts';
@@ -157,31 +157,16 @@ export async function improvementHistoryOf(tx: Executor, id: number) {
 export async function listImprovements(
   tx: Executor,
   tenantId: string,
-  filter: { projectId?: number; assigneeId?: string; status?: ImprovementState },
-  limit: number,
-  cursor?: string,
+  filter: { projectId?: number; assigneeId?: string; status?: ImprovementState } & PageRequest,
 ) {
   if (filter.projectId !== undefined) await requireProject(tx, tenantId, filter.projectId);
-  const before = decodeCursor(cursor, 1)?.[0];
-  const rows = await tx
-    .select()
-    .from(improvementTasks)
-    .where(
-      and(
-        eq(improvementTasks.tenantId, tenantId),
-        filter.projectId !== undefined ? eq(improvementTasks.projectId, filter.projectId) : undefined,
-        filter.assigneeId ? eq(improvementTasks.assigneeId, filter.assigneeId) : undefined,
-        filter.status ? eq(improvementTasks.status, filter.status) : undefined,
-        before === undefined ? undefined : lt(improvementTasks.id, Number(before)),
-      ),
-    )
-    .orderBy(desc(improvementTasks.id))
-    .limit(limit + 1);
-  const items = rows.slice(0, limit);
-  return {
-    items: items.map(improvementView),
-    next_cursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null,
-  };
+  const where = [
+    eq(improvementTasks.tenantId, tenantId),
+    filter.projectId !== undefined ? eq(improvementTasks.projectId, filter.projectId) : undefined,
+    filter.assigneeId ? eq(improvementTasks.assigneeId, filter.assigneeId) : undefined,
+    filter.status ? eq(improvementTasks.status, filter.status) : undefined,
+  ];
+  return newestFirst(tx, improvementTasks, where, filter, improvementView);
 }
 
 export async function assignImprovement(tx: Executor, actor: Actor, id: number, assigneeId: string | null) {

@@ -1,7 +1,7 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Principal } from '../../../platform/auth/principal.ts';
 import type { Executor } from '../../../platform/db/client.ts';
-import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
+import { newestFirst, type PageRequest } from '../../../platform/db/pagination.ts';
 import { conflict } from '../../../platform/errors/problem.ts';
 import { loadRow, type Reader } from '../access.ts';
 import { requireMembers, requireProject } from '../rules/rules.service.ts';
@@ -41,31 +41,16 @@ export async function listIssues(
   tx: Executor,
   tenantId: string,
   projectId: number,
-  filter: { status?: IssueState; annotationId?: number },
-  limit: number,
-  cursor?: string,
+  query: { status?: IssueState; annotation_id?: number } & PageRequest,
 ) {
   await requireProject(tx, tenantId, projectId);
-  const before = decodeCursor(cursor, 1)?.[0];
-  const rows = await tx
-    .select()
-    .from(qualityIssues)
-    .where(
-      and(
-        eq(qualityIssues.tenantId, tenantId),
-        eq(qualityIssues.projectId, projectId),
-        filter.status ? eq(qualityIssues.status, filter.status) : undefined,
-        filter.annotationId ? eq(qualityIssues.annotationId, filter.annotationId) : undefined,
-        before === undefined ? undefined : lt(qualityIssues.id, Number(before)),
-      ),
-    )
-    .orderBy(desc(qualityIssues.id))
-    .limit(limit + 1);
-  const items = rows.slice(0, limit);
-  return {
-    items: items.map(issueView),
-    next_cursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null,
-  };
+  const where = [
+    eq(qualityIssues.tenantId, tenantId),
+    eq(qualityIssues.projectId, projectId),
+    query.status ? eq(qualityIssues.status, query.status) : undefined,
+    query.annotation_id ? eq(qualityIssues.annotationId, query.annotation_id) : undefined,
+  ];
+  return newestFirst(tx, qualityIssues, where, query, issueView);
 }
 
 /** Moves an issue (open → in progress → resolved / won't fix, reopenable) and/or assigns it. */

@@ -1,7 +1,7 @@
-import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { sign } from '../../../platform/crypto/signing.ts';
 import type { Executor } from '../../../platform/db/client.ts';
-import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
+import { newestFirst, type PageRequest } from '../../../platform/db/pagination.ts';
 import { notFound } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { type AlertRecipients, alertConfigs, notificationDeliveries, notifications } from '../schema.ts';
@@ -130,37 +130,22 @@ export async function sendEmail(
   }
 }
 
-export async function listDeliveries(tx: Executor, projectId: number, limit: number, cursor?: string) {
-  const before = decodeCursor(cursor, 1)?.[0];
-  const rows = await tx
-    .select()
-    .from(notificationDeliveries)
-    .where(
-      and(
-        eq(notificationDeliveries.projectId, projectId),
-        before === undefined ? undefined : lt(notificationDeliveries.id, Number(before)),
-      ),
-    )
-    .orderBy(desc(notificationDeliveries.id))
-    .limit(limit + 1);
-  const items = rows.slice(0, limit);
-  return {
-    items: items.map((d) => ({
-      id: d.id,
-      channel: d.channel,
-      target: d.target,
-      event: d.event,
-      subject: d.subject,
-      status: d.status,
-      attempts: d.attempts,
-      response_status: d.responseStatus,
-      error: d.error,
-      report_run_id: d.reportRunId,
-      created_at: d.createdAt,
-      delivered_at: d.deliveredAt,
-    })),
-    next_cursor: rows.length > limit ? encodeCursor([items.at(-1)!.id]) : null,
-  };
+export async function listDeliveries(tx: Executor, projectId: number, page: PageRequest) {
+  const where = [eq(notificationDeliveries.projectId, projectId)];
+  return newestFirst(tx, notificationDeliveries, where, page, (d) => ({
+    id: d.id,
+    channel: d.channel,
+    target: d.target,
+    event: d.event,
+    subject: d.subject,
+    status: d.status,
+    attempts: d.attempts,
+    response_status: d.responseStatus,
+    error: d.error,
+    report_run_id: d.reportRunId,
+    created_at: d.createdAt,
+    delivered_at: d.deliveredAt,
+  }));
 }
 
 // ---------------------------------------------------------------- in-app
@@ -182,32 +167,19 @@ const notificationView = (n: typeof notifications.$inferSelect) => ({
 export async function listNotifications(
   tx: Executor,
   userId: string,
-  opts: { unread?: boolean; after?: number; limit: number; cursor?: string },
+  opts: { unread?: boolean; after?: number } & PageRequest,
 ) {
-  const before = decodeCursor(opts.cursor, 1)?.[0];
-  const rows = await tx
-    .select()
-    .from(notifications)
-    .where(
-      and(
-        eq(notifications.userId, userId),
-        opts.unread ? isNull(notifications.readAt) : undefined,
-        opts.after !== undefined ? sql`${notifications.id} > ${opts.after}` : undefined,
-        before === undefined ? undefined : lt(notifications.id, Number(before)),
-      ),
-    )
-    .orderBy(desc(notifications.id))
-    .limit(opts.limit + 1);
-  const items = rows.slice(0, opts.limit);
+  const where = [
+    eq(notifications.userId, userId),
+    opts.unread ? isNull(notifications.readAt) : undefined,
+    opts.after !== undefined ? sql`${notifications.id} > ${opts.after}` : undefined,
+  ];
+  const page = await newestFirst(tx, notifications, where, opts, notificationView);
   const [unread] = await tx
     .select({ n: sql<number>`count(*)::int` })
     .from(notifications)
     .where(and(eq(notifications.userId, userId), isNull(notifications.readAt)));
-  return {
-    items: items.map(notificationView),
-    unread: unread?.n ?? 0,
-    next_cursor: rows.length > opts.limit ? encodeCursor([items.at(-1)!.id]) : null,
-  };
+  return { items: page.items, unread: unread?.n ?? 0, next_cursor: page.next_cursor };
 }
 
 export async function markRead(tx: Executor, userId: string, id: number) {

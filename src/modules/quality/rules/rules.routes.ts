@@ -264,17 +264,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: pageOf(CheckResult) },
       },
     },
-    async (req) =>
-      req.tx((tx) =>
-        listCheckResults(
-          tx,
-          req.me.tenantId,
-          req.params.projectId,
-          { annotationId: req.query.annotation_id, passed: req.query.passed },
-          req.query.limit ?? 50,
-          req.query.cursor,
-        ),
-      ),
+    async (req) => req.tx((tx) => listCheckResults(tx, req.me.tenantId, req.params.projectId, req.query)),
   );
 
   app.get(
@@ -289,17 +279,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: pageOf(Issue) },
       },
     },
-    async (req) =>
-      req.tx((tx) =>
-        listIssues(
-          tx,
-          req.me.tenantId,
-          req.params.projectId,
-          { status: req.query.status, annotationId: req.query.annotation_id },
-          req.query.limit ?? 50,
-          req.query.cursor,
-        ),
-      ),
+    async (req) => req.tx((tx) => listIssues(tx, req.me.tenantId, req.params.projectId, req.query)),
   );
 
   app.patch(
