@@ -1,52 +1,23 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  ANXIETY,
+  DIAGNOSES,
+  FLEISS_1971_COUNTS,
+  FLEISS_1971_RATINGS,
+  KRIPPENDORFF_2011,
+  twoByTwo,
+  WIKIPEDIA_FLEISS_COUNTS,
+} from '../../../../test/agreement-data.ts';
 import { type Member, newTenant, type TenantFixture } from '../../../../test/fixtures.ts';
 import { type TestContext, testApp } from '../../../../test/helpers.ts';
 
 const URL = '/api/v1/quality/agreement';
 const _ = null;
 
-// The published examples (sources in agreement.test.ts).
-// Krippendorff (2011), 4 observers × 12 units: α = .743 / .815 / .849 / .797.
-const KRIPPENDORFF_2011 = [
-  [1, 2, 3, 3, 2, 1, 4, 1, 2, _, _, _],
-  [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, _, 3],
-  [_, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, _],
-  [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, _],
-];
-// Fleiss (1971), 30 patients × 6 ratings: κ = .430; κ_j = .245, .245, .520, .471, .566.
-const DIAGNOSES = ['1. Depression', '2. Personality Disorder', '3. Schizophrenia', '4. Neurosis', '5. Other'];
-const FLEISS_1971 =
-  '444444 222555 233335 555555 222444 113333 333355 113334 114444 555555 144444 124444 222333 144444 224445 333335 111455 111112 224444 133555 555555 244444 224555 114444 144445 222224 111155 224444 133333 555555'.split(
-    ' ',
-  );
-const FLEISS_RATINGS = [0, 1, 2, 3, 4, 5].map((r) => FLEISS_1971.map((p) => DIAGNOSES[Number(p[r]) - 1]!));
-const FLEISS_COUNTS = FLEISS_1971.map((p) =>
-  [1, 2, 3, 4, 5].map((c) => [...p].filter((d) => Number(d) === c).length),
-);
-// Wikipedia, "Fleiss' kappa": κ = 0.210.
-const WIKIPEDIA_FLEISS = [
-  [0, 0, 0, 0, 14],
-  [0, 2, 6, 4, 2],
-  [0, 0, 3, 5, 6],
-  [0, 3, 9, 2, 0],
-  [2, 2, 8, 1, 1],
-  [7, 7, 0, 0, 0],
-  [3, 2, 6, 3, 0],
-  [2, 5, 3, 2, 2],
-  [6, 5, 2, 1, 0],
-  [0, 2, 2, 3, 7],
-];
+// The published examples, with their published results, in test/agreement-data.ts.
 // Wikipedia, "Cohen's kappa": 20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no: p_o 0.7, p_e 0.5, κ 0.4.
-const WIKIPEDIA_COHEN = [
-  [...Array(25).fill('yes'), ...Array(25).fill('no')],
-  [...Array(20).fill('yes'), ...Array(5).fill('no'), ...Array(10).fill('yes'), ...Array(15).fill('no')],
-];
-// R irr: kappa2(anxiety[, 1:2], "squared") = 0.297.
-const ANXIETY = [
-  [3, 3, 3, 4, 5, 5, 2, 3, 5, 2, 2, 6, 1, 5, 2, 2, 1, 2, 4, 3],
-  [3, 6, 4, 6, 2, 4, 2, 4, 3, 3, 2, 3, 3, 3, 2, 2, 1, 3, 3, 4],
-];
+const WIKIPEDIA_COHEN = twoByTwo(20, 5, 10, 15);
 
 async function unaudited(ctx: TestContext): Promise<number> {
   const metric = await ctx.platform.registry.getSingleMetric('superinsight_unaudited_mutations_total')?.get();
@@ -103,9 +74,13 @@ describe('POST /api/v1/quality/agreement', () => {
   });
 
   it("reproduces Fleiss' kappa from ratings and from counts, with per-category kappas", async () => {
-    const fromRatings = await post({ method: 'fleiss_kappa', ratings: FLEISS_RATINGS });
+    const fromRatings = await post({ method: 'fleiss_kappa', ratings: FLEISS_1971_RATINGS });
     expect(fromRatings.statusCode, fromRatings.body).toBe(200);
-    const fromCounts = await post({ method: 'fleiss_kappa', counts: FLEISS_COUNTS, categories: DIAGNOSES });
+    const fromCounts = await post({
+      method: 'fleiss_kappa',
+      counts: FLEISS_1971_COUNTS,
+      categories: DIAGNOSES,
+    });
     expect(fromCounts.statusCode, fromCounts.body).toBe(200);
     const published = [0.245, 0.245, 0.52, 0.471, 0.566];
     for (const body of [fromRatings.json(), fromCounts.json()]) {
@@ -118,7 +93,7 @@ describe('POST /api/v1/quality/agreement', () => {
         expect(c.kappa).toBeCloseTo(published[j]!, 3);
       });
     }
-    const wikipedia = (await post({ method: 'fleiss_kappa', counts: WIKIPEDIA_FLEISS })).json();
+    const wikipedia = (await post({ method: 'fleiss_kappa', counts: WIKIPEDIA_FLEISS_COUNTS })).json();
     expect(wikipedia.value).toBeCloseTo(0.21, 3);
     expect(wikipedia.observed_agreement).toBeCloseTo(0.378, 3);
     expect(wikipedia.expected_agreement).toBeCloseTo(0.213, 3);
