@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { rowsOf } from '../src/platform/db/sql.ts';
 import { inTenant } from '../src/platform/db/tenancy.ts';
 import type { TenantFixture } from './fixtures.ts';
 import type { TestContext } from './helpers.ts';
@@ -68,8 +69,6 @@ export interface SeedTask {
   annotations?: SeedAnnotation[];
   predictions?: SeedPrediction[];
 }
-
-const rowsOf = <T>(r: unknown) => (r as { rows: T[] }).rows;
 
 /**
  * Writes tasks with their annotations and predictions straight into the tables (as the

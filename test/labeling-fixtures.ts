@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { rowsOf } from '../src/platform/db/sql.ts';
 import { inSystem } from '../src/platform/db/tenancy.ts';
 import type { ProjectJson } from './annotation-fixtures.ts';
 import { type Member, newTenant, type TenantFixture } from './fixtures.ts';
@@ -6,8 +7,6 @@ import type { TestContext } from './helpers.ts';
 
 /** Kept for the labeling tests; the suite's sign-in rate limit no longer needs separate addresses. */
 export const newLabelingTenant = (ctx: TestContext): Promise<TenantFixture> => newTenant(ctx);
-
-export const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
 /** Runs SQL as the system (no tenant, no RLS): for seeding and for reading back state. */
 export async function systemSql<T = Record<string, unknown>>(

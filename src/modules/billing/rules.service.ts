@@ -1,6 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Principal } from '../../platform/auth/principal.ts';
 import type { Executor } from '../../platform/db/client.ts';
+import { rowsOf } from '../../platform/db/sql.ts';
 import { badRequest, conflict, type FieldError, forbidden, notFound } from '../../platform/errors/problem.ts';
 import { projectFacts } from '../annotation/index.ts';
 import { CURRENCIES, DEFAULT_DIFFICULTY_MULTIPLIERS, DEFAULT_QUALITY_TIERS, Decimal } from './money.ts';
@@ -210,11 +211,11 @@ export async function createVersion(
   if (errors.length) throw badRequest('The billing rule version is invalid.', errors);
   // Serialises version numbering per rule.
   await tx.execute(sql`select id from billing_rules where id = ${rule.id} for update`);
-  const [{ next }] = (
-    (await tx.execute(
+  const [{ next }] = rowsOf<{ next: number }>(
+    await tx.execute(
       sql`select coalesce(max(version), 0) + 1 as next from billing_rule_versions where rule_id = ${rule.id}`,
-    )) as unknown as { rows: { next: number }[] }
-  ).rows as [{ next: number }];
+    ),
+  ) as [{ next: number }];
   const [row] = await tx
     .insert(billingRuleVersions)
     .values({

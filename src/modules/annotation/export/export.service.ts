@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { and, asc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
 import { users } from '../../../platform/auth/schema.ts';
 import type { Tx } from '../../../platform/db/client.ts';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import { badRequest } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
@@ -217,7 +218,7 @@ async function dataKeysOf(runTx: RunTx, projectId: number, config: ParsedConfig)
       sql`select distinct k from ${tasks} t, jsonb_object_keys(t.data) k where t.project_id = ${projectId} limit 10000`,
     ),
   );
-  for (const r of (rows as unknown as { rows: { k: string }[] }).rows) keys.add(r.k);
+  for (const r of rowsOf<{ k: string }>(rows)) keys.add(r.k);
   return [...keys];
 }
 

@@ -256,7 +256,7 @@ class Annotators {
          or u.id::text in (select jsonb_array_elements_text(${JSON.stringify([...ids])}::jsonb))`);
     for (const e of emails) this.byEmail.set(e, null);
     for (const i of ids) this.byId.set(i, null);
-    for (const row of (result as unknown as { rows: { id: string; email: string }[] }).rows) {
+    for (const row of rowsOf<{ id: string; email: string }>(result)) {
       this.byEmail.set(row.email, row.id);
       this.byId.set(row.id, row.id);
     }

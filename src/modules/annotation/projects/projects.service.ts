@@ -301,7 +301,7 @@ export async function reapplyOverlapBatch(
     )
     select (select count(*) from b)::int as seen, coalesce((select max(id) from b), 0)::text as last,
            (select count(*) from u)::int as changed`);
-  const row = (result as unknown as { rows: { seen: number; last: string; changed: number }[] }).rows[0]!;
+  const row = rowsOf<{ seen: number; last: string; changed: number }>(result)[0]!;
   return { seen: Number(row.seen), last: Number(row.last), changed: Number(row.changed) };
 }
 
@@ -353,8 +353,7 @@ export async function deleteProjectBatch(
     ],
   ];
   for (const [table, statement] of steps) {
-    const rows = (await tx.execute(sql`${statement} returning 1`)) as unknown as { rows: unknown[] };
-    const n = rows.rows.length;
+    const n = rowsOf(await tx.execute(sql`${statement} returning 1`)).length;
     if (n > 0) {
       if (table === 'tasks')
         await tx.execute(

@@ -5,6 +5,7 @@ import { expand, grants } from '../../../platform/auth/permissions.ts';
 import { roles, tenantMembers, userRoleAssignments, users } from '../../../platform/auth/schema.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { beforeCursor, toPage } from '../../../platform/db/pagination.ts';
+import { rowsOf } from '../../../platform/db/sql.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../../platform/errors/problem.ts';
 import { endSessions } from '../auth/auth.service.ts';
 import { checkGrantable, roleIdByName } from '../roles/roles.service.ts';
@@ -17,7 +18,7 @@ export async function findUserByEmail(db: Executor, email: string) {
 /** The id of the account with this e-mail in any tenant; RLS would hide it otherwise. */
 async function accountIdByEmail(tx: Executor, email: string): Promise<string | undefined> {
   const result = await tx.execute(sql`select user_id_by_email(${email}) as id`);
-  return ((result as unknown as { rows: { id: string | null }[] }).rows[0]?.id ?? undefined) || undefined;
+  return rowsOf<{ id: string | null }>(result)[0]?.id || undefined;
 }
 
 /**

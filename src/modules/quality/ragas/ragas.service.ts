@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../../platform/db/client.ts';
-import { pgArray } from '../../../platform/db/sql.ts';
+import { pgArray, rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant, type TenantScope } from '../../../platform/db/tenancy.ts';
 import { ragasEvaluations } from '../schema.ts';
 import { type NonLlmMetric, type RagasRecord, scoreRecord } from './ragas.metrics.ts';
@@ -70,12 +70,14 @@ export async function evaluateRecords(
     );
     return { id: r.id, metrics: scores, skipped };
   });
-  const updated = (await tx.execute(sql`
+  const updated = rowsOf<{ id: string | number }>(
+    await tx.execute(sql`
     update ragas_evaluations e set metrics = e.metrics || x.metrics, skipped = x.skipped, evaluated_at = now()
     from jsonb_to_recordset(${JSON.stringify(scored)}::jsonb) as x(id bigint, metrics jsonb, skipped jsonb)
     where e.id = x.id
-    returning e.id`)) as unknown as { rows: { id: string | number }[] };
-  const ids = new Set(updated.rows.map((r) => Number(r.id)));
+    returning e.id`),
+  );
+  const ids = new Set(updated.map((r) => Number(r.id)));
   return rows
     .filter((r) => ids.has(r.id))
     .map((r) => {
@@ -140,24 +142,31 @@ export interface DatasetSummary {
 /** Per dataset: record counts and, per metric, the mean, min and max over the records scored on it. */
 export async function datasetSummaries(tx: Executor, dataset?: string): Promise<DatasetSummary[]> {
   const where = dataset !== undefined ? sql`where dataset = ${dataset}` : sql``;
-  const totals = (await tx.execute(sql`
+  const totals = rowsOf<{ dataset: string; records: number; evaluated: number; last: Date | string | null }>(
+    await tx.execute(sql`
     select dataset, count(*)::int as records, count(evaluated_at)::int as evaluated, max(evaluated_at) as last
-    from ragas_evaluations ${where} group by dataset order by dataset`)) as unknown as {
-    rows: { dataset: string; records: number; evaluated: number; last: Date | string | null }[];
-  };
-  const metrics = (await tx.execute(sql`
+    from ragas_evaluations ${where} group by dataset order by dataset`),
+  );
+  const metrics = rowsOf<{
+    dataset: string;
+    metric: string;
+    mean: number;
+    min: number;
+    max: number;
+    count: number;
+  }>(
+    await tx.execute(sql`
     select dataset, m.key as metric, avg(m.value::float8) as mean, min(m.value::float8) as min,
       max(m.value::float8) as max, count(*)::int as count
-    from ragas_evaluations, jsonb_each(metrics) m ${where} group by dataset, m.key`)) as unknown as {
-    rows: { dataset: string; metric: string; mean: number; min: number; max: number; count: number }[];
-  };
-  return totals.rows.map((t) => ({
+    from ragas_evaluations, jsonb_each(metrics) m ${where} group by dataset, m.key`),
+  );
+  return totals.map((t) => ({
     dataset: t.dataset,
     records: t.records,
     evaluated: t.evaluated,
     last_evaluated_at: t.last === null ? null : new Date(t.last),
     metrics: Object.fromEntries(
-      metrics.rows
+      metrics
         .filter((m) => m.dataset === t.dataset)
         .sort((x, y) => x.metric.localeCompare(y.metric))
         .map((m) => [
