@@ -1,6 +1,8 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { effectivePermissions } from '../../platform/auth/access.ts';
 import { grants } from '../../platform/auth/permissions.ts';
 import type { Principal } from '../../platform/auth/principal.ts';
+import { tenantMembers } from '../../platform/auth/schema.ts';
 import type { Executor } from '../../platform/db/client.ts';
 import { notFound } from '../../platform/errors/problem.ts';
 import { type PROJECT_ROLES, projectMembers, projects } from './schema.ts';
@@ -68,4 +70,52 @@ export async function projectsFor(
     .from(projectMembers)
     .where(and(eq(projectMembers.userId, principal.userId), inArray(projectMembers.role, ALLOWED[need])));
   return rows.map((r) => r.id);
+}
+
+/**
+ * Why each of `userIds` may not work in the project for `need`, by the rule above: 'inactive'
+ * (not an active member of the tenant), 'unfit' (neither a project member whose role allows
+ * it nor a tenant-wide project manager), or null where they may. In the order given.
+ */
+export async function unfitness(
+  tx: Executor,
+  tenantId: string,
+  projectId: number,
+  userIds: string[],
+  need: ProjectNeed,
+): Promise<('inactive' | 'unfit' | null)[]> {
+  const unique = [...new Set(userIds)];
+  const active = new Set(
+    (
+      await tx
+        .select({ userId: tenantMembers.userId })
+        .from(tenantMembers)
+        .where(
+          and(
+            eq(tenantMembers.tenantId, tenantId),
+            eq(tenantMembers.status, 'active'),
+            inArray(tenantMembers.userId, unique),
+          ),
+        )
+    ).map((r) => r.userId),
+  );
+  const roles = new Map(
+    (
+      await tx
+        .select({ userId: projectMembers.userId, role: projectMembers.role })
+        .from(projectMembers)
+        .where(and(eq(projectMembers.projectId, projectId), inArray(projectMembers.userId, unique)))
+    ).map((r) => [r.userId, r.role]),
+  );
+  const why: ('inactive' | 'unfit' | null)[] = [];
+  for (const userId of userIds) {
+    const role = roles.get(userId);
+    if (!active.has(userId)) why.push('inactive');
+    else if (role && ALLOWED[need].includes(role)) why.push(null);
+    else {
+      const { permissions } = await effectivePermissions(tx, tenantId, userId);
+      why.push(grants(permissions, 'projects:update') ? null : 'unfit');
+    }
+  }
+  return why;
 }

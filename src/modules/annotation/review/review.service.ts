@@ -1,8 +1,6 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
-import { effectivePermissions } from '../../../platform/auth/access.ts';
 import { grants } from '../../../platform/auth/permissions.ts';
 import type { Principal } from '../../../platform/auth/principal.ts';
-import { tenantMembers } from '../../../platform/auth/schema.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, toPage } from '../../../platform/db/pagination.ts';
 import { pgArray, rowsOf } from '../../../platform/db/sql.ts';
@@ -13,7 +11,7 @@ import {
   forbidden,
   notFound,
 } from '../../../platform/errors/problem.ts';
-import { loadProject, type Project } from '../access.ts';
+import { loadProject, type Project, unfitness } from '../access.ts';
 import {
   type Annotation,
   annotationFor,
@@ -23,7 +21,7 @@ import {
   readsOthers,
   weightOf,
 } from '../labeling/labeling.service.ts';
-import { annotations, projectMembers, reviewRecords, taskAssignments, tasks } from '../schema.ts';
+import { annotations, reviewRecords, taskAssignments, tasks } from '../schema.ts';
 
 const CHUNK = 1000;
 
@@ -89,43 +87,20 @@ async function unfitUsers(
   userIds: string[],
   kind: AssignmentKind,
 ): Promise<FieldError[]> {
-  const active = new Set(
-    (
-      await tx
-        .select({ userId: tenantMembers.userId })
-        .from(tenantMembers)
-        .where(
-          and(
-            eq(tenantMembers.tenantId, tenantId),
-            eq(tenantMembers.status, 'active'),
-            inArray(tenantMembers.userId, userIds),
-          ),
-        )
-    ).map((r) => r.userId),
+  const why = await unfitness(tx, tenantId, projectId, userIds, kind);
+  return why.flatMap((w, i) =>
+    w === null
+      ? []
+      : [
+          {
+            path: `body/user_ids/${i}`,
+            message:
+              w === 'inactive'
+                ? 'is not an active member of this tenant'
+                : `cannot ${kind} in this project (add them as a project member first)`,
+          },
+        ],
   );
-  const roles = new Map(
-    (
-      await tx
-        .select({ userId: projectMembers.userId, role: projectMembers.role })
-        .from(projectMembers)
-        .where(and(eq(projectMembers.projectId, projectId), inArray(projectMembers.userId, userIds)))
-    ).map((r) => [r.userId, r.role]),
-  );
-  const fitting = kind === 'annotate' ? ['annotator', 'reviewer', 'manager'] : ['reviewer', 'manager'];
-  const errors: FieldError[] = [];
-  for (const [i, userId] of userIds.entries()) {
-    const path = `body/user_ids/${i}`;
-    if (!active.has(userId)) {
-      errors.push({ path, message: 'is not an active member of this tenant' });
-      continue;
-    }
-    const role = roles.get(userId);
-    if (role && fitting.includes(role)) continue;
-    const { permissions } = await effectivePermissions(tx, tenantId, userId);
-    if (!grants(permissions, 'projects:update'))
-      errors.push({ path, message: `cannot ${kind} in this project (add them as a project member first)` });
-  }
-  return errors;
 }
 
 /**

@@ -1,24 +1,14 @@
 import { createHash } from 'node:crypto';
-import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import { effectivePermissions } from '../../../platform/auth/access.ts';
+import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import { grants } from '../../../platform/auth/permissions.ts';
 import type { Principal } from '../../../platform/auth/principal.ts';
-import { tenantMembers } from '../../../platform/auth/schema.ts';
 import type { Cache } from '../../../platform/cache/index.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
 import { pgArray, rowsOf } from '../../../platform/db/sql.ts';
 import { badRequest, notFound } from '../../../platform/errors/problem.ts';
-import type { Project } from '../access.ts';
-import {
-  annotations,
-  type PRIORITIES,
-  predictions,
-  projectMembers,
-  projects,
-  type TASK_STATUSES,
-  tasks,
-} from '../schema.ts';
+import { type Project, unfitness } from '../access.ts';
+import { annotations, type PRIORITIES, predictions, projects, type TASK_STATUSES, tasks } from '../schema.ts';
 import { annotationView, predictionView } from '../shapes.ts';
 
 type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -558,44 +548,18 @@ export async function runBulkAction(tx: Executor, principal: Principal, project:
 async function assignees(tx: Executor, principal: Principal, project: Project, userIds?: string[]) {
   if (!userIds?.length)
     throw badRequest('assign needs user_ids.', [{ path: 'body/user_ids', message: 'is required' }]);
-  const unique = [...new Set(userIds)];
-  const active = new Set(
-    (
-      await tx
-        .select({ userId: tenantMembers.userId })
-        .from(tenantMembers)
-        .where(
-          and(
-            eq(tenantMembers.tenantId, principal.tenantId),
-            eq(tenantMembers.status, 'active'),
-            inArray(tenantMembers.userId, unique),
-          ),
-        )
-    ).map((r) => r.userId),
-  );
-  const members = new Map(
-    (
-      await tx
-        .select({ userId: projectMembers.userId, role: projectMembers.role })
-        .from(projectMembers)
-        .where(and(eq(projectMembers.projectId, project.id), inArray(projectMembers.userId, unique)))
-    ).map((r) => [r.userId, r.role]),
-  );
-  for (const [i, id] of userIds.entries()) {
-    const path = `body/user_ids/${i}`;
-    if (!active.has(id))
-      throw badRequest('A user is not an active member of this tenant.', [
-        { path, message: 'is not an active tenant member' },
-      ]);
-    const role = members.get(id);
-    if (role && role !== 'viewer') continue;
-    const perms = await effectivePermissions(tx, principal.tenantId, id);
-    if (!grants(perms.permissions, 'projects:update'))
-      throw badRequest('A user cannot annotate in this project; add them as a project member first.', [
-        { path, message: 'is not an annotator, reviewer or manager of the project' },
-      ]);
-  }
-  return unique;
+  const why = await unfitness(tx, principal.tenantId, project.id, userIds, 'annotate');
+  const i = why.findIndex((w) => w !== null);
+  const path = `body/user_ids/${i}`;
+  if (why[i] === 'inactive')
+    throw badRequest('A user is not an active member of this tenant.', [
+      { path, message: 'is not an active tenant member' },
+    ]);
+  if (why[i] === 'unfit')
+    throw badRequest('A user cannot annotate in this project; add them as a project member first.', [
+      { path, message: 'is not an annotator, reviewer or manager of the project' },
+    ]);
+  return [...new Set(userIds)];
 }
 
 /** Locks the project row so bulk actions on one project run one at a time. */

@@ -1,51 +1,17 @@
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newProject, seedTasks } from '../../../../test/annotation-fixtures.ts';
 import { newTenant } from '../../../../test/fixtures.ts';
 import { testApp } from '../../../../test/helpers.ts';
+import { receiver } from '../../../../test/http-receiver.ts';
+import { until } from '../../../../test/quality-ops-fixtures.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import { emitEvent } from './webhooks.service.ts';
-
-interface Received {
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A real HTTP endpoint on loopback that answers with the given status codes in turn. */
-async function receiver(statuses: number[]) {
-  const received: Received[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      received.push({ headers: req.headers, body });
-      res.statusCode = statuses[Math.min(received.length - 1, statuses.length - 1)]!;
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hook`, received, close: () => new Promise((r) => server.close(r)) };
-}
 
 const servers: { close(): Promise<unknown> }[] = [];
 afterAll(async () => {
   for (const s of servers) await s.close();
 });
-
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    value = await read();
-  }
-  return value;
-}
 
 describe('webhooks', () => {
   it('delivers signed events through the job queue and logs each delivery', async () => {

@@ -1,10 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProject, seedTasks } from '../../../../test/annotation-fixtures.ts';
 import { newTenant } from '../../../../test/fixtures.ts';
 import { type TestContext, testApp } from '../../../../test/helpers.ts';
+import { receiver } from '../../../../test/http-receiver.ts';
 import { joinProject, systemSql } from '../../../../test/labeling-fixtures.ts';
 import { sentMails } from '../../../../test/mail-sink.ts';
 import { choice, insertScore, until } from '../../../../test/quality-ops-fixtures.ts';
@@ -12,27 +11,6 @@ import { loadConfig } from '../../../config.ts';
 import { sign } from '../../../platform/crypto/signing.ts';
 import { severityOf } from './alerts.service.ts';
 import { sweepTenant } from './alerts.sweep.ts';
-
-async function receiver() {
-  const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      received.push({ headers: req.headers, body });
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/alerts`,
-    received,
-    close: () => new Promise((r) => server.close(r)),
-  };
-}
 
 describe('SMTP settings', () => {
   it('come from SMTP_URL or SMTP_HOST and friends; absent, e-mail is off', () => {
