@@ -87,6 +87,11 @@ export type GetResponse<P extends keyof paths> = paths[P] extends {
   ? R
   : never;
 
+/** Query-string parameters of a GET path. */
+export type GetQuery<P extends keyof paths> = NonNullable<
+  paths[P] extends { get: { parameters: { query?: infer Q } } } ? Q : never
+>;
+
 /** Uploads a file as multipart, reporting progress (fetch cannot report upload progress). */
 export function upload<T>(url: string, file: File, onProgress: (fraction: number) => void): Promise<T> {
   return new Promise((resolve, reject) => {

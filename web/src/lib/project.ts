@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { queryOptions, useQuery } from '@tanstack/react-query';
 import { api, type GetResponse, must } from '../api/client';
 
 export type Project = GetResponse<'/api/v1/projects/{id}'>;
@@ -24,6 +24,13 @@ export const projectQuery = (id: number) => ({
   enabled: Number.isInteger(id) && id > 0,
   staleTime: 5_000,
 });
+
+/** Every project's title, for the pages that show projects by id. */
+export const projectNamesQuery = () =>
+  queryOptions({
+    queryKey: projectKeys.names,
+    queryFn: () => must(api.GET('/api/v1/projects', { params: { query: { limit: 1000 } } })),
+  });
 
 /** The project of the current route. */
 export function useProject(id: number) {

@@ -9,7 +9,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Pager, useCursor } from './paging';
-import { adminKeys } from './queries';
+import { adminQueries } from './queries';
 
 interface FilterForm {
   actor_id?: string;
@@ -52,17 +52,8 @@ export function AuditTab() {
   const me = useMe();
   const [filter, setFilter] = useState<Filter>({});
   const paging = useCursor(JSON.stringify(filter));
-  const logs = useQuery({
-    queryKey: adminKeys.audit(filter, paging.cursor),
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/audit/logs', { params: { query: { ...filter, cursor: paging.cursor, limit: 50 } } }),
-      ),
-  });
-  const users = useQuery({
-    queryKey: adminKeys.userNames,
-    queryFn: () => must(api.GET('/api/v1/users', { params: { query: { limit: 1000 } } })),
-  });
+  const logs = useQuery(adminQueries.audit(filter, paging.cursor));
+  const users = useQuery(adminQueries.userNames());
   const emails = new Map((users.data?.items ?? []).map((u) => [u.id, u.email]));
   const verify = useMutation({ mutationFn: () => must(api.POST('/api/v1/audit/verify')) });
 

@@ -17,7 +17,7 @@ import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { can, useMe } from '../../lib/session';
-import { adminKeys } from './queries';
+import { adminKeys, adminQueries } from './queries';
 
 type Role = GetResponse<'/api/v1/roles'>[number];
 
@@ -27,7 +27,7 @@ export function RolesTab() {
   const me = useMe();
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState<Role | 'new' | null>(null);
-  const roles = useQuery({ queryKey: adminKeys.roles, queryFn: () => must(api.GET('/api/v1/roles')) });
+  const roles = useQuery(adminQueries.roles());
   const remove = useMutation({
     mutationFn: (id: string) => must(api.DELETE('/api/v1/roles/{id}', { params: { path: { id } } })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: adminKeys.roles }),
@@ -112,10 +112,7 @@ function RoleEditor({ role, roles, onClose }: { role: Role | null; roles: Role[]
   const { t } = useTranslation('admin');
   const queryClient = useQueryClient();
   const [form] = Form.useForm<RoleForm>();
-  const catalogue = useQuery({
-    queryKey: adminKeys.permissions,
-    queryFn: () => must(api.GET('/api/v1/permissions')),
-  });
+  const catalogue = useQuery(adminQueries.permissions());
   const save = useMutation({
     mutationFn: (v: RoleForm) =>
       role

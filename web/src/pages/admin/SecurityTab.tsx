@@ -8,7 +8,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Pager, useCursor } from './paging';
-import { adminKeys } from './queries';
+import { adminKeys, adminQueries } from './queries';
 
 type EventStatus = 'open' | 'investigating' | 'resolved' | 'false_positive';
 const STATUSES: EventStatus[] = ['open', 'investigating', 'resolved', 'false_positive'];
@@ -45,10 +45,7 @@ function AllowList() {
   const me = useMe();
   const queryClient = useQueryClient();
   const [form] = Form.useForm<AllowForm>();
-  const list = useQuery({
-    queryKey: adminKeys.ipAllow,
-    queryFn: () => must(api.GET('/api/v1/security/ip-whitelist')),
-  });
+  const list = useQuery(adminQueries.ipAllow());
   const save = useMutation({
     mutationFn: (v: AllowForm) =>
       must(api.PUT('/api/v1/security/ip-whitelist', { body: { entries: v.entries ?? [] } })),
@@ -121,15 +118,7 @@ function Events() {
   const queryClient = useQueryClient();
   const [status, setStatus] = useState<EventStatus | undefined>();
   const paging = useCursor(String(status));
-  const events = useQuery({
-    queryKey: adminKeys.securityEventsOf(status, paging.cursor),
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/security/events', {
-          params: { query: { status, cursor: paging.cursor, limit: 20 } },
-        }),
-      ),
-  });
+  const events = useQuery(adminQueries.securityEvents(status, paging.cursor));
   const update = useMutation({
     mutationFn: ({ id, next }: { id: string; next: EventStatus }) =>
       must(api.PATCH('/api/v1/security/events/{id}', { params: { path: { id } }, body: { status: next } })),

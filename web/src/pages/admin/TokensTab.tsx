@@ -5,7 +5,7 @@ import { api, must } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { Pager, useCursor } from './paging';
-import { adminKeys } from './queries';
+import { adminKeys, adminQueries } from './queries';
 
 /** Every member's API tokens; revoking one ends it at once. */
 export function TokensTab() {
@@ -13,15 +13,8 @@ export function TokensTab() {
   const f = useFormat();
   const queryClient = useQueryClient();
   const paging = useCursor('');
-  const tokens = useQuery({
-    queryKey: adminKeys.tokensOf(paging.cursor),
-    queryFn: () =>
-      must(api.GET('/api/v1/admin/tokens', { params: { query: { cursor: paging.cursor, limit: 50 } } })),
-  });
-  const users = useQuery({
-    queryKey: adminKeys.userNames,
-    queryFn: () => must(api.GET('/api/v1/users', { params: { query: { limit: 1000 } } })),
-  });
+  const tokens = useQuery(adminQueries.tokens(paging.cursor));
+  const users = useQuery(adminQueries.userNames());
   const emails = new Map((users.data?.items ?? []).map((u) => [u.id, u.email]));
   const revoke = useMutation({
     mutationFn: (id: string) => must(api.DELETE('/api/v1/admin/tokens/{id}', { params: { path: { id } } })),

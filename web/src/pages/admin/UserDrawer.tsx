@@ -19,7 +19,7 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import { adminKeys } from './queries';
+import { adminKeys, adminQueries } from './queries';
 
 /** One member: status, roles (assign with an optional expiry, remove) and sessions (force logout). */
 export function UserDrawer({ userId, onClose }: { userId: string; onClose: () => void }) {
@@ -27,10 +27,7 @@ export function UserDrawer({ userId, onClose }: { userId: string; onClose: () =>
   const f = useFormat();
   const me = useMe();
   const queryClient = useQueryClient();
-  const user = useQuery({
-    queryKey: adminKeys.user(userId),
-    queryFn: () => must(api.GET('/api/v1/users/{id}', { params: { path: { id: userId } } })),
-  });
+  const user = useQuery(adminQueries.user(userId));
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: adminKeys.user(userId) });
     void queryClient.invalidateQueries({ queryKey: adminKeys.users });
@@ -127,7 +124,7 @@ interface AssignForm {
 function AssignRole({ userId, onDone }: { userId: string; onDone: () => void }) {
   const { t } = useTranslation('admin');
   const [form] = Form.useForm<AssignForm>();
-  const roles = useQuery({ queryKey: adminKeys.roles, queryFn: () => must(api.GET('/api/v1/roles')) });
+  const roles = useQuery(adminQueries.roles());
   const assign = useMutation({
     mutationFn: (v: AssignForm) =>
       must(
@@ -172,13 +169,7 @@ function MemberSessions({ userId }: { userId: string }) {
   const f = useFormat();
   const me = useMe();
   const queryClient = useQueryClient();
-  const sessions = useQuery({
-    queryKey: adminKeys.userSessions(userId),
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/users/{id}/sessions', { params: { path: { id: userId }, query: { limit: 100 } } }),
-      ),
-  });
+  const sessions = useQuery(adminQueries.userSessions(userId));
   const force = useMutation({
     mutationFn: () => must(api.DELETE('/api/v1/users/{id}/sessions', { params: { path: { id: userId } } })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: adminKeys.userSessions(userId) }),

@@ -7,7 +7,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Pager, useCursor } from './paging';
-import { adminKeys } from './queries';
+import { adminKeys, adminQueries } from './queries';
 import { UserDrawer } from './UserDrawer';
 
 type Status = 'active' | 'deactivated';
@@ -21,15 +21,7 @@ export function UsersTab() {
   const [creating, setCreating] = useState(false);
   const [openId, setOpenId] = useState<string | null>(null);
   const paging = useCursor(`${search}|${status}`);
-  const users = useQuery({
-    queryKey: adminKeys.usersOf(search, status, paging.cursor),
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/users', {
-          params: { query: { q: search || undefined, status, cursor: paging.cursor, limit: 20 } },
-        }),
-      ),
-  });
+  const users = useQuery(adminQueries.users({ search, status, cursor: paging.cursor }));
   return (
     <>
       <Space wrap style={{ marginBottom: 16 }}>
@@ -110,7 +102,7 @@ function AddUser({ onClose }: { onClose: () => void }) {
   const { t } = useTranslation('admin');
   const queryClient = useQueryClient();
   const [form] = Form.useForm<AddForm>();
-  const roles = useQuery({ queryKey: adminKeys.roles, queryFn: () => must(api.GET('/api/v1/roles')) });
+  const roles = useQuery(adminQueries.roles());
   const add = useMutation({
     mutationFn: (v: AddForm) =>
       must(

@@ -10,8 +10,8 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import { billingKeys } from './queries';
-import { allRecords, type Bill, LinesTable, StatusTag, useMoney, useNames } from './shared';
+import { billingKeys, billingQueries } from './queries';
+import { type Bill, LinesTable, StatusTag, useMoney, useNames } from './shared';
 
 type Action = 'issue' | 'pay' | 'void';
 const ACTIONS: Record<string, Action[]> = { draft: ['issue', 'void'], issued: ['pay', 'void'] };
@@ -26,11 +26,8 @@ export function BillDetail() {
   const me = useMe();
   const queryClient = useQueryClient();
   const [adjusting, setAdjusting] = useState(false);
-  const bill = useQuery({
-    queryKey: billingKeys.bill(id),
-    queryFn: () => must(api.GET('/api/v1/billing/bills/{id}', { params: { path: { id } } })),
-  });
-  const lines = useQuery({ queryKey: billingKeys.lines(id), queryFn: () => allRecords(id) });
+  const bill = useQuery(billingQueries.bill(id));
+  const lines = useQuery(billingQueries.lines(id));
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: billingKeys.bill(id) });
     void queryClient.invalidateQueries({ queryKey: billingKeys.lines(id) });

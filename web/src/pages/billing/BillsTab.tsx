@@ -11,7 +11,7 @@ import { useFormat } from '../../lib/format';
 import { useJobProgress } from '../../lib/jobs';
 import { can, useMe } from '../../lib/session';
 import { Pager, useCursor } from '../admin/paging';
-import { billingKeys } from './queries';
+import { billingKeys, billingQueries } from './queries';
 import { type Bill, StatusTag, useMoney } from './shared';
 
 type State = (typeof BILL_STATES)[number];
@@ -23,13 +23,7 @@ export function BillsTab() {
   const me = useMe();
   const [status, setStatus] = useState<State | undefined>();
   const paging = useCursor(status ?? '');
-  const bills = useQuery({
-    queryKey: billingKeys.billsOf(status, paging.cursor),
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/billing/bills', { params: { query: { status, cursor: paging.cursor, limit: 50 } } }),
-      ),
-  });
+  const bills = useQuery(billingQueries.bills(status, paging.cursor));
   return (
     <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
       {can(me.data, 'billing:manage') ? <GenerateBill /> : null}

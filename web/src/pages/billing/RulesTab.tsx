@@ -21,7 +21,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { ProposeDialog } from './ProposeDialog';
-import { billingKeys } from './queries';
+import { billingKeys, billingQueries } from './queries';
 import { StatusTag, useDecimal, useMoney, useNames } from './shared';
 
 type Rule = GetResponse<'/api/v1/billing/rules'>[number];
@@ -32,10 +32,7 @@ export function RulesTab() {
   const { t } = useTranslation('billing');
   const me = useMe();
   const [creating, setCreating] = useState(false);
-  const rules = useQuery({
-    queryKey: billingKeys.rules,
-    queryFn: () => must(api.GET('/api/v1/billing/rules')),
-  });
+  const rules = useQuery(billingQueries.rules());
   if (rules.isPending) return <Loading />;
   return (
     <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
@@ -64,10 +61,7 @@ function RuleCard({ rule }: { rule: Rule }) {
   const me = useMe();
   const queryClient = useQueryClient();
   const [proposing, setProposing] = useState(false);
-  const detail = useQuery({
-    queryKey: billingKeys.rule(rule.id),
-    queryFn: () => must(api.GET('/api/v1/billing/rules/{id}', { params: { path: { id: rule.id } } })),
-  });
+  const detail = useQuery(billingQueries.rule(rule.id));
   const refresh = () => queryClient.invalidateQueries({ queryKey: billingKeys.rule(rule.id) });
   const approve = useMutation({
     mutationFn: (id: number) =>

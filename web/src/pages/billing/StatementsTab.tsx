@@ -3,12 +3,12 @@ import { useQuery } from '@tanstack/react-query';
 import { Button, Card, Descriptions, Space, Table, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
-import { api, type GetResponse, must } from '../../api/client';
+import type { GetResponse } from '../../api/client';
 import { BILL_EXPORT_FORMATS } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { Pager, useCursor } from '../admin/paging';
-import { billingKeys } from './queries';
+import { billingQueries } from './queries';
 import { LinesTable, StatusTag, useMoney, useNames } from './shared';
 
 type Statement = GetResponse<'/api/v1/billing/statements'>['items'][number];
@@ -19,13 +19,7 @@ export function StatementsTab() {
   const money = useMoney();
   const names = useNames();
   const paging = useCursor('');
-  const statements = useQuery({
-    queryKey: billingKeys.statements(paging.cursor),
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/billing/statements', { params: { query: { cursor: paging.cursor, limit: 50 } } }),
-      ),
-  });
+  const statements = useQuery(billingQueries.statements(paging.cursor));
   return (
     <>
       <ProblemAlert error={statements.error} style={{ marginBottom: 16 }} />
@@ -62,10 +56,7 @@ export function StatementDetail() {
   const id = Number(useParams().id);
   const money = useMoney();
   const names = useNames();
-  const data = useQuery({
-    queryKey: billingKeys.statement(id),
-    queryFn: () => must(api.GET('/api/v1/billing/statements/{id}', { params: { path: { id } } })),
-  });
+  const data = useQuery(billingQueries.statement(id));
   if (data.isPending) return <Loading />;
   if (data.error) return <ProblemAlert error={data.error} />;
   const s = data.data.statement;

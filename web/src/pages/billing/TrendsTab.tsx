@@ -3,12 +3,12 @@ import { Card, Col, DatePicker, Empty, Row, Space, Table } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, type GetResponse, must } from '../../api/client';
+import type { GetResponse } from '../../api/client';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { Chart } from '../dashboard/Chart';
-import { billingKeys } from './queries';
+import { billingQueries } from './queries';
 import { useDecimal, useMoney } from './shared';
 
 const DECIMAL = /^-?[0-9]+(\.[0-9]+)?$/;
@@ -23,10 +23,7 @@ export function TrendsTab() {
   ]);
   const from = range[0].format('YYYY-MM');
   const to = range[1].format('YYYY-MM');
-  const data = useQuery({
-    queryKey: billingKeys.trends(from, to),
-    queryFn: () => must(api.GET('/api/v1/billing/trends', { params: { query: { from, to } } })),
-  });
+  const data = useQuery(billingQueries.trends(from, to));
   return (
     <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
       <DatePicker.RangePicker

@@ -1,3 +1,7 @@
+import { queryOptions } from '@tanstack/react-query';
+import { api, type GetQuery, must } from '../../api/client';
+import { allRecords } from './shared';
+
 /** The billing pages' TanStack Query keys, in one place. */
 export const billingKeys = {
   bills: ['billing-bills'] as const,
@@ -9,4 +13,43 @@ export const billingKeys = {
   statements: (cursor: string | undefined) => ['billing-statements', cursor] as const,
   statement: (id: number) => ['billing-statement', id] as const,
   trends: (from: string, to: string) => ['billing-trends', from, to] as const,
+};
+
+/** The billing pages' reads: each one's key beside the call that fills it. */
+export const billingQueries = {
+  bills: (status: GetQuery<'/api/v1/billing/bills'>['status'], cursor: string | undefined) =>
+    queryOptions({
+      queryKey: billingKeys.billsOf(status, cursor),
+      queryFn: () =>
+        must(api.GET('/api/v1/billing/bills', { params: { query: { status, cursor, limit: 50 } } })),
+    }),
+  bill: (id: number) =>
+    queryOptions({
+      queryKey: billingKeys.bill(id),
+      queryFn: () => must(api.GET('/api/v1/billing/bills/{id}', { params: { path: { id } } })),
+    }),
+  lines: (id: number) => queryOptions({ queryKey: billingKeys.lines(id), queryFn: () => allRecords(id) }),
+  rules: () =>
+    queryOptions({ queryKey: billingKeys.rules, queryFn: () => must(api.GET('/api/v1/billing/rules')) }),
+  rule: (id: number) =>
+    queryOptions({
+      queryKey: billingKeys.rule(id),
+      queryFn: () => must(api.GET('/api/v1/billing/rules/{id}', { params: { path: { id } } })),
+    }),
+  statements: (cursor: string | undefined) =>
+    queryOptions({
+      queryKey: billingKeys.statements(cursor),
+      queryFn: () =>
+        must(api.GET('/api/v1/billing/statements', { params: { query: { cursor, limit: 50 } } })),
+    }),
+  statement: (id: number) =>
+    queryOptions({
+      queryKey: billingKeys.statement(id),
+      queryFn: () => must(api.GET('/api/v1/billing/statements/{id}', { params: { path: { id } } })),
+    }),
+  trends: (from: string, to: string) =>
+    queryOptions({
+      queryKey: billingKeys.trends(from, to),
+      queryFn: () => must(api.GET('/api/v1/billing/trends', { params: { query: { from, to } } })),
+    }),
 };

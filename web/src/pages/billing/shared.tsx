@@ -3,9 +3,9 @@ import { Table, Tag } from 'antd';
 import { useCallback } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
-import { projectKeys } from '../../lib/project';
+import { projectNamesQuery } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
-import { adminKeys } from '../admin/queries';
+import { adminQueries } from '../admin/queries';
 
 export type Bill = GetResponse<'/api/v1/billing/bills/{id}'>;
 export type Line = GetResponse<'/api/v1/billing/records'>['items'][number];
@@ -53,16 +53,8 @@ export function useDecimal() {
 /** Names of members and projects the caller may list; ids stand in for the rest. */
 export function useNames() {
   const me = useMe();
-  const users = useQuery({
-    queryKey: adminKeys.userNames,
-    queryFn: () => must(api.GET('/api/v1/users', { params: { query: { limit: 1000 } } })),
-    enabled: can(me.data, 'users:read'),
-  });
-  const projects = useQuery({
-    queryKey: projectKeys.names,
-    queryFn: () => must(api.GET('/api/v1/projects', { params: { query: { limit: 1000 } } })),
-    enabled: can(me.data, 'projects:read'),
-  });
+  const users = useQuery({ ...adminQueries.userNames(), enabled: can(me.data, 'users:read') });
+  const projects = useQuery({ ...projectNamesQuery(), enabled: can(me.data, 'projects:read') });
   const userNames = new Map((users.data?.items ?? []).map((u) => [u.id, u.name || u.email]));
   const projectNames = new Map((projects.data?.items ?? []).map((p) => [p.id, p.title]));
   if (me.data) userNames.set(me.data.user.id, me.data.user.name || me.data.user.email);

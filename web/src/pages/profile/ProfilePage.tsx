@@ -23,8 +23,8 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, type Me, useMe } from '../../lib/session';
-import { adminKeys } from '../admin/queries';
-import { profileKeys } from './queries';
+import { adminQueries } from '../admin/queries';
+import { profileKeys, profileQueries } from './queries';
 
 export default function ProfilePage() {
   const { t } = useTranslation('profile');
@@ -135,10 +135,7 @@ function Sessions({ me }: { me: Me }) {
   const { t } = useTranslation('profile');
   const f = useFormat();
   const queryClient = useQueryClient();
-  const sessions = useQuery({
-    queryKey: profileKeys.sessions,
-    queryFn: () => must(api.GET('/api/v1/auth/sessions', { params: { query: { limit: 100 } } })),
-  });
+  const sessions = useQuery(profileQueries.sessions());
   const end = useMutation({
     mutationFn: (id: string) => must(api.DELETE('/api/v1/auth/sessions/{id}', { params: { path: { id } } })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: profileKeys.sessions }),
@@ -200,14 +197,10 @@ function Tokens({ me }: { me: Me }) {
   const queryClient = useQueryClient();
   const [form] = Form.useForm<TokenForm>();
   const [shown, setShown] = useState<string | null>(null);
-  const tokens = useQuery({
-    queryKey: profileKeys.tokens,
-    queryFn: () => must(api.GET('/api/v1/tokens', { params: { query: { limit: 100 } } })),
-  });
+  const tokens = useQuery(profileQueries.tokens());
   // The catalogue names what wildcards grant; without roles:read, the own grants are the choice.
   const catalogue = useQuery({
-    queryKey: adminKeys.permissions,
-    queryFn: () => must(api.GET('/api/v1/permissions')),
+    ...adminQueries.permissions(),
     enabled: can(me, 'roles:read'),
   });
   const choices = [
