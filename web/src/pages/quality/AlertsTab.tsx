@@ -28,8 +28,8 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Notifications } from './Notifications';
-import { qualityKeys } from './queries';
-import { allPages, SeverityTag, useMembers, useProjectId, useScore } from './shared';
+import { qualityKeys, qualityQueries } from './queries';
+import { SeverityTag, useMembers, useProjectId, useScore } from './shared';
 
 type Alert = GetResponse<'/api/v1/projects/{projectId}/quality/alerts'>['items'][number];
 type Config = GetResponse<'/api/v1/projects/{projectId}/quality/alert-config'>;
@@ -64,20 +64,7 @@ function Inbox({ projectId }: { projectId: number }) {
   const { message } = App.useApp();
   const queryClient = useQueryClient();
   const [filter, setFilter] = useState<Filter>('open');
-  const alerts = useQuery({
-    queryKey: qualityKeys.alertsOf(projectId, filter),
-    queryFn: () =>
-      allPages((cursor) =>
-        must(
-          api.GET('/api/v1/projects/{projectId}/quality/alerts', {
-            params: {
-              path: { projectId },
-              query: { limit: 1000, cursor, status: filter === 'all' ? undefined : filter },
-            },
-          }),
-        ),
-      ),
-  });
+  const alerts = useQuery(qualityQueries.alerts(projectId, filter));
   const refresh = () => queryClient.invalidateQueries({ queryKey: qualityKeys.alerts(projectId) });
   const act = useMutation({
     mutationFn: ({ id, action }: { id: number; action: Action }) =>
@@ -228,9 +215,7 @@ function ConfigCard({ projectId }: { projectId: number }) {
   const [form] = Form.useForm<ConfigForm>();
   const manage = can(me.data, 'quality:manage');
   const config = useQuery({
-    queryKey: qualityKeys.alertConfig(projectId),
-    queryFn: () =>
-      must(api.GET('/api/v1/projects/{projectId}/quality/alert-config', { params: { path: { projectId } } })),
+    ...qualityQueries.alertConfig(projectId),
     retry: (n, e) => !(e instanceof ApiError && e.status === 404) && n < 2,
   });
   const missing = config.error instanceof ApiError && config.error.status === 404;

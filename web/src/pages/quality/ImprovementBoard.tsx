@@ -23,8 +23,8 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import { qualityKeys } from './queries';
-import { Assignee, allPages, BoardColumn, type Severity, useMembers, useProjectId } from './shared';
+import { qualityKeys, qualityQueries } from './queries';
+import { Assignee, BoardColumn, type Severity, useMembers, useProjectId } from './shared';
 
 export type ImprovementTask = GetResponse<'/api/v1/quality/improvement-tasks'>['items'][number];
 type TaskState = (typeof IMPROVEMENT_STATES)[number];
@@ -47,17 +47,7 @@ const MOVES: Record<TaskState, { to: TaskState; by: Who }[]> = {
 /** The project's improvement tasks, pending → in progress → submitted → approved or rejected. */
 export function ImprovementBoard() {
   const projectId = useProjectId();
-  const tasks = useQuery({
-    queryKey: qualityKeys.improvements(projectId),
-    queryFn: () =>
-      allPages((cursor) =>
-        must(
-          api.GET('/api/v1/projects/{projectId}/quality/improvement-tasks', {
-            params: { path: { projectId }, query: { limit: 1000, cursor } },
-          }),
-        ),
-      ),
-  });
+  const tasks = useQuery(qualityQueries.improvements(projectId));
   return (
     <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
       <WorkflowCard projectId={projectId} />
@@ -88,11 +78,7 @@ function WorkflowCard({ projectId }: { projectId: number }) {
   const queryClient = useQueryClient();
   const [form] = Form.useForm<WorkflowForm>();
   const manage = can(me.data, 'quality:manage');
-  const workflow = useQuery({
-    queryKey: qualityKeys.workflow(projectId),
-    queryFn: () =>
-      must(api.GET('/api/v1/projects/{projectId}/quality/workflow', { params: { path: { projectId } } })),
-  });
+  const workflow = useQuery(qualityQueries.workflow(projectId));
   useEffect(() => {
     if (workflow.data) form.setFieldsValue(workflow.data as WorkflowForm);
   }, [workflow.data, form]);
@@ -336,11 +322,7 @@ function HistoryDrawer({ task, onClose }: { task: ImprovementTask; onClose: () =
   const { t } = useTranslation('quality');
   const f = useFormat();
   const members = useMembers(task.project_id);
-  const detail = useQuery({
-    queryKey: qualityKeys.improvement(task.project_id, task.id),
-    queryFn: () =>
-      must(api.GET('/api/v1/quality/improvement-tasks/{id}', { params: { path: { id: task.id } } })),
-  });
+  const detail = useQuery(qualityQueries.improvement(task.project_id, task.id));
   return (
     <Drawer open onClose={onClose} title={t('improvements.historyOf', { id: task.id })} size="large">
       <ProblemAlert error={detail.error} />

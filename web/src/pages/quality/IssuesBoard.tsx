@@ -8,16 +8,8 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import { qualityKeys } from './queries';
-import {
-  Assignee,
-  allPages,
-  BoardColumn,
-  type Severity,
-  SeverityTag,
-  useMembers,
-  useProjectId,
-} from './shared';
+import { qualityKeys, qualityQueries } from './queries';
+import { Assignee, BoardColumn, type Severity, SeverityTag, useMembers, useProjectId } from './shared';
 
 type Issue = GetResponse<'/api/v1/projects/{projectId}/quality/issues'>['items'][number];
 /** The assignee filter's value for issues nobody is assigned to (user ids are UUIDs). */
@@ -38,22 +30,8 @@ export function IssuesBoard() {
   const members = useMembers(projectId);
   const [severities, setSeverities] = useState<Severity[]>([]);
   const [assignee, setAssignee] = useState<string>();
-  const issues = useQuery({
-    queryKey: qualityKeys.issues(projectId),
-    queryFn: () =>
-      allPages((cursor) =>
-        must(
-          api.GET('/api/v1/projects/{projectId}/quality/issues', {
-            params: { path: { projectId }, query: { limit: 1000, cursor } },
-          }),
-        ),
-      ),
-  });
-  const rules = useQuery({
-    queryKey: qualityKeys.rules(projectId),
-    queryFn: () =>
-      must(api.GET('/api/v1/projects/{projectId}/quality/rules', { params: { path: { projectId } } })),
-  });
+  const issues = useQuery(qualityQueries.issues(projectId));
+  const rules = useQuery(qualityQueries.rules(projectId));
   if (issues.isPending) return <Loading />;
   if (issues.error) return <ProblemAlert error={issues.error} />;
   const ruleName = new Map((rules.data?.items ?? []).map((r) => [r.id, r.name]));

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { api, must } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
-import { qualityKeys } from './queries';
+import { qualityKeys, qualityQueries } from './queries';
 
 /** The caller's in-app notifications (alerts, reports, improvement tasks), newest first. */
 export function Notifications() {
@@ -14,11 +14,7 @@ export function Notifications() {
   const queryClient = useQueryClient();
   const [unread, setUnread] = useState(true);
   const list = useQuery({
-    queryKey: qualityKeys.notificationsOf(unread),
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/notifications', { params: { query: { limit: 50, unread: unread || undefined } } }),
-      ),
+    ...qualityQueries.notifications(unread),
     refetchInterval: 30_000,
   });
   const read = useMutation({

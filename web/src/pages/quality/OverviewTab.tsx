@@ -30,7 +30,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Chart } from '../dashboard/Chart';
-import { qualityKeys } from './queries';
+import { qualityKeys, qualityQueries } from './queries';
 import { JobProgress, jobRunning, useJob, useMembers, useProjectId, useScore } from './shared';
 
 type Agreement = GetResponse<'/api/v1/projects/{id}/agreement'>;
@@ -58,8 +58,7 @@ function AgreementSection({ projectId }: { projectId: number }) {
   const queryClient = useQueryClient();
   const [full, setFull] = useState(false);
   const agreement = useQuery({
-    queryKey: qualityKeys.agreement(projectId),
-    queryFn: () => must(api.GET('/api/v1/projects/{id}/agreement', { params: { path: { id: projectId } } })),
+    ...qualityQueries.agreement(projectId),
     retry: (n, e) => !(e instanceof ApiError && e.status === 404) && n < 2,
   });
   const compute = useMutation({
@@ -307,15 +306,7 @@ function TrendSection({ projectId }: { projectId: number }) {
   ]);
   const from = range[0].startOf('day').toISOString();
   const to = range[1].add(1, 'day').startOf('day').toISOString();
-  const trend = useQuery({
-    queryKey: qualityKeys.trend(projectId, from, to),
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/projects/{projectId}/quality/trend', {
-          params: { path: { projectId }, query: { from, to } },
-        }),
-      ),
-  });
+  const trend = useQuery(qualityQueries.trend(projectId, from, to));
   return (
     <Card
       title={t('trend.title')}
@@ -391,11 +382,7 @@ function RankingSection({ projectId }: { projectId: number }) {
   const score = useScore();
   const f = useFormat();
   const queryClient = useQueryClient();
-  const ranking = useQuery({
-    queryKey: qualityKeys.ranking(projectId),
-    queryFn: () =>
-      must(api.GET('/api/v1/projects/{id}/quality/ranking', { params: { path: { id: projectId } } })),
-  });
+  const ranking = useQuery(qualityQueries.ranking(projectId));
   const [settings, setSettings] = useState(false);
   const rescore = useMutation({
     mutationFn: () =>
@@ -474,11 +461,7 @@ function ScoringDialog({ projectId, onClose }: { projectId: number; onClose: () 
   const queryClient = useQueryClient();
   const [form] = Form.useForm<ScoringForm>();
   const manage = can(me.data, 'quality:manage');
-  const config = useQuery({
-    queryKey: qualityKeys.scoring(projectId),
-    queryFn: () =>
-      must(api.GET('/api/v1/projects/{id}/quality/config', { params: { path: { id: projectId } } })),
-  });
+  const config = useQuery(qualityQueries.scoring(projectId));
   const save = useMutation({
     mutationFn: (body: ScoringForm) =>
       must(api.PUT('/api/v1/projects/{id}/quality/config', { params: { path: { id: projectId } }, body })),

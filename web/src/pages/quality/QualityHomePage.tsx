@@ -2,16 +2,15 @@ import { useQuery } from '@tanstack/react-query';
 import { Card, Col, Row, Space, Table, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { api, type GetResponse, must } from '../../api/client';
+import type { GetResponse } from '../../api/client';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
-import { projectKeys } from '../../lib/project';
+import { projectNamesQuery } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 import { Board } from './ImprovementBoard';
 import { Notifications } from './Notifications';
-import { qualityKeys } from './queries';
-import { allPages } from './shared';
+import { qualityQueries } from './queries';
 
 type Project = GetResponse<'/api/v1/projects'>['items'][number];
 
@@ -40,10 +39,7 @@ export default function QualityHomePage() {
 function ProjectsCard() {
   const { t } = useTranslation('quality');
   const f = useFormat();
-  const projects = useQuery({
-    queryKey: projectKeys.names,
-    queryFn: () => must(api.GET('/api/v1/projects', { params: { query: { limit: 1000 } } })),
-  });
+  const projects = useQuery(projectNamesQuery());
   return (
     <Card title={t('home.projects')}>
       <ProblemAlert error={projects.error} />
@@ -85,13 +81,7 @@ function ProjectsCard() {
 
 function MyTasks() {
   const { t } = useTranslation('quality');
-  const tasks = useQuery({
-    queryKey: qualityKeys.myImprovements,
-    queryFn: () =>
-      allPages((cursor) =>
-        must(api.GET('/api/v1/quality/improvement-tasks', { params: { query: { limit: 1000, cursor } } })),
-      ),
-  });
+  const tasks = useQuery(qualityQueries.myImprovements());
   return (
     <Card title={t('home.myTasks')}>
       {tasks.isPending ? (

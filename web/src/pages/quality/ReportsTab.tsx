@@ -23,7 +23,7 @@ import { CHANNELS, REPORT_FORMATS, REPORTS } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import { qualityKeys } from './queries';
+import { qualityKeys, qualityQueries } from './queries';
 import { useMembers, useProjectId } from './shared';
 
 type Run = GetResponse<'/api/v1/projects/{projectId}/quality/report-runs'>['items'][number];
@@ -76,8 +76,7 @@ function GenerateCard({ projectId }: { projectId: number }) {
   });
   const runId = generate.data?.id;
   const run = useQuery({
-    queryKey: qualityKeys.reportRun(runId),
-    queryFn: () => must(api.GET('/api/v1/quality/report-runs/{id}', { params: { path: { id: runId! } } })),
+    ...qualityQueries.reportRun(runId),
     enabled: runId !== undefined,
     refetchInterval: (q) => (q.state.data && FINISHED.has(q.state.data.status) ? false : 500),
   });
@@ -155,13 +154,7 @@ function RunsCard({ projectId }: { projectId: number }) {
   const { t } = useTranslation('quality');
   const f = useFormat();
   const runs = useQuery({
-    queryKey: qualityKeys.reportRuns(projectId),
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/projects/{projectId}/quality/report-runs', {
-          params: { path: { projectId }, query: { limit: 50 } },
-        }),
-      ),
+    ...qualityQueries.reportRuns(projectId),
     refetchInterval: (q) => (q.state.data?.items.some((r) => !FINISHED.has(r.status)) ? 1000 : false),
   });
   return (
@@ -219,13 +212,7 @@ function SchedulesCard({ projectId }: { projectId: number }) {
   const queryClient = useQueryClient();
   const manage = can(me.data, 'quality:manage');
   const [creating, setCreating] = useState(false);
-  const schedules = useQuery({
-    queryKey: qualityKeys.reportSchedules(projectId),
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/projects/{projectId}/quality/report-schedules', { params: { path: { projectId } } }),
-      ),
-  });
+  const schedules = useQuery(qualityQueries.reportSchedules(projectId));
   const refresh = () => queryClient.invalidateQueries({ queryKey: qualityKeys.reportSchedules(projectId) });
   const toggle = useMutation({
     mutationFn: (s: Schedule) =>

@@ -25,7 +25,7 @@ import { RULE_TYPES, SEVERITIES } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
-import { qualityKeys } from './queries';
+import { qualityKeys, qualityQueries } from './queries';
 import {
   JobProgress,
   jobRunning,
@@ -69,11 +69,7 @@ function RulesCard({ projectId }: { projectId: number }) {
   const manage = can(me.data, 'quality:manage');
   const [editing, setEditing] = useState<Rule | 'new' | null>(null);
   const [versionsOf, setVersionsOf] = useState<Rule | null>(null);
-  const rules = useQuery({
-    queryKey: qualityKeys.rules(projectId),
-    queryFn: () =>
-      must(api.GET('/api/v1/projects/{projectId}/quality/rules', { params: { path: { projectId } } })),
-  });
+  const rules = useQuery(qualityQueries.rules(projectId));
   const refresh = () => queryClient.invalidateQueries({ queryKey: qualityKeys.rules(projectId) });
   const toggle = useMutation({
     mutationFn: (r: Rule) =>
@@ -431,11 +427,7 @@ function VersionsDrawer({ rule, onClose }: { rule: Rule; onClose: () => void }) 
   const { t } = useTranslation('quality');
   const f = useFormat();
   const members = useMembers(rule.project_id);
-  const versions = useQuery({
-    queryKey: qualityKeys.ruleVersions(rule.project_id, rule.id),
-    queryFn: () =>
-      must(api.GET('/api/v1/quality/rules/{id}/versions', { params: { path: { id: rule.id } } })),
-  });
+  const versions = useQuery(qualityQueries.ruleVersions(rule.project_id, rule.id));
   const items = (versions.data?.items ?? []) as Record<string, unknown>[];
   return (
     <Drawer open onClose={onClose} size="large" title={t('rules.versionsOf', { name: rule.name })}>
@@ -479,10 +471,7 @@ function TemplatesCard({ projectId }: { projectId: number }) {
   const me = useMe();
   const { message } = App.useApp();
   const queryClient = useQueryClient();
-  const templates = useQuery({
-    queryKey: qualityKeys.ruleTemplates,
-    queryFn: () => must(api.GET('/api/v1/quality/rule-templates')),
-  });
+  const templates = useQuery(qualityQueries.ruleTemplates());
   const apply = useMutation({
     mutationFn: (name: string) =>
       must(
@@ -549,20 +538,8 @@ function TemplatesCard({ projectId }: { projectId: number }) {
 function FailuresCard({ projectId }: { projectId: number }) {
   const { t } = useTranslation('quality');
   const f = useFormat();
-  const failures = useQuery({
-    queryKey: qualityKeys.checkFailures(projectId),
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/projects/{projectId}/quality/check-results', {
-          params: { path: { projectId }, query: { passed: false, limit: 50 } },
-        }),
-      ),
-  });
-  const rules = useQuery({
-    queryKey: qualityKeys.rules(projectId),
-    queryFn: () =>
-      must(api.GET('/api/v1/projects/{projectId}/quality/rules', { params: { path: { projectId } } })),
-  });
+  const failures = useQuery(qualityQueries.checkFailures(projectId));
+  const rules = useQuery(qualityQueries.rules(projectId));
   const ruleName = new Map((rules.data?.items ?? []).map((r) => [r.id, r.name]));
   return (
     <Card title={t('checks.failures')}>

@@ -6,8 +6,8 @@ import { useParams } from 'react-router';
 import { api, must } from '../../api/client';
 import type { SEVERITIES } from '../../api/enums';
 import { useJobProgress } from '../../lib/jobs';
-import { projectKeys } from '../../lib/project';
 import { useMe } from '../../lib/session';
+import { qualityQueries } from './queries';
 
 export type Severity = (typeof SEVERITIES)[number];
 const SEVERITY_COLORS: Record<string, string> = {
@@ -44,15 +44,7 @@ export function useScore() {
  */
 export function useMembers(projectId: number) {
   const me = useMe();
-  const members = useQuery({
-    queryKey: projectKeys.allMembers(projectId),
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/projects/{id}/members', {
-          params: { path: { id: projectId }, query: { limit: 1000 } },
-        }),
-      ),
-  });
+  const members = useQuery(qualityQueries.members(projectId));
   const user = me.data?.user;
   // Stable while the data is, so charts keyed on names do not redraw on every render.
   return useMemo(() => {
@@ -140,20 +132,6 @@ export function JobProgress({
       {job.error ? <Typography.Text type="danger">{job.error}</Typography.Text> : null}
     </div>
   );
-}
-
-/** Every item of a cursor-paged list (boards show the whole project, not a page). */
-export async function allPages<T>(
-  page: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor: string | null }>,
-): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const p = await page(cursor);
-    out.push(...p.items);
-    cursor = p.next_cursor ?? undefined;
-  } while (cursor);
-  return out;
 }
 
 /** One column of a status board (issues, improvement tasks): a titled card with its count. */
