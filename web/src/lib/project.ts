@@ -1,4 +1,4 @@
-import { queryOptions, useQuery } from '@tanstack/react-query';
+import { infiniteQueryOptions, queryOptions, useQuery } from '@tanstack/react-query';
 import { api, type GetResponse, must } from '../api/client';
 
 export type Project = GetResponse<'/api/v1/projects/{id}'>;
@@ -30,6 +30,28 @@ export const projectNamesQuery = () =>
   queryOptions({
     queryKey: projectKeys.names,
     queryFn: () => must(api.GET('/api/v1/projects', { params: { query: { limit: 1000 } } })),
+  });
+
+/** The project's members (up to 1000: the pickers and names of one project). */
+export const projectMembersQuery = (id: number) =>
+  queryOptions({
+    queryKey: projectKeys.members(id),
+    queryFn: () =>
+      must(api.GET('/api/v1/projects/{id}/members', { params: { path: { id }, query: { limit: 1000 } } })),
+  });
+
+/** The projects whose title matches, a page of 50 at a time. */
+export const projectSearchQuery = (search: string) =>
+  infiniteQueryOptions({
+    queryKey: projectKeys.search(search),
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) =>
+      must(
+        api.GET('/api/v1/projects', {
+          params: { query: { limit: 50, cursor: pageParam, search: search || undefined } },
+        }),
+      ),
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
 
 /** The project of the current route. */

@@ -37,6 +37,13 @@ export const adminQueries = {
           }),
         ),
     }),
+  /** The first 50 users whose name or e-mail matches (the member pickers). */
+  userSearch: (search: string) =>
+    queryOptions({
+      queryKey: adminKeys.userSearch(search),
+      queryFn: () =>
+        must(api.GET('/api/v1/users', { params: { query: { limit: 50, q: search || undefined } } })),
+    }),
   /** Every member's e-mail, for the pages that show users by id. */
   userNames: () =>
     queryOptions({

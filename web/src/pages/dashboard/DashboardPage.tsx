@@ -3,7 +3,7 @@ import { Col, Empty, Row, Segmented, Space, Statistic } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, type GetResponse, must } from '../../api/client';
+import type { GetResponse } from '../../api/client';
 import { Loading } from '../../components/Loading';
 import { PageTitle } from '../../components/PageTitle';
 import { Panel } from '../../components/Panel';
@@ -11,7 +11,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Chart } from './Chart';
-import { dashboardKeys } from './queries';
+import { dashboardQuery } from './queries';
 
 type Dashboard = GetResponse<'/api/v1/dashboard'>;
 const REVIEW_OUTCOMES = ['approved', 'rejected', 'modification_requested'] as const;
@@ -36,11 +36,7 @@ export default function DashboardPage() {
   const from = range[0].startOf('day').toISOString();
   const to = range[1].add(1, 'day').startOf('day').toISOString();
   const allowed = can(me.data, 'projects:read');
-  const data = useQuery({
-    queryKey: dashboardKeys.range(from, to),
-    queryFn: () => must(api.GET('/api/v1/dashboard', { params: { query: { from, to } } })),
-    enabled: allowed,
-  });
+  const data = useQuery({ ...dashboardQuery(from, to), enabled: allowed });
   return (
     <Space direction="vertical" size="large" style={{ width: '100%' }}>
       <Space style={{ width: '100%', justifyContent: 'space-between' }} wrap>

@@ -10,7 +10,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { useJobProgress } from '../../lib/jobs';
 import type { Project } from '../../lib/project';
-import { projectKeys } from '../../lib/project';
+import { projectKeys, projectMembersQuery } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 import { ProjectPage } from '../projects/ProjectPage';
 import { compact, SORTS, type TaskFilter, type TaskSort } from './filters';
@@ -152,12 +152,7 @@ function DataManager({ project }: { project: Project }) {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
 
-  const users = useQuery({
-    queryKey: projectKeys.members(id),
-    queryFn: () =>
-      must(api.GET('/api/v1/projects/{id}/members', { params: { path: { id }, query: { limit: 1000 } } })),
-    enabled: dialog === 'assign',
-  });
+  const users = useQuery({ ...projectMembersQuery(id), enabled: dialog === 'assign' });
 
   const act = useMutation({
     mutationFn: (extra: Omit<ActionBody, 'selection'>) =>

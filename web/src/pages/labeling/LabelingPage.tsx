@@ -3,7 +3,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { App, Button, Result, Space, Tag, Typography } from 'antd';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, type GetResponse, must } from '../../api/client';
+import { api, must } from '../../api/client';
 import {
   type EditorHandle,
   type EditorProps,
@@ -18,10 +18,9 @@ import type { Project } from '../../lib/project';
 import { useMe } from '../../lib/session';
 import { ProjectPage } from '../projects/ProjectPage';
 import { InstructionsDrawer } from './InstructionsDrawer';
-import { labelingKeys } from './queries';
+import { labelingQueries } from './queries';
 import { useShortcuts } from './useShortcuts';
 
-type NextTask = GetResponse<'/api/v1/projects/{id}/next'>;
 type Mode = { kind: 'stream' } | { kind: 'edit'; annotationId: number; taskId: number };
 const AUTOSAVE_MS = 5000;
 const secondsSince = (start: number) => (Date.now() - start) / 1000;
@@ -29,35 +28,17 @@ const secondsSince = (start: number) => (Date.now() - start) / 1000;
 /** What the editor shows: the next task of the stream, or one of my annotations to update. */
 function useWork(projectId: number, mode: Mode, round: number) {
   const next = useQuery({
-    queryKey: labelingKeys.next(projectId, round),
+    ...labelingQueries.next(projectId, round),
     enabled: mode.kind === 'stream',
     gcTime: 0,
-    queryFn: async () => {
-      const r = await api.GET('/api/v1/projects/{id}/next', { params: { path: { id: projectId } } });
-      await must(Promise.resolve(r));
-      return {
-        task: r.response.status === 200 ? (r.data as NextTask) : null,
-        reason: r.response.headers.get('x-next-reason'),
-      };
-    },
   });
-  const editId = mode.kind === 'edit' ? mode.annotationId : 0;
-  const editTask = mode.kind === 'edit' ? mode.taskId : 0;
   const edit = useQuery({
-    queryKey: labelingKeys.annotationWithTask(editId),
+    ...labelingQueries.annotationWithTask(
+      projectId,
+      mode.kind === 'edit' ? mode : { annotationId: 0, taskId: 0 },
+    ),
     enabled: mode.kind === 'edit',
     gcTime: 0,
-    queryFn: async () => {
-      const [annotation, task] = await Promise.all([
-        must(api.GET('/api/v1/annotations/{id}', { params: { path: { id: editId } } })),
-        must(
-          api.GET('/api/v1/projects/{id}/tasks/{taskId}', {
-            params: { path: { id: projectId, taskId: editTask } },
-          }),
-        ),
-      ]);
-      return { annotation, task: task as { id: number; data: Record<string, unknown> } };
-    },
   });
   return mode.kind === 'stream'
     ? { kind: 'stream' as const, query: next }

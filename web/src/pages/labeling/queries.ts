@@ -1,5 +1,43 @@
+import { queryOptions } from '@tanstack/react-query';
+import { api, type GetResponse, must } from '../../api/client';
+
+type NextTask = GetResponse<'/api/v1/projects/{id}/next'>;
+
 /** The labeling page's TanStack Query keys. */
 export const labelingKeys = {
   next: (projectId: number, round: number) => ['next', projectId, round] as const,
   annotationWithTask: (annotationId: number) => ['annotation-with-task', annotationId] as const,
+};
+
+/** The labeling page's reads. */
+export const labelingQueries = {
+  /** The next task of the stream (null with the server's reason when there is none); `round` moves on. */
+  next: (projectId: number, round: number) =>
+    queryOptions({
+      queryKey: labelingKeys.next(projectId, round),
+      queryFn: async () => {
+        const r = await api.GET('/api/v1/projects/{id}/next', { params: { path: { id: projectId } } });
+        await must(Promise.resolve(r));
+        return {
+          task: r.response.status === 200 ? (r.data as NextTask) : null,
+          reason: r.response.headers.get('x-next-reason'),
+        };
+      },
+    }),
+  /** One of my annotations with its task, to update it. */
+  annotationWithTask: (projectId: number, edit: { annotationId: number; taskId: number }) =>
+    queryOptions({
+      queryKey: labelingKeys.annotationWithTask(edit.annotationId),
+      queryFn: async () => {
+        const [annotation, task] = await Promise.all([
+          must(api.GET('/api/v1/annotations/{id}', { params: { path: { id: edit.annotationId } } })),
+          must(
+            api.GET('/api/v1/projects/{id}/tasks/{taskId}', {
+              params: { path: { id: projectId, taskId: edit.taskId } },
+            }),
+          ),
+        ]);
+        return { annotation, task: task as { id: number; data: Record<string, unknown> } };
+      },
+    }),
 };

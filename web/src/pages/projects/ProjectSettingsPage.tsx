@@ -22,8 +22,8 @@ import { PROJECT_ROLES } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import type { Project } from '../../lib/project';
-import { projectKeys } from '../../lib/project';
-import { adminKeys } from '../admin/queries';
+import { projectKeys, projectMembersQuery } from '../../lib/project';
+import { adminQueries } from '../admin/queries';
 import { ProjectPage } from './ProjectPage';
 
 type Settings = Pick<
@@ -134,20 +134,8 @@ function Members({ projectId }: { projectId: number }) {
   const [adding, setAdding] = useState<{ user_id?: string; role: Member['role'] }>({ role: 'annotator' });
   const [userSearch, setUserSearch] = useState('');
   const key = projectKeys.members(projectId);
-  const members = useQuery({
-    queryKey: key,
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/projects/{id}/members', {
-          params: { path: { id: projectId }, query: { limit: 1000 } },
-        }),
-      ),
-  });
-  const users = useQuery({
-    queryKey: adminKeys.userSearch(userSearch),
-    queryFn: () =>
-      must(api.GET('/api/v1/users', { params: { query: { limit: 50, q: userSearch || undefined } } })),
-  });
+  const members = useQuery(projectMembersQuery(projectId));
+  const users = useQuery(adminQueries.userSearch(userSearch));
   const add = useMutation({
     mutationFn: (body: { user_id: string; role: Member['role'] }) =>
       must(api.POST('/api/v1/projects/{id}/members', { params: { path: { id: projectId } }, body })),

@@ -4,10 +4,10 @@ import { Button, Input, Progress, Space, Table, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { api, type GetResponse, must } from '../../api/client';
+import type { GetResponse } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
-import { projectKeys, useProjectSummary } from '../../lib/project';
+import { projectSearchQuery, useProjectSummary } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 
 type Row = GetResponse<'/api/v1/projects'>['items'][number];
@@ -34,17 +34,7 @@ export default function ProjectsPage() {
   const fmt = useFormat();
   const me = useMe();
   const [search, setSearch] = useState('');
-  const list = useInfiniteQuery({
-    queryKey: projectKeys.search(search),
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) =>
-      must(
-        api.GET('/api/v1/projects', {
-          params: { query: { limit: 50, cursor: pageParam, search: search || undefined } },
-        }),
-      ),
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
-  });
+  const list = useInfiniteQuery(projectSearchQuery(search));
   const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
 
   return (

@@ -14,10 +14,10 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import type { Project } from '../../lib/project';
-import { projectKeys } from '../../lib/project';
+import { projectMembersQuery } from '../../lib/project';
 import { useMe } from '../../lib/session';
 import { ProjectPage } from '../projects/ProjectPage';
-import { reviewKeys } from './queries';
+import { reviewQueries } from './queries';
 
 type ReviewBody =
   paths['/api/v1/annotations/{id}/review']['post']['requestBody']['content']['application/json'];
@@ -36,25 +36,8 @@ function Queue({ project }: { project: Project }) {
   });
   const opened = useRef(Date.now());
 
-  const queue = useQuery({
-    queryKey: reviewKeys.queue(project.id, round),
-    gcTime: 0,
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/projects/{id}/review-queue', {
-          params: { path: { id: project.id }, query: { limit: 1 } },
-        }),
-      ),
-  });
-  const members = useQuery({
-    queryKey: projectKeys.members(project.id),
-    queryFn: () =>
-      must(
-        api.GET('/api/v1/projects/{id}/members', {
-          params: { path: { id: project.id }, query: { limit: 1000 } },
-        }),
-      ),
-  });
+  const queue = useQuery({ ...reviewQueries.queue(project.id, round), gcTime: 0 });
+  const members = useQuery(projectMembersQuery(project.id));
   const item = queue.data?.items[0];
   const author = item?.annotation.completed_by;
   const authorName =

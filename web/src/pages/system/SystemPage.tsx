@@ -15,10 +15,9 @@ import {
 } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, must } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
-import { systemKeys } from './queries';
+import { systemQueries } from './queries';
 
 /** How often the page asks again: the server's sampler refreshes its snapshot every few seconds. */
 const REFRESH_MS = 5000;
@@ -57,11 +56,7 @@ export default function SystemPage() {
 function Services() {
   const { t } = useTranslation('system');
   const f = useFormat();
-  const services = useQuery({
-    queryKey: systemKeys.services,
-    queryFn: () => must(api.GET('/system/services')),
-    refetchInterval: REFRESH_MS,
-  });
+  const services = useQuery({ ...systemQueries.services(), refetchInterval: REFRESH_MS });
   return (
     <Card title={t('services.title')}>
       <ProblemAlert error={services.error} style={{ marginBottom: 16 }} />
@@ -97,11 +92,7 @@ function Services() {
 function Status() {
   const { t } = useTranslation('system');
   const f = useFormat();
-  const status = useQuery({
-    queryKey: systemKeys.status,
-    queryFn: () => must(api.GET('/system/status')),
-    refetchInterval: REFRESH_MS,
-  });
+  const status = useQuery({ ...systemQueries.status(), refetchInterval: REFRESH_MS });
   const s = status.data;
   return (
     <Card title={t('status.title')} loading={status.isPending}>
@@ -140,11 +131,7 @@ function Status() {
 function Metrics() {
   const { t } = useTranslation('system');
   const f = useFormat();
-  const metrics = useQuery({
-    queryKey: systemKeys.metrics,
-    queryFn: () => must(api.GET('/system/metrics')),
-    refetchInterval: REFRESH_MS,
-  });
+  const metrics = useQuery({ ...systemQueries.metrics(), refetchInterval: REFRESH_MS });
   const m = metrics.data ?? {};
   const stat = (key: string, label: string, format: (n: number) => string) => (
     <Col xs={12} md={8} lg={6} key={key}>
@@ -175,11 +162,7 @@ function Jobs() {
   const { t } = useTranslation('system');
   const f = useFormat();
   const [state, setState] = useState<(typeof JOB_STATES)[number] | undefined>();
-  const jobs = useQuery({
-    queryKey: systemKeys.jobs(state),
-    queryFn: () => must(api.GET('/api/v1/jobs', { params: { query: { state, limit: 50 } } })),
-    refetchInterval: REFRESH_MS,
-  });
+  const jobs = useQuery({ ...systemQueries.jobs(state), refetchInterval: REFRESH_MS });
   return (
     <Card title={t('jobs.title')}>
       <Select
