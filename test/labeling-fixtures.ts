@@ -109,3 +109,23 @@ export async function unauditedMutations(ctx: TestContext): Promise<number> {
   const metric = await ctx.platform.registry.getSingleMetric('superinsight_unaudited_mutations_total')?.get();
   return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
 }
+
+/**
+ * Submits an annotation of the task as `m` through the API: sentiment('Positive') with any
+ * `extra` body fields, or a skip (cancelled, no result) when `skip`.
+ */
+export async function annotate(
+  t: TenantFixture,
+  m: Member,
+  taskId: number,
+  skip = false,
+  extra: Record<string, unknown> = {},
+) {
+  const res = await t.as(m, {
+    method: 'POST',
+    url: `/api/v1/tasks/${taskId}/annotations`,
+    payload: skip ? { result: [], was_cancelled: true } : { result: sentiment(), ...extra },
+  });
+  if (res.statusCode !== 201) throw new Error(`annotate: ${res.statusCode} ${res.body}`);
+  return res.json() as { id: number };
+}

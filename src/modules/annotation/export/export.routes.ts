@@ -2,10 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { and, eq } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
 import { raiseSecurityEvent } from '../../../platform/auth/security-events.ts';
+import type { Executor } from '../../../platform/db/client.ts';
 import { conflict, notFound } from '../../../platform/errors/problem.ts';
 import { Uuid } from '../../../platform/http/schemas.ts';
-import { loadProject } from '../access.ts';
+import { loadProject, type Project } from '../access.ts';
 import { type JobState, jobState } from '../job-state.ts';
 import { exports } from '../schema.ts';
 import { type ExportFormat, FORMAT_FILES } from './export.formats.ts';
@@ -13,6 +15,7 @@ import { EXPORT_JOB } from './export.jobs.ts';
 import { ExportFilters, ExportParams, ExportView, Format, ProjectParams } from './export.schemas.ts';
 import {
   assertFormatSupported,
+  type ExportOptions,
   type ExportStats,
   exportFileName,
   exportOptions,
@@ -44,6 +47,40 @@ function exportView(e: typeof exports.$inferSelect, job: JobState) {
   };
 }
 
+/**
+ * Every export, streamed or a job, is audited and raised as a low-severity bulk_export
+ * security event (so a burst of exports shows on the security page).
+ */
+async function recordExport(
+  req: FastifyRequest,
+  tx: Executor,
+  p: Project,
+  what: { format: ExportFormat; options: ExportOptions },
+  job: { export_id: number; job_id: string } | null,
+) {
+  const mode = job ? 'job' : 'stream';
+  req.audit({
+    action: 'tasks.export',
+    resourceType: 'project',
+    resourceId: String(p.id),
+    details: { ...job, format: what.format, options: what.options, mode },
+  });
+  await raiseSecurityEvent(tx, {
+    tenantId: req.me.tenantId,
+    type: 'bulk_export',
+    severity: 'low',
+    userId: req.me.userId,
+    ip: req.ip,
+    details: {
+      project_id: p.id,
+      format: what.format,
+      mode,
+      ...(job && { export_id: job.export_id }),
+      task_count: p.taskCount,
+    },
+  });
+}
+
 export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { platform } = app;
   const dataDir = platform.config.dataDir;
@@ -67,20 +104,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const project = await req.tx(async (tx) => {
         const p = await loadProject(tx, principal, req.params.id, 'read');
         assertFormatSupported(format, p.parsedConfig);
-        req.audit({
-          action: 'tasks.export',
-          resourceType: 'project',
-          resourceId: String(p.id),
-          details: { format, options, mode: 'stream' },
-        });
-        await raiseSecurityEvent(tx, {
-          tenantId: principal.tenantId,
-          type: 'bulk_export',
-          severity: 'low',
-          userId: principal.userId,
-          ip: req.ip,
-          details: { project_id: p.id, format, mode: 'stream', task_count: p.taskCount },
-        });
+        await recordExport(req, tx, p, { format, options }, null);
         return p;
       });
       const stats: ExportStats = { tasks: 0, annotations: 0, predictions: 0 };
@@ -137,20 +161,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
           createdBy: principal.userId,
         });
         await tx.update(exports).set({ jobId }).where(eq(exports.id, row!.id));
-        req.audit({
-          action: 'tasks.export',
-          resourceType: 'project',
-          resourceId: String(p.id),
-          details: { export_id: row!.id, job_id: jobId, format, options, mode: 'job' },
-        });
-        await raiseSecurityEvent(tx, {
-          tenantId: principal.tenantId,
-          type: 'bulk_export',
-          severity: 'low',
-          userId: principal.userId,
-          ip: req.ip,
-          details: { project_id: p.id, format, mode: 'job', export_id: row!.id, task_count: p.taskCount },
-        });
+        await recordExport(req, tx, p, { format, options }, { export_id: row!.id, job_id: jobId });
         return { export_id: row!.id, job_id: jobId };
       });
       return reply.code(201).send(result);

@@ -230,29 +230,21 @@ function count(stats: ExportStats, batch: ExportTask[]): void {
   }
 }
 
-async function* jsonChunks(runTx: RunTx, project: ExportProject, options: ExportOptions, stats: ExportStats) {
+/** A JSON array streamed batch by batch, one element per line: `records` makes a task's elements. */
+async function* jsonArrayChunks(
+  runTx: RunTx,
+  project: ExportProject,
+  options: ExportOptions,
+  stats: ExportStats,
+  records: (task: ExportTask) => unknown[],
+) {
   let first = true;
   yield '[';
   for await (const batch of taskBatches(runTx, project.id, options)) {
     count(stats, batch);
     let chunk = '';
     for (const t of batch) {
-      chunk += `${first ? '\n' : ',\n'}${JSON.stringify(jsonTask(t, options))}`;
-      first = false;
-    }
-    yield chunk;
-  }
-  yield first ? ']\n' : '\n]\n';
-}
-
-async function* minChunks(runTx: RunTx, project: ExportProject, options: ExportOptions, stats: ExportStats) {
-  let first = true;
-  yield '[';
-  for await (const batch of taskBatches(runTx, project.id, options)) {
-    count(stats, batch);
-    let chunk = '';
-    for (const t of batch) {
-      for (const record of minRecords(t, project.parsedConfig, options.includeCancelled)) {
+      for (const record of records(t)) {
         chunk += `${first ? '\n' : ',\n'}${JSON.stringify(record)}`;
         first = false;
       }
@@ -463,9 +455,13 @@ export async function exportStream(
 ): Promise<Readable> {
   switch (options.format) {
     case 'JSON':
-      return Readable.from(jsonChunks(runTx, project, options, stats));
+      return Readable.from(jsonArrayChunks(runTx, project, options, stats, (t) => [jsonTask(t, options)]));
     case 'JSON_MIN':
-      return Readable.from(minChunks(runTx, project, options, stats));
+      return Readable.from(
+        jsonArrayChunks(runTx, project, options, stats, (t) =>
+          minRecords(t, project.parsedConfig, options.includeCancelled),
+        ),
+      );
     case 'CSV':
       return Readable.from(csvChunks(runTx, project, options, stats, ','));
     case 'TSV':

@@ -6,6 +6,7 @@ import { newProject } from '../../../../test/annotation-fixtures.ts';
 import type { Member, TenantFixture } from '../../../../test/fixtures.ts';
 import { testApp } from '../../../../test/helpers.ts';
 import {
+  annotate,
   annotators,
   joinProject,
   newLabelingTenant,
@@ -38,16 +39,6 @@ async function next(t: TenantFixture, m: Member, projectId: number): Promise<Nex
     reason: (res.headers['x-next-reason'] as string | undefined) ?? null,
     body,
   };
-}
-
-async function annotate(t: TenantFixture, m: Member, taskId: number, skip = false) {
-  const res = await t.as(m, {
-    method: 'POST',
-    url: `/api/v1/tasks/${taskId}/annotations`,
-    payload: skip ? { result: [], was_cancelled: true } : { result: sentiment() },
-  });
-  if (res.statusCode !== 201) throw new Error(`annotate: ${res.statusCode} ${res.body}`);
-  return res.json() as { id: number };
 }
 
 async function locksOf(ctx: Awaited<ReturnType<typeof testApp>>, projectId: number) {

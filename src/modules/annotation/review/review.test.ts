@@ -4,6 +4,7 @@ import { newProject } from '../../../../test/annotation-fixtures.ts';
 import type { Member, TenantFixture } from '../../../../test/fixtures.ts';
 import { testApp } from '../../../../test/helpers.ts';
 import {
+  annotate,
   annotators,
   joinProject,
   newLabelingTenant,
@@ -13,16 +14,6 @@ import {
   taskRow,
   unauditedMutations,
 } from '../../../../test/labeling-fixtures.ts';
-
-async function annotate(t: TenantFixture, m: Member, taskId: number, skip = false) {
-  const res = await t.as(m, {
-    method: 'POST',
-    url: `/api/v1/tasks/${taskId}/annotations`,
-    payload: skip ? { result: [], was_cancelled: true } : { result: sentiment('Positive') },
-  });
-  if (res.statusCode !== 201) throw new Error(`annotate: ${res.statusCode} ${res.body}`);
-  return res.json() as { id: number };
-}
 
 async function reviewer(t: TenantFixture, projectId: number, name = 'Reviewer') {
   const r = await t.member(['reviewer'], name);
