@@ -153,6 +153,17 @@ export async function createRole(
   return roleView(row!);
 }
 
+/** The tenant's role `roleId`, or 404; a built-in role is a 403 saying `builtIn`. */
+async function customRole(tx: Executor, tenantId: string, roleId: string, builtIn: string) {
+  const [role] = await tx
+    .select()
+    .from(roles)
+    .where(and(eq(roles.tenantId, tenantId), eq(roles.id, roleId)));
+  if (!role) throw notFound('The role');
+  if (role.builtIn) throw forbidden(builtIn);
+  return role;
+}
+
 export async function updateRole(
   tx: Executor,
   tenantId: string,
@@ -160,13 +171,12 @@ export async function updateRole(
   input: { description?: string; permissions?: string[]; parentIds?: string[] },
   grantor: { permissions: string[] },
 ) {
-  const [role] = await tx
-    .select()
-    .from(roles)
-    .where(and(eq(roles.tenantId, tenantId), eq(roles.id, roleId)));
-  if (!role) throw notFound('The role');
-  if (role.builtIn)
-    throw forbidden('Built-in roles cannot be changed; create a custom role that inherits from one.');
+  const role = await customRole(
+    tx,
+    tenantId,
+    roleId,
+    'Built-in roles cannot be changed; create a custom role that inherits from one.',
+  );
   if (input.permissions) checkPermissionList(input.permissions);
   await checkRoleChange(
     tx,
@@ -198,12 +208,7 @@ export async function deleteRole(
   roleId: string,
   grantor: { permissions: string[] },
 ) {
-  const [role] = await tx
-    .select()
-    .from(roles)
-    .where(and(eq(roles.tenantId, tenantId), eq(roles.id, roleId)));
-  if (!role) throw notFound('The role');
-  if (role.builtIn) throw forbidden('Built-in roles cannot be deleted.');
+  const role = await customRole(tx, tenantId, roleId, 'Built-in roles cannot be deleted.');
   // Deleting a role takes it away from everyone holding it.
   await checkGrantable(tx, tenantId, roleId, grantor.permissions, 'delete');
   const children = await tx

@@ -1,14 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  ANXIETY,
-  DIAGNOSES,
-  FLEISS_1971_COUNTS,
-  FLEISS_1971_RATINGS,
-  KRIPPENDORFF_2011,
-  twoByTwo,
-  WIKIPEDIA_FLEISS_COUNTS,
-} from '../../../../test/agreement-data.ts';
+import * as examples from '../../../../test/agreement-data.ts';
 import { type Member, newTenant, type TenantFixture } from '../../../../test/fixtures.ts';
 import { type TestContext, testApp } from '../../../../test/helpers.ts';
 
@@ -17,7 +9,7 @@ const _ = null;
 
 // The published examples, with their published results, in test/agreement-data.ts.
 // Wikipedia, "Cohen's kappa": 20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no: p_o 0.7, p_e 0.5, κ 0.4.
-const WIKIPEDIA_COHEN = twoByTwo(20, 5, 10, 15);
+const WIKIPEDIA_COHEN = examples.twoByTwo(20, 5, 10, 15);
 
 async function unaudited(ctx: TestContext): Promise<number> {
   const metric = await ctx.platform.registry.getSingleMetric('superinsight_unaudited_mutations_total')?.get();
@@ -52,7 +44,7 @@ describe('POST /api/v1/quality/agreement', () => {
     const before = await unaudited(ctx);
     const published = { nominal: 0.743, ordinal: 0.815, interval: 0.849, ratio: 0.797 };
     for (const [level, alpha] of Object.entries(published)) {
-      const res = await post({ method: 'krippendorff_alpha', level, ratings: KRIPPENDORFF_2011 });
+      const res = await post({ method: 'krippendorff_alpha', level, ratings: examples.KRIPPENDORFF_2011 });
       expect(res.statusCode, res.body).toBe(200);
       const body = res.json();
       expect(body.value).toBeCloseTo(alpha, 3);
@@ -67,19 +59,19 @@ describe('POST /api/v1/quality/agreement', () => {
       expect(body.value).toBeCloseTo(1 - body.observed_disagreement / body.expected_disagreement, 12);
     }
     // Nominal is the default level.
-    const nominal = await post({ method: 'krippendorff_alpha', ratings: KRIPPENDORFF_2011 });
+    const nominal = await post({ method: 'krippendorff_alpha', ratings: examples.KRIPPENDORFF_2011 });
     expect(nominal.json()).toMatchObject({ level: 'nominal', value: expect.closeTo(0.743, 3) });
     // A computation changes nothing: no audit row, and none is owed.
     expect(await unaudited(ctx)).toBe(before);
   });
 
   it("reproduces Fleiss' kappa from ratings and from counts, with per-category kappas", async () => {
-    const fromRatings = await post({ method: 'fleiss_kappa', ratings: FLEISS_1971_RATINGS });
+    const fromRatings = await post({ method: 'fleiss_kappa', ratings: examples.FLEISS_1971_RATINGS });
     expect(fromRatings.statusCode, fromRatings.body).toBe(200);
     const fromCounts = await post({
       method: 'fleiss_kappa',
-      counts: FLEISS_1971_COUNTS,
-      categories: DIAGNOSES,
+      counts: examples.FLEISS_1971_COUNTS,
+      categories: examples.DIAGNOSES,
     });
     expect(fromCounts.statusCode, fromCounts.body).toBe(200);
     const published = [0.245, 0.245, 0.52, 0.471, 0.566];
@@ -88,12 +80,14 @@ describe('POST /api/v1/quality/agreement', () => {
       expect(body.value).toBeCloseTo(0.43, 3);
       expect(body.observed_agreement).toBeCloseTo(0.556, 3);
       expect(body.expected_agreement).toBeCloseTo(0.22, 3);
-      expect(body.categories.map((c: { category: string }) => c.category)).toEqual(DIAGNOSES);
+      expect(body.categories.map((c: { category: string }) => c.category)).toEqual(examples.DIAGNOSES);
       body.categories.forEach((c: { kappa: number }, j: number) => {
         expect(c.kappa).toBeCloseTo(published[j]!, 3);
       });
     }
-    const wikipedia = (await post({ method: 'fleiss_kappa', counts: WIKIPEDIA_FLEISS_COUNTS })).json();
+    const wikipedia = (
+      await post({ method: 'fleiss_kappa', counts: examples.WIKIPEDIA_FLEISS_COUNTS })
+    ).json();
     expect(wikipedia.value).toBeCloseTo(0.21, 3);
     expect(wikipedia.observed_agreement).toBeCloseTo(0.378, 3);
     expect(wikipedia.expected_agreement).toBeCloseTo(0.213, 3);
@@ -122,7 +116,7 @@ describe('POST /api/v1/quality/agreement', () => {
       expected_agreement: expect.closeTo(0.5, 9),
       value: expect.closeTo(0.4, 9),
     });
-    const weighted = await post({ method: 'cohen_kappa', ratings: ANXIETY, weights: 'quadratic' });
+    const weighted = await post({ method: 'cohen_kappa', ratings: examples.ANXIETY, weights: 'quadratic' });
     expect(weighted.json()).toMatchObject({
       weights: 'quadratic',
       units: 20,
