@@ -80,6 +80,20 @@ export async function must<T>(call: Promise<{ data?: T; error?: unknown; respons
   return result.data as T;
 }
 
+/** Every item of a cursor-paged list (boards and bills show the whole list, not a page). */
+export async function allPages<T>(
+  page: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor: string | null }>,
+): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const p = await page(cursor);
+    out.push(...p.items);
+    cursor = p.next_cursor ?? undefined;
+  } while (cursor);
+  return out;
+}
+
 /** Response body type of a GET path. */
 export type GetResponse<P extends keyof paths> = paths[P] extends {
   get: { responses: { 200: { content: { 'application/json': infer R } } } };

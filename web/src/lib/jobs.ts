@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { App } from 'antd';
 import { useEffect, useRef } from 'react';
+import { api, must } from '../api/client';
 
 export interface JobLike {
   status: string;
@@ -36,4 +37,17 @@ export function useJobProgress<T extends JobLike>(
     else notification.error({ title: labels.failed, placement: 'bottomRight' });
   }, [status, id, notification, labels.done, labels.failed]);
   return query;
+}
+
+/** Follows a job run (GET /jobs/{id}: a rules run, rescoring, a bill, a bulk action) the same way. */
+export function useJob(jobId: string | null | undefined, labels: { done: string; failed: string }) {
+  return useJobProgress(
+    ['job', jobId ?? null],
+    async () => {
+      const run = await must(api.GET('/api/v1/jobs/{id}', { params: { path: { id: jobId! } } }));
+      return { ...run, status: run.state };
+    },
+    !!jobId,
+    labels,
+  );
 }

@@ -8,7 +8,7 @@ import { api, must } from '../../api/client';
 import { BILL_STATES } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
-import { useJobProgress } from '../../lib/jobs';
+import { useJob } from '../../lib/jobs';
 import { can, useMe } from '../../lib/session';
 import { Pager, useCursor } from '../admin/paging';
 import { billingKeys, billingQueries } from './queries';
@@ -76,15 +76,7 @@ function GenerateBill() {
     mutationFn: (period: string) => must(api.POST('/api/v1/billing/bills', { body: { period } })),
   });
   const jobId = start.data?.job_id ?? null;
-  const job = useJobProgress(
-    ['job', jobId],
-    async () => {
-      const run = await must(api.GET('/api/v1/jobs/{id}', { params: { path: { id: jobId! } } }));
-      return { ...run, status: run.state };
-    },
-    jobId !== null,
-    { done: t('generate.done'), failed: t('generate.failed') },
-  );
+  const job = useJob(jobId, { done: t('generate.done'), failed: t('generate.failed') });
   const state = job.data?.status;
   const billId = start.data?.bill.id;
   useEffect(() => {

@@ -1,6 +1,5 @@
 import { queryOptions } from '@tanstack/react-query';
-import { api, type GetQuery, must } from '../../api/client';
-import { allRecords } from './shared';
+import { allPages, api, type GetQuery, must } from '../../api/client';
 
 /** The billing pages' TanStack Query keys, in one place. */
 export const billingKeys = {
@@ -28,7 +27,17 @@ export const billingQueries = {
       queryKey: billingKeys.bill(id),
       queryFn: () => must(api.GET('/api/v1/billing/bills/{id}', { params: { path: { id } } })),
     }),
-  lines: (id: number) => queryOptions({ queryKey: billingKeys.lines(id), queryFn: () => allRecords(id) }),
+  /** Every line of the bill. */
+  lines: (id: number) =>
+    queryOptions({
+      queryKey: billingKeys.lines(id),
+      queryFn: () =>
+        allPages((cursor) =>
+          must(
+            api.GET('/api/v1/billing/records', { params: { query: { bill_id: id, limit: 1000, cursor } } }),
+          ),
+        ),
+    }),
   rules: () =>
     queryOptions({ queryKey: billingKeys.rules, queryFn: () => must(api.GET('/api/v1/billing/rules')) }),
   rule: (id: number) =>

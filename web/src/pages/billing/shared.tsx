@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Table, Tag } from 'antd';
 import { useCallback } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, type GetResponse, must } from '../../api/client';
+import type { GetResponse } from '../../api/client';
 import { projectNamesQuery } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 import { adminQueries } from '../admin/queries';
@@ -145,18 +145,4 @@ export function LinesTable({ lines, loading }: { lines: Line[]; loading?: boolea
       />
     </div>
   );
-}
-
-/** Every line of a bill (or of a filter), following the API's pages. */
-export async function allRecords(billId: number): Promise<Line[]> {
-  const out: Line[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await must(
-      api.GET('/api/v1/billing/records', { params: { query: { bill_id: billId, limit: 1000, cursor } } }),
-    );
-    out.push(...page.items);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return out;
 }

@@ -8,7 +8,7 @@ import { TASK_PRIORITIES, TASK_STATUSES } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
-import { useJobProgress } from '../../lib/jobs';
+import { useJob } from '../../lib/jobs';
 import type { Project } from '../../lib/project';
 import { projectKeys, projectMembersQuery } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
@@ -175,15 +175,7 @@ function DataManager({ project }: { project: Project }) {
     },
   });
   const [actionJob, setActionJob] = useState<string | null>(null);
-  const job = useJobProgress(
-    ['job', actionJob],
-    async () => {
-      const run = await must(api.GET('/api/v1/jobs/{id}', { params: { path: { id: actionJob! } } }));
-      return { ...run, status: run.state };
-    },
-    actionJob !== null,
-    { done: t('actions.jobDone'), failed: t('actions.jobFailed') },
-  );
+  const job = useJob(actionJob, { done: t('actions.jobDone'), failed: t('actions.jobFailed') });
   const jobStatus = job.data?.status;
   const refresh = useCallback(() => {
     void queryClient.invalidateQueries({ queryKey: dataKeys.tasks(id) });

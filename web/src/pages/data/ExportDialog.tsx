@@ -7,6 +7,7 @@ import { api, type GetResponse, must, type paths } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { useJobProgress } from '../../lib/jobs';
+import { fetchExport } from './queries';
 
 type ExportBody =
   paths['/api/v1/projects/{id}/exports']['post']['requestBody']['content']['application/json'];
@@ -43,12 +44,7 @@ export function ExportDialog({
   const exportId = start.data?.export_id ?? null;
   const job = useJobProgress<ExportRecord>(
     ['export', projectId, exportId],
-    () =>
-      must(
-        api.GET('/api/v1/projects/{id}/exports/{exportId}', {
-          params: { path: { id: projectId, exportId: exportId! } },
-        }),
-      ),
+    () => fetchExport(projectId, exportId!),
     exportId !== null,
     { done: t('export.done'), failed: t('export.failed') },
   );

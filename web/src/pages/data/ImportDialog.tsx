@@ -3,12 +3,12 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Descriptions, Modal, Progress, Space, Table, Typography, Upload } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, type GetResponse, must, upload } from '../../api/client';
+import { type GetResponse, upload } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { useJobProgress } from '../../lib/jobs';
 import { projectKeys } from '../../lib/project';
-import { dataKeys } from './queries';
+import { dataKeys, fetchImport } from './queries';
 
 type ImportRecord = GetResponse<'/api/v1/projects/{id}/imports/{importId}'>;
 
@@ -30,12 +30,7 @@ export function ImportDialog({
   const [error, setError] = useState<unknown>(null);
   const job = useJobProgress<ImportRecord>(
     ['import', projectId, importId],
-    () =>
-      must(
-        api.GET('/api/v1/projects/{id}/imports/{importId}', {
-          params: { path: { id: projectId, importId: importId! } },
-        }),
-      ),
+    () => fetchImport(projectId, importId!),
     importId !== null,
     { done: t('import.done'), failed: t('import.failed') },
   );

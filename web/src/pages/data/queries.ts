@@ -23,3 +23,11 @@ export const tasksQuery = (id: number, filter: TaskFilter, sort: TaskSort) => ({
     ),
   getNextPageParam: (last: { next_cursor: string | null }) => last.next_cursor ?? undefined,
 });
+
+/** An export's record, followed until its job finishes. */
+export const fetchExport = (id: number, exportId: number) =>
+  must(api.GET('/api/v1/projects/{id}/exports/{exportId}', { params: { path: { id, exportId } } }));
+
+/** An import's record, followed until its job finishes. */
+export const fetchImport = (id: number, importId: number) =>
+  must(api.GET('/api/v1/projects/{id}/imports/{importId}', { params: { path: { id, importId } } }));

@@ -28,10 +28,11 @@ import { SCORE_DIMENSIONS } from '../../api/enums';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
+import { useJob } from '../../lib/jobs';
 import { can, useMe } from '../../lib/session';
 import { Chart } from '../dashboard/Chart';
 import { qualityKeys, qualityQueries } from './queries';
-import { JobProgress, jobRunning, useJob, useMembers, useProjectId, useScore } from './shared';
+import { JobProgress, jobRunning, useMembers, useProjectId, useScore } from './shared';
 
 type Agreement = GetResponse<'/api/v1/projects/{id}/agreement'>;
 type Coefficient = Agreement['controls'][string]['alpha'];

@@ -24,17 +24,10 @@ import { api, type GetResponse, must } from '../../api/client';
 import { RULE_TYPES, SEVERITIES } from '../../api/enums';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
+import { useJob } from '../../lib/jobs';
 import { can, useMe } from '../../lib/session';
 import { qualityKeys, qualityQueries } from './queries';
-import {
-  JobProgress,
-  jobRunning,
-  type Severity,
-  SeverityTag,
-  useJob,
-  useMembers,
-  useProjectId,
-} from './shared';
+import { JobProgress, jobRunning, type Severity, SeverityTag, useMembers, useProjectId } from './shared';
 
 type Rule = GetResponse<'/api/v1/projects/{projectId}/quality/rules'>['items'][number];
 type CheckResult = GetResponse<'/api/v1/projects/{projectId}/quality/check-results'>['items'][number];

@@ -1,5 +1,5 @@
 import { queryOptions } from '@tanstack/react-query';
-import { api, type GetQuery, must } from '../../api/client';
+import { allPages, api, type GetQuery, must } from '../../api/client';
 import { projectKeys } from '../../lib/project';
 
 /**
@@ -34,20 +34,6 @@ export const qualityKeys = {
   notifications: ['notifications'] as const,
   notificationsOf: (unread: boolean) => ['notifications', unread] as const,
 };
-
-/** Every item of a cursor-paged list (boards show the whole project, not a page). */
-export async function allPages<T>(
-  page: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor: string | null }>,
-): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const p = await page(cursor);
-    out.push(...p.items);
-    cursor = p.next_cursor ?? undefined;
-  } while (cursor);
-  return out;
-}
 
 /** The quality pages' reads: each one's key beside the call that fills it. */
 export const qualityQueries = {

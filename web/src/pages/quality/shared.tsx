@@ -3,9 +3,7 @@ import { Badge, Card, Col, type ColProps, Empty, Progress, Select, Tag, Typograp
 import { type ReactNode, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
-import { api, must } from '../../api/client';
 import type { SEVERITIES } from '../../api/enums';
-import { useJobProgress } from '../../lib/jobs';
 import { useMe } from '../../lib/session';
 import { qualityQueries } from './queries';
 
@@ -91,18 +89,6 @@ export function Assignee({
   return assigneeId ? (
     <Typography.Text>{t('issues.assignedTo', { name: members.name(assigneeId) })}</Typography.Text>
   ) : null;
-}
-
-export function useJob(jobId: string | null | undefined, labels: { done: string; failed: string }) {
-  return useJobProgress(
-    ['job', jobId ?? null],
-    async () => {
-      const run = await must(api.GET('/api/v1/jobs/{id}', { params: { path: { id: jobId! } } }));
-      return { ...run, status: run.state };
-    },
-    !!jobId,
-    labels,
-  );
 }
 
 export const jobRunning = (status: string | undefined) =>
