@@ -208,7 +208,7 @@ export async function deleteRole(
   roleId: string,
   grantor: { permissions: string[] },
 ) {
-  const role = await customRole(tx, tenantId, roleId, 'Built-in roles cannot be deleted.');
+  await customRole(tx, tenantId, roleId, 'Built-in roles cannot be deleted.');
   // Deleting a role takes it away from everyone holding it.
   await checkGrantable(tx, tenantId, roleId, grantor.permissions, 'delete');
   const children = await tx
