@@ -22,6 +22,6 @@ export const llmModule: Module = {
   start: async (platform) => startHealthChecks(platform),
 };
 
-export { chat, embed, structured } from './calls/calls.service.ts';
+export { chat, embed, estimateTokens, type PlannedCall, quote, structured } from './calls/calls.service.ts';
 /** The gateway for other modules (pre-annotation, text-to-SQL, Ragas): one call path, logged and budgeted. */
 export type { CallContext } from './calls/gateway.ts';

@@ -191,6 +191,8 @@ export const ragasEvaluations = pgTable(
     referenceContexts: jsonb('reference_contexts').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
     metrics: jsonb('metrics').$type<Record<string, number>>().notNull().default(sql`'{}'::jsonb`),
     skipped: jsonb('skipped').$type<Record<string, string>>().notNull().default(sql`'{}'::jsonb`),
+    /** Per LLM-based metric, the model's verdicts its score came from (statements, reasons). */
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
     createdBy: uuid('created_by'),
     createdAt: at('created_at').notNull().defaultNow(),

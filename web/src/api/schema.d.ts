@@ -5713,6 +5713,10 @@ export interface paths {
                                 skipped: {
                                     [key: string]: string;
                                 };
+                                /** @description Per LLM-based metric, the model's verdicts behind its score */
+                                details: {
+                                    [key: string]: unknown;
+                                };
                                 metadata: {
                                     [key: string]: unknown;
                                 };
@@ -5729,8 +5733,8 @@ export interface paths {
         };
         put?: never;
         /**
-         * Imports a batch of RAG records into a dataset and scores them with Ragas’ non-LLM metrics
-         * @description Up to 1000 records. Metrics: non_llm_context_precision_with_reference, non_llm_context_recall, non_llm_string_similarity, bleu_score, rouge_score (all by default); a metric whose fields a record lacks is listed in its `skipped`. Small batches are scored in the request (201); large ones, or with background: true, by a job (202, follow GET /jobs/{job_id}). The LLM-based metrics (faithfulness, answer_relevancy, llm_context_precision_with_reference, context_recall) need the LLM integration and are refused for now.
+         * Imports a batch of RAG records into a dataset and scores them with Ragas' metrics
+         * @description Up to 1000 records. Metrics without a model: non_llm_context_precision_with_reference, non_llm_context_recall, non_llm_string_similarity, bleu_score, rouge_score (all by default); with the LLM of the tenant's `ragas` binding: faithfulness, answer_relevancy, llm_context_precision_with_reference, llm_context_precision_without_reference, context_recall (answer_relevancy also needs its embedding model). A metric whose fields a record lacks is listed in its `skipped`. Small batches without LLM metrics are scored in the request (201); large ones, with background: true or with an LLM metric, by a job (202, follow GET /jobs/{job_id}); the response then carries the run's cost estimate, and the run's LLM calls are in GET /llm/usage?request_id={job_id}.
          */
         post: {
             parameters: {
@@ -5755,6 +5759,11 @@ export interface paths {
                                 [key: string]: unknown;
                             };
                         }[];
+                        /** @description Bounds on the model's replies, which also bound the cost: statements per answer (default 20) and characters per text (default 300). */
+                        llm_limits?: {
+                            max_statements?: number;
+                            max_chars?: number;
+                        };
                         background?: boolean;
                     };
                 };
@@ -5786,6 +5795,10 @@ export interface paths {
                                 /** @description Metrics without a score, and why */
                                 skipped: {
                                     [key: string]: string;
+                                };
+                                /** @description Per LLM-based metric, the model's verdicts behind its score */
+                                details: {
+                                    [key: string]: unknown;
                                 };
                                 metadata: {
                                     [key: string]: unknown;
@@ -5825,6 +5838,10 @@ export interface paths {
                                 skipped: {
                                     [key: string]: string;
                                 };
+                                /** @description Per LLM-based metric, the model's verdicts behind its score */
+                                details: {
+                                    [key: string]: unknown;
+                                };
                                 metadata: {
                                     [key: string]: unknown;
                                 };
@@ -5832,6 +5849,100 @@ export interface paths {
                                 created_at: string;
                                 /** Format: date-time */
                                 evaluated_at: string | null;
+                            }[];
+                            estimate: {
+                                calls: number;
+                                /** @description Counted with gpt-tokenizer */
+                                tokens_in: number;
+                                /** @description The calls' max_tokens: replies cannot be longer */
+                                max_tokens_out: number;
+                                costs: {
+                                    currency: string | null;
+                                    /** @description The input side, exact at registry prices */
+                                    cost_in: string;
+                                    /** @description With every reply at its limit: an upper bound */
+                                    max_cost: string;
+                                }[];
+                                models: {
+                                    need: string;
+                                    configuration_id: number;
+                                    model: string;
+                                }[];
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/ragas/estimates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What scoring these records with Ragas' LLM metrics would cost, without running it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        metrics: string[];
+                        records: {
+                            question?: string;
+                            answer?: string;
+                            contexts?: string[];
+                            reference?: string;
+                            reference_contexts?: string[];
+                            metadata?: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        /** @description Bounds on the model's replies, which also bound the cost: statements per answer (default 20) and characters per text (default 300). */
+                        llm_limits?: {
+                            max_statements?: number;
+                            max_chars?: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            calls: number;
+                            /** @description Counted with gpt-tokenizer */
+                            tokens_in: number;
+                            /** @description The calls' max_tokens: replies cannot be longer */
+                            max_tokens_out: number;
+                            costs: {
+                                currency: string | null;
+                                /** @description The input side, exact at registry prices */
+                                cost_in: string;
+                                /** @description With every reply at its limit: an upper bound */
+                                max_cost: string;
+                            }[];
+                            models: {
+                                need: string;
+                                configuration_id: number;
+                                model: string;
                             }[];
                         };
                     };
@@ -5885,6 +5996,10 @@ export interface paths {
                             /** @description Metrics without a score, and why */
                             skipped: {
                                 [key: string]: string;
+                            };
+                            /** @description Per LLM-based metric, the model's verdicts behind its score */
+                            details: {
+                                [key: string]: unknown;
                             };
                             metadata: {
                                 [key: string]: unknown;

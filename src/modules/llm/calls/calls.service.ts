@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject } from 'ajv';
+import { Decimal } from 'decimal.js';
 import { badRequest, Problem } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { costOf } from '../models/models.service.ts';
 import type { ChatMessage, StreamPiece } from '../providers/adapters.ts';
 import * as adapters from '../providers/adapters.ts';
+import type { Capability } from '../schema.ts';
 import { logUsage } from '../usage/usage.service.ts';
 import {
   acrossTargets,
@@ -12,6 +14,7 @@ import {
   type CallContext,
   type Choice,
   plan,
+  type Target,
   type Usage,
   usageOf,
 } from './gateway.ts';
@@ -181,6 +184,23 @@ export async function embed(platform: Platform, ctx: CallContext, input: Embeddi
 
 export interface StructuredInput extends ChatInput {
   schema: Record<string, unknown>;
+  /**
+   * False: the schema's maxLength bounds what the provider generates but is not checked on
+   * the reply. A grammar-constrained provider (llama.cpp) counts an invalid UTF-8 sequence as
+   * fewer characters than the U+FFFD it decodes to, so a reply within its bound can fail it.
+   */
+  checkMaxLength?: boolean;
+}
+
+/** The schema without its maxLength keywords, for checking a reply whose lengths only bound generation. */
+function withoutMaxLength(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutMaxLength);
+  if (schema === null || typeof schema !== 'object') return schema;
+  return Object.fromEntries(
+    Object.entries(schema)
+      .filter(([k]) => k !== 'maxLength')
+      .map(([k, v]) => [k, withoutMaxLength(v)]),
+  );
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -201,7 +221,9 @@ type Verdict = { ok: true; value: unknown } | { ok: false; errors: { path: strin
 export async function structured(platform: Platform, ctx: CallContext, input: StructuredInput) {
   let validate: ReturnType<Ajv['compile']>;
   try {
-    validate = ajv.compile(input.schema);
+    validate = ajv.compile(
+      (input.checkMaxLength === false ? withoutMaxLength(input.schema) : input.schema) as object,
+    );
   } catch (err) {
     throw badRequest(`schema is not a valid JSON schema: ${(err as Error).message}`, [
       { path: '/schema', message: 'invalid JSON schema' },
@@ -267,4 +289,47 @@ export async function structured(platform: Platform, ctx: CallContext, input: St
       errors: repaired.errors,
     },
   );
+}
+
+export interface PlannedCall {
+  need: Extract<Capability, 'chat' | 'json_schema' | 'embeddings'>;
+  tokensIn: number;
+  /** The call's max_tokens (0 for embeddings). */
+  maxTokensOut: number;
+}
+
+/**
+ * What a batch of calls of a feature will cost, before making them: input tokens as counted,
+ * output at each call's limit, at the prices of the model each kind of call goes to first.
+ * Refuses as the calls would (no binding, no capable model, a budget used up).
+ */
+export async function quote(platform: Platform, ctx: CallContext, calls: readonly PlannedCall[]) {
+  const targets = new Map<PlannedCall['need'], Target>();
+  for (const need of new Set(calls.map((c) => c.need)))
+    targets.set(need, (await plan(platform, ctx, {}, need)).targets[0]!);
+  const costs = new Map<string, { cost_in: Decimal; max_cost: Decimal }>();
+  let tokensIn = 0;
+  let maxTokensOut = 0;
+  for (const c of calls) {
+    const target = targets.get(c.need)!;
+    tokensIn += c.tokensIn;
+    maxTokensOut += c.maxTokensOut;
+    const currency = target.registry?.currency ?? '';
+    const sum = costs.get(currency) ?? { cost_in: new Decimal(0), max_cost: new Decimal(0) };
+    sum.cost_in = sum.cost_in.add(costOf(target.registry, c.tokensIn, 0));
+    sum.max_cost = sum.max_cost.add(costOf(target.registry, c.tokensIn, c.maxTokensOut));
+    costs.set(currency, sum);
+  }
+  return {
+    calls: calls.length,
+    tokens_in: tokensIn,
+    max_tokens_out: maxTokensOut,
+    /** Per currency; an unregistered model costs nothing on record (currency null). */
+    costs: [...costs].map(([currency, c]) => ({
+      currency: currency || null,
+      cost_in: c.cost_in.toFixed(),
+      max_cost: c.max_cost.toFixed(),
+    })),
+    models: [...targets].map(([need, t]) => ({ need, configuration_id: t.config.id, model: t.model })),
+  };
 }

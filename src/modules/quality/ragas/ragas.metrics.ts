@@ -17,14 +17,21 @@ const bestMatch = (text: string, others: readonly string[]) =>
 /**
  * NonLLMContextPrecisionWithReference: a retrieved context is relevant when its best string
  * similarity to a reference context is ≥ threshold; the score is the average precision of
- * those verdicts in retrieval order, Σ_k (precision@k · v_k) / (Σ v_k + 1e-10).
+ * those verdicts.
  */
 export function contextPrecisionWithReference(
   retrieved: readonly string[],
   referenceContexts: readonly string[],
   threshold = 0.5,
 ): number {
-  const verdicts = retrieved.map((rc) => (bestMatch(rc, referenceContexts) >= threshold ? 1 : 0));
+  return averagePrecision(retrieved.map((rc) => (bestMatch(rc, referenceContexts) >= threshold ? 1 : 0)));
+}
+
+/**
+ * Ragas' average precision of relevance verdicts (1 or 0) in retrieval order, shared by its
+ * context precision metrics: Σ_k (precision@k · v_k) / (Σ v_k + 1e-10).
+ */
+export function averagePrecision(verdicts: readonly number[]): number {
   let hits = 0;
   let numerator = 0;
   verdicts.forEach((v, i) => {
@@ -234,7 +241,7 @@ const NEEDS: Record<NonLlmMetric, (keyof RagasRecord)[]> = {
   rouge_score: ['reference', 'answer'],
 };
 
-const present = (v: unknown) => (Array.isArray(v) ? v.length > 0 : typeof v === 'string');
+export const present = (v: unknown) => (Array.isArray(v) ? v.length > 0 : typeof v === 'string');
 
 /**
  * Scores a record on the metrics asked for. A metric whose inputs are missing is left out

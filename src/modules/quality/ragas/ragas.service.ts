@@ -2,8 +2,19 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../../platform/db/client.ts';
 import { pgArray, rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant, type TenantScope } from '../../../platform/db/tenancy.ts';
+import { Problem } from '../../../platform/errors/problem.ts';
+import type { Platform } from '../../../platform/index.ts';
+import { type CallContext, embed, quote, structured } from '../../llm/index.ts';
 import { ragasEvaluations } from '../schema.ts';
-import { type NonLlmMetric, type RagasRecord, scoreRecord } from './ragas.metrics.ts';
+import {
+  LLM_NEEDS,
+  type LlmCaller,
+  type LlmLimits,
+  type LlmMetric,
+  plannedCalls,
+  scoreWithLlm,
+} from './ragas.llm.ts';
+import { type NonLlmMetric, present, type RagasRecord, scoreRecord } from './ragas.metrics.ts';
 
 export type RagasRow = typeof ragasEvaluations.$inferSelect;
 
@@ -107,6 +118,120 @@ export async function evaluateStored(
     await onChunk?.(done);
   }
   return done;
+}
+
+/** Records' fields a metric lacks, or null when it can run. */
+function missingFor(r: RagasRecord, metric: LlmMetric): string | null {
+  const missing = LLM_NEEDS[metric].filter((f) => !present(r[f]));
+  return missing.length ? `needs ${missing.join(' and ')}` : null;
+}
+
+/**
+ * The tokens and cost the LLM metrics will take on these records, before the run; refuses
+ * (409, 400, 429) when the tenant's `ragas` binding cannot make the calls or a budget is used up.
+ */
+export async function estimateLlmRun(
+  platform: Platform,
+  ctx: CallContext,
+  records: readonly RagasRecord[],
+  metrics: readonly LlmMetric[],
+  limits: LlmLimits,
+) {
+  const calls = records.flatMap((r) =>
+    metrics.filter((m) => missingFor(r, m) === null).flatMap((m) => plannedCalls(r, m, limits)),
+  );
+  if (calls.length === 0) return { calls: 0, tokens_in: 0, max_tokens_out: 0, costs: [], models: [] };
+  return quote(platform, ctx, calls);
+}
+
+function gatewayCaller(platform: Platform, ctx: CallContext): LlmCaller {
+  return {
+    structured: async (a) =>
+      (
+        await structured(platform, ctx, {
+          messages: a.messages,
+          schema: a.schema,
+          checkMaxLength: false,
+          max_tokens: a.maxTokens,
+          temperature: a.temperature,
+        })
+      ).value,
+    embed: async (input) => (await embed(platform, ctx, { input })).embeddings,
+  };
+}
+
+/**
+ * A refused or failed gateway call (a problem: no binding, invalid output, a provider down, a
+ * budget used up) skips the metric with why; a used-up budget ends the run. Anything else is a
+ * fault of this code and fails the job.
+ */
+function failureOf(err: unknown): { reason: string; budget: boolean } {
+  if (!(err instanceof Problem)) throw err;
+  return { reason: `the LLM call failed: ${err.detail}`, budget: err.status === 429 };
+}
+
+/**
+ * The job's LLM part: per record, the metrics' calls go through the gateway with no
+ * transaction open, then the scores, the verdicts behind them and the skipped metrics are
+ * saved in a short one. Once a budget refuses, the remaining metrics are skipped unasked.
+ */
+export async function evaluateStoredWithLlm(
+  platform: Platform,
+  ctx: CallContext,
+  ids: readonly number[],
+  metrics: readonly LlmMetric[],
+  limits: LlmLimits,
+  onRecord?: (done: number) => Promise<void>,
+): Promise<{ evaluated: number; refused_by_budget: boolean }> {
+  const scope = { tenantId: ctx.tenantId };
+  const caller = gatewayCaller(platform, ctx);
+  let budgetReason: string | null = null;
+  let done = 0;
+  for (const id of ids) {
+    const row = await inTenant(platform.database.db, scope, (tx) => getRecord(tx, id));
+    if (!row) continue;
+    const record: RagasRecord = {
+      question: row.question,
+      answer: row.answer,
+      contexts: row.contexts,
+      reference: row.reference,
+    };
+    const scores: Record<string, number> = {};
+    const skipped: Record<string, string> = {};
+    const details: Record<string, unknown> = {};
+    for (const metric of metrics) {
+      const missing = missingFor(record, metric);
+      if (missing !== null || budgetReason !== null) {
+        skipped[metric] = missing ?? budgetReason!;
+        continue;
+      }
+      try {
+        const outcome = await scoreWithLlm(caller, record, metric, limits);
+        details[metric] = outcome.details;
+        if (outcome.score === null) skipped[metric] = outcome.reason!;
+        else scores[metric] = outcome.score;
+      } catch (err) {
+        const failure = failureOf(err);
+        skipped[metric] = failure.reason;
+        if (failure.budget) budgetReason = failure.reason;
+      }
+    }
+    // A model's text may hold NUL, which jsonb cannot store.
+    const json = (v: unknown) =>
+      JSON.stringify(v, (_, x) => (typeof x === 'string' ? x.replaceAll('\u0000', '') : x));
+    await inTenant(platform.database.db, scope, (tx) =>
+      tx.execute(sql`
+        update ragas_evaluations set
+          metrics = (metrics - ${pgArray(Object.keys(skipped))}::text[]) || ${json(scores)}::jsonb,
+          skipped = (skipped - ${pgArray(Object.keys(scores))}::text[]) || ${json(skipped)}::jsonb,
+          details = details || ${json(details)}::jsonb,
+          evaluated_at = now()
+        where id = ${id}`),
+    );
+    done++;
+    await onRecord?.(done);
+  }
+  return { evaluated: done, refused_by_budget: budgetReason !== null };
 }
 
 export async function getRecord(tx: Executor, id: number): Promise<RagasRow | undefined> {

@@ -1,0 +1,1 @@
+ALTER TABLE "ragas_evaluations" ADD COLUMN "details" jsonb DEFAULT '{}'::jsonb NOT NULL;
