@@ -16,6 +16,7 @@ export const NAMESPACES = [
   'dashboard',
   'billing',
   'quality',
+  'ai',
 ] as const;
 const STORAGE_KEY = 'si.language';
 

@@ -8,6 +8,8 @@ export interface SectionTab {
   key: string;
   permission: string;
   element: React.ReactNode;
+  /** The tab is a section of its own tabs (sub-routes under it). */
+  nested?: boolean;
 }
 
 /**
@@ -22,23 +24,27 @@ export function TabbedSection({
   tabs,
   fallback,
   children,
+  level = 2,
 }: {
-  title: string;
+  /** None for a section nested in another's tab. */
+  title?: string;
   ns: string;
   base: string;
   tabs: readonly SectionTab[];
   fallback: string;
   children?: React.ReactNode;
+  /** The path segment that names the tab: 2 for /admin/users, 3 for /admin/ai/models. */
+  level?: number;
 }) {
   const { t } = useTranslation(ns);
   const me = useMe();
   const navigate = useNavigate();
   const location = useLocation();
   const visible = tabs.filter((tab) => can(me.data, tab.permission));
-  const active = location.pathname.split('/')[2] ?? visible[0]?.key;
+  const active = location.pathname.split('/')[level] ?? visible[0]?.key;
   return (
     <>
-      <Typography.Title level={2}>{title}</Typography.Title>
+      {title && <Typography.Title level={2}>{title}</Typography.Title>}
       <Tabs
         activeKey={active}
         onChange={(key) => navigate(`${base}/${key}`)}
@@ -49,7 +55,7 @@ export function TabbedSection({
         {tabs.map((tab) => (
           <Route
             key={tab.key}
-            path={tab.key}
+            path={tab.nested ? `${tab.key}/*` : tab.key}
             element={<RequirePermission permission={tab.permission}>{tab.element}</RequirePermission>}
           />
         ))}

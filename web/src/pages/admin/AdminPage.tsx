@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { TabbedSection } from '../../components/TabbedSection';
 import { AuditTab } from './AuditTab';
+import { AiSection } from './ai/AiSection';
 import { RolesTab } from './RolesTab';
 import { SecurityTab } from './SecurityTab';
 import { TokensTab } from './TokensTab';
@@ -12,6 +13,7 @@ const TABS = [
   { key: 'tokens', permission: 'tokens:manage', element: <TokensTab /> },
   { key: 'security', permission: 'security:read', element: <SecurityTab /> },
   { key: 'audit', permission: 'audit:read', element: <AuditTab /> },
+  { key: 'ai', permission: 'llm:read', element: <AiSection />, nested: true },
 ] as const;
 
 /** Administration: one tab per area, each its own sub-route (/admin/users, /admin/audit…). */
