@@ -1,6 +1,7 @@
 import {
   bigint,
   boolean,
+  date,
   index,
   integer,
   jsonb,
@@ -184,6 +185,24 @@ export const llmUsageLogs = pgTable(
     index('llm_usage_logs_request_idx').on(t.tenantId, t.requestId),
     tenantIsolation(t.tenantId, { bulk: true }),
   ],
+);
+
+/**
+ * Tokens and spend per tenant, UTC month, feature and currency: the usage insert adds to its
+ * row in the same statement, so a budget check reads a few rows instead of summing the logs.
+ */
+export const llmUsageTotals = pgTable(
+  'llm_usage_totals',
+  {
+    tenantId: tenantRef(),
+    month: date('month', { mode: 'string' }).notNull(),
+    feature: text('feature', { enum: FEATURES }).notNull(),
+    /** '' for calls to unregistered models, which cost nothing on record. */
+    currency: text('currency').notNull(),
+    tokens: bigint('tokens', { mode: 'number' }).notNull(),
+    cost: numeric('cost', { precision: 24, scale: 10 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.month, t.feature, t.currency] }), tenantIsolation(t.tenantId)],
 );
 
 export type ConfigurationRow = typeof llmConfigurations.$inferSelect;

@@ -160,3 +160,16 @@ export async function readInTenant<T>(
 export function inSystem<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => work(tx as unknown as Tx));
 }
+
+/**
+ * One statement in the tenant, writes included: on `pg` autocommitted on an application-role
+ * connection as readInTenant reads (one round trip: a single statement is atomic by itself),
+ * elsewhere in a transaction. For hot paths whose write is one statement (an LLM usage row).
+ */
+export function statementInTenant<T>(
+  database: Database,
+  scope: TenantScope,
+  statement: (db: Executor) => Promise<T>,
+): Promise<T> {
+  return readInTenant(database, scope, statement);
+}

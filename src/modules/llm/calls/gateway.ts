@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Decimal } from 'decimal.js';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { readInTenant } from '../../../platform/db/tenancy.ts';
 import { badRequest, conflict, Problem } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
-import { costOf, findModel } from '../models/models.service.ts';
+import { costOf } from '../models/models.service.ts';
 import { type Endpoint, ProviderError } from '../providers/adapters.ts';
 import { breakerOf, isBrokenCircuit } from '../providers/breaker.ts';
 import { endpointOf } from '../providers/configurations.service.ts';
@@ -15,15 +15,10 @@ import {
   type Feature,
   llmBindings,
   llmConfigurations,
+  llmModelRegistry,
   type ModelRow,
 } from '../schema.ts';
-import {
-  assertWithinBudgets,
-  type BudgetStatus,
-  budgetStatuses,
-  logPromptsOn,
-  logUsage,
-} from '../usage/usage.service.ts';
+import { assertWithinBudgets, type BudgetStatus, budgetStatuses, logUsage } from '../usage/usage.service.ts';
 
 /**
  * The gateway: every LLM call of the platform goes through here. It picks the feature's
@@ -66,7 +61,12 @@ const BACKOFF_CAP_MS = 8_000;
 
 type Kind = (typeof CALL_KINDS)[number];
 
-/** Reads everything a call needs in one short read: the targets, their keys, the budgets. */
+/**
+ * Reads everything a call needs in few statements (no transaction: each reads the committed
+ * state): the configuration (the caller's, or the feature's binding's) with its model's
+ * registry entry and the tenant's prompt-logging switch; its enabled fallbacks with theirs,
+ * when it has any; the budgets with this month's totals.
+ */
 export async function plan(
   platform: Platform,
   ctx: CallContext,
@@ -74,45 +74,72 @@ export async function plan(
   need: Capability,
 ): Promise<Plan> {
   return readInTenant(platform.database, { tenantId: ctx.tenantId }, async (db) => {
-    let configurationId = choice.configurationId;
-    let model = choice.model;
-    if (configurationId === undefined) {
-      const [binding] = await db.select().from(llmBindings).where(eq(llmBindings.feature, ctx.feature));
-      if (!binding)
-        throw conflict(`No LLM configuration is bound to the feature "${ctx.feature}"; add a binding first.`);
-      configurationId = binding.configurationId;
-      model ??= (need === 'embeddings' ? binding.embeddingModel : binding.model) ?? undefined;
-    }
+    const viaBinding = choice.configurationId === undefined;
+    // The binding's model counts only when the call goes to the bound configuration.
+    const boundModel = viaBinding
+      ? need === 'embeddings'
+        ? llmBindings.embeddingModel
+        : llmBindings.model
+      : sql`null::text`;
+    const model = sql<
+      string | null
+    >`coalesce(${choice.model ?? null}::text, ${boundModel}, ${llmConfigurations.defaultModel})`;
     const [primary] = await db
-      .select()
+      .select({
+        config: llmConfigurations,
+        registry: llmModelRegistry,
+        model,
+        logPrompts: sql<boolean>`coalesce((select log_prompts from llm_settings), false)`,
+      })
       .from(llmConfigurations)
-      .where(eq(llmConfigurations.id, configurationId));
-    if (!primary)
+      .leftJoin(llmBindings, eq(llmBindings.feature, ctx.feature))
+      .leftJoin(
+        llmModelRegistry,
+        and(eq(llmModelRegistry.configurationId, llmConfigurations.id), eq(llmModelRegistry.model, model)),
+      )
+      .where(
+        viaBinding
+          ? eq(llmConfigurations.id, llmBindings.configurationId)
+          : eq(llmConfigurations.id, choice.configurationId!),
+      );
+    if (!primary) {
+      if (viaBinding)
+        throw conflict(`No LLM configuration is bound to the feature "${ctx.feature}"; add a binding first.`);
       throw badRequest('The LLM configuration does not exist.', [
         { path: '/configuration_id', message: 'unknown' },
       ]);
-    const fallbacks = primary.fallbackIds.length
-      ? await db
-          .select()
-          .from(llmConfigurations)
-          .where(and(inArray(llmConfigurations.id, primary.fallbackIds), eq(llmConfigurations.enabled, true)))
-      : [];
-    const chain: { config: ConfigurationRow; model: string | null | undefined }[] = [
-      { config: primary, model: model ?? primary.defaultModel },
-      ...primary.fallbackIds
-        .map((id) => fallbacks.find((f) => f.id === id))
-        .filter((f) => f !== undefined)
-        .map((f) => ({ config: f, model: f.defaultModel })),
-    ];
-    if (!chain[0]!.model)
+    }
+    if (!primary.model)
       throw badRequest('No model: name one, or set the binding or configuration default.', [
         { path: '/model', message: 'required' },
       ]);
-    if (!primary.enabled) throw conflict(`The LLM configuration "${primary.name}" is disabled.`);
+    if (!primary.config.enabled)
+      throw conflict(`The LLM configuration "${primary.config.name}" is disabled.`);
+    const ids = primary.config.fallbackIds;
+    const fallbacks = ids.length
+      ? await db
+          .select({
+            config: llmConfigurations,
+            registry: llmModelRegistry,
+            model: llmConfigurations.defaultModel,
+          })
+          .from(llmConfigurations)
+          .leftJoin(
+            llmModelRegistry,
+            and(
+              eq(llmModelRegistry.configurationId, llmConfigurations.id),
+              eq(llmModelRegistry.model, llmConfigurations.defaultModel),
+            ),
+          )
+          .where(and(inArray(llmConfigurations.id, ids), eq(llmConfigurations.enabled, true)))
+      : [];
+    const chain = [
+      primary,
+      ...ids.map((id) => fallbacks.find((f) => f.config.id === id)).filter((f) => f !== undefined),
+    ];
     const targets: Target[] = [];
-    for (const { config, model } of chain) {
+    for (const { config, model, registry } of chain) {
       if (!model) continue;
-      const registry = await findModel(db, config.id, model);
       // A registered model that is switched off or cannot do this is skipped; an unregistered
       // one is tried (it costs nothing on record until the tenant gives it prices).
       if (registry && (!registry.enabled || !registry.capabilities.includes(need))) continue;
@@ -124,7 +151,7 @@ export async function plan(
       );
     const budgets = await budgetStatuses(db, ctx.feature);
     assertWithinBudgets(budgets);
-    return { targets, logPrompts: await logPromptsOn(db), budgets };
+    return { targets, logPrompts: primary.logPrompts, budgets };
   });
 }
 

@@ -2,7 +2,7 @@ import { Decimal } from 'decimal.js';
 import { asc, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../../../platform/db/client.ts';
 import { rowsOf } from '../../../platform/db/sql.ts';
-import { inTenant } from '../../../platform/db/tenancy.ts';
+import { statementInTenant } from '../../../platform/db/tenancy.ts';
 import { badRequest, notFound, Problem } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import {
@@ -35,28 +35,27 @@ export interface UsageEntry {
   prompt: unknown;
 }
 
-/** Writes one usage row in its own short transaction: never held open across a provider call. */
+/**
+ * Writes one usage row and adds it to its month's totals, in one statement (one round trip
+ * on `pg`): never a transaction held across a provider call.
+ */
 export async function logUsage(platform: Platform, e: UsageEntry): Promise<void> {
-  await inTenant(platform.database.db, { tenantId: e.tenantId }, (tx) =>
-    tx.insert(llmUsageLogs).values({
-      tenantId: e.tenantId,
-      userId: e.userId,
-      feature: e.feature,
-      kind: e.kind,
-      configurationId: e.configurationId,
-      model: e.model,
-      requestId: e.requestId,
-      attempt: e.attempt,
-      tokensIn: e.tokensIn,
-      tokensOut: e.tokensOut,
-      estimatedTokensIn: e.estimatedTokensIn,
-      latencyMs: e.latencyMs,
-      cost: e.cost.toFixed(10),
-      currency: e.currency,
-      success: e.success,
-      errorCode: e.errorCode,
-      prompt: e.prompt ?? null,
-    }),
+  await statementInTenant(platform.database, { tenantId: e.tenantId }, (db) =>
+    db.execute(sql`
+      with logged as (
+        insert into llm_usage_logs (tenant_id, user_id, feature, kind, configuration_id, model, request_id,
+          attempt, tokens_in, tokens_out, estimated_tokens_in, latency_ms, cost, currency, success, error_code, prompt)
+        values (${e.tenantId}, ${e.userId}, ${e.feature}, ${e.kind}, ${e.configurationId}, ${e.model},
+          ${e.requestId}, ${e.attempt}, ${e.tokensIn}, ${e.tokensOut}, ${e.estimatedTokensIn}, ${e.latencyMs},
+          ${e.cost.toFixed(10)}, ${e.currency}, ${e.success}, ${e.errorCode},
+          ${e.prompt === null || e.prompt === undefined ? null : JSON.stringify(e.prompt)}::jsonb)
+        returning tenant_id, created_at, feature, currency, tokens_in + tokens_out as tokens, cost)
+      insert into llm_usage_totals as t (tenant_id, month, feature, currency, tokens, cost)
+      select tenant_id, date_trunc('month', created_at at time zone 'UTC')::date, feature,
+        coalesce(currency, ''), tokens, cost
+      from logged
+      on conflict (tenant_id, month, feature, currency)
+        do update set tokens = t.tokens + excluded.tokens, cost = t.cost + excluded.cost`),
   );
 }
 
@@ -240,28 +239,29 @@ export interface BudgetStatus {
   state: 'ok' | 'warning' | 'exceeded';
 }
 
-/** What each budget has used this UTC month, and whether it warns or refuses. */
+/** What each budget has used this UTC month (from the month's totals), and whether it warns or refuses. */
 export async function budgetStatuses(tx: Executor, feature?: Feature): Promise<BudgetStatus[]> {
-  const budgets = await tx.select().from(llmBudgets).orderBy(asc(llmBudgets.id));
-  const relevant = budgets.filter(
-    (b) => feature === undefined || b.feature === null || b.feature === feature,
-  );
-  const out: BudgetStatus[] = [];
-  for (const budget of relevant) {
-    const [row] = rowsOf<{ used: string }>(
-      await tx.execute(sql`
-        select coalesce(sum(${budget.kind === 'tokens' ? sql`tokens_in + tokens_out` : sql`cost`}), 0) as used
-        from llm_usage_logs
-        where created_at >= date_trunc('month', now() at time zone 'UTC') at time zone 'UTC'
-          ${budget.feature ? sql`and feature = ${budget.feature}` : sql``}
-          ${budget.kind === 'cost' ? sql`and currency = ${budget.currency}` : sql``}`),
-    );
-    const used = new Decimal(row?.used ?? 0);
-    const ratio = used.div(budget.limit).toNumber();
+  const used = sql<string>`(
+    select coalesce(sum(case when ${llmBudgets.kind} = 'tokens' then t.tokens else t.cost end), 0)::text
+    from llm_usage_totals t
+    where t.month = date_trunc('month', now() at time zone 'UTC')::date
+      and (${llmBudgets.feature} is null or t.feature = ${llmBudgets.feature})
+      and (${llmBudgets.kind} = 'tokens' or t.currency = ${llmBudgets.currency}))`;
+  const rows = await tx
+    .select({ budget: llmBudgets, used })
+    .from(llmBudgets)
+    .where(
+      feature === undefined
+        ? undefined
+        : sql`(${llmBudgets.feature} is null or ${llmBudgets.feature} = ${feature})`,
+    )
+    .orderBy(asc(llmBudgets.id));
+  return rows.map(({ budget, used }) => {
+    const amount = new Decimal(used);
+    const ratio = amount.div(budget.limit).toNumber();
     const state = ratio >= 1 ? 'exceeded' : ratio >= Number(budget.warnRatio) ? 'warning' : 'ok';
-    out.push({ budget, used, ratio, state });
-  }
-  return out;
+    return { budget, used: amount, ratio, state };
+  });
 }
 
 export function budgetView(s: BudgetStatus) {
