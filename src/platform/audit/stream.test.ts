@@ -109,21 +109,23 @@ describe('audit stream to a SIEM (syslog RFC 5424)', () => {
     for (const c of cleanups.reverse()) await c();
   });
 
-  it('streams every audit row and checkpoint over TCP, and catches up after the receiver was down', async () => {
-    const receiver = new Receiver();
-    const port = await receiver.listen();
-    const env = await freshDatabaseEnv({
-      AUDIT_SYSLOG_URL: `tcp://127.0.0.1:${port}`,
-      AUDIT_STREAM_INTERVAL_MS: '100',
-    });
-    const ctx = await startTestApp(env, { migrate: true });
+  /** A platform of its own database that streams to the receiver `env` names, closed after the tests. */
+  async function streaming(env: Record<string, string>) {
+    const fresh = await freshDatabaseEnv({ ...env, AUDIT_STREAM_INTERVAL_MS: '100' });
+    const ctx = await startTestApp(fresh, { migrate: true });
     cleanups.push(async () => {
       await ctx.app.close();
       await ctx.platform.close();
-      await dropFreshDatabase(env);
+      await dropFreshDatabase(fresh);
     });
     startAnchoring(ctx.platform);
-    const t = await newTenant(ctx);
+    return ctx;
+  }
+
+  it('streams every audit row and checkpoint over TCP, and catches up after the receiver was down', async () => {
+    const receiver = new Receiver();
+    const port = await receiver.listen();
+    const t = await newTenant(await streaming({ AUDIT_SYSLOG_URL: `tcp://127.0.0.1:${port}` }));
     await t.as(t.owner, { method: 'POST', url: '/api/v1/roles', payload: { name: 'a', permissions: [] } });
     await until('the first rows', () => receiver.seqsOf(t.tenantId).length >= 2);
     expect(receiver.seqsOf(t.tenantId)).toEqual([1, 2]);
@@ -180,19 +182,9 @@ describe('audit stream to a SIEM (syslog RFC 5424)', () => {
     const receiver = new Receiver({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) });
     const port = await receiver.listen();
     cleanups.push(() => receiver.close());
-    const env = await freshDatabaseEnv({
-      AUDIT_SYSLOG_URL: `tls://localhost:${port}`,
-      AUDIT_SYSLOG_CA_FILE: cert,
-      AUDIT_STREAM_INTERVAL_MS: '100',
-    });
-    const ctx = await startTestApp(env, { migrate: true });
-    cleanups.push(async () => {
-      await ctx.app.close();
-      await ctx.platform.close();
-      await dropFreshDatabase(env);
-    });
-    startAnchoring(ctx.platform);
-    const t = await newTenant(ctx);
+    const t = await newTenant(
+      await streaming({ AUDIT_SYSLOG_URL: `tls://localhost:${port}`, AUDIT_SYSLOG_CA_FILE: cert }),
+    );
     await until('the sign-in row over TLS', () => receiver.seqsOf(t.tenantId).includes(1));
   });
 });
