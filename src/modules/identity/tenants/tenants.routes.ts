@@ -86,7 +86,7 @@ export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/tenants',
     {
-      config: { permission: 'self', platformOwner: true },
+      config: { permission: 'self', platformOwner: true, feature: 'multi_tenant' },
       schema: {
         tags: ['tenants'],
         summary: 'Every tenant (platform owners), by slug',
