@@ -20,7 +20,8 @@ export const licenseServerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/license-server/activations',
     {
-      config: { public: true },
+      // Recorded in license_audit_logs: there is no tenant whose audit chain they belong to.
+      config: { public: true, audit: false },
       schema: {
         tags: ['license server'],
         summary: 'Activate a license on a machine (counts against its machines) and sign the activation',
@@ -34,7 +35,8 @@ export const licenseServerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/license-server/activations',
     {
-      config: { public: true },
+      // Recorded in license_audit_logs: there is no tenant whose audit chain they belong to.
+      config: { public: true, audit: false },
       schema: {
         tags: ['license server'],
         summary: "Release a machine's activation",
