@@ -6,7 +6,6 @@ import type { ActivationPayload, LicensePayload } from './document.ts';
 import { readActivation, readLicense } from './document.ts';
 import {
   ALL_FEATURES,
-  EDITION_FEATURES,
   type Edition,
   type Feature,
   type Limits,
