@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { modules } from './modules/index.ts';
+import { gatedRoutes, licenseGate } from './modules/license/index.ts';
 import { systemRoutes } from './modules/system/routes.ts';
 import { auth } from './platform/auth/plugin.ts';
 import { registerErrorHandling } from './platform/errors/handler.ts';
@@ -76,6 +77,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(auth, { platform });
+  await app.register(licenseGate, { platform });
   // Opt-in per route (config.rateLimit); counted in Redis when configured, and in this
   // process while Redis is away (platform/http/rate-limit-store.ts): an outage never lifts a limit.
   await app.register(rateLimit, {
@@ -91,7 +93,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   await webConsole(app);
   await app.register(systemRoutes);
   for (const m of modules) {
-    if (m.routes) await app.register(m.routes, { prefix: '/api/v1' });
+    if (m.routes)
+      await app.register(m.feature ? gatedRoutes(m.feature, m.routes) : m.routes, { prefix: '/api/v1' });
   }
   return app;
 }

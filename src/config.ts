@@ -59,6 +59,14 @@ export interface Config {
     /** How often new audit rows are looked for and streamed. */
     streamIntervalMs: number;
   };
+  license: {
+    /** Vendor and test use only: extra trusted public keys, `kid=base64url,…`. */
+    testKeys: string | undefined;
+    /** Act as a license server for other installations' online activation. */
+    server: boolean;
+    /** The license server's signing key file (from `superinsight license keygen`). */
+    serverKeyFile: string | undefined;
+  };
   auth: {
     /** Failed logins within the window that lock an account. */
     maxFailures: number;
@@ -186,6 +194,23 @@ function jobTimingVars(env: Env): { jobHeartbeatSeconds: number; jobStaleSeconds
   return { jobHeartbeatSeconds, jobStaleSeconds };
 }
 
+function licenseVars(env: Env): Config['license'] {
+  const testKeys = env.SUPERINSIGHT_LICENSE_TEST_KEYS || undefined;
+  if (testKeys && !/^([\w.-]+=[\w-]{43},?)+$/.test(testKeys.replace(/\s/g, '')))
+    throw new ConfigError(
+      'SUPERINSIGHT_LICENSE_TEST_KEYS',
+      'must be kid=publickey pairs (base64url Ed25519), comma-separated',
+    );
+  const server = boolVar(env, 'SUPERINSIGHT_LICENSE_SERVER', false);
+  const serverKeyFile = env.SUPERINSIGHT_LICENSE_SERVER_KEY_FILE || undefined;
+  if (server && !serverKeyFile)
+    throw new ConfigError(
+      'SUPERINSIGHT_LICENSE_SERVER_KEY_FILE',
+      'must name the signing key file when SUPERINSIGHT_LICENSE_SERVER is on',
+    );
+  return { testKeys, server, serverKeyFile };
+}
+
 /** Reads the environment once; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
@@ -230,6 +255,7 @@ export function loadConfig(env: Env = process.env): Config {
       syslogCaFile: env.AUDIT_SYSLOG_CA_FILE || undefined,
       streamIntervalMs: intVar(env, 'AUDIT_STREAM_INTERVAL_MS', 2000, 50, 600_000),
     },
+    license: licenseVars(env),
     auth: {
       maxFailures: intVar(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
       failureWindowMinutes: intVar(env, 'LOGIN_FAILURE_WINDOW_MINUTES', 15, 1, 24 * 60),

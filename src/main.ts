@@ -4,6 +4,7 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { USER_HELP, userCommand } from './modules/identity/cli.ts';
 import { startModules, wireModules } from './modules/index.ts';
+import { licenseCommand } from './modules/license/cli.ts';
 import { MasterKeyMismatchError } from './platform/crypto/secrets.ts';
 import { BackupError, backup, restore } from './platform/db/backup.ts';
 import { DirLockedError, openDatabase } from './platform/db/client.ts';
@@ -24,6 +25,7 @@ Commands:
   user       Create, list and reset accounts (superinsight user --help)
   backup     Write a backup of the database: superinsight backup --out FILE
   restore    Restore a backup into an empty database: superinsight restore FILE
+  license    The vendor's license tools: keygen, issue, activate-offline (superinsight license --help)
   --help     Show this help
 
 Configuration is read from the environment; see README.md.
@@ -107,6 +109,14 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === '--version') {
     process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  if (command === 'license') {
+    process.exitCode = licenseCommand(
+      argv.slice(1),
+      (l) => process.stdout.write(`${l}\n`),
+      (l) => process.stderr.write(`${l}\n`),
+    );
     return;
   }
   const config = loadConfig();

@@ -617,3 +617,29 @@ describe('tenant isolation of the LLM gateway', () => {
     }
   });
 });
+
+describe('tenant isolation of the license history', () => {
+  it("shows a tenant's admins the installation's license events and their own tenant's, never another's", async () => {
+    const ctx = await testApp();
+    const a = await newTenant(ctx);
+    const b = await newTenant(ctx);
+    const raw = ctx.platform.database.raw;
+    await raw.query(
+      `insert into license_audit_logs (tenant_id, event, message) values ($1, 'seat_refused', 'refused in a'), ($2, 'seat_refused', 'refused in b')`,
+      [a.tenantId, b.tenantId],
+    );
+    const seen = await b.as(b.owner, { method: 'GET', url: '/api/v1/license/history?limit=1000' });
+    expect(seen.statusCode).toBe(200);
+    const tenants = seen.json().items.map((i: { tenant_id: string | null }) => i.tenant_id);
+    expect(tenants).toContain(b.tenantId);
+    expect(tenants).not.toContain(a.tenantId);
+    const inB = await readInTenant(ctx.platform.database, { tenantId: b.tenantId }, (db) =>
+      db.execute(sql`select tenant_id from license_audit_logs`),
+    );
+    const rows = (inB as unknown as { rows: { tenant_id: string }[] }).rows;
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.tenant_id === b.tenantId)).toBe(true);
+    const put = await b.as(b.owner, { method: 'PUT', url: '/api/v1/license', payload: { key: 'x' } });
+    expect(put.statusCode).toBe(403);
+  });
+});

@@ -5,6 +5,7 @@ import { auditModule } from './audit/index.ts';
 import { billingModule } from './billing/index.ts';
 import { identityModule } from './identity/index.ts';
 import { jobsModule } from './jobs/index.ts';
+import { type Feature, licenseModule } from './license/index.ts';
 import { llmModule } from './llm/index.ts';
 import { qualityModule } from './quality/index.ts';
 import { securityModule } from './security/index.ts';
@@ -18,6 +19,8 @@ export interface Module {
   subscribe?: (platform: Platform) => void;
   /** Runs once when `serve` starts, after migrations (e.g. first-start bootstrap). */
   start?: (platform: Platform) => Promise<void>;
+  /** A licensed area: every route of the module declares this feature (license/gate.ts). */
+  feature?: Feature;
 }
 
 export const modules: Module[] = [
@@ -26,9 +29,10 @@ export const modules: Module[] = [
   securityModule,
   jobsModule,
   annotationModule,
-  qualityModule,
+  { ...qualityModule, feature: 'quality_assessment' },
   billingModule,
-  llmModule,
+  { ...llmModule, feature: 'ai_annotation' },
+  licenseModule,
 ];
 
 /** Defines every module's job kinds and event listeners; every process that serves or works calls it. */

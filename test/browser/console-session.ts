@@ -15,11 +15,14 @@ export interface ConsoleServer extends TestContext {
 }
 
 /** The whole platform listening on a free port, serving the built console, and a browser. */
-export async function startConsole(): Promise<ConsoleServer> {
+export async function startConsole(
+  env: Record<string, string> = testEnv(),
+  options: { migrate?: boolean } = {},
+): Promise<ConsoleServer> {
   if (!fs.existsSync(path.join(CONSOLE_DIR, 'index.html'))) {
     throw new Error('The console is not built: run `npm run build:web` first.');
   }
-  const ctx = await startTestApp(testEnv());
+  const ctx = await startTestApp(env, options);
   await ctx.app.listen({ host: '127.0.0.1', port: 0 });
   const address = ctx.app.server.address();
   if (!address || typeof address === 'string') throw new Error('no listening address');

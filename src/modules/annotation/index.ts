@@ -52,6 +52,7 @@ export { replaceResult } from './labeling/replace-result.ts';
 /** What other modules may read of annotation's tables. */
 export {
   annotationsInContext,
+  countAllProjects,
   countSubmitted,
   findAnnotation,
   projectFacts,

@@ -39,6 +39,25 @@ export async function projectFacts(tx: Executor, projectId: number, tenantId?: s
   return row;
 }
 
+/**
+ * Projects of the whole installation, every tenant's: the license's project limit counts
+ * them. Inside a tenant's transaction, RLS would show only its own, so this one count steps
+ * out of the application role and back (the session user may always reset its role).
+ */
+export async function countAllProjects(tx: Executor): Promise<number> {
+  const { rows } = (await tx.execute(sql`select current_user as role`)) as unknown as {
+    rows: { role: string }[];
+  };
+  const role = rows[0]!.role;
+  await tx.execute(sql`select set_config('role', 'none', true)`);
+  try {
+    const [row] = await tx.select({ n: sql<number>`count(*)::int` }).from(projects);
+    return row?.n ?? 0;
+  } finally {
+    await tx.execute(sql`select set_config('role', ${role}, true)`);
+  }
+}
+
 /** One annotation of the tenant, or undefined. */
 export async function findAnnotation(
   tx: Executor,

@@ -44,6 +44,8 @@ export const PERMISSIONS = {
   'llm:read': 'See LLM configurations, models, bindings, usage and budgets',
   'llm:manage': 'Add and change LLM configurations, models, bindings, budgets and the prompt-logging setting',
   'llm:use': 'Call the LLM gateway (the playground and its API)',
+  'license:read': "See the installation's license, its limits and usage, and its history",
+  'license:manage': 'Install license keys and activate or deactivate them (platform owners)',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -10935,6 +10935,524 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/license": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The license in force: edition, features, limits and usage, validity */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            status: string;
+                            edition: string;
+                            message: string;
+                            warning: {
+                                level: string;
+                                message: string;
+                            } | null;
+                            features: {
+                                name: string;
+                                description: string;
+                                enabled: boolean;
+                                requires_edition: string;
+                            }[];
+                            limits: {
+                                name: string;
+                                allowed: number | null;
+                                in_use: number | null;
+                            }[];
+                            license: {
+                                id: string;
+                                licensee: string;
+                                edition: string;
+                                validity: string;
+                                key_id: string;
+                                issued_at: string;
+                                not_before: string;
+                                expires_at: string | null;
+                                grace_days: number;
+                                /** Format: date-time */
+                                grace_ends_at: string | null;
+                                activation_required: boolean;
+                                /** Format: date-time */
+                                installed_at: string;
+                            } | null;
+                            activation: {
+                                kind: string;
+                                /** Format: date-time */
+                                activated_at: string | null;
+                                server_url: string | null;
+                            } | null;
+                            trial: {
+                                /** Format: date-time */
+                                started_at: string;
+                                /** Format: date-time */
+                                ends_at: string;
+                            };
+                            fingerprint: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Install a license key (it replaces the one in force) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        key: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            status: string;
+                            edition: string;
+                            message: string;
+                            warning: {
+                                level: string;
+                                message: string;
+                            } | null;
+                            features: {
+                                name: string;
+                                description: string;
+                                enabled: boolean;
+                                requires_edition: string;
+                            }[];
+                            limits: {
+                                name: string;
+                                allowed: number | null;
+                                in_use: number | null;
+                            }[];
+                            license: {
+                                id: string;
+                                licensee: string;
+                                edition: string;
+                                validity: string;
+                                key_id: string;
+                                issued_at: string;
+                                not_before: string;
+                                expires_at: string | null;
+                                grace_days: number;
+                                /** Format: date-time */
+                                grace_ends_at: string | null;
+                                activation_required: boolean;
+                                /** Format: date-time */
+                                installed_at: string;
+                            } | null;
+                            activation: {
+                                kind: string;
+                                /** Format: date-time */
+                                activated_at: string | null;
+                                server_url: string | null;
+                            } | null;
+                            trial: {
+                                /** Format: date-time */
+                                started_at: string;
+                                /** Format: date-time */
+                                ends_at: string;
+                            };
+                            fingerprint: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/license/activation/request": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make an offline activation request code for the vendor */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request_code: string;
+                            fingerprint: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/license/activation/offline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload the activation file the vendor made from the request code */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        activation: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            status: string;
+                            edition: string;
+                            message: string;
+                            warning: {
+                                level: string;
+                                message: string;
+                            } | null;
+                            features: {
+                                name: string;
+                                description: string;
+                                enabled: boolean;
+                                requires_edition: string;
+                            }[];
+                            limits: {
+                                name: string;
+                                allowed: number | null;
+                                in_use: number | null;
+                            }[];
+                            license: {
+                                id: string;
+                                licensee: string;
+                                edition: string;
+                                validity: string;
+                                key_id: string;
+                                issued_at: string;
+                                not_before: string;
+                                expires_at: string | null;
+                                grace_days: number;
+                                /** Format: date-time */
+                                grace_ends_at: string | null;
+                                activation_required: boolean;
+                                /** Format: date-time */
+                                installed_at: string;
+                            } | null;
+                            activation: {
+                                kind: string;
+                                /** Format: date-time */
+                                activated_at: string | null;
+                                server_url: string | null;
+                            } | null;
+                            trial: {
+                                /** Format: date-time */
+                                started_at: string;
+                                /** Format: date-time */
+                                ends_at: string;
+                            };
+                            fingerprint: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/license/activation/online": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Activate against a license server */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uri */
+                        server_url?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            status: string;
+                            edition: string;
+                            message: string;
+                            warning: {
+                                level: string;
+                                message: string;
+                            } | null;
+                            features: {
+                                name: string;
+                                description: string;
+                                enabled: boolean;
+                                requires_edition: string;
+                            }[];
+                            limits: {
+                                name: string;
+                                allowed: number | null;
+                                in_use: number | null;
+                            }[];
+                            license: {
+                                id: string;
+                                licensee: string;
+                                edition: string;
+                                validity: string;
+                                key_id: string;
+                                issued_at: string;
+                                not_before: string;
+                                expires_at: string | null;
+                                grace_days: number;
+                                /** Format: date-time */
+                                grace_ends_at: string | null;
+                                activation_required: boolean;
+                                /** Format: date-time */
+                                installed_at: string;
+                            } | null;
+                            activation: {
+                                kind: string;
+                                /** Format: date-time */
+                                activated_at: string | null;
+                                server_url: string | null;
+                            } | null;
+                            trial: {
+                                /** Format: date-time */
+                                started_at: string;
+                                /** Format: date-time */
+                                ends_at: string;
+                            };
+                            fingerprint: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/license/activation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deactivate this machine's activation (frees one machine) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            status: string;
+                            edition: string;
+                            message: string;
+                            warning: {
+                                level: string;
+                                message: string;
+                            } | null;
+                            features: {
+                                name: string;
+                                description: string;
+                                enabled: boolean;
+                                requires_edition: string;
+                            }[];
+                            limits: {
+                                name: string;
+                                allowed: number | null;
+                                in_use: number | null;
+                            }[];
+                            license: {
+                                id: string;
+                                licensee: string;
+                                edition: string;
+                                validity: string;
+                                key_id: string;
+                                issued_at: string;
+                                not_before: string;
+                                expires_at: string | null;
+                                grace_days: number;
+                                /** Format: date-time */
+                                grace_ends_at: string | null;
+                                activation_required: boolean;
+                                /** Format: date-time */
+                                installed_at: string;
+                            } | null;
+                            activation: {
+                                kind: string;
+                                /** Format: date-time */
+                                activated_at: string | null;
+                                server_url: string | null;
+                            } | null;
+                            trial: {
+                                /** Format: date-time */
+                                started_at: string;
+                                /** Format: date-time */
+                                ends_at: string;
+                            };
+                            fingerprint: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/license/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The license's history: installs, activations, refusals, expiry transitions */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                event: string;
+                                license_id: string | null;
+                                tenant_id: string | null;
+                                actor_id: string | null;
+                                message: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

@@ -7,6 +7,7 @@ import { raiseSecurityEvent } from '../../../platform/auth/security-events.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { conflict, notFound } from '../../../platform/errors/problem.ts';
 import { Uuid } from '../../../platform/http/schemas.ts';
+import { requireFeature } from '../../license/index.ts';
 import { loadProject, type Project } from '../access.ts';
 import { type JobState, jobState } from '../job-state.ts';
 import { exports } from '../schema.ts';
@@ -22,6 +23,9 @@ import {
   exportStream,
   type RunTx,
 } from './export.service.ts';
+
+/** Exporting one's data as JSON is core work, never licensed; the other formats are. */
+const JSON_FORMATS = new Set<ExportFormat>(['JSON', 'JSON_MIN']);
 
 function exportView(e: typeof exports.$inferSelect, job: JobState) {
   let status: string = e.status;
@@ -100,6 +104,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const principal = req.me;
       const format = (req.query.format ?? 'JSON') as ExportFormat;
+      if (!JSON_FORMATS.has(format)) await requireFeature(app.platform, 'export_formats');
       const options = exportOptions(format, req.query);
       const project = await req.tx(async (tx) => {
         const p = await loadProject(tx, principal, req.params.id, 'read');
@@ -140,6 +145,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const principal = req.me;
       const { format, ...filters } = req.body;
+      if (!JSON_FORMATS.has(format)) await requireFeature(app.platform, 'export_formats');
       const options = exportOptions(format, filters);
       const result = await req.tx(async (tx) => {
         const p = await loadProject(tx, principal, req.params.id, 'read');

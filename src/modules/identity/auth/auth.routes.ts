@@ -4,6 +4,7 @@ import { SESSION_COOKIE } from '../../../platform/auth/plugin.ts';
 import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
 import { badRequest, notFound } from '../../../platform/errors/problem.ts';
 import { DateTime, IdParams, Nullable } from '../../../platform/http/schemas.ts';
+import { seatClaim } from '../../license/index.ts';
 import { Email, Session, Slug, TenantRef, UserRef } from '../identity.schemas.ts';
 import * as authService from './auth.service.ts';
 
@@ -48,6 +49,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ip: req.ip,
         userAgent: req.headers['user-agent'] ?? null,
         ipAllowed: (tenantId) => ipAllow.allows(tenantId, req.ip),
+        claimSeat: await seatClaim(platform),
       });
       for (const sessionId of result.endedSessions) await authenticator.evict({ sessionId });
       req.audit({

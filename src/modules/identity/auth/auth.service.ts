@@ -5,7 +5,7 @@ import { checkPasswordPolicy, hashPassword, verifyPassword } from '../../../plat
 import { sessions, tenantMembers, tenants, users } from '../../../platform/auth/schema.ts';
 import { raiseSecurityEvent } from '../../../platform/auth/security-events.ts';
 import { newToken } from '../../../platform/auth/tokens.ts';
-import type { Db, Executor } from '../../../platform/db/client.ts';
+import type { Db, Executor, Tx } from '../../../platform/db/client.ts';
 import { beforeCursor, toPage } from '../../../platform/db/pagination.ts';
 import {
   badRequest,
@@ -27,6 +27,8 @@ export interface LoginInput {
   userAgent: string | null;
   /** Whether the tenant's IP allow-list admits the caller; no session opens when it does not. */
   ipAllowed?: (tenantId: string) => Promise<boolean>;
+  /** Takes the license seat the session needs (or refuses), inside the sign-in's transaction. */
+  claimSeat?: (tx: Tx, tenantId: string, userId: string) => Promise<void>;
 }
 
 const INVALID_LOGIN = 'The e-mail address or password is wrong.';
@@ -94,6 +96,7 @@ export async function login(db: Db, settings: AuthSettings, input: LoginInput) {
   const { token, hash } = newToken('session');
   const expiresAt = new Date(now + settings.sessionTtlHours * 3_600_000);
   const session = await db.transaction(async (tx) => {
+    await input.claimSeat?.(tx as unknown as Tx, tenant.id, user.id);
     await tx
       .update(users)
       .set({ failedLogins: 0, failedLoginsSince: null, lockedUntil: null, lastLoginAt: new Date(now) })

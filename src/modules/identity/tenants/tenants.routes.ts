@@ -111,7 +111,7 @@ export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/tenants',
     {
-      config: { permission: 'self', platformOwner: true },
+      config: { permission: 'self', platformOwner: true, feature: 'multi_tenant' },
       schema: {
         tags: ['tenants'],
         summary: 'Create a tenant; the caller joins it as owner',

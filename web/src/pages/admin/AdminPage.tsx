@@ -2,6 +2,7 @@ import { useTranslation } from 'react-i18next';
 import { TabbedSection } from '../../components/TabbedSection';
 import { AuditTab } from './AuditTab';
 import { AiSection } from './ai/AiSection';
+import { LicenseTab } from './LicenseTab';
 import { RolesTab } from './RolesTab';
 import { SecurityTab } from './SecurityTab';
 import { TokensTab } from './TokensTab';
@@ -13,6 +14,7 @@ const TABS = [
   { key: 'tokens', permission: 'tokens:manage', element: <TokensTab /> },
   { key: 'security', permission: 'security:read', element: <SecurityTab /> },
   { key: 'audit', permission: 'audit:read', element: <AuditTab /> },
+  { key: 'license', permission: 'license:read', element: <LicenseTab /> },
   { key: 'ai', permission: 'llm:read', element: <AiSection />, nested: true },
 ] as const;
 

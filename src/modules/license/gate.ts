@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import { Problem } from '../../platform/errors/problem.ts';
+import type { Platform } from '../../platform/index.ts';
+import { editionWith, FEATURES, type Feature } from './editions.ts';
+import { LimitRefusal } from './limits.ts';
+import { type LicenseState, licenseOf, logEvent } from './state.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The licensed feature this route's writes need (reads stay open: data is never held back). */
+    feature?: Feature;
+  }
+}
+
+/** The stable refusal: the feature, and the edition that has it. */
+export function featureRequired(feature: Feature, state: LicenseState): Problem {
+  const edition = editionWith(feature);
+  const why = state.status === 'trial_ended' || state.status === 'expired' ? ` ${state.message}` : '';
+  return new Problem(
+    403,
+    `${FEATURES[feature]} needs the ${edition} edition; this installation runs ${state.edition}.${why}`,
+    { code: 'license_feature_required', feature, edition, current_edition: state.edition },
+  );
+}
+
+/** For a choice inside a route (an export format): refuses unless the license has the feature. */
+export async function requireFeature(platform: Platform, feature: Feature): Promise<void> {
+  const state = await licenseOf(platform).state();
+  if (!state.features.includes(feature)) throw featureRequired(feature, state);
+}
+
+/** Routes of a module that is a licensed area: each of them declares the module's feature. */
+export function gatedRoutes(feature: Feature, routes: FastifyPluginAsync): FastifyPluginAsync {
+  return async (app) => {
+    app.addHook('onRoute', (route) => {
+      route.config ??= {};
+      (route.config as { feature?: Feature }).feature ??= feature;
+    });
+    await app.register(routes);
+  };
+}
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The one place features are enforced, after authentication and permission (the auth
+ * plugin's hook runs first): a write on a route that declares a feature the license lacks
+ * gets 403 `license_feature_required`. Reads stay open, so data made under a trial or an
+ * expired license remains readable and downloadable.
+ */
+async function gatePlugin(app: FastifyInstance, { platform }: { platform: Platform }) {
+  const license = licenseOf(platform);
+  app.addHook('onRequest', async (request) => {
+    if (READS.has(request.method) || !request.routeOptions.url?.startsWith('/api/')) return;
+    // Every write evaluates the license first (cached for seconds), so checks inside its
+    // transaction (the project limit) find it evaluated.
+    const state = await license.state();
+    const feature = request.routeOptions.config.feature;
+    if (!feature) return;
+    if (!state.features.includes(feature)) throw featureRequired(feature, state);
+  });
+  // A refusal's transaction rolled back; its record is written on its own.
+  app.addHook('onError', async (request, _reply, error) => {
+    if (!(error instanceof LimitRefusal)) return;
+    await logEvent(platform.database.db, {
+      event: error.limit === 'seats' ? 'seat_refused' : 'project_refused',
+      tenantId: error.tenantId,
+      actorId: error.userId,
+      licenseId: (await license.state()).license?.id ?? null,
+      message: error.detail,
+      details: { allowed: error.extra.allowed, in_use: error.extra.in_use, request_id: String(request.id) },
+    });
+  });
+}
+
+export const licenseGate = fp(gatePlugin, {
+  name: 'superinsight-license-gate',
+  dependencies: ['superinsight-auth'],
+});

@@ -1,0 +1,258 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { PageQuery, pageOf } from '../../platform/db/pagination.ts';
+import { DateTime, Nullable } from '../../platform/http/schemas.ts';
+import { editionWith, FEATURES, LIMIT_NAMES } from './editions.ts';
+import { usage } from './limits.ts';
+import * as service from './service.ts';
+import { type LicenseState, licenseOf } from './state.ts';
+
+const Limit = Type.Object({
+  name: Type.String(),
+  allowed: Nullable(Type.Integer()),
+  in_use: Nullable(Type.Integer()),
+});
+
+const Status = Type.Object({
+  status: Type.String(),
+  edition: Type.String(),
+  message: Type.String(),
+  warning: Nullable(Type.Object({ level: Type.String(), message: Type.String() })),
+  features: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      description: Type.String(),
+      enabled: Type.Boolean(),
+      /** Why it is locked: the edition that has it. */
+      requires_edition: Type.String(),
+    }),
+  ),
+  limits: Type.Array(Limit),
+  license: Nullable(
+    Type.Object({
+      id: Type.String(),
+      licensee: Type.String(),
+      edition: Type.String(),
+      validity: Type.String(),
+      key_id: Type.String(),
+      issued_at: Type.String(),
+      not_before: Type.String(),
+      expires_at: Nullable(Type.String()),
+      grace_days: Type.Integer(),
+      grace_ends_at: Nullable(DateTime),
+      activation_required: Type.Boolean(),
+      installed_at: DateTime,
+    }),
+  ),
+  activation: Nullable(
+    Type.Object({
+      kind: Type.String(),
+      activated_at: Nullable(DateTime),
+      server_url: Nullable(Type.String()),
+    }),
+  ),
+  trial: Type.Object({ started_at: DateTime, ends_at: DateTime }),
+  fingerprint: Type.String(),
+});
+
+const HistoryItem = Type.Object({
+  id: Type.String(),
+  event: Type.String(),
+  license_id: Nullable(Type.String()),
+  tenant_id: Nullable(Type.String()),
+  actor_id: Nullable(Type.String()),
+  message: Type.String(),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  created_at: DateTime,
+});
+
+function view(state: LicenseState, used: { seats: number; projects: number }) {
+  const l = state.license;
+  return {
+    status: state.status,
+    edition: state.edition,
+    message: state.message,
+    warning: state.warning,
+    features: (Object.keys(FEATURES) as (keyof typeof FEATURES)[]).map((name) => ({
+      name,
+      description: FEATURES[name],
+      enabled: state.features.includes(name),
+      requires_edition: editionWith(name),
+    })),
+    limits: LIMIT_NAMES.map((name) => ({
+      name,
+      allowed: state.limits[name] ?? null,
+      in_use: name === 'seats' || name === 'projects' ? used[name] : null,
+    })),
+    license: l && {
+      id: l.id,
+      licensee: l.licensee,
+      edition: l.edition,
+      validity: l.validity,
+      key_id: l.kid,
+      issued_at: l.issued_at,
+      not_before: l.not_before,
+      expires_at: l.expires_at ?? null,
+      grace_days: l.grace_days,
+      grace_ends_at: state.grace_ends_at,
+      activation_required: l.activation === 'required',
+      installed_at: l.installed_at,
+    },
+    activation: state.activation,
+    trial: state.trial,
+    fingerprint: state.fingerprint,
+  };
+}
+
+/** Administration → License: the installation's license, its limits, activation and history. */
+export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { platform } = app;
+  const db = platform.database.db;
+  const license = licenseOf(platform);
+  const current = async () => view(await license.state(), await usage(platform, db));
+  const audited = (req: FastifyRequest, action: string, details: Record<string, unknown> = {}) =>
+    req.tx(async () => req.audit({ action, resourceType: 'license', resourceId: null, details }));
+  const manage = { permission: 'license:manage', platformOwner: true } as const;
+
+  app.get(
+    '/license',
+    {
+      config: { permission: 'license:read' },
+      schema: {
+        tags: ['license'],
+        summary: 'The license in force: edition, features, limits and usage, validity',
+        response: { 200: Status },
+      },
+    },
+    async () => current(),
+  );
+
+  app.put(
+    '/license',
+    {
+      config: manage,
+      schema: {
+        tags: ['license'],
+        summary: 'Install a license key (it replaces the one in force)',
+        body: Type.Object(
+          { key: Type.String({ minLength: 1, maxLength: 20_000 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Status },
+      },
+    },
+    async (req) => {
+      const state = await service.installLicense(platform, req.body.key, req.me);
+      await audited(req, 'license.installed', { license_id: state.license?.id, edition: state.edition });
+      return current();
+    },
+  );
+
+  app.post(
+    '/license/activation/request',
+    {
+      config: manage,
+      schema: {
+        tags: ['license'],
+        summary: 'Make an offline activation request code for the vendor',
+        response: { 201: Type.Object({ request_code: Type.String(), fingerprint: Type.String() }) },
+      },
+    },
+    async (req, reply) => {
+      const code = await service.requestCode(platform);
+      await audited(req, 'license.activation_requested', { fingerprint: code.fingerprint });
+      return reply.code(201).send(code);
+    },
+  );
+
+  app.post(
+    '/license/activation/offline',
+    {
+      config: manage,
+      schema: {
+        tags: ['license'],
+        summary: 'Upload the activation file the vendor made from the request code',
+        body: Type.Object(
+          { activation: Type.String({ minLength: 1, maxLength: 20_000 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Status },
+      },
+    },
+    async (req) => {
+      await service.activateOffline(platform, req.body.activation, req.me);
+      await audited(req, 'license.activated', { kind: 'offline' });
+      return current();
+    },
+  );
+
+  app.post(
+    '/license/activation/online',
+    {
+      config: manage,
+      schema: {
+        tags: ['license'],
+        summary: 'Activate against a license server',
+        body: Type.Object(
+          { server_url: Type.Optional(Type.String({ format: 'uri', maxLength: 2000 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Status },
+      },
+    },
+    async (req) => {
+      await service.activateOnline(platform, req.body.server_url, req.me);
+      await audited(req, 'license.activated', { kind: 'online', server_url: req.body.server_url ?? null });
+      return current();
+    },
+  );
+
+  app.delete(
+    '/license/activation',
+    {
+      config: manage,
+      schema: {
+        tags: ['license'],
+        summary: "Deactivate this machine's activation (frees one machine)",
+        response: { 200: Status },
+      },
+    },
+    async (req) => {
+      await service.deactivate(platform, req.me);
+      await audited(req, 'license.deactivated');
+      return current();
+    },
+  );
+
+  app.get(
+    '/license/history',
+    {
+      config: { permission: 'license:read' },
+      schema: {
+        tags: ['license'],
+        summary: "The license's history: installs, activations, refusals, expiry transitions",
+        querystring: Type.Object(PageQuery),
+        response: { 200: pageOf(HistoryItem) },
+      },
+    },
+    async (req) => {
+      const page = await service.history(db, req.me.isPlatformOwner ? null : req.me.tenantId, {
+        limit: req.query.limit ?? 50,
+        cursor: req.query.cursor,
+      });
+      return {
+        next_cursor: page.next_cursor,
+        items: page.items.map((r) => ({
+          id: r.id,
+          event: r.event,
+          license_id: r.licenseId,
+          tenant_id: r.tenantId,
+          actor_id: r.actorId,
+          message: r.message,
+          details: r.details,
+          created_at: r.createdAt,
+        })),
+      };
+    },
+  );
+};
