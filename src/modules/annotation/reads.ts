@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.ts';
+import { rowsOf } from '../../platform/db/sql.ts';
 import { annotations, projects, tasks } from './schema.ts';
 
 /**
@@ -39,23 +40,10 @@ export async function projectFacts(tx: Executor, projectId: number, tenantId?: s
   return row;
 }
 
-/**
- * Projects of the whole installation, every tenant's: the license's project limit counts
- * them. Inside a tenant's transaction, RLS would show only its own, so this one count steps
- * out of the application role and back (the session user may always reset its role).
- */
+/** Projects of every tenant (for the license's limit): through a definer function, since RLS hides them. */
 export async function countAllProjects(tx: Executor): Promise<number> {
-  const { rows } = (await tx.execute(sql`select current_user as role`)) as unknown as {
-    rows: { role: string }[];
-  };
-  const role = rows[0]!.role;
-  await tx.execute(sql`select set_config('role', 'none', true)`);
-  try {
-    const [row] = await tx.select({ n: sql<number>`count(*)::int` }).from(projects);
-    return row?.n ?? 0;
-  } finally {
-    await tx.execute(sql`select set_config('role', ${role}, true)`);
-  }
+  const [row] = rowsOf<{ n: number }>(await tx.execute(sql`select installation_project_count() as n`));
+  return Number(row?.n ?? 0);
 }
 
 /** One annotation of the tenant, or undefined. */
