@@ -104,6 +104,7 @@ export async function startPlatform(
   const journal = readJournal();
   let jobsStarted = false;
   let restartsSeen = 0;
+  let lastDatabase: Record<string, unknown> | undefined;
   const probes: Probe[] = [
     {
       name: 'database',
@@ -114,14 +115,17 @@ export async function startPlatform(
           restartsSeen = restarts;
           throw new Error('the embedded database thread was restarted');
         }
+        // A backup holds PGlite's one connection: the database is up, as last seen, but busy.
+        if (database.pglite?.dumping && lastDatabase) return { ...lastDatabase, busy: 'backup' };
         await ping(database.db);
         const state = await migrationState(database.raw, journal);
-        return {
+        lastDatabase = {
           driver: database.driver,
           migrations_applied: state.applied,
           migrations_expected: state.expected,
           at_head: state.atHead,
         };
+        return lastDatabase;
       },
     },
     {

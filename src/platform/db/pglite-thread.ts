@@ -100,6 +100,7 @@ export class PgliteThread {
   #nextId = 1;
   #generation = 0;
   #closing = false;
+  #dumping = 0;
   #turns = new Turns();
   readonly #dataDir: string | undefined;
   readonly #options: PgliteThreadOptions;
@@ -296,8 +297,21 @@ export class PgliteThread {
 
   /** A consistent tar (gzip) of the data directory, taken between requests. */
   async dumpDataDir(compression: 'gzip' | 'none' = 'gzip'): Promise<Blob> {
-    const bytes = (await this.#alone({ op: 'dump', compression }, 0)) as Uint8Array;
-    return new Blob([bytes], { type: compression === 'gzip' ? 'application/x-gzip' : 'application/x-tar' });
+    this.#dumping += 1;
+    try {
+      const bytes = (await this.#alone({ op: 'dump', compression }, 0)) as Uint8Array;
+      return new Blob([bytes], { type: compression === 'gzip' ? 'application/x-gzip' : 'application/x-tar' });
+    } finally {
+      this.#dumping -= 1;
+    }
+  }
+
+  /**
+   * A backup holds the one connection while it dumps: the database is up but busy, and
+   * readiness must not say otherwise (a load balancer would pull the only instance).
+   */
+  get dumping(): boolean {
+    return this.#dumping > 0;
   }
 
   /** As a crash would: the thread ends at once and is started again. */
