@@ -92,7 +92,8 @@ describe('quality console', () => {
     );
     const pairRows = page.getByTestId('agreement-pairs').getByRole('row');
     const pairs = pairRows.filter({ hasText: 'Rater2' }).filter({ hasText: '0.500' });
-    expect(await pairs.count()).toBe(2);
+    // The pairs table renders after the matrix's canvas: wait for its rows.
+    await expect.poll(() => pairs.count()).toBe(2);
     const agreeing = pairRows.filter({ hasText: 'Rater0' }).filter({ hasText: 'Rater1' });
     expect(await agreeing.textContent()).toContain('1.000');
     expect(await page.getByTestId('agreement-controls').getByRole('row').nth(1).textContent()).toContain(
