@@ -26,4 +26,4 @@ export const licenseModule: Module = {
 
 export type { Feature } from './editions.ts';
 export { gatedRoutes, licenseGate, requireFeature } from './gate.ts';
-export { seatClaim } from './limits.ts';
+export { checkStorageLimit, seatClaim, withinAnnotatorLimit } from './limits.ts';

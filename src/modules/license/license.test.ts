@@ -309,6 +309,71 @@ describe('limits', () => {
   });
 });
 
+describe('annotator and storage limits', () => {
+  const limitOf = (s: { limits: { name: string }[] }, name: string) => s.limits.find((l) => l.name === name);
+
+  async function addMember(roles: string[]) {
+    return t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/users',
+      payload: {
+        email: `a-${crypto.randomUUID().slice(0, 8)}@${t.slug}.test`,
+        name: 'A',
+        password: PASSWORD,
+        roles,
+      },
+    });
+  }
+
+  it('refuses an annotator beyond the limit, by adding or by assigning, naming it; others still pass', async () => {
+    const n = limitOf(await status(), 'annotators').in_use as number;
+    expect((await install(key({ limits: { annotators: n + 1 } }))).statusCode).toBe(200);
+    expect((await addMember(['annotator'])).statusCode).toBe(201);
+    const refused = await addMember(['reviewer']);
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.headers['content-type']).toMatch(/problem\+json/);
+    expect(refused.json()).toMatchObject({
+      code: 'license_annotator_limit',
+      limit: 'annotators',
+      allowed: n + 1,
+      in_use: n + 1,
+    });
+    const viewer = await addMember(['viewer']);
+    expect(viewer.statusCode, viewer.body).toBe(201);
+    const roles = (await asOwner('GET', '/api/v1/roles')).json();
+    const annotator = (roles.items ?? roles).find((r: { name: string }) => r.name === 'annotator');
+    const assign = await asOwner('POST', `/api/v1/users/${viewer.json().user.id}/roles`, {
+      role_id: annotator.id,
+    });
+    expect(assign.statusCode, assign.body).toBe(403);
+    expect(assign.json().code).toBe('license_annotator_limit');
+    expect(limitOf(await status(), 'annotators')).toEqual({
+      name: 'annotators',
+      allowed: n + 1,
+      in_use: n + 1,
+    });
+    const history = (await asOwner('GET', '/api/v1/license/history?limit=100')).json();
+    expect(history.items.some((i: { event: string }) => i.event === 'annotator_refused')).toBe(true);
+  });
+
+  it('refuses a new import once the installation holds its storage limit, and shows the bytes held', async () => {
+    const project = await newProject(t);
+    const importOne = () =>
+      asOwner('POST', `/api/v1/projects/${project.id}/import`, [{ data: { text: 'hello' } }]);
+    expect((await install(key({ limits: { storage_gb: 0 } }))).statusCode).toBe(200);
+    const refused = await importOne();
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'license_storage_limit', limit: 'storage_gb', allowed: 0 });
+    const storage = limitOf(await status(), 'storage_gb') as { in_use_bytes: number; allowed: number };
+    const [{ size }] = await sql('select pg_database_size(current_database())::bigint as size');
+    expect(storage.allowed).toBe(0);
+    expect(storage.in_use_bytes).toBeGreaterThanOrEqual(Number(size) * 0.9);
+    expect((await install(key({ limits: { storage_gb: 1000 } }))).statusCode).toBe(200);
+    const accepted = await importOne();
+    expect(accepted.statusCode, accepted.body).toBe(201);
+  });
+});
+
 describe('activation', () => {
   let server: TestContext;
   let serverEnv: Record<string, string>;

@@ -11,6 +11,8 @@ const Limit = Type.Object({
   name: Type.String(),
   allowed: Nullable(Type.Integer()),
   in_use: Nullable(Type.Integer()),
+  /** For storage_gb: the bytes held, as the limit's whole gigabytes would hide them. */
+  in_use_bytes: Type.Optional(Type.Integer()),
 });
 
 const Status = Type.Object({
@@ -66,7 +68,16 @@ const HistoryItem = Type.Object({
   created_at: DateTime,
 });
 
-function view(state: LicenseState, used: { seats: number; projects: number }) {
+type Usage = Awaited<ReturnType<typeof usage>>;
+
+function limitView(name: (typeof LIMIT_NAMES)[number], allowed: number | undefined, used: Usage) {
+  const base = { name, allowed: allowed ?? null };
+  if (name === 'storage_gb')
+    return { ...base, in_use: Math.ceil(used.storage_bytes / 1024 ** 3), in_use_bytes: used.storage_bytes };
+  return { ...base, in_use: name === 'machines' ? null : used[name] };
+}
+
+function view(state: LicenseState, used: Usage) {
   const l = state.license;
   return {
     status: state.status,
@@ -79,11 +90,7 @@ function view(state: LicenseState, used: { seats: number; projects: number }) {
       enabled: state.features.includes(name),
       requires_edition: editionWith(name),
     })),
-    limits: LIMIT_NAMES.map((name) => ({
-      name,
-      allowed: state.limits[name] ?? null,
-      in_use: name === 'seats' || name === 'projects' ? used[name] : null,
-    })),
+    limits: LIMIT_NAMES.map((name) => limitView(name, state.limits[name], used)),
     license: l && {
       id: l.id,
       licensee: l.licensee,

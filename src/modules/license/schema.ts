@@ -96,6 +96,8 @@ export const LICENSE_EVENTS = [
   'validation_failed',
   'seat_refused',
   'project_refused',
+  'annotator_refused',
+  'storage_refused',
   'phase_changed',
   'clock_rollback',
   'served_activation',
