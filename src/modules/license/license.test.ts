@@ -310,7 +310,13 @@ describe('limits', () => {
 });
 
 describe('annotator and storage limits', () => {
-  const limitOf = (s: { limits: { name: string }[] }, name: string) => s.limits.find((l) => l.name === name);
+  interface LimitView {
+    name: string;
+    allowed: number | null;
+    in_use: number | null;
+    in_use_bytes?: number;
+  }
+  const limitOf = (s: { limits: LimitView[] }, name: string) => s.limits.find((l) => l.name === name)!;
 
   async function addMember(roles: string[]) {
     return t.as(t.owner, {
@@ -364,7 +370,7 @@ describe('annotator and storage limits', () => {
     const refused = await importOne();
     expect(refused.statusCode, refused.body).toBe(403);
     expect(refused.json()).toMatchObject({ code: 'license_storage_limit', limit: 'storage_gb', allowed: 0 });
-    const storage = limitOf(await status(), 'storage_gb') as { in_use_bytes: number; allowed: number };
+    const storage = limitOf(await status(), 'storage_gb');
     const [{ size }] = await sql('select pg_database_size(current_database())::bigint as size');
     expect(storage.allowed).toBe(0);
     expect(storage.in_use_bytes).toBeGreaterThanOrEqual(Number(size) * 0.9);
@@ -523,5 +529,32 @@ describe('access', () => {
     expect(new Set(all.items.map((i: { tenant_id: string | null }) => i.tenant_id)).has(other.tenantId)).toBe(
       true,
     );
+  });
+
+  it('exports the history it shows, as JSON or CSV, scoped the same way', async () => {
+    const other = await newTenant(ctx);
+    expect((await install(key({ limits: { seats: 0 } }))).statusCode).toBe(200);
+    expect((await signIn(await member(other), other.slug)).json().code).toBe('license_seat_limit');
+    const shown = (await asOwner('GET', '/api/v1/license/history?limit=1000')).json();
+    const json = await asOwner('GET', '/api/v1/license/history/export?format=json');
+    expect(json.statusCode).toBe(200);
+    expect(json.headers['content-disposition']).toMatch(/license-history-.*\.json/);
+    expect(json.json().map((r: { id: string }) => r.id)).toEqual(
+      shown.items.map((r: { id: string }) => r.id),
+    );
+    const csv = await asOwner('GET', '/api/v1/license/history/export?format=csv');
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    const lines = csv.body.trim().split('\n');
+    expect(lines[0]).toBe('id,created_at,event,license_id,tenant_id,actor_id,message,details');
+    expect(csv.body).toContain('seat_refused');
+    expect(lines.filter((l) => /^[0-9a-f]{8}-/.test(l)).length).toBe(shown.items.length);
+    const theirs = (
+      await other.as(other.owner, { method: 'GET', url: '/api/v1/license/history/export?format=json' })
+    ).json();
+    const tenants = new Set(theirs.map((r: { tenant_id: string | null }) => r.tenant_id));
+    expect(tenants.has(other.tenantId)).toBe(true);
+    expect(tenants.has(t.tenantId)).toBe(false);
+    const bad = await asOwner('GET', '/api/v1/license/history/export?format=xml');
+    expect(bad.statusCode).toBe(400);
   });
 });

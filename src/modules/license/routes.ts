@@ -1,4 +1,6 @@
+import { Readable } from 'node:stream';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { stringify } from 'csv-stringify';
 import type { FastifyRequest } from 'fastify';
 import { PageQuery, pageOf } from '../../platform/db/pagination.ts';
 import { DateTime, Nullable } from '../../platform/http/schemas.ts';
@@ -67,6 +69,32 @@ const HistoryItem = Type.Object({
   details: Type.Record(Type.String(), Type.Unknown()),
   created_at: DateTime,
 });
+
+const CSV_COLUMNS = [
+  'id',
+  'created_at',
+  'event',
+  'license_id',
+  'tenant_id',
+  'actor_id',
+  'message',
+  'details',
+];
+
+type HistoryRow = Awaited<ReturnType<typeof service.history>>['items'][number];
+
+function historyItem(r: HistoryRow) {
+  return {
+    id: r.id,
+    event: r.event,
+    license_id: r.licenseId,
+    tenant_id: r.tenantId,
+    actor_id: r.actorId,
+    message: r.message,
+    details: r.details,
+    created_at: r.createdAt,
+  };
+}
 
 type Usage = Awaited<ReturnType<typeof usage>>;
 
@@ -247,19 +275,55 @@ export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
         limit: req.query.limit ?? 50,
         cursor: req.query.cursor,
       });
-      return {
-        next_cursor: page.next_cursor,
-        items: page.items.map((r) => ({
-          id: r.id,
-          event: r.event,
-          license_id: r.licenseId,
-          tenant_id: r.tenantId,
-          actor_id: r.actorId,
-          message: r.message,
-          details: r.details,
-          created_at: r.createdAt,
-        })),
-      };
+      return { next_cursor: page.next_cursor, items: page.items.map(historyItem) };
+    },
+  );
+
+  app.get(
+    '/license/history/export',
+    {
+      config: { permission: 'license:read' },
+      schema: {
+        tags: ['license'],
+        summary: "Stream the license's whole history (as the history route scopes it) as CSV or JSON",
+        querystring: Type.Object({
+          format: Type.Union([Type.Literal('csv'), Type.Literal('json')], { default: 'json' }),
+        }),
+        produces: ['text/csv', 'application/json'],
+      },
+    },
+    async (req, reply) => {
+      const { format } = req.query;
+      await audited(req, 'license.history_exported', { format });
+      const rows = service.historyRows(db, req.me.isPlatformOwner ? null : req.me.tenantId);
+      const stamp = new Date().toISOString().slice(0, 10);
+      reply.header('content-disposition', `attachment; filename="license-history-${stamp}.${format}"`);
+      if (format === 'csv') {
+        const csv = stringify({ header: true, columns: CSV_COLUMNS });
+        Readable.from(
+          (async function* () {
+            for await (const r of rows)
+              yield {
+                ...historyItem(r),
+                created_at: r.createdAt.toISOString(),
+                details: JSON.stringify(r.details),
+              };
+          })(),
+        ).pipe(csv);
+        return reply.type('text/csv; charset=utf-8').send(csv);
+      }
+      const json = Readable.from(
+        (async function* () {
+          let first = true;
+          yield '[';
+          for await (const r of rows) {
+            yield (first ? '\n' : ',\n') + JSON.stringify(historyItem(r));
+            first = false;
+          }
+          yield '\n]\n';
+        })(),
+      );
+      return reply.type('application/json; charset=utf-8').send(json);
     },
   );
 };
