@@ -14,6 +14,7 @@ import {
 } from '../../../test/helpers.ts';
 import { generateKeyFile, type KeyFile, signDocument } from './keys.ts';
 import { licenseOf } from './state.ts';
+import { notifyExpiryWarnings } from './warnings.ts';
 
 const run = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '../../../bin/superinsight.mjs');
@@ -306,6 +307,36 @@ describe('limits', () => {
       allowed: n + 1,
       in_use: n + 1,
     });
+  });
+});
+
+describe('expiry warnings', () => {
+  it('tells each tenant admin once at the 7-day threshold, not again on the next check', async () => {
+    const admin = await member(t, ['admin']);
+    const [{ id: adminId }] = await sql('select id from users where email = $1', [admin]);
+    const licenseText = key({ expires_at: iso(6) });
+    expect((await install(licenseText)).statusCode).toBe(200);
+    expect((await status()).warning.level).toBe('7');
+    await notifyExpiryWarnings(ctx.platform);
+    await notifyExpiryWarnings(ctx.platform);
+    const licenseId = (await status()).license.id;
+    const rows = await sql(
+      `select user_id, data from notifications where kind = 'LICENSE_EXPIRY' and tenant_id = $1 and data->>'license_id' = $2`,
+      [t.tenantId, licenseId],
+    );
+    expect(rows.map((r) => r.user_id).sort()).toEqual([t.owner.userId, adminId].sort());
+    expect(rows[0].data).toMatchObject({ level: '7', days_left: 6 });
+    const mine = (await asOwner('GET', '/api/v1/notifications')).json();
+    const seen = mine.items.filter((n: { data: { license_id?: string } }) => n.data.license_id === licenseId);
+    expect(seen).toHaveLength(1);
+    expect(seen[0].title).toBe('The license expires in 6 day(s)');
+    const history = (await asOwner('GET', '/api/v1/license/history?limit=1000')).json();
+    expect(
+      history.items.filter(
+        (i: { event: string; tenant_id: string; license_id: string }) =>
+          i.event === 'expiry_notified' && i.tenant_id === t.tenantId && i.license_id === licenseId,
+      ),
+    ).toHaveLength(1);
   });
 });
 

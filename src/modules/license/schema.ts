@@ -99,6 +99,7 @@ export const LICENSE_EVENTS = [
   'annotator_refused',
   'storage_refused',
   'phase_changed',
+  'expiry_notified',
   'clock_rollback',
   'served_activation',
   'served_refusal',

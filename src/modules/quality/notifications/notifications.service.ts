@@ -35,18 +35,13 @@ export async function dispatch(
   recipients: AlertRecipients,
   message: Message,
 ): Promise<void> {
-  if (channels.includes('in_app') && recipients.userIds.length) {
-    await tx.insert(notifications).values(
-      recipients.userIds.map((userId) => ({
-        tenantId: message.tenantId,
-        userId,
-        kind: message.event,
-        title: message.subject,
-        body: message.text,
-        data: { project_id: message.projectId, ...message.data },
-      })),
-    );
-  }
+  if (channels.includes('in_app'))
+    await notifyInApp(tx, message.tenantId, recipients.userIds, {
+      kind: message.event,
+      title: message.subject,
+      body: message.text,
+      data: { project_id: message.projectId, ...message.data },
+    });
   const targets: { channel: 'webhook' | 'email'; target: string }[] = [];
   if (channels.includes('webhook')) {
     const [config] = await tx
@@ -81,6 +76,17 @@ export async function dispatch(
       payload: { deliveryId: delivery!.id },
     });
   }
+}
+
+/** In-app notifications for members of a tenant, in the caller's transaction. */
+export async function notifyInApp(
+  tx: Executor,
+  tenantId: string,
+  userIds: string[],
+  note: { kind: string; title: string; body: string; data: Record<string, unknown> },
+): Promise<void> {
+  if (!userIds.length) return;
+  await tx.insert(notifications).values(userIds.map((userId) => ({ tenantId, userId, ...note })));
 }
 
 type Delivery = typeof notificationDeliveries.$inferSelect;
