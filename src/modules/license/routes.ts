@@ -139,6 +139,33 @@ function view(state: LicenseState, used: Usage) {
   };
 }
 
+const Notice = Type.Object({
+  /** What the console's banner says: a warning before expiry, grace, or running as basic after. */
+  state: Nullable(Type.Union([Type.Literal('warning'), Type.Literal('grace'), Type.Literal('expired')])),
+  status: Type.String(),
+  edition: Type.String(),
+  /** Days until expiry (warning), until grace ends (grace); null once expired. */
+  days_left: Nullable(Type.Integer()),
+  message: Type.String(),
+});
+
+function notice(state: LicenseState, now: number) {
+  const ceilDays = (end: string | Date | null | undefined) =>
+    end ? Math.max(0, Math.ceil((new Date(end).getTime() - now) / 86_400_000)) : null;
+  const base = {
+    status: state.status,
+    edition: state.edition,
+    message: state.warning?.message ?? state.message,
+  };
+  if (state.warning?.level === 'grace')
+    return { ...base, state: 'grace' as const, days_left: ceilDays(state.grace_ends_at) };
+  if (state.warning)
+    return { ...base, state: 'warning' as const, days_left: ceilDays(state.license?.expires_at) };
+  if (state.status === 'expired' || state.status === 'trial_ended')
+    return { ...base, state: 'expired' as const, days_left: null };
+  return { ...base, state: null, days_left: null };
+}
+
 /** Administration → License: the installation's license, its limits, activation and history. */
 export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { platform } = app;
@@ -160,6 +187,20 @@ export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async () => current(),
+  );
+
+  app.get(
+    '/license/notice',
+    {
+      config: { permission: 'self' },
+      schema: {
+        tags: ['license'],
+        summary:
+          "The license's state for the console's banner (expiry warning, grace, expired), for every member",
+        response: { 200: Notice },
+      },
+    },
+    async () => notice(await license.state(), license.now()),
   );
 
   app.put(
