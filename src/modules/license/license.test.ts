@@ -338,6 +338,28 @@ describe('expiry warnings', () => {
       ),
     ).toHaveLength(1);
   });
+
+  it('tells every member the banner state, and admins again on entering grace', async () => {
+    expect((await install(key({ expires_at: iso(-2), grace_days: 7 }))).statusCode).toBe(200);
+    const annotator = await member(t);
+    const login = await signIn(annotator, t.slug);
+    expect(login.statusCode, login.body).toBe(200);
+    const notice = await ctx.app.inject({
+      method: 'GET',
+      url: '/api/v1/license/notice',
+      headers: { cookie: String(login.headers['set-cookie']).split(';')[0] },
+    });
+    expect(notice.statusCode, notice.body).toBe(200);
+    expect(notice.json()).toMatchObject({ state: 'grace', status: 'grace', days_left: 5 });
+    const before = (
+      await sql(`select count(*)::int as n from notifications where data->>'level' = 'grace'`)
+    )[0].n;
+    await notifyExpiryWarnings(ctx.platform);
+    const after = (
+      await sql(`select count(*)::int as n from notifications where data->>'level' = 'grace'`)
+    )[0].n;
+    expect(after).toBeGreaterThan(before);
+  });
 });
 
 describe('annotator and storage limits', () => {
