@@ -415,6 +415,36 @@ describe('annotator and storage limits', () => {
     expect(history.items.some((i: { event: string }) => i.event === 'annotator_refused')).toBe(true);
   });
 
+  it('refuses a reactivation or a role change that makes one annotator too many', async () => {
+    const first = await addMember(['annotator']);
+    expect(first.statusCode, first.body).toBe(201);
+    const firstId = first.json().user.id;
+    const viewer = await addMember(['viewer']);
+    const made = await asOwner('POST', '/api/v1/roles', {
+      name: `r-${crypto.randomUUID().slice(0, 6)}`,
+      permissions: ['projects:read'],
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    const assigned = await asOwner('POST', `/api/v1/users/${viewer.json().user.id}/roles`, {
+      role_id: made.json().id,
+    });
+    expect(assigned.statusCode, assigned.body).toBe(200);
+    const n = limitOf(await status(), 'annotators').in_use as number;
+    expect((await install(key({ limits: { annotators: n } }))).statusCode).toBe(200);
+    const widened = await asOwner('PATCH', `/api/v1/roles/${made.json().id}`, {
+      permissions: ['annotations:write'],
+    });
+    expect(widened.statusCode, widened.body).toBe(403);
+    expect(widened.json().code).toBe('license_annotator_limit');
+    expect((await asOwner('PATCH', `/api/v1/users/${firstId}`, { status: 'deactivated' })).statusCode).toBe(
+      200,
+    );
+    expect((await addMember(['annotator'])).statusCode).toBe(201);
+    const back = await asOwner('PATCH', `/api/v1/users/${firstId}`, { status: 'active' });
+    expect(back.statusCode, back.body).toBe(403);
+    expect(back.json()).toMatchObject({ code: 'license_annotator_limit', allowed: n, in_use: n });
+  });
+
   it('refuses a new import once the installation holds its storage limit, and shows the bytes held', async () => {
     const project = await newProject(t);
     const importOne = () =>

@@ -126,7 +126,9 @@ export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const view = await req.tx(async (tx) => {
         if (req.body.status === 'deactivated')
           await memberService.checkOutranks(tx, p.tenantId, req.params.id, p);
-        await memberService.setMemberStatus(tx, p.tenantId, req.params.id, req.body.status);
+        await withinAnnotatorLimit(platform, tx, p.tenantId, p.userId, () =>
+          memberService.setMemberStatus(tx, p.tenantId, req.params.id, req.body.status),
+        );
         req.audit({ action: `user.${req.body.status}`, resourceType: 'user', resourceId: req.params.id });
         return memberService.memberView(tx, p.tenantId, req.params.id);
       });

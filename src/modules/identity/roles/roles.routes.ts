@@ -98,12 +98,14 @@ export const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const p = req.me;
       const role = await req.tx(async (tx) => {
-        const r = await roleService.updateRole(
-          tx,
-          p.tenantId,
-          req.params.id,
-          { ...req.body, parentIds: req.body.parent_ids },
-          p,
+        const r = await withinAnnotatorLimit(app.platform, tx, p.tenantId, p.userId, () =>
+          roleService.updateRole(
+            tx,
+            p.tenantId,
+            req.params.id,
+            { ...req.body, parentIds: req.body.parent_ids },
+            p,
+          ),
         );
         req.audit({
           action: 'role.updated',
