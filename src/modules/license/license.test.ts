@@ -326,6 +326,13 @@ describe('expiry warnings', () => {
     );
     expect(rows.map((r) => r.user_id).sort()).toEqual([t.owner.userId, adminId].sort());
     expect(rows[0].data).toMatchObject({ level: '7', days_left: 6 });
+    const mails = await sql(
+      `select target, project_id, status from notification_deliveries
+        where channel = 'email' and event = 'LICENSE_EXPIRY' and tenant_id = $1 and payload->>'license_id' = $2`,
+      [t.tenantId, licenseId],
+    );
+    expect(mails.map((m) => m.target).sort()).toEqual([t.owner.email, admin].sort());
+    expect(mails.every((m) => m.project_id === null)).toBe(true);
     const mine = (await asOwner('GET', '/api/v1/notifications')).json();
     const seen = mine.items.filter((n: { data: { license_id?: string } }) => n.data.license_id === licenseId);
     expect(seen).toHaveLength(1);

@@ -4,7 +4,7 @@ import type { Executor } from '../../platform/db/client.ts';
 import { rowsOf } from '../../platform/db/sql.ts';
 import { inSystem, inTenant } from '../../platform/db/tenancy.ts';
 import type { Platform } from '../../platform/index.ts';
-import { notifyInApp } from '../quality/index.ts';
+import { emailTenant, notifyInApp } from '../quality/index.ts';
 import { licenseAuditLogs } from './schema.ts';
 import { type LicenseState, licenseOf, logEvent } from './state.ts';
 
@@ -12,9 +12,9 @@ const CHECK_INTERVAL_MS = 15 * 60_000;
 const DAY_MS = 86_400_000;
 
 /** A tenant's active owners and admins (run in the tenant). */
-async function admins(tx: Executor): Promise<string[]> {
-  const rows = await tx
-    .selectDistinct({ id: users.id })
+async function admins(tx: Executor): Promise<{ id: string; email: string }[]> {
+  return tx
+    .selectDistinct({ id: users.id, email: users.email })
     .from(userRoleAssignments)
     .innerJoin(roles, eq(roles.id, userRoleAssignments.roleId))
     .innerJoin(users, eq(users.id, userRoleAssignments.userId))
@@ -31,7 +31,6 @@ async function admins(tx: Executor): Promise<string[]> {
         or(isNull(userRoleAssignments.expiresAt), gt(userRoleAssignments.expiresAt, sql`now()`)),
       ),
     );
-  return rows.map((r) => r.id);
 }
 
 function daysLeft(state: LicenseState, now: number): number {
@@ -59,7 +58,8 @@ async function notifyTenant(platform: Platform, tenantId: string, state: License
         ),
       );
     if (sent) return 0;
-    const userIds = await admins(tx);
+    const told = await admins(tx);
+    const userIds = told.map((a) => a.id);
     const title =
       level === 'grace'
         ? `The license has expired: ${days} day(s) of grace left`
@@ -70,6 +70,18 @@ async function notifyTenant(platform: Platform, tenantId: string, state: License
       body: state.warning!.message,
       data: { license_id: licenseId, level, days_left: days, status: state.status },
     });
+    await emailTenant(
+      tx,
+      platform,
+      tenantId,
+      told.map((a) => a.email),
+      {
+        event: 'LICENSE_EXPIRY',
+        subject: title,
+        text: `${state.warning!.message}\n\nAdministration → License shows the license and takes a new key.`,
+        data: { license_id: licenseId, level, days_left: days },
+      },
+    );
     await logEvent(tx, {
       event: 'expiry_notified',
       tenantId,
@@ -82,7 +94,7 @@ async function notifyTenant(platform: Platform, tenantId: string, state: License
 }
 
 /**
- * Tells every tenant's owners and admins, once per threshold (30, 7 and 1 days before expiry,
+ * Tells every tenant's owners and admins (in the console and by e-mail), once per threshold (30, 7 and 1 days before expiry,
  * and on entering grace), what the license's warning says. Returns how many were told.
  */
 export async function notifyExpiryWarnings(platform: Platform): Promise<number> {
