@@ -52,4 +52,36 @@ describe('license console', () => {
     expect(errors).toEqual([]);
     await close();
   });
+
+  it('shows a banner app-wide while the license nears expiry, linking admins to it, dismissable for the session', async () => {
+    const day = 86_400_000;
+    const key = signDocument('license', vendor, {
+      id: crypto.randomUUID(),
+      licensee: 'Browser Co',
+      edition: 'professional',
+      features: [],
+      limits: {},
+      validity: 'monthly',
+      issued_at: new Date(Date.now() - day).toISOString(),
+      not_before: new Date(Date.now() - day).toISOString(),
+      expires_at: new Date(Date.now() + 6 * day - 60_000).toISOString(),
+      grace_days: 7,
+      activation: 'none',
+    });
+    const installed = await t.as(t.owner, { method: 'PUT', url: '/api/v1/license', payload: { key } });
+    expect(installed.statusCode).toBe(200);
+    const { page, errors, close } = await signedIn(server, t.owner.email);
+    await page.goto('/projects');
+    const banner = page.getByTestId('license-banner');
+    await expect.poll(() => banner.textContent()).toContain('The license expires in 6 days.');
+    await banner.getByRole('link', { name: 'Administration → License' }).click();
+    await expect.poll(() => page.url()).toMatch(/\/admin\/license$/);
+    await banner.getByRole('button', { name: /close/i }).click();
+    await expect.poll(() => banner.count()).toBe(0);
+    await page.reload();
+    await expect.poll(() => page.getByTestId('license-edition').textContent()).toBe('Professional');
+    expect(await banner.count()).toBe(0);
+    expect(errors).toEqual([]);
+    await close();
+  });
 });

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { Problem } from '../../platform/errors/problem.ts';
 import type { Platform } from '../../platform/index.ts';
 import { editionWith, FEATURES, type Feature } from './editions.ts';
-import { LimitRefusal } from './limits.ts';
+import { type EnforcedLimit, LimitRefusal } from './limits.ts';
 import { type LicenseState, licenseOf, logEvent } from './state.ts';
 
 declare module 'fastify' {
@@ -42,6 +42,12 @@ export function gatedRoutes(feature: Feature, routes: FastifyPluginAsync): Fasti
 }
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const REFUSAL_EVENTS = {
+  seats: 'seat_refused',
+  projects: 'project_refused',
+  annotators: 'annotator_refused',
+  storage_gb: 'storage_refused',
+} as const satisfies Record<EnforcedLimit, string>;
 
 /**
  * The one place features are enforced, after authentication and permission (the auth
@@ -64,7 +70,7 @@ async function gatePlugin(app: FastifyInstance, { platform }: { platform: Platfo
   app.addHook('onError', async (request, _reply, error) => {
     if (!(error instanceof LimitRefusal)) return;
     await logEvent(platform.database.db, {
-      event: error.limit === 'seats' ? 'seat_refused' : 'project_refused',
+      event: REFUSAL_EVENTS[error.limit],
       tenantId: error.tenantId,
       actorId: error.userId,
       licenseId: (await license.state()).license?.id ?? null,

@@ -4,6 +4,7 @@ import { checkProjectLimit } from './limits.ts';
 import { licenseRoutes } from './routes.ts';
 import { licenseServerRoutes } from './server.routes.ts';
 import { licenseOf } from './state.ts';
+import { startExpiryWarnings } from './warnings.ts';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(licenseRoutes);
@@ -21,9 +22,10 @@ export const licenseModule: Module = {
   // The installation's id and first start (the trial's) are fixed at the first start.
   start: async (platform) => {
     await licenseOf(platform).state();
+    startExpiryWarnings(platform);
   },
 };
 
 export type { Feature } from './editions.ts';
 export { gatedRoutes, licenseGate, requireFeature } from './gate.ts';
-export { seatClaim } from './limits.ts';
+export { checkStorageLimit, seatClaim, withinAnnotatorLimit } from './limits.ts';

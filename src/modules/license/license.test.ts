@@ -14,6 +14,7 @@ import {
 } from '../../../test/helpers.ts';
 import { generateKeyFile, type KeyFile, signDocument } from './keys.ts';
 import { licenseOf } from './state.ts';
+import { notifyExpiryWarnings } from './warnings.ts';
 
 const run = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, '../../../bin/superinsight.mjs');
@@ -309,6 +310,166 @@ describe('limits', () => {
   });
 });
 
+describe('expiry warnings', () => {
+  it('tells each tenant admin once at the 7-day threshold, not again on the next check', async () => {
+    const admin = await member(t, ['admin']);
+    const [{ id: adminId }] = await sql('select id from users where email = $1', [admin]);
+    const licenseText = key({ expires_at: iso(6) });
+    expect((await install(licenseText)).statusCode).toBe(200);
+    expect((await status()).warning.level).toBe('7');
+    await notifyExpiryWarnings(ctx.platform);
+    await notifyExpiryWarnings(ctx.platform);
+    const licenseId = (await status()).license.id;
+    const rows = await sql(
+      `select user_id, data from notifications where kind = 'LICENSE_EXPIRY' and tenant_id = $1 and data->>'license_id' = $2`,
+      [t.tenantId, licenseId],
+    );
+    expect(rows.map((r) => r.user_id).sort()).toEqual([t.owner.userId, adminId].sort());
+    expect(rows[0].data).toMatchObject({ level: '7', days_left: 6 });
+    const mails = await sql(
+      `select target, project_id, status from notification_deliveries
+        where channel = 'email' and event = 'LICENSE_EXPIRY' and tenant_id = $1 and payload->>'license_id' = $2`,
+      [t.tenantId, licenseId],
+    );
+    expect(mails.map((m) => m.target).sort()).toEqual([t.owner.email, admin].sort());
+    expect(mails.every((m) => m.project_id === null)).toBe(true);
+    const mine = (await asOwner('GET', '/api/v1/notifications')).json();
+    const seen = mine.items.filter((n: { data: { license_id?: string } }) => n.data.license_id === licenseId);
+    expect(seen).toHaveLength(1);
+    expect(seen[0].title).toBe('The license expires in 6 day(s)');
+    const history = (await asOwner('GET', '/api/v1/license/history?limit=1000')).json();
+    expect(
+      history.items.filter(
+        (i: { event: string; tenant_id: string; license_id: string }) =>
+          i.event === 'expiry_notified' && i.tenant_id === t.tenantId && i.license_id === licenseId,
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('tells every member the banner state, and admins again on entering grace', async () => {
+    expect((await install(key({ expires_at: iso(-2), grace_days: 7 }))).statusCode).toBe(200);
+    const annotator = await member(t);
+    const login = await signIn(annotator, t.slug);
+    expect(login.statusCode, login.body).toBe(200);
+    const notice = await ctx.app.inject({
+      method: 'GET',
+      url: '/api/v1/license/notice',
+      headers: { cookie: String(login.headers['set-cookie']).split(';')[0] },
+    });
+    expect(notice.statusCode, notice.body).toBe(200);
+    expect(notice.json()).toMatchObject({ state: 'grace', status: 'grace', days_left: 5 });
+    const before = (
+      await sql(`select count(*)::int as n from notifications where data->>'level' = 'grace'`)
+    )[0].n;
+    await notifyExpiryWarnings(ctx.platform);
+    const after = (
+      await sql(`select count(*)::int as n from notifications where data->>'level' = 'grace'`)
+    )[0].n;
+    expect(after).toBeGreaterThan(before);
+  });
+});
+
+describe('annotator and storage limits', () => {
+  interface LimitView {
+    name: string;
+    allowed: number | null;
+    in_use: number | null;
+    in_use_bytes?: number;
+  }
+  const limitOf = (s: { limits: LimitView[] }, name: string) => s.limits.find((l) => l.name === name)!;
+
+  async function addMember(roles: string[]) {
+    return t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/users',
+      payload: {
+        email: `a-${crypto.randomUUID().slice(0, 8)}@${t.slug}.test`,
+        name: 'A',
+        password: PASSWORD,
+        roles,
+      },
+    });
+  }
+
+  it('refuses an annotator beyond the limit, by adding or by assigning, naming it; others still pass', async () => {
+    const n = limitOf(await status(), 'annotators').in_use as number;
+    expect((await install(key({ limits: { annotators: n + 1 } }))).statusCode).toBe(200);
+    expect((await addMember(['annotator'])).statusCode).toBe(201);
+    const refused = await addMember(['reviewer']);
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.headers['content-type']).toMatch(/problem\+json/);
+    expect(refused.json()).toMatchObject({
+      code: 'license_annotator_limit',
+      limit: 'annotators',
+      allowed: n + 1,
+      in_use: n + 1,
+    });
+    const viewer = await addMember(['viewer']);
+    expect(viewer.statusCode, viewer.body).toBe(201);
+    const roles = (await asOwner('GET', '/api/v1/roles')).json();
+    const annotator = (roles.items ?? roles).find((r: { name: string }) => r.name === 'annotator');
+    const assign = await asOwner('POST', `/api/v1/users/${viewer.json().user.id}/roles`, {
+      role_id: annotator.id,
+    });
+    expect(assign.statusCode, assign.body).toBe(403);
+    expect(assign.json().code).toBe('license_annotator_limit');
+    expect(limitOf(await status(), 'annotators')).toEqual({
+      name: 'annotators',
+      allowed: n + 1,
+      in_use: n + 1,
+    });
+    const history = (await asOwner('GET', '/api/v1/license/history?limit=100')).json();
+    expect(history.items.some((i: { event: string }) => i.event === 'annotator_refused')).toBe(true);
+  });
+
+  it('refuses a reactivation or a role change that makes one annotator too many', async () => {
+    const first = await addMember(['annotator']);
+    expect(first.statusCode, first.body).toBe(201);
+    const firstId = first.json().user.id;
+    const viewer = await addMember(['viewer']);
+    const made = await asOwner('POST', '/api/v1/roles', {
+      name: `r-${crypto.randomUUID().slice(0, 6)}`,
+      permissions: ['projects:read'],
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    const assigned = await asOwner('POST', `/api/v1/users/${viewer.json().user.id}/roles`, {
+      role_id: made.json().id,
+    });
+    expect(assigned.statusCode, assigned.body).toBe(200);
+    const n = limitOf(await status(), 'annotators').in_use as number;
+    expect((await install(key({ limits: { annotators: n } }))).statusCode).toBe(200);
+    const widened = await asOwner('PATCH', `/api/v1/roles/${made.json().id}`, {
+      permissions: ['annotations:write'],
+    });
+    expect(widened.statusCode, widened.body).toBe(403);
+    expect(widened.json().code).toBe('license_annotator_limit');
+    expect((await asOwner('PATCH', `/api/v1/users/${firstId}`, { status: 'deactivated' })).statusCode).toBe(
+      200,
+    );
+    expect((await addMember(['annotator'])).statusCode).toBe(201);
+    const back = await asOwner('PATCH', `/api/v1/users/${firstId}`, { status: 'active' });
+    expect(back.statusCode, back.body).toBe(403);
+    expect(back.json()).toMatchObject({ code: 'license_annotator_limit', allowed: n, in_use: n });
+  });
+
+  it('refuses a new import once the installation holds its storage limit, and shows the bytes held', async () => {
+    const project = await newProject(t);
+    const importOne = () =>
+      asOwner('POST', `/api/v1/projects/${project.id}/import`, [{ data: { text: 'hello' } }]);
+    expect((await install(key({ limits: { storage_gb: 0 } }))).statusCode).toBe(200);
+    const refused = await importOne();
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'license_storage_limit', limit: 'storage_gb', allowed: 0 });
+    const storage = limitOf(await status(), 'storage_gb');
+    const [{ size }] = await sql('select pg_database_size(current_database())::bigint as size');
+    expect(storage.allowed).toBe(0);
+    expect(storage.in_use_bytes).toBeGreaterThanOrEqual(Number(size) * 0.9);
+    expect((await install(key({ limits: { storage_gb: 1000 } }))).statusCode).toBe(200);
+    const accepted = await importOne();
+    expect(accepted.statusCode, accepted.body).toBe(201);
+  });
+});
+
 describe('activation', () => {
   let server: TestContext;
   let serverEnv: Record<string, string>;
@@ -458,5 +619,32 @@ describe('access', () => {
     expect(new Set(all.items.map((i: { tenant_id: string | null }) => i.tenant_id)).has(other.tenantId)).toBe(
       true,
     );
+  });
+
+  it('exports the history it shows, as JSON or CSV, scoped the same way', async () => {
+    const other = await newTenant(ctx);
+    expect((await install(key({ limits: { seats: 0 } }))).statusCode).toBe(200);
+    expect((await signIn(await member(other), other.slug)).json().code).toBe('license_seat_limit');
+    const shown = (await asOwner('GET', '/api/v1/license/history?limit=1000')).json();
+    const json = await asOwner('GET', '/api/v1/license/history/export?format=json');
+    expect(json.statusCode).toBe(200);
+    expect(json.headers['content-disposition']).toMatch(/license-history-.*\.json/);
+    expect(json.json().map((r: { id: string }) => r.id)).toEqual(
+      shown.items.map((r: { id: string }) => r.id),
+    );
+    const csv = await asOwner('GET', '/api/v1/license/history/export?format=csv');
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    const lines = csv.body.trim().split('\n');
+    expect(lines[0]).toBe('id,created_at,event,license_id,tenant_id,actor_id,message,details');
+    expect(csv.body).toContain('seat_refused');
+    expect(lines.filter((l) => /^[0-9a-f]{8}-/.test(l)).length).toBe(shown.items.length);
+    const theirs = (
+      await other.as(other.owner, { method: 'GET', url: '/api/v1/license/history/export?format=json' })
+    ).json();
+    const tenants = new Set(theirs.map((r: { tenant_id: string | null }) => r.tenant_id));
+    expect(tenants.has(other.tenantId)).toBe(true);
+    expect(tenants.has(t.tenantId)).toBe(false);
+    const bad = await asOwner('GET', '/api/v1/license/history/export?format=xml');
+    expect(bad.statusCode).toBe(400);
   });
 });

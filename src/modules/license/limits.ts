@@ -1,17 +1,29 @@
+import type { Dirent } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { count, eq, sql } from 'drizzle-orm';
 import { effectivePermissions } from '../../platform/auth/access.ts';
 import { sessions, users } from '../../platform/auth/schema.ts';
 import type { Executor, Tx } from '../../platform/db/client.ts';
+import { rowsOf } from '../../platform/db/sql.ts';
 import { Problem } from '../../platform/errors/problem.ts';
 import type { Platform } from '../../platform/index.ts';
 import { countAllProjects } from '../annotation/index.ts';
 import { concurrentSessions } from './schema.ts';
 import { licenseOf } from './state.ts';
 
+const REFUSAL_CODES = {
+  seats: 'license_seat_limit',
+  projects: 'license_project_limit',
+  annotators: 'license_annotator_limit',
+  storage_gb: 'license_storage_limit',
+} as const;
+export type EnforcedLimit = keyof typeof REFUSAL_CODES;
+
 /** A refusal for a limit; it knows the tenant and user it refused, for the license audit log. */
 export class LimitRefusal extends Problem {
   constructor(
-    readonly limit: 'seats' | 'projects',
+    readonly limit: EnforcedLimit,
     detail: string,
     allowed: number,
     inUse: number,
@@ -19,7 +31,7 @@ export class LimitRefusal extends Problem {
     readonly userId: string | null,
   ) {
     super(403, detail, {
-      code: `license_${limit === 'seats' ? 'seat' : 'project'}_limit`,
+      code: REFUSAL_CODES[limit],
       limit,
       allowed,
       in_use: inUse,
@@ -28,6 +40,8 @@ export class LimitRefusal extends Problem {
 }
 const SEATS_LOCK = sql`select pg_advisory_xact_lock(hashtext('superinsight:license_seats'))`;
 const PROJECTS_LOCK = sql`select pg_advisory_xact_lock(hashtext('superinsight:license_projects'))`;
+const ANNOTATORS_LOCK = sql`select pg_advisory_xact_lock(hashtext('superinsight:license_annotators'))`;
+const GB = 1024 ** 3;
 
 /**
  * Brings the seat ledger up to date with the sessions: a holder whose sessions all ended or
@@ -113,9 +127,95 @@ export async function checkProjectLimit(
     );
 }
 
+/** Users who may annotate, across every tenant (see the definer function's migration). */
+async function countAnnotators(tx: Executor): Promise<number> {
+  const [row] = rowsOf<{ n: number }>(await tx.execute(sql`select installation_annotator_count() as n`));
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Runs a change to members or role assignments (in its transaction) and refuses it when it
+ * makes one more annotator than the license allows. Changes that add none always pass, so
+ * an installation already over its limit can still take roles away or grant others.
+ */
+export async function withinAnnotatorLimit<T>(
+  platform: Platform,
+  tx: Executor,
+  tenantId: string,
+  userId: string | null,
+  change: () => Promise<T>,
+): Promise<T> {
+  const limit = (await licenseOf(platform).current(tx)).limits.annotators;
+  if (limit === undefined) return change();
+  await tx.execute(ANNOTATORS_LOCK);
+  const before = await countAnnotators(tx);
+  const result = await change();
+  const after = await countAnnotators(tx);
+  if (after > before && after > limit)
+    throw new LimitRefusal(
+      'annotators',
+      `The license allows ${limit} annotators and this installation has ${before}: take the annotating role from someone first, or the license needs more.`,
+      limit,
+      before,
+      tenantId,
+      userId,
+    );
+  return result;
+}
+
+/** Bytes of the files under a directory (absent: none); read asynchronously, file by file. */
+async function bytesUnder(dir: string): Promise<number> {
+  let entries: Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  let total = 0;
+  for (const e of entries) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) total += await bytesUnder(full);
+    else if (e.isFile()) total += (await fs.stat(full).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}
+
+/** What the installation holds: its database and the staged imports and exports under DATA_DIR. */
+export async function storageBytes(platform: Platform, ex: Executor): Promise<number> {
+  const [row] = rowsOf<{ n: string }>(
+    await ex.execute(sql`select pg_database_size(current_database())::text as n`),
+  );
+  const dataDir = platform.config.dataDir;
+  const files =
+    (await bytesUnder(path.join(dataDir, 'imports'))) + (await bytesUnder(path.join(dataDir, 'exports')));
+  return Number(row?.n ?? 0) + files;
+}
+
+/** Refuses a new import once the installation holds as much as the license's storage allows. */
+export async function checkStorageLimit(platform: Platform, tenantId: string, userId: string | null) {
+  const limit = (await licenseOf(platform).state()).limits.storage_gb;
+  if (limit === undefined) return;
+  const used = await storageBytes(platform, platform.database.db);
+  if (used >= limit * GB)
+    throw new LimitRefusal(
+      'storage_gb',
+      `The license allows ${limit} GB of storage and this installation holds ${(used / GB).toFixed(2)} GB: delete projects or exports, or the license needs more.`,
+      limit,
+      Math.ceil(used / GB),
+      tenantId,
+      userId,
+    );
+}
+
 /** Usage against each limit, for admins. */
 export async function usage(platform: Platform, tx: Executor) {
   await syncLedger(tx, platform.config.auth.sessionIdleMinutes);
   const [seats] = await tx.select({ n: count() }).from(concurrentSessions);
-  return { seats: seats?.n ?? 0, projects: await countAllProjects(tx) };
+  return {
+    seats: seats?.n ?? 0,
+    projects: await countAllProjects(tx),
+    annotators: await countAnnotators(tx),
+    storage_bytes: await storageBytes(platform, tx),
+  };
 }

@@ -1,4 +1,6 @@
+import { Readable } from 'node:stream';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { stringify } from 'csv-stringify';
 import type { FastifyRequest } from 'fastify';
 import { PageQuery, pageOf } from '../../platform/db/pagination.ts';
 import { DateTime, Nullable } from '../../platform/http/schemas.ts';
@@ -11,6 +13,8 @@ const Limit = Type.Object({
   name: Type.String(),
   allowed: Nullable(Type.Integer()),
   in_use: Nullable(Type.Integer()),
+  /** For storage_gb: the bytes held, as the limit's whole gigabytes would hide them. */
+  in_use_bytes: Type.Optional(Type.Integer()),
 });
 
 const Status = Type.Object({
@@ -66,7 +70,42 @@ const HistoryItem = Type.Object({
   created_at: DateTime,
 });
 
-function view(state: LicenseState, used: { seats: number; projects: number }) {
+const CSV_COLUMNS = [
+  'id',
+  'created_at',
+  'event',
+  'license_id',
+  'tenant_id',
+  'actor_id',
+  'message',
+  'details',
+];
+
+type HistoryRow = Awaited<ReturnType<typeof service.history>>['items'][number];
+
+function historyItem(r: HistoryRow) {
+  return {
+    id: r.id,
+    event: r.event,
+    license_id: r.licenseId,
+    tenant_id: r.tenantId,
+    actor_id: r.actorId,
+    message: r.message,
+    details: r.details,
+    created_at: r.createdAt,
+  };
+}
+
+type Usage = Awaited<ReturnType<typeof usage>>;
+
+function limitView(name: (typeof LIMIT_NAMES)[number], allowed: number | undefined, used: Usage) {
+  const base = { name, allowed: allowed ?? null };
+  if (name === 'storage_gb')
+    return { ...base, in_use: Math.ceil(used.storage_bytes / 1024 ** 3), in_use_bytes: used.storage_bytes };
+  return { ...base, in_use: name === 'machines' ? null : used[name] };
+}
+
+function view(state: LicenseState, used: Usage) {
   const l = state.license;
   return {
     status: state.status,
@@ -79,11 +118,7 @@ function view(state: LicenseState, used: { seats: number; projects: number }) {
       enabled: state.features.includes(name),
       requires_edition: editionWith(name),
     })),
-    limits: LIMIT_NAMES.map((name) => ({
-      name,
-      allowed: state.limits[name] ?? null,
-      in_use: name === 'seats' || name === 'projects' ? used[name] : null,
-    })),
+    limits: LIMIT_NAMES.map((name) => limitView(name, state.limits[name], used)),
     license: l && {
       id: l.id,
       licensee: l.licensee,
@@ -102,6 +137,33 @@ function view(state: LicenseState, used: { seats: number; projects: number }) {
     trial: state.trial,
     fingerprint: state.fingerprint,
   };
+}
+
+const Notice = Type.Object({
+  /** What the console's banner says: a warning before expiry, grace, or running as basic after. */
+  state: Nullable(Type.Union([Type.Literal('warning'), Type.Literal('grace'), Type.Literal('expired')])),
+  status: Type.String(),
+  edition: Type.String(),
+  /** Days until expiry (warning), until grace ends (grace); null once expired. */
+  days_left: Nullable(Type.Integer()),
+  message: Type.String(),
+});
+
+function notice(state: LicenseState, now: number) {
+  const ceilDays = (end: string | Date | null | undefined) =>
+    end ? Math.max(0, Math.ceil((new Date(end).getTime() - now) / 86_400_000)) : null;
+  const base = {
+    status: state.status,
+    edition: state.edition,
+    message: state.warning?.message ?? state.message,
+  };
+  if (state.warning?.level === 'grace')
+    return { ...base, state: 'grace' as const, days_left: ceilDays(state.grace_ends_at) };
+  if (state.warning)
+    return { ...base, state: 'warning' as const, days_left: ceilDays(state.license?.expires_at) };
+  if (state.status === 'expired' || state.status === 'trial_ended')
+    return { ...base, state: 'expired' as const, days_left: null };
+  return { ...base, state: null, days_left: null };
 }
 
 /** Administration → License: the installation's license, its limits, activation and history. */
@@ -125,6 +187,20 @@ export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async () => current(),
+  );
+
+  app.get(
+    '/license/notice',
+    {
+      config: { permission: 'self' },
+      schema: {
+        tags: ['license'],
+        summary:
+          "The license's state for the console's banner (expiry warning, grace, expired), for every member",
+        response: { 200: Notice },
+      },
+    },
+    async () => notice(await license.state(), license.now()),
   );
 
   app.put(
@@ -240,19 +316,55 @@ export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
         limit: req.query.limit ?? 50,
         cursor: req.query.cursor,
       });
-      return {
-        next_cursor: page.next_cursor,
-        items: page.items.map((r) => ({
-          id: r.id,
-          event: r.event,
-          license_id: r.licenseId,
-          tenant_id: r.tenantId,
-          actor_id: r.actorId,
-          message: r.message,
-          details: r.details,
-          created_at: r.createdAt,
-        })),
-      };
+      return { next_cursor: page.next_cursor, items: page.items.map(historyItem) };
+    },
+  );
+
+  app.get(
+    '/license/history/export',
+    {
+      config: { permission: 'license:read' },
+      schema: {
+        tags: ['license'],
+        summary: "Stream the license's whole history (as the history route scopes it) as CSV or JSON",
+        querystring: Type.Object({
+          format: Type.Union([Type.Literal('csv'), Type.Literal('json')], { default: 'json' }),
+        }),
+        produces: ['text/csv', 'application/json'],
+      },
+    },
+    async (req, reply) => {
+      const { format } = req.query;
+      await audited(req, 'license.history_exported', { format });
+      const rows = service.historyRows(db, req.me.isPlatformOwner ? null : req.me.tenantId);
+      const stamp = new Date().toISOString().slice(0, 10);
+      reply.header('content-disposition', `attachment; filename="license-history-${stamp}.${format}"`);
+      if (format === 'csv') {
+        const csv = stringify({ header: true, columns: CSV_COLUMNS });
+        Readable.from(
+          (async function* () {
+            for await (const r of rows)
+              yield {
+                ...historyItem(r),
+                created_at: r.createdAt.toISOString(),
+                details: JSON.stringify(r.details),
+              };
+          })(),
+        ).pipe(csv);
+        return reply.type('text/csv; charset=utf-8').send(csv);
+      }
+      const json = Readable.from(
+        (async function* () {
+          let first = true;
+          yield '[';
+          for await (const r of rows) {
+            yield (first ? '\n' : ',\n') + JSON.stringify(historyItem(r));
+            first = false;
+          }
+          yield '\n]\n';
+        })(),
+      );
+      return reply.type('application/json; charset=utf-8').send(json);
     },
   );
 };

@@ -463,3 +463,13 @@ export async function history(db: Executor, tenantId: string | null, q: { limit:
     .limit(q.limit + 1);
   return toPage(rows, q.limit, (r) => [r.createdAt.toISOString(), r.id]);
 }
+
+/** The whole history, oldest pages last, read a page at a time so an export streams. */
+export async function* historyRows(db: Executor, tenantId: string | null) {
+  let cursor: string | undefined;
+  do {
+    const page = await history(db, tenantId, { limit: 500, cursor });
+    yield* page.items;
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+}

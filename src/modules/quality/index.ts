@@ -52,3 +52,6 @@ export const qualityModule: Module = {
  */
 export const scoreRows = sql`(select tenant_id, project_id, scope, annotation_id, user_id, total,
   computed_at from quality_scores)`;
+
+/** Notifications as other modules send them (the license's expiry warnings). */
+export { emailTenant, notifyInApp } from './notifications/notifications.service.ts';

@@ -500,7 +500,10 @@ export const notificationDeliveries = pgTable(
   {
     id: serial(),
     tenantId: tenantRef(),
-    projectId: projectRef(),
+    /** Null for a tenant-wide message outside any project (the license's expiry warnings). */
+    projectId: bigint('project_id', { mode: 'number' }).references(() => projects.id, {
+      onDelete: 'cascade',
+    }),
     channel: text('channel', { enum: ['webhook', 'email'] }).notNull(),
     target: text('target').notNull(),
     event: text('event').notNull(),

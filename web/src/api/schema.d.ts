@@ -10976,6 +10976,7 @@ export interface paths {
                                 name: string;
                                 allowed: number | null;
                                 in_use: number | null;
+                                in_use_bytes?: number;
                             }[];
                             license: {
                                 id: string;
@@ -11051,6 +11052,7 @@ export interface paths {
                                 name: string;
                                 allowed: number | null;
                                 in_use: number | null;
+                                in_use_bytes?: number;
                             }[];
                             license: {
                                 id: string;
@@ -11086,6 +11088,48 @@ export interface paths {
                 };
             };
         };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/license/notice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The license's state for the console's banner (expiry warning, grace, expired), for every member */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            state: ("warning" | "grace" | "expired") | (never | null);
+                            status: string;
+                            edition: string;
+                            days_left: number | null;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -11181,6 +11225,7 @@ export interface paths {
                                 name: string;
                                 allowed: number | null;
                                 in_use: number | null;
+                                in_use_bytes?: number;
                             }[];
                             license: {
                                 id: string;
@@ -11272,6 +11317,7 @@ export interface paths {
                                 name: string;
                                 allowed: number | null;
                                 in_use: number | null;
+                                in_use_bytes?: number;
                             }[];
                             license: {
                                 id: string;
@@ -11357,6 +11403,7 @@ export interface paths {
                                 name: string;
                                 allowed: number | null;
                                 in_use: number | null;
+                                in_use_bytes?: number;
                             }[];
                             license: {
                                 id: string;
@@ -11442,6 +11489,42 @@ export interface paths {
                             next_cursor: string | null;
                         };
                     };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/license/history/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stream the license's whole history (as the history route scopes it) as CSV or JSON */
+        get: {
+            parameters: {
+                query: {
+                    format: "csv" | "json";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
             };
         };

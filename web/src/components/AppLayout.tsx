@@ -8,6 +8,7 @@ import { ApiError, api, loginPath } from '../api/client';
 import { can, sessionHint, useMe } from '../lib/session';
 import { menu } from '../routes';
 import { LanguageSwitch } from './LanguageSwitch';
+import { LicenseBanner } from './LicenseBanner';
 import { Loading } from './Loading';
 import { ProblemAlert } from './ProblemAlert';
 
@@ -76,6 +77,7 @@ export function AppLayout() {
             </Dropdown>
           </Space>
         </Layout.Header>
+        <LicenseBanner me={me.data} />
         <Layout.Content style={{ padding: 24 }}>
           <Suspense fallback={<Loading />}>
             <Outlet />

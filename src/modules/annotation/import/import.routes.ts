@@ -3,6 +3,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { and, eq } from 'drizzle-orm';
 import { notFound } from '../../../platform/errors/problem.ts';
 import { Uuid } from '../../../platform/http/schemas.ts';
+import { checkStorageLimit } from '../../license/index.ts';
 import { loadProject } from '../access.ts';
 import { type JobState, jobState } from '../job-state.ts';
 import { imports } from '../schema.ts';
@@ -82,6 +83,7 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const principal = req.me;
       const project = await req.tx((tx) => loadProject(tx, principal, req.params.id, 'manage'));
+      await checkStorageLimit(platform, principal.tenantId, principal.userId);
       const dir = stagingDir(dataDir, principal.tenantId);
       const upload = req.isMultipart()
         ? await stageFile(dir, await req.file(), req.query.format, project.parsedConfig)

@@ -2,6 +2,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
 import { badRequest } from '../../../platform/errors/problem.ts';
 import { IdParams } from '../../../platform/http/schemas.ts';
+import { withinAnnotatorLimit } from '../../license/index.ts';
 import * as authService from '../auth/auth.service.ts';
 import { Email, Member, MemberDetail, Session } from '../identity.schemas.ts';
 import * as memberService from './members.service.ts';
@@ -68,7 +69,9 @@ export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const p = req.me;
       const result = await req.tx(async (tx) => {
-        const added = await memberService.addMember(tx, p.tenantId, req.body, p);
+        const added = await withinAnnotatorLimit(platform, tx, p.tenantId, p.userId, () =>
+          memberService.addMember(tx, p.tenantId, req.body, p),
+        );
         req.audit({
           action: 'user.added',
           resourceType: 'user',
@@ -123,7 +126,9 @@ export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const view = await req.tx(async (tx) => {
         if (req.body.status === 'deactivated')
           await memberService.checkOutranks(tx, p.tenantId, req.params.id, p);
-        await memberService.setMemberStatus(tx, p.tenantId, req.params.id, req.body.status);
+        await withinAnnotatorLimit(platform, tx, p.tenantId, p.userId, () =>
+          memberService.setMemberStatus(tx, p.tenantId, req.params.id, req.body.status),
+        );
         req.audit({ action: `user.${req.body.status}`, resourceType: 'user', resourceId: req.params.id });
         return memberService.memberView(tx, p.tenantId, req.params.id);
       });

@@ -4,6 +4,7 @@ import { grants, PERMISSIONS } from '../../../platform/auth/permissions.ts';
 import { raiseSecurityEvent } from '../../../platform/auth/security-events.ts';
 import { badRequest } from '../../../platform/errors/problem.ts';
 import { DateTimeIn, IdParams, Nullable, Uuid } from '../../../platform/http/schemas.ts';
+import { withinAnnotatorLimit } from '../../license/index.ts';
 import { MemberDetail, Role, toDate } from '../identity.schemas.ts';
 import * as memberService from '../members/members.service.ts';
 import * as roleService from './roles.service.ts';
@@ -97,12 +98,14 @@ export const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const p = req.me;
       const role = await req.tx(async (tx) => {
-        const r = await roleService.updateRole(
-          tx,
-          p.tenantId,
-          req.params.id,
-          { ...req.body, parentIds: req.body.parent_ids },
-          p,
+        const r = await withinAnnotatorLimit(app.platform, tx, p.tenantId, p.userId, () =>
+          roleService.updateRole(
+            tx,
+            p.tenantId,
+            req.params.id,
+            { ...req.body, parentIds: req.body.parent_ids },
+            p,
+          ),
         );
         req.audit({
           action: 'role.updated',
@@ -165,12 +168,14 @@ export const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const p = req.me;
       const view = await req.tx(async (tx) => {
-        const a = await memberService.assignRole(
-          tx,
-          p.tenantId,
-          req.params.id,
-          { roleId: req.body.role_id, expiresAt: toDate(req.body.expires_at) },
-          p,
+        const a = await withinAnnotatorLimit(app.platform, tx, p.tenantId, p.userId, () =>
+          memberService.assignRole(
+            tx,
+            p.tenantId,
+            req.params.id,
+            { roleId: req.body.role_id, expiresAt: toDate(req.body.expires_at) },
+            p,
+          ),
         );
         req.audit({
           action: 'role.assigned',

@@ -24,7 +24,8 @@ export function defineDeliveryJobs(platform: Platform): void {
         .where(eq(notificationDeliveries.id, ctx.payload.deliveryId));
       if (d?.status !== 'pending') return null;
       let secret: string | null = null;
-      if (d.channel === 'webhook') {
+      // Webhooks are a project's (its alert settings); only e-mails go outside projects.
+      if (d.channel === 'webhook' && d.projectId !== null) {
         const [c] = await tx
           .select({ s: alertConfigs.webhookSecretEncrypted })
           .from(alertConfigs)

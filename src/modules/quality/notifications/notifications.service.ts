@@ -25,8 +25,7 @@ export interface Message {
 
 /**
  * Sends a message on each channel: in-app rows now (same transaction), webhook and e-mail
- * as deliveries a queued job sends with retries. Without SMTP settings an e-mail delivery
- * is recorded as `disabled` and nothing is queued.
+ * as deliveries a queued job sends with retries.
  */
 export async function dispatch(
   tx: Executor,
@@ -35,18 +34,13 @@ export async function dispatch(
   recipients: AlertRecipients,
   message: Message,
 ): Promise<void> {
-  if (channels.includes('in_app') && recipients.userIds.length) {
-    await tx.insert(notifications).values(
-      recipients.userIds.map((userId) => ({
-        tenantId: message.tenantId,
-        userId,
-        kind: message.event,
-        title: message.subject,
-        body: message.text,
-        data: { project_id: message.projectId, ...message.data },
-      })),
-    );
-  }
+  if (channels.includes('in_app'))
+    await notifyInApp(tx, message.tenantId, recipients.userIds, {
+      kind: message.event,
+      title: message.subject,
+      body: message.text,
+      data: { project_id: message.projectId, ...message.data },
+    });
   const targets: { channel: 'webhook' | 'email'; target: string }[] = [];
   if (channels.includes('webhook')) {
     const [config] = await tx
@@ -57,30 +51,79 @@ export async function dispatch(
   }
   if (channels.includes('email'))
     for (const email of recipients.emails) targets.push({ channel: 'email', target: email });
-  for (const t of targets) {
-    const disabled = t.channel === 'email' && !platform.config.smtp;
-    const [delivery] = await tx
-      .insert(notificationDeliveries)
-      .values({
-        tenantId: message.tenantId,
-        projectId: message.projectId,
-        channel: t.channel,
-        target: t.target,
-        event: message.event,
-        subject: message.subject,
-        payload: { event: message.event, text: message.text, project_id: message.projectId, ...message.data },
-        reportRunId: message.reportRunId ?? null,
-        status: disabled ? 'disabled' : 'pending',
-        error: disabled ? 'e-mail is not configured (SMTP_URL or SMTP_HOST unset)' : null,
-      })
-      .returning({ id: notificationDeliveries.id });
-    if (disabled) continue;
-    await platform.queue.enqueue(tx, {
-      tenantId: message.tenantId,
-      kind: DELIVER_JOB,
-      payload: { deliveryId: delivery!.id },
+  for (const t of targets)
+    await queueDelivery(tx, platform, message.tenantId, message.projectId, t, {
+      event: message.event,
+      subject: message.subject,
+      payload: { event: message.event, text: message.text, project_id: message.projectId, ...message.data },
+      reportRunId: message.reportRunId ?? null,
     });
-  }
+}
+
+/**
+ * Records one webhook or e-mail delivery and queues its job. Without SMTP settings an
+ * e-mail is recorded as `disabled` and nothing is queued.
+ */
+async function queueDelivery(
+  tx: Executor,
+  platform: Platform,
+  tenantId: string,
+  projectId: number | null,
+  to: { channel: 'webhook' | 'email'; target: string },
+  content: { event: string; subject: string; payload: Record<string, unknown>; reportRunId?: number | null },
+): Promise<void> {
+  const disabled = to.channel === 'email' && !platform.config.smtp;
+  const [delivery] = await tx
+    .insert(notificationDeliveries)
+    .values({
+      tenantId,
+      projectId,
+      channel: to.channel,
+      target: to.target,
+      event: content.event,
+      subject: content.subject,
+      payload: content.payload,
+      reportRunId: content.reportRunId ?? null,
+      status: disabled ? 'disabled' : 'pending',
+      error: disabled ? 'e-mail is not configured (SMTP_URL or SMTP_HOST unset)' : null,
+    })
+    .returning({ id: notificationDeliveries.id });
+  if (disabled) return;
+  await platform.queue.enqueue(tx, { tenantId, kind: DELIVER_JOB, payload: { deliveryId: delivery!.id } });
+}
+
+/** E-mails to members of a tenant outside any project, sent by the delivery job with retries. */
+export async function emailTenant(
+  tx: Executor,
+  platform: Platform,
+  tenantId: string,
+  emails: string[],
+  note: { event: string; subject: string; text: string; data: Record<string, unknown> },
+): Promise<void> {
+  for (const email of emails)
+    await queueDelivery(
+      tx,
+      platform,
+      tenantId,
+      null,
+      { channel: 'email', target: email },
+      {
+        event: note.event,
+        subject: note.subject,
+        payload: { event: note.event, text: note.text, ...note.data },
+      },
+    );
+}
+
+/** In-app notifications for members of a tenant, in the caller's transaction. */
+export async function notifyInApp(
+  tx: Executor,
+  tenantId: string,
+  userIds: string[],
+  note: { kind: string; title: string; body: string; data: Record<string, unknown> },
+): Promise<void> {
+  if (!userIds.length) return;
+  await tx.insert(notifications).values(userIds.map((userId) => ({ tenantId, userId, ...note })));
 }
 
 type Delivery = typeof notificationDeliveries.$inferSelect;
