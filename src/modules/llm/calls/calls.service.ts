@@ -203,8 +203,6 @@ function withoutMaxLength(schema: unknown): unknown {
   );
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-
 function describeErrors(errors: ErrorObject[] | null | undefined): { path: string; message: string }[] {
   return (errors ?? [])
     .slice(0, 20)
@@ -221,7 +219,8 @@ type Verdict = { ok: true; value: unknown } | { ok: false; errors: { path: strin
 export async function structured(platform: Platform, ctx: CallContext, input: StructuredInput) {
   let validate: ReturnType<Ajv['compile']>;
   try {
-    validate = ajv.compile(
+    // An instance per call: a shared one would cache every request's schema for good.
+    validate = new Ajv({ allErrors: true, strict: false }).compile(
       (input.checkMaxLength === false ? withoutMaxLength(input.schema) : input.schema) as object,
     );
   } catch (err) {
