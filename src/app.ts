@@ -61,7 +61,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     );
   });
 
-  await securityHeaders(app, platform.config.hstsMaxAgeSeconds);
+  securityHeaders(app, platform.config.hstsMaxAgeSeconds);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

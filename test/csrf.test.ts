@@ -194,7 +194,7 @@ describe('security headers', () => {
 
   it('sends HSTS when configured', async () => {
     const app = Fastify();
-    await securityHeaders(app, 31_536_000);
+    securityHeaders(app, 31_536_000);
     app.get('/', async () => ({ ok: true }));
     const res = await app.inject({ method: 'GET', url: '/' });
     expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
