@@ -7,6 +7,8 @@ export const FEATURES = {
   sso: 'Single sign-on (OIDC, SAML, LDAP, SCIM)',
   multi_tenant: 'More than one tenant',
   audit_compliance: 'Audit and compliance reports',
+  text_to_sql:
+    'Text-to-SQL: questions answered over reporting views, with SQL proven read-only before it runs',
 } as const;
 
 export type Feature = keyof typeof FEATURES;
@@ -19,7 +21,7 @@ export type Edition = (typeof EDITIONS)[number];
 export const EDITION_FEATURES: Record<Edition, readonly Feature[]> = {
   trial: ALL_FEATURES,
   basic: [],
-  professional: ['export_formats', 'ai_annotation', 'quality_assessment'],
+  professional: ['export_formats', 'ai_annotation', 'quality_assessment', 'text_to_sql'],
   enterprise: ALL_FEATURES,
 };
 

@@ -44,6 +44,10 @@ export const PERMISSIONS = {
   'llm:read': 'See LLM configurations, models, bindings, usage and budgets',
   'llm:manage': 'Add and change LLM configurations, models, bindings, budgets and the prompt-logging setting',
   'llm:use': 'Call the LLM gateway (the playground and its API)',
+  'sql:ask':
+    'Ask questions over the tenant’s reporting views (every project) and see one’s own query history',
+  'sql:run': 'Run SQL one wrote or edited (validated read-only) over the reporting views',
+  'sql:manage': 'Change the text-to-SQL configuration and see every member’s query history',
   'license:read': "See the installation's license, its limits and usage, and its history",
   'license:manage': 'Install license keys and activate or deactivate them (platform owners)',
 } as const;
@@ -85,6 +89,8 @@ export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
     'billing:read_own',
     'llm:read',
     'llm:use',
+    'sql:ask',
+    'sql:run',
   ],
   reviewer: [
     ...annotatorSet,

@@ -1,0 +1,82 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { tenants } from '../../platform/auth/schema.ts';
+import { createdAt, updatedAt } from '../../platform/db/columns.ts';
+import { tenantIsolation } from '../../platform/db/tenancy.ts';
+
+const tenantRef = () =>
+  uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' });
+
+export const METHODS = ['template', 'llm', 'hybrid', 'third_party', 'manual'] as const;
+export type Method = (typeof METHODS)[number];
+/** The methods a tenant can make its default; `manual` is SQL a user typed or edited. */
+export const DEFAULT_METHODS = ['template', 'llm', 'hybrid', 'third_party'] as const;
+export const OUTCOMES = ['answered', 'refused', 'invalid', 'error', 'timeout'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+/** `platform`: the reporting views over the platform's own data; registered databases come later. */
+export const PLATFORM_SOURCE = 'platform';
+
+/** One row per tenant; absent means the defaults below. */
+export const textToSqlConfigurations = pgTable(
+  'text_to_sql_configurations',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    tenantId: tenantRef(),
+    defaultMethod: text('default_method', { enum: DEFAULT_METHODS }).notNull().default('hybrid'),
+    rowLimit: integer('row_limit').notNull().default(1000),
+    statementTimeoutMs: integer('statement_timeout_ms').notNull().default(5000),
+    enabledSources: jsonb('enabled_sources').$type<string[]>().notNull().default(sql`'["platform"]'::jsonb`),
+    /** The LLM gateway binding feature whose configuration the LLM method calls (llm_bindings). */
+    llmBinding: text('llm_binding'),
+    updatedBy: uuid('updated_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('text_to_sql_configurations_tenant_key').on(t.tenantId), tenantIsolation(t.tenantId)],
+);
+
+/** Every question asked and every query run: what was generated, how it ended, and its feedback. */
+export const sqlGenerationLogs = pgTable(
+  'sql_generation_logs',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    tenantId: tenantRef(),
+    userId: uuid('user_id'),
+    sourceId: text('source_id').notNull().default(PLATFORM_SOURCE),
+    /** Null for SQL a user ran without a question. */
+    question: text('question'),
+    method: text('method', { enum: METHODS }).notNull(),
+    sql: text('sql').notNull(),
+    params: jsonb('params').$type<unknown[]>().notNull().default(sql`'[]'::jsonb`),
+    confidence: numeric('confidence', { precision: 4, scale: 3 }),
+    durationMs: integer('duration_ms').notNull(),
+    outcome: text('outcome', { enum: OUTCOMES }).notNull(),
+    rowCount: integer('row_count'),
+    /** The refusal's rule code or the database's message. */
+    error: text('error'),
+    feedbackCorrect: boolean('feedback_correct'),
+    correctedSql: text('corrected_sql'),
+    feedbackBy: uuid('feedback_by'),
+    feedbackAt: timestamp('feedback_at', { withTimezone: true, precision: 3 }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('sql_generation_logs_tenant_idx').on(t.tenantId, t.id),
+    index('sql_generation_logs_user_idx').on(t.tenantId, t.userId, t.id),
+    tenantIsolation(t.tenantId),
+  ],
+);
