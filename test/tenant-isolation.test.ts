@@ -643,3 +643,59 @@ describe('tenant isolation of the license history', () => {
     expect(put.statusCode).toBe(403);
   });
 });
+
+describe('tenant isolation of text-to-SQL', () => {
+  it("never shows another tenant's rows through the reporting views, its logs or its feedback", async () => {
+    const ctx = await testApp();
+    const seedSql = async () => {
+      const t = await newTenant(ctx);
+      const project = await newProject(t, { title: `p-${t.slug}` });
+      await seedTasks(ctx, t, project.id, [
+        { data: { text: t.slug }, annotations: [{ completed_by: t.owner.userId, lead_time: 3 }] },
+        { data: { text: t.slug } },
+      ]);
+      const run = await t.as(t.owner, {
+        method: 'POST',
+        url: '/api/v1/sql/run',
+        payload: { sql: 'select count(*) from tasks' },
+      });
+      expect(run.statusCode, run.body).toBe(200);
+      return { t, projectId: project.id, logId: run.json().log_id as number };
+    };
+    const a = await seedSql();
+    const b = await seedSql();
+    const asB = (method: string, url: string, payload?: object) =>
+      b.t.as(b.t.owner, { method: method as 'GET', url, ...(payload ? { payload } : {}) });
+
+    // The views carry no tenant filter of their own: RLS of the base tables, as the invoker, is the filter.
+    const everything = [
+      ['projects', 'id'],
+      ['tasks', 'project_id'],
+      ['annotations', 'project_id'],
+      ['reviews', 'project_id'],
+      ['quality_scores', 'project_id'],
+      ['billing_lines', 'project_id'],
+    ] as const;
+    for (const [view, key] of everything) {
+      const res = await asB('POST', '/api/v1/sql/run', { sql: `select * from reporting.${view}` });
+      expect(res.statusCode, `${view}: ${res.body}`).toBe(200);
+      for (const row of res.json().rows) expect(row[key], view).toBe(b.projectId);
+    }
+    const counts = await asB('POST', '/api/v1/sql/run', {
+      sql: `select (select count(*) from tasks)::int as tasks, (select count(*) from annotations)::int as annotations,
+                   (select count(*) from projects where id = ${a.projectId})::int as a_project`,
+    });
+    expect(counts.json().rows).toEqual([{ tasks: 2, annotations: 1, a_project: 0 }]);
+    const members = await asB('POST', '/api/v1/sql/run', { sql: 'select user_id, email from members' });
+    expect(members.json().rows).toEqual([{ user_id: b.t.owner.userId, email: b.t.owner.email }]);
+
+    expect((await asB('POST', `/api/v1/sql/logs/${a.logId}/feedback`, { correct: true })).statusCode).toBe(
+      404,
+    );
+    const logs = await asB('GET', '/api/v1/sql/logs');
+    const ids = logs.json().items.map((i: { id: number }) => i.id);
+    expect(ids).toContain(b.logId);
+    expect(ids).not.toContain(a.logId);
+    expect(logs.body).not.toContain(a.t.owner.userId);
+  });
+});

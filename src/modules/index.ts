@@ -9,6 +9,7 @@ import { type Feature, licenseModule } from './license/index.ts';
 import { llmModule } from './llm/index.ts';
 import { qualityModule } from './quality/index.ts';
 import { securityModule } from './security/index.ts';
+import { sqlModule } from './sql/index.ts';
 
 /** What a module contributes: routes under /api/v1, the job kinds its workers run, start-up work. */
 export interface Module {
@@ -33,6 +34,7 @@ export const modules: Module[] = [
   billingModule,
   { ...llmModule, feature: 'ai_annotation' },
   licenseModule,
+  { ...sqlModule, feature: 'text_to_sql' },
 ];
 
 /** Defines every module's job kinds and event listeners; every process that serves or works calls it. */

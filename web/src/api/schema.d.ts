@@ -11536,6 +11536,320 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sql/schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The reporting views a query may read, with their documented columns */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schema: string;
+                            views: {
+                                name: string;
+                                description: string;
+                                columns: {
+                                    name: string;
+                                    type: string;
+                                    description: string;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sql/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run one SELECT over the reporting views after proving it read-only (400 with the rule broken otherwise) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        sql: string;
+                        /** @description null: the platform’s own data */
+                        source_id?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            log_id: number;
+                            columns: string[];
+                            rows: {
+                                [key: string]: unknown;
+                            }[];
+                            truncated: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sql/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Questions asked and queries run, newest first (one’s own; everyone’s with sql:manage) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                user_id: string | null;
+                                source_id: string | null;
+                                question: string | null;
+                                /** @enum {string} */
+                                method: "template" | "llm" | "hybrid" | "third_party" | "manual";
+                                sql: string;
+                                params: unknown[];
+                                confidence: number | null;
+                                duration_ms: number;
+                                /** @enum {string} */
+                                outcome: "answered" | "refused" | "invalid" | "error" | "timeout";
+                                row_count: number | null;
+                                error: string | null;
+                                feedback: {
+                                    correct: boolean;
+                                    sql: string | null;
+                                    by: string | null;
+                                    at: string;
+                                } | null;
+                                created_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sql/logs/{id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a log correct or not, with the corrected query; feedback makes it a retrieval example */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        correct: boolean;
+                        sql?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            user_id: string | null;
+                            source_id: string | null;
+                            question: string | null;
+                            /** @enum {string} */
+                            method: "template" | "llm" | "hybrid" | "third_party" | "manual";
+                            sql: string;
+                            params: unknown[];
+                            confidence: number | null;
+                            duration_ms: number;
+                            /** @enum {string} */
+                            outcome: "answered" | "refused" | "invalid" | "error" | "timeout";
+                            row_count: number | null;
+                            error: string | null;
+                            feedback: {
+                                correct: boolean;
+                                sql: string | null;
+                                by: string | null;
+                                at: string;
+                            } | null;
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sql/configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant’s text-to-SQL configuration (the defaults until one is saved) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            default_method: "template" | "llm" | "hybrid" | "third_party";
+                            row_limit: number;
+                            statement_timeout_ms: number;
+                            enabled_sources: string[];
+                            llm_binding: string | null;
+                            updated_at: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        /** Replace the tenant’s text-to-SQL configuration */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        default_method: "template" | "llm" | "hybrid" | "third_party";
+                        row_limit: number;
+                        statement_timeout_ms: number;
+                        enabled_sources: string[];
+                        llm_binding: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            default_method: "template" | "llm" | "hybrid" | "third_party";
+                            row_limit: number;
+                            statement_timeout_ms: number;
+                            enabled_sources: string[];
+                            llm_binding: string | null;
+                            updated_at: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

@@ -1,0 +1,211 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { grants } from '../../platform/auth/permissions.ts';
+import { PageQuery, pageOf } from '../../platform/db/pagination.ts';
+import { Nullable } from '../../platform/http/schemas.ts';
+import { REPORTING_SCHEMA, REPORTING_VIEWS } from './reporting.ts';
+import { DEFAULT_METHODS, METHODS, OUTCOMES } from './schema.ts';
+import { getConfiguration, giveFeedback, listLogs, putConfiguration, runQuery } from './service.ts';
+
+/** A string limited to `values`, typed as their union. */
+const literals = <T extends string>(values: readonly T[]) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values] });
+const Id = Type.Integer({ minimum: 1 });
+const SourceId = Type.Optional(
+  Nullable(Type.String({ maxLength: 100, description: 'null: the platform’s own data' })),
+);
+
+const ConfigurationFields = {
+  default_method: literals(DEFAULT_METHODS),
+  row_limit: Type.Integer({ minimum: 1, maximum: 10_000 }),
+  statement_timeout_ms: Type.Integer({ minimum: 100, maximum: 60_000 }),
+  enabled_sources: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+    maxItems: 50,
+    uniqueItems: true,
+  }),
+  llm_binding: Nullable(Type.String({ minLength: 1, maxLength: 100 })),
+};
+const ConfigurationOut = Type.Object({ ...ConfigurationFields, updated_at: Nullable(Type.String()) });
+
+const LogOut = Type.Object({
+  id: Type.Integer(),
+  user_id: Nullable(Type.String()),
+  source_id: Nullable(Type.String()),
+  question: Nullable(Type.String()),
+  method: literals(METHODS),
+  sql: Type.String(),
+  params: Type.Array(Type.Unknown()),
+  confidence: Nullable(Type.Number()),
+  duration_ms: Type.Integer(),
+  outcome: literals(OUTCOMES),
+  row_count: Nullable(Type.Integer()),
+  error: Nullable(Type.String()),
+  feedback: Nullable(
+    Type.Object({
+      correct: Type.Boolean(),
+      sql: Nullable(Type.String()),
+      by: Nullable(Type.String()),
+      at: Type.String(),
+    }),
+  ),
+  created_at: Type.String(),
+});
+
+const configurationView = (c: Awaited<ReturnType<typeof getConfiguration>>) => ({
+  default_method: c.defaultMethod,
+  row_limit: c.rowLimit,
+  statement_timeout_ms: c.statementTimeoutMs,
+  enabled_sources: c.enabledSources,
+  llm_binding: c.llmBinding,
+  updated_at: c.updatedAt?.toISOString() ?? null,
+});
+
+export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const boundPlan = app.platform.database.driver === 'pglite';
+
+  app.get(
+    '/sql/schema',
+    {
+      config: { permission: 'sql:ask' },
+      schema: {
+        tags: ['sql'],
+        summary: 'The reporting views a query may read, with their documented columns',
+        response: {
+          200: Type.Object({
+            schema: Type.String(),
+            views: Type.Array(
+              Type.Object({
+                name: Type.String(),
+                description: Type.String(),
+                columns: Type.Array(
+                  Type.Object({ name: Type.String(), type: Type.String(), description: Type.String() }),
+                ),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => ({ schema: REPORTING_SCHEMA, views: REPORTING_VIEWS }),
+  );
+
+  app.post(
+    '/sql/run',
+    {
+      config: { permission: 'sql:run' },
+      schema: {
+        tags: ['sql'],
+        summary:
+          'Run one SELECT over the reporting views after proving it read-only (400 with the rule broken otherwise)',
+        body: Type.Object(
+          { sql: Type.String({ maxLength: 20_000 }), source_id: SourceId },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            log_id: Type.Integer(),
+            columns: Type.Array(Type.String()),
+            rows: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+            truncated: Type.Boolean(),
+          }),
+        },
+      },
+    },
+    async (req) =>
+      runQuery(
+        (work) => req.tx(work),
+        { tenantId: req.me.tenantId, userId: req.me.userId },
+        { sql: req.body.sql, sourceId: req.body.source_id, method: 'manual' },
+        { boundPlan },
+      ),
+  );
+
+  app.get(
+    '/sql/logs',
+    {
+      config: { permission: 'sql:ask' },
+      schema: {
+        tags: ['sql'],
+        summary: 'Questions asked and queries run, newest first (one’s own; everyone’s with sql:manage)',
+        querystring: Type.Object(PageQuery),
+        response: { 200: pageOf(LogOut) },
+      },
+    },
+    async (req) => {
+      const mine = grants(req.principal!.permissions, 'sql:manage') ? undefined : req.me.userId;
+      return req.read((db) => listLogs(db, mine, req.query));
+    },
+  );
+
+  app.post(
+    '/sql/logs/:id/feedback',
+    {
+      config: { permission: 'sql:ask' },
+      schema: {
+        tags: ['sql'],
+        summary: 'Mark a log correct or not, with the corrected query; feedback makes it a retrieval example',
+        params: Type.Object({ id: Id }),
+        body: Type.Object(
+          { correct: Type.Boolean(), sql: Type.Optional(Type.String({ minLength: 1, maxLength: 20_000 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: LogOut },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        const anyLog = grants(req.principal!.permissions, 'sql:manage');
+        const log = await giveFeedback(tx, req.params.id, { userId: req.me.userId, anyLog }, req.body);
+        req.audit({
+          action: 'sql.log.feedback',
+          resourceType: 'sql_generation_log',
+          resourceId: String(log.id),
+          details: req.body,
+        });
+        return log;
+      }),
+  );
+
+  app.get(
+    '/sql/configuration',
+    {
+      config: { permission: 'sql:ask' },
+      schema: {
+        tags: ['sql'],
+        summary: 'The tenant’s text-to-SQL configuration (the defaults until one is saved)',
+        response: { 200: ConfigurationOut },
+      },
+    },
+    async (req) => configurationView(await req.tx(getConfiguration)),
+  );
+
+  app.put(
+    '/sql/configuration',
+    {
+      config: { permission: 'sql:manage' },
+      schema: {
+        tags: ['sql'],
+        summary: 'Replace the tenant’s text-to-SQL configuration',
+        body: Type.Object(ConfigurationFields, { additionalProperties: false }),
+        response: { 200: ConfigurationOut },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        const b = req.body;
+        const saved = await putConfiguration(tx, req.me.tenantId, req.me.userId, {
+          defaultMethod: b.default_method,
+          rowLimit: b.row_limit,
+          statementTimeoutMs: b.statement_timeout_ms,
+          enabledSources: b.enabled_sources,
+          llmBinding: b.llm_binding,
+        });
+        req.audit({
+          action: 'sql.configuration.updated',
+          resourceType: 'text_to_sql_configuration',
+          resourceId: req.me.tenantId,
+          details: b,
+        });
+        return configurationView(saved);
+      }),
+  );
+};
