@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../../platform/db/client.ts';
 import { REPORTING_SCHEMA } from './reporting.ts';
+import { SQL_ROLE } from './schema.ts';
 
 /**
  * PGlite ignores statement_timeout, so there a plan whose estimate passes these bounds is
@@ -40,14 +41,16 @@ interface RawResult {
 
 /**
  * Runs a validated SELECT in the caller's tenant transaction (RLS applies through the
- * security_invoker views): read-only, with the statement timeout, unqualified names
- * resolved in the reporting schema, and one row past the limit fetched to tell truncation.
+ * security_invoker views): read-only, as the role that can read only the views' columns
+ * (a second wall if the validator let something through), with the statement timeout,
+ * unqualified names resolved in the reporting schema, and one row past the limit fetched
+ * to tell truncation.
  * The newline before `)` keeps a trailing `--` comment from swallowing it.
  */
 export async function runSelect(tx: Tx, validSql: string, limits: Limits) {
   await tx.execute(sql`set transaction read only`);
   await tx.execute(
-    sql`select set_config('statement_timeout', ${String(limits.statementTimeoutMs)}, true), set_config('search_path', ${REPORTING_SCHEMA}, true)`,
+    sql`select set_config('role', ${SQL_ROLE}, true), set_config('statement_timeout', ${String(limits.statementTimeoutMs)}, true), set_config('search_path', ${REPORTING_SCHEMA}, true)`,
   );
   const wrapped = `select * from (\n${validSql}\n) as answer limit ${limits.rowLimit + 1}`;
   try {

@@ -166,6 +166,31 @@ describe('POST /sql/run', () => {
     expect(source.json()).toMatchObject({ code: 'unknown_source' });
   });
 
+  it('runs as a role that reads only the views, even when a query skips the validator', async () => {
+    await loadParser();
+    const unchecked = (query: string) =>
+      inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, (tx) =>
+        runSelect(tx, query, { rowLimit: 10, statementTimeoutMs: 1000, boundPlan: false }),
+      );
+    const who = await unchecked(
+      'select current_user as u, (select count(*) from reporting.members)::int as n',
+    );
+    expect(who.rows).toEqual([{ u: 'superinsight_sql', n: 1 }]);
+    for (const query of [
+      'select password_hash from public.users',
+      'select token_hash from public.sessions',
+      'select result from public.annotations',
+      'select details from public.quality_scores',
+      'select * from public.text_to_sql_configurations',
+      'select * from pg_catalog.pg_authid',
+    ]) {
+      await expect(unchecked(query), query).rejects.toMatchObject({
+        failure: 'query_failed',
+        message: expect.stringMatching(/permission denied/),
+      });
+    }
+  });
+
   it('runs in a read-only transaction', async () => {
     await loadParser();
     await expect(

@@ -1,0 +1,8 @@
+CREATE POLICY "sql_tenant_read" ON "tenant_members" AS PERMISSIVE FOR SELECT TO "superinsight_sql" USING ("tenant_members"."tenant_id" = nullif(current_setting('app.tenant_id', true), '')::uuid);--> statement-breakpoint
+CREATE POLICY "sql_member_read" ON "users" AS PERMISSIVE FOR SELECT TO "superinsight_sql" USING (exists (select 1 from tenant_members m where m.user_id = "users"."id" and m.tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid));--> statement-breakpoint
+CREATE POLICY "sql_tenant_read" ON "annotations" AS PERMISSIVE FOR SELECT TO "superinsight_sql" USING ("annotations"."tenant_id" = nullif(current_setting('app.tenant_id', true), '')::uuid);--> statement-breakpoint
+CREATE POLICY "sql_tenant_read" ON "projects" AS PERMISSIVE FOR SELECT TO "superinsight_sql" USING ("projects"."tenant_id" = nullif(current_setting('app.tenant_id', true), '')::uuid);--> statement-breakpoint
+CREATE POLICY "sql_tenant_read" ON "review_records" AS PERMISSIVE FOR SELECT TO "superinsight_sql" USING ("review_records"."tenant_id" = nullif(current_setting('app.tenant_id', true), '')::uuid);--> statement-breakpoint
+CREATE POLICY "sql_tenant_read" ON "tasks" AS PERMISSIVE FOR SELECT TO "superinsight_sql" USING ("tasks"."tenant_id" = nullif(current_setting('app.tenant_id', true), '')::uuid);--> statement-breakpoint
+CREATE POLICY "sql_tenant_read" ON "billing_records" AS PERMISSIVE FOR SELECT TO "superinsight_sql" USING ("billing_records"."tenant_id" = nullif(current_setting('app.tenant_id', true), '')::uuid);--> statement-breakpoint
+CREATE POLICY "sql_tenant_read" ON "quality_scores" AS PERMISSIVE FOR SELECT TO "superinsight_sql" USING ("quality_scores"."tenant_id" = nullif(current_setting('app.tenant_id', true), '')::uuid);
