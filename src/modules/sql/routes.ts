@@ -1,7 +1,9 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { grants } from '../../platform/auth/permissions.ts';
 import { PageQuery, pageOf } from '../../platform/db/pagination.ts';
+import { Problem } from '../../platform/errors/problem.ts';
 import { Nullable } from '../../platform/http/schemas.ts';
+import { managesAllProjects } from '../annotation/index.ts';
 import { REPORTING_SCHEMA, REPORTING_VIEWS } from './reporting.ts';
 import { DEFAULT_METHODS, METHODS, OUTCOMES } from './schema.ts';
 import { getConfiguration, giveFeedback, listLogs, putConfiguration, runQuery } from './service.ts';
@@ -110,13 +112,23 @@ export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (req) =>
-      runQuery(
+    async (req) => {
+      // The views show every project of the tenant: only who may see every project may query them.
+      if (!managesAllProjects(req.principal!))
+        throw new Problem(
+          403,
+          'Queries read every project of the tenant; they need tenant-wide project access.',
+          {
+            code: 'project_access',
+          },
+        );
+      return runQuery(
         (work) => req.tx(work),
         { tenantId: req.me.tenantId, userId: req.me.userId },
         { sql: req.body.sql, sourceId: req.body.source_id, method: 'manual' },
         { boundPlan },
-      ),
+      );
+    },
   );
 
   app.get(

@@ -241,6 +241,17 @@ describe('logs, feedback and configuration', () => {
     expect(put.statusCode).toBe(403);
     const annotator = await t.member(['annotator'], 'Annotator');
     expect((await run('select 1', annotator)).statusCode).toBe(403);
+    // sql:run alone does not open every project: that takes tenant-wide project access.
+    const role = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/roles',
+      payload: { name: 'analyst', permissions: ['sql:ask', 'sql:run'] },
+    });
+    expect(role.statusCode, role.body).toBe(201);
+    const analyst = await t.member(['analyst'], 'Analyst');
+    const denied = await run('select count(*) from projects', analyst);
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json()).toMatchObject({ code: 'project_access' });
   });
 
   it('starts from the defaults and validates a new configuration', async () => {
