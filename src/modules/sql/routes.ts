@@ -122,6 +122,13 @@ export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
             code: 'project_access',
           },
         );
+      // Who ran which query is audited whatever its outcome: the entry is written by the
+      // first transaction runQuery opens, before the query itself runs.
+      req.audit({
+        action: 'sql.run',
+        resourceType: 'sql_query',
+        details: { sql: req.body.sql, source_id: req.body.source_id ?? null },
+      });
       return runQuery(
         (work) => req.tx(work),
         { tenantId: req.me.tenantId, userId: req.me.userId },

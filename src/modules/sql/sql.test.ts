@@ -85,6 +85,8 @@ describe('POST /sql/run', () => {
       source_id: null,
       user_id: t.owner.userId,
     });
+    const audit = await t.as(t.owner, { method: 'GET', url: '/api/v1/audit/logs?action=sql.run' });
+    expect(audit.json().items[0]).toMatchObject({ action: 'sql.run', details: { source_id: null } });
   });
 
   it.each([
