@@ -13,17 +13,13 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { tenants, users } from '../../platform/auth/schema.ts';
+import { tenantRef, users } from '../../platform/auth/schema.ts';
 import { createdAt, updatedAt } from '../../platform/db/columns.ts';
 import { tenantIsolation } from '../../platform/db/tenancy.ts';
 
 // Label Studio identifies projects, tasks, annotations and predictions by integers; so do we.
 const serial = () => bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity();
 const ref = (name: string) => bigint(name, { mode: 'number' });
-const tenantRef = () =>
-  uuid('tenant_id')
-    .notNull()
-    .references(() => tenants.id, { onDelete: 'cascade' });
 
 export const ORDERINGS = ['id', 'random', 'uncertainty'] as const;
 export const SKIP_POLICIES = ['requeue_me', 'requeue_others', 'ignore'] as const;

@@ -12,17 +12,13 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { tenants, users } from '../../platform/auth/schema.ts';
+import { tenantRef, users } from '../../platform/auth/schema.ts';
 import { createdAt, updatedAt } from '../../platform/db/columns.ts';
 import { tenantIsolation } from '../../platform/db/tenancy.ts';
 import { projects } from '../annotation/schema.ts';
 
 const serial = () => bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity();
 const ref = (name: string) => bigint(name, { mode: 'number' });
-const tenantRef = () =>
-  uuid('tenant_id')
-    .notNull()
-    .references(() => tenants.id, { onDelete: 'cascade' });
 const money = (name: string) => numeric(name, { precision: 20, scale: 6 });
 const instant = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 

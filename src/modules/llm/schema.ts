@@ -13,16 +13,12 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { tenants } from '../../platform/auth/schema.ts';
+import { tenantRef, tenants } from '../../platform/auth/schema.ts';
 import { createdAt, updatedAt } from '../../platform/db/columns.ts';
 import { tenantIsolation } from '../../platform/db/tenancy.ts';
 
 const serial = () => bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity();
 const ref = (name: string) => bigint(name, { mode: 'number' });
-const tenantRef = () =>
-  uuid('tenant_id')
-    .notNull()
-    .references(() => tenants.id, { onDelete: 'cascade' });
 const instant = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 /** Prices per million tokens and costs: exact decimals, fine enough for a fraction of a cent per token. */
 const price = (name: string) => numeric(name, { precision: 20, scale: 10 });

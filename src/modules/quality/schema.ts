@@ -13,7 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { tenants, users } from '../../platform/auth/schema.ts';
+import { tenantRef, users } from '../../platform/auth/schema.ts';
 import { tenantIsolation } from '../../platform/db/tenancy.ts';
 import { annotations, projects, tasks } from '../annotation/schema.ts';
 
@@ -28,9 +28,7 @@ export const qualityScores = pgTable(
   'quality_scores',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     projectId: bigint('project_id', { mode: 'number' })
       .notNull()
       .references(() => projects.id, { onDelete: 'cascade' }),
@@ -60,10 +58,6 @@ export const qualityScores = pgTable(
 // ---------------------------------------------------------------------------------------
 // Project agreement (part 1), scores' settings (part 2) and Ragas evaluations (part 7).
 
-const tenantRef = () =>
-  uuid('tenant_id')
-    .notNull()
-    .references(() => tenants.id, { onDelete: 'cascade' });
 const projectRef = () =>
   bigint('project_id', { mode: 'number' })
     .notNull()

@@ -16,17 +16,13 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { tenantMembers, tenants, users } from '../../platform/auth/schema.ts';
+import { tenantMembers, tenantRef, users } from '../../platform/auth/schema.ts';
 import { createdAt, updatedAt } from '../../platform/db/columns.ts';
 import { currentTenant, tenantIsolation } from '../../platform/db/tenancy.ts';
 import { annotations, projects, reviewRecords, tasks } from '../annotation/schema.ts';
 import { billingRecords } from '../billing/schema.ts';
 import { qualityScores } from '../quality/schema.ts';
 
-const tenantRef = () =>
-  uuid('tenant_id')
-    .notNull()
-    .references(() => tenants.id, { onDelete: 'cascade' });
 
 export const METHODS = ['template', 'llm', 'hybrid', 'third_party', 'manual'] as const;
 export type Method = (typeof METHODS)[number];

@@ -9,7 +9,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { tenants } from '../auth/schema.ts';
+import { tenantRef, tenants } from '../auth/schema.ts';
 import { tenantIsolation } from '../db/tenancy.ts';
 
 /**
@@ -23,9 +23,7 @@ export const auditLogs = pgTable(
   'audit_logs',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     seq: bigint('seq', { mode: 'number' }).notNull(),
     actorId: uuid('actor_id'),
     actorType: text('actor_type', { enum: ['user', 'api_token', 'system'] }).notNull(),
@@ -68,9 +66,7 @@ export const auditCheckpoints = pgTable(
   'audit_checkpoints',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     seq: bigint('seq', { mode: 'number' }).notNull(),
     hash: text('hash').notNull(),
     reason: text('reason', { enum: ['schedule', 'verify'] }).notNull(),

@@ -35,6 +35,12 @@ export const tenants = pgTable(
   ],
 );
 
+/** The tenant a row belongs to; the row goes with its tenant. */
+export const tenantRef = () =>
+  uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' });
+
 export const USER_STATUSES = ['active', 'disabled'] as const;
 
 /** People are global: one account may belong to several tenants. */
@@ -77,9 +83,7 @@ export const tenantMembers = pgTable(
   'tenant_members',
   {
     id: id(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -101,9 +105,7 @@ export const roles = pgTable(
   'roles',
   {
     id: id(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     name: text('name').notNull(),
     description: text('description').notNull().default(''),
     builtIn: boolean('built_in').notNull().default(false),
@@ -119,9 +121,7 @@ export const userRoleAssignments = pgTable(
   'user_role_assignments',
   {
     id: id(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -153,9 +153,7 @@ export const sessions = pgTable(
   'sessions',
   {
     id: id(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -179,9 +177,7 @@ export const apiTokens = pgTable(
   'api_tokens',
   {
     id: id(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -205,9 +201,7 @@ export const ipWhitelist = pgTable(
   'ip_whitelist',
   {
     id: id(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     cidr: text('cidr').notNull(),
     description: text('description').notNull().default(''),
     createdBy: uuid('created_by'),
@@ -231,9 +225,7 @@ export const securityEvents = pgTable(
   'security_events',
   {
     id: id(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     type: text('type', { enum: SECURITY_EVENT_TYPES }).notNull(),
     severity: text('severity', { enum: SEVERITIES }).notNull(),
     status: text('status', { enum: SECURITY_EVENT_STATUSES }).notNull().default('open'),

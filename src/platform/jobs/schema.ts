@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import { tenants } from '../auth/schema.ts';
+import { tenantRef } from '../auth/schema.ts';
 import { createdAt, id, updatedAt } from '../db/columns.ts';
 import { tenantIsolation } from '../db/tenancy.ts';
 
@@ -12,9 +12,7 @@ export const jobRuns = pgTable(
   'job_runs',
   {
     id: id(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     kind: text('kind').notNull(),
     state: text('state', { enum: JOB_STATES }).notNull().default('queued'),
     progress: real('progress').notNull().default(0),
