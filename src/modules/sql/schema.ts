@@ -23,7 +23,6 @@ import { annotations, projects, reviewRecords, tasks } from '../annotation/schem
 import { billingRecords } from '../billing/schema.ts';
 import { qualityScores } from '../quality/schema.ts';
 
-
 export const METHODS = ['template', 'llm', 'hybrid', 'third_party', 'manual'] as const;
 export type Method = (typeof METHODS)[number];
 /** The methods a tenant can make its default; `manual` is SQL a user typed or edited. */
