@@ -15,7 +15,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { tenantRef, users } from '../../platform/auth/schema.ts';
 import { createdAt, updatedAt } from '../../platform/db/columns.ts';
-import { tenantIsolation } from '../../platform/db/tenancy.ts';
+import { reportingRead, tenantIsolation } from '../../platform/db/tenancy.ts';
 
 // Label Studio identifies projects, tasks, annotations and predictions by integers; so do we.
 const serial = () => bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity();
@@ -456,3 +456,9 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [index('webhook_deliveries_webhook_idx').on(t.webhookId, t.id), tenantIsolation(t.tenantId)],
 );
+
+// Text-to-SQL reads these tables through the reporting views (as the reporting role).
+export const projectsReportingRead = reportingRead(projects, projects.tenantId);
+export const tasksReportingRead = reportingRead(tasks, tasks.tenantId);
+export const annotationsReportingRead = reportingRead(annotations, annotations.tenantId);
+export const reviewRecordsReportingRead = reportingRead(reviewRecords, reviewRecords.tenantId);

@@ -14,7 +14,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { tenantRef, users } from '../../platform/auth/schema.ts';
 import { createdAt, updatedAt } from '../../platform/db/columns.ts';
-import { tenantIsolation } from '../../platform/db/tenancy.ts';
+import { reportingRead, tenantIsolation } from '../../platform/db/tenancy.ts';
 import { projects } from '../annotation/schema.ts';
 
 const serial = () => bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity();
@@ -235,3 +235,6 @@ export const billingStatements = pgTable(
     tenantIsolation(t.tenantId),
   ],
 );
+
+// Text-to-SQL reads these tables through the reporting views (as the reporting role).
+export const billingRecordsReportingRead = reportingRead(billingRecords, billingRecords.tenantId);

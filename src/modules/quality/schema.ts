@@ -14,7 +14,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { tenantRef, users } from '../../platform/auth/schema.ts';
-import { tenantIsolation } from '../../platform/db/tenancy.ts';
+import { reportingRead, tenantIsolation } from '../../platform/db/tenancy.ts';
 import { annotations, projects, tasks } from '../annotation/schema.ts';
 
 export const SCORE_SCOPES = ['annotation', 'annotator'] as const;
@@ -571,3 +571,6 @@ export const reportRuns = pgTable(
   },
   (t) => [index('report_runs_project_idx').on(t.projectId, t.id), tenantIsolation(t.tenantId)],
 );
+
+// Text-to-SQL reads these tables through the reporting views (as the reporting role).
+export const qualityScoresReportingRead = reportingRead(qualityScores, qualityScores.tenantId);

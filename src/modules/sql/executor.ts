@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../../platform/db/client.ts';
+import { REPORTING_ROLE } from '../../platform/db/tenancy.ts';
 import { REPORTING_SCHEMA } from './reporting.ts';
-import { SQL_ROLE } from './schema.ts';
 
 /**
  * PGlite ignores statement_timeout, so there a plan whose estimate passes these bounds is
@@ -50,7 +50,7 @@ interface RawResult {
 export async function runSelect(tx: Tx, validSql: string, limits: Limits) {
   await tx.execute(sql`set transaction read only`);
   await tx.execute(
-    sql`select set_config('role', ${SQL_ROLE}, true), set_config('statement_timeout', ${String(limits.statementTimeoutMs)}, true), set_config('search_path', ${REPORTING_SCHEMA}, true)`,
+    sql`select set_config('role', ${REPORTING_ROLE}, true), set_config('statement_timeout', ${String(limits.statementTimeoutMs)}, true), set_config('search_path', ${REPORTING_SCHEMA}, true)`,
   );
   const wrapped = `select * from (\n${validSql}\n) as answer limit ${limits.rowLimit + 1}`;
   try {

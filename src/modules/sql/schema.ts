@@ -1,27 +1,20 @@
 import { sql } from 'drizzle-orm';
 import {
-  type AnyPgColumn,
   bigint,
   boolean,
   index,
   integer,
   jsonb,
   numeric,
-  type PgTable,
-  pgPolicy,
-  pgRole,
   pgTable,
   text,
   timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { tenantMembers, tenantRef, users } from '../../platform/auth/schema.ts';
+import { tenantRef } from '../../platform/auth/schema.ts';
 import { createdAt, updatedAt } from '../../platform/db/columns.ts';
-import { currentTenant, tenantIsolation } from '../../platform/db/tenancy.ts';
-import { annotations, projects, reviewRecords, tasks } from '../annotation/schema.ts';
-import { billingRecords } from '../billing/schema.ts';
-import { qualityScores } from '../quality/schema.ts';
+import { tenantIsolation } from '../../platform/db/tenancy.ts';
 
 export const METHODS = ['template', 'llm', 'hybrid', 'third_party', 'manual'] as const;
 export type Method = (typeof METHODS)[number];
@@ -82,32 +75,3 @@ export const sqlGenerationLogs = pgTable(
     tenantIsolation(t.tenantId),
   ],
 );
-
-/**
- * The role queries run as (drizzle/0033_sql_reader_role.sql creates it and grants it the
- * views and the base-table columns they show). Its own policies below let it see the
- * tenant's rows of those tables, for reading only; every other table has none for it.
- */
-export const SQL_ROLE = 'superinsight_sql';
-export const sqlRole = pgRole(SQL_ROLE).existing();
-
-const tenantRead = (table: PgTable & { tenantId: AnyPgColumn }) =>
-  pgPolicy('sql_tenant_read', {
-    for: 'select',
-    to: sqlRole,
-    using: sql`${table.tenantId} = ${currentTenant}`,
-  }).link(table);
-
-// drizzle-kit finds policies linked to other tables only as top-level exports.
-export const sqlReadProjects = tenantRead(projects);
-export const sqlReadTasks = tenantRead(tasks);
-export const sqlReadAnnotations = tenantRead(annotations);
-export const sqlReadReviews = tenantRead(reviewRecords);
-export const sqlReadQualityScores = tenantRead(qualityScores);
-export const sqlReadBillingLines = tenantRead(billingRecords);
-export const sqlReadMembers = tenantRead(tenantMembers);
-export const sqlReadUsers = pgPolicy('sql_member_read', {
-  for: 'select',
-  to: sqlRole,
-  using: sql`exists (select 1 from tenant_members m where m.user_id = ${users.id} and m.tenant_id = ${currentTenant})`,
-}).link(users);

@@ -60,6 +60,27 @@ describe('the reporting views', () => {
     expect(options).toHaveLength(REPORTING_VIEWS.length);
     for (const o of options) expect(o.options as string[], String(o.name)).toContain('security_invoker=true');
   });
+
+  it('give the reporting role exactly the base-table columns the views read, plus the tenant for its policies', async () => {
+    const query = async (text: string) =>
+      (await ctx.platform.database.raw.query(text)).rows
+        .map((r) => `${r.table_name}.${r.column_name}`)
+        .sort();
+    const granted = await query(
+      `select table_name, column_name from information_schema.column_privileges
+        where grantee = 'superinsight_sql' and table_schema = 'public' and privilege_type = 'SELECT'`,
+    );
+    const read = await query(
+      `select distinct table_name, column_name from information_schema.view_column_usage
+        where view_schema = 'reporting' and table_schema = 'public'
+       union
+       select distinct table_name, 'tenant_id' from information_schema.view_column_usage
+        where view_schema = 'reporting' and table_schema = 'public' and table_name <> 'users'`,
+    );
+    expect(granted).toContain('users.email');
+    expect(granted).toContain('billing_records.tenant_id');
+    expect(granted).toEqual(read);
+  });
 });
 
 describe('POST /sql/run', () => {

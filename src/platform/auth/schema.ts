@@ -13,7 +13,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from '../db/columns.ts';
-import { appRole, currentTenant, tenantIsolation } from '../db/tenancy.ts';
+import { appRole, currentTenant, reportingRead, reportingRole, tenantIsolation } from '../db/tenancy.ts';
 
 export const tenants = pgTable(
   'tenants',
@@ -242,3 +242,12 @@ export const securityEvents = pgTable(
     tenantIsolation(t.tenantId),
   ],
 );
+
+// Text-to-SQL's members view reads these (as the reporting role): the tenant's memberships,
+// and the accounts of its members only.
+export const tenantMembersReportingRead = reportingRead(tenantMembers, tenantMembers.tenantId);
+export const usersReportingRead = pgPolicy('sql_member_read', {
+  for: 'select',
+  to: reportingRole,
+  using: sql`exists (select 1 from tenant_members m where m.user_id = ${users.id} and m.tenant_id = ${currentTenant})`,
+}).link(users);

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import { type AnyPgColumn, pgPolicy, pgRole } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, type PgTable, pgPolicy, pgRole } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { Problem } from '../errors/problem.ts';
 import type { Database, Db, Executor, Tx } from './client.ts';
@@ -11,6 +11,15 @@ import type { Database, Db, Executor, Tx } from './client.ts';
  */
 export const APP_ROLE = 'superinsight_app';
 export const appRole = pgRole(APP_ROLE).existing();
+
+/**
+ * The role text-to-SQL queries run as (drizzle/0033_sql_reader_role.sql creates it and
+ * grants it the reporting views and the base-table columns they show): a second wall under
+ * the query validator. Each module that owns a table behind a view gives it read access to
+ * the tenant's rows with `reportingRead`; every other table has no policy for it.
+ */
+export const REPORTING_ROLE = 'superinsight_sql';
+export const reportingRole = pgRole(REPORTING_ROLE).existing();
 
 /** The tenant of the current transaction, or NULL outside one (so nothing matches). */
 export const currentTenant: SQL = sql`nullif(current_setting('app.tenant_id', true), '')::uuid`;
@@ -33,6 +42,19 @@ export function tenantIsolation(tenantId: AnyPgColumn, options: { bulk?: boolean
       ? sql`${tenantId} = (select ${currentTenant})`
       : sql`${tenantId} = ${currentTenant}`,
   });
+}
+
+/**
+ * Lets the reporting role read the tenant's rows of `table` (select only). Declared by the
+ * table's own module, and exported from its schema file: drizzle-kit finds a policy linked
+ * to a table only as a top-level export.
+ */
+export function reportingRead(table: PgTable, tenantId: AnyPgColumn) {
+  return pgPolicy('sql_tenant_read', {
+    for: 'select',
+    to: reportingRole,
+    using: sql`${tenantId} = ${currentTenant}`,
+  }).link(table);
 }
 
 export interface TenantScope {
