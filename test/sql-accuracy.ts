@@ -1,0 +1,318 @@
+import { sql } from 'drizzle-orm';
+import { rowsOf } from '../src/platform/db/sql.ts';
+import { inTenant } from '../src/platform/db/tenancy.ts';
+import { newProject } from './annotation-fixtures.ts';
+import type { TenantFixture } from './fixtures.ts';
+import type { TestContext } from './helpers.ts';
+
+/**
+ * The text-to-SQL accuracy set: questions a manager asks, in English and Chinese, each
+ * with a reference query written by hand over the reporting views. They were written
+ * apart from the template pack, so they are not its example phrasings. A method's answer
+ * counts as correct when its rows hold the same values as the reference query's rows
+ * (execution accuracy, see `sameAnswer`).
+ */
+export interface AccuracyQuestion {
+  question: string;
+  gold: string;
+}
+
+// The periods the questions name, as the reference queries compute them (UTC).
+const LAST_WEEK = `created_at >= date_trunc('week', now()) - interval '7 days' and created_at < date_trunc('week', now())`;
+const THIS_WEEK = `created_at >= date_trunc('week', now())`;
+const THIS_MONTH = `created_at >= date_trunc('month', now())`;
+const LAST_MONTH = `created_at >= date_trunc('month', now()) - interval '1 month' and created_at < date_trunc('month', now())`;
+const LAST_7_DAYS = `created_at >= now() - interval '7 days'`;
+const LAST_MONTH_PERIOD = `period = to_char(now() - interval '1 month', 'YYYY-MM')`;
+
+const perAnnotator = (where: string) =>
+  `select m.name, count(*) from annotations a join members m on m.user_id = a.completed_by
+    where not a.was_cancelled and ${where.replaceAll('created_at', 'a.created_at')} group by m.name`;
+const perProject = (table: string, where: string) =>
+  `select p.title, count(*) from ${table} x join projects p on p.id = x.project_id where ${where} group by p.title`;
+const qualityPerProject = `select p.title, avg(q.total) from quality_scores q join projects p on p.id = q.project_id
+  where q.scope = 'annotator' group by p.title`;
+const rejectionRate = `select p.title, avg(case when r.status = 'rejected' then 1.0 else 0 end)
+  from reviews r join projects p on p.id = r.project_id where r.status in ('approved', 'rejected') group by p.title`;
+const completionRate = `select p.title, avg(case when t.is_finished then 1.0 else 0 end) from tasks t
+  join projects p on p.id = t.project_id group by p.title`;
+const costPerAnnotator = (where: string) =>
+  `select m.name, sum(b.amount) from billing_lines b join members m on m.user_id = b.user_id where ${where} group by m.name`;
+const costPerProject = (where: string) =>
+  `select p.title, sum(b.amount) from billing_lines b join projects p on p.id = b.project_id where ${where} group by p.title`;
+const reviewsPerReviewer = (status: string) =>
+  `select m.name, count(*) from reviews r join members m on m.user_id = r.reviewer_id where r.status = '${status}' group by m.name`;
+const topAnnotator = (where: string) =>
+  `select m.name from annotations a join members m on m.user_id = a.completed_by
+    where not a.was_cancelled and ${where.replaceAll('created_at', 'a.created_at')}
+    group by m.name order by count(*) desc limit 1`;
+const avgLeadTime = `select m.name, avg(a.lead_time) from annotations a join members m on m.user_id = a.completed_by
+  where not a.was_cancelled group by m.name`;
+const perDay = `select date_trunc('day', created_at)::date as day, count(*) from annotations
+  where not was_cancelled and ${LAST_7_DAYS} group by 1`;
+const lowQuality = `select distinct m.name from quality_scores q join members m on m.user_id = q.user_id
+  where q.scope = 'annotator' and q.total < 0.7`;
+const lowestQualityLastMonth = `select p.title from quality_scores q join projects p on p.id = q.project_id
+  where q.computed_at >= date_trunc('month', now()) - interval '1 month' and q.computed_at < date_trunc('month', now())
+  group by p.title order by avg(q.total) asc limit 1`;
+const topEarner = (where: string) =>
+  `select m.name from billing_lines b join members m on m.user_id = b.user_id where ${where}
+    group by m.name order by sum(b.amount) desc limit 1`;
+const count = (table: string, where = 'true') => `select count(*) from ${table} where ${where}`;
+const inProject = (title: string, table = 'tasks', where = 'true') =>
+  `select count(*) from ${table} x join projects p on p.id = x.project_id where p.title = '${title}' and ${where}`;
+const byAnnotator = (name: string, where = 'true') =>
+  `select count(*) from annotations a join members m on m.user_id = a.completed_by
+    where m.name = '${name}' and not a.was_cancelled and ${where.replaceAll('created_at', 'a.created_at')}`;
+
+export const ACCURACY_SET: AccuracyQuestion[] = [
+  // Progress
+  { question: 'How many tasks are there in each project?', gold: perProject('tasks', 'true') },
+  { question: '各项目的任务数量分别是多少？', gold: perProject('tasks', 'true') },
+  { question: 'How many tasks does the Invoice OCR project have?', gold: inProject('Invoice OCR') },
+  { question: '医疗实体项目一共有多少任务？', gold: inProject('医疗实体') },
+  { question: 'Number of completed tasks per project', gold: perProject('tasks', "x.status = 'completed'") },
+  { question: '每个项目已完成的任务有多少？', gold: perProject('tasks', "x.status = 'completed'") },
+  { question: 'How many tasks are still pending?', gold: count('tasks', "status = 'pending'") },
+  { question: '还有多少任务待处理？', gold: count('tasks', "status = 'pending'") },
+  { question: 'What is the completion rate of each project?', gold: completionRate },
+  { question: '每个项目的完成率是多少', gold: completionRate },
+  {
+    question: 'How many high priority tasks does each project have?',
+    gold: perProject('tasks', "x.priority = 'high'"),
+  },
+  { question: '每个项目有多少高优先级任务？', gold: perProject('tasks', "x.priority = 'high'") },
+  {
+    question: 'How many urgent tasks are not finished yet?',
+    gold: count('tasks', "priority = 'urgent' and not is_finished"),
+  },
+  { question: '紧急任务中还有多少没完成？', gold: count('tasks', "priority = 'urgent' and not is_finished") },
+  { question: 'How many tasks were created this week?', gold: count('tasks', THIS_WEEK) },
+  { question: '本周新建了多少任务？', gold: count('tasks', THIS_WEEK) },
+  {
+    question: 'How many tasks are in progress in the Sentiment Reviews project?',
+    gold: inProject('Sentiment Reviews', 'tasks', "x.status = 'in_progress'"),
+  },
+  {
+    question: '情感评论项目里有多少任务已审核？',
+    gold: inProject('情感评论', 'tasks', "x.status = 'reviewed'"),
+  },
+  // Throughput
+  { question: 'How many annotations did each annotator submit last week?', gold: perAnnotator(LAST_WEEK) },
+  { question: '上周每个标注员完成了多少标注？', gold: perAnnotator(LAST_WEEK) },
+  { question: 'Annotations per annotator this month', gold: perAnnotator(THIS_MONTH) },
+  { question: '本月每位标注员提交了多少条标注', gold: perAnnotator(THIS_MONTH) },
+  { question: 'Who annotated the most last month?', gold: topAnnotator(LAST_MONTH) },
+  { question: '上个月哪个标注员标注最多？', gold: topAnnotator(LAST_MONTH) },
+  { question: 'What is the average time spent per annotation by each annotator?', gold: avgLeadTime },
+  { question: '每个标注员的平均标注时长是多少？', gold: avgLeadTime },
+  { question: 'How many annotations were submitted each day in the last 7 days?', gold: perDay },
+  { question: '最近7天每天提交了多少标注？', gold: perDay },
+  {
+    question: 'How many annotations were made in each project last week?',
+    gold: perProject(
+      'annotations',
+      `not x.was_cancelled and ${LAST_WEEK.replaceAll('created_at', 'x.created_at')}`,
+    ),
+  },
+  {
+    question: '上个月每个项目的标注数量',
+    gold: perProject(
+      'annotations',
+      `not x.was_cancelled and ${LAST_MONTH.replaceAll('created_at', 'x.created_at')}`,
+    ),
+  },
+  { question: 'How many annotations did Alice submit last week?', gold: byAnnotator('Alice', LAST_WEEK) },
+  { question: '王芳一共完成了多少条标注？', gold: byAnnotator('王芳') },
+  {
+    question: 'How many annotations were skipped in each project?',
+    gold: perProject('annotations', 'x.was_cancelled'),
+  },
+  { question: '每个项目被跳过的标注有多少？', gold: perProject('annotations', 'x.was_cancelled') },
+  {
+    question: 'How many ground truth annotations does each project have?',
+    gold: perProject('annotations', 'x.ground_truth'),
+  },
+  { question: '每个项目的金标准标注数量', gold: perProject('annotations', 'x.ground_truth') },
+  // Quality
+  { question: 'What is the average quality score of each project?', gold: qualityPerProject },
+  { question: '每个项目的平均质量分是多少？', gold: qualityPerProject },
+  { question: '上个月哪个项目的平均质量分最低？', gold: lowestQualityLastMonth },
+  {
+    question: 'Which project had the lowest average quality score last month?',
+    gold: lowestQualityLastMonth,
+  },
+  { question: 'Which annotators have a quality score below 0.7?', gold: lowQuality },
+  { question: '质量分低于0.7的标注员有哪些？', gold: lowQuality },
+  {
+    question: 'What is the quality score of each annotator in the Invoice OCR project?',
+    gold: `select m.name, avg(q.total) from quality_scores q join members m on m.user_id = q.user_id join projects p on p.id = q.project_id where p.title = 'Invoice OCR' and q.scope = 'annotator' group by m.name`,
+  },
+  {
+    question: '每个标注员的平均质量分',
+    gold: `select m.name, avg(q.total) from quality_scores q join members m on m.user_id = q.user_id where q.scope = 'annotator' group by m.name`,
+  },
+  // Review outcomes
+  { question: 'How many annotations has each reviewer approved?', gold: reviewsPerReviewer('approved') },
+  { question: '每个审核员通过了多少条标注？', gold: reviewsPerReviewer('approved') },
+  { question: 'How many rejections did each reviewer make?', gold: reviewsPerReviewer('rejected') },
+  { question: 'What is the rejection rate of each project?', gold: rejectionRate },
+  { question: '每个项目的驳回率是多少？', gold: rejectionRate },
+  {
+    question: 'How many annotations are waiting for review?',
+    gold: count('annotations', "review_status = 'pending'"),
+  },
+  { question: '有多少标注正在等待审核？', gold: count('annotations', "review_status = 'pending'") },
+  // Cost
+  { question: 'How much did each annotator earn last month?', gold: costPerAnnotator(LAST_MONTH_PERIOD) },
+  { question: '上个月每个标注员的费用是多少？', gold: costPerAnnotator(LAST_MONTH_PERIOD) },
+  {
+    question: 'What was the total amount paid in March 2026?',
+    gold: `select sum(amount) from billing_lines where period = '2026-03'`,
+  },
+  {
+    question: '2026年3月总共支付了多少钱？',
+    gold: `select sum(amount) from billing_lines where period = '2026-03'`,
+  },
+  { question: 'What did each project cost in March 2026?', gold: costPerProject("b.period = '2026-03'") },
+  { question: '2026年3月每个项目的费用', gold: costPerProject("b.period = '2026-03'") },
+  { question: 'Which annotator earned the most in March 2026?', gold: topEarner("b.period = '2026-03'") },
+  { question: '2026年3月哪个标注员收入最高？', gold: topEarner("b.period = '2026-03'") },
+  {
+    question: '上个月每个项目花了多少钱？',
+    gold: costPerProject(LAST_MONTH_PERIOD.replace('period', 'b.period')),
+  },
+  // Team
+  { question: 'How many members does the team have?', gold: count('members') },
+  { question: '团队有多少成员？', gold: count('members') },
+];
+
+/**
+ * A cell as compared: numbers (and numeric strings) rounded to 3 decimals, dates and
+ * timestamps to their day, the rest as text.
+ */
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+  if (!Number.isNaN(n)) return String(Math.round(n * 1000) / 1000);
+  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v)) return v.slice(0, 10);
+  return String(v);
+}
+
+/**
+ * Rows as compared: each row's cells as a sorted list (column names and order differ
+ * between equally right answers), rows sorted, and rows whose numbers are all zero left
+ * out (a per-project count may or may not list the projects with none).
+ */
+function normalised(rows: Record<string, unknown>[]): string[] {
+  return rows
+    .map((r) => Object.values(r).map(cell))
+    .filter((cells) => !allZero(cells))
+    .map((cells) => JSON.stringify(cells.sort()))
+    .sort();
+}
+
+function allZero(cells: string[]): boolean {
+  const numbers = cells.filter((c) => c !== 'null' && !Number.isNaN(Number(c)));
+  return numbers.length > 0 && numbers.every((c) => c === '0');
+}
+
+/** Execution accuracy's test: the same multiset of rows, by value. */
+export function sameAnswer(got: Record<string, unknown>[], expected: Record<string, unknown>[]): boolean {
+  const a = normalised(got);
+  const b = normalised(expected);
+  return a.length === b.length && a.every((row, i) => row === b[i]);
+}
+
+/**
+ * The data the questions are asked over: three projects, three annotators and a reviewer,
+ * tasks in every status, annotations spread over this week, last week, last month and
+ * March 2026, reviews, annotator quality scores and two months of bills. Written as the
+ * tenant (under RLS); amounts and counts differ so that a wrong query shows.
+ */
+export async function seedAccuracyData(ctx: TestContext, t: TenantFixture) {
+  const alice = await t.member(['annotator'], 'Alice');
+  const bob = await t.member(['annotator'], 'Bob');
+  const fang = await t.member(['annotator'], '王芳');
+  const rita = await t.member(['reviewer'], 'Rita');
+  const annotators = [alice.userId, bob.userId, fang.userId];
+  const titles = ['Sentiment Reviews', '情感评论', '医疗实体', 'Invoice OCR'];
+  const projects: number[] = [];
+  for (const title of titles) projects.push((await newProject(t, { title })).id);
+
+  const statuses = ['pending', 'in_progress', 'completed', 'reviewed', 'completed', 'pending', 'cancelled'];
+  const priorities = ['medium', 'high', 'low', 'urgent', 'medium'];
+  const when = [
+    "now() - interval '1 minute'",
+    "date_trunc('week', now()) - interval '3 days'",
+    "date_trunc('month', now()) - interval '10 days'",
+    "timestamptz '2026-03-15 10:00:00+00'",
+    "date_trunc('week', now()) - interval '5 days'",
+  ];
+  const reviewStates = ['approved', 'rejected', 'pending', null, 'approved'];
+  const scope = { tenantId: t.tenantId, userId: t.owner.userId };
+  await inTenant(ctx.platform.database.db, scope, async (tx) => {
+    let k = 0;
+    for (const [p, projectId] of projects.entries()) {
+      const n = 6 + p * 3;
+      for (let i = 0; i < n; i++, k++) {
+        const status = statuses[(i + p) % statuses.length]!;
+        const annotated = status !== 'pending';
+        const finished = status === 'completed' || status === 'reviewed';
+        const [task] = rowsOf<{ id: number | string }>(
+          await tx.execute(sql`
+            insert into tasks (tenant_id, project_id, data, status, priority, total_annotations, is_finished, created_at)
+            values (${t.tenantId}::uuid, ${projectId}, ${JSON.stringify({ text: `item ${k}` })}::jsonb, ${status},
+              ${priorities[(i * 2 + p) % priorities.length]}, ${annotated ? 1 : 0}, ${finished},
+              ${sql.raw(when[(i + 2 * p) % when.length]!)})
+            returning id`),
+        );
+        if (!annotated) continue;
+        const review = reviewStates[(i + p) % reviewStates.length] ?? null;
+        const [annotation] = rowsOf<{ id: number | string }>(
+          await tx.execute(sql`
+            insert into annotations (tenant_id, project_id, task_id, completed_by, lead_time, was_cancelled,
+              ground_truth, review_status, created_at)
+            values (${t.tenantId}::uuid, ${projectId}, ${task!.id}, ${annotators[(i + k) % 3]}::uuid,
+              ${10 + ((i * 7 + p * 5) % 40)}, ${status === 'cancelled'}, ${i % 4 === 1}, ${review},
+              ${sql.raw(when[(i + p) % when.length]!)})
+            returning id`),
+        );
+        if (review === 'approved' || review === 'rejected')
+          await tx.execute(sql`
+            insert into review_records (tenant_id, project_id, task_id, annotation_id, reviewer_id, status)
+            values (${t.tenantId}::uuid, ${projectId}, ${task!.id}, ${annotation!.id},
+              ${i % 3 === 0 ? t.owner.userId : rita.userId}::uuid, ${review})`);
+      }
+      await tx.execute(sql`update projects set task_count = ${n} where id = ${projectId}`);
+      for (const [a, userId] of annotators.entries()) {
+        const total = (0.55 + ((a * 3 + p * 2) % 5) * 0.1).toFixed(3);
+        await tx.execute(sql`
+          insert into quality_scores (tenant_id, project_id, scope, user_id, total, computed_at)
+          values (${t.tenantId}::uuid, ${projectId}, 'annotator', ${userId}::uuid, ${total},
+            ${sql.raw(a === 2 ? "now() - interval '1 minute'" : "date_trunc('month', now()) - interval '12 days'")})`);
+      }
+    }
+    const lastMonth = new Date();
+    lastMonth.setUTCDate(1);
+    lastMonth.setUTCMonth(lastMonth.getUTCMonth() - 1);
+    for (const period of [lastMonth.toISOString().slice(0, 7), '2026-03']) {
+      const [bill] = rowsOf<{ id: number | string }>(
+        await tx.execute(sql`
+          insert into billing_bills (tenant_id, period, time_zone, period_start, period_end, status, currency)
+          values (${t.tenantId}::uuid, ${period}, 'UTC', ${`${period}-01T00:00:00Z`}::timestamptz,
+            ${`${period}-01T00:00:00Z`}::timestamptz + interval '1 month', 'issued', 'CNY')
+          returning id`),
+      );
+      for (const [p, projectId] of projects.entries())
+        for (const [a, userId] of annotators.entries()) {
+          if ((p + a) % 4 === 3) continue;
+          const amount = (100 + p * 37 + a * 53 + (period === '2026-03' ? 11 : 0)).toFixed(2);
+          await tx.execute(sql`
+            insert into billing_records (tenant_id, bill_id, kind, user_id, project_id, period, accepted_count, amount, currency)
+            values (${t.tenantId}::uuid, ${bill!.id}, 'work', ${userId}::uuid, ${projectId}, ${period},
+              ${5 + p + a}, ${amount}, 'CNY')`);
+        }
+    }
+  });
+}
