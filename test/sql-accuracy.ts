@@ -187,41 +187,65 @@ export const ACCURACY_SET: AccuracyQuestion[] = [
   { question: '团队有多少成员？', gold: count('members') },
 ];
 
-/**
- * A cell as compared: numbers (and numeric strings) rounded to 3 decimals, dates and
- * timestamps to their day, the rest as text.
- */
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
-  if (!Number.isNaN(n)) return String(Math.round(n * 1000) / 1000);
+type Cell = number | string | null;
+
+/** A cell as compared: numbers (and numeric strings) as numbers, dates and timestamps as their day. */
+function cell(v: unknown): Cell {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) return Number(v);
   if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v)) return v.slice(0, 10);
   return String(v);
 }
 
+/** Numbers agree to the precision an answer may round them to (a tenth, or 0.1%). */
+function sameCell(a: Cell, b: Cell): boolean {
+  if (typeof a === 'number' && typeof b === 'number')
+    return Math.abs(a - b) <= Math.max(0.051, Math.abs(b) * 0.001);
+  return a === b;
+}
+
 /**
- * Rows as compared: each row's cells as a sorted list (column names and order differ
- * between equally right answers), rows sorted, and rows whose numbers are all zero left
- * out (a per-project count may or may not list the projects with none).
+ * Rows as compared: their cells, with rows whose numbers are all zero left out (a
+ * per-project count may or may not list the projects with none).
  */
-function normalised(rows: Record<string, unknown>[]): string[] {
+function cellsOf(rows: Record<string, unknown>[]): Cell[][] {
   return rows
     .map((r) => Object.values(r).map(cell))
-    .filter((cells) => !allZero(cells))
-    .map((cells) => JSON.stringify(cells.sort()))
-    .sort();
+    .filter((cells) => {
+      const numbers = cells.filter((c) => typeof c === 'number');
+      return numbers.length === 0 || numbers.some((c) => c !== 0);
+    });
 }
 
-function allZero(cells: string[]): boolean {
-  const numbers = cells.filter((c) => c !== 'null' && !Number.isNaN(Number(c)));
-  return numbers.length > 0 && numbers.every((c) => c === '0');
+/** Every cell of `expected` matched by a different cell of `got`. */
+function covers(got: Cell[], expected: Cell[]): boolean {
+  const free = [...got];
+  return expected.every((e) => {
+    const i = free.findIndex((g) => sameCell(g, e));
+    if (i < 0) return false;
+    free.splice(i, 1);
+    return true;
+  });
 }
 
-/** Execution accuracy's test: the same multiset of rows, by value. */
+/**
+ * Execution accuracy's test: as many rows as the reference answer, each holding the values
+ * of a different reference row, in any column order. Extra columns are allowed (a count
+ * beside an average, the currency beside an amount), extra or missing rows are not, and
+ * rows match in any order.
+ */
 export function sameAnswer(got: Record<string, unknown>[], expected: Record<string, unknown>[]): boolean {
-  const a = normalised(got);
-  const b = normalised(expected);
-  return a.length === b.length && a.every((row, i) => row === b[i]);
+  const a = cellsOf(got);
+  const b = cellsOf(expected);
+  if (a.length !== b.length) return false;
+  const free = [...a];
+  return b.every((row) => {
+    const i = free.findIndex((candidate) => covers(candidate, row));
+    if (i < 0) return false;
+    free.splice(i, 1);
+    return true;
+  });
 }
 
 /**
