@@ -222,3 +222,26 @@ export function logView(r: typeof sqlGenerationLogs.$inferSelect) {
     created_at: r.createdAt.toISOString(),
   };
 }
+
+/** A question no method could answer: logged as refused, with the reason, and no SQL. */
+export async function logUnanswered(
+  tx: Tx,
+  scope: { tenantId: string; userId: string },
+  entry: { question: string; method: Method; reason: string; confidence?: number; durationMs: number },
+) {
+  const [row] = await tx
+    .insert(sqlGenerationLogs)
+    .values({
+      tenantId: scope.tenantId,
+      userId: scope.userId,
+      question: entry.question,
+      method: entry.method,
+      sql: '',
+      confidence: entry.confidence === undefined ? null : entry.confidence.toFixed(3),
+      durationMs: entry.durationMs,
+      outcome: 'refused',
+      error: `cannot_answer: ${entry.reason}`,
+    })
+    .returning({ id: sqlGenerationLogs.id });
+  return row!.id;
+}
