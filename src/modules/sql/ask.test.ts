@@ -45,7 +45,7 @@ describe('the built-in pack', () => {
     expect(new Set(BUILTIN_TEMPLATES.map((b) => b.id)).size).toBe(BUILTIN_TEMPLATES.length);
     await loadParser();
     for (const template of BUILTIN_TEMPLATES) {
-      const params = template.slots.flatMap((s) =>
+      const params = template.slots.flatMap((s): unknown[] =>
         s.type === 'period'
           ? ['2026-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z']
           : s.type === 'number'

@@ -46,8 +46,8 @@ export interface Question {
 export async function loadVocabulary(tx: Tx): Promise<Vocabulary> {
   const { rows } = await runSelect(
     tx,
-    `select 'project' as kind, id::text as id, title as name, null::text as email from projects
-     union all select 'member', user_id::text, name, email from members`,
+    `select 'project' as kind, id::text as id, title as name, null::text as email from reporting.projects
+     union all select 'member', user_id::text, name, email from reporting.members`,
     [],
     { rowLimit: 20_000, statementTimeoutMs: 5000, boundPlan: false },
   );

@@ -47,6 +47,7 @@ function builtin(
   };
 }
 
+// Views are named with their schema (reporting.*), as the boundary check tells them from tables.
 // Shared SQL fragments (over `reviews r`): a decided review, and a billing month inside [from, to).
 const DECIDED = "r.status in ('approved', 'rejected', 'modification_requested')";
 const rate = (what: string) =>
@@ -62,7 +63,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['任务状态分布', '各状态的任务数', '每种状态有多少任务'],
     ['tasks by status', 'how many tasks are in each status'],
     [],
-    'select status, count(*)::int as tasks from tasks group by status order by tasks desc',
+    'select status, count(*)::int as tasks from reporting.tasks group by status order by tasks desc',
   ),
   builtin(
     'tasks_by_status_in_project',
@@ -70,7 +71,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['{project}的任务状态分布', '{project}各状态的任务数'],
     ['tasks by status in {project}', 'how many tasks in each status for {project}'],
     [project],
-    'select status, count(*)::int as tasks from tasks where project_id = $1::bigint group by status order by tasks desc',
+    'select status, count(*)::int as tasks from reporting.tasks where project_id = $1::bigint group by status order by tasks desc',
   ),
   builtin(
     'tasks_by_status_per_project',
@@ -79,7 +80,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['tasks by status per project', 'task status breakdown for each project'],
     [],
     `select p.title as project, t.status, count(*)::int as tasks
-       from tasks t join projects p on p.id = t.project_id
+       from reporting.tasks t join reporting.projects p on p.id = t.project_id
       group by p.title, t.status order by p.title, t.status`,
   ),
   builtin(
@@ -91,7 +92,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     `select p.title as project, count(t.id)::int as tasks,
             count(t.id) filter (where t.is_finished)::int as finished,
             round(count(t.id) filter (where t.is_finished)::numeric / nullif(count(t.id), 0), 3) as completion_rate
-       from projects p left join tasks t on t.project_id = p.id
+       from reporting.projects p left join reporting.tasks t on t.project_id = p.id
       group by p.id, p.title order by completion_rate desc nulls last`,
   ),
   builtin(
@@ -102,7 +103,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     [project],
     `select count(*)::int as tasks, count(*) filter (where is_finished)::int as finished,
             round(count(*) filter (where is_finished)::numeric / nullif(count(*), 0), 3) as completion_rate
-       from tasks where project_id = $1::bigint`,
+       from reporting.tasks where project_id = $1::bigint`,
   ),
   builtin(
     'count_tasks_with_status',
@@ -110,7 +111,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['{status}的任务有多少', '有多少{status}的任务'],
     ['how many {status} tasks', 'number of tasks that are {status}'],
     [status],
-    'select count(*)::int as tasks from tasks where status = $1::text',
+    'select count(*)::int as tasks from reporting.tasks where status = $1::text',
   ),
   builtin(
     'tasks_with_status_per_project',
@@ -119,7 +120,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['{status} tasks per project', 'how many {status} tasks in each project'],
     [status],
     `select p.title as project, count(t.id)::int as tasks
-       from projects p left join tasks t on t.project_id = p.id and t.status = $1::text
+       from reporting.projects p left join reporting.tasks t on t.project_id = p.id and t.status = $1::text
       group by p.id, p.title order by tasks desc`,
   ),
   builtin(
@@ -128,7 +129,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['任务优先级分布', '各优先级的任务数'],
     ['tasks by priority', 'how many tasks per priority'],
     [],
-    'select priority, count(*)::int as tasks from tasks group by priority order by tasks desc',
+    'select priority, count(*)::int as tasks from reporting.tasks group by priority order by tasks desc',
   ),
   builtin(
     'count_tasks_with_priority',
@@ -136,7 +137,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['{priority}优先级的任务有多少', '有多少{priority}优先级任务'],
     ['how many {priority} priority tasks', 'number of tasks with {priority} priority'],
     [priority],
-    'select count(*)::int as tasks from tasks where priority = $1::text',
+    'select count(*)::int as tasks from reporting.tasks where priority = $1::text',
   ),
   builtin(
     'project_count',
@@ -144,7 +145,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['有多少个项目', '项目总数'],
     ['how many projects', 'number of projects'],
     [],
-    'select count(*)::int as projects from projects',
+    'select count(*)::int as projects from reporting.projects',
   ),
   builtin(
     'task_count_per_project',
@@ -152,7 +153,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['每个项目有多少任务', '各项目的任务数'],
     ['how many tasks per project', 'task count of each project'],
     [],
-    'select title as project, task_count::int as tasks from projects order by task_count desc',
+    'select title as project, task_count::int as tasks from reporting.projects order by task_count desc',
   ),
   builtin(
     'tasks_imported_in_period',
@@ -160,7 +161,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['{period}导入了多少任务', '{period}新增任务数'],
     ['how many tasks were imported {period}', 'tasks created {period}'],
     [period],
-    'select count(*)::int as tasks from tasks where created_at >= $1::timestamptz and created_at < $2::timestamptz',
+    'select count(*)::int as tasks from reporting.tasks where created_at >= $1::timestamptz and created_at < $2::timestamptz',
   ),
   builtin(
     'unfinished_tasks_per_project',
@@ -169,7 +170,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['unfinished tasks per project', 'remaining tasks in each project'],
     [],
     `select p.title as project, count(t.id)::int as unfinished
-       from projects p left join tasks t on t.project_id = p.id and not t.is_finished and t.status <> 'cancelled'
+       from reporting.projects p left join reporting.tasks t on t.project_id = p.id and not t.is_finished and t.status <> 'cancelled'
       group by p.id, p.title order by unfinished desc`,
   ),
   // Throughput
@@ -180,7 +181,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['annotations per annotator {period}', 'how many annotations did each annotator submit {period}'],
     [period],
     `select m.name as annotator, count(a.id)::int as annotations
-       from annotations a join members m on m.user_id = a.completed_by
+       from reporting.annotations a join reporting.members m on m.user_id = a.completed_by
       where a.created_at >= $1::timestamptz and a.created_at < $2::timestamptz and not a.was_cancelled
       group by m.user_id, m.name order by annotations desc`,
   ),
@@ -191,7 +192,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['annotations per day {period}', 'daily annotation count {period}'],
     [period],
     `select (a.created_at at time zone 'UTC')::date as day, count(*)::int as annotations
-       from annotations a
+       from reporting.annotations a
       where a.created_at >= $1::timestamptz and a.created_at < $2::timestamptz and not a.was_cancelled
       group by 1 order by 1`,
   ),
@@ -202,7 +203,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['annotations per project {period}', 'annotation count of each project {period}'],
     [period],
     `select p.title as project, count(a.id)::int as annotations
-       from annotations a join projects p on p.id = a.project_id
+       from reporting.annotations a join reporting.projects p on p.id = a.project_id
       where a.created_at >= $1::timestamptz and a.created_at < $2::timestamptz and not a.was_cancelled
       group by p.id, p.title order by annotations desc`,
   ),
@@ -212,7 +213,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['{member}{period}标注了多少', '{member}{period}的标注数'],
     ['how many annotations did {member} submit {period}', 'annotations by {member} {period}'],
     [member, period],
-    `select count(*)::int as annotations from annotations
+    `select count(*)::int as annotations from reporting.annotations
       where completed_by = $1::uuid and created_at >= $2::timestamptz and created_at < $3::timestamptz and not was_cancelled`,
   ),
   builtin(
@@ -222,7 +223,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['top {n} annotators {period}', 'who annotated the most {period}, top {n}'],
     [n, period],
     `select m.name as annotator, count(a.id)::int as annotations
-       from annotations a join members m on m.user_id = a.completed_by
+       from reporting.annotations a join reporting.members m on m.user_id = a.completed_by
       where a.created_at >= $2::timestamptz and a.created_at < $3::timestamptz and not a.was_cancelled
       group by m.user_id, m.name order by annotations desc limit $1::int`,
   ),
@@ -232,7 +233,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['{period}一共有多少标注', '{period}的标注总数'],
     ['how many annotations {period}', 'total annotations {period}'],
     [period],
-    `select count(*)::int as annotations from annotations
+    `select count(*)::int as annotations from reporting.annotations
       where created_at >= $1::timestamptz and created_at < $2::timestamptz and not was_cancelled`,
   ),
   builtin(
@@ -242,7 +243,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['annotations per annotator in {project}', 'who annotated how much in {project}'],
     [project],
     `select m.name as annotator, count(a.id)::int as annotations
-       from annotations a join members m on m.user_id = a.completed_by
+       from reporting.annotations a join reporting.members m on m.user_id = a.completed_by
       where a.project_id = $1::bigint and not a.was_cancelled
       group by m.user_id, m.name order by annotations desc`,
   ),
@@ -253,7 +254,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['average time per annotation per annotator', 'average lead time of each annotator'],
     [],
     `select m.name as annotator, round(avg(a.lead_time)::numeric, 1) as average_seconds, count(a.id)::int as annotations
-       from annotations a join members m on m.user_id = a.completed_by
+       from reporting.annotations a join reporting.members m on m.user_id = a.completed_by
       where not a.was_cancelled group by m.user_id, m.name order by average_seconds`,
   ),
   builtin(
@@ -263,7 +264,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['average annotation time per project', 'average lead time of each project'],
     [],
     `select p.title as project, round(avg(a.lead_time)::numeric, 1) as average_seconds
-       from annotations a join projects p on p.id = a.project_id
+       from reporting.annotations a join reporting.projects p on p.id = a.project_id
       where not a.was_cancelled group by p.id, p.title order by average_seconds`,
   ),
   builtin(
@@ -273,7 +274,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['skipped tasks per annotator', 'how many tasks did each annotator skip'],
     [],
     `select m.name as annotator, count(a.id)::int as skipped
-       from annotations a join members m on m.user_id = a.completed_by
+       from reporting.annotations a join reporting.members m on m.user_id = a.completed_by
       where a.was_cancelled group by m.user_id, m.name order by skipped desc`,
   ),
   // Quality
@@ -284,7 +285,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['average quality score per project', 'quality of each project'],
     [],
     `select p.title as project, round(avg(q.total), 3) as average_quality, count(q.id)::int as scores
-       from quality_scores q join projects p on p.id = q.project_id
+       from reporting.quality_scores q join reporting.projects p on p.id = q.project_id
       where q.scope = 'annotation' group by p.id, p.title order by average_quality desc`,
   ),
   builtin(
@@ -294,7 +295,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['average quality score per annotator', 'quality score of each annotator'],
     [],
     `select m.name as annotator, round(avg(q.total), 3) as average_quality
-       from quality_scores q join members m on m.user_id = q.user_id
+       from reporting.quality_scores q join reporting.members m on m.user_id = q.user_id
       where q.scope = 'annotator' group by m.user_id, m.name order by average_quality desc`,
   ),
   builtin(
@@ -304,7 +305,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['{n} annotators with the lowest quality score', 'worst {n} annotators by quality'],
     [n],
     `select m.name as annotator, round(avg(q.total), 3) as average_quality
-       from quality_scores q join members m on m.user_id = q.user_id
+       from reporting.quality_scores q join reporting.members m on m.user_id = q.user_id
       where q.scope = 'annotator' group by m.user_id, m.name order by average_quality asc limit $1::int`,
   ),
   builtin(
@@ -314,7 +315,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['top {n} annotators by quality score', 'best {n} annotators by quality'],
     [n],
     `select m.name as annotator, round(avg(q.total), 3) as average_quality
-       from quality_scores q join members m on m.user_id = q.user_id
+       from reporting.quality_scores q join reporting.members m on m.user_id = q.user_id
       where q.scope = 'annotator' group by m.user_id, m.name order by average_quality desc limit $1::int`,
   ),
   builtin(
@@ -324,7 +325,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['average quality score of {project}', 'quality of {project}'],
     [project],
     `select round(avg(total), 3) as average_quality, count(*)::int as scores
-       from quality_scores where scope = 'annotation' and project_id = $1::bigint`,
+       from reporting.quality_scores where scope = 'annotation' and project_id = $1::bigint`,
   ),
   builtin(
     'quality_of_member',
@@ -333,7 +334,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['quality score of {member}', 'how good is the work of {member}'],
     [member],
     `select p.title as project, round(avg(q.total), 3) as average_quality
-       from quality_scores q join projects p on p.id = q.project_id
+       from reporting.quality_scores q join reporting.projects p on p.id = q.project_id
       where q.scope = 'annotator' and q.user_id = $1::uuid group by p.id, p.title order by p.title`,
   ),
   builtin(
@@ -344,7 +345,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     [],
     `select p.title as project, round(avg(q.accuracy), 3) as accuracy, round(avg(q.completeness), 3) as completeness,
             round(avg(q.timeliness), 3) as timeliness, round(avg(q.consistency), 3) as consistency
-       from quality_scores q join projects p on p.id = q.project_id
+       from reporting.quality_scores q join reporting.projects p on p.id = q.project_id
       where q.scope = 'annotation' group by p.id, p.title order by p.title`,
   ),
   builtin(
@@ -354,7 +355,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['{n} lowest scored annotations in {project}', 'worst {n} annotations of {project}'],
     [project, n],
     `select q.annotation_id, q.total as quality, q.computed_at
-       from quality_scores q
+       from reporting.quality_scores q
       where q.scope = 'annotation' and q.project_id = $1::bigint order by q.total asc limit $2::int`,
   ),
   // Review outcomes
@@ -365,7 +366,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['approval rate per reviewer', 'how often does each reviewer approve'],
     [],
     `select m.name as reviewer, count(*) filter (where ${DECIDED})::int as decided, ${rate('approved')} as approval_rate
-       from reviews r join members m on m.user_id = r.reviewer_id
+       from reporting.reviews r join reporting.members m on m.user_id = r.reviewer_id
       group by m.user_id, m.name order by approval_rate desc nulls last`,
   ),
   builtin(
@@ -375,7 +376,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['rejection rate per reviewer', 'how often does each reviewer reject'],
     [],
     `select m.name as reviewer, count(*) filter (where ${DECIDED})::int as decided, ${rate('rejected')} as rejection_rate
-       from reviews r join members m on m.user_id = r.reviewer_id
+       from reporting.reviews r join reporting.members m on m.user_id = r.reviewer_id
       group by m.user_id, m.name order by rejection_rate desc nulls last`,
   ),
   builtin(
@@ -385,7 +386,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['approval rate per project', 'review approval rate of each project'],
     [],
     `select p.title as project, ${rate('approved')} as approval_rate
-       from reviews r join projects p on p.id = r.project_id
+       from reporting.reviews r join reporting.projects p on p.id = r.project_id
       group by p.id, p.title order by approval_rate desc nulls last`,
   ),
   builtin(
@@ -395,7 +396,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['rejection rate per project', 'review rejection rate of each project'],
     [],
     `select p.title as project, ${rate('rejected')} as rejection_rate
-       from reviews r join projects p on p.id = r.project_id
+       from reporting.reviews r join reporting.projects p on p.id = r.project_id
       group by p.id, p.title order by rejection_rate desc nulls last`,
   ),
   builtin(
@@ -405,7 +406,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['approval rate of {project}', 'review approval rate in {project}'],
     [project],
     `select count(*) filter (where ${DECIDED})::int as decided, ${rate('approved')} as approval_rate
-       from reviews r where r.project_id = $1::bigint`,
+       from reporting.reviews r where r.project_id = $1::bigint`,
   ),
   builtin(
     'reviews_by_status',
@@ -413,7 +414,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['审核结果分布', '各审核状态的数量'],
     ['reviews by status', 'review outcomes breakdown'],
     [],
-    'select status, count(*)::int as reviews from reviews group by status order by reviews desc',
+    'select status, count(*)::int as reviews from reporting.reviews group by status order by reviews desc',
   ),
   builtin(
     'reviews_per_reviewer_in_period',
@@ -422,7 +423,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['reviews per reviewer {period}', 'how many reviews did each reviewer do {period}'],
     [period],
     `select m.name as reviewer, count(r.id)::int as reviews
-       from reviews r join members m on m.user_id = r.reviewer_id
+       from reporting.reviews r join reporting.members m on m.user_id = r.reviewer_id
       where r.updated_at >= $1::timestamptz and r.updated_at < $2::timestamptz and ${DECIDED}
       group by m.user_id, m.name order by reviews desc`,
   ),
@@ -433,7 +434,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['{review_status} annotations per project', 'how many annotations were {review_status} in each project'],
     [reviewStatus],
     `select p.title as project, count(a.id)::int as annotations
-       from projects p left join annotations a on a.project_id = p.id and a.review_status = $1::text
+       from reporting.projects p left join reporting.annotations a on a.project_id = p.id and a.review_status = $1::text
       group by p.id, p.title order by annotations desc`,
   ),
   builtin(
@@ -442,7 +443,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['{review_status}的标注有多少', '有多少标注{review_status}'],
     ['how many {review_status} annotations', 'number of annotations {review_status}'],
     [reviewStatus],
-    'select count(*)::int as annotations from annotations where review_status = $1::text',
+    'select count(*)::int as annotations from reporting.annotations where review_status = $1::text',
   ),
   builtin(
     'rejection_rate_per_annotator',
@@ -453,7 +454,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     `select m.name as annotator,
             round(count(*) filter (where a.review_status = 'rejected')::numeric
                   / nullif(count(*) filter (where a.review_status in ('approved', 'rejected', 'modification_requested')), 0), 3) as rejection_rate
-       from annotations a join members m on m.user_id = a.completed_by
+       from reporting.annotations a join reporting.members m on m.user_id = a.completed_by
       group by m.user_id, m.name order by rejection_rate desc nulls last`,
   ),
   // Cost
@@ -464,7 +465,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['billing amount per annotator {period}', 'how much was each annotator paid {period}'],
     [period],
     `select m.name as annotator, b.currency, sum(b.amount) as amount
-       from billing_lines b join members m on m.user_id = b.user_id
+       from reporting.billing_lines b join reporting.members m on m.user_id = b.user_id
       where ${months('$1', '$2')}
       group by m.user_id, m.name, b.currency order by amount desc`,
   ),
@@ -475,7 +476,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['billing amount per project {period}', 'cost of each project {period}'],
     [period],
     `select p.title as project, b.currency, sum(b.amount) as amount
-       from billing_lines b join projects p on p.id = b.project_id
+       from reporting.billing_lines b join reporting.projects p on p.id = b.project_id
       where ${months('$1', '$2')}
       group by p.id, p.title, b.currency order by amount desc`,
   ),
@@ -485,7 +486,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['每个月的费用', '每月结算金额'],
     ['billing amount per month', 'monthly cost'],
     [],
-    'select period as month, currency, sum(amount) as amount from billing_lines group by period, currency order by period',
+    'select period as month, currency, sum(amount) as amount from reporting.billing_lines group by period, currency order by period',
   ),
   builtin(
     'billing_of_project',
@@ -493,7 +494,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['{project}的费用', '{project}花了多少钱'],
     ['billing amount of {project}', 'how much did {project} cost'],
     [project],
-    `select period as month, currency, sum(amount) as amount from billing_lines
+    `select period as month, currency, sum(amount) as amount from reporting.billing_lines
       where project_id = $1::bigint group by period, currency order by period`,
   ),
   builtin(
@@ -502,7 +503,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['{member}的费用', '{member}的结算金额是多少'],
     ['how much was {member} paid', 'billing amount of {member}'],
     [member],
-    `select period as month, currency, sum(amount) as amount from billing_lines
+    `select period as month, currency, sum(amount) as amount from reporting.billing_lines
       where user_id = $1::uuid group by period, currency order by period`,
   ),
   builtin(
@@ -512,7 +513,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['top {n} paid annotators {period}', 'who was paid the most {period}, top {n}'],
     [n, period],
     `select m.name as annotator, b.currency, sum(b.amount) as amount
-       from billing_lines b join members m on m.user_id = b.user_id
+       from reporting.billing_lines b join reporting.members m on m.user_id = b.user_id
       where ${months('$2', '$3')}
       group by m.user_id, m.name, b.currency order by amount desc limit $1::int`,
   ),
@@ -523,7 +524,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['total billing amount {period}', 'total cost {period}'],
     [period],
     `select b.currency, sum(b.amount) as amount, sum(b.accepted_count)::int as accepted
-       from billing_lines b where ${months('$1', '$2')} group by b.currency`,
+       from reporting.billing_lines b where ${months('$1', '$2')} group by b.currency`,
   ),
   // Members
   builtin(
@@ -532,7 +533,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['有多少成员', '团队有多少人'],
     ['how many members', 'number of people in the team'],
     [],
-    "select count(*)::int as members from members where status = 'active'",
+    "select count(*)::int as members from reporting.members where status = 'active'",
   ),
 ];
 
