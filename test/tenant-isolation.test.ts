@@ -698,4 +698,38 @@ describe('tenant isolation of text-to-SQL', () => {
     expect(ids).not.toContain(a.logId);
     expect(logs.body).not.toContain(a.t.owner.userId);
   });
+
+  it("never lets one tenant see, change, delete or be answered by another's templates", async () => {
+    const ctx = await testApp();
+    const a = await newTenant(ctx);
+    const b = await newTenant(ctx);
+    const template = {
+      name: 'secret count',
+      patterns: [{ lang: 'en', text: 'how many zebra crossings in {n} frames' }],
+      slots: [{ name: 'n', type: 'number' }],
+      sql: 'select $1::int as frames',
+    };
+    const created = await a.as(a.owner, { method: 'POST', url: '/api/v1/sql/templates', payload: template });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id as string;
+    const asB = (method: string, url: string, payload?: object) =>
+      b.as(b.owner, { method: method as 'GET', url, ...(payload ? { payload } : {}) });
+
+    const list = await asB('GET', '/api/v1/sql/templates');
+    expect(list.json().items.map((i: { id: string }) => i.id)).not.toContain(id);
+    expect((await asB('PATCH', `/api/v1/sql/templates/${id}`, { enabled: false })).statusCode).toBe(404);
+    expect((await asB('DELETE', `/api/v1/sql/templates/${id}`)).statusCode).toBe(404);
+    const question = 'how many zebra crossings in 4 frames';
+    const askedByB = await asB('POST', '/api/v1/sql/ask', { question, method: 'template' });
+    expect(askedByB.body).not.toContain(`"template_id":"${id}"`);
+    const tested = await asB('POST', '/api/v1/sql/templates/test', { question });
+    expect(tested.json().matches.map((m: { template_id: string }) => m.template_id)).not.toContain(id);
+    // B may use the same name: names are unique per tenant.
+    expect((await asB('POST', '/api/v1/sql/templates', template)).statusCode).toBe(201);
+
+    const askedByA = await a.as(a.owner, { method: 'POST', url: '/api/v1/sql/ask', payload: { question } });
+    expect(askedByA.json()).toMatchObject({ template_id: id, rows: [{ frames: 4 }] });
+    const still = await a.as(a.owner, { method: 'GET', url: '/api/v1/sql/templates' });
+    expect(still.json().items.find((i: { id: string }) => i.id === id)).toMatchObject({ enabled: true });
+  });
 });

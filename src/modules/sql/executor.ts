@@ -1,7 +1,8 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../platform/db/client.ts';
 import { REPORTING_ROLE } from '../../platform/db/tenancy.ts';
 import { REPORTING_SCHEMA } from './reporting.ts';
+import { placeholders } from './validator.ts';
 
 /**
  * PGlite ignores statement_timeout, so there a plan whose estimate passes these bounds is
@@ -45,17 +46,22 @@ interface RawResult {
  * (a second wall if the validator let something through), with the statement timeout,
  * unqualified names resolved in the reporting schema, and one row past the limit fetched
  * to tell truncation.
- * The newline before `)` keeps a trailing `--` comment from swallowing it.
+ * The newline before `)` keeps a trailing `--` comment from swallowing it. Its $1..$n are
+ * sent as bound parameters (`params[n - 1]`), never spliced into the text.
  */
-export async function runSelect(tx: Tx, validSql: string, limits: Limits) {
+export async function runSelect(tx: Tx, validSql: string, params: readonly unknown[], limits: Limits) {
   await tx.execute(sql`set transaction read only`);
   await tx.execute(
     sql`select set_config('role', ${REPORTING_ROLE}, true), set_config('statement_timeout', ${String(limits.statementTimeoutMs)}, true), set_config('search_path', ${REPORTING_SCHEMA}, true)`,
   );
-  const wrapped = `select * from (\n${validSql}\n) as answer limit ${limits.rowLimit + 1}`;
+  const wrapped = sql.join([
+    sql.raw('select * from (\n'),
+    bind(validSql, params),
+    sql.raw(`\n) as answer limit ${limits.rowLimit + 1}`),
+  ]);
   try {
     if (limits.boundPlan) await checkPlan(tx, wrapped);
-    const result = (await tx.execute(sql.raw(wrapped))) as unknown as RawResult;
+    const result = (await tx.execute(wrapped)) as unknown as RawResult;
     const columns = (result.fields ?? []).map((f) => f.name);
     if (new Set(columns).size !== columns.length)
       throw new ExecutionError(
@@ -79,8 +85,22 @@ export async function runSelect(tx: Tx, validSql: string, limits: Limits) {
   }
 }
 
-async function checkPlan(tx: Tx, wrapped: string) {
-  const result = (await tx.execute(sql.raw(`explain (format json) ${wrapped}`))) as unknown as RawResult;
+/** The query with each $n replaced by a bound parameter (the driver numbers them again). */
+function bind(validSql: string, params: readonly unknown[]): SQL {
+  const chunks: SQL[] = [];
+  let at = 0;
+  for (const p of placeholders(validSql)) {
+    if (p.number > params.length)
+      throw new ExecutionError('query_failed', `$${p.number} has no value (${params.length} given).`);
+    chunks.push(sql.raw(validSql.slice(at, p.start)), sql`${params[p.number - 1]}`);
+    at = p.end;
+  }
+  chunks.push(sql.raw(validSql.slice(at)));
+  return sql.join(chunks);
+}
+
+async function checkPlan(tx: Tx, wrapped: SQL) {
+  const result = (await tx.execute(sql`explain (format json) ${wrapped}`)) as unknown as RawResult;
   const cell = Object.values(result.rows[0] ?? {})[0];
   const plan = (typeof cell === 'string' ? JSON.parse(cell) : cell) as { Plan: PlanNode }[];
   const { cost, rows } = largest(plan[0]!.Plan);

@@ -4,13 +4,13 @@ import { PageQuery, pageOf } from '../../platform/db/pagination.ts';
 import { Problem } from '../../platform/errors/problem.ts';
 import { Nullable } from '../../platform/http/schemas.ts';
 import { managesAllProjects } from '../annotation/index.ts';
+import { ask } from './ask.ts';
+import { literals } from './http.ts';
 import { REPORTING_SCHEMA, REPORTING_VIEWS } from './reporting.ts';
 import { DEFAULT_METHODS, METHODS, OUTCOMES } from './schema.ts';
 import { getConfiguration, giveFeedback, listLogs, putConfiguration, runQuery } from './service.ts';
+import { templateRoutes } from './templates/routes.ts';
 
-/** A string limited to `values`, typed as their union. */
-const literals = <T extends string>(values: readonly T[]) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values] });
 const Id = Type.Integer({ minimum: 1 });
 const SourceId = Type.Optional(
   Nullable(Type.String({ maxLength: 100, description: 'null: the platform’s own data' })),
@@ -137,6 +137,64 @@ export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
       );
     },
   );
+
+  app.post(
+    '/sql/ask',
+    {
+      config: { permission: 'sql:ask' },
+      schema: {
+        tags: ['sql'],
+        summary:
+          'Answer a question: a matching template (method template), the LLM (llm), or the template when it matches with confidence ≥ 0.7 and the LLM otherwise (hybrid); 422 cannot_answer when none can',
+        body: Type.Object(
+          {
+            question: Type.String({ minLength: 1, maxLength: 2000 }),
+            source_id: SourceId,
+            method: Type.Optional(literals(DEFAULT_METHODS)),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            log_id: Type.Integer(),
+            sql: Type.String(),
+            params: Type.Array(Type.Unknown()),
+            method: literals(METHODS),
+            confidence: Type.Number(),
+            template_id: Nullable(Type.String()),
+            columns: Type.Array(Type.String()),
+            rows: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+            truncated: Type.Boolean(),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      if (!managesAllProjects(req.principal!))
+        throw new Problem(
+          403,
+          'Questions read every project of the tenant; they need tenant-wide project access.',
+          { code: 'project_access' },
+        );
+      req.audit({
+        action: 'sql.ask',
+        resourceType: 'sql_query',
+        details: {
+          question: req.body.question,
+          method: req.body.method ?? null,
+          source_id: req.body.source_id ?? null,
+        },
+      });
+      return ask(
+        { tx: (work) => req.tx(work), tenantId: req.me.tenantId, userId: req.me.userId },
+        { question: req.body.question, sourceId: req.body.source_id, method: req.body.method },
+        { boundPlan },
+      );
+    },
+  );
+
+  // Same instance, so the module's feature and the permission hooks cover them alike.
+  await templateRoutes(app, {});
 
   app.get(
     '/sql/logs',

@@ -75,3 +75,42 @@ export const sqlGenerationLogs = pgTable(
     tenantIsolation(t.tenantId),
   ],
 );
+
+export const SLOT_TYPES = ['number', 'period', 'enum', 'project', 'member'] as const;
+export type SlotType = (typeof SLOT_TYPES)[number];
+/** A phrasing of the question; `{slot}` marks where a slot's value is said. */
+export interface Pattern {
+  lang: 'zh' | 'en';
+  text: string;
+}
+/**
+ * A value the question fills. A `period` takes two parameters (from, to); the others one.
+ * `values` lists an enum's allowed values (task status, review status or priority).
+ */
+export interface Slot {
+  name: string;
+  type: SlotType;
+  values?: string[];
+  /** Used when the question does not say it (e.g. a top-n without n). */
+  default?: number | string;
+}
+
+/** A tenant's own question templates; the built-in pack lives in code (templates/pack.ts). */
+export const sqlTemplates = pgTable(
+  'sql_templates',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    tenantId: tenantRef(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    patterns: jsonb('patterns').$type<Pattern[]>().notNull(),
+    slots: jsonb('slots').$type<Slot[]>().notNull(),
+    /** A SELECT over the reporting views with $1..$n in the order the slots give them. */
+    sql: text('sql').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('sql_templates_tenant_name_key').on(t.tenantId, t.name), tenantIsolation(t.tenantId)],
+);

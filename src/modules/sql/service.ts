@@ -52,6 +52,9 @@ export interface Run {
   sourceId: string | null | undefined;
   method: Method;
   question?: string;
+  /** Values of $1..$n; a template's SQL is never built by splicing them in. */
+  params?: unknown[];
+  confidence?: number;
 }
 
 type Log = Omit<typeof sqlGenerationLogs.$inferInsert, 'tenantId'>;
@@ -85,6 +88,8 @@ export async function runQuery(
           sql: run.sql,
           method: run.method,
           question: run.question ?? null,
+          params: run.params ?? [],
+          confidence: run.confidence === undefined ? null : run.confidence.toFixed(3),
           durationMs: Math.round(performance.now() - started),
           ...entry,
         })
@@ -106,6 +111,11 @@ export async function runQuery(
   await loadParser();
   try {
     valid = validateSelect(run.sql);
+    if (valid.parameters !== (run.params ?? []).length)
+      throw new Refusal(
+        'parameter_mismatch',
+        `The query uses ${valid.parameters} parameter(s) ($1..$n) but ${(run.params ?? []).length} value(s) were given.`,
+      );
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
     const logId = await log({ outcome: err.rule === 'sql_syntax' ? 'invalid' : 'refused', error: err.rule });
@@ -117,7 +127,7 @@ export async function runQuery(
   }
   try {
     const result = await tx((t) =>
-      runSelect(t, valid.sql, {
+      runSelect(t, valid.sql, run.params ?? [], {
         ...limits,
         rowLimit: config.rowLimit,
         statementTimeoutMs: config.statementTimeoutMs,
@@ -211,4 +221,27 @@ export function logView(r: typeof sqlGenerationLogs.$inferSelect) {
           },
     created_at: r.createdAt.toISOString(),
   };
+}
+
+/** A question no method could answer: logged as refused, with the reason, and no SQL. */
+export async function logUnanswered(
+  tx: Tx,
+  scope: { tenantId: string; userId: string },
+  entry: { question: string; method: Method; reason: string; confidence?: number; durationMs: number },
+) {
+  const [row] = await tx
+    .insert(sqlGenerationLogs)
+    .values({
+      tenantId: scope.tenantId,
+      userId: scope.userId,
+      question: entry.question,
+      method: entry.method,
+      sql: '',
+      confidence: entry.confidence === undefined ? null : entry.confidence.toFixed(3),
+      durationMs: entry.durationMs,
+      outcome: 'refused',
+      error: `cannot_answer: ${entry.reason}`,
+    })
+    .returning({ id: sqlGenerationLogs.id });
+  return row!.id;
 }

@@ -193,7 +193,7 @@ describe('POST /sql/run', () => {
     await loadParser();
     const unchecked = (query: string) =>
       inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, (tx) =>
-        runSelect(tx, query, { rowLimit: 10, statementTimeoutMs: 1000, boundPlan: false }),
+        runSelect(tx, query, [], { rowLimit: 10, statementTimeoutMs: 1000, boundPlan: false }),
       );
     const who = await unchecked(
       'select current_user as u, (select count(*) from reporting.members)::int as n',
@@ -214,11 +214,29 @@ describe('POST /sql/run', () => {
     }
   });
 
+  it('binds $1..$n as parameters on both drivers, never as text', async () => {
+    await loadParser();
+    const result = await inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, (tx) =>
+      runSelect(
+        tx,
+        "select '$1' as literal, $2::text as name, $1::int + 1 as n, ($2::text || 'é') as again -- $3",
+        [41, "x'); drop table tasks; --"],
+        { rowLimit: 10, statementTimeoutMs: 1000, boundPlan: true },
+      ),
+    );
+    expect(result.rows).toEqual([
+      { literal: '$1', name: "x'); drop table tasks; --", n: 42, again: "x'); drop table tasks; --é" },
+    ]);
+    const missing = await run('select $1::int as n');
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ code: 'parameter_mismatch' });
+  });
+
   it('runs in a read-only transaction', async () => {
     await loadParser();
     await expect(
       inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, async (tx) => {
-        await runSelect(tx, 'select 1', { rowLimit: 10, statementTimeoutMs: 1000, boundPlan: false });
+        await runSelect(tx, 'select 1', [], { rowLimit: 10, statementTimeoutMs: 1000, boundPlan: false });
         await tx.execute(sql`update public.text_to_sql_configurations set row_limit = 1`);
       }),
     ).rejects.toMatchObject({ cause: expect.objectContaining({ code: '25006' }) });

@@ -12,7 +12,8 @@ export type Rule =
   | 'locking_clause'
   | 'system_catalog'
   | 'relation_not_allowed'
-  | 'function_not_allowed';
+  | 'function_not_allowed'
+  | 'parameter_mismatch';
 
 export class Refusal extends Error {
   constructor(
@@ -28,6 +29,8 @@ export interface ValidSelect {
   sql: string;
   /** The reporting views it reads. */
   relations: string[];
+  /** The highest bound parameter ($n) it uses; 0 without any. */
+  parameters: number;
 }
 
 const SYSTEM_SCHEMAS = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
@@ -104,7 +107,33 @@ export function validateSelect(text: string): ValidSelect {
   walk(stmt, [], relations);
   const bytes = Buffer.from(text, 'utf8');
   const cut = bytes.subarray(location, length ? location + length : bytes.length).toString('utf8');
-  return { sql: cut.trim(), relations: [...relations].sort() };
+  const parameters = Math.max(0, ...placeholdersIn(stmt).map((p) => p.number));
+  return { sql: cut.trim(), relations: [...relations].sort(), parameters };
+}
+
+/** Where the bound parameters ($n) of one valid SELECT are, as character offsets, in order. */
+export function placeholders(text: string): { number: number; start: number; end: number }[] {
+  const bytes = Buffer.from(text, 'utf8');
+  const chars = (byte: number) => bytes.subarray(0, byte).toString('utf8').length;
+  return placeholdersIn(parseSync(text))
+    .sort((a, b) => a.location - b.location)
+    .map((p) => {
+      const start = chars(p.location);
+      const token = /^\$\d+/.exec(text.slice(start))![0];
+      return { number: p.number, start, end: start + token.length };
+    });
+}
+
+function placeholdersIn(value: unknown, found: { number: number; location: number }[] = []) {
+  if (Array.isArray(value)) for (const v of value) placeholdersIn(v, found);
+  else if (value && typeof value === 'object')
+    for (const [key, child] of Object.entries(value as Node)) {
+      if (key === 'ParamRef') {
+        const ref = child as { number: number; location: number };
+        found.push({ number: ref.number, location: ref.location });
+      } else placeholdersIn(child, found);
+    }
+  return found;
 }
 
 /** Visits every node; `scope` holds the CTE names visible here, innermost last. */

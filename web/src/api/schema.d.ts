@@ -11634,6 +11634,350 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sql/ask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer a question: a matching template (method template), the LLM (llm), or the template when it matches with confidence ≥ 0.7 and the LLM otherwise (hybrid); 422 cannot_answer when none can */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        question: string;
+                        /** @description null: the platform’s own data */
+                        source_id?: string | null;
+                        /** @enum {string} */
+                        method?: "template" | "llm" | "hybrid" | "third_party";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            log_id: number;
+                            sql: string;
+                            params: unknown[];
+                            /** @enum {string} */
+                            method: "template" | "llm" | "hybrid" | "third_party" | "manual";
+                            confidence: number;
+                            template_id: string | null;
+                            columns: string[];
+                            rows: {
+                                [key: string]: unknown;
+                            }[];
+                            truncated: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sql/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The built-in question templates and the tenant’s own */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                builtin: boolean;
+                                name: string;
+                                description: string;
+                                patterns: {
+                                    /** @enum {string} */
+                                    lang: "zh" | "en";
+                                    text: string;
+                                }[];
+                                slots: {
+                                    name: string;
+                                    /** @enum {string} */
+                                    type: "number" | "period" | "enum" | "project" | "member";
+                                    values?: string[];
+                                    default?: number | string;
+                                }[];
+                                sql: string;
+                                enabled: boolean;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add a template of the tenant’s own (its SQL must pass the validator with the slots’ parameters) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        description?: string;
+                        patterns: {
+                            /** @enum {string} */
+                            lang: "zh" | "en";
+                            text: string;
+                        }[];
+                        slots: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "number" | "period" | "enum" | "project" | "member";
+                            values?: string[];
+                            default?: number | string;
+                        }[];
+                        sql: string;
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            builtin: boolean;
+                            name: string;
+                            description: string;
+                            patterns: {
+                                /** @enum {string} */
+                                lang: "zh" | "en";
+                                text: string;
+                            }[];
+                            slots: {
+                                name: string;
+                                /** @enum {string} */
+                                type: "number" | "period" | "enum" | "project" | "member";
+                                values?: string[];
+                                default?: number | string;
+                            }[];
+                            sql: string;
+                            enabled: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sql/templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a template of the tenant’s own (409 for a built-in) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a template of the tenant’s own (409 for a built-in) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        description?: string;
+                        patterns?: {
+                            /** @enum {string} */
+                            lang: "zh" | "en";
+                            text: string;
+                        }[];
+                        slots?: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "number" | "period" | "enum" | "project" | "member";
+                            values?: string[];
+                            default?: number | string;
+                        }[];
+                        sql?: string;
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            builtin: boolean;
+                            name: string;
+                            description: string;
+                            patterns: {
+                                /** @enum {string} */
+                                lang: "zh" | "en";
+                                text: string;
+                            }[];
+                            slots: {
+                                name: string;
+                                /** @enum {string} */
+                                type: "number" | "period" | "enum" | "project" | "member";
+                                values?: string[];
+                                default?: number | string;
+                            }[];
+                            sql: string;
+                            enabled: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/sql/templates/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The best matches for a question (or how a draft template matches it): confidence, filled parameters and SQL, without running */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        question: string;
+                        template?: {
+                            patterns: {
+                                /** @enum {string} */
+                                lang: "zh" | "en";
+                                text: string;
+                            }[];
+                            slots: {
+                                name: string;
+                                /** @enum {string} */
+                                type: "number" | "period" | "enum" | "project" | "member";
+                                values?: string[];
+                                default?: number | string;
+                            }[];
+                            sql: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            matches: {
+                                template_id: string | null;
+                                name: string;
+                                confidence: number;
+                                pattern: string;
+                                sql: string;
+                                params: unknown[];
+                                values: {
+                                    [key: string]: unknown;
+                                };
+                                missing: string[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sql/logs": {
         parameters: {
             query?: never;

@@ -1,0 +1,146 @@
+import type { Tx } from '../../platform/db/client.ts';
+import { Problem } from '../../platform/errors/problem.ts';
+import { runSelect } from './executor.ts';
+import type { Method } from './schema.ts';
+import { type Configuration, getConfiguration, logUnanswered, runQuery } from './service.ts';
+import { rank } from './templates/match.ts';
+import type { Vocabulary } from './templates/slots.ts';
+import { listTemplates } from './templates/store.ts';
+
+/** Below this the hybrid method does not trust a template and asks the LLM instead. */
+export const HYBRID_THRESHOLD = 0.7;
+/** The template method answers only a match at least this good, with every slot filled. */
+export const TEMPLATE_THRESHOLD = 0.5;
+
+export type TxRunner = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
+
+export interface AskContext {
+  tx: TxRunner;
+  tenantId: string;
+  userId: string;
+}
+
+/**
+ * The seam the LLM method plugs into: SQL (with $1..$n and their values) for a question, or
+ * why it cannot answer. What it returns still goes through the validator and the executor.
+ */
+export type Generator = (
+  ctx: AskContext,
+  question: string,
+  config: Configuration,
+) => Promise<{ sql: string; params: unknown[]; confidence: number } | { cannotAnswer: string }>;
+
+let llmGenerator: Generator | undefined;
+/** Wires the LLM method (the llm generator registers itself here); undefined unbinds it. */
+export function bindLlmGenerator(generator: Generator | undefined) {
+  llmGenerator = generator;
+}
+
+export interface Question {
+  question: string;
+  sourceId: string | null | undefined;
+  method?: Exclude<Method, 'manual'>;
+}
+
+/** The tenant's project titles and member names, read as the query role from the views. */
+export async function loadVocabulary(tx: Tx): Promise<Vocabulary> {
+  const { rows } = await runSelect(
+    tx,
+    `select 'project' as kind, id::text as id, title as name, null::text as email from reporting.projects
+     union all select 'member', user_id::text, name, email from reporting.members`,
+    [],
+    { rowLimit: 20_000, statementTimeoutMs: 5000, boundPlan: false },
+  );
+  const text = (v: unknown) => (v === null ? '' : String(v));
+  return {
+    projects: rows
+      .filter((r) => r.kind === 'project')
+      .map((r) => ({ id: Number(r.id), title: text(r.name) })),
+    members: rows
+      .filter((r) => r.kind === 'member')
+      .map((r) => ({ userId: text(r.id), name: text(r.name), email: text(r.email) })),
+  };
+}
+
+/** The best `count` templates for a question (the pack and the tenant's enabled ones). */
+export async function bestTemplate(tx: TxRunner, question: string, now: Date, count = 1) {
+  const [templates, vocabulary] = await Promise.all([tx((t) => listTemplates(t, true)), tx(loadVocabulary)]);
+  return rank(question, templates, vocabulary, now).slice(0, count);
+}
+
+/**
+ * Answers a question by the method asked for (the configuration's default otherwise):
+ * template, llm, or hybrid (the template when it matches with confidence ≥ 0.7, else the
+ * LLM). Whatever SQL comes out runs through runQuery; a question nothing answers is a
+ * logged 422 cannot_answer.
+ */
+export async function ask(ctx: AskContext, q: Question, limits: { boundPlan: boolean }, now = new Date()) {
+  const started = performance.now();
+  const config = await ctx.tx(getConfiguration);
+  const method = q.method ?? config.defaultMethod;
+  const scope = { tenantId: ctx.tenantId, userId: ctx.userId };
+  const refuse = async (reason: string, confidence?: number): Promise<never> => {
+    const logId = await ctx.tx((t) =>
+      logUnanswered(t, scope, {
+        question: q.question,
+        method,
+        reason,
+        confidence,
+        durationMs: Math.round(performance.now() - started),
+      }),
+    );
+    throw new Problem(422, reason, {
+      type: 'https://superinsight.dev/problems/sql-cannot-answer',
+      code: 'cannot_answer',
+      log_id: logId,
+    });
+  };
+  let confidence: number | undefined;
+  if (method === 'template' || method === 'hybrid') {
+    const [best] = await bestTemplate(ctx.tx, q.question, now);
+    confidence = best?.confidence;
+    const threshold = method === 'hybrid' ? HYBRID_THRESHOLD : TEMPLATE_THRESHOLD;
+    if (best && best.confidence >= threshold && best.filled.missing.length === 0) {
+      const result = await runQuery(
+        ctx.tx,
+        scope,
+        {
+          sql: best.template.sql,
+          params: best.filled.params,
+          sourceId: q.sourceId,
+          method: 'template',
+          question: q.question,
+          confidence: best.confidence,
+        },
+        limits,
+      );
+      return {
+        ...result,
+        sql: best.template.sql,
+        params: best.filled.params,
+        method: 'template' as const,
+        confidence: best.confidence,
+        template_id: best.template.id,
+      };
+    }
+    if (method === 'template')
+      return refuse(`No template matched with confidence ≥ ${threshold} and every slot filled.`, confidence);
+  }
+  if (method === 'third_party') return refuse('No third-party text-to-SQL service is bound.');
+  if (!llmGenerator)
+    return refuse(
+      method === 'hybrid'
+        ? `No template matched with confidence ≥ ${HYBRID_THRESHOLD} and no LLM is bound.`
+        : 'No LLM is bound.',
+      confidence,
+    );
+  const generated = await llmGenerator(ctx, q.question, config);
+  if ('cannotAnswer' in generated) return refuse(generated.cannotAnswer);
+  const result = await runQuery(
+    ctx.tx,
+    scope,
+    { ...generated, sourceId: q.sourceId, method: 'llm', question: q.question },
+    limits,
+  );
+  return { ...result, ...generated, method: 'llm' as const, template_id: null };
+}
