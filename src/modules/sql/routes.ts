@@ -5,6 +5,7 @@ import { Problem } from '../../platform/errors/problem.ts';
 import { Nullable } from '../../platform/http/schemas.ts';
 import { managesAllProjects } from '../annotation/index.ts';
 import { ask } from './ask.ts';
+import { sqlDownloadRoutes } from './download.ts';
 import { literals } from './http.ts';
 import { REPORTING_SCHEMA, REPORTING_VIEWS } from './reporting.ts';
 import { DEFAULT_METHODS, METHODS, OUTCOMES } from './schema.ts';
@@ -63,6 +64,7 @@ const configurationView = (c: Awaited<ReturnType<typeof getConfiguration>>) => (
 
 export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const boundPlan = app.platform.database.driver === 'pglite';
+  await app.register(sqlDownloadRoutes);
 
   app.get(
     '/sql/schema',
