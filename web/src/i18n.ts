@@ -17,6 +17,7 @@ export const NAMESPACES = [
   'billing',
   'quality',
   'ai',
+  'ask',
 ] as const;
 const STORAGE_KEY = 'si.language';
 

@@ -1,6 +1,7 @@
 import {
   AccountBookOutlined,
   AuditOutlined,
+  ConsoleSqlOutlined,
   DashboardOutlined,
   DatabaseOutlined,
   MonitorOutlined,
@@ -43,6 +44,7 @@ export const menu: {
   { path: '/', icon: <DashboardOutlined />, labelKey: 'menu.dashboard' },
   { path: '/projects', icon: <ProjectOutlined />, labelKey: 'menu.projects', permission: 'projects:read' },
   { path: '/quality', icon: <SafetyCertificateOutlined />, labelKey: 'quality:menu', permission: QUALITY },
+  { path: '/ask', icon: <ConsoleSqlOutlined />, labelKey: 'ask:menu', permission: 'sql:ask' },
   { path: '/billing', icon: <AccountBookOutlined />, labelKey: 'menu.billing', permission: BILLING },
   { path: '/admin', icon: <AuditOutlined />, labelKey: 'menu.admin', permission: 'users:read' },
   { path: '/system', icon: <MonitorOutlined />, labelKey: 'menu.system', permission: 'jobs:read' },
@@ -115,6 +117,7 @@ export const routes: RouteObject[] = [
       },
       { path: 'quality', lazy: page(() => import('./pages/quality/QualityHomePage'), QUALITY) },
       { path: 'admin/*', lazy: page(() => import('./pages/admin/AdminPage'), 'users:read') },
+      { path: 'ask', lazy: page(() => import('./pages/ask/AskPage'), 'sql:ask') },
       { path: 'billing/*', lazy: page(() => import('./pages/billing/BillingPage'), BILLING) },
       { path: 'profile', lazy: page(() => import('./pages/profile/ProfilePage')) },
       { path: 'system', lazy: page(() => import('./pages/system/SystemPage'), 'jobs:read') },
