@@ -36,6 +36,9 @@ export const chartable = (columns: string[], rows: Record<string, unknown>[]) =>
   return rows.length > 0 && labels.length === 1 && numbers.length > 0;
 };
 
+/** A gap for a missing value, not a zero. */
+const value = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
 export function chartOption(
   kind: ChartKind,
   columns: string[],
@@ -53,7 +56,7 @@ export function chartOption(
           type: 'pie',
           name: numbers[0],
           radius: '65%',
-          data: rows.map((r, i) => ({ name: names[i], value: Number(r[numbers[0]!]) })),
+          data: rows.map((r, i) => ({ name: names[i], value: value(r[numbers[0]!]) })),
         },
       ],
     };
@@ -63,6 +66,6 @@ export function chartOption(
     grid: { left: 48, right: 16, top: 16, bottom: 48 },
     xAxis: { type: 'category', data: names },
     yAxis: { type: 'value' },
-    series: numbers.map((n) => ({ type: kind, name: n, data: rows.map((r) => Number(r[n])) })),
+    series: numbers.map((n) => ({ type: kind, name: n, data: rows.map((r) => value(r[n])) })),
   };
 }
