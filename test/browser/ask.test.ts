@@ -64,6 +64,7 @@ describe('Ask data', () => {
     });
 
     // The run is in the history, and a click loads its SQL back.
+    await page.getByLabel('SQL', { exact: true }).fill('select 1 as one');
     await page.getByRole('tab', { name: 'History' }).click();
     await page.getByRole('row').filter({ hasText: 'Answered' }).first().click();
     await expect.poll(() => page.getByLabel('SQL', { exact: true }).inputValue()).toBe(QUERY);

@@ -1,5 +1,5 @@
 import { DislikeOutlined, DownloadOutlined, LikeOutlined } from '@ant-design/icons';
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Input, Segmented, Space, Table, Tabs, Tag, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -16,7 +16,8 @@ import { TemplatesTab } from './TemplatesTab';
 export default function AskPage() {
   const { t } = useTranslation('ask');
   const [tab, setTab] = useState('ask');
-  const [loaded, setLoaded] = useState<{ sql: string; question: string | null } | null>(null);
+  // A log loaded from History starts the Ask tab afresh (its key), with that log's SQL.
+  const [loaded, setLoaded] = useState<{ id: number; sql: string; question: string | null } | null>(null);
   return (
     <>
       <PageTitle>{t('title')}</PageTitle>
@@ -24,14 +25,14 @@ export default function AskPage() {
         activeKey={tab}
         onChange={setTab}
         items={[
-          { key: 'ask', label: t('tabs.ask'), children: <AskTab loaded={loaded} /> },
+          { key: 'ask', label: t('tabs.ask'), children: <AskTab key={loaded?.id ?? 0} loaded={loaded} /> },
           {
             key: 'history',
             label: t('tabs.history'),
             children: (
               <HistoryTab
                 onLoad={(log) => {
-                  setLoaded({ sql: log.sql, question: log.question });
+                  setLoaded({ id: log.id, sql: log.sql, question: log.question });
                   setTab('ask');
                 }}
               />
@@ -51,15 +52,19 @@ function AskTab({ loaded }: { loaded: { sql: string; question: string | null } |
   const [sql, setSql] = useState(loaded?.sql ?? '');
   const [answer, setAnswer] = useState<Answer | null>(null);
   const [result, setResult] = useState<Result | null>(null);
+  const client = useQueryClient();
+  // Every ask and run is logged, refused or not: History shows it next time.
+  const onSettled = () => client.invalidateQueries({ queryKey: ['sql', 'logs'] });
   const asking = useMutation({
     mutationFn: ask,
+    onSettled,
     onSuccess: (a) => {
       setAnswer(a);
       setSql(a.sql);
       setResult(a);
     },
   });
-  const running = useMutation({ mutationFn: runSql, onSuccess: setResult });
+  const running = useMutation({ mutationFn: runSql, onSettled, onSuccess: setResult });
   const error = asking.error ?? running.error;
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }}>
