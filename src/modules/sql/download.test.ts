@@ -63,6 +63,19 @@ describe('GET /sql/logs/:id/result', () => {
     ]);
   });
 
+  it('keeps text that Excel would run as a formula inert in the CSV, and negative numbers as they are', async () => {
+    const run = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/sql/run',
+      payload: { sql: "select '=HYPERLINK(\"http://x\")' as title, -1.5::numeric as delta, '@sum' as note" },
+    });
+    expect(run.statusCode, run.body).toBe(200);
+    const res = await download(run.json().log_id, 'csv');
+    expect(parse(res.body.replace(/^\ufeff/, ''), { columns: true })).toEqual([
+      { title: `'=HYPERLINK("http://x")`, delta: '-1.5', note: "'@sum" },
+    ]);
+  });
+
   it('is only for the log’s own user, unless sql:manage', async () => {
     const manager = await t.member(['manager'], 'Manager');
     const res = await download(logId, 'csv', manager);

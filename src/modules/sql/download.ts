@@ -51,10 +51,19 @@ async function runFor(tx: Tx, validSql: string, limits: Limits) {
 /** Objects (json, arrays) as their JSON text; a cell holds text or a number. */
 const cell = (v: unknown) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : v);
 
+/**
+ * Text Excel would take for a formula (=, +, -, @, tab, CR first) gets a leading quote, so
+ * a project title cannot run in the reader's spreadsheet; numbers (numeric comes as text) stay.
+ */
+function inert(v: unknown) {
+  if (typeof v !== 'string' || !/^[=+\-@\t\r]/.test(v) || Number.isFinite(Number(v))) return v;
+  return `'${v}`;
+}
+
 /** UTF-8 with a byte-order mark, so Excel opens Chinese text correctly. */
 function toCsv(result: QueryResult): Buffer {
   const body = stringify(
-    result.rows.map((r) => result.columns.map((c) => cell(r[c]))),
+    result.rows.map((r) => result.columns.map((c) => inert(cell(r[c])))),
     { header: true, columns: result.columns },
   );
   return Buffer.from(`\ufeff${body}`, 'utf8');
