@@ -1,15 +1,25 @@
+import { MinusCircleOutlined, PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Button, Form, Input, Modal, Popconfirm, Space, Table, Tag, Typography } from 'antd';
+import { Button, Form, Input, Modal, Popconfirm, Select, Space, Switch, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ProblemAlert } from '../../components/ProblemAlert';
-import { deleteTemplate, saveTemplate, type Template, templates, testTemplates } from './requests';
+import { can, useMe } from '../../lib/session';
+import {
+  deleteTemplate,
+  SLOT_TYPES,
+  saveTemplate,
+  type Template,
+  type TemplateDraft,
+  templates,
+  testTemplates,
+} from './requests';
 
-type Draft = Omit<Template, 'id' | 'builtin'>;
-
-/** The built-in templates (read-only) and one's own, with a tester of which ones a question matches. */
+/** The built-in templates (read-only) and the tenant's own, with a tester of which ones a question matches. */
 export function TemplatesTab() {
   const { t } = useTranslation('ask');
+  const { data: me } = useMe();
+  const manage = can(me, 'sql:manage');
   const client = useQueryClient();
   const list = useQuery({ queryKey: ['sql', 'templates'], queryFn: templates });
   const [editing, setEditing] = useState<Template | 'new' | null>(null);
@@ -20,16 +30,18 @@ export function TemplatesTab() {
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }}>
       <Tester />
-      <Button type="primary" onClick={() => setEditing('new')}>
-        {t('templates.new')}
-      </Button>
+      {manage ? (
+        <Button type="primary" onClick={() => setEditing('new')}>
+          {t('templates.new')}
+        </Button>
+      ) : null}
       <ProblemAlert error={list.error ?? remove.error} />
       <Table
         size="small"
         rowKey="id"
         loading={list.isPending}
         dataSource={list.data ?? []}
-        pagination={false}
+        pagination={{ pageSize: 20, hideOnSinglePage: true }}
         columns={[
           {
             title: t('templates.name'),
@@ -38,17 +50,22 @@ export function TemplatesTab() {
               <Space>
                 {v}
                 {r.builtin ? <Tag>{t('templates.builtin')}</Tag> : null}
+                {r.enabled ? null : <Tag color="default">{t('templates.disabled')}</Tag>}
               </Space>
             ),
           },
-          { title: t('templates.question'), dataIndex: 'question' },
-          { title: t('sql'), dataIndex: 'sql', ellipsis: true, render: (v: string) => <code>{v}</code> },
+          { title: t('templates.description'), dataIndex: 'description' },
+          {
+            title: t('templates.patterns'),
+            dataIndex: 'patterns',
+            render: (v: Template['patterns']) => v.map((p) => p.text).join(' · '),
+          },
           {
             title: t('templates.actions'),
             key: 'actions',
             width: 160,
             render: (_: unknown, r: Template) =>
-              r.builtin ? null : (
+              r.builtin || !manage ? null : (
                 <Space>
                   <Button size="small" onClick={() => setEditing(r)}>
                     {t('templates.edit')}
@@ -70,12 +87,22 @@ export function TemplatesTab() {
   );
 }
 
+const BLANK: TemplateDraft = {
+  name: '',
+  description: '',
+  patterns: [{ lang: 'zh', text: '' }],
+  slots: [],
+  sql: '',
+  enabled: true,
+};
+
+/** A template's phrasings (`{slot}` marks a slot), its slots and the SQL they bind to ($1…). */
 function Editor({ template, onClose }: { template: Template | null; onClose: () => void }) {
   const { t } = useTranslation('ask');
   const client = useQueryClient();
-  const [form] = Form.useForm<Draft>();
+  const [form] = Form.useForm<TemplateDraft>();
   const save = useMutation({
-    mutationFn: (d: Draft) => saveTemplate(d, template?.id),
+    mutationFn: (d: TemplateDraft) => saveTemplate(d, template?.id),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ['sql', 'templates'] });
       onClose();
@@ -84,6 +111,7 @@ function Editor({ template, onClose }: { template: Template | null; onClose: () 
   return (
     <Modal
       open
+      width={720}
       title={template ? t('templates.edit') : t('templates.new')}
       okText={t('templates.save')}
       cancelText={t('templates.cancel')}
@@ -94,17 +122,86 @@ function Editor({ template, onClose }: { template: Template | null; onClose: () 
       <Form
         form={form}
         layout="vertical"
-        initialValues={template ?? { name: '', question: '', sql: '' }}
-        onFinish={(d) => save.mutate(d)}
+        initialValues={template ?? BLANK}
+        onFinish={(d) => save.mutate({ ...d, slots: d.slots ?? [] })}
       >
         <Form.Item name="name" label={t('templates.name')} rules={[{ required: true }]}>
           <Input />
         </Form.Item>
-        <Form.Item name="question" label={t('templates.question')} rules={[{ required: true }]}>
+        <Form.Item name="description" label={t('templates.description')}>
           <Input />
         </Form.Item>
-        <Form.Item name="sql" label={t('sql')} rules={[{ required: true }]}>
+        <Typography.Text strong>{t('templates.patterns')}</Typography.Text>
+        <Form.List name="patterns">
+          {(fields, { add, remove }) => (
+            <>
+              {fields.map((f) => (
+                <Space key={f.key} align="baseline" style={{ display: 'flex' }}>
+                  <Form.Item name={[f.name, 'lang']} rules={[{ required: true }]}>
+                    <Select
+                      aria-label={t('templates.lang')}
+                      style={{ width: 90 }}
+                      options={(['zh', 'en'] as const).map((l) => ({
+                        value: l,
+                        label: t(`templates.langs.${l}`),
+                      }))}
+                    />
+                  </Form.Item>
+                  <Form.Item name={[f.name, 'text']} rules={[{ required: true }]} style={{ width: 480 }}>
+                    <Input
+                      aria-label={t('templates.pattern')}
+                      placeholder={t('templates.patternPlaceholder')}
+                    />
+                  </Form.Item>
+                  <MinusCircleOutlined aria-label={t('templates.remove')} onClick={() => remove(f.name)} />
+                </Space>
+              ))}
+              <Button type="dashed" icon={<PlusOutlined />} onClick={() => add({ lang: 'zh', text: '' })}>
+                {t('templates.addPattern')}
+              </Button>
+            </>
+          )}
+        </Form.List>
+        <div style={{ marginTop: 16 }}>
+          <Typography.Text strong>{t('templates.slots')}</Typography.Text>
+        </div>
+        <Form.List name="slots">
+          {(fields, { add, remove }) => (
+            <>
+              {fields.map((f) => (
+                <Space key={f.key} align="baseline" style={{ display: 'flex' }} wrap>
+                  <Form.Item name={[f.name, 'name']} rules={[{ required: true, pattern: /^[a-z_]{1,40}$/ }]}>
+                    <Input aria-label={t('templates.slotName')} placeholder={t('templates.slotName')} />
+                  </Form.Item>
+                  <Form.Item name={[f.name, 'type']} rules={[{ required: true }]}>
+                    <Select
+                      aria-label={t('templates.slotType')}
+                      style={{ width: 120 }}
+                      options={SLOT_TYPES.map((s) => ({ value: s, label: t(`templates.slotTypes.${s}`) }))}
+                    />
+                  </Form.Item>
+                  <Form.Item name={[f.name, 'values']}>
+                    <Select
+                      mode="tags"
+                      aria-label={t('templates.slotValues')}
+                      placeholder={t('templates.slotValues')}
+                      style={{ width: 220 }}
+                    />
+                  </Form.Item>
+                  <MinusCircleOutlined aria-label={t('templates.remove')} onClick={() => remove(f.name)} />
+                </Space>
+              ))}
+              <Button type="dashed" icon={<PlusOutlined />} onClick={() => add({ name: '', type: 'number' })}>
+                {t('templates.addSlot')}
+              </Button>
+            </>
+          )}
+        </Form.List>
+        <Form.Item name="sql" label={t('sql')} rules={[{ required: true }]} style={{ marginTop: 16 }}>
           <Input.TextArea autoSize={{ minRows: 4 }} style={{ fontFamily: 'monospace' }} />
+        </Form.Item>
+        <Form.Item name="enabled" label={t('templates.enabled')} valuePropName="checked">
+          <Switch />
         </Form.Item>
       </Form>
       <ProblemAlert error={save.error} />
@@ -136,11 +233,7 @@ function Tester() {
             dataSource={test.data}
             pagination={false}
             columns={[
-              {
-                title: t('templates.id'),
-                dataIndex: 'template_id',
-                render: (v: unknown) => String(v ?? '—'),
-              },
+              { title: t('templates.name'), dataIndex: 'name' },
               {
                 title: t('templates.confidence'),
                 dataIndex: 'confidence',
@@ -150,6 +243,11 @@ function Tester() {
                 title: t('templates.params'),
                 dataIndex: 'params',
                 render: (v: unknown) => JSON.stringify(v),
+              },
+              {
+                title: t('templates.missing'),
+                dataIndex: 'missing',
+                render: (v: string[]) => (v.length ? v.join(', ') : '—'),
               },
               { title: t('sql'), dataIndex: 'sql', render: (v: string) => <code>{v}</code> },
             ]}

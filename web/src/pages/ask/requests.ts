@@ -12,20 +12,34 @@ export interface Answer extends Result {
   params: unknown[];
   method: string;
   confidence: number | null;
-  template_id: number | string | null;
+  template_id: string | null;
+}
+export const SLOT_TYPES = ['number', 'period', 'enum', 'project', 'member'] as const;
+export interface Slot {
+  name: string;
+  type: (typeof SLOT_TYPES)[number];
+  values?: string[];
+  default?: number | string;
 }
 export interface Template {
-  id: number | string;
-  name: string;
-  question: string;
-  sql: string;
+  id: string;
   builtin: boolean;
-}
-export interface TemplateMatch {
-  template_id: number | string | null;
-  confidence: number;
-  params: unknown[];
+  name: string;
+  description: string;
+  patterns: { lang: 'zh' | 'en'; text: string }[];
+  slots: Slot[];
   sql: string;
+  enabled: boolean;
+}
+export type TemplateDraft = Omit<Template, 'id' | 'builtin'>;
+export interface TemplateMatch {
+  template_id: string | null;
+  name: string;
+  confidence: number;
+  pattern: string;
+  sql: string;
+  params: unknown[];
+  missing: string[];
 }
 export type Log = GetResponse<'/api/v1/sql/logs'>['items'][number];
 
@@ -64,14 +78,13 @@ export const logs = (cursor?: string) =>
   must(api.GET('/api/v1/sql/logs', { params: { query: { limit: 50, cursor } } }));
 
 export const templates = () =>
-  send<{ items: Template[] } | Template[]>('GET', '/api/v1/sql/templates').then((r) =>
-    Array.isArray(r) ? r : r.items,
-  );
-export const saveTemplate = (t: Omit<Template, 'id' | 'builtin'>, id?: Template['id']) =>
+  send<{ items: Template[] }>('GET', '/api/v1/sql/templates').then((r) => r.items);
+export const saveTemplate = (t: TemplateDraft, id?: Template['id']) =>
   id === undefined
     ? send<Template>('POST', '/api/v1/sql/templates', t)
-    : send<Template>('PATCH', `/api/v1/sql/templates/${id}`, t);
-export const deleteTemplate = (id: Template['id']) => send<void>('DELETE', `/api/v1/sql/templates/${id}`);
+    : send<Template>('PATCH', `/api/v1/sql/templates/${encodeURIComponent(id)}`, t);
+export const deleteTemplate = (id: Template['id']) =>
+  send<void>('DELETE', `/api/v1/sql/templates/${encodeURIComponent(id)}`);
 export const testTemplates = (question: string) =>
   send<{ matches: TemplateMatch[] } | TemplateMatch[]>('POST', '/api/v1/sql/templates/test', {
     question,
