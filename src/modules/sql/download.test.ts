@@ -76,6 +76,27 @@ describe('GET /sql/logs/:id/result', () => {
     ]);
   });
 
+  it('runs an asked question again with the parameters its log holds', async () => {
+    const asked = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/sql/ask',
+      payload: { question: '甲项目的任务状态分布', method: 'template' },
+    });
+    expect(asked.statusCode, asked.body).toBe(200);
+    expect(asked.json().params.length).toBeGreaterThan(0);
+    const res = await download(asked.json().log_id, 'csv');
+    expect(res.statusCode, res.body).toBe(200);
+    const rows = parse(res.body.replace(/^\ufeff/, ''), { columns: true });
+    expect(rows).toEqual(
+      asked
+        .json()
+        .rows.map((r: Record<string, unknown>) =>
+          Object.fromEntries(Object.entries(r).map(([k, v]) => [k, String(v)])),
+        ),
+    );
+    expect(rows.length).toBeGreaterThan(0);
+  });
+
   it('is only for the log’s own user, unless sql:manage', async () => {
     const manager = await t.member(['manager'], 'Manager');
     const res = await download(logId, 'csv', manager);

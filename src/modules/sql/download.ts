@@ -13,10 +13,10 @@ import { loadParser, Refusal, validateSelect } from './validator.ts';
 const FORMATS = ['csv', 'xlsx'] as const;
 type Format = (typeof FORMATS)[number];
 
-/** One's own log (any with sql:manage), its query validated again. */
+/** One's own log (any with sql:manage), its query validated again, with its parameters. */
 async function loggedQuery(tx: Tx, id: number, by: { userId: string; anyLog: boolean }) {
   const [log] = await tx
-    .select({ sql: sqlGenerationLogs.sql })
+    .select({ sql: sqlGenerationLogs.sql, params: sqlGenerationLogs.params })
     .from(sqlGenerationLogs)
     .where(
       and(eq(sqlGenerationLogs.id, id), by.anyLog ? undefined : eq(sqlGenerationLogs.userId, by.userId)),
@@ -24,7 +24,7 @@ async function loggedQuery(tx: Tx, id: number, by: { userId: string; anyLog: boo
   if (!log) throw notFound('The log');
   await loadParser();
   try {
-    return validateSelect(log.sql).sql;
+    return { sql: validateSelect(log.sql).sql, params: log.params };
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
     throw new Problem(400, err.message, {
@@ -35,9 +35,9 @@ async function loggedQuery(tx: Tx, id: number, by: { userId: string; anyLog: boo
 }
 
 /** The same read-only run, row limit and timeout as POST /sql/run. */
-async function runFor(tx: Tx, validSql: string, limits: Limits) {
+async function runFor(tx: Tx, query: { sql: string; params: unknown[] }, limits: Limits) {
   try {
-    return await runSelect(tx, validSql, limits);
+    return await runSelect(tx, query.sql, query.params, limits);
   } catch (err) {
     const failure = (err as ExecutionError).failure;
     if (!failure) throw err;
@@ -120,12 +120,12 @@ export const sqlDownloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         resourceId: String(req.params.id),
         details: { format },
       });
-      const { validSql, config } = await req.tx(async (tx) => ({
-        validSql: await loggedQuery(tx, req.params.id, { userId: req.me.userId, anyLog }),
+      const { query, config } = await req.tx(async (tx) => ({
+        query: await loggedQuery(tx, req.params.id, { userId: req.me.userId, anyLog }),
         config: await getConfiguration(tx),
       }));
       const result = await req.tx((tx) =>
-        runFor(tx, validSql, {
+        runFor(tx, query, {
           rowLimit: config.rowLimit,
           statementTimeoutMs: config.statementTimeoutMs,
           boundPlan,
