@@ -5,8 +5,12 @@ import { ACCURACY_SET, sameAnswer, seedAccuracyData } from '../../../test/sql-ac
 
 /**
  * Execution accuracy of the template method and of hybrid (which, with no LLM bound,
- * answers from the templates alone) on the accuracy set.
+ * answers from the templates alone) on the accuracy set. The figure is printed; the
+ * bound, just under the figure measured when the set was written (33 of 62, 53%), keeps it
+ * from sliding back unnoticed.
  */
+const BOUND = 0.5;
+
 let ctx: TestContext;
 let t: TenantFixture;
 const expected = new Map<string, Record<string, unknown>[]>();
@@ -33,4 +37,26 @@ describe('the accuracy set', () => {
     }
     expect(ACCURACY_SET.length).toBeGreaterThanOrEqual(60);
   });
+
+  for (const method of ['template', 'hybrid'] as const)
+    it(`is answered by the ${method} method`, async () => {
+      const wrong: string[] = [];
+      for (const { question } of ACCURACY_SET) {
+        const res = await t.as(t.owner, {
+          method: 'POST',
+          url: '/api/v1/sql/ask',
+          payload: { question, method },
+        });
+        expect([200, 400, 422], `${question}: ${res.body}`).toContain(res.statusCode);
+        if (res.statusCode !== 200 || !sameAnswer(res.json().rows, expected.get(question)!))
+          wrong.push(
+            `${question} → ${res.statusCode === 200 ? `${res.json().template_id} ${res.json().confidence} ${JSON.stringify(res.json().rows).slice(0, 150)}` : res.json().detail}`,
+          );
+      }
+      const accuracy = 1 - wrong.length / ACCURACY_SET.length;
+      console.log(
+        `text-to-SQL execution accuracy, ${method}: ${(accuracy * 100).toFixed(1)}% (${ACCURACY_SET.length - wrong.length}/${ACCURACY_SET.length})\n  wrong: ${wrong.join('\n  wrong: ')}`,
+      );
+      expect(accuracy).toBeGreaterThanOrEqual(BOUND);
+    });
 });

@@ -153,7 +153,7 @@ describe('POST /sql/ask', () => {
       });
     }
     expect((await ask('what is the weather like on Mars', 'hybrid')).json().detail).toContain(
-      'no LLM is bound',
+      'No LLM is bound',
     );
   });
 

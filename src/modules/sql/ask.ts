@@ -3,7 +3,7 @@ import { Problem } from '../../platform/errors/problem.ts';
 import { runSelect } from './executor.ts';
 import type { Method } from './schema.ts';
 import { type Configuration, getConfiguration, logUnanswered, runQuery } from './service.ts';
-import { rank } from './templates/match.ts';
+import { type Match, rank } from './templates/match.ts';
 import type { Vocabulary } from './templates/slots.ts';
 import { listTemplates } from './templates/store.ts';
 
@@ -71,7 +71,7 @@ export async function bestTemplate(tx: TxRunner, question: string, now: Date, co
 /**
  * Answers a question by the method asked for (the configuration's default otherwise):
  * template, llm, or hybrid (the template when it matches with confidence ≥ 0.7, else the
- * LLM). Whatever SQL comes out runs through runQuery; a question nothing answers is a
+ * LLM, and when the LLM cannot answer, a template match the template method would take). Whatever SQL comes out runs through runQuery; a question nothing answers is a
  * logged 422 cannot_answer.
  */
 export async function ask(ctx: AskContext, q: Question, limits: { boundPlan: boolean }, now = new Date()) {
@@ -95,47 +95,39 @@ export async function ask(ctx: AskContext, q: Question, limits: { boundPlan: boo
       log_id: logId,
     });
   };
-  let confidence: number | undefined;
-  if (method === 'template' || method === 'hybrid') {
-    const [best] = await bestTemplate(ctx.tx, q.question, now);
-    confidence = best?.confidence;
-    const threshold = method === 'hybrid' ? HYBRID_THRESHOLD : TEMPLATE_THRESHOLD;
-    if (best && best.confidence >= threshold && best.filled.missing.length === 0) {
-      const result = await runQuery(
-        ctx.tx,
-        scope,
-        {
-          sql: best.template.sql,
-          params: best.filled.params,
-          sourceId: q.sourceId,
-          method: 'template',
-          question: q.question,
-          confidence: best.confidence,
-        },
-        limits,
-      );
-      return {
-        ...result,
-        sql: best.template.sql,
-        params: best.filled.params,
-        method: 'template' as const,
-        confidence: best.confidence,
-        template_id: best.template.id,
-      };
-    }
-    if (method === 'template')
-      return refuse(`No template matched with confidence ≥ ${threshold} and every slot filled.`, confidence);
-  }
-  if (method === 'third_party') return refuse('No third-party text-to-SQL service is bound.');
-  if (!llmGenerator)
+  const answer = (best: Match) => answerFromTemplate(ctx, scope, q, best, limits);
+  const best =
+    method === 'template' || method === 'hybrid'
+      ? (await bestTemplate(ctx.tx, q.question, now))[0]
+      : undefined;
+  const usable = (threshold: number) =>
+    best && best.confidence >= threshold && best.filled.missing.length === 0 ? best : undefined;
+  const confidence = best?.confidence;
+  if (method === 'template') {
+    const match = usable(TEMPLATE_THRESHOLD);
+    if (match) return answer(match);
     return refuse(
-      method === 'hybrid'
-        ? `No template matched with confidence ≥ ${HYBRID_THRESHOLD} and no LLM is bound.`
-        : 'No LLM is bound.',
+      `No template matched with confidence ≥ ${TEMPLATE_THRESHOLD} and every slot filled.`,
       confidence,
     );
-  const generated = await llmGenerator(ctx, q.question, config);
-  if ('cannotAnswer' in generated) return refuse(generated.cannotAnswer);
+  }
+  const strong = method === 'hybrid' ? usable(HYBRID_THRESHOLD) : undefined;
+  if (strong) return answer(strong);
+  if (method === 'third_party') return refuse('No third-party text-to-SQL service is bound.');
+  const generated = llmGenerator
+    ? await llmGenerator(ctx, q.question, config)
+    : { cannotAnswer: 'No LLM is bound.' };
+  if ('cannotAnswer' in generated) {
+    // Hybrid without an LLM that can answer falls back to a weaker template match.
+    const weak = method === 'hybrid' ? usable(TEMPLATE_THRESHOLD) : undefined;
+    if (weak) return answer(weak);
+    return refuse(
+      method === 'hybrid'
+        ? `No template matched with confidence ≥ ${HYBRID_THRESHOLD}, and the LLM could not answer: ${generated.cannotAnswer}`
+        : generated.cannotAnswer,
+      confidence,
+    );
+  }
   const result = await runQuery(
     ctx.tx,
     scope,
@@ -143,4 +135,34 @@ export async function ask(ctx: AskContext, q: Question, limits: { boundPlan: boo
     limits,
   );
   return { ...result, ...generated, method: 'llm' as const, template_id: null };
+}
+
+async function answerFromTemplate(
+  ctx: AskContext,
+  scope: { tenantId: string; userId: string },
+  q: Question,
+  best: Match,
+  limits: { boundPlan: boolean },
+) {
+  const result = await runQuery(
+    ctx.tx,
+    scope,
+    {
+      sql: best.template.sql,
+      params: best.filled.params,
+      sourceId: q.sourceId,
+      method: 'template',
+      question: q.question,
+      confidence: best.confidence,
+    },
+    limits,
+  );
+  return {
+    ...result,
+    sql: best.template.sql,
+    params: best.filled.params,
+    method: 'template' as const,
+    confidence: best.confidence,
+    template_id: best.template.id,
+  };
 }
