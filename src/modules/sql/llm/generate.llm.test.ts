@@ -84,4 +84,21 @@ describe('generateWithLlm against the local model', () => {
       generateWithLlm(ctx.platform, context(), 'tasks', { ...CONFIG, llmBinding: 'ragas' }, []),
     ).rejects.toMatchObject({ status: 409 });
   });
+
+  it('answers POST /sql/ask with method llm as a logged 422 cannot_answer, naming the last error', async () => {
+    await server.clearRequests();
+    const res = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/sql/ask',
+      payload: { question: '每种状态有多少任务', method: 'llm' },
+    });
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'cannot_answer' });
+    expect(res.json().detail).toMatch(/^No valid query after 3 corrections; the last error: /);
+    const first = (await server.requests()).find((r) => r.path.endsWith('/chat/completions'))!;
+    // The pack's phrasing is the closest example.
+    expect(JSON.stringify(first.body.messages)).toContain(
+      'Question: 每种状态有多少任务\\nSQL: select status',
+    );
+  });
 });
