@@ -50,10 +50,7 @@ interface RawResult {
  * sent as bound parameters (`params[n - 1]`), never spliced into the text.
  */
 export async function runSelect(tx: Tx, validSql: string, params: readonly unknown[], limits: Limits) {
-  await tx.execute(sql`set transaction read only`);
-  await tx.execute(
-    sql`select set_config('role', ${REPORTING_ROLE}, true), set_config('statement_timeout', ${String(limits.statementTimeoutMs)}, true), set_config('search_path', ${REPORTING_SCHEMA}, true)`,
-  );
+  await asReportingRole(tx, limits.statementTimeoutMs);
   const wrapped = sql.join([
     sql.raw('select * from (\n'),
     bind(validSql, params),
@@ -97,6 +94,37 @@ function bind(validSql: string, params: readonly unknown[]): SQL {
   }
   chunks.push(sql.raw(validSql.slice(at)));
   return sql.join(chunks);
+}
+
+/** The transaction read-only, as the reporting role, with the timeout and the reporting schema first. */
+async function asReportingRole(tx: Tx, statementTimeoutMs: number) {
+  await tx.execute(sql`set transaction read only`);
+  await tx.execute(
+    sql`select set_config('role', ${REPORTING_ROLE}, true), set_config('statement_timeout', ${String(statementTimeoutMs)}, true), set_config('search_path', ${REPORTING_SCHEMA}, true)`,
+  );
+}
+
+/**
+ * Plans a validated SELECT without running it, as runSelect would run it: a generated
+ * query's names, types and grants are checked by the database before anyone sees it.
+ * Throws ExecutionError('query_failed') with the database's message.
+ */
+export async function explainOnly(
+  tx: Tx,
+  validSql: string,
+  params: readonly unknown[],
+  statementTimeoutMs: number,
+) {
+  await asReportingRole(tx, statementTimeoutMs);
+  try {
+    await tx.execute(
+      sql.join([sql.raw('explain select * from (\n'), bind(validSql, params), sql.raw('\n) as answer')]),
+    );
+  } catch (err) {
+    const failure = databaseError(err);
+    if (!failure) throw err;
+    throw new ExecutionError('query_failed', failure.message);
+  }
 }
 
 async function checkPlan(tx: Tx, wrapped: SQL) {
