@@ -24,4 +24,4 @@ export const llmModule: Module = {
 
 export { chat, embed, estimateTokens, type PlannedCall, quote, structured } from './calls/calls.service.ts';
 /** The gateway for other modules (pre-annotation, text-to-SQL, Ragas): one call path, logged and budgeted. */
-export type { CallContext } from './calls/gateway.ts';
+export { type CallContext, LLM_NOT_BOUND } from './calls/gateway.ts';

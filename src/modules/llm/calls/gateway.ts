@@ -67,6 +67,9 @@ type Kind = (typeof CALL_KINDS)[number];
  * registry entry and the tenant's prompt-logging switch; its enabled fallbacks with theirs,
  * when it has any; the budgets with this month's totals.
  */
+/** The problem code of a call through a feature that has no binding. */
+export const LLM_NOT_BOUND = 'llm_not_bound';
+
 export async function plan(
   platform: Platform,
   ctx: CallContext,
@@ -104,7 +107,11 @@ export async function plan(
       );
     if (!primary) {
       if (viaBinding)
-        throw conflict(`No LLM configuration is bound to the feature "${ctx.feature}"; add a binding first.`);
+        throw new Problem(
+          409,
+          `No LLM configuration is bound to the feature "${ctx.feature}"; add a binding first.`,
+          { code: LLM_NOT_BOUND },
+        );
       throw badRequest('The LLM configuration does not exist.', [
         { path: '/configuration_id', message: 'unknown' },
       ]);

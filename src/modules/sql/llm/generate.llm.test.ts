@@ -79,10 +79,17 @@ describe('generateWithLlm against the local model', () => {
     }
   });
 
-  it('surfaces the gateway’s refusal when the binding is missing', async () => {
-    await expect(
-      generateWithLlm(ctx.platform, context(), 'tasks', { ...CONFIG, llmBinding: 'ragas' }, []),
-    ).rejects.toMatchObject({ status: 409 });
+  it('cannot answer, without calling a model, when no LLM is bound to the feature', async () => {
+    await server.clearRequests();
+    const generated = await generateWithLlm(
+      ctx.platform,
+      context(),
+      'tasks',
+      { ...CONFIG, llmBinding: 'ragas' },
+      [],
+    );
+    expect(generated).toEqual({ cannotAnswer: expect.stringContaining('No LLM is bound') });
+    expect(await server.requests()).toEqual([]);
   });
 
   it('answers POST /sql/ask with method llm as a logged 422 cannot_answer, naming the last error', async () => {

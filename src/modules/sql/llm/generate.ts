@@ -1,6 +1,7 @@
 import { inTenant } from '../../../platform/db/tenancy.ts';
+import { Problem } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
-import { type CallContext, structured } from '../../llm/index.ts';
+import { type CallContext, LLM_NOT_BOUND, structured } from '../../llm/index.ts';
 import { ExecutionError, explainOnly } from '../executor.ts';
 import type { Configuration } from '../service.ts';
 import { loadParser, Refusal, validateSelect } from '../validator.ts';
@@ -96,7 +97,15 @@ export async function generateWithLlm(
       checkMaxLength: false,
       max_tokens: MAX_TOKENS,
       temperature: 0,
+    }).catch((err: unknown) => {
+      // A tenant without an LLM for text-to-SQL is not an error: hybrid answers from templates.
+      if (err instanceof Problem && err.extra.code === LLM_NOT_BOUND) return undefined;
+      throw err;
     });
+    if (!reply)
+      return {
+        cannotAnswer: `No LLM is bound (bind one to ${callCtx.feature} or set the configuration's llm_binding).`,
+      };
     const query = String((reply.value as { sql: string }).sql);
     const { valid, error } = await check(platform, ctx, query, config.statementTimeoutMs);
     if (valid !== null)
