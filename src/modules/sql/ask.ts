@@ -18,10 +18,12 @@ export interface AskContext {
   tx: TxRunner;
   tenantId: string;
   userId: string;
+  /** The LLM method, made per request with the platform that serves it. */
+  generate: Generator;
 }
 
 /**
- * The seam the LLM method plugs into: SQL (with $1..$n and their values) for a question, or
+ * The LLM method's shape: SQL (with $1..$n and their values) for a question, or
  * why it cannot answer. What it returns still goes through the validator and the executor.
  */
 export type Generator = (
@@ -29,12 +31,6 @@ export type Generator = (
   question: string,
   config: Configuration,
 ) => Promise<{ sql: string; params: unknown[]; confidence: number } | { cannotAnswer: string }>;
-
-let llmGenerator: Generator | undefined;
-/** Wires the LLM method (the llm generator registers itself here); undefined unbinds it. */
-export function bindLlmGenerator(generator: Generator | undefined) {
-  llmGenerator = generator;
-}
 
 export interface Question {
   question: string;
@@ -114,9 +110,7 @@ export async function ask(ctx: AskContext, q: Question, limits: { boundPlan: boo
   const strong = method === 'hybrid' ? usable(HYBRID_THRESHOLD) : undefined;
   if (strong) return answer(strong);
   if (method === 'third_party') return refuse('No third-party text-to-SQL service is bound.');
-  const generated = llmGenerator
-    ? await llmGenerator(ctx, q.question, config)
-    : { cannotAnswer: 'No LLM is bound.' };
+  const generated = await ctx.generate(ctx, q.question, config);
   if ('cannotAnswer' in generated) {
     // Hybrid without an LLM that can answer falls back to a weaker template match.
     const weak = method === 'hybrid' ? usable(TEMPLATE_THRESHOLD) : undefined;

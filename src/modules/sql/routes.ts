@@ -7,6 +7,8 @@ import { managesAllProjects } from '../annotation/index.ts';
 import { ask } from './ask.ts';
 import { sqlDownloadRoutes } from './download.ts';
 import { literals } from './http.ts';
+import { PACK_EXAMPLES } from './llm/examples.ts';
+import { generateWithLlm } from './llm/generate.ts';
 import { REPORTING_SCHEMA, REPORTING_VIEWS } from './reporting.ts';
 import { DEFAULT_METHODS, METHODS, OUTCOMES } from './schema.ts';
 import { getConfiguration, giveFeedback, listLogs, putConfiguration, runQuery } from './service.ts';
@@ -187,8 +189,14 @@ export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
           source_id: req.body.source_id ?? null,
         },
       });
+      const scope = { tenantId: req.me.tenantId, userId: req.me.userId };
       return ask(
-        { tx: (work) => req.tx(work), tenantId: req.me.tenantId, userId: req.me.userId },
+        {
+          tx: (work) => req.tx(work),
+          ...scope,
+          generate: (_ctx, question, config) =>
+            generateWithLlm(app.platform, { ...scope, requestId: req.id }, question, config, PACK_EXAMPLES),
+        },
         { question: req.body.question, sourceId: req.body.source_id, method: req.body.method },
         { boundPlan },
       );
