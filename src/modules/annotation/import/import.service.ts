@@ -16,6 +16,7 @@ import {
   type StrandedRun,
   WORKER_STOPPED,
 } from '../../../platform/jobs/queue.ts';
+import { validateResult } from '../label-config/label-config.ts';
 import { imports, type ParsedConfig, projects } from '../schema.ts';
 import { IMPORT_JOB } from './import.jobs.ts';
 import {
@@ -135,7 +136,7 @@ export function stageBody(dir: string, items: unknown, config: ParsedConfig): Pr
       ]);
     if (items.length === 0)
       throw badRequest('The array holds no tasks.', [{ path: 'body', message: 'must not be empty' }]);
-    const errors = checkRecords(items, config.dataKeys);
+    const errors = checkRecords(items, config);
     if (errors.length) {
       throw badRequest(
         `${errors.length === 20 ? 'At least 20' : errors.length} task(s) are invalid; nothing was imported. Record ${errors[0]!.record}: ${errors[0]!.message}`,
@@ -206,17 +207,38 @@ export function textKeyOf(config: ParsedConfig): string {
 }
 
 /** Checks the records of a JSON body at once; the first MAX_ERRORS problems. */
-export function checkRecords(items: unknown[], dataKeys: readonly string[]): ImportError[] {
+export function checkRecords(items: unknown[], config: ParsedConfig): ImportError[] {
   const errors: ImportError[] = [];
   for (const [i, item] of items.entries()) {
     try {
-      normalizeTask(item, dataKeys);
+      fittedTask(item, config.dataKeys, config);
     } catch (err) {
       errors.push({ record: i + 1, line: null, message: (err as Error).message });
       if (errors.length >= MAX_ERRORS) break;
     }
   }
   return errors;
+}
+
+/** `annotations[0].result/1/value/choices/0` as `annotations[0].result[1].value.choices[0]`. */
+const readablePath = (p: string) => p.replace(/\/(\d+)/g, '[$1]').replaceAll('/', '.');
+
+/**
+ * A record as a task whose annotation and prediction results fit the labeling config, as
+ * the API's own writes must: a result naming a control the config lacks would be stored
+ * and later break the editor that opens it. Throws naming the record's result and field.
+ */
+function fittedTask(value: unknown, dataKeys: readonly string[], config: ParsedConfig): ImportTask {
+  const task = normalizeTask(value, dataKeys);
+  const check = (kind: string, items: { result: unknown[] }[]) => {
+    for (const [i, item] of items.entries()) {
+      const [first] = validateResult(config, item.result, `${kind}[${i}].result`);
+      if (first) throw new Error(`${readablePath(first.path)} ${first.message}`);
+    }
+  };
+  check('annotations', task.annotations);
+  check('predictions', task.predictions);
+  return task;
 }
 
 interface Target {
@@ -600,7 +622,7 @@ export async function runImport(
       platform,
       scope,
       ctx,
-      { file, format, textKey, dataKeys, project, imp },
+      { file, format, textKey, dataKeys, config, project, imp },
       canReport,
     );
   } catch (err) {
@@ -751,7 +773,13 @@ async function refreshStatistics(
  * errors (up to MAX_ERRORS), and a Rejected is thrown at the end.
  */
 async function readBatches(
-  job: { file: string; format: ImportFormat; textKey: string | undefined; dataKeys: readonly string[] },
+  job: {
+    file: string;
+    format: ImportFormat;
+    textKey: string | undefined;
+    dataKeys: readonly string[];
+    config: ParsedConfig;
+  },
   onBytes: (bytes: number) => void,
   write: (batch: ImportTask[]) => Promise<void>,
 ): Promise<void> {
@@ -763,7 +791,7 @@ async function readBatches(
       records = rec.record;
       let task: ImportTask;
       try {
-        task = normalizeTask(rec.value, job.dataKeys);
+        task = fittedTask(rec.value, job.dataKeys, job.config);
       } catch (err) {
         errors.push({ record: rec.record, line: rec.line, message: (err as Error).message });
         if (errors.length >= MAX_ERRORS) break;
@@ -796,6 +824,7 @@ async function applyFile(
     format: ImportFormat;
     textKey: string | undefined;
     dataKeys: readonly string[];
+    config: ParsedConfig;
     project: typeof projects.$inferSelect;
     imp: typeof imports.$inferSelect;
   },

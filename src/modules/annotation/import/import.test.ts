@@ -264,6 +264,48 @@ describe('import', () => {
     expect(proj.json().task_count).toBe(2);
   });
 
+  it('refuses the whole file when a result names a control or value the config lacks', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t);
+    const foreign = { from_name: 'label', to_name: 'text', type: 'labels', value: { labels: ['ORG'] } };
+    const lines = [
+      { data: { text: 'fits' }, annotations: [{ result: choice('Positive') }] },
+      { data: { text: 'names a control of another config' }, annotations: [{ result: [foreign] }] },
+      { data: { text: 'a choice the config lacks' }, predictions: [{ result: choice('Angry') }] },
+    ];
+    const content = lines.map((l) => JSON.stringify(l)).join('\n');
+    const { job, imp } = await importTasks(t, project.id, { filename: 'other-config.jsonl', content });
+    expect(job.state).toBe('failed');
+    expect(imp.errors).toEqual([
+      {
+        record: 2,
+        line: 2,
+        message: 'annotations[0].result[0].from_name "label" names no control tag of the config',
+      },
+      {
+        record: 3,
+        line: 3,
+        message: expect.stringMatching(/^predictions\[0\]\.result\[0\]\.value\.choices\[0\] .*Angry/),
+      },
+    ]);
+    expect(await taskCount(ctx, t, project.id)).toBe(0);
+
+    // A JSON body is checked the same way before anything is staged.
+    const body = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${project.id}/import`,
+      payload: lines.slice(0, 2),
+    });
+    expect(body.statusCode).toBe(400);
+    expect(body.json().errors).toEqual([
+      {
+        path: 'body/1',
+        message: 'annotations[0].result[0].from_name "label" names no control tag of the config',
+      },
+    ]);
+  });
+
   it('rolls back batches already written when a later record is bad', async () => {
     const ctx = await testApp();
     const t = await newTenant(ctx);
