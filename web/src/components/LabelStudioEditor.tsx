@@ -1,5 +1,7 @@
-import { forwardRef, useEffect, useImperativeHandle, useRef, useState } from 'react';
+import { Alert } from 'antd';
+import { forwardRef, useEffect, useImperativeHandle, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { type ResultProblem, resultProblems } from '../lib/results';
 import { Loading } from './Loading';
 import { ProblemAlert } from './ProblemAlert';
 
@@ -124,10 +126,13 @@ export const LabelStudioEditor = forwardRef<EditorHandle, EditorProps>(
 
     const { config, task, userName } = props;
     const interfaces = props.interfaces.join(',');
+    const problems = useMemo(() => storedProblems(config, task), [config, task]);
     useEffect(() => {
       let instance: LsInstance | undefined;
       let cancelled = false;
       setReady(false);
+      // The editor would throw inside its store on such a result; say what is wrong instead.
+      if (problems.length) return;
       loadLabelStudio()
         .then((LabelStudio) => {
           if (cancelled || !root.current) return;
@@ -165,8 +170,9 @@ export const LabelStudioEditor = forwardRef<EditorHandle, EditorProps>(
         store.current = null;
         instance?.destroy();
       };
-    }, [config, task, userName, interfaces]);
+    }, [config, task, userName, interfaces, problems]);
 
+    if (problems.length) return <InvalidResults problems={problems} />;
     return (
       <div data-testid="label-studio" data-ready={ready}>
         {error ? <ProblemAlert error={error} /> : null}
@@ -176,3 +182,33 @@ export const LabelStudioEditor = forwardRef<EditorHandle, EditorProps>(
     );
   },
 );
+
+type StoredProblem = ResultProblem & { source: 'annotation' | 'prediction'; id: number };
+
+/** The problems of every stored annotation and prediction of the task against the config. */
+function storedProblems(config: string, task: EditorTask): StoredProblem[] {
+  const of = (source: StoredProblem['source'], items: { id: number; result: LsResult[] }[] = []) =>
+    items.flatMap((item) => resultProblems(config, item.result).map((p) => ({ ...p, source, id: item.id })));
+  return [...of('annotation', task.annotations), ...of('prediction', task.predictions)];
+}
+
+function InvalidResults({ problems }: { problems: StoredProblem[] }) {
+  const { t } = useTranslation();
+  return (
+    <Alert
+      type="error"
+      showIcon
+      data-testid="invalid-results"
+      title={t('editor.invalid')}
+      description={
+        <ul style={{ margin: 0, paddingInlineStart: 20 }}>
+          {problems.map((p) => (
+            <li key={`${p.source}-${p.id}-${p.region}`}>
+              {t(`editor.${p.kind}`, { ...p, source: t(`editor.${p.source}`) })}
+            </li>
+          ))}
+        </ul>
+      }
+    />
+  );
+}

@@ -35,6 +35,8 @@ function Queue({ project }: { project: Project }) {
     comment: '',
   });
   const opened = useRef(Date.now());
+  // Accept and Fix judge what the editor shows; until it shows the annotation, only Reject.
+  const [shown, setShown] = useState(false);
 
   const queue = useQuery({ ...reviewQueries.queue(project.id, round), gcTime: 0 });
   const members = useQuery(projectMembersQuery(project.id));
@@ -62,6 +64,7 @@ function Queue({ project }: { project: Project }) {
   useEffect(() => {
     if (annotationId === undefined) return;
     opened.current = Date.now();
+    setShown(false);
     mutate({ action: 'start' });
   }, [annotationId, mutate]);
 
@@ -103,6 +106,7 @@ function Queue({ project }: { project: Project }) {
             type="primary"
             icon={<CheckOutlined />}
             loading={busy}
+            disabled={!shown}
             onClick={() => act.mutate({ action: 'accept' })}
           >
             {t('accept')}
@@ -112,7 +116,7 @@ function Queue({ project }: { project: Project }) {
           </Button>
           <Button
             icon={<EditOutlined />}
-            disabled={busy}
+            disabled={busy || !shown}
             onClick={() =>
               act.mutate({
                 action: 'fix',
@@ -134,6 +138,7 @@ function Queue({ project }: { project: Project }) {
         userName={me.data?.user.name ?? ''}
         interfaces={['panel', 'controls', 'side-column']}
         start={{ kind: 'annotation', id: item.annotation.id }}
+        onReady={() => setShown(true)}
       />
       <Modal
         open={rejecting}

@@ -1,0 +1,53 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newProject } from '../annotation-fixtures.ts';
+import { newTenant, type TenantFixture } from '../fixtures.ts';
+import { annotate, annotators, seedTasks, systemSql } from '../labeling-fixtures.ts';
+import { type ConsoleServer, signedIn, startConsole } from './console-session.ts';
+
+// The daily labeling loop (issue 27): each test reproduces a break a new user hit.
+let server: ConsoleServer;
+let t: TenantFixture;
+
+beforeAll(async () => {
+  server = await startConsole();
+  t = await newTenant(server);
+});
+afterAll(() => server?.close());
+
+describe('the daily labeling workflow', () => {
+  it('review shows a readable error for a stored result the config does not fit, and only Reject', async (ctx) => {
+    const project = await newProject(t, { title: 'Orphaned result' });
+    const [annotator] = await annotators(t, project.id, 1);
+    const [task] = await seedTasks(server, t, project, 1);
+    const { id } = await annotate(t, annotator!, task!);
+    // As a result imported before imports were checked, or left by a later config edit.
+    await systemSql(
+      server,
+      sql`update annotations set result = jsonb_set(result, '{0,from_name}', '"label"') where id = ${id}`,
+    );
+    const owner = await signedIn(server, t.owner.email);
+    ctx.onTestFailed(() =>
+      owner.page.screenshot({ path: 'test-results/workflow-review.png' }).then(() => {}),
+    );
+    const page = owner.page;
+    await page.goto(`/projects/${project.id}/review`);
+    const alert = page.getByTestId('invalid-results');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain(
+      `Annotation #${id}, region 1: the control "label" is not in the labeling config.`,
+    );
+    expect(await page.getByRole('button', { name: /Accept$/ }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Fix and accept' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Reject' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Reject' }).click();
+    await page.getByText('Annotation rejected').waitFor();
+    const [row] = await systemSql<{ review_status: string }>(
+      server,
+      sql`select review_status from annotations where id = ${id}`,
+    );
+    expect(row!.review_status).toBe('rejected');
+    expect(owner.errors).toEqual([]);
+    await owner.close();
+  });
+});
