@@ -50,4 +50,25 @@ describe('the daily labeling workflow', () => {
     expect(owner.errors).toEqual([]);
     await owner.close();
   });
+
+  it('annotators and reviewers do not see the System page; managers do', async () => {
+    for (const role of ['annotator', 'reviewer'] as const) {
+      const m = await t.member([role], `System ${role}`);
+      const who = await signedIn(server, m.email);
+      await who.page.getByRole('menuitem', { name: 'Projects' }).waitFor();
+      expect(await who.page.getByRole('menuitem', { name: 'System' }).count(), role).toBe(0);
+      await who.page.goto('/system');
+      await who.page.getByText('No access').waitFor();
+      expect(who.errors, role).toEqual([]);
+      await who.close();
+    }
+    const manager = await t.member(['manager'], 'System manager');
+    const who = await signedIn(server, manager.email);
+    await who.page.getByRole('menuitem', { name: 'System' }).click();
+    await who.page.waitForURL('**/system');
+    await who.page.getByRole('heading', { name: 'System' }).first().waitFor();
+    expect(await who.page.getByText('No access').count()).toBe(0);
+    expect(who.errors).toEqual([]);
+    await who.close();
+  });
 });

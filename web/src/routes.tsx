@@ -47,7 +47,7 @@ export const menu: {
   { path: '/ask', icon: <ConsoleSqlOutlined />, labelKey: 'ask:menu', permission: 'sql:ask' },
   { path: '/billing', icon: <AccountBookOutlined />, labelKey: 'menu.billing', permission: BILLING },
   { path: '/admin', icon: <AuditOutlined />, labelKey: 'menu.admin', permission: 'users:read' },
-  { path: '/system', icon: <MonitorOutlined />, labelKey: 'menu.system', permission: 'jobs:read' },
+  { path: '/system', icon: <MonitorOutlined />, labelKey: 'menu.system', permission: 'jobs:read_all' },
 ];
 export const dataIcon = <DatabaseOutlined />;
 
@@ -120,7 +120,7 @@ export const routes: RouteObject[] = [
       { path: 'ask', lazy: page(() => import('./pages/ask/AskPage'), 'sql:ask') },
       { path: 'billing/*', lazy: page(() => import('./pages/billing/BillingPage'), BILLING) },
       { path: 'profile', lazy: page(() => import('./pages/profile/ProfilePage')) },
-      { path: 'system', lazy: page(() => import('./pages/system/SystemPage'), 'jobs:read') },
+      { path: 'system', lazy: page(() => import('./pages/system/SystemPage'), 'jobs:read_all') },
       { path: '*', lazy: page(() => import('./pages/NotFoundPage')) },
     ],
   },

@@ -249,9 +249,24 @@ describe('background jobs', () => {
     });
     expect(second.json()).toEqual({ items: [expect.objectContaining({ id: counted })], next_cursor: null });
 
-    // Any member with jobs:read sees the tenant's jobs; without it, none.
+    // jobs:read_all (managers, admins) sees the tenant's jobs; jobs:read alone only one's own.
+    const manager = await a.member(['manager'], 'Manager');
+    expect((await a.as(manager, { method: 'GET', url: `/api/v1/jobs/${counted}` })).statusCode).toBe(200);
     const annotator = await a.member(['annotator'], 'Annotator');
-    expect((await a.as(annotator, { method: 'GET', url: `/api/v1/jobs/${counted}` })).statusCode).toBe(200);
+    expect((await a.as(annotator, { method: 'GET', url: `/api/v1/jobs/${counted}` })).statusCode).toBe(404);
+    const own = await a.as(annotator, { method: 'GET', url: '/api/v1/jobs' });
+    expect(own.json().items).toEqual([]);
+    const mine = await inTenant(ctx.platform.database.db, { tenantId: a.tenantId }, (tx) =>
+      ctx.platform.queue.enqueue(tx, {
+        tenantId: a.tenantId,
+        kind: COUNT,
+        payload: { n: 1 },
+        createdBy: annotator.userId,
+      }),
+    );
+    const listed = await a.as(annotator, { method: 'GET', url: '/api/v1/jobs' });
+    expect(listed.json().items.map((j: JobBody) => j.id)).toEqual([mine]);
+    expect((await a.as(annotator, { method: 'GET', url: `/api/v1/jobs/${mine}` })).statusCode).toBe(200);
     const nobody = await a.member([], 'Nobody');
     expect((await a.as(nobody, { method: 'GET', url: '/api/v1/jobs' })).statusCode).toBe(403);
   });

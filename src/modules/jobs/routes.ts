@@ -1,5 +1,7 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { and, desc, eq } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import { grants } from '../../platform/auth/permissions.ts';
 import { beforeCursor, PageQuery, pageOf, toPage } from '../../platform/db/pagination.ts';
 import { notFound } from '../../platform/errors/problem.ts';
 import { DateTime, IdParams, Nullable, Uuid } from '../../platform/http/schemas.ts';
@@ -37,6 +39,13 @@ const view = (r: typeof jobRuns.$inferSelect) => ({
   finished_at: r.finishedAt,
 });
 
+/**
+ * Whose jobs the caller sees: everyone's with `jobs:read_all`, else only the jobs they
+ * started (an annotator following an export sees that export, not the tenant's work).
+ */
+const visible = (req: FastifyRequest) =>
+  grants(req.me.permissions, 'jobs:read_all') ? undefined : eq(jobRuns.createdBy, req.me.userId);
+
 export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/jobs/:id',
@@ -44,7 +53,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'jobs:read' },
       schema: {
         tags: ['jobs'],
-        summary: 'A background job: state, progress (0..1), counts, error, times',
+        summary:
+          'A background job: state, progress (0..1), counts, error, times (one’s own without jobs:read_all)',
         params: IdParams,
         response: { 200: Job },
       },
@@ -54,7 +64,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tx
           .select()
           .from(jobRuns)
-          .where(and(eq(jobRuns.tenantId, req.me.tenantId), eq(jobRuns.id, req.params.id))),
+          .where(and(eq(jobRuns.tenantId, req.me.tenantId), eq(jobRuns.id, req.params.id), visible(req))),
       );
       if (!row) throw notFound('The job');
       return view(row);
@@ -67,7 +77,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'jobs:read' },
       schema: {
         tags: ['jobs'],
-        summary: 'Recent background jobs, newest first',
+        summary: 'Recent background jobs, newest first (one’s own without jobs:read_all)',
         querystring: Type.Object({
           ...PageQuery,
           kind: Type.Optional(Type.String({ maxLength: 100 })),
@@ -86,6 +96,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .where(
             and(
               eq(jobRuns.tenantId, req.me.tenantId),
+              visible(req),
               q.kind ? eq(jobRuns.kind, q.kind) : undefined,
               q.state ? eq(jobRuns.state, q.state) : undefined,
               beforeCursor(jobRuns.createdAt, jobRuns.id, q.cursor),

@@ -2255,7 +2255,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A background job: state, progress (0..1), counts, error, times */
+        /** A background job: state, progress (0..1), counts, error, times (one’s own without jobs:read_all) */
         get: {
             parameters: {
                 query?: never;
@@ -2317,7 +2317,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recent background jobs, newest first */
+        /** Recent background jobs, newest first (one’s own without jobs:read_all) */
         get: {
             parameters: {
                 query?: {
