@@ -71,4 +71,38 @@ describe('the daily labeling workflow', () => {
     expect(who.errors).toEqual([]);
     await who.close();
   });
+
+  it('clearing the data-manager search lists every task again, with no error', async () => {
+    const project = await newProject(t, { title: 'Search and clear' });
+    await seedTasks(server, t, project, 3);
+    const owner = await signedIn(server, t.owner.email);
+    const page = owner.page;
+    await page.goto(`/projects/${project.id}/data`);
+    const rows = page.getByTestId('task-row');
+    await expect.poll(() => rows.count()).toBe(3);
+    const search = page.getByLabel('Contains text');
+    await search.fill('task 2');
+    await search.press('Enter');
+    await expect.poll(() => rows.count()).toBe(1);
+    // The × of the search box.
+    await page.locator('.si-input-search').getByRole('button', { name: 'close-circle' }).click();
+    await expect.poll(() => rows.count()).toBe(3);
+    // Deleting the text and pressing Enter.
+    await search.fill('task 3');
+    await search.press('Enter');
+    await expect.poll(() => rows.count()).toBe(1);
+    await search.fill('');
+    await search.press('Enter');
+    await expect.poll(() => rows.count()).toBe(3);
+    // The search picked the field; with no text it narrows nothing, and its select clears.
+    const field = page.locator('.si-select').filter({ has: page.getByLabel('Field') });
+    expect(await field.textContent()).toContain('text');
+    await field.hover();
+    await field.locator('.si-select-clear').click();
+    await expect.poll(() => field.textContent()).not.toContain('text');
+    await expect.poll(() => rows.count()).toBe(3);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(owner.errors).toEqual([]);
+    await owner.close();
+  });
 });

@@ -82,6 +82,7 @@ function Filters({
       {bool('has_predictions')}
       <Space.Compact>
         <Select
+          allowClear
           aria-label={t('filters.dataKey')}
           placeholder={t('filters.dataKey')}
           style={{ width: 120 }}

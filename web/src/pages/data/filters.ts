@@ -16,11 +16,17 @@ export const SORTS: TaskSort[] = [
   '-prediction_score',
 ];
 
-/** Drops unset values, so the filter sent (and used as a cache key) is minimal. */
+/**
+ * Drops unset values, so the filter sent (and used as a cache key) is minimal. `data_key`
+ * only says where `contains` looks: without a search term it is not sent (the API refuses
+ * one without the other), so clearing the search or picking a field first lists every task.
+ */
 export function compact(filter: TaskFilter): TaskFilter {
-  return Object.fromEntries(
+  const out = Object.fromEntries(
     Object.entries(filter).filter(
       ([, v]) => v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0),
     ),
   ) as TaskFilter;
+  if (out.contains === undefined) delete out.data_key;
+  return out;
 }
