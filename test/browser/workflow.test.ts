@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProject } from '../annotation-fixtures.ts';
 import { newTenant, type TenantFixture } from '../fixtures.ts';
@@ -14,6 +18,24 @@ beforeAll(async () => {
   t = await newTenant(server);
 });
 afterAll(() => server?.close());
+
+/** Imports a file through the data manager's dialog and returns its "Duplicates skipped" figure. */
+async function importThroughDialog(page: Page, name: string, content: string, dedupe: boolean) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'si-upload-')), name);
+  fs.writeFileSync(file, content);
+  await page.getByRole('button', { name: 'Import' }).click();
+  const dialog = page.getByRole('dialog');
+  const toggle = dialog.getByRole('checkbox', { name: 'Skip tasks whose data is already in the project' });
+  expect(await toggle.isChecked()).toBe(true);
+  if (!dedupe) await toggle.uncheck();
+  await dialog.locator('input[type=file]').setInputFiles(file);
+  await dialog.getByTestId('import-progress').getByText('Completed').waitFor({ timeout: 60_000 });
+  const skipped = await dialog
+    .locator('.si-descriptions-item', { hasText: 'Duplicates skipped' })
+    .textContent();
+  await dialog.getByRole('button', { name: 'Close' }).last().click();
+  return Number(/(\d+)\s*$/.exec(skipped ?? '')?.[1]);
+}
 
 describe('the daily labeling workflow', () => {
   it('review shows a readable error for a stored result the config does not fit, and only Reject', async (ctx) => {
@@ -102,6 +124,23 @@ describe('the daily labeling workflow', () => {
     await expect.poll(() => field.textContent()).not.toContain('text');
     await expect.poll(() => rows.count()).toBe(3);
     expect(await page.getByRole('alert').count()).toBe(0);
+    expect(owner.errors).toEqual([]);
+    await owner.close();
+  });
+
+  it('re-importing the same file skips its tasks unless the dedupe toggle is cleared', async () => {
+    const project = await newProject(t, { title: 'Import twice' });
+    const owner = await signedIn(server, t.owner.email);
+    const page = owner.page;
+    await page.goto(`/projects/${project.id}/data`);
+    const rows = page.getByTestId('task-row');
+    const csv = 'text\nfirst line\nsecond line\n';
+    expect(await importThroughDialog(page, 'twice.csv', csv, true)).toBe(0);
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await importThroughDialog(page, 'twice.csv', csv, true)).toBe(2);
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await importThroughDialog(page, 'twice.csv', csv, false)).toBe(0);
+    await expect.poll(() => rows.count()).toBe(4);
     expect(owner.errors).toEqual([]);
     await owner.close();
   });

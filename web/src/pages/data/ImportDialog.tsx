@@ -1,6 +1,6 @@
 import { InboxOutlined } from '@ant-design/icons';
 import { useQueryClient } from '@tanstack/react-query';
-import { Descriptions, Modal, Progress, Space, Table, Typography, Upload } from 'antd';
+import { Checkbox, Descriptions, Modal, Progress, Space, Table, Typography, Upload } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type GetResponse, upload } from '../../api/client';
@@ -28,6 +28,8 @@ export function ImportDialog({
   const [sent, setSent] = useState<number | null>(null);
   const [importId, setImportId] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
+  // On by default: importing a file twice should not double the project's tasks.
+  const [dedupe, setDedupe] = useState(true);
   const job = useJobProgress<ImportRecord>(
     ['import', projectId, importId],
     () => fetchImport(projectId, importId!),
@@ -68,7 +70,8 @@ export function ImportDialog({
             setError(null);
             setImportId(null);
             setSent(0);
-            upload<{ import_id: number }>(`/api/v1/projects/${projectId}/import`, file as File, setSent).then(
+            const url = `/api/v1/projects/${projectId}/import${dedupe ? '?dedupe=true' : ''}`;
+            upload<{ import_id: number }>(url, file as File, setSent).then(
               (r) => setImportId(r.import_id),
               (e: unknown) => setError(e),
             );
@@ -80,6 +83,9 @@ export function ImportDialog({
           <p>{t('import.drop')}</p>
           <Typography.Text type="secondary">{t('import.formats')}</Typography.Text>
         </Upload.Dragger>
+        <Checkbox checked={dedupe} onChange={(e) => setDedupe(e.target.checked)}>
+          {t('import.dedupe')}
+        </Checkbox>
         {sent !== null ? (
           <div>
             <Typography.Text>{t('import.upload')}</Typography.Text>
