@@ -144,4 +144,30 @@ describe('the daily labeling workflow', () => {
     expect(owner.errors).toEqual([]);
     await owner.close();
   });
+
+  it('Next task (and Alt+→) skips the held task under the project skip policy and shows another', async () => {
+    const project = await newProject(t, { title: 'Move on' });
+    const [annotator] = await annotators(t, project.id, 1, 'Mover');
+    const ids = await seedTasks(server, t, project, 2);
+    const who = await signedIn(server, annotator!.email);
+    const page = who.page;
+    await page.goto(`/projects/${project.id}/label`);
+    const shown = page.getByTestId('task-id');
+    await page.locator('[data-testid=label-studio][data-ready=true]').waitFor({ timeout: 60_000 });
+    expect(await shown.textContent()).toContain(String(ids[0]));
+    await page.getByRole('button', { name: 'Next task' }).click();
+    await page.getByText(`Task #${ids[0]} skipped: it goes to other annotators.`).waitFor();
+    await expect.poll(() => shown.textContent()).toContain(String(ids[1]));
+    await page.locator('[data-testid=label-studio][data-ready=true]').waitFor({ timeout: 60_000 });
+    await page.keyboard.press('Alt+ArrowRight');
+    await page.getByText(`Task #${ids[1]} skipped: it goes to other annotators.`).waitFor();
+    await page.getByText('Nothing left to label').waitFor();
+    const skips = await systemSql<{ task_id: string }>(
+      server,
+      sql`select task_id from annotations where completed_by = ${annotator!.userId} and was_cancelled order by id`,
+    );
+    expect(skips.map((r) => Number(r.task_id))).toEqual(ids);
+    expect(who.errors).toEqual([]);
+    await who.close();
+  });
 });

@@ -130,7 +130,15 @@ function Workspace({ project }: { project: Project }) {
   }, [nextTask]);
 
   const submit = useMutation({
-    mutationFn: (body: { result: LsResult[]; was_cancelled?: boolean }) =>
+    // `movingOn`: the skip is the Next button's, which says what the project does with it.
+    mutationFn: ({
+      movingOn: _,
+      ...body
+    }: {
+      result: LsResult[];
+      was_cancelled?: boolean;
+      movingOn?: boolean;
+    }) =>
       must(
         api.POST('/api/v1/tasks/{taskId}/annotations', {
           params: { path: { taskId: taskId! } },
@@ -142,8 +150,9 @@ function Workspace({ project }: { project: Project }) {
           },
         }),
       ),
-    onSuccess: (a) => {
-      void message.success(a.was_cancelled ? t('skipped') : t('submitted'));
+    onSuccess: (a, body) => {
+      if (body.movingOn) void message.info(t(`movedOn.${project.skip_policy}`, { id: a.task }));
+      else void message.success(a.was_cancelled ? t('skipped') : t('submitted'));
       if (!a.was_cancelled) setHistory((h) => [...h, { annotationId: a.id, taskId: a.task }]);
       setRound((r) => r + 1);
     },
@@ -166,6 +175,14 @@ function Workspace({ project }: { project: Project }) {
     setMode({ kind: 'stream' });
     setRound((r) => r + 1);
   }
+  /**
+   * Next: from an edit, back to the stream; on a task of the stream, skip it (the server
+   * hands a held task back first, so asking again would show it again) and take the next.
+   */
+  function moveOn() {
+    if (mode.kind === 'edit' || !nextTask) return backToStream();
+    if (!submit.isPending) submit.mutate({ result: [], was_cancelled: true, movingOn: true });
+  }
   function previous() {
     const current =
       mode.kind === 'edit' ? history.findIndex((h) => h.annotationId === mode.annotationId) : history.length;
@@ -173,7 +190,7 @@ function Workspace({ project }: { project: Project }) {
     if (target) setMode({ kind: 'edit', ...target });
   }
   useShortcuts({
-    'alt+arrowright': backToStream,
+    'alt+arrowright': moveOn,
     'alt+arrowleft': previous,
     'alt+i': () => setInstructions((o) => !o),
   });
@@ -205,7 +222,7 @@ function Workspace({ project }: { project: Project }) {
           >
             {t('previous')}
           </Button>
-          <Button icon={<ArrowRightOutlined />} onClick={backToStream} title={t('shortcuts.nextKeys')}>
+          <Button icon={<ArrowRightOutlined />} onClick={moveOn} title={t('shortcuts.nextKeys')}>
             {t('next')}
           </Button>
           <Button icon={<ReadOutlined />} onClick={() => setInstructions(true)}>
