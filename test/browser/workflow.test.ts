@@ -170,4 +170,41 @@ describe('the daily labeling workflow', () => {
     expect(who.errors).toEqual([]);
     await who.close();
   });
+
+  it('a task sent back by a reviewer opens with the annotation, the comment and a way to correct it', async (ctx) => {
+    const project = await newProject(t, { title: 'Send back' });
+    const [annotator] = await annotators(t, project.id, 1, 'Reworker');
+    const [task] = await seedTasks(server, t, project, 1);
+    const { id } = await annotate(t, annotator!, task!);
+    const rejected = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/annotations/${id}/review`,
+      payload: { action: 'reject', reject_mode: 'requeue', comment: 'This one reads negative' },
+    });
+    expect(rejected.statusCode, rejected.body).toBe(200);
+
+    const who = await signedIn(server, annotator!.email);
+    const page = who.page;
+    ctx.onTestFailed(() => page.screenshot({ path: 'test-results/workflow-rework.png' }).then(() => {}));
+    await page.goto(`/projects/${project.id}/label`);
+    const notice = page.getByTestId('rejected-notice');
+    await notice.waitFor();
+    await expect.poll(() => notice.textContent()).toContain('“This one reads negative”');
+    const editor = page.locator('[data-testid=label-studio][data-ready=true]');
+    await editor.waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('task-id').textContent()).toContain(String(task));
+    expect(await page.getByRole('button', { name: 'Next task' }).isDisabled()).toBe(true);
+    await editor.getByText('Negative').first().click();
+    await editor.getByText('Update', { exact: true }).click();
+    await page.getByText('Correction sent back to review').waitFor();
+    await page.getByText('Nothing left to label').waitFor();
+    const [row] = await systemSql<{ review_status: string; result: { value: { choices: string[] } }[] }>(
+      server,
+      sql`select review_status, result from annotations where id = ${id}`,
+    );
+    expect(row!.review_status).toBe('pending');
+    expect(row!.result[0]!.value.choices).toEqual(['Negative']);
+    expect(who.errors).toEqual([]);
+    await who.close();
+  });
 });

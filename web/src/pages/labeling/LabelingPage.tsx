@@ -1,6 +1,6 @@
 import { ArrowLeftOutlined, ArrowRightOutlined, ReadOutlined } from '@ant-design/icons';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { App, Button, Result, Space, Tag, Typography } from 'antd';
+import { Alert, App, Button, Result, Space, Tag, Typography } from 'antd';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, must } from '../../api/client';
@@ -66,12 +66,22 @@ function Workspace({ project }: { project: Project }) {
   const nextTask = work.kind === 'stream' ? work.query.data?.task : undefined;
   const edited = work.kind === 'edit' ? work.query.data : undefined;
   const taskId = nextTask?.id ?? edited?.task.id;
+  // A task a reviewer sent back: the caller's rejected annotation opens for rework.
+  const rework = nextTask?.annotations.filter((a) => a.review_status === 'rejected').at(-1);
+  const rejection = useQuery({
+    queryKey: ['rejection', rework?.id],
+    queryFn: () =>
+      must(api.GET('/api/v1/annotations/{id}/reviews', { params: { path: { id: rework!.id } } })),
+    enabled: rework !== undefined,
+    select: (page) => page.items.filter((r) => r.status === 'rejected').at(-1),
+  });
 
   const editorTask = useMemo<EditorTask | null>(() => {
     if (nextTask) {
       return {
         id: nextTask.id,
         data: nextTask.data,
+        annotations: rework ? [{ id: rework.id, result: rework.result as LsResult[] }] : undefined,
         predictions: nextTask.predictions.map((p) => ({
           id: p.id,
           result: p.result as LsResult[],
@@ -88,29 +98,31 @@ function Workspace({ project }: { project: Project }) {
       };
     }
     return null;
-  }, [nextTask, edited]);
+  }, [nextTask, edited, rework]);
 
   const draft = nextTask?.drafts[0];
   const start = useMemo<EditorProps['start']>(
     () =>
-      edited
-        ? { kind: 'annotation', id: edited.annotation.id }
+      edited || rework
+        ? { kind: 'annotation', id: (edited?.annotation ?? rework)!.id }
         : { kind: 'new', draft: draft?.result as LsResult[] | undefined, fromPrediction: true },
-    [edited, draft],
+    [edited, rework, draft],
   );
   const parentPrediction = !draft?.result.length ? nextTask?.predictions[0]?.id : undefined;
 
   const onReady = useCallback(() => {
     started.current = Date.now();
-    spentBefore.current = edited ? edited.annotation.lead_time : (draft?.lead_time ?? 0);
+    spentBefore.current = (edited?.annotation ?? rework)?.lead_time ?? draft?.lead_time ?? 0;
     draftId.current = draft?.id;
     lastSaved.current = JSON.stringify(draft?.result ?? []);
     setDraftSavedAt(null);
-  }, [edited, draft]);
+  }, [edited, rework, draft]);
   const leadTime = () => spentBefore.current + secondsSince(started.current);
 
-  // Drafts: the open annotation is saved every few seconds while it changes.
+  // Drafts: the open new annotation is saved every few seconds while it changes.
+  const drafting = rework ? undefined : nextTask;
   useEffect(() => {
+    const nextTask = drafting;
     if (!nextTask) return;
     const timer = setInterval(async () => {
       const result = editor.current?.result() ?? [];
@@ -127,7 +139,7 @@ function Workspace({ project }: { project: Project }) {
       }
     }, AUTOSAVE_MS);
     return () => clearInterval(timer);
-  }, [nextTask]);
+  }, [drafting]);
 
   const submit = useMutation({
     // `movingOn`: the skip is the Next button's, which says what the project does with it.
@@ -161,12 +173,12 @@ function Workspace({ project }: { project: Project }) {
     mutationFn: (result: LsResult[]) =>
       must(
         api.PATCH('/api/v1/annotations/{id}', {
-          params: { path: { id: edited!.annotation.id } },
+          params: { path: { id: (edited?.annotation ?? rework)!.id } },
           body: { result, lead_time: leadTime() },
         }),
       ),
     onSuccess: () => {
-      void message.success(t('updated'));
+      void message.success(t(rework ? 'rework.sent' : 'updated'));
       backToStream();
     },
   });
@@ -180,6 +192,8 @@ function Workspace({ project }: { project: Project }) {
    * hands a held task back first, so asking again would show it again) and take the next.
    */
   function moveOn() {
+    // A rejected annotation stays first in the stream until it is corrected.
+    if (rework) return;
     if (mode.kind === 'edit' || !nextTask) return backToStream();
     if (!submit.isPending) submit.mutate({ result: [], was_cancelled: true, movingOn: true });
   }
@@ -207,6 +221,7 @@ function Workspace({ project }: { project: Project }) {
           </Typography.Title>
           {taskId ? <Tag data-testid="task-id">{t('task', { id: taskId })}</Tag> : null}
           {mode.kind === 'edit' ? <Tag color="blue">{t('editing')}</Tag> : null}
+          {rework ? <Tag color="red">{t('rework.tag')}</Tag> : null}
           {draftSavedAt ? (
             <Typography.Text type="secondary" data-testid="draft-saved">
               {t('draftSaved', { time: fmt.date(draftSavedAt) })}
@@ -222,7 +237,12 @@ function Workspace({ project }: { project: Project }) {
           >
             {t('previous')}
           </Button>
-          <Button icon={<ArrowRightOutlined />} onClick={moveOn} title={t('shortcuts.nextKeys')}>
+          <Button
+            icon={<ArrowRightOutlined />}
+            onClick={moveOn}
+            disabled={rework !== undefined}
+            title={t('shortcuts.nextKeys')}
+          >
             {t('next')}
           </Button>
           <Button icon={<ReadOutlined />} onClick={() => setInstructions(true)}>
@@ -230,6 +250,27 @@ function Workspace({ project }: { project: Project }) {
           </Button>
         </Space>
       </Space>
+      {rework ? (
+        <Alert
+          type="warning"
+          showIcon
+          data-testid="rejected-notice"
+          title={t('rework.title')}
+          description={
+            <>
+              {rejection.data?.comment ? (
+                <Typography.Paragraph style={{ margin: 0 }}>
+                  {t('rework.comment', {
+                    comment: rejection.data.comment,
+                    when: fmt.date(rejection.data.updated_at),
+                  })}
+                </Typography.Paragraph>
+              ) : null}
+              <Typography.Text type="secondary">{t('rework.help')}</Typography.Text>
+            </>
+          }
+        />
+      ) : null}
       <ProblemAlert error={error} />
       {work.query.isPending ? <Loading /> : null}
       {!work.query.isPending && !editorTask && !error ? (
@@ -246,7 +287,7 @@ function Workspace({ project }: { project: Project }) {
           task={editorTask}
           userName={me.data?.user.name ?? ''}
           interfaces={
-            mode.kind === 'edit'
+            mode.kind === 'edit' || rework
               ? ['panel', 'update', 'controls', 'topbar', 'side-column', 'instruction']
               : [
                   'panel',
