@@ -6,10 +6,10 @@ import { ACCURACY_SET, sameAnswer, seedAccuracyData } from '../../../test/sql-ac
 /**
  * Execution accuracy of the template method and of hybrid (which, with no LLM bound,
  * answers from the templates alone) on the accuracy set. The figure is printed; the
- * bound, just under the figure measured when the set was written (33 of 62, 53%), keeps it
- * from sliding back unnoticed.
+ * bound, just under the figure last measured (35 of 62, 56.5%; 33 when the set was written),
+ * keeps it from sliding back unnoticed.
  */
-const BOUND = 0.5;
+const BOUND = 0.55;
 
 let ctx: TestContext;
 let t: TenantFixture;

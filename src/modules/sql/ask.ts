@@ -60,8 +60,12 @@ export async function loadVocabulary(tx: Tx): Promise<Vocabulary> {
 
 /** The best `count` templates for a question (the pack and the tenant's enabled ones). */
 export async function bestTemplate(tx: TxRunner, question: string, now: Date, count = 1) {
-  const [templates, vocabulary] = await Promise.all([tx((t) => listTemplates(t, true)), tx(loadVocabulary)]);
-  return rank(question, templates, vocabulary, now).slice(0, count);
+  // One transaction for both reads: each ask used to open two (and so two connections).
+  return tx(async (t) => {
+    const templates = await listTemplates(t, true);
+    const vocabulary = await loadVocabulary(t);
+    return rank(question, templates, vocabulary, now).slice(0, count);
+  });
 }
 
 /**

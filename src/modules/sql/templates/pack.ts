@@ -66,6 +66,14 @@ export const BUILTIN_TEMPLATES: Template[] = [
     'select status, count(*)::int as tasks from reporting.tasks group by status order by tasks desc',
   ),
   builtin(
+    'task_count_in_project',
+    'Tasks in one project',
+    ['{project}的任务总数', '{project}有多少个任务'],
+    ['total tasks in {project}', 'how many tasks are in {project}'],
+    [project],
+    'select count(*)::int as tasks from reporting.tasks where project_id = $1::bigint',
+  ),
+  builtin(
     'tasks_by_status_in_project',
     'Tasks of one project by status',
     ['{project}的任务状态分布', '{project}各状态的任务数'],
