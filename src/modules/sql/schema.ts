@@ -47,7 +47,10 @@ export const thirdPartyPlugins = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('third_party_plugins_tenant_name_key').on(t.tenantId, t.name), tenantIsolation(t.tenantId)],
+  (t) => [
+    uniqueIndex('third_party_plugins_tenant_name_key').on(t.tenantId, t.name),
+    tenantIsolation(t.tenantId),
+  ],
 );
 
 /** One row per tenant; absent means the defaults below. */
