@@ -1,6 +1,8 @@
 import type { Tx } from '../../platform/db/client.ts';
 import { Problem } from '../../platform/errors/problem.ts';
 import { runSelect } from './executor.ts';
+import type { PluginReply } from './plugins/client.ts';
+import { getPlugin, type PluginRow } from './plugins/store.ts';
 import type { Method } from './schema.ts';
 import { type Configuration, getConfiguration, logUnanswered, runQuery } from './service.ts';
 import { type Match, rank } from './templates/match.ts';
@@ -20,6 +22,8 @@ export interface AskContext {
   userId: string;
   /** The LLM method, made per request with the platform that serves it. */
   generate: Generator;
+  /** Sends a question to a third-party plugin (method third_party); made per request likewise. */
+  consult: (plugin: PluginRow, question: string) => Promise<PluginReply>;
 }
 
 /**
@@ -36,6 +40,8 @@ export interface Question {
   question: string;
   sourceId: string | null | undefined;
   method?: Exclude<Method, 'manual'>;
+  /** The plugin of method third_party; the configuration's when absent. */
+  pluginId?: number;
 }
 
 /** The tenant's project titles and member names, read as the query role from the views. */
@@ -71,15 +77,20 @@ export async function bestTemplate(tx: TxRunner, question: string, now: Date, co
 /**
  * Answers a question by the method asked for (the configuration's default otherwise):
  * template, llm, or hybrid (the template when it matches with confidence ≥ 0.7, else the
- * LLM, and when the LLM cannot answer, a template match the template method would take). Whatever SQL comes out runs through runQuery; a question nothing answers is a
- * logged 422 cannot_answer.
+ * LLM, and when the LLM cannot answer, a template match the template method would take), or
+ * third_party (the tenant's plugin). Whatever SQL comes out runs through runQuery; a
+ * question nothing answers is a logged 422 cannot_answer.
  */
 export async function ask(ctx: AskContext, q: Question, limits: { boundPlan: boolean }, now = new Date()) {
   const started = performance.now();
   const config = await ctx.tx(getConfiguration);
   const method = q.method ?? config.defaultMethod;
   const scope = { tenantId: ctx.tenantId, userId: ctx.userId };
-  const refuse = async (reason: string, confidence?: number): Promise<never> => {
+  const refuse = async (
+    reason: string,
+    confidence?: number,
+    plugin?: { pluginId: number; pluginLatencyMs?: number },
+  ): Promise<never> => {
     const logId = await ctx.tx((t) =>
       logUnanswered(t, scope, {
         question: q.question,
@@ -87,6 +98,7 @@ export async function ask(ctx: AskContext, q: Question, limits: { boundPlan: boo
         reason,
         confidence,
         durationMs: Math.round(performance.now() - started),
+        ...plugin,
       }),
     );
     throw new Problem(422, reason, {
@@ -95,6 +107,16 @@ export async function ask(ctx: AskContext, q: Question, limits: { boundPlan: boo
       log_id: logId,
     });
   };
+  if (method === 'third_party') {
+    const pluginId = q.pluginId ?? config.pluginId;
+    if (pluginId === null)
+      return refuse(
+        'No third-party plugin is chosen: name one in plugin_id, here or in the text-to-SQL configuration.',
+      );
+    const plugin = await ctx.tx((t) => getPlugin(t, pluginId));
+    if (!plugin.enabled) return refuse(`The plugin “${plugin.name}” is disabled.`, undefined, { pluginId });
+    return answerFromPlugin(ctx, scope, q, plugin, limits, { started, refuse });
+  }
   const answer = (best: Match) => answerFromTemplate(ctx, scope, q, best, limits);
   const best =
     method === 'template' || method === 'hybrid'
@@ -113,7 +135,6 @@ export async function ask(ctx: AskContext, q: Question, limits: { boundPlan: boo
   }
   const strong = method === 'hybrid' ? usable(HYBRID_THRESHOLD) : undefined;
   if (strong) return answer(strong);
-  if (method === 'third_party') return refuse('No third-party text-to-SQL service is bound.');
   const generated = await ctx.generate(ctx, q.question, config);
   if ('cannotAnswer' in generated) {
     // Hybrid without an LLM that can answer falls back to a weaker template match.
@@ -133,6 +154,79 @@ export async function ask(ctx: AskContext, q: Question, limits: { boundPlan: boo
     limits,
   );
   return { ...result, ...generated, method: 'llm' as const, template_id: null };
+}
+
+/**
+ * The plugin's SQL goes through runQuery like any other method's (a DELETE is refused by
+ * the validator). A plugin that cannot answer is a 422 cannot_answer; one that fails
+ * (timeout, HTTP error, a reply outside the contract) a 502, or 504 for a timeout, logged
+ * as error or timeout.
+ */
+async function answerFromPlugin(
+  ctx: AskContext,
+  scope: { tenantId: string; userId: string },
+  q: Question,
+  plugin: PluginRow,
+  limits: { boundPlan: boolean },
+  how: {
+    started: number;
+    refuse: (
+      reason: string,
+      confidence: undefined,
+      plugin: { pluginId: number; pluginLatencyMs: number },
+    ) => Promise<never>;
+  },
+) {
+  const reply = await ctx.consult(plugin, q.question);
+  const logged = { pluginId: plugin.id, pluginLatencyMs: reply.latencyMs };
+  if (reply.kind === 'cannot_answer')
+    return how.refuse(`The plugin “${plugin.name}” could not answer: ${reply.reason}`, undefined, logged);
+  if (reply.kind === 'failed') {
+    const logId = await ctx.tx((t) =>
+      logUnanswered(t, scope, {
+        question: q.question,
+        method: 'third_party',
+        reason: reply.message,
+        durationMs: Math.round(performance.now() - how.started),
+        outcome: reply.failure === 'timeout' ? 'timeout' : 'error',
+        error: `plugin_failed: ${reply.failure}: ${reply.message}`,
+        ...logged,
+      }),
+    );
+    throw new Problem(
+      reply.failure === 'timeout' ? 504 : 502,
+      `The plugin “${plugin.name}” failed: ${reply.message}.`,
+      {
+        type: 'https://superinsight.dev/problems/sql-plugin-failed',
+        code: 'plugin_failed',
+        reason: reply.failure,
+        log_id: logId,
+      },
+    );
+  }
+  const result = await runQuery(
+    ctx.tx,
+    scope,
+    {
+      sql: reply.sql,
+      params: reply.params,
+      sourceId: q.sourceId,
+      method: 'third_party',
+      question: q.question,
+      confidence: reply.confidence ?? undefined,
+      ...logged,
+    },
+    limits,
+  );
+  return {
+    ...result,
+    sql: reply.sql,
+    params: reply.params,
+    method: 'third_party' as const,
+    confidence: reply.confidence,
+    template_id: null,
+    plugin_id: plugin.id,
+  };
 }
 
 async function answerFromTemplate(

@@ -4,8 +4,8 @@ import { and, eq } from 'drizzle-orm';
 import { grants } from '../../platform/auth/permissions.ts';
 import type { Tx } from '../../platform/db/client.ts';
 import { notFound, Problem } from '../../platform/errors/problem.ts';
-import { managesAllProjects } from '../annotation/index.ts';
 import { type ExecutionError, type Limits, type QueryResult, runSelect } from './executor.ts';
+import { requireTenantWideAccess } from './http.ts';
 import { sqlGenerationLogs } from './schema.ts';
 import { getConfiguration } from './service.ts';
 import { loadParser, Refusal, validateSelect } from './validator.ts';
@@ -103,14 +103,7 @@ export const sqlDownloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      if (!managesAllProjects(req.principal!))
-        throw new Problem(
-          403,
-          'Queries read every project of the tenant; they need tenant-wide project access.',
-          {
-            code: 'project_access',
-          },
-        );
+      requireTenantWideAccess(req);
       const format = req.query.format ?? 'xlsx';
       const anyLog = grants(req.principal!.permissions, 'sql:manage');
       // The audit entry is written with the lookup: the run's own transaction is read-only.

@@ -1,14 +1,14 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { grants } from '../../platform/auth/permissions.ts';
 import { PageQuery, pageOf } from '../../platform/db/pagination.ts';
-import { Problem } from '../../platform/errors/problem.ts';
 import { Nullable } from '../../platform/http/schemas.ts';
-import { managesAllProjects } from '../annotation/index.ts';
-import { ask } from './ask.ts';
+import { ask, type TxRunner } from './ask.ts';
 import { sqlDownloadRoutes } from './download.ts';
-import { literals } from './http.ts';
+import { literals, requireTenantWideAccess } from './http.ts';
 import { PACK_EXAMPLES } from './llm/examples.ts';
 import { generateWithLlm } from './llm/generate.ts';
+import { pluginConsultant } from './plugins/consult.ts';
+import { pluginRoutes } from './plugins/routes.ts';
 import { REPORTING_SCHEMA, REPORTING_VIEWS } from './reporting.ts';
 import { DEFAULT_METHODS, METHODS, OUTCOMES } from './schema.ts';
 import { getConfiguration, giveFeedback, listLogs, putConfiguration, runQuery } from './service.ts';
@@ -28,8 +28,15 @@ const ConfigurationFields = {
     uniqueItems: true,
   }),
   llm_binding: Nullable(Type.String({ minLength: 1, maxLength: 100 })),
+  plugin_id: Type.Optional(
+    Nullable(Type.Integer({ minimum: 1, description: 'The plugin method third_party calls; absent: none' })),
+  ),
 };
-const ConfigurationOut = Type.Object({ ...ConfigurationFields, updated_at: Nullable(Type.String()) });
+const ConfigurationOut = Type.Object({
+  ...ConfigurationFields,
+  plugin_id: Nullable(Type.Integer()),
+  updated_at: Nullable(Type.String()),
+});
 
 const LogOut = Type.Object({
   id: Type.Integer(),
@@ -44,6 +51,8 @@ const LogOut = Type.Object({
   outcome: literals(OUTCOMES),
   row_count: Nullable(Type.Integer()),
   error: Nullable(Type.String()),
+  plugin_id: Nullable(Type.Integer()),
+  plugin_latency_ms: Nullable(Type.Integer()),
   feedback: Nullable(
     Type.Object({
       correct: Type.Boolean(),
@@ -61,6 +70,7 @@ const configurationView = (c: Awaited<ReturnType<typeof getConfiguration>>) => (
   statement_timeout_ms: c.statementTimeoutMs,
   enabled_sources: c.enabledSources,
   llm_binding: c.llmBinding,
+  plugin_id: c.pluginId,
   updated_at: c.updatedAt?.toISOString() ?? null,
 });
 
@@ -117,15 +127,7 @@ export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      // The views show every project of the tenant: only who may see every project may query them.
-      if (!managesAllProjects(req.principal!))
-        throw new Problem(
-          403,
-          'Queries read every project of the tenant; they need tenant-wide project access.',
-          {
-            code: 'project_access',
-          },
-        );
+      requireTenantWideAccess(req);
       // Who ran which query is audited whatever its outcome: the entry is written by the
       // first transaction runQuery opens, before the query itself runs.
       req.audit({
@@ -155,6 +157,9 @@ export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
             question: Type.String({ minLength: 1, maxLength: 2000 }),
             source_id: SourceId,
             method: Type.Optional(literals(DEFAULT_METHODS)),
+            plugin_id: Type.Optional(
+              Type.Integer({ minimum: 1, description: 'third_party: this plugin, not the configuration’s' }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -164,8 +169,9 @@ export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
             sql: Type.String(),
             params: Type.Array(Type.Unknown()),
             method: literals(METHODS),
-            confidence: Type.Number(),
+            confidence: Nullable(Type.Number({ description: 'null: a plugin that gave none' })),
             template_id: Nullable(Type.String()),
+            plugin_id: Type.Optional(Type.Integer()),
             columns: Type.Array(Type.String()),
             rows: Type.Array(Type.Record(Type.String(), Type.Unknown())),
             truncated: Type.Boolean(),
@@ -174,12 +180,7 @@ export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      if (!managesAllProjects(req.principal!))
-        throw new Problem(
-          403,
-          'Questions read every project of the tenant; they need tenant-wide project access.',
-          { code: 'project_access' },
-        );
+      requireTenantWideAccess(req);
       req.audit({
         action: 'sql.ask',
         resourceType: 'sql_query',
@@ -187,17 +188,25 @@ export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
           question: req.body.question,
           method: req.body.method ?? null,
           source_id: req.body.source_id ?? null,
+          plugin_id: req.body.plugin_id ?? null,
         },
       });
       const scope = { tenantId: req.me.tenantId, userId: req.me.userId };
+      const tx: TxRunner = (work) => req.tx(work);
       return ask(
         {
-          tx: (work) => req.tx(work),
+          tx,
           ...scope,
           generate: (_ctx, question, config) =>
             generateWithLlm(app.platform, { ...scope, requestId: req.id }, question, config, PACK_EXAMPLES),
+          consult: pluginConsultant(app.platform, tx),
         },
-        { question: req.body.question, sourceId: req.body.source_id, method: req.body.method },
+        {
+          question: req.body.question,
+          sourceId: req.body.source_id,
+          method: req.body.method,
+          pluginId: req.body.plugin_id,
+        },
         { boundPlan },
       );
     },
@@ -205,6 +214,7 @@ export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // Same instance, so the module's feature and the permission hooks cover them alike.
   await templateRoutes(app, {});
+  await pluginRoutes(app, {});
 
   app.get(
     '/sql/logs',
@@ -285,6 +295,7 @@ export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
           statementTimeoutMs: b.statement_timeout_ms,
           enabledSources: b.enabled_sources,
           llmBinding: b.llm_binding,
+          pluginId: b.plugin_id ?? null,
         });
         req.audit({
           action: 'sql.configuration.updated',

@@ -25,6 +25,34 @@ export type Outcome = (typeof OUTCOMES)[number];
 /** `platform`: the reporting views over the platform's own data; registered databases come later. */
 export const PLATFORM_SOURCE = 'platform';
 
+/**
+ * An external text-to-SQL service the tenant registered (method `third_party`): the
+ * platform POSTs the question and the reporting schema to `endpoint_url` with the key as
+ * a bearer token (the contract is in the README). Its SQL is validated like any other.
+ */
+export const thirdPartyPlugins = pgTable(
+  'third_party_plugins',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    tenantId: tenantRef(),
+    name: text('name').notNull(),
+    endpointUrl: text('endpoint_url').notNull(),
+    /** Sealed by platform.secrets; never returned or logged. */
+    apiKeySealed: text('api_key_sealed').notNull(),
+    /** The key's last four characters, shown as ••••last4. */
+    apiKeyLast4: text('api_key_last4').notNull(),
+    timeoutMs: integer('timeout_ms').notNull().default(10_000),
+    enabled: boolean('enabled').notNull().default(true),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('third_party_plugins_tenant_name_key').on(t.tenantId, t.name),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
 /** One row per tenant; absent means the defaults below. */
 export const textToSqlConfigurations = pgTable(
   'text_to_sql_configurations',
@@ -37,6 +65,10 @@ export const textToSqlConfigurations = pgTable(
     enabledSources: jsonb('enabled_sources').$type<string[]>().notNull().default(sql`'["platform"]'::jsonb`),
     /** The LLM gateway binding feature whose configuration the LLM method calls (llm_bindings). */
     llmBinding: text('llm_binding'),
+    /** The plugin method `third_party` calls when the question names none; a deleted plugin clears it. */
+    pluginId: bigint('plugin_id', { mode: 'number' }).references(() => thirdPartyPlugins.id, {
+      onDelete: 'set null',
+    }),
     updatedBy: uuid('updated_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -63,6 +95,9 @@ export const sqlGenerationLogs = pgTable(
     rowCount: integer('row_count'),
     /** The refusal's rule code or the database's message. */
     error: text('error'),
+    /** The plugin a `third_party` question went to, and how long it took to reply (history: no foreign key). */
+    pluginId: bigint('plugin_id', { mode: 'number' }),
+    pluginLatencyMs: integer('plugin_latency_ms'),
     feedbackCorrect: boolean('feedback_correct'),
     correctedSql: text('corrected_sql'),
     feedbackBy: uuid('feedback_by'),

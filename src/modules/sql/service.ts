@@ -9,12 +9,13 @@ import {
   PLATFORM_SOURCE,
   sqlGenerationLogs,
   textToSqlConfigurations,
+  thirdPartyPlugins,
 } from './schema.ts';
 import { loadParser, Refusal, validateSelect } from './validator.ts';
 
 export type Configuration = Pick<
   typeof textToSqlConfigurations.$inferSelect,
-  'defaultMethod' | 'rowLimit' | 'statementTimeoutMs' | 'enabledSources' | 'llmBinding'
+  'defaultMethod' | 'rowLimit' | 'statementTimeoutMs' | 'enabledSources' | 'llmBinding' | 'pluginId'
 > & { updatedAt: Date | null };
 
 /** A tenant without a row gets the defaults of the table. */
@@ -24,6 +25,7 @@ const DEFAULTS: Configuration = {
   statementTimeoutMs: 5000,
   enabledSources: [PLATFORM_SOURCE],
   llmBinding: null,
+  pluginId: null,
   updatedAt: null,
 };
 
@@ -38,6 +40,17 @@ export async function putConfiguration(
   userId: string,
   values: Omit<Configuration, 'updatedAt'>,
 ): Promise<Configuration> {
+  if (values.pluginId !== null) {
+    // The foreign key alone would accept another tenant's plugin: it is checked without RLS.
+    const [plugin] = await tx
+      .select({ id: thirdPartyPlugins.id })
+      .from(thirdPartyPlugins)
+      .where(eq(thirdPartyPlugins.id, values.pluginId));
+    if (!plugin)
+      throw badRequest('plugin_id names no plugin of this tenant.', [
+        { path: '/plugin_id', message: 'unknown plugin' },
+      ]);
+  }
   const set = { ...values, updatedBy: userId, updatedAt: new Date() };
   const [row] = await tx
     .insert(textToSqlConfigurations)
@@ -55,6 +68,9 @@ export interface Run {
   /** Values of $1..$n; a template's SQL is never built by splicing them in. */
   params?: unknown[];
   confidence?: number;
+  /** A `third_party` answer's plugin and how long it took to reply. */
+  pluginId?: number;
+  pluginLatencyMs?: number;
 }
 
 type Log = Omit<typeof sqlGenerationLogs.$inferInsert, 'tenantId'>;
@@ -90,6 +106,8 @@ export async function runQuery(
           question: run.question ?? null,
           params: run.params ?? [],
           confidence: run.confidence === undefined ? null : run.confidence.toFixed(3),
+          pluginId: run.pluginId ?? null,
+          pluginLatencyMs: run.pluginLatencyMs ?? null,
           durationMs: Math.round(performance.now() - started),
           ...entry,
         })
@@ -210,6 +228,8 @@ export function logView(r: typeof sqlGenerationLogs.$inferSelect) {
     outcome: r.outcome,
     row_count: r.rowCount,
     error: r.error,
+    plugin_id: r.pluginId,
+    plugin_latency_ms: r.pluginLatencyMs,
     feedback:
       r.feedbackCorrect === null
         ? null
@@ -223,11 +243,24 @@ export function logView(r: typeof sqlGenerationLogs.$inferSelect) {
   };
 }
 
-/** A question no method could answer: logged as refused, with the reason, and no SQL. */
+/**
+ * A question no method could answer: logged with no SQL, as refused with the reason, or
+ * (a plugin that failed) as an error or timeout with what went wrong.
+ */
 export async function logUnanswered(
   tx: Tx,
   scope: { tenantId: string; userId: string },
-  entry: { question: string; method: Method; reason: string; confidence?: number; durationMs: number },
+  entry: {
+    question: string;
+    method: Method;
+    reason: string;
+    confidence?: number;
+    durationMs: number;
+    outcome?: Outcome;
+    error?: string;
+    pluginId?: number;
+    pluginLatencyMs?: number;
+  },
 ) {
   const [row] = await tx
     .insert(sqlGenerationLogs)
@@ -239,8 +272,10 @@ export async function logUnanswered(
       sql: '',
       confidence: entry.confidence === undefined ? null : entry.confidence.toFixed(3),
       durationMs: entry.durationMs,
-      outcome: 'refused',
-      error: `cannot_answer: ${entry.reason}`,
+      outcome: entry.outcome ?? 'refused',
+      error: entry.error ?? `cannot_answer: ${entry.reason}`,
+      pluginId: entry.pluginId ?? null,
+      pluginLatencyMs: entry.pluginLatencyMs ?? null,
     })
     .returning({ id: sqlGenerationLogs.id });
   return row!.id;
