@@ -8,6 +8,7 @@ import { type TestContext, testApp } from './helpers.ts';
 import { joinProject, seedTasks as seedLabelingTasks, sentiment, systemSql } from './labeling-fixtures.ts';
 import { startModelServer } from './model-server.ts';
 import { until } from './quality-ops-fixtures.ts';
+import { pluginServer } from './sql-plugin-server.ts';
 import { waitForJob } from './transfer-helpers.ts';
 
 interface Seeded {
@@ -731,5 +732,70 @@ describe('tenant isolation of text-to-SQL', () => {
     expect(askedByA.json()).toMatchObject({ template_id: id, rows: [{ frames: 4 }] });
     const still = await a.as(a.owner, { method: 'GET', url: '/api/v1/sql/templates' });
     expect(still.json().items.find((i: { id: string }) => i.id === id)).toMatchObject({ enabled: true });
+  });
+
+  it("never lets one tenant see, change, test, choose or ask through another's plugins", async () => {
+    const ctx = await testApp();
+    const a = await newTenant(ctx);
+    const b = await newTenant(ctx);
+    const key = 'sk-tenant-a-only-9876';
+    const server = await pluginServer(key, {
+      'how many projects': { sql: 'select count(*)::int as n from projects' },
+    });
+    try {
+      const created = await a.as(a.owner, {
+        method: 'POST',
+        url: '/api/v1/sql/plugins',
+        payload: { name: 'a plugin', endpoint_url: server.url, api_key: key },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const id = created.json().id as number;
+      const asB = (method: string, url: string, payload?: object) =>
+        b.as(b.owner, { method: method as 'GET', url, ...(payload ? { payload } : {}) });
+
+      expect((await asB('GET', '/api/v1/sql/plugins')).json().items).toEqual([]);
+      expect((await asB('GET', `/api/v1/sql/plugins/${id}`)).statusCode).toBe(404);
+      expect(
+        (await asB('PATCH', `/api/v1/sql/plugins/${id}`, { endpoint_url: 'https://b.example/x' })).statusCode,
+      ).toBe(404);
+      expect((await asB('POST', `/api/v1/sql/plugins/${id}/test`)).statusCode).toBe(404);
+      expect((await asB('DELETE', `/api/v1/sql/plugins/${id}`)).statusCode).toBe(404);
+      const asked = await asB('POST', '/api/v1/sql/ask', {
+        question: 'how many projects',
+        method: 'third_party',
+        plugin_id: id,
+      });
+      expect(asked.statusCode).toBe(404);
+      const chosen = await asB('PUT', '/api/v1/sql/configuration', {
+        default_method: 'third_party',
+        row_limit: 1000,
+        statement_timeout_ms: 5000,
+        enabled_sources: ['platform'],
+        llm_binding: null,
+        plugin_id: id,
+      });
+      expect(chosen.statusCode).toBe(400);
+      expect(server.received).toHaveLength(0);
+      // B may use the same name: names are unique per tenant.
+      expect(
+        (
+          await asB('POST', '/api/v1/sql/plugins', {
+            name: 'a plugin',
+            endpoint_url: server.url,
+            api_key: 'b',
+          })
+        ).statusCode,
+      ).toBe(201);
+
+      const mine = await a.as(a.owner, {
+        method: 'POST',
+        url: '/api/v1/sql/ask',
+        payload: { question: 'how many projects', method: 'third_party', plugin_id: id },
+      });
+      expect(mine.statusCode, mine.body).toBe(200);
+      expect(mine.json()).toMatchObject({ plugin_id: id, rows: [{ n: 0 }] });
+    } finally {
+      await server.close();
+    }
   });
 });

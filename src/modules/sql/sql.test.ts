@@ -304,6 +304,7 @@ describe('logs, feedback and configuration', () => {
       statement_timeout_ms: 5000,
       enabled_sources: ['platform'],
       llm_binding: null,
+      plugin_id: null,
       updated_at: null,
     });
     const bad = await setConfig({ row_limit: 0 });
