@@ -11697,6 +11697,8 @@ export interface paths {
                         source_id?: string | null;
                         /** @enum {string} */
                         method?: "template" | "llm" | "hybrid" | "third_party";
+                        /** @description third_party: this plugin, not the configuration’s */
+                        plugin_id?: number;
                     };
                 };
             };
@@ -11713,8 +11715,10 @@ export interface paths {
                             params: unknown[];
                             /** @enum {string} */
                             method: "template" | "llm" | "hybrid" | "third_party" | "manual";
-                            confidence: number;
+                            /** @description null: a plugin that gave none */
+                            confidence: number | null;
                             template_id: string | null;
+                            plugin_id?: number;
                             columns: string[];
                             rows: {
                                 [key: string]: unknown;
@@ -12016,6 +12020,258 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sql/plugins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant’s third-party text-to-SQL plugins (keys shown as ••••last4) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                endpoint_url: string;
+                                /** @description ••••last4, never the key */
+                                api_key: string;
+                                timeout_ms: number;
+                                enabled: boolean;
+                                created_at: string;
+                                updated_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Register a third-party text-to-SQL plugin (the contract is in the README) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description http(s) URL the question is POSTed to */
+                        endpoint_url: string;
+                        /** @description Write-only: sent as the bearer token, sealed at rest, shown as ••••last4 */
+                        api_key: string;
+                        /** @description For the whole call; 10000 when absent */
+                        timeout_ms?: number;
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            endpoint_url: string;
+                            /** @description ••••last4, never the key */
+                            api_key: string;
+                            timeout_ms: number;
+                            enabled: boolean;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sql/plugins/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One plugin */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            endpoint_url: string;
+                            /** @description ••••last4, never the key */
+                            api_key: string;
+                            timeout_ms: number;
+                            enabled: boolean;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a plugin (a configuration naming it names none after) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a plugin (a new api_key replaces the old; absent keeps it) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @description http(s) URL the question is POSTed to */
+                        endpoint_url?: string;
+                        /** @description Write-only: sent as the bearer token, sealed at rest, shown as ••••last4 */
+                        api_key?: string;
+                        /** @description For the whole call; 10000 when absent */
+                        timeout_ms?: number;
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            endpoint_url: string;
+                            /** @description ••••last4, never the key */
+                            api_key: string;
+                            timeout_ms: number;
+                            enabled: boolean;
+                            created_at: string;
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/sql/plugins/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the plugin a fixed probe question (“How many projects are there?”) and report whether it answered, how fast, and whether its SQL would pass the validator; runs nothing */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The plugin answered within the contract (SQL or cannot_answer) */
+                            ok: boolean;
+                            latency_ms: number;
+                            /** @enum {string|null} */
+                            failure: "timeout" | "unauthorized" | "bad_status" | "bad_response" | "network" | "refused_address" | null;
+                            error: string | null;
+                            sql: string | null;
+                            refused: string | null;
+                            cannot_answer: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sql/logs": {
         parameters: {
             query?: never;
@@ -12060,6 +12316,8 @@ export interface paths {
                                 outcome: "answered" | "refused" | "invalid" | "error" | "timeout";
                                 row_count: number | null;
                                 error: string | null;
+                                plugin_id: number | null;
+                                plugin_latency_ms: number | null;
                                 feedback: {
                                     correct: boolean;
                                     sql: string | null;
@@ -12131,6 +12389,8 @@ export interface paths {
                             outcome: "answered" | "refused" | "invalid" | "error" | "timeout";
                             row_count: number | null;
                             error: string | null;
+                            plugin_id: number | null;
+                            plugin_latency_ms: number | null;
                             feedback: {
                                 correct: boolean;
                                 sql: string | null;
@@ -12179,6 +12439,7 @@ export interface paths {
                             statement_timeout_ms: number;
                             enabled_sources: string[];
                             llm_binding: string | null;
+                            plugin_id: number | null;
                             updated_at: string | null;
                         };
                     };
@@ -12202,6 +12463,8 @@ export interface paths {
                         statement_timeout_ms: number;
                         enabled_sources: string[];
                         llm_binding: string | null;
+                        /** @description The plugin method third_party calls; absent: none */
+                        plugin_id?: number | null;
                     };
                 };
             };
@@ -12219,6 +12482,7 @@ export interface paths {
                             statement_timeout_ms: number;
                             enabled_sources: string[];
                             llm_binding: string | null;
+                            plugin_id: number | null;
                             updated_at: string | null;
                         };
                     };
