@@ -21,3 +21,17 @@ export function requireTenantWideAccess(req: FastifyRequest): void {
       },
     );
 }
+
+const isUniqueViolation = (err: unknown) =>
+  (err as { cause?: { code?: string } }).cause?.code === '23505' ||
+  (err as { code?: string }).code === '23505';
+
+/** Runs a write whose only unique key is a tenant's name for a `thing`: a clash is a 409 with `code`. */
+export async function uniqueName<T>(thing: string, code: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Problem(409, `A ${thing} of this name exists.`, { code });
+    throw err;
+  }
+}

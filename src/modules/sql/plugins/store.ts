@@ -1,7 +1,8 @@
 import { asc, eq } from 'drizzle-orm';
 import type { SecretBox } from '../../../platform/crypto/secrets.ts';
 import type { Executor, Tx } from '../../../platform/db/client.ts';
-import { badRequest, notFound, Problem } from '../../../platform/errors/problem.ts';
+import { badRequest, notFound } from '../../../platform/errors/problem.ts';
+import { uniqueName } from '../http.ts';
 import { thirdPartyPlugins } from '../schema.ts';
 
 export type PluginRow = typeof thirdPartyPlugins.$inferSelect;
@@ -53,18 +54,7 @@ async function sealedKey(tx: Tx, secrets: SecretBox, key: string | undefined) {
   return { apiKeySealed: await secrets.encrypt(tx, key), apiKeyLast4: key.slice(-4) };
 }
 
-const taken = (err: unknown) =>
-  (err as { cause?: { code?: string } }).cause?.code === '23505' ||
-  (err as { code?: string }).code === '23505';
-
-async function unique<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (taken(err)) throw new Problem(409, 'A plugin of this name exists.', { code: 'plugin_name_taken' });
-    throw err;
-  }
-}
+const unique = <T>(work: () => Promise<T>) => uniqueName('plugin', 'plugin_name_taken', work);
 
 export async function createPlugin(
   tx: Tx,

@@ -1,6 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Executor, Tx } from '../../../platform/db/client.ts';
 import { type FieldError, notFound, Problem } from '../../../platform/errors/problem.ts';
+import { uniqueName } from '../http.ts';
 import { type Pattern, type Slot, sqlTemplates } from '../schema.ts';
 import { loadParser, Refusal, validateSelect } from '../validator.ts';
 import { BUILTIN_BY_ID, BUILTIN_TEMPLATES, type Template } from './pack.ts';
@@ -86,19 +87,7 @@ function rowId(id: string): number {
   return Number(id);
 }
 
-const taken = (err: unknown) =>
-  (err as { cause?: { code?: string } }).cause?.code === '23505' ||
-  (err as { code?: string }).code === '23505';
-
-async function unique<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (taken(err))
-      throw new Problem(409, 'A template of this name exists.', { code: 'template_name_taken' });
-    throw err;
-  }
-}
+const unique = <T>(work: () => Promise<T>) => uniqueName('template', 'template_name_taken', work);
 
 export async function createTemplate(tx: Tx, tenantId: string, userId: string, input: TemplateInput) {
   await checkTemplate(input);
