@@ -767,19 +767,22 @@ async function refreshStatistics(
   }
 }
 
+/** The staged file of an import and what its records are checked against. */
+interface StagedRecords {
+  file: string;
+  format: ImportFormat;
+  textKey: string | undefined;
+  dataKeys: readonly string[];
+  config: ParsedConfig;
+}
+
 /**
  * Reads the file's records into tasks, in batches, handing each full batch to `write`.
  * After the first bad record nothing more is written; the file is read on for the next
  * errors (up to MAX_ERRORS), and a Rejected is thrown at the end.
  */
 async function readBatches(
-  job: {
-    file: string;
-    format: ImportFormat;
-    textKey: string | undefined;
-    dataKeys: readonly string[];
-    config: ParsedConfig;
-  },
+  job: StagedRecords,
   onBytes: (bytes: number) => void,
   write: (batch: ImportTask[]) => Promise<void>,
 ): Promise<void> {
@@ -819,15 +822,7 @@ async function applyFile(
   platform: Platform,
   scope: { tenantId: string; userId?: string },
   ctx: JobContext<ImportJobPayload>,
-  job: {
-    file: string;
-    format: ImportFormat;
-    textKey: string | undefined;
-    dataKeys: readonly string[];
-    config: ParsedConfig;
-    project: typeof projects.$inferSelect;
-    imp: typeof imports.$inferSelect;
-  },
+  job: StagedRecords & { project: typeof projects.$inferSelect; imp: typeof imports.$inferSelect },
   canReport: boolean,
 ): Promise<ImportCounts | null> {
   const { project, imp } = job;
