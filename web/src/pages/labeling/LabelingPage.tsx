@@ -122,15 +122,15 @@ function Workspace({ project }: { project: Project }) {
   // Drafts: the open new annotation is saved every few seconds while it changes.
   const drafting = rework ? undefined : nextTask;
   useEffect(() => {
-    const nextTask = drafting;
-    if (!nextTask) return;
+    if (!drafting) return;
+    const taskId = drafting.id;
     const timer = setInterval(async () => {
       const result = editor.current?.result() ?? [];
       const json = JSON.stringify(result);
       if (!result.length || json === lastSaved.current) return;
       lastSaved.current = json;
       const saved = await api.PUT('/api/v1/tasks/{taskId}/draft', {
-        params: { path: { taskId: nextTask.id } },
+        params: { path: { taskId } },
         body: { result, lead_time: spentBefore.current + secondsSince(started.current) },
       });
       if (saved.data) {
