@@ -767,7 +767,6 @@ export interface paths {
                             revoked_at: string | null;
                             /** Format: date-time */
                             created_at: string;
-                        } & {
                             token: string;
                         };
                     };
@@ -2759,7 +2758,6 @@ export interface paths {
                             /** Format: date-time */
                             updated_at: string;
                             member_role?: ("manager" | "reviewer" | "annotator" | "viewer") | (never | null);
-                        } & {
                             /**
                              * Format: uuid
                              * @description A change of overlap, coverage or skip policy on a project of more than 5000 tasks: the job that re-derives each task (GET /jobs/{id})
@@ -3121,7 +3119,6 @@ export interface paths {
                             created_at: string;
                             /** Format: date-time */
                             updated_at: string;
-                        } & {
                             annotations: {
                                 id: number;
                                 task: number;
@@ -4772,7 +4769,6 @@ export interface paths {
                             created_at: string;
                             /** Format: date-time */
                             updated_at: string;
-                        } & {
                             secret: string;
                         };
                     };
@@ -7044,7 +7040,6 @@ export interface paths {
                             created_at: string;
                             /** Format: date-time */
                             updated_at: string;
-                        } & {
                             history: {
                                 from: string | null;
                                 to: string;

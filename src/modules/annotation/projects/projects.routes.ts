@@ -99,7 +99,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: Patch,
         response: {
           200: Project,
-          202: Type.Intersect([
+          202: Type.Composite([
             Project,
             Type.Object({
               job_id: Type.String({

@@ -54,7 +54,7 @@ const TaskItem = Type.Object({
   updated_at: DateTime,
 });
 
-const TaskDetail = Type.Intersect([
+const TaskDetail = Type.Composite([
   TaskItem,
   Type.Object({
     annotations: Type.Array(AnnotationOut),

@@ -63,7 +63,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
           { ...Fields, project_id: Type.Optional(Nullable(Id)) },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Intersect([Webhook, Type.Object({ secret: Type.String() })]) },
+        response: { 201: Type.Composite([Webhook, Type.Object({ secret: Type.String() })]) },
       },
     },
     async (req, reply) => {

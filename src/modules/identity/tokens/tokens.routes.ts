@@ -25,7 +25,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['tokens'],
         summary: 'Create an API token holding a subset of my permissions; the token is shown once',
         body: TokenBody,
-        response: { 201: Type.Intersect([ApiToken, Type.Object({ token: Type.String() })]) },
+        response: { 201: Type.Composite([ApiToken, Type.Object({ token: Type.String() })]) },
       },
     },
     async (req, reply) => {

@@ -186,7 +186,7 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'An improvement task with its history (its assignee, or a reviewer)',
         params: Params,
-        response: { 200: Type.Intersect([Improvement, Type.Object({ history: Type.Array(History) })]) },
+        response: { 200: Type.Composite([Improvement, Type.Object({ history: Type.Array(History) })]) },
       },
     },
     async (req) =>
