@@ -10,7 +10,7 @@ import { buildApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import { wireModules } from '../../modules/index.ts';
 import { type Platform, startPlatform } from '../index.ts';
-import { DatabaseRestartedError, PgliteThread } from './pglite-thread.ts';
+import { DatabaseRestartedError, PgliteThread, ScopedPgliteClient } from './pglite-thread.ts';
 
 // These tests are about the embedded driver, so they run on PGlite whatever the suite's driver.
 
@@ -37,6 +37,28 @@ describe('PGlite in its own thread', () => {
     await thread.client().exec('create table t (id int primary key, note text)');
   });
   afterAll(() => thread.close());
+
+  it('runs a scoped statement in its own transaction under the role and tenant, settings gone after', async () => {
+    await thread.client().exec('create role scoped_reader; grant select, insert on t to scoped_reader');
+    const scoped = new ScopedPgliteClient(thread.client(), ['scoped_reader', 'tenant-a', 'user-1']);
+    const seen = await scoped.query<{ role: string; tenant: string; user: string }>(
+      "select current_user as role, current_setting('app.tenant_id') as tenant, current_setting('app.user_id') as user",
+    );
+    expect(seen.rows[0]).toMatchObject({ role: 'scoped_reader', tenant: 'tenant-a', user: 'user-1' });
+    // A write through it commits; a failing one rolls back and leaves no transaction open.
+    await scoped.query("insert into t values (500, 'scoped')");
+    expect((await scoped.query('insert into t values (500)').catch((e) => e)).code).toBe('23505');
+    const after = await thread
+      .client()
+      .query<{ role: string; tenant: string | null; n: number }>(
+        "select current_user as role, current_setting('app.tenant_id', true) as tenant, " +
+          '(select count(*)::int from t where id = 500) as n',
+      );
+    expect(after.rows[0]?.role).not.toBe('scoped_reader');
+    expect(after.rows[0]?.tenant ?? '').toBe('');
+    expect(after.rows[0]?.n).toBe(1);
+    expect(() => scoped.transaction()).toThrow(/single statements/);
+  });
 
   it('keeps the driver surface: parameters, both row modes, caller parsers, errors with SQLSTATE', async () => {
     const client = thread.client();

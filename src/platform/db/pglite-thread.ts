@@ -33,6 +33,15 @@ class ThreadDatabaseError extends Error {
 
 type Request =
   | { op: 'query'; text: string; params?: unknown[]; rowMode?: 'array' | 'object'; raw?: number[] }
+  | {
+      op: 'scoped';
+      /** The role, tenant id and user id the statement runs under. */
+      scope: [string, string, string];
+      text: string;
+      params?: unknown[];
+      rowMode?: 'array' | 'object';
+      raw?: number[];
+    }
   | { op: 'exec'; text: string }
   | { op: 'dump'; compression: 'gzip' | 'none' }
   | { op: 'close' };
@@ -244,6 +253,19 @@ export class PgliteThread {
     );
   }
 
+  /** @internal used by ScopedPgliteClient */
+  _scopedQuery<T>(
+    scope: [string, string, string],
+    text: string,
+    params: unknown[] | undefined,
+    options: QueryOptions | undefined,
+    timeoutMs: number,
+  ) {
+    return this.#alone({ ...queryRequest(text, params, options), op: 'scoped', scope }, timeoutMs).then((r) =>
+      applyParsers<T>(r as Results<T>, options),
+    );
+  }
+
   /** @internal used by PgliteClient */
   _exec(text: string, timeoutMs: number) {
     return this.#alone({ op: 'exec', text }, timeoutMs) as Promise<Results[]>;
@@ -355,11 +377,32 @@ export class PgliteClient {
   }
 }
 
+/**
+ * A handle whose every statement runs alone in its own transaction under a role and tenant,
+ * in one request to the thread: what a read (or a one-statement write) in a tenant needs,
+ * as an autocommitted statement on a tenant connection is on the `pg` path.
+ */
+export class ScopedPgliteClient {
+  constructor(
+    readonly client: PgliteClient,
+    readonly scope: [string, string, string],
+  ) {}
+  query<T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> {
+    return this.client.thread._scopedQuery<T>(this.scope, text, params, options, this.client.timeoutMs);
+  }
+  exec(): never {
+    throw new Error('a scoped handle runs single statements; use inTenant for a script');
+  }
+  transaction(): never {
+    throw new Error('a scoped handle runs single statements; use inTenant for a transaction');
+  }
+}
+
 function queryRequest(
   text: string,
   params: unknown[] | undefined,
   options: QueryOptions | undefined,
-): Request {
+): Extract<Request, { op: 'query' }> {
   const raw = options?.parsers ? Object.keys(options.parsers).map(Number) : undefined;
   return { op: 'query', text, params, rowMode: options?.rowMode, raw };
 }

@@ -37,19 +37,28 @@ function errorOf(err) {
   return out;
 }
 
+/** One statement; types whose parser the caller supplied come back as PostgreSQL's text
+ * for the caller to parse (its functions cannot cross the thread boundary). */
+function query(db, message) {
+  const parsers = {};
+  for (const oid of message.raw ?? []) parsers[oid] = keep;
+  return db.query(message.text, message.params ?? [], { rowMode: message.rowMode ?? 'object', parsers });
+}
+
+const SCOPE =
+  "select set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.user_id', $3, true)";
+
 async function run(message) {
   switch (message.op) {
-    case 'query': {
-      // Types whose parser the caller supplied come back as PostgreSQL's text; the caller
-      // parses them (its functions cannot cross the thread boundary).
-      const parsers = {};
-      for (const oid of message.raw ?? []) parsers[oid] = keep;
-      const result = await pglite.query(message.text, message.params ?? [], {
-        rowMode: message.rowMode ?? 'object',
-        parsers,
+    case 'query':
+      return query(pglite, message);
+    case 'scoped':
+      // A tenant statement in one request: BEGIN, the role and tenant, the statement and
+      // COMMIT run here, instead of four crossings of the thread boundary.
+      return pglite.transaction(async (tx) => {
+        await tx.query(SCOPE, message.scope);
+        return query(tx, message);
       });
-      return result;
-    }
     case 'exec':
       return pglite.exec(message.text);
     case 'dump': {

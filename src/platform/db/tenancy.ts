@@ -1,9 +1,11 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { type AnyPgColumn, type PgTable, pgPolicy, pgRole } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { Problem } from '../errors/problem.ts';
 import type { Database, Db, Executor, Tx } from './client.ts';
+import { ScopedPgliteClient } from './pglite-thread.ts';
 
 /**
  * The role every tenant-scoped transaction runs as. It is neither superuser nor table
@@ -145,6 +147,16 @@ export async function readInTenant<T>(
   scope: TenantScope,
   work: (db: Executor) => Promise<T>,
 ): Promise<T> {
+  if (database.pglite) {
+    // Each statement in one request to PGlite's thread, in its own transaction as the
+    // application role: the same snapshot rule as the pooled path below.
+    const client = new ScopedPgliteClient(database.pglite.client(), [
+      APP_ROLE,
+      scope.tenantId,
+      scope.userId ?? '',
+    ]);
+    return work(drizzlePglite({ client: client as never }) as unknown as Executor);
+  }
   const pool = database.readPool;
   if (!pool) return inTenant(database.db, scope, work);
   const client = await pool.connect();
