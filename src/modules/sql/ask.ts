@@ -115,9 +115,9 @@ export async function ask(ctx: AskContext, q: Question, limits: { boundPlan: boo
       );
     const plugin = await ctx.tx((t) => getPlugin(t, pluginId));
     if (!plugin.enabled) return refuse(`The plugin “${plugin.name}” is disabled.`, undefined, { pluginId });
-    return answerFromPlugin(ctx, scope, q, plugin, limits, { started, refuse });
+    return answerFromPlugin(ctx, scope, q, plugin, { limits, config }, { started, refuse });
   }
-  const answer = (best: Match) => answerFromTemplate(ctx, scope, q, best, limits);
+  const answer = (best: Match) => answerFromTemplate(ctx, scope, q, best, { limits, config });
   const best =
     method === 'template' || method === 'hybrid'
       ? (await bestTemplate(ctx.tx, q.question, now))[0]
@@ -152,8 +152,15 @@ export async function ask(ctx: AskContext, q: Question, limits: { boundPlan: boo
     scope,
     { ...generated, sourceId: q.sourceId, method: 'llm', question: q.question },
     limits,
+    config,
   );
   return { ...result, ...generated, method: 'llm' as const, template_id: null };
+}
+
+/** What an answer runs under: the driver's limits and the configuration the ask read. */
+interface Under {
+  limits: { boundPlan: boolean };
+  config: Configuration;
 }
 
 /**
@@ -167,7 +174,7 @@ async function answerFromPlugin(
   scope: { tenantId: string; userId: string },
   q: Question,
   plugin: PluginRow,
-  limits: { boundPlan: boolean },
+  under: Under,
   how: {
     started: number;
     refuse: (
@@ -216,7 +223,8 @@ async function answerFromPlugin(
       confidence: reply.confidence ?? undefined,
       ...logged,
     },
-    limits,
+    under.limits,
+    under.config,
   );
   return {
     ...result,
@@ -234,7 +242,7 @@ async function answerFromTemplate(
   scope: { tenantId: string; userId: string },
   q: Question,
   best: Match,
-  limits: { boundPlan: boolean },
+  under: Under,
 ) {
   const result = await runQuery(
     ctx.tx,
@@ -247,7 +255,8 @@ async function answerFromTemplate(
       question: q.question,
       confidence: best.confidence,
     },
-    limits,
+    under.limits,
+    under.config,
   );
   return {
     ...result,

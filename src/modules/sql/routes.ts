@@ -11,7 +11,14 @@ import { pluginConsultant } from './plugins/consult.ts';
 import { pluginRoutes } from './plugins/routes.ts';
 import { REPORTING_SCHEMA, REPORTING_VIEWS } from './reporting.ts';
 import { DEFAULT_METHODS, METHODS, OUTCOMES } from './schema.ts';
-import { getConfiguration, giveFeedback, listLogs, putConfiguration, runQuery } from './service.ts';
+import {
+  getConfiguration,
+  giveFeedback,
+  knownSource,
+  listLogs,
+  putConfiguration,
+  runQuery,
+} from './service.ts';
 import { templateRoutes } from './templates/routes.ts';
 
 const Id = Type.Integer({ minimum: 1 });
@@ -129,17 +136,21 @@ export const sqlRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       requireTenantWideAccess(req);
       // Who ran which query is audited whatever its outcome: the entry is written by the
-      // first transaction runQuery opens, before the query itself runs.
+      // first transaction, the configuration's read, before the query itself runs.
       req.audit({
         action: 'sql.run',
         resourceType: 'sql_query',
         details: { sql: req.body.sql, source_id: req.body.source_id ?? null },
       });
+      // An unknown source is refused before any transaction, as runQuery would refuse it.
+      knownSource(req.body.source_id);
+      const config = await req.tx(getConfiguration);
       return runQuery(
         (work) => req.tx(work),
         { tenantId: req.me.tenantId, userId: req.me.userId },
         { sql: req.body.sql, sourceId: req.body.source_id, method: 'manual' },
         { boundPlan },
+        config,
       );
     },
   );

@@ -83,15 +83,28 @@ const FAILURES: Record<ExecutionError['failure'], { status: number; outcome: Out
   query_failed: { status: 422, outcome: 'error' },
 };
 
+/** The source a query names, if it is one that can be queried (only the platform's own data so far). */
+export function knownSource(sourceId: string | null | undefined): string {
+  const source = sourceId ?? PLATFORM_SOURCE;
+  if (source !== PLATFORM_SOURCE)
+    throw new Problem(400, 'Only the platform’s own data (source_id null) can be queried so far.', {
+      code: 'unknown_source',
+      errors: [{ path: '/source_id', message: 'unknown source' }],
+    });
+  return source;
+}
+
 /**
- * Validates and runs one query, then logs it, whatever the outcome, in a transaction of
- * its own (the query's is read-only and may have been cancelled).
+ * Validates and runs one query under the tenant's configuration (its enabled sources, row
+ * limit and timeout; the caller has read it, once per request), then logs it, whatever the
+ * outcome, in a transaction of its own (the query's is read-only and may have been cancelled).
  */
 export async function runQuery(
   tx: <T>(work: (tx: Tx) => Promise<T>) => Promise<T>,
   scope: { tenantId: string; userId: string },
   run: Run,
   limits: Omit<Limits, 'rowLimit' | 'statementTimeoutMs'>,
+  config: Configuration,
 ) {
   const started = performance.now();
   const log = (entry: Omit<Log, 'durationMs' | 'userId' | 'sql' | 'method' | 'question'>) =>
@@ -114,13 +127,7 @@ export async function runQuery(
         .returning({ id: sqlGenerationLogs.id });
       return row!.id;
     });
-  const sourceId = run.sourceId ?? PLATFORM_SOURCE;
-  if (sourceId !== PLATFORM_SOURCE)
-    throw new Problem(400, 'Only the platform’s own data (source_id null) can be queried so far.', {
-      code: 'unknown_source',
-      errors: [{ path: '/source_id', message: 'unknown source' }],
-    });
-  const config = await tx(getConfiguration);
+  const sourceId = knownSource(run.sourceId);
   if (!config.enabledSources.includes(sourceId))
     throw new Problem(400, 'This source is not enabled in the text-to-SQL configuration.', {
       code: 'source_disabled',

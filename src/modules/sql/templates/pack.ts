@@ -55,6 +55,9 @@ const rate = (what: string) =>
 const months = (from: string, to: string) =>
   `b.period >= to_char(${from}::timestamptz at time zone 'UTC', 'YYYY-MM') and b.period <= to_char((${to}::timestamptz - interval '1 millisecond') at time zone 'UTC', 'YYYY-MM')`;
 
+// A project's quality is read from its annotators' scores (each the mean of that annotator's
+// annotation scores, kept with them), so every annotator weighs the same, as the quality pages
+// rank them; the annotation scores themselves answer only questions about single annotations.
 export const BUILTIN_TEMPLATES: Template[] = [
   // Progress
   builtin(
@@ -132,6 +135,14 @@ export const BUILTIN_TEMPLATES: Template[] = [
       group by p.id, p.title order by tasks desc`,
   ),
   builtin(
+    'tasks_with_status_in_project',
+    'How many tasks of one project have one status',
+    ['{project}中{status}的任务数', '{project}项目{status}的任务有多少'],
+    ['{status} tasks in {project}', 'how many tasks in project {project} are {status}'],
+    [project, status],
+    'select count(*)::int as tasks from reporting.tasks where project_id = $1::bigint and status = $2::text',
+  ),
+  builtin(
     'tasks_by_priority',
     'Tasks by priority',
     ['任务优先级分布', '各优先级的任务数'],
@@ -146,6 +157,24 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['how many {priority} priority tasks', 'number of tasks with {priority} priority'],
     [priority],
     'select count(*)::int as tasks from reporting.tasks where priority = $1::text',
+  ),
+  builtin(
+    'tasks_with_priority_per_project',
+    'Tasks of one priority, per project',
+    ['各项目{priority}优先级的任务数', '每个项目{priority}优先级任务有几个'],
+    ['{priority} priority tasks per project', 'number of {priority} priority tasks for every project'],
+    [priority],
+    `select p.title as project, count(t.id)::int as tasks
+       from reporting.projects p left join reporting.tasks t on t.project_id = p.id and t.priority = $1::text
+      group by p.id, p.title order by tasks desc`,
+  ),
+  builtin(
+    'unfinished_tasks_with_priority',
+    'Tasks of one priority that are not finished (is_finished false, cancelled ones included)',
+    ['{priority}优先级任务里未完成的数量', '{priority}任务中未完成的有多少'],
+    ['unfinished {priority} priority tasks', 'how many {priority} tasks are not done'],
+    [priority],
+    'select count(*)::int as tasks from reporting.tasks where priority = $1::text and not is_finished',
   ),
   builtin(
     'project_count',
@@ -197,7 +226,11 @@ export const BUILTIN_TEMPLATES: Template[] = [
     'annotations_per_day_in_period',
     'Annotations submitted per day (UTC) in a period',
     ['{period}每天的标注数', '{period}每日标注量'],
-    ['annotations per day {period}', 'daily annotation count {period}'],
+    [
+      'annotations per day {period}',
+      'daily annotation count {period}',
+      'how many annotations per day {period}',
+    ],
     [period],
     `select (a.created_at at time zone 'UTC')::date as day, count(*)::int as annotations
        from reporting.annotations a
@@ -208,7 +241,11 @@ export const BUILTIN_TEMPLATES: Template[] = [
     'annotations_per_project_in_period',
     'Annotations submitted per project in a period',
     ['{period}每个项目的标注数', '{period}各项目标注量'],
-    ['annotations per project {period}', 'annotation count of each project {period}'],
+    [
+      'annotations per project {period}',
+      'annotation count of each project {period}',
+      'how many annotations did each project get {period}',
+    ],
     [period],
     `select p.title as project, count(a.id)::int as annotations
        from reporting.annotations a join reporting.projects p on p.id = a.project_id
@@ -225,9 +262,17 @@ export const BUILTIN_TEMPLATES: Template[] = [
       where completed_by = $1::uuid and created_at >= $2::timestamptz and created_at < $3::timestamptz and not was_cancelled`,
   ),
   builtin(
+    'annotation_count_of_member',
+    'Annotations one member has submitted in all',
+    ['{member}的标注总数', '{member}完成的标注有多少'],
+    ['total annotations by {member}', 'how many annotations has {member} made'],
+    [member],
+    'select count(*)::int as annotations from reporting.annotations where completed_by = $1::uuid and not was_cancelled',
+  ),
+  builtin(
     'top_annotators_in_period',
     'The annotators who submitted the most in a period',
-    ['{period}标注最多的前{n}名', '{period}标注量前{n}的标注员'],
+    ['{period}标注最多的前{n}名', '{period}标注量前{n}的标注员', '{period}标注数量最多的{n}名标注员'],
     ['top {n} annotators {period}', 'who annotated the most {period}, top {n}'],
     [n, period],
     `select m.name as annotator, count(a.id)::int as annotations
@@ -285,6 +330,26 @@ export const BUILTIN_TEMPLATES: Template[] = [
        from reporting.annotations a join reporting.members m on m.user_id = a.completed_by
       where a.was_cancelled group by m.user_id, m.name order by skipped desc`,
   ),
+  builtin(
+    'skipped_annotations_per_project',
+    'Skipped (cancelled) annotations, per project',
+    ['各项目跳过的标注数', '每个项目有几条标注被跳过'],
+    ['skipped annotations per project', 'number of skips in every project'],
+    [],
+    `select p.title as project, count(a.id)::int as skipped
+       from reporting.projects p left join reporting.annotations a on a.project_id = p.id and a.was_cancelled
+      group by p.id, p.title order by skipped desc`,
+  ),
+  builtin(
+    'ground_truth_per_project',
+    'Ground-truth (gold-standard) annotations, per project',
+    ['各项目的金标准数量', '每个项目有几条标准答案'],
+    ['ground truth annotations per project', 'gold standard count for every project'],
+    [],
+    `select p.title as project, count(a.id)::int as ground_truth
+       from reporting.projects p left join reporting.annotations a on a.project_id = p.id and a.ground_truth
+      group by p.id, p.title order by ground_truth desc`,
+  ),
   // Quality
   builtin(
     'average_quality_per_project',
@@ -294,7 +359,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     [],
     `select p.title as project, round(avg(q.total), 3) as average_quality, count(q.id)::int as scores
        from reporting.quality_scores q join reporting.projects p on p.id = q.project_id
-      where q.scope = 'annotation' group by p.id, p.title order by average_quality desc`,
+      where q.scope = 'annotator' group by p.id, p.title order by average_quality desc`,
   ),
   builtin(
     'average_quality_per_annotator',
@@ -333,7 +398,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     ['average quality score of {project}', 'quality of {project}'],
     [project],
     `select round(avg(total), 3) as average_quality, count(*)::int as scores
-       from reporting.quality_scores where scope = 'annotation' and project_id = $1::bigint`,
+       from reporting.quality_scores where scope = 'annotator' and project_id = $1::bigint`,
   ),
   builtin(
     'quality_of_member',
@@ -346,6 +411,37 @@ export const BUILTIN_TEMPLATES: Template[] = [
       where q.scope = 'annotator' and q.user_id = $1::uuid group by p.id, p.title order by p.title`,
   ),
   builtin(
+    'quality_per_annotator_in_project',
+    'Average quality score of each annotator in one project',
+    ['{project}各标注员的质量分', '{project}里每位标注员的质量'],
+    ['annotator quality scores in {project}', 'how good is every annotator of {project}'],
+    [project],
+    `select m.name as annotator, round(avg(q.total), 3) as average_quality
+       from reporting.quality_scores q join reporting.members m on m.user_id = q.user_id
+      where q.scope = 'annotator' and q.project_id = $1::bigint group by m.user_id, m.name order by average_quality desc`,
+  ),
+  builtin(
+    'lowest_quality_projects_in_period',
+    'The projects with the lowest average quality score computed in a period',
+    ['{period}质量分最低的{n}个项目', '{period}质量最差的项目'],
+    ['{n} projects with the lowest quality {period}', 'worst projects by quality score {period}'],
+    [n, period],
+    `select p.title as project, round(avg(q.total), 3) as average_quality
+       from reporting.quality_scores q join reporting.projects p on p.id = q.project_id
+      where q.scope = 'annotator' and q.computed_at >= $2::timestamptz and q.computed_at < $3::timestamptz
+      group by p.id, p.title order by average_quality asc limit $1::int`,
+  ),
+  builtin(
+    'annotators_below_quality',
+    'Annotators with a quality score below a bound in some project',
+    ['质量分在{score}以下的标注员', '哪些标注员的质量分不到{score}'],
+    ['annotators whose quality score is under {score}', 'list annotators scoring less than {score}'],
+    [{ name: 'score', type: 'number' }],
+    `select m.name as annotator, round(min(q.total), 3) as lowest_quality
+       from reporting.quality_scores q join reporting.members m on m.user_id = q.user_id
+      where q.scope = 'annotator' and q.total < $1::numeric group by m.user_id, m.name order by lowest_quality`,
+  ),
+  builtin(
     'quality_dimensions_per_project',
     'Average accuracy, completeness, timeliness and consistency per project',
     ['每个项目的准确率、完整性、及时性和一致性', '各项目质量维度'],
@@ -354,7 +450,7 @@ export const BUILTIN_TEMPLATES: Template[] = [
     `select p.title as project, round(avg(q.accuracy), 3) as accuracy, round(avg(q.completeness), 3) as completeness,
             round(avg(q.timeliness), 3) as timeliness, round(avg(q.consistency), 3) as consistency
        from reporting.quality_scores q join reporting.projects p on p.id = q.project_id
-      where q.scope = 'annotation' group by p.id, p.title order by p.title`,
+      where q.scope = 'annotator' group by p.id, p.title order by p.title`,
   ),
   builtin(
     'lowest_quality_annotations_in_project',
@@ -434,6 +530,20 @@ export const BUILTIN_TEMPLATES: Template[] = [
        from reporting.reviews r join reporting.members m on m.user_id = r.reviewer_id
       where r.updated_at >= $1::timestamptz and r.updated_at < $2::timestamptz and ${DECIDED}
       group by m.user_id, m.name order by reviews desc`,
+  ),
+  builtin(
+    'reviews_with_status_per_reviewer',
+    'Reviews of one outcome, per reviewer',
+    ['各审核员{review_status}的数量', '每个审核员{review_status}的标注数'],
+    [
+      '{review_status} reviews per reviewer',
+      'annotations each reviewer has {review_status}',
+      'how many {review_status} per reviewer',
+    ],
+    [reviewStatus],
+    `select m.name as reviewer, count(r.id)::int as reviews
+       from reporting.reviews r join reporting.members m on m.user_id = r.reviewer_id
+      where r.status = $1::text group by m.user_id, m.name order by reviews desc`,
   ),
   builtin(
     'annotations_with_review_status_per_project',

@@ -26,7 +26,7 @@ export interface Filled {
   missing: string[];
   /** What the slots took from the question. */
   used: Span[];
-  /** Periods, projects and members the question names that no slot took. */
+  /** Periods, projects, members and enum values the question names that no slot took. */
   unused: number;
 }
 
@@ -61,7 +61,9 @@ export function chineseNumber(text: string): number | undefined {
 }
 
 const NUMBER = '(\\d+|[一二两三四五六七八九十]+)';
-const toNumber = (s: string) => (/^\d+$/.test(s) ? Number(s) : chineseNumber(s));
+/** A number slot's value: also a decimal (a score bound such as 0.7). */
+const NUMBER_OR_DECIMAL = '(\\d+(?:\\.\\d+)?|[一二两三四五六七八九十]+)';
+const toNumber = (s: string) => (/^\d+(\.\d+)?$/.test(s) ? Number(s) : chineseNumber(s));
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
@@ -113,7 +115,7 @@ export function findPeriods(text: string, now: Date): Period[] {
 /** Digits and Chinese numerals, outside `taken`. */
 export function findNumbers(text: string, taken: Span[] = []): (Span & { value: number })[] {
   const found: (Span & { value: number })[] = [];
-  for (const r of text.matchAll(new RegExp(NUMBER, 'g'))) {
+  for (const r of text.matchAll(new RegExp(NUMBER_OR_DECIMAL, 'g'))) {
     const span = { start: r.index, end: r.index + r[0].length };
     const value = toNumber(r[0]);
     if (value !== undefined && !taken.some((t) => overlaps(t, span))) found.push({ ...span, value });
@@ -123,14 +125,14 @@ export function findNumbers(text: string, taken: Span[] = []): (Span & { value: 
 
 /** How a value of the known enums is said, in English and Chinese. */
 const SYNONYMS: Record<string, RegExp[]> = {
-  pending: [/待处理|待标注|未开始|待审核/, /\bpending\b/i],
+  pending: [/待处理|待标注|未开始|待审核/, /\bpending\b|\bwaiting for review\b|\bawaiting review\b/i],
   in_progress: [/进行中|处理中|标注中/, /\bin[\s_-]progress\b/i],
   completed: [/已完成|完成的/, /\bcompleted?\b|\bdone\b/i],
   reviewed: [/已审核|审核过的/, /\breviewed\b/i],
   cancelled: [/已取消|取消的/, /\bcancell?ed\b/i],
   in_review: [/审核中/, /\bin[\s_-]review\b/i],
-  approved: [/已通过|通过的|批准的/, /\bapproved\b/i],
-  rejected: [/已拒绝|被拒绝|拒绝的|驳回的|被驳回/, /\brejected\b/i],
+  approved: [/已通过|通过了|通过的|批准的/, /\bapproved\b/i],
+  rejected: [/已拒绝|被拒绝|拒绝的|驳回的|被驳回|拒绝了|驳回了/, /\brejected\b|\brejections\b/i],
   modification_requested: [
     /需修改|要求修改|待修改/,
     /\bmodification[\s_-]requested\b|\bchanges requested\b/i,
@@ -141,12 +143,20 @@ const SYNONYMS: Record<string, RegExp[]> = {
   urgent: [/紧急/, /\burgent\b/i],
 };
 
+/** Every value of the known enums, for telling a question that names one no slot takes. */
+const KNOWN_ENUM_VALUES = Object.keys(SYNONYMS);
+
+/** `value` said literally: as a whole word when it is one ("low", not the start of "lowest"). */
+function literally(value: string): RegExp {
+  const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(/^\w+$/.test(value) ? `\\b${escaped}\\b` : escaped, 'i');
+}
+
 /** The first of `values` the question says (by its synonyms, or literally), outside `taken`. */
 export function findEnum(text: string, values: string[], taken: Span[] = []): (Span & { value: string })[] {
   const found: (Span & { value: string })[] = [];
   for (const value of values) {
-    const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    for (const pattern of [...(SYNONYMS[value] ?? []), new RegExp(escaped, 'i')]) {
+    for (const pattern of [...(SYNONYMS[value] ?? []), literally(value)]) {
       const r = pattern.exec(text);
       if (!r) continue;
       const span = { start: r.index, end: r.index + r[0].length };
@@ -181,10 +191,27 @@ export function findNames<T>(
 const overlaps = (a: Span, b: Span) => a.start < b.end && b.start < a.end;
 
 /**
- * Fills a template's slots from the question: periods first (their digits are not an n),
- * then names, enums and numbers, each span used once.
+ * Whether the question asks for the single first or last of a ranking: "who" or "which"
+ * with a singular noun, or 哪个/哪位/谁, beside a superlative (most, lowest, 最多, 最低).
  */
-export function fillSlots(question: string, slots: Slot[], vocabulary: Vocabulary, now: Date): Filled {
+export function asksForOne(question: string): boolean {
+  const which = /\bwho\b|\bwhich\s+[a-z]+(?<!s)\b|哪个|哪位|哪一|谁/i.test(question);
+  const superlative = /\b(most|least|highest|lowest|best|worst|fewest|top)\b|最/i.test(question);
+  return which && superlative;
+}
+
+/**
+ * Fills a template's slots from the question: periods first (their digits are not an n),
+ * then names, enums and numbers, each span used once. With `firstOnly` (a ranking asked
+ * for its single first) a number the question does not give is 1, not the slot's default.
+ */
+export function fillSlots(
+  question: string,
+  slots: Slot[],
+  vocabulary: Vocabulary,
+  now: Date,
+  options: { firstOnly?: boolean } = {},
+): Filled {
   const periods = findPeriods(question, now);
   const projects = findNames(
     question,
@@ -218,12 +245,15 @@ export function fillSlots(question: string, slots: Slot[], vocabulary: Vocabular
       else hit = free(findNumbers(question, [...named, ...used]));
       if (hit) bound = [hit.value];
     }
-    if (!hit && slot.default !== undefined && slot.type !== 'period') bound = [slot.default];
+    const fallback = slot.type === 'number' && options.firstOnly ? 1 : slot.default;
+    if (!hit && fallback !== undefined && slot.type !== 'period') bound = [fallback];
     if (hit) used.push(hit);
-    else if (slot.default === undefined) missing.push(slot.name);
-    values[slot.name] = hit ? hit.value : (slot.default ?? null);
+    else if (fallback === undefined) missing.push(slot.name);
+    values[slot.name] = hit ? hit.value : (fallback ?? null);
     params.push(...(bound.length ? bound : slot.type === 'period' ? [null, null] : [null]));
   }
-  const unused = named.filter((n) => !used.some((u) => overlaps(u, n))).length;
+  // An enum value said that no slot took ("已完成" to a template of unfinished tasks) counts too.
+  const said = [...named, ...findEnum(question, KNOWN_ENUM_VALUES, named)];
+  const unused = said.filter((n) => !used.some((u) => overlaps(u, n))).length;
   return { params, values, missing, used, unused };
 }

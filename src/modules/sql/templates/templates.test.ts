@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rank } from './match.ts';
 import { BUILTIN_TEMPLATES } from './pack.ts';
-import { chineseNumber, fillSlots, findEnum, findNumbers, findPeriods } from './slots.ts';
+import { asksForOne, chineseNumber, fillSlots, findEnum, findNumbers, findPeriods } from './slots.ts';
 
 // Wednesday 18 March 2026, 10:00 UTC.
 const NOW = new Date('2026-03-18T10:00:00Z');
@@ -83,6 +83,27 @@ describe('slot filling', () => {
     expect(findEnum('rejected annotations', reviews)[0]?.value).toBe('rejected');
     expect(findEnum('高优先级', ['low', 'medium', 'high', 'urgent'])[0]?.value).toBe('high');
     expect(findEnum('最高质量分', ['low', 'medium', 'high', 'urgent'])).toEqual([]);
+    // A value said literally is a whole word: "lowest" and "highest" are not priorities.
+    expect(findEnum('lowest and highest quality', ['low', 'medium', 'high', 'urgent'])).toEqual([]);
+    expect(findEnum('how many rejections', reviews)[0]?.value).toBe('rejected');
+    expect(findEnum('每个审核员通过了多少', reviews)[0]?.value).toBe('approved');
+  });
+
+  it('reads a decimal as one number, and n = 1 for a ranking asked for its first', () => {
+    expect(findNumbers('质量分低于0.7').map((n) => n.value)).toEqual([0.7]);
+    const n = [{ name: 'n', type: 'number' as const, default: 10 }];
+    expect(fillSlots('who annotated the most', n, vocabulary, NOW, { firstOnly: true }).params).toEqual([1]);
+    expect(fillSlots('top 3 annotators', n, vocabulary, NOW, { firstOnly: true }).params).toEqual([3]);
+    expect(asksForOne('上个月哪个标注员标注最多？')).toBe(true);
+    expect(asksForOne('Which project had the lowest score?')).toBe(true);
+    expect(asksForOne('Which annotators have the lowest scores?')).toBe(false);
+    expect(asksForOne('How many tasks does each project have?')).toBe(false);
+  });
+
+  it('counts an enum value that no slot takes against the template', () => {
+    const status = [{ name: 'status', type: 'enum' as const, values: ['completed', 'pending'] }];
+    expect(fillSlots('每个项目已完成的任务', status, vocabulary, NOW).unused).toBe(0);
+    expect(fillSlots('每个项目已完成的任务', [], vocabulary, NOW).unused).toBe(1);
   });
 
   it('matches project titles and member names or emails, and tells what is missing', () => {
@@ -129,6 +150,9 @@ describe('matching', () => {
     ['Alice Wang的费用', 'billing_of_member', ['u-1']],
     ['质量分最低的三个标注员', 'lowest_quality_annotators', [3]],
     ['rejection rate per reviewer', 'rejection_rate_per_reviewer', []],
+    ['how many completed tasks does Street Signs have', 'tasks_with_status_in_project', [8, 'completed']],
+    ['urgent tasks per project', 'tasks_with_priority_per_project', ['urgent']],
+    ['total annotations Alice Wang has submitted', 'annotation_count_of_member', ['u-1']],
   ])('%s → %s', (question, name, params) => {
     const m = best(question);
     expect(m.template.name).toBe(name);
@@ -139,6 +163,20 @@ describe('matching', () => {
   it('is not confident about a question no template asks', () => {
     expect(best('what is the weather like').confidence).toBeLessThan(0.4);
     expect(best('明天会下雨吗').confidence).toBeLessThan(0.4);
+  });
+
+  it('answers "each" with a row per group and "which … the most" with the first of a ranking', () => {
+    // "each" used to be a stop word, so these two read like the one-row templates.
+    expect(best('how many annotations were made on each day last week').template.name).toBe(
+      'annotations_per_day_in_period',
+    );
+    expect(best('last week, how many annotations did each project get').template.name).toBe(
+      'annotations_per_project_in_period',
+    );
+    const top = best('本月哪位标注员结算金额最多');
+    expect(top.template.name).toBe('top_paid_annotators_in_period');
+    expect(top.filled.params[0]).toBe(1);
+    expect(best('top 3 annotators by quality score').filled.params).toEqual([3]);
   });
 
   it('prefers the template that uses what the question names', () => {

@@ -9,12 +9,14 @@ import { can, useMe } from '../../lib/session';
 import { Chart } from '../dashboard/Chart';
 import { type ChartKind, chartable, chartOption, suggestChart } from './chart';
 import { HistoryTab } from './HistoryTab';
+import { PluginsTab } from './PluginsTab';
 import { type Answer, ask, feedback, problemCode, type Result, resultUrl, runSql } from './requests';
 import { TemplatesTab } from './TemplatesTab';
 
 /** Ask a question in words, or edit and run the SQL it became; history and templates beside. */
 export default function AskPage() {
   const { t } = useTranslation('ask');
+  const { data: me } = useMe();
   const [tab, setTab] = useState('ask');
   // A log loaded from History starts the Ask tab afresh (its key), with that log's SQL.
   const [loaded, setLoaded] = useState<{ id: number; sql: string; question: string | null } | null>(null);
@@ -39,6 +41,10 @@ export default function AskPage() {
             ),
           },
           { key: 'templates', label: t('tabs.templates'), children: <TemplatesTab /> },
+          // Plugins hold keys to outside services: their routes need sql:manage.
+          ...(can(me, 'sql:manage')
+            ? [{ key: 'plugins', label: t('tabs.plugins'), children: <PluginsTab /> }]
+            : []),
         ]}
       />
     </>
@@ -191,8 +197,11 @@ function Feedback({ logId }: { logId: number }) {
   const { t } = useTranslation('ask');
   const [correcting, setCorrecting] = useState(false);
   const [corrected, setCorrected] = useState('');
+  const client = useQueryClient();
   const send = useMutation({
     mutationFn: (body: { correct: boolean; sql?: string }) => feedback(logId, body),
+    // History shows the feedback beside the log.
+    onSuccess: () => client.invalidateQueries({ queryKey: ['sql', 'logs'] }),
   });
   if (send.isSuccess) return <Alert type="success" showIcon title={t('feedback.thanks')} />;
   return (

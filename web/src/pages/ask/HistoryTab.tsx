@@ -1,5 +1,6 @@
+import { DislikeOutlined, LikeOutlined } from '@ant-design/icons';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { Button, Space, Table, Tag } from 'antd';
+import { Button, Space, Table, Tag, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
@@ -52,12 +53,41 @@ export function HistoryTab({ onLoad }: { onLoad: (log: Log) => void }) {
             width: 80,
             render: (v: number | null) => v ?? '—',
           },
+          {
+            title: t('history.feedback'),
+            dataIndex: 'feedback',
+            render: (v: Log['feedback']) => <FeedbackCell feedback={v} />,
+          },
         ]}
       />
       {q.hasNextPage ? (
         <Button onClick={() => q.fetchNextPage()} loading={q.isFetchingNextPage}>
           {t('history.more')}
         </Button>
+      ) : null}
+    </Space>
+  );
+}
+
+/** A log's feedback: right, or wrong with the corrected SQL when one was given. */
+function FeedbackCell({ feedback }: { feedback: Log['feedback'] }) {
+  const { t } = useTranslation('ask');
+  if (!feedback) return <>—</>;
+  if (feedback.correct)
+    return (
+      <Tag color="green" icon={<LikeOutlined />}>
+        {t('history.correct')}
+      </Tag>
+    );
+  return (
+    <Space direction="vertical" size={2}>
+      <Tag color="orange" icon={<DislikeOutlined />}>
+        {t('history.wrong')}
+      </Tag>
+      {feedback.sql ? (
+        <Typography.Text type="secondary">
+          {t('history.corrected')} <code>{feedback.sql}</code>
+        </Typography.Text>
       ) : null}
     </Space>
   );

@@ -40,7 +40,8 @@ export function TemplatesTab() {
         size="small"
         rowKey="id"
         loading={list.isPending}
-        dataSource={list.data ?? []}
+        // The tenant's own first: the pack is long, and one's own are what one edits.
+        dataSource={[...(list.data ?? [])].sort((a, b) => Number(a.builtin) - Number(b.builtin))}
         pagination={{ pageSize: 20, hideOnSinglePage: true }}
         columns={[
           {
@@ -228,6 +229,7 @@ function Tester() {
           <Typography.Text type="secondary">{t('templates.noMatch')}</Typography.Text>
         ) : (
           <Table
+            data-testid="template-matches"
             size="small"
             rowKey={(_, i) => String(i)}
             dataSource={test.data}

@@ -12,6 +12,10 @@ export type TemplateMatch = Json<
 >['matches'][number];
 export type Log = GetResponse<'/api/v1/sql/logs'>['items'][number];
 
+export type Plugin = GetResponse<'/api/v1/sql/plugins'>['items'][number];
+export type PluginDraft = Json<paths['/api/v1/sql/plugins']['post']['requestBody']>;
+export type PluginProbe = Json<paths['/api/v1/sql/plugins/{id}/test']['post']['responses'][200]>;
+
 export const SLOT_TYPES: readonly Slot['type'][] = ['number', 'period', 'enum', 'project', 'member'];
 
 export const ask = (question: string) => must(api.POST('/api/v1/sql/ask', { body: { question } }));
@@ -30,6 +34,13 @@ export const deleteTemplate = (id: string) =>
   must(api.DELETE('/api/v1/sql/templates/{id}', { params: { path: { id } } }));
 export const testTemplates = (question: string) =>
   must(api.POST('/api/v1/sql/templates/test', { body: { question } })).then((r) => r.matches);
+
+export const plugins = () => must(api.GET('/api/v1/sql/plugins')).then((r) => r.items);
+export const addPlugin = (body: PluginDraft) => must(api.POST('/api/v1/sql/plugins', { body }));
+export const deletePlugin = (id: number) =>
+  must(api.DELETE('/api/v1/sql/plugins/{id}', { params: { path: { id } } }));
+export const testPlugin = (id: number) =>
+  must(api.POST('/api/v1/sql/plugins/{id}/test', { params: { path: { id } } }));
 
 export const resultUrl = (logId: number, format: 'csv' | 'xlsx') =>
   `/api/v1/sql/logs/${logId}/result?format=${format}`;
