@@ -39,6 +39,8 @@ export interface ParsedConfig {
   objects: { name: string; type: string; value: string }[];
   controls: { name: string; type: string; toName: string[]; labels: string[] }[];
   dataKeys: string[];
+  /** What Label Studio accepts but deserves a word: duplicate values, tags this editor cannot show. */
+  warnings?: string[];
 }
 
 export const projects = pgTable(

@@ -2429,7 +2429,10 @@ export interface paths {
                                         labels: string[];
                                     }[];
                                     dataKeys: string[];
+                                    warnings?: string[];
                                 };
+                                /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
+                                warnings: string[];
                                 overlap: number;
                                 overlap_coverage: number;
                                 ordering: string;
@@ -2509,7 +2512,10 @@ export interface paths {
                                     labels: string[];
                                 }[];
                                 dataKeys: string[];
+                                warnings?: string[];
                             };
+                            /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
+                            warnings: string[];
                             overlap: number;
                             overlap_coverage: number;
                             ordering: string;
@@ -2581,7 +2587,10 @@ export interface paths {
                                     labels: string[];
                                 }[];
                                 dataKeys: string[];
+                                warnings?: string[];
                             };
+                            /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
+                            warnings: string[];
                             overlap: number;
                             overlap_coverage: number;
                             ordering: string;
@@ -2697,7 +2706,10 @@ export interface paths {
                                     labels: string[];
                                 }[];
                                 dataKeys: string[];
+                                warnings?: string[];
                             };
+                            /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
+                            warnings: string[];
                             overlap: number;
                             overlap_coverage: number;
                             ordering: string;
@@ -2742,7 +2754,10 @@ export interface paths {
                                     labels: string[];
                                 }[];
                                 dataKeys: string[];
+                                warnings?: string[];
                             };
+                            /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
+                            warnings: string[];
                             overlap: number;
                             overlap_coverage: number;
                             ordering: string;

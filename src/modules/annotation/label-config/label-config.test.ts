@@ -1,6 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Problem } from '../../../platform/errors/problem.ts';
-import { controlTypeOf, labelKeyOf, parseLabelConfig, validateResult } from './label-config.ts';
+import { controlTypeOf, EDITOR_TAGS, labelKeyOf, parseLabelConfig, validateResult } from './label-config.ts';
 
 // Label Studio's own templates (label_studio/annotation_templates), verbatim.
 const TEXT_CLASSIFICATION = `
@@ -234,15 +236,17 @@ describe('parseLabelConfig refuses', () => {
     expect(p.extra.errors!.map((e) => e.message)).toEqual(['unknown tag <Blink>', 'unknown tag <Choise>']);
   });
 
-  it('controls without name or toName', () => {
+  it('controls without a name; a control without toName is accepted, as Label Studio does', () => {
     expect(
       problemOf('<View><Text name="t" value="$t"/><Choices toName="t"><Choice value="a"/></Choices></View>')
         .detail,
     ).toMatch(/<Choices> has no name/);
+    // Label Studio's chatbot-assessment template has <Rating name="likert_scale"/> alone.
+    const c = parseLabelConfig('<View><Text name="t" value="$t"/><Rating name="r" maxRating="7"/></View>');
+    expect(c.controls).toEqual([{ name: 'r', type: 'Rating', toName: [], labels: [] }]);
     expect(
-      problemOf('<View><Text name="t" value="$t"/><Labels name="l"><Label value="a"/></Labels></View>')
-        .detail,
-    ).toMatch(/<Labels name="l"> has no toName/);
+      validateResult(c, [{ from_name: 'r', to_name: 't', type: 'rating', value: { rating: 5 } }]),
+    ).toEqual([]);
   });
 
   it('a toName that names no object tag (or names a control)', () => {
@@ -263,37 +267,75 @@ describe('parseLabelConfig refuses', () => {
     ).toMatch(/the name "t" is used twice \(<Text> and <Choices>\)/);
   });
 
-  it('duplicate Choice or Label values within one control, but not across controls', () => {
+  it('duplicate Choice or Label values within one control: a warning, as Label Studio accepts them', () => {
     expect(
-      problemOf(
+      parseLabelConfig(
         '<View><Text name="t" value="$t"/><Choices name="c" toName="t"><Choice value="a"/><View><Choice value="a"/></View></Choices></View>',
-      ).detail,
-    ).toMatch(/declares the choice "a" twice/);
-    expect(problemOf(NER.replace('"LOC"', '"PER"')).detail).toMatch(
-      /<Labels name="label"> declares the label "PER" twice/,
-    );
-    expect(() =>
+      ),
+    ).toMatchObject({
+      controls: [{ name: 'c', labels: ['a'] }],
+      warnings: ['<Choices name="c"> declares the choice "a" twice'],
+    });
+    expect(parseLabelConfig(NER.replace('"LOC"', '"PER"')).warnings).toEqual([
+      '<Labels name="label"> declares the label "PER" twice',
+    ]);
+    expect(
       parseLabelConfig(
         '<View><Text name="t" value="$t"/><Choices name="c" toName="t"><Choice value="a"/></Choices><Choices name="d" toName="t"><Choice value="a"/></Choices></View>',
-      ),
-    ).not.toThrow();
+      ).warnings,
+    ).toBeUndefined();
     // In a taxonomy, only siblings must differ.
-    expect(() =>
+    expect(
       parseLabelConfig(
         '<View><Text name="t" value="$t"/><Taxonomy name="x" toName="t"><Choice value="A"><Choice value="Other"/></Choice><Choice value="B"><Choice value="Other"/></Choice></Taxonomy></View>',
-      ),
-    ).not.toThrow();
+      ).warnings,
+    ).toBeUndefined();
     expect(
       problemOf('<View><Text name="t" value="$t"/><Choices name="c" toName="t"><Choice/></Choices></View>')
         .detail,
     ).toMatch(/has no value/);
   });
 
-  it('object tags whose value is not a $key', () => {
-    expect(problemOf('<View><Text name="t" value="static text"/></View>').detail).toMatch(
-      /<Text name="t"> has value "static text", which is not a \$key/,
-    );
+  it('object tags with literal text, $keys embedded in a literal, and data paths', () => {
+    // Static text (instructions, a legend) reads no task data.
+    expect(parseLabelConfig('<View><Text name="t" value="Read the dialogue first."/></View>')).toEqual({
+      objects: [{ name: 't', type: 'Text', value: 'Read the dialogue first.' }],
+      controls: [],
+      dataKeys: [],
+    });
+    expect(
+      parseLabelConfig(`<View><HyperText name="h" value="<embed src='$image'/> by $author"/></View>`)
+        .dataKeys,
+    ).toEqual(['image', 'author']);
+    // A path reads its root key: indexed, dotted, a Repeater's {{idx}}.
+    expect(
+      parseLabelConfig(
+        '<View><Image name="i" value="$images[0].url"/><Text name="t" value="$meta.title"/><Repeater on="$document" indexFlag="{{idx}}"><Image name="p_{{idx}}" value="$document[{{idx}}].page"/></Repeater></View>',
+      ).dataKeys,
+    ).toEqual(['images', 'meta', 'document']);
     expect(problemOf('<View><Image name="i"/></View>').detail).toMatch(/<Image name="i"> has no value/);
+  });
+
+  it("warns of tags the embedded editor cannot show; the list is the editor bundle's own registry", () => {
+    expect(
+      parseLabelConfig(
+        '<View><Pdf name="pdf" value="$pdf"/><OcrLabels name="o" toName="pdf"><Label value="Typo"/></OcrLabels></View>',
+      ).warnings,
+    ).toEqual([
+      'the embedded editor (Label Studio frontend 1.4.0) cannot show <Pdf>',
+      'the embedded editor (Label Studio frontend 1.4.0) cannot show <OcrLabels>',
+    ]);
+    const bundle = fs.readFileSync(
+      path.resolve(
+        import.meta.dirname,
+        '../../../../node_modules/@heartexlabs/label-studio/build/static/js/main.js',
+      ),
+      'utf8',
+    );
+    const registered = new Set([...bundle.matchAll(/addTag\("([a-z]+)"/g)].map((m) => m[1]!));
+    // Region tags are the editor's own, never written in a config.
+    for (const tag of registered) if (tag.endsWith('region')) registered.delete(tag);
+    expect([...EDITOR_TAGS].sort()).toEqual([...registered].sort());
   });
 
   it('a DOCTYPE (entity expansion)', () => {
@@ -304,7 +346,7 @@ describe('parseLabelConfig refuses', () => {
 
   it('lists every problem found, the first in the detail', () => {
     const p = problemOf(
-      '<View><Text name="t" value="x"/><Choices name="c" toName="nope"><Choice value="a"/><Choice value="a"/></Choices></View>',
+      '<View><Text name="t"/><Choices name="c" toName="nope"><Choice value="a"/></Choices><Marquee/></View>',
     );
     expect(p.extra.errors).toHaveLength(3);
     expect(p.detail).toMatch(/\(and 2 more\)$/);

@@ -40,6 +40,7 @@ export const CONTROL_TAGS = [
   'TimelineLabels',
   'BitmaskLabels',
   'VectorLabels',
+  'OcrLabels',
   'VideoRectangle',
   'Rectangle',
   'Polygon',
@@ -78,6 +79,58 @@ export const VISUAL_TAGS = [
   'Repeater',
 ] as const;
 
+/**
+ * The tags the embedded editor (Label Studio frontend 1.4.0) registers, from its bundle's
+ * `Registry.addTag` calls (label-config.test.ts reads the bundle to keep this true). A
+ * config may use others — Label Studio accepts them — but this editor cannot show them.
+ */
+export const EDITOR_TAGS = new Set([
+  'audio',
+  'audioplus',
+  'brush',
+  'brushlabels',
+  'channel',
+  'choice',
+  'choices',
+  'collapse',
+  'dialog',
+  'ellipse',
+  'ellipselabels',
+  'filter',
+  'header',
+  'hypertext',
+  'hypertextlabels',
+  'image',
+  'keypoint',
+  'keypointlabels',
+  'label',
+  'labels',
+  'list',
+  'number',
+  'pairwise',
+  'panel',
+  'paragraphlabels',
+  'paragraphs',
+  'polygon',
+  'polygonlabels',
+  'ranker',
+  'rating',
+  'rectangle',
+  'rectanglelabels',
+  'relation',
+  'relations',
+  'shortcut',
+  'style',
+  'table',
+  'taxonomy',
+  'text',
+  'textarea',
+  'timeseries',
+  'timeserieslabels',
+  'video',
+  'view',
+]);
+
 const canonical = new Map<string, string>(
   [...OBJECT_TAGS, ...CONTROL_TAGS, ...VISUAL_TAGS].map((t) => [t.toLowerCase(), t]),
 );
@@ -102,6 +155,7 @@ const LABEL_KEYS: Record<string, string> = {
   timelinelabels: 'timelinelabels',
   bitmasklabels: 'bitmasklabels',
   vectorlabels: 'vectorlabels',
+  ocrlabels: 'ocrlabels',
 };
 /** Shape tags whose regions a plain <Labels> control may label (Labels + Rectangle, …). */
 const SHAPES = ['rectangle', 'polygon', 'keypoint', 'ellipse', 'brush', 'bitmask', 'vector'];
@@ -154,17 +208,34 @@ function fail(problems: string[]): never {
 }
 
 const DATA_REF = /^\$(\S+)$/;
+/** A `$key` inside a longer literal (`<embed src='$image'/>`), as Label Studio substitutes it. */
+const EMBEDDED_REF = /\$([A-Za-z_][\w]*)/g;
 
-/** The data key a `$key` reference names, or undefined. */
+/**
+ * The task data key a `$key` reference reads, or undefined: the root of a path, as in
+ * `$images[0].url`, `$meta.title` or a Repeater's `$document[{{idx}}].page`.
+ */
 function dataKeyOf(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : DATA_REF.exec(value.trim())?.[1];
+  const path = value === undefined ? undefined : DATA_REF.exec(value.trim())?.[1];
+  return path?.split(/[.[]/, 1)[0] || undefined;
+}
+
+/** The data keys a value reads: a whole `$key`, or each `$key` embedded in a literal. */
+function dataKeysIn(value: string): string[] {
+  const whole = dataKeyOf(value);
+  if (whole) return [whole];
+  return [...value.matchAll(EMBEDDED_REF)].map((m) => m[1]!);
 }
 
 /**
- * Parses and validates a labeling config. Throws a 400 naming every problem found: not
- * well-formed XML (with line and column), a root other than <View>, unknown tags, controls
- * without `name`/`toName`, a `toName` naming no object tag, duplicate names, duplicate
- * Choice/Label values in one control, object tags whose `value` is not a `$key`.
+ * Parses and validates a labeling config as Label Studio does. Throws a 400 naming every
+ * problem found: not well-formed XML (with line and column), a root other than <View>,
+ * unknown tags, controls or objects without `name`, a `toName` naming no object tag,
+ * duplicate names, an object tag without a value. Label Studio accepts, and so does this:
+ * an object tag whose value is literal text (instructions, a legend), `$key`s embedded in a
+ * literal (`<HyperText value="<embed src='$image'/>">`), controls without `toName`, and the
+ * same Choice/Label value twice in one control — the last one returned as a warning, with
+ * every tag the embedded editor cannot show.
  */
 export function parseLabelConfig(xml: string): ParsedConfig {
   if (typeof xml !== 'string' || xml.trim() === '') fail(['the config is empty']);
@@ -185,12 +256,14 @@ export function parseLabelConfig(xml: string): ParsedConfig {
   if (root.tag.toLowerCase() !== 'view') fail([`the root tag must be <View>, not <${root.tag}>`]);
 
   const problems: string[] = [];
+  const warnings: string[] = [];
   const objects: ParsedConfig['objects'] = [];
   const controls: ParsedConfig['controls'] = [];
   const dataKeys = new Set<string>();
   const names = new Map<string, string>();
   const filters: { name: string; toName: string }[] = [];
   const unknown = new Set<string>();
+  const uneditable = new Set<string>();
 
   const addName = (name: string, tag: string) => {
     const seen = names.get(name);
@@ -216,7 +289,7 @@ export function parseLabelConfig(xml: string): ParsedConfig {
           // Taxonomy nests choices as a tree: values need only be unique among siblings.
           const scope = type === 'Taxonomy' ? siblings : seen;
           if (scope.has(value))
-            problems.push(
+            warnings.push(
               `<${type} name="${control.attrs.name ?? ''}"> declares the ${childTag.toLowerCase()} "${value}" twice`,
             );
           scope.add(value);
@@ -251,14 +324,12 @@ export function parseLabelConfig(xml: string): ParsedConfig {
         if (key) dataKeys.add(key);
       }
     }
+    if (!EDITOR_TAGS.has(type.toLowerCase())) uneditable.add(type);
     if (objectSet.has(type)) {
       if (!name) problems.push(`<${type}> has no name`);
       const ref = node.attrs.value ?? node.attrs.valueList;
       if (ref === undefined) problems.push(`<${type} name="${name ?? ''}"> has no value`);
-      else if (!dataKeyOf(ref))
-        problems.push(
-          `<${type} name="${name ?? ''}"> has value "${ref}", which is not a $key of the task data`,
-        );
+      else for (const key of dataKeysIn(ref)) dataKeys.add(key);
       if (name) objects.push({ name, type, value: ref ?? '' });
     } else if (controlSet.has(type)) {
       const labels = collectValues(node, type);
@@ -271,7 +342,6 @@ export function parseLabelConfig(xml: string): ParsedConfig {
           .map((s) => s.trim())
           .filter(Boolean);
         if (!name) problems.push(`<${type}> has no name`);
-        if (toName.length === 0) problems.push(`<${type} name="${name ?? ''}"> has no toName`);
         if (name) controls.push({ name, type, toName, labels });
       }
     } else if (type === 'Filter' && node.attrs.toName) {
@@ -295,7 +365,9 @@ export function parseLabelConfig(xml: string): ParsedConfig {
       problems.push(`<Filter name="${f.name}"> has toName "${f.toName}", which names no control tag`);
   }
   if (problems.length) fail(problems);
-  return { objects, controls, dataKeys: [...dataKeys] };
+  for (const tag of uneditable)
+    warnings.push(`the embedded editor (Label Studio frontend 1.4.0) cannot show <${tag}>`);
+  return { objects, controls, dataKeys: [...dataKeys], ...(warnings.length ? { warnings } : {}) };
 }
 
 /** The result `type` a control of this tag produces (Label Studio lowercases the tag). */
@@ -410,7 +482,8 @@ function checkRegion(scope: ResultScope, item: Region, p: string) {
   }
   // Pairwise results name the control itself as to_name (Label Studio's own template does).
   const targets = control.type === 'Pairwise' ? [...control.toName, control.name] : control.toName;
-  if (!isStr(item.to_name) || !targets.includes(item.to_name)) {
+  // A control without toName (Label Studio allows one) applies to the whole task.
+  if (!isStr(item.to_name) || (targets.length > 0 && !targets.includes(item.to_name))) {
     err(`${p}/to_name`, `must be one of ${control.toName.map((n) => `"${n}"`).join(', ')}`);
   }
   const type = regionType(scope, control, item, p);

@@ -39,6 +39,7 @@ export const ParsedConfig = Type.Object({
     }),
   ),
   dataKeys: Type.Array(Type.String()),
+  warnings: Type.Optional(Type.Array(Type.String())),
 });
 
 export const Project = Type.Object({
@@ -49,6 +50,10 @@ export const Project = Type.Object({
   label_config: Type.String(),
   data_keys: Type.Array(Type.String()),
   parsed_config: ParsedConfig,
+  warnings: Type.Array(Type.String(), {
+    description:
+      'What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show',
+  }),
   overlap: Type.Integer(),
   overlap_coverage: Type.Integer(),
   ordering: Type.String(),

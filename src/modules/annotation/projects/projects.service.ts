@@ -44,6 +44,7 @@ export function projectView(p: Project, memberRole?: ProjectRole | null) {
     label_config: p.labelConfig,
     data_keys: p.parsedConfig.dataKeys,
     parsed_config: p.parsedConfig,
+    warnings: p.parsedConfig.warnings ?? [],
     overlap: p.overlap,
     overlap_coverage: p.overlapCoverage,
     ordering: p.ordering,

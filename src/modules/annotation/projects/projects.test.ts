@@ -96,10 +96,6 @@ describe('projects: create and read', () => {
         /toName "x", which names no object tag/,
       ],
       [
-        '<View><Text name="t" value="$t"/><Choices name="c" toName="t"><Choice value="a"/><Choice value="a"/></Choices></View>',
-        /declares the choice "a" twice/,
-      ],
-      [
         '<View><Text name="t" value="$t"/><Choices toName="t"><Choice value="a"/></Choices></View>',
         /<Choices> has no name/,
       ],
