@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProject } from '../annotation-fixtures.ts';
-import { newTenant, type TenantFixture } from '../fixtures.ts';
+import { newTenant, PASSWORD, type TenantFixture } from '../fixtures.ts';
 import { annotate, annotators, seedTasks, systemSql } from '../labeling-fixtures.ts';
 import { type ConsoleServer, signedIn, startConsole } from './console-session.ts';
 
@@ -206,5 +206,46 @@ describe('the daily labeling workflow', () => {
     expect(row!.result[0]!.value.choices).toEqual(['Negative']);
     expect(who.errors).toEqual([]);
     await who.close();
+  });
+
+  it('a locked member shows as Locked; the admin unlocks them and resets their password from the drawer', async (ctx) => {
+    const member = await t.member(['annotator'], 'Forgetful');
+    const signIn = (password: string) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email: member.email, password },
+        remoteAddress: '192.0.2.27',
+      });
+    for (let i = 0; i < 5; i++) expect((await signIn(`wrong-${i}`)).statusCode).toBe(401);
+    expect((await signIn(PASSWORD)).statusCode).toBe(429);
+
+    const owner = await signedIn(server, t.owner.email);
+    ctx.onTestFailed(() =>
+      owner.page.screenshot({ path: 'test-results/workflow-unlock.png' }).then(() => {}),
+    );
+    const page = owner.page;
+    await page.goto('/admin/users');
+    const row = page.getByRole('row', { name: new RegExp(member.email) });
+    await row.getByText('Locked', { exact: true }).waitFor();
+    expect(await row.getByText('Active', { exact: true }).count()).toBe(1);
+    await row.getByRole('button', { name: member.email }).click();
+    const drawer = page.locator('.si-drawer');
+    await drawer.getByText(/Locked after failed sign-ins until/).waitFor();
+    await drawer.getByRole('button', { name: 'Unlock' }).click();
+    await drawer.getByText('Unlocked: they can sign in again.').waitFor();
+    expect(await drawer.getByText('Locked', { exact: true }).count()).toBe(0);
+    await expect.poll(() => row.getByText('Locked', { exact: true }).count()).toBe(0);
+    expect((await signIn(PASSWORD)).statusCode).toBe(200);
+
+    await drawer.getByRole('button', { name: 'Reset password' }).click();
+    const dialog = page.getByRole('dialog', { name: `Reset the password of ${member.email}` });
+    await dialog.getByRole('button', { name: 'Reset password' }).click();
+    const generated = (await dialog.getByTestId('reset-password').textContent())?.trim() ?? '';
+    expect(generated.length).toBeGreaterThanOrEqual(20);
+    expect((await signIn(PASSWORD)).statusCode).toBe(401);
+    expect((await signIn(generated)).statusCode).toBe(200);
+    expect(owner.errors).toEqual([]);
+    await owner.close();
   });
 });

@@ -950,6 +950,8 @@ export interface paths {
                                 name: string;
                                 status: string;
                                 /** Format: date-time */
+                                locked_until: string | null;
+                                /** Format: date-time */
                                 created_at: string;
                                 roles: string[];
                             }[];
@@ -995,6 +997,8 @@ export interface paths {
                                 name: string;
                                 status: string;
                                 account_status: string;
+                                /** Format: date-time */
+                                locked_until: string | null;
                                 /** Format: date-time */
                                 last_login_at: string | null;
                                 /** Format: date-time */
@@ -1053,6 +1057,8 @@ export interface paths {
                             status: string;
                             account_status: string;
                             /** Format: date-time */
+                            locked_until: string | null;
+                            /** Format: date-time */
                             last_login_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1105,6 +1111,8 @@ export interface paths {
                             status: string;
                             account_status: string;
                             /** Format: date-time */
+                            locked_until: string | null;
+                            /** Format: date-time */
                             last_login_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1120,6 +1128,132 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/users/{id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lift the lock repeated failed sign-ins put on a member, before it runs out */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            email: string;
+                            name: string;
+                            status: string;
+                            account_status: string;
+                            /** Format: date-time */
+                            locked_until: string | null;
+                            /** Format: date-time */
+                            last_login_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            roles: {
+                                /** Format: uuid */
+                                role_id: string;
+                                role: string;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reset a member's password (the one given, or a generated one shown once); lifts a lock and ends their sessions */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        password?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user: {
+                                /** Format: uuid */
+                                id: string;
+                                email: string;
+                                name: string;
+                                status: string;
+                                account_status: string;
+                                /** Format: date-time */
+                                locked_until: string | null;
+                                /** Format: date-time */
+                                last_login_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                roles: {
+                                    /** Format: uuid */
+                                    role_id: string;
+                                    role: string;
+                                    /** Format: date-time */
+                                    expires_at: string | null;
+                                }[];
+                            };
+                            ended_sessions: number;
+                            generated_password?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/users/{id}/sessions": {
@@ -1450,6 +1584,8 @@ export interface paths {
                             name: string;
                             status: string;
                             account_status: string;
+                            /** Format: date-time */
+                            locked_until: string | null;
                             /** Format: date-time */
                             last_login_at: string | null;
                             /** Format: date-time */
