@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
+import ExcelJS from 'exceljs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProject } from '../annotation-fixtures.ts';
 import { newTenant, PASSWORD, type TenantFixture } from '../fixtures.ts';
 import { annotate, annotators, seedTasks, systemSql } from '../labeling-fixtures.ts';
+import { waitForJob } from '../transfer-helpers.ts';
 import { type ConsoleServer, signedIn, startConsole } from './console-session.ts';
 
 // The daily labeling loop (issue 27): each test reproduces a break a new user hit.
@@ -247,5 +250,75 @@ describe('the daily labeling workflow', () => {
     expect((await signIn(generated)).statusCode).toBe(200);
     expect(owner.errors).toEqual([]);
     await owner.close();
+  });
+
+  it('bill and statement downloads name the annotator and the project beside their ids', async () => {
+    const project = await newProject(t, { title: 'Paid work' });
+    const [earner] = await annotators(t, project.id, 1, 'Earner');
+    for (const task of await seedTasks(server, t, project, 2)) await annotate(t, earner!, task);
+    await systemSql(
+      server,
+      sql`update billing_work_records set occurred_at = '2025-04-10T00:00:00Z' where project_id = ${project.id}`,
+    );
+    const generated = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/billing/bills',
+      payload: { period: '2025-04' },
+    });
+    expect(generated.statusCode, generated.body).toBe(202);
+    expect((await waitForJob(t, generated.json().job_id)).state).toBe('completed');
+    const billId = generated.json().bill.id as number;
+    const issued = await t.as(t.owner, { method: 'POST', url: `/api/v1/billing/bills/${billId}/issue` });
+    expect(issued.statusCode, issued.body).toBe(200);
+
+    const owner = await signedIn(server, t.owner.email);
+    await owner.page.goto(`/billing/bills/${billId}`);
+    const [csvFile] = await Promise.all([
+      owner.page.waitForEvent('download'),
+      owner.page.getByRole('link', { name: 'CSV' }).click(),
+    ]);
+    const rows = parseCsv(fs.readFileSync(await csvFile.path(), 'utf8'), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    const line = rows.find((r) => r.user_id === earner!.userId);
+    expect(line).toMatchObject({
+      user_name: 'Earner0',
+      user_email: earner!.email,
+      project_title: 'Paid work',
+    });
+    expect(owner.errors).toEqual([]);
+    await owner.close();
+
+    const mine = await t.as(earner!, { method: 'GET', url: `/api/v1/billing/statements?bill_id=${billId}` });
+    const statementId = mine.json().items[0].id as number;
+    const who = await signedIn(server, earner!.email);
+    await who.page.goto(`/billing/statements/${statementId}`);
+    const [xlsxFile] = await Promise.all([
+      who.page.waitForEvent('download'),
+      who.page.getByRole('link', { name: 'Excel' }).click(),
+    ]);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(await xlsxFile.path());
+    const summary = new Map(
+      wb
+        .getWorksheet('Summary')!
+        .getSheetValues()
+        .filter(Boolean)
+        .map((r) => {
+          const cells = r as unknown[];
+          return [cells[1], cells[2]];
+        }),
+    );
+    expect(summary.get('Annotator')).toBe('Earner0');
+    expect(summary.get('E-mail')).toBe(earner!.email);
+    const detail = wb.getWorksheet('Detail')!;
+    const header = detail.getRow(1).values as unknown[];
+    const first = detail.getRow(2);
+    expect(first.getCell(header.indexOf('User')).value).toBe('Earner0');
+    expect(first.getCell(header.indexOf('Project')).value).toBe('Paid work');
+    expect(first.getCell(header.indexOf('Project id')).value).toBe(project.id);
+    expect(who.errors).toEqual([]);
+    await who.close();
   });
 });
