@@ -223,7 +223,8 @@ describe('the daily labeling workflow', () => {
     for (let i = 0; i < 5; i++) expect((await signIn(`wrong-${i}`)).statusCode).toBe(401);
     expect((await signIn(PASSWORD)).statusCode).toBe(429);
 
-    const owner = await signedIn(server, t.owner.email);
+    // An admin of its own: the owner's sign-ins would push its API session past the five a user keeps.
+    const owner = await signedIn(server, (await t.member(['admin'], 'Unlocker')).email);
     ctx.onTestFailed(() =>
       owner.page.screenshot({ path: 'test-results/workflow-unlock.png' }).then(() => {}),
     );
@@ -271,7 +272,8 @@ describe('the daily labeling workflow', () => {
     const issued = await t.as(t.owner, { method: 'POST', url: `/api/v1/billing/bills/${billId}/issue` });
     expect(issued.statusCode, issued.body).toBe(200);
 
-    const owner = await signedIn(server, t.owner.email);
+    // An admin of its own: the owner's sign-ins would push its API session past the five a user keeps.
+    const owner = await signedIn(server, (await t.member(['admin'], 'Bill reader')).email);
     await owner.page.goto(`/billing/bills/${billId}`);
     const [csvFile] = await Promise.all([
       owner.page.waitForEvent('download'),
@@ -318,6 +320,93 @@ describe('the daily labeling workflow', () => {
     expect(first.getCell(header.indexOf('User')).value).toBe('Earner0');
     expect(first.getCell(header.indexOf('Project')).value).toBe('Paid work');
     expect(first.getCell(header.indexOf('Project id')).value).toBe(project.id);
+    expect(who.errors).toEqual([]);
+    await who.close();
+  });
+
+  it('quality issues and improvement tasks link to the task; a task made by hand goes to the author, and its assignee opens and submits it', async (ctx) => {
+    const project = await newProject(t, { title: 'Improve me' });
+    const [author, fixer] = await annotators(t, project.id, 2, 'Improver');
+    const [task] = await seedTasks(server, t, project, 1);
+    const rule = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${project.id}/quality/rules`,
+      payload: {
+        name: 'Neutral only',
+        type: 'allowed_labels',
+        config: { labels: ['Neutral'] },
+        severity: 'high',
+      },
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    const { id } = await annotate(t, author!, task!);
+    await expect
+      .poll(
+        async () =>
+          (
+            await t.as(t.owner, { method: 'GET', url: `/api/v1/projects/${project.id}/quality/issues` })
+          ).json().items.length,
+        { timeout: 30_000 },
+      )
+      .toBe(1);
+
+    // An admin of its own: the owner's sign-ins would push its API session past the five a user keeps.
+    const owner = await signedIn(server, (await t.member(['admin'], 'Quality lead')).email);
+    ctx.onTestFailed(() =>
+      owner.page.screenshot({ path: 'test-results/workflow-improve.png' }).then(() => {}),
+    );
+    const page = owner.page;
+    await page.goto(`/projects/${project.id}/quality/issues`);
+    const card = page.getByTestId('issues-open').locator('[data-testid^="issue-"]');
+    const link = card.getByRole('link', { name: `Task #${task} · annotation #${id}` });
+    await link.waitFor();
+    // The issue is unassigned: the task goes where the workflow says, the annotation's author.
+    await card.getByRole('button', { name: 'Improvement task' }).click();
+    await page.getByText('Improvement task created').waitFor();
+    await page.getByRole('tab', { name: 'Improvement tasks' }).click();
+    const pending = page.getByTestId('improvements-pending');
+    await pending.getByRole('link', { name: `Task #${task} · annotation #${id}` }).waitFor();
+    await pending.getByTitle('Improver0').waitFor();
+    // The issue's link opens the annotation in the labeling view.
+    await page.goto(`/projects/${project.id}/quality/issues`);
+    await page.getByRole('link', { name: `Task #${task} · annotation #${id}` }).click();
+    await page.waitForURL(`**/projects/${project.id}/label?annotation=${id}&task=${task}`);
+    await page.locator('[data-testid=label-studio][data-ready=true]').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('task-id').textContent()).toContain(String(task));
+    expect(owner.errors).toEqual([]);
+    await owner.close();
+
+    // Given to another annotator, who opens the annotation (not theirs) through the task and submits.
+    const [improvement] = await systemSql<{ id: string }>(
+      server,
+      sql`select id from improvement_tasks where annotation_id = ${id}`,
+    );
+    const reassigned = await t.as(t.owner, {
+      method: 'PATCH',
+      url: `/api/v1/quality/improvement-tasks/${improvement!.id}`,
+      payload: { assignee_id: fixer!.userId },
+    });
+    expect(reassigned.statusCode, reassigned.body).toBe(200);
+    const who = await signedIn(server, fixer!.email);
+    await who.page.goto('/quality');
+    await who.page
+      .getByTestId('my-improvements')
+      .getByRole('link', { name: `Task #${task} · annotation #${id}` })
+      .click();
+    await who.page.waitForURL(`**/projects/${project.id}/label?improvement=${improvement!.id}`);
+    await who.page.getByTestId('improvement-notice').waitFor();
+    const editor = who.page.locator('[data-testid=label-studio][data-ready=true]');
+    await editor.waitFor({ timeout: 60_000 });
+    await editor.getByText('Neutral').first().click();
+    await editor.getByText('Update', { exact: true }).click();
+    await who.page.getByText('Improvement submitted for review').waitFor();
+    await expect.poll(() => who.page.getByTestId('improvement-tag').textContent()).toContain('Submitted');
+    const [row] = await systemSql<{ status: string; proposed_result: { value: { choices: string[] } }[] }>(
+      server,
+      sql`select status, proposed_result from improvement_tasks where id = ${improvement!.id}`,
+    );
+    expect(row!.status).toBe('submitted');
+    expect(row!.proposed_result[0]!.value.choices).toEqual(['Neutral']);
     expect(who.errors).toEqual([]);
     await who.close();
   });

@@ -6792,6 +6792,7 @@ export interface paths {
                                 id: number;
                                 project_id: number;
                                 annotation_id: number;
+                                task_id: number | null;
                                 rule_id: number | null;
                                 check_result_id: number | null;
                                 severity: string;
@@ -6863,6 +6864,7 @@ export interface paths {
                             id: number;
                             project_id: number;
                             annotation_id: number;
+                            task_id: number | null;
                             rule_id: number | null;
                             check_result_id: number | null;
                             severity: string;
@@ -7007,6 +7009,7 @@ export interface paths {
                                 id: number;
                                 project_id: number;
                                 annotation_id: number;
+                                task_id: number | null;
                                 issue_id: number | null;
                                 status: string;
                                 assignee_id: string | null;
@@ -7056,6 +7059,7 @@ export interface paths {
                             id: number;
                             project_id: number;
                             annotation_id: number;
+                            task_id: number | null;
                             issue_id: number | null;
                             status: string;
                             assignee_id: string | null;
@@ -7114,6 +7118,7 @@ export interface paths {
                                 id: number;
                                 project_id: number;
                                 annotation_id: number;
+                                task_id: number | null;
                                 issue_id: number | null;
                                 status: string;
                                 assignee_id: string | null;
@@ -7169,6 +7174,7 @@ export interface paths {
                             id: number;
                             project_id: number;
                             annotation_id: number;
+                            task_id: number | null;
                             issue_id: number | null;
                             status: string;
                             assignee_id: string | null;
@@ -7231,6 +7237,7 @@ export interface paths {
                             id: number;
                             project_id: number;
                             annotation_id: number;
+                            task_id: number | null;
                             issue_id: number | null;
                             status: string;
                             assignee_id: string | null;
@@ -7247,6 +7254,70 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/quality/improvement-tasks/{id}/annotation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The annotation an improvement task improves, with its task (its assignee, or a reviewer) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            annotation: {
+                                id: number;
+                                task: number;
+                                project: number;
+                                result: unknown[];
+                                lead_time: number;
+                                was_cancelled: boolean;
+                                ground_truth: boolean;
+                                /** Format: uuid */
+                                completed_by: string | null;
+                                completed_by_external: string | null;
+                                parent_annotation: number | null;
+                                parent_prediction: number | null;
+                                review_status: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            };
+                            task: {
+                                id: number;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/quality/improvement-tasks/{id}/transitions": {
@@ -7294,6 +7365,7 @@ export interface paths {
                             id: number;
                             project_id: number;
                             annotation_id: number;
+                            task_id: number | null;
                             issue_id: number | null;
                             status: string;
                             assignee_id: string | null;
@@ -7489,6 +7561,7 @@ export interface paths {
                                 status: string;
                                 escalation_level: number;
                                 annotation_id: number | null;
+                                task_id: number | null;
                                 score_id: number | null;
                                 message: string;
                                 acknowledged_by: string | null;
@@ -7512,6 +7585,7 @@ export interface paths {
                                 status: string;
                                 escalation_level: number;
                                 annotation_id: number | null;
+                                task_id: number | null;
                                 score_id: number | null;
                                 message: string;
                                 acknowledged_by: string | null;
@@ -7578,6 +7652,7 @@ export interface paths {
                                 status: string;
                                 escalation_level: number;
                                 annotation_id: number | null;
+                                task_id: number | null;
                                 score_id: number | null;
                                 message: string;
                                 acknowledged_by: string | null;
@@ -7649,6 +7724,7 @@ export interface paths {
                             status: string;
                             escalation_level: number;
                             annotation_id: number | null;
+                            task_id: number | null;
                             score_id: number | null;
                             message: string;
                             acknowledged_by: string | null;
