@@ -163,6 +163,8 @@ describe('tenant isolation', () => {
       ['PATCH', `/api/v1/users/${a.userId}`, { status: 'deactivated' }],
       ['GET', `/api/v1/users/${a.userId}/sessions`],
       ['DELETE', `/api/v1/users/${a.userId}/sessions`],
+      ['POST', `/api/v1/users/${a.userId}/unlock`],
+      ['POST', `/api/v1/users/${a.userId}/password`, { password: 'Taken-over-password-1' }],
       ['POST', `/api/v1/users/${a.userId}/roles`, { role_id: b.roleId }],
       ['POST', `/api/v1/users/${b.userId}/roles`, { role_id: a.roleId }],
       ['DELETE', `/api/v1/users/${a.userId}/roles/${a.roleId}`],

@@ -245,7 +245,7 @@ describe('quality console', () => {
     await owner.page.goto(`/projects/${project.id}/quality/issues`);
     const card = owner.page.getByTestId('issues-open').locator('[data-testid^="issue-"]');
     await card.waitFor();
-    const annotationId = Number(/Annotation #(\d+)/.exec((await card.textContent()) ?? '')?.[1]);
+    const annotationId = Number(/annotation #(\d+)/i.exec((await card.textContent()) ?? '')?.[1]);
     await card.getByLabel('Assignee').click();
     await owner.page.keyboard.type('Rater2');
     await owner.page.keyboard.press('Enter');

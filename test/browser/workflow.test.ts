@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
+import ExcelJS from 'exceljs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProject } from '../annotation-fixtures.ts';
-import { newTenant, type TenantFixture } from '../fixtures.ts';
+import { newTenant, PASSWORD, type TenantFixture } from '../fixtures.ts';
 import { annotate, annotators, seedTasks, systemSql } from '../labeling-fixtures.ts';
+import { waitForJob } from '../transfer-helpers.ts';
 import { type ConsoleServer, signedIn, startConsole } from './console-session.ts';
 
 // The daily labeling loop (issue 27): each test reproduces a break a new user hit.
@@ -204,6 +207,206 @@ describe('the daily labeling workflow', () => {
     );
     expect(row!.review_status).toBe('pending');
     expect(row!.result[0]!.value.choices).toEqual(['Negative']);
+    expect(who.errors).toEqual([]);
+    await who.close();
+  });
+
+  it('a locked member shows as Locked; the admin unlocks them and resets their password from the drawer', async (ctx) => {
+    const member = await t.member(['annotator'], 'Forgetful');
+    const signIn = (password: string) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email: member.email, password },
+        remoteAddress: '192.0.2.27',
+      });
+    for (let i = 0; i < 5; i++) expect((await signIn(`wrong-${i}`)).statusCode).toBe(401);
+    expect((await signIn(PASSWORD)).statusCode).toBe(429);
+
+    // An admin of its own: the owner's sign-ins would push its API session past the five a user keeps.
+    const owner = await signedIn(server, (await t.member(['admin'], 'Unlocker')).email);
+    ctx.onTestFailed(() =>
+      owner.page.screenshot({ path: 'test-results/workflow-unlock.png' }).then(() => {}),
+    );
+    const page = owner.page;
+    await page.goto('/admin/users');
+    const row = page.getByRole('row', { name: new RegExp(member.email) });
+    await row.getByText('Locked', { exact: true }).waitFor();
+    expect(await row.getByText('Active', { exact: true }).count()).toBe(1);
+    await row.getByRole('button', { name: member.email }).click();
+    const drawer = page.locator('.si-drawer');
+    await drawer.getByText(/Locked after failed sign-ins until/).waitFor();
+    await drawer.getByRole('button', { name: 'Unlock' }).click();
+    await drawer.getByText('Unlocked: they can sign in again.').waitFor();
+    expect(await drawer.getByText('Locked', { exact: true }).count()).toBe(0);
+    await expect.poll(() => row.getByText('Locked', { exact: true }).count()).toBe(0);
+    expect((await signIn(PASSWORD)).statusCode).toBe(200);
+
+    await drawer.getByRole('button', { name: 'Reset password' }).click();
+    const dialog = page.getByRole('dialog', { name: `Reset the password of ${member.email}` });
+    await dialog.getByRole('button', { name: 'Reset password' }).click();
+    const generated = (await dialog.getByTestId('reset-password').textContent())?.trim() ?? '';
+    expect(generated.length).toBeGreaterThanOrEqual(20);
+    expect((await signIn(PASSWORD)).statusCode).toBe(401);
+    expect((await signIn(generated)).statusCode).toBe(200);
+    expect(owner.errors).toEqual([]);
+    await owner.close();
+  });
+
+  it('bill and statement downloads name the annotator and the project beside their ids', async () => {
+    const project = await newProject(t, { title: 'Paid work' });
+    const [earner] = await annotators(t, project.id, 1, 'Earner');
+    for (const task of await seedTasks(server, t, project, 2)) await annotate(t, earner!, task);
+    await systemSql(
+      server,
+      sql`update billing_work_records set occurred_at = '2025-04-10T00:00:00Z' where project_id = ${project.id}`,
+    );
+    const generated = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/billing/bills',
+      payload: { period: '2025-04' },
+    });
+    expect(generated.statusCode, generated.body).toBe(202);
+    expect((await waitForJob(t, generated.json().job_id)).state).toBe('completed');
+    const billId = generated.json().bill.id as number;
+    const issued = await t.as(t.owner, { method: 'POST', url: `/api/v1/billing/bills/${billId}/issue` });
+    expect(issued.statusCode, issued.body).toBe(200);
+
+    // An admin of its own: the owner's sign-ins would push its API session past the five a user keeps.
+    const owner = await signedIn(server, (await t.member(['admin'], 'Bill reader')).email);
+    await owner.page.goto(`/billing/bills/${billId}`);
+    const [csvFile] = await Promise.all([
+      owner.page.waitForEvent('download'),
+      owner.page.getByRole('link', { name: 'CSV' }).click(),
+    ]);
+    const rows = parseCsv(fs.readFileSync(await csvFile.path(), 'utf8'), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    const line = rows.find((r) => r.user_id === earner!.userId);
+    expect(line).toMatchObject({
+      user_name: 'Earner0',
+      user_email: earner!.email,
+      project_title: 'Paid work',
+    });
+    expect(owner.errors).toEqual([]);
+    await owner.close();
+
+    const mine = await t.as(earner!, { method: 'GET', url: `/api/v1/billing/statements?bill_id=${billId}` });
+    const statementId = mine.json().items[0].id as number;
+    const who = await signedIn(server, earner!.email);
+    await who.page.goto(`/billing/statements/${statementId}`);
+    const [xlsxFile] = await Promise.all([
+      who.page.waitForEvent('download'),
+      who.page.getByRole('link', { name: 'Excel' }).click(),
+    ]);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile(await xlsxFile.path());
+    const summary = new Map(
+      wb
+        .getWorksheet('Summary')!
+        .getSheetValues()
+        .filter(Boolean)
+        .map((r) => {
+          const cells = r as unknown[];
+          return [cells[1], cells[2]];
+        }),
+    );
+    expect(summary.get('Annotator')).toBe('Earner0');
+    expect(summary.get('E-mail')).toBe(earner!.email);
+    const detail = wb.getWorksheet('Detail')!;
+    const header = detail.getRow(1).values as unknown[];
+    const first = detail.getRow(2);
+    expect(first.getCell(header.indexOf('User')).value).toBe('Earner0');
+    expect(first.getCell(header.indexOf('Project')).value).toBe('Paid work');
+    expect(first.getCell(header.indexOf('Project id')).value).toBe(project.id);
+    expect(who.errors).toEqual([]);
+    await who.close();
+  });
+
+  it('quality issues and improvement tasks link to the task; a task made by hand goes to the author, and its assignee opens and submits it', async (ctx) => {
+    const project = await newProject(t, { title: 'Improve me' });
+    const [author, fixer] = await annotators(t, project.id, 2, 'Improver');
+    const [task] = await seedTasks(server, t, project, 1);
+    const rule = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${project.id}/quality/rules`,
+      payload: {
+        name: 'Neutral only',
+        type: 'allowed_labels',
+        config: { labels: ['Neutral'] },
+        severity: 'high',
+      },
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    const { id } = await annotate(t, author!, task!);
+    await expect
+      .poll(
+        async () =>
+          (
+            await t.as(t.owner, { method: 'GET', url: `/api/v1/projects/${project.id}/quality/issues` })
+          ).json().items.length,
+        { timeout: 30_000 },
+      )
+      .toBe(1);
+
+    // An admin of its own: the owner's sign-ins would push its API session past the five a user keeps.
+    const owner = await signedIn(server, (await t.member(['admin'], 'Quality lead')).email);
+    ctx.onTestFailed(() =>
+      owner.page.screenshot({ path: 'test-results/workflow-improve.png' }).then(() => {}),
+    );
+    const page = owner.page;
+    await page.goto(`/projects/${project.id}/quality/issues`);
+    const card = page.getByTestId('issues-open').locator('[data-testid^="issue-"]');
+    const link = card.getByRole('link', { name: `Task #${task} · annotation #${id}` });
+    await link.waitFor();
+    // The issue is unassigned: the task goes where the workflow says, the annotation's author.
+    await card.getByRole('button', { name: 'Improvement task' }).click();
+    await page.getByText('Improvement task created').waitFor();
+    await page.getByRole('tab', { name: 'Improvement tasks' }).click();
+    const pending = page.getByTestId('improvements-pending');
+    await pending.getByRole('link', { name: `Task #${task} · annotation #${id}` }).waitFor();
+    await pending.getByTitle('Improver0').waitFor();
+    // The issue's link opens the annotation in the labeling view.
+    await page.goto(`/projects/${project.id}/quality/issues`);
+    await page.getByRole('link', { name: `Task #${task} · annotation #${id}` }).click();
+    await page.waitForURL(`**/projects/${project.id}/label?annotation=${id}&task=${task}`);
+    await page.locator('[data-testid=label-studio][data-ready=true]').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('task-id').textContent()).toContain(String(task));
+    expect(owner.errors).toEqual([]);
+    await owner.close();
+
+    // Given to another annotator, who opens the annotation (not theirs) through the task and submits.
+    const [improvement] = await systemSql<{ id: string }>(
+      server,
+      sql`select id from improvement_tasks where annotation_id = ${id}`,
+    );
+    const reassigned = await t.as(t.owner, {
+      method: 'PATCH',
+      url: `/api/v1/quality/improvement-tasks/${improvement!.id}`,
+      payload: { assignee_id: fixer!.userId },
+    });
+    expect(reassigned.statusCode, reassigned.body).toBe(200);
+    const who = await signedIn(server, fixer!.email);
+    await who.page.goto('/quality');
+    await who.page
+      .getByTestId('my-improvements')
+      .getByRole('link', { name: `Task #${task} · annotation #${id}` })
+      .click();
+    await who.page.waitForURL(`**/projects/${project.id}/label?improvement=${improvement!.id}`);
+    await who.page.getByTestId('improvement-notice').waitFor();
+    const editor = who.page.locator('[data-testid=label-studio][data-ready=true]');
+    await editor.waitFor({ timeout: 60_000 });
+    await editor.getByText('Neutral').first().click();
+    await editor.getByText('Update', { exact: true }).click();
+    await who.page.getByText('Improvement submitted for review').waitFor();
+    await expect.poll(() => who.page.getByTestId('improvement-tag').textContent()).toContain('Submitted');
+    const [row] = await systemSql<{ status: string; proposed_result: { value: { choices: string[] } }[] }>(
+      server,
+      sql`select status, proposed_result from improvement_tasks where id = ${improvement!.id}`,
+    );
+    expect(row!.status).toBe('submitted');
+    expect(row!.proposed_result[0]!.value.choices).toEqual(['Neutral']);
     expect(who.errors).toEqual([]);
     await who.close();
   });

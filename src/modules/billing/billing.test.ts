@@ -1,3 +1,4 @@
+import { parse as parseCsv } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
@@ -478,6 +479,26 @@ describe('billing', () => {
     }
     expect(cents).toBe(197);
     expect(detail.rowCount - 1).toBe(after.length);
+    // Names beside the ids, as the screen shows them: the annotator's name and e-mail, the project's title.
+    // The annotators fixture names them Annotator0, Annotator1.
+    const people = new Map([a!, b!].map((m, i) => [m.userId, { name: `Annotator${i}`, email: m.email }]));
+    const headers = detail.getRow(1).values as unknown[];
+    const col = (name: string) => headers.indexOf(name);
+    expect(headers.slice(3, 8)).toEqual(['User', 'E-mail', 'User id', 'Project', 'Project id']);
+    let named = 0;
+    for (let i = 2; i <= detail.rowCount; i++) {
+      const row = detail.getRow(i);
+      const userId = row.getCell(col('User id')).value as string | null;
+      if (userId) {
+        expect(row.getCell(col('User')).value).toBe(people.get(userId)!.name);
+        expect(row.getCell(col('E-mail')).value).toBe(people.get(userId)!.email);
+        named++;
+      }
+      if (row.getCell(col('Project id')).value !== null) {
+        expect(row.getCell(col('Project')).value).toBe(p.title);
+      }
+    }
+    expect(named).toBeGreaterThan(0);
 
     const sx = await t.as(a!, {
       method: 'GET',
@@ -488,6 +509,14 @@ describe('billing', () => {
     const sSummary = swb.getWorksheet('Summary')!;
     const sTotal = sSummary.getRows(1, sSummary.rowCount)!.find((row) => row.getCell(1).value === 'Total')!;
     expect(sTotal.getCell(2).value).toBe(1.82);
+    const summaryValue = (label: string) =>
+      sSummary
+        .getRows(1, sSummary.rowCount)!
+        .find((row) => row.getCell(1).value === label)
+        ?.getCell(2).value;
+    expect(summaryValue('Annotator')).toBe('Annotator0');
+    expect(summaryValue('E-mail')).toBe(a!.email);
+    expect(summaryValue('Annotator id')).toBe(a!.userId);
 
     const csv = await t.as(t.owner, {
       method: 'GET',
@@ -495,6 +524,22 @@ describe('billing', () => {
     });
     expect(csv.headers['content-type']).toContain('text/csv');
     expect(csv.body.trim().split('\n')).toHaveLength(after.length + 1);
+    const csvRows = parseCsv(csv.body, { columns: true }) as Record<string, string>[];
+    expect(Object.keys(csvRows[0]!).slice(2, 7)).toEqual([
+      'user_name',
+      'user_email',
+      'user_id',
+      'project_title',
+      'project_id',
+    ]);
+    const annotated = csvRows.filter((r) => r.user_id);
+    expect(annotated.length).toBeGreaterThan(0);
+    for (const r of annotated) {
+      expect(r.user_name).toBe(people.get(r.user_id!)!.name);
+      expect(r.user_email).toBe(people.get(r.user_id!)!.email);
+    }
+    expect(csvRows.some((r) => r.project_id)).toBe(true);
+    for (const r of csvRows.filter((row) => row.project_id)) expect(r.project_title).toBe(p.title);
     const json = await ok(
       await t.as(t.owner, { method: 'GET', url: `/api/v1/billing/bills/${may.id}/export?format=json` }),
     );

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gt, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { grants } from '../../platform/auth/permissions.ts';
 import type { Principal } from '../../platform/auth/principal.ts';
+import { users } from '../../platform/auth/schema.ts';
 import type { Executor } from '../../platform/db/client.ts';
 import { decodeCursor, toPage } from '../../platform/db/pagination.ts';
 import { pgArray, rowsOf } from '../../platform/db/sql.ts';
@@ -8,9 +9,10 @@ import { inTenant } from '../../platform/db/tenancy.ts';
 import { badRequest, conflict, notFound, Problem } from '../../platform/errors/problem.ts';
 import type { Platform } from '../../platform/index.ts';
 import type { JobContext } from '../../platform/jobs/queue.ts';
-import { managesAllProjects, projectFacts, projectsFor } from '../annotation/index.ts';
+import { managesAllProjects, projectFacts, projectsFor, readOnly } from '../annotation/index.ts';
 import { scoreRows } from '../quality/index.ts';
 import { GENERATE_JOB } from './billing.jobs.ts';
+import type { LineView, NamedLine } from './export.ts';
 import { Decimal, formatMoney, MINOR_UNITS, qualityMultiplier, roundMoney } from './money.ts';
 import { approvedVersions, type Terms } from './rules.service.ts';
 import { billingBills, billingRecords, billingStatements } from './schema.ts';
@@ -68,6 +70,46 @@ export function billView(b: Bill, totals?: { total: string; lines: number }) {
     created_by: b.createdBy,
     created_at: b.createdAt,
   };
+}
+
+/** The people and projects a download names: display name (name, else e-mail) and title. */
+export async function namesOf(tx: Executor, userIds: (string | null)[], projectIds: (number | null)[]) {
+  const wanted = [...new Set(userIds.filter((id): id is string => id !== null))];
+  const people = wanted.length
+    ? await tx
+        .select({ id: users.id, name: users.name, email: users.email })
+        .from(users)
+        .where(inArray(users.id, wanted))
+    : [];
+  const ids = [...new Set(projectIds.filter((id): id is number => id !== null))];
+  const titles = ids.length
+    ? rowsOf<{ id: number; title: string }>(
+        await tx.execute(
+          sql`select id, title from ${readOnly.projects} p where p.id = any(${pgArray(ids)}::bigint[])`,
+        ),
+      )
+    : [];
+  const byUser = new Map(people.map((u) => [u.id, { name: u.name || u.email, email: u.email }]));
+  const byProject = new Map(titles.map((p) => [Number(p.id), p.title]));
+  return {
+    user: (id: string | null) => (id ? byUser.get(id) : undefined),
+    project: (id: number | null) => (id === null ? undefined : byProject.get(id)),
+  };
+}
+
+/** Lines with the annotator's name and e-mail and the project's title beside their ids. */
+export async function namedLines(tx: Executor, lines: LineView[]): Promise<NamedLine[]> {
+  const names = await namesOf(
+    tx,
+    lines.map((l) => l.user_id),
+    lines.map((l) => l.project_id),
+  );
+  return lines.map((l) => ({
+    ...l,
+    user_name: names.user(l.user_id)?.name ?? '',
+    user_email: names.user(l.user_id)?.email ?? '',
+    project_title: names.project(l.project_id) ?? '',
+  }));
 }
 
 export function recordView(r: BillRecord) {

@@ -27,19 +27,29 @@ export interface LineView {
   note: string;
 }
 
+/** A line with the names people read beside its ids, as the console shows them. */
+export interface NamedLine extends LineView {
+  user_name: string;
+  user_email: string;
+  project_title: string;
+}
+
 export interface Document {
   title: string;
   /** Summary rows: label and value; money values are marked so they get the currency format. */
   summary: { label: string; value: string | number | null; money?: boolean }[];
   currency: string;
-  lines: LineView[];
+  lines: NamedLine[];
 }
 
-const COLUMNS: { header: string; key: keyof LineView; width: number; number?: 'int' | 'dec' | 'money' }[] = [
+const COLUMNS: { header: string; key: keyof NamedLine; width: number; number?: 'int' | 'dec' | 'money' }[] = [
   { header: 'Line', key: 'id', width: 8, number: 'int' },
   { header: 'Kind', key: 'kind', width: 12 },
-  { header: 'User', key: 'user_id', width: 38 },
-  { header: 'Project', key: 'project_id', width: 9, number: 'int' },
+  { header: 'User', key: 'user_name', width: 24 },
+  { header: 'E-mail', key: 'user_email', width: 30 },
+  { header: 'User id', key: 'user_id', width: 38 },
+  { header: 'Project', key: 'project_title', width: 28 },
+  { header: 'Project id', key: 'project_id', width: 10, number: 'int' },
   { header: 'Rule version', key: 'rule_version_id', width: 12, number: 'int' },
   { header: 'Mode', key: 'mode', width: 9 },
   { header: 'Accepted', key: 'accepted_count', width: 10, number: 'int' },

@@ -541,7 +541,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
             { label: 'Lines', value: lines.length },
             { label: 'Total', value: view.total, money: true },
           ],
-          lines,
+          lines: await bills.namedLines(tx, lines),
         };
         return { bill, doc, json: { bill: view, lines } };
       });
@@ -630,20 +630,24 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const { s, bill } = await bills.getStatement(tx, req.me, req.params.id);
         const lines = (await bills.allLines(tx, bill.id, { userId: s.userId })).map(bills.recordView);
         const view = bills.statementView(s, bill);
+        const named = await bills.namedLines(tx, lines);
+        const annotator = (await bills.namesOf(tx, [s.userId], [])).user(s.userId);
         const doc: Document = {
           title: `Statement ${bill.period}`,
           currency: view.currency,
           summary: [
             { label: 'Statement', value: s.id },
             { label: 'Bill', value: bill.id },
-            { label: 'Annotator', value: s.userId },
+            { label: 'Annotator', value: annotator?.name ?? '' },
+            { label: 'E-mail', value: annotator?.email ?? '' },
+            { label: 'Annotator id', value: s.userId },
             { label: 'Period', value: bill.period },
             { label: 'Status', value: bill.status },
             { label: 'Currency', value: view.currency },
             { label: 'Lines', value: lines.length },
             { label: 'Total', value: view.total, money: true },
           ],
-          lines,
+          lines: named,
         };
         return { view, doc, lines };
       });

@@ -12,6 +12,8 @@ export const Member = Type.Object({
   email: Type.String(),
   name: Type.String(),
   status: Type.String(),
+  /** Set while repeated failed sign-ins keep the account locked. */
+  locked_until: Nullable(DateTime),
   created_at: DateTime,
   roles: Type.Array(Type.String()),
 });
@@ -21,6 +23,7 @@ export const MemberDetail = Type.Object({
   name: Type.String(),
   status: Type.String(),
   account_status: Type.String(),
+  locked_until: Nullable(DateTime),
   last_login_at: Nullable(DateTime),
   created_at: DateTime,
   roles: Type.Array(Type.Object({ role_id: Uuid, role: Type.String(), expires_at: Nullable(DateTime) })),

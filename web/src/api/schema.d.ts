@@ -949,6 +949,8 @@ export interface paths {
                                 name: string;
                                 status: string;
                                 /** Format: date-time */
+                                locked_until: string | null;
+                                /** Format: date-time */
                                 created_at: string;
                                 roles: string[];
                             }[];
@@ -994,6 +996,8 @@ export interface paths {
                                 name: string;
                                 status: string;
                                 account_status: string;
+                                /** Format: date-time */
+                                locked_until: string | null;
                                 /** Format: date-time */
                                 last_login_at: string | null;
                                 /** Format: date-time */
@@ -1052,6 +1056,8 @@ export interface paths {
                             status: string;
                             account_status: string;
                             /** Format: date-time */
+                            locked_until: string | null;
+                            /** Format: date-time */
                             last_login_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1104,6 +1110,8 @@ export interface paths {
                             status: string;
                             account_status: string;
                             /** Format: date-time */
+                            locked_until: string | null;
+                            /** Format: date-time */
                             last_login_at: string | null;
                             /** Format: date-time */
                             created_at: string;
@@ -1119,6 +1127,132 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/users/{id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lift the lock repeated failed sign-ins put on a member, before it runs out */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            email: string;
+                            name: string;
+                            status: string;
+                            account_status: string;
+                            /** Format: date-time */
+                            locked_until: string | null;
+                            /** Format: date-time */
+                            last_login_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            roles: {
+                                /** Format: uuid */
+                                role_id: string;
+                                role: string;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reset a member's password (the one given, or a generated one shown once); lifts a lock and ends their sessions */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        password?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user: {
+                                /** Format: uuid */
+                                id: string;
+                                email: string;
+                                name: string;
+                                status: string;
+                                account_status: string;
+                                /** Format: date-time */
+                                locked_until: string | null;
+                                /** Format: date-time */
+                                last_login_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                roles: {
+                                    /** Format: uuid */
+                                    role_id: string;
+                                    role: string;
+                                    /** Format: date-time */
+                                    expires_at: string | null;
+                                }[];
+                            };
+                            ended_sessions: number;
+                            generated_password?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/users/{id}/sessions": {
@@ -1449,6 +1583,8 @@ export interface paths {
                             name: string;
                             status: string;
                             account_status: string;
+                            /** Format: date-time */
+                            locked_until: string | null;
                             /** Format: date-time */
                             last_login_at: string | null;
                             /** Format: date-time */
@@ -6667,6 +6803,7 @@ export interface paths {
                                 id: number;
                                 project_id: number;
                                 annotation_id: number;
+                                task_id: number | null;
                                 rule_id: number | null;
                                 check_result_id: number | null;
                                 severity: string;
@@ -6738,6 +6875,7 @@ export interface paths {
                             id: number;
                             project_id: number;
                             annotation_id: number;
+                            task_id: number | null;
                             rule_id: number | null;
                             check_result_id: number | null;
                             severity: string;
@@ -6882,6 +7020,7 @@ export interface paths {
                                 id: number;
                                 project_id: number;
                                 annotation_id: number;
+                                task_id: number | null;
                                 issue_id: number | null;
                                 status: string;
                                 assignee_id: string | null;
@@ -6931,6 +7070,7 @@ export interface paths {
                             id: number;
                             project_id: number;
                             annotation_id: number;
+                            task_id: number | null;
                             issue_id: number | null;
                             status: string;
                             assignee_id: string | null;
@@ -6989,6 +7129,7 @@ export interface paths {
                                 id: number;
                                 project_id: number;
                                 annotation_id: number;
+                                task_id: number | null;
                                 issue_id: number | null;
                                 status: string;
                                 assignee_id: string | null;
@@ -7044,6 +7185,7 @@ export interface paths {
                             id: number;
                             project_id: number;
                             annotation_id: number;
+                            task_id: number | null;
                             issue_id: number | null;
                             status: string;
                             assignee_id: string | null;
@@ -7105,6 +7247,7 @@ export interface paths {
                             id: number;
                             project_id: number;
                             annotation_id: number;
+                            task_id: number | null;
                             issue_id: number | null;
                             status: string;
                             assignee_id: string | null;
@@ -7121,6 +7264,70 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/quality/improvement-tasks/{id}/annotation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The annotation an improvement task improves, with its task (its assignee, or a reviewer) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            annotation: {
+                                id: number;
+                                task: number;
+                                project: number;
+                                result: unknown[];
+                                lead_time: number;
+                                was_cancelled: boolean;
+                                ground_truth: boolean;
+                                /** Format: uuid */
+                                completed_by: string | null;
+                                completed_by_external: string | null;
+                                parent_annotation: number | null;
+                                parent_prediction: number | null;
+                                review_status: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            };
+                            task: {
+                                id: number;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/quality/improvement-tasks/{id}/transitions": {
@@ -7168,6 +7375,7 @@ export interface paths {
                             id: number;
                             project_id: number;
                             annotation_id: number;
+                            task_id: number | null;
                             issue_id: number | null;
                             status: string;
                             assignee_id: string | null;
@@ -7363,6 +7571,7 @@ export interface paths {
                                 status: string;
                                 escalation_level: number;
                                 annotation_id: number | null;
+                                task_id: number | null;
                                 score_id: number | null;
                                 message: string;
                                 acknowledged_by: string | null;
@@ -7386,6 +7595,7 @@ export interface paths {
                                 status: string;
                                 escalation_level: number;
                                 annotation_id: number | null;
+                                task_id: number | null;
                                 score_id: number | null;
                                 message: string;
                                 acknowledged_by: string | null;
@@ -7452,6 +7662,7 @@ export interface paths {
                                 status: string;
                                 escalation_level: number;
                                 annotation_id: number | null;
+                                task_id: number | null;
                                 score_id: number | null;
                                 message: string;
                                 acknowledged_by: string | null;
@@ -7523,6 +7734,7 @@ export interface paths {
                             status: string;
                             escalation_level: number;
                             annotation_id: number | null;
+                            task_id: number | null;
                             score_id: number | null;
                             message: string;
                             acknowledged_by: string | null;

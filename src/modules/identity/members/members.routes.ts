@@ -137,6 +137,79 @@ export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  app.post(
+    '/users/:id/unlock',
+    {
+      config: { permission: 'users:manage' },
+      schema: {
+        tags: ['users'],
+        summary: 'Lift the lock repeated failed sign-ins put on a member, before it runs out',
+        params: IdParams,
+        response: { 200: MemberDetail },
+      },
+    },
+    async (req) => {
+      const p = req.me;
+      return req.tx(async (tx) => {
+        await memberService.unlockMember(tx, p.tenantId, req.params.id);
+        req.audit({ action: 'user.unlocked', resourceType: 'user', resourceId: req.params.id });
+        return memberService.memberView(tx, p.tenantId, req.params.id);
+      });
+    },
+  );
+
+  app.post(
+    '/users/:id/password',
+    {
+      config: { permission: 'users:manage' },
+      schema: {
+        tags: ['users'],
+        summary:
+          "Reset a member's password (the one given, or a generated one shown once); lifts a lock and ends their sessions",
+        params: IdParams,
+        body: Type.Object(
+          { password: Type.Optional(Type.String({ maxLength: 1024 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            user: MemberDetail,
+            ended_sessions: Type.Integer(),
+            generated_password: Type.Optional(Type.String()),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const p = req.me;
+      if (req.params.id === p.userId) {
+        throw badRequest('Change your own password on your profile, with the current one.');
+      }
+      const result = await req.tx(async (tx) => {
+        const reset = await memberService.resetMemberPassword(
+          tx,
+          p.tenantId,
+          req.params.id,
+          req.body.password,
+          p,
+        );
+        req.audit({
+          action: 'user.password_reset',
+          resourceType: 'user',
+          resourceId: req.params.id,
+          details: { generated: !req.body.password, ended_sessions: reset.ended.length },
+        });
+        return { ...reset, user: await memberService.memberView(tx, p.tenantId, req.params.id) };
+      });
+      for (const s of result.ended) await authenticator.evict({ sessionId: s.id });
+      return {
+        user: result.user,
+        ended_sessions: result.ended.length,
+        ...(result.generatedPassword ? { generated_password: result.generatedPassword } : {}),
+      };
+    },
+  );
+
   app.get(
     '/users/:id/sessions',
     {

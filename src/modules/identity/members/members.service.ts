@@ -69,6 +69,12 @@ export async function addMember(
   return { userId, created: !existing, generatedPassword };
 }
 
+/** When a sign-in lock still holds, its end; null once it has run out or there is none. */
+const lockedUntil =
+  sql<Date | null>`case when ${users.lockedUntil} > now() then ${users.lockedUntil} end`.mapWith(
+    users.lockedUntil,
+  );
+
 export async function memberView(tx: Executor, tenantId: string, userId: string) {
   const [row] = await tx
     .select({
@@ -77,6 +83,7 @@ export async function memberView(tx: Executor, tenantId: string, userId: string)
       name: users.name,
       status: tenantMembers.status,
       account_status: users.status,
+      locked_until: lockedUntil,
       last_login_at: users.lastLoginAt,
       created_at: tenantMembers.createdAt,
     })
@@ -128,6 +135,7 @@ export async function listMembers(
       email: users.email,
       name: users.name,
       status: tenantMembers.status,
+      locked_until: lockedUntil,
       created_at: tenantMembers.createdAt,
       member_id: tenantMembers.id,
       roles: sql<
@@ -217,4 +225,54 @@ export async function unassignRole(
     )
     .returning({ id: userRoleAssignments.id });
   if (removed.length === 0) throw notFound('The role assignment');
+}
+
+/** Lifts a sign-in lock early and forgets the failures counted towards the next one. */
+export async function unlockMember(tx: Executor, tenantId: string, userId: string) {
+  await memberView(tx, tenantId, userId);
+  await tx
+    .update(users)
+    .set({ lockedUntil: null, failedLogins: 0, failedLoginsSince: null, updatedAt: sql`now()` })
+    .where(eq(users.id, userId));
+}
+
+/**
+ * An admin's password reset: sets the given password, or a generated one returned once,
+ * lifts any lock and ends every session. Only for an account that is this tenant's alone
+ * and holds nothing beyond the caller: a shared account's password is its owner's business.
+ */
+export async function resetMemberPassword(
+  tx: Executor,
+  tenantId: string,
+  userId: string,
+  password: string | undefined,
+  actor: { permissions: string[] },
+) {
+  const member = await memberView(tx, tenantId, userId);
+  await checkOutranks(tx, tenantId, userId, actor);
+  const [account] = await tx
+    .select({ platformOwner: users.isPlatformOwner })
+    .from(users)
+    .where(eq(users.id, userId));
+  const shared = await tx.execute(sql`select user_other_tenant_count(${userId}, ${tenantId}) as n`);
+  if (account?.platformOwner || (rowsOf<{ n: number }>(shared)[0]?.n ?? 0) > 0) {
+    throw conflict(
+      'This account also belongs to another tenant or runs the platform; only its owner or an operator can reset its password.',
+    );
+  }
+  const chosen = password ?? generatePassword();
+  checkPasswordPolicy(chosen, member.email, 'body/password', member.name || undefined);
+  await tx
+    .update(users)
+    .set({
+      passwordHash: await hashPassword(chosen),
+      passwordChangedAt: sql`now()`,
+      lockedUntil: null,
+      failedLogins: 0,
+      failedLoginsSince: null,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(users.id, userId));
+  const ended = await endSessions(tx, { userId }, 'password_changed');
+  return { generatedPassword: password ? undefined : chosen, ended };
 }

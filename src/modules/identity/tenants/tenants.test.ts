@@ -270,6 +270,96 @@ describe('members', () => {
     expect(badStatus.json().errors[0].path).toMatch(/^body\/status/);
     expectProblem(await t.as(t.owner, { method: 'GET', url: `/api/v1/users/${other.owner.userId}` }), 404);
   });
+
+  it('shows a locked member as locked, and an admin unlocks them and resets their password', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const admin = await t.member(['admin'], 'Admin');
+    const person = await t.member(['annotator'], 'Locked Out');
+    for (let i = 0; i < 5; i++) expectProblem(await signIn(ctx.app, person.email, `wrong-${i}`), 401);
+    expectProblem(await signIn(ctx.app, person.email, PASSWORD), 429);
+    const listed = await t.as(admin, { method: 'GET', url: `/api/v1/users?q=${person.email}` });
+    expect(listed.json().items).toEqual([
+      expect.objectContaining({ id: person.userId, status: 'active', locked_until: expect.any(String) }),
+    ]);
+    const detail = await t.as(admin, { method: 'GET', url: `/api/v1/users/${person.userId}` });
+    expect(Date.parse(detail.json().locked_until)).toBeGreaterThan(Date.now());
+    const viewer = await t.member(['viewer'], 'Viewer');
+    expectProblem(await t.as(viewer, { method: 'POST', url: `/api/v1/users/${person.userId}/unlock` }), 403);
+
+    const unlocked = await t.as(admin, { method: 'POST', url: `/api/v1/users/${person.userId}/unlock` });
+    expect(unlocked.statusCode, unlocked.body).toBe(200);
+    expect(unlocked.json()).toEqual(expect.objectContaining({ id: person.userId, locked_until: null }));
+    expect((await signIn(ctx.app, person.email, PASSWORD)).statusCode).toBe(200);
+    const audit = await t.as(t.owner, { method: 'GET', url: '/api/v1/audit/logs?action=user.unlocked' });
+    expect(audit.json().items).toEqual([expect.objectContaining({ resource_id: person.userId })]);
+
+    // Locked again, then reset with a generated password: the lock lifts and sessions end.
+    for (let i = 0; i < 5; i++) expectProblem(await signIn(ctx.app, person.email, `wrong-${i}`), 401);
+    const reset = await t.as(admin, {
+      method: 'POST',
+      url: `/api/v1/users/${person.userId}/password`,
+      payload: {},
+    });
+    expect(reset.statusCode, reset.body).toBe(200);
+    const generated = reset.json().generated_password as string;
+    expect(generated.length).toBeGreaterThanOrEqual(20);
+    expect(reset.json().user.locked_until).toBeNull();
+    expect(reset.json().ended_sessions).toBeGreaterThanOrEqual(1);
+    expectProblem(await t.as(person, { method: 'GET', url: '/api/v1/auth/me' }), 401);
+    expectProblem(await signIn(ctx.app, person.email, PASSWORD), 401);
+    expect((await signIn(ctx.app, person.email, generated)).statusCode).toBe(200);
+    const chosen = await t.as(admin, {
+      method: 'POST',
+      url: `/api/v1/users/${person.userId}/password`,
+      payload: { password: 'Chosen-by-admin-77' },
+    });
+    expect(chosen.statusCode).toBe(200);
+    expect(chosen.json().generated_password).toBeUndefined();
+    expect((await signIn(ctx.app, person.email, 'Chosen-by-admin-77')).statusCode).toBe(200);
+    const resets = await t.as(t.owner, {
+      method: 'GET',
+      url: '/api/v1/audit/logs?action=user.password_reset',
+    });
+    expect(resets.json().items).toHaveLength(2);
+    expect(resets.body).not.toContain('Chosen-by-admin-77');
+    expect(resets.body).not.toContain(generated);
+
+    const weak = await t.as(admin, {
+      method: 'POST',
+      url: `/api/v1/users/${person.userId}/password`,
+      payload: { password: 'short' },
+    });
+    expectProblem(weak, 400);
+    expect(weak.json().errors).toEqual([{ path: 'body/password', message: expect.any(String) }]);
+  });
+
+  it('resets no password of oneself, an owner above, an account shared with another tenant, or a non-member', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const other = await newTenant(ctx);
+    const admin = await t.member(['admin'], 'Admin');
+    const reset = (by: Member, userId: string) =>
+      t.as(by, { method: 'POST', url: `/api/v1/users/${userId}/password`, payload: {} });
+    expectProblem(await reset(admin, admin.userId), 400);
+    expectProblem(await reset(admin, t.owner.userId), 403);
+    const traveller = await other.member(['annotator'], 'Traveller');
+    expect((await addUser(t, { email: traveller.email, roles: ['viewer'] })).statusCode).toBe(201);
+    expectProblem(await reset(admin, traveller.userId), 409);
+    expect((await signIn(ctx.app, traveller.email, PASSWORD, other.slug)).statusCode).toBe(200);
+    for (const id of [other.owner.userId, randomUUID()]) {
+      expectProblem(await reset(t.owner, id), 404);
+      expectProblem(await t.as(t.owner, { method: 'POST', url: `/api/v1/users/${id}/unlock` }), 404);
+    }
+    expectProblem(
+      await t.as(admin, {
+        method: 'POST',
+        url: `/api/v1/users/${traveller.userId}/password`,
+        payload: { password: 'Chosen-by-admin-77', extra: 1 },
+      }),
+      400,
+    );
+  });
 });
 
 describe('tenants', () => {

@@ -4,6 +4,7 @@ import { listDeliveries, listNotifications, markRead } from '../notifications/no
 import { enumOf, Params, ProjectParams } from '../rules/rules.schemas.ts';
 import { requireMembers, requireProject } from '../rules/rules.service.ts';
 import { ALERT_STATES } from '../schema.ts';
+import { withTaskId, withTaskIds } from '../task-links.ts';
 import {
   Alert,
   AlertChange,
@@ -107,7 +108,10 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           resourceId: String(req.params.projectId),
           details: { raised: raised.length, escalated: escalated.length },
         });
-        return { raised: raised.map(alertView), escalated: escalated.map(alertView) };
+        return {
+          raised: await withTaskIds(tx, raised.map(alertView)),
+          escalated: await withTaskIds(tx, escalated.map(alertView)),
+        };
       }),
   );
 
@@ -139,18 +143,16 @@ export const alertsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) =>
-      alertView(
-        await req.tx(async (tx) => {
-          const a = await actOnAlert(tx, platform, req.me, req.params.id, req.body.action, new Date());
-          req.audit({
-            action: `quality_alert.${req.body.action}`,
-            resourceType: 'quality_alert',
-            resourceId: String(a.id),
-            details: { status: a.status, level: a.escalationLevel },
-          });
-          return a;
-        }),
-      ),
+      req.tx(async (tx) => {
+        const a = await actOnAlert(tx, platform, req.me, req.params.id, req.body.action, new Date());
+        req.audit({
+          action: `quality_alert.${req.body.action}`,
+          resourceType: 'quality_alert',
+          resourceId: String(a.id),
+          details: { status: a.status, level: a.escalationLevel },
+        });
+        return withTaskId(tx, alertView(a));
+      }),
   );
 
   app.get(

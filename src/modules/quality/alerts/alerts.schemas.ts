@@ -44,6 +44,8 @@ export const Alert = Type.Object({
   status: Type.String(),
   escalation_level: Type.Integer(),
   annotation_id: Nullable(Type.Integer()),
+  /** The task of the annotation, for a link to it (null once the annotation is gone). */
+  task_id: Nullable(Type.Integer()),
   score_id: Nullable(Type.Integer()),
   message: Type.String(),
   acknowledged_by: Nullable(Type.String()),

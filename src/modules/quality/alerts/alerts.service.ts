@@ -17,6 +17,7 @@ import {
   qualityScores,
   type SEVERITIES,
 } from '../schema.ts';
+import { withTaskIds } from '../task-links.ts';
 
 export const METRICS = [
   'total',
@@ -380,5 +381,6 @@ export async function listAlerts(
     eq(qualityAlerts.projectId, projectId),
     query.status ? eq(qualityAlerts.status, query.status) : undefined,
   ];
-  return newestFirst(tx, qualityAlerts, where, query, alertView);
+  const page = await newestFirst(tx, qualityAlerts, where, query, alertView);
+  return { ...page, items: await withTaskIds(tx, page.items) };
 }

@@ -112,6 +112,10 @@ describe('quality alerts', () => {
     expect(
       alerts.map((a: { metric: string; severity: string }) => `${a.metric}:${a.severity}`).sort(),
     ).toEqual(['timeliness:high', 'total:critical', 'total:high', 'total:medium']);
+    // Each names its annotation's task, for the console's link.
+    const taskOf = new Map(annotationIds.map((id, i) => [id, taskIds[i]]));
+    for (const a of alerts as { annotation_id: number; task_id: number }[])
+      expect(a.task_id).toBe(taskOf.get(a.annotation_id));
 
     // In-app: the recipient's notifications, polled.
     const inbox = (await t.as(reviewer, { method: 'GET', url: '/api/v1/notifications' })).json();

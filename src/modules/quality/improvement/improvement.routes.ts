@@ -4,9 +4,11 @@ import type { FastifyRequest } from 'fastify';
 import { grants } from '../../../platform/auth/permissions.ts';
 import { pageOf } from '../../../platform/db/pagination.ts';
 import { Nullable, Uuid } from '../../../platform/http/schemas.ts';
+import { AnnotationOut } from '../../annotation/index.ts';
 import { Params, ProjectParams } from '../rules/rules.schemas.ts';
 import { requireMembers, requireProject } from '../rules/rules.service.ts';
 import { qualityWorkflows } from '../schema.ts';
+import { withTaskId } from '../task-links.ts';
 import {
   History,
   Improvement,
@@ -21,6 +23,7 @@ import {
   assignImprovement,
   createImprovement,
   getImprovement,
+  improvementAnnotation,
   improvementHistoryOf,
   improvementView,
   listImprovements,
@@ -139,9 +142,9 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
           resourceId: String(t.id),
           details: { annotation: t.annotationId, issue: t.issueId, assignee: t.assigneeId },
         });
-        return t;
+        return withTaskId(tx, improvementView(t));
       });
-      return reply.code(201).send(improvementView(t));
+      return reply.code(201).send(t);
     },
   );
 
@@ -192,8 +195,30 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       req.tx(async (tx) => {
         const t = await getImprovement(tx, actorOf(req), req.params.id);
-        return { ...improvementView(t), history: await improvementHistoryOf(tx, t.id) };
+        return {
+          ...(await withTaskId(tx, improvementView(t))),
+          history: await improvementHistoryOf(tx, t.id),
+        };
       }),
+  );
+
+  app.get(
+    '/quality/improvement-tasks/:id/annotation',
+    {
+      config: { permission: 'quality:improve' },
+      schema: {
+        tags,
+        summary: 'The annotation an improvement task improves, with its task (its assignee, or a reviewer)',
+        params: Params,
+        response: {
+          200: Type.Object({
+            annotation: AnnotationOut,
+            task: Type.Object({ id: Type.Integer(), data: Type.Record(Type.String(), Type.Unknown()) }),
+          }),
+        },
+      },
+    },
+    async (req) => req.tx((tx) => improvementAnnotation(tx, actorOf(req), req.params.id)),
   );
 
   app.patch(
@@ -209,18 +234,16 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) =>
-      improvementView(
-        await req.tx(async (tx) => {
-          const t = await assignImprovement(tx, actorOf(req), req.params.id, req.body.assignee_id);
-          req.audit({
-            action: 'improvement_task.assigned',
-            resourceType: 'improvement_task',
-            resourceId: String(t.id),
-            details: { assignee: t.assigneeId },
-          });
-          return t;
-        }),
-      ),
+      req.tx(async (tx) => {
+        const t = await assignImprovement(tx, actorOf(req), req.params.id, req.body.assignee_id);
+        req.audit({
+          action: 'improvement_task.assigned',
+          resourceType: 'improvement_task',
+          resourceId: String(t.id),
+          details: { assignee: t.assigneeId },
+        });
+        return withTaskId(tx, improvementView(t));
+      }),
   );
 
   app.post(
@@ -238,17 +261,15 @@ export const improvementRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) =>
-      improvementView(
-        await req.tx(async (tx) => {
-          const t = await moveImprovement(tx, app.platform, actorOf(req), req.params.id, req.body);
-          req.audit({
-            action: `improvement_task.${t.status}`,
-            resourceType: 'improvement_task',
-            resourceId: String(t.id),
-            details: { annotation: t.annotationId },
-          });
-          return t;
-        }),
-      ),
+      req.tx(async (tx) => {
+        const t = await moveImprovement(tx, app.platform, actorOf(req), req.params.id, req.body);
+        req.audit({
+          action: `improvement_task.${t.status}`,
+          resourceType: 'improvement_task',
+          resourceId: String(t.id),
+          details: { annotation: t.annotationId },
+        });
+        return withTaskId(tx, improvementView(t));
+      }),
   );
 };

@@ -10,6 +10,8 @@ export const Improvement = Type.Object({
   id: Type.Integer(),
   project_id: Type.Integer(),
   annotation_id: Type.Integer(),
+  /** The task of the annotation, for a link to it (null once the annotation is gone). */
+  task_id: Nullable(Type.Integer()),
   issue_id: Nullable(Type.Integer()),
   status: Type.String(),
   assignee_id: Nullable(Type.String()),

@@ -4,7 +4,12 @@ import type { Executor } from '../../../platform/db/client.ts';
 import { newestFirst, type PageRequest } from '../../../platform/db/pagination.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
-import { findAnnotation, replaceResult } from '../../annotation/index.ts';
+import {
+  annotationsInContext,
+  annotationView,
+  findAnnotation,
+  replaceResult,
+} from '../../annotation/index.ts';
 import { loadRow, type Reader, requireReadable } from '../access.ts';
 import { getIssue } from '../issues/issues.service.ts';
 import { requireMembers, requireProject } from '../rules/rules.service.ts';
@@ -16,6 +21,7 @@ import {
   qualityWorkflows,
   type SEVERITIES,
 } from '../schema.ts';
+import { withTaskIds } from '../task-links.ts';
 
 export type Improvement = typeof improvementTasks.$inferSelect;
 export type ImprovementState = (typeof IMPROVEMENT_STATES)[number];
@@ -77,7 +83,22 @@ async function record(
   });
 }
 
-/** Makes an improvement task for an annotation (from an issue, or directly); keeps its current result. */
+type Workflow = typeof qualityWorkflows.$inferSelect;
+
+/** Whom the project's workflow gives a new task: the annotation's author (the default), its chosen member, or no one. */
+function workflowAssignee(wf: Workflow | undefined, author: string | null): string | null {
+  const mode = wf?.autoAssign ?? 'annotator';
+  return mode === 'annotator' ? author : mode === 'user' ? (wf?.assigneeId ?? null) : null;
+}
+
+const workflowOf = async (tx: Executor, projectId: number): Promise<Workflow | undefined> =>
+  (await tx.select().from(qualityWorkflows).where(eq(qualityWorkflows.projectId, projectId)))[0];
+
+/**
+ * Makes an improvement task for an annotation (from an issue, or directly); keeps its current
+ * result. Without an assignee given (`undefined`; null means no one), the project's workflow
+ * setting decides, as for the tasks its checks make.
+ */
 export async function createImprovement(
   tx: Executor,
   reader: Reader,
@@ -93,6 +114,10 @@ export async function createImprovement(
   const a = await findAnnotation(tx, tenantId, annotationId);
   if (!a) throw notFound('The annotation');
   await requireReadable(tx, reader, a.projectId, 'The annotation');
+  const assigneeId =
+    input.assigneeId !== undefined
+      ? input.assigneeId
+      : workflowAssignee(await workflowOf(tx, a.projectId), a.completedBy);
   const [task] = await tx
     .insert(improvementTasks)
     .values({
@@ -100,7 +125,7 @@ export async function createImprovement(
       projectId: a.projectId,
       annotationId,
       issueId: issue?.id ?? null,
-      assigneeId: input.assigneeId ?? null,
+      assigneeId,
       originalResult: a.result,
       comment: input.comment ?? '',
       createdBy: by,
@@ -125,9 +150,9 @@ export async function improveByWorkflow(
   issue: { id: number; severity: Severity },
   author: string | null,
 ): Promise<Improvement | null> {
-  const [wf] = await tx.select().from(qualityWorkflows).where(eq(qualityWorkflows.projectId, projectId));
+  const wf = await workflowOf(tx, projectId);
   if (!wf?.autoCreateImprovement || RANK[issue.severity] < RANK[wf.minSeverity]) return null;
-  const assigneeId = wf.autoAssign === 'annotator' ? author : wf.autoAssign === 'user' ? wf.assigneeId : null;
+  const assigneeId = workflowAssignee(wf, author);
   return createImprovement(tx, { tenantId }, { issueId: issue.id, assigneeId }, null);
 }
 
@@ -166,7 +191,8 @@ export async function listImprovements(
     filter.assigneeId ? eq(improvementTasks.assigneeId, filter.assigneeId) : undefined,
     filter.status ? eq(improvementTasks.status, filter.status) : undefined,
   ];
-  return newestFirst(tx, improvementTasks, where, filter, improvementView);
+  const page = await newestFirst(tx, improvementTasks, where, filter, improvementView);
+  return { ...page, items: await withTaskIds(tx, page.items) };
 }
 
 export async function assignImprovement(tx: Executor, actor: Actor, id: number, assigneeId: string | null) {
@@ -240,4 +266,16 @@ export async function moveImprovement(
     .returning();
   await record(tx, row!, task.status, actor.userId, input.comment ?? '', details);
   return row!;
+}
+
+/**
+ * The annotation a task improves, with its task's data: its assignee works on it without
+ * holding annotations:read, so the task's own rule (assignee or reviewer, in a project they
+ * may read) decides, not the annotation module's "one's own" rule.
+ */
+export async function improvementAnnotation(tx: Executor, actor: Actor, id: number) {
+  const task = await getImprovement(tx, actor, id);
+  const [row] = await annotationsInContext(tx, actor.tenantId, [task.annotationId]);
+  if (!row) throw notFound('The annotation');
+  return { annotation: annotationView(row.a), task: { id: row.a.taskId, data: row.data } };
 }

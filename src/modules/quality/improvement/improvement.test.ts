@@ -50,6 +50,8 @@ describe('improvement loop', () => {
     const task = mine[0];
     expect(task).toMatchObject({
       annotation_id: annotationId,
+      task_id: taskId,
+      project_id: project.id,
       status: 'pending',
       assignee_id: annotator.userId,
       original_result: choice('Negative'),
@@ -57,6 +59,7 @@ describe('improvement loop', () => {
     const issues = (
       await t.as(t.owner, { method: 'GET', url: `/api/v1/projects/${project.id}/quality/issues` })
     ).json().items;
+    expect(issues.map((i: { task_id: number }) => i.task_id)).toEqual([taskId, taskId]);
     expect(issues.map((i: { status: string; severity: string }) => [i.severity, i.status]).sort()).toEqual([
       ['high', 'in_progress'],
       ['low', 'open'],
@@ -153,13 +156,19 @@ describe('improvement loop', () => {
       payload: { annotation_id: annotationId, comment: 'check the tone' },
     });
     expect(made.statusCode, made.body).toBe(201);
-    expect(made.json()).toMatchObject({ issue_id: null, assignee_id: null, status: 'pending' });
+    // The workflow's default gives a task made by hand to the annotation's author, as a check's.
+    expect(made.json()).toMatchObject({
+      issue_id: null,
+      assignee_id: t.owner.userId,
+      task_id: taskId,
+      status: 'pending',
+    });
     const assigned = await t.as(reviewer, {
       method: 'PATCH',
       url: `/api/v1/quality/improvement-tasks/${made.json().id}`,
       payload: { assignee_id: annotator.userId },
     });
-    expect(assigned.json().assignee_id).toBe(annotator.userId);
+    expect(assigned.json()).toMatchObject({ assignee_id: annotator.userId, task_id: taskId });
     expect(
       (
         await t.as(annotator, {
@@ -183,6 +192,56 @@ describe('improvement loop', () => {
       ).statusCode,
     ).toBe(404);
   });
+  it('assigns a task made by hand per the workflow setting, and its assignee reads the annotation', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t);
+    const author = await t.member(['annotator'], 'Author');
+    const fixer = await t.member(['annotator'], 'Fixer');
+    const stranger = await t.member(['annotator'], 'Stranger');
+    for (const m of [author, fixer, stranger]) await joinProject(t, project.id, m, 'annotator');
+    const [taskId] = await seedTasks(ctx, t, project, 1);
+    const annotationId = await submit(t, author, taskId!, choice('Negative'));
+    const make = (payload: object) =>
+      t.as(t.owner, {
+        method: 'POST',
+        url: '/api/v1/quality/improvement-tasks',
+        payload: { annotation_id: annotationId, ...payload },
+      });
+    const workflow = (payload: object) =>
+      t.as(t.owner, {
+        method: 'PUT',
+        url: `/api/v1/projects/${project.id}/quality/workflow`,
+        payload: { auto_create_improvement: false, ...payload },
+      });
+
+    expect((await make({})).json().assignee_id).toBe(author.userId);
+    expect((await workflow({ auto_assign: 'none' })).statusCode).toBe(200);
+    expect((await make({})).json().assignee_id).toBeNull();
+    expect((await workflow({ auto_assign: 'user', assignee_id: fixer.userId })).statusCode).toBe(200);
+    const forFixer = await make({});
+    expect(forFixer.json()).toMatchObject({ assignee_id: fixer.userId, task_id: taskId });
+    // Given explicitly, the assignee (or no one) wins over the setting.
+    expect((await make({ assignee_id: null })).json().assignee_id).toBeNull();
+    expect((await make({ assignee_id: author.userId })).json().assignee_id).toBe(author.userId);
+
+    // The assignee opens the annotation through the task, though it is not theirs.
+    const url = `/api/v1/quality/improvement-tasks/${forFixer.json().id}/annotation`;
+    const opened = await t.as(fixer, { method: 'GET', url });
+    expect(opened.statusCode, opened.body).toBe(200);
+    expect(opened.json()).toMatchObject({
+      annotation: { id: annotationId, task: taskId, result: choice('Negative'), completed_by: author.userId },
+      task: { id: taskId, data: expect.any(Object) },
+    });
+    expect(
+      (await t.as(fixer, { method: 'GET', url: `/api/v1/annotations/${annotationId}` })).statusCode,
+    ).toBe(404);
+    expect((await t.as(stranger, { method: 'GET', url })).statusCode).toBe(404);
+    expect((await t.as(t.owner, { method: 'GET', url })).statusCode).toBe(200);
+    const other = await newTenant(ctx);
+    expect((await other.as(other.owner, { method: 'GET', url })).statusCode).toBe(404);
+  });
+
   it('approves only a result the labeling config allows, and announces it to webhooks', async () => {
     const ctx = await testApp();
     const t = await newTenant(ctx);

@@ -6,6 +6,7 @@ import { conflict } from '../../../platform/errors/problem.ts';
 import { loadRow, type Reader } from '../access.ts';
 import { requireMembers, requireProject } from '../rules/rules.service.ts';
 import { type ISSUE_STATES, qualityIssues } from '../schema.ts';
+import { withTaskIds } from '../task-links.ts';
 
 export type Issue = typeof qualityIssues.$inferSelect;
 type IssueState = (typeof ISSUE_STATES)[number];
@@ -50,7 +51,8 @@ export async function listIssues(
     query.status ? eq(qualityIssues.status, query.status) : undefined,
     query.annotation_id ? eq(qualityIssues.annotationId, query.annotation_id) : undefined,
   ];
-  return newestFirst(tx, qualityIssues, where, query, issueView);
+  const page = await newestFirst(tx, qualityIssues, where, query, issueView);
+  return { ...page, items: await withTaskIds(tx, page.items) };
 }
 
 /** Moves an issue (open → in progress → resolved / won't fix, reopenable) and/or assigns it. */

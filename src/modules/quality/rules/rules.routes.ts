@@ -5,6 +5,7 @@ import { BATCH_CHECK_JOB } from '../checks/checks.jobs.ts';
 import { listCheckResults } from '../checks/checks.service.ts';
 import { issueView, listIssues, updateIssue } from '../issues/issues.service.ts';
 import { RULE_TYPES } from '../schema.ts';
+import { withTaskId } from '../task-links.ts';
 import {
   CheckResult,
   CheckResultsQuery,
@@ -295,20 +296,18 @@ export const rulesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) =>
-      issueView(
-        await req.tx(async (tx) => {
-          const i = await updateIssue(tx, req.me, req.params.id, {
-            status: req.body.status,
-            assigneeId: req.body.assignee_id,
-          });
-          req.audit({
-            action: 'quality_issue.updated',
-            resourceType: 'quality_issue',
-            resourceId: String(i.id),
-            details: { status: i.status, assignee: i.assigneeId },
-          });
-          return i;
-        }),
-      ),
+      req.tx(async (tx) => {
+        const i = await updateIssue(tx, req.me, req.params.id, {
+          status: req.body.status,
+          assigneeId: req.body.assignee_id,
+        });
+        req.audit({
+          action: 'quality_issue.updated',
+          resourceType: 'quality_issue',
+          resourceId: String(i.id),
+          details: { status: i.status, assignee: i.assigneeId },
+        });
+        return withTaskId(tx, issueView(i));
+      }),
   );
 };

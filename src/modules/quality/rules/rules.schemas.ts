@@ -59,6 +59,8 @@ export const Issue = Type.Object({
   id: Type.Integer(),
   project_id: Type.Integer(),
   annotation_id: Type.Integer(),
+  /** The task of the annotation, for a link to it (null once the annotation is gone). */
+  task_id: Nullable(Type.Integer()),
   rule_id: Nullable(Type.Integer()),
   check_result_id: Nullable(Type.Integer()),
   severity: Type.String(),

@@ -1,10 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
+  Alert,
   Button,
   DatePicker,
   Descriptions,
   Drawer,
   Form,
+  Input,
+  Modal,
   Popconfirm,
   Select,
   Space,
@@ -13,6 +16,7 @@ import {
   Typography,
 } from 'antd';
 import type { Dayjs } from 'dayjs';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, must } from '../../api/client';
 import { Loading } from '../../components/Loading';
@@ -20,6 +24,22 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { adminKeys, adminQueries } from './queries';
+
+/** A member's status, and beside it the sign-in lock while it holds (the list and the drawer). */
+export function MemberStatus({ status, lockedUntil }: { status: string; lockedUntil: string | null }) {
+  const { t } = useTranslation('admin');
+  const f = useFormat();
+  return (
+    <Space size={4} wrap>
+      <Tag color={status === 'active' ? 'green' : 'default'}>{t(`users.statuses.${status}`)}</Tag>
+      {lockedUntil ? (
+        <Tag color="red" title={t('users.lockedUntil', { time: f.date(lockedUntil) })}>
+          {t('users.statuses.locked')}
+        </Tag>
+      ) : null}
+    </Space>
+  );
+}
 
 /** One member: status, roles (assign with an optional expiry, remove) and sessions (force logout). */
 export function UserDrawer({ userId, onClose }: { userId: string; onClose: () => void }) {
@@ -37,6 +57,11 @@ export function UserDrawer({ userId, onClose }: { userId: string; onClose: () =>
       must(api.PATCH('/api/v1/users/{id}', { params: { path: { id: userId } }, body: { status } })),
     onSuccess: refresh,
   });
+  const unlock = useMutation({
+    mutationFn: () => must(api.POST('/api/v1/users/{id}/unlock', { params: { path: { id: userId } } })),
+    onSuccess: refresh,
+  });
+  const [resetting, setResetting] = useState(false);
   const unassign = useMutation({
     mutationFn: (roleId: string) =>
       must(api.DELETE('/api/v1/users/{id}/roles/{roleId}', { params: { path: { id: userId, roleId } } })),
@@ -45,7 +70,10 @@ export function UserDrawer({ userId, onClose }: { userId: string; onClose: () =>
   const u = user.data;
   return (
     <Drawer open width={640} title={u?.email ?? t('users.member')} onClose={onClose}>
-      <ProblemAlert error={user.error ?? setStatus.error ?? unassign.error} style={{ marginBottom: 16 }} />
+      <ProblemAlert
+        error={user.error ?? setStatus.error ?? unlock.error ?? unassign.error}
+        style={{ marginBottom: 16 }}
+      />
       {!u ? (
         user.isPending ? (
           <Loading />
@@ -55,26 +83,50 @@ export function UserDrawer({ userId, onClose }: { userId: string; onClose: () =>
           <Descriptions column={1} size="small" bordered>
             <Descriptions.Item label={t('users.name')}>{u.name}</Descriptions.Item>
             <Descriptions.Item label={t('users.status')}>
-              <Tag color={u.status === 'active' ? 'green' : 'default'}>{t(`users.statuses.${u.status}`)}</Tag>
+              <MemberStatus status={u.status} lockedUntil={u.locked_until} />
+              {u.locked_until ? (
+                <Typography.Text type="secondary" style={{ marginLeft: 8 }}>
+                  {t('users.lockedUntil', { time: f.date(u.locked_until) })}
+                </Typography.Text>
+              ) : null}
             </Descriptions.Item>
             <Descriptions.Item label={t('users.lastLogin')}>{f.date(u.last_login_at)}</Descriptions.Item>
             <Descriptions.Item label={t('users.created')}>{f.date(u.created_at)}</Descriptions.Item>
           </Descriptions>
           {can(me.data, 'users:manage') && u.id !== me.data?.user.id ? (
-            u.status === 'active' ? (
-              <Popconfirm
-                title={t('users.deactivateConfirm')}
-                onConfirm={() => setStatus.mutate('deactivated')}
-              >
-                <Button danger loading={setStatus.isPending}>
-                  {t('users.deactivate')}
+            <Space wrap>
+              {u.status === 'active' ? (
+                <Popconfirm
+                  title={t('users.deactivateConfirm')}
+                  onConfirm={() => setStatus.mutate('deactivated')}
+                >
+                  <Button danger loading={setStatus.isPending}>
+                    {t('users.deactivate')}
+                  </Button>
+                </Popconfirm>
+              ) : (
+                <Button onClick={() => setStatus.mutate('active')} loading={setStatus.isPending}>
+                  {t('users.reactivate')}
                 </Button>
-              </Popconfirm>
-            ) : (
-              <Button onClick={() => setStatus.mutate('active')} loading={setStatus.isPending}>
-                {t('users.reactivate')}
-              </Button>
-            )
+              )}
+              {u.locked_until ? (
+                <Button onClick={() => unlock.mutate()} loading={unlock.isPending}>
+                  {t('users.unlock')}
+                </Button>
+              ) : null}
+              <Button onClick={() => setResetting(true)}>{t('users.resetPassword')}</Button>
+            </Space>
+          ) : null}
+          {unlock.isSuccess && !u.locked_until ? (
+            <Alert type="success" showIcon title={t('users.unlocked')} />
+          ) : null}
+          {resetting ? (
+            <ResetPassword
+              userId={userId}
+              email={u.email}
+              onDone={refresh}
+              onClose={() => setResetting(false)}
+            />
           ) : null}
           <div>
             <Typography.Title level={5}>{t('users.roles')}</Typography.Title>
@@ -113,6 +165,63 @@ export function UserDrawer({ userId, onClose }: { userId: string; onClose: () =>
         </Space>
       )}
     </Drawer>
+  );
+}
+
+/** Sets a member's password (the one typed, or a generated one shown once). */
+function ResetPassword({
+  userId,
+  email,
+  onDone,
+  onClose,
+}: {
+  userId: string;
+  email: string;
+  onDone: () => void;
+  onClose: () => void;
+}) {
+  const { t } = useTranslation('admin');
+  const [form] = Form.useForm<{ password?: string }>();
+  const reset = useMutation({
+    mutationFn: (password: string | undefined) =>
+      must(api.POST('/api/v1/users/{id}/password', { params: { path: { id: userId } }, body: { password } })),
+    onSuccess: onDone,
+  });
+  return (
+    <Modal
+      open
+      title={t('users.resetPasswordTitle', { email })}
+      onCancel={onClose}
+      okText={reset.data ? t('common:close') : t('users.resetPassword')}
+      onOk={() => (reset.data ? onClose() : form.submit())}
+      confirmLoading={reset.isPending}
+    >
+      {reset.data ? (
+        <Alert
+          type="success"
+          showIcon
+          title={
+            reset.data.generated_password
+              ? t('users.resetPasswordGenerated')
+              : t('users.resetPasswordDone', { n: reset.data.ended_sessions })
+          }
+          description={
+            reset.data.generated_password ? (
+              <Typography.Text code copyable data-testid="reset-password">
+                {reset.data.generated_password}
+              </Typography.Text>
+            ) : undefined
+          }
+        />
+      ) : (
+        <Form form={form} layout="vertical" onFinish={(v) => reset.mutate(v.password || undefined)}>
+          <Form.Item name="password" label={t('users.password')} extra={t('users.resetPasswordHelp')}>
+            <Input.Password autoComplete="new-password" autoFocus />
+          </Form.Item>
+          <ProblemAlert error={reset.error} />
+        </Form>
+      )}
+    </Modal>
   );
 }
 

@@ -8,7 +8,7 @@ import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Pager, useCursor } from './paging';
 import { adminKeys, adminQueries } from './queries';
-import { UserDrawer } from './UserDrawer';
+import { MemberStatus, UserDrawer } from './UserDrawer';
 
 type Status = 'active' | 'deactivated';
 
@@ -72,9 +72,7 @@ export function UsersTab() {
           {
             title: t('users.status'),
             dataIndex: 'status',
-            render: (s: string) => (
-              <Tag color={s === 'active' ? 'green' : 'default'}>{t(`users.statuses.${s}`)}</Tag>
-            ),
+            render: (s: string, u) => <MemberStatus status={s} lockedUntil={u.locked_until} />,
           },
           {
             title: t('users.roles'),

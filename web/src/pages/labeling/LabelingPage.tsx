@@ -3,6 +3,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { Alert, App, Button, Result, Space, Tag, Typography } from 'antd';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'react-router';
 import { api, must } from '../../api/client';
 import {
   type EditorHandle,
@@ -21,7 +22,21 @@ import { InstructionsDrawer } from './InstructionsDrawer';
 import { labelingQueries } from './queries';
 import { useShortcuts } from './useShortcuts';
 
-type Mode = { kind: 'stream' } | { kind: 'edit'; annotationId: number; taskId: number };
+type Mode =
+  | { kind: 'stream' }
+  | { kind: 'edit'; annotationId: number; taskId: number }
+  | { kind: 'improve'; improvementId: number };
+/** The states in which an improvement task's assignee may still submit a result. */
+const WORKABLE = ['pending', 'in_progress', 'rejected'];
+
+/** Links from quality pages open one annotation (`?annotation=&task=`) or an improvement task (`?improvement=`). */
+function modeOf(params: URLSearchParams): Mode {
+  const id = (name: string) => Number(params.get(name)) || 0;
+  if (id('improvement')) return { kind: 'improve', improvementId: id('improvement') };
+  if (id('annotation') && id('task'))
+    return { kind: 'edit', annotationId: id('annotation'), taskId: id('task') };
+  return { kind: 'stream' };
+}
 const AUTOSAVE_MS = 5000;
 const secondsSince = (start: number) => (Date.now() - start) / 1000;
 
@@ -40,6 +55,12 @@ function useWork(projectId: number, mode: Mode, round: number) {
     enabled: mode.kind === 'edit',
     gcTime: 0,
   });
+  const improve = useQuery({
+    ...labelingQueries.improvement(mode.kind === 'improve' ? mode.improvementId : 0),
+    enabled: mode.kind === 'improve',
+    gcTime: 0,
+  });
+  if (mode.kind === 'improve') return { kind: 'improve' as const, query: improve };
   return mode.kind === 'stream'
     ? { kind: 'stream' as const, query: next }
     : { kind: 'edit' as const, query: edit };
@@ -51,7 +72,8 @@ function Workspace({ project }: { project: Project }) {
   const me = useMe();
   const { message } = App.useApp();
   const editor = useRef<EditorHandle>(null);
-  const [mode, setMode] = useState<Mode>({ kind: 'stream' });
+  const [params, setParams] = useSearchParams();
+  const [mode, setMode] = useState<Mode>(() => modeOf(params));
   const [round, setRound] = useState(0);
   const [history, setHistory] = useState<{ annotationId: number; taskId: number }[]>([]);
   const [instructions, setInstructions] = useState(false);
@@ -65,7 +87,12 @@ function Workspace({ project }: { project: Project }) {
 
   const nextTask = work.kind === 'stream' ? work.query.data?.task : undefined;
   const edited = work.kind === 'edit' ? work.query.data : undefined;
-  const taskId = nextTask?.id ?? edited?.task.id;
+  const improving = work.kind === 'improve' ? work.query.data : undefined;
+  const workable =
+    improving !== undefined &&
+    improving.improvement.assignee_id === me.data?.user.id &&
+    WORKABLE.includes(improving.improvement.status);
+  const taskId = nextTask?.id ?? edited?.task.id ?? improving?.task.id;
   // A task a reviewer sent back: the caller's rejected annotation opens for rework.
   const rework = nextTask?.annotations.filter((a) => a.review_status === 'rejected').at(-1);
   const rejection = useQuery({
@@ -97,16 +124,25 @@ function Workspace({ project }: { project: Project }) {
         annotations: [{ id: edited.annotation.id, result: edited.annotation.result as LsResult[] }],
       };
     }
+    if (improving) {
+      // The assignee goes on from the result they proposed last, if any.
+      const result = improving.improvement.proposed_result ?? improving.annotation.result;
+      return {
+        id: improving.task.id,
+        data: improving.task.data,
+        annotations: [{ id: improving.annotation.id, result: result as LsResult[] }],
+      };
+    }
     return null;
-  }, [nextTask, edited, rework]);
+  }, [nextTask, edited, rework, improving]);
 
   const draft = nextTask?.drafts[0];
   const start = useMemo<EditorProps['start']>(
     () =>
-      edited || rework
-        ? { kind: 'annotation', id: (edited?.annotation ?? rework)!.id }
+      edited || rework || improving
+        ? { kind: 'annotation', id: (edited?.annotation ?? rework ?? improving?.annotation)!.id }
         : { kind: 'new', draft: draft?.result as LsResult[] | undefined, fromPrediction: true },
-    [edited, rework, draft],
+    [edited, rework, improving, draft],
   );
   const parentPrediction = !draft?.result.length ? nextTask?.predictions[0]?.id : undefined;
 
@@ -183,7 +219,25 @@ function Workspace({ project }: { project: Project }) {
     },
   });
 
+  /** Submits an improvement task's result, starting the task first when it has not been. */
+  const submitImprovement = useMutation({
+    mutationFn: async (result: LsResult[]) => {
+      const { id, status } = improving!.improvement;
+      const move = (body: { to: 'in_progress' | 'submitted'; result?: LsResult[] }) =>
+        must(
+          api.POST('/api/v1/quality/improvement-tasks/{id}/transitions', { params: { path: { id } }, body }),
+        );
+      if (status !== 'in_progress') await move({ to: 'in_progress' });
+      return move({ to: 'submitted', result });
+    },
+    onSuccess: () => {
+      void message.success(t('improve.submitted'));
+      void work.query.refetch();
+    },
+  });
+
   function backToStream() {
+    if (params.size) setParams({});
     setMode({ kind: 'stream' });
     setRound((r) => r + 1);
   }
@@ -194,7 +248,7 @@ function Workspace({ project }: { project: Project }) {
   function moveOn() {
     // A rejected annotation stays first in the stream until it is corrected.
     if (rework) return;
-    if (mode.kind === 'edit' || !nextTask) return backToStream();
+    if (mode.kind !== 'stream' || !nextTask) return backToStream();
     if (!submit.isPending) submit.mutate({ result: [], was_cancelled: true, movingOn: true });
   }
   function previous() {
@@ -209,7 +263,7 @@ function Workspace({ project }: { project: Project }) {
     'alt+i': () => setInstructions((o) => !o),
   });
 
-  const error = work.query.error ?? submit.error ?? update.error;
+  const error = work.query.error ?? submit.error ?? update.error ?? submitImprovement.error;
   const reason = work.kind === 'stream' ? work.query.data?.reason : null;
 
   return (
@@ -222,6 +276,14 @@ function Workspace({ project }: { project: Project }) {
           {taskId ? <Tag data-testid="task-id">{t('task', { id: taskId })}</Tag> : null}
           {mode.kind === 'edit' ? <Tag color="blue">{t('editing')}</Tag> : null}
           {rework ? <Tag color="red">{t('rework.tag')}</Tag> : null}
+          {improving ? (
+            <Tag color="purple" data-testid="improvement-tag">
+              {t('improve.tag', {
+                id: improving.improvement.id,
+                status: t(`quality:taskStatus.${improving.improvement.status}`),
+              })}
+            </Tag>
+          ) : null}
           {draftSavedAt ? (
             <Typography.Text type="secondary" data-testid="draft-saved">
               {t('draftSaved', { time: fmt.date(draftSavedAt) })}
@@ -271,6 +333,19 @@ function Workspace({ project }: { project: Project }) {
           }
         />
       ) : null}
+      {improving ? (
+        <Alert
+          type="info"
+          showIcon
+          data-testid="improvement-notice"
+          title={t(workable ? 'improve.help' : 'improve.readOnly', { id: improving.annotation.id })}
+          description={
+            improving.improvement.comment
+              ? t('improve.comment', { comment: improving.improvement.comment })
+              : undefined
+          }
+        />
+      ) : null}
       <ProblemAlert error={error} />
       {work.query.isPending ? <Loading /> : null}
       {!work.query.isPending && !editorTask && !error ? (
@@ -287,24 +362,26 @@ function Workspace({ project }: { project: Project }) {
           task={editorTask}
           userName={me.data?.user.name ?? ''}
           interfaces={
-            mode.kind === 'edit' || rework
-              ? ['panel', 'update', 'controls', 'topbar', 'side-column', 'instruction']
-              : [
-                  'panel',
-                  'submit',
-                  'skip',
-                  'controls',
-                  'topbar',
-                  'side-column',
-                  'instruction',
-                  'predictions:menu',
-                ]
+            improving && !workable
+              ? ['panel', 'controls', 'topbar', 'side-column', 'instruction']
+              : mode.kind !== 'stream' || rework
+                ? ['panel', 'update', 'controls', 'topbar', 'side-column', 'instruction']
+                : [
+                    'panel',
+                    'submit',
+                    'skip',
+                    'controls',
+                    'topbar',
+                    'side-column',
+                    'instruction',
+                    'predictions:menu',
+                  ]
           }
           start={start}
           onReady={onReady}
           onSubmit={(result) => submit.mutate({ result })}
           onSkip={() => submit.mutate({ result: [], was_cancelled: true })}
-          onUpdate={(result) => update.mutate(result)}
+          onUpdate={(result) => (improving ? submitImprovement.mutate(result) : update.mutate(result))}
         />
       ) : null}
       <InstructionsDrawer

@@ -7,6 +7,7 @@ type NextTask = GetResponse<'/api/v1/projects/{id}/next'>;
 export const labelingKeys = {
   next: (projectId: number, round: number) => ['next', projectId, round] as const,
   annotationWithTask: (annotationId: number) => ['annotation-with-task', annotationId] as const,
+  improvement: (improvementId: number) => ['improvement-work', improvementId] as const,
 };
 
 /** The labeling page's reads. */
@@ -38,6 +39,19 @@ export const labelingQueries = {
           ),
         ]);
         return { annotation, task: task as { id: number; data: Record<string, unknown> } };
+      },
+    }),
+  /** An improvement task with the annotation it improves and that annotation's task. */
+  improvement: (improvementId: number) =>
+    queryOptions({
+      queryKey: labelingKeys.improvement(improvementId),
+      queryFn: async () => {
+        const path = { params: { path: { id: improvementId } } };
+        const [improvement, work] = await Promise.all([
+          must(api.GET('/api/v1/quality/improvement-tasks/{id}', path)),
+          must(api.GET('/api/v1/quality/improvement-tasks/{id}/annotation', path)),
+        ]);
+        return { improvement, ...work };
       },
     }),
 };

@@ -29,7 +29,7 @@ import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Notifications } from './Notifications';
 import { qualityKeys, qualityQueries } from './queries';
-import { SeverityTag, useMembers, useProjectId, useScore } from './shared';
+import { AnnotationLink, SeverityTag, useMembers, useProjectId, useScore } from './shared';
 
 type Alert = GetResponse<'/api/v1/projects/{projectId}/quality/alerts'>['items'][number];
 type Config = GetResponse<'/api/v1/projects/{projectId}/quality/alert-config'>;
@@ -130,6 +130,14 @@ function Inbox({ projectId }: { projectId: number }) {
             align: 'right',
             render: (_, a) =>
               t('alerts.valueBelow', { value: score(a.value), threshold: score(a.threshold) }),
+          },
+          {
+            title: t('alerts.annotation'),
+            key: 'annotation',
+            render: (_, a) =>
+              a.annotation_id === null ? null : (
+                <AnnotationLink projectId={a.project_id} annotationId={a.annotation_id} taskId={a.task_id} />
+              ),
           },
           { title: t('alerts.message'), dataIndex: 'message' },
           {

@@ -24,7 +24,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { qualityKeys, qualityQueries } from './queries';
-import { Assignee, BoardColumn, type Severity, useMembers, useProjectId } from './shared';
+import { AnnotationLink, Assignee, BoardColumn, type Severity, useMembers, useProjectId } from './shared';
 
 export type ImprovementTask = GetResponse<'/api/v1/quality/improvement-tasks'>['items'][number];
 type TaskState = (typeof IMPROVEMENT_STATES)[number];
@@ -203,7 +203,14 @@ function TaskCard({ task, onHistory }: { task: ImprovementTask; onHistory: () =>
   return (
     <Card size="small" data-testid={`improvement-${task.id}`}>
       <Space orientation="vertical" size={4} style={{ width: '100%' }}>
-        <Typography.Text strong>{t('improvements.onAnnotation', { id: task.annotation_id })}</Typography.Text>
+        <Typography.Text strong>
+          <AnnotationLink
+            projectId={task.project_id}
+            annotationId={task.annotation_id}
+            taskId={task.task_id}
+            improvementId={task.id}
+          />
+        </Typography.Text>
         {task.issue_id ? <Tag>{t('improvements.fromIssue', { id: task.issue_id })}</Tag> : null}
         {task.comment ? <Typography.Text>{task.comment}</Typography.Text> : null}
         <Typography.Text type="secondary">{f.date(task.updated_at)}</Typography.Text>

@@ -9,7 +9,15 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { qualityKeys, qualityQueries } from './queries';
-import { Assignee, BoardColumn, type Severity, SeverityTag, useMembers, useProjectId } from './shared';
+import {
+  AnnotationLink,
+  Assignee,
+  BoardColumn,
+  type Severity,
+  SeverityTag,
+  useMembers,
+  useProjectId,
+} from './shared';
 
 type Issue = GetResponse<'/api/v1/projects/{projectId}/quality/issues'>['items'][number];
 /** The assignee filter's value for issues nobody is assigned to (user ids are UUIDs). */
@@ -109,7 +117,8 @@ function IssueCard({ issue, ruleName }: { issue: Issue; ruleName?: string }) {
     mutationFn: () =>
       must(
         api.POST('/api/v1/quality/improvement-tasks', {
-          body: { issue_id: issue.id, assignee_id: issue.assignee_id },
+          // Without the issue's assignee, the project's workflow setting picks one.
+          body: { issue_id: issue.id, assignee_id: issue.assignee_id ?? undefined },
         }),
       ),
     onSuccess: () => {
@@ -124,7 +133,11 @@ function IssueCard({ issue, ruleName }: { issue: Issue; ruleName?: string }) {
         <Space wrap>
           <SeverityTag severity={issue.severity} />
           <Typography.Text type="secondary">
-            {t('issues.onAnnotation', { id: issue.annotation_id })}
+            <AnnotationLink
+              projectId={issue.project_id}
+              annotationId={issue.annotation_id}
+              taskId={issue.task_id}
+            />
           </Typography.Text>
         </Space>
         <Typography.Text>{issue.message}</Typography.Text>

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Badge, Card, Col, type ColProps, Empty, Progress, Select, Tag, Typography } from 'antd';
 import { type ReactNode, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import type { SEVERITIES } from '../../api/enums';
 import { useMe } from '../../lib/session';
 import { qualityQueries } from './queries';
@@ -23,6 +23,31 @@ export function useProjectId(): number {
 export function SeverityTag({ severity }: { severity: string }) {
   const { t } = useTranslation('quality');
   return <Tag color={SEVERITY_COLORS[severity]}>{t(`severity.${severity}`, { defaultValue: severity })}</Tag>;
+}
+
+/**
+ * What an issue, alert or improvement task is about, linked to it in the labeling view: the
+ * annotation there (or, for an improvement task, the task's own work on it).
+ */
+export function AnnotationLink({
+  projectId,
+  annotationId,
+  taskId,
+  improvementId,
+}: {
+  projectId: number;
+  annotationId: number;
+  taskId: number | null;
+  improvementId?: number;
+}) {
+  const { t } = useTranslation('quality');
+  if (taskId === null) return <>{t('links.annotation', { annotation: annotationId })}</>;
+  const query = improvementId ? `improvement=${improvementId}` : `annotation=${annotationId}&task=${taskId}`;
+  return (
+    <Link to={`/projects/${projectId}/label?${query}`}>
+      {t('links.task', { task: taskId, annotation: annotationId })}
+    </Link>
+  );
 }
 
 /** A score in [0, 1] with three decimals in the reader's locale, or a dash. */
