@@ -4521,7 +4521,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Import tasks: a JSON array body (Label Studio tasks, with annotations and predictions) or a multipart file (JSON, JSONL, CSV, TSV, TXT); runs as a job */
+        /** Import tasks: a JSON array body (Label Studio tasks, with annotations and predictions), one task object, or a multipart file (JSON, JSONL, CSV, TSV, TXT); runs as a job */
         post: {
             parameters: {
                 query?: {
@@ -4538,7 +4538,9 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": unknown[];
+                    "application/json": unknown[] | {
+                        [key: string]: unknown;
+                    };
                 };
             };
             responses: {

@@ -305,6 +305,19 @@ function list(v: unknown, path: string): unknown[] {
   return v;
 }
 
+/** Label Studio's placeholder key for a value imported without one. */
+const UNDEFINED_KEY = '$undefined$';
+
+/**
+ * Label Studio files a value that came without a key under `$undefined$`, which its editor
+ * reads as the config's only data key: here it becomes that key.
+ */
+function withUndefinedKey(data: Record<string, unknown>, dataKeys: readonly string[]) {
+  if (!(UNDEFINED_KEY in data) || dataKeys.length !== 1 || dataKeys[0]! in data) return data;
+  const { [UNDEFINED_KEY]: value, ...rest } = data;
+  return { ...rest, [dataKeys[0]!]: value };
+}
+
 /**
  * Turns one record into a task as Label Studio reads it: `{data, meta?, annotations?,
  * predictions?}`, or a bare object that is the data itself. Throws an Error whose message
@@ -314,7 +327,7 @@ export function normalizeTask(value: unknown, dataKeys: readonly string[]): Impo
   if (!isObject(value)) throw new Error('a task must be a JSON object');
   const wrapped = isObject(value.data);
   if ('data' in value && !wrapped) throw new Error('data must be an object');
-  const data = wrapped ? (value.data as Record<string, unknown>) : value;
+  const data = withUndefinedKey(wrapped ? (value.data as Record<string, unknown>) : value, dataKeys);
   for (const key of dataKeys) {
     if (!(key in data)) throw new Error(`data lacks "${key}", which the labeling config uses ($${key})`);
   }

@@ -59,7 +59,7 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['annotation'],
         summary:
-          'Import tasks: a JSON array body (Label Studio tasks, with annotations and predictions) or a multipart file (JSON, JSONL, CSV, TSV, TXT); runs as a job',
+          'Import tasks: a JSON array body (Label Studio tasks, with annotations and predictions), one task object, or a multipart file (JSON, JSONL, CSV, TSV, TXT); runs as a job',
         params: ProjectParams,
         querystring: Type.Object({
           dedupe: Type.Optional(
@@ -74,7 +74,12 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }),
         body: {
           content: {
-            'application/json': { schema: Type.Array(Type.Unknown(), { description: 'Label Studio tasks' }) },
+            'application/json': {
+              schema: Type.Union([
+                Type.Array(Type.Unknown(), { description: 'Label Studio tasks' }),
+                Type.Record(Type.String(), Type.Unknown(), { description: 'One Label Studio task' }),
+              ]),
+            },
           },
         } as never,
         response: { 201: Type.Object({ import_id: Type.Integer(), job_id: Uuid }) },

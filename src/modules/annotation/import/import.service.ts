@@ -128,11 +128,13 @@ export function stageFile(
 }
 
 /** Checks a JSON body of tasks at once (nothing is staged when one is bad), then stages it. */
-export function stageBody(dir: string, items: unknown, config: ParsedConfig): Promise<StagedUpload> {
+export function stageBody(dir: string, body: unknown, config: ParsedConfig): Promise<StagedUpload> {
   return stage(dir, async (upload) => {
+    // One task object is a list of one, as Label Studio takes it.
+    const items = body !== null && typeof body === 'object' && !Array.isArray(body) ? [body] : body;
     if (!Array.isArray(items))
-      throw badRequest('Send a JSON array of tasks, or a multipart file.', [
-        { path: 'body', message: 'must be an array' },
+      throw badRequest('Send a JSON array of tasks (or one task object), or a multipart file.', [
+        { path: 'body', message: 'must be an array or an object' },
       ]);
     if (items.length === 0)
       throw badRequest('The array holds no tasks.', [{ path: 'body', message: 'must not be empty' }]);

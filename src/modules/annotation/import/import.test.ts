@@ -193,6 +193,29 @@ describe('import', () => {
     expect(rows[1]!.meta).toEqual({ source: 'amazon-reviews', row: 2 });
   });
 
+  it("takes one task object as the body, and Label Studio's $undefined$ as the config's one data key", async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t);
+    const url = `/api/v1/projects/${project.id}/import`;
+    const one = await t.as(t.owner, { method: 'POST', url, payload: { data: { text: 'alone' } } });
+    expect(one.statusCode, one.body).toBe(201);
+    await waitForJob(t, one.json().job_id);
+    const { job } = await importTasks(t, project.id, [{ data: { $undefined$: 'placeholder key' } }]);
+    expect(job.state).toBe('completed');
+    expect((await rowsOf(ctx, t, project.id)).map((r) => r.data)).toEqual([
+      { text: 'alone' },
+      { text: 'placeholder key' },
+    ]);
+    const bare = await t.as(t.owner, {
+      method: 'POST',
+      url,
+      payload: '"text"',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(bare.statusCode).toBe(400);
+  });
+
   it('refuses TXT when the config does not have exactly one data key', async () => {
     const ctx = await testApp();
     const t = await newTenant(ctx);
