@@ -96,8 +96,11 @@ describe("Label Studio's shipped templates", () => {
         refused.push(`${tpl.name}: create ${res.statusCode} ${res.json().detail}`);
         continue;
       }
-      const project = res.json() as { id: number; data_keys: string[]; warnings: string[] };
-      warnings.set(tpl.name, project.warnings);
+      const project = res.json() as { id: number; data_keys: string[]; warnings: { message: string }[] };
+      warnings.set(
+        tpl.name,
+        project.warnings.map((w) => w.message),
+      );
       const tasks = sampleTasks(tpl.config, project.data_keys);
       // Label Studio's older samples call annotations "completions"; both count.
       const annotations = tasks.flatMap((x) => {

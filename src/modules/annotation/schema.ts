@@ -40,7 +40,16 @@ export interface ParsedConfig {
   controls: { name: string; type: string; toName: string[]; labels: string[] }[];
   dataKeys: string[];
   /** What Label Studio accepts but deserves a word: duplicate values, tags this editor cannot show. */
-  warnings?: string[];
+  warnings?: ConfigWarning[];
+}
+
+/** A warning on a labeling config, with a stable code and its parameters for the console. */
+export interface ConfigWarning {
+  code: 'duplicate_value' | 'editor_cannot_show';
+  message: string;
+  tag: string;
+  control?: string;
+  value?: string;
 }
 
 export const projects = pgTable(

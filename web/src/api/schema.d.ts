@@ -2565,10 +2565,22 @@ export interface paths {
                                         labels: string[];
                                     }[];
                                     dataKeys: string[];
-                                    warnings?: string[];
+                                    warnings?: {
+                                        code: "duplicate_value" | "editor_cannot_show";
+                                        message: string;
+                                        tag: string;
+                                        control?: string;
+                                        value?: string;
+                                    }[];
                                 };
                                 /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
-                                warnings: string[];
+                                warnings: {
+                                    code: "duplicate_value" | "editor_cannot_show";
+                                    message: string;
+                                    tag: string;
+                                    control?: string;
+                                    value?: string;
+                                }[];
                                 overlap: number;
                                 overlap_coverage: number;
                                 ordering: string;
@@ -2648,10 +2660,22 @@ export interface paths {
                                     labels: string[];
                                 }[];
                                 dataKeys: string[];
-                                warnings?: string[];
+                                warnings?: {
+                                    code: "duplicate_value" | "editor_cannot_show";
+                                    message: string;
+                                    tag: string;
+                                    control?: string;
+                                    value?: string;
+                                }[];
                             };
                             /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
-                            warnings: string[];
+                            warnings: {
+                                code: "duplicate_value" | "editor_cannot_show";
+                                message: string;
+                                tag: string;
+                                control?: string;
+                                value?: string;
+                            }[];
                             overlap: number;
                             overlap_coverage: number;
                             ordering: string;
@@ -2723,10 +2747,22 @@ export interface paths {
                                     labels: string[];
                                 }[];
                                 dataKeys: string[];
-                                warnings?: string[];
+                                warnings?: {
+                                    code: "duplicate_value" | "editor_cannot_show";
+                                    message: string;
+                                    tag: string;
+                                    control?: string;
+                                    value?: string;
+                                }[];
                             };
                             /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
-                            warnings: string[];
+                            warnings: {
+                                code: "duplicate_value" | "editor_cannot_show";
+                                message: string;
+                                tag: string;
+                                control?: string;
+                                value?: string;
+                            }[];
                             overlap: number;
                             overlap_coverage: number;
                             ordering: string;
@@ -2842,10 +2878,22 @@ export interface paths {
                                     labels: string[];
                                 }[];
                                 dataKeys: string[];
-                                warnings?: string[];
+                                warnings?: {
+                                    code: "duplicate_value" | "editor_cannot_show";
+                                    message: string;
+                                    tag: string;
+                                    control?: string;
+                                    value?: string;
+                                }[];
                             };
                             /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
-                            warnings: string[];
+                            warnings: {
+                                code: "duplicate_value" | "editor_cannot_show";
+                                message: string;
+                                tag: string;
+                                control?: string;
+                                value?: string;
+                            }[];
                             overlap: number;
                             overlap_coverage: number;
                             ordering: string;
@@ -2890,10 +2938,22 @@ export interface paths {
                                     labels: string[];
                                 }[];
                                 dataKeys: string[];
-                                warnings?: string[];
+                                warnings?: {
+                                    code: "duplicate_value" | "editor_cannot_show";
+                                    message: string;
+                                    tag: string;
+                                    control?: string;
+                                    value?: string;
+                                }[];
                             };
                             /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
-                            warnings: string[];
+                            warnings: {
+                                code: "duplicate_value" | "editor_cannot_show";
+                                message: string;
+                                tag: string;
+                                control?: string;
+                                value?: string;
+                            }[];
                             overlap: number;
                             overlap_coverage: number;
                             ordering: string;

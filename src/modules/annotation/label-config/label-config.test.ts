@@ -274,9 +274,17 @@ describe('parseLabelConfig refuses', () => {
       ),
     ).toMatchObject({
       controls: [{ name: 'c', labels: ['a'] }],
-      warnings: ['<Choices name="c"> declares the choice "a" twice'],
+      warnings: [
+        {
+          code: 'duplicate_value',
+          message: '<Choices name="c"> declares the choice "a" twice',
+          tag: 'Choices',
+          control: 'c',
+          value: 'a',
+        },
+      ],
     });
-    expect(parseLabelConfig(NER.replace('"LOC"', '"PER"')).warnings).toEqual([
+    expect(parseLabelConfig(NER.replace('"LOC"', '"PER"')).warnings?.map((w) => w.message)).toEqual([
       '<Labels name="label"> declares the label "PER" twice',
     ]);
     expect(
@@ -322,8 +330,16 @@ describe('parseLabelConfig refuses', () => {
         '<View><Pdf name="pdf" value="$pdf"/><OcrLabels name="o" toName="pdf"><Label value="Typo"/></OcrLabels></View>',
       ).warnings,
     ).toEqual([
-      'the embedded editor (Label Studio frontend 1.4.0) cannot show <Pdf>',
-      'the embedded editor (Label Studio frontend 1.4.0) cannot show <OcrLabels>',
+      {
+        code: 'editor_cannot_show',
+        message: 'the embedded editor (Label Studio frontend 1.4.0) cannot show <Pdf>',
+        tag: 'Pdf',
+      },
+      {
+        code: 'editor_cannot_show',
+        message: 'the embedded editor (Label Studio frontend 1.4.0) cannot show <OcrLabels>',
+        tag: 'OcrLabels',
+      },
     ]);
     const bundle = fs.readFileSync(
       path.resolve(

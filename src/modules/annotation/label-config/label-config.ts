@@ -1,6 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { badRequest, type FieldError } from '../../../platform/errors/problem.ts';
-import type { ParsedConfig } from '../schema.ts';
+import type { ConfigWarning, ParsedConfig } from '../schema.ts';
 
 /**
  * Label Studio labeling configs: parsing, validation on save, and checking annotation
@@ -256,7 +256,7 @@ export function parseLabelConfig(xml: string): ParsedConfig {
   if (root.tag.toLowerCase() !== 'view') fail([`the root tag must be <View>, not <${root.tag}>`]);
 
   const problems: string[] = [];
-  const warnings: string[] = [];
+  const warnings: ConfigWarning[] = [];
   const objects: ParsedConfig['objects'] = [];
   const controls: ParsedConfig['controls'] = [];
   const dataKeys = new Set<string>();
@@ -289,9 +289,13 @@ export function parseLabelConfig(xml: string): ParsedConfig {
           // Taxonomy nests choices as a tree: values need only be unique among siblings.
           const scope = type === 'Taxonomy' ? siblings : seen;
           if (scope.has(value))
-            warnings.push(
-              `<${type} name="${control.attrs.name ?? ''}"> declares the ${childTag.toLowerCase()} "${value}" twice`,
-            );
+            warnings.push({
+              code: 'duplicate_value',
+              message: `<${type} name="${control.attrs.name ?? ''}"> declares the ${childTag.toLowerCase()} "${value}" twice`,
+              tag: type,
+              control: control.attrs.name ?? '',
+              value,
+            });
           scope.add(value);
           // A Choice alias replaces the value in results.
           const resultValue = childTag === 'Choice' && child.attrs.alias ? child.attrs.alias : value;
@@ -366,7 +370,11 @@ export function parseLabelConfig(xml: string): ParsedConfig {
   }
   if (problems.length) fail(problems);
   for (const tag of uneditable)
-    warnings.push(`the embedded editor (Label Studio frontend 1.4.0) cannot show <${tag}>`);
+    warnings.push({
+      code: 'editor_cannot_show',
+      message: `the embedded editor (Label Studio frontend 1.4.0) cannot show <${tag}>`,
+      tag,
+    });
   return { objects, controls, dataKeys: [...dataKeys], ...(warnings.length ? { warnings } : {}) };
 }
 

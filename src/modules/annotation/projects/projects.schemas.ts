@@ -28,6 +28,14 @@ export const Settings = {
   review_required: Type.Boolean(),
 };
 
+const ConfigWarning = Type.Object({
+  code: Type.Union([Type.Literal('duplicate_value'), Type.Literal('editor_cannot_show')]),
+  message: Type.String(),
+  tag: Type.String(),
+  control: Type.Optional(Type.String()),
+  value: Type.Optional(Type.String()),
+});
+
 export const ParsedConfig = Type.Object({
   objects: Type.Array(Type.Object({ name: Type.String(), type: Type.String(), value: Type.String() })),
   controls: Type.Array(
@@ -39,7 +47,7 @@ export const ParsedConfig = Type.Object({
     }),
   ),
   dataKeys: Type.Array(Type.String()),
-  warnings: Type.Optional(Type.Array(Type.String())),
+  warnings: Type.Optional(Type.Array(ConfigWarning)),
 });
 
 export const Project = Type.Object({
@@ -50,7 +58,7 @@ export const Project = Type.Object({
   label_config: Type.String(),
   data_keys: Type.Array(Type.String()),
   parsed_config: ParsedConfig,
-  warnings: Type.Array(Type.String(), {
+  warnings: Type.Array(ConfigWarning, {
     description:
       'What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show',
   }),

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
+  Alert,
   App,
   Button,
   Card,
@@ -39,6 +40,27 @@ type Settings = Pick<
   | 'review_required'
 > & { ordering: 'id' | 'random' | 'uncertainty'; skip_policy: 'requeue_me' | 'requeue_others' | 'ignore' };
 type Member = GetResponse<'/api/v1/projects/{id}/members'>['items'][number];
+
+/** What the server said of the config: accepted, as Label Studio accepts it, with remarks. */
+function ConfigWarnings({ warnings }: { warnings: Project['warnings'] }) {
+  const { t } = useTranslation('projects');
+  if (warnings.length === 0) return null;
+  return (
+    <Alert
+      type="warning"
+      showIcon
+      style={{ marginBottom: 16 }}
+      title={t('settings.configWarnings.title')}
+      description={
+        <ul style={{ margin: 0, paddingInlineStart: 20 }}>
+          {warnings.map((w) => (
+            <li key={w.message}>{t(`settings.configWarnings.${w.code}`, { ...w })}</li>
+          ))}
+        </ul>
+      }
+    />
+  );
+}
 
 function SettingsForm({ project }: { project: Project }) {
   const { t } = useTranslation('projects');
@@ -118,6 +140,7 @@ function SettingsForm({ project }: { project: Project }) {
         <Form.Item name="label_config" label={t('fields.labelConfig')} rules={[{ required: true }]}>
           <Input.TextArea rows={10} spellCheck={false} style={{ fontFamily: 'monospace' }} />
         </Form.Item>
+        <ConfigWarnings warnings={project.warnings} />
         <ProblemAlert error={save.error} style={{ marginBottom: 16 }} />
         <Button type="primary" htmlType="submit" loading={save.isPending}>
           {t('common:save')}

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newProject } from '../annotation-fixtures.ts';
+import { newTenant, type TenantFixture } from '../fixtures.ts';
+import { type ConsoleServer, signedIn, startConsole } from './console-session.ts';
+
+// Label Studio compatibility in the console (issue 25).
+let server: ConsoleServer;
+let t: TenantFixture;
+
+beforeAll(async () => {
+  server = await startConsole();
+  t = await newTenant(server);
+});
+afterAll(() => server?.close());
+
+describe('Label Studio configs in the console', () => {
+  it('accepts a config as Label Studio does and shows its remarks in the project settings', async (ctx) => {
+    // As Label Studio's document-retrieval template (a choice twice) with a PDF viewer this editor lacks.
+    const project = await newProject(t, {
+      title: 'Retrieval',
+      label_config: `<View>
+  <Text name="legend" value="Pick the matching documents."/>
+  <Pdf name="pdf" value="$pdf"/>
+  <Choices name="selection" toName="pdf"><Choice value="One"/><Choice value="Two"/><Choice value="Two"/></Choices>
+</View>`,
+    });
+    const owner = await signedIn(server, t.owner.email);
+    ctx.onTestFailed(() =>
+      owner.page.screenshot({ path: 'test-results/label-studio-warnings.png' }).then(() => {}),
+    );
+    const page = owner.page;
+    await page.goto(`/projects/${project.id}/settings`);
+    const remarks = page
+      .getByRole('alert')
+      .filter({ hasText: 'Label Studio accepts this config, with remarks' });
+    await remarks.waitFor();
+    expect(await remarks.getByRole('listitem').allTextContents()).toEqual([
+      '<Choices name="selection"> declares “Two” twice; both count as one.',
+      'The embedded editor cannot show <Pdf>: tasks of this project cannot be labeled here until the editor supports it.',
+    ]);
+    expect(owner.errors).toEqual([]);
+    await owner.close();
+  });
+});
