@@ -410,4 +410,21 @@ describe('the daily labeling workflow', () => {
     expect(who.errors).toEqual([]);
     await who.close();
   });
+
+  it('says "no tasks yet" on a new project and "no match" for a search, with no white margin round the page', async () => {
+    const project = await newProject(t, { title: 'Brand new' });
+    const admin = await signedIn(server, (await t.member(['admin'], 'Empty states')).email);
+    const page = admin.page;
+    await page.goto(`/projects/${project.id}/data`);
+    await page.getByText('No tasks yet: import some to start').waitFor();
+    expect(await page.getByText('No tasks match').count()).toBe(0);
+    expect(await page.evaluate(() => getComputedStyle(document.body).margin)).toBe('0px');
+    await page.goto('/projects');
+    await page.getByRole('searchbox', { name: 'Search projects' }).fill('zz-no-such-project');
+    await page.keyboard.press('Enter');
+    await page.getByText('No project matches “zz-no-such-project”').waitFor();
+    expect(await page.getByText('No projects yet').count()).toBe(0);
+    expect(admin.errors).toEqual([]);
+    await admin.close();
+  });
 });

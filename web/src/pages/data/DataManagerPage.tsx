@@ -265,6 +265,7 @@ function DataManager({ project }: { project: Project }) {
         selected={selected}
         allSelected={allMatching}
         loading={tasks.isPending}
+        filtered={Object.keys(query).length > 0}
         onNearEnd={nearEnd}
         onToggle={(taskId) => {
           setAllMatching(false);

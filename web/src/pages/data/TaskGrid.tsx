@@ -33,6 +33,8 @@ interface Props {
   /** Asked for when the rows scrolled to come near the end of those loaded. */
   onNearEnd: () => void;
   loading: boolean;
+  /** A filter or search is set: an empty table means nothing matches, not an empty project. */
+  filtered: boolean;
 }
 
 /** The task table: only the rows in view are in the DOM, whatever the project's size. */
@@ -45,6 +47,7 @@ export function TaskGrid({
   onToggleAll,
   onNearEnd,
   loading,
+  filtered,
 }: Props) {
   const { t } = useTranslation('data');
   const fmt = useFormat();
@@ -124,7 +127,7 @@ export function TaskGrid({
         {!loading && rows.length === 0 ? (
           <tr style={{ display: 'block', position: 'absolute', top: 0, width: '100%' }}>
             <td style={{ display: 'block' }}>
-              <Empty description={t('grid.empty')} style={{ padding: 32 }} />
+              <Empty description={t(filtered ? 'grid.empty' : 'grid.none')} style={{ padding: 32 }} />
             </td>
           </tr>
         ) : null}

@@ -66,7 +66,7 @@ export default function ProjectsPage() {
         loading={list.isPending}
         dataSource={rows}
         pagination={false}
-        locale={{ emptyText: t('list.empty') }}
+        locale={{ emptyText: search ? t('list.noMatch', { search }) : t('list.empty') }}
         columns={[
           {
             title: t('list.name'),
