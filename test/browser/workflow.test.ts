@@ -418,12 +418,30 @@ describe('the daily labeling workflow', () => {
     await page.goto(`/projects/${project.id}/data`);
     await page.getByText('No tasks yet: import some to start').waitFor();
     expect(await page.getByText('No tasks match').count()).toBe(0);
-    expect(await page.evaluate(() => getComputedStyle(document.body).margin)).toBe('0px');
+    expect(await page.evaluate('getComputedStyle(document.body).margin')).toBe('0px');
     await page.goto('/projects');
     await page.getByRole('searchbox', { name: 'Search projects' }).fill('zz-no-such-project');
     await page.keyboard.press('Enter');
     await page.getByText('No project matches “zz-no-such-project”').waitFor();
     expect(await page.getByText('No projects yet').count()).toBe(0);
+    expect(admin.errors).toEqual([]);
+    await admin.close();
+  });
+
+  it('shows a task that was only ever skipped as "Skipped", not "In progress"', async () => {
+    const project = await newProject(t, { title: 'Skips' });
+    const [annotator] = await annotators(t, project.id, 1);
+    const [skipped, labeled] = await seedTasks(server, t, project, 2);
+    await annotate(t, annotator!, skipped!, true);
+    await annotate(t, annotator!, labeled!);
+    const admin = await signedIn(server, (await t.member(['admin'], 'Skip reader')).email);
+    await admin.page.goto(`/projects/${project.id}/data`);
+    const row = (id: number) =>
+      admin.page
+        .getByRole('row')
+        .filter({ has: admin.page.getByRole('cell', { name: String(id), exact: true }) });
+    await row(skipped!).getByText('Skipped').waitFor();
+    expect(await row(labeled!).getByText('Skipped').count()).toBe(0);
     expect(admin.errors).toEqual([]);
     await admin.close();
   });

@@ -16,7 +16,14 @@ const STATUS_COLOR: Record<string, string> = {
   completed: 'success',
   reviewed: 'purple',
   cancelled: 'warning',
+  skipped: 'warning',
 };
+
+/** What the status column says: a task only ever skipped is "Skipped", not "In progress". */
+function shownStatus(task: TaskRow): string {
+  const onlySkipped = !task.is_finished && task.total_annotations === 0 && task.cancelled_annotations > 0;
+  return onlySkipped ? 'skipped' : task.status;
+}
 
 function cell(value: unknown): string {
   if (value == null) return '';
@@ -157,7 +164,7 @@ export function TaskGrid({
               {/* Element Timing: the paint of the first row is observable (bench/console.ts). */}
               <td {...(item.index === 0 ? FIRST_ROW_TIMING : {})}>{task.id}</td>
               <td>
-                <Tag color={STATUS_COLOR[task.status]}>{t(`status.${task.status}`)}</Tag>
+                <Tag color={STATUS_COLOR[shownStatus(task)]}>{t(`status.${shownStatus(task)}`)}</Tag>
               </td>
               <td>{t(`priority.${task.priority}`)}</td>
               <td>{fmt.number(task.total_annotations)}</td>
