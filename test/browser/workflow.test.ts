@@ -445,4 +445,20 @@ describe('the daily labeling workflow', () => {
     expect(admin.errors).toEqual([]);
     await admin.close();
   });
+
+  it('a filter once set still says what it filters', async () => {
+    const project = await newProject(t, { title: 'Named filters' });
+    await seedTasks(server, t, project, 1);
+    const admin = await signedIn(server, (await t.member(['admin'], 'Filter reader')).email);
+    const page = admin.page;
+    await page.goto(`/projects/${project.id}/data`);
+    const chip = page
+      .locator('.si-select')
+      .filter({ has: page.getByRole('combobox', { name: 'Annotated' }) });
+    await chip.click();
+    await page.locator('.si-select-dropdown:visible .si-select-item-option[title="No"]').click();
+    await expect.poll(() => chip.textContent()).toBe('Annotated:No');
+    expect(admin.errors).toEqual([]);
+    await admin.close();
+  });
 });

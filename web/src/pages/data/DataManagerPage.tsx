@@ -40,6 +40,8 @@ function Filters({
   dataKeys: string[];
 }) {
   const { t } = useTranslation('data');
+  // Once set, a filter keeps saying what it filters: "Annotated: Yes", not a bare "Yes".
+  const named = (key: string, set: boolean) => (set ? `${t(`filters.${key}`)}:` : undefined);
   const boolOptions = [
     { value: 'true', label: t('filters.yes') },
     { value: 'false', label: t('filters.no') },
@@ -49,7 +51,8 @@ function Filters({
       allowClear
       aria-label={t(`filters.${key}`)}
       placeholder={t(`filters.${key}`)}
-      style={{ width: 150 }}
+      style={{ width: 190 }}
+      prefix={named(key, filter[key] !== undefined)}
       value={yesNo(filter[key])}
       onChange={(v?: string) => onChange({ ...filter, [key]: v === undefined ? undefined : v === 'true' })}
       options={boolOptions}
@@ -63,6 +66,7 @@ function Filters({
         aria-label={t('filters.status')}
         placeholder={t('filters.status')}
         style={{ minWidth: 160 }}
+        prefix={named('status', (filter.status?.length ?? 0) > 0)}
         value={filter.status ?? []}
         onChange={(status) => onChange({ ...filter, status })}
         options={TASK_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
@@ -73,6 +77,7 @@ function Filters({
         aria-label={t('filters.priority')}
         placeholder={t('filters.priority')}
         style={{ minWidth: 140 }}
+        prefix={named('priority', (filter.priority?.length ?? 0) > 0)}
         value={filter.priority ?? []}
         onChange={(priority) => onChange({ ...filter, priority })}
         options={TASK_PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) }))}
