@@ -10,6 +10,14 @@ import { badRequest, notFound } from '../../../platform/errors/problem.ts';
 import { type Project, unfitness } from '../access.ts';
 import { annotations, type PRIORITIES, predictions, projects, type TASK_STATUSES, tasks } from '../schema.ts';
 import { annotationView, predictionView } from '../shapes.ts';
+import {
+  checkQuery,
+  fullTextQuery,
+  highlightsOf,
+  positiveTerms,
+  rawPattern,
+  searchTextPattern,
+} from './task-search.ts';
 
 type TaskStatus = (typeof TASK_STATUSES)[number];
 type Priority = (typeof PRIORITIES)[number];
@@ -26,7 +34,14 @@ export interface TaskFilter {
   score_max?: number;
   model_version?: string;
   data_key?: string;
+  /** The old name of `search` (with `data_key`), as the console sends it. */
   contains?: string;
+  /** Text in any string of the data (or in data[data_key]), case-insensitive. */
+  search?: string;
+  /** A full-text query: words, "phrases", -excluded, OR. */
+  q?: string;
+  /** A label, choice or text answer in an annotation or prediction of the task. */
+  label?: string;
   created_from?: string;
   created_to?: string;
 }
@@ -40,11 +55,9 @@ export const SORTS = [
   '-total_annotations',
   'prediction_score',
   '-prediction_score',
+  'relevance',
 ] as const;
 export type Sort = (typeof SORTS)[number];
-
-const likeLiteral = (text: string) => text.replace(/[\\%_]/g, '\\$&');
-/** A PostgreSQL array literal of integers, sent as one parameter. */
 
 /**
  * SQL conditions on `t` (tasks) for a filter; the project condition comes first.
@@ -83,20 +96,43 @@ export function filterConditions(projectId: number, f: TaskFilter, mode: 'probe'
   }
   if (f.model_version !== undefined)
     c.push(related(sql`predictions p`, sql`p.task_id = t.id and p.model_version = ${f.model_version}`));
-  if (f.contains !== undefined && f.data_key !== undefined)
-    c.push(sql`(t.data ->> ${f.data_key}) ilike ${`%${likeLiteral(f.contains)}%`}`);
+  const term = f.search ?? f.contains;
+  if (term !== undefined) {
+    // The trigram index finds the tasks with the term in some string; a data key then
+    // rechecks its own value.
+    c.push(sql`t.search_text ilike ${searchTextPattern(term)}`);
+    if (f.data_key !== undefined) c.push(sql`(t.data ->> ${f.data_key}) ilike ${rawPattern(term)}`);
+  }
+  if (f.q !== undefined) c.push(sql`t.search_doc @@ ${tsQuery(f.q)}`);
+  if (f.label !== undefined) {
+    const has = (alias: string) =>
+      sql`jsonb_path_exists(${sql.raw(alias)}.result, '$[*].value.* ? (@ == $l)', jsonb_build_object('l', ${f.label}::text))`;
+    c.push(
+      sql`(${related(sql`annotations a`, sql`a.task_id = t.id and not a.was_cancelled and ${has('a')}`)}
+        or ${related(sql`predictions p`, sql`p.task_id = t.id and ${has('p')}`)})`,
+    );
+  }
   return c;
 }
 
+/** A full-text query as SQL; Chinese in it is cut into words as the documents are. */
+const tsQuery = (q: string) => sql`websearch_to_tsquery('simple', ${fullTextQuery(q)})`;
+
 /** Refuses filter combinations that make no sense, naming the field. */
 export function checkFilter(f: TaskFilter, base: string): void {
-  if ((f.contains === undefined) !== (f.data_key === undefined))
-    throw badRequest('`contains` and `data_key` go together.', [
-      {
-        path: `${base}/${f.contains === undefined ? 'contains' : 'data_key'}`,
-        message: 'is required with the other',
-      },
+  if (f.contains !== undefined && f.search !== undefined)
+    throw badRequest('`contains` is the old name of `search`; send one.', [
+      { path: `${base}/contains`, message: 'is not allowed with search' },
     ]);
+  if (f.contains !== undefined && f.data_key === undefined)
+    throw badRequest('`contains` goes with `data_key`.', [
+      { path: `${base}/data_key`, message: 'is required with contains' },
+    ]);
+  if (f.data_key !== undefined && f.contains === undefined && f.search === undefined)
+    throw badRequest('`data_key` narrows a search; send `search` with it.', [
+      { path: `${base}/search`, message: 'is required with data_key' },
+    ]);
+  if (f.q !== undefined) checkQuery(f.q, `${base}/q`);
   if (f.score_min !== undefined && f.score_max !== undefined && f.score_min > f.score_max)
     throw badRequest('score_min is above score_max.', [
       { path: `${base}/score_min`, message: 'is above score_max' },
@@ -131,6 +167,8 @@ interface TaskRow {
   prediction_score: number | null;
   created_at: string | Date;
   updated_at: string | Date;
+  /** Under a full-text query only. */
+  rank?: number | string;
 }
 
 const toDate = (v: string | Date) => (v instanceof Date ? v : new Date(v));
@@ -153,6 +191,7 @@ export function taskListView(projectId: number, r: TaskRow) {
     prediction_score: r.prediction_score,
     created_at: toDate(r.created_at),
     updated_at: toDate(r.updated_at),
+    ...(r.rank === undefined ? {} : { rank: Number(r.rank) }),
   };
 }
 
@@ -180,12 +219,31 @@ export async function listTasks(
   const cmp = desc ? sql.raw('<') : sql.raw('>');
   const where = filterConditions(project.id, q.filter);
   const limit = q.limit;
+  const rank = q.filter.q === undefined ? undefined : sql`ts_rank(t.search_doc, ${tsQuery(q.filter.q)})`;
+  const run = (w: SQL[], orderBy: SQL, n: number) => select(tx, w, orderBy, n, rank);
+  const done = (rows: TaskRow[], cursorOf: (r: TaskRow) => (string | number)[]) =>
+    withMatches(page(project.id, rows, limit, cursorOf), q.filter);
 
+  if (key === 'relevance') {
+    // Best first, then by id; the cursor is the last (rank, id). Ranks every match, so a
+    // query matching most of a large project pages slower than under the id sort.
+    if (!rank)
+      throw badRequest('Sorting by relevance needs a full-text query.', [
+        { path: 'querystring/q', message: 'is required with sort=relevance' },
+      ]);
+    const c = decodeCursor(q.cursor, 2);
+    if (c) {
+      const r = sql`${checkNum(c[0])}::real`;
+      where.push(sql`(${rank} < ${r} or (${rank} = ${r} and t.id > ${checkInt(c[1])}))`);
+    }
+    const rows = await run(where, sql`rank desc, t.id asc`, limit + 1);
+    return done(rows, (r) => [Number(r.rank), Number(r.id)]);
+  }
   if (key === 'id') {
     const c = decodeCursor(q.cursor, 1);
     if (c) where.push(sql`t.id ${cmp} ${checkInt(c[0])}`);
-    const rows = await select(tx, where, sql`t.id ${dir}`, limit + 1);
-    return page(project.id, rows, limit, (r) => [Number(r.id)]);
+    const rows = await run(where, sql`t.id ${dir}`, limit + 1);
+    return done(rows, (r) => [Number(r.id)]);
   }
   if (key === 'created_at' || key === 'total_annotations') {
     const col = sql.raw(SORT_COLUMN[key]!);
@@ -194,8 +252,8 @@ export async function listTasks(
       const v = key === 'created_at' ? sql`${checkDate(c[0])}::timestamptz` : sql`${checkInt(c[0])}::int`;
       where.push(sql`(${col}, t.id) ${cmp} (${v}, ${checkInt(c[1])})`);
     }
-    const rows = await select(tx, where, sql`${col} ${dir}, t.id ${dir}`, limit + 1);
-    return page(project.id, rows, limit, (r) => [
+    const rows = await run(where, sql`${col} ${dir}, t.id ${dir}`, limit + 1);
+    return done(rows, (r) => [
       key === 'created_at' ? toDate(r.created_at).toISOString() : r.total_annotations,
       Number(r.id),
     ]);
@@ -208,7 +266,7 @@ export async function listTasks(
   if (part === 0) {
     const scored = [...where, sql`t.prediction_score is not null`];
     if (c) scored.push(sql`(t.prediction_score, t.id) ${cmp} (${checkNum(c[1])}::real, ${checkInt(c[2])})`);
-    rows = await select(tx, scored, sql`t.prediction_score ${dir}, t.id ${dir}`, limit + 1);
+    rows = await run(scored, sql`t.prediction_score ${dir}, t.id ${dir}`, limit + 1);
   }
   // A score bound excludes unscored tasks. The score index holds scored tasks only (an
   // import's tasks have no score, and skip it): the unscored part walks the id index.
@@ -216,19 +274,45 @@ export async function listTasks(
   if (rows.length <= limit && !boundedScore) {
     const unscored = [...where, sql`t.prediction_score is null`];
     if (c && part === 1) unscored.push(sql`t.id ${cmp} ${checkInt(c[2])}`);
-    rows = rows.concat(await select(tx, unscored, sql`t.id ${dir}`, limit + 1 - rows.length));
+    rows = rows.concat(await run(unscored, sql`t.id ${dir}`, limit + 1 - rows.length));
   }
-  return page(project.id, rows, limit, (r) =>
+  return done(rows, (r) =>
     r.prediction_score === null ? [1, 0, Number(r.id)] : [0, r.prediction_score, Number(r.id)],
   );
 }
 
-async function select(tx: Executor, where: SQL[], orderBy: SQL, limit: number): Promise<TaskRow[]> {
+async function select(
+  tx: Executor,
+  where: SQL[],
+  orderBy: SQL,
+  limit: number,
+  rank?: SQL,
+): Promise<TaskRow[]> {
+  const columns = rank ? sql`${LIST_COLUMNS}, ${rank} as rank` : LIST_COLUMNS;
   return rowsOf<TaskRow>(
     await tx.execute(
-      sql`select ${LIST_COLUMNS} from tasks t where ${sql.join(where, sql` and `)} order by ${orderBy} limit ${limit}`,
+      sql`select ${columns} from tasks t where ${sql.join(where, sql` and `)} order by ${orderBy} limit ${limit}`,
     ),
   );
+}
+
+/**
+ * Adds to each task of a searched page where the search matched it (`highlights`), and
+ * its full-text rank (`rank`) under a `q`.
+ */
+function withMatches(p: ReturnType<typeof page>, f: TaskFilter) {
+  const term = f.search ?? f.contains;
+  if (term === undefined && f.q === undefined) return p;
+  const items = p.items.map((item) => {
+    const highlights = [
+      ...(term === undefined
+        ? []
+        : highlightsOf(item.data, [term], { substring: true, dataKey: f.data_key })),
+      ...(f.q === undefined ? [] : highlightsOf(item.data, positiveTerms(f.q), { substring: false })),
+    ];
+    return { ...item, highlights };
+  });
+  return { ...p, items };
 }
 
 function page(projectId: number, rows: TaskRow[], limit: number, key: (r: TaskRow) => (string | number)[]) {
