@@ -260,7 +260,8 @@ async function main(): Promise<void> {
     throw err;
   } finally {
     await run?.server.stop();
-    await scratch?.drop().catch((err) => console.error(`could not drop the bench database: ${err}`));
+    if (process.env.BENCH_KEEP) console.log(`kept ${scratch?.url}`);
+    else await scratch?.drop().catch((err) => console.error(`could not drop the bench database: ${err}`));
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

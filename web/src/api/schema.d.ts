@@ -4514,6 +4514,12 @@ export interface paths {
                 query?: {
                     /** @description Label Studio export format */
                     format?: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "VOC";
+                    /** @description Only tasks the data manager’s `search` finds */
+                    search?: string;
+                    /** @description Only tasks the data manager’s full-text `q` finds */
+                    q?: string;
+                    /** @description Only tasks with this label, choice or text answer */
+                    label?: string;
                     /** @description Only tasks with annotations */
                     only_annotated?: boolean;
                     /** @description Only tasks with an approved review */
@@ -4574,6 +4580,12 @@ export interface paths {
                     "application/json": {
                         /** @description Label Studio export format */
                         format: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "VOC";
+                        /** @description Only tasks the data manager’s `search` finds */
+                        search?: string;
+                        /** @description Only tasks the data manager’s full-text `q` finds */
+                        q?: string;
+                        /** @description Only tasks with this label, choice or text answer */
+                        label?: string;
                         /** @description Only tasks with annotations */
                         only_annotated?: boolean;
                         /** @description Only tasks with an approved review */

@@ -167,6 +167,29 @@ describe('data manager: search', () => {
     ]);
   });
 
+  it('exports the tasks a search finds', async () => {
+    const { t, p } = await seeded();
+    const exported = async (query: Record<string, string>) => {
+      const res = await t.as(t.owner, {
+        method: 'GET',
+        url: `/api/v1/projects/${p.id}/export?${new URLSearchParams({ format: 'JSON', ...query })}`,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return (res.json() as { data: { text: string } }[]).map((x) => x.data.text);
+    };
+    expect(await exported({ q: '北京大学 OR clever' })).toEqual([
+      'Foxes are quick and clever',
+      '我们在北京大学学习自然语言处理',
+    ]);
+    expect(await exported({ search: 'WIKI' })).toEqual(['The quick brown fox']);
+    expect(await exported({ label: 'Positive', q: 'quick' })).toEqual([
+      'Foxes are quick and clever',
+      '😀 标注平台的搜索功能 quick',
+    ]);
+    const bad = await t.as(t.owner, { method: 'GET', url: `/api/v1/projects/${p.id}/export?q=--` });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('refuses bad search input with 400 problem+json', async () => {
     const { t, p } = await seeded();
     for (const query of <Record<string, string>[]>[

@@ -71,7 +71,7 @@ export type Sort = (typeof SORTS)[number];
  */
 export function filterConditions(projectId: number, f: TaskFilter, mode: 'probe' | 'join' = 'probe'): SQL[] {
   const c: SQL[] = [sql`t.project_id = ${projectId}`];
-  const related = (from: SQL, where: SQL) =>
+  const related: Related = (from, where) =>
     mode === 'probe'
       ? sql`coalesce((select true from ${from} where ${where} limit 1), false)`
       : sql`exists (select 1 from ${from} where ${where})`;
@@ -96,6 +96,22 @@ export function filterConditions(projectId: number, f: TaskFilter, mode: 'probe'
   }
   if (f.model_version !== undefined)
     c.push(related(sql`predictions p`, sql`p.task_id = t.id and p.model_version = ${f.model_version}`));
+  c.push(...searchConditions(f, related));
+  return c;
+}
+
+/** How a condition on another table is asked (see filterConditions). */
+type Related = (from: SQL, where: SQL) => SQL;
+
+/**
+ * The search conditions of a filter on `t` (tasks): substring, full-text and label. Exports
+ * ask them too, so an export takes the data manager's search.
+ */
+export function searchConditions(
+  f: Pick<TaskFilter, 'search' | 'contains' | 'data_key' | 'q' | 'label'>,
+  related: Related = (from, where) => sql`exists (select 1 from ${from} where ${where})`,
+): SQL[] {
+  const c: SQL[] = [];
   const term = f.search ?? f.contains;
   if (term !== undefined) {
     // The trigram index finds the tasks with the term in some string; a data key then
