@@ -14,7 +14,7 @@ import type { Platform } from '../../../platform/index.ts';
 import type { JobContext } from '../../../platform/jobs/queue.ts';
 import { annotations, exports, type ParsedConfig, predictions, projects, tasks } from '../schema.ts';
 import { checkQuery } from '../tasks/task-search.ts';
-import { searchConditions } from '../tasks/tasks.service.ts';
+import { searchConditions, tasksOf } from '../tasks/tasks.service.ts';
 import {
   boxesOf,
   Categories,
@@ -131,7 +131,7 @@ function taskFilter(projectId: number, options: ExportOptions, after: number): S
   // The search conditions are on `t`: the task itself, looked up by its key.
   if (searched.length)
     conditions.push(
-      sql`exists (select 1 from tasks t where t.id = ${tasks.id} and ${sql.join(searched, sql` and `)})`,
+      sql`exists (select 1 from ${tasksOf(options)} where t.id = ${tasks.id} and ${sql.join(searched, sql` and `)})`,
     );
   return and(...conditions)!;
 }

@@ -131,6 +131,17 @@ export function searchConditions(
   return c;
 }
 
+/**
+ * The relation a filter's tasks are read from, as `t`: the tenant's `tasks_searched` view
+ * under a text search (its indexes are out of reach through the row-level policy, see
+ * migration 0040), the table otherwise.
+ */
+export function tasksOf(f: Pick<TaskFilter, 'search' | 'contains' | 'q'>): SQL {
+  return f.search !== undefined || f.contains !== undefined || f.q !== undefined
+    ? sql`tasks_searched t`
+    : sql`tasks t`;
+}
+
 /** A full-text query as SQL; Chinese in it is cut into words as the documents are. */
 const tsQuery = (q: string) => sql`websearch_to_tsquery('simple', ${fullTextQuery(q)})`;
 
@@ -236,7 +247,8 @@ export async function listTasks(
   const where = filterConditions(project.id, q.filter);
   const limit = q.limit;
   const rank = q.filter.q === undefined ? undefined : sql`ts_rank(t.search_doc, ${tsQuery(q.filter.q)})`;
-  const run = (w: SQL[], orderBy: SQL, n: number) => select(tx, w, orderBy, n, rank);
+  const from = tasksOf(q.filter);
+  const run = (w: SQL[], orderBy: SQL, n: number) => select(tx, from, w, orderBy, n, rank);
   const done = (rows: TaskRow[], cursorOf: (r: TaskRow) => (string | number)[]) =>
     withMatches(page(project.id, rows, limit, cursorOf), q.filter);
 
@@ -299,6 +311,7 @@ export async function listTasks(
 
 async function select(
   tx: Executor,
+  from: SQL,
   where: SQL[],
   orderBy: SQL,
   limit: number,
@@ -307,7 +320,7 @@ async function select(
   const columns = rank ? sql`${LIST_COLUMNS}, ${rank} as rank` : LIST_COLUMNS;
   return rowsOf<TaskRow>(
     await tx.execute(
-      sql`select ${columns} from tasks t where ${sql.join(where, sql` and `)} order by ${orderBy} limit ${limit}`,
+      sql`select ${columns} from ${from} where ${sql.join(where, sql` and `)} order by ${orderBy} limit ${limit}`,
     ),
   );
 }
@@ -389,7 +402,7 @@ export async function totalOf(
   if (hit !== null) return Number(hit);
   const [row] = rowsOf<{ n: unknown }>(
     await tx.execute(
-      sql`select count(*) as n from tasks t where ${sql.join(filterConditions(project.id, filter, 'join'), sql` and `)}`,
+      sql`select count(*) as n from ${tasksOf(filter)} where ${sql.join(filterConditions(project.id, filter, 'join'), sql` and `)}`,
     ),
   );
   const n = Number(row?.n ?? 0);
@@ -533,6 +546,7 @@ export async function bulkBatch(
   tally: BulkTally,
 ): Promise<boolean> {
   let batchWhere: SQL[];
+  let from = sql`tasks t`;
   if ('ids' in input.selection) {
     // An id list is walked in sorted chunks; `after` counts the chunks done.
     const chosen = [...new Set(input.selection.ids)].sort((a, b) => a - b);
@@ -542,12 +556,14 @@ export async function bulkBatch(
     batchWhere = [sql`t.project_id = ${project.id}`, sql`t.id = any(${pgArray(part)}::bigint[])`];
   } else {
     batchWhere = [...filterConditions(project.id, input.selection.filter), sql`t.id > ${tally.after}`];
+    from = tasksOf(input.selection.filter);
   }
   // Lock the batch: concurrent annotation writes on these tasks wait for this transaction.
   const batch = rowsOf<{ id: string | number }>(
     await tx.execute(
-      sql`select t.id from tasks t where ${sql.join(batchWhere, sql` and `)}
-          order by t.id limit ${BULK_BATCH} for update of t`,
+      sql`select t.id from tasks t where t.id in (
+            select t.id from ${from} where ${sql.join(batchWhere, sql` and `)} order by t.id limit ${BULK_BATCH})
+          order by t.id for update of t`,
     ),
   ).map((r) => Number(r.id));
   if (batch.length === 0) return 'ids' in input.selection;
