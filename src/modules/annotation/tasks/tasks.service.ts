@@ -270,12 +270,6 @@ export async function listTasks(
   if (key === 'id') {
     const c = decodeCursor(q.cursor, 1);
     if (c) where.push(sql`t.id ${cmp} ${checkInt(c[0])}`);
-    // Where the project's ids begin (or end), from its index: the planner walks the id
-    // order by the primary key, and without the bound it would start at the table's first
-    // task, through every other project's, when a filter matches many of this one's.
-    const edge = desc ? sql`max` : sql`min`;
-    const edgeCmp = desc ? sql.raw('<=') : sql.raw('>=');
-    where.push(sql`t.id ${edgeCmp} (select ${edge}(x.id) from tasks x where x.project_id = ${project.id})`);
     const rows = await run(where, sql`t.id ${dir}`, limit + 1);
     return done(rows, (r) => [Number(r.id)]);
   }
