@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -20,6 +21,14 @@ import { reportingRead, tenantIsolation } from '../../platform/db/tenancy.ts';
 // Label Studio identifies projects, tasks, annotations and predictions by integers; so do we.
 const serial = () => bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity();
 const ref = (name: string) => bigint(name, { mode: 'number' });
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/**
+ * Every string in a task's data, nested ones too, as one text (a JSON array of them, so a
+ * substring search escapes its term as JSON does). Written by PostgreSQL itself, so every
+ * way a task is inserted keeps it; the trigram index on it answers substring search.
+ */
+export const TASK_SEARCH_TEXT = sql`jsonb_path_query_array(data, 'strict $.** ? (@.type() == "string")')::text`;
 
 export const ORDERINGS = ['id', 'random', 'uncertainty'] as const;
 export const SKIP_POLICIES = ['requeue_me', 'requeue_others', 'ignore'] as const;
@@ -199,6 +208,16 @@ export const tasks = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     updatedBy: uuid('updated_by'),
+    searchText: text('search_text').generatedAlwaysAs(TASK_SEARCH_TEXT),
+    /**
+     * The data's words for full-text search when they are not separated by spaces (Chinese):
+     * the strings segmented into words at import (jieba), joined by spaces; null otherwise.
+     */
+    searchWords: text('search_words'),
+    /** The full-text document: the segmented words, or every string of the data. */
+    searchDoc: tsvector('search_doc').generatedAlwaysAs(
+      sql`coalesce(to_tsvector('simple', search_words), jsonb_to_tsvector('simple', data, '["string"]'))`,
+    ),
   },
   (t) => [
     index('tasks_project_id_idx').on(t.projectId, t.id),
@@ -217,6 +236,9 @@ export const tasks = pgTable(
     index('tasks_project_created_idx').on(t.projectId, t.createdAt, t.id),
     // The data manager sorts by annotation count with a (total_annotations, id) keyset cursor.
     index('tasks_project_annotations_idx').on(t.projectId, t.totalAnnotations, t.id),
+    // Substring search (ILIKE on search_text) and full-text search (@@ on search_doc).
+    index('tasks_search_text_trgm_idx').using('gin', t.searchText.op('gin_trgm_ops')),
+    index('tasks_search_doc_idx').using('gin', t.searchDoc),
     tenantIsolation(t.tenantId, { bulk: true }),
   ],
 );

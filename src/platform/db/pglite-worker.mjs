@@ -5,6 +5,7 @@
 // ~30 MB less memory), and it is small.
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 
 const port = parentPort;
 if (!port) throw new Error('pglite-worker.mjs runs as a worker thread');
@@ -86,7 +87,11 @@ port.on('message', async (message) => {
 
 try {
   const { dataDir, options } = workerData;
-  pglite = new PGlite(dataDir, options);
+  // Extensions carry functions, which a worker's data cannot: they are added here. pg_trgm
+  // indexes the data manager's substring search (migration 0038 creates it). One options
+  // object: PGlite reads no second argument when the first (an in-memory database's data
+  // directory) is undefined.
+  pglite = new PGlite({ ...options, dataDir, extensions: { pg_trgm } });
   await pglite.waitReady;
   port.postMessage({ type: 'ready' });
 } catch (err) {

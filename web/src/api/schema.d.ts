@@ -3206,8 +3206,8 @@ export interface paths {
                     limit?: number;
                     /** @description next_cursor of the previous page */
                     cursor?: string;
-                    /** @description Sort key; a leading "-" sorts descending. Unscored tasks sort last by prediction_score. */
-                    sort?: "id" | "-id" | "created_at" | "-created_at" | "total_annotations" | "-total_annotations" | "prediction_score" | "-prediction_score";
+                    /** @description Sort key; a leading "-" sorts descending. Unscored tasks sort last by prediction_score. relevance (with `q`): best match first. */
+                    sort?: "id" | "-id" | "created_at" | "-created_at" | "total_annotations" | "-total_annotations" | "prediction_score" | "-prediction_score" | "relevance";
                     /** @description Any of these statuses */
                     status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
                     priority?: ("low" | "medium" | "high" | "urgent")[];
@@ -3222,10 +3222,16 @@ export interface paths {
                     score_max?: number;
                     /** @description Has a prediction of this model version */
                     model_version?: string;
-                    /** @description With `contains` */
+                    /** @description Narrows `search` (or `contains`) to data[data_key] */
                     data_key?: string;
-                    /** @description Text in data[data_key], case-insensitive */
+                    /** @description The old name of `search`; needs `data_key` */
                     contains?: string;
+                    /** @description Substring search, case-insensitive, over every string in the task data (nested ones too), or data[data_key] only */
+                    search?: string;
+                    /** @description Full-text search over the task data: words (all must occur), "a phrase", -excluded, OR; Chinese is matched by words. Adds `rank`; sort=relevance orders by it */
+                    q?: string;
+                    /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
+                    label?: string;
                     created_from?: string;
                     /** @description Exclusive */
                     created_to?: string;
@@ -3266,6 +3272,17 @@ export interface paths {
                                 created_at: string;
                                 /** Format: date-time */
                                 updated_at: string;
+                                /** @description Under `search`, `contains` or `q`: where the task matched */
+                                highlights?: {
+                                    /** @description JSON Pointer to a string in the task data */
+                                    path: string;
+                                    /** @description Offset in UTF-16 code units (as String.prototype.slice takes it) */
+                                    start: number;
+                                    /** @description Exclusive */
+                                    end: number;
+                                }[];
+                                /** @description Under `q`: the full-text rank (ts_rank) */
+                                rank?: number;
                             }[];
                             next_cursor: string | null;
                             /** @description Tasks under this filter (cached up to 30 s) */
@@ -3415,10 +3432,16 @@ export interface paths {
                                 score_max?: number;
                                 /** @description Has a prediction of this model version */
                                 model_version?: string;
-                                /** @description With `contains` */
+                                /** @description Narrows `search` (or `contains`) to data[data_key] */
                                 data_key?: string;
-                                /** @description Text in data[data_key], case-insensitive */
+                                /** @description The old name of `search`; needs `data_key` */
                                 contains?: string;
+                                /** @description Substring search, case-insensitive, over every string in the task data (nested ones too), or data[data_key] only */
+                                search?: string;
+                                /** @description Full-text search over the task data: words (all must occur), "a phrase", -excluded, OR; Chinese is matched by words. Adds `rank`; sort=relevance orders by it */
+                                q?: string;
+                                /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
+                                label?: string;
                                 /** Format: date-time */
                                 created_from?: string;
                                 /**
@@ -4704,6 +4727,12 @@ export interface paths {
                 query?: {
                     /** @description Label Studio export format */
                     format?: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "VOC";
+                    /** @description Only tasks the data manager’s `search` finds */
+                    search?: string;
+                    /** @description Only tasks the data manager’s full-text `q` finds */
+                    q?: string;
+                    /** @description Only tasks with this label, choice or text answer */
+                    label?: string;
                     /** @description Only tasks with annotations */
                     only_annotated?: boolean;
                     /** @description Only tasks with an approved review */
@@ -4764,6 +4793,12 @@ export interface paths {
                     "application/json": {
                         /** @description Label Studio export format */
                         format: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "VOC";
+                        /** @description Only tasks the data manager’s `search` finds */
+                        search?: string;
+                        /** @description Only tasks the data manager’s full-text `q` finds */
+                        q?: string;
+                        /** @description Only tasks with this label, choice or text answer */
+                        label?: string;
                         /** @description Only tasks with annotations */
                         only_annotated?: boolean;
                         /** @description Only tasks with an approved review */

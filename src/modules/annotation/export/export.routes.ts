@@ -146,7 +146,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const principal = req.me;
       const { format, ...filters } = req.body;
       if (!JSON_FORMATS.has(format)) await requireFeature(app.platform, 'export_formats');
-      const options = exportOptions(format, filters);
+      const options = exportOptions(format, filters, 'body');
       const result = await req.tx(async (tx) => {
         const p = await loadProject(tx, principal, req.params.id, 'read');
         assertFormatSupported(format, p.parsedConfig);

@@ -10,6 +10,27 @@ export const Format = Type.Union(
   { description: 'Label Studio export format' },
 );
 export const ExportFilters = {
+  search: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 500,
+      description: 'Only tasks the data manager’s `search` finds',
+    }),
+  ),
+  q: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 500,
+      description: 'Only tasks the data manager’s full-text `q` finds',
+    }),
+  ),
+  label: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 500,
+      description: 'Only tasks with this label, choice or text answer',
+    }),
+  ),
   only_annotated: Type.Optional(Type.Boolean({ description: 'Only tasks with annotations' })),
   only_reviewed: Type.Optional(Type.Boolean({ description: 'Only tasks with an approved review' })),
   include_predictions: Type.Optional(

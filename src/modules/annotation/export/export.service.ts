@@ -13,6 +13,8 @@ import { badRequest } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import type { JobContext } from '../../../platform/jobs/queue.ts';
 import { annotations, exports, type ParsedConfig, predictions, projects, tasks } from '../schema.ts';
+import { checkQuery } from '../tasks/task-search.ts';
+import { searchConditions, tasksOf } from '../tasks/tasks.service.ts';
 import {
   boxesOf,
   Categories,
@@ -52,6 +54,10 @@ export interface ExportOptions {
   onlyReviewed: boolean;
   includePredictions: boolean;
   includeCancelled: boolean;
+  /** The data manager's search (substring, full-text, label), when given. */
+  search?: string;
+  q?: string;
+  label?: string;
 }
 
 export interface ExportStats {
@@ -79,14 +85,22 @@ export function exportOptions(
     only_reviewed?: boolean;
     include_predictions?: boolean;
     include_cancelled?: boolean;
+    search?: string;
+    q?: string;
+    label?: string;
   },
+  base = 'querystring',
 ): ExportOptions {
+  if (q.q !== undefined) checkQuery(q.q, `${base}/q`);
   return {
     format,
     onlyAnnotated: q.only_annotated ?? false,
     onlyReviewed: q.only_reviewed ?? false,
     includePredictions: q.include_predictions ?? true,
     includeCancelled: q.include_cancelled ?? format === 'JSON',
+    ...(q.search === undefined ? {} : { search: q.search }),
+    ...(q.q === undefined ? {} : { q: q.q }),
+    ...(q.label === undefined ? {} : { label: q.label }),
   };
 }
 
@@ -113,6 +127,12 @@ function taskFilter(projectId: number, options: ExportOptions, after: number): S
       sql`(${tasks.status} = 'reviewed' or exists (select 1 from ${annotations} a where a.task_id = ${tasks.id} and a.review_status = 'approved'))`,
     );
   }
+  const searched = searchConditions(options);
+  // The search conditions are on `t`: the task itself, looked up by its key.
+  if (searched.length)
+    conditions.push(
+      sql`exists (select 1 from ${tasksOf(options)} where t.id = ${tasks.id} and ${sql.join(searched, sql` and `)})`,
+    );
   return and(...conditions)!;
 }
 

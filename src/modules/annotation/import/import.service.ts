@@ -18,6 +18,7 @@ import {
 } from '../../../platform/jobs/queue.ts';
 import { validateResult } from '../label-config/label-config.ts';
 import { imports, type ParsedConfig, projects } from '../schema.ts';
+import { searchWordsOf } from '../tasks/task-search.ts';
 import { IMPORT_JOB } from './import.jobs.ts';
 import {
   type AnnotatorRef,
@@ -378,6 +379,7 @@ class BatchWriter {
         t: taskId,
         data: task.data,
         meta: task.meta,
+        w: searchWordsOf(task.data),
         h: hash,
         o: overlap,
         ta: done,
@@ -518,10 +520,10 @@ class BatchWriter {
       )
       insert into tasks (id, tenant_id, project_id, document_id, import_id, data, meta, status, overlap,
                          total_annotations, cancelled_annotations, total_predictions, is_finished,
-                         prediction_score, updated_by)
+                         prediction_score, updated_by, search_words)
       overriding system value
       select t, ${tenantId}::uuid, ${projectId}, d, ${importId}, data, meta, st, o, ta, ca, tp, f, s,
-             ${userId}::uuid
+             ${userId}::uuid, w
       from src`;
   }
 }
@@ -533,6 +535,8 @@ interface TaskRow {
   t: string | null;
   data: Record<string, unknown>;
   meta: Record<string, unknown>;
+  /** The data's words for full-text search, when it holds Chinese (tasks.search_words). */
+  w: string | null;
   h: string;
   o: number;
   ta: number;
@@ -544,7 +548,7 @@ interface TaskRow {
 }
 
 const STAGE_COLUMNS =
-  'd bigint, t bigint, data jsonb, meta jsonb, h text, o int, ta int, ca int, tp int, f boolean, s real, st text';
+  'd bigint, t bigint, data jsonb, meta jsonb, h text, o int, ta int, ca int, tp int, f boolean, s real, st text, w text';
 const STAGE_NAMES = STAGE_COLUMNS.split(', ').map((c) => c.split(' ')[0]!);
 
 /** A catalogue name as an SQL string literal. */
@@ -559,7 +563,7 @@ const copyObject = (value: Record<string, unknown>) => {
 
 /** A TaskRow, with its data as JSON text, as a line of COPY text format in STAGE_COLUMNS order (without the ids when not drawn). */
 function copyLine(r: TaskRow, data: string, withIds: boolean): string {
-  return `${withIds ? `${r.d}\t${r.t}\t` : ''}${copyText(data)}\t${copyObject(r.meta)}\t${r.h}\t${r.o}\t${r.ta}\t${r.ca}\t${r.tp}\t${r.f}\t${r.s ?? '\\N'}\t${r.st}\n`;
+  return `${withIds ? `${r.d}\t${r.t}\t` : ''}${copyText(data)}\t${copyObject(r.meta)}\t${r.h}\t${r.o}\t${r.ta}\t${r.ca}\t${r.tp}\t${r.f}\t${r.s ?? '\\N'}\t${r.st}\t${r.w === null ? '\\N' : copyText(r.w)}\n`;
 }
 
 /** The database's reason for a failed statement, without drizzle's echo of the query and its (large) parameters. */

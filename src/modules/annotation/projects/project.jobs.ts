@@ -12,6 +12,7 @@ import {
   emptyTally,
   filterConditions,
   lockProjectRow,
+  tasksOf,
 } from '../tasks/tasks.service.ts';
 import { deleteProjectBatch, reapplyOverlapBatch } from './projects.service.ts';
 
@@ -58,7 +59,9 @@ export async function runBulkJob(platform: Platform, ctx: JobContext<BulkJobPayl
     if ('ids' in input.selection) return new Set(input.selection.ids).size;
     const where = filterConditions(projectId, input.selection.filter);
     const [row] = rowsOf<{ n: number }>(
-      await tx.execute(sql`select count(*)::int as n from tasks t where ${sql.join(where, sql` and `)}`),
+      await tx.execute(
+        sql`select count(*)::int as n from ${tasksOf(input.selection.filter)} where ${sql.join(where, sql` and `)}`,
+      ),
     );
     return row?.n ?? 0;
   });

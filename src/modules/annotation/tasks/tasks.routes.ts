@@ -27,9 +27,38 @@ const filterFields = {
   model_version: Type.Optional(
     Type.String({ maxLength: 200, description: 'Has a prediction of this model version' }),
   ),
-  data_key: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'With `contains`' })),
+  data_key: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'Narrows `search` (or `contains`) to data[data_key]',
+    }),
+  ),
   contains: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 500, description: 'Text in data[data_key], case-insensitive' }),
+    Type.String({ minLength: 1, maxLength: 500, description: 'The old name of `search`; needs `data_key`' }),
+  ),
+  search: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 500,
+      description:
+        'Substring search, case-insensitive, over every string in the task data (nested ones too), or data[data_key] only',
+    }),
+  ),
+  q: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 500,
+      description:
+        'Full-text search over the task data: words (all must occur), "a phrase", -excluded, OR; Chinese is matched by words. Adds `rank`; sort=relevance orders by it',
+    }),
+  ),
+  label: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 500,
+      description: 'Has an annotation (not cancelled) or a prediction with this label, choice or text answer',
+    }),
   ),
   created_from: Type.Optional(DateTimeIn),
   created_to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
@@ -53,6 +82,22 @@ const TaskItem = Type.Object({
   created_at: DateTime,
   updated_at: DateTime,
 });
+
+const Highlight = Type.Object({
+  path: Type.String({ description: 'JSON Pointer to a string in the task data' }),
+  start: Type.Integer({ description: 'Offset in UTF-16 code units (as String.prototype.slice takes it)' }),
+  end: Type.Integer({ description: 'Exclusive' }),
+});
+
+const TaskListItem = Type.Composite([
+  TaskItem,
+  Type.Object({
+    highlights: Type.Optional(
+      Type.Array(Highlight, { description: 'Under `search`, `contains` or `q`: where the task matched' }),
+    ),
+    rank: Type.Optional(Type.Number({ description: 'Under `q`: the full-text rank (ts_rank)' })),
+  }),
+]);
 
 const TaskDetail = Type.Composite([
   TaskItem,
@@ -87,7 +132,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
                 {
                   default: 'id',
                   description:
-                    'Sort key; a leading "-" sorts descending. Unscored tasks sort last by prediction_score.',
+                    'Sort key; a leading "-" sorts descending. Unscored tasks sort last by prediction_score. relevance (with `q`): best match first.',
                 },
               ),
             ),
@@ -97,7 +142,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ),
         response: {
           200: Type.Object({
-            items: Type.Array(TaskItem),
+            items: Type.Array(TaskListItem),
             next_cursor: Nullable(Type.String()),
             total: Type.Integer({ description: 'Tasks under this filter (cached up to 30 s)' }),
           }),

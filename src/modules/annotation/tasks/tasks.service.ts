@@ -10,6 +10,14 @@ import { badRequest, notFound } from '../../../platform/errors/problem.ts';
 import { type Project, unfitness } from '../access.ts';
 import { annotations, type PRIORITIES, predictions, projects, type TASK_STATUSES, tasks } from '../schema.ts';
 import { annotationView, predictionView } from '../shapes.ts';
+import {
+  checkQuery,
+  fullTextQuery,
+  highlightsOf,
+  positiveTerms,
+  rawPattern,
+  searchTextPattern,
+} from './task-search.ts';
 
 type TaskStatus = (typeof TASK_STATUSES)[number];
 type Priority = (typeof PRIORITIES)[number];
@@ -26,7 +34,14 @@ export interface TaskFilter {
   score_max?: number;
   model_version?: string;
   data_key?: string;
+  /** The old name of `search` (with `data_key`), as the console sends it. */
   contains?: string;
+  /** Text in any string of the data (or in data[data_key]), case-insensitive. */
+  search?: string;
+  /** A full-text query: words, "phrases", -excluded, OR. */
+  q?: string;
+  /** A label, choice or text answer in an annotation or prediction of the task. */
+  label?: string;
   created_from?: string;
   created_to?: string;
 }
@@ -40,11 +55,9 @@ export const SORTS = [
   '-total_annotations',
   'prediction_score',
   '-prediction_score',
+  'relevance',
 ] as const;
 export type Sort = (typeof SORTS)[number];
-
-const likeLiteral = (text: string) => text.replace(/[\\%_]/g, '\\$&');
-/** A PostgreSQL array literal of integers, sent as one parameter. */
 
 /**
  * SQL conditions on `t` (tasks) for a filter; the project condition comes first.
@@ -58,7 +71,7 @@ const likeLiteral = (text: string) => text.replace(/[\\%_]/g, '\\$&');
  */
 export function filterConditions(projectId: number, f: TaskFilter, mode: 'probe' | 'join' = 'probe'): SQL[] {
   const c: SQL[] = [sql`t.project_id = ${projectId}`];
-  const related = (from: SQL, where: SQL) =>
+  const related: Related = (from, where) =>
     mode === 'probe'
       ? sql`coalesce((select true from ${from} where ${where} limit 1), false)`
       : sql`exists (select 1 from ${from} where ${where})`;
@@ -83,20 +96,70 @@ export function filterConditions(projectId: number, f: TaskFilter, mode: 'probe'
   }
   if (f.model_version !== undefined)
     c.push(related(sql`predictions p`, sql`p.task_id = t.id and p.model_version = ${f.model_version}`));
-  if (f.contains !== undefined && f.data_key !== undefined)
-    c.push(sql`(t.data ->> ${f.data_key}) ilike ${`%${likeLiteral(f.contains)}%`}`);
+  c.push(...searchConditions(f, related));
   return c;
 }
 
+/** How a condition on another table is asked (see filterConditions). */
+type Related = (from: SQL, where: SQL) => SQL;
+
+/**
+ * The search conditions of a filter on `t` (tasks): substring, full-text and label. Exports
+ * ask them too, so an export takes the data manager's search.
+ */
+export function searchConditions(
+  f: Pick<TaskFilter, 'search' | 'contains' | 'data_key' | 'q' | 'label'>,
+  related: Related = (from, where) => sql`exists (select 1 from ${from} where ${where})`,
+): SQL[] {
+  const c: SQL[] = [];
+  const term = f.search ?? f.contains;
+  if (term !== undefined) {
+    // The trigram index finds the tasks with the term in some string; a data key then
+    // rechecks its own value.
+    c.push(sql`t.search_text ilike ${searchTextPattern(term)}`);
+    if (f.data_key !== undefined) c.push(sql`(t.data ->> ${f.data_key}) ilike ${rawPattern(term)}`);
+  }
+  if (f.q !== undefined) c.push(sql`t.search_doc @@ ${tsQuery(f.q)}`);
+  if (f.label !== undefined) {
+    const has = (alias: string) =>
+      sql`jsonb_path_exists(${sql.raw(alias)}.result, '$[*].value.* ? (@ == $l)', jsonb_build_object('l', ${f.label}::text))`;
+    c.push(
+      sql`(${related(sql`annotations a`, sql`a.task_id = t.id and not a.was_cancelled and ${has('a')}`)}
+        or ${related(sql`predictions p`, sql`p.task_id = t.id and ${has('p')}`)})`,
+    );
+  }
+  return c;
+}
+
+/**
+ * The relation a filter's tasks are read from, as `t`: the tenant's `tasks_searched` view
+ * under a text search (its indexes are out of reach through the row-level policy, see
+ * migration 0041), the table otherwise.
+ */
+export function tasksOf(f: Pick<TaskFilter, 'search' | 'contains' | 'q'>): SQL {
+  return f.search !== undefined || f.contains !== undefined || f.q !== undefined
+    ? sql`tasks_searched t`
+    : sql`tasks t`;
+}
+
+/** A full-text query as SQL; Chinese in it is cut into words as the documents are. */
+const tsQuery = (q: string) => sql`websearch_to_tsquery('simple', ${fullTextQuery(q)})`;
+
 /** Refuses filter combinations that make no sense, naming the field. */
 export function checkFilter(f: TaskFilter, base: string): void {
-  if ((f.contains === undefined) !== (f.data_key === undefined))
-    throw badRequest('`contains` and `data_key` go together.', [
-      {
-        path: `${base}/${f.contains === undefined ? 'contains' : 'data_key'}`,
-        message: 'is required with the other',
-      },
+  if (f.contains !== undefined && f.search !== undefined)
+    throw badRequest('`contains` is the old name of `search`; send one.', [
+      { path: `${base}/contains`, message: 'is not allowed with search' },
     ]);
+  if (f.contains !== undefined && f.data_key === undefined)
+    throw badRequest('`contains` goes with `data_key`.', [
+      { path: `${base}/data_key`, message: 'is required with contains' },
+    ]);
+  if (f.data_key !== undefined && f.contains === undefined && f.search === undefined)
+    throw badRequest('`data_key` narrows a search; send `search` with it.', [
+      { path: `${base}/search`, message: 'is required with data_key' },
+    ]);
+  if (f.q !== undefined) checkQuery(f.q, `${base}/q`);
   if (f.score_min !== undefined && f.score_max !== undefined && f.score_min > f.score_max)
     throw badRequest('score_min is above score_max.', [
       { path: `${base}/score_min`, message: 'is above score_max' },
@@ -131,6 +194,8 @@ interface TaskRow {
   prediction_score: number | null;
   created_at: string | Date;
   updated_at: string | Date;
+  /** Under a full-text query only. */
+  rank?: number | string;
 }
 
 const toDate = (v: string | Date) => (v instanceof Date ? v : new Date(v));
@@ -153,6 +218,7 @@ export function taskListView(projectId: number, r: TaskRow) {
     prediction_score: r.prediction_score,
     created_at: toDate(r.created_at),
     updated_at: toDate(r.updated_at),
+    ...(r.rank === undefined ? {} : { rank: Number(r.rank) }),
   };
 }
 
@@ -180,12 +246,32 @@ export async function listTasks(
   const cmp = desc ? sql.raw('<') : sql.raw('>');
   const where = filterConditions(project.id, q.filter);
   const limit = q.limit;
+  const rank = q.filter.q === undefined ? undefined : sql`ts_rank(t.search_doc, ${tsQuery(q.filter.q)})`;
+  const from = tasksOf(q.filter);
+  const run = (w: SQL[], orderBy: SQL, n: number) => select(tx, from, w, orderBy, n, rank);
+  const done = (rows: TaskRow[], cursorOf: (r: TaskRow) => (string | number)[]) =>
+    withMatches(page(project.id, rows, limit, cursorOf), q.filter);
 
+  if (key === 'relevance') {
+    // Best first, then by id; the cursor is the last (rank, id). Ranks every match, so a
+    // query matching most of a large project pages slower than under the id sort.
+    if (!rank)
+      throw badRequest('Sorting by relevance needs a full-text query.', [
+        { path: 'querystring/q', message: 'is required with sort=relevance' },
+      ]);
+    const c = decodeCursor(q.cursor, 2);
+    if (c) {
+      const r = sql`${checkNum(c[0])}::real`;
+      where.push(sql`(${rank} < ${r} or (${rank} = ${r} and t.id > ${checkInt(c[1])}))`);
+    }
+    const rows = await run(where, sql`rank desc, t.id asc`, limit + 1);
+    return done(rows, (r) => [Number(r.rank), Number(r.id)]);
+  }
   if (key === 'id') {
     const c = decodeCursor(q.cursor, 1);
     if (c) where.push(sql`t.id ${cmp} ${checkInt(c[0])}`);
-    const rows = await select(tx, where, sql`t.id ${dir}`, limit + 1);
-    return page(project.id, rows, limit, (r) => [Number(r.id)]);
+    const rows = await run(where, sql`t.id ${dir}`, limit + 1);
+    return done(rows, (r) => [Number(r.id)]);
   }
   if (key === 'created_at' || key === 'total_annotations') {
     const col = sql.raw(SORT_COLUMN[key]!);
@@ -194,8 +280,8 @@ export async function listTasks(
       const v = key === 'created_at' ? sql`${checkDate(c[0])}::timestamptz` : sql`${checkInt(c[0])}::int`;
       where.push(sql`(${col}, t.id) ${cmp} (${v}, ${checkInt(c[1])})`);
     }
-    const rows = await select(tx, where, sql`${col} ${dir}, t.id ${dir}`, limit + 1);
-    return page(project.id, rows, limit, (r) => [
+    const rows = await run(where, sql`${col} ${dir}, t.id ${dir}`, limit + 1);
+    return done(rows, (r) => [
       key === 'created_at' ? toDate(r.created_at).toISOString() : r.total_annotations,
       Number(r.id),
     ]);
@@ -208,7 +294,7 @@ export async function listTasks(
   if (part === 0) {
     const scored = [...where, sql`t.prediction_score is not null`];
     if (c) scored.push(sql`(t.prediction_score, t.id) ${cmp} (${checkNum(c[1])}::real, ${checkInt(c[2])})`);
-    rows = await select(tx, scored, sql`t.prediction_score ${dir}, t.id ${dir}`, limit + 1);
+    rows = await run(scored, sql`t.prediction_score ${dir}, t.id ${dir}`, limit + 1);
   }
   // A score bound excludes unscored tasks. The score index holds scored tasks only (an
   // import's tasks have no score, and skip it): the unscored part walks the id index.
@@ -216,19 +302,46 @@ export async function listTasks(
   if (rows.length <= limit && !boundedScore) {
     const unscored = [...where, sql`t.prediction_score is null`];
     if (c && part === 1) unscored.push(sql`t.id ${cmp} ${checkInt(c[2])}`);
-    rows = rows.concat(await select(tx, unscored, sql`t.id ${dir}`, limit + 1 - rows.length));
+    rows = rows.concat(await run(unscored, sql`t.id ${dir}`, limit + 1 - rows.length));
   }
-  return page(project.id, rows, limit, (r) =>
+  return done(rows, (r) =>
     r.prediction_score === null ? [1, 0, Number(r.id)] : [0, r.prediction_score, Number(r.id)],
   );
 }
 
-async function select(tx: Executor, where: SQL[], orderBy: SQL, limit: number): Promise<TaskRow[]> {
+async function select(
+  tx: Executor,
+  from: SQL,
+  where: SQL[],
+  orderBy: SQL,
+  limit: number,
+  rank?: SQL,
+): Promise<TaskRow[]> {
+  const columns = rank ? sql`${LIST_COLUMNS}, ${rank} as rank` : LIST_COLUMNS;
   return rowsOf<TaskRow>(
     await tx.execute(
-      sql`select ${LIST_COLUMNS} from tasks t where ${sql.join(where, sql` and `)} order by ${orderBy} limit ${limit}`,
+      sql`select ${columns} from ${from} where ${sql.join(where, sql` and `)} order by ${orderBy} limit ${limit}`,
     ),
   );
+}
+
+/**
+ * Adds to each task of a searched page where the search matched it (`highlights`), and
+ * its full-text rank (`rank`) under a `q`.
+ */
+function withMatches(p: ReturnType<typeof page>, f: TaskFilter) {
+  const term = f.search ?? f.contains;
+  if (term === undefined && f.q === undefined) return p;
+  const items = p.items.map((item) => {
+    const highlights = [
+      ...(term === undefined
+        ? []
+        : highlightsOf(item.data, [term], { substring: true, dataKey: f.data_key })),
+      ...(f.q === undefined ? [] : highlightsOf(item.data, positiveTerms(f.q), { substring: false })),
+    ];
+    return { ...item, highlights };
+  });
+  return { ...p, items };
 }
 
 function page(projectId: number, rows: TaskRow[], limit: number, key: (r: TaskRow) => (string | number)[]) {
@@ -289,7 +402,7 @@ export async function totalOf(
   if (hit !== null) return Number(hit);
   const [row] = rowsOf<{ n: unknown }>(
     await tx.execute(
-      sql`select count(*) as n from tasks t where ${sql.join(filterConditions(project.id, filter, 'join'), sql` and `)}`,
+      sql`select count(*) as n from ${tasksOf(filter)} where ${sql.join(filterConditions(project.id, filter, 'join'), sql` and `)}`,
     ),
   );
   const n = Number(row?.n ?? 0);
@@ -433,6 +546,7 @@ export async function bulkBatch(
   tally: BulkTally,
 ): Promise<boolean> {
   let batchWhere: SQL[];
+  let from = sql`tasks t`;
   if ('ids' in input.selection) {
     // An id list is walked in sorted chunks; `after` counts the chunks done.
     const chosen = [...new Set(input.selection.ids)].sort((a, b) => a - b);
@@ -442,12 +556,14 @@ export async function bulkBatch(
     batchWhere = [sql`t.project_id = ${project.id}`, sql`t.id = any(${pgArray(part)}::bigint[])`];
   } else {
     batchWhere = [...filterConditions(project.id, input.selection.filter), sql`t.id > ${tally.after}`];
+    from = tasksOf(input.selection.filter);
   }
   // Lock the batch: concurrent annotation writes on these tasks wait for this transaction.
   const batch = rowsOf<{ id: string | number }>(
     await tx.execute(
-      sql`select t.id from tasks t where ${sql.join(batchWhere, sql` and `)}
-          order by t.id limit ${BULK_BATCH} for update of t`,
+      sql`select t.id from tasks t where t.id in (
+            select t.id from ${from} where ${sql.join(batchWhere, sql` and `)} order by t.id limit ${BULK_BATCH})
+          order by t.id for update of t`,
     ),
   ).map((r) => Number(r.id));
   if (batch.length === 0) return 'ids' in input.selection;
