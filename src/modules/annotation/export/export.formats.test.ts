@@ -21,6 +21,7 @@ import {
   vocXml,
   yoloLine,
 } from './export.formats.ts';
+import { treebankSpans } from './treebank.ts';
 
 const TEXT = parseLabelConfig(`<View>
   <Text name="text" value="$text"/>
@@ -78,7 +79,7 @@ describe('CoNLL 2003', () => {
     const start = text.indexOf('Bahia');
     expect(conllBlock(text, [{ start, end: start + 5, labels: ['Location'] }])).toBe(
       'Showers -X- _ O\ncontinued -X- _ O\nthroughout -X- _ O\nthe -X- _ O\nweek -X- _ O\nin -X- _ O\nthe -X- _ O\n' +
-        'Bahia -X- _ B-Location\ncocoa -X- _ O\nzone, -X- _ O\n\n',
+        'Bahia -X- _ B-Location\ncocoa -X- _ O\nzone -X- _ O\n, -X- _ O\n\n',
     );
   });
 
@@ -93,6 +94,48 @@ describe('CoNLL 2003', () => {
     ).toBe(
       'New -X- _ B-Location\nYork -X- _ I-Location\nCity -X- _ B-Misc\nHall -X- _ I-Misc\ntoday -X- _ O\n\n',
     );
+  });
+
+  it("finds NLTK's Treebank token spans (its span_tokenize doctest)", () => {
+    const text = 'Good muffins cost $3.88\nin New (York).  Please (buy) me\ntwo of them.\n(Thanks).';
+    expect(treebankSpans(text)).toEqual([
+      [0, 4],
+      [5, 12],
+      [13, 17],
+      [18, 19],
+      [19, 23],
+      [24, 26],
+      [27, 30],
+      [31, 32],
+      [32, 36],
+      [36, 37],
+      [37, 38],
+      [40, 46],
+      [47, 48],
+      [48, 51],
+      [51, 52],
+      [53, 55],
+      [56, 59],
+      [60, 62],
+      [63, 68],
+      [69, 70],
+      [70, 76],
+      [76, 77],
+      [77, 78],
+    ]);
+    const tokens = (s: string) => treebankSpans(s).map(([a, b]) => s.slice(a, b));
+    expect(tokens("hi, my name can't hello,")).toEqual(['hi', ',', 'my', 'name', 'ca', "n't", 'hello', ',']);
+    expect(tokens('"Gimme that," she said.')).toEqual([
+      '"',
+      'Gim',
+      'me',
+      'that',
+      ',',
+      '"',
+      'she',
+      'said',
+      '.',
+    ]);
   });
 
   it('needs Labels on a Text object', () => {

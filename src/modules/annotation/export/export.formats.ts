@@ -1,4 +1,5 @@
 import type { ParsedConfig } from '../schema.ts';
+import { treebankSpans } from './treebank.ts';
 
 /**
  * Label Studio's export formats as its converter (label-studio-sdk `converter`) writes
@@ -60,6 +61,8 @@ export const FORMAT_FILES: Record<ExportFormat, { ext: string; contentType: stri
   YOLO: { ext: 'zip', contentType: 'application/zip' },
   VOC: { ext: 'zip', contentType: 'application/zip' },
 };
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -244,44 +247,50 @@ export function csvHeader(columns: readonly string[], delimiter: string): string
 export const CONLL_HEADER = '-DOCSTART- -X- O\n';
 
 interface Span {
-  start: number;
-  end: number;
+  start?: unknown;
+  end?: unknown;
   labels?: unknown;
 }
 
 /**
- * Whitespace tokens of `text` with IOB tags from labelled spans (character offsets, end
- * exclusive), one `token -X- _ tag` line each and a blank line after, as Label Studio
- * writes CoNLL 2003.
+ * `text` as Label Studio's converter writes it in CoNLL 2003: Treebank tokens (punctuation
+ * split off), one `token -X- _ tag` line each and a blank line after. Tags follow the
+ * converter's walk over the spans sorted by start (character offsets, end exclusive): a
+ * token touching the current span gets B- first and I- after; a span is left behind once a
+ * token starts past its end. Spans without labels tag nothing; a span without offsets
+ * leaves the whole text untagged, as the converter does.
  */
 export function conllBlock(text: string, spans: readonly Span[]): string {
-  const sorted = spans
-    .filter(
-      (s) =>
-        typeof s.start === 'number' &&
-        typeof s.end === 'number' &&
-        Array.isArray(s.labels) &&
-        s.labels.length,
-    )
-    .sort((a, b) => a.start - b.start);
+  const tokens = treebankSpans(text);
+  const tags = conllTags(tokens, spans);
   let out = '';
-  let i = 0;
-  let current: Span | undefined;
-  for (const m of text.matchAll(/\S+/g)) {
-    const start = m.index;
-    const end = start + m[0].length;
-    while (i < sorted.length && sorted[i]!.end <= start) i++;
-    const span = sorted[i];
-    let tag = 'O';
-    if (span && span.start < end && span.end > start) {
-      tag = `${current === span ? 'I' : 'B'}-${String((span.labels as unknown[])[0])}`;
-      current = span;
-    } else {
-      current = undefined;
-    }
-    out += `${m[0]} -X- _ ${tag}\n`;
-  }
+  tokens.forEach(([start, end], i) => {
+    out += `${text.slice(start, end)} -X- _ ${tags[i]}\n`;
+  });
   return `${out}\n`;
+}
+
+function conllTags(tokens: readonly [number, number][], spans: readonly Span[]): string[] {
+  const usable = spans.length > 0 && spans.every((s) => finite(s.start) && finite(s.end));
+  if (!usable) return tokens.map(() => 'O');
+  const queue = [...spans].sort((a, b) => (a.start as number) - (b.start as number));
+  let span = queue.shift()!;
+  let prefix = 'B-';
+  return tokens.map(([start, end]) => {
+    const last = end - 1;
+    if (start > (span.end as number) - 1) {
+      while (queue.length) {
+        span = queue.shift()!;
+        prefix = 'B-';
+        if (start <= (span.end as number) - 1) break;
+      }
+    }
+    const labels = Array.isArray(span.labels) ? span.labels : [];
+    if (labels.length === 0 || last < (span.start as number) || start > (span.end as number) - 1) return 'O';
+    const tag = `${prefix}${String(labels[0])}`;
+    prefix = 'I-';
+    return tag;
+  });
 }
 
 /** The data key and Labels controls CONLL2003 needs: Text + Labels. */
@@ -374,8 +383,6 @@ export interface Box {
   originalWidth: number;
   originalHeight: number;
 }
-
-const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** The labelled rectangles of an annotation that carry the image's size. */
 export function boxesOf(result: unknown[], controls: Set<string>): Box[] {

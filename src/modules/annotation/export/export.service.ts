@@ -293,7 +293,8 @@ async function* conllChunks(
       const anns = [...t.annotations].sort(
         (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id,
       );
-      if (anns.length === 0) chunk += conllBlock(text, []);
+      // A task whose annotations were all cancelled writes nothing; one never annotated writes its tokens.
+      if (anns.length === 0 && t.cancelledAnnotations === 0) chunk += conllBlock(text, []);
       for (const a of anns) chunk += conllBlock(text, labelSpans(a.result, support.controls));
     }
     yield chunk;
