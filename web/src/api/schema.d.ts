@@ -4641,7 +4641,7 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description Label Studio export format */
-                    format?: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "VOC";
+                    format?: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "YOLO_OBB" | "VOC";
                     /** @description Only tasks with annotations */
                     only_annotated?: boolean;
                     /** @description Only tasks with an approved review */
@@ -4701,7 +4701,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @description Label Studio export format */
-                        format: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "VOC";
+                        format: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "YOLO_OBB" | "VOC";
                         /** @description Only tasks with annotations */
                         only_annotated?: boolean;
                         /** @description Only tasks with an approved review */

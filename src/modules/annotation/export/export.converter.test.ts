@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { newProject } from '../../../../test/annotation-fixtures.ts';
 import { newTenant } from '../../../../test/fixtures.ts';
 import { testApp } from '../../../../test/helpers.ts';
-import { exportProject, importTasks } from '../../../../test/transfer-helpers.ts';
+import { exportProject, importTasks, readZip } from '../../../../test/transfer-helpers.ts';
 
 /**
  * Exports compared with Label Studio's converter on its own test material: the inputs,
@@ -13,7 +13,35 @@ import { exportProject, importTasks } from '../../../../test/transfer-helpers.ts
  * in its test code (CONLL2003) are restated below with the converter's expected tokens.
  */
 const ROOT = path.resolve(import.meta.dirname, '../../../../../shared/label-studio/converter-tests');
-const converterJson = (name: string) => JSON.parse(fs.readFileSync(path.join(ROOT, name), 'utf8'));
+const converterText = (name: string) => fs.readFileSync(path.join(ROOT, name), 'utf8');
+const converterJson = (name: string) => JSON.parse(converterText(name));
+
+// biome-ignore lint/suspicious/noExplicitAny: the converter's JSON is read loosely, as its own tests read it
+type Json = Record<string, any>;
+
+/** Each number within 1e-6 of the expected one. */
+function expectClose(actual: number[], expected: number[], what = '') {
+  expect(actual.length, what).toBe(expected.length);
+  for (const [i, v] of actual.entries())
+    expect(Math.abs(v - expected[i]!), `${what}[${i}]: ${v} vs ${expected[i]}`).toBeLessThan(1e-6);
+}
+
+/** A project with a converter test's config, its input imported through the API. */
+async function converterProject(config: string, input: string, edit = (xml: string) => xml) {
+  const ctx = await testApp();
+  const t = await newTenant(ctx);
+  const project = await newProject(t, { label_config: edit(converterText(config)) });
+  const tasks = converterJson(input) as Json[];
+  const { imp } = await importTasks(t, project.id, tasks);
+  expect(imp.errors).toEqual([]);
+  return { t, project, tasks };
+}
+
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ').map(Number));
 
 const NER_CONFIG = `<View>
   <Labels name="label" toName="text">
@@ -172,5 +200,197 @@ describe("exports against Label Studio's converter tests", () => {
         expect(block[a.index]![1]).toBe(a.tag);
       }
     });
+  });
+
+  it('COCO: rectangles, polygons with segmentation and keypoints (test_export_coco)', async () => {
+    const { t, project, tasks } = await converterProject(
+      'test_export_coco/label_config.xml',
+      'test_export_coco/data.json',
+    );
+    const res = await exportProject(t, project.id, 'format=COCO');
+    expect(res.statusCode).toBe(200);
+    const coco = res.json() as Json;
+    expect(coco.images).toEqual([{ width: 500, height: 320, id: 0, file_name: 'test_image1.jpg' }]);
+    expect(coco.annotations).toHaveLength(3);
+    const byName = new Map((coco.categories as Json[]).map((c) => [c.name, c]));
+    expect([...byName.keys()]).toEqual(['polygon_label', 'rectangle_label', 'default']);
+    expect(byName.get('default')).toMatchObject({
+      keypoints: ['keypoint_label1', 'keypoint_label2'],
+      supercategory: 'default',
+    });
+    const result = (tasks[0]!.annotations[0].result as Json[]).map((r) => r.value);
+    const rect = (coco.annotations as Json[]).find(
+      (a) => Array.isArray(a.segmentation) && a.segmentation.length === 0,
+    )!;
+    const rv = result[0]!;
+    expect(rect.category_id).toBe(byName.get('rectangle_label')!.id);
+    expectClose(
+      rect.bbox,
+      [(rv.x / 100) * 500, (rv.y / 100) * 320, (rv.width / 100) * 500, (rv.height / 100) * 320],
+      'bbox',
+    );
+    const poly = (coco.annotations as Json[]).find((a) => a.segmentation?.length && !a.keypoints)!;
+    const points = (result[1]!.points as number[][]).flatMap(([x, y]) => [
+      (x! / 100) * 500,
+      (y! / 100) * 320,
+    ]);
+    expectClose(poly.segmentation[0], points, 'segmentation');
+    expect(poly.area).toBeGreaterThan(0);
+    expect(poly.bbox[2] > 0 && poly.bbox[3] > 0).toBe(true);
+    const kp = (coco.annotations as Json[]).find((a) => a.keypoints)!;
+    expect(kp.category_id).toBe(byName.get('default')!.id);
+    expect(kp.num_keypoints).toBe(2);
+    // model_index order, pixels rounded, visibility 2.
+    expect(kp.keypoints).toEqual([
+      Math.round((result[2]!.x / 100) * 500),
+      Math.round((result[2]!.y / 100) * 320),
+      2,
+      Math.round((result[3]!.x / 100) * 500),
+      Math.round((result[3]!.y / 100) * 320),
+      2,
+    ]);
+    const [x0, y0, w, h] = kp.bbox as number[];
+    for (let i = 0; i < 2; i++) {
+      expect(kp.keypoints[3 * i] >= x0! && kp.keypoints[3 * i] <= x0! + w!).toBe(true);
+      expect(kp.keypoints[3 * i + 1] >= y0! && kp.keypoints[3 * i + 1] <= y0! + h!).toBe(true);
+    }
+  });
+
+  it('COCO: <Label category> ids are kept (test_convert_to_coco_preserves_explicit_category_ids)', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t, {
+      label_config: `<View><Image name="image" value="$image"/><RectangleLabels name="label" toName="image">
+        <Label value="car" category="10"/><Label value="person" category="2"/><Label value="truck" category="7"/>
+      </RectangleLabels></View>`,
+    });
+    const box = (label: string, x: number, size: number) => ({
+      id: label,
+      type: 'rectanglelabels',
+      from_name: 'label',
+      to_name: 'image',
+      original_width: 1000,
+      original_height: 500,
+      value: { x, y: x, width: size, height: size, rotation: 0, rectanglelabels: [label] },
+    });
+    await importTasks(t, project.id, [
+      {
+        data: { image: 'not-downloaded.jpg' },
+        annotations: [{ result: [box('car', 10, 20), box('truck', 30, 10)] }],
+      },
+    ]);
+    const coco = (await exportProject(t, project.id, 'format=COCO')).json() as Json;
+    expect(Object.fromEntries((coco.categories as Json[]).map((c) => [c.name, c.id]))).toEqual({
+      car: 10,
+      person: 2,
+      truck: 7,
+    });
+    expect(new Set((coco.annotations as Json[]).map((a) => a.category_id))).toEqual(new Set([10, 7]));
+    const yolo = readZip((await exportProject(t, project.id, 'format=YOLO')).rawPayload);
+    expect(lines(yolo.get('labels/not-downloaded.txt')!).map((l) => l[0])).toEqual([10, 7]);
+  });
+
+  it('YOLO: centre boxes as convert_annotation_to_yolo gives them (test_export_yolo/data.json)', async () => {
+    const { t, project } = await converterProject(
+      'test_export_yolo/label_config.xml',
+      'test_export_yolo/data.json',
+    );
+    const zip = readZip((await exportProject(t, project.id, 'format=YOLO')).rawPayload);
+    expect(zip.get('classes.txt')).toBe('parasites\nwhite\n');
+    const rows = [...lines(zip.get('labels/image1.txt')!), ...lines(zip.get('labels/image2.txt')!)];
+    // test_convert_annotation_to_yolo_format's expectations, all three boxes of this input.
+    const expected = [
+      [0.39253187613843354, 0.7304189435336975, 0.04189435336976321, 0.04735883424408015],
+      [0.5969531379367445, 0.6519291273389635, 0.03808577579069383, 0.04636529226693169],
+      [0.39799635701275043, 0.7404371584699453, 0.03825136612021857, 0.04553734061930784],
+    ];
+    // One annotation of each task (one label file per image); the split by labeler comes with its option.
+    expect(rows).toHaveLength(4);
+    const matched = expected.filter((e) =>
+      rows.some((r) => r.slice(1).every((v, i) => Math.abs(v - e[i]!) < 1e-6)),
+    );
+    expect(matched.length).toBeGreaterThan(0);
+  });
+
+  it('YOLO_OBB: four corners per rotated box (test_export_yolo/data_obb.json)', async () => {
+    // The input labels boxes "Butterfly" where the config says "butterfly"; the converter takes
+    // any label, this platform's import only the config's, so the config gets both.
+    const { t, project } = await converterProject(
+      'test_export_yolo/label_config_obb.xml',
+      'test_export_yolo/data_obb.json',
+      (xml) => xml.replace('<Label value="butterfly"', '<Label value="Butterfly"/><Label value="butterfly"'),
+    );
+    const res = await exportProject(t, project.id, 'format=YOLO_OBB');
+    expect(res.statusCode).toBe(200);
+    const zip = readZip(res.rawPayload);
+    const files = ['labels/image1.txt', 'labels/image2.txt', 'labels/image3.txt'];
+    expect([...zip.keys()].filter((k) => k.startsWith('labels/')).sort()).toEqual(files);
+    expect(files.map((f) => lines(zip.get(f)!).length)).toEqual([23, 1, 1]);
+    for (const f of files) for (const row of lines(zip.get(f)!)) expect(row).toHaveLength(9);
+    // test_convert_annotation_to_yolo_obb_format's corners for the second and third box of image1.
+    const image1 = lines(zip.get('labels/image1.txt')!);
+    expectClose(
+      image1[1]!.slice(1),
+      [
+        0.32940009098188566, 0.7738909168266751, 0.4078648636432219, 0.7579911558782483, 0.43217208011269465,
+        0.830475727539231, 0.35370730745135837, 0.8463754884876579,
+      ],
+    );
+    expectClose(
+      image1[2]!.slice(1),
+      [
+        0.16814074232397513, 0.5743596079245723, 0.29990750552628187, 0.6721650332758418, 0.24395249444460837,
+        0.7177171056620688, 0.11218573124230163, 0.6199116803107994,
+      ],
+    );
+  });
+
+  it('YOLO: polygons as segmentation lines (test_export_yolo/data_polygons.json)', async () => {
+    const { t, project, tasks } = await converterProject(
+      'test_export_yolo/label_config_polygons.xml',
+      'test_export_yolo/data_polygons.json',
+    );
+    const zip = readZip((await exportProject(t, project.id, 'format=YOLO')).rawPayload);
+    expect([...zip.keys()].filter((k) => k.startsWith('labels/'))).toEqual(['labels/image2.txt']);
+    const rows = lines(zip.get('labels/image2.txt')!);
+    expect(rows).toHaveLength(1);
+    const value = tasks[0]!.annotations[0].result[0].value;
+    const classes = zip.get('classes.txt')!.trim().split('\n');
+    expect(rows[0]![0]).toBe(classes.indexOf(value.polygonlabels[0]));
+    expectClose(
+      rows[0]!.slice(1),
+      (value.points as number[][]).flatMap(([x, y]) => [x! / 100, y! / 100]),
+    );
+  });
+
+  it('YOLO: keypoints after their rectangle in model_index order (test_export_yolo/data_keypoints.json)', async () => {
+    const { t, project, tasks } = await converterProject(
+      'test_export_yolo/label_config_keypoints.xml',
+      'test_export_yolo/data_keypoints.json',
+    );
+    const zip = readZip((await exportProject(t, project.id, 'format=YOLO')).rawPayload);
+    expect([...zip.keys()].filter((k) => k.startsWith('labels/'))).toEqual(['labels/image1.txt']);
+    expect(zip.get('classes.txt')).toBe('person\n');
+    const rows = lines(zip.get('labels/image1.txt')!);
+    expect(rows).toHaveLength(1);
+    const result = tasks[0]!.annotations[0].result as Json[];
+    const rect = result.find((r) => r.type === 'rectanglelabels')!.value;
+    const row = rows[0]!;
+    expect(row).toHaveLength(5 + 17 * 3);
+    expect(row[0]).toBe(0);
+    expectClose(row.slice(1, 5), [
+      (rect.x + rect.width / 2) / 100,
+      (rect.y + rect.height / 2) / 100,
+      rect.width / 100,
+      rect.height / 100,
+    ]);
+    const order = ['nose', 'left_eye', 'right_eye'];
+    const kps = row.slice(5);
+    for (const r of result.filter((x) => x.type === 'keypointlabels')) {
+      const i = order.indexOf(r.value.keypointlabels[0]);
+      expectClose(kps.slice(3 * i, 3 * i + 3), [r.value.x / 100, r.value.y / 100, 2]);
+    }
+    expect(kps.slice(9).every((v) => v === 0)).toBe(true);
+    for (let i = 0; i < kps.length; i++) if (i % 3 !== 2) expect(kps[i]! >= 0 && kps[i]! <= 1).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import type { ParsedConfig } from '../schema.ts';
+import { imageControls } from './export.images.ts';
 import { treebankSpans } from './treebank.ts';
 
 /**
@@ -7,7 +8,17 @@ import { treebankSpans } from './treebank.ts';
  * service feeds them keyset batches and streams what they return.
  */
 
-export const EXPORT_FORMATS = ['JSON', 'JSON_MIN', 'CSV', 'TSV', 'CONLL2003', 'COCO', 'YOLO', 'VOC'] as const;
+export const EXPORT_FORMATS = [
+  'JSON',
+  'JSON_MIN',
+  'CSV',
+  'TSV',
+  'CONLL2003',
+  'COCO',
+  'YOLO',
+  'YOLO_OBB',
+  'VOC',
+] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportAnnotation {
@@ -59,6 +70,7 @@ export const FORMAT_FILES: Record<ExportFormat, { ext: string; contentType: stri
   CONLL2003: { ext: 'conll', contentType: 'text/plain; charset=utf-8' },
   COCO: { ext: 'json', contentType: 'application/json; charset=utf-8' },
   YOLO: { ext: 'zip', contentType: 'application/zip' },
+  YOLO_OBB: { ext: 'zip', contentType: 'application/zip' },
   VOC: { ext: 'zip', contentType: 'application/zip' },
 };
 
@@ -322,54 +334,11 @@ export function labelSpans(result: unknown[], controls: Set<string>): Span[] {
 
 // ------------------------------------------------------------ COCO, YOLO, VOC
 
-export interface ImageSupport {
-  imageKey: string;
-  /** The RectangleLabels controls on that image. */
-  controls: Set<string>;
-  /** Category names in id order, from the config (sorted, as Label Studio numbers them). */
-  categories: string[];
-}
-
-/** What the image formats need: an Image object and a RectangleLabels control on it. */
-export function imageSupport(config: ParsedConfig): ImageSupport | null {
-  for (const image of config.objects) {
-    if (image.type !== 'Image') continue;
-    const controls = config.controls.filter(
-      (c) => c.type === 'RectangleLabels' && c.toName.includes(image.name),
-    );
-    if (controls.length === 0) continue;
-    const categories = [...new Set(controls.flatMap((c) => c.labels))].sort();
-    return {
-      imageKey: image.value.replace(/^\$/, ''),
-      controls: new Set(controls.map((c) => c.name)),
-      categories,
-    };
-  }
-  return null;
-}
-
-/** Category ids by name: the config's labels first, labels found only in results after them. */
-export class Categories {
-  private readonly ids = new Map<string, number>();
-  readonly names: string[] = [];
-
-  constructor(initial: readonly string[]) {
-    for (const name of initial) this.idOf(name);
-  }
-
-  idOf(name: string): number {
-    let id = this.ids.get(name);
-    if (id === undefined) {
-      id = this.names.length;
-      this.ids.set(name, id);
-      this.names.push(name);
-    }
-    return id;
-  }
-
-  list(): { id: number; name: string }[] {
-    return this.names.map((name, id) => ({ id, name }));
-  }
+/** The RectangleLabels controls on the image Pascal VOC reads. */
+export function vocControls(config: ParsedConfig): Set<string> | null {
+  const found = imageControls(config);
+  const names = found?.controls.filter((c) => c.type === 'RectangleLabels').map((c) => c.name) ?? [];
+  return names.length ? new Set(names) : null;
 }
 
 export interface Box {
@@ -413,23 +382,6 @@ export function pickAnnotation(t: ExportTask): ExportAnnotation | undefined {
   return usable.find((a) => a.groundTruth) ?? usable[0];
 }
 
-/** A box in pixels: [x, y, w, h] of its axis-aligned bounds (a rotated box turns about its top-left corner). */
-export function pixelBox(b: Box): [number, number, number, number] {
-  const x = (b.x * b.originalWidth) / 100;
-  const y = (b.y * b.originalHeight) / 100;
-  const w = (b.width * b.originalWidth) / 100;
-  const h = (b.height * b.originalHeight) / 100;
-  if (!b.rotation) return [x, y, w, h];
-  const a = (b.rotation * Math.PI) / 180;
-  const cos = Math.cos(a);
-  const sin = Math.sin(a);
-  const xs = [x, x + w * cos, x + w * cos - h * sin, x - h * sin];
-  const ys = [y, y + w * sin, y + w * sin + h * cos, y + h * cos];
-  const minX = Math.min(...xs);
-  const minY = Math.min(...ys);
-  return [minX, minY, Math.max(...xs) - minX, Math.max(...ys) - minY];
-}
-
 /** The file name of an image reference (URL or path), without query or directories. */
 export function imageFileName(ref: unknown): string {
   const s = String(ref ?? '');
@@ -446,13 +398,6 @@ export function imageFileName(ref: unknown): string {
 export function stem(fileName: string): string {
   const dot = fileName.lastIndexOf('.');
   return dot > 0 ? fileName.slice(0, dot) : fileName;
-}
-
-/** A YOLO label line: class, then centre x, centre y, width and height as fractions of the image. */
-export function yoloLine(classId: number, b: Box): string {
-  const cx = (b.x + b.width / 2) / 100;
-  const cy = (b.y + b.height / 2) / 100;
-  return `${classId} ${cx} ${cy} ${b.width / 100} ${b.height / 100}\n`;
 }
 
 const xmlEscape = (s: string) =>
@@ -529,8 +474,12 @@ export function formatUnsupported(format: ExportFormat, config: ParsedConfig): s
       return conllSupport(config) ? null : 'CONLL2003 needs a <Labels> control on a <Text> object';
     case 'COCO':
     case 'YOLO':
+    case 'YOLO_OBB':
+      return imageControls(config)
+        ? null
+        : `${format} needs a <RectangleLabels>, <PolygonLabels> or <KeyPointLabels> control on an <Image> object`;
     case 'VOC':
-      return imageSupport(config) ? null : `${format} needs a <RectangleLabels> control on an <Image> object`;
+      return vocControls(config) ? null : 'VOC needs a <RectangleLabels> control on an <Image> object';
     default:
       return null;
   }

@@ -346,8 +346,10 @@ describe('export', () => {
     await importTasks(t, project.id, file('ls-bbox-export.json'));
 
     const coco = (await exportProject(t, project.id, 'format=COCO')).json();
+    // The unannotated task is an image too, its size unknown (the converter would open the file).
     expect(coco.images).toEqual([
       { width: 800, height: 501, id: 0, file_name: '/data/upload/7/62a623a0-planets.jpg' },
+      { width: null, height: null, id: 1, file_name: 'https://example.com/images/unlabelled.png' },
     ]);
     expect(coco.categories).toEqual([
       { id: 0, name: 'Moonwalker' },
@@ -372,7 +374,13 @@ describe('export', () => {
     const yolo = await exportProject(t, project.id, 'format=YOLO');
     expect(yolo.headers['content-type']).toBe('application/zip');
     const yfiles = readZip(yolo.rawPayload);
-    expect([...yfiles.keys()].sort()).toEqual(['classes.txt', 'labels/62a623a0-planets.txt', 'notes.json']);
+    expect([...yfiles.keys()].sort()).toEqual([
+      'classes.txt',
+      'labels/62a623a0-planets.txt',
+      'labels/unlabelled.txt',
+      'notes.json',
+    ]);
+    expect(yfiles.get('labels/unlabelled.txt')).toBe('');
     expect(yfiles.get('classes.txt')).toBe('Moonwalker\nPlanet\n');
     const rows = yfiles
       .get('labels/62a623a0-planets.txt')!
