@@ -4650,6 +4650,10 @@ export interface paths {
                     include_predictions?: boolean;
                     /** @description Include cancelled (skipped) annotations; default true for JSON, false for the other formats, as Label Studio */
                     include_cancelled?: boolean;
+                    /** @description Only ground-truth annotations (tasks without one export as unannotated) */
+                    only_ground_truth?: boolean;
+                    /** @description YOLO, YOLO_OBB, VOC: one label file per annotator and image (labels/<annotator>/…), as Label Studio's split_labelers */
+                    split_labelers?: boolean;
                 };
                 header?: never;
                 path: {
@@ -4710,6 +4714,10 @@ export interface paths {
                         include_predictions?: boolean;
                         /** @description Include cancelled (skipped) annotations; default true for JSON, false for the other formats, as Label Studio */
                         include_cancelled?: boolean;
+                        /** @description Only ground-truth annotations (tasks without one export as unannotated) */
+                        only_ground_truth?: boolean;
+                        /** @description YOLO, YOLO_OBB, VOC: one label file per annotator and image (labels/<annotator>/…), as Label Studio's split_labelers */
+                        split_labelers?: boolean;
                     };
                 };
             };

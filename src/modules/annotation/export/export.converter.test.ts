@@ -37,6 +37,17 @@ async function converterProject(config: string, input: string, edit = (xml: stri
   return { t, project, tasks };
 }
 
+/** The cells of a CSV row: quoted strings unquoted, empty cells null, others as written. */
+function csvCells(row: string): (string | null)[] {
+  const cells: (string | null)[] = [];
+  for (const m of row.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)) {
+    const raw = m[1]!;
+    cells.push(raw === '' ? null : raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw);
+    if (m[2] === '') break;
+  }
+  return cells;
+}
+
 const lines = (text: string) =>
   text
     .split('\n')
@@ -392,5 +403,96 @@ describe("exports against Label Studio's converter tests", () => {
     }
     expect(kps.slice(9).every((v) => v === 0)).toBe(true);
     for (let i = 0; i < kps.length; i++) if (i % 3 !== 2) expect(kps[i]! >= 0 && kps[i]! <= 1).toBe(true);
+  });
+
+  it('YOLO split_labelers: a label file per annotator and image (test_convert_to_yolo)', async () => {
+    const { t, project } = await converterProject(
+      'test_export_yolo/label_config.xml',
+      'test_export_yolo/data.json',
+    );
+    const zip = readZip((await exportProject(t, project.id, 'format=YOLO&split_labelers=true')).rawPayload);
+    const files = [...zip.keys()].filter((k) => k.startsWith('labels/')).sort();
+    const byLabeler = new Map<string, string[]>();
+    for (const f of files) {
+      const [, labeler, name] = f.split('/');
+      byLabeler.set(labeler!, [...(byLabeler.get(labeler!) ?? []), name!]);
+    }
+    // Two annotators: one labelled both images, the other the first.
+    expect([...byLabeler.values()].map((names) => names.sort().join()).sort()).toEqual([
+      'image1.txt',
+      'image1.txt,image2.txt',
+    ]);
+    for (const f of files) expect(lines(zip.get(f)!), f).toHaveLength(2);
+    // Now every annotation is written: all of test_convert_annotation_to_yolo_format's boxes are there.
+    const rows = files.flatMap((f) => lines(zip.get(f)!));
+    const expected = [
+      [0.39253187613843354, 0.7304189435336975, 0.04189435336976321, 0.04735883424408015],
+      [0.5969531379367445, 0.6519291273389635, 0.03808577579069383, 0.04636529226693169],
+      [0.39799635701275043, 0.7404371584699453, 0.03825136612021857, 0.04553734061930784],
+    ];
+    for (const e of expected) {
+      const row = rows.find((r) => r.slice(1).every((v, i) => Math.abs(v - e[i]!) < 1e-6));
+      expect(row, `a line for ${e}`).toBeDefined();
+    }
+  });
+
+  it('COCO writes every annotation; only_ground_truth keeps the ground truth alone', async () => {
+    const { t, project, tasks } = await converterProject(
+      'test_export_yolo/label_config.xml',
+      'test_export_yolo/data.json',
+    );
+    const all = (await exportProject(t, project.id, 'format=COCO')).json() as Json;
+    // An image entry per annotation, as the converter writes them: task 1 twice, task 2 once.
+    expect((all.images as Json[]).map((i) => i.file_name)).toEqual(['/image1', '/image1', '/image2']);
+    expect(all.annotations).toHaveLength(6);
+    // The same input with the second annotation of task 1 marked ground truth, exported alone.
+    const marked = converterJson('test_export_yolo/data.json') as Json[];
+    marked[0]!.annotations[1].ground_truth = true;
+    const other = await newProject(t, { label_config: converterText('test_export_yolo/label_config.xml') });
+    await importTasks(t, other.id, marked);
+    const only = (await exportProject(t, other.id, 'format=COCO&only_ground_truth=true')).json() as Json;
+    expect((only.images as Json[]).map((i) => [i.file_name, i.width])).toEqual([
+      ['/image1', 2800],
+      ['/image2', null],
+    ]);
+    expect(only.annotations).toHaveLength(2);
+    const gtBox = tasks[0]!.annotations[1].result[0].value;
+    expectClose((only.annotations as Json[])[0]!.bbox, [
+      gtBox.x * 28,
+      gtBox.y * 28,
+      gtBox.width * 28,
+      gtBox.height * 28,
+    ]);
+  });
+
+  it('CSV, TSV and JSON_MIN keep a data key named like a control as _data_<key> (csv_test_colliding_keys_mixed)', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    // test_csv_export_colliding_keys_end_to_end's schema: a Choices control named "text" over the data key "text".
+    const project = await newProject(t, {
+      label_config: `<View><Text name="t" value="$text"/><Choices name="text" toName="t">
+        <Choice value="positive"/><Choice value="negative"/></Choices></View>`,
+    });
+    // Its results point to_name at "text" too; a config cannot name two tags "text" (here as in
+    // Label Studio), so the object is "t" and the results follow.
+    const input = converterJson('test_export_csv/csv_test_colliding_keys_mixed.json') as Json[];
+    for (const task of input) for (const a of task.annotations) for (const r of a.result) r.to_name = 't';
+    const { imp } = await importTasks(t, project.id, input);
+    expect(imp.errors).toEqual([]);
+    const csv = (await exportProject(t, project.id, 'format=CSV')).body.trimEnd().split('\n');
+    const header = JSON.parse(`[${csv[0]}]`) as string[];
+    expect(header).toContain('_data_text');
+    expect(header).toContain('text');
+    expect(header.some((h) => h === 'text_input' || h === 'text_annotation')).toBe(false);
+    const cell = (row: string, column: string) => csvCells(row)[header.indexOf(column)];
+    expect([cell(csv[1]!, '_data_text'), cell(csv[1]!, 'text')]).toEqual(['Annotated task', 'positive']);
+    expect([cell(csv[2]!, '_data_text'), cell(csv[2]!, 'text')]).toEqual(['Unannotated task', null]);
+    const tsv = (await exportProject(t, project.id, 'format=TSV')).body.split('\n')[0]!.split('\t');
+    expect(tsv).toContain('"_data_text"');
+    const min = (await exportProject(t, project.id, 'format=JSON_MIN')).json() as Json[];
+    expect(min.map((r) => [r._data_text, r.text ?? null])).toEqual([
+      ['Annotated task', 'positive'],
+      ['Unannotated task', null],
+    ]);
   });
 });

@@ -180,6 +180,19 @@ export function prettify(values: Output[]): unknown {
 }
 
 /**
+ * The task data as a flat record's fields. A data key named like a control would be
+ * overwritten by that control's value, so it is written as `_data_<key>` instead — what
+ * Label Studio's converter does in CSV/TSV; its JSON_MIN lets the annotation overwrite
+ * the data, which loses it, so here JSON_MIN renames the same way.
+ */
+export function dataFields(data: Record<string, unknown>, config: ParsedConfig): Record<string, unknown> {
+  const controls = new Set(config.controls.map((c) => c.name));
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data)) out[controls.has(key) ? `_data_${key}` : key] = value;
+  return out;
+}
+
+/**
  * The JSON_MIN records of a task: one per annotation (the data fields, the task id, one
  * key per control with its value, annotator, annotation_id, created_at, updated_at,
  * lead_time), or one with the data alone when the task has none.
@@ -190,10 +203,11 @@ export function minRecords(
   includeCancelled: boolean,
 ): Record<string, unknown>[] {
   const annotations = flatAnnotations(t, includeCancelled);
+  const data = dataFields(t.data, config);
   if (annotations.length === 0) {
     return [
       {
-        ...t.data,
+        ...data,
         id: t.id,
         annotator: null,
         annotation_id: null,
@@ -204,7 +218,7 @@ export function minRecords(
     ];
   }
   return annotations.map((a) => {
-    const record: Record<string, unknown> = { ...t.data, id: t.id };
+    const record: Record<string, unknown> = { ...data, id: t.id };
     for (const [name, values] of outputsOf(a.result, config)) record[name] = prettify(values);
     record.annotator = annotatorOf(a);
     record.annotation_id = a.id;
@@ -227,7 +241,9 @@ const ALWAYS_COLUMNS = [
 
 /** CSV/TSV columns as Label Studio's csv2 writer has them: every key, sorted. */
 export function csvColumns(dataKeys: Iterable<string>, config: ParsedConfig): string[] {
-  const keys = new Set<string>([...ALWAYS_COLUMNS, 'id', ...dataKeys]);
+  const controls = new Set(config.controls.map((c) => c.name));
+  const data = [...dataKeys].map((k) => (controls.has(k) ? `_data_${k}` : k));
+  const keys = new Set<string>([...ALWAYS_COLUMNS, 'id', ...data]);
   for (const c of config.controls) if (c.name && c.type !== 'Relations') keys.add(c.name);
   return [...keys].sort();
 }

@@ -14,6 +14,7 @@ import type { Platform } from '../../../platform/index.ts';
 import type { JobContext } from '../../../platform/jobs/queue.ts';
 import { annotations, exports, type ParsedConfig, predictions, projects, tasks } from '../schema.ts';
 import {
+  annotatorOf,
   boxesOf,
   CONLL_HEADER,
   conllBlock,
@@ -25,6 +26,7 @@ import {
   type ExportFormat,
   type ExportTask,
   FORMAT_FILES,
+  flatAnnotations,
   formatUnsupported,
   imageFileName,
   jsonTask,
@@ -58,6 +60,8 @@ export interface ExportOptions {
   onlyReviewed: boolean;
   includePredictions: boolean;
   includeCancelled: boolean;
+  onlyGroundTruth: boolean;
+  splitLabelers: boolean;
 }
 
 export interface ExportStats {
@@ -86,6 +90,8 @@ export function exportOptions(
     only_reviewed?: boolean;
     include_predictions?: boolean;
     include_cancelled?: boolean;
+    only_ground_truth?: boolean;
+    split_labelers?: boolean;
   },
 ): ExportOptions {
   return {
@@ -94,6 +100,8 @@ export function exportOptions(
     onlyReviewed: q.only_reviewed ?? false,
     includePredictions: q.include_predictions ?? true,
     includeCancelled: q.include_cancelled ?? format === 'JSON',
+    onlyGroundTruth: q.only_ground_truth ?? false,
+    splitLabelers: q.split_labelers ?? false,
   };
 }
 
@@ -187,6 +195,7 @@ export async function* taskBatches(
           and(
             sql`${annotations.taskId} = any(array(select jsonb_array_elements_text(${idList}::jsonb)::bigint))`,
             options.includeCancelled ? undefined : eq(annotations.wasCancelled, false),
+            options.onlyGroundTruth ? eq(annotations.groundTruth, true) : undefined,
           ),
         )
         .orderBy(asc(annotations.taskId), asc(annotations.id));
@@ -308,10 +317,21 @@ async function* conllChunks(
   }
 }
 
-/** The annotations an image format writes for a task. */
-function imageAnnotations(t: ExportTask): ExportAnnotation[] {
+/**
+ * The annotations an image format writes for a task, newest first. COCO writes every
+ * annotation (an image entry each, as the converter does); YOLO and VOC keep one file per
+ * image, so they write the ground truth or else the newest annotation, unless split by
+ * labeler, when each annotation gets its own file under its annotator.
+ */
+function imageAnnotations(t: ExportTask, every: boolean): ExportAnnotation[] {
+  if (every) return flatAnnotations(t, false);
   const a = pickAnnotation(t);
   return a ? [a] : [];
+}
+
+/** The folder of an annotator's label files when split by labeler. */
+function labelerFolder(a: ExportAnnotation): string {
+  return (annotatorOf(a) ?? a.completedBy ?? 'unknown').replace(/[/\\]/g, '_');
 }
 
 /**
@@ -343,7 +363,7 @@ async function* cocoChunks(
       let spooled = '';
       for (const t of batch) {
         const fileName = String(t.data[support.imageKey] ?? '');
-        const anns = imageAnnotations(t);
+        const anns = imageAnnotations(t, true);
         if (anns.length === 0 && t.cancelledAnnotations > 0) continue;
         if (anns.length === 0) {
           chunk += `${imageId === 0 ? '' : ','}${JSON.stringify({ width: null, height: null, id: imageId++, file_name: fileName })}`;
@@ -413,7 +433,10 @@ async function zipStream(
     while (added - written > 64 && !aborted) await new Promise<void>((resolve) => (wake = resolve));
   };
   const produce = async () => {
-    const write = kind === 'VOC' ? vocWriter(project, add) : yoloWriter(project, add, kind === 'YOLO_OBB');
+    const write =
+      kind === 'VOC'
+        ? vocWriter(project, add, options.splitLabelers)
+        : yoloWriter(project, add, kind === 'YOLO_OBB', options.splitLabelers);
     for await (const batch of taskBatches(runTx, project.id, { ...options, includeCancelled: false })) {
       count(stats, batch);
       for (const t of batch) await write.task(t);
@@ -445,19 +468,20 @@ function uniqueNames() {
 }
 
 /** YOLO: a label file per image (empty for an image without annotations), classes.txt and notes.json. */
-function yoloWriter(project: ExportProject, add: AddEntry, obb: boolean): ZipWriter {
+function yoloWriter(project: ExportProject, add: AddEntry, obb: boolean, split: boolean): ZipWriter {
   const support = imageSupport(project.parsedConfig, project.labelConfig)!;
   const categories = yoloCategories(support);
   const nameOf = uniqueNames();
   return {
     async task(t) {
-      const anns = imageAnnotations(t);
+      const anns = imageAnnotations(t, split);
       if (anns.length === 0 && t.cancelledAnnotations > 0) return;
       const base = nameOf(t, t.data[support.imageKey]);
-      const lines = anns
-        .map((a) => yoloLines(regionsOf(a.result, support), support, categories, obb))
-        .join('');
-      await add(lines, `labels/${base}.txt`);
+      if (anns.length === 0) await add('', `labels/${base}.txt`);
+      for (const a of anns) {
+        const lines = yoloLines(regionsOf(a.result, support), support, categories, obb);
+        await add(lines, split ? `labels/${labelerFolder(a)}/${base}.txt` : `labels/${base}.txt`);
+      }
     },
     finish(archive) {
       archive.append(categories.list.map((c) => `${c.name}\n`).join(''), { name: 'classes.txt' });
@@ -473,16 +497,17 @@ function yoloWriter(project: ExportProject, add: AddEntry, obb: boolean): ZipWri
 }
 
 /** Pascal VOC: an annotation document per image with labelled rectangles. */
-function vocWriter(project: ExportProject, add: AddEntry): ZipWriter {
+function vocWriter(project: ExportProject, add: AddEntry, split: boolean): ZipWriter {
   const controls = vocControls(project.parsedConfig)!;
   const imageKey = imageControls(project.parsedConfig)!.image.value.replace(/^\$/, '');
   const nameOf = uniqueNames();
   return {
     async task(t) {
-      for (const a of imageAnnotations(t)) {
+      const anns = imageAnnotations(t, split).filter((a) => boxesOf(a.result, controls).length > 0);
+      if (anns.length === 0) return;
+      const base = nameOf(t, t.data[imageKey]);
+      for (const a of anns) {
         const boxes = boxesOf(a.result, controls);
-        if (boxes.length === 0) continue;
-        const base = nameOf(t, t.data[imageKey]);
         const xml = vocXml({
           folder: 'images',
           fileName: base,
@@ -491,7 +516,7 @@ function vocWriter(project: ExportProject, add: AddEntry): ZipWriter {
           height: boxes[0]!.originalHeight,
           boxes,
         });
-        await add(xml, `Annotations/${base}.xml`);
+        await add(xml, split ? `Annotations/${labelerFolder(a)}/${base}.xml` : `Annotations/${base}.xml`);
       }
     },
     finish() {},
@@ -572,6 +597,8 @@ export async function runExport(platform: Platform, ctx: JobContext<ExportJobPay
     onlyReviewed: o.onlyReviewed === true,
     includePredictions: o.includePredictions !== false,
     includeCancelled: o.includeCancelled === true,
+    onlyGroundTruth: o.onlyGroundTruth === true,
+    splitLabelers: o.splitLabelers === true,
   };
   const dir = exportDir(platform.config.dataDir, ctx.tenantId);
   fs.mkdirSync(dir, { recursive: true });
