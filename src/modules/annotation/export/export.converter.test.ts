@@ -434,6 +434,10 @@ describe("exports against Label Studio's converter tests", () => {
       const row = rows.find((r) => r.slice(1).every((v, i) => Math.abs(v - e[i]!) < 1e-6));
       expect(row, `a line for ${e}`).toBeDefined();
     }
+    const voc = readZip((await exportProject(t, project.id, 'format=VOC&split_labelers=true')).rawPayload);
+    expect(
+      [...voc.keys()].map((k) => k.replace(/\.xml$/, '.txt').replace('Annotations/', 'labels/')).sort(),
+    ).toEqual(files);
   });
 
   it('COCO writes every annotation; only_ground_truth keeps the ground truth alone', async () => {
