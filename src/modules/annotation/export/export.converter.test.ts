@@ -499,4 +499,17 @@ describe("exports against Label Studio's converter tests", () => {
       ['Unannotated task', null],
     ]);
   });
+
+  it('JSON_MIN: one record per annotation with the control key (test_simple_json_min)', async () => {
+    const { t, project, tasks } = await converterProject(
+      'test_export_json_min/label_config.xml',
+      'test_export_json_min/data.json',
+    );
+    const min = (await exportProject(t, project.id, 'format=JSON_MIN')).json() as Json[];
+    expect(min).toHaveLength(1);
+    const region = tasks[0]!.annotations[0].result[0];
+    expect(min[0]!.label).toEqual([
+      { ...region.value, original_width: region.original_width, original_height: region.original_height },
+    ]);
+  });
 });
