@@ -4726,7 +4726,7 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description Label Studio export format */
-                    format?: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "VOC";
+                    format?: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "YOLO_OBB" | "VOC";
                     /** @description Only tasks the data manager’s `search` finds */
                     search?: string;
                     /** @description Only tasks the data manager’s full-text `q` finds */
@@ -4741,6 +4741,10 @@ export interface paths {
                     include_predictions?: boolean;
                     /** @description Include cancelled (skipped) annotations; default true for JSON, false for the other formats, as Label Studio */
                     include_cancelled?: boolean;
+                    /** @description Only ground-truth annotations (tasks without one export as unannotated) */
+                    only_ground_truth?: boolean;
+                    /** @description YOLO, YOLO_OBB, VOC: one label file per annotator and image (labels/<annotator>/…), as Label Studio's split_labelers */
+                    split_labelers?: boolean;
                 };
                 header?: never;
                 path: {
@@ -4792,7 +4796,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @description Label Studio export format */
-                        format: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "VOC";
+                        format: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "YOLO_OBB" | "VOC";
                         /** @description Only tasks the data manager’s `search` finds */
                         search?: string;
                         /** @description Only tasks the data manager’s full-text `q` finds */
@@ -4807,6 +4811,10 @@ export interface paths {
                         include_predictions?: boolean;
                         /** @description Include cancelled (skipped) annotations; default true for JSON, false for the other formats, as Label Studio */
                         include_cancelled?: boolean;
+                        /** @description Only ground-truth annotations (tasks without one export as unannotated) */
+                        only_ground_truth?: boolean;
+                        /** @description YOLO, YOLO_OBB, VOC: one label file per annotator and image (labels/<annotator>/…), as Label Studio's split_labelers */
+                        split_labelers?: boolean;
                     };
                 };
             };

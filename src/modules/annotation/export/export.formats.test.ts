@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { parseLabelConfig } from '../label-config/label-config.ts';
 import {
   boxesOf,
-  Categories,
   conllBlock,
   conllSupport,
   csvColumns,
@@ -12,15 +11,14 @@ import {
   type ExportTask,
   formatUnsupported,
   imageFileName,
-  imageSupport,
   minRecords,
   pickAnnotation,
-  pixelBox,
   prettify,
   stem,
   vocXml,
-  yoloLine,
 } from './export.formats.ts';
+import { CategoryList, imageSupport, rectangleBounds, regionsOf, yoloLines } from './export.images.ts';
+import { treebankSpans } from './treebank.ts';
 
 const TEXT = parseLabelConfig(`<View>
   <Text name="text" value="$text"/>
@@ -31,11 +29,12 @@ const NER = parseLabelConfig(`<View>
   <Labels name="label" toName="text"><Label value="Location"/><Label value="Misc"/></Labels>
   <Text name="text" value="$text"/>
 </View>`);
-const BBOX = parseLabelConfig(`<View>
+const BBOX_XML = `<View>
   <Image name="image" value="$image"/>
   <RectangleLabels name="box" toName="image"><Label value="Planet"/><Label value="Moonwalker"/></RectangleLabels>
   <Choices name="quality" toName="image"><Choice value="good"/></Choices>
-</View>`);
+</View>`;
+const BBOX = parseLabelConfig(BBOX_XML);
 
 const at = (s: string) => new Date(s);
 function ann(id: number, over: Partial<ExportAnnotation> = {}): ExportAnnotation {
@@ -78,7 +77,7 @@ describe('CoNLL 2003', () => {
     const start = text.indexOf('Bahia');
     expect(conllBlock(text, [{ start, end: start + 5, labels: ['Location'] }])).toBe(
       'Showers -X- _ O\ncontinued -X- _ O\nthroughout -X- _ O\nthe -X- _ O\nweek -X- _ O\nin -X- _ O\nthe -X- _ O\n' +
-        'Bahia -X- _ B-Location\ncocoa -X- _ O\nzone, -X- _ O\n\n',
+        'Bahia -X- _ B-Location\ncocoa -X- _ O\nzone -X- _ O\n, -X- _ O\n\n',
     );
   });
 
@@ -93,6 +92,48 @@ describe('CoNLL 2003', () => {
     ).toBe(
       'New -X- _ B-Location\nYork -X- _ I-Location\nCity -X- _ B-Misc\nHall -X- _ I-Misc\ntoday -X- _ O\n\n',
     );
+  });
+
+  it("finds NLTK's Treebank token spans (its span_tokenize doctest)", () => {
+    const text = 'Good muffins cost $3.88\nin New (York).  Please (buy) me\ntwo of them.\n(Thanks).';
+    expect(treebankSpans(text)).toEqual([
+      [0, 4],
+      [5, 12],
+      [13, 17],
+      [18, 19],
+      [19, 23],
+      [24, 26],
+      [27, 30],
+      [31, 32],
+      [32, 36],
+      [36, 37],
+      [37, 38],
+      [40, 46],
+      [47, 48],
+      [48, 51],
+      [51, 52],
+      [53, 55],
+      [56, 59],
+      [60, 62],
+      [63, 68],
+      [69, 70],
+      [70, 76],
+      [76, 77],
+      [77, 78],
+    ]);
+    const tokens = (s: string) => treebankSpans(s).map(([a, b]) => s.slice(a, b));
+    expect(tokens("hi, my name can't hello,")).toEqual(['hi', ',', 'my', 'name', 'ca', "n't", 'hello', ',']);
+    expect(tokens('"Gimme that," she said.')).toEqual([
+      '"',
+      'Gim',
+      'me',
+      'that',
+      ',',
+      '"',
+      'she',
+      'said',
+      '.',
+    ]);
   });
 
   it('needs Labels on a Text object', () => {
@@ -188,46 +229,49 @@ describe('image formats', () => {
   });
 
   it('finds the image key and categories (sorted, as the converter numbers them)', () => {
-    const support = imageSupport(BBOX)!;
-    expect(support).toEqual({
-      imageKey: 'image',
-      controls: new Set(['box']),
-      categories: ['Moonwalker', 'Planet'],
-    });
-    expect(imageSupport(TEXT)).toBeNull();
-    expect(formatUnsupported('COCO', TEXT)).toContain('<RectangleLabels>');
-    const cats = new Categories(support.categories);
-    expect(cats.idOf('Planet')).toBe(1);
-    expect(cats.idOf('Comet')).toBe(2);
-    expect(cats.list()).toEqual([
+    const support = imageSupport(BBOX, BBOX_XML)!;
+    expect(support.imageKey).toBe('image');
+    expect(support.controls).toEqual(new Map([['box', 'RectangleLabels']]));
+    expect(support.categories).toEqual([
       { id: 0, name: 'Moonwalker' },
       { id: 1, name: 'Planet' },
-      { id: 2, name: 'Comet' },
+    ]);
+    expect(imageSupport(TEXT, '<View/>')).toBeNull();
+    expect(formatUnsupported('COCO', TEXT)).toContain('<RectangleLabels>');
+    const cats = new CategoryList(support.categories);
+    expect(cats.idOf('Planet')).toBe(1);
+    expect(cats.idOf('Comet')).toBe(2);
+    expect(cats.list.map((c) => c.name)).toEqual(['Moonwalker', 'Planet', 'Comet']);
+  });
+
+  it('honours <Label category> ids and numbers the other labels into the free ones', () => {
+    const xml = `<View><Image name="image" value="$image"/>
+      <RectangleLabels name="box" toName="image">
+        <Label value="car" category="1"/><Label value="bus"/><Label value="van"/><Label value="person" category="0"/>
+      </RectangleLabels></View>`;
+    expect(imageSupport(parseLabelConfig(xml), xml)!.categories).toEqual([
+      { id: 1, name: 'car' },
+      { id: 0, name: 'person' },
+      { id: 2, name: 'bus' },
+      { id: 3, name: 'van' },
     ]);
   });
 
-  it('reads boxes with sizes and converts them to pixels and YOLO lines', () => {
-    const boxes = boxesOf(
-      [
-        rect('Planet', 37.375, 1.2, 47.125, 51.9),
-        { ...rect('Moonwalker', 1, 1, 1, 1), original_width: undefined },
-        { from_name: 'quality', value: { choices: ['good'] } },
-      ],
-      new Set(['box']),
+  it('reads boxes with sizes, their bounds when rotated, and YOLO lines', () => {
+    const support = imageSupport(BBOX, BBOX_XML)!;
+    const regions = regionsOf(
+      [rect('Planet', 37.375, 1.2, 47.125, 51.9), { from_name: 'quality', value: { choices: ['good'] } }],
+      support,
     );
-    expect(boxes).toHaveLength(1);
-    const [x, y, w, h] = pixelBox(boxes[0]!);
-    expect([x, w]).toEqual([299, 377]);
-    expect(y).toBeCloseTo(6.012);
-    expect(h).toBeCloseTo(260.019);
-    const line = yoloLine(1, boxes[0]!);
+    expect(regions).toHaveLength(1);
+    const line = yoloLines(regions, support, new CategoryList(support.categories), false);
     expect(line.endsWith('\n')).toBe(true);
     const [cls, ...xywh] = line.trim().split(' ').map(Number);
     expect(cls).toBe(1);
     expect(xywh.map((v) => v.toFixed(6))).toEqual(['0.609375', '0.271500', '0.471250', '0.519000']);
-    // A box turned 90° about its top-left corner spans leftwards.
-    const [rx, ry, rw, rh] = pixelBox({ ...boxes[0]!, rotation: 90 });
-    expect([rx, ry, rw, rh].map((v) => Math.round(v))).toEqual([39, 6, 260, 377]);
+    // A box turned 90° about its top-left corner spans leftwards (in percent of the image).
+    const bounds = rectangleBounds({ x: 50, y: 10, width: 20, height: 10, rotation: 90 })!;
+    expect(bounds.map((v) => Math.round(v * 1e6) / 1e6)).toEqual([40, 10, 10, 20]);
   });
 
   it('writes Pascal VOC as the converter does, escaping text', () => {

@@ -1,4 +1,6 @@
 import type { ParsedConfig } from '../schema.ts';
+import { imageControls } from './export.images.ts';
+import { treebankSpans } from './treebank.ts';
 
 /**
  * Label Studio's export formats as its converter (label-studio-sdk `converter`) writes
@@ -6,7 +8,17 @@ import type { ParsedConfig } from '../schema.ts';
  * service feeds them keyset batches and streams what they return.
  */
 
-export const EXPORT_FORMATS = ['JSON', 'JSON_MIN', 'CSV', 'TSV', 'CONLL2003', 'COCO', 'YOLO', 'VOC'] as const;
+export const EXPORT_FORMATS = [
+  'JSON',
+  'JSON_MIN',
+  'CSV',
+  'TSV',
+  'CONLL2003',
+  'COCO',
+  'YOLO',
+  'YOLO_OBB',
+  'VOC',
+] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportAnnotation {
@@ -58,8 +70,11 @@ export const FORMAT_FILES: Record<ExportFormat, { ext: string; contentType: stri
   CONLL2003: { ext: 'conll', contentType: 'text/plain; charset=utf-8' },
   COCO: { ext: 'json', contentType: 'application/json; charset=utf-8' },
   YOLO: { ext: 'zip', contentType: 'application/zip' },
+  YOLO_OBB: { ext: 'zip', contentType: 'application/zip' },
   VOC: { ext: 'zip', contentType: 'application/zip' },
 };
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -165,6 +180,19 @@ export function prettify(values: Output[]): unknown {
 }
 
 /**
+ * The task data as a flat record's fields. A data key named like a control would be
+ * overwritten by that control's value, so it is written as `_data_<key>` instead — what
+ * Label Studio's converter does in CSV/TSV; its JSON_MIN lets the annotation overwrite
+ * the data, which loses it, so here JSON_MIN renames the same way.
+ */
+export function dataFields(data: Record<string, unknown>, config: ParsedConfig): Record<string, unknown> {
+  const controls = new Set(config.controls.map((c) => c.name));
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data)) out[controls.has(key) ? `_data_${key}` : key] = value;
+  return out;
+}
+
+/**
  * The JSON_MIN records of a task: one per annotation (the data fields, the task id, one
  * key per control with its value, annotator, annotation_id, created_at, updated_at,
  * lead_time), or one with the data alone when the task has none.
@@ -175,10 +203,11 @@ export function minRecords(
   includeCancelled: boolean,
 ): Record<string, unknown>[] {
   const annotations = flatAnnotations(t, includeCancelled);
+  const data = dataFields(t.data, config);
   if (annotations.length === 0) {
     return [
       {
-        ...t.data,
+        ...data,
         id: t.id,
         annotator: null,
         annotation_id: null,
@@ -189,7 +218,7 @@ export function minRecords(
     ];
   }
   return annotations.map((a) => {
-    const record: Record<string, unknown> = { ...t.data, id: t.id };
+    const record: Record<string, unknown> = { ...data, id: t.id };
     for (const [name, values] of outputsOf(a.result, config)) record[name] = prettify(values);
     record.annotator = annotatorOf(a);
     record.annotation_id = a.id;
@@ -212,7 +241,9 @@ const ALWAYS_COLUMNS = [
 
 /** CSV/TSV columns as Label Studio's csv2 writer has them: every key, sorted. */
 export function csvColumns(dataKeys: Iterable<string>, config: ParsedConfig): string[] {
-  const keys = new Set<string>([...ALWAYS_COLUMNS, 'id', ...dataKeys]);
+  const controls = new Set(config.controls.map((c) => c.name));
+  const data = [...dataKeys].map((k) => (controls.has(k) ? `_data_${k}` : k));
+  const keys = new Set<string>([...ALWAYS_COLUMNS, 'id', ...data]);
   for (const c of config.controls) if (c.name && c.type !== 'Relations') keys.add(c.name);
   return [...keys].sort();
 }
@@ -244,44 +275,50 @@ export function csvHeader(columns: readonly string[], delimiter: string): string
 export const CONLL_HEADER = '-DOCSTART- -X- O\n';
 
 interface Span {
-  start: number;
-  end: number;
+  start?: unknown;
+  end?: unknown;
   labels?: unknown;
 }
 
 /**
- * Whitespace tokens of `text` with IOB tags from labelled spans (character offsets, end
- * exclusive), one `token -X- _ tag` line each and a blank line after, as Label Studio
- * writes CoNLL 2003.
+ * `text` as Label Studio's converter writes it in CoNLL 2003: Treebank tokens (punctuation
+ * split off), one `token -X- _ tag` line each and a blank line after. Tags follow the
+ * converter's walk over the spans sorted by start (character offsets, end exclusive): a
+ * token touching the current span gets B- first and I- after; a span is left behind once a
+ * token starts past its end. Spans without labels tag nothing; a span without offsets
+ * leaves the whole text untagged, as the converter does.
  */
 export function conllBlock(text: string, spans: readonly Span[]): string {
-  const sorted = spans
-    .filter(
-      (s) =>
-        typeof s.start === 'number' &&
-        typeof s.end === 'number' &&
-        Array.isArray(s.labels) &&
-        s.labels.length,
-    )
-    .sort((a, b) => a.start - b.start);
+  const tokens = treebankSpans(text);
+  const tags = conllTags(tokens, spans);
   let out = '';
-  let i = 0;
-  let current: Span | undefined;
-  for (const m of text.matchAll(/\S+/g)) {
-    const start = m.index;
-    const end = start + m[0].length;
-    while (i < sorted.length && sorted[i]!.end <= start) i++;
-    const span = sorted[i];
-    let tag = 'O';
-    if (span && span.start < end && span.end > start) {
-      tag = `${current === span ? 'I' : 'B'}-${String((span.labels as unknown[])[0])}`;
-      current = span;
-    } else {
-      current = undefined;
-    }
-    out += `${m[0]} -X- _ ${tag}\n`;
-  }
+  tokens.forEach(([start, end], i) => {
+    out += `${text.slice(start, end)} -X- _ ${tags[i]}\n`;
+  });
   return `${out}\n`;
+}
+
+function conllTags(tokens: readonly [number, number][], spans: readonly Span[]): string[] {
+  const usable = spans.length > 0 && spans.every((s) => finite(s.start) && finite(s.end));
+  if (!usable) return tokens.map(() => 'O');
+  const queue = [...spans].sort((a, b) => (a.start as number) - (b.start as number));
+  let span = queue.shift()!;
+  let prefix = 'B-';
+  return tokens.map(([start, end]) => {
+    const last = end - 1;
+    if (start > (span.end as number) - 1) {
+      while (queue.length) {
+        span = queue.shift()!;
+        prefix = 'B-';
+        if (start <= (span.end as number) - 1) break;
+      }
+    }
+    const labels = Array.isArray(span.labels) ? span.labels : [];
+    if (labels.length === 0 || last < (span.start as number) || start > (span.end as number) - 1) return 'O';
+    const tag = `${prefix}${String(labels[0])}`;
+    prefix = 'I-';
+    return tag;
+  });
 }
 
 /** The data key and Labels controls CONLL2003 needs: Text + Labels. */
@@ -313,54 +350,11 @@ export function labelSpans(result: unknown[], controls: Set<string>): Span[] {
 
 // ------------------------------------------------------------ COCO, YOLO, VOC
 
-export interface ImageSupport {
-  imageKey: string;
-  /** The RectangleLabels controls on that image. */
-  controls: Set<string>;
-  /** Category names in id order, from the config (sorted, as Label Studio numbers them). */
-  categories: string[];
-}
-
-/** What the image formats need: an Image object and a RectangleLabels control on it. */
-export function imageSupport(config: ParsedConfig): ImageSupport | null {
-  for (const image of config.objects) {
-    if (image.type !== 'Image') continue;
-    const controls = config.controls.filter(
-      (c) => c.type === 'RectangleLabels' && c.toName.includes(image.name),
-    );
-    if (controls.length === 0) continue;
-    const categories = [...new Set(controls.flatMap((c) => c.labels))].sort();
-    return {
-      imageKey: image.value.replace(/^\$/, ''),
-      controls: new Set(controls.map((c) => c.name)),
-      categories,
-    };
-  }
-  return null;
-}
-
-/** Category ids by name: the config's labels first, labels found only in results after them. */
-export class Categories {
-  private readonly ids = new Map<string, number>();
-  readonly names: string[] = [];
-
-  constructor(initial: readonly string[]) {
-    for (const name of initial) this.idOf(name);
-  }
-
-  idOf(name: string): number {
-    let id = this.ids.get(name);
-    if (id === undefined) {
-      id = this.names.length;
-      this.ids.set(name, id);
-      this.names.push(name);
-    }
-    return id;
-  }
-
-  list(): { id: number; name: string }[] {
-    return this.names.map((name, id) => ({ id, name }));
-  }
+/** The RectangleLabels controls on the image Pascal VOC reads. */
+export function vocControls(config: ParsedConfig): Set<string> | null {
+  const found = imageControls(config);
+  const names = found?.controls.filter((c) => c.type === 'RectangleLabels').map((c) => c.name) ?? [];
+  return names.length ? new Set(names) : null;
 }
 
 export interface Box {
@@ -374,8 +368,6 @@ export interface Box {
   originalWidth: number;
   originalHeight: number;
 }
-
-const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** The labelled rectangles of an annotation that carry the image's size. */
 export function boxesOf(result: unknown[], controls: Set<string>): Box[] {
@@ -406,23 +398,6 @@ export function pickAnnotation(t: ExportTask): ExportAnnotation | undefined {
   return usable.find((a) => a.groundTruth) ?? usable[0];
 }
 
-/** A box in pixels: [x, y, w, h] of its axis-aligned bounds (a rotated box turns about its top-left corner). */
-export function pixelBox(b: Box): [number, number, number, number] {
-  const x = (b.x * b.originalWidth) / 100;
-  const y = (b.y * b.originalHeight) / 100;
-  const w = (b.width * b.originalWidth) / 100;
-  const h = (b.height * b.originalHeight) / 100;
-  if (!b.rotation) return [x, y, w, h];
-  const a = (b.rotation * Math.PI) / 180;
-  const cos = Math.cos(a);
-  const sin = Math.sin(a);
-  const xs = [x, x + w * cos, x + w * cos - h * sin, x - h * sin];
-  const ys = [y, y + w * sin, y + w * sin + h * cos, y + h * cos];
-  const minX = Math.min(...xs);
-  const minY = Math.min(...ys);
-  return [minX, minY, Math.max(...xs) - minX, Math.max(...ys) - minY];
-}
-
 /** The file name of an image reference (URL or path), without query or directories. */
 export function imageFileName(ref: unknown): string {
   const s = String(ref ?? '');
@@ -439,13 +414,6 @@ export function imageFileName(ref: unknown): string {
 export function stem(fileName: string): string {
   const dot = fileName.lastIndexOf('.');
   return dot > 0 ? fileName.slice(0, dot) : fileName;
-}
-
-/** A YOLO label line: class, then centre x, centre y, width and height as fractions of the image. */
-export function yoloLine(classId: number, b: Box): string {
-  const cx = (b.x + b.width / 2) / 100;
-  const cy = (b.y + b.height / 2) / 100;
-  return `${classId} ${cx} ${cy} ${b.width / 100} ${b.height / 100}\n`;
 }
 
 const xmlEscape = (s: string) =>
@@ -522,8 +490,12 @@ export function formatUnsupported(format: ExportFormat, config: ParsedConfig): s
       return conllSupport(config) ? null : 'CONLL2003 needs a <Labels> control on a <Text> object';
     case 'COCO':
     case 'YOLO':
+    case 'YOLO_OBB':
+      return imageControls(config)
+        ? null
+        : `${format} needs a <RectangleLabels>, <PolygonLabels> or <KeyPointLabels> control on an <Image> object`;
     case 'VOC':
-      return imageSupport(config) ? null : `${format} needs a <RectangleLabels> control on an <Image> object`;
+      return vocControls(config) ? null : 'VOC needs a <RectangleLabels> control on an <Image> object';
     default:
       return null;
   }

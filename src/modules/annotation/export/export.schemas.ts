@@ -42,6 +42,15 @@ export const ExportFilters = {
         'Include cancelled (skipped) annotations; default true for JSON, false for the other formats, as Label Studio',
     }),
   ),
+  only_ground_truth: Type.Optional(
+    Type.Boolean({ description: 'Only ground-truth annotations (tasks without one export as unannotated)' }),
+  ),
+  split_labelers: Type.Optional(
+    Type.Boolean({
+      description:
+        "YOLO, YOLO_OBB, VOC: one label file per annotator and image (labels/<annotator>/…), as Label Studio's split_labelers",
+    }),
+  ),
 };
 
 export const Counts = Type.Record(Type.String(), Type.Number());

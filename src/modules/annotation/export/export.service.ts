@@ -16,8 +16,8 @@ import { annotations, exports, type ParsedConfig, predictions, projects, tasks }
 import { checkQuery } from '../tasks/task-search.ts';
 import { searchConditions, tasksOf } from '../tasks/tasks.service.ts';
 import {
+  annotatorOf,
   boxesOf,
-  Categories,
   CONLL_HEADER,
   conllBlock,
   conllSupport,
@@ -28,19 +28,27 @@ import {
   type ExportFormat,
   type ExportTask,
   FORMAT_FILES,
+  flatAnnotations,
   formatUnsupported,
   imageFileName,
-  imageSupport,
   jsonTask,
   labelSpans,
   labelStudioInfo,
   minRecords,
   pickAnnotation,
-  pixelBox,
   stem,
+  vocControls,
   vocXml,
-  yoloLine,
 } from './export.formats.ts';
+import {
+  cocoAnnotations,
+  cocoCategories,
+  imageControls,
+  imageSupport,
+  regionsOf,
+  yoloCategories,
+  yoloLines,
+} from './export.images.ts';
 
 /**
  * Exports stream a project in keyset batches of tasks, each loaded with its annotations
@@ -58,6 +66,8 @@ export interface ExportOptions {
   search?: string;
   q?: string;
   label?: string;
+  onlyGroundTruth: boolean;
+  splitLabelers: boolean;
 }
 
 export interface ExportStats {
@@ -69,6 +79,7 @@ export interface ExportStats {
 export interface ExportProject {
   id: number;
   title: string;
+  labelConfig: string;
   parsedConfig: ParsedConfig;
 }
 
@@ -88,6 +99,8 @@ export function exportOptions(
     search?: string;
     q?: string;
     label?: string;
+    only_ground_truth?: boolean;
+    split_labelers?: boolean;
   },
   base = 'querystring',
 ): ExportOptions {
@@ -101,6 +114,8 @@ export function exportOptions(
     ...(q.search === undefined ? {} : { search: q.search }),
     ...(q.q === undefined ? {} : { q: q.q }),
     ...(q.label === undefined ? {} : { label: q.label }),
+    onlyGroundTruth: q.only_ground_truth ?? false,
+    splitLabelers: q.split_labelers ?? false,
   };
 }
 
@@ -200,6 +215,7 @@ export async function* taskBatches(
           and(
             sql`${annotations.taskId} = any(array(select jsonb_array_elements_text(${idList}::jsonb)::bigint))`,
             options.includeCancelled ? undefined : eq(annotations.wasCancelled, false),
+            options.onlyGroundTruth ? eq(annotations.groundTruth, true) : undefined,
           ),
         )
         .orderBy(asc(annotations.taskId), asc(annotations.id));
@@ -313,7 +329,8 @@ async function* conllChunks(
       const anns = [...t.annotations].sort(
         (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id,
       );
-      if (anns.length === 0) chunk += conllBlock(text, []);
+      // A task whose annotations were all cancelled writes nothing; one never annotated writes its tokens.
+      if (anns.length === 0 && t.cancelledAnnotations === 0) chunk += conllBlock(text, []);
       for (const a of anns) chunk += conllBlock(text, labelSpans(a.result, support.controls));
     }
     yield chunk;
@@ -321,9 +338,28 @@ async function* conllChunks(
 }
 
 /**
+ * The annotations an image format writes for a task, newest first. COCO writes every
+ * annotation (an image entry each, as the converter does); YOLO and VOC keep one file per
+ * image, so they write the ground truth or else the newest annotation, unless split by
+ * labeler, when each annotation gets its own file under its annotator.
+ */
+function imageAnnotations(t: ExportTask, every: boolean): ExportAnnotation[] {
+  if (every) return flatAnnotations(t, false);
+  const a = pickAnnotation(t);
+  return a ? [a] : [];
+}
+
+/** The folder of an annotator's label files when split by labeler. */
+function labelerFolder(a: ExportAnnotation): string {
+  return (annotatorOf(a) ?? a.completedBy ?? 'unknown').replace(/[/\\]/g, '_');
+}
+
+/**
  * COCO as one JSON object streamed in a single pass: images go out as tasks are read,
  * their annotations wait in a spool file and follow, then the categories (which may have
- * grown by labels found only in results).
+ * grown by labels found only in results). As the converter does, a task without
+ * annotations is still an image (its size unknown: the converter would read it from the
+ * file, which an export here does not fetch).
  */
 async function* cocoChunks(
   runTx: RunTx,
@@ -332,8 +368,8 @@ async function* cocoChunks(
   stats: ExportStats,
   spoolDir: string,
 ) {
-  const support = imageSupport(project.parsedConfig)!;
-  const categories = new Categories(support.categories);
+  const support = imageSupport(project.parsedConfig, project.labelConfig)!;
+  const categories = cocoCategories(support);
   fs.mkdirSync(spoolDir, { recursive: true });
   const spoolPath = path.join(spoolDir, `coco-${randomUUID()}.part`);
   const spool = fs.createWriteStream(spoolPath);
@@ -346,28 +382,29 @@ async function* cocoChunks(
       let chunk = '';
       let spooled = '';
       for (const t of batch) {
-        const a = pickAnnotation(t);
-        const boxes = a ? boxesOf(a.result, support.controls) : [];
-        if (boxes.length === 0) continue;
-        const id = imageId++;
-        chunk += `${id === 0 ? '' : ','}${JSON.stringify({
-          width: boxes[0]!.originalWidth,
-          height: boxes[0]!.originalHeight,
-          id,
-          file_name: String(t.data[support.imageKey] ?? ''),
-        })}`;
-        for (const b of boxes) {
-          const [x, y, w, h] = pixelBox(b);
-          spooled += `${annotationId === 0 ? '' : ','}${JSON.stringify({
-            id: annotationId++,
-            image_id: id,
-            category_id: categories.idOf(b.label),
-            segmentation: [],
-            bbox: [x, y, w, h],
-            ignore: 0,
-            iscrowd: 0,
-            area: w * h,
-          })}`;
+        const fileName = String(t.data[support.imageKey] ?? '');
+        const anns = imageAnnotations(t, true);
+        if (anns.length === 0 && t.cancelledAnnotations > 0) continue;
+        if (anns.length === 0) {
+          chunk += `${imageId === 0 ? '' : ','}${JSON.stringify({ width: null, height: null, id: imageId++, file_name: fileName })}`;
+          continue;
+        }
+        for (const a of anns) {
+          const image = { id: imageId, width: null as number | null, height: null as number | null };
+          const written = cocoAnnotations(
+            regionsOf(a.result, support),
+            support,
+            categories,
+            image,
+            annotationId,
+          );
+          if (!image.width) continue;
+          imageId++;
+          chunk += `${image.id === 0 ? '' : ','}${JSON.stringify({ width: image.width, height: image.height, id: image.id, file_name: fileName })}`;
+          for (const ann of written) {
+            spooled += `${annotationId === 0 ? '' : ','}${JSON.stringify(ann)}`;
+            annotationId++;
+          }
         }
       }
       if (spooled && !spool.write(spooled)) await once(spool, 'drain');
@@ -378,22 +415,21 @@ async function* cocoChunks(
     yield '],"annotations":[';
     for await (const piece of fs.createReadStream(spoolPath, { encoding: 'utf8', highWaterMark: 256 * 1024 }))
       yield piece as string;
-    yield `],"categories":${JSON.stringify(categories.list())}}\n`;
+    yield `],"categories":${JSON.stringify(categories.list)}}\n`;
   } finally {
     spool.destroy();
     fs.rmSync(spoolPath, { force: true });
   }
 }
 
-/** YOLO or VOC as a zip, entries added as tasks are read and no faster than the zip is consumed. */
+/** YOLO (boxes, or OBB corners) or VOC as a zip, entries added as tasks are read and no faster than the zip is consumed. */
 async function zipStream(
   runTx: RunTx,
   project: ExportProject,
   options: ExportOptions,
   stats: ExportStats,
-  kind: 'YOLO' | 'VOC',
+  kind: 'YOLO' | 'YOLO_OBB' | 'VOC',
 ): Promise<Readable> {
-  const support = imageSupport(project.parsedConfig)!;
   // Loaded on the first zip export: archiver holds ~20 MB that an idle platform does without.
   const { ZipArchive } = await import('archiver');
   const archive = new ZipArchive({ zlib: { level: 6 } });
@@ -417,49 +453,94 @@ async function zipStream(
     while (added - written > 64 && !aborted) await new Promise<void>((resolve) => (wake = resolve));
   };
   const produce = async () => {
-    const categories = new Categories(support.categories);
-    // Entry names must be unique in a zip; two images with the same file name get the task id appended.
-    const used = new Set<string>();
+    const write =
+      kind === 'VOC'
+        ? vocWriter(project, add, options.splitLabelers)
+        : yoloWriter(project, add, kind === 'YOLO_OBB', options.splitLabelers);
     for await (const batch of taskBatches(runTx, project.id, { ...options, includeCancelled: false })) {
       count(stats, batch);
-      for (const t of batch) {
-        const a = pickAnnotation(t);
-        const boxes = a ? boxesOf(a.result, support.controls) : [];
-        if (!a || boxes.length === 0) continue;
-        const fileName = imageFileName(t.data[support.imageKey]);
-        let base = stem(fileName);
-        if (used.has(base)) base = `${base}_${t.id}`;
-        used.add(base);
-        if (kind === 'YOLO') {
-          const lines = boxes.map((b) => yoloLine(categories.idOf(b.label), b)).join('');
-          await add(lines, `labels/${base}.txt`);
-        } else {
-          const xml = vocXml({
-            folder: 'images',
-            fileName: base,
-            annotator: a.completedByEmail ?? a.completedByExternal,
-            width: boxes[0]!.originalWidth,
-            height: boxes[0]!.originalHeight,
-            boxes,
-          });
-          await add(xml, `Annotations/${base}.xml`);
-        }
-      }
+      for (const t of batch) await write.task(t);
     }
-    if (kind === 'YOLO') {
-      archive.append(categories.names.map((n) => `${n}\n`).join(''), { name: 'classes.txt' });
-      const { year, version, contributor } = labelStudioInfo();
-      archive.append(
-        JSON.stringify({ categories: categories.list(), info: { year, version, contributor } }, null, 2),
-        { name: 'notes.json' },
-      );
-    }
+    write.finish(archive);
     await archive.finalize();
   };
   produce().catch((err) => {
     if (!aborted) archive.destroy(err);
   });
   return archive;
+}
+
+type AddEntry = (content: string, name: string) => Promise<void>;
+interface ZipWriter {
+  task(t: ExportTask): Promise<void>;
+  finish(archive: { append(content: string, data: { name: string }): unknown }): void;
+}
+
+/** Entry names must be unique in a zip: a second image of the same file name gets the task id appended. */
+function uniqueNames() {
+  const used = new Set<string>();
+  return (t: ExportTask, ref: unknown) => {
+    let base = stem(imageFileName(ref));
+    if (used.has(base)) base = `${base}_${t.id}`;
+    used.add(base);
+    return base;
+  };
+}
+
+/** YOLO: a label file per image (empty for an image without annotations), classes.txt and notes.json. */
+function yoloWriter(project: ExportProject, add: AddEntry, obb: boolean, split: boolean): ZipWriter {
+  const support = imageSupport(project.parsedConfig, project.labelConfig)!;
+  const categories = yoloCategories(support);
+  const nameOf = uniqueNames();
+  return {
+    async task(t) {
+      const anns = imageAnnotations(t, split);
+      if (anns.length === 0 && t.cancelledAnnotations > 0) return;
+      const base = nameOf(t, t.data[support.imageKey]);
+      if (anns.length === 0) await add('', `labels/${base}.txt`);
+      for (const a of anns) {
+        const lines = yoloLines(regionsOf(a.result, support), support, categories, obb);
+        await add(lines, split ? `labels/${labelerFolder(a)}/${base}.txt` : `labels/${base}.txt`);
+      }
+    },
+    finish(archive) {
+      archive.append(categories.list.map((c) => `${c.name}\n`).join(''), { name: 'classes.txt' });
+      const { year, version, contributor } = labelStudioInfo();
+      archive.append(
+        JSON.stringify({ categories: categories.list, info: { year, version, contributor } }, null, 2),
+        {
+          name: 'notes.json',
+        },
+      );
+    },
+  };
+}
+
+/** Pascal VOC: an annotation document per image with labelled rectangles. */
+function vocWriter(project: ExportProject, add: AddEntry, split: boolean): ZipWriter {
+  const controls = vocControls(project.parsedConfig)!;
+  const imageKey = imageControls(project.parsedConfig)!.image.value.replace(/^\$/, '');
+  const nameOf = uniqueNames();
+  return {
+    async task(t) {
+      const anns = imageAnnotations(t, split).filter((a) => boxesOf(a.result, controls).length > 0);
+      if (anns.length === 0) return;
+      const base = nameOf(t, t.data[imageKey]);
+      for (const a of anns) {
+        const boxes = boxesOf(a.result, controls);
+        const xml = vocXml({
+          folder: 'images',
+          fileName: base,
+          annotator: a.completedByEmail ?? a.completedByExternal,
+          width: boxes[0]!.originalWidth,
+          height: boxes[0]!.originalHeight,
+          boxes,
+        });
+        await add(xml, split ? `Annotations/${labelerFolder(a)}/${base}.xml` : `Annotations/${base}.xml`);
+      }
+    },
+    finish() {},
+  };
 }
 
 /**
@@ -491,6 +572,7 @@ export async function exportStream(
     case 'COCO':
       return Readable.from(cocoChunks(runTx, project, options, stats, spoolDir));
     case 'YOLO':
+    case 'YOLO_OBB':
     case 'VOC':
       return zipStream(runTx, project, options, stats, options.format);
   }
@@ -535,6 +617,8 @@ export async function runExport(platform: Platform, ctx: JobContext<ExportJobPay
     onlyReviewed: o.onlyReviewed === true,
     includePredictions: o.includePredictions !== false,
     includeCancelled: o.includeCancelled === true,
+    onlyGroundTruth: o.onlyGroundTruth === true,
+    splitLabelers: o.splitLabelers === true,
   };
   const dir = exportDir(platform.config.dataDir, ctx.tenantId);
   fs.mkdirSync(dir, { recursive: true });

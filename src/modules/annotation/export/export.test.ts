@@ -318,18 +318,21 @@ describe('export', () => {
         'the -X- _ O',
         'Bahia -X- _ B-Location',
         'cocoa -X- _ O',
-        'zone, -X- _ O',
+        'zone -X- _ O',
+        ', -X- _ O',
         'alleviating -X- _ O',
         'the -X- _ O',
         'drought -X- _ O',
         'since -X- _ O',
         'early -X- _ B-Misc',
-        'January. -X- _ I-Misc',
+        'January -X- _ I-Misc',
+        '. -X- _ O',
         '',
         'Peter -X- _ B-Person',
         'Blackburn -X- _ I-Person',
         'visited -X- _ O',
-        'Brussels. -X- _ B-Location',
+        'Brussels -X- _ B-Location',
+        '. -X- _ O',
         '',
         '',
       ].join('\n'),
@@ -343,8 +346,10 @@ describe('export', () => {
     await importTasks(t, project.id, file('ls-bbox-export.json'));
 
     const coco = (await exportProject(t, project.id, 'format=COCO')).json();
+    // The unannotated task is an image too, its size unknown (the converter would open the file).
     expect(coco.images).toEqual([
       { width: 800, height: 501, id: 0, file_name: '/data/upload/7/62a623a0-planets.jpg' },
+      { width: null, height: null, id: 1, file_name: 'https://example.com/images/unlabelled.png' },
     ]);
     expect(coco.categories).toEqual([
       { id: 0, name: 'Moonwalker' },
@@ -369,7 +374,13 @@ describe('export', () => {
     const yolo = await exportProject(t, project.id, 'format=YOLO');
     expect(yolo.headers['content-type']).toBe('application/zip');
     const yfiles = readZip(yolo.rawPayload);
-    expect([...yfiles.keys()].sort()).toEqual(['classes.txt', 'labels/62a623a0-planets.txt', 'notes.json']);
+    expect([...yfiles.keys()].sort()).toEqual([
+      'classes.txt',
+      'labels/62a623a0-planets.txt',
+      'labels/unlabelled.txt',
+      'notes.json',
+    ]);
+    expect(yfiles.get('labels/unlabelled.txt')).toBe('');
     expect(yfiles.get('classes.txt')).toBe('Moonwalker\nPlanet\n');
     const rows = yfiles
       .get('labels/62a623a0-planets.txt')!
