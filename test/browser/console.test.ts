@@ -244,6 +244,9 @@ describe('the web console, as a new user', () => {
     expect(header).toContain('text');
     expect(lines).toHaveLength(TEXTS.length);
     expect(csv).toContain('Good product');
+    // Label Studio's converter options (issue 25) are offered beside the others.
+    await dialog.getByRole('checkbox', { name: 'Only ground-truth annotations' }).waitFor();
+    await dialog.getByRole('checkbox', { name: 'A file per annotator (YOLO, VOC)' }).waitFor();
     expect(errors).toEqual([]);
   });
 

@@ -20,9 +20,17 @@ export const FORMATS: ExportBody['format'][] = [
   'CONLL2003',
   'COCO',
   'YOLO',
+  'YOLO_OBB',
   'VOC',
 ];
-const OPTIONS = ['only_annotated', 'only_reviewed', 'include_predictions', 'include_cancelled'] as const;
+const OPTIONS = [
+  'only_annotated',
+  'only_reviewed',
+  'only_ground_truth',
+  'split_labelers',
+  'include_predictions',
+  'include_cancelled',
+] as const;
 
 /** Start an export job, follow its progress, then download the file. */
 export function ExportDialog({
