@@ -3,12 +3,25 @@
  * into words by jieba, at import for the document and here for the query), and the
  * highlights of a match in a task's data.
  */
-import { Jieba } from '@node-rs/jieba';
-import { dict } from '@node-rs/jieba/dict.js';
+import { createRequire } from 'node:module';
+import type { Jieba } from '@node-rs/jieba';
 import { badRequest } from '../../../platform/errors/problem.ts';
 
-/** Loaded once per process (~200 ms); read-only afterwards. */
-const jieba = Jieba.withDict(dict);
+const require = createRequire(import.meta.url);
+let loaded: Jieba | undefined;
+
+/**
+ * The segmenter, loaded on the first Chinese text (~200 ms, and its dictionary's memory),
+ * so a platform that never sees Chinese never pays for it; read-only afterwards.
+ */
+function jieba(): Jieba {
+  if (!loaded) {
+    const { Jieba: Segmenter } = require('@node-rs/jieba') as typeof import('@node-rs/jieba');
+    const { dict } = require('@node-rs/jieba/dict.js') as typeof import('@node-rs/jieba/dict.js');
+    loaded = Segmenter.withDict(dict);
+  }
+  return loaded;
+}
 
 /** Han ideographs: text written without spaces between words. */
 const HAS_HAN = /\p{Script=Han}/u;
@@ -36,7 +49,7 @@ export function stringsOf(value: unknown, path = ''): { path: string; text: stri
 }
 
 const words = (text: string) =>
-  jieba
+  jieba()
     .cut(text, false)
     .map((w) => w.trim())
     .filter((w) => w.length > 0);
