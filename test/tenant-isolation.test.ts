@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { inTenant, readInTenant } from '../src/platform/db/tenancy.ts';
 import { jobRuns } from '../src/platform/jobs/schema.ts';
 import { newProject, seedTasks } from './annotation-fixtures.ts';
-import { newTenant, type TenantFixture } from './fixtures.ts';
+import { type Member, newTenant, type TenantFixture } from './fixtures.ts';
 import { type TestContext, testApp } from './helpers.ts';
 import { joinProject, seedTasks as seedLabelingTasks, sentiment, systemSql } from './labeling-fixtures.ts';
 import { startModelServer } from './model-server.ts';
@@ -35,11 +35,7 @@ interface Billing {
 }
 
 /** One annotation in July 2025, a billing rule with a draft version, and the month's bill. */
-async function seedBilling(
-  ctx: TestContext,
-  t: TenantFixture,
-  annotator: { userId: string; token: string; email: string },
-) {
+async function seedBilling(ctx: TestContext, t: TenantFixture, annotator: Member) {
   const project = await newProject(t);
   await joinProject(t, project.id, annotator, 'annotator');
   const [taskId] = await seedLabelingTasks(ctx, t, project, 1);

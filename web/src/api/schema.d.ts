@@ -945,6 +945,7 @@ export interface paths {
                             items: {
                                 /** Format: uuid */
                                 id: string;
+                                number: number;
                                 email: string;
                                 name: string;
                                 status: string;
@@ -992,6 +993,7 @@ export interface paths {
                             user: {
                                 /** Format: uuid */
                                 id: string;
+                                number: number;
                                 email: string;
                                 name: string;
                                 status: string;
@@ -1051,6 +1053,7 @@ export interface paths {
                         "application/json": {
                             /** Format: uuid */
                             id: string;
+                            number: number;
                             email: string;
                             name: string;
                             status: string;
@@ -1105,6 +1108,7 @@ export interface paths {
                         "application/json": {
                             /** Format: uuid */
                             id: string;
+                            number: number;
                             email: string;
                             name: string;
                             status: string;
@@ -1159,6 +1163,7 @@ export interface paths {
                         "application/json": {
                             /** Format: uuid */
                             id: string;
+                            number: number;
                             email: string;
                             name: string;
                             status: string;
@@ -1224,6 +1229,7 @@ export interface paths {
                             user: {
                                 /** Format: uuid */
                                 id: string;
+                                number: number;
                                 email: string;
                                 name: string;
                                 status: string;
@@ -1579,6 +1585,7 @@ export interface paths {
                         "application/json": {
                             /** Format: uuid */
                             id: string;
+                            number: number;
                             email: string;
                             name: string;
                             status: string;
