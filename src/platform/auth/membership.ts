@@ -19,3 +19,12 @@ export async function addMembership(tx: Executor, tenantId: string, userId: stri
     returning number`);
   return rowsOf<{ number: number }>(result)[0]!.number;
 }
+
+/** The member numbers of these accounts in the transaction's tenant (row-level security scopes the read). */
+export async function memberNumbers(tx: Executor, userIds: string[]): Promise<Map<string, number>> {
+  if (userIds.length === 0) return new Map();
+  const result = await tx.execute(sql`
+    select user_id::text as user_id, number from tenant_members
+    where user_id::text in (select jsonb_array_elements_text(${JSON.stringify([...new Set(userIds)])}::jsonb))`);
+  return new Map(rowsOf<{ user_id: string; number: number }>(result).map((r) => [r.user_id, r.number]));
+}
