@@ -9,8 +9,12 @@ import { type TestContext, testApp } from './helpers.ts';
  * import, tasks, predictions, export), as a migrating team's script would be: nothing in it
  * knows this platform. It returns what it saw, so the test can check each step.
  */
+// The script reads Label Studio's JSON as its users' scripts do: untyped.
+// biome-ignore lint/suspicious/noExplicitAny: see above
+type Json = any;
+
 async function labelStudioScript(host: string, apiKey: string) {
-  const call = async (method: string, path: string, body?: unknown) => {
+  const call = async (method: string, path: string, body?: unknown): Promise<Json> => {
     const res = await fetch(`${host}${path}`, {
       method,
       headers: { Authorization: `Token ${apiKey}`, 'Content-Type': 'application/json' },
@@ -162,7 +166,7 @@ describe('Label Studio REST API', () => {
       body: JSON.stringify({ title: 'Audited' }),
     });
     expect(created.status).toBe(201);
-    const id = (await created.json()).id;
+    const { id } = (await created.json()) as { id: number };
     const log = await t.as(t.owner, {
       method: 'GET',
       url: `/api/v1/audit/logs?resource_type=project&resource_id=${id}`,
