@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { memberNumbers } from '../../platform/auth/membership.ts';
 import { rowsOf } from '../../platform/db/sql.ts';
-import { notFound } from '../../platform/errors/problem.ts';
+import { badRequest, notFound } from '../../platform/errors/problem.ts';
 import { readOnly } from '../annotation/index.ts';
 import { forward, okJson, relay } from './forward.ts';
 import {
@@ -28,12 +28,26 @@ type LsPredictionT = Static<typeof LsPrediction>;
 const Id = Type.Integer({ minimum: 1 });
 const IdParams = Type.Object({ id: Id });
 const Paging = {
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
 };
 // Forwarded calls write their own audit rows (the /api/v1 route they reach); this one adds none.
 const FORWARDED = { audit: false } as const;
 const IMPORT_WAIT_MS = 120_000;
+
+/** Page numbers the schema let through as numbers but that are no page (`1e309` coerces to Infinity). */
+function pageOf(query: { page?: number; page_size?: number }) {
+  const { page = 1, page_size = 100 } = query;
+  if (!Number.isSafeInteger(page))
+    throw badRequest('page must be a whole number.', [
+      { path: 'querystring/page', message: 'must be a whole number' },
+    ]);
+  if (!Number.isSafeInteger(page_size))
+    throw badRequest('page_size must be a whole number.', [
+      { path: 'querystring/page_size', message: 'must be a whole number' },
+    ]);
+  return { page, page_size };
+}
 
 /** Every item of a cursor-paged /api/v1 list, for Label Studio's page-numbered ones. */
 async function walk<T>(
@@ -106,7 +120,7 @@ export const lscompatRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
       async (req) => {
-        const { page = 1, page_size = 100 } = req.query as { page?: number; page_size?: number };
+        const { page, page_size } = pageOf(req.query as { page?: number; page_size?: number });
         const all = await walk(
           async (cursor) =>
             okJson(
@@ -331,11 +345,9 @@ export const lscompatRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
       async (req) => {
-        const {
-          project,
-          page = 1,
-          page_size = 100,
-        } = req.query as { project: number; page?: number; page_size?: number };
+        const query = req.query as { project: number; page?: number; page_size?: number };
+        const { project } = query;
+        const { page, page_size } = pageOf(query);
         let total = 0;
         const upTo = page * page_size;
         const items = await walk(async (cursor) => {
