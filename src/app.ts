@@ -94,7 +94,9 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   await app.register(systemRoutes);
   for (const m of modules) {
     if (m.routes)
-      await app.register(m.feature ? gatedRoutes(m.feature, m.routes) : m.routes, { prefix: '/api/v1' });
+      await app.register(m.feature ? gatedRoutes(m.feature, m.routes) : m.routes, {
+        prefix: m.prefix ?? '/api/v1',
+      });
   }
   return app;
 }

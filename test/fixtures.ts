@@ -10,6 +10,8 @@ export const PASSWORD = 'Correct-horse-42';
 
 export interface Member {
   userId: string;
+  /** The member's integer id in the tenant (Label Studio's user id). */
+  number: number;
   email: string;
   token: string;
 }
@@ -39,19 +41,18 @@ export async function newTenant({ app, platform }: TestContext): Promise<TenantF
   const slug = `t-${randomUUID().slice(0, 12)}`;
   const email = `owner@${slug}.test`;
   const passwordHash = await hashPassword(PASSWORD);
-  const tenantId = await inSystem(platform.database.db, async (tx) => {
+  const made = await inSystem(platform.database.db, async (tx) => {
     const tenant = await createTenant(tx, { slug, name: `Tenant ${slug}` });
     const userId = randomUUID();
     await tx.insert(users).values({ id: userId, email, name: 'Owner', passwordHash });
-    await joinAsOwner(tx, tenant.id, userId);
-    return tenant.id;
+    return { tenantId: tenant.id, number: await joinAsOwner(tx, tenant.id, userId) };
   });
   const session = await login(app, email);
-  const owner: Member = { userId: session.user.id, email, token: session.token };
+  const owner: Member = { userId: session.user.id, number: made.number, email, token: session.token };
   const as = (m: Member, options: InjectOptions) =>
     app.inject({ ...options, headers: { ...options.headers, authorization: `Bearer ${m.token}` } });
   return {
-    tenantId,
+    tenantId: made.tenantId,
     slug,
     owner,
     as,
@@ -64,7 +65,7 @@ export async function newTenant({ app, platform }: TestContext): Promise<TenantF
       });
       if (res.statusCode !== 201) throw new Error(`add member: ${res.statusCode} ${res.body}`);
       const s = await login(app, memberEmail, PASSWORD, slug);
-      return { userId: s.user.id, email: memberEmail, token: s.token };
+      return { userId: s.user.id, number: res.json().user.number, email: memberEmail, token: s.token };
     },
   };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { inTenant, readInTenant } from '../src/platform/db/tenancy.ts';
 import { jobRuns } from '../src/platform/jobs/schema.ts';
 import { newProject, seedTasks } from './annotation-fixtures.ts';
-import { newTenant, type TenantFixture } from './fixtures.ts';
+import { type Member, newTenant, type TenantFixture } from './fixtures.ts';
 import { type TestContext, testApp } from './helpers.ts';
 import { joinProject, seedTasks as seedLabelingTasks, sentiment, systemSql } from './labeling-fixtures.ts';
 import { startModelServer } from './model-server.ts';
@@ -27,6 +27,7 @@ interface Seeded {
 
 interface Billing {
   projectId: number;
+  taskId: number;
   ruleId: number;
   versionId: number;
   billId: number;
@@ -35,11 +36,7 @@ interface Billing {
 }
 
 /** One annotation in July 2025, a billing rule with a draft version, and the month's bill. */
-async function seedBilling(
-  ctx: TestContext,
-  t: TenantFixture,
-  annotator: { userId: string; token: string; email: string },
-) {
+async function seedBilling(ctx: TestContext, t: TenantFixture, annotator: Member) {
   const project = await newProject(t);
   await joinProject(t, project.id, annotator, 'annotator');
   const [taskId] = await seedLabelingTasks(ctx, t, project, 1);
@@ -77,6 +74,7 @@ async function seedBilling(
   });
   return {
     projectId: project.id,
+    taskId: taskId!,
     ruleId: rule.json().id,
     versionId: version.json().id,
     billId: bill.json().id,
@@ -206,6 +204,16 @@ describe('tenant isolation', () => {
       ['GET', `/api/v1/projects/${a.projectId}/quality/ranking`],
       ['GET', `/api/v1/quality/ragas/evaluations/${a.ragasId}`],
       ['GET', `/api/v1/quality/ragas/datasets/${a.dataset}`],
+      // The Label Studio API at /api, over the same routes.
+      ['GET', `/api/projects/${a.billing.projectId}/`],
+      ['PATCH', `/api/projects/${a.billing.projectId}/`, { title: 'taken over' }],
+      ['DELETE', `/api/projects/${a.billing.projectId}/`],
+      ['POST', `/api/projects/${a.billing.projectId}/import`, [{ data: { text: 'planted' } }]],
+      ['GET', `/api/projects/${a.billing.projectId}/export?exportType=JSON`],
+      ['GET', `/api/tasks/?project=${a.billing.projectId}`],
+      ['GET', `/api/tasks/${a.billing.taskId}/`],
+      ['GET', `/api/tasks/${a.billing.taskId}/annotations/`],
+      ['POST', '/api/predictions/', { task: a.billing.taskId, result: [], model_version: 'planted' }],
     ];
     for (const [method, url, payload] of attempts) {
       const res = await asB(method, url, payload);
@@ -240,11 +248,16 @@ describe('tenant isolation', () => {
       `/api/v1/users/${b.userId}/sessions?include_ended=true`,
       '/api/v1/quality/ragas/evaluations',
       '/api/v1/quality/ragas/datasets',
+      '/api/projects/',
     ]) {
       const res = await asB('GET', url);
       expect(res.statusCode, url).toBe(200);
       for (const id of aIds) expect(res.body, `${url} leaks ${id}`).not.toContain(id);
     }
+
+    const lsProjects = (await asB('GET', '/api/projects/')).json().results.map((p: { id: number }) => p.id);
+    expect(lsProjects).toContain(b.billing.projectId);
+    expect(lsProjects).not.toContain(a.billing.projectId);
 
     // B's billing lists hold B's rows only, and B's bill only B's work.
     const billingLists: [string, string, number][] = [

@@ -7,6 +7,7 @@ import { identityModule } from './identity/index.ts';
 import { jobsModule } from './jobs/index.ts';
 import { type Feature, licenseModule } from './license/index.ts';
 import { llmModule } from './llm/index.ts';
+import { lscompatModule } from './lscompat/index.ts';
 import { qualityModule } from './quality/index.ts';
 import { securityModule } from './security/index.ts';
 import { sqlModule } from './sql/index.ts';
@@ -15,6 +16,8 @@ import { sqlModule } from './sql/index.ts';
 export interface Module {
   name: string;
   routes?: FastifyPluginAsync;
+  /** Where the routes are mounted: `/api/v1` unless a module speaks another API (Label Studio's `/api`). */
+  prefix?: string;
   jobs?: (platform: Platform) => void;
   /** Registers the module's listeners on platform.events (its `<name>.events.ts`); they run in the announcer's transaction. */
   subscribe?: (platform: Platform) => void;
@@ -35,6 +38,7 @@ export const modules: Module[] = [
   { ...llmModule, feature: 'ai_annotation' },
   licenseModule,
   { ...sqlModule, feature: 'text_to_sql' },
+  lscompatModule,
 ];
 
 /** Defines every module's job kinds and event listeners; every process that serves or works calls it. */

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Config } from '../../config.ts';
+import { addMembership } from '../../platform/auth/membership.ts';
 import { checkPasswordPolicy, generatePassword, hashPassword } from '../../platform/auth/passwords.ts';
 import { roles, tenantMembers, tenants, userRoleAssignments, users } from '../../platform/auth/schema.ts';
 import type { Db } from '../../platform/db/client.ts';
@@ -63,7 +64,7 @@ export async function userCommand(
           passwordHash,
           passwordChangedAt: new Date(),
         });
-        await tx.insert(tenantMembers).values({ tenantId: tenant.id, userId });
+        await addMembership(tx, tenant.id, userId);
         await tx.insert(userRoleAssignments).values({ tenantId: tenant.id, userId, roleId: role.id });
       });
       out(`Created ${values.email} as ${values.role} in ${tenant.slug}.`);

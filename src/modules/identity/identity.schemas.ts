@@ -9,6 +9,8 @@ export const UserRef = Type.Object({ id: Uuid, email: Type.String(), name: Type.
 export const TenantRef = Type.Object({ id: Uuid, slug: Type.String(), name: Type.String() });
 export const Member = Type.Object({
   id: Uuid,
+  /** The member's integer id in this tenant (Label Studio's user id: `completed_by` and the like). */
+  number: Type.Integer(),
   email: Type.String(),
   name: Type.String(),
   status: Type.String(),
@@ -19,6 +21,8 @@ export const Member = Type.Object({
 });
 export const MemberDetail = Type.Object({
   id: Uuid,
+  /** The member's integer id in this tenant (Label Studio's user id: `completed_by` and the like). */
+  number: Type.Integer(),
   email: Type.String(),
   name: Type.String(),
   status: Type.String(),

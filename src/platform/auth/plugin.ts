@@ -12,6 +12,7 @@ import { IpAllowList } from './ip-allow.ts';
 import { grants, type RoutePermission } from './permissions.ts';
 import { Authenticator, type Principal } from './principal.ts';
 import { raiseSecurityEvent } from './security-events.ts';
+import { tokenKind } from './tokens.ts';
 
 export const SESSION_COOKIE = 'si_session';
 
@@ -59,6 +60,9 @@ function credential(request: FastifyRequest): { token: string; viaCookie: boolea
   if (header) {
     const [scheme, value] = header.split(' ');
     if (scheme?.toLowerCase() === 'bearer' && value) return { token: value.trim(), viaCookie: false };
+    // Label Studio's clients send `Token <key>`: accepted for API tokens, never for sessions.
+    if (scheme?.toLowerCase() === 'token' && value && tokenKind(value.trim()) === 'api')
+      return { token: value.trim(), viaCookie: false };
     return undefined;
   }
   const cookie = request.cookies[SESSION_COOKIE];

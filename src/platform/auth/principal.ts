@@ -14,6 +14,8 @@ export interface Principal {
   tenant: { slug: string; name: string };
   email: string;
   name: string;
+  /** The member's integer id in the tenant (Label Studio's user id). */
+  memberNumber: number;
   sessionId: string | null;
   tokenId: string | null;
   permissions: string[];
@@ -115,6 +117,7 @@ export class Authenticator {
         userStatus: users.status,
         isPlatformOwner: users.isPlatformOwner,
         memberStatus: tenantMembers.status,
+        memberNumber: tenantMembers.number,
         tenantStatus: tenants.status,
         tenantSlug: tenants.slug,
         tenantName: tenants.name,
@@ -167,6 +170,7 @@ export class Authenticator {
         tenant: { slug: row.tenantSlug, name: row.tenantName },
         email: row.email,
         name: row.name,
+        memberNumber: row.memberNumber,
         sessionId: row.id,
         tokenId: null,
         permissions: access.permissions,
@@ -190,6 +194,7 @@ export class Authenticator {
         name: users.name,
         userStatus: users.status,
         memberStatus: tenantMembers.status,
+        memberNumber: tenantMembers.number,
         tenantStatus: tenants.status,
         tenantSlug: tenants.slug,
         tenantName: tenants.name,
@@ -227,6 +232,7 @@ export class Authenticator {
         tenant: { slug: row.tenantSlug, name: row.tenantName },
         email: row.email,
         name: row.name,
+        memberNumber: row.memberNumber,
         sessionId: null,
         tokenId: row.id,
         permissions: row.permissions.filter((p) => grants(creator.permissions, p)),

@@ -90,11 +90,18 @@ export const tenantMembers = pgTable(
     status: text('status', { enum: ['active', 'deactivated'] })
       .notNull()
       .default('active'),
+    /**
+     * The member's integer id in this tenant (1, 2, …, in joining order; memberships are
+     * deactivated, never deleted, so a number is never reused): what Label Studio's fields
+     * such as `completed_by` carry. Assigned by addMembership (membership.ts).
+     */
+    number: integer('number').notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('tenant_members_tenant_user_key').on(t.tenantId, t.userId),
+    uniqueIndex('tenant_members_tenant_number_key').on(t.tenantId, t.number),
     index('tenant_members_user_idx').on(t.userId),
     tenantIsolation(t.tenantId),
   ],

@@ -45,7 +45,9 @@ function ann(id: number, over: Partial<ExportAnnotation> = {}): ExportAnnotation
     wasCancelled: false,
     groundTruth: false,
     completedBy: null,
+    completedByNumber: null,
     completedByEmail: null,
+    completedByName: null,
     completedByExternal: null,
     reviewStatus: null,
     parentAnnotationId: null,
@@ -66,6 +68,7 @@ function task(annotations: ExportAnnotation[], data: Record<string, unknown> = {
     totalAnnotations: annotations.length,
     cancelledAnnotations: 0,
     totalPredictions: 0,
+    updatedByNumber: null,
     annotations,
     predictions: [],
   };

@@ -29,7 +29,10 @@ export interface ExportAnnotation {
   groundTruth: boolean;
   /** The member who made it (user id), if any. */
   completedBy: string | null;
+  /** That member's integer id in the tenant: what Label Studio writes as `completed_by`. */
+  completedByNumber: number | null;
   completedByEmail: string | null;
+  completedByName: string | null;
   /** An annotator named by an imported file who has no account here. */
   completedByExternal: string | null;
   reviewStatus: string | null;
@@ -57,6 +60,8 @@ export interface ExportTask {
   totalAnnotations: number;
   cancelledAnnotations: number;
   totalPredictions: number;
+  /** The member number of who last changed the task, if a member did. */
+  updatedByNumber: number | null;
   annotations: ExportAnnotation[];
   predictions: ExportPrediction[];
 }
@@ -87,10 +92,22 @@ export function annotatorOf(a: ExportAnnotation): string | null {
 }
 
 /**
- * A task in Label Studio's JSON export format. `completed_by` is the member's id (Label
- * Studio writes its user id there) or, for an annotator without an account, the name the
- * imported file gave; `completed_by_email` carries the member's e-mail so a re-import
- * elsewhere can map the annotation back to the same person.
+ * Label Studio's `created_username` of an annotation: the annotator's name and e-mail, then
+ * its integer id (`"Ann Lee ann@x.example, 7"`); an annotator without an account here is
+ * written by the name the imported file gave.
+ */
+function createdUsername(a: ExportAnnotation): string {
+  if (a.completedByNumber === null) return a.completedByExternal ?? '';
+  const who = [a.completedByName, a.completedByEmail].filter(Boolean).join(' ');
+  return `${who}, ${a.completedByNumber}`;
+}
+
+/**
+ * A task in Label Studio's JSON export format. `completed_by` and `updated_by` are integers
+ * or null, as Label Studio's task schema requires: the member's number in this tenant.
+ * `completed_by_email` carries the member's e-mail, so a re-import here or elsewhere maps
+ * the annotation back to the same person; `completed_by_external` keeps the name of an
+ * annotator without an account (from an imported file), so a re-import keeps it too.
  */
 export function jsonTask(t: ExportTask, options: { includePredictions: boolean }) {
   return {
@@ -98,8 +115,10 @@ export function jsonTask(t: ExportTask, options: { includePredictions: boolean }
     data: t.data,
     annotations: t.annotations.map((a) => ({
       id: a.id,
-      completed_by: a.completedBy ?? a.completedByExternal,
+      completed_by: a.completedByNumber,
       completed_by_email: a.completedByEmail,
+      completed_by_external: a.completedByExternal,
+      created_username: createdUsername(a),
       result: a.result,
       was_cancelled: a.wasCancelled,
       ground_truth: a.groundTruth,
@@ -130,6 +149,7 @@ export function jsonTask(t: ExportTask, options: { includePredictions: boolean }
     total_annotations: t.totalAnnotations,
     cancelled_annotations: t.cancelledAnnotations,
     total_predictions: t.totalPredictions,
+    updated_by: t.updatedByNumber,
     project: t.projectId,
   };
 }

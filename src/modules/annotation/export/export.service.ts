@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { and, asc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
-import { users } from '../../../platform/auth/schema.ts';
+import { tenantMembers, users } from '../../../platform/auth/schema.ts';
 import type { Tx } from '../../../platform/db/client.ts';
 import { rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
@@ -176,6 +176,9 @@ export async function* taskBatches(
           totalAnnotations: tasks.totalAnnotations,
           cancelledAnnotations: tasks.cancelledAnnotations,
           totalPredictions: tasks.totalPredictions,
+          // A scalar subquery, not a join: the walk must stay on the (project_id, id) index.
+          updatedByNumber: sql<number | null>`(select m.number from ${tenantMembers} m
+            where m.user_id = ${tasks.updatedBy} and m.tenant_id = ${tasks.tenantId})`,
         })
         .from(tasks)
         .where(taskFilter(projectId, options, after))
@@ -199,7 +202,9 @@ export async function* taskBatches(
           wasCancelled: annotations.wasCancelled,
           groundTruth: annotations.groundTruth,
           completedBy: annotations.completedBy,
+          completedByNumber: tenantMembers.number,
           completedByEmail: users.email,
+          completedByName: users.name,
           completedByExternal: annotations.completedByExternal,
           reviewStatus: annotations.reviewStatus,
           parentAnnotationId: annotations.parentAnnotationId,
@@ -209,6 +214,13 @@ export async function* taskBatches(
         })
         .from(annotations)
         .leftJoin(users, eq(users.id, annotations.completedBy))
+        .leftJoin(
+          tenantMembers,
+          and(
+            eq(tenantMembers.userId, annotations.completedBy),
+            eq(tenantMembers.tenantId, annotations.tenantId),
+          ),
+        )
         .where(
           // By task id alone: a project filter beside it tempts the planner (stale statistics
           // after a bulk import) into scanning the project's whole index for every batch.

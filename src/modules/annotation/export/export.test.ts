@@ -56,7 +56,8 @@ function expectLabelStudioTasks(tasks: unknown): void {
       expect(typeof a.ground_truth).toBe('boolean');
       expect(typeof a.lead_time).toBe('number');
       expect(isIso(a.created_at) && isIso(a.updated_at)).toBe(true);
-      expect(['string', 'number', 'object']).toContain(typeof a.completed_by);
+      // Label Studio's task schema: an integer user id or null.
+      expect(a.completed_by === null || Number.isInteger(a.completed_by)).toBe(true);
       expect(a.task).toBe(task.id);
     }
     for (const p of task.predictions as Record<string, unknown>[]) {
@@ -81,6 +82,7 @@ function essence(tasks: Record<string, unknown>[]) {
       was_cancelled: a.was_cancelled,
       completed_by: a.completed_by,
       completed_by_email: a.completed_by_email,
+      completed_by_external: a.completed_by_external,
       created_at: a.created_at,
     })),
     predictions: (t.predictions as Record<string, unknown>[]).map((p) => ({
@@ -149,7 +151,10 @@ describe('export', () => {
       total_predictions: 1,
     });
     expect(tasks[0].annotations[0]).toMatchObject({
-      completed_by: '1',
+      // Label Studio's user 1 with no e-mail maps to no member here: kept by name.
+      completed_by: null,
+      completed_by_external: '1',
+      created_username: '1',
       completed_by_email: null,
       ground_truth: true,
       lead_time: 7.442,
@@ -192,12 +197,15 @@ describe('export', () => {
     const first = (await exportProject(t, source.id, 'format=JSON')).json();
     expectLabelStudioTasks(first);
     expect(first[0].annotations[0]).toMatchObject({
-      completed_by: annotator.userId,
+      completed_by: annotator.number,
       completed_by_email: annotator.email,
+      created_username: `Rita ${annotator.email}, ${annotator.number}`,
     });
     expect(first[0].annotations[1]).toMatchObject({
-      completed_by: 'Guest Reviewer',
+      completed_by: null,
       completed_by_email: null,
+      completed_by_external: 'Guest Reviewer',
+      created_username: 'Guest Reviewer',
     });
 
     const viaJson = await newProject(t, { overlap: 2 });

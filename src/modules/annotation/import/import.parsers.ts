@@ -221,7 +221,7 @@ async function* readJson(path: string, options: ReadOptions): AsyncGenerator<Sou
 export interface AnnotatorRef {
   /** An e-mail address, matched to a member of the tenant. */
   email?: string;
-  /** A user id as this platform exports it (uuid), matched to a member of the tenant. */
+  /** A user id as this platform's /api/v1 gives it (uuid), matched to a member of the tenant. */
   id?: string;
   /** What the file called the annotator; kept as an external name when no member matches. */
   name?: string;
@@ -273,9 +273,14 @@ function annotator(a: Record<string, unknown>): AnnotatorRef | null {
     else if (UUID.test(by)) ref.id = by;
     ref.name = by;
   } else if (typeof by === 'number') {
-    // Label Studio's own integer user id: meaningless here, kept as the external name.
-    ref.name = String(by);
+    // An integer user id alone says nothing about who it is here: it may be another
+    // installation's or another tenant's number, and mapping it would credit (and pay)
+    // someone else. The e-mail beside it maps the member; failing that, it names them.
+    ref.name = ref.email ?? String(by);
   }
+  // This platform's export names an annotator without an account here this way.
+  if (typeof a.completed_by_external === 'string' && a.completed_by_external !== '')
+    ref.name = a.completed_by_external;
   if (!ref.email && !ref.id && !ref.name) return null;
   return ref;
 }

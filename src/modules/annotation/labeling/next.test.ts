@@ -447,6 +447,7 @@ describe('labeling stream: /next', () => {
             tenant: { slug: t.slug, name: `Tenant ${t.slug}` },
             email: m.email,
             name: 'Annotator',
+            memberNumber: m.number,
             sessionId: null,
             tokenId: null,
             permissions: [...BUILT_IN_PERMISSIONS.annotator],

@@ -219,7 +219,7 @@ describe('API tokens', () => {
     expect(created.statusCode).toBe(201);
     const token = created.json().token as string;
     expect(token).toMatch(/^sit_/);
-    const machine = { userId: manager.userId, email: manager.email, token };
+    const machine = { ...manager, token };
     expect((await t.as(machine, { method: 'GET', url: '/api/v1/users' })).statusCode).toBe(200);
     expect((await t.as(machine, { method: 'GET', url: '/api/v1/roles' })).statusCode).toBe(403);
     const listed = await t.as(manager, { method: 'GET', url: '/api/v1/tokens' });

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { effectivePermissions } from '../../../platform/auth/access.ts';
+import { addMembership } from '../../../platform/auth/membership.ts';
 import { checkPasswordPolicy, generatePassword, hashPassword } from '../../../platform/auth/passwords.ts';
 import { expand, grants } from '../../../platform/auth/permissions.ts';
 import { roles, tenantMembers, userRoleAssignments, users } from '../../../platform/auth/schema.ts';
@@ -62,7 +63,7 @@ export async function addMember(
     .from(tenantMembers)
     .where(and(eq(tenantMembers.tenantId, tenantId), eq(tenantMembers.userId, userId)));
   if (already) throw conflict(`${input.email} is already a member of this tenant.`);
-  await tx.insert(tenantMembers).values({ tenantId, userId });
+  await addMembership(tx, tenantId, userId);
   for (const roleId of roleIds) {
     await tx.insert(userRoleAssignments).values({ tenantId, userId, roleId, grantedBy: grantor.userId });
   }
@@ -79,6 +80,7 @@ export async function memberView(tx: Executor, tenantId: string, userId: string)
   const [row] = await tx
     .select({
       id: users.id,
+      number: tenantMembers.number,
       email: users.email,
       name: users.name,
       status: tenantMembers.status,
@@ -132,6 +134,7 @@ export async function listMembers(
   const rows = await tx
     .select({
       id: users.id,
+      number: tenantMembers.number,
       email: users.email,
       name: users.name,
       status: tenantMembers.status,

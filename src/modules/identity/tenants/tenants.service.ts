@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { and, asc, count, gt, sql } from 'drizzle-orm';
 import type { Config } from '../../../config.ts';
+import { addMembership } from '../../../platform/auth/membership.ts';
 import { checkPasswordPolicy, generatePassword, hashPassword } from '../../../platform/auth/passwords.ts';
 import { BUILT_IN_ROLES } from '../../../platform/auth/permissions.ts';
-import { roles, tenantMembers, tenants, userRoleAssignments, users } from '../../../platform/auth/schema.ts';
+import { roles, tenants, userRoleAssignments, users } from '../../../platform/auth/schema.ts';
 import type { Db, Executor } from '../../../platform/db/client.ts';
 import { decodeCursor, toPage } from '../../../platform/db/pagination.ts';
 import { badRequest } from '../../../platform/errors/problem.ts';
@@ -64,12 +65,13 @@ export async function listTenants(db: Executor, q: { limit: number; cursor?: str
   return toPage(rows, q.limit, (t) => [t.slug]);
 }
 
-/** Makes an account an owner member of a tenant (used when a platform owner creates one). */
-export async function joinAsOwner(tx: Executor, tenantId: string, userId: string) {
-  await tx.insert(tenantMembers).values({ tenantId, userId });
+/** Makes an account an owner member of a tenant (used when a platform owner creates one); its member number. */
+export async function joinAsOwner(tx: Executor, tenantId: string, userId: string): Promise<number> {
+  const number = await addMembership(tx, tenantId, userId);
   await tx
     .insert(userRoleAssignments)
     .values({ tenantId, userId, roleId: await roleIdByName(tx, tenantId, 'owner') });
+  return number;
 }
 
 export interface BootstrapResult {
