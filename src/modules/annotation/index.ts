@@ -62,4 +62,4 @@ export {
   submittedOfTasks,
 } from './reads.ts';
 /** The annotation's public shape, as events and webhooks carry it. */
-export { AnnotationOut, annotationView } from './shapes.ts';
+export { AnnotationOut, annotationView, PredictionOut } from './shapes.ts';

@@ -1,5 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { DateTime, Nullable } from '../../platform/http/schemas.ts';
+import { PredictionOut } from '../annotation/index.ts';
 
 /** Label Studio's shapes (its REST API reference), as far as this platform has the facts. */
 
@@ -54,15 +55,8 @@ export const LsAnnotation = Type.Object({
   updated_at: DateTime,
 });
 
-export const LsPrediction = Type.Object({
-  id: Type.Integer(),
-  task: Type.Integer(),
-  project: Type.Integer(),
-  result: Type.Array(Type.Unknown()),
-  score: Nullable(Type.Number()),
-  model_version: Type.String(),
-  created_at: DateTime,
-});
+/** Label Studio's prediction shape is the one /api/v1 answers. */
+export const LsPrediction = PredictionOut;
 
 export const LsTask = Type.Object({
   id: Type.Integer(),
