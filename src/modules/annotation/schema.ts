@@ -52,9 +52,16 @@ export interface ParsedConfig {
   warnings?: ConfigWarning[];
 }
 
+export const CONFIG_WARNING_CODES = [
+  'duplicate_value',
+  'editor_cannot_show',
+  'unknown_tag',
+  'to_name_not_object',
+] as const;
+
 /** A warning on a labeling config, with a stable code and its parameters for the console. */
 export interface ConfigWarning {
-  code: 'duplicate_value' | 'editor_cannot_show';
+  code: (typeof CONFIG_WARNING_CODES)[number];
   message: string;
   tag: string;
   control?: string;

@@ -1,6 +1,7 @@
 import { Alert } from 'antd';
 import { forwardRef, useEffect, useImperativeHandle, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { editorConfig } from '../lib/dataPaths';
 import { type ResultProblem, resultProblems } from '../lib/results';
 import { Loading } from './Loading';
 import { ProblemAlert } from './ProblemAlert';
@@ -139,7 +140,7 @@ export const LabelStudioEditor = forwardRef<EditorHandle, EditorProps>(
           const mount = document.createElement('div');
           root.current.replaceChildren(mount);
           instance = new LabelStudio(mount, {
-            config,
+            config: editorConfig(config),
             task,
             user: { id: 1, pk: 1, firstName: userName },
             interfaces: interfaces.split(','),

@@ -229,11 +229,44 @@ describe('parseLabelConfig refuses', () => {
     expect(problemOf('<View/><View/>').detail).toMatch(/exactly one root/);
   });
 
-  it('unknown tags', () => {
-    const p = problemOf(
-      '<View><Text name="t" value="$t"/><Blink/><Choices name="c" toName="t"><Choise value="a"/></Choices></View>',
+  it("what Label Studio's schema refuses on the tags it checks (reached through Views)", () => {
+    const messages = (xml: string) => problemOf(xml).extra.errors!.map((e) => e.message);
+    expect(
+      messages('<View><Text name="t" value="$t"/><Choices name="c"><Choice value="a"/></Choices></View>'),
+    ).toEqual(['<Choices name="c"> has no toName']);
+    expect(messages('<View><Text name="t" value="$t"/><View><TextArea name="a"/></View></View>')).toEqual([
+      '<TextArea name="a"> has no toName',
+    ]);
+    // A misspelt <Choice> leaves the Choices with nothing to choose, which the schema refuses.
+    expect(
+      messages(
+        '<View><Text name="t" value="$t"/><Choices name="c" toName="t"><Choise value="a"/></Choices></View>',
+      ),
+    ).toEqual(['<Choices name="c"> has no <Choice>, value or <View> inside']);
+    expect(messages('<View><Image value="$i"/><Text name="t"/></View>')).toEqual([
+      '<Image> has no name',
+      '<Text name="t"> has no value',
+    ]);
+    // The Views inside a Choices are checked too.
+    expect(
+      messages(
+        '<View><Text name="t" value="$t"/><Choices name="c" toName="t"><View><Labels name="l"><Label value="x"/></Labels></View></Choices></View>',
+      ),
+    ).toEqual(['<Labels name="l"> has no toName']);
+  });
+
+  it('accepts what the schema does not check: tags off the View path, unknown tags (warned)', () => {
+    // Label Studio's schema follows only Views: inside a Collapse nothing is required.
+    const c = parseLabelConfig(
+      '<View><Text name="t" value="$t"/><Collapse><Panel value="More"><Text value="Read the guide first"/><Choices name="c" toName="t"><Choice value="a"/></Choices></Panel></Collapse><Blink/></View>',
     );
-    expect(p.extra.errors!.map((e) => e.message)).toEqual(['unknown tag <Blink>', 'unknown tag <Choise>']);
+    expect(c.controls.map((x) => x.name)).toEqual(['c']);
+    expect(c.warnings).toContainEqual({ code: 'unknown_tag', message: expect.any(String), tag: 'Blink' });
+    // Still refused there: a toName that names no tag at all, and duplicate names.
+    expect(
+      problemOf('<View><Collapse><Panel value="x"><Rating name="r" toName="nope"/></Panel></Collapse></View>')
+        .detail,
+    ).toMatch(/has toName "nope", which names no tag/);
   });
 
   it('controls without a name; a control without toName is accepted, as Label Studio does', () => {
@@ -249,13 +282,24 @@ describe('parseLabelConfig refuses', () => {
     ).toEqual([]);
   });
 
-  it('a toName that names no object tag (or names a control)', () => {
+  it('a toName that names no tag; one naming a control is accepted with a warning, as Label Studio does', () => {
     const p = problemOf(
-      '<View><Text name="t" value="$t"/><Choices name="c" toName="txt"><Choice value="a"/></Choices><Rating name="r" toName="c"/></View>',
+      '<View><Text name="t" value="$t"/><Choices name="c" toName="txt"><Choice value="a"/></Choices></View>',
     );
     expect(p.extra.errors!.map((e) => e.message)).toEqual([
-      '<Choices name="c"> has toName "txt", which names no object tag',
-      '<Rating name="r"> has toName "c", which names no object tag',
+      '<Choices name="c"> has toName "txt", which names no tag',
+    ]);
+    const c = parseLabelConfig(
+      '<View><Text name="t" value="$t"/><Choices name="c" toName="t"><Choice value="a"/></Choices><Rating name="r" toName="c"/></View>',
+    );
+    expect(c.warnings).toEqual([
+      {
+        code: 'to_name_not_object',
+        message: '<Rating name="r"> has toName "c", which names no object tag',
+        tag: 'Rating',
+        control: 'r',
+        value: 'c',
+      },
     ]);
   });
 
@@ -362,7 +406,7 @@ describe('parseLabelConfig refuses', () => {
 
   it('lists every problem found, the first in the detail', () => {
     const p = problemOf(
-      '<View><Text name="t"/><Choices name="c" toName="nope"><Choice value="a"/></Choices><Marquee/></View>',
+      '<View><Text name="t"/><Choices name="c" toName="nope"><Choice value="a"/></Choices><Labels name="l" toName="t"/></View>',
     );
     expect(p.extra.errors).toHaveLength(3);
     expect(p.detail).toMatch(/\(and 2 more\)$/);

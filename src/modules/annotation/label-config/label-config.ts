@@ -1,6 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { badRequest, type FieldError } from '../../../platform/errors/problem.ts';
 import type { ConfigWarning, ParsedConfig } from '../schema.ts';
+import { instanceName, isRepeatedName, parseDataPath, repeatIndexOf } from './data-paths.ts';
 
 /**
  * Label Studio labeling configs: parsing, validation on save, and checking annotation
@@ -207,7 +208,6 @@ function fail(problems: string[]): never {
   );
 }
 
-const DATA_REF = /^\$(\S+)$/;
 /** A `$key` inside a longer literal (`<embed src='$image'/>`), as Label Studio substitutes it. */
 const EMBEDDED_REF = /\$([A-Za-z_][\w]*)/g;
 
@@ -216,8 +216,8 @@ const EMBEDDED_REF = /\$([A-Za-z_][\w]*)/g;
  * `$images[0].url`, `$meta.title` or a Repeater's `$document[{{idx}}].page`.
  */
 function dataKeyOf(value: string | undefined): string | undefined {
-  const path = value === undefined ? undefined : DATA_REF.exec(value.trim())?.[1];
-  return path?.split(/[.[]/, 1)[0] || undefined;
+  const root = value === undefined ? undefined : parseDataPath(value, 0)?.[0];
+  return typeof root === 'string' ? root : undefined;
 }
 
 /** The data keys a value reads: a whole `$key`, or each `$key` embedded in a literal. */
@@ -228,14 +228,43 @@ function dataKeysIn(value: string): string[] {
 }
 
 /**
- * Parses and validates a labeling config as Label Studio does. Throws a 400 naming every
- * problem found: not well-formed XML (with line and column), a root other than <View>,
- * unknown tags, controls or objects without `name`, a `toName` naming no object tag,
- * duplicate names, an object tag without a value. Label Studio accepts, and so does this:
- * an object tag whose value is literal text (instructions, a legend), `$key`s embedded in a
- * literal (`<HyperText value="<embed src='$image'/>">`), controls without `toName`, and the
- * same Choice/Label value twice in one control — the last one returned as a warning, with
- * every tag the embedded editor cannot show.
+ * What Label Studio's config schema (label_config_schema.json) refuses on a tag it checks
+ * (one reached through Views from the root): Choices and Labels need a name, a toName and a
+ * Choice/Label, a value or a View inside; TextArea a name and a toName; Image, Text and
+ * HyperText a name and a value or valueList. Elsewhere it refuses none of these, and nor
+ * does this: a tag without a name takes no results.
+ */
+function schemaProblems(node: Node, type: string): string[] {
+  const { name, toName } = node.attrs;
+  const has = (attr: string) => node.attrs[attr] !== undefined;
+  const out: string[] = [];
+  if (['Choices', 'Labels', 'TextArea', 'Image', 'Text', 'HyperText'].includes(type) && !name)
+    out.push(`<${type}> has no name`);
+  if (type === 'Image' || type === 'Text' || type === 'HyperText') {
+    if (!has('value') && !has('valueList')) out.push(`<${type} name="${name ?? ''}"> has no value`);
+  } else if (type === 'Choices' || type === 'Labels' || type === 'TextArea') {
+    if (!toName) out.push(`<${type} name="${name ?? ''}"> has no toName`);
+    if (type === 'TextArea') return out;
+    const inner = type === 'Choices' ? 'Choice' : 'Label';
+    const kids = node.children.map((c) => canonical.get(c.tag.toLowerCase()));
+    if (!has('value') && !kids.includes(inner) && !kids.includes('View'))
+      out.push(`<${type} name="${name ?? ''}"> has no <${inner}>, value or <View> inside`);
+  }
+  return out;
+}
+
+/**
+ * Parses and validates a labeling config as Label Studio's validator does
+ * (`validate_label_config`: its schema, unique names, toNames that name a tag). Throws a 400
+ * naming every problem found: not well-formed XML (with line and column), a root other than
+ * one <View> (Label Studio's schema lets any root through; its editor shows none but View),
+ * what its schema refuses (see schemaProblems), duplicate names, a `toName` naming no tag.
+ * Accepted with a warning: the same Choice/Label value twice in one control, a toName
+ * naming a tag that is not an object, a tag Label Studio does not have, and every tag the
+ * embedded editor cannot show. Accepted as they are: object tags whose value is literal
+ * text (instructions, a legend), `$key`s embedded in a literal
+ * (`<HyperText value="<embed src='$image'/>">`) and controls other than Choices, Labels and
+ * TextArea without `toName`.
  */
 export function parseLabelConfig(xml: string): ParsedConfig {
   if (typeof xml !== 'string' || xml.trim() === '') fail(['the config is empty']);
@@ -310,15 +339,17 @@ export function parseLabelConfig(xml: string): ParsedConfig {
     return values;
   };
 
-  const visit = (node: Node) => {
+  const visit = (node: Node, checked: boolean) => {
     if (node.tag === '#text') return;
     const type = canonical.get(node.tag.toLowerCase());
+    const { name } = node.attrs;
     if (!type) {
       unknown.add(node.tag);
-      for (const child of node.children) visit(child);
+      if (name !== undefined) addName(name, node.tag);
+      for (const child of node.children) visit(child, false);
       return;
     }
-    const { name } = node.attrs;
+    if (checked) problems.push(...schemaProblems(node, type));
     if (name !== undefined) addName(name, type);
     // Any attribute that is a whole `$key` reads task data (value, valueList, audioUrl, …);
     // on Choice/Label/Relation a value is a literal.
@@ -330,10 +361,8 @@ export function parseLabelConfig(xml: string): ParsedConfig {
     }
     if (!EDITOR_TAGS.has(type.toLowerCase())) uneditable.add(type);
     if (objectSet.has(type)) {
-      if (!name) problems.push(`<${type}> has no name`);
       const ref = node.attrs.value ?? node.attrs.valueList;
-      if (ref === undefined) problems.push(`<${type} name="${name ?? ''}"> has no value`);
-      else for (const key of dataKeysIn(ref)) dataKeys.add(key);
+      if (ref !== undefined) for (const key of dataKeysIn(ref)) dataKeys.add(key);
       if (name) objects.push({ name, type, value: ref ?? '' });
     } else if (controlSet.has(type)) {
       const labels = collectValues(node, type);
@@ -345,22 +374,31 @@ export function parseLabelConfig(xml: string): ParsedConfig {
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean);
-        if (!name) problems.push(`<${type}> has no name`);
         if (name) controls.push({ name, type, toName, labels });
       }
     } else if (type === 'Filter' && node.attrs.toName) {
       filters.push({ name: name ?? '', toName: node.attrs.toName });
     }
-    for (const child of node.children) visit(child);
+    // Label Studio's schema follows nested Views, and the Views inside Choices and Labels.
+    const childrenChecked = checked && (type === 'View' || type === 'Choices' || type === 'Labels');
+    for (const child of node.children)
+      visit(child, childrenChecked && (type === 'View' || canonical.get(child.tag.toLowerCase()) === 'View'));
   };
-  visit(root);
+  visit(root, true);
 
-  for (const tag of unknown) problems.push(`unknown tag <${tag}>`);
   const objectNames = new Set(objects.map((o) => o.name));
   for (const c of controls) {
     for (const target of c.toName) {
-      if (!objectNames.has(target))
-        problems.push(`<${c.type} name="${c.name}"> has toName "${target}", which names no object tag`);
+      if (!names.has(target))
+        problems.push(`<${c.type} name="${c.name}"> has toName "${target}", which names no tag`);
+      else if (!objectNames.has(target))
+        warnings.push({
+          code: 'to_name_not_object',
+          message: `<${c.type} name="${c.name}"> has toName "${target}", which names no object tag`,
+          tag: c.type,
+          control: c.name,
+          value: target,
+        });
     }
   }
   const controlNames = new Set(controls.map((c) => c.name));
@@ -369,6 +407,8 @@ export function parseLabelConfig(xml: string): ParsedConfig {
       problems.push(`<Filter name="${f.name}"> has toName "${f.toName}", which names no control tag`);
   }
   if (problems.length) fail(problems);
+  for (const tag of unknown)
+    warnings.push({ code: 'unknown_tag', message: `Label Studio has no tag <${tag}>; it is ignored`, tag });
   for (const tag of uneditable)
     warnings.push({
       code: 'editor_cannot_show',
@@ -483,7 +523,7 @@ function checkRegion(scope: ResultScope, item: Region, p: string) {
     err(`${p}/from_name`, 'is required');
     return;
   }
-  const control = scope.controls.get(item.from_name);
+  const control = findControl(scope, item.from_name);
   if (!control) {
     err(`${p}/from_name`, `"${item.from_name}" names no control tag of the config`);
     return;
@@ -503,8 +543,35 @@ function checkRegion(scope: ResultScope, item: Region, p: string) {
   }
   const v = `${p}/value`;
   checkChosenLabels(control, type, value, v, err);
-  const target = isStr(item.to_name) ? scope.objects.get(item.to_name) : undefined;
+  const target = isStr(item.to_name) ? findObject(scope, item.to_name) : undefined;
   checkShapeValue(type, value, target?.type, v, err);
+}
+
+/**
+ * The control a region's from_name names. Inside a Repeater a control is a template
+ * (`labels_{{idx}}`) and a region names one instance (`labels_0`): the control is returned
+ * with its names for that index, as Label Studio's editor expands them.
+ */
+function findControl(scope: ResultScope, fromName: string): Control | undefined {
+  const exact = scope.controls.get(fromName);
+  if (exact) return exact;
+  for (const control of scope.controls.values()) {
+    if (!isRepeatedName(control.name)) continue;
+    const index = repeatIndexOf(control.name, fromName);
+    if (index === undefined) continue;
+    const toName = control.toName.map((n) => instanceName(n, index));
+    return { ...control, name: fromName, toName };
+  }
+  return undefined;
+}
+
+/** The object tag a to_name names, a Repeater's instance (`page_0`) included. */
+function findObject(scope: ResultScope, toName: string): ParsedConfig['objects'][number] | undefined {
+  const exact = scope.objects.get(toName);
+  if (exact) return exact;
+  for (const object of scope.objects.values())
+    if (isRepeatedName(object.name) && repeatIndexOf(object.name, toName) !== undefined) return object;
+  return undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox';
 import { DateTime, Nullable, Uuid } from '../../../platform/http/schemas.ts';
-import { ORDERINGS, PROJECT_ROLES, SKIP_POLICIES } from '../schema.ts';
+import { CONFIG_WARNING_CODES, ORDERINGS, PROJECT_ROLES, SKIP_POLICIES } from '../schema.ts';
 
 export const Id = Type.Integer({ minimum: 1 });
 
@@ -29,7 +29,7 @@ export const Settings = {
 };
 
 const ConfigWarning = Type.Object({
-  code: Type.Union([Type.Literal('duplicate_value'), Type.Literal('editor_cannot_show')]),
+  code: Type.Union(CONFIG_WARNING_CODES.map((c) => Type.Literal(c))),
   message: Type.String(),
   tag: Type.String(),
   control: Type.Optional(Type.String()),

@@ -90,10 +90,13 @@ describe('projects: create and read', () => {
     const cases: [string, RegExp][] = [
       ['<View><Text name="t" value="$t"></View>', /not well-formed XML at line 1, column \d+/],
       ['<Text name="t" value="$t"/>', /root tag must be <View>/],
-      ['<View><Text name="t" value="$t"/><Marquee/></View>', /unknown tag <Marquee>/],
+      [
+        '<View><Text name="t" value="$t"/><Choices name="c"><Choice value="a"/></Choices></View>',
+        /<Choices name="c"> has no toName/,
+      ],
       [
         '<View><Text name="t" value="$t"/><Choices name="c" toName="x"><Choice value="a"/></Choices></View>',
-        /toName "x", which names no object tag/,
+        /toName "x", which names no tag/,
       ],
       [
         '<View><Text name="t" value="$t"/><Choices toName="t"><Choice value="a"/></Choices></View>',
@@ -117,6 +120,62 @@ describe('projects: create and read', () => {
       payload: { title: 'x', label_config: TEXT_CLASSIFICATION_CONFIG, overlap: 0, colour: 'red' },
     });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it("accepts what Label Studio accepts with warnings, and a Repeater project takes its instances' results", async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const warned = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/projects',
+      payload: {
+        title: 'Odd',
+        label_config:
+          '<View><Text name="t" value="$t"/><Choices name="c" toName="t"><Choice value="a"/></Choices><Rating name="r" toName="c"/><Marquee/></View>',
+      },
+    });
+    expect(warned.statusCode, warned.body).toBe(201);
+    expect(warned.json().warnings.map((w: { code: string }) => w.code)).toEqual([
+      'to_name_not_object',
+      'unknown_tag',
+    ]);
+
+    // Label Studio's Repeater case (its test_config_validation.py): regions name labels_0 → page_0.
+    const created = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/v1/projects',
+      payload: {
+        title: 'Pages',
+        label_config:
+          '<View><Repeater on="$images" indexFlag="{{idx}}"><Image name="page_{{idx}}" value="$images[{{idx}}].url"/><RectangleLabels name="labels_{{idx}}" toName="page_{{idx}}"><Label value="Header"/><Label value="Body"/></RectangleLabels></Repeater></View>',
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const box = (i: number, label: string) => ({
+      id: `r${i}`,
+      from_name: `labels_${i}`,
+      to_name: `page_${i}`,
+      type: 'rectanglelabels',
+      value: { x: 1, y: 2, width: 3, height: 4, rectanglelabels: [label] },
+    });
+    const task = (label: string) => ({
+      data: { images: [{ url: 'p0.png' }, { url: 'p1.png' }] },
+      annotations: [{ result: [box(0, 'Header'), box(1, label)] }],
+    });
+    const { job } = await importTasks(t, created.json().id, [task('Body')]);
+    expect(job.state, JSON.stringify(job)).toBe('completed');
+    const refused = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${created.json().id}/import`,
+      payload: [task('Footer')],
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().errors).toEqual([
+      {
+        path: 'body/0',
+        message: 'annotations[0].result[1].value.rectanglelabels[0] "Footer" is not a label of "labels_1"',
+      },
+    ]);
   });
 
   it('needs projects:create, and hides projects of other tenants and non-members (404)', async () => {
