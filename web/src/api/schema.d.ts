@@ -2573,7 +2573,7 @@ export interface paths {
                                     }[];
                                     dataKeys: string[];
                                     warnings?: {
-                                        code: "duplicate_value" | "editor_cannot_show";
+                                        code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
                                         message: string;
                                         tag: string;
                                         control?: string;
@@ -2582,7 +2582,7 @@ export interface paths {
                                 };
                                 /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
                                 warnings: {
-                                    code: "duplicate_value" | "editor_cannot_show";
+                                    code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
                                     message: string;
                                     tag: string;
                                     control?: string;
@@ -2668,7 +2668,7 @@ export interface paths {
                                 }[];
                                 dataKeys: string[];
                                 warnings?: {
-                                    code: "duplicate_value" | "editor_cannot_show";
+                                    code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
                                     message: string;
                                     tag: string;
                                     control?: string;
@@ -2677,7 +2677,7 @@ export interface paths {
                             };
                             /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
                             warnings: {
-                                code: "duplicate_value" | "editor_cannot_show";
+                                code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
                                 message: string;
                                 tag: string;
                                 control?: string;
@@ -2755,7 +2755,7 @@ export interface paths {
                                 }[];
                                 dataKeys: string[];
                                 warnings?: {
-                                    code: "duplicate_value" | "editor_cannot_show";
+                                    code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
                                     message: string;
                                     tag: string;
                                     control?: string;
@@ -2764,7 +2764,7 @@ export interface paths {
                             };
                             /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
                             warnings: {
-                                code: "duplicate_value" | "editor_cannot_show";
+                                code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
                                 message: string;
                                 tag: string;
                                 control?: string;
@@ -2886,7 +2886,7 @@ export interface paths {
                                 }[];
                                 dataKeys: string[];
                                 warnings?: {
-                                    code: "duplicate_value" | "editor_cannot_show";
+                                    code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
                                     message: string;
                                     tag: string;
                                     control?: string;
@@ -2895,7 +2895,7 @@ export interface paths {
                             };
                             /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
                             warnings: {
-                                code: "duplicate_value" | "editor_cannot_show";
+                                code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
                                 message: string;
                                 tag: string;
                                 control?: string;
@@ -2946,7 +2946,7 @@ export interface paths {
                                 }[];
                                 dataKeys: string[];
                                 warnings?: {
-                                    code: "duplicate_value" | "editor_cannot_show";
+                                    code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
                                     message: string;
                                     tag: string;
                                     control?: string;
@@ -2955,7 +2955,7 @@ export interface paths {
                             };
                             /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
                             warnings: {
-                                code: "duplicate_value" | "editor_cannot_show";
+                                code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
                                 message: string;
                                 tag: string;
                                 control?: string;
