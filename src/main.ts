@@ -1,3 +1,4 @@
+import type { Server } from 'node:net';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { buildApp } from './app.ts';
@@ -91,6 +92,15 @@ async function serve(platform: Platform): Promise<void> {
     await platform.close();
   });
   await app.listen({ port: platform.config.port, host: platform.config.host });
+  process.stdout.write(`${consoleLine(app.server.address(), platform.config.host)}\n`);
+}
+
+/** The line that tells someone who just ran `npm start` where the console is. */
+function consoleLine(address: ReturnType<Server['address']>, host: string): string {
+  const port = typeof address === 'object' && address ? address.port : undefined;
+  // A wildcard address is reachable on this machine as localhost.
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `SuperInsight is ready: open http://${shown}:${port}/ in a browser (API reference at /docs).`;
 }
 
 async function worker(platform: Platform): Promise<void> {

@@ -63,6 +63,8 @@ describe('superinsight CLI', () => {
     expect(await health.json()).toMatchObject({ status: 'ok' });
     const ready = await waitFor(`http://127.0.0.1:${port}/health/ready`, server);
     expect(await ready.json()).toMatchObject({ status: 'ready' });
+    // Someone who just ran `npm start` is told where the console is.
+    expect(server.output()).toContain(`SuperInsight is ready: open http://127.0.0.1:${port}/ in a browser`);
     const status = (await (await fetch(`http://127.0.0.1:${port}/system/status`)).json()) as {
       database: { driver: string };
     };
