@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { BUILT_IN_ROLES, PERMISSIONS } from '../src/platform/auth/permissions.ts';
 
 const WEB = path.resolve(import.meta.dirname, '../web/src');
 const LOCALES = path.join(WEB, 'locales');
@@ -124,5 +125,16 @@ describe('web console translations', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it('names every permission and built-in role the server has, in every language', () => {
+    for (const lng of LANGUAGES) {
+      const keys = new Set(flatten(readNamespace(lng, 'admin')));
+      const missing = [
+        ...Object.keys(PERMISSIONS).map((p) => `permissionNames.${p.replace(':', '.')}`),
+        ...BUILT_IN_ROLES.map((r) => `builtInRoles.${r}`),
+      ].filter((k) => !keys.has(`${k}.name`) || !keys.has(`${k}.description`));
+      expect(missing, lng).toEqual([]);
+    }
   });
 });

@@ -63,4 +63,32 @@ describe('administration console', () => {
     expect(errors).toEqual([]);
     await close();
   });
+
+  it('names roles and permissions readably, in Chinese too, with the roles headers on one line at 1024 px', async () => {
+    const { page, errors, close } = await signedIn(server, t.owner.email);
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await page.goto('/admin/roles');
+    const annotator = page.getByRole('row').filter({ hasText: 'Annotator' });
+    await annotator.getByText('See projects', { exact: true }).waitFor();
+    await page
+      .getByRole('row')
+      .filter({ hasText: 'Project manager' })
+      .getByText('All “projects” permissions')
+      .waitFor();
+    expect(await page.getByText('projects:read', { exact: true }).count()).toBe(0);
+
+    await page.evaluate(() => localStorage.setItem('si.language', 'zh-CN'));
+    await page.reload();
+    const zhAnnotator = page.getByRole('row').filter({ hasText: '标注员' });
+    await zhAnnotator.getByText('查看项目', { exact: true }).waitFor();
+    await zhAnnotator.getByText('标注所属项目的任务').waitFor();
+    await page.getByRole('row').filter({ hasText: '项目经理' }).waitFor();
+    // A one-line header is as tall as the name header; one broken per character is several times taller.
+    const heights = await page
+      .locator('thead th')
+      .evaluateAll((ths) => ths.map((th) => Math.round(th.getBoundingClientRect().height)));
+    expect(Math.max(...heights)).toBeLessThan(Math.min(...heights) * 1.5);
+    expect(errors).toEqual([]);
+    await close();
+  });
 });

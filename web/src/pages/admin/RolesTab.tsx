@@ -10,12 +10,14 @@ import {
   Space,
   Table,
   Tag,
+  Tooltip,
   Typography,
 } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type GetResponse, must } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
+import { useAccessLabels } from '../../lib/access';
 import { can, useMe } from '../../lib/session';
 import { adminKeys, adminQueries } from './queries';
 
@@ -33,7 +35,10 @@ export function RolesTab() {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: adminKeys.roles }),
   });
   const manage = can(me.data, 'roles:manage');
-  const names = new Map((roles.data ?? []).map((r) => [r.id, r.name]));
+  const labels = useAccessLabels();
+  const names = new Map((roles.data ?? []).map((r) => [r.id, labels.role(r).name]));
+  // Headers stay on one line: in zh-CN a squeezed column broke them a character per line.
+  const header = (text: string) => <span style={{ whiteSpace: 'nowrap' }}>{text}</span>;
   return (
     <>
       {manage ? (
@@ -48,26 +53,40 @@ export function RolesTab() {
         loading={roles.isPending}
         dataSource={roles.data ?? []}
         pagination={false}
+        scroll={{ x: 'max-content' }}
         columns={[
           {
-            title: t('roles.name'),
+            title: header(t('roles.name')),
             dataIndex: 'name',
             width: 200,
-            render: (n: string, r) => (
+            render: (_: string, r) => (
               <Space>
-                <Typography.Text strong>{n}</Typography.Text>
+                <Typography.Text strong>{labels.role(r).name}</Typography.Text>
                 {r.built_in ? <Tag>{t('roles.builtIn')}</Tag> : null}
               </Space>
             ),
           },
-          { title: t('roles.description'), dataIndex: 'description' },
           {
-            title: t('roles.permissions'),
-            dataIndex: 'permissions',
-            render: (ps: string[]) => ps.map((p) => <Tag key={p}>{p}</Tag>),
+            title: header(t('roles.description')),
+            dataIndex: 'description',
+            width: 260,
+            render: (_: string, r) => labels.role(r).description,
           },
           {
-            title: t('roles.inherits'),
+            title: header(t('roles.permissions')),
+            dataIndex: 'permissions',
+            render: (ps: string[]) =>
+              ps.map((p) => {
+                const label = labels.permission(p);
+                return (
+                  <Tooltip key={p} title={label.description ? `${p} · ${label.description}` : p}>
+                    <Tag>{label.name}</Tag>
+                  </Tooltip>
+                );
+              }),
+          },
+          {
+            title: header(t('roles.inherits')),
             dataIndex: 'parent_ids',
             render: (ids: string[]) => ids.map((id) => <Tag key={id}>{names.get(id) ?? id}</Tag>),
           },
@@ -113,6 +132,7 @@ function RoleEditor({ role, roles, onClose }: { role: Role | null; roles: Role[]
   const queryClient = useQueryClient();
   const [form] = Form.useForm<RoleForm>();
   const catalogue = useQuery(adminQueries.permissions());
+  const labels = useAccessLabels();
   const save = useMutation({
     mutationFn: (v: RoleForm) =>
       role
@@ -176,15 +196,19 @@ function RoleEditor({ role, roles, onClose }: { role: Role | null; roles: Role[]
           <Select
             mode="multiple"
             aria-label={t('roles.inherits')}
-            options={roles.filter((r) => r.id !== role?.id).map((r) => ({ value: r.id, label: r.name }))}
+            options={roles
+              .filter((r) => r.id !== role?.id)
+              .map((r) => ({ value: r.id, label: labels.role(r).name }))}
           />
         </Form.Item>
         <Form.Item name="permissions" label={t('roles.permissions')}>
           <Checkbox.Group style={{ display: 'grid', gridTemplateColumns: '1fr 1fr', gap: 4 }}>
             {(catalogue.data ?? []).map((p) => (
               <Checkbox key={p.permission} value={p.permission}>
-                <code>{p.permission}</code>{' '}
-                <Typography.Text type="secondary">{p.description}</Typography.Text>
+                {labels.permission(p.permission).name} <code>{p.permission}</code>{' '}
+                <Typography.Text type="secondary">
+                  {labels.permission(p.permission).description || p.description}
+                </Typography.Text>
               </Checkbox>
             ))}
           </Checkbox.Group>

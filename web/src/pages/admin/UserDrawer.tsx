@@ -21,6 +21,7 @@ import { useTranslation } from 'react-i18next';
 import { api, must } from '../../api/client';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
+import { useAccessLabels } from '../../lib/access';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { adminKeys, adminQueries } from './queries';
@@ -44,6 +45,7 @@ export function MemberStatus({ status, lockedUntil }: { status: string; lockedUn
 /** One member: status, roles (assign with an optional expiry, remove) and sessions (force logout). */
 export function UserDrawer({ userId, onClose }: { userId: string; onClose: () => void }) {
   const { t } = useTranslation('admin');
+  const labels = useAccessLabels();
   const f = useFormat();
   const me = useMe();
   const queryClient = useQueryClient();
@@ -136,7 +138,11 @@ export function UserDrawer({ userId, onClose }: { userId: string; onClose: () =>
               pagination={false}
               dataSource={u.roles}
               columns={[
-                { title: t('roles.name'), dataIndex: 'role' },
+                {
+                  title: t('roles.name'),
+                  dataIndex: 'role',
+                  render: (name: string) => labels.role({ name }).name,
+                },
                 {
                   title: t('users.expires'),
                   dataIndex: 'expires_at',
@@ -232,6 +238,7 @@ interface AssignForm {
 
 function AssignRole({ userId, onDone }: { userId: string; onDone: () => void }) {
   const { t } = useTranslation('admin');
+  const labels = useAccessLabels();
   const [form] = Form.useForm<AssignForm>();
   const roles = useQuery(adminQueries.roles());
   const assign = useMutation({
@@ -259,7 +266,7 @@ function AssignRole({ userId, onDone }: { userId: string; onDone: () => void }) 
           aria-label={t('users.role')}
           placeholder={t('users.role')}
           style={{ width: 180 }}
-          options={(roles.data ?? []).map((r) => ({ value: r.id, label: r.name }))}
+          options={(roles.data ?? []).map((r) => ({ value: r.id, label: labels.role(r).name }))}
         />
       </Form.Item>
       <Form.Item name="expires_at">

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, must } from '../../api/client';
 import { ProblemAlert } from '../../components/ProblemAlert';
+import { useAccessLabels } from '../../lib/access';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
 import { Pager, useCursor } from './paging';
@@ -14,6 +15,7 @@ type Status = 'active' | 'deactivated';
 
 export function UsersTab() {
   const { t } = useTranslation('admin');
+  const labels = useAccessLabels();
   const f = useFormat();
   const me = useMe();
   const [search, setSearch] = useState('');
@@ -77,7 +79,7 @@ export function UsersTab() {
           {
             title: t('users.roles'),
             dataIndex: 'roles',
-            render: (roles: string[]) => roles.map((r) => <Tag key={r}>{r}</Tag>),
+            render: (roles: string[]) => roles.map((r) => <Tag key={r}>{labels.role({ name: r }).name}</Tag>),
           },
           { title: t('users.created'), dataIndex: 'created_at', render: (d: string) => f.date(d) },
         ]}
@@ -98,6 +100,7 @@ interface AddForm {
 
 function AddUser({ onClose }: { onClose: () => void }) {
   const { t } = useTranslation('admin');
+  const labels = useAccessLabels();
   const queryClient = useQueryClient();
   const [form] = Form.useForm<AddForm>();
   const roles = useQuery(adminQueries.roles());
@@ -162,7 +165,7 @@ function AddUser({ onClose }: { onClose: () => void }) {
             <Select
               mode="multiple"
               aria-label={t('users.roles')}
-              options={(roles.data ?? []).map((r) => ({ value: r.name, label: r.name }))}
+              options={(roles.data ?? []).map((r) => ({ value: r.name, label: labels.role(r).name }))}
             />
           </Form.Item>
           <ProblemAlert error={add.error ?? roles.error} />
