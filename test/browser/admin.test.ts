@@ -77,7 +77,7 @@ describe('administration console', () => {
       .waitFor();
     expect(await page.getByText('projects:read', { exact: true }).count()).toBe(0);
 
-    await page.evaluate(() => localStorage.setItem('si.language', 'zh-CN'));
+    await page.evaluate("localStorage.setItem('si.language', 'zh-CN')");
     await page.reload();
     const zhAnnotator = page.getByRole('row').filter({ hasText: '标注员' });
     await zhAnnotator.getByText('查看项目', { exact: true }).waitFor();
