@@ -76,6 +76,23 @@ describe('the daily labeling workflow', () => {
     await owner.close();
   });
 
+  it('review flags an empty annotation instead of accepting it silently', async () => {
+    const project = await newProject(t, { title: 'Empty submit' });
+    const [annotator] = await annotators(t, project.id, 1, 'Blank');
+    const [task] = await seedTasks(server, t, project, 1);
+    await annotate(t, annotator!, task!, false, { result: [] });
+    const owner = await signedIn(server, t.owner.email);
+    const page = owner.page;
+    await page.goto(`/projects/${project.id}/review`);
+    await page.locator('[data-testid=label-studio][data-ready=true]').waitFor({ timeout: 60_000 });
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'This annotation is empty: the annotator submitted it without labeling anything.' })
+      .waitFor();
+    expect(owner.errors).toEqual([]);
+    await owner.close();
+  });
+
   it('annotators and reviewers do not see the System page; managers do', async () => {
     for (const role of ['annotator', 'reviewer'] as const) {
       const m = await t.member([role], `System ${role}`);

@@ -1,6 +1,6 @@
 import { CheckOutlined, CloseOutlined, EditOutlined } from '@ant-design/icons';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { App, Button, Input, Modal, Radio, Result, Space, Tag, Typography } from 'antd';
+import { Alert, App, Button, Input, Modal, Radio, Result, Space, Tag, Typography } from 'antd';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, must, type paths } from '../../api/client';
@@ -130,6 +130,10 @@ function Queue({ project }: { project: Project }) {
         </Space>
       </Space>
       <Typography.Text type="secondary">{t('fixHelp')}</Typography.Text>
+      {/* Submitting nothing is allowed (a task may have nothing to label), so say it plainly. */}
+      {(item.annotation.result as unknown[]).length === 0 ? (
+        <Alert type="warning" showIcon role="alert" title={t('emptyAnnotation')} />
+      ) : null}
       <ProblemAlert error={act.error} />
       <LabelStudioEditor
         ref={editor}
