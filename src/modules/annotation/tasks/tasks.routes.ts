@@ -63,7 +63,7 @@ const filterFields = {
   created_from: Type.Optional(DateTimeIn),
   created_to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
 };
-const Filter = Type.Object(filterFields, { additionalProperties: false });
+export const Filter = Type.Object(filterFields, { additionalProperties: false });
 type FilterT = Static<typeof Filter>;
 
 const TaskItem = Type.Object({
