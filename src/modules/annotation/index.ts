@@ -15,6 +15,7 @@ import { defineProjectJobs } from './projects/project.jobs.ts';
 import { projectRoutes } from './projects/projects.routes.ts';
 import { reviewRoutes } from './review/review.routes.ts';
 import { tabRoutes } from './tabs/tabs.routes.ts';
+import { defineLabelJobs } from './tasks/label.jobs.ts';
 import { taskRoutes } from './tasks/tasks.routes.ts';
 import { defineWebhookJobs } from './webhooks/webhooks.jobs.ts';
 import { webhookRoutes } from './webhooks/webhooks.routes.ts';
@@ -43,6 +44,7 @@ export const annotationModule: Module = {
     defineExportJobs(platform);
     defineWebhookJobs(platform);
     defineProjectJobs(platform);
+    defineLabelJobs(platform);
   },
   subscribe: subscribeAnnotation,
 };
