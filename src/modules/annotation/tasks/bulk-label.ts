@@ -58,7 +58,7 @@ export function labelResult(
       ...(input.choices?.length ? [] : [{ path: 'body/choices', message: 'is required' }]),
     ]);
   const control = project.parsedConfig.controls.find((c) => c.name === input.from_name);
-  if (!control || control.type !== 'Choices')
+  if (control?.type !== 'Choices')
     throw badRequest('from_name is not a Choices control of the labeling config.', [
       { path: 'body/from_name', message: 'is not a Choices control of the labeling config' },
     ]);
