@@ -1,3 +1,4 @@
+import { PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { App, Button, Input, Modal, Space, Tabs } from 'antd';
 import { useState } from 'react';
@@ -94,7 +95,7 @@ export function DataTabs({
         type="editable-card"
         size="small"
         activeKey={active === null ? 'all' : String(active)}
-        addIcon={<span aria-label={t('tabs.add')}>+</span>}
+        addIcon={<PlusOutlined title={t('tabs.add')} />}
         onChange={(key) => onSelect(items.find((x) => String(x.id) === key) ?? null)}
         onEdit={(key, action) => {
           if (action === 'add') return setNaming({ tab: null, name: '' });
