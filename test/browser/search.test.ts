@@ -50,9 +50,10 @@ const texts = (page: Page) =>
 describe('data manager search', () => {
   it('searches every field by default and marks the matches in the grid and the task detail', async (ctx) => {
     const project = await seeded('Search all fields');
-    const owner = await signedIn(server, t.owner.email);
-    ctx.onTestFailed(() => owner.page.screenshot({ path: 'test-results/search-grid.png' }).then(() => {}));
-    const page = owner.page;
+    const member = await t.member(['admin'], 'Searcher');
+    const who = await signedIn(server, member.email);
+    ctx.onTestFailed(() => who.page.screenshot({ path: 'test-results/search-grid.png' }).then(() => {}));
+    const page = who.page;
     await page.goto(`/projects/${project.id}/data`);
     const rows = page.getByTestId('task-row');
     await expect.poll(() => rows.count()).toBe(4);
@@ -71,14 +72,15 @@ describe('data manager search', () => {
     await detail.waitFor();
     expect(await detail.getByTestId('search-match').allTextContents()).toEqual(['Quick']);
     expect(await detail.textContent()).toContain('source.site');
-    expect(owner.errors).toEqual([]);
-    await owner.close();
+    expect(who.errors).toEqual([]);
+    await who.close();
   });
 
-  it('keeps the query, its mode, the sort and the filters in the URL across a reload', async () => {
+  it('keeps the query, its mode and the sort in the URL across a reload and in a shared link', async () => {
     const project = await seeded('Search in the URL');
-    const owner = await signedIn(server, t.owner.email);
-    const page = owner.page;
+    const member = await t.member(['admin'], 'Searcher');
+    const who = await signedIn(server, member.email);
+    const page = who.page;
     await page.goto(`/projects/${project.id}/data`);
     const rows = page.getByTestId('task-row');
     await expect.poll(() => rows.count()).toBe(4);
@@ -110,19 +112,21 @@ describe('data manager search', () => {
     ).toContain('Best match first');
 
     // A shared link opens the same view in another session.
-    const other = await signedIn(server, t.owner.email);
+    const colleague = await t.member(['admin'], 'Colleague');
+    const other = await signedIn(server, colleague.email);
     await other.page.goto(page.url().replace(server.url, ''));
     await expect.poll(() => other.page.getByTestId('task-row').count()).toBe(2);
     expect(await texts(other.page)).toEqual(before);
-    expect([...owner.errors, ...other.errors]).toEqual([]);
+    expect([...who.errors, ...other.errors]).toEqual([]);
     await other.close();
-    await owner.close();
+    await who.close();
   });
 
   it('saves the view as a tab and restores it, also after a reload', async () => {
     const project = await seeded('Saved tabs');
-    const owner = await signedIn(server, t.owner.email);
-    const page = owner.page;
+    const member = await t.member(['admin'], 'Searcher');
+    const who = await signedIn(server, member.email);
+    const page = who.page;
     await page.goto(`/projects/${project.id}/data`);
     const rows = page.getByTestId('task-row');
     await expect.poll(() => rows.count()).toBe(4);
@@ -151,18 +155,19 @@ describe('data manager search', () => {
     await expect.poll(() => rows.count()).toBe(1);
     expect(await page.getByRole('tab', { name: 'Turtles' }).getAttribute('aria-selected')).toBe('true');
 
-    const saved = await t.as(t.owner, { method: 'GET', url: `/api/v1/projects/${project.id}/tabs` });
+    const saved = await t.as(member, { method: 'GET', url: `/api/v1/projects/${project.id}/tabs` });
     expect(saved.json().items).toEqual([
       expect.objectContaining({ name: 'Turtles', filters: { search: 'turtle' } }),
     ]);
-    expect(owner.errors).toEqual([]);
-    await owner.close();
+    expect(who.errors).toEqual([]);
+    await who.close();
   });
 
   it('labels the tasks of a search in one action, chosen or all matching', async () => {
     const project = await seeded('Bulk labeling');
-    const owner = await signedIn(server, t.owner.email);
-    const page = owner.page;
+    const member = await t.member(['admin'], 'Searcher');
+    const who = await signedIn(server, member.email);
+    const page = who.page;
     await page.goto(`/projects/${project.id}/data`);
     const rows = page.getByTestId('task-row');
     await expect.poll(() => rows.count()).toBe(4);
@@ -176,13 +181,14 @@ describe('data manager search', () => {
     await pick(page, 'Choice', 'Positive');
     await page.getByRole('dialog').getByRole('button', { name: 'OK' }).click();
     await page.getByText('3 tasks labeled (0 already annotated by you)').waitFor();
-    const labelled = async (choice: string) =>
-      (
-        await t.as(t.owner, {
-          method: 'GET',
-          url: `/api/v1/projects/${project.id}/tasks?label=${choice}`,
-        })
-      ).json().total;
+    const labelled = async (choice: string) => {
+      const res = await t.as(member, {
+        method: 'GET',
+        url: `/api/v1/projects/${project.id}/tasks?label=${choice}`,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().total as number;
+    };
     expect(await labelled('Positive')).toBe(3);
 
     // Every task matching the search, as a job: the caller's own labelled ones are skipped.
@@ -197,7 +203,7 @@ describe('data manager search', () => {
     await page.getByText('The bulk action finished').waitFor({ timeout: 60_000 });
     await expect.poll(() => labelled('Negative')).toBe(1);
     await expect.poll(() => page.getByTestId('task-row').filter({ hasText: 'Completed' }).count()).toBe(4);
-    expect(owner.errors).toEqual([]);
-    await owner.close();
+    expect(who.errors).toEqual([]);
+    await who.close();
   });
 });
