@@ -3217,15 +3217,19 @@ export interface paths {
                     sort?: "id" | "-id" | "created_at" | "-created_at" | "total_annotations" | "-total_annotations" | "prediction_score" | "-prediction_score" | "relevance";
                     /** @description Any of these statuses */
                     status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                    /** @description Any of these priorities */
                     priority?: ("low" | "medium" | "high" | "urgent")[];
                     /** @description Has (or has no) counted annotation */
                     annotated?: boolean;
+                    /** @description Has an annotation by this user */
                     annotated_by?: string;
                     /** @description Has an approved or rejected annotation */
                     reviewed?: boolean;
+                    /** @description Has (or has no) prediction */
                     has_predictions?: boolean;
                     /** @description Lowest prediction score at least this */
                     score_min?: number;
+                    /** @description Lowest prediction score at most this */
                     score_max?: number;
                     /** @description Has a prediction of this model version */
                     model_version?: string;
@@ -3239,6 +3243,7 @@ export interface paths {
                     q?: string;
                     /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
                     label?: string;
+                    /** @description Created at or after this time */
                     created_from?: string;
                     /** @description Exclusive */
                     created_to?: string;
@@ -3429,16 +3434,22 @@ export interface paths {
                             filter: {
                                 /** @description Any of these statuses */
                                 status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                                /** @description Any of these priorities */
                                 priority?: ("low" | "medium" | "high" | "urgent")[];
                                 /** @description Has (or has no) counted annotation */
                                 annotated?: boolean;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @description Has an annotation by this user
+                                 */
                                 annotated_by?: string;
                                 /** @description Has an approved or rejected annotation */
                                 reviewed?: boolean;
+                                /** @description Has (or has no) prediction */
                                 has_predictions?: boolean;
                                 /** @description Lowest prediction score at least this */
                                 score_min?: number;
+                                /** @description Lowest prediction score at most this */
                                 score_max?: number;
                                 /** @description Has a prediction of this model version */
                                 model_version?: string;
@@ -3452,7 +3463,10 @@ export interface paths {
                                 q?: string;
                                 /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
                                 label?: string;
-                                /** Format: date-time */
+                                /**
+                                 * Format: date-time
+                                 * @description Created at or after this time
+                                 */
                                 created_from?: string;
                                 /**
                                  * Format: date-time
@@ -3547,16 +3561,22 @@ export interface paths {
                                 filters: {
                                     /** @description Any of these statuses */
                                     status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                                    /** @description Any of these priorities */
                                     priority?: ("low" | "medium" | "high" | "urgent")[];
                                     /** @description Has (or has no) counted annotation */
                                     annotated?: boolean;
-                                    /** Format: uuid */
+                                    /**
+                                     * Format: uuid
+                                     * @description Has an annotation by this user
+                                     */
                                     annotated_by?: string;
                                     /** @description Has an approved or rejected annotation */
                                     reviewed?: boolean;
+                                    /** @description Has (or has no) prediction */
                                     has_predictions?: boolean;
                                     /** @description Lowest prediction score at least this */
                                     score_min?: number;
+                                    /** @description Lowest prediction score at most this */
                                     score_max?: number;
                                     /** @description Has a prediction of this model version */
                                     model_version?: string;
@@ -3570,7 +3590,10 @@ export interface paths {
                                     q?: string;
                                     /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
                                     label?: string;
-                                    /** Format: date-time */
+                                    /**
+                                     * Format: date-time
+                                     * @description Created at or after this time
+                                     */
                                     created_from?: string;
                                     /**
                                      * Format: date-time
@@ -3613,16 +3636,22 @@ export interface paths {
                         filters?: {
                             /** @description Any of these statuses */
                             status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                            /** @description Any of these priorities */
                             priority?: ("low" | "medium" | "high" | "urgent")[];
                             /** @description Has (or has no) counted annotation */
                             annotated?: boolean;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @description Has an annotation by this user
+                             */
                             annotated_by?: string;
                             /** @description Has an approved or rejected annotation */
                             reviewed?: boolean;
+                            /** @description Has (or has no) prediction */
                             has_predictions?: boolean;
                             /** @description Lowest prediction score at least this */
                             score_min?: number;
+                            /** @description Lowest prediction score at most this */
                             score_max?: number;
                             /** @description Has a prediction of this model version */
                             model_version?: string;
@@ -3636,7 +3665,10 @@ export interface paths {
                             q?: string;
                             /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
                             label?: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description Created at or after this time
+                             */
                             created_from?: string;
                             /**
                              * Format: date-time
@@ -3666,16 +3698,22 @@ export interface paths {
                             filters: {
                                 /** @description Any of these statuses */
                                 status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                                /** @description Any of these priorities */
                                 priority?: ("low" | "medium" | "high" | "urgent")[];
                                 /** @description Has (or has no) counted annotation */
                                 annotated?: boolean;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @description Has an annotation by this user
+                                 */
                                 annotated_by?: string;
                                 /** @description Has an approved or rejected annotation */
                                 reviewed?: boolean;
+                                /** @description Has (or has no) prediction */
                                 has_predictions?: boolean;
                                 /** @description Lowest prediction score at least this */
                                 score_min?: number;
+                                /** @description Lowest prediction score at most this */
                                 score_max?: number;
                                 /** @description Has a prediction of this model version */
                                 model_version?: string;
@@ -3689,7 +3727,10 @@ export interface paths {
                                 q?: string;
                                 /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
                                 label?: string;
-                                /** Format: date-time */
+                                /**
+                                 * Format: date-time
+                                 * @description Created at or after this time
+                                 */
                                 created_from?: string;
                                 /**
                                  * Format: date-time
@@ -3768,16 +3809,22 @@ export interface paths {
                         filters?: {
                             /** @description Any of these statuses */
                             status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                            /** @description Any of these priorities */
                             priority?: ("low" | "medium" | "high" | "urgent")[];
                             /** @description Has (or has no) counted annotation */
                             annotated?: boolean;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @description Has an annotation by this user
+                             */
                             annotated_by?: string;
                             /** @description Has an approved or rejected annotation */
                             reviewed?: boolean;
+                            /** @description Has (or has no) prediction */
                             has_predictions?: boolean;
                             /** @description Lowest prediction score at least this */
                             score_min?: number;
+                            /** @description Lowest prediction score at most this */
                             score_max?: number;
                             /** @description Has a prediction of this model version */
                             model_version?: string;
@@ -3791,7 +3838,10 @@ export interface paths {
                             q?: string;
                             /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
                             label?: string;
-                            /** Format: date-time */
+                            /**
+                             * Format: date-time
+                             * @description Created at or after this time
+                             */
                             created_from?: string;
                             /**
                              * Format: date-time
@@ -3821,16 +3871,22 @@ export interface paths {
                             filters: {
                                 /** @description Any of these statuses */
                                 status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                                /** @description Any of these priorities */
                                 priority?: ("low" | "medium" | "high" | "urgent")[];
                                 /** @description Has (or has no) counted annotation */
                                 annotated?: boolean;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @description Has an annotation by this user
+                                 */
                                 annotated_by?: string;
                                 /** @description Has an approved or rejected annotation */
                                 reviewed?: boolean;
+                                /** @description Has (or has no) prediction */
                                 has_predictions?: boolean;
                                 /** @description Lowest prediction score at least this */
                                 score_min?: number;
+                                /** @description Lowest prediction score at most this */
                                 score_max?: number;
                                 /** @description Has a prediction of this model version */
                                 model_version?: string;
@@ -3844,7 +3900,10 @@ export interface paths {
                                 q?: string;
                                 /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
                                 label?: string;
-                                /** Format: date-time */
+                                /**
+                                 * Format: date-time
+                                 * @description Created at or after this time
+                                 */
                                 created_from?: string;
                                 /**
                                  * Format: date-time

@@ -1,6 +1,6 @@
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
 import { PageQuery } from '../../../platform/db/pagination.ts';
-import { DateTime, DateTimeIn, Nullable, Uuid } from '../../../platform/http/schemas.ts';
+import { DateTime, Nullable, Uuid } from '../../../platform/http/schemas.ts';
 import { loadProject } from '../access.ts';
 import { BULK_JOB } from '../projects/project.jobs.ts';
 import { PRIORITIES, TASK_STATUSES } from '../schema.ts';
@@ -19,13 +19,15 @@ const filterFields = {
   status: Type.Optional(
     Type.Array(Status, { maxItems: TASK_STATUSES.length, description: 'Any of these statuses' }),
   ),
-  priority: Type.Optional(Type.Array(Priority, { maxItems: PRIORITIES.length })),
+  priority: Type.Optional(
+    Type.Array(Priority, { maxItems: PRIORITIES.length, description: 'Any of these priorities' }),
+  ),
   annotated: Type.Optional(Type.Boolean({ description: 'Has (or has no) counted annotation' })),
-  annotated_by: Type.Optional(Uuid),
+  annotated_by: Type.Optional(Type.String({ format: 'uuid', description: 'Has an annotation by this user' })),
   reviewed: Type.Optional(Type.Boolean({ description: 'Has an approved or rejected annotation' })),
-  has_predictions: Type.Optional(Type.Boolean()),
+  has_predictions: Type.Optional(Type.Boolean({ description: 'Has (or has no) prediction' })),
   score_min: Type.Optional(Type.Number({ description: 'Lowest prediction score at least this' })),
-  score_max: Type.Optional(Type.Number()),
+  score_max: Type.Optional(Type.Number({ description: 'Lowest prediction score at most this' })),
   model_version: Type.Optional(
     Type.String({ maxLength: 200, description: 'Has a prediction of this model version' }),
   ),
@@ -62,7 +64,9 @@ const filterFields = {
       description: 'Has an annotation (not cancelled) or a prediction with this label, choice or text answer',
     }),
   ),
-  created_from: Type.Optional(DateTimeIn),
+  created_from: Type.Optional(
+    Type.String({ format: 'date-time', description: 'Created at or after this time' }),
+  ),
   created_to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
 };
 export const Filter = Type.Object(filterFields, { additionalProperties: false });
