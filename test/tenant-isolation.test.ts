@@ -127,6 +127,11 @@ async function seed(ctx: TestContext): Promise<Seeded> {
     url: `/api/v1/projects/${project.json().id}/agreement/runs`,
     payload: {},
   });
+  const tab = await t.as(t.owner, {
+    method: 'POST',
+    url: `/api/v1/projects/${project.json().id}/tabs`,
+    payload: { name: 'Isolated tab', filters: { search: 'x' } },
+  });
   const dataset = `ds-${t.slug}`;
   const ragas = await t.as(t.owner, {
     method: 'POST',
@@ -137,6 +142,7 @@ async function seed(ctx: TestContext): Promise<Seeded> {
     t,
     billing,
     projectId: project.json().id,
+    tabId: tab.json().id,
     ragasId: ragas.json().items[0].id,
     dataset,
     userId: annotator.userId,
@@ -203,6 +209,16 @@ describe('tenant isolation', () => {
       ['GET', `/api/v1/projects/${a.projectId}/quality/scores`],
       ['GET', `/api/v1/projects/${a.projectId}/quality/ranking`],
       ['GET', `/api/v1/quality/ragas/evaluations/${a.ragasId}`],
+      ['GET', `/api/v1/projects/${a.projectId}/tabs`],
+      ['POST', `/api/v1/projects/${a.projectId}/tabs`, { name: 'planted' }],
+      ['PATCH', `/api/v1/projects/${a.projectId}/tabs/${a.tabId}`, { name: 'taken over' }],
+      ['DELETE', `/api/v1/projects/${a.projectId}/tabs/${a.tabId}`],
+      ['PATCH', `/api/v1/projects/${b.projectId}/tabs/${a.tabId}`, { name: 'taken over' }],
+      [
+        'POST',
+        `/api/v1/projects/${a.projectId}/tasks/actions`,
+        { action: 'label', selection: { filter: {} }, from_name: 'c', choices: ['A'] },
+      ],
       ['GET', `/api/v1/quality/ragas/datasets/${a.dataset}`],
       // The Label Studio API at /api, over the same routes.
       ['GET', `/api/projects/${a.billing.projectId}/`],

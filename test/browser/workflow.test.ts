@@ -122,7 +122,7 @@ describe('the daily labeling workflow', () => {
     await page.goto(`/projects/${project.id}/data`);
     const rows = page.getByTestId('task-row');
     await expect.poll(() => rows.count()).toBe(3);
-    const search = page.getByLabel('Contains text');
+    const search = page.getByLabel('Search', { exact: true });
     await search.fill('task 2');
     await search.press('Enter');
     await expect.poll(() => rows.count()).toBe(1);
@@ -136,12 +136,20 @@ describe('the daily labeling workflow', () => {
     await search.fill('');
     await search.press('Enter');
     await expect.poll(() => rows.count()).toBe(3);
-    // The search picked the field; with no text it narrows nothing, and its select clears.
+    // A field narrows the search; its select clears back to every field.
     const field = page.locator('.si-select').filter({ has: page.getByLabel('Field') });
+    await field.click();
+    await page.locator('.si-select-dropdown:visible .si-select-item-option[title="text"]').click();
     expect(await field.textContent()).toContain('text');
+    await search.fill('task 1');
+    await search.press('Enter');
+    await expect.poll(() => rows.count()).toBe(1);
     await field.hover();
     await field.locator('.si-select-clear').click();
-    await expect.poll(() => field.textContent()).not.toContain('text');
+    await expect.poll(() => field.textContent()).toContain('All fields');
+    await expect.poll(() => rows.count()).toBe(1);
+    await search.fill('');
+    await search.press('Enter');
     await expect.poll(() => rows.count()).toBe(3);
     expect(await page.getByRole('alert').count()).toBe(0);
     expect(owner.errors).toEqual([]);

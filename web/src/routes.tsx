@@ -14,6 +14,7 @@ import { RequirePermission } from './components/RequirePermission';
 import { projectQuery } from './lib/project';
 import { queryClient } from './lib/queryClient';
 import { meQuery, sessionHint } from './lib/session';
+import { viewFromParams } from './pages/data/filters';
 import { tasksQuery } from './pages/data/queries';
 
 // Every page loads on demand, so each first page carries only its own code (the sign-in
@@ -63,8 +64,11 @@ function prefetchProject({ params }: LoaderFunctionArgs) {
 // The server announces this first page's URL as a preload (firstReads in
 // src/platform/http/console.ts); a change here must change it there.
 function prefetchDataManager(args: LoaderFunctionArgs) {
-  if (sessionHint.present())
-    void queryClient.prefetchInfiniteQuery(tasksQuery(Number(args.params.id), {}, 'id'));
+  if (sessionHint.present()) {
+    // The page's view is in its URL (a reload or a shared link): the first page fetched is that one.
+    const { filter, sort } = viewFromParams(new URL(args.request.url).searchParams);
+    void queryClient.prefetchInfiniteQuery(tasksQuery(Number(args.params.id), filter, sort));
+  }
   return prefetchProject(args);
 }
 

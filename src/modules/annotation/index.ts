@@ -14,6 +14,8 @@ import { predictionRoutes } from './labeling/predictions.routes.ts';
 import { defineProjectJobs } from './projects/project.jobs.ts';
 import { projectRoutes } from './projects/projects.routes.ts';
 import { reviewRoutes } from './review/review.routes.ts';
+import { tabRoutes } from './tabs/tabs.routes.ts';
+import { defineLabelJobs } from './tasks/label.jobs.ts';
 import { taskRoutes } from './tasks/tasks.routes.ts';
 import { defineWebhookJobs } from './webhooks/webhooks.jobs.ts';
 import { webhookRoutes } from './webhooks/webhooks.routes.ts';
@@ -21,6 +23,7 @@ import { webhookRoutes } from './webhooks/webhooks.routes.ts';
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(projectRoutes);
   await app.register(taskRoutes);
+  await app.register(tabRoutes);
   await app.register(annotationRoutes);
   await app.register(draftRoutes);
   await app.register(predictionRoutes);
@@ -41,6 +44,7 @@ export const annotationModule: Module = {
     defineExportJobs(platform);
     defineWebhookJobs(platform);
     defineProjectJobs(platform);
+    defineLabelJobs(platform);
   },
   subscribe: subscribeAnnotation,
 };

@@ -17,6 +17,7 @@ import {
 import { tenantRef, users } from '../../platform/auth/schema.ts';
 import { createdAt, updatedAt } from '../../platform/db/columns.ts';
 import { reportingRead, tenantIsolation } from '../../platform/db/tenancy.ts';
+import type { TaskFilter } from './tasks/tasks.service.ts';
 
 // Label Studio identifies projects, tasks, annotations and predictions by integers; so do we.
 const serial = () => bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity();
@@ -495,6 +496,34 @@ export const webhookDeliveries = pgTable(
     deliveredAt: timestamp('delivered_at', { withTimezone: true, precision: 3 }),
   },
   (t) => [index('webhook_deliveries_webhook_idx').on(t.webhookId, t.id), tenantIsolation(t.tenantId)],
+);
+
+/**
+ * A user's saved data-manager view of a project (Label Studio's tabs): the task list's filter
+ * object (search included), its sort and the columns shown. Each user sees only their own.
+ */
+export const dataManagerTabs = pgTable(
+  'data_manager_tabs',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: ref('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    filters: jsonb('filters').$type<TaskFilter>().notNull().default({}),
+    ordering: text('ordering').notNull().default('id'),
+    columns: jsonb('columns').$type<string[]>().notNull().default([]),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('data_manager_tabs_project_user_name_key').on(t.projectId, t.userId, t.name),
+    tenantIsolation(t.tenantId),
+  ],
 );
 
 // Text-to-SQL reads these tables through the reporting views (as the reporting role).

@@ -3217,15 +3217,19 @@ export interface paths {
                     sort?: "id" | "-id" | "created_at" | "-created_at" | "total_annotations" | "-total_annotations" | "prediction_score" | "-prediction_score" | "relevance";
                     /** @description Any of these statuses */
                     status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                    /** @description Any of these priorities */
                     priority?: ("low" | "medium" | "high" | "urgent")[];
                     /** @description Has (or has no) counted annotation */
                     annotated?: boolean;
+                    /** @description Has an annotation by this user */
                     annotated_by?: string;
                     /** @description Has an approved or rejected annotation */
                     reviewed?: boolean;
+                    /** @description Has (or has no) prediction */
                     has_predictions?: boolean;
                     /** @description Lowest prediction score at least this */
                     score_min?: number;
+                    /** @description Lowest prediction score at most this */
                     score_max?: number;
                     /** @description Has a prediction of this model version */
                     model_version?: string;
@@ -3239,6 +3243,7 @@ export interface paths {
                     q?: string;
                     /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
                     label?: string;
+                    /** @description Created at or after this time */
                     created_from?: string;
                     /** @description Exclusive */
                     created_to?: string;
@@ -3406,7 +3411,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Bulk action on tasks chosen by ids or by a filter: delete, set_priority, assign (spread evenly), remove_annotations, remove_predictions */
+        /**
+         * Bulk action on tasks chosen by ids or by a filter: delete, set_priority, assign (spread evenly), remove_annotations, remove_predictions, label
+         * @description `label` (bulk labeling) adds one annotation by the caller with `choices` of the Choices control `from_name` to every selected task the caller has not annotated yet (those count as `skipped`); all the tasks or none, in one transaction, also when it runs as a job.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3419,23 +3427,29 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        action: "delete" | "set_priority" | "assign" | "remove_annotations" | "remove_predictions";
+                        action: "delete" | "set_priority" | "assign" | "remove_annotations" | "remove_predictions" | "label";
                         selection: {
                             ids: number[];
                         } | {
                             filter: {
                                 /** @description Any of these statuses */
                                 status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                                /** @description Any of these priorities */
                                 priority?: ("low" | "medium" | "high" | "urgent")[];
                                 /** @description Has (or has no) counted annotation */
                                 annotated?: boolean;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @description Has an annotation by this user
+                                 */
                                 annotated_by?: string;
                                 /** @description Has an approved or rejected annotation */
                                 reviewed?: boolean;
+                                /** @description Has (or has no) prediction */
                                 has_predictions?: boolean;
                                 /** @description Lowest prediction score at least this */
                                 score_min?: number;
+                                /** @description Lowest prediction score at most this */
                                 score_max?: number;
                                 /** @description Has a prediction of this model version */
                                 model_version?: string;
@@ -3449,7 +3463,10 @@ export interface paths {
                                 q?: string;
                                 /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
                                 label?: string;
-                                /** Format: date-time */
+                                /**
+                                 * Format: date-time
+                                 * @description Created at or after this time
+                                 */
                                 created_from?: string;
                                 /**
                                  * Format: date-time
@@ -3460,6 +3477,10 @@ export interface paths {
                         };
                         priority?: "low" | "medium" | "high" | "urgent";
                         user_ids?: string[];
+                        /** @description label: the Choices control to answer */
+                        from_name?: string;
+                        /** @description label: the choices to set (each one of the control’s) */
+                        choices?: string[];
                     };
                 };
             };
@@ -3476,6 +3497,10 @@ export interface paths {
                             /** @description Annotations or predictions removed */
                             removed?: number;
                             assignments_created?: number;
+                            /** @description label: annotations added */
+                            annotations_created?: number;
+                            /** @description label: tasks the caller had annotated already, left as they were */
+                            skipped?: number;
                         };
                     };
                 };
@@ -3500,6 +3525,404 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/tabs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's saved data-manager tabs of a project, oldest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                project: number;
+                                name: string;
+                                /** @description The task list's filters (its query parameters as an object), search included */
+                                filters: {
+                                    /** @description Any of these statuses */
+                                    status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                                    /** @description Any of these priorities */
+                                    priority?: ("low" | "medium" | "high" | "urgent")[];
+                                    /** @description Has (or has no) counted annotation */
+                                    annotated?: boolean;
+                                    /**
+                                     * Format: uuid
+                                     * @description Has an annotation by this user
+                                     */
+                                    annotated_by?: string;
+                                    /** @description Has an approved or rejected annotation */
+                                    reviewed?: boolean;
+                                    /** @description Has (or has no) prediction */
+                                    has_predictions?: boolean;
+                                    /** @description Lowest prediction score at least this */
+                                    score_min?: number;
+                                    /** @description Lowest prediction score at most this */
+                                    score_max?: number;
+                                    /** @description Has a prediction of this model version */
+                                    model_version?: string;
+                                    /** @description Narrows `search` (or `contains`) to data[data_key] */
+                                    data_key?: string;
+                                    /** @description The old name of `search`; needs `data_key` */
+                                    contains?: string;
+                                    /** @description Substring search, case-insensitive, over every string in the task data (nested ones too), or data[data_key] only */
+                                    search?: string;
+                                    /** @description Full-text search over the task data: words (all must occur), "a phrase", -excluded, OR; Chinese is matched by words. Adds `rank`; sort=relevance orders by it */
+                                    q?: string;
+                                    /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
+                                    label?: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description Created at or after this time
+                                     */
+                                    created_from?: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description Exclusive
+                                     */
+                                    created_to?: string;
+                                };
+                                /** @description The task list's `sort` */
+                                ordering: "id" | "-id" | "created_at" | "-created_at" | "total_annotations" | "-total_annotations" | "prediction_score" | "-prediction_score" | "relevance";
+                                columns: string[];
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Save a data-manager tab (name, filters, ordering, columns) for the caller
+         * @description Names are unique per user and project (409 tab_name_taken); at most 50 tabs each.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description The task list's filters (its query parameters as an object), search included */
+                        filters?: {
+                            /** @description Any of these statuses */
+                            status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                            /** @description Any of these priorities */
+                            priority?: ("low" | "medium" | "high" | "urgent")[];
+                            /** @description Has (or has no) counted annotation */
+                            annotated?: boolean;
+                            /**
+                             * Format: uuid
+                             * @description Has an annotation by this user
+                             */
+                            annotated_by?: string;
+                            /** @description Has an approved or rejected annotation */
+                            reviewed?: boolean;
+                            /** @description Has (or has no) prediction */
+                            has_predictions?: boolean;
+                            /** @description Lowest prediction score at least this */
+                            score_min?: number;
+                            /** @description Lowest prediction score at most this */
+                            score_max?: number;
+                            /** @description Has a prediction of this model version */
+                            model_version?: string;
+                            /** @description Narrows `search` (or `contains`) to data[data_key] */
+                            data_key?: string;
+                            /** @description The old name of `search`; needs `data_key` */
+                            contains?: string;
+                            /** @description Substring search, case-insensitive, over every string in the task data (nested ones too), or data[data_key] only */
+                            search?: string;
+                            /** @description Full-text search over the task data: words (all must occur), "a phrase", -excluded, OR; Chinese is matched by words. Adds `rank`; sort=relevance orders by it */
+                            q?: string;
+                            /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
+                            label?: string;
+                            /**
+                             * Format: date-time
+                             * @description Created at or after this time
+                             */
+                            created_from?: string;
+                            /**
+                             * Format: date-time
+                             * @description Exclusive
+                             */
+                            created_to?: string;
+                        };
+                        /** @description The task list's `sort` */
+                        ordering?: "id" | "-id" | "created_at" | "-created_at" | "total_annotations" | "-total_annotations" | "prediction_score" | "-prediction_score" | "relevance";
+                        /** @description The grid columns shown, in order (the console names data fields `data.KEY`) */
+                        columns?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            name: string;
+                            /** @description The task list's filters (its query parameters as an object), search included */
+                            filters: {
+                                /** @description Any of these statuses */
+                                status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                                /** @description Any of these priorities */
+                                priority?: ("low" | "medium" | "high" | "urgent")[];
+                                /** @description Has (or has no) counted annotation */
+                                annotated?: boolean;
+                                /**
+                                 * Format: uuid
+                                 * @description Has an annotation by this user
+                                 */
+                                annotated_by?: string;
+                                /** @description Has an approved or rejected annotation */
+                                reviewed?: boolean;
+                                /** @description Has (or has no) prediction */
+                                has_predictions?: boolean;
+                                /** @description Lowest prediction score at least this */
+                                score_min?: number;
+                                /** @description Lowest prediction score at most this */
+                                score_max?: number;
+                                /** @description Has a prediction of this model version */
+                                model_version?: string;
+                                /** @description Narrows `search` (or `contains`) to data[data_key] */
+                                data_key?: string;
+                                /** @description The old name of `search`; needs `data_key` */
+                                contains?: string;
+                                /** @description Substring search, case-insensitive, over every string in the task data (nested ones too), or data[data_key] only */
+                                search?: string;
+                                /** @description Full-text search over the task data: words (all must occur), "a phrase", -excluded, OR; Chinese is matched by words. Adds `rank`; sort=relevance orders by it */
+                                q?: string;
+                                /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
+                                label?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description Created at or after this time
+                                 */
+                                created_from?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description Exclusive
+                                 */
+                                created_to?: string;
+                            };
+                            /** @description The task list's `sort` */
+                            ordering: "id" | "-id" | "created_at" | "-created_at" | "total_annotations" | "-total_annotations" | "prediction_score" | "-prediction_score" | "relevance";
+                            columns: string[];
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/tabs/{tabId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete one of the caller's tabs */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    tabId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Rename one of the caller's tabs or replace its filters, ordering or columns */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    tabId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @description The task list's filters (its query parameters as an object), search included */
+                        filters?: {
+                            /** @description Any of these statuses */
+                            status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                            /** @description Any of these priorities */
+                            priority?: ("low" | "medium" | "high" | "urgent")[];
+                            /** @description Has (or has no) counted annotation */
+                            annotated?: boolean;
+                            /**
+                             * Format: uuid
+                             * @description Has an annotation by this user
+                             */
+                            annotated_by?: string;
+                            /** @description Has an approved or rejected annotation */
+                            reviewed?: boolean;
+                            /** @description Has (or has no) prediction */
+                            has_predictions?: boolean;
+                            /** @description Lowest prediction score at least this */
+                            score_min?: number;
+                            /** @description Lowest prediction score at most this */
+                            score_max?: number;
+                            /** @description Has a prediction of this model version */
+                            model_version?: string;
+                            /** @description Narrows `search` (or `contains`) to data[data_key] */
+                            data_key?: string;
+                            /** @description The old name of `search`; needs `data_key` */
+                            contains?: string;
+                            /** @description Substring search, case-insensitive, over every string in the task data (nested ones too), or data[data_key] only */
+                            search?: string;
+                            /** @description Full-text search over the task data: words (all must occur), "a phrase", -excluded, OR; Chinese is matched by words. Adds `rank`; sort=relevance orders by it */
+                            q?: string;
+                            /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
+                            label?: string;
+                            /**
+                             * Format: date-time
+                             * @description Created at or after this time
+                             */
+                            created_from?: string;
+                            /**
+                             * Format: date-time
+                             * @description Exclusive
+                             */
+                            created_to?: string;
+                        };
+                        /** @description The task list's `sort` */
+                        ordering?: "id" | "-id" | "created_at" | "-created_at" | "total_annotations" | "-total_annotations" | "prediction_score" | "-prediction_score" | "relevance";
+                        /** @description The grid columns shown, in order (the console names data fields `data.KEY`) */
+                        columns?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            name: string;
+                            /** @description The task list's filters (its query parameters as an object), search included */
+                            filters: {
+                                /** @description Any of these statuses */
+                                status?: ("pending" | "in_progress" | "completed" | "reviewed" | "cancelled")[];
+                                /** @description Any of these priorities */
+                                priority?: ("low" | "medium" | "high" | "urgent")[];
+                                /** @description Has (or has no) counted annotation */
+                                annotated?: boolean;
+                                /**
+                                 * Format: uuid
+                                 * @description Has an annotation by this user
+                                 */
+                                annotated_by?: string;
+                                /** @description Has an approved or rejected annotation */
+                                reviewed?: boolean;
+                                /** @description Has (or has no) prediction */
+                                has_predictions?: boolean;
+                                /** @description Lowest prediction score at least this */
+                                score_min?: number;
+                                /** @description Lowest prediction score at most this */
+                                score_max?: number;
+                                /** @description Has a prediction of this model version */
+                                model_version?: string;
+                                /** @description Narrows `search` (or `contains`) to data[data_key] */
+                                data_key?: string;
+                                /** @description The old name of `search`; needs `data_key` */
+                                contains?: string;
+                                /** @description Substring search, case-insensitive, over every string in the task data (nested ones too), or data[data_key] only */
+                                search?: string;
+                                /** @description Full-text search over the task data: words (all must occur), "a phrase", -excluded, OR; Chinese is matched by words. Adds `rank`; sort=relevance orders by it */
+                                q?: string;
+                                /** @description Has an annotation (not cancelled) or a prediction with this label, choice or text answer */
+                                label?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description Created at or after this time
+                                 */
+                                created_from?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description Exclusive
+                                 */
+                                created_to?: string;
+                            };
+                            /** @description The task list's `sort` */
+                            ordering: "id" | "-id" | "created_at" | "-created_at" | "total_annotations" | "-total_annotations" | "prediction_score" | "-prediction_score" | "relevance";
+                            columns: string[];
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/v1/tasks/{taskId}/annotations": {

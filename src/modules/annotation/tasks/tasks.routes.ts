@@ -1,10 +1,12 @@
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
 import { PageQuery } from '../../../platform/db/pagination.ts';
-import { DateTime, DateTimeIn, Nullable, Uuid } from '../../../platform/http/schemas.ts';
+import { DateTime, Nullable, Uuid } from '../../../platform/http/schemas.ts';
 import { loadProject } from '../access.ts';
 import { BULK_JOB } from '../projects/project.jobs.ts';
 import { PRIORITIES, TASK_STATUSES } from '../schema.ts';
 import { AnnotationOut, PredictionOut } from '../shapes.ts';
+import { LABEL_ACTION, labelResult, runBulkLabel } from './bulk-label.ts';
+import { LABEL_JOB } from './label.jobs.ts';
 import * as service from './tasks.service.ts';
 
 const Id = Type.Integer({ minimum: 1 });
@@ -17,13 +19,15 @@ const filterFields = {
   status: Type.Optional(
     Type.Array(Status, { maxItems: TASK_STATUSES.length, description: 'Any of these statuses' }),
   ),
-  priority: Type.Optional(Type.Array(Priority, { maxItems: PRIORITIES.length })),
+  priority: Type.Optional(
+    Type.Array(Priority, { maxItems: PRIORITIES.length, description: 'Any of these priorities' }),
+  ),
   annotated: Type.Optional(Type.Boolean({ description: 'Has (or has no) counted annotation' })),
-  annotated_by: Type.Optional(Uuid),
+  annotated_by: Type.Optional(Type.String({ format: 'uuid', description: 'Has an annotation by this user' })),
   reviewed: Type.Optional(Type.Boolean({ description: 'Has an approved or rejected annotation' })),
-  has_predictions: Type.Optional(Type.Boolean()),
+  has_predictions: Type.Optional(Type.Boolean({ description: 'Has (or has no) prediction' })),
   score_min: Type.Optional(Type.Number({ description: 'Lowest prediction score at least this' })),
-  score_max: Type.Optional(Type.Number()),
+  score_max: Type.Optional(Type.Number({ description: 'Lowest prediction score at most this' })),
   model_version: Type.Optional(
     Type.String({ maxLength: 200, description: 'Has a prediction of this model version' }),
   ),
@@ -60,10 +64,12 @@ const filterFields = {
       description: 'Has an annotation (not cancelled) or a prediction with this label, choice or text answer',
     }),
   ),
-  created_from: Type.Optional(DateTimeIn),
+  created_from: Type.Optional(
+    Type.String({ format: 'date-time', description: 'Created at or after this time' }),
+  ),
   created_to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
 };
-const Filter = Type.Object(filterFields, { additionalProperties: false });
+export const Filter = Type.Object(filterFields, { additionalProperties: false });
 type FilterT = Static<typeof Filter>;
 
 const TaskItem = Type.Object({
@@ -191,11 +197,13 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['tasks'],
         summary:
-          'Bulk action on tasks chosen by ids or by a filter: delete, set_priority, assign (spread evenly), remove_annotations, remove_predictions',
+          'Bulk action on tasks chosen by ids or by a filter: delete, set_priority, assign (spread evenly), remove_annotations, remove_predictions, label',
+        description:
+          '`label` (bulk labeling) adds one annotation by the caller with `choices` of the Choices control `from_name` to every selected task the caller has not annotated yet (those count as `skipped`); all the tasks or none, in one transaction, also when it runs as a job.',
         params: ProjectParams,
         body: Type.Object(
           {
-            action: Type.Union(service.BULK_ACTIONS.map((a) => Type.Literal(a))),
+            action: Type.Union([...service.BULK_ACTIONS, LABEL_ACTION].map((a) => Type.Literal(a))),
             selection: Type.Union([
               Type.Object(
                 { ids: Type.Array(Id, { minItems: 1, maxItems: 100_000 }) },
@@ -205,6 +213,20 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
             ]),
             priority: Type.Optional(Priority),
             user_ids: Type.Optional(Type.Array(Uuid, { minItems: 1, maxItems: 1000 })),
+            from_name: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 200,
+                description: 'label: the Choices control to answer',
+              }),
+            ),
+            choices: Type.Optional(
+              Type.Array(Type.String({ minLength: 1, maxLength: 500 }), {
+                minItems: 1,
+                maxItems: 100,
+                description: 'label: the choices to set (each one of the control’s)',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -213,6 +235,12 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
             affected: Type.Integer({ description: 'Tasks the action applied to' }),
             removed: Type.Optional(Type.Integer({ description: 'Annotations or predictions removed' })),
             assignments_created: Type.Optional(Type.Integer()),
+            annotations_created: Type.Optional(Type.Integer({ description: 'label: annotations added' })),
+            skipped: Type.Optional(
+              Type.Integer({
+                description: 'label: tasks the caller had annotated already, left as they were',
+              }),
+            ),
           }),
           202: Type.Object({
             job_id: Type.String({
@@ -224,22 +252,58 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const body = req.body;
+      const { action, ...body } = req.body;
       if ('filter' in body.selection) service.checkFilter(body.selection.filter, 'body/selection/filter');
       const selection: service.BulkInput['selection'] =
         'ids' in body.selection ? { ids: body.selection.ids } : { filter: toFilter(body.selection.filter) };
-      const input = { ...body, selection };
       const inline = service.bulkRunsInline(selection);
+      if (action === LABEL_ACTION) {
+        const result = await req.tx(async (tx) => {
+          const project = await loadProject(tx, req.me, req.params.id, 'manage');
+          const labelled = labelResult(project, body);
+          await service.lockProjectRow(tx, project.id);
+          const audit = (details: Record<string, unknown>) =>
+            req.audit({
+              action: 'tasks.label',
+              resourceType: 'project',
+              resourceId: String(project.id),
+              details: {
+                action,
+                selection: 'ids' in selection ? { ids: selection.ids.length } : { filter: selection.filter },
+                from_name: body.from_name,
+                choices: body.choices,
+                ...details,
+              },
+            });
+          if (!inline) {
+            const jobId = await app.platform.queue.enqueue(tx, {
+              tenantId: project.tenantId,
+              kind: LABEL_JOB,
+              payload: { projectId: project.id, selection, result: labelled },
+              createdBy: req.me.userId,
+            });
+            audit({ job_id: jobId });
+            return { job_id: jobId };
+          }
+          const r = await runBulkLabel(tx, app.platform, req.me, project, selection, labelled);
+          audit(r);
+          return r;
+        });
+        if ('job_id' in result) return reply.code(202).send(result);
+        await service.bumpGeneration(cache, req.me.tenantId, req.params.id);
+        return result;
+      }
+      const input = { ...body, action, selection };
       const result = await req.tx(async (tx) => {
         const project = await loadProject(tx, req.me, req.params.id, 'manage');
         await service.lockProjectRow(tx, project.id);
         const audit = (details: Record<string, unknown>) =>
           req.audit({
-            action: `tasks.${body.action}`,
+            action: `tasks.${action}`,
             resourceType: 'project',
             resourceId: String(project.id),
             details: {
-              action: body.action,
+              action: action,
               selection: 'ids' in selection ? { ids: selection.ids.length } : { filter: selection.filter },
               ...(body.priority ? { priority: body.priority } : {}),
               ...(body.user_ids ? { user_ids: body.user_ids } : {}),
@@ -259,7 +323,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
           return { job_id: jobId };
         }
         const r = await service.runBulkAction(tx, req.me, project, input);
-        if (body.action === 'delete' && r.affected > 0) {
+        if (action === 'delete' && r.affected > 0) {
           await app.platform.events.publish(tx, {
             tenantId: project.tenantId,
             projectId: project.id,

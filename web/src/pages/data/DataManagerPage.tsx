@@ -1,8 +1,9 @@
 import { DownloadOutlined, UploadOutlined } from '@ant-design/icons';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { App, Button, Dropdown, Input, InputNumber, Modal, Progress, Select, Space, Typography } from 'antd';
-import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'react-router';
 import { api, must, type paths } from '../../api/client';
 import { TASK_PRIORITIES, TASK_STATUSES } from '../../api/enums';
 import { Loading } from '../../components/Loading';
@@ -13,9 +14,11 @@ import type { Project } from '../../lib/project';
 import { projectKeys, projectMembersQuery } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 import { ProjectPage } from '../projects/ProjectPage';
-import { compact, SORTS, type TaskFilter, type TaskSort } from './filters';
+import { DataTabs, type SavedTab } from './DataTabs';
+import { compact, paramsOfView, SORTS, type TaskFilter, type TaskSort, viewFromParams } from './filters';
 import { dataKeys, tasksQuery } from './queries';
-import { TaskGrid } from './TaskGrid';
+import { TaskDrawer } from './TaskDrawer';
+import { TaskGrid, type TaskRow } from './TaskGrid';
 
 // The dialogs (and the table, upload and form they use) load when first opened, not with
 // the page's first rows.
@@ -85,26 +88,7 @@ function Filters({
       {bool('annotated')}
       {bool('reviewed')}
       {bool('has_predictions')}
-      <Space.Compact>
-        <Select
-          allowClear
-          aria-label={t('filters.dataKey')}
-          placeholder={t('filters.dataKey')}
-          style={{ width: 120 }}
-          value={filter.data_key}
-          onChange={(data_key) => onChange({ ...filter, data_key })}
-          options={dataKeys.map((k) => ({ value: k, label: k }))}
-        />
-        <Input.Search
-          allowClear
-          aria-label={t('filters.contains')}
-          placeholder={t('filters.contains')}
-          style={{ width: 200 }}
-          onSearch={(contains) =>
-            onChange({ ...filter, contains: contains || undefined, data_key: filter.data_key ?? dataKeys[0] })
-          }
-        />
-      </Space.Compact>
+      <SearchBox filter={filter} onChange={onChange} dataKeys={dataKeys} />
       <InputNumber
         aria-label={t('filters.scoreMin')}
         placeholder={t('filters.scoreMin')}
@@ -127,6 +111,82 @@ function Filters({
   );
 }
 
+type SearchMode = 'search' | 'q';
+
+/**
+ * The search box: every data field by default, or one field (substring search only, as the
+ * API narrows that one). "Contains" finds the text as typed, inside words too; "Full text"
+ * takes words, "phrases", -excluded and OR, ranks the matches and offers the relevance sort.
+ */
+function SearchBox({
+  filter,
+  onChange,
+  dataKeys,
+}: {
+  filter: TaskFilter;
+  onChange: (f: TaskFilter) => void;
+  dataKeys: string[];
+}) {
+  const { t } = useTranslation('data');
+  const term = filter.q ?? filter.search ?? '';
+  const [mode, setMode] = useState<SearchMode>(filter.q !== undefined ? 'q' : 'search');
+  const [text, setText] = useState(term);
+  // A tab chosen, or the URL changed: the box shows the search it now holds.
+  useEffect(() => {
+    setText(term);
+    if (term) setMode(filter.q !== undefined ? 'q' : 'search');
+  }, [term, filter.q]);
+  const run = (value: string, m: SearchMode, field: string | undefined) => {
+    const v = value.trim() || undefined;
+    onChange(
+      m === 'q'
+        ? { ...filter, q: v, search: undefined, data_key: undefined }
+        : { ...filter, search: v, q: undefined, data_key: field },
+    );
+  };
+  return (
+    <Space.Compact>
+      <Select<SearchMode>
+        aria-label={t('filters.mode')}
+        style={{ width: 110 }}
+        value={mode}
+        onChange={(m) => {
+          setMode(m);
+          if (text.trim()) run(text, m, m === 'q' ? undefined : filter.data_key);
+        }}
+        options={[
+          { value: 'search', label: t('filters.modes.search') },
+          { value: 'q', label: t('filters.modes.q') },
+        ]}
+      />
+      <Select
+        allowClear
+        aria-label={t('filters.dataKey')}
+        placeholder={t('filters.allFields')}
+        style={{ width: 130 }}
+        disabled={mode === 'q'}
+        value={mode === 'q' ? undefined : filter.data_key}
+        onChange={(data_key?: string) => run(text, 'search', data_key)}
+        options={dataKeys.map((k) => ({ value: k, label: k }))}
+      />
+      <Input.Search
+        allowClear
+        aria-label={t('filters.search')}
+        placeholder={t(mode === 'q' ? 'filters.searchWords' : 'filters.searchText')}
+        style={{ width: 260 }}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        onSearch={(value) => run(value, mode, filter.data_key)}
+      />
+    </Space.Compact>
+  );
+}
+
+/** The Choices controls of a project's config: what bulk labeling can answer. */
+function choiceControls(project: Project) {
+  return project.parsed_config.controls.filter((c) => c.type === 'Choices' && c.labels.length > 0);
+}
+
 export default function DataManagerPage() {
   return <ProjectPage section="data">{(project) => <DataManager project={project} />}</ProjectPage>;
 }
@@ -138,11 +198,33 @@ function DataManager({ project }: { project: Project }) {
   const me = useMe();
   const { modal, message } = App.useApp();
   const queryClient = useQueryClient();
-  const [filter, setFilter] = useState<TaskFilter>({});
-  const [sort, setSort] = useState<TaskSort>('id');
+  // The view (filter, sort, columns, tab) lives in the URL: a reload or a shared link shows it again.
+  const [params, setParams] = useSearchParams();
+  const search = params.toString();
+  const { filter, sort } = useMemo(() => viewFromParams(new URLSearchParams(search)), [search]);
+  const tab = Number(params.get('tab')) || null;
+  const shownKeys = params.getAll('column').filter((k) => project.data_keys.includes(k));
+  const columns = shownKeys.length ? shownKeys : project.data_keys;
+  const setView = (next: {
+    filter?: TaskFilter;
+    sort?: TaskSort;
+    columns?: string[];
+    tab?: number | null;
+  }) => {
+    const out = paramsOfView(next.filter ?? filter, next.sort ?? sort);
+    const keep = next.columns ?? shownKeys;
+    if (keep.length && keep.length < project.data_keys.length) for (const k of keep) out.append('column', k);
+    const tabId = next.tab === undefined ? tab : next.tab;
+    if (tabId) out.set('tab', String(tabId));
+    setParams(out);
+  };
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [allMatching, setAllMatching] = useState(false);
-  const [dialog, setDialog] = useState<'import' | 'export' | 'priority' | 'assign' | null>(null);
+  const [shown, setShown] = useState<TaskRow | null>(null);
+  const [dialog, setDialog] = useState<'import' | 'export' | 'priority' | 'assign' | 'label' | null>(null);
+  const controls = choiceControls(project);
+  const [labelling, setLabelling] = useState<{ from_name?: string; choice?: string }>({});
+  const labelControl = controls.find((c) => c.name === labelling.from_name) ?? controls[0];
   // A dialog once opened stays mounted, so a running import or export keeps its progress.
   const opened = useRef(new Set<string>());
   if (dialog) opened.current.add(dialog);
@@ -172,7 +254,14 @@ function DataManager({ project }: { project: Project }) {
       // Actions over a filter or many ids run as a job (202); the bar below follows it.
       if ('job_id' in r) setActionJob(r.job_id);
       else {
-        void message.success(t('actions.done', { n: fmt.number(r.affected) }));
+        void message.success(
+          r.annotations_created === undefined
+            ? t('actions.done', { n: fmt.number(r.affected) })
+            : t('actions.labelled', {
+                n: fmt.number(r.annotations_created),
+                skipped: fmt.number(r.skipped ?? 0),
+              }),
+        );
         refresh();
       }
       setSelected(new Set());
@@ -194,6 +283,7 @@ function DataManager({ project }: { project: Project }) {
   function runAction(action: Action) {
     if (action === 'set_priority') return setDialog('priority');
     if (action === 'assign') return setDialog('assign');
+    if (action === 'label') return setDialog('label');
     modal.confirm({
       title: t(`actions.${action}`),
       content: t('actions.confirm', { n: fmt.number(allMatching ? (total ?? 0) : selected.size) }),
@@ -203,13 +293,37 @@ function DataManager({ project }: { project: Project }) {
   }
 
   function changeFilter(f: TaskFilter) {
-    setFilter(f);
+    // Relevance is a full-text query's order: without one the list goes back to ids.
+    setView({ filter: f, sort: sort === 'relevance' && !compact(f).q ? 'id' : sort });
+    setSelected(new Set());
+    setAllMatching(false);
+  }
+
+  function chooseTab(saved: SavedTab | null) {
+    setView(
+      saved
+        ? {
+            filter: saved.filters,
+            sort: saved.ordering,
+            columns: saved.columns.flatMap((c) => (c.startsWith('data.') ? [c.slice(5)] : [])),
+            tab: saved.id,
+          }
+        : { filter: {}, sort: 'id', columns: [], tab: null },
+    );
     setSelected(new Set());
     setAllMatching(false);
   }
 
   const selectedCount = allMatching ? (total ?? 0) : selected.size;
-  const actions: Action[] = ['set_priority', 'assign', 'remove_annotations', 'remove_predictions', 'delete'];
+  const actions: Action[] = [
+    ...(controls.length ? (['label'] as const) : []),
+    'set_priority',
+    'assign',
+    'remove_annotations',
+    'remove_predictions',
+    'delete',
+  ];
+  const sorts: TaskSort[] = filter.q ? ['relevance', ...SORTS] : SORTS;
 
   return (
     <>
@@ -224,9 +338,9 @@ function DataManager({ project }: { project: Project }) {
           <Select<TaskSort>
             aria-label={t('sort.label')}
             value={sort}
-            onChange={setSort}
+            onChange={(next) => setView({ sort: next })}
             style={{ width: 200 }}
-            options={SORTS.map((s) => ({ value: s, label: t(`sort.${s}`) }))}
+            options={sorts.map((s) => ({ value: s, label: t(`sort.${s}`) }))}
           />
           {can(me.data, 'tasks:manage') ? (
             <Dropdown
@@ -236,7 +350,7 @@ function DataManager({ project }: { project: Project }) {
                 onClick: ({ key }) => runAction(key as Action),
               }}
             >
-              <Button>{t('actions.label', { n: fmt.number(selectedCount) })}</Button>
+              <Button>{t('actions.menu', { n: fmt.number(selectedCount) })}</Button>
             </Dropdown>
           ) : null}
           {can(me.data, 'tasks:import') ? (
@@ -251,7 +365,25 @@ function DataManager({ project }: { project: Project }) {
           ) : null}
         </Space>
       </Space>
-      <Filters filter={filter} onChange={changeFilter} dataKeys={project.data_keys} />
+      <DataTabs
+        projectId={id}
+        active={tab}
+        view={{ filter, sort, columns: shownKeys.map((k) => `data.${k}`) }}
+        onSelect={chooseTab}
+      />
+      <Space wrap>
+        <Filters filter={filter} onChange={changeFilter} dataKeys={project.data_keys} />
+        <Select
+          mode="multiple"
+          aria-label={t('filters.columns')}
+          placeholder={t('filters.columns')}
+          maxTagCount="responsive"
+          style={{ minWidth: 160 }}
+          value={columns}
+          onChange={(next: string[]) => setView({ columns: next.length ? next : project.data_keys })}
+          options={project.data_keys.map((k) => ({ value: k, label: k }))}
+        />
+      </Space>
       {selected.size > 0 && !allMatching && total !== undefined && total > selected.size ? (
         <Button type="link" onClick={() => setAllMatching(true)} style={{ padding: 0 }}>
           {t('grid.selectMatching', { formatted: fmt.number(total) })}
@@ -266,7 +398,8 @@ function DataManager({ project }: { project: Project }) {
       <ProblemAlert error={tasks.error ?? act.error ?? job.error} />
       <TaskGrid
         rows={rows}
-        dataKeys={project.data_keys}
+        dataKeys={columns}
+        onOpen={setShown}
         selected={selected}
         allSelected={allMatching}
         loading={tasks.isPending}
@@ -287,6 +420,7 @@ function DataManager({ project }: { project: Project }) {
         }}
       />
       {tasks.isPending ? <Loading /> : null}
+      <TaskDrawer projectId={id} task={shown} onClose={() => setShown(null)} />
       {opened.current.has('import') ? (
         <Suspense fallback={null}>
           <ImportDialog projectId={id} open={dialog === 'import'} onClose={() => setDialog(null)} />
@@ -311,6 +445,41 @@ function DataManager({ project }: { project: Project }) {
           style={{ width: '100%' }}
           options={TASK_PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) }))}
         />
+      </Modal>
+      <Modal
+        open={dialog === 'label'}
+        title={t('actions.label_title', { n: fmt.number(selectedCount) })}
+        onCancel={() => setDialog(null)}
+        onOk={() =>
+          act.mutate({
+            action: 'label',
+            from_name: labelControl?.name,
+            choices: labelling.choice ? [labelling.choice] : [],
+          })
+        }
+        okButtonProps={{ disabled: !labelControl || !labelling.choice }}
+        confirmLoading={act.isPending}
+      >
+        <Space direction="vertical" style={{ width: '100%' }}>
+          {controls.length > 1 ? (
+            <Select
+              aria-label={t('actions.control')}
+              value={labelControl?.name}
+              onChange={(from_name: string) => setLabelling({ from_name })}
+              style={{ width: '100%' }}
+              options={controls.map((c) => ({ value: c.name, label: c.name }))}
+            />
+          ) : null}
+          <Select
+            aria-label={t('actions.choice')}
+            placeholder={t('actions.choice')}
+            value={labelling.choice}
+            onChange={(choice: string) => setLabelling({ ...labelling, choice })}
+            style={{ width: '100%' }}
+            options={(labelControl?.labels ?? []).map((l) => ({ value: l, label: l }))}
+          />
+          <Typography.Text type="secondary">{t('actions.labelHelp')}</Typography.Text>
+        </Space>
       </Modal>
       <Modal
         open={dialog === 'assign'}
