@@ -21,6 +21,7 @@ interface Seeded {
   jobId: string;
   billing: Billing;
   projectId: number;
+  tabId: number;
   ragasId: number;
   dataset: string;
 }
