@@ -32,20 +32,25 @@ class BitReader {
 }
 
 /**
- * The alpha plane of a brush RLE (thi.ng rle-pack, as Label Studio's editor writes it): a
- * 32-bit value count, a 5-bit word size, four 4-bit run-length sizes, then runs — a repeat
- * bit, a 2-bit size index, the run length, and one value repeated or that many values. The
- * values are RGBA planes interleaved; the mask is every fourth (alpha), as the converter
- * takes it. Null when the RLE is malformed or does not hold `pixels` RGBA values.
+ * Values of Label Studio's brush RLE (thi.ng rle-pack, as its editor writes it): a 32-bit
+ * value count, a 5-bit word size, four 4-bit run-length sizes, then runs — a repeat bit, a
+ * 2-bit size index, the run length less one, and one value repeated or that many values.
+ * Keeps every `step`-th value from `offset` (values are bytes, as the converter keeps
+ * them). Null when the RLE is malformed or holds other than `count` values.
  */
-export async function decodeBrushAlpha(rle: ArrayLike<number>, pixels: number): Promise<Uint8Array | null> {
+export async function decodeRle(
+  rle: ArrayLike<number>,
+  count: number,
+  step = 1,
+  offset = 0,
+): Promise<Uint8Array | null> {
   try {
     const bits = new BitReader(rle);
-    const count = bits.read(32);
-    if (count !== pixels * 4) return null;
+    if (bits.read(32) !== count) return null;
     const wordSize = bits.read(5) + 1;
     const runSizes = [0, 0, 0, 0].map(() => bits.read(4) + 1);
-    const alpha = new Uint8Array(pixels);
+    const out = new Uint8Array(Math.ceil((count - offset) / step));
+    const firstKept = (i: number) => i + ((((offset - i) % step) + step) % step);
     let i = 0;
     let sinceYield = 0;
     while (i < count) {
@@ -53,13 +58,12 @@ export async function decodeBrushAlpha(rle: ArrayLike<number>, pixels: number): 
       const end = Math.min(count, i + 1 + bits.read(runSizes[bits.read(2)]!));
       if (repeat) {
         const value = bits.read(wordSize) & 0xff;
-        // The alpha positions in [i, end): indices ≡ 3 (mod 4).
-        for (let k = i + ((3 - (i % 4) + 4) % 4); k < end; k += 4) alpha[k >> 2] = value;
-        sinceYield += (end - i) >> 2;
+        for (let k = firstKept(i); k < end; k += step) out[(k - offset) / step] = value;
+        sinceYield += (end - i) / step;
       } else {
         for (let k = i; k < end; k++) {
           const value = bits.read(wordSize) & 0xff;
-          if (k % 4 === 3) alpha[k >> 2] = value;
+          if (k >= offset && (k - offset) % step === 0) out[(k - offset) / step] = value;
         }
         sinceYield += end - i;
       }
@@ -69,11 +73,16 @@ export async function decodeBrushAlpha(rle: ArrayLike<number>, pixels: number): 
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
-    return alpha;
+    return out;
   } catch (err) {
     if (err instanceof RangeError) return null;
     throw err;
   }
+}
+
+/** A brush mask's alpha plane (every fourth RGBA value), the plane the converter writes as the mask. */
+export function decodeBrushAlpha(rle: ArrayLike<number>, pixels: number): Promise<Uint8Array | null> {
+  return decodeRle(rle, pixels * 4, 4, 3);
 }
 
 function pngChunk(type: string, data: Buffer): Buffer {
@@ -139,7 +148,12 @@ export function brushMasks(result: unknown[], controls: Set<string>): BrushMask[
   for (const r of result) {
     if (!isObject(r) || typeof r.from_name !== 'string' || !controls.has(r.from_name)) continue;
     const v = r.value;
-    if (!isObject(v) || !Array.isArray(v.rle) || !dimension(r.original_width) || !dimension(r.original_height))
+    if (
+      !isObject(v) ||
+      !Array.isArray(v.rle) ||
+      !dimension(r.original_width) ||
+      !dimension(r.original_height)
+    )
       continue;
     const labels = Array.isArray(v.brushlabels) ? v.brushlabels : Array.isArray(v.labels) ? v.labels : null;
     const name = `${r.from_name}-${(labels ?? ['no_label']).map(String).join('-')}`;
@@ -156,7 +170,12 @@ export function brushMasks(result: unknown[], controls: Set<string>): BrushMask[
 }
 
 /** The converter's PNG file name: the annotator's e-mail keeps letters, digits, `@` and `.`; the layer loses slashes. */
-export function brushFileName(taskId: number, annotationId: number, annotator: string, layer: string): string {
+export function brushFileName(
+  taskId: number,
+  annotationId: number,
+  annotator: string,
+  layer: string,
+): string {
   const who = [...annotator].filter((c) => /[\p{L}\p{N}@.]/u.test(c)).join('');
   return `task-${taskId}-annotation-${annotationId}-by-${who}-${layer.replace(/[/\\]/g, '-')}.png`;
 }

@@ -72,7 +72,11 @@ export function llmSupport(config: ParsedConfig, labelConfig: string): LlmSuppor
     keys,
     textAreas: config.controls
       .filter((c) => c.type === 'TextArea')
-      .map((c) => ({ name: c.name, role: TURN_ROLES[c.name.toLowerCase()] ?? 'assistant', toName: c.toName })),
+      .map((c) => ({
+        name: c.name,
+        role: TURN_ROLES[c.name.toLowerCase()] ?? 'assistant',
+        toName: c.toName,
+      })),
     pairwise: config.controls
       .filter((c) => c.type === 'Pairwise' && c.toName.length >= 2)
       .map((c) => ({ name: c.name, left: c.toName[0]!, right: c.toName[1]! })),
@@ -81,14 +85,19 @@ export function llmSupport(config: ParsedConfig, labelConfig: string): LlmSuppor
       .map((c) => ({
         name: c.name,
         list: c.toName[0]!,
-        buckets: tags.filter((t) => t.tag === 'Bucket' && t.owner === c.name && t.attrs.name).map((t) => t.attrs.name!),
+        buckets: tags
+          .filter((t) => t.tag === 'Bucket' && t.owner === c.name && t.attrs.name)
+          .map((t) => t.attrs.name!),
       })),
     chats: new Set(config.objects.filter((o) => o.type === 'Chat').map((o) => o.name)),
   };
 }
 
 /** Why a config cannot produce the format, or null. */
-export function llmUnsupported(format: 'SFT_JSONL' | 'PREFERENCE_JSONL', config: ParsedConfig): string | null {
+export function llmUnsupported(
+  format: 'SFT_JSONL' | 'PREFERENCE_JSONL',
+  config: ParsedConfig,
+): string | null {
   if (format === 'SFT_JSONL')
     return config.controls.some((c) => c.type === 'TextArea') || config.objects.some((o) => o.type === 'Chat')
       ? null
@@ -174,7 +183,10 @@ function itemText(item: Record<string, unknown>): string {
 
 /** Ordered groups of item ids, best first: one group per item without buckets, one per bucket with them. */
 function rankGroups(ranker: Record<string, unknown>, buckets: string[]): string[][] {
-  const lists = Object.entries(ranker).filter(([k, v]) => k !== '_' && Array.isArray(v)) as [string, unknown[]][];
+  const lists = Object.entries(ranker).filter(([k, v]) => k !== '_' && Array.isArray(v)) as [
+    string,
+    unknown[],
+  ][];
   if (buckets.length === 0) return (lists[0]?.[1] ?? []).map((id) => [String(id)]);
   return buckets.map((b) => (lists.find(([k]) => k === b)?.[1] ?? []).map(String));
 }
@@ -187,7 +199,10 @@ export function preferenceRecords(
   config: ParsedConfig,
 ): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  const compared = new Set([...s.pairwise.flatMap((p) => [p.left, p.right]), ...s.rankers.map((r) => r.list)]);
+  const compared = new Set([
+    ...s.pairwise.flatMap((p) => [p.left, p.right]),
+    ...s.rankers.map((r) => r.list),
+  ]);
   const dialogue = s.dialogue ? dialogueOf(t, s.dialogue) : null;
   const promptText = dialogue ? null : textOf(t, s, promptObject(s, config, compared));
   const push = (control: string, chosen: string, rejected: string, ids?: [string, string]) => {
