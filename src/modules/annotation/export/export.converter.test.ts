@@ -513,4 +513,29 @@ describe.skipIf(!LABEL_STUDIO_DIR)("exports against Label Studio's converter tes
       { ...region.value, original_width: region.original_width, original_height: region.original_height },
     ]);
   });
+
+  it("JSON_MIN and CSV: a chat's messages (test_chat_json_min, chat_data.json)", async () => {
+    // The SDK's test gives the converter CHAT_SCHEMA (a Chat tag named "chat"); as a config:
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t, {
+      label_config: '<View><Chat name="chat" value="$input_chat"/></View>',
+    });
+    const { imp } = await importTasks(t, project.id, converterJson('test_export_json_min/chat_data.json'));
+    expect(imp.errors).toEqual([]);
+    const min = (await exportProject(t, project.id, 'format=JSON_MIN')).json() as Json[];
+    expect(min).toHaveLength(1);
+    const messages = min[0]!.chat as Json[];
+    expect(Array.isArray(messages)).toBe(true);
+    expect(messages).toHaveLength(4);
+    expect(messages[0]!.role).toBe('user');
+    expect(messages[1]!.content.startsWith('Hello! How can I assist you today?')).toBe(true);
+    expect('tool_calls' in messages[1]!).toBe(true);
+    expect(messages[1]!.tool_calls).toBeNull();
+    const csv = (await exportProject(t, project.id, 'format=CSV')).body;
+    const header = JSON.parse(`[${csv.split('\n')[0]}]`) as string[];
+    expect(header).toContain('chat');
+    expect(header).toContain('chat_transcript');
+    expect(csv).toContain('"user: hi\nassistant: Hello! How can I assist you today?\nuser: i dont want');
+  });
 });
