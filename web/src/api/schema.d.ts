@@ -4733,7 +4733,7 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description Label Studio export format */
-                    format?: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "YOLO_OBB" | "VOC";
+                    format?: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "YOLO_OBB" | "VOC" | "BRUSH_TO_PNG" | "ASR_MANIFEST" | "SFT_JSONL" | "PREFERENCE_JSONL";
                     /** @description Only tasks the data manager’s `search` finds */
                     search?: string;
                     /** @description Only tasks the data manager’s full-text `q` finds */
@@ -4803,7 +4803,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @description Label Studio export format */
-                        format: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "YOLO_OBB" | "VOC";
+                        format: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "YOLO_OBB" | "VOC" | "BRUSH_TO_PNG" | "ASR_MANIFEST" | "SFT_JSONL" | "PREFERENCE_JSONL";
                         /** @description Only tasks the data manager’s `search` finds */
                         search?: string;
                         /** @description Only tasks the data manager’s full-text `q` finds */
