@@ -6,7 +6,7 @@ import { newProject } from '../../../../test/annotation-fixtures.ts';
 import { newTenant, type TenantFixture } from '../../../../test/fixtures.ts';
 import { testApp } from '../../../../test/helpers.ts';
 import { LABEL_STUDIO_DIR } from '../../../../test/label-studio-material.ts';
-import { exportProject, importTasks } from '../../../../test/transfer-helpers.ts';
+import { exportProject, importTasks, waitForJob } from '../../../../test/transfer-helpers.ts';
 
 /**
  * SFT_JSONL, PREFERENCE_JSONL and ASR_MANIFEST through the export API, on the generative-AI
@@ -45,6 +45,20 @@ async function lines(t: TenantFixture, id: number, format: string): Promise<Json
   expect(res.statusCode, res.body).toBe(200);
   expect(res.headers['content-type']).toContain('application/x-ndjson');
   return jsonLines(res.body);
+}
+
+/** Runs an export job and returns its downloaded file. */
+async function jobBody(t: TenantFixture, id: number, body: Record<string, unknown>): Promise<string> {
+  const start = await t.as(t.owner, { method: 'POST', url: `/api/v1/projects/${id}/exports`, payload: body });
+  expect(start.statusCode, start.body).toBe(201);
+  const { export_id, job_id } = start.json();
+  expect((await waitForJob(t, job_id)).state).toBe('completed');
+  const download = await t.as(t.owner, {
+    method: 'GET',
+    url: `/api/v1/projects/${id}/exports/${export_id}/download`,
+  });
+  expect(download.statusCode).toBe(200);
+  return download.body;
 }
 
 const textArea = (name: string, toName: string, text: string) => ({
@@ -131,6 +145,12 @@ describe.skipIf(!LABEL_STUDIO_DIR)('PREFERENCE_JSONL', () => {
       [data.prompt, data.answer1, data.answer2, 'comparison'],
       ['Second', data.answer2, data.answer1, 'comparison'],
     ]);
+    // As a job: the same lines, and the data manager's search kept with the job.
+    expect(await jobBody(t, id, { format: 'PREFERENCE_JSONL' })).toBe(
+      (await exportProject(t, id, 'format=PREFERENCE_JSONL')).body,
+    );
+    const searched = jsonLines(await jobBody(t, id, { format: 'PREFERENCE_JSONL', search: 'Second' }));
+    expect(searched.map((r) => r.prompt)).toEqual(['Second']);
   });
 
   it('each bucket over the later ones, the prompt over the task text (llm-ranker)', async () => {
