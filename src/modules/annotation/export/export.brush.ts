@@ -12,20 +12,24 @@ import type { ParsedConfig } from '../schema.ts';
 const deflateAsync = promisify(deflate);
 
 /** How many decoded values between yields to the event loop: a large mask must not stall other requests. */
-const YIELD_EVERY = 1 << 18;
+const YIELD_EVERY = 1 << 16;
 
 /** Reads big-endian bit fields from Label Studio's RLE bytes. */
 class BitReader {
   private pos = 0;
   constructor(private readonly bytes: ArrayLike<number>) {}
 
+  /** The next `bits` bits (up to 32) as a number, taken a byte's worth at a time. */
   read(bits: number): number {
     let v = 0;
-    for (let i = 0; i < bits; i++) {
+    for (let need = bits; need > 0; ) {
       const byte = this.bytes[this.pos >> 3];
       if (byte === undefined) throw new RangeError('the RLE ends early');
-      v = v * 2 + ((byte >> (7 - (this.pos & 7))) & 1);
-      this.pos++;
+      const avail = 8 - (this.pos & 7);
+      const take = Math.min(avail, need);
+      v = v * (1 << take) + ((byte >> (avail - take)) & ((1 << take) - 1));
+      this.pos += take;
+      need -= take;
     }
     return v;
   }
