@@ -90,6 +90,8 @@ export interface ExportProject {
 export type RunTx = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
 
 export const EXPORT_BATCH = 1000;
+/** Brush results carry a mask's RLE (megabytes for a large image): fewer tasks a batch keep memory flat. */
+const BRUSH_BATCH = 50;
 
 /** Fills in the defaults a format implies: flat formats leave cancelled annotations out, as Label Studio does. */
 export function exportOptions(
@@ -500,7 +502,13 @@ async function zipStream(
         : kind === 'BRUSH_TO_PNG'
           ? brushWriter(project, add)
           : yoloWriter(project, add, kind === 'YOLO_OBB', options.splitLabelers);
-    for await (const batch of taskBatches(runTx, project.id, { ...options, includeCancelled: false })) {
+    const batchSize = kind === 'BRUSH_TO_PNG' ? BRUSH_BATCH : EXPORT_BATCH;
+    for await (const batch of taskBatches(
+      runTx,
+      project.id,
+      { ...options, includeCancelled: false },
+      batchSize,
+    )) {
       count(stats, batch);
       for (const t of batch) await write.task(t);
     }
