@@ -95,9 +95,14 @@ export async function exportProject(
   return t.as(as, { method: 'GET', url: `/api/v1/projects/${projectId}/export?${query}` });
 }
 
-/** The files of a zip archive, read from its central directory (stored or deflated entries). */
+/** The files of a zip archive as text. */
 export function readZip(buf: Buffer): Map<string, string> {
-  const files = new Map<string, string>();
+  return new Map([...readZipBytes(buf)].map(([name, data]) => [name, data.toString('utf8')]));
+}
+
+/** The files of a zip archive, read from its central directory (stored or deflated entries). */
+export function readZipBytes(buf: Buffer): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
   let eocd = buf.length - 22;
   while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
   if (eocd < 0) throw new Error('not a zip: no end of central directory');
@@ -114,7 +119,7 @@ export function readZip(buf: Buffer): Map<string, string> {
     const name = buf.subarray(p + 46, p + 46 + nameLen).toString('utf8');
     const dataStart = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
     const data = buf.subarray(dataStart, dataStart + compressed);
-    files.set(name, (method === 8 ? inflateRawSync(data) : data).toString('utf8'));
+    files.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data));
     p += 46 + nameLen + extraLen + commentLen;
   }
   return files;

@@ -5156,7 +5156,7 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description Label Studio export format */
-                    format?: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "YOLO_OBB" | "VOC";
+                    format?: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "YOLO_OBB" | "VOC" | "BRUSH_TO_PNG" | "ASR_MANIFEST" | "SFT_JSONL" | "PREFERENCE_JSONL";
                     /** @description Only tasks the data manager’s `search` finds */
                     search?: string;
                     /** @description Only tasks the data manager’s full-text `q` finds */
@@ -5226,7 +5226,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @description Label Studio export format */
-                        format: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "YOLO_OBB" | "VOC";
+                        format: "JSON" | "JSON_MIN" | "CSV" | "TSV" | "CONLL2003" | "COCO" | "YOLO" | "YOLO_OBB" | "VOC" | "BRUSH_TO_PNG" | "ASR_MANIFEST" | "SFT_JSONL" | "PREFERENCE_JSONL";
                         /** @description Only tasks the data manager’s `search` finds */
                         search?: string;
                         /** @description Only tasks the data manager’s full-text `q` finds */

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { newProject } from '../../../../test/annotation-fixtures.ts';
 import { newTenant } from '../../../../test/fixtures.ts';
@@ -512,5 +513,88 @@ describe.skipIf(!LABEL_STUDIO_DIR)("exports against Label Studio's converter tes
     expect(min[0]!.label).toEqual([
       { ...region.value, original_width: region.original_width, original_height: region.original_height },
     ]);
+  });
+
+  it("JSON_MIN and CSV: a chat's messages (test_chat_json_min, chat_data.json)", async () => {
+    // The SDK's test gives the converter CHAT_SCHEMA (a Chat tag named "chat"); as a config:
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t, {
+      label_config: '<View><Chat name="chat" value="$input_chat"/></View>',
+    });
+    const { imp } = await importTasks(t, project.id, converterJson('test_export_json_min/chat_data.json'));
+    expect(imp.errors).toEqual([]);
+    const min = (await exportProject(t, project.id, 'format=JSON_MIN')).json() as Json[];
+    expect(min).toHaveLength(1);
+    const messages = min[0]!.chat as Json[];
+    expect(Array.isArray(messages)).toBe(true);
+    expect(messages).toHaveLength(4);
+    expect(messages[0]!.role).toBe('user');
+    expect(messages[1]!.content.startsWith('Hello! How can I assist you today?')).toBe(true);
+    expect('tool_calls' in messages[1]!).toBe(true);
+    expect(messages[1]!.tool_calls).toBeNull();
+    const csv = (await exportProject(t, project.id, 'format=CSV')).body;
+    const header = JSON.parse(`[${csv.split('\n')[0]}]`) as string[];
+    expect(header).toContain('chat');
+    expect(header).toContain('chat_transcript');
+    expect(csv).toContain('"user: hi\nassistant: Hello! How can I assist you today?\nuser: i dont want');
+  });
+
+  it("VOC: an annotation document per image with the converter's integer boxes (test_export_yolo/data.json)", async () => {
+    const { t, project, tasks } = await converterProject(
+      'test_export_yolo/label_config.xml',
+      'test_export_yolo/data.json',
+    );
+    const res = await exportProject(t, project.id, 'format=VOC');
+    expect(res.statusCode).toBe(200);
+    const zip = readZip(res.rawPayload);
+    expect([...zip.keys()].sort()).toEqual(['Annotations/image1.xml', 'Annotations/image2.xml']);
+    const parser = new XMLParser({ isArray: (name) => name === 'object' });
+    const doc = parser.parse(zip.get('Annotations/image1.xml')!).annotation as Json;
+    expect(doc.filename).toBe('image1');
+    expect(doc.size).toEqual({ width: 2800, height: 2800, depth: 3 });
+    // The newest annotation of task 1 (one file per image), boxes as the converter's int() of pixels.
+    const newest = (tasks[0]!.annotations as Json[]).at(-1)!.result as Json[];
+    expect((doc.object as Json[]).map((o) => [o.name, o.bndbox])).toEqual(
+      newest.map(({ value: v }) => {
+        const [x, y] = [Math.trunc((v.x / 100) * 2800), Math.trunc((v.y / 100) * 2800)];
+        const [w, h] = [Math.trunc((v.width / 100) * 2800), Math.trunc((v.height / 100) * 2800)];
+        return [v.rectanglelabels[0], { xmin: x, ymin: y, xmax: x + w, ymax: y + h }];
+      }),
+    );
+  });
+
+  it('VOC: boxes of a Labels control beside a Rectangle, the file name with its extension', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t, {
+      label_config: `<View><Image name="image" value="$image"/><Rectangle name="box" toName="image"/>
+        <Labels name="label" toName="image"><Label value="cat"/></Labels></View>`,
+    });
+    const { imp } = await importTasks(t, project.id, [
+      {
+        data: { image: 'https://example.com/pets/cat%201.jpg?sig=x' },
+        annotations: [
+          {
+            result: [
+              {
+                id: 'r',
+                type: 'rectanglelabels',
+                from_name: 'label',
+                to_name: 'image',
+                original_width: 200,
+                original_height: 100,
+                value: { x: 10, y: 20, width: 50, height: 50, rotation: 0, rectanglelabels: ['cat'] },
+              },
+            ],
+          },
+        ],
+      },
+    ]);
+    expect(imp.errors).toEqual([]);
+    const zip = readZip((await exportProject(t, project.id, 'format=VOC')).rawPayload);
+    const doc = new XMLParser().parse(zip.get('Annotations/cat 1.xml')!).annotation as Json;
+    expect(doc.filename).toBe('cat 1.jpg');
+    expect(doc.object).toMatchObject({ name: 'cat', bndbox: { xmin: 20, ymin: 20, xmax: 120, ymax: 70 } });
   });
 });

@@ -214,6 +214,90 @@ describe('JSON_MIN and CSV', () => {
   });
 });
 
+const EVERY_TYPE = parseLabelConfig(`<View>
+  <Text name="text" value="$text"/>
+  <Text name="other" value="$other"/>
+  <Labels name="ner" toName="text"><Label value="PER"/></Labels>
+  <Choices name="sentiment" toName="text"><Choice value="Positive"/><Choice value="Negative"/></Choices>
+  <Taxonomy name="topic" toName="text"><Choice value="Science"><Choice value="Physics"/></Choice></Taxonomy>
+  <TextArea name="comment" toName="text"/>
+  <Rating name="stars" toName="text"/>
+  <Number name="count" toName="text"/>
+  <DateTime name="when" toName="text"/>
+  <Pairwise name="better" toName="text,other"/>
+  <List name="items" value="$items"/>
+  <Ranker name="order" toName="items"/>
+  <Relations><Relation value="knows"/></Relations>
+  <Chat name="chat" value="$dialogue"/>
+</View>`);
+
+describe('every result type in JSON_MIN and CSV', () => {
+  const region = (from: string, type: string, value: Record<string, unknown>) => ({
+    id: from,
+    from_name: from,
+    to_name: 'text',
+    type,
+    value,
+  });
+  const chat = (role: string, content: string) => ({
+    id: content,
+    from_name: 'chat',
+    to_name: 'chat',
+    type: 'chatmessage',
+    value: { chatmessage: { role, content, createdAt: 1 } },
+  });
+  const result = [
+    region('ner', 'labels', { start: 0, end: 3, text: 'Ann', labels: ['PER'] }),
+    region('sentiment', 'choices', { choices: ['Positive'] }),
+    region('topic', 'taxonomy', { taxonomy: [['Science', 'Physics']] }),
+    region('comment', 'textarea', { text: ['fine'] }),
+    region('stars', 'rating', { rating: 4 }),
+    region('count', 'number', { number: 7 }),
+    region('when', 'datetime', { datetime: '2024-05-01T10:00' }),
+    region('better', 'pairwise', { selected: 'left' }),
+    region('order', 'ranker', { ranker: { items: ['b', 'a'] } }),
+    { type: 'relation', from_id: 'ner', to_id: 'ner', direction: 'right', labels: ['knows'] },
+    chat('user', 'hi'),
+    chat('assistant', 'hello'),
+  ];
+  const records = minRecords(
+    task([ann(1, { result })], { text: 'Ann', other: 'B', items: [], dialogue: [] }),
+    EVERY_TYPE,
+    false,
+    { transcripts: true },
+  );
+
+  it("writes each as the converter's prettify_result does (relations, naming no control, left out)", () => {
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      ner: [{ start: 0, end: 3, text: 'Ann', labels: ['PER'] }],
+      sentiment: 'Positive',
+      topic: [{ taxonomy: [['Science', 'Physics']] }],
+      comment: 'fine',
+      stars: [{ rating: 4 }],
+      count: [{ number: 7 }],
+      when: [{ datetime: '2024-05-01T10:00' }],
+      better: [{ selected: 'left' }],
+      order: [{ ranker: { items: ['b', 'a'] } }],
+      chat: [
+        { role: 'user', content: 'hi', createdAt: 1 },
+        { role: 'assistant', content: 'hello', createdAt: 1 },
+      ],
+      chat_transcript: 'user: hi\nassistant: hello',
+    });
+    expect(Object.keys(records[0]!).some((k) => k.startsWith('Relations') || k === 'undefined')).toBe(false);
+  });
+
+  it('gives each a CSV column, the chat its transcript too', () => {
+    const columns = csvColumns(['text', 'other', 'items', 'dialogue'], EVERY_TYPE);
+    for (const c of ['chat', 'chat_transcript', 'order', 'better', 'when', 'count', 'stars', 'topic'])
+      expect(columns).toContain(c);
+    const row = csvRow(records[0]!, columns, ',');
+    expect(row).toContain('"user: hi\nassistant: hello"');
+    expect(row).toContain('"[{""role"":""user"",""content"":""hi"",""createdAt"":1}');
+  });
+});
+
 describe('image formats', () => {
   const rect = (
     label: string,

@@ -1,5 +1,7 @@
 import type { ParsedConfig } from '../schema.ts';
+import { brushControls } from './export.brush.ts';
 import { imageControls } from './export.images.ts';
+import { llmUnsupported } from './export.llm.ts';
 import { treebankSpans } from './treebank.ts';
 
 /**
@@ -18,6 +20,10 @@ export const EXPORT_FORMATS = [
   'YOLO',
   'YOLO_OBB',
   'VOC',
+  'BRUSH_TO_PNG',
+  'ASR_MANIFEST',
+  'SFT_JSONL',
+  'PREFERENCE_JSONL',
 ] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
@@ -77,6 +83,11 @@ export const FORMAT_FILES: Record<ExportFormat, { ext: string; contentType: stri
   YOLO: { ext: 'zip', contentType: 'application/zip' },
   YOLO_OBB: { ext: 'zip', contentType: 'application/zip' },
   VOC: { ext: 'zip', contentType: 'application/zip' },
+  BRUSH_TO_PNG: { ext: 'zip', contentType: 'application/zip' },
+  // NeMo's manifest.json: a JSON object per line.
+  ASR_MANIFEST: { ext: 'json', contentType: 'application/x-ndjson; charset=utf-8' },
+  SFT_JSONL: { ext: 'jsonl', contentType: 'application/x-ndjson; charset=utf-8' },
+  PREFERENCE_JSONL: { ext: 'jsonl', contentType: 'application/x-ndjson; charset=utf-8' },
 };
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -165,13 +176,18 @@ export function flatAnnotations(t: ExportTask, includeCancelled: boolean): Expor
 
 type Output = Record<string, unknown> & { type: string };
 
-/** An annotation's regions grouped by control (`from_name`), each value tagged with the control's tag. */
+/**
+ * An annotation's regions grouped by control (`from_name`), each value tagged with the
+ * control's tag. A chat message names its `<Chat>` object, not a control: it is tagged
+ * `chatmessage`, as the converter does. Relations name no control and are left out, as
+ * the converter leaves them.
+ */
 export function outputsOf(result: unknown[], config: ParsedConfig): Map<string, Output[]> {
   const types = new Map(config.controls.map((c) => [c.name, c.type]));
   const out = new Map<string, Output[]>();
   for (const r of result) {
     if (!isObject(r) || typeof r.from_name !== 'string') continue;
-    const type = types.get(r.from_name);
+    const type = types.get(r.from_name) ?? (r.type === 'chatmessage' ? 'chatmessage' : undefined);
     if (!type) continue;
     const v: Output = { ...(isObject(r.value) ? r.value : {}), type };
     if ('original_width' in r) v.original_width = r.original_width;
@@ -183,7 +199,11 @@ export function outputsOf(result: unknown[], config: ParsedConfig): Map<string, 
   return out;
 }
 
-/** Label Studio's prettify_result: one choice or one text becomes a plain string. */
+/**
+ * Label Studio's prettify_result: one choice or one text becomes a plain string, a chat
+ * message its `{role, content, …}`; every other value (taxonomy, rating, number,
+ * datetime, ranker, pairwise, regions) is kept as the result stores it.
+ */
 export function prettify(values: Output[]): unknown {
   const out: unknown[] = [];
   let tagType: string | undefined;
@@ -194,9 +214,18 @@ export function prettify(values: Output[]): unknown {
       out.push(rest.choices[0]);
     else if (type === 'TextArea' && Array.isArray(rest.text) && rest.text.length === 1)
       out.push(rest.text[0]);
+    else if (type === 'chatmessage' || type === 'Chat') out.push(rest.chatmessage ?? rest);
     else out.push(rest);
   }
   return (tagType === 'Choices' || tagType === 'TextArea') && out.length === 1 ? out[0] : out;
+}
+
+/** The keys results take in a flat record: the controls', and the `<Chat>` objects' (their messages). */
+function resultNames(config: ParsedConfig): Set<string> {
+  return new Set([
+    ...config.controls.map((c) => c.name),
+    ...config.objects.filter((o) => o.type === 'Chat').map((o) => o.name),
+  ]);
 }
 
 /**
@@ -206,7 +235,7 @@ export function prettify(values: Output[]): unknown {
  * the data, which loses it, so here JSON_MIN renames the same way.
  */
 export function dataFields(data: Record<string, unknown>, config: ParsedConfig): Record<string, unknown> {
-  const controls = new Set(config.controls.map((c) => c.name));
+  const controls = resultNames(config);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(data)) out[controls.has(key) ? `_data_${key}` : key] = value;
   return out;
@@ -221,6 +250,7 @@ export function minRecords(
   t: ExportTask,
   config: ParsedConfig,
   includeCancelled: boolean,
+  options: { transcripts?: boolean } = {},
 ): Record<string, unknown>[] {
   const annotations = flatAnnotations(t, includeCancelled);
   const data = dataFields(t.data, config);
@@ -239,7 +269,11 @@ export function minRecords(
   }
   return annotations.map((a) => {
     const record: Record<string, unknown> = { ...data, id: t.id };
-    for (const [name, values] of outputsOf(a.result, config)) record[name] = prettify(values);
+    for (const [name, values] of outputsOf(a.result, config)) {
+      record[name] = prettify(values);
+      if (options.transcripts && values.some((v) => v.type === 'chatmessage'))
+        record[`${name}_transcript`] = transcript(record[name] as unknown[]);
+    }
     record.annotator = annotatorOf(a);
     record.annotation_id = a.id;
     record.created_at = a.createdAt.toISOString();
@@ -248,6 +282,19 @@ export function minRecords(
     if (includeCancelled) record.was_cancelled = a.wasCancelled;
     return record;
   });
+}
+
+/** The converter's CSV transcript of a dialogue: a `role: content` line per message. */
+export function transcript(messages: unknown[]): string {
+  return messages
+    .filter(isObject)
+    .map((m) => {
+      const role = m.role === undefined || m.role === null ? '' : String(m.role);
+      const content = m.content === undefined || m.content === null ? '' : String(m.content);
+      if (!role) return content;
+      return content ? `${role}: ${content}` : `${role}:`;
+    })
+    .join('\n');
 }
 
 const ALWAYS_COLUMNS = [
@@ -261,10 +308,15 @@ const ALWAYS_COLUMNS = [
 
 /** CSV/TSV columns as Label Studio's csv2 writer has them: every key, sorted. */
 export function csvColumns(dataKeys: Iterable<string>, config: ParsedConfig): string[] {
-  const controls = new Set(config.controls.map((c) => c.name));
+  const controls = resultNames(config);
   const data = [...dataKeys].map((k) => (controls.has(k) ? `_data_${k}` : k));
   const keys = new Set<string>([...ALWAYS_COLUMNS, 'id', ...data]);
   for (const c of config.controls) if (c.name && c.type !== 'Relations') keys.add(c.name);
+  for (const o of config.objects) {
+    if (o.type !== 'Chat') continue;
+    keys.add(o.name);
+    keys.add(`${o.name}_transcript`);
+  }
   return [...keys].sort();
 }
 
@@ -370,11 +422,22 @@ export function labelSpans(result: unknown[], controls: Set<string>): Span[] {
 
 // ------------------------------------------------------------ COCO, YOLO, VOC
 
-/** The RectangleLabels controls on the image Pascal VOC reads. */
-export function vocControls(config: ParsedConfig): Set<string> | null {
-  const found = imageControls(config);
-  const names = found?.controls.filter((c) => c.type === 'RectangleLabels').map((c) => c.name) ?? [];
-  return names.length ? new Set(names) : null;
+/**
+ * The controls whose boxes Pascal VOC writes: RectangleLabels on an image, or Labels on an
+ * image a Rectangle draws on (the converter's two cases). VOC has no polygons: the
+ * converter writes rectangles only, and so does this export.
+ */
+export function vocControls(config: ParsedConfig): { imageKey: string; controls: Set<string> } | null {
+  for (const image of config.objects) {
+    if (image.type !== 'Image') continue;
+    const on = config.controls.filter((c) => c.toName.includes(image.name));
+    const drawn = on.some((c) => c.type === 'Rectangle');
+    const names = on
+      .filter((c) => c.type === 'RectangleLabels' || (drawn && c.type === 'Labels'))
+      .map((c) => c.name);
+    if (names.length) return { imageKey: image.value.replace(/^\$/, ''), controls: new Set(names) };
+  }
+  return null;
 }
 
 export interface Box {
@@ -389,17 +452,19 @@ export interface Box {
   originalHeight: number;
 }
 
-/** The labelled rectangles of an annotation that carry the image's size. */
+/** The labelled rectangles of an annotation that carry the image's size (`rectanglelabels`, or `labels` from a Labels control). */
 export function boxesOf(result: unknown[], controls: Set<string>): Box[] {
   const boxes: Box[] = [];
   for (const r of result) {
     if (!isObject(r) || typeof r.from_name !== 'string' || !controls.has(r.from_name)) continue;
     const v = r.value;
-    if (!isObject(v) || !Array.isArray(v.rectanglelabels) || v.rectanglelabels.length === 0) continue;
+    if (!isObject(v)) continue;
+    const labels = Array.isArray(v.rectanglelabels) ? v.rectanglelabels : v.labels;
+    if (!Array.isArray(labels) || labels.length === 0) continue;
     if (!finite(v.x) || !finite(v.y) || !finite(v.width) || !finite(v.height)) continue;
     if (!finite(r.original_width) || !finite(r.original_height)) continue;
     boxes.push({
-      label: String(v.rectanglelabels[0]),
+      label: String(labels[0]),
       x: v.x,
       y: v.y,
       width: v.width,
@@ -491,6 +556,48 @@ export function vocXml(options: {
   return `${xml}</annotation>\n`;
 }
 
+// ------------------------------------------------------------------ ASR_MANIFEST
+
+/** The audio data key and the TextArea controls ASR_MANIFEST reads (the converter takes any TextArea). */
+export function asrSupport(config: ParsedConfig): { audioKey: string; controls: Set<string> } | null {
+  const audio = config.objects.find((o) => o.type === 'Audio' || o.type === 'AudioPlus');
+  const areas = config.controls.filter((c) => c.type === 'TextArea').map((c) => c.name);
+  if (!audio || areas.length === 0) return null;
+  return { audioKey: audio.value.replace(/^\$/, ''), controls: new Set(areas) };
+}
+
+/**
+ * A NeMo manifest line of an annotation, as the converter's convert_to_asr_json_manifest
+ * writes it: the transcript is the first text of the first TextArea region. The converter
+ * downloads the audio and writes its local path and measured duration; this export does
+ * not fetch files, so `audio_filepath` is the task's audio reference and `duration` is
+ * there when known — a numeric `duration` in the task data, else the audio length the
+ * annotation's regions carry (`original_length`). Null when the annotation has no text.
+ */
+export function asrLine(
+  t: ExportTask,
+  a: ExportAnnotation,
+  support: { audioKey: string; controls: Set<string> },
+): string | null {
+  let text: string | undefined;
+  let length: number | undefined;
+  for (const r of a.result) {
+    if (!isObject(r)) continue;
+    if (finite(r.original_length)) length = Math.max(length ?? 0, r.original_length);
+    const v = r.value;
+    if (text !== undefined || typeof r.from_name !== 'string' || !support.controls.has(r.from_name)) continue;
+    if (isObject(v) && Array.isArray(v.text) && typeof v.text[0] === 'string') text = v.text[0];
+  }
+  if (text === undefined) return null;
+  const duration = finite(t.data.duration) ? t.data.duration : length;
+  return `${JSON.stringify({
+    audio_filepath: t.data[support.audioKey] ?? null,
+    ...(duration !== undefined && { duration }),
+    text,
+    annotator: annotatorOf(a) ?? '',
+  })}\n`;
+}
+
 /** The info block Label Studio puts in COCO and YOLO notes. */
 export function labelStudioInfo(now = new Date()) {
   return {
@@ -514,8 +621,19 @@ export function formatUnsupported(format: ExportFormat, config: ParsedConfig): s
       return imageControls(config)
         ? null
         : `${format} needs a <RectangleLabels>, <PolygonLabels> or <KeyPointLabels> control on an <Image> object`;
+    case 'BRUSH_TO_PNG':
+      return brushControls(config)
+        ? null
+        : 'BRUSH_TO_PNG needs a <BrushLabels> or <Brush> control on an <Image> object';
+    case 'ASR_MANIFEST':
+      return asrSupport(config) ? null : 'ASR_MANIFEST needs a <TextArea> control and an <Audio> object';
+    case 'SFT_JSONL':
+    case 'PREFERENCE_JSONL':
+      return llmUnsupported(format, config);
     case 'VOC':
-      return vocControls(config) ? null : 'VOC needs a <RectangleLabels> control on an <Image> object';
+      return vocControls(config)
+        ? null
+        : 'VOC needs a <RectangleLabels> control (or <Rectangle> with <Labels>) on an <Image> object';
     default:
       return null;
   }

@@ -41,28 +41,40 @@ const xmlParser = new XMLParser({
   processEntities: true,
 });
 
-/** The attributes of each control's `<Label>`s (category, model_index, …), by control name and value. */
-export function labelAttributes(xml: string): Map<string, Map<string, Attrs>> {
-  const out = new Map<string, Map<string, Attrs>>();
+export interface ConfigTag {
+  tag: string;
+  attrs: Attrs;
+  /** The control (a tag with name and toName) this tag sits in, if any. */
+  owner: string | undefined;
+}
+
+/** Every tag of a labeling config in document order, with its attributes and enclosing control. */
+export function configTags(xml: string): ConfigTag[] {
+  const out: ConfigTag[] = [];
   const walk = (items: Record<string, unknown>[], control: string | undefined) => {
     for (const item of items) {
       const tag = Object.keys(item).find((k) => k !== ':@');
       if (!tag || tag.startsWith('#')) continue;
       const attrs = (item[':@'] ?? {}) as Attrs;
-      let owner = control;
-      if (attrs.name && attrs.toName) owner = attrs.name;
-      else if ((tag === 'Label' || tag === 'Choice') && owner) {
-        const value = attrs.alias || attrs.value;
-        if (value) {
-          const labels = out.get(owner) ?? new Map<string, Attrs>();
-          labels.set(value, attrs);
-          out.set(owner, labels);
-        }
-      }
-      walk((item[tag] ?? []) as Record<string, unknown>[], owner);
+      out.push({ tag, attrs, owner: control });
+      walk((item[tag] ?? []) as Record<string, unknown>[], attrs.name && attrs.toName ? attrs.name : control);
     }
   };
   walk(xmlParser.parse(xml) as Record<string, unknown>[], undefined);
+  return out;
+}
+
+/** The attributes of each control's `<Label>`s (category, model_index, …), by control name and value. */
+export function labelAttributes(xml: string): Map<string, Map<string, Attrs>> {
+  const out = new Map<string, Map<string, Attrs>>();
+  for (const { tag, attrs, owner } of configTags(xml)) {
+    if ((tag !== 'Label' && tag !== 'Choice') || !owner || (attrs.name && attrs.toName)) continue;
+    const value = attrs.alias || attrs.value;
+    if (!value) continue;
+    const labels = out.get(owner) ?? new Map<string, Attrs>();
+    labels.set(value, attrs);
+    out.set(owner, labels);
+  }
   return out;
 }
 

@@ -15,8 +15,11 @@ import type { JobContext } from '../../../platform/jobs/queue.ts';
 import { annotations, exports, type ParsedConfig, predictions, projects, tasks } from '../schema.ts';
 import { checkQuery } from '../tasks/task-search.ts';
 import { searchConditions, tasksOf } from '../tasks/tasks.service.ts';
+import { brushControls, brushFileName, brushMasks, decodeBrushAlpha, greyPng } from './export.brush.ts';
 import {
   annotatorOf,
+  asrLine,
+  asrSupport,
   boxesOf,
   CONLL_HEADER,
   conllBlock,
@@ -43,12 +46,12 @@ import {
 import {
   cocoAnnotations,
   cocoCategories,
-  imageControls,
   imageSupport,
   regionsOf,
   yoloCategories,
   yoloLines,
 } from './export.images.ts';
+import { llmSupport, preferenceRecords, sftRecord } from './export.llm.ts';
 
 /**
  * Exports stream a project in keyset batches of tasks, each loaded with its annotations
@@ -87,6 +90,8 @@ export interface ExportProject {
 export type RunTx = <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
 
 export const EXPORT_BATCH = 1000;
+/** Brush results carry a mask's RLE (megabytes for a large image): fewer tasks a batch keep memory flat. */
+const BRUSH_BATCH = 50;
 
 /** Fills in the defaults a format implies: flat formats leave cancelled annotations out, as Label Studio does. */
 export function exportOptions(
@@ -315,7 +320,9 @@ async function* csvChunks(
     count(stats, batch);
     let chunk = '';
     for (const t of batch) {
-      for (const record of minRecords(t, project.parsedConfig, options.includeCancelled)) {
+      for (const record of minRecords(t, project.parsedConfig, options.includeCancelled, {
+        transcripts: true,
+      })) {
         if (record.annotation_id !== null) record.was_cancelled ??= false;
         chunk += csvRow(record, columns, delimiter);
       }
@@ -434,13 +441,36 @@ async function* cocoChunks(
   }
 }
 
+/**
+ * A JSON-lines export streamed batch by batch: `lines` writes an annotation's lines, for
+ * every non-cancelled annotation of a task, newest first.
+ */
+async function* annotationLines(
+  runTx: RunTx,
+  project: ExportProject,
+  options: ExportOptions,
+  stats: ExportStats,
+  lines: (task: ExportTask, annotation: ExportAnnotation) => string,
+) {
+  for await (const batch of taskBatches(runTx, project.id, { ...options, includeCancelled: false })) {
+    count(stats, batch);
+    let chunk = '';
+    for (const t of batch) for (const a of flatAnnotations(t, false)) chunk += lines(t, a);
+    yield chunk;
+  }
+}
+
+function jsonLines(records: (Record<string, unknown> | null)[]): string {
+  return records.map((r) => (r ? `${JSON.stringify(r)}\n` : '')).join('');
+}
+
 /** YOLO (boxes, or OBB corners) or VOC as a zip, entries added as tasks are read and no faster than the zip is consumed. */
 async function zipStream(
   runTx: RunTx,
   project: ExportProject,
   options: ExportOptions,
   stats: ExportStats,
-  kind: 'YOLO' | 'YOLO_OBB' | 'VOC',
+  kind: 'YOLO' | 'YOLO_OBB' | 'VOC' | 'BRUSH_TO_PNG',
 ): Promise<Readable> {
   // Loaded on the first zip export: archiver holds ~20 MB that an idle platform does without.
   const { ZipArchive } = await import('archiver');
@@ -458,9 +488,10 @@ async function zipStream(
     aborted = true;
     wake?.();
   });
-  const add = async (content: string, name: string) => {
+  const add = async (content: string | Buffer, name: string) => {
     if (aborted) throw new Error('the export stream was closed');
-    archive.append(content, { name });
+    // PNGs are deflated already: stored, not compressed twice.
+    archive.append(content, { name, store: Buffer.isBuffer(content) });
     added++;
     while (added - written > 64 && !aborted) await new Promise<void>((resolve) => (wake = resolve));
   };
@@ -468,8 +499,16 @@ async function zipStream(
     const write =
       kind === 'VOC'
         ? vocWriter(project, add, options.splitLabelers)
-        : yoloWriter(project, add, kind === 'YOLO_OBB', options.splitLabelers);
-    for await (const batch of taskBatches(runTx, project.id, { ...options, includeCancelled: false })) {
+        : kind === 'BRUSH_TO_PNG'
+          ? brushWriter(project, add)
+          : yoloWriter(project, add, kind === 'YOLO_OBB', options.splitLabelers);
+    const batchSize = kind === 'BRUSH_TO_PNG' ? BRUSH_BATCH : EXPORT_BATCH;
+    for await (const batch of taskBatches(
+      runTx,
+      project.id,
+      { ...options, includeCancelled: false },
+      batchSize,
+    )) {
       count(stats, batch);
       for (const t of batch) await write.task(t);
     }
@@ -482,7 +521,7 @@ async function zipStream(
   return archive;
 }
 
-type AddEntry = (content: string, name: string) => Promise<void>;
+type AddEntry = (content: string | Buffer, name: string) => Promise<void>;
 interface ZipWriter {
   task(t: ExportTask): Promise<void>;
   finish(archive: { append(content: string, data: { name: string }): unknown }): void;
@@ -530,8 +569,7 @@ function yoloWriter(project: ExportProject, add: AddEntry, obb: boolean, split: 
 
 /** Pascal VOC: an annotation document per image with labelled rectangles. */
 function vocWriter(project: ExportProject, add: AddEntry, split: boolean): ZipWriter {
-  const controls = vocControls(project.parsedConfig)!;
-  const imageKey = imageControls(project.parsedConfig)!.image.value.replace(/^\$/, '');
+  const { imageKey, controls } = vocControls(project.parsedConfig)!;
   const nameOf = uniqueNames();
   return {
     async task(t) {
@@ -542,13 +580,36 @@ function vocWriter(project: ExportProject, add: AddEntry, split: boolean): ZipWr
         const boxes = boxesOf(a.result, controls);
         const xml = vocXml({
           folder: 'images',
-          fileName: base,
+          // The image's own name, extension and all, as the converter writes it.
+          fileName: imageFileName(t.data[imageKey]),
           annotator: a.completedByEmail ?? a.completedByExternal,
           width: boxes[0]!.originalWidth,
           height: boxes[0]!.originalHeight,
           boxes,
         });
         await add(xml, split ? `Annotations/${labelerFolder(a)}/${base}.xml` : `Annotations/${base}.xml`);
+      }
+    },
+    finish() {},
+  };
+}
+
+/**
+ * Brush masks as PNGs: every brush region of every non-cancelled annotation, its RLE
+ * decoded to the alpha plane. A region whose RLE does not decode to its image size is
+ * left out (the converter would fail on it).
+ */
+function brushWriter(project: ExportProject, add: AddEntry): ZipWriter {
+  const controls = brushControls(project.parsedConfig)!;
+  return {
+    async task(t) {
+      for (const a of flatAnnotations(t, false)) {
+        for (const mask of brushMasks(a.result, controls)) {
+          const alpha = await decodeBrushAlpha(mask.rle, mask.width * mask.height);
+          if (!alpha) continue;
+          const name = brushFileName(t.id, a.id, annotatorOf(a) ?? '', mask.layer);
+          await add(await greyPng(mask.width, mask.height, alpha), name);
+        }
       }
     },
     finish() {},
@@ -586,7 +647,24 @@ export async function exportStream(
     case 'YOLO':
     case 'YOLO_OBB':
     case 'VOC':
+    case 'BRUSH_TO_PNG':
       return zipStream(runTx, project, options, stats, options.format);
+    case 'ASR_MANIFEST': {
+      const support = asrSupport(project.parsedConfig)!;
+      return Readable.from(
+        annotationLines(runTx, project, options, stats, (t, a) => asrLine(t, a, support) ?? ''),
+      );
+    }
+    case 'SFT_JSONL':
+    case 'PREFERENCE_JSONL': {
+      const support = llmSupport(project.parsedConfig, project.labelConfig);
+      const config = project.parsedConfig;
+      const lines =
+        options.format === 'SFT_JSONL'
+          ? (t: ExportTask, a: ExportAnnotation) => jsonLines([sftRecord(t, a, support, config)])
+          : (t: ExportTask, a: ExportAnnotation) => jsonLines(preferenceRecords(t, a, support, config));
+      return Readable.from(annotationLines(runTx, project, options, stats, lines));
+    }
   }
 }
 
@@ -622,8 +700,13 @@ export async function runExport(platform: Platform, ctx: JobContext<ExportJobPay
   });
   if (!row || !project) throw badRequest('The export or its project no longer exists.');
   const format = row.format as ExportFormat;
-  const o = row.options as Record<string, boolean>;
-  const options = {
+  const o = row.options as Record<string, unknown>;
+  // The data manager's search the request asked for, kept with the export's options.
+  const searched = Object.fromEntries(
+    (['search', 'q', 'label'] as const).flatMap((k) => (typeof o[k] === 'string' ? [[k, o[k]]] : [])),
+  ) as Pick<ExportOptions, 'search' | 'q' | 'label'>;
+  const options: ExportOptions = {
+    ...searched,
     format,
     onlyAnnotated: o.onlyAnnotated === true,
     onlyReviewed: o.onlyReviewed === true,

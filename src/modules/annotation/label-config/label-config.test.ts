@@ -590,6 +590,32 @@ describe('validateResult', () => {
     ]);
   });
 
+  it("takes a <Chat>'s messages, which name the Chat itself (Label Studio's chatmessage results)", () => {
+    const chat = parseLabelConfig(
+      '<View><Text name="t" value="$t"/><Chat name="chat" value="$dialogue"/></View>',
+    );
+    const message = (over: Record<string, unknown>) => ({
+      id: 'm',
+      type: 'chatmessage',
+      from_name: 'chat',
+      to_name: 'chat',
+      value: { chatmessage: { role: 'user', content: 'hi', createdAt: 1 } },
+      ...over,
+    });
+    expect(validateResult(chat, [message({})])).toEqual([]);
+    expect(
+      validateResult(chat, [
+        message({ from_name: 't', to_name: 't' }),
+        message({ to_name: 't' }),
+        message({ value: { chatmessage: { role: 'user' } } }),
+      ]),
+    ).toEqual([
+      { path: 'result/0/from_name', message: 'must name a <Chat> tag of the config' },
+      { path: 'result/1/to_name', message: 'must be "chat"' },
+      { path: 'result/2/value/chatmessage', message: 'must have a string role and content' },
+    ]);
+  });
+
   it('knows where each result type keeps its labels', () => {
     expect(labelKeyOf('hypertextlabels')).toBe('htmllabels');
     expect(labelKeyOf('rectanglelabels')).toBe('rectanglelabels');

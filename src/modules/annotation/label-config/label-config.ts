@@ -474,6 +474,7 @@ export function validateResult(config: ParsedConfig, result: unknown, base = 're
     const p = `/${i}`;
     if (!isObj(item)) err(p, 'must be an object');
     else if (item.type === 'relation') checkRelation(scope, item, p);
+    else if (item.type === 'chatmessage') checkChatMessage(scope, item, p);
     else checkRegion(scope, item, p);
   });
   return errors;
@@ -514,6 +515,24 @@ function checkRelation({ ids, relationLabels, err }: ResultScope, item: Region, 
     if (!isStr(l) || (relationLabels.length > 0 && !relationLabels.includes(l)))
       err(`${p}/labels/${j}`, `"${String(l)}" is not a relation label of the config`);
   });
+}
+
+/**
+ * A message of a `<Chat>` dialogue: Label Studio's Chat tag is its own control, so the
+ * result names the Chat object as from_name and to_name and carries `chatmessage` with a
+ * role and content.
+ */
+function checkChatMessage({ objects, err }: ResultScope, item: Region, p: string) {
+  if (!isStr(item.from_name) || objects.get(item.from_name)?.type !== 'Chat') {
+    err(`${p}/from_name`, 'must name a <Chat> tag of the config');
+    return;
+  }
+  if (item.to_name !== undefined && item.to_name !== item.from_name)
+    err(`${p}/to_name`, `must be "${item.from_name}"`);
+  const message = isObj(item.value) ? item.value.chatmessage : undefined;
+  if (!isObj(message)) err(`${p}/value/chatmessage`, 'must be an object');
+  else if (!isStr(message.role) || !isStr(message.content))
+    err(`${p}/value/chatmessage`, 'must have a string role and content');
 }
 
 /** A region names its control, the control's object and result type, then carries a value. */

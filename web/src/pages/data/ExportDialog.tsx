@@ -22,6 +22,10 @@ export const FORMATS: ExportBody['format'][] = [
   'YOLO',
   'YOLO_OBB',
   'VOC',
+  'BRUSH_TO_PNG',
+  'ASR_MANIFEST',
+  'SFT_JSONL',
+  'PREFERENCE_JSONL',
 ];
 const OPTIONS = [
   'only_annotated',
