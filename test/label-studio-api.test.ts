@@ -145,7 +145,7 @@ async function labelStudioWorkflow(host: string, apiKey: string) {
     body: form,
   });
   if (!uploadRes.ok) throw new Error(`upload: ${uploadRes.status} ${await uploadRes.text()}`);
-  const uploaded = await uploadRes.json();
+  const uploaded: Json = await uploadRes.json();
 
   const { tasks } = await call('GET', `/api/tasks/?project=${project.id}&page_size=100`);
   const annotation = await call('POST', `/api/tasks/${tasks[0].id}/annotations/`, {
@@ -218,7 +218,7 @@ async function labelStudioWorkflow(host: string, apiKey: string) {
     annotation,
     read,
     changed,
-    dropsUsedChoice: { status: dropsUsedChoice.status, body: await dropsUsedChoice.json() },
+    dropsUsedChoice: { status: dropsUsedChoice.status, body: (await dropsUsedChoice.json()) as Json },
     snapshot,
     finished,
     snapshots,
