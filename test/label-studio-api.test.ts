@@ -478,6 +478,15 @@ describe('Label Studio REST API', () => {
         `${path} names ${field}: ${JSON.stringify(problem)}`,
       ).toBe(true);
     }
+    const sheet = new FormData();
+    sheet.append('file', new Blob(['not a format this takes']), 'tasks.xlsx');
+    const unsupported = await fetch(`${host}/api/projects/${project.id}/import`, {
+      method: 'POST',
+      headers: { Authorization: `Token ${apiKey}` },
+      body: sheet,
+    });
+    expect(unsupported.status).toBe(400);
+    expect(unsupported.headers.get('content-type')).toContain('application/problem+json');
     const empty = await fetch(`${host}/api/projects/${project.id}/import`, {
       method: 'POST',
       headers: { Authorization: `Token ${apiKey}` },

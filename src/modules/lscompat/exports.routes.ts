@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { memberCards } from '../../platform/auth/membership.ts';
 import { badRequest, Problem } from '../../platform/errors/problem.ts';
 import { DateTime, Nullable } from '../../platform/http/schemas.ts';
-import { both, FORWARDED, Id, okJson, relayFile, type V1, v1Of } from './forward.ts';
+import { both, FORWARDED, Id, okJson, relayFile, v1Of } from './forward.ts';
 import type { V1Project } from './shapes.ts';
 
 interface V1Export {
@@ -119,7 +119,7 @@ const titleOf = (project: V1Project, e: V1Export) =>
 export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const v1 = v1Of(app);
 
-  const snapshots = async (req: FastifyRequest, v1: V1, projectId: number, list: V1Export[]) => {
+  const snapshots = async (req: FastifyRequest, projectId: number, list: V1Export[]) => {
     const project = okJson<V1Project>(await v1(req, 'GET', `/projects/${projectId}`));
     const cards = await req.read((db) =>
       memberCards(
@@ -159,7 +159,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const page = okJson<{ items: V1Export[] }>(
           await v1(req, 'GET', `/projects/${req.params.id}/exports?limit=100`),
         );
-        return snapshots(req, v1, req.params.id, page.items);
+        return snapshots(req, req.params.id, page.items);
       },
     );
     app.post(
@@ -179,7 +179,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const started = okJson<{ export_id: number }>(
           await v1(req, 'POST', `/projects/${id}/exports`, exportFilters(req.body as SnapshotBody)),
         );
-        const [made] = await snapshots(req, v1, id, [await one(req, id, started.export_id)]);
+        const [made] = await snapshots(req, id, [await one(req, id, started.export_id)]);
         return reply.code(201).send(made!);
       },
     );
@@ -199,7 +199,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       async (req) => {
         const { id, export_pk } = req.params;
-        const [snapshot] = await snapshots(req, v1, id, [await one(req, id, export_pk)]);
+        const [snapshot] = await snapshots(req, id, [await one(req, id, export_pk)]);
         return snapshot;
       },
     );
