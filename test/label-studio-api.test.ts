@@ -188,7 +188,7 @@ async function labelStudioWorkflow(host: string, apiKey: string) {
   const snapshotGone = await status('GET', `/api/projects/${project.id}/exports/${snapshot.id}`);
 
   const hook = await call('POST', '/api/webhooks/', {
-    url: 'https://hooks.example.com/label-studio',
+    url: 'http://127.0.0.1:9/label-studio',
     project: project.id,
     send_payload: false,
     send_for_all_actions: false,
@@ -255,7 +255,7 @@ async function labelStudioProject(host: string, apiKey: string) {
     snapshot = await call('GET', `/api/projects/${project.id}/exports/${snapshot.id}/`);
   }
   const hook = await call('POST', '/api/webhooks/', {
-    url: 'https://hooks.example.com/mine',
+    url: 'http://127.0.0.1:9/mine',
     project: project.id,
   });
   return {
@@ -407,7 +407,7 @@ describe('Label Studio REST API', () => {
     expect(seen.snapshotGone).toBe(404);
     expect(seen.hook).toMatchObject({
       project: seen.project.id,
-      url: 'https://hooks.example.com/label-studio',
+      url: 'http://127.0.0.1:9/label-studio',
       send_payload: false,
       send_for_all_actions: false,
       headers: { 'X-Team': 'ml' },
@@ -462,10 +462,10 @@ describe('Label Studio REST API', () => {
       ],
       [
         '/api/webhooks/',
-        { url: 'https://hooks.example.com/x', send_for_all_actions: false, actions: [] },
+        { url: 'http://127.0.0.1:9/x', send_for_all_actions: false, actions: [] },
         'body/actions',
       ],
-      ['/api/webhooks/', { url: 'https://hooks.example.com/x', actions: ['NOT_AN_ACTION'] }, 'body/actions'],
+      ['/api/webhooks/', { url: 'http://127.0.0.1:9/x', actions: ['NOT_AN_ACTION'] }, 'body/actions'],
       ['/api/webhooks/', { url: 'not a url' }, 'body/url'],
     ];
     for (const [path, body, field] of cases) {
@@ -522,7 +522,7 @@ describe('Label Studio REST API', () => {
       ['GET', `/api/webhooks/${mine.webhookId}/`],
       ['PATCH', `/api/webhooks/${mine.webhookId}/`, { is_active: false }],
       ['DELETE', `/api/webhooks/${mine.webhookId}/`],
-      ['POST', '/api/webhooks/', { url: 'https://hooks.example.com/x', project: mine.projectId }],
+      ['POST', '/api/webhooks/', { url: 'http://127.0.0.1:9/x', project: mine.projectId }],
     ] as [string, string, unknown?][]) {
       const res = await fetch(`${host}${path}`, {
         method,
@@ -580,6 +580,22 @@ describe('Label Studio REST API', () => {
       })
     ).json().items;
     expect(exportsOfProject).toHaveLength(1);
+    const upload = new FormData();
+    upload.append('file', new Blob(['one line\n']), 'more.txt');
+    const uploaded = await fetch(`${host}/api/projects/${mine.projectId}/import`, {
+      method: 'POST',
+      headers: { Authorization: `Token ${apiKey}` },
+      body: upload,
+    });
+    expect(uploaded.status).toBe(201);
+    const imports = (
+      await t.as(t.owner, {
+        method: 'GET',
+        url: `/api/v1/audit/logs?resource_type=project&resource_id=${mine.projectId}&action=tasks.import`,
+      })
+    ).json().items;
+    // The project's first import (a JSON body) and this upload's one file.
+    expect(imports).toHaveLength(2);
     // A check of a config changes nothing and writes nothing.
     const before = await actions('project', mine.projectId);
     expect(

@@ -139,7 +139,7 @@ async function seed(ctx: TestContext): Promise<Seeded> {
   const hook = await t.as(t.owner, {
     method: 'POST',
     url: '/api/v1/webhooks',
-    payload: { url: 'https://hooks.example.com/a', events: ['TASKS_CREATED'], project_id: billing.projectId },
+    payload: { url: 'http://127.0.0.1:9/a', events: ['TASKS_CREATED'], project_id: billing.projectId },
   });
   const dataset = `ds-${t.slug}`;
   const ragas = await t.as(t.owner, {
@@ -244,7 +244,7 @@ describe('tenant isolation', () => {
       ['GET', `/api/webhooks/${a.webhookId}/`],
       ['PATCH', `/api/webhooks/${a.webhookId}/`, { is_active: false }],
       ['DELETE', `/api/webhooks/${a.webhookId}/`],
-      ['POST', '/api/webhooks/', { url: 'https://hooks.example.com/b', project: a.billing.projectId }],
+      ['POST', '/api/webhooks/', { url: 'http://127.0.0.1:9/b', project: a.billing.projectId }],
       ['GET', `/api/v1/projects/${a.billing.projectId}/exports`],
       ['DELETE', `/api/v1/projects/${a.billing.projectId}/exports/${a.exportId}`],
     ];
