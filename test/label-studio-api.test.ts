@@ -336,7 +336,7 @@ describe('Label Studio REST API', () => {
     const bad = await fetch(`${host}/api/projects/`, {
       method: 'POST',
       headers: { Authorization: `Token ${apiKey}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ title: 'x', label_config: '<View><Nope/></View>' }),
+      body: JSON.stringify({ title: 'x', label_config: '<View><Text name="text"/></View>' }),
     });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
@@ -444,7 +444,7 @@ describe('Label Studio REST API', () => {
       ).json()) as { tasks: { id: number }[] }
     ).tasks;
     const cases: [string, unknown, string][] = [
-      ['/api/projects/validate/', { label_config: '<View><Nope/></View>' }, 'body/label_config'],
+      ['/api/projects/validate/', { label_config: '<View><Text name="text"/></View>' }, 'body/label_config'],
       ['/api/projects/validate/', {}, 'body/label_config'],
       [`/api/projects/${project.id}/validate`, { label_config: '<View' }, 'body/label_config'],
       [
