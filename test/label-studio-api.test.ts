@@ -423,6 +423,34 @@ describe('Label Studio REST API', () => {
     expect(seen.annotationGone).toBe(404);
   });
 
+  it('shows an /api/v1 export job in another format as a snapshot converted to that format', async () => {
+    const mine = await labelStudioProject(host, apiKey);
+    const job = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${mine.projectId}/exports`,
+      payload: { format: 'CSV' },
+    });
+    expect(job.statusCode).toBe(201);
+    const get = (path: string) => fetch(`${host}${path}`, { headers: { Authorization: `Token ${apiKey}` } });
+    let snapshot: Json;
+    do {
+      await new Promise((r) => setTimeout(r, 100));
+      snapshot = await (await get(`/api/projects/${mine.projectId}/exports/${job.json().export_id}`)).json();
+    } while (snapshot.status !== 'completed' && snapshot.status !== 'failed');
+    expect(snapshot.converted_formats).toEqual([
+      { id: job.json().export_id, status: 'completed', export_type: 'CSV', traceback: null },
+    ]);
+    const csv = await get(
+      `/api/projects/${mine.projectId}/exports/${job.json().export_id}/download?exportType=CSV`,
+    );
+    expect(csv.status).toBe(200);
+    expect(await csv.text()).toContain('mine');
+    const json = await get(
+      `/api/projects/${mine.projectId}/exports/${job.json().export_id}/download?exportType=JSON`,
+    );
+    expect(json.status).toBe(404);
+  });
+
   it('refuses bad input to the new calls as problems naming the field', async () => {
     const post = (path: string, body: unknown) =>
       fetch(`${host}${path}`, {

@@ -74,7 +74,14 @@ const Snapshot = Type.Object({
   finished_at: Nullable(DateTime),
   status: Type.String(),
   counters: Type.Object({ task_number: Type.Integer() }),
-  converted_formats: Type.Array(Type.Unknown()),
+  converted_formats: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      status: Type.String(),
+      export_type: Type.String(),
+      traceback: Nullable(Type.String()),
+    }),
+  ),
 });
 const ProjectParams = Type.Object({ id: Id });
 const SnapshotParams = Type.Object({ id: Id, export_pk: Id });
@@ -136,8 +143,11 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       finished_at: e.finished_at,
       status: STATUS[e.status] ?? e.status,
       counters: { task_number: e.counts.tasks ?? 0 },
-      // A snapshot is JSON; other formats come from /api/projects/{id}/export?exportType=….
-      converted_formats: [],
+      // A snapshot made here is JSON; an /api/v1 export job in another format is that format.
+      converted_formats:
+        e.format === 'JSON'
+          ? []
+          : [{ id: e.id, status: STATUS[e.status] ?? e.status, export_type: e.format, traceback: e.error }],
     }));
   };
   const one = async (req: FastifyRequest, id: number, pk: number) =>

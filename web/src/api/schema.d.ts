@@ -14661,7 +14661,12 @@ export interface paths {
                             counters: {
                                 task_number: number;
                             };
-                            converted_formats: unknown[];
+                            converted_formats: {
+                                id: number;
+                                status: string;
+                                export_type: string;
+                                traceback: string | null;
+                            }[];
                         }[];
                     };
                 };
@@ -14726,7 +14731,12 @@ export interface paths {
                             counters: {
                                 task_number: number;
                             };
-                            converted_formats: unknown[];
+                            converted_formats: {
+                                id: number;
+                                status: string;
+                                export_type: string;
+                                traceback: string | null;
+                            }[];
                         };
                     };
                 };
@@ -14780,7 +14790,12 @@ export interface paths {
                             counters: {
                                 task_number: number;
                             };
-                            converted_formats: unknown[];
+                            converted_formats: {
+                                id: number;
+                                status: string;
+                                export_type: string;
+                                traceback: string | null;
+                            }[];
                         }[];
                     };
                 };
@@ -14845,7 +14860,12 @@ export interface paths {
                             counters: {
                                 task_number: number;
                             };
-                            converted_formats: unknown[];
+                            converted_formats: {
+                                id: number;
+                                status: string;
+                                export_type: string;
+                                traceback: string | null;
+                            }[];
                         };
                     };
                 };
@@ -14900,7 +14920,12 @@ export interface paths {
                             counters: {
                                 task_number: number;
                             };
-                            converted_formats: unknown[];
+                            converted_formats: {
+                                id: number;
+                                status: string;
+                                export_type: string;
+                                traceback: string | null;
+                            }[];
                         };
                     };
                 };
@@ -14978,7 +15003,12 @@ export interface paths {
                             counters: {
                                 task_number: number;
                             };
-                            converted_formats: unknown[];
+                            converted_formats: {
+                                id: number;
+                                status: string;
+                                export_type: string;
+                                traceback: string | null;
+                            }[];
                         };
                     };
                 };
