@@ -24,11 +24,14 @@ interface Seeded {
   tabId: number;
   ragasId: number;
   dataset: string;
+  exportId: number;
+  webhookId: number;
 }
 
 interface Billing {
   projectId: number;
   taskId: number;
+  annotationId: number;
   ruleId: number;
   versionId: number;
   billId: number;
@@ -76,6 +79,7 @@ async function seedBilling(ctx: TestContext, t: TenantFixture, annotator: Member
   return {
     projectId: project.id,
     taskId: taskId!,
+    annotationId: ann.json().id,
     ruleId: rule.json().id,
     versionId: version.json().id,
     billId: bill.json().id,
@@ -133,6 +137,16 @@ async function seed(ctx: TestContext): Promise<Seeded> {
     url: `/api/v1/projects/${project.json().id}/tabs`,
     payload: { name: 'Isolated tab', filters: { search: 'x' } },
   });
+  const exported = await t.as(t.owner, {
+    method: 'POST',
+    url: `/api/v1/projects/${billing.projectId}/exports`,
+    payload: { format: 'JSON' },
+  });
+  const hook = await t.as(t.owner, {
+    method: 'POST',
+    url: '/api/v1/webhooks',
+    payload: { url: 'http://127.0.0.1:9/a', events: ['TASKS_CREATED'], project_id: billing.projectId },
+  });
   const dataset = `ds-${t.slug}`;
   const ragas = await t.as(t.owner, {
     method: 'POST',
@@ -146,6 +160,8 @@ async function seed(ctx: TestContext): Promise<Seeded> {
     tabId: tab.json().id,
     ragasId: ragas.json().items[0].id,
     dataset,
+    exportId: exported.json().export_id,
+    webhookId: hook.json().id,
     userId: annotator.userId,
     roleId: role.json().id,
     tokenId: token.json().id,
@@ -231,6 +247,23 @@ describe('tenant isolation', () => {
       ['GET', `/api/tasks/${a.billing.taskId}/`],
       ['GET', `/api/tasks/${a.billing.taskId}/annotations/`],
       ['POST', '/api/predictions/', { task: a.billing.taskId, result: [], model_version: 'planted' }],
+      ['POST', `/api/projects/${a.billing.projectId}/validate`, { label_config: '<View></View>' }],
+      ['POST', `/api/tasks/${a.billing.taskId}/annotations/`, { result: [] }],
+      ['GET', `/api/annotations/${a.billing.annotationId}/`],
+      ['PATCH', `/api/annotations/${a.billing.annotationId}/`, { lead_time: 1 }],
+      ['DELETE', `/api/annotations/${a.billing.annotationId}/`],
+      ['GET', `/api/projects/${a.billing.projectId}/exports/`],
+      ['POST', `/api/projects/${a.billing.projectId}/exports/`, {}],
+      ['GET', `/api/projects/${a.billing.projectId}/exports/${a.exportId}`],
+      ['GET', `/api/projects/${a.billing.projectId}/exports/${a.exportId}/download?exportType=JSON`],
+      ['DELETE', `/api/projects/${a.billing.projectId}/exports/${a.exportId}`],
+      ['GET', `/api/projects/${b.billing.projectId}/exports/${a.exportId}`],
+      ['GET', `/api/webhooks/${a.webhookId}/`],
+      ['PATCH', `/api/webhooks/${a.webhookId}/`, { is_active: false }],
+      ['DELETE', `/api/webhooks/${a.webhookId}/`],
+      ['POST', '/api/webhooks/', { url: 'http://127.0.0.1:9/b', project: a.billing.projectId }],
+      ['GET', `/api/v1/projects/${a.billing.projectId}/exports`],
+      ['DELETE', `/api/v1/projects/${a.billing.projectId}/exports/${a.exportId}`],
     ];
     for (const [method, url, payload] of attempts) {
       const res = await asB(method, url, payload);
@@ -266,6 +299,7 @@ describe('tenant isolation', () => {
       '/api/v1/quality/ragas/evaluations',
       '/api/v1/quality/ragas/datasets',
       '/api/projects/',
+      '/api/webhooks/',
     ]) {
       const res = await asB('GET', url);
       expect(res.statusCode, url).toBe(200);
@@ -275,6 +309,9 @@ describe('tenant isolation', () => {
     const lsProjects = (await asB('GET', '/api/projects/')).json().results.map((p: { id: number }) => p.id);
     expect(lsProjects).toContain(b.billing.projectId);
     expect(lsProjects).not.toContain(a.billing.projectId);
+    const lsHooks = (await asB('GET', '/api/webhooks/')).json().map((w: { id: number }) => w.id);
+    expect(lsHooks).toContain(b.webhookId);
+    expect(lsHooks).not.toContain(a.webhookId);
 
     // B's billing lists hold B's rows only, and B's bill only B's work.
     const billingLists: [string, string, number][] = [

@@ -51,8 +51,13 @@ export const annotationModule: Module = {
 
 /** Project access as the annotation module decides it: the one rule every module uses. */
 export { loadProject, managesAllProjects, type ProjectNeed, projectsFor } from './access.ts';
+/** The largest import file, for modules that take uploads on the import's behalf. */
+export { MAX_IMPORT_BYTES } from './import/import.service.ts';
+/** A labeling config checked for a project without changing it (Label Studio's validate). */
+export { parseLabelConfig } from './label-config/label-config.ts';
 /** Writes other modules make to annotations, checked and announced as the module's own. */
 export { replaceResult } from './labeling/replace-result.ts';
+export { checkConfigFor } from './projects/projects.service.ts';
 /** What other modules may read of annotation's tables. */
 export {
   annotationsInContext,
@@ -67,3 +72,5 @@ export {
 } from './reads.ts';
 /** The annotation's public shape, as events and webhooks carry it. */
 export { AnnotationOut, annotationView, PredictionOut } from './shapes.ts';
+/** The webhook event names (Label Studio's actions). */
+export { WEBHOOK_EVENTS } from './webhooks/webhooks.service.ts';

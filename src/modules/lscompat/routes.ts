@@ -5,7 +5,10 @@ import { memberNumbers } from '../../platform/auth/membership.ts';
 import { rowsOf } from '../../platform/db/sql.ts';
 import { badRequest, notFound } from '../../platform/errors/problem.ts';
 import { readOnly } from '../annotation/index.ts';
-import { forward, okJson, relay } from './forward.ts';
+import { annotationRoutes } from './annotations.routes.ts';
+import { exportRoutes } from './exports.routes.ts';
+import { both, FORWARDED, Id, IdParams, okJson, relayFile, v1Of } from './forward.ts';
+import { importRoutes } from './import.routes.ts';
 import {
   LsAnnotation,
   LsPrediction,
@@ -22,18 +25,15 @@ import {
   type V1Task,
   v1ProjectBody,
 } from './shapes.ts';
+import { validateRoutes } from './validate.routes.ts';
+import { webhookRoutes } from './webhooks.routes.ts';
 
 type LsPredictionT = Static<typeof LsPrediction>;
 
-const Id = Type.Integer({ minimum: 1 });
-const IdParams = Type.Object({ id: Id });
 const Paging = {
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
   page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
 };
-// Forwarded calls write their own audit rows (the /api/v1 route they reach); this one adds none.
-const FORWARDED = { audit: false } as const;
-const IMPORT_WAIT_MS = 120_000;
 
 /** Page numbers the schema let through as numbers but that are no page (`1e309` coerces to Infinity). */
 function pageOf(query: { page?: number; page_size?: number }) {
@@ -65,12 +65,7 @@ async function walk<T>(
 }
 
 export const lscompatRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const v1 = (
-    req: FastifyRequest,
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-    url: string,
-    body?: unknown,
-  ) => forward(app, req, method, `/api/v1${url}`, body);
+  const v1 = v1Of(app);
 
   // Label Studio's clients (its SDK among them) send `Content-Type: application/json` on every
   // call, DELETE and GET with an empty body included; an empty body is no body here.
@@ -79,9 +74,6 @@ export const lscompatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const chunked = req.raw.headers['transfer-encoding'] !== undefined;
     if (length === '0' || (length === undefined && !chunked)) delete req.raw.headers['content-type'];
   });
-
-  /** Label Studio's paths end in a slash; its clients send some without. Both are served. */
-  const both = (path: string) => [path, path.endsWith('/') ? path.slice(0, -1) : `${path}/`];
 
   for (const url of both('/current-user/whoami')) {
     app.get(
@@ -215,68 +207,6 @@ export const lscompatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     );
   }
 
-  for (const url of both('/projects/:id/import')) {
-    app.post(
-      url,
-      {
-        config: { permission: 'tasks:import', ...FORWARDED },
-        schema: {
-          tags: ['label-studio'],
-          summary: 'Label Studio: import tasks (a JSON array or one task object); answers when they are in',
-          params: IdParams,
-          body: Type.Union([Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())]),
-          response: {
-            201: Type.Object({
-              task_count: Type.Integer(),
-              annotation_count: Type.Integer(),
-              prediction_count: Type.Integer(),
-              duration: Type.Number(),
-              file_upload_ids: Type.Array(Type.Integer()),
-              could_be_tasks_list: Type.Boolean(),
-              found_formats: Type.Array(Type.String()),
-              data_columns: Type.Array(Type.String()),
-            }),
-          },
-        },
-      },
-      async (req, reply) => {
-        const { id } = req.params as { id: number };
-        const began = Date.now();
-        const body = Array.isArray(req.body) ? req.body : [req.body];
-        const started = okJson<{ import_id: number; job_id: string }>(
-          await v1(req, 'POST', `/projects/${id}/import`, body),
-        );
-        // Label Studio's import answers once the tasks exist; its clients list them next.
-        for (;;) {
-          const job = okJson<{ state: string }>(await v1(req, 'GET', `/jobs/${started.job_id}`));
-          if (['completed', 'failed', 'cancelled'].includes(job.state)) break;
-          if (Date.now() - began > IMPORT_WAIT_MS) break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        const imp = okJson<{
-          status: string;
-          counts: { tasks: number; annotations: number; predictions: number };
-        }>(await v1(req, 'GET', `/projects/${id}/imports/${started.import_id}`));
-        if (imp.status !== 'completed') {
-          // The import's own record says why (its errors); a failed or unfinished one is no success.
-          return relay(reply, await v1(req, 'GET', `/projects/${id}/imports/${started.import_id}`)).code(
-            imp.status === 'failed' ? 400 : 202,
-          );
-        }
-        return reply.code(201).send({
-          task_count: imp.counts.tasks,
-          annotation_count: imp.counts.annotations,
-          prediction_count: imp.counts.predictions,
-          duration: (Date.now() - began) / 1000,
-          file_upload_ids: [],
-          could_be_tasks_list: false,
-          found_formats: [],
-          data_columns: [],
-        });
-      },
-    );
-  }
-
   for (const url of both('/projects/:id/export')) {
     app.get(
       url,
@@ -299,10 +229,10 @@ export const lscompatRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const q = req.query as { exportType?: string; download_all_tasks?: boolean };
         const params = new URLSearchParams({ format: q.exportType ?? 'JSON' });
         if (!q.download_all_tasks) params.set('only_annotated', 'true');
-        const res = await v1(req, 'GET', `/projects/${id}/export?${params}`);
-        const disposition = res.headers['content-disposition'];
-        if (typeof disposition === 'string') reply.header('content-disposition', disposition);
-        return relay(reply, res);
+        return relayFile(
+          reply,
+          await v1(req, 'GET', `/projects/${id}/export?${params}`, undefined, { asStream: true }),
+        );
       },
     );
   }
@@ -451,4 +381,10 @@ export const lscompatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     );
   }
+
+  await app.register(importRoutes);
+  await app.register(validateRoutes);
+  await app.register(annotationRoutes);
+  await app.register(exportRoutes);
+  await app.register(webhookRoutes);
 };

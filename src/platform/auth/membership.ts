@@ -28,3 +28,23 @@ export async function memberNumbers(tx: Executor, userIds: string[]): Promise<Ma
     where user_id::text in (select jsonb_array_elements_text(${JSON.stringify([...new Set(userIds)])}::jsonb))`);
   return new Map(rowsOf<{ user_id: string; number: number }>(result).map((r) => [r.user_id, r.number]));
 }
+
+/** Members of a tenant as Label Studio names a user (`{id, email, first_name, last_name}`), by account id. */
+export async function memberCards(
+  tx: Executor,
+  tenantId: string,
+  userIds: string[],
+): Promise<Map<string, { id: number; email: string; first_name: string; last_name: string }>> {
+  if (userIds.length === 0) return new Map();
+  const result = await tx.execute(sql`
+    select m.user_id::text as user_id, m.number, u.email, u.name from tenant_members m
+    join users u on u.id = m.user_id
+    where m.tenant_id = ${tenantId}::uuid
+      and m.user_id::text in (select jsonb_array_elements_text(${JSON.stringify([...new Set(userIds)])}::jsonb))`);
+  return new Map(
+    rowsOf<{ user_id: string; number: number; email: string; name: string }>(result).map((r) => [
+      r.user_id,
+      { id: r.number, email: r.email, first_name: r.name, last_name: '' },
+    ]),
+  );
+}

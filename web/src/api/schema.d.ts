@@ -5210,7 +5210,59 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The project's export jobs, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                project_id: number;
+                                status: string;
+                                format: string;
+                                options: {
+                                    [key: string]: unknown;
+                                };
+                                counts: {
+                                    [key: string]: number;
+                                };
+                                size_bytes: number | null;
+                                error: string | null;
+                                /** Format: uuid */
+                                job_id: string | null;
+                                /** Format: uuid */
+                                created_by: string | null;
+                                progress: number;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                finished_at: string | null;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
         put?: never;
         /** Export the project to a file as a background job (for large projects) */
         post: {
@@ -5311,6 +5363,8 @@ export interface paths {
                             error: string | null;
                             /** Format: uuid */
                             job_id: string | null;
+                            /** Format: uuid */
+                            created_by: string | null;
                             progress: number;
                             /** Format: date-time */
                             created_at: string;
@@ -5323,7 +5377,28 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete a finished or failed export and its file (its creator, or a project manager) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    exportId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -13755,112 +13830,6 @@ export interface paths {
         };
         trace?: never;
     };
-    "/api/projects/{id}/import": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Label Studio: import tasks (a JSON array or one task object); answers when they are in */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": unknown[] | {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            task_count: number;
-                            annotation_count: number;
-                            prediction_count: number;
-                            duration: number;
-                            file_upload_ids: number[];
-                            could_be_tasks_list: boolean;
-                            found_formats: string[];
-                            data_columns: string[];
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/projects/{id}/import/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Label Studio: import tasks (a JSON array or one task object); answers when they are in */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": unknown[] | {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            task_count: number;
-                            annotation_count: number;
-                            prediction_count: number;
-                            duration: number;
-                            file_upload_ids: number[];
-                            could_be_tasks_list: boolean;
-                            found_formats: string[];
-                            data_columns: string[];
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/projects/{id}/export": {
         parameters: {
             query?: never;
@@ -14277,7 +14246,57 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /** Label Studio: annotate a task (was_cancelled: true is a skip); completed_by is the caller */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        result: unknown[];
+                        was_cancelled?: boolean;
+                        ground_truth?: boolean;
+                        lead_time?: number;
+                        parent_prediction?: number | null;
+                        parent_annotation?: number | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            result: unknown[];
+                            completed_by: number | null;
+                            was_cancelled: boolean;
+                            ground_truth: boolean;
+                            lead_time: number;
+                            task: number;
+                            project: number;
+                            parent_prediction: number | null;
+                            parent_annotation: number | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -14330,7 +14349,57 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /** Label Studio: annotate a task (was_cancelled: true is a skip); completed_by is the caller */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        result: unknown[];
+                        was_cancelled?: boolean;
+                        ground_truth?: boolean;
+                        lead_time?: number;
+                        parent_prediction?: number | null;
+                        parent_annotation?: number | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            result: unknown[];
+                            completed_by: number | null;
+                            was_cancelled: boolean;
+                            ground_truth: boolean;
+                            lead_time: number;
+                            task: number;
+                            project: number;
+                            parent_prediction: number | null;
+                            parent_annotation: number | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -14443,6 +14512,1496 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Label Studio: import tasks (a JSON array, one task object, or multipart files); answers when they are in */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": unknown[] | {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            task_count: number;
+                            annotation_count: number;
+                            prediction_count: number;
+                            duration: number;
+                            file_upload_ids: number[];
+                            could_be_tasks_list: boolean;
+                            found_formats: string[];
+                            data_columns: string[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/import/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Label Studio: import tasks (a JSON array, one task object, or multipart files); answers when they are in */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": unknown[] | {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            task_count: number;
+                            annotation_count: number;
+                            prediction_count: number;
+                            duration: number;
+                            file_upload_ids: number[];
+                            could_be_tasks_list: boolean;
+                            found_formats: string[];
+                            data_columns: string[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/validate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Label Studio: check a label config (204 when valid) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        label_config?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Label Studio: check a label config (204 when valid) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        label_config?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/validate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Label Studio: check a label config for a project, existing tasks and annotations included (nothing is changed) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        label_config?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            config_essential_data_has_changed: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Label Studio: check a label config for a project, existing tasks and annotations included (nothing is changed) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        label_config?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            config_essential_data_has_changed: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/annotations/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: an annotation */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            result: unknown[];
+                            completed_by: number | null;
+                            was_cancelled: boolean;
+                            ground_truth: boolean;
+                            lead_time: number;
+                            task: number;
+                            project: number;
+                            parent_prediction: number | null;
+                            parent_annotation: number | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Label Studio: delete an annotation */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Label Studio: change an annotation (result, was_cancelled, ground_truth, lead_time) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        result?: unknown[];
+                        was_cancelled?: boolean;
+                        ground_truth?: boolean;
+                        lead_time?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            result: unknown[];
+                            completed_by: number | null;
+                            was_cancelled: boolean;
+                            ground_truth: boolean;
+                            lead_time: number;
+                            task: number;
+                            project: number;
+                            parent_prediction: number | null;
+                            parent_annotation: number | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/annotations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: an annotation */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            result: unknown[];
+                            completed_by: number | null;
+                            was_cancelled: boolean;
+                            ground_truth: boolean;
+                            lead_time: number;
+                            task: number;
+                            project: number;
+                            parent_prediction: number | null;
+                            parent_annotation: number | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Label Studio: delete an annotation */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Label Studio: change an annotation (result, was_cancelled, ground_truth, lead_time) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        result?: unknown[];
+                        was_cancelled?: boolean;
+                        ground_truth?: boolean;
+                        lead_time?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            result: unknown[];
+                            completed_by: number | null;
+                            was_cancelled: boolean;
+                            ground_truth: boolean;
+                            lead_time: number;
+                            task: number;
+                            project: number;
+                            parent_prediction: number | null;
+                            parent_annotation: number | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/projects/{id}/exports/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: a project's export snapshots, newest first (the latest 100) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            title: string;
+                            created_by: {
+                                id: number;
+                                email: string;
+                                first_name: string;
+                                last_name: string;
+                            } | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                            status: string;
+                            counters: {
+                                task_number: number;
+                            };
+                            converted_formats: {
+                                id: number;
+                                status: string;
+                                export_type: string;
+                                traceback: string | null;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Label Studio: make an export snapshot (a JSON export job) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title?: string;
+                        task_filter_options?: {
+                            view?: number | null;
+                            skipped?: ("only" | "exclude") | (never | null);
+                            finished?: ("only" | "exclude") | (never | null);
+                            annotated?: ("only" | "exclude") | (never | null);
+                            only_with_annotations?: boolean;
+                        } | null;
+                        annotation_filter_options?: {
+                            usual?: boolean | null;
+                            ground_truth?: boolean | null;
+                            skipped?: boolean | null;
+                        } | null;
+                        serialization_options?: {
+                            [key: string]: unknown;
+                        } | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            title: string;
+                            created_by: {
+                                id: number;
+                                email: string;
+                                first_name: string;
+                                last_name: string;
+                            } | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                            status: string;
+                            counters: {
+                                task_number: number;
+                            };
+                            converted_formats: {
+                                id: number;
+                                status: string;
+                                export_type: string;
+                                traceback: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: a project's export snapshots, newest first (the latest 100) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            title: string;
+                            created_by: {
+                                id: number;
+                                email: string;
+                                first_name: string;
+                                last_name: string;
+                            } | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                            status: string;
+                            counters: {
+                                task_number: number;
+                            };
+                            converted_formats: {
+                                id: number;
+                                status: string;
+                                export_type: string;
+                                traceback: string | null;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Label Studio: make an export snapshot (a JSON export job) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title?: string;
+                        task_filter_options?: {
+                            view?: number | null;
+                            skipped?: ("only" | "exclude") | (never | null);
+                            finished?: ("only" | "exclude") | (never | null);
+                            annotated?: ("only" | "exclude") | (never | null);
+                            only_with_annotations?: boolean;
+                        } | null;
+                        annotation_filter_options?: {
+                            usual?: boolean | null;
+                            ground_truth?: boolean | null;
+                            skipped?: boolean | null;
+                        } | null;
+                        serialization_options?: {
+                            [key: string]: unknown;
+                        } | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            title: string;
+                            created_by: {
+                                id: number;
+                                email: string;
+                                first_name: string;
+                                last_name: string;
+                            } | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                            status: string;
+                            counters: {
+                                task_number: number;
+                            };
+                            converted_formats: {
+                                id: number;
+                                status: string;
+                                export_type: string;
+                                traceback: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/exports/{export_pk}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: an export snapshot */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    export_pk: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            title: string;
+                            created_by: {
+                                id: number;
+                                email: string;
+                                first_name: string;
+                                last_name: string;
+                            } | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                            status: string;
+                            counters: {
+                                task_number: number;
+                            };
+                            converted_formats: {
+                                id: number;
+                                status: string;
+                                export_type: string;
+                                traceback: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Label Studio: delete an export snapshot and its file */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    export_pk: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/exports/{export_pk}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: an export snapshot */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    export_pk: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            title: string;
+                            created_by: {
+                                id: number;
+                                email: string;
+                                first_name: string;
+                                last_name: string;
+                            } | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                            status: string;
+                            counters: {
+                                task_number: number;
+                            };
+                            converted_formats: {
+                                id: number;
+                                status: string;
+                                export_type: string;
+                                traceback: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Label Studio: delete an export snapshot and its file */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    export_pk: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/exports/{export_pk}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: download a completed snapshot's file (exportType JSON) */
+        get: {
+            parameters: {
+                query?: {
+                    exportType?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                    export_pk: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/exports/{export_pk}/download/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: download a completed snapshot's file (exportType JSON) */
+        get: {
+            parameters: {
+                query?: {
+                    exportType?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                    export_pk: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: the tenant's webhooks (project: one project's) */
+        get: {
+            parameters: {
+                query?: {
+                    project?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number | null;
+                            url: string;
+                            send_payload: boolean;
+                            send_for_all_actions: boolean;
+                            headers: {
+                                [key: string]: string;
+                            };
+                            is_active: boolean;
+                            actions: string[];
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Label Studio: add a webhook (for the tenant, or one project); the answer carries its signing secret once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url: string;
+                        send_payload?: boolean;
+                        send_for_all_actions?: boolean;
+                        headers?: {
+                            [key: string]: string;
+                        } | null;
+                        is_active?: boolean;
+                        actions?: ("PROJECT_CREATED" | "PROJECT_UPDATED" | "PROJECT_DELETED" | "TASKS_CREATED" | "TASKS_DELETED" | "ANNOTATION_CREATED" | "ANNOTATIONS_CREATED" | "ANNOTATION_UPDATED" | "ANNOTATIONS_DELETED" | "REVIEW_CREATED" | "REVIEW_UPDATED" | "REVIEWS_DELETED")[];
+                        project?: number | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number | null;
+                            url: string;
+                            send_payload: boolean;
+                            send_for_all_actions: boolean;
+                            headers: {
+                                [key: string]: string;
+                            };
+                            is_active: boolean;
+                            actions: string[];
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            secret: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: the tenant's webhooks (project: one project's) */
+        get: {
+            parameters: {
+                query?: {
+                    project?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number | null;
+                            url: string;
+                            send_payload: boolean;
+                            send_for_all_actions: boolean;
+                            headers: {
+                                [key: string]: string;
+                            };
+                            is_active: boolean;
+                            actions: string[];
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Label Studio: add a webhook (for the tenant, or one project); the answer carries its signing secret once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url: string;
+                        send_payload?: boolean;
+                        send_for_all_actions?: boolean;
+                        headers?: {
+                            [key: string]: string;
+                        } | null;
+                        is_active?: boolean;
+                        actions?: ("PROJECT_CREATED" | "PROJECT_UPDATED" | "PROJECT_DELETED" | "TASKS_CREATED" | "TASKS_DELETED" | "ANNOTATION_CREATED" | "ANNOTATIONS_CREATED" | "ANNOTATION_UPDATED" | "ANNOTATIONS_DELETED" | "REVIEW_CREATED" | "REVIEW_UPDATED" | "REVIEWS_DELETED")[];
+                        project?: number | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number | null;
+                            url: string;
+                            send_payload: boolean;
+                            send_for_all_actions: boolean;
+                            headers: {
+                                [key: string]: string;
+                            };
+                            is_active: boolean;
+                            actions: string[];
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            secret: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: a webhook */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number | null;
+                            url: string;
+                            send_payload: boolean;
+                            send_for_all_actions: boolean;
+                            headers: {
+                                [key: string]: string;
+                            };
+                            is_active: boolean;
+                            actions: string[];
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Label Studio: remove a webhook */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Label Studio: change a webhook (its project stays, as in Label Studio) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url?: string;
+                        send_payload?: boolean;
+                        send_for_all_actions?: boolean;
+                        headers?: {
+                            [key: string]: string;
+                        } | null;
+                        is_active?: boolean;
+                        actions?: ("PROJECT_CREATED" | "PROJECT_UPDATED" | "PROJECT_DELETED" | "TASKS_CREATED" | "TASKS_DELETED" | "ANNOTATION_CREATED" | "ANNOTATIONS_CREATED" | "ANNOTATION_UPDATED" | "ANNOTATIONS_DELETED" | "REVIEW_CREATED" | "REVIEW_UPDATED" | "REVIEWS_DELETED")[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number | null;
+                            url: string;
+                            send_payload: boolean;
+                            send_for_all_actions: boolean;
+                            headers: {
+                                [key: string]: string;
+                            };
+                            is_active: boolean;
+                            actions: string[];
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: a webhook */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number | null;
+                            url: string;
+                            send_payload: boolean;
+                            send_for_all_actions: boolean;
+                            headers: {
+                                [key: string]: string;
+                            };
+                            is_active: boolean;
+                            actions: string[];
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Label Studio: remove a webhook */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Label Studio: change a webhook (its project stays, as in Label Studio) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url?: string;
+                        send_payload?: boolean;
+                        send_for_all_actions?: boolean;
+                        headers?: {
+                            [key: string]: string;
+                        } | null;
+                        is_active?: boolean;
+                        actions?: ("PROJECT_CREATED" | "PROJECT_UPDATED" | "PROJECT_DELETED" | "TASKS_CREATED" | "TASKS_DELETED" | "ANNOTATION_CREATED" | "ANNOTATIONS_CREATED" | "ANNOTATION_UPDATED" | "ANNOTATIONS_DELETED" | "REVIEW_CREATED" | "REVIEW_UPDATED" | "REVIEWS_DELETED")[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number | null;
+                            url: string;
+                            send_payload: boolean;
+                            send_for_all_actions: boolean;
+                            headers: {
+                                [key: string]: string;
+                            };
+                            is_active: boolean;
+                            actions: string[];
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
 }

@@ -5,10 +5,11 @@ import { and, eq } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { raiseSecurityEvent } from '../../../platform/auth/security-events.ts';
 import type { Executor } from '../../../platform/db/client.ts';
-import { conflict, notFound } from '../../../platform/errors/problem.ts';
+import { newestFirst, PageQuery, pageOf } from '../../../platform/db/pagination.ts';
+import { conflict, forbidden, notFound } from '../../../platform/errors/problem.ts';
 import { Uuid } from '../../../platform/http/schemas.ts';
 import { requireFeature } from '../../license/index.ts';
-import { loadProject, type Project } from '../access.ts';
+import { loadProject, managesAllProjects, type Project } from '../access.ts';
 import { type JobState, jobState } from '../job-state.ts';
 import { exports } from '../schema.ts';
 import { type ExportFormat, FORMAT_FILES } from './export.formats.ts';
@@ -45,6 +46,7 @@ function exportView(e: typeof exports.$inferSelect, job: JobState) {
     size_bytes: e.sizeBytes,
     error,
     job_id: e.jobId,
+    created_by: e.createdBy,
     progress: e.status === 'completed' ? 1 : (job?.progress ?? 0),
     created_at: e.createdAt,
     finished_at: e.finishedAt,
@@ -175,6 +177,29 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.get(
+    '/projects/:id/exports',
+    {
+      config: { permission: 'tasks:export' },
+      schema: {
+        tags: ['annotation'],
+        summary: "The project's export jobs, newest first",
+        params: ProjectParams,
+        querystring: Type.Object(PageQuery),
+        response: { 200: pageOf(ExportView) },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        const project = await loadProject(tx, req.me, req.params.id, 'read');
+        const page = await newestFirst(tx, exports, [eq(exports.projectId, project.id)], req.query, (r) => r);
+        const items = [];
+        // One transaction's statements run one after another; so do these.
+        for (const row of page.items) items.push(exportView(row, await jobState(tx, row.jobId)));
+        return { items, next_cursor: page.next_cursor };
+      }),
+  );
+
+  app.get(
     '/projects/:id/exports/:exportId',
     {
       config: { permission: 'tasks:export' },
@@ -234,6 +259,45 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         .header('content-length', String(fs.statSync(row.filePath!).size))
         .header('content-disposition', `attachment; filename="${exportFileName(project, format, ext)}"`)
         .send(fs.createReadStream(row.filePath!));
+    },
+  );
+
+  app.delete(
+    '/projects/:id/exports/:exportId',
+    {
+      config: { permission: 'tasks:export' },
+      schema: {
+        tags: ['annotation'],
+        summary: 'Delete a finished or failed export and its file (its creator, or a project manager)',
+        params: ExportParams,
+        response: { 204: Type.Null() },
+      },
+    },
+    async (req, reply) => {
+      const file = await req.tx(async (tx) => {
+        const p = await loadProject(tx, req.me, req.params.id, 'read');
+        const [r] = await tx
+          .select()
+          .from(exports)
+          .where(and(eq(exports.projectId, p.id), eq(exports.id, req.params.exportId)));
+        if (!r) throw notFound('The export');
+        if (r.createdBy !== req.me.userId && !managesAllProjects(req.me) && p.memberRole !== 'manager')
+          throw forbidden("Only the export's creator or a project manager may delete it.");
+        const { status } = exportView(r, await jobState(tx, r.jobId));
+        // A running job would write its file after the row is gone, and nothing would remove it.
+        if (status === 'queued' || status === 'running')
+          throw conflict(`The export is ${status}; it can be deleted once it has completed or failed.`);
+        await tx.delete(exports).where(eq(exports.id, r.id));
+        req.audit({
+          action: 'tasks.export_deleted',
+          resourceType: 'export',
+          resourceId: String(r.id),
+          details: { project_id: p.id, format: r.format },
+        });
+        return r.filePath;
+      });
+      if (file) await fs.promises.rm(file, { force: true });
+      return reply.code(204).send(null);
     },
   );
 };

@@ -64,6 +64,7 @@ export const ExportView = Type.Object({
   size_bytes: Nullable(Type.Integer()),
   error: Nullable(Type.String()),
   job_id: Nullable(Uuid),
+  created_by: Nullable(Uuid),
   progress: Type.Number(),
   created_at: DateTime,
   finished_at: Nullable(DateTime),

@@ -1,10 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { newProject } from '../../../../test/annotation-fixtures.ts';
 import { type Member, newTenant, type TenantFixture } from '../../../../test/fixtures.ts';
 import { testApp } from '../../../../test/helpers.ts';
+import { joinProject } from '../../../../test/labeling-fixtures.ts';
 import { exportProject, importTasks, readZip, waitForJob } from '../../../../test/transfer-helpers.ts';
+import { inTenant } from '../../../platform/db/tenancy.ts';
+import { exports } from '../schema.ts';
 
 const DATA = path.join(import.meta.dirname, '../../../../test/data');
 const file = (name: string) => ({ filename: name, content: fs.readFileSync(path.join(DATA, name)) });
@@ -482,6 +486,76 @@ describe('export', () => {
       url: `/api/v1/projects/${project.id}/exports/999999`,
     });
     expect(missing.statusCode).toBe(404);
+  });
+
+  it('lists export jobs newest first, and deletes a finished one with its file (its creator or a manager)', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const project = await newProject(t);
+    await importTasks(t, project.id, [{ text: 'x' }]);
+    const reviewer = await t.member(['reviewer'], 'Rev');
+    await joinProject(t, project.id, reviewer, 'reviewer');
+    const start = async (who: Member) => {
+      const res = await t.as(who, {
+        method: 'POST',
+        url: `/api/v1/projects/${project.id}/exports`,
+        payload: { format: 'JSON' },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      expect((await waitForJob(t, res.json().job_id)).state).toBe('completed');
+      return res.json().export_id as number;
+    };
+    const byOwner = await start(t.owner);
+    const byReviewer = await start(reviewer);
+    const list = await t.as(t.owner, {
+      method: 'GET',
+      url: `/api/v1/projects/${project.id}/exports?limit=1`,
+    });
+    expect(list.statusCode).toBe(200);
+    expect(list.json().items).toEqual([
+      expect.objectContaining({ id: byReviewer, status: 'completed', created_by: reviewer.userId }),
+    ]);
+    const rest = await t.as(t.owner, {
+      method: 'GET',
+      url: `/api/v1/projects/${project.id}/exports?cursor=${list.json().next_cursor}`,
+    });
+    expect(rest.json()).toMatchObject({ items: [{ id: byOwner }], next_cursor: null });
+
+    const path = (id: number) =>
+      inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, async (tx) => {
+        const [row] = await tx.select().from(exports).where(eq(exports.id, id));
+        return row?.filePath;
+      });
+    const remove = (who: Member, id: number) =>
+      t.as(who, { method: 'DELETE', url: `/api/v1/projects/${project.id}/exports/${id}` });
+    expect((await remove(reviewer, byOwner)).statusCode).toBe(403);
+    const file = (await path(byReviewer))!;
+    expect(fs.existsSync(file)).toBe(true);
+    expect((await remove(reviewer, byReviewer)).statusCode).toBe(204);
+    expect(fs.existsSync(file)).toBe(false);
+    expect((await remove(t.owner, byOwner)).statusCode).toBe(204);
+    expect((await remove(t.owner, byOwner)).statusCode).toBe(404);
+
+    // A running export writes its file later: it is deleted once it has finished.
+    const [running] = await inTenant(ctx.platform.database.db, { tenantId: t.tenantId }, (tx) =>
+      tx
+        .insert(exports)
+        .values({ tenantId: t.tenantId, projectId: project.id, format: 'JSON', status: 'running' })
+        .returning(),
+    );
+    const busy = await remove(t.owner, running!.id);
+    expect(busy.statusCode).toBe(409);
+    expect(busy.headers['content-type']).toContain('application/problem+json');
+    const audit = await t.as(t.owner, {
+      method: 'GET',
+      url: '/api/v1/audit/logs?action=tasks.export_deleted',
+    });
+    expect(
+      audit
+        .json()
+        .items.map((r: { resource_id: string }) => r.resource_id)
+        .sort(),
+    ).toEqual([String(byOwner), String(byReviewer)].sort());
   });
 
   it('audits exports and raises bulk_export security events', async () => {

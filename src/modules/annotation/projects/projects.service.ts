@@ -200,6 +200,16 @@ async function incompatibilities(tx: Executor, project: Project, next: ParsedCon
   return found;
 }
 
+/**
+ * A labeling config checked for a project as a change would check it, changing nothing:
+ * parsed and validated (400 naming each problem), with what it would take away from
+ * existing work (empty when the project could take it).
+ */
+export async function checkConfigFor(tx: Executor, project: Project, xml: string) {
+  const parsed = parseLabelConfig(xml);
+  return { parsed, conflicts: await incompatibilities(tx, project, parsed) };
+}
+
 async function annotationsContain(tx: Executor, projectId: number, fragment: unknown[]): Promise<boolean> {
   const r = await tx.execute(
     sql`select 1 from ${annotations} where ${annotations.projectId} = ${projectId}
