@@ -14,6 +14,7 @@ import { predictionRoutes } from './labeling/predictions.routes.ts';
 import { defineProjectJobs } from './projects/project.jobs.ts';
 import { projectRoutes } from './projects/projects.routes.ts';
 import { reviewRoutes } from './review/review.routes.ts';
+import { defineTaskJobs } from './tasks/tasks.jobs.ts';
 import { taskRoutes } from './tasks/tasks.routes.ts';
 import { defineWebhookJobs } from './webhooks/webhooks.jobs.ts';
 import { webhookRoutes } from './webhooks/webhooks.routes.ts';
@@ -41,6 +42,7 @@ export const annotationModule: Module = {
     defineExportJobs(platform);
     defineWebhookJobs(platform);
     defineProjectJobs(platform);
+    defineTaskJobs(platform);
   },
   subscribe: subscribeAnnotation,
 };
