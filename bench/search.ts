@@ -20,6 +20,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import pg from 'pg';
+import { encodeCursor } from '../src/platform/db/pagination.ts';
 import { Api, upload, waitJob } from './lib/api.ts';
 import { scratchDatabase } from './lib/database.ts';
 import { Latencies } from './lib/latencies.ts';
@@ -174,7 +175,7 @@ async function timePage(api: Api, projectId: number, label: string, query: Recor
   const lat = new Latencies();
   let first = 0;
   let found = 0;
-  let total = 0;
+  let total: number | null = 0;
   for (let i = 0; i <= SAMPLES; i++) {
     const t0 = performance.now();
     const body = await api.ok('GET', url);
@@ -186,8 +187,10 @@ async function timePage(api: Api, projectId: number, label: string, query: Recor
     } else lat.add(took);
   }
   const [p50, p99] = lat.percentiles(50, 99);
+  // A costly total is counted by a job; the first request answers without it.
+  const all = total === null ? 'total counted in the background' : `${total.toLocaleString('en-US')} in all`;
   report(
-    `${label} (${found} on the page, ${total.toLocaleString('en-US')} in all)`,
+    `${label} (${found} on the page, ${all})`,
     `p50 ${ms(p50!)}, p99 ${ms(p99!)}; first (counts) ${ms(first)}`,
   );
   return p99!;
@@ -233,6 +236,9 @@ async function main(): Promise<void> {
     fs.rmSync(file, { force: true });
 
     const p = withIdx.id;
+    // A cursor halfway through the second project's tasks (ids are drawn in import order).
+    const [firstTask] = (await run.api.ok('GET', `/api/v1/projects/${p}/tasks?limit=1`)).items;
+    const middle = encodeCursor([firstTask.id + Math.floor(TASKS / 2)]);
     const p99s = [
       await timePage(run.api, p, 'substring, selective (zebracorn)', { search: 'zebracorn' }),
       await timePage(run.api, p, 'substring, frequent (quality)', { search: 'quality' }),
@@ -248,10 +254,30 @@ async function main(): Promise<void> {
         label: 'Neutral',
         annotated: 'true',
       }),
+      await timePage(run.api, p, 'substring, frequent, deep page (cursor halfway)', {
+        search: 'quality',
+        cursor: middle,
+      }),
+    ];
+    console.log('\nThe data manager without a search, for comparison:');
+    const others = [
+      await timePage(run.api, p, 'no filter', {}),
+      await timePage(run.api, p, 'no filter, deep page', { cursor: middle }),
+      await timePage(run.api, p, 'status filter (completed, 1%)', { status: 'completed' }),
+      await timePage(run.api, p, 'status filter (pending, 99%)', { status: 'pending' }),
+      await timePage(run.api, p, 'status filter (completed), deep page', {
+        status: 'completed',
+        cursor: middle,
+      }),
+      await timePage(run.api, p, 'annotated', { annotated: 'true' }),
     ];
     console.log('\nTargets (reported, never enforced):');
     const worst = Math.max(...p99s);
     console.log(`  every search page p99 < 100 ms (worst ${ms(worst)}): ${worst < 100 ? 'holds' : 'FAILS'}`);
+    const worstOther = Math.max(...others);
+    console.log(
+      `  every other data-manager page p99 < 100 ms (worst ${ms(worstOther)}): ${worstOther < 100 ? 'holds' : 'FAILS'}`,
+    );
     console.log(
       `  the indexes cost <= 20% of the import rate (${(cost * 100).toFixed(0)}%): ${cost <= 0.2 ? 'holds' : 'FAILS'}`,
     );

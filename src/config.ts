@@ -252,7 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     ...jobTimingVars(env),
     pgliteQueryTimeoutMs: intVar(env, 'PGLITE_QUERY_TIMEOUT_MS', 60_000, 100, 3_600_000),
-    countInlineMaxCost: intVar(env, 'COUNT_INLINE_MAX_COST', 20_000, 0, 1_000_000_000),
+    countInlineMaxCost: intVar(env, 'COUNT_INLINE_MAX_COST', 10_000, 0, 1_000_000_000),
     pgliteSharedBuffersMb: intVar(env, 'PGLITE_SHARED_BUFFERS_MB', 48, 1, 4096),
     smtp: smtpVar(env),
     audit: {

@@ -279,7 +279,11 @@ describe('data manager: list', () => {
     try {
       const t = await newTenant(ctx);
       const p = await newProject(t);
-      await seedTasks(ctx, t, p.id, [{ data: { text: 'a' } }, { data: { text: 'b' } }, { data: { text: 'c' } }]);
+      await seedTasks(ctx, t, p.id, [
+        { data: { text: 'a' } },
+        { data: { text: 'b' } },
+        { data: { text: 'c' } },
+      ]);
       const first = await list(t, p.id, 'status=pending&limit=2');
       expect(first.statusCode, first.body).toBe(200);
       expect(first.json()).toMatchObject({ total: null, total_job: expect.any(String) });
