@@ -39,6 +39,11 @@ export interface Config {
   jobStaleSeconds: number;
   /** PGlite: a request running longer is abandoned by restarting the database thread. */
   pgliteQueryTimeoutMs: number;
+  /**
+   * The data manager counts a filtered total in the request when the planner costs the
+   * count at most this; a costlier count runs as a job and the page answers without it.
+   */
+  countInlineMaxCost: number;
   /** PGlite: PostgreSQL's shared buffers in MB (memory held against import and query speed). */
   pgliteSharedBuffersMb: number;
   llm: {
@@ -247,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     ...jobTimingVars(env),
     pgliteQueryTimeoutMs: intVar(env, 'PGLITE_QUERY_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    countInlineMaxCost: intVar(env, 'COUNT_INLINE_MAX_COST', 10_000, 0, 1_000_000_000),
     pgliteSharedBuffersMb: intVar(env, 'PGLITE_SHARED_BUFFERS_MB', 48, 1, 4096),
     smtp: smtpVar(env),
     audit: {

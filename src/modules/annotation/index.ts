@@ -16,6 +16,7 @@ import { projectRoutes } from './projects/projects.routes.ts';
 import { reviewRoutes } from './review/review.routes.ts';
 import { tabRoutes } from './tabs/tabs.routes.ts';
 import { defineLabelJobs } from './tasks/label.jobs.ts';
+import { defineTaskJobs } from './tasks/tasks.jobs.ts';
 import { taskRoutes } from './tasks/tasks.routes.ts';
 import { defineWebhookJobs } from './webhooks/webhooks.jobs.ts';
 import { webhookRoutes } from './webhooks/webhooks.routes.ts';
@@ -45,6 +46,7 @@ export const annotationModule: Module = {
     defineWebhookJobs(platform);
     defineProjectJobs(platform);
     defineLabelJobs(platform);
+    defineTaskJobs(platform);
   },
   subscribe: subscribeAnnotation,
 };

@@ -3297,8 +3297,13 @@ export interface paths {
                                 rank?: number;
                             }[];
                             next_cursor: string | null;
-                            /** @description Tasks under this filter (cached up to 30 s) */
-                            total: number;
+                            /** @description Tasks under this filter (cached up to 30 s); null while a costly count runs in the background (`total_job`): ask again for it */
+                            total: number | null;
+                            /**
+                             * Format: uuid
+                             * @description The job counting the total, while total is null
+                             */
+                            total_job?: string;
                         };
                     };
                 };

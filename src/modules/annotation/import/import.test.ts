@@ -4,7 +4,13 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { newProject } from '../../../../test/annotation-fixtures.ts';
 import { newTenant, type TenantFixture } from '../../../../test/fixtures.ts';
-import { type TestContext, testApp } from '../../../../test/helpers.ts';
+import {
+  dropFreshDatabase,
+  freshDatabaseEnv,
+  startTestApp,
+  type TestContext,
+  testApp,
+} from '../../../../test/helpers.ts';
 import {
   exportProject,
   importTasks,
@@ -557,5 +563,32 @@ describe('import', () => {
     expect(status.json()).toMatchObject({ status: 'completed', counts: { tasks: items.length } });
     const proj = await t.as(t.owner, { method: 'GET', url: `/api/v1/projects/${project.id}` });
     expect(proj.json().task_count).toBe(items.length);
+  });
+  it('refreshes the planner statistics after an import that is large against the table (PGlite has no autovacuum)', async () => {
+    const env = await freshDatabaseEnv();
+    const ctx = await startTestApp(env, { migrate: true });
+    try {
+      const t = await newTenant(ctx);
+      const p = await newProject(t);
+      const known = async () => {
+        const { rows } = await ctx.platform.database.raw.query(
+          `select reltuples from pg_class where oid = 'tasks'::regclass`,
+        );
+        return Number(rows[0]?.reltuples);
+      };
+      // A handful of tasks leaves the statistics as they were (never analyzed: -1).
+      await importTasks(t, p.id, [{ data: { text: 'one' } }]);
+      expect(await known()).toBe(-1);
+      await importTasks(
+        t,
+        p.id,
+        Array.from({ length: 60 }, (_, i) => ({ data: { text: `task ${i}` } })),
+      );
+      expect(await known()).toBe(61);
+    } finally {
+      await ctx.app.close();
+      await ctx.platform.close();
+      await dropFreshDatabase(env);
+    }
   });
 });

@@ -57,7 +57,7 @@ export async function runBulkJob(platform: Platform, ctx: JobContext<BulkJobPayl
   // Counted once, for the progress fraction only.
   const total = await inTenant(db, scope, async (tx) => {
     if ('ids' in input.selection) return new Set(input.selection.ids).size;
-    const where = filterConditions(projectId, input.selection.filter);
+    const where = filterConditions(projectId, input.selection.filter, 'join');
     const [row] = rowsOf<{ n: number }>(
       await tx.execute(
         sql`select count(*)::int as n from ${tasksOf(input.selection.filter)} where ${sql.join(where, sql` and `)}`,

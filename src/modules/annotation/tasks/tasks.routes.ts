@@ -7,6 +7,7 @@ import { PRIORITIES, TASK_STATUSES } from '../schema.ts';
 import { AnnotationOut, PredictionOut } from '../shapes.ts';
 import { LABEL_ACTION, labelResult, runBulkLabel } from './bulk-label.ts';
 import { LABEL_JOB } from './label.jobs.ts';
+import { COUNT_JOB } from './tasks.jobs.ts';
 import * as service from './tasks.service.ts';
 
 const Id = Type.Integer({ minimum: 1 });
@@ -150,7 +151,15 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
           200: Type.Object({
             items: Type.Array(TaskListItem),
             next_cursor: Nullable(Type.String()),
-            total: Type.Integer({ description: 'Tasks under this filter (cached up to 30 s)' }),
+            total: Nullable(
+              Type.Integer({
+                description:
+                  'Tasks under this filter (cached up to 30 s); null while a costly count runs in the background (`total_job`): ask again for it',
+              }),
+            ),
+            total_job: Type.Optional(
+              Type.String({ format: 'uuid', description: 'The job counting the total, while total is null' }),
+            ),
           }),
         },
       },
@@ -166,8 +175,23 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
           limit: limit ?? 50,
           cursor,
         });
-        const total = await service.totalOf(tx, cache, project, filter);
-        return { ...page, total };
+        const total = await service.totalOf(
+          tx,
+          {
+            cache,
+            maxInlineCost: app.platform.config.countInlineMaxCost,
+            countLater: (payload) =>
+              app.platform.queue.enqueue(tx, {
+                tenantId: project.tenantId,
+                kind: COUNT_JOB,
+                payload,
+                createdBy: req.me.userId,
+              }),
+          },
+          project,
+          filter,
+        );
+        return { ...page, ...total };
       });
     },
   );

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { newProject, seedManyTasks, seedTasks } from '../../../../test/annotation-fixtures.ts';
 import { type Member, newTenant, type TenantFixture } from '../../../../test/fixtures.ts';
-import { type TestContext, testApp } from '../../../../test/helpers.ts';
+import { startTestApp, type TestContext, testApp, testEnv } from '../../../../test/helpers.ts';
 import { waitForJob } from '../../../../test/transfer-helpers.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import { BULK_BATCH } from './tasks.service.ts';
@@ -271,6 +271,39 @@ describe('data manager: list', () => {
     expect(del.statusCode).toBe(202);
     expect((await waitForJob(t, del.json().job_id)).result).toEqual({ affected: 1 });
     expect((await list(t, p.id, 'status=pending&limit=1')).json().total).toBe(4);
+  });
+
+  it('counts a costly filtered total in the background: the page answers at once, a later request has the total', async () => {
+    // Every count costs more than nothing: each filtered total goes to the count job.
+    const ctx = await startTestApp(testEnv({ COUNT_INLINE_MAX_COST: '0' }));
+    try {
+      const t = await newTenant(ctx);
+      const p = await newProject(t);
+      await seedTasks(ctx, t, p.id, [
+        { data: { text: 'a' } },
+        { data: { text: 'b' } },
+        { data: { text: 'c' } },
+      ]);
+      const first = await list(t, p.id, 'status=pending&limit=2');
+      expect(first.statusCode, first.body).toBe(200);
+      expect(first.json()).toMatchObject({ total: null, total_job: expect.any(String) });
+      expect(first.json().items).toHaveLength(2);
+      const jobId = first.json().total_job as string;
+      // Until the job is done, requests for the same total wait on it rather than queue another.
+      const meanwhile = (await list(t, p.id, 'status=pending&limit=1')).json();
+      if (meanwhile.total === null) expect(meanwhile.total_job).toBe(jobId);
+      const job = await waitForJob(t, jobId);
+      expect(job).toMatchObject({ state: 'completed', result: { total: 3 } });
+      const later = (await list(t, p.id, 'status=pending&limit=1')).json();
+      expect(later.total).toBe(3);
+      expect(later).not.toHaveProperty('total_job');
+      // The unfiltered total is the kept task_count, never counted.
+      expect((await list(t, p.id)).json()).toMatchObject({ total: 3 });
+      expect((await list(t, p.id)).json()).not.toHaveProperty('total_job');
+    } finally {
+      await ctx.app.close();
+      await ctx.platform.close();
+    }
   });
 
   it('refuses bad queries with 400s', async () => {

@@ -232,7 +232,12 @@ function DataManager({ project }: { project: Project }) {
   const [assignees, setAssignees] = useState<string[]>([]);
   const query = compact(filter);
 
-  const tasks = useInfiniteQuery(tasksQuery(id, query, sort));
+  const tasks = useInfiniteQuery({
+    ...tasksQuery(id, query, sort),
+    // A costly filtered total is counted by a background job (total null meanwhile); asking
+    // again soon finds it in the server's count cache.
+    refetchInterval: (q) => (q.state.data?.pages[0]?.total === null ? 2000 : false),
+  });
   const rows = tasks.data?.pages.flatMap((p) => p.items) ?? [];
   const total = tasks.data?.pages[0]?.total;
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = tasks;
@@ -331,7 +336,11 @@ function DataManager({ project }: { project: Project }) {
         <Typography.Title level={3} style={{ margin: 0 }}>
           {t('title')}{' '}
           <Typography.Text type="secondary" data-testid="task-total">
-            {total === undefined ? '' : t('total', { formatted: fmt.number(total) })}
+            {total === undefined
+              ? ''
+              : total === null
+                ? t('counting')
+                : t('total', { formatted: fmt.number(total) })}
           </Typography.Text>
         </Typography.Title>
         <Space wrap>
@@ -384,7 +393,7 @@ function DataManager({ project }: { project: Project }) {
           options={project.data_keys.map((k) => ({ value: k, label: k }))}
         />
       </Space>
-      {selected.size > 0 && !allMatching && total !== undefined && total > selected.size ? (
+      {selected.size > 0 && !allMatching && typeof total === 'number' && total > selected.size ? (
         <Button type="link" onClick={() => setAllMatching(true)} style={{ padding: 0 }}>
           {t('grid.selectMatching', { formatted: fmt.number(total) })}
         </Button>
