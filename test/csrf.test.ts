@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { securityHeaders } from '../src/platform/http/headers.ts';
+import { responseHeaders } from '../src/platform/http/headers.ts';
 import { newProject } from './annotation-fixtures.ts';
 import { newTenant, PASSWORD, type TenantFixture } from './fixtures.ts';
 import { startTestApp, type TestContext, testApp, testEnv } from './helpers.ts';
@@ -194,7 +194,7 @@ describe('security headers', () => {
 
   it('sends HSTS when configured', async () => {
     const app = Fastify();
-    securityHeaders(app, 31_536_000);
+    responseHeaders(app, 31_536_000);
     app.get('/', async () => ({ ok: true }));
     const res = await app.inject({ method: 'GET', url: '/' });
     expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');

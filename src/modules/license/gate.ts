@@ -57,14 +57,19 @@ const REFUSAL_EVENTS = {
  */
 async function gatePlugin(app: FastifyInstance, { platform }: { platform: Platform }) {
   const license = licenseOf(platform);
-  app.addHook('onRequest', async (request) => {
-    if (READS.has(request.method) || !request.routeOptions.url?.startsWith('/api/')) return;
+  const checkWrite = async (feature: Feature | undefined) => {
     // Every write evaluates the license first (cached for seconds), so checks inside its
     // transaction (the project limit) find it evaluated.
     const state = await license.state();
-    const feature = request.routeOptions.config.feature;
-    if (!feature) return;
-    if (!state.features.includes(feature)) throw featureRequired(feature, state);
+    if (feature && !state.features.includes(feature)) throw featureRequired(feature, state);
+  };
+  // Reads pass without a promise: most requests are reads.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (READS.has(request.method) || !request.routeOptions.url?.startsWith('/api/')) {
+      done();
+      return;
+    }
+    checkWrite(request.routeOptions.config.feature).then(() => done(), done);
   });
   // A refusal's transaction rolled back; its record is written on its own.
   app.addHook('onError', async (request, _reply, error) => {

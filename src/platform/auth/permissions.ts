@@ -115,9 +115,10 @@ export function isKnownPermission(p: string): boolean {
 /** Whether a set of granted permissions (with wildcards) covers `required`. */
 export function grants(granted: Iterable<string>, required: string): boolean {
   if (required === SELF) return true;
-  const resource = required.slice(0, required.indexOf(':'));
+  // Built once, not per granted entry: every API request checks a list of dozens.
+  const resourceWildcard = `${required.slice(0, required.indexOf(':'))}:*`;
   for (const g of granted) {
-    if (g === '*' || g === required || g === `${resource}:*`) return true;
+    if (g === '*' || g === required || g === resourceWildcard) return true;
   }
   return false;
 }

@@ -1,5 +1,5 @@
 import cookie from '@fastify/cookie';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import client from 'prom-client';
 import { type AuditActor, type AuditEntry, appendAudit } from '../audit/chain.ts';
@@ -43,7 +43,8 @@ declare module 'fastify' {
     read<T>(work: (db: Executor) => Promise<T>): Promise<T>;
     /** Queues an audit entry for the current `tx`. */
     audit(entry: AuditEntry): void;
-    auditQueue: AuditEntry[];
+    /** Entries queued for the next `tx`; null until the first (most requests audit nothing). */
+    auditQueue: AuditEntry[] | null;
     audited: boolean;
   }
   interface FastifyInstance {
@@ -121,9 +122,10 @@ async function authPlugin(app: FastifyInstance, { platform }: { platform: Platfo
       return this.principal;
     },
   });
-  app.decorateRequest('auditQueue', null as unknown as AuditEntry[]);
+  app.decorateRequest('auditQueue', null);
   app.decorateRequest('audited', false);
   app.decorateRequest('audit', function (this: FastifyRequest, entry: AuditEntry) {
+    this.auditQueue ??= [];
     this.auditQueue.push(entry);
   });
   app.decorateRequest('read', function <T>(this: FastifyRequest, work: (db: Executor) => Promise<T>) {
@@ -144,21 +146,20 @@ async function authPlugin(app: FastifyInstance, { platform }: { platform: Platfo
     return inTenant(platform.database.db, s, async (tx) => {
       try {
         const result = await work(tx);
-        if (this.auditQueue.length) {
+        if (this.auditQueue?.length) {
           await appendAudit(tx, auditActor(this, s), this.auditQueue);
           this.audited = true;
         }
         return result;
       } finally {
-        this.auditQueue = [];
+        this.auditQueue = null;
       }
     });
   });
 
-  app.addHook('onRequest', async (request, reply) => {
-    request.auditQueue = [];
+  /** Authenticates the caller of an API route and checks its permission; throws the refusal. */
+  const authorize = async (request: FastifyRequest, reply: FastifyReply) => {
     const config = request.routeOptions.config;
-    if (!request.routeOptions.url?.startsWith('/api/') || config.public) return;
     const given = credential(request);
     if (!given) throw unauthorized();
     const principal = await authenticator.authenticate(given.token);
@@ -190,14 +191,30 @@ async function authPlugin(app: FastifyInstance, { platform }: { platform: Platfo
     if (!grants(principal.permissions, config.permission ?? '')) {
       throw forbidden(`This needs the permission ${config.permission}.`);
     }
+  };
+
+  // Public and non-API routes (health, system, the console's files) pass without a promise.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.routeOptions.url?.startsWith('/api/') || request.routeOptions.config.public) {
+      done();
+      return;
+    }
+    authorize(request, reply).then(() => done(), done);
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    if (!MUTATING.has(request.method) || reply.statusCode >= 300 || request.audited) return;
+  app.addHook('onResponse', (request, reply, done) => {
     const url = request.routeOptions.url;
-    if (!url?.startsWith('/api/') || request.routeOptions.config.audit === false) return;
-    unaudited.inc({ route: `${request.method} ${url}` });
-    request.log.error({ route: url }, 'mutating request wrote no audit row');
+    if (
+      MUTATING.has(request.method) &&
+      reply.statusCode < 300 &&
+      !request.audited &&
+      url?.startsWith('/api/') &&
+      request.routeOptions.config.audit !== false
+    ) {
+      unaudited.inc({ route: `${request.method} ${url}` });
+      request.log.error({ route: url }, 'mutating request wrote no audit row');
+    }
+    done();
   });
 }
 

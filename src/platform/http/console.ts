@@ -77,10 +77,13 @@ export async function webConsole(app: FastifyInstance, dir = CONSOLE_DIR): Promi
     },
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Sending from a callback-style hook ends the request there; every other request passes on.
+  app.addHook('onRequest', (request, reply, done) => {
     if (request.method === 'GET' && request.url === '/' && wantsHtml(request.headers.accept)) {
-      return sendIndex(request, reply);
+      sendIndex(request, reply);
+      return;
     }
+    done();
   });
 
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {

@@ -126,5 +126,8 @@ export function registerInputChecks(app: FastifyInstance): void {
     request.bodyIsStorable = !scan.riskyEscape;
     parseJson(request, text, done);
   });
-  app.addHook('preValidation', async (request) => refuseUnstorable(request));
+  app.addHook('preValidation', (request, _reply, done) => {
+    refuseUnstorable(request);
+    done();
+  });
 }

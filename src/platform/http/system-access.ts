@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forbidden } from '../errors/problem.ts';
 import { parseCidrs } from './outbound.ts';
 
@@ -20,11 +20,14 @@ export function restrictSystemEndpoints(
   if (!token && !allowCidrs) return;
   const allowed = allowCidrs ? parseCidrs(allowCidrs) : undefined;
   const expected = token ? Buffer.from(`Bearer ${token}`) : undefined;
-  app.addHook('onRequest', async (request) => {
-    if (!RESTRICTED.test(request.url)) return;
-    if (allowed?.check(request.ip, net.isIP(request.ip) === 6 ? 'ipv6' : 'ipv4')) return;
+  const admits = (request: FastifyRequest) => {
+    if (!RESTRICTED.test(request.url)) return true;
+    if (allowed?.check(request.ip, net.isIP(request.ip) === 6 ? 'ipv6' : 'ipv4')) return true;
     const given = Buffer.from(request.headers.authorization ?? '');
-    if (expected && given.length === expected.length && timingSafeEqual(given, expected)) return;
-    throw forbidden('The system endpoints are restricted (SYSTEM_ACCESS_TOKEN or SYSTEM_ALLOW_CIDRS).');
+    return Boolean(expected && given.length === expected.length && timingSafeEqual(given, expected));
+  };
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (admits(request)) done();
+    else done(forbidden('The system endpoints are restricted (SYSTEM_ACCESS_TOKEN or SYSTEM_ALLOW_CIDRS).'));
   });
 }
