@@ -1,3 +1,4 @@
+import { dataAt } from '../label-config/data-paths.ts';
 import type { ParsedConfig } from '../schema.ts';
 import { brushControls } from './export.brush.ts';
 import { imageControls } from './export.images.ts';
@@ -591,7 +592,7 @@ export function asrLine(
   if (text === undefined) return null;
   const duration = finite(t.data.duration) ? t.data.duration : length;
   return `${JSON.stringify({
-    audio_filepath: t.data[support.audioKey] ?? null,
+    audio_filepath: dataAt(t.data, support.audioKey) ?? null,
     ...(duration !== undefined && { duration }),
     text,
     annotator: annotatorOf(a) ?? '',

@@ -1,3 +1,4 @@
+import { dataAt } from '../label-config/data-paths.ts';
 import type { ParsedConfig } from '../schema.ts';
 import { annotatorOf, type ExportAnnotation, type ExportTask } from './export.formats.ts';
 import { configTags } from './export.images.ts';
@@ -109,7 +110,7 @@ export function llmUnsupported(
 
 /** The task's dialogue as messages: entries with a string role and content. */
 function dialogueOf(t: ExportTask, d: Dialogue): Message[] {
-  const data = t.data[d.key];
+  const data = dataAt(t.data, d.key);
   if (!Array.isArray(data)) return [];
   return data
     .filter(isObject)
@@ -130,7 +131,7 @@ function promptObject(s: LlmSupport, config: ParsedConfig, exclude: Set<string>)
 }
 
 function textOf(t: ExportTask, s: LlmSupport, object: string | undefined): string | null {
-  const v = object === undefined ? undefined : t.data[s.keys.get(object) ?? ''];
+  const v = object === undefined ? undefined : dataAt(t.data, s.keys.get(object) ?? '');
   return typeof v === 'string' ? v : null;
 }
 
@@ -229,7 +230,7 @@ export function preferenceRecords(
     }
     const ranker = s.rankers.find((x) => x.name === r.from_name);
     if (!ranker || !isObject(r.value.ranker)) continue;
-    const items = t.data[s.keys.get(ranker.list) ?? ''];
+    const items = dataAt(t.data, s.keys.get(ranker.list) ?? '');
     const byId = new Map(
       (Array.isArray(items) ? items : []).filter(isObject).map((item) => [String(item.id), item]),
     );

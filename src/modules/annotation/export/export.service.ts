@@ -12,6 +12,7 @@ import { inTenant } from '../../../platform/db/tenancy.ts';
 import { badRequest } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import type { JobContext } from '../../../platform/jobs/queue.ts';
+import { dataAt } from '../label-config/data-paths.ts';
 import { annotations, exports, type ParsedConfig, predictions, projects, tasks } from '../schema.ts';
 import { checkQuery } from '../tasks/task-search.ts';
 import { searchConditions, tasksOf } from '../tasks/tasks.service.ts';
@@ -343,7 +344,7 @@ async function* conllChunks(
     count(stats, batch);
     let chunk = '';
     for (const t of batch) {
-      const text = t.data[support.textKey];
+      const text = dataAt(t.data, support.textKey);
       if (typeof text !== 'string') continue;
       const anns = [...t.annotations].sort(
         (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id,
@@ -401,7 +402,7 @@ async function* cocoChunks(
       let chunk = '';
       let spooled = '';
       for (const t of batch) {
-        const fileName = String(t.data[support.imageKey] ?? '');
+        const fileName = String(dataAt(t.data, support.imageKey) ?? '');
         const anns = imageAnnotations(t, true);
         if (anns.length === 0 && t.cancelledAnnotations > 0) continue;
         if (anns.length === 0) {
@@ -547,7 +548,7 @@ function yoloWriter(project: ExportProject, add: AddEntry, obb: boolean, split: 
     async task(t) {
       const anns = imageAnnotations(t, split);
       if (anns.length === 0 && t.cancelledAnnotations > 0) return;
-      const base = nameOf(t, t.data[support.imageKey]);
+      const base = nameOf(t, dataAt(t.data, support.imageKey));
       if (anns.length === 0) await add('', `labels/${base}.txt`);
       for (const a of anns) {
         const lines = yoloLines(regionsOf(a.result, support), support, categories, obb);
@@ -575,13 +576,13 @@ function vocWriter(project: ExportProject, add: AddEntry, split: boolean): ZipWr
     async task(t) {
       const anns = imageAnnotations(t, split).filter((a) => boxesOf(a.result, controls).length > 0);
       if (anns.length === 0) return;
-      const base = nameOf(t, t.data[imageKey]);
+      const base = nameOf(t, dataAt(t.data, imageKey));
       for (const a of anns) {
         const boxes = boxesOf(a.result, controls);
         const xml = vocXml({
           folder: 'images',
           // The image's own name, extension and all, as the converter writes it.
-          fileName: imageFileName(t.data[imageKey]),
+          fileName: imageFileName(dataAt(t.data, imageKey)),
           annotator: a.completedByEmail ?? a.completedByExternal,
           width: boxes[0]!.originalWidth,
           height: boxes[0]!.originalHeight,

@@ -351,6 +351,68 @@ describe('export', () => {
     );
   });
 
+  it("reads the image and the text through the config's data path ($images[0].url, $doc.body)", async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const image = await newProject(t, {
+      label_config:
+        '<View><Image name="img" value="$images[0].url"/><RectangleLabels name="box" toName="img"><Label value="Cat"/></RectangleLabels></View>',
+    });
+    const box = { x: 10, y: 10, width: 20, height: 20, rectanglelabels: ['Cat'] };
+    await importTasks(t, image.id, [
+      {
+        data: { images: [{ url: 'https://example.com/cats/one.jpg' }, { url: 'two.jpg' }] },
+        annotations: [
+          {
+            result: [
+              {
+                id: 'b',
+                from_name: 'box',
+                to_name: 'img',
+                type: 'rectanglelabels',
+                value: box,
+                original_width: 100,
+                original_height: 50,
+              },
+            ],
+          },
+        ],
+      },
+    ]);
+    const coco = (await exportProject(t, image.id, 'format=COCO')).json();
+    expect(coco.images.map((i: { file_name: string }) => i.file_name)).toEqual([
+      'https://example.com/cats/one.jpg',
+    ]);
+    const yolo = readZip((await exportProject(t, image.id, 'format=YOLO')).rawPayload);
+    expect([...yolo.keys()]).toContain('labels/one.txt');
+
+    const text = await newProject(t, {
+      label_config:
+        '<View><Text name="t" value="$doc.body"/><Labels name="ner" toName="t"><Label value="PER"/></Labels></View>',
+    });
+    await importTasks(t, text.id, [
+      {
+        data: { doc: { body: 'Ann met Bob.' } },
+        annotations: [
+          {
+            result: [
+              {
+                id: 'p',
+                from_name: 'ner',
+                to_name: 't',
+                type: 'labels',
+                value: { start: 0, end: 3, text: 'Ann', labels: ['PER'] },
+              },
+            ],
+          },
+        ],
+      },
+    ]);
+    const conll = (await exportProject(t, text.id, 'format=CONLL2003')).body;
+    expect(conll).toContain('Ann -X- _ B-PER');
+    expect(conll).toContain('Bob -X- _ O');
+  });
+
   it('writes COCO, YOLO and Pascal VOC from RectangleLabels on an Image', async () => {
     const ctx = await testApp();
     const t = await newTenant(ctx);

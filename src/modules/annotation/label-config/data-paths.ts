@@ -87,3 +87,8 @@ export function repeatIndexOf(template: string, name: string): number | undefine
 export function instanceName(template: string, index: number): string {
   return template.replace(INDEX_FLAG, String(index));
 }
+
+/** The value at a config object's data key written without its `$` (`images[0].url`). */
+export function dataAt(data: unknown, key: string): unknown {
+  return resolveDataPath(data, `$${key}`);
+}
