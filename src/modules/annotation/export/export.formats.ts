@@ -245,13 +245,14 @@ export function dataFields(data: Record<string, unknown>, config: ParsedConfig):
 /**
  * The JSON_MIN records of a task: one per annotation (the data fields, the task id, one
  * key per control with its value, annotator, annotation_id, created_at, updated_at,
- * lead_time), or one with the data alone when the task has none.
+ * lead_time), or one with the data alone when the task has none. An annotator without an
+ * account here (named by an imported file) is written by that name.
  */
 export function minRecords(
   t: ExportTask,
   config: ParsedConfig,
   includeCancelled: boolean,
-  options: { transcripts?: boolean } = {},
+  options: { transcripts?: boolean; annotatorNumber?: boolean } = {},
 ): Record<string, unknown>[] {
   const annotations = flatAnnotations(t, includeCancelled);
   const data = dataFields(t.data, config);
@@ -275,7 +276,9 @@ export function minRecords(
       if (options.transcripts && values.some((v) => v.type === 'chatmessage'))
         record[`${name}_transcript`] = transcript(record[name] as unknown[]);
     }
-    record.annotator = annotatorOf(a);
+    // JSON_MIN names a member by the integer id Label Studio's converter writes there
+    // (`get_annotator(…, int_id=True)`); CSV and TSV keep the e-mail, as readers of a sheet want.
+    record.annotator = options.annotatorNumber ? (a.completedByNumber ?? annotatorOf(a)) : annotatorOf(a);
     record.annotation_id = a.id;
     record.created_at = a.createdAt.toISOString();
     record.updated_at = a.updatedAt.toISOString();

@@ -634,7 +634,7 @@ export async function exportStream(
     case 'JSON_MIN':
       return Readable.from(
         jsonArrayChunks(runTx, project, options, stats, (t) =>
-          minRecords(t, project.parsedConfig, options.includeCancelled),
+          minRecords(t, project.parsedConfig, options.includeCancelled, { annotatorNumber: true }),
         ),
       );
     case 'CSV':

@@ -211,6 +211,10 @@ describe('export', () => {
       completed_by_external: 'Guest Reviewer',
       created_username: 'Guest Reviewer',
     });
+    // JSON_MIN writes a member as Label Studio's integer id, an outside annotator by name.
+    const min = (await exportProject(t, source.id, 'format=JSON_MIN')).json();
+    expect(min.map((r: { annotator: unknown }) => r.annotator)).toContain(annotator.number);
+    expect(min.map((r: { annotator: unknown }) => r.annotator)).toContain('Guest Reviewer');
 
     const viaJson = await newProject(t, { overlap: 2 });
     const json = await importTasks(t, viaJson.id, {
