@@ -152,6 +152,11 @@ export async function applyCounts(
  * and every counted annotation approved). A cancelled task stays cancelled.
  */
 export async function refreshStatus(tx: Executor, taskId: number): Promise<void> {
+  await refreshStatuses(tx, [taskId]);
+}
+
+/** refreshStatus for a set of tasks in one statement (bulk labeling). */
+export async function refreshStatuses(tx: Executor, taskIds: readonly number[]): Promise<void> {
   await tx.execute(sql`
     update tasks t set status = case
       when t.status = 'cancelled' then 'cancelled'
@@ -165,7 +170,7 @@ export async function refreshStatus(tx: Executor, taskId: number): Promise<void>
         select 1 from annotations a where a.task_id = t.id and not a.was_cancelled and a.review_status = 'approved'
       ) then 'reviewed'
       else 'completed' end
-    where t.id = ${taskId}`);
+    where t.id = any(${pgArray(taskIds)}::bigint[])`);
 }
 
 /** The first sign of work on a task (a reservation or a draft) moves it to in_progress. */

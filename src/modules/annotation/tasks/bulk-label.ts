@@ -8,6 +8,7 @@ import type { Platform } from '../../../platform/index.ts';
 import type { Project } from '../access.ts';
 import { validateResult } from '../label-config/label-config.ts';
 import { type Author, announce } from '../labeling/announce.ts';
+import { refreshStatuses } from '../labeling/labeling.service.ts';
 import { annotations } from '../schema.ts';
 import { annotationView } from '../shapes.ts';
 import { BULK_BATCH, type BulkInput, filterConditions, tasksOf } from './tasks.service.ts';
@@ -157,21 +158,10 @@ async function labelBatch(
       is_finished = total_annotations + 1 + ${skipCounts ? sql`cancelled_annotations` : sql`0`} >= overlap,
       updated_at = now(), updated_by = ${author.userId}::uuid
     where id = any(${taskIds}::bigint[])`);
-  // The status rule of labeling.refreshStatus, for a set of tasks.
-  await tx.execute(sql`
-    update tasks t set status = case
-      when t.status = 'cancelled' then 'cancelled'
-      when not t.is_finished then 'in_progress'
-      when exists (
-        select 1 from annotations a
-        where a.task_id = t.id and not a.was_cancelled
-          and a.review_status is distinct from 'rejected' and a.review_status is distinct from 'approved'
-      ) then 'completed'
-      when exists (
-        select 1 from annotations a where a.task_id = t.id and not a.was_cancelled and a.review_status = 'approved'
-      ) then 'reviewed'
-      else 'completed' end
-    where t.id = any(${taskIds}::bigint[])`);
+  await refreshStatuses(
+    tx,
+    rows.map((a) => a.taskId),
+  );
   await tx.execute(
     sql`delete from annotation_drafts where user_id = ${author.userId}::uuid and task_id = any(${taskIds}::bigint[])`,
   );
