@@ -464,7 +464,7 @@ describe('the daily labeling workflow', () => {
     const row = (id: number) =>
       admin.page
         .getByRole('row')
-        .filter({ has: admin.page.getByRole('cell', { name: String(id), exact: true }) });
+        .filter({ has: admin.page.getByRole('button', { name: `Open task ${id}`, exact: true }) });
     await row(skipped!).getByText('Skipped').waitFor();
     expect(await row(labeled!).getByText('Skipped').count()).toBe(0);
     expect(admin.errors).toEqual([]);
