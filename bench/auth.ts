@@ -17,8 +17,9 @@ import autocannon from 'autocannon';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { listTasks } from '../src/modules/annotation/tasks/tasks.service.ts';
-import type { Db } from '../src/platform/db/client.ts';
-import { inTenant } from '../src/platform/db/tenancy.ts';
+import { listRoles } from '../src/modules/identity/roles/roles.service.ts';
+import { type Db, openDatabase } from '../src/platform/db/client.ts';
+import { inTenant, readInTenant } from '../src/platform/db/tenancy.ts';
 import { Api, upload, waitJob, writeJsonl } from './lib/api.ts';
 import { scratchDatabase } from './lib/database.ts';
 import { Latencies } from './lib/latencies.ts';
@@ -113,6 +114,16 @@ async function databaseFloors(databaseUrl: string, projectId: number, runs: Run[
       values: [tenantId],
     };
     const rolesRate = await floor('the roles query alone, prepared', () => pool.query(roles));
+    // Not a floor: the server's own read path without HTTP (RLS, drizzle, the role view), to
+    // tell how much of the gap is the database path and how much HTTP and authentication.
+    const database = await openDatabase({ databaseUrl, poolSize: 20 });
+    try {
+      await floor("listRoles through readInTenant (the server's read path, RLS)", () =>
+        readInTenant(database, { tenantId }, (db) => listRoles(db, tenantId)),
+      );
+    } finally {
+      await database.close();
+    }
     const db = drizzle({ client: pool }) as unknown as Db;
     const tasksRate = await floor('the task page: listTasks in a tenant transaction (RLS)', () =>
       inTenant(db, { tenantId }, (tx) =>
