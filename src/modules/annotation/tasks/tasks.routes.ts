@@ -167,26 +167,30 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const { limit, cursor, sort, ...filter } = req.query;
       service.checkFilter(filter, 'querystring');
-      return req.tx(async (tx) => {
-        const project = await loadProject(tx, req.me, req.params.id, 'read');
-        const page = await service.listTasks(tx, project, {
+      // One-statement reads, each autocommitted (no begin/commit round trips): the page and
+      // its total need not share a snapshot. Only queuing a count job writes.
+      return req.read(async (db) => {
+        const project = await loadProject(db, req.me, req.params.id, 'read');
+        const page = await service.listTasks(db, project, {
           filter: toFilter(filter),
           sort: sort ?? 'id',
           limit: limit ?? 50,
           cursor,
         });
         const total = await service.totalOf(
-          tx,
+          db,
           {
             cache,
             maxInlineCost: app.platform.config.countInlineMaxCost,
             countLater: (payload) =>
-              app.platform.queue.enqueue(tx, {
-                tenantId: project.tenantId,
-                kind: COUNT_JOB,
-                payload,
-                createdBy: req.me.userId,
-              }),
+              req.tx((tx) =>
+                app.platform.queue.enqueue(tx, {
+                  tenantId: project.tenantId,
+                  kind: COUNT_JOB,
+                  payload,
+                  createdBy: req.me.userId,
+                }),
+              ),
           },
           project,
           filter,
