@@ -46,6 +46,12 @@ export interface Config {
   countInlineMaxCost: number;
   /** PGlite: PostgreSQL's shared buffers in MB (memory held against import and query speed). */
   pgliteSharedBuffersMb: number;
+  /** The address users and ML backends reach the platform at (no trailing slash). */
+  publicUrl: string;
+  ml: {
+    /** How often `serve` queues a probe (/health, /setup) of each tenant's ML backends. */
+    probeIntervalSeconds: number;
+  };
   llm: {
     /** First retry's backoff ceiling; each further retry doubles it (full jitter). */
     retryBaseMs: number;
@@ -246,6 +252,10 @@ export function loadConfig(env: Env = process.env): Config {
     hstsMaxAgeSeconds: intVar(env, 'HSTS_MAX_AGE_SECONDS', 0, 0, 2 * 365 * 24 * 3600),
     dbPoolSize: intVar(env, 'DB_POOL_SIZE', 20, 1, 1000),
     samplerIntervalMs: intVar(env, 'SAMPLER_INTERVAL_MS', 1000, 50, 60_000),
+    publicUrl: (
+      urlVar(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${env.PORT || 8000}`
+    ).replace(/\/+$/, ''),
+    ml: { probeIntervalSeconds: intVar(env, 'ML_BACKEND_PROBE_SECONDS', 300, 10, 86_400) },
     llm: {
       retryBaseMs: intVar(env, 'LLM_RETRY_BASE_MS', 500, 1, 60_000),
       healthIntervalSeconds: intVar(env, 'LLM_HEALTH_INTERVAL_SECONDS', 300, 10, 86_400),

@@ -26,6 +26,7 @@ interface Seeded {
   dataset: string;
   exportId: number;
   webhookId: number;
+  mlBackendId: number;
 }
 
 interface Billing {
@@ -147,6 +148,12 @@ async function seed(ctx: TestContext): Promise<Seeded> {
     url: '/api/v1/webhooks',
     payload: { url: 'http://127.0.0.1:9/a', events: ['TASKS_CREATED'], project_id: billing.projectId },
   });
+  // An address nothing listens on: its probe fails, which is enough for isolation.
+  const ml = await t.as(t.owner, {
+    method: 'POST',
+    url: `/api/v1/projects/${project.json().id}/ml-backends`,
+    payload: { title: 'Isolated backend', url: 'http://127.0.0.1:9' },
+  });
   const dataset = `ds-${t.slug}`;
   const ragas = await t.as(t.owner, {
     method: 'POST',
@@ -162,6 +169,7 @@ async function seed(ctx: TestContext): Promise<Seeded> {
     dataset,
     exportId: exported.json().export_id,
     webhookId: hook.json().id,
+    mlBackendId: ml.json().backend.id,
     userId: annotator.userId,
     roleId: role.json().id,
     tokenId: token.json().id,
@@ -237,6 +245,20 @@ describe('tenant isolation', () => {
         { action: 'label', selection: { filter: {} }, from_name: 'c', choices: ['A'] },
       ],
       ['GET', `/api/v1/quality/ragas/datasets/${a.dataset}`],
+      ['GET', `/api/v1/projects/${a.projectId}/ml-backends`],
+      [
+        'POST',
+        `/api/v1/projects/${a.projectId}/ml-backends`,
+        { title: 'planted', url: 'http://127.0.0.1:9' },
+      ],
+      ['GET', `/api/v1/projects/${a.projectId}/ml-backends/${a.mlBackendId}`],
+      ['GET', `/api/v1/projects/${b.projectId}/ml-backends/${a.mlBackendId}`],
+      ['PATCH', `/api/v1/projects/${a.projectId}/ml-backends/${a.mlBackendId}`, { title: 'taken over' }],
+      ['PATCH', `/api/v1/projects/${b.projectId}/ml-backends/${a.mlBackendId}`, { title: 'taken over' }],
+      ['POST', `/api/v1/projects/${a.projectId}/ml-backends/${a.mlBackendId}/check`],
+      ['POST', `/api/v1/projects/${b.projectId}/ml-backends/${a.mlBackendId}/train`],
+      ['GET', `/api/v1/projects/${b.projectId}/ml-backends/${a.mlBackendId}/calls`],
+      ['DELETE', `/api/v1/projects/${b.projectId}/ml-backends/${a.mlBackendId}`],
       // The Label Studio API at /api, over the same routes.
       ['GET', `/api/projects/${a.billing.projectId}/`],
       ['PATCH', `/api/projects/${a.billing.projectId}/`, { title: 'taken over' }],

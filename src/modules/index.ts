@@ -8,6 +8,7 @@ import { jobsModule } from './jobs/index.ts';
 import { type Feature, licenseModule } from './license/index.ts';
 import { llmModule } from './llm/index.ts';
 import { lscompatModule } from './lscompat/index.ts';
+import { preannotationModule } from './preannotation/index.ts';
 import { qualityModule } from './quality/index.ts';
 import { securityModule } from './security/index.ts';
 import { sqlModule } from './sql/index.ts';
@@ -36,6 +37,7 @@ export const modules: Module[] = [
   { ...qualityModule, feature: 'quality_assessment' },
   billingModule,
   { ...llmModule, feature: 'ai_annotation' },
+  { ...preannotationModule, feature: 'ai_annotation' },
   licenseModule,
   { ...sqlModule, feature: 'text_to_sql' },
   lscompatModule,

@@ -32,6 +32,7 @@ export async function projectFacts(tx: Executor, projectId: number, tenantId?: s
       parsedConfig: projects.parsedConfig,
       labelConfig: projects.labelConfig,
       taskCount: projects.taskCount,
+      createdAt: projects.createdAt,
     })
     .from(projects)
     .where(
