@@ -259,6 +259,13 @@ describe('tenant isolation', () => {
       ['POST', `/api/v1/projects/${b.projectId}/ml-backends/${a.mlBackendId}/train`],
       ['GET', `/api/v1/projects/${b.projectId}/ml-backends/${a.mlBackendId}/calls`],
       ['DELETE', `/api/v1/projects/${b.projectId}/ml-backends/${a.mlBackendId}`],
+      ['GET', `/api/v1/ml-backends/${a.mlBackendId}`],
+      ['GET', `/api/ml/${a.mlBackendId}`],
+      ['PATCH', `/api/ml/${a.mlBackendId}`, { title: 'taken over' }],
+      ['POST', `/api/ml/${a.mlBackendId}/train`],
+      ['DELETE', `/api/ml/${a.mlBackendId}`],
+      ['GET', `/api/ml?project=${a.projectId}`],
+      ['POST', '/api/ml', { project: a.projectId, url: 'http://127.0.0.1:9' }],
       // The Label Studio API at /api, over the same routes.
       ['GET', `/api/projects/${a.billing.projectId}/`],
       ['PATCH', `/api/projects/${a.billing.projectId}/`, { title: 'taken over' }],

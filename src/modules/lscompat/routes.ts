@@ -9,6 +9,7 @@ import { annotationRoutes } from './annotations.routes.ts';
 import { exportRoutes } from './exports.routes.ts';
 import { both, FORWARDED, Id, IdParams, okJson, relayFile, v1Of } from './forward.ts';
 import { importRoutes } from './import.routes.ts';
+import { mlRoutes } from './ml.routes.ts';
 import {
   LsAnnotation,
   LsPrediction,
@@ -387,4 +388,5 @@ export const lscompatRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(annotationRoutes);
   await app.register(exportRoutes);
   await app.register(webhookRoutes);
+  await app.register(mlRoutes);
 };

@@ -11772,6 +11772,514 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{id}/ml-backends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's ML backends with the state their last probe found */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                project: number;
+                                title: string;
+                                url: string;
+                                auth_method: string;
+                                basic_user: string | null;
+                                has_secret: boolean;
+                                has_access_token: boolean;
+                                timeout_ms: number;
+                                is_interactive: boolean;
+                                extra_params: {
+                                    [key: string]: unknown;
+                                };
+                                model_version: string | null;
+                                model_class: string | null;
+                                /** @enum {string} */
+                                state: "checking" | "up" | "down";
+                                /** @description Why the last probe failed */
+                                state_error: string | null;
+                                /** Format: date-time */
+                                checked_at: string | null;
+                                latency_ms: number | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add an ML backend (Label Studio protocol). Answers 202 at once; a background probe calls /health and /setup and sets its state */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title: string;
+                        /** @description The backend's root, e.g. http://ml:9090 */
+                        url: string;
+                        /** @enum {string} */
+                        auth_method?: "none" | "basic" | "bearer";
+                        basic_user?: string | null;
+                        /** @description Basic password or bearer token; write-only */
+                        secret?: string | null;
+                        /** @description Passed to the backend's /setup so it can call this platform's Label Studio API; write-only */
+                        access_token?: string | null;
+                        timeout_ms?: number;
+                        is_interactive?: boolean;
+                        extra_params?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            backend: {
+                                id: number;
+                                project: number;
+                                title: string;
+                                url: string;
+                                auth_method: string;
+                                basic_user: string | null;
+                                has_secret: boolean;
+                                has_access_token: boolean;
+                                timeout_ms: number;
+                                is_interactive: boolean;
+                                extra_params: {
+                                    [key: string]: unknown;
+                                };
+                                model_version: string | null;
+                                model_class: string | null;
+                                /** @enum {string} */
+                                state: "checking" | "up" | "down";
+                                /** @description Why the last probe failed */
+                                state_error: string | null;
+                                /** Format: date-time */
+                                checked_at: string | null;
+                                latency_ms: number | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            };
+                            /** Format: uuid */
+                            job_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/ml-backends/{backendId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One ML backend */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    backendId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            title: string;
+                            url: string;
+                            auth_method: string;
+                            basic_user: string | null;
+                            has_secret: boolean;
+                            has_access_token: boolean;
+                            timeout_ms: number;
+                            is_interactive: boolean;
+                            extra_params: {
+                                [key: string]: unknown;
+                            };
+                            model_version: string | null;
+                            model_class: string | null;
+                            /** @enum {string} */
+                            state: "checking" | "up" | "down";
+                            /** @description Why the last probe failed */
+                            state_error: string | null;
+                            /** Format: date-time */
+                            checked_at: string | null;
+                            latency_ms: number | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Remove an ML backend (its predictions stay) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    backendId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change an ML backend; a new URL, credentials or parameters are probed again (job_id) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    backendId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title?: string;
+                        /** @description The backend's root, e.g. http://ml:9090 */
+                        url?: string;
+                        /** @enum {string} */
+                        auth_method?: "none" | "basic" | "bearer";
+                        basic_user?: string | null;
+                        /** @description Basic password or bearer token; write-only */
+                        secret?: string | null;
+                        /** @description Passed to the backend's /setup so it can call this platform's Label Studio API; write-only */
+                        access_token?: string | null;
+                        timeout_ms?: number;
+                        is_interactive?: boolean;
+                        extra_params?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            backend: {
+                                id: number;
+                                project: number;
+                                title: string;
+                                url: string;
+                                auth_method: string;
+                                basic_user: string | null;
+                                has_secret: boolean;
+                                has_access_token: boolean;
+                                timeout_ms: number;
+                                is_interactive: boolean;
+                                extra_params: {
+                                    [key: string]: unknown;
+                                };
+                                model_version: string | null;
+                                model_class: string | null;
+                                /** @enum {string} */
+                                state: "checking" | "up" | "down";
+                                /** @description Why the last probe failed */
+                                state_error: string | null;
+                                /** Format: date-time */
+                                checked_at: string | null;
+                                latency_ms: number | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            };
+                            /** Format: uuid */
+                            job_id: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/ml-backends/{backendId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One ML backend by its id alone (for clients that do not know its project) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    backendId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            title: string;
+                            url: string;
+                            auth_method: string;
+                            basic_user: string | null;
+                            has_secret: boolean;
+                            has_access_token: boolean;
+                            timeout_ms: number;
+                            is_interactive: boolean;
+                            extra_params: {
+                                [key: string]: unknown;
+                            };
+                            model_version: string | null;
+                            model_class: string | null;
+                            /** @enum {string} */
+                            state: "checking" | "up" | "down";
+                            /** @description Why the last probe failed */
+                            state_error: string | null;
+                            /** Format: date-time */
+                            checked_at: string | null;
+                            latency_ms: number | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/ml-backends/{backendId}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Probe the backend again (/health, /setup) in the background */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    backendId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            job_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/ml-backends/{backendId}/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Tell the backend to train: START_TRAINING at its /webhook, through the job queue with retries */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    backendId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            job_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/ml-backends/{backendId}/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calls made to the backend, newest first: operation, tasks, latency, outcome */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description A call id: the page after it */
+                    before?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                    backendId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                /** @enum {string} */
+                                operation: "health" | "setup" | "predict" | "webhook";
+                                action: string | null;
+                                task_ids: number[];
+                                latency_ms: number;
+                                ok: boolean;
+                                http_status: number | null;
+                                error: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                            next_before: number | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/license": {
         parameters: {
             query?: never;
@@ -16007,6 +16515,636 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/ml/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: a project's ML backends */
+        get: {
+            parameters: {
+                query: {
+                    project: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            title: string;
+                            description: string;
+                            url: string;
+                            /** @description CO connected, ER error, DI not yet checked */
+                            state: string;
+                            readable_state: string;
+                            error_message: string | null;
+                            is_interactive: boolean;
+                            /** @description NONE or BASIC_AUTH (a bearer backend shows NONE) */
+                            auth_method: string;
+                            basic_auth_user: string | null;
+                            basic_auth_pass_is_set: boolean;
+                            extra_params: {
+                                [key: string]: unknown;
+                            };
+                            model_version: string | null;
+                            /** @description Seconds */
+                            timeout: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Label Studio: add an ML backend to a project (checked in the background) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url: string;
+                        title?: string | null;
+                        is_interactive?: boolean;
+                        /** @enum {string} */
+                        auth_method?: "NONE" | "BASIC_AUTH";
+                        basic_auth_user?: string | null;
+                        basic_auth_pass?: string | null;
+                        extra_params?: {
+                            [key: string]: unknown;
+                        } | null;
+                        timeout?: number;
+                        project: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            title: string;
+                            description: string;
+                            url: string;
+                            /** @description CO connected, ER error, DI not yet checked */
+                            state: string;
+                            readable_state: string;
+                            error_message: string | null;
+                            is_interactive: boolean;
+                            /** @description NONE or BASIC_AUTH (a bearer backend shows NONE) */
+                            auth_method: string;
+                            basic_auth_user: string | null;
+                            basic_auth_pass_is_set: boolean;
+                            extra_params: {
+                                [key: string]: unknown;
+                            };
+                            model_version: string | null;
+                            /** @description Seconds */
+                            timeout: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: a project's ML backends */
+        get: {
+            parameters: {
+                query: {
+                    project: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            title: string;
+                            description: string;
+                            url: string;
+                            /** @description CO connected, ER error, DI not yet checked */
+                            state: string;
+                            readable_state: string;
+                            error_message: string | null;
+                            is_interactive: boolean;
+                            /** @description NONE or BASIC_AUTH (a bearer backend shows NONE) */
+                            auth_method: string;
+                            basic_auth_user: string | null;
+                            basic_auth_pass_is_set: boolean;
+                            extra_params: {
+                                [key: string]: unknown;
+                            };
+                            model_version: string | null;
+                            /** @description Seconds */
+                            timeout: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Label Studio: add an ML backend to a project (checked in the background) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url: string;
+                        title?: string | null;
+                        is_interactive?: boolean;
+                        /** @enum {string} */
+                        auth_method?: "NONE" | "BASIC_AUTH";
+                        basic_auth_user?: string | null;
+                        basic_auth_pass?: string | null;
+                        extra_params?: {
+                            [key: string]: unknown;
+                        } | null;
+                        timeout?: number;
+                        project: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            title: string;
+                            description: string;
+                            url: string;
+                            /** @description CO connected, ER error, DI not yet checked */
+                            state: string;
+                            readable_state: string;
+                            error_message: string | null;
+                            is_interactive: boolean;
+                            /** @description NONE or BASIC_AUTH (a bearer backend shows NONE) */
+                            auth_method: string;
+                            basic_auth_user: string | null;
+                            basic_auth_pass_is_set: boolean;
+                            extra_params: {
+                                [key: string]: unknown;
+                            };
+                            model_version: string | null;
+                            /** @description Seconds */
+                            timeout: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ml/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: an ML backend */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            title: string;
+                            description: string;
+                            url: string;
+                            /** @description CO connected, ER error, DI not yet checked */
+                            state: string;
+                            readable_state: string;
+                            error_message: string | null;
+                            is_interactive: boolean;
+                            /** @description NONE or BASIC_AUTH (a bearer backend shows NONE) */
+                            auth_method: string;
+                            basic_auth_user: string | null;
+                            basic_auth_pass_is_set: boolean;
+                            extra_params: {
+                                [key: string]: unknown;
+                            };
+                            model_version: string | null;
+                            /** @description Seconds */
+                            timeout: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Label Studio: remove an ML backend */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Label Studio: change an ML backend */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url?: string;
+                        title?: string | null;
+                        is_interactive?: boolean;
+                        /** @enum {string} */
+                        auth_method?: "NONE" | "BASIC_AUTH";
+                        basic_auth_user?: string | null;
+                        basic_auth_pass?: string | null;
+                        extra_params?: {
+                            [key: string]: unknown;
+                        } | null;
+                        timeout?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            title: string;
+                            description: string;
+                            url: string;
+                            /** @description CO connected, ER error, DI not yet checked */
+                            state: string;
+                            readable_state: string;
+                            error_message: string | null;
+                            is_interactive: boolean;
+                            /** @description NONE or BASIC_AUTH (a bearer backend shows NONE) */
+                            auth_method: string;
+                            basic_auth_user: string | null;
+                            basic_auth_pass_is_set: boolean;
+                            extra_params: {
+                                [key: string]: unknown;
+                            };
+                            model_version: string | null;
+                            /** @description Seconds */
+                            timeout: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/ml/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label Studio: an ML backend */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            title: string;
+                            description: string;
+                            url: string;
+                            /** @description CO connected, ER error, DI not yet checked */
+                            state: string;
+                            readable_state: string;
+                            error_message: string | null;
+                            is_interactive: boolean;
+                            /** @description NONE or BASIC_AUTH (a bearer backend shows NONE) */
+                            auth_method: string;
+                            basic_auth_user: string | null;
+                            basic_auth_pass_is_set: boolean;
+                            extra_params: {
+                                [key: string]: unknown;
+                            };
+                            model_version: string | null;
+                            /** @description Seconds */
+                            timeout: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Label Studio: remove an ML backend */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Label Studio: change an ML backend */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url?: string;
+                        title?: string | null;
+                        is_interactive?: boolean;
+                        /** @enum {string} */
+                        auth_method?: "NONE" | "BASIC_AUTH";
+                        basic_auth_user?: string | null;
+                        basic_auth_pass?: string | null;
+                        extra_params?: {
+                            [key: string]: unknown;
+                        } | null;
+                        timeout?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            title: string;
+                            description: string;
+                            url: string;
+                            /** @description CO connected, ER error, DI not yet checked */
+                            state: string;
+                            readable_state: string;
+                            error_message: string | null;
+                            is_interactive: boolean;
+                            /** @description NONE or BASIC_AUTH (a bearer backend shows NONE) */
+                            auth_method: string;
+                            basic_auth_user: string | null;
+                            basic_auth_pass_is_set: boolean;
+                            extra_params: {
+                                [key: string]: unknown;
+                            };
+                            model_version: string | null;
+                            /** @description Seconds */
+                            timeout: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/ml/{id}/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Label Studio: start training (START_TRAINING to the backend, queued with retries) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            job_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ml/{id}/train/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Label Studio: start training (START_TRAINING to the backend, queued with retries) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            job_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 }

@@ -8,6 +8,7 @@ import {
   callView,
   createBackend,
   deleteBackend,
+  findBackend,
   getBackend,
   listBackends,
   listCalls,
@@ -158,6 +159,25 @@ export const backendRoutes: FastifyPluginAsyncTypebox = async (app) => {
       req.read(async (db) => {
         const project = await loadProject(db, req.me, req.params.id, 'read');
         return backendView(await getBackend(db, project.id, req.params.backendId));
+      }),
+  );
+
+  app.get(
+    '/ml-backends/:backendId',
+    {
+      config: { permission: 'projects:read' },
+      schema: {
+        tags: ['ml-backends'],
+        summary: 'One ML backend by its id alone (for clients that do not know its project)',
+        params: Type.Object({ backendId: Id }),
+        response: { 200: BackendOut },
+      },
+    },
+    async (req) =>
+      req.read(async (db) => {
+        const row = await findBackend(db, req.me.tenantId, req.params.backendId);
+        await loadProject(db, req.me, row.projectId, 'read');
+        return backendView(row);
       }),
   );
 

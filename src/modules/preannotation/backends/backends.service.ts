@@ -124,6 +124,16 @@ export async function getBackend(db: Executor, projectId: number, id: number): P
   return row;
 }
 
+/** A backend of the tenant by id alone; the caller checks its project's access. */
+export async function findBackend(db: Executor, tenantId: string, id: number): Promise<BackendRow> {
+  const [row] = await db
+    .select()
+    .from(annotationPlugins)
+    .where(and(eq(annotationPlugins.tenantId, tenantId), eq(annotationPlugins.id, id)));
+  if (!row) throw notFound('The ML backend');
+  return row;
+}
+
 /** Changes a backend; a change of where or how it is reached returns it to `checking`. */
 export async function updateBackend(
   tx: Executor,

@@ -254,4 +254,55 @@ describe('ML backends (Label Studio protocol)', () => {
     );
     expect(audit!.n).toBe(2);
   });
+
+  it("serves Label Studio's /api/ml over the same backends", async () => {
+    const t = await newTenant(ctx);
+    const project = await newProject(t);
+    const server = await backendServer({ basic: { user: 'ml', password: 'pw' } });
+    const created = await t.as(t.owner, {
+      method: 'POST',
+      url: '/api/ml/',
+      payload: {
+        project: project.id,
+        url: server.url,
+        title: 'LS backend',
+        auth_method: 'BASIC_AUTH',
+        basic_auth_user: 'ml',
+        basic_auth_pass: 'pw',
+        timeout: 5,
+        id: 999,
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id as number;
+    expect(created.json()).toMatchObject({ state: 'DI', timeout: 5, basic_auth_pass_is_set: true });
+    await until(async () => {
+      const now = await t.as(t.owner, { method: 'GET', url: `/api/ml/${id}` });
+      return now.json().state === 'CO';
+    }, 'the backend to be connected');
+    const list = await t.as(t.owner, { method: 'GET', url: `/api/ml?project=${project.id}` });
+    expect(list.json()).toEqual([
+      expect.objectContaining({
+        id,
+        readable_state: 'Connected',
+        model_version: 'nb-0',
+        auth_method: 'BASIC_AUTH',
+      }),
+    ]);
+    const patched = await t.as(t.owner, {
+      method: 'PATCH',
+      url: `/api/ml/${id}/`,
+      payload: { title: 'Renamed' },
+    });
+    expect(patched.json().title).toBe('Renamed');
+    const train = await t.as(t.owner, { method: 'POST', url: `/api/ml/${id}/train` });
+    expect(train.statusCode).toBe(200);
+    expect((await waitForJob(t, train.json().job_id)).state).toBe('completed');
+    expect(server.received.some((r) => r.body?.action === 'START_TRAINING')).toBe(true);
+    const other = await newTenant(ctx);
+    expect((await other.as(other.owner, { method: 'GET', url: `/api/ml/${id}` })).statusCode).toBe(404);
+    expect((await other.as(other.owner, { method: 'DELETE', url: `/api/ml/${id}` })).statusCode).toBe(404);
+    expect((await t.as(t.owner, { method: 'DELETE', url: `/api/ml/${id}` })).statusCode).toBe(204);
+    expect((await t.as(t.owner, { method: 'GET', url: `/api/ml/${id}` })).statusCode).toBe(404);
+  });
 });
