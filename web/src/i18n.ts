@@ -18,6 +18,7 @@ export const NAMESPACES = [
   'quality',
   'ai',
   'ask',
+  'ml',
 ] as const;
 const STORAGE_KEY = 'si.language';
 

@@ -25,6 +25,7 @@ import { useFormat } from '../../lib/format';
 import type { Project } from '../../lib/project';
 import { projectKeys, projectMembersQuery } from '../../lib/project';
 import { adminQueries } from '../admin/queries';
+import { MlBackends } from './MlBackends';
 import { ProjectPage } from './ProjectPage';
 
 type Settings = Pick<
@@ -257,6 +258,7 @@ export default function ProjectSettingsPage() {
           </Typography.Title>
           <SettingsForm project={project} />
           <Members projectId={project.id} />
+          <MlBackends projectId={project.id} />
         </>
       )}
     </ProjectPage>
