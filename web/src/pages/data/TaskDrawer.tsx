@@ -2,7 +2,7 @@ import { EditOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
 import { Button, Descriptions, Drawer, List, Timeline, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
+import { useNavigate } from 'react-router';
 import { api, type GetResponse, must } from '../../api/client';
 import { CommentThread } from '../../components/CommentThread';
 import { ProblemAlert } from '../../components/ProblemAlert';
@@ -97,6 +97,7 @@ export function TaskDrawer({
   const { t } = useTranslation('data');
   const fmt = useFormat();
   const me = useMe();
+  const navigate = useNavigate();
   const detail = useQuery({
     queryKey: ['task', projectId, task?.id],
     queryFn: () =>
@@ -115,17 +116,22 @@ export function TaskDrawer({
       title={task ? t('detail.title', { id: task.id }) : ''}
       extra={
         task && can(me.data, 'annotations:write') ? (
-          <Link
-            to={labelLink(
-              projectId,
-              task.id,
-              detail.data?.annotations.filter((a) => a.completed_by === me.data?.user.id).at(-1),
-            )}
+          <Button
+            type="primary"
+            icon={<EditOutlined />}
+            disabled={detail.isPending}
+            onClick={() =>
+              navigate(
+                labelLink(
+                  projectId,
+                  task.id,
+                  detail.data?.annotations.filter((a) => a.completed_by === me.data?.user.id).at(-1),
+                ),
+              )
+            }
           >
-            <Button type="primary" icon={<EditOutlined />} disabled={detail.isPending}>
-              {t('history.label')}
-            </Button>
-          </Link>
+            {t('history.label')}
+          </Button>
         ) : null
       }
     >
