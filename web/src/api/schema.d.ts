@@ -4941,7 +4941,7 @@ export interface paths {
         put?: never;
         /**
          * Review an annotation: start, accept, reject (requeue or remove), fix, request_changes
-         * @description start: take it (in_review). accept: approved. reject + requeue (default): the annotation stays, rejected, stops counting, and the task goes back to its author first. reject + remove: the annotation is deleted; the review record keeps its id and a snapshot. fix: a new annotation with `result` (parent_annotation = the original, which is kept and approved). request_changes: modification_requested until the author changes it. A task whose counted annotations are all approved becomes reviewed.
+         * @description start: take it (in_review). accept: approved. reject + requeue (default): the annotation stays, rejected, stops counting, and the task goes back to its author first. reject + remove: the annotation is deleted; the review record keeps its id and a snapshot. fix: a new annotation with `result` (parent_annotation = the original, which is kept and approved). request_changes: modification_requested until the author changes it. A task whose counted annotations are all approved becomes reviewed. A verdict’s `comment` also opens a comment thread on the annotation (see the task comments), and its author is notified.
          */
         post: {
             parameters: {

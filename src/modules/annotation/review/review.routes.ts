@@ -61,7 +61,8 @@ export const reviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'remove: the annotation is deleted; the review record keeps its id and a snapshot. fix: ' +
           'a new annotation with `result` (parent_annotation = the original, which is kept and ' +
           'approved). request_changes: modification_requested until the author changes it. A task ' +
-          'whose counted annotations are all approved becomes reviewed.',
+          'whose counted annotations are all approved becomes reviewed. A verdict’s `comment` also opens a ' +
+          'comment thread on the annotation (see the task comments), and its author is notified.',
         params: IdParams,
         body: Type.Object(
           {
@@ -95,7 +96,7 @@ export const reviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
         });
         // A verdict's comment opens a thread on the annotation: the annotator reads it where
         // they label, replies and resolves it (the record keeps the same text as history).
-        if (body.comment?.trim())
+        if (body.action !== 'start' && body.comment?.trim())
           await announceComment(
             tx,
             req,
