@@ -22,6 +22,7 @@ interface Seeded {
   billing: Billing;
   projectId: number;
   tabId: number;
+  commentId: number;
   ragasId: number;
   dataset: string;
   exportId: number;
@@ -138,6 +139,11 @@ async function seed(ctx: TestContext): Promise<Seeded> {
     url: `/api/v1/projects/${project.json().id}/tabs`,
     payload: { name: 'Isolated tab', filters: { search: 'x' } },
   });
+  const comment = await t.as(t.owner, {
+    method: 'POST',
+    url: `/api/v1/projects/${billing.projectId}/tasks/${billing.taskId}/comments`,
+    payload: { text: 'Isolated comment', annotation: billing.annotationId },
+  });
   const exported = await t.as(t.owner, {
     method: 'POST',
     url: `/api/v1/projects/${billing.projectId}/exports`,
@@ -165,6 +171,7 @@ async function seed(ctx: TestContext): Promise<Seeded> {
     billing,
     projectId: project.json().id,
     tabId: tab.json().id,
+    commentId: comment.json().id,
     ragasId: ragas.json().items[0].id,
     dataset,
     exportId: exported.json().export_id,
@@ -244,6 +251,42 @@ describe('tenant isolation', () => {
         `/api/v1/projects/${a.projectId}/tasks/actions`,
         { action: 'label', selection: { filter: {} }, from_name: 'c', choices: ['A'] },
       ],
+      ...(['GET', 'POST'] as const).map((m): [string, string, unknown?] => [
+        m,
+        `/api/v1/projects/${a.billing.projectId}/tasks/${a.billing.taskId}/comments`,
+        m === 'POST' ? { text: 'planted' } : undefined,
+      ]),
+      [
+        'PATCH',
+        `/api/v1/projects/${a.billing.projectId}/tasks/${a.billing.taskId}/comments/${a.commentId}`,
+        { text: 'x' },
+      ],
+      ['DELETE', `/api/v1/projects/${a.billing.projectId}/tasks/${a.billing.taskId}/comments/${a.commentId}`],
+      [
+        'POST',
+        `/api/v1/projects/${a.billing.projectId}/tasks/${a.billing.taskId}/comments/${a.commentId}/resolve`,
+      ],
+      [
+        'POST',
+        `/api/v1/projects/${a.billing.projectId}/tasks/${a.billing.taskId}/comments/${a.commentId}/unresolve`,
+      ],
+      [
+        'PATCH',
+        `/api/v1/projects/${b.billing.projectId}/tasks/${b.billing.taskId}/comments/${a.commentId}`,
+        { text: 'x' },
+      ],
+      ['DELETE', `/api/v1/projects/${b.billing.projectId}/tasks/${b.billing.taskId}/comments/${a.commentId}`],
+      [
+        'POST',
+        `/api/v1/projects/${b.billing.projectId}/tasks/${b.billing.taskId}/comments`,
+        { text: 'x', parent: a.commentId },
+      ],
+      [
+        'POST',
+        `/api/v1/projects/${b.billing.projectId}/tasks/${b.billing.taskId}/comments`,
+        { text: 'x', annotation: a.billing.annotationId },
+      ],
+      ['GET', `/api/v1/projects/${a.billing.projectId}/tasks/${a.billing.taskId}/history`],
       ['GET', `/api/v1/quality/ragas/datasets/${a.dataset}`],
       ['GET', `/api/v1/projects/${a.projectId}/ml-backends`],
       [

@@ -19,6 +19,7 @@ export const NAMESPACES = [
   'ai',
   'ask',
   'ml',
+  'comments',
 ] as const;
 const STORAGE_KEY = 'si.language';
 

@@ -1,6 +1,7 @@
 import type { Executor } from '../../platform/db/client.ts';
 import type { DomainEvent, EventName } from '../../platform/events/index.ts';
 import type { Platform } from '../../platform/index.ts';
+import type { CommentView } from './comments/comments.service.ts';
 import type { reviewView } from './review/review.service.ts';
 import type { annotationView } from './shapes.ts';
 import { emitEvent, type WebhookEvent } from './webhooks/webhooks.service.ts';
@@ -38,6 +39,11 @@ declare module '../../platform/events/index.ts' {
     ANNOTATIONS_DELETED: { project: Ref; task: Ref; annotations: Ref[] };
     /** A review decision (review/review.routes.ts). */
     REVIEW_CREATED: { project: Ref; annotation: Ref; review: ReviewView };
+    /**
+     * A comment or reply (comments/comments.routes.ts, and a review's comment); `recipients`
+     * are the other party: the annotation's author and the thread's other writers.
+     */
+    COMMENT_CREATED: { project: Ref; task: Ref; comment: CommentView; recipients: string[] };
   }
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
 import { subscribeAnnotation } from './annotation.events.ts';
+import { commentRoutes } from './comments/comments.routes.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
 import { defineExportJobs } from './export/export.jobs.ts';
 import { exportRoutes } from './export/export.routes.ts';
@@ -31,6 +32,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(nextTaskRoutes);
   await app.register(assignmentRoutes);
   await app.register(reviewRoutes);
+  await app.register(commentRoutes);
   await app.register(importRoutes);
   await app.register(exportRoutes);
   await app.register(webhookRoutes);

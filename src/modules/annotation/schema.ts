@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   customType,
@@ -522,6 +523,44 @@ export const dataManagerTabs = pgTable(
   },
   (t) => [
     uniqueIndex('data_manager_tabs_project_user_name_key').on(t.projectId, t.userId, t.name),
+    tenantIsolation(t.tenantId),
+  ],
+);
+
+/**
+ * A comment on a task, or on one of its annotations, so that review is a conversation (Label
+ * Studio's comments). A reply names its thread's first comment as `parent`; a thread is
+ * resolved as a whole, on that first comment.
+ */
+export const taskComments = pgTable(
+  'task_comments',
+  {
+    id: serial(),
+    tenantId: tenantRef(),
+    projectId: ref('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    taskId: ref('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    /** Deliberately not a foreign key, as in review_records: a reject may remove the annotation. */
+    annotationId: ref('annotation_id'),
+    /** The review whose verdict the comment gave (a reviewer's reject comment). */
+    reviewId: ref('review_id').references(() => reviewRecords.id, { onDelete: 'set null' }),
+    parentId: ref('parent_id').references((): AnyPgColumn => taskComments.id, { onDelete: 'cascade' }),
+    authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
+    text: text('text').notNull(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true, precision: 3 }),
+    resolvedBy: uuid('resolved_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('task_comments_task_idx').on(t.taskId, t.id),
+    // The data manager counts each task's open threads.
+    index('task_comments_unresolved_idx')
+      .on(t.taskId)
+      .where(sql`${t.parentId} is null and ${t.resolvedAt} is null`),
     tenantIsolation(t.tenantId),
   ],
 );

@@ -1,5 +1,6 @@
 import type { Platform } from '../../platform/index.ts';
 import { queueCheck } from './checks/checks.service.ts';
+import { notifyOfComment } from './notifications/notifications.service.ts';
 import { queueRescore } from './scores/scores.routes.ts';
 
 /** What quality does when others announce: every listener only queues a job, in their transaction. */
@@ -18,4 +19,6 @@ export function subscribeQuality(platform: Platform): void {
 
   events.subscribe('ANNOTATION_CREATED', check);
   events.subscribe('ANNOTATION_UPDATED', check);
+
+  events.subscribe('COMMENT_CREATED', notifyOfComment);
 }

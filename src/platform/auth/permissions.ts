@@ -31,6 +31,8 @@ export const PERMISSIONS = {
   'annotations:read': "See others' annotations",
   'annotations:write': 'Annotate tasks',
   'reviews:write': 'Accept, reject and fix annotations',
+  'comments:write': 'Comment on tasks and annotations, reply, and resolve threads',
+  'comments:manage': "Delete others' comments in the projects one manages",
   'webhooks:manage': 'Register and change webhooks',
   'quality:read': 'See quality metrics and compute agreement statistics',
   'quality:manage':
@@ -65,6 +67,7 @@ export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
 const annotatorSet: string[] = [
   'projects:read',
   'annotations:write',
+  'comments:write',
   'jobs:read',
   'tokens:create',
   'billing:read_own',
@@ -85,6 +88,7 @@ export const BUILT_IN_PERMISSIONS: Record<BuiltInRole, readonly string[]> = {
     'tasks:*',
     'annotations:*',
     'reviews:*',
+    'comments:*',
     'webhooks:manage',
     'quality:*',
     'billing:read',

@@ -3227,6 +3227,8 @@ export interface paths {
                     reviewed?: boolean;
                     /** @description Has (or has no) prediction */
                     has_predictions?: boolean;
+                    /** @description Has (or has no) comment thread left unresolved */
+                    unresolved_comments?: boolean;
                     /** @description Lowest prediction score at least this */
                     score_min?: number;
                     /** @description Lowest prediction score at most this */
@@ -3280,6 +3282,8 @@ export interface paths {
                                 total_predictions: number;
                                 is_finished: boolean;
                                 prediction_score: number | null;
+                                /** @description Comment threads on the task left unresolved */
+                                unresolved_comments: number;
                                 /** Format: date-time */
                                 created_at: string;
                                 /** Format: date-time */
@@ -3360,6 +3364,8 @@ export interface paths {
                             total_predictions: number;
                             is_finished: boolean;
                             prediction_score: number | null;
+                            /** @description Comment threads on the task left unresolved */
+                            unresolved_comments: number;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -3394,6 +3400,60 @@ export interface paths {
                                 created_at: string;
                             }[];
                             is_labeled: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/tasks/{taskId}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who created, annotated, changed and reviewed a task, and when (oldest first)
+         * @description Without annotations:read, only the caller's own annotations and their reviews. `import` names the import that created the task.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    taskId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: date-time */
+                                at: string;
+                                action: "task_created" | "annotation_created" | "annotation_skipped" | "annotation_fixed" | "annotation_updated" | "reviewed";
+                                user: string | null;
+                                user_name: string | null;
+                                annotation: number | null;
+                                review_status: string | null;
+                                reject_mode: string | null;
+                                import: number | null;
+                            }[];
                         };
                     };
                 };
@@ -3452,6 +3512,8 @@ export interface paths {
                                 reviewed?: boolean;
                                 /** @description Has (or has no) prediction */
                                 has_predictions?: boolean;
+                                /** @description Has (or has no) comment thread left unresolved */
+                                unresolved_comments?: boolean;
                                 /** @description Lowest prediction score at least this */
                                 score_min?: number;
                                 /** @description Lowest prediction score at most this */
@@ -3579,6 +3641,8 @@ export interface paths {
                                     reviewed?: boolean;
                                     /** @description Has (or has no) prediction */
                                     has_predictions?: boolean;
+                                    /** @description Has (or has no) comment thread left unresolved */
+                                    unresolved_comments?: boolean;
                                     /** @description Lowest prediction score at least this */
                                     score_min?: number;
                                     /** @description Lowest prediction score at most this */
@@ -3654,6 +3718,8 @@ export interface paths {
                             reviewed?: boolean;
                             /** @description Has (or has no) prediction */
                             has_predictions?: boolean;
+                            /** @description Has (or has no) comment thread left unresolved */
+                            unresolved_comments?: boolean;
                             /** @description Lowest prediction score at least this */
                             score_min?: number;
                             /** @description Lowest prediction score at most this */
@@ -3716,6 +3782,8 @@ export interface paths {
                                 reviewed?: boolean;
                                 /** @description Has (or has no) prediction */
                                 has_predictions?: boolean;
+                                /** @description Has (or has no) comment thread left unresolved */
+                                unresolved_comments?: boolean;
                                 /** @description Lowest prediction score at least this */
                                 score_min?: number;
                                 /** @description Lowest prediction score at most this */
@@ -3827,6 +3895,8 @@ export interface paths {
                             reviewed?: boolean;
                             /** @description Has (or has no) prediction */
                             has_predictions?: boolean;
+                            /** @description Has (or has no) comment thread left unresolved */
+                            unresolved_comments?: boolean;
                             /** @description Lowest prediction score at least this */
                             score_min?: number;
                             /** @description Lowest prediction score at most this */
@@ -3889,6 +3959,8 @@ export interface paths {
                                 reviewed?: boolean;
                                 /** @description Has (or has no) prediction */
                                 has_predictions?: boolean;
+                                /** @description Has (or has no) comment thread left unresolved */
+                                unresolved_comments?: boolean;
                                 /** @description Lowest prediction score at least this */
                                 score_min?: number;
                                 /** @description Lowest prediction score at most this */
@@ -4869,7 +4941,7 @@ export interface paths {
         put?: never;
         /**
          * Review an annotation: start, accept, reject (requeue or remove), fix, request_changes
-         * @description start: take it (in_review). accept: approved. reject + requeue (default): the annotation stays, rejected, stops counting, and the task goes back to its author first. reject + remove: the annotation is deleted; the review record keeps its id and a snapshot. fix: a new annotation with `result` (parent_annotation = the original, which is kept and approved). request_changes: modification_requested until the author changes it. A task whose counted annotations are all approved becomes reviewed.
+         * @description start: take it (in_review). accept: approved. reject + requeue (default): the annotation stays, rejected, stops counting, and the task goes back to its author first. reject + remove: the annotation is deleted; the review record keeps its id and a snapshot. fix: a new annotation with `result` (parent_annotation = the original, which is kept and approved). request_changes: modification_requested until the author changes it. A task whose counted annotations are all approved becomes reviewed. A verdict’s `comment` also opens a comment thread on the annotation (see the task comments), and its author is notified.
          */
         post: {
             parameters: {
@@ -5024,6 +5096,341 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/tasks/{taskId}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A task's comments, oldest first
+         * @description A reply names its thread’s first comment as `parent`. Comments about an annotation are shown to those who may see that annotation (and to their author).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (≤ 1000) */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                    taskId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                project: number;
+                                task: number;
+                                /** @description The annotation the comment is about, if any */
+                                annotation: number | null;
+                                /** @description The review record whose verdict the comment gave */
+                                review: number | null;
+                                /** @description The thread's first comment (on a reply) */
+                                parent: number | null;
+                                author: string | null;
+                                author_name: string | null;
+                                text: string;
+                                /** Format: date-time */
+                                resolved_at: string | null;
+                                resolved_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Comment on a task or one of its annotations, or reply to a thread
+         * @description The annotation’s author, and on a reply everyone in the thread, get an in-app notification. A reply to a reply joins its thread.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    taskId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        text: string;
+                        annotation?: number;
+                        parent?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            task: number;
+                            /** @description The annotation the comment is about, if any */
+                            annotation: number | null;
+                            /** @description The review record whose verdict the comment gave */
+                            review: number | null;
+                            /** @description The thread's first comment (on a reply) */
+                            parent: number | null;
+                            author: string | null;
+                            author_name: string | null;
+                            text: string;
+                            /** Format: date-time */
+                            resolved_at: string | null;
+                            resolved_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/tasks/{taskId}/comments/{commentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete one's own comment (or any, with comments:manage in a project one manages)
+         * @description Deleting a thread’s first comment deletes its replies.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    taskId: number;
+                    commentId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Edit one's own comment */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    taskId: number;
+                    commentId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        text: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            task: number;
+                            /** @description The annotation the comment is about, if any */
+                            annotation: number | null;
+                            /** @description The review record whose verdict the comment gave */
+                            review: number | null;
+                            /** @description The thread's first comment (on a reply) */
+                            parent: number | null;
+                            author: string | null;
+                            author_name: string | null;
+                            text: string;
+                            /** Format: date-time */
+                            resolved_at: string | null;
+                            resolved_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/tasks/{taskId}/comments/{commentId}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve a thread (on its first comment) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    taskId: number;
+                    commentId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            task: number;
+                            /** @description The annotation the comment is about, if any */
+                            annotation: number | null;
+                            /** @description The review record whose verdict the comment gave */
+                            review: number | null;
+                            /** @description The thread's first comment (on a reply) */
+                            parent: number | null;
+                            author: string | null;
+                            author_name: string | null;
+                            text: string;
+                            /** Format: date-time */
+                            resolved_at: string | null;
+                            resolved_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/tasks/{taskId}/comments/{commentId}/unresolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reopen a resolved thread */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    taskId: number;
+                    commentId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: number;
+                            task: number;
+                            /** @description The annotation the comment is about, if any */
+                            annotation: number | null;
+                            /** @description The review record whose verdict the comment gave */
+                            review: number | null;
+                            /** @description The thread's first comment (on a reply) */
+                            parent: number | null;
+                            author: string | null;
+                            author_name: string | null;
+                            text: string;
+                            /** Format: date-time */
+                            resolved_at: string | null;
+                            resolved_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

@@ -3,7 +3,12 @@ import type { Executor } from '../../../platform/db/client.ts';
 import type { EventMap } from '../../../platform/events/index.ts';
 import type { Platform } from '../../../platform/index.ts';
 
-type Announced = 'ANNOTATION_CREATED' | 'ANNOTATION_UPDATED' | 'ANNOTATIONS_DELETED' | 'REVIEW_CREATED';
+type Announced =
+  | 'ANNOTATION_CREATED'
+  | 'ANNOTATION_UPDATED'
+  | 'ANNOTATIONS_DELETED'
+  | 'REVIEW_CREATED'
+  | 'COMMENT_CREATED';
 
 /** Who made a change: the tenant it happened in and the user who made it. */
 export interface Author {

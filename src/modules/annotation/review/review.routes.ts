@@ -1,6 +1,8 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
 import { Nullable } from '../../../platform/http/schemas.ts';
+import { announceComment } from '../comments/comments.routes.ts';
+import * as comments from '../comments/comments.service.ts';
 import { emit } from '../labeling/announce.ts';
 import { IdParams, Result } from '../labeling/labeling.schemas.ts';
 import * as labeling from '../labeling/labeling.service.ts';
@@ -59,7 +61,8 @@ export const reviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'remove: the annotation is deleted; the review record keeps its id and a snapshot. fix: ' +
           'a new annotation with `result` (parent_annotation = the original, which is kept and ' +
           'approved). request_changes: modification_requested until the author changes it. A task ' +
-          'whose counted annotations are all approved becomes reviewed.',
+          'whose counted annotations are all approved becomes reviewed. A verdict’s `comment` also opens a ' +
+          'comment thread on the annotation (see the task comments), and its author is notified.',
         params: IdParams,
         body: Type.Object(
           {
@@ -91,6 +94,14 @@ export const reviewRoutes: FastifyPluginAsyncTypebox = async (app) => {
           annotation: { id: req.params.id },
           project: { id: out.record.projectId },
         });
+        // A verdict's comment opens a thread on the annotation: the annotator reads it where
+        // they label, replies and resolves it (the record keeps the same text as history).
+        if (body.action !== 'start' && body.comment?.trim())
+          await announceComment(
+            tx,
+            req,
+            await comments.addReviewComment(tx, req.me, out.record, body.comment),
+          );
         req.audit({
           action: `annotation.review.${body.action}`,
           resourceType: 'annotation',

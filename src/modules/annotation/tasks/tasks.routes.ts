@@ -6,6 +6,7 @@ import { BULK_JOB } from '../projects/project.jobs.ts';
 import { PRIORITIES, TASK_STATUSES } from '../schema.ts';
 import { AnnotationOut, PredictionOut } from '../shapes.ts';
 import { LABEL_ACTION, labelResult, runBulkLabel } from './bulk-label.ts';
+import { HISTORY_ACTIONS, taskHistory } from './history.ts';
 import { LABEL_JOB } from './label.jobs.ts';
 import { COUNT_JOB } from './tasks.jobs.ts';
 import * as service from './tasks.service.ts';
@@ -27,6 +28,9 @@ const filterFields = {
   annotated_by: Type.Optional(Type.String({ format: 'uuid', description: 'Has an annotation by this user' })),
   reviewed: Type.Optional(Type.Boolean({ description: 'Has an approved or rejected annotation' })),
   has_predictions: Type.Optional(Type.Boolean({ description: 'Has (or has no) prediction' })),
+  unresolved_comments: Type.Optional(
+    Type.Boolean({ description: 'Has (or has no) comment thread left unresolved' }),
+  ),
   score_min: Type.Optional(Type.Number({ description: 'Lowest prediction score at least this' })),
   score_max: Type.Optional(Type.Number({ description: 'Lowest prediction score at most this' })),
   model_version: Type.Optional(
@@ -86,6 +90,7 @@ const TaskItem = Type.Object({
   total_predictions: Type.Integer(),
   is_finished: Type.Boolean(),
   prediction_score: Nullable(Type.Number()),
+  unresolved_comments: Type.Integer({ description: 'Comment threads on the task left unresolved' }),
   created_at: DateTime,
   updated_at: DateTime,
 });
@@ -215,6 +220,41 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       req.tx(async (tx) => {
         const project = await loadProject(tx, req.me, req.params.id, 'read');
         return service.getTask(tx, req.me, project, req.params.taskId);
+      }),
+  );
+
+  app.get(
+    '/projects/:id/tasks/:taskId/history',
+    {
+      config: { permission: 'projects:read' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Who created, annotated, changed and reviewed a task, and when (oldest first)',
+        description:
+          "Without annotations:read, only the caller's own annotations and their reviews. `import` names the import that created the task.",
+        params: Type.Object({ id: Id, taskId: Id }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                at: DateTime,
+                action: Type.Union(HISTORY_ACTIONS.map((a) => Type.Literal(a))),
+                user: Nullable(Type.String()),
+                user_name: Nullable(Type.String()),
+                annotation: Nullable(Type.Integer()),
+                review_status: Nullable(Type.String()),
+                reject_mode: Nullable(Type.String()),
+                import: Nullable(Type.Integer()),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (req) =>
+      req.tx(async (tx) => {
+        const project = await loadProject(tx, req.me, req.params.id, 'read');
+        return taskHistory(tx, req.me, project, req.params.taskId);
       }),
   );
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import { grants } from '../../../platform/auth/permissions.ts';
 import type { Principal } from '../../../platform/auth/principal.ts';
 import type { Cache } from '../../../platform/cache/index.ts';
@@ -8,7 +8,15 @@ import { decodeCursor, encodeCursor } from '../../../platform/db/pagination.ts';
 import { pgArray, rowsOf } from '../../../platform/db/sql.ts';
 import { badRequest, notFound } from '../../../platform/errors/problem.ts';
 import { type Project, unfitness } from '../access.ts';
-import { annotations, type PRIORITIES, predictions, projects, type TASK_STATUSES, tasks } from '../schema.ts';
+import {
+  annotations,
+  type PRIORITIES,
+  predictions,
+  projects,
+  type TASK_STATUSES,
+  taskComments,
+  tasks,
+} from '../schema.ts';
 import { annotationView, predictionView } from '../shapes.ts';
 import {
   checkQuery,
@@ -30,6 +38,7 @@ export interface TaskFilter {
   annotated_by?: string;
   reviewed?: boolean;
   has_predictions?: boolean;
+  unresolved_comments?: boolean;
   score_min?: number;
   score_max?: number;
   model_version?: string;
@@ -95,6 +104,10 @@ export function filterConditions(projectId: number, f: TaskFilter, mode: 'probe'
       sql`a.task_id = t.id and a.review_status in ('approved', 'rejected')`,
     );
     c.push(f.reviewed ? reviewed : sql`not ${reviewed}`);
+  }
+  if (f.unresolved_comments !== undefined) {
+    const open = related(sql`task_comments c`, sql`c.task_id = t.id and ${OPEN_THREAD}`);
+    c.push(f.unresolved_comments ? open : sql`not ${open}`);
   }
   if (f.model_version !== undefined)
     c.push(related(sql`predictions p`, sql`p.task_id = t.id and p.model_version = ${f.model_version}`));
@@ -196,8 +209,13 @@ const isUnfiltered = (f: TaskFilter) =>
 
 // ------------------------------------------------------------------ list (data manager)
 
+/** A comment thread nobody has resolved yet: its first comment (`c`), not resolved. */
+const OPEN_THREAD = sql`c.parent_id is null and c.resolved_at is null`;
+
+// The open threads are counted per row of a page, through task_comments_unresolved_idx.
 const LIST_COLUMNS = sql`t.id, t.data, t.meta, t.status, t.priority, t.overlap, t.total_annotations,
-  t.cancelled_annotations, t.total_predictions, t.is_finished, t.prediction_score, t.created_at, t.updated_at`;
+  t.cancelled_annotations, t.total_predictions, t.is_finished, t.prediction_score, t.created_at, t.updated_at,
+  (select count(*)::int from task_comments c where c.task_id = t.id and ${OPEN_THREAD}) as unresolved_comments`;
 
 interface TaskRow {
   id: string | number;
@@ -211,6 +229,7 @@ interface TaskRow {
   total_predictions: number;
   is_finished: boolean;
   prediction_score: number | null;
+  unresolved_comments: number;
   created_at: string | Date;
   updated_at: string | Date;
   /** Under a full-text query only. */
@@ -235,6 +254,7 @@ export function taskListView(projectId: number, r: TaskRow) {
     total_predictions: r.total_predictions,
     is_finished: r.is_finished,
     prediction_score: r.prediction_score,
+    unresolved_comments: r.unresolved_comments,
     created_at: toDate(r.created_at),
     updated_at: toDate(r.updated_at),
     ...(r.rank === undefined ? {} : { rank: Number(r.rank) }),
@@ -531,6 +551,12 @@ export async function getTask(
     .where(eq(predictions.taskId, task.id))
     .orderBy(asc(predictions.id))
     .limit(DETAIL_MAX);
+  const [open] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(taskComments)
+    .where(
+      and(eq(taskComments.taskId, task.id), isNull(taskComments.parentId), isNull(taskComments.resolvedAt)),
+    );
   return {
     id: task.id,
     project: task.projectId,
@@ -547,6 +573,7 @@ export async function getTask(
     is_finished: task.isFinished,
     is_labeled: task.isFinished,
     prediction_score: task.predictionScore,
+    unresolved_comments: open?.n ?? 0,
     created_at: task.createdAt,
     updated_at: task.updatedAt,
   };

@@ -3,6 +3,7 @@ import { sign } from '../../../platform/crypto/signing.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { newestFirst, type PageRequest } from '../../../platform/db/pagination.ts';
 import { notFound } from '../../../platform/errors/problem.ts';
+import type { DomainEvent } from '../../../platform/events/index.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { type AlertRecipients, alertConfigs, notificationDeliveries, notifications } from '../schema.ts';
 import { DELIVER_JOB } from './notifications.jobs.ts';
@@ -124,6 +125,26 @@ export async function notifyInApp(
 ): Promise<void> {
   if (!userIds.length) return;
   await tx.insert(notifications).values(userIds.map((userId) => ({ tenantId, userId, ...note })));
+}
+
+/**
+ * A comment on someone's annotation, or a reply in their thread, tells them in-app (kind
+ * COMMENT_CREATED; the console names the task from `data`, the body is the comment).
+ */
+export async function notifyOfComment(tx: Executor, event: DomainEvent<'COMMENT_CREATED'>): Promise<void> {
+  const { comment, recipients, task } = event.payload;
+  await notifyInApp(tx, event.tenantId, recipients, {
+    kind: 'COMMENT_CREATED',
+    title: `${comment.author_name || 'Someone'} commented on task ${task.id}`,
+    body: comment.text,
+    data: {
+      project_id: event.payload.project.id,
+      task_id: task.id,
+      comment_id: comment.id,
+      annotation_id: comment.annotation,
+      author_name: comment.author_name,
+    },
+  });
 }
 
 type Delivery = typeof notificationDeliveries.$inferSelect;

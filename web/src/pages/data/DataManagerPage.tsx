@@ -49,7 +49,7 @@ function Filters({
     { value: 'true', label: t('filters.yes') },
     { value: 'false', label: t('filters.no') },
   ];
-  const bool = (key: 'annotated' | 'reviewed' | 'has_predictions') => (
+  const bool = (key: 'annotated' | 'reviewed' | 'has_predictions' | 'unresolved_comments') => (
     <Select
       allowClear
       aria-label={t(`filters.${key}`)}
@@ -88,6 +88,7 @@ function Filters({
       {bool('annotated')}
       {bool('reviewed')}
       {bool('has_predictions')}
+      {bool('unresolved_comments')}
       <SearchBox filter={filter} onChange={onChange} dataKeys={dataKeys} />
       <InputNumber
         aria-label={t('filters.scoreMin')}

@@ -1,9 +1,13 @@
+import { EditOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Descriptions, Drawer, List, Typography } from 'antd';
+import { Button, Descriptions, Drawer, List, Timeline, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
-import { api, must } from '../../api/client';
+import { useNavigate } from 'react-router';
+import { api, type GetResponse, must } from '../../api/client';
+import { CommentThread } from '../../components/CommentThread';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
+import { can, useMe } from '../../lib/session';
 import { Highlighted, pointerOf, rangesAt } from './Highlighted';
 import type { TaskRow } from './TaskGrid';
 
@@ -24,9 +28,62 @@ function summary(result: unknown[]): string {
     .join(', ');
 }
 
+type HistoryEntry = GetResponse<'/api/v1/projects/{id}/tasks/{taskId}/history'>['items'][number];
+
+/** Who did what to the task, and when: creation, submits, skips, fixes, changes, reviews. */
+function History({ projectId, taskId }: { projectId: number; taskId: number }) {
+  const { t } = useTranslation('data');
+  const fmt = useFormat();
+  const history = useQuery({
+    queryKey: ['task-history', projectId, taskId],
+    queryFn: () =>
+      must(
+        api.GET('/api/v1/projects/{id}/tasks/{taskId}/history', {
+          params: { path: { id: projectId, taskId } },
+        }),
+      ),
+  });
+  const line = (e: HistoryEntry) =>
+    t(`history.${e.action}`, {
+      who: e.user_name || t('history.someone'),
+      id: e.annotation,
+      import: e.import,
+      status: e.review_status ? t(`history.status.${e.review_status}`) : '',
+      context: e.action === 'task_created' && e.import ? 'import' : undefined,
+    });
+  return (
+    <div data-testid="task-history" style={{ marginTop: 16 }}>
+      <Typography.Text strong>{t('history.title')}</Typography.Text>
+      <ProblemAlert error={history.error} />
+      <Timeline
+        style={{ marginTop: 12 }}
+        items={(history.data?.items ?? []).map((e, i) => ({
+          key: i,
+          color: e.review_status === 'rejected' ? 'red' : e.action === 'reviewed' ? 'green' : 'blue',
+          content: (
+            <span data-testid="history-entry">
+              {line(e)} <Typography.Text type="secondary">{fmt.date(e.at)}</Typography.Text>
+            </span>
+          ),
+        }))}
+      />
+    </div>
+  );
+}
+
+/**
+ * Label this task: the caller's own annotation of it opens for editing; otherwise the labeling
+ * page walks a selection of just this task.
+ */
+function labelLink(projectId: number, taskId: number, own: { id: number } | undefined) {
+  const query = own ? `annotation=${own.id}&task=${taskId}` : `tasks=${taskId}`;
+  return `/projects/${projectId}/label?${query}`;
+}
+
 /**
  * A task's detail from the data manager: every data field (the search's matches marked, from
- * the row the search returned), its annotations and its predictions.
+ * the row the search returned), its annotations and predictions, its comment threads and its
+ * history, and a way to label it.
  */
 export function TaskDrawer({
   projectId,
@@ -39,6 +96,8 @@ export function TaskDrawer({
 }) {
   const { t } = useTranslation('data');
   const fmt = useFormat();
+  const me = useMe();
+  const navigate = useNavigate();
   const detail = useQuery({
     queryKey: ['task', projectId, task?.id],
     queryFn: () =>
@@ -55,6 +114,26 @@ export function TaskDrawer({
       onClose={onClose}
       size="large"
       title={task ? t('detail.title', { id: task.id }) : ''}
+      extra={
+        task && can(me.data, 'annotations:write') ? (
+          <Button
+            type="primary"
+            icon={<EditOutlined />}
+            disabled={detail.isPending}
+            onClick={() =>
+              navigate(
+                labelLink(
+                  projectId,
+                  task.id,
+                  detail.data?.annotations.filter((a) => a.completed_by === me.data?.user.id).at(-1),
+                ),
+              )
+            }
+          >
+            {t('history.label')}
+          </Button>
+        ) : null
+      }
     >
       {task ? (
         <div data-testid="task-detail">
@@ -98,6 +177,8 @@ export function TaskDrawer({
               </List.Item>
             )}
           />
+          <CommentThread projectId={projectId} taskId={task.id} />
+          <History projectId={projectId} taskId={task.id} />
         </div>
       ) : null}
     </Drawer>

@@ -83,6 +83,7 @@ export function TaskGrid({
     { key: 'annotations', width: 110 },
     { key: 'predictions', width: 110 },
     { key: 'score', width: 80 },
+    { key: 'comments', width: 100 },
     { key: 'created', width: 170 },
   ];
   const template = `40px ${columns.map((c) => `${c.width}px`).join(' ')} ${dataKeys.map(() => 'minmax(160px, 1fr)').join(' ')}`;
@@ -185,6 +186,16 @@ export function TaskGrid({
               <td>{fmt.number(task.total_annotations)}</td>
               <td>{fmt.number(task.total_predictions)}</td>
               <td>{fmt.number(task.prediction_score, 2)}</td>
+              <td data-testid="unresolved-comments">
+                {task.unresolved_comments ? (
+                  <Tag
+                    color="orange"
+                    title={t('grid.unresolvedComments', { count: task.unresolved_comments })}
+                  >
+                    {fmt.number(task.unresolved_comments)}
+                  </Tag>
+                ) : null}
+              </td>
               <td style={cellStyle}>{fmt.date(task.created_at)}</td>
               {dataKeys.map((k) => (
                 <td key={k} style={cellStyle} title={cell(task.data[k])}>

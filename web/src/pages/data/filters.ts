@@ -34,7 +34,7 @@ export function compact(filter: TaskFilter): TaskFilter {
 // The filter in the page's URL uses the API's own parameter names, so a link to the data
 // manager reads like a call to the task list.
 const LISTS = ['status', 'priority'] as const;
-const FLAGS = ['annotated', 'reviewed', 'has_predictions'] as const;
+const FLAGS = ['annotated', 'reviewed', 'has_predictions', 'unresolved_comments'] as const;
 const NUMBERS = ['score_min', 'score_max'] as const;
 const TEXTS = [
   'search',

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { api, must } from '../../api/client';
+import { CommentThread } from '../../components/CommentThread';
 import {
   type EditorHandle,
   type EditorProps,
@@ -382,6 +383,13 @@ function Workspace({ project }: { project: Project }) {
           onSubmit={(result) => submit.mutate({ result })}
           onSkip={() => submit.mutate({ result: [], was_cancelled: true })}
           onUpdate={(result) => (improving ? submitImprovement.mutate(result) : update.mutate(result))}
+        />
+      ) : null}
+      {taskId ? (
+        <CommentThread
+          projectId={project.id}
+          taskId={taskId}
+          annotation={(edited?.annotation ?? rework ?? improving?.annotation)?.id}
         />
       ) : null}
       <InstructionsDrawer

@@ -17,6 +17,14 @@ export function Notifications() {
     ...qualityQueries.notifications(unread),
     refetchInterval: 30_000,
   });
+  // A comment's notice is worded here, in the reader's language, from what it names.
+  const titleOf = (n: { kind: string; title: string; data: Record<string, unknown> }) =>
+    n.kind === 'COMMENT_CREATED'
+      ? t('comments:notification', {
+          who: (n.data.author_name as string | null) || t('comments:someone'),
+          task: n.data.task_id,
+        })
+      : n.title;
   const read = useMutation({
     mutationFn: (id: number) =>
       must(api.POST('/api/v1/notifications/{id}/read', { params: { path: { id } } })),
@@ -66,7 +74,7 @@ export function Notifications() {
             }
           >
             <List.Item.Meta
-              title={<Typography.Text strong={!n.read_at}>{n.title}</Typography.Text>}
+              title={<Typography.Text strong={!n.read_at}>{titleOf(n)}</Typography.Text>}
               description={
                 <Space orientation="vertical" size={0}>
                   <span>{n.body}</span>

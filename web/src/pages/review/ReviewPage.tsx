@@ -4,6 +4,7 @@ import { Alert, App, Button, Input, Modal, Radio, Result, Space, Tag, Typography
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, must, type paths } from '../../api/client';
+import { CommentThread } from '../../components/CommentThread';
 import {
   type EditorHandle,
   type EditorTask,
@@ -144,6 +145,7 @@ function Queue({ project }: { project: Project }) {
         start={{ kind: 'annotation', id: item.annotation.id }}
         onReady={() => setShown(true)}
       />
+      <CommentThread projectId={project.id} taskId={item.task.id} annotation={item.annotation.id} />
       <Modal
         open={rejecting}
         title={t('rejectTitle')}
