@@ -6,6 +6,7 @@ import { defineExportJobs } from './export/export.jobs.ts';
 import { exportRoutes } from './export/export.routes.ts';
 import { defineImportJobs } from './import/import.jobs.ts';
 import { importRoutes } from './import/import.routes.ts';
+import { mediaRoutes } from './import/media.routes.ts';
 import { annotationRoutes } from './labeling/annotations.routes.ts';
 import { assignmentRoutes } from './labeling/assignments.routes.ts';
 import { draftRoutes } from './labeling/drafts.routes.ts';
@@ -32,6 +33,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(assignmentRoutes);
   await app.register(reviewRoutes);
   await app.register(importRoutes);
+  await app.register(mediaRoutes);
   await app.register(exportRoutes);
   await app.register(webhookRoutes);
   await app.register(dashboardRoutes);
