@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { asc, eq } from 'drizzle-orm';
+import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProject } from '../../../../test/annotation-fixtures.ts';
 import { newTenant, type TenantFixture } from '../../../../test/fixtures.ts';
@@ -41,11 +42,7 @@ async function texts(ctx: TestContext, t: TenantFixture, projectId: number) {
   );
 }
 
-async function finished(
-  t: TenantFixture,
-  projectId: number,
-  res: { statusCode: number; body: string; json(): any },
-) {
+async function finished(t: TenantFixture, projectId: number, res: LightMyRequestResponse) {
   expect(res.statusCode, res.body).toBe(201);
   const job = await waitForJob(t, res.json().job_id);
   const imp = await t.as(t.owner, {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { badRequest, notFound, Problem } from '../../../platform/errors/problem.ts';
+import { badRequest, forbidden, notFound, Problem } from '../../../platform/errors/problem.ts';
 import { Uuid } from '../../../platform/http/schemas.ts';
 import { FileTooLarge } from '../../../platform/storage/storage.ts';
 import { checkStorageLimit } from '../../license/index.ts';
@@ -177,8 +177,8 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
           name: Type.String({ pattern: '^[A-Za-z0-9][\\w.-]*$', maxLength: 100 }),
         }),
         querystring: Type.Object({
-          expires: Type.Integer({ minimum: 0 }),
-          signature: Type.String({ maxLength: 100 }),
+          expires: Type.Optional(Type.Integer({ minimum: 0 })),
+          signature: Type.Optional(Type.String({ maxLength: 100 })),
         }),
       },
     },
@@ -188,7 +188,11 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         projectId: req.params.projectId,
         name: req.params.name,
       };
-      checkMediaSignature(signingKey, ref, req.query.expires, req.query.signature);
+      const { expires, signature } = req.query;
+      // Without a signature the path is only a name: the same 403 as a wrong one.
+      if (expires === undefined || signature === undefined)
+        throw forbidden('This file opens only by a signed link (POST /api/v1/media/sign).');
+      checkMediaSignature(signingKey, ref, expires, signature);
       const mime = mimeOfName(ref.name);
       const key = mediaStorageKey(ref.tenantId, ref.projectId, ref.name);
       const stat = mime ? await storage.stat(key) : null;
@@ -201,10 +205,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
         .header('x-content-type-options', 'nosniff')
         .header('content-security-policy', "default-src 'none'; sandbox")
         .header('accept-ranges', 'bytes')
-        .header(
-          'cache-control',
-          `private, max-age=${Math.max(0, req.query.expires - Math.floor(Date.now() / 1000))}`,
-        );
+        .header('cache-control', `private, max-age=${Math.max(0, expires - Math.floor(Date.now() / 1000))}`);
       if (!range) return reply.header('content-length', stat.size).send(storage.stream(key));
       return reply
         .code(206)
