@@ -237,6 +237,9 @@ describe('tenant isolation', () => {
         { action: 'label', selection: { filter: {} }, from_name: 'c', choices: ['A'] },
       ],
       ['GET', `/api/v1/quality/ragas/datasets/${a.dataset}`],
+      ['POST', `/api/v1/projects/${a.projectId}/import/url`, { url: 'http://127.0.0.1:9/tasks.csv' }],
+      ['POST', `/api/v1/projects/${a.projectId}/import/media`, {}],
+      ['POST', '/api/v1/media/sign', { urls: [`/api/v1/media/${a.t.tenantId}/${a.projectId}/x.png`] }],
       // The Label Studio API at /api, over the same routes.
       ['GET', `/api/projects/${a.billing.projectId}/`],
       ['PATCH', `/api/projects/${a.billing.projectId}/`, { title: 'taken over' }],
