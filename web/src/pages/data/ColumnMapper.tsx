@@ -54,35 +54,36 @@ export function ColumnMapper({
     <Space orientation="vertical" style={{ width: '100%' }} data-testid="column-mapper">
       <Typography.Text strong>{t('importSources.mapTitle', { name: table.name })}</Typography.Text>
       <Typography.Text type="secondary">{t('importSources.mapHint')}</Typography.Text>
-      <Table
-        size="small"
-        scroll={{ x: true }}
-        pagination={false}
-        rowKey={(_, i) => String(i)}
-        dataSource={table.rows.map((r) => Object.fromEntries(r.map((v, i) => [i, v])))}
-        columns={table.columns.map((name, i) => ({
-          key: String(i),
-          dataIndex: String(i),
-          ellipsis: true,
-          title: (
-            <Space orientation="vertical" size={2}>
-              <Typography.Text>{name}</Typography.Text>
-              <Select
-                aria-label={t('importSources.mapColumn', { name })}
-                size="small"
-                style={{ minWidth: 140 }}
-                value={choice[i]}
-                onChange={(v) => setChoice((all) => all.map((c, j) => (j === i ? v : c)))}
-                options={[
-                  { value: KEEP, label: t('importSources.keep', { name }) },
-                  ...table.data_keys.filter((k) => k !== name).map((k) => ({ value: k, label: `$${k}` })),
-                  { value: DROP, label: t('importSources.drop_column') },
-                ]}
-              />
-            </Space>
-          ),
-        }))}
-      />
+      <div style={{ overflowX: 'auto' }}>
+        <Table
+          size="small"
+          pagination={false}
+          rowKey={(_, i) => String(i)}
+          dataSource={table.rows.map((r) => Object.fromEntries(r.map((v, i) => [i, v])))}
+          columns={table.columns.map((name, i) => ({
+            key: String(i),
+            dataIndex: String(i),
+            ellipsis: true,
+            title: (
+              <Space orientation="vertical" size={2}>
+                <Typography.Text>{name}</Typography.Text>
+                <Select
+                  aria-label={t('importSources.mapColumn', { name })}
+                  size="small"
+                  style={{ minWidth: 140 }}
+                  value={choice[i]}
+                  onChange={(v) => setChoice((all) => all.map((c, j) => (j === i ? v : c)))}
+                  options={[
+                    { value: KEEP, label: t('importSources.keep', { name }) },
+                    ...table.data_keys.filter((k) => k !== name).map((k) => ({ value: k, label: `$${k}` })),
+                    { value: DROP, label: t('importSources.drop_column') },
+                  ]}
+                />
+              </Space>
+            ),
+          }))}
+        />
+      </div>
       {missing.length ? (
         <Alert
           type="warning"
