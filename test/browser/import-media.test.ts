@@ -96,7 +96,7 @@ describe('import in the console', () => {
     await page.getByRole('button', { name: 'Import' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.locator('input[type=file]').setInputFiles(tempFile('cat.png', PNG));
-    await dialog.getByTestId('import-progress').getByText('1 media file').waitFor();
+    await dialog.getByTestId('import-progress').getByText('Media files: 1').waitFor();
     await dialog.getByTestId('import-progress').getByText('Completed').waitFor({ timeout: 60_000 });
     const [data] = await taskData(project.id);
     expect(String(data!.image)).toMatch(/^\/api\/v1\/media\//);

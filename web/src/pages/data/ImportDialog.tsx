@@ -253,7 +253,7 @@ export function ImportDialog({
                   <Space.Compact style={{ width: '100%' }}>
                     <Input
                       aria-label={t('importSources.url')}
-                      placeholder="https://example.com/tasks.json"
+                      placeholder={t('importSources.urlPlaceholder')}
                       value={url}
                       onChange={(e) => setUrl(e.target.value)}
                       onPressEnter={() => url.trim() && fromUrl()}
