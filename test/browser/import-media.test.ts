@@ -109,7 +109,10 @@ describe('import in the console', () => {
     expect(await image.getAttribute('src')).toContain('signature=');
     await expect
       .poll(() =>
-        image.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth),
+        image.evaluate((img) => {
+          const loaded = img as unknown as { complete: boolean; naturalWidth: number };
+          return loaded.complete ? loaded.naturalWidth : 0;
+        }),
       )
       .toBe(1);
     expect(owner.errors).toEqual([]);
