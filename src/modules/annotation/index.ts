@@ -55,6 +55,8 @@ export const annotationModule: Module = {
 
 /** Project access as the annotation module decides it: the one rule every module uses. */
 export { loadProject, managesAllProjects, type ProjectNeed, projectsFor } from './access.ts';
+/** Whether a file name is a task file's (else an upload is media), for the same modules. */
+export { formatFromFilename } from './import/import.parsers.ts';
 /** The largest import file, for modules that take uploads on the import's behalf. */
 export { MAX_IMPORT_BYTES } from './import/import.service.ts';
 /** A labeling config checked for a project without changing it (Label Studio's validate). */

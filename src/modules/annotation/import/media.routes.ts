@@ -68,7 +68,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
           if (!type)
             throw new Problem(
               415,
-              `"${part.filename}" is not an image, audio, video or PDF file (judged by its content, not its name).`,
+              `"${part.filename}" is not an image, audio, video or PDF file (judged by its content, not its name); task files are .json, .jsonl, .csv, .tsv or .txt.`,
               { errors: [{ path: 'body/file', message: 'unsupported media type' }] },
             );
           const dataKey = mediaKeyOf(project.parsedConfig, type.kind, part.filename);
