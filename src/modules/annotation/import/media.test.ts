@@ -181,6 +181,7 @@ describe('media import', () => {
     expect((await imported(t, await upload(t, pdfs.id, ['scan.pdf', PDF]))).state).toBe('completed');
   });
 
+  // A platform of its own (its own limits): on a busy PGlite machine starting one takes a while.
   it('keeps to MEDIA_MAX_BYTES and MEDIA_URL_TTL_SECONDS', async () => {
     const env = testEnv({ MEDIA_MAX_BYTES: '4096', MEDIA_URL_TTL_SECONDS: '1' });
     const ctx = await startTestApp(env);
@@ -204,7 +205,7 @@ describe('media import', () => {
       await ctx.app.close();
       await ctx.platform.close();
     }
-  });
+  }, 180_000);
 
   it("never signs or serves another tenant's files, and a deleted project's files go", async () => {
     const ctx = await testApp();
