@@ -83,6 +83,30 @@ describe('import in the console', () => {
     await owner.close();
   });
 
+  it('offers every import source in Chinese', async () => {
+    const project = await newProject(t, { title: '中文导入' });
+    const owner = await signedIn(server, t.owner.email);
+    const page = owner.page;
+    await page.evaluate("localStorage.setItem('si.language','zh-CN')");
+    await page.goto(`/projects/${project.id}/data`);
+    await page.getByRole('button', { name: '导入' }).first().click();
+    const dialog = page.getByRole('dialog');
+    for (const tab of ['文件', '从 URL 导入', '粘贴']) await dialog.getByRole('tab', { name: tab }).waitFor();
+    await dialog.getByText('点击或拖放文件到此处（可一次多个）').waitFor();
+    await dialog.getByRole('tab', { name: '粘贴' }).click();
+    await dialog.getByRole('textbox', { name: '粘贴' }).fill('a,b\n1,2\n');
+    await dialog.getByRole('combobox', { name: '格式' }).click();
+    await page.locator('.si-select-dropdown:visible .si-select-item-option[title="CSV"]').click();
+    await dialog.getByRole('button', { name: '导入文本' }).click();
+    const mapper = dialog.getByTestId('column-mapper');
+    await mapper.getByText('映射 粘贴的文本 的列').waitFor();
+    // "a" is suggested for $text, so nothing is missing; "b" keeps its name.
+    await expect.poll(() => mapper.locator('.si-select-content[title="保留为“b”"]').count()).toBe(1);
+    expect(await mapper.getByText('没有列对应到').count()).toBe(0);
+    expect(owner.errors).toEqual([]);
+    await owner.close();
+  });
+
   it('turns a dropped image into a task the editor shows through a signed URL', async (ctx) => {
     const project = await newProject(t, {
       title: 'Pictures',
