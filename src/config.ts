@@ -52,6 +52,12 @@ export interface Config {
     /** How often `serve` queues a probe (/health, /setup) of each tenant's ML backends. */
     probeIntervalSeconds: number;
   };
+  media: {
+    /** The largest media file (image, audio, video, PDF) an import stores. */
+    maxBytes: number;
+    /** How long a signed media URL handed to the editor stays valid. */
+    urlTtlSeconds: number;
+  };
   llm: {
     /** First retry's backoff ceiling; each further retry doubles it (full jitter). */
     retryBaseMs: number;
@@ -264,6 +270,10 @@ export function loadConfig(env: Env = process.env): Config {
     pgliteQueryTimeoutMs: intVar(env, 'PGLITE_QUERY_TIMEOUT_MS', 60_000, 100, 3_600_000),
     countInlineMaxCost: intVar(env, 'COUNT_INLINE_MAX_COST', 10_000, 0, 1_000_000_000),
     pgliteSharedBuffersMb: intVar(env, 'PGLITE_SHARED_BUFFERS_MB', 48, 1, 4096),
+    media: {
+      maxBytes: intVar(env, 'MEDIA_MAX_BYTES', 200 * 1024 * 1024, 1024, 2 * 1024 ** 3),
+      urlTtlSeconds: intVar(env, 'MEDIA_URL_TTL_SECONDS', 3600, 1, 7 * 24 * 3600),
+    },
     smtp: smtpVar(env),
     audit: {
       checkpointMinutes: intVar(env, 'AUDIT_CHECKPOINT_MINUTES', 60, 1, 24 * 60),

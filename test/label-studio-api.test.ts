@@ -342,6 +342,49 @@ describe('Label Studio REST API', () => {
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
   });
 
+  it("turns uploaded images into tasks, as Label Studio's upload does, and refuses a file that is no media", async () => {
+    const created = await fetch(`${host}/api/projects/`, {
+      method: 'POST',
+      headers: { Authorization: `Token ${apiKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        title: 'Pictures',
+        label_config:
+          '<View><Image name="img" value="$image"/><Choices name="c" toName="img"><Choice value="Cat"/></Choices></View>',
+      }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: number };
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const upload = (files: [string, Buffer][]) => {
+      const form = new FormData();
+      for (const [name, content] of files) form.append('file', new Blob([content]), name);
+      return fetch(`${host}/api/projects/${id}/import`, {
+        method: 'POST',
+        headers: { Authorization: `Token ${apiKey}` },
+        body: form,
+      });
+    };
+    const res = await upload([
+      ['cat.png', png],
+      ['dog.jpg', png],
+    ]);
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ task_count: 2 });
+    const tasks = await fetch(`${host}/api/tasks/?project=${id}`, {
+      headers: { Authorization: `Token ${apiKey}` },
+    });
+    const listed = (await tasks.json()) as { tasks: { data: { image: string } }[] };
+    expect(listed.tasks.map((task) => task.data.image)).toEqual([
+      expect.stringMatching(/^\/api\/v1\/media\//),
+      expect.stringMatching(/^\/api\/v1\/media\//),
+    ]);
+    const notMedia = await upload([['notes.docx', Buffer.from('plain words')]]);
+    expect(notMedia.status).toBe(415);
+  });
+
   it('audits what the script changes once, as /api/v1 does', async () => {
     const created = await fetch(`${host}/api/projects/`, {
       method: 'POST',
@@ -513,7 +556,8 @@ describe('Label Studio REST API', () => {
       headers: { Authorization: `Token ${apiKey}` },
       body: sheet,
     });
-    expect(unsupported.status).toBe(400);
+    // Not a task file by its name, so taken as media, which it is not by its bytes.
+    expect(unsupported.status).toBe(415);
     expect(unsupported.headers.get('content-type')).toContain('application/problem+json');
     const empty = await fetch(`${host}/api/projects/${project.id}/import`, {
       method: 'POST',

@@ -4,7 +4,11 @@ import { newTenant } from './fixtures.ts';
 import { testApp } from './helpers.ts';
 
 /** The only /api routes reachable without credentials. Adding one is a security decision. */
-const PUBLIC_API_ROUTES = ['POST /api/v1/auth/login'];
+const PUBLIC_API_ROUTES = [
+  // Media for the editor's <img>/<audio>/<video>: the URL's expiring, tenant-scoped signature is the credential.
+  'GET /api/v1/media/:tenantId/:projectId/:name',
+  'POST /api/v1/auth/login',
+];
 
 describe('every API route is protected', () => {
   it('answers 401 without credentials and 403 without the permission', async () => {

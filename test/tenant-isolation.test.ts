@@ -309,6 +309,9 @@ describe('tenant isolation', () => {
       ['DELETE', `/api/ml/${a.mlBackendId}`],
       ['GET', `/api/ml?project=${a.projectId}`],
       ['POST', '/api/ml', { project: a.projectId, url: 'http://127.0.0.1:9' }],
+      ['POST', `/api/v1/projects/${a.projectId}/import/url`, { url: 'http://127.0.0.1:9/tasks.csv' }],
+      ['POST', `/api/v1/projects/${a.projectId}/import/media`, {}],
+      ['POST', '/api/v1/media/sign', { urls: [`/api/v1/media/${a.t.tenantId}/${a.projectId}/x.png`] }],
       // The Label Studio API at /api, over the same routes.
       ['GET', `/api/projects/${a.billing.projectId}/`],
       ['PATCH', `/api/projects/${a.billing.projectId}/`, { title: 'taken over' }],

@@ -13,6 +13,7 @@ import { fallbackRateLimitStore } from './http/rate-limit-store.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { RequestStats } from './metrics/requests.ts';
 import { type Probe, Sampler } from './metrics/sampler.ts';
+import { type FileStorage, LocalStorage } from './storage/storage.ts';
 
 export interface Platform {
   config: Config;
@@ -30,6 +31,8 @@ export interface Platform {
   rateLimitStore: ReturnType<typeof fallbackRateLimitStore>['Store'];
   /** The client for every request to a URL a user gave (src/platform/http/outbound.ts). */
   outbound: Outbound;
+  /** Uploaded files (media), by tenant-prefixed key (src/platform/storage/storage.ts). */
+  storage: FileStorage;
   registry: client.Registry;
   httpDuration: client.Histogram<'method' | 'route' | 'status_code'>;
   sampler: Sampler;
@@ -161,6 +164,7 @@ export async function startPlatform(
     config,
     log,
     outbound: new Outbound(config.outboundAllowCidrs),
+    storage: new LocalStorage(path.join(config.dataDir, 'files')),
     rateLimitStore: rateLimits.Store,
     database,
     kv,

@@ -32,6 +32,8 @@ async function importThroughDialog(page: Page, name: string, content: string, de
   expect(await toggle.isChecked()).toBe(true);
   if (!dedupe) await toggle.uncheck();
   await dialog.locator('input[type=file]').setInputFiles(file);
+  // The CSV's columns are shown to map first; `text` already names the data key.
+  await dialog.getByTestId('column-mapper').getByRole('button', { name: 'Import', exact: true }).click();
   await dialog.getByTestId('import-progress').getByText('Completed').waitFor({ timeout: 60_000 });
   const skipped = await dialog
     .locator('.si-descriptions-item', { hasText: 'Duplicates skipped' })

@@ -2,6 +2,7 @@ import type { Executor } from '../../platform/db/client.ts';
 import type { DomainEvent, EventName } from '../../platform/events/index.ts';
 import type { Platform } from '../../platform/index.ts';
 import type { CommentView } from './comments/comments.service.ts';
+import { DELETE_FILES_JOB } from './import/import.jobs.ts';
 import type { reviewView } from './review/review.service.ts';
 import type { annotationView } from './shapes.ts';
 import { emitEvent, type WebhookEvent } from './webhooks/webhooks.service.ts';
@@ -62,6 +63,15 @@ export function subscribeAnnotation(platform: Platform): void {
   events.subscribe('PROJECT_CREATED', toWebhooks);
   events.subscribe('PROJECT_UPDATED', toWebhooks);
   events.subscribe('PROJECT_DELETED', toWebhooks);
+  // The project's stored files go with it, once its deletion commits.
+  events.subscribe('PROJECT_DELETED', async (tx, event) => {
+    await queue.enqueue(tx, {
+      tenantId: event.tenantId,
+      kind: DELETE_FILES_JOB,
+      payload: { projectId: event.payload.project.id },
+      createdBy: event.userId ?? null,
+    });
+  });
   events.subscribe('TASKS_CREATED', toWebhooks);
   events.subscribe('TASKS_DELETED', toWebhooks);
   events.subscribe('ANNOTATION_CREATED', toWebhooks);

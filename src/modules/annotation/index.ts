@@ -7,6 +7,7 @@ import { defineExportJobs } from './export/export.jobs.ts';
 import { exportRoutes } from './export/export.routes.ts';
 import { defineImportJobs } from './import/import.jobs.ts';
 import { importRoutes } from './import/import.routes.ts';
+import { mediaRoutes } from './import/media.routes.ts';
 import { annotationRoutes } from './labeling/annotations.routes.ts';
 import { assignmentRoutes } from './labeling/assignments.routes.ts';
 import { draftRoutes } from './labeling/drafts.routes.ts';
@@ -34,6 +35,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(reviewRoutes);
   await app.register(commentRoutes);
   await app.register(importRoutes);
+  await app.register(mediaRoutes);
   await app.register(exportRoutes);
   await app.register(webhookRoutes);
   await app.register(dashboardRoutes);
@@ -55,6 +57,8 @@ export const annotationModule: Module = {
 
 /** Project access as the annotation module decides it: the one rule every module uses. */
 export { loadProject, managesAllProjects, type ProjectNeed, projectsFor } from './access.ts';
+/** Whether a file name is a task file's (else an upload is media), for the same modules. */
+export { formatFromFilename } from './import/import.parsers.ts';
 /** The largest import file, for modules that take uploads on the import's behalf. */
 export { MAX_IMPORT_BYTES } from './import/import.service.ts';
 /** A labeling config checked for a project without changing it (Label Studio's validate). */

@@ -4,7 +4,7 @@ import multipart, { type MultipartFile } from '@fastify/multipart';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { badRequest } from '../../platform/errors/problem.ts';
-import { MAX_IMPORT_BYTES } from '../annotation/index.ts';
+import { formatFromFilename, MAX_IMPORT_BYTES } from '../annotation/index.ts';
 import { both, FORWARDED, IdParams, okJson, relay, type V1, v1Of } from './forward.ts';
 
 const IMPORT_WAIT_MS = 120_000;
@@ -47,14 +47,19 @@ function asUpload(part: MultipartFile): { body: Readable; contentType: string } 
   return { body: Readable.from(chunks()), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-/** Each file of a multipart upload as its own /api/v1 import (one audit row and job each), in order. */
+/**
+ * Each file of a multipart upload as its own /api/v1 import (one audit row and job each), in
+ * order: a task file to the import, any other (an image, audio, video, PDF, as Label Studio's
+ * upload takes them) to the media import, which tells media by its bytes and refuses the rest.
+ */
 async function importFiles(v1: V1, req: FastifyRequest, projectId: number): Promise<Started[]> {
   const started: Started[] = [];
   for await (const part of req.parts()) {
     if (part.type !== 'file') continue;
     const { body, contentType } = asUpload(part);
+    const route = formatFromFilename(part.filename) ? 'import' : 'import/media';
     started.push(
-      okJson<Started>(await v1(req, 'POST', `/projects/${projectId}/import`, body, { contentType })),
+      okJson<Started>(await v1(req, 'POST', `/projects/${projectId}/${route}`, body, { contentType })),
     );
   }
   if (started.length === 0)
@@ -85,7 +90,7 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         schema: {
           tags: ['label-studio'],
           summary:
-            'Label Studio: import tasks (a JSON array, one task object, or multipart files); answers when they are in',
+            'Label Studio: import tasks (a JSON array, one task object, or multipart files: task files, or images, audio, video and PDFs that become a task each); answers when they are in',
           params: IdParams,
           body: {
             content: {

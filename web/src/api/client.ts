@@ -106,8 +106,12 @@ export type GetQuery<P extends keyof paths> = NonNullable<
   paths[P] extends { get: { parameters: { query?: infer Q } } } ? Q : never
 >;
 
-/** Uploads a file as multipart, reporting progress (fetch cannot report upload progress). */
-export function upload<T>(url: string, file: File, onProgress: (fraction: number) => void): Promise<T> {
+/** Uploads a file (or several) as multipart, reporting progress (fetch cannot report upload progress). */
+export function upload<T>(
+  url: string,
+  file: File | File[],
+  onProgress: (fraction: number) => void,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
@@ -136,7 +140,7 @@ export function upload<T>(url: string, file: File, onProgress: (fraction: number
         );
     };
     const form = new FormData();
-    form.append('file', file);
+    for (const f of Array.isArray(file) ? file : [file]) form.append('file', f);
     xhr.send(form);
   });
 }

@@ -5446,14 +5446,16 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Import tasks: a JSON array body (Label Studio tasks, with annotations and predictions), one task object, or a multipart file (JSON, JSONL, CSV, TSV, TXT); runs as a job */
+        /** Import tasks: a JSON array body (Label Studio tasks, with annotations and predictions), one task object, a multipart file, or a text/plain body (pasted text, with ?format=) in JSON, JSONL, CSV, TSV or TXT; runs as a job */
         post: {
             parameters: {
                 query?: {
                     /** @description Skip tasks whose data already exists in the project */
                     dedupe?: boolean;
-                    /** @description File format; by default from the file name */
+                    /** @description File format; by default from the file name (required for a text body) */
                     format?: "json" | "jsonl" | "csv" | "tsv" | "txt";
+                    /** @description CSV/TSV column mapping, JSON: {"header name": "data key" | null (dropped)}; unnamed columns keep their name */
+                    columns?: string;
                 };
                 header?: never;
                 path: {
@@ -5465,6 +5467,62 @@ export interface paths {
                 content: {
                     "application/json": unknown[] | {
                         [key: string]: unknown;
+                    };
+                    "text/plain": string;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            import_id: number;
+                            /** Format: uuid */
+                            job_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/import/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import a task file from a URL: the server fetches it (through the guarded outbound client, streaming, within the import size limit), then imports it as a job */
+        post: {
+            parameters: {
+                query?: {
+                    dedupe?: boolean;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description An http(s) URL of the file */
+                        url: string;
+                        format?: "json" | "jsonl" | "csv" | "tsv" | "txt";
+                        columns?: {
+                            [key: string]: string | null;
+                        };
                     };
                 };
             };
@@ -5479,6 +5537,54 @@ export interface paths {
                             import_id: number;
                             /** Format: uuid */
                             job_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/import/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The header and first rows of a CSV/TSV text (the start of a file is enough), with the config's data keys, for mapping columns before an import */
+        post: {
+            parameters: {
+                query: {
+                    format: "csv" | "tsv";
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "text/plain": string;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            columns: string[];
+                            rows: string[][];
+                            data_keys: string[];
                         };
                     };
                 };
@@ -5545,6 +5651,135 @@ export interface paths {
                             finished_at: string | null;
                         };
                     };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/import/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import media files (images, audio, video, PDFs; told by their bytes): each is stored and becomes one task whose data names it; runs as a job */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            import_id: number;
+                            /** Format: uuid */
+                            job_id: string;
+                            files: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/sign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Signed, expiring URLs (MEDIA_URL_TTL_SECONDS) for media paths of tasks the caller may read, in the order given */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        urls: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            urls: string[];
+                            expires_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{tenantId}/{projectId}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A media file, by a signed URL from POST /media/sign (403 when the signature is not valid or has expired) */
+        get: {
+            parameters: {
+                query?: {
+                    expires?: number;
+                    signature?: string;
+                };
+                header?: never;
+                path: {
+                    tenantId: string;
+                    projectId: number;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
             };
         };
@@ -15443,7 +15678,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Label Studio: import tasks (a JSON array, one task object, or multipart files); answers when they are in */
+        /** Label Studio: import tasks (a JSON array, one task object, or multipart files: task files, or images, audio, video and PDFs that become a task each); answers when they are in */
         post: {
             parameters: {
                 query?: never;
@@ -15496,7 +15731,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Label Studio: import tasks (a JSON array, one task object, or multipart files); answers when they are in */
+        /** Label Studio: import tasks (a JSON array, one task object, or multipart files: task files, or images, audio, video and PDFs that become a task each); answers when they are in */
         post: {
             parameters: {
                 query?: never;

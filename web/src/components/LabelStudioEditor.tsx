@@ -2,6 +2,7 @@ import { Alert } from 'antd';
 import { forwardRef, useEffect, useImperativeHandle, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { editorConfig } from '../lib/dataPaths';
+import { withSignedMedia } from '../lib/media';
 import { type ResultProblem, resultProblems } from '../lib/results';
 import { Loading } from './Loading';
 import { ProblemAlert } from './ProblemAlert';
@@ -134,14 +135,14 @@ export const LabelStudioEditor = forwardRef<EditorHandle, EditorProps>(
       setReady(false);
       // The editor would throw inside its store on such a result; say what is wrong instead.
       if (problems.length) return;
-      loadLabelStudio()
-        .then((LabelStudio) => {
+      Promise.all([loadLabelStudio(), withSignedMedia(task.data)])
+        .then(([LabelStudio, data]) => {
           if (cancelled || !root.current) return;
           const mount = document.createElement('div');
           root.current.replaceChildren(mount);
           instance = new LabelStudio(mount, {
             config: editorConfig(config),
-            task,
+            task: { ...task, data },
             user: { id: 1, pk: 1, firstName: userName },
             interfaces: interfaces.split(','),
             onLabelStudioLoad: (ls: LsStore) => {

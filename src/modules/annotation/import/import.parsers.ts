@@ -3,10 +3,12 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
+import { parse as parseCsvSync } from 'csv-parse/sync';
 import streamJson from 'stream-json';
 import StreamArray from 'stream-json/streamers/StreamArray.js';
 import StreamValues from 'stream-json/streamers/StreamValues.js';
 import Verifier from 'stream-json/utils/Verifier.js';
+import { badRequest } from '../../../platform/errors/problem.ts';
 
 /**
  * Streaming readers for task files (Label Studio's import formats) and the pure checks
@@ -55,6 +57,30 @@ export interface ReadOptions {
   textKey?: string;
   /** Told how many bytes of the file have been read so far. */
   onBytes?: (bytes: number) => void;
+  /** CSV/TSV: header name → the data key it becomes, or null to drop the column; others keep their name. */
+  columns?: ColumnMapping;
+}
+
+export type ColumnMapping = Record<string, string | null>;
+
+/**
+ * The header a CSV/TSV file is read with once its columns are mapped: renamed, or false
+ * (csv-parse skips the column). Throws naming a mapped column the header lacks, or two
+ * columns that end up with one name.
+ */
+export function mappedHeader(header: string[], columns: ColumnMapping = {}): (string | false)[] {
+  for (const name of Object.keys(columns))
+    if (!header.includes(name))
+      throw new RecordError(null, 1, `the column mapping names "${name}", which the header lacks`);
+  const mapped = header.map((name) => (name in columns ? (columns[name] ?? false) : name));
+  const seen = new Set<string>();
+  for (const name of mapped) {
+    if (name === false) continue;
+    if (seen.has(name))
+      throw new RecordError(null, 1, `two columns would both become "${name}"; map or drop one of them`);
+    seen.add(name);
+  }
+  return mapped;
 }
 
 function openFile(path: string, onBytes?: (bytes: number) => void): Readable {
@@ -122,7 +148,7 @@ async function* readDelimited(path: string, delimiter: string, options: ReadOpti
           if (seen.has(name)) throw new RecordError(null, 1, `the header names the column "${name}" twice`);
           seen.add(name);
         }
-        return header;
+        return mappedHeader(header, options.columns);
       },
       bom: true,
       skip_empty_lines: true,
@@ -410,4 +436,40 @@ export function contentHash(data: Record<string, unknown>): string {
 // One-shot hash: a third of createHash's cost per short text (an import hashes every task).
 export function sha256Hex(text: string): string {
   return hash('sha256', text, 'hex');
+}
+
+// ------------------------------------------------------------------ preview
+
+/** The most text a preview reads: the start of a file is enough for its header and first rows. */
+export const PREVIEW_MAX_CHARS = 1024 * 1024;
+export const PREVIEW_ROWS = 10;
+
+/**
+ * The header and the first rows of CSV/TSV text, read as the import reads it. The text may
+ * be the start of a larger file: a last line without its end is left out.
+ */
+export function previewDelimited(
+  text: string,
+  format: 'csv' | 'tsv',
+): { columns: string[]; rows: string[][] } {
+  const cut = text.length >= PREVIEW_MAX_CHARS || !/\n\s*$/.test(text) ? text.lastIndexOf('\n') : -1;
+  const complete = cut > 0 ? text.slice(0, cut + 1) : text;
+  let records: string[][];
+  try {
+    records = parseCsvSync(complete, {
+      delimiter: format === 'csv' ? ',' : '\t',
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      to: PREVIEW_ROWS + 1,
+      ...(format === 'tsv' ? { relax_quotes: true } : {}),
+    }) as string[][];
+  } catch (err) {
+    throw badRequest(`The ${format.toUpperCase()} cannot be read: ${(err as Error).message}`, [
+      { path: 'body', message: (err as Error).message },
+    ]);
+  }
+  const [columns, ...rows] = records;
+  if (!columns) throw badRequest('The text holds no header line.', [{ path: 'body', message: 'is empty' }]);
+  return { columns, rows };
 }

@@ -9,6 +9,7 @@ import { type CopyIn, onOneConnection, type Tx } from '../../../platform/db/clie
 import { rowsOf } from '../../../platform/db/sql.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import { badRequest, Problem } from '../../../platform/errors/problem.ts';
+import { type Outbound, OutboundError } from '../../../platform/http/outbound.ts';
 import type { Platform } from '../../../platform/index.ts';
 import {
   type JobContext,
@@ -22,6 +23,7 @@ import { searchWordsOf } from '../tasks/task-search.ts';
 import { IMPORT_JOB } from './import.jobs.ts';
 import {
   type AnnotatorRef,
+  type ColumnMapping,
   canonicalJson,
   formatFromFilename,
   type ImportFormat,
@@ -152,6 +154,145 @@ export function stageBody(dir: string, body: unknown, config: ParsedConfig): Pro
   });
 }
 
+/** Stages pasted text (or any text body) in the format the caller names. */
+export function stageText(
+  dir: string,
+  text: string,
+  format: ImportFormat | undefined,
+  config: ParsedConfig,
+): Promise<StagedUpload> {
+  return stage(dir, async (upload) => {
+    if (!format)
+      throw badRequest('Say which format the text is in: ?format=json, jsonl, csv, tsv or txt.', [
+        { path: 'querystring/format', message: 'is required for a text body' },
+      ]);
+    if (text.trim() === '')
+      throw badRequest('The text is empty.', [{ path: 'body', message: 'must not be empty' }]);
+    if (format === 'txt') textKeyOf(config);
+    await fs.promises.writeFile(upload, text);
+    return { format, source: 'text', bytes: Buffer.byteLength(text) };
+  });
+}
+
+/** How long fetching a file from a URL may take, reading included. */
+export const URL_FETCH_TIMEOUT_MS = 300_000;
+const URL_REDIRECTS = 3;
+
+const FORMAT_OF_TYPE: Record<string, ImportFormat> = {
+  'application/json': 'json',
+  'application/x-ndjson': 'jsonl',
+  'application/jsonl': 'jsonl',
+  'application/x-jsonlines': 'jsonl',
+  'text/csv': 'csv',
+  'text/tab-separated-values': 'tsv',
+};
+
+/** Opens a URL through the guarded client, following (and re-checking) a few redirects. */
+async function openUrl(outbound: Outbound, url: string, signal: AbortSignal) {
+  let current = url;
+  for (let hop = 0; ; hop++) {
+    const res = await outbound.stream(current, { timeoutMs: URL_FETCH_TIMEOUT_MS, signal });
+    const location = res.headers.location;
+    if (res.status < 300 || res.status >= 400 || !location || hop >= URL_REDIRECTS)
+      return { ...res, url: current };
+    res.body.destroy();
+    current = new URL(location, current).toString();
+  }
+}
+
+const urlProblem = (detail: string) => badRequest(detail, [{ path: 'body/url', message: detail }]);
+
+/**
+ * Fetches a task file from a URL through the platform's guarded outbound client (no
+ * private or loopback addresses unless OUTBOUND_ALLOW_CIDRS allows them), streaming it to
+ * the staging directory within MAX_IMPORT_BYTES; the import then runs as a job like an upload.
+ * Its format is the one asked for, else told by the URL's file name, else by its content type.
+ */
+export function stageUrl(
+  dir: string,
+  outbound: Outbound,
+  url: string,
+  format: ImportFormat | undefined,
+  config: ParsedConfig,
+): Promise<StagedUpload> {
+  return stage(dir, async (upload) => {
+    const controller = new AbortController();
+    let res: Awaited<ReturnType<typeof openUrl>>;
+    try {
+      res = await openUrl(outbound, url, controller.signal);
+    } catch (err) {
+      if (err instanceof OutboundError) throw urlProblem(`The file could not be fetched: ${err.message}.`);
+      throw err;
+    }
+    try {
+      if (res.status < 200 || res.status >= 300)
+        throw urlProblem(`The URL answered HTTP ${res.status}, not the file.`);
+      const contentType = String(res.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim()
+        .toLowerCase();
+      const chosen = format ?? formatFromFilename(new URL(res.url).pathname) ?? FORMAT_OF_TYPE[contentType];
+      if (!chosen)
+        throw badRequest(
+          `Cannot tell the format of the file at this URL (content type "${contentType || 'none'}"); pass format (json, jsonl, csv, tsv or txt).`,
+          [{ path: 'body/format', message: 'is required for this URL' }],
+        );
+      if (chosen === 'txt') textKeyOf(config);
+      let bytes = 0;
+      await pipeline(
+        res.body,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            bytes += chunk.length;
+            if (bytes > MAX_IMPORT_BYTES)
+              throw new Problem(
+                413,
+                `The file is larger than the ${MAX_IMPORT_BYTES / 1024 ** 3} GiB limit.`,
+              );
+            yield chunk;
+          }
+        },
+        fs.createWriteStream(upload),
+      ).catch((err: unknown) => {
+        if (err instanceof Problem) throw err;
+        throw urlProblem('The download was cut off or took too long.');
+      });
+      return { format: chosen, source: `url:${url.slice(0, 500)}`, bytes };
+    } finally {
+      controller.abort();
+    }
+  });
+}
+
+/**
+ * The `columns` parameter (JSON: CSV/TSV header name → data key, or null to drop the
+ * column), checked; undefined when absent.
+ */
+export function columnMapping(raw: unknown, format: ImportFormat | undefined): ColumnMapping | undefined {
+  if (raw === undefined) return undefined;
+  const fail = (message: string) =>
+    badRequest(`The column mapping is not valid: ${message}.`, [{ path: 'columns', message }]);
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw fail('it must be a JSON object');
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fail('it must be an object');
+  if (format !== 'csv' && format !== 'tsv') throw fail('only CSV and TSV files have columns to map');
+  const targets = new Set<string>();
+  for (const [column, key] of Object.entries(value)) {
+    if (key === null) continue;
+    if (typeof key !== 'string' || key.trim() === '')
+      throw fail(`"${column}" must map to a data key name or to null (dropped)`);
+    if (targets.has(key)) throw fail(`two columns map to "${key}"`);
+    targets.add(key);
+  }
+  return value as ColumnMapping;
+}
+
 /**
  * Records the import and enqueues its job in one transaction, the staged file moved to the
  * import's id; audit is called inside that transaction. When it fails, the file is removed.
@@ -162,7 +303,7 @@ export async function queueImport(
   principal: Principal,
   projectId: number,
   upload: StagedUpload,
-  options: { dedupe: boolean },
+  options: { dedupe: boolean; columns?: ColumnMapping },
   audit: (ids: { importId: number; jobId: string }) => void,
 ): Promise<{ importId: number; jobId: string }> {
   let staged: string | undefined;
@@ -175,7 +316,7 @@ export async function queueImport(
           projectId,
           format: upload.format,
           source: upload.source,
-          options: { dedupe: options.dedupe },
+          options: { dedupe: options.dedupe, ...(options.columns ? { columns: options.columns } : {}) },
           createdBy: principal.userId,
         })
         .returning({ id: imports.id });
@@ -628,7 +769,16 @@ export async function runImport(
       platform,
       scope,
       ctx,
-      { file, format, textKey, dataKeys, config, project, imp },
+      {
+        file,
+        format,
+        textKey,
+        dataKeys,
+        config,
+        project,
+        imp,
+        columns: imp.options.columns as ColumnMapping | undefined,
+      },
       canReport,
     );
   } catch (err) {
@@ -799,6 +949,7 @@ interface StagedRecords {
   textKey: string | undefined;
   dataKeys: readonly string[];
   config: ParsedConfig;
+  columns: ColumnMapping | undefined;
 }
 
 /**
@@ -815,7 +966,8 @@ async function readBatches(
   let records = 0;
   let batch: ImportTask[] = [];
   try {
-    for await (const rec of readRecords(job.file, job.format, { textKey: job.textKey, onBytes })) {
+    const options = { textKey: job.textKey, onBytes, columns: job.columns };
+    for await (const rec of readRecords(job.file, job.format, options)) {
       records = rec.record;
       let task: ImportTask;
       try {
