@@ -9,6 +9,7 @@ import { importRoutes } from './import/import.routes.ts';
 import { annotationRoutes } from './labeling/annotations.routes.ts';
 import { assignmentRoutes } from './labeling/assignments.routes.ts';
 import { draftRoutes } from './labeling/drafts.routes.ts';
+import { defineLabelingJobs } from './labeling/labeling.jobs.ts';
 import { nextTaskRoutes } from './labeling/next.routes.ts';
 import { predictionRoutes } from './labeling/predictions.routes.ts';
 import { defineProjectJobs } from './projects/project.jobs.ts';
@@ -47,6 +48,7 @@ export const annotationModule: Module = {
     defineProjectJobs(platform);
     defineLabelJobs(platform);
     defineTaskJobs(platform);
+    defineLabelingJobs(platform);
   },
   subscribe: subscribeAnnotation,
 };
