@@ -3295,6 +3295,10 @@ export interface paths {
                                 }[];
                                 /** @description Under `q`: the full-text rank (ts_rank) */
                                 rank?: number;
+                                /** @description Users the task is assigned to for annotation */
+                                assignees: string[];
+                                /** @description Users labeling it now (a live reservation) */
+                                holders: string[];
                             }[];
                             next_cursor: string | null;
                             /** @description Tasks under this filter (cached up to 30 s); null while a costly count runs in the background (`total_job`): ask again for it */

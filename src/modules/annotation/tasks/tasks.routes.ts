@@ -103,6 +103,8 @@ const TaskListItem = Type.Composite([
       Type.Array(Highlight, { description: 'Under `search`, `contains` or `q`: where the task matched' }),
     ),
     rank: Type.Optional(Type.Number({ description: 'Under `q`: the full-text rank (ts_rank)' })),
+    assignees: Type.Array(Type.String(), { description: 'Users the task is assigned to for annotation' }),
+    holders: Type.Array(Type.String(), { description: 'Users labeling it now (a live reservation)' }),
   }),
 ]);
 
@@ -169,12 +171,13 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       service.checkFilter(filter, 'querystring');
       return req.tx(async (tx) => {
         const project = await loadProject(tx, req.me, req.params.id, 'read');
-        const page = await service.listTasks(tx, project, {
+        const listed = await service.listTasks(tx, project, {
           filter: toFilter(filter),
           sort: sort ?? 'id',
           limit: limit ?? 50,
           cursor,
         });
+        const page = await service.withPeople(tx, listed);
         const total = await service.totalOf(
           tx,
           {
