@@ -138,7 +138,7 @@ describe('billing console', () => {
     const march = owner.page.getByRole('row').filter({ hasText: '2025-03' });
     await march.waitFor();
     expect(await march.textContent()).toContain('CN¥2.40');
-    await expect.poll(() => owner.page.locator('[data-testid="chart"] canvas').count()).toBe(2);
+    await expect.poll(() => owner.page.locator('[data-testid="chart"] svg').count()).toBe(2);
     expect(owner.errors).toEqual([]);
     await owner.close();
   });

@@ -30,7 +30,11 @@ function shownStatus(task: TaskRow): string {
 }
 
 /** Who a task is for: those labeling it now first, then those it is assigned to. */
-function peopleOf(task: TaskRow, nameOf: (id: string) => string, t: (key: string, options?: Record<string, string>) => string): string[] {
+function peopleOf(
+  task: TaskRow,
+  nameOf: (id: string) => string,
+  t: (key: string, options?: Record<string, string>) => string,
+): string[] {
   const holding = task.holders.map((id) => t('people.holding', { name: nameOf(id) }));
   const assigned = task.assignees.filter((id) => !task.holders.includes(id)).map(nameOf);
   return [...holding, ...assigned];
