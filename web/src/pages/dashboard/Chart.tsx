@@ -4,7 +4,8 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 
 /**
  * A chart's plot box holds its axis labels and axis names (ECharts' outer bounds), and
- * starts below a top legend: neither can run into the other, whatever the language.
+ * starts below a top legend: neither can run into the other, whatever the language. The
+ * pages' own margins were room for labels outside the box; inside it, a small margin is enough.
  */
 function withRoom(option: EChartsCoreOption): EChartsCoreOption {
   const grid = option.grid as Record<string, unknown> | undefined;
@@ -14,12 +15,19 @@ function withRoom(option: EChartsCoreOption): EChartsCoreOption {
   type Axis = Record<string, unknown>;
   const x = option.xAxis as Axis | Axis[] | undefined;
   const xAxis = Array.isArray(x) ? x.map(inside) : x && inside(x);
+  const y = option.yAxis as Axis | Axis[] | undefined;
+  const yAxis = Array.isArray(y) ? y.map((axis, i) => alongside(axis, i)) : y && alongside(y);
   return {
     ...option,
     ...(legend ? { legend } : {}),
     ...(xAxis ? { xAxis } : {}),
+    ...(yAxis ? { yAxis } : {}),
+    // The labels are inside the box now: its edges need no room of their own for them.
     grid: {
       ...grid,
+      left: MARGIN,
+      right: MARGIN,
+      bottom: MARGIN,
       outerBoundsMode: 'same',
       outerBoundsContain: 'all',
       top: legend ? Math.max(top, LEGEND_ROOM) : top,
@@ -35,8 +43,19 @@ function inside(axis: Record<string, unknown>): Record<string, unknown> {
   if (label.rotate) return axis;
   return { ...axis, axisLabel: { alignMinLabel: 'left', alignMaxLabel: 'right', ...label } };
 }
-/** The height kept above the plot for a one-line legend. */
+/**
+ * A vertical axis's name sits above it and reads into the plot (from the left axis
+ * rightwards, from the right axis leftwards), so two axes' names do not meet in a narrow chart.
+ */
+function alongside(axis: Record<string, unknown>, index = 0): Record<string, unknown> {
+  if (!axis.name) return axis;
+  const right = axis.position === 'right' || (axis.position === undefined && index === 1);
+  const style = (axis.nameTextStyle ?? {}) as Record<string, unknown>;
+  return { ...axis, nameTextStyle: { align: right ? 'right' : 'left', ...style } };
+}
+/** The height kept above the plot for a one-line legend; the margin at the other edges. */
 const LEGEND_ROOM = 36;
+const MARGIN = 8;
 
 /** An ECharts chart (SVG); echarts itself is fetched the first time a chart mounts. */
 export function Chart({
