@@ -83,6 +83,31 @@ describe('labeling flow', () => {
     await owner.close();
   });
 
+  it('under requeue_me the editor’s Skip and Next say a skipped task comes back, and it does, after the others', async () => {
+    const project = await newProject(t, { title: 'Requeue me', skip_policy: 'requeue_me' });
+    const [annotator] = await annotators(t, project.id, 1, 'Requeuer');
+    const ids = await seedTasks(server, t, project, 2);
+    const who = await signedIn(server, annotator!.email);
+    const page = who.page;
+    await page.goto(`/projects/${project.id}/label`);
+    await ready(page);
+    expect(await shownTask(page)).toBe(ids[0]);
+    await editor(page).getByRole('button', { name: 'Skip' }).click();
+    await page.getByText(`Task #${ids[0]} skipped: it comes back to you after the other tasks.`).waitFor();
+    // A skipped task is still to do under this policy.
+    await expect.poll(() => page.getByTestId('progress').textContent()).toBe('2 of 2 left');
+    await expect.poll(() => shownTask(page)).toBe(ids[1]);
+    await ready(page);
+    await page.getByRole('button', { name: 'Next task' }).click();
+    await page.getByText(`Task #${ids[1]} skipped: it comes back to you after the other tasks.`).waitFor();
+    await expect.poll(() => shownTask(page)).toBe(ids[0]);
+    await submit(page);
+    await expect.poll(() => page.getByTestId('progress').textContent()).toBe('1 of 2 left');
+    await expect.poll(() => shownTask(page)).toBe(ids[1]);
+    expect(who.errors).toEqual([]);
+    await who.close();
+  });
+
   it('labels a selection from the data manager in the grid’s order, passing over a task someone else holds', async () => {
     const project = await newProject(t, { title: 'Selection' });
     const [other] = await annotators(t, project.id, 1, 'Holder');

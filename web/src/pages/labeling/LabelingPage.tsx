@@ -195,15 +195,7 @@ function Workspace({ project }: { project: Project }) {
   }, [drafting]);
 
   const submit = useMutation({
-    // `movingOn`: the skip is the Next button's, which says what the project does with it.
-    mutationFn: ({
-      movingOn: _,
-      ...body
-    }: {
-      result: LsResult[];
-      was_cancelled?: boolean;
-      movingOn?: boolean;
-    }) =>
+    mutationFn: (body: { result: LsResult[]; was_cancelled?: boolean }) =>
       must(
         api.POST('/api/v1/tasks/{taskId}/annotations', {
           params: { path: { taskId: taskId! } },
@@ -215,9 +207,10 @@ function Workspace({ project }: { project: Project }) {
           },
         }),
       ),
-    onSuccess: (a, body) => {
-      if (body.movingOn) void message.info(t(`movedOn.${project.skip_policy}`, { id: a.task }));
-      else void message.success(a.was_cancelled ? t('skipped') : t('submitted'));
+    onSuccess: (a) => {
+      // A skip (the editor's, Next's or Alt+→'s) says what the project does with the task.
+      if (a.was_cancelled) void message.info(t(`movedOn.${project.skip_policy}`, { id: a.task }));
+      else void message.success(t('submitted'));
       if (!a.was_cancelled) setHistory((h) => [...h, { annotationId: a.id, taskId: a.task }]);
       setRound((r) => r + 1);
     },
@@ -267,7 +260,7 @@ function Workspace({ project }: { project: Project }) {
     // A rejected annotation stays first in the stream until it is corrected.
     if (rework) return;
     if (mode.kind !== 'stream' || !nextTask) return backToStream();
-    if (!submit.isPending) submit.mutate({ result: [], was_cancelled: true, movingOn: true });
+    if (!submit.isPending) submit.mutate({ result: [], was_cancelled: true });
   }
   function previous() {
     const current =
