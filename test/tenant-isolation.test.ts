@@ -241,6 +241,8 @@ describe('tenant isolation', () => {
       ['GET', `/api/v1/projects/${a.projectId}/quality/scores`],
       ['GET', `/api/v1/projects/${a.projectId}/quality/ranking`],
       ['GET', `/api/v1/quality/ragas/evaluations/${a.ragasId}`],
+      ['GET', `/api/v1/projects/${a.projectId}/progress`],
+      ['GET', `/api/v1/projects/${a.projectId}/next?tasks=1,2`],
       ['GET', `/api/v1/projects/${a.projectId}/tabs`],
       ['POST', `/api/v1/projects/${a.projectId}/tabs`, { name: 'planted' }],
       ['PATCH', `/api/v1/projects/${a.projectId}/tabs/${a.tabId}`, { name: 'taken over' }],

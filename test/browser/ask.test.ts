@@ -39,7 +39,7 @@ describe('Ask data', () => {
     expect(await page.getByText(/^Confidence \d+%$/).count()).toBe(1);
     // The generated SQL is in the editor, ready to change.
     expect(await page.getByLabel('SQL', { exact: true }).inputValue()).toContain('reporting.projects');
-    await page.getByTestId('chart').locator('canvas').waitFor();
+    await page.getByTestId('chart').locator('svg').waitFor();
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -84,8 +84,8 @@ describe('Ask data', () => {
     await page.getByRole('button', { name: 'Run' }).click();
     await expect.poll(() => page.getByRole('row').filter({ hasText: 'Alpha' }).textContent()).toContain('2');
     expect(await page.getByRole('row').filter({ hasText: 'Beta' }).textContent()).toContain('1');
-    // One text column, one number, two rows: a pie, drawn on a canvas.
-    await page.getByTestId('chart').locator('canvas').waitFor();
+    // One text column, one number, two rows: a pie, drawn as SVG.
+    await page.getByTestId('chart').locator('svg').waitFor();
     await page.getByText('Bar', { exact: true }).click();
     await page.getByText('No chart', { exact: true }).click();
     await expect.poll(() => page.getByTestId('chart').count()).toBe(0);

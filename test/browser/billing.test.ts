@@ -5,6 +5,7 @@ import { newProject } from '../annotation-fixtures.ts';
 import { type Member, newTenant, type TenantFixture } from '../fixtures.ts';
 import { annotators, seedTasks, sentiment, systemSql } from '../labeling-fixtures.ts';
 import { type ConsoleServer, signedIn, startConsole } from './console-session.ts';
+import { overlappingTexts } from './layout.ts';
 
 let server: ConsoleServer;
 let t: TenantFixture;
@@ -138,7 +139,11 @@ describe('billing console', () => {
     const march = owner.page.getByRole('row').filter({ hasText: '2025-03' });
     await march.waitFor();
     expect(await march.textContent()).toContain('CN¥2.40');
-    await expect.poll(() => owner.page.locator('[data-testid="chart"] canvas').count()).toBe(2);
+    await expect.poll(() => owner.page.locator('[data-testid="chart"] svg').count()).toBe(2);
+    // At 1024 px no legend runs into an axis name or label (issue 27, bug 11).
+    await owner.page.setViewportSize({ width: 1024, height: 768 });
+    for (const chart of await owner.page.getByTestId('chart').all())
+      await expect.poll(() => overlappingTexts(chart)).toEqual([]);
     expect(owner.errors).toEqual([]);
     await owner.close();
   });

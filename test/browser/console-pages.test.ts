@@ -68,9 +68,7 @@ describe('profile, system and dashboard pages', () => {
     const { page, errors, close } = await signedIn(server, t.owner.email);
     await page.goto('/');
     // Per day, throughput and project progress have data; no review decisions yet.
-    await expect
-      .poll(() => page.locator('[data-testid="chart"] canvas').count(), { timeout: 15_000 })
-      .toBe(3);
+    await expect.poll(() => page.locator('[data-testid="chart"] svg').count(), { timeout: 15_000 }).toBe(3);
     const stat = (title: string) =>
       page.locator('.si-statistic').filter({ hasText: title }).locator('.si-statistic-content').textContent();
     expect(await stat('Tasks created')).toBe('3');

@@ -189,7 +189,9 @@ describe('the web console, as a new user', () => {
     }
     await editorReady();
     await editor().getByRole('button', { name: 'Skip' }).click();
-    await expect.poll(() => page.getByText('Task skipped').count()).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.getByText(/^Task #\d+ skipped: it goes to other annotators\.$/).count())
+      .toBeGreaterThan(0);
 
     const stored = await projectAnnotations(projectId);
     const submitted = stored.filter((a) => !a.was_cancelled);

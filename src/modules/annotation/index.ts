@@ -11,6 +11,7 @@ import { mediaRoutes } from './import/media.routes.ts';
 import { annotationRoutes } from './labeling/annotations.routes.ts';
 import { assignmentRoutes } from './labeling/assignments.routes.ts';
 import { draftRoutes } from './labeling/drafts.routes.ts';
+import { defineLabelingJobs } from './labeling/labeling.jobs.ts';
 import { nextTaskRoutes } from './labeling/next.routes.ts';
 import { predictionRoutes } from './labeling/predictions.routes.ts';
 import { defineProjectJobs } from './projects/project.jobs.ts';
@@ -51,6 +52,7 @@ export const annotationModule: Module = {
     defineProjectJobs(platform);
     defineLabelJobs(platform);
     defineTaskJobs(platform);
+    defineLabelingJobs(platform);
   },
   subscribe: subscribeAnnotation,
 };

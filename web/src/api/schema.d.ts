@@ -3299,6 +3299,10 @@ export interface paths {
                                 }[];
                                 /** @description Under `q`: the full-text rank (ts_rank) */
                                 rank?: number;
+                                /** @description Users the task is assigned to for annotation */
+                                assignees: string[];
+                                /** @description Users labeling it now (a live reservation) */
+                                holders: string[];
                             }[];
                             next_cursor: string | null;
                             /** @description Tasks under this filter (cached up to 30 s); null while a costly count runs in the background (`total_job`): ask again for it */
@@ -4607,11 +4611,14 @@ export interface paths {
         };
         /**
          * The next task for the caller, reserved for them
-         * @description 200: the task (Label Studio shape, with its predictions and the caller’s own annotations and draft), reserved for the caller until lock_expires_at. A task the caller already holds comes back first. 204: nothing to do; the `x-next-reason` header says why: `limit_reached` (the project’s per-annotator task limit) or `no_tasks`.
+         * @description 200: the task (Label Studio shape, with its predictions and the caller’s own annotations and draft), reserved for the caller until lock_expires_at. A task the caller already holds comes back first. 204: nothing to do; the `x-next-reason` header says why: `limit_reached` (the project’s per-annotator task limit), `no_tasks`, or `selection_done`. With `tasks`, the first of those tasks (in that order) the caller can take; `x-next-held` lists, comma-separated, those passed over because others hold them.
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Task ids, comma-separated (at most 1000): a selection from the data manager, walked in this order */
+                    tasks?: string;
+                };
                 header?: never;
                 path: {
                     id: number;
@@ -4701,6 +4708,56 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many tasks are left for the caller ("12 of 200 left")
+         * @description Of the project’s tasks (or of the selection `tasks`), `left` is how many the caller can still get from /next under the project’s overlap, assignments, skip policy and task limit; tasks others hold at the moment count (reservations expire). On a large project the count runs in the background: `left` is null and `left_job` names the job; ask again.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Task ids, comma-separated (at most 1000): a selection from the data manager, walked in this order */
+                    tasks?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The project’s tasks, or the selection’s */
+                            total: number;
+                            left: number | null;
+                            /** Format: uuid */
+                            left_job?: string;
+                        };
+                    };
                 };
             };
         };

@@ -579,9 +579,15 @@ interface Taken {
  * skipped it; `skipped` (requeue_me's second round): the caller skipped it and has no
  * annotation of it. Always: room left (annotations, plus skips under `ignore`, plus live
  * reservations by others below the overlap) and no annotate-assignment to others only.
- * Every subquery reaches its rows through an index on task_id.
+ * Every subquery reaches its rows through an index on task_id. `heldByOthers: false` leaves
+ * out others' live reservations (progress counts those tasks as left: reservations expire).
  */
-function eligible(project: Project, me: string, pass: Pass): SQL {
+export function eligible(
+  project: Pick<Project, 'skipPolicy'>,
+  me: string,
+  pass: Pass,
+  { heldByOthers = true } = {},
+): SQL {
   const mine =
     pass === 'fresh'
       ? sql`not exists (select 1 from annotations x where x.task_id = t.id and x.completed_by = ${me}
@@ -592,9 +598,12 @@ function eligible(project: Project, me: string, pass: Pass): SQL {
     project.skipPolicy === 'ignore'
       ? sql`t.total_annotations + t.cancelled_annotations`
       : sql`t.total_annotations`;
+  const reserved = heldByOthers
+    ? sql`(select count(*) from task_locks l
+      where l.task_id = t.id and l.user_id <> ${me} and l.expires_at > now())`
+    : sql`0`;
   return sql`(${mine}
-    and ${used} + (select count(*) from task_locks l
-      where l.task_id = t.id and l.user_id <> ${me} and l.expires_at > now()) < t.overlap
+    and ${used} + ${reserved} < t.overlap
     and (not exists (select 1 from task_assignments s where s.task_id = t.id and s.kind = 'annotate')
       or exists (select 1 from task_assignments s where s.task_id = t.id and s.kind = 'annotate'
         and s.user_id = ${me})))`;
@@ -626,7 +635,8 @@ async function takeFirst(
     const list = pgArray(remaining);
     const [row] = rowsOf<{ id: string | number }>(
       await tx.execute(sql`
-        select t.id from tasks t where t.id = any(${list}::bigint[]) and not t.is_finished
+        select t.id from tasks t
+        where t.id = any(${list}::bigint[]) and t.project_id = ${project.id} and not t.is_finished
         order by array_position(${list}::bigint[], t.id) limit 1
         for update skip locked`),
     );
@@ -760,18 +770,24 @@ async function fromOwnSkips(tx: Executor, project: Project, principal: Principal
   }
 }
 
-export type NextReason = 'limit_reached' | 'no_tasks';
+export type NextReason = 'limit_reached' | 'no_tasks' | 'selection_done';
+export type NextAnswer =
+  | (Taken & { project: Project; held: number[] })
+  | { reason: NextReason; held: number[] };
 
 /**
  * The next task for the caller: the one they already hold, else (within their task limit)
  * one assigned to them, else the first eligible task in the project's order, else under
  * requeue_me one they skipped. Taking a task reserves it until the reservation expires.
+ * With `only` (a selection from the data manager), the first of those tasks, in that order,
+ * the caller can take; `held` names those passed over because others hold them.
  */
 export async function nextTask(
   tx: Executor,
   principal: Principal,
   projectId: number,
-): Promise<(Taken & { project: Project }) | { reason: NextReason }> {
+  only?: readonly number[],
+): Promise<NextAnswer> {
   const project = await loadProject(tx, principal, projectId, 'annotate');
   const me = principal.userId;
   // Expired reservations are ignored everywhere; the caller's own are cleaned here. (The
@@ -786,9 +802,10 @@ export async function nextTask(
       where l.project_id = ${project.id} and l.user_id = ${me} and l.expires_at > now()
       order by l.id`),
   );
-  const live = held.find((h) => !h.finished);
-  if (live) return { taskId: Number(live.task_id), expiresAt: new Date(live.expires_at), project };
-  if (held.length) {
+  // In a selection, a task the caller holds is taken again in its place in the order.
+  const live = only ? undefined : held.find((h) => !h.finished);
+  if (live) return { taskId: Number(live.task_id), expiresAt: new Date(live.expires_at), project, held: [] };
+  if (!only && held.length) {
     await tx.execute(sql`delete from task_locks where project_id = ${project.id} and user_id = ${me}`);
   }
   if (project.annotatorTaskLimit !== null) {
@@ -798,14 +815,40 @@ export async function nextTask(
         where project_id = ${project.id} and completed_by = ${me}
           and not was_cancelled and review_status is distinct from 'rejected'`),
     );
-    if ((done?.n ?? 0) >= project.annotatorTaskLimit) return { reason: 'limit_reached' };
+    if ((done?.n ?? 0) >= project.annotatorTaskLimit) return { reason: 'limit_reached', held: [] };
+  }
+  if (only) {
+    const taken = await takeFirst(tx, project, principal, [...only], 'fresh');
+    const passed = taken ? only.slice(0, only.indexOf(taken.taskId)) : only;
+    const others = await heldByOthers(tx, project, me, passed);
+    return taken ? { ...taken, project, held: others } : { reason: 'selection_done', held: others };
   }
   const taken =
     (await fromAssignments(tx, project, principal)) ??
     (await fromPool(tx, project, principal)) ??
     (project.skipPolicy === 'requeue_me' ? await fromOwnSkips(tx, project, principal) : null);
-  if (taken === null) return { reason: 'no_tasks' };
-  return { ...taken, project };
+  if (taken === null) return { reason: 'no_tasks', held: [] };
+  return { ...taken, project, held: [] };
+}
+
+/** Of these tasks, the unfinished ones the caller could not take because others' reservations fill them. */
+async function heldByOthers(tx: Executor, project: Project, me: string, ids: readonly number[]) {
+  if (ids.length === 0) return [];
+  const list = pgArray(ids);
+  const used =
+    project.skipPolicy === 'ignore'
+      ? sql`t.total_annotations + t.cancelled_annotations`
+      : sql`t.total_annotations`;
+  const rows = rowsOf<{ id: string | number }>(
+    await tx.execute(sql`
+      select t.id from tasks t
+      where t.id = any(${list}::bigint[]) and t.project_id = ${project.id} and not t.is_finished
+        and exists (select 1 from task_locks l where l.task_id = t.id and l.user_id <> ${me} and l.expires_at > now())
+        and ${used} + (select count(*) from task_locks l
+          where l.task_id = t.id and l.user_id <> ${me} and l.expires_at > now()) >= t.overlap
+      order by array_position(${list}::bigint[], t.id)`),
+  );
+  return rows.map((r) => Number(r.id));
 }
 
 /**

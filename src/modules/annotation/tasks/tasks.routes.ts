@@ -108,6 +108,8 @@ const TaskListItem = Type.Composite([
       Type.Array(Highlight, { description: 'Under `search`, `contains` or `q`: where the task matched' }),
     ),
     rank: Type.Optional(Type.Number({ description: 'Under `q`: the full-text rank (ts_rank)' })),
+    assignees: Type.Array(Type.String(), { description: 'Users the task is assigned to for annotation' }),
+    holders: Type.Array(Type.String(), { description: 'Users labeling it now (a live reservation)' }),
   }),
 ]);
 
@@ -176,12 +178,13 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // its total need not share a snapshot. Only queuing a count job writes.
       return req.read(async (db) => {
         const project = await loadProject(db, req.me, req.params.id, 'read');
-        const page = await service.listTasks(db, project, {
+        const listed = await service.listTasks(db, project, {
           filter: toFilter(filter),
           sort: sort ?? 'id',
           limit: limit ?? 50,
           cursor,
         });
+        const page = await service.withPeople(db, listed);
         const total = await service.totalOf(
           db,
           {

@@ -392,6 +392,29 @@ function page(projectId: number, rows: TaskRow[], limit: number, key: (r: TaskRo
   };
 }
 
+/**
+ * Adds who each task of a page is for: `assignees`, those it is assigned to for annotation,
+ * and `holders`, those labeling it now (a live reservation). One read per page, by task_id.
+ */
+export async function withPeople<T extends { id: number }>(
+  tx: Executor,
+  p: { items: T[]; next_cursor: string | null },
+) {
+  const ids = pgArray(p.items.map((i) => i.id));
+  const rows = rowsOf<{ task_id: string | number; user_id: string; held: boolean }>(
+    await tx.execute(sql`
+      select task_id, user_id, false as held from task_assignments
+      where task_id = any(${ids}::bigint[]) and kind = 'annotate'
+      union all
+      select task_id, user_id, true as held from task_locks
+      where task_id = any(${ids}::bigint[]) and expires_at > now()
+      order by 1, 2`),
+  );
+  const of = (id: number, held: boolean) =>
+    rows.filter((r) => Number(r.task_id) === id && r.held === held).map((r) => r.user_id);
+  return { ...p, items: p.items.map((i) => ({ ...i, assignees: of(i.id, false), holders: of(i.id, true) })) };
+}
+
 const badCursor = () =>
   badRequest('The cursor is not one this API issued.', [
     { path: 'querystring/cursor', message: 'is invalid' },

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { newProject, seedManyTasks, seedTasks } from '../../../../test/annotation-fixtures.ts';
 import { type Member, newTenant, type TenantFixture } from '../../../../test/fixtures.ts';
 import { startTestApp, type TestContext, testApp, testEnv } from '../../../../test/helpers.ts';
+import { joinProject } from '../../../../test/labeling-fixtures.ts';
 import { waitForJob } from '../../../../test/transfer-helpers.ts';
 import { inTenant } from '../../../platform/db/tenancy.ts';
 import { BULK_BATCH } from './tasks.service.ts';
@@ -51,6 +52,41 @@ const sentiment = (choice: string, id = `r-${choice}`) => [
 ];
 
 describe('data manager: list', () => {
+  it('says who each task is assigned to and who is labeling it now', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const p = await newProject(t);
+    const [a, b, c] = await seedTasks(ctx, t, p.id, [
+      { data: { text: 'a' } },
+      { data: { text: 'b' } },
+      { data: { text: 'c' } },
+    ]);
+    const ann = await t.member(['annotator'], 'Holder');
+    await joinProject(t, p.id, ann, 'annotator');
+    const assigned = await t.as(t.owner, {
+      method: 'POST',
+      url: `/api/v1/projects/${p.id}/assignments`,
+      payload: { task_ids: [b], user_ids: [ann.userId, t.owner.userId], mode: 'manual' },
+    });
+    expect(assigned.statusCode, assigned.body).toBe(201);
+    // The annotator's next task is the one assigned to them: they hold it now.
+    const next = await t.as(ann, { method: 'GET', url: `/api/v1/projects/${p.id}/next` });
+    expect(next.json().id).toBe(b);
+    const items = (await list(t, p.id)).json().items as {
+      id: number;
+      assignees: string[];
+      holders: string[];
+    }[];
+    const people = Object.fromEntries(
+      items.map((i) => [i.id, { assignees: i.assignees, holders: i.holders }]),
+    );
+    expect(people).toEqual({
+      [a!]: { assignees: [], holders: [] },
+      [b!]: { assignees: [ann.userId, t.owner.userId].sort(), holders: [ann.userId] },
+      [c!]: { assignees: [], holders: [] },
+    });
+  });
+
   it('lists tasks in Label Studio shape with the kept total, and 404s across projects and tenants', async () => {
     const ctx = await testApp();
     const t = await newTenant(ctx);

@@ -1,10 +1,11 @@
 // Only the chart types and parts the console's pages draw (series data inline, no dataset;
 // plain legends, no scrolling ones), so the chunk stays small; loaded on demand. The heat
-// map has its own chunk (echarts-heatmap.ts): only quality draws it.
+// map has its own chunk (echarts-heatmap.ts): only quality draws it. Charts draw as SVG: the
+// text stays text (readable by screen readers and selectable, and measurable by tests).
 import { BarChart, LineChart, PieChart } from 'echarts/charts';
 import { GridComponent, LegendPlainComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
-import { CanvasRenderer } from 'echarts/renderers';
+import { SVGRenderer } from 'echarts/renderers';
 
 echarts.use([
   BarChart,
@@ -13,7 +14,7 @@ echarts.use([
   GridComponent,
   LegendPlainComponent,
   TooltipComponent,
-  CanvasRenderer,
+  SVGRenderer,
 ]);
 
 export { echarts };

@@ -3,7 +3,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { App, Button, Dropdown, Input, InputNumber, Modal, Progress, Select, Space, Typography } from 'antd';
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useSearchParams } from 'react-router';
+import { useNavigate, useSearchParams } from 'react-router';
 import { api, must, type paths } from '../../api/client';
 import { TASK_PRIORITIES, TASK_STATUSES } from '../../api/enums';
 import { Loading } from '../../components/Loading';
@@ -24,6 +24,8 @@ import { TaskGrid, type TaskRow } from './TaskGrid';
 // the page's first rows.
 const ImportDialog = lazy(() => import('./ImportDialog').then((m) => ({ default: m.ImportDialog })));
 const ExportDialog = lazy(() => import('./ExportDialog').then((m) => ({ default: m.ExportDialog })));
+/** The most tasks the labeling page walks as a selection (the server's limit on /next?tasks=). */
+const MAX_SELECTION = 1000;
 
 type ActionBody =
   paths['/api/v1/projects/{id}/tasks/actions']['post']['requestBody']['content']['application/json'];
@@ -246,7 +248,32 @@ function DataManager({ project }: { project: Project }) {
     if (hasNextPage && !isFetchingNextPage) void fetchNextPage();
   }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
 
-  const users = useQuery({ ...projectMembersQuery(id), enabled: dialog === 'assign' });
+  // Members name the assignee column's people, and are the assign dialog's choices.
+  const someoneNamed = rows.some((r) => r.assignees.length || r.holders.length);
+  const users = useQuery({ ...projectMembersQuery(id), enabled: dialog === 'assign' || someoneNamed });
+  const nameOf = useCallback(
+    (userId: string) => users.data?.items.find((u) => u.user_id === userId)?.name ?? t('people.unknown'),
+    [users.data, t],
+  );
+  // Shift-click ticks (or unticks) every row from the last one clicked to this one.
+  const anchor = useRef<number | null>(null);
+  function toggle(taskId: number, range: boolean) {
+    setAllMatching(false);
+    const next = new Set(selected);
+    const on = !next.has(taskId);
+    const from = anchor.current === null ? -1 : rows.findIndex((r) => r.id === anchor.current);
+    const to = rows.findIndex((r) => r.id === taskId);
+    const span = range && from >= 0 ? rows.slice(Math.min(from, to), Math.max(from, to) + 1) : [rows[to]!];
+    for (const r of span) {
+      if (on) next.add(r.id);
+      else next.delete(r.id);
+    }
+    anchor.current = taskId;
+    setSelected(next);
+  }
+  // Label selected: the labeling page walks the ticked tasks in the grid's order.
+  const navigate = useNavigate();
+  const inOrder = rows.filter((r) => selected.has(r.id)).map((r) => r.id);
 
   const act = useMutation({
     mutationFn: (extra: Omit<ActionBody, 'selection'>) =>
@@ -363,6 +390,20 @@ function DataManager({ project }: { project: Project }) {
               <Button>{t('actions.menu', { n: fmt.number(selectedCount) })}</Button>
             </Dropdown>
           ) : null}
+          {can(me.data, 'annotations:write') && selected.size > 0 && !allMatching ? (
+            <Button
+              type="primary"
+              disabled={inOrder.length > MAX_SELECTION}
+              title={
+                inOrder.length > MAX_SELECTION
+                  ? t('labelSelected.tooMany', { max: fmt.number(MAX_SELECTION) })
+                  : undefined
+              }
+              onClick={() => navigate(`/projects/${id}/label?tasks=${inOrder.join(',')}`)}
+            >
+              {t('labelSelected.button', { count: inOrder.length })}
+            </Button>
+          ) : null}
           {can(me.data, 'tasks:import') ? (
             <Button icon={<UploadOutlined />} onClick={() => setDialog('import')}>
               {t('import.open')}
@@ -415,13 +456,8 @@ function DataManager({ project }: { project: Project }) {
         loading={tasks.isPending}
         filtered={Object.keys(query).length > 0}
         onNearEnd={nearEnd}
-        onToggle={(taskId) => {
-          setAllMatching(false);
-          const next = new Set(selected);
-          if (next.has(taskId)) next.delete(taskId);
-          else next.add(taskId);
-          setSelected(next);
-        }}
+        nameOf={nameOf}
+        onToggle={toggle}
         onToggleAll={() => {
           if (allMatching || selected.size) {
             setAllMatching(false);

@@ -9,6 +9,9 @@ import { Highlighted, pointerOf, rangesAt } from './Highlighted';
 export type TaskRow = GetResponse<'/api/v1/projects/{id}/tasks'>['items'][number];
 
 const ROW_HEIGHT = 40;
+/** The narrowest a data column gets; the gap between columns. */
+const DATA_MIN = 160;
+const GAP = 8;
 /** The Element Timing name of the first row's id cell. */
 const FIRST_ROW_TIMING = { elementtiming: 'first-task-row' };
 const STATUS_COLOR: Record<string, string> = {
@@ -26,6 +29,17 @@ function shownStatus(task: TaskRow): string {
   return onlySkipped ? 'skipped' : task.status;
 }
 
+/** Who a task is for: those labeling it now first, then those it is assigned to. */
+function peopleOf(
+  task: TaskRow,
+  nameOf: (id: string) => string,
+  t: (key: string, options?: Record<string, string>) => string,
+): string[] {
+  const holding = task.holders.map((id) => t('people.holding', { name: nameOf(id) }));
+  const assigned = task.assignees.filter((id) => !task.holders.includes(id)).map(nameOf);
+  return [...holding, ...assigned];
+}
+
 function cell(value: unknown): string {
   if (value == null) return '';
   return typeof value === 'string' ? value : JSON.stringify(value);
@@ -37,7 +51,10 @@ interface Props {
   dataKeys: string[];
   selected: Set<number>;
   allSelected: boolean;
-  onToggle: (id: number) => void;
+  /** A row's box was clicked; `range` with Shift: every row from the last one clicked. */
+  onToggle: (id: number, range: boolean) => void;
+  /** A user's name, for the assignee column. */
+  nameOf: (userId: string) => string;
   onToggleAll: () => void;
   /** A task's id was clicked: show its detail. */
   onOpen: (task: TaskRow) => void;
@@ -55,6 +72,7 @@ export function TaskGrid({
   selected,
   allSelected,
   onToggle,
+  nameOf,
   onToggleAll,
   onOpen,
   onNearEnd,
@@ -76,17 +94,26 @@ export function TaskGrid({
     if (rows.length && last >= rows.length - 30) onNearEnd();
   }, [last, rows.length, onNearEnd]);
 
-  const columns = [
-    { key: 'id', width: 90 },
-    { key: 'status', width: 120 },
-    { key: 'priority', width: 90 },
-    { key: 'annotations', width: 110 },
-    { key: 'predictions', width: 110 },
-    { key: 'score', width: 80 },
+  // The data columns come right after the id and status, so that a narrow window still shows
+  // the text; the grid is never narrower than its columns' minimum and scrolls sideways.
+  const lead = [
+    { key: 'id', width: 80 },
+    { key: 'status', width: 110 },
+  ];
+  const rest = [
+    { key: 'assignee', width: 160 },
+    { key: 'priority', width: 80 },
+    { key: 'annotations', width: 100 },
+    { key: 'predictions', width: 100 },
+    { key: 'score', width: 70 },
     { key: 'comments', width: 100 },
     { key: 'created', width: 170 },
   ];
-  const template = `40px ${columns.map((c) => `${c.width}px`).join(' ')} ${dataKeys.map(() => 'minmax(160px, 1fr)').join(' ')}`;
+  const fixed = [...lead, ...rest].reduce((sum, c) => sum + c.width, 40);
+  const minWidth =
+    fixed + dataKeys.length * DATA_MIN + GAP * (lead.length + rest.length + dataKeys.length) + 16;
+  const px = (cols: { width: number }[]) => cols.map((c) => `${c.width}px`).join(' ');
+  const template = `40px ${px(lead)} ${dataKeys.map(() => `minmax(${DATA_MIN}px, 1fr)`).join(' ')} ${px(rest)}`;
   const rowStyle: React.CSSProperties = {
     display: 'grid',
     gridTemplateColumns: template,
@@ -94,7 +121,7 @@ export function TaskGrid({
     height: ROW_HEIGHT,
     borderBottom: '1px solid #f0f0f0',
     paddingInline: 8,
-    gap: 8,
+    gap: GAP,
   };
 
   const cellStyle: React.CSSProperties = {
@@ -103,113 +130,129 @@ export function TaskGrid({
     whiteSpace: 'nowrap',
   };
   return (
-    <table
-      aria-rowcount={rows.length}
-      aria-label={t('grid.label')}
-      style={{ display: 'block', border: '1px solid #f0f0f0', borderRadius: 8, background: '#fff' }}
-    >
-      <thead style={{ display: 'block' }}>
-        <tr style={{ ...rowStyle, background: '#fafafa' }}>
-          <th>
-            <Checkbox checked={allSelected} onChange={onToggleAll} aria-label={t('grid.selectAll')} />
-          </th>
-          {columns.map((c) => (
-            <th key={c.key} style={{ ...cellStyle, textAlign: 'start' }}>
-              {t(`columns.${c.key}`)}
-            </th>
-          ))}
-          {dataKeys.map((k) => (
-            <th key={`data.${k}`} style={{ ...cellStyle, textAlign: 'start' }}>
-              {k}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      {/* The body scrolls; rows are placed absolutely at their offset, under a spacer of the full height. */}
-      <tbody
-        ref={scroller}
+    <div style={{ overflowX: 'auto', maxWidth: '100%' }}>
+      <table
+        aria-rowcount={rows.length}
+        aria-label={t('grid.label')}
         style={{
           display: 'block',
-          position: 'relative',
-          height: 'calc(100vh - 330px)',
-          minHeight: 320,
-          overflow: 'auto',
+          minWidth,
+          border: '1px solid #f0f0f0',
+          borderRadius: 8,
+          background: '#fff',
         }}
       >
-        <tr aria-hidden style={{ display: 'block', height: virtual.getTotalSize() }} />
-        {!loading && rows.length === 0 ? (
-          <tr style={{ display: 'block', position: 'absolute', top: 0, width: '100%' }}>
-            <td style={{ display: 'block' }}>
-              <Empty description={t(filtered ? 'grid.empty' : 'grid.none')} style={{ padding: 32 }} />
-            </td>
+        <thead style={{ display: 'block' }}>
+          <tr style={{ ...rowStyle, background: '#fafafa' }}>
+            <th>
+              <Checkbox checked={allSelected} onChange={onToggleAll} aria-label={t('grid.selectAll')} />
+            </th>
+            {lead.map((c) => (
+              <th key={c.key} style={{ ...cellStyle, textAlign: 'start' }}>
+                {t(`columns.${c.key}`)}
+              </th>
+            ))}
+            {dataKeys.map((k) => (
+              <th key={`data.${k}`} style={{ ...cellStyle, textAlign: 'start' }}>
+                {k}
+              </th>
+            ))}
+            {rest.map((c) => (
+              <th key={c.key} style={{ ...cellStyle, textAlign: 'start' }}>
+                {c.key === 'assignee' ? t('people.column') : t(`columns.${c.key}`)}
+              </th>
+            ))}
           </tr>
-        ) : null}
-        {items.map((item) => {
-          const task = rows[item.index]!;
-          return (
-            <tr
-              key={task.id}
-              data-testid="task-row"
-              aria-rowindex={item.index + 1}
-              style={{
-                ...rowStyle,
-                position: 'absolute',
-                top: 0,
-                left: 0,
-                right: 0,
-                transform: `translateY(${item.start}px)`,
-              }}
-            >
-              <td>
-                <Checkbox
-                  checked={allSelected || selected.has(task.id)}
-                  onChange={() => onToggle(task.id)}
-                  aria-label={t('grid.select', { id: task.id })}
-                />
+        </thead>
+        {/* The body scrolls; rows are placed absolutely at their offset, under a spacer of the full height. */}
+        <tbody
+          ref={scroller}
+          style={{
+            display: 'block',
+            position: 'relative',
+            height: 'calc(100vh - 330px)',
+            minHeight: 320,
+            overflow: 'auto',
+          }}
+        >
+          <tr aria-hidden style={{ display: 'block', height: virtual.getTotalSize() }} />
+          {!loading && rows.length === 0 ? (
+            <tr style={{ display: 'block', position: 'absolute', top: 0, width: '100%' }}>
+              <td style={{ display: 'block' }}>
+                <Empty description={t(filtered ? 'grid.empty' : 'grid.none')} style={{ padding: 32 }} />
               </td>
-              {/* Element Timing: the paint of the first row is observable (bench/console.ts). */}
-              <td {...(item.index === 0 ? FIRST_ROW_TIMING : {})}>
-                <Button
-                  type="link"
-                  size="small"
-                  style={{ padding: 0 }}
-                  onClick={() => onOpen(task)}
-                  aria-label={t('grid.open', { id: task.id })}
-                >
-                  {task.id}
-                </Button>
-              </td>
-              <td>
-                <Tag color={STATUS_COLOR[shownStatus(task)]}>{t(`status.${shownStatus(task)}`)}</Tag>
-              </td>
-              <td>{t(`priority.${task.priority}`)}</td>
-              <td>{fmt.number(task.total_annotations)}</td>
-              <td>{fmt.number(task.total_predictions)}</td>
-              <td>{fmt.number(task.prediction_score, 2)}</td>
-              <td data-testid="unresolved-comments">
-                {task.unresolved_comments ? (
-                  <Tag
-                    color="orange"
-                    title={t('grid.unresolvedComments', { count: task.unresolved_comments })}
-                  >
-                    {fmt.number(task.unresolved_comments)}
-                  </Tag>
-                ) : null}
-              </td>
-              <td style={cellStyle}>{fmt.date(task.created_at)}</td>
-              {dataKeys.map((k) => (
-                <td key={k} style={cellStyle} title={cell(task.data[k])}>
-                  {/* A match in a nested value shows in the task's detail. */}
-                  <Highlighted
-                    text={cell(task.data[k])}
-                    ranges={typeof task.data[k] === 'string' ? rangesAt(task.highlights, pointerOf(k)) : []}
+            </tr>
+          ) : null}
+          {items.map((item) => {
+            const task = rows[item.index]!;
+            return (
+              <tr
+                key={task.id}
+                data-testid="task-row"
+                aria-rowindex={item.index + 1}
+                style={{
+                  ...rowStyle,
+                  position: 'absolute',
+                  top: 0,
+                  left: 0,
+                  right: 0,
+                  transform: `translateY(${item.start}px)`,
+                }}
+              >
+                <td>
+                  <Checkbox
+                    checked={allSelected || selected.has(task.id)}
+                    onChange={(e) => onToggle(task.id, e.nativeEvent.shiftKey)}
+                    aria-label={t('grid.select', { id: task.id })}
                   />
                 </td>
-              ))}
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+                {/* Element Timing: the paint of the first row is observable (bench/console.ts). */}
+                <td {...(item.index === 0 ? FIRST_ROW_TIMING : {})}>
+                  <Button
+                    type="link"
+                    size="small"
+                    style={{ padding: 0 }}
+                    onClick={() => onOpen(task)}
+                    aria-label={t('grid.open', { id: task.id })}
+                  >
+                    {task.id}
+                  </Button>
+                </td>
+                <td>
+                  <Tag color={STATUS_COLOR[shownStatus(task)]}>{t(`status.${shownStatus(task)}`)}</Tag>
+                </td>
+                {dataKeys.map((k) => (
+                  <td key={k} style={cellStyle} title={cell(task.data[k])}>
+                    {/* A match in a nested value shows in the task's detail. */}
+                    <Highlighted
+                      text={cell(task.data[k])}
+                      ranges={typeof task.data[k] === 'string' ? rangesAt(task.highlights, pointerOf(k)) : []}
+                    />
+                  </td>
+                ))}
+                <td style={cellStyle} title={peopleOf(task, nameOf, t).join(', ')} data-testid="assignee">
+                  {peopleOf(task, nameOf, t).join(', ')}
+                </td>
+                <td>{t(`priority.${task.priority}`)}</td>
+                <td>{fmt.number(task.total_annotations)}</td>
+                <td>{fmt.number(task.total_predictions)}</td>
+                <td>{fmt.number(task.prediction_score, 2)}</td>
+                <td data-testid="unresolved-comments">
+                  {task.unresolved_comments ? (
+                    <Tag
+                      color="orange"
+                      title={t('grid.unresolvedComments', { count: task.unresolved_comments })}
+                    >
+                      {fmt.number(task.unresolved_comments)}
+                    </Tag>
+                  ) : null}
+                </td>
+                <td style={cellStyle}>{fmt.date(task.created_at)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -3,7 +3,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { Alert, App, Button, Result, Space, Tag, Typography } from 'antd';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useSearchParams } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { api, must } from '../../api/client';
 import { CommentThread } from '../../components/CommentThread';
 import {
@@ -38,13 +38,19 @@ function modeOf(params: URLSearchParams): Mode {
     return { kind: 'edit', annotationId: id('annotation'), taskId: id('task') };
   return { kind: 'stream' };
 }
+/** A selection from the data manager (`?tasks=4,9,7`): walked in that order. */
+function selectionOf(params: URLSearchParams): string | undefined {
+  const tasks = params.get('tasks');
+  return tasks && /^[1-9][0-9]*(,[1-9][0-9]*)*$/.test(tasks) ? tasks : undefined;
+}
+const taskList = (ids: number[]) => ids.map((id) => `#${id}`).join(', ');
 const AUTOSAVE_MS = 5000;
 const secondsSince = (start: number) => (Date.now() - start) / 1000;
 
 /** What the editor shows: the next task of the stream, or one of my annotations to update. */
-function useWork(projectId: number, mode: Mode, round: number) {
+function useWork(projectId: number, mode: Mode, round: number, selection: string | undefined) {
   const next = useQuery({
-    ...labelingQueries.next(projectId, round),
+    ...labelingQueries.next(projectId, round, selection),
     enabled: mode.kind === 'stream',
     gcTime: 0,
   });
@@ -75,11 +81,22 @@ function Workspace({ project }: { project: Project }) {
   const editor = useRef<EditorHandle>(null);
   const [params, setParams] = useSearchParams();
   const [mode, setMode] = useState<Mode>(() => modeOf(params));
+  const [selection] = useState(() => selectionOf(params));
   const [round, setRound] = useState(0);
   const [history, setHistory] = useState<{ annotationId: number; taskId: number }[]>([]);
   const [instructions, setInstructions] = useState(false);
   const [draftSavedAt, setDraftSavedAt] = useState<string | null>(null);
-  const work = useWork(project.id, mode, round);
+  const work = useWork(project.id, mode, round, selection);
+  const progress = useQuery(labelingQueries.progress(project.id, round, selection));
+  // Each task of the selection passed over because someone else holds it is said once.
+  const announced = useRef(new Set<number>());
+  const held = work.kind === 'stream' ? work.query.data?.held : undefined;
+  useEffect(() => {
+    const fresh = (held ?? []).filter((id) => !announced.current.has(id));
+    if (!fresh.length) return;
+    for (const id of fresh) announced.current.add(id);
+    void message.warning(t('selection.held', { tasks: taskList(fresh), count: fresh.length }));
+  }, [held, message, t]);
   // Lead time: seconds the editor was open, plus what an earlier draft had already spent.
   const started = useRef(Date.now());
   const spentBefore = useRef(0);
@@ -179,15 +196,7 @@ function Workspace({ project }: { project: Project }) {
   }, [drafting]);
 
   const submit = useMutation({
-    // `movingOn`: the skip is the Next button's, which says what the project does with it.
-    mutationFn: ({
-      movingOn: _,
-      ...body
-    }: {
-      result: LsResult[];
-      was_cancelled?: boolean;
-      movingOn?: boolean;
-    }) =>
+    mutationFn: (body: { result: LsResult[]; was_cancelled?: boolean }) =>
       must(
         api.POST('/api/v1/tasks/{taskId}/annotations', {
           params: { path: { taskId: taskId! } },
@@ -199,9 +208,10 @@ function Workspace({ project }: { project: Project }) {
           },
         }),
       ),
-    onSuccess: (a, body) => {
-      if (body.movingOn) void message.info(t(`movedOn.${project.skip_policy}`, { id: a.task }));
-      else void message.success(a.was_cancelled ? t('skipped') : t('submitted'));
+    onSuccess: (a) => {
+      // A skip (the editor's, Next's or Alt+→'s) says what the project does with the task.
+      if (a.was_cancelled) void message.info(t(`movedOn.${project.skip_policy}`, { id: a.task }));
+      else void message.success(t('submitted'));
       if (!a.was_cancelled) setHistory((h) => [...h, { annotationId: a.id, taskId: a.task }]);
       setRound((r) => r + 1);
     },
@@ -238,7 +248,8 @@ function Workspace({ project }: { project: Project }) {
   });
 
   function backToStream() {
-    if (params.size) setParams({});
+    // Back to the stream, or to the selection being walked.
+    if ([...params.keys()].some((k) => k !== 'tasks')) setParams(selection ? { tasks: selection } : {});
     setMode({ kind: 'stream' });
     setRound((r) => r + 1);
   }
@@ -250,7 +261,7 @@ function Workspace({ project }: { project: Project }) {
     // A rejected annotation stays first in the stream until it is corrected.
     if (rework) return;
     if (mode.kind !== 'stream' || !nextTask) return backToStream();
-    if (!submit.isPending) submit.mutate({ result: [], was_cancelled: true, movingOn: true });
+    if (!submit.isPending) submit.mutate({ result: [], was_cancelled: true });
   }
   function previous() {
     const current =
@@ -275,6 +286,16 @@ function Workspace({ project }: { project: Project }) {
             {t('title')}
           </Typography.Title>
           {taskId ? <Tag data-testid="task-id">{t('task', { id: taskId })}</Tag> : null}
+          {progress.data ? (
+            <Tag color="geekblue" data-testid="progress">
+              {progress.data.left === null
+                ? t('progress.counting', { total: fmt.number(progress.data.total) })
+                : t(selection ? 'progress.selection' : 'progress.left', {
+                    left: fmt.number(progress.data.left),
+                    total: fmt.number(progress.data.total),
+                  })}
+            </Tag>
+          ) : null}
           {mode.kind === 'edit' ? <Tag color="blue">{t('editing')}</Tag> : null}
           {rework ? <Tag color="red">{t('rework.tag')}</Tag> : null}
           {improving ? (
@@ -349,7 +370,24 @@ function Workspace({ project }: { project: Project }) {
       ) : null}
       <ProblemAlert error={error} />
       {work.query.isPending ? <Loading /> : null}
-      {!work.query.isPending && !editorTask && !error ? (
+      {!work.query.isPending && !editorTask && !error && reason === 'selection_done' ? (
+        <Result
+          status="success"
+          data-testid="selection-done"
+          title={t('selection.doneTitle')}
+          subTitle={
+            held?.length
+              ? t('selection.doneHeld', { tasks: taskList(held), count: held.length })
+              : t('selection.done')
+          }
+          extra={
+            <Link to={`/projects/${project.id}/data`}>
+              <Button type="primary">{t('selection.back')}</Button>
+            </Link>
+          }
+        />
+      ) : null}
+      {!work.query.isPending && !editorTask && !error && reason !== 'selection_done' ? (
         <Result
           status="success"
           title={t('done.title')}
