@@ -2709,6 +2709,103 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/sample": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create the sample project: twenty English and Chinese product reviews to label by sentiment, imported as a job */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The language of its title and instructions (the reviews are both) */
+                        language?: "en" | "zh-CN";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            title: string;
+                            description: string;
+                            instructions: string;
+                            label_config: string;
+                            data_keys: string[];
+                            parsed_config: {
+                                objects: {
+                                    name: string;
+                                    type: string;
+                                    value: string;
+                                }[];
+                                controls: {
+                                    name: string;
+                                    type: string;
+                                    toName: string[];
+                                    labels: string[];
+                                }[];
+                                dataKeys: string[];
+                                warnings?: {
+                                    code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
+                                    message: string;
+                                    tag: string;
+                                    control?: string;
+                                    value?: string;
+                                }[];
+                            };
+                            /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
+                            warnings: {
+                                code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
+                                message: string;
+                                tag: string;
+                                control?: string;
+                                value?: string;
+                            }[];
+                            overlap: number;
+                            overlap_coverage: number;
+                            ordering: string;
+                            reservation_minutes: number;
+                            annotator_task_limit: number | null;
+                            skip_policy: string;
+                            review_required: boolean;
+                            task_count: number;
+                            /** Format: uuid */
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            member_role?: ("manager" | "reviewer" | "annotator" | "viewer") | (never | null);
+                            import_id: number;
+                            /** Format: uuid */
+                            job_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{id}": {
         parameters: {
             query?: never;
@@ -2986,6 +3083,116 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/duplicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Duplicate a project: its config and settings, optionally its tasks (up to 100000) and their annotations and predictions; I become its manager */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title: string;
+                        /**
+                         * @description Copy the tasks too
+                         * @default false
+                         */
+                        tasks?: boolean;
+                        /**
+                         * @description Copy the annotations and predictions of the tasks too (not their reviews)
+                         * @default false
+                         */
+                        annotations?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            title: string;
+                            description: string;
+                            instructions: string;
+                            label_config: string;
+                            data_keys: string[];
+                            parsed_config: {
+                                objects: {
+                                    name: string;
+                                    type: string;
+                                    value: string;
+                                }[];
+                                controls: {
+                                    name: string;
+                                    type: string;
+                                    toName: string[];
+                                    labels: string[];
+                                }[];
+                                dataKeys: string[];
+                                warnings?: {
+                                    code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
+                                    message: string;
+                                    tag: string;
+                                    control?: string;
+                                    value?: string;
+                                }[];
+                            };
+                            /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
+                            warnings: {
+                                code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
+                                message: string;
+                                tag: string;
+                                control?: string;
+                                value?: string;
+                            }[];
+                            overlap: number;
+                            overlap_coverage: number;
+                            ordering: string;
+                            reservation_minutes: number;
+                            annotator_task_limit: number | null;
+                            skip_policy: string;
+                            review_required: boolean;
+                            task_count: number;
+                            /** Format: uuid */
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            member_role?: ("manager" | "reviewer" | "annotator" | "viewer") | (never | null);
+                            copied: {
+                                tasks: number;
+                                annotations: number;
+                                predictions: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/projects/{id}/members": {
@@ -5666,6 +5873,55 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a signed test delivery (event WEBHOOK_TEST) through the delivery job; its outcome shows in the delivery log */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            event: string;
+                            status: string;
+                            attempts: number;
+                            response_status: number | null;
+                            error: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            delivered_at: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/webhooks/{id}/deliveries": {

@@ -115,13 +115,11 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
             details: { title: created!.title, sample: true, import_id: importId, job_id: jobId },
           }),
       );
-      return reply
-        .code(201)
-        .send({
-          ...service.projectView(created!, 'manager'),
-          import_id: result.importId,
-          job_id: result.jobId,
-        });
+      return reply.code(201).send({
+        ...service.projectView(created!, 'manager'),
+        import_id: result.importId,
+        job_id: result.jobId,
+      });
     },
   );
 
