@@ -227,6 +227,8 @@ describe('tenant isolation', () => {
       ['GET', `/api/v1/projects/${a.projectId}/quality/ranking`],
       ['GET', `/api/v1/quality/ragas/evaluations/${a.ragasId}`],
       ['GET', `/api/v1/projects/${a.projectId}/tabs`],
+      ['POST', `/api/v1/projects/${a.projectId}/duplicate`, { title: 'taken over', tasks: true }],
+      ['POST', `/api/v1/webhooks/${a.webhookId}/test`],
       ['POST', `/api/v1/projects/${a.projectId}/tabs`, { name: 'planted' }],
       ['PATCH', `/api/v1/projects/${a.projectId}/tabs/${a.tabId}`, { name: 'taken over' }],
       ['DELETE', `/api/v1/projects/${a.projectId}/tabs/${a.tabId}`],
