@@ -54,6 +54,11 @@ export interface Config {
   };
   /** Outgoing e-mail (quality alerts and reports); undefined: the e-mail channel is disabled. */
   smtp: SmtpConfig | undefined;
+  /**
+   * The console's address as people open it (PUBLIC_URL): the links of invitation and
+   * password-reset e-mails. Never taken from a request's Host, which a caller chooses.
+   */
+  publicUrl: string | undefined;
   audit: {
     /** How often each tenant's chain head is checkpointed (when it moved). */
     checkpointMinutes: number;
@@ -255,6 +260,7 @@ export function loadConfig(env: Env = process.env): Config {
     countInlineMaxCost: intVar(env, 'COUNT_INLINE_MAX_COST', 10_000, 0, 1_000_000_000),
     pgliteSharedBuffersMb: intVar(env, 'PGLITE_SHARED_BUFFERS_MB', 48, 1, 4096),
     smtp: smtpVar(env),
+    publicUrl: urlVar(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
     audit: {
       checkpointMinutes: intVar(env, 'AUDIT_CHECKPOINT_MINUTES', 60, 1, 24 * 60),
       syslogUrl: urlVar(env, 'AUDIT_SYSLOG_URL', ['tcp:', 'tls:']),

@@ -4,7 +4,13 @@ import { newTenant } from './fixtures.ts';
 import { testApp } from './helpers.ts';
 
 /** The only /api routes reachable without credentials. Adding one is a security decision. */
-const PUBLIC_API_ROUTES = ['POST /api/v1/auth/login'];
+const PUBLIC_API_ROUTES = [
+  'POST /api/v1/auth/invitation',
+  'POST /api/v1/auth/invitation/accept',
+  'POST /api/v1/auth/login',
+  'POST /api/v1/auth/password-reset',
+  'POST /api/v1/auth/password-reset/confirm',
+];
 
 describe('every API route is protected', () => {
   it('answers 401 without credentials and 403 without the permission', async () => {

@@ -26,6 +26,7 @@ interface Seeded {
   dataset: string;
   exportId: number;
   webhookId: number;
+  invitationId: string;
 }
 
 interface Billing {
@@ -147,6 +148,11 @@ async function seed(ctx: TestContext): Promise<Seeded> {
     url: '/api/v1/webhooks',
     payload: { url: 'http://127.0.0.1:9/a', events: ['TASKS_CREATED'], project_id: billing.projectId },
   });
+  const invitation = await t.as(t.owner, {
+    method: 'POST',
+    url: '/api/v1/invitations',
+    payload: { email: `invited-${t.slug}@isolation.test`, roles: [], send_email: false },
+  });
   const dataset = `ds-${t.slug}`;
   const ragas = await t.as(t.owner, {
     method: 'POST',
@@ -162,6 +168,7 @@ async function seed(ctx: TestContext): Promise<Seeded> {
     dataset,
     exportId: exported.json().export_id,
     webhookId: hook.json().id,
+    invitationId: invitation.json().invitation.id,
     userId: annotator.userId,
     roleId: role.json().id,
     tokenId: token.json().id,
@@ -229,6 +236,8 @@ describe('tenant isolation', () => {
       ['GET', `/api/v1/projects/${a.projectId}/tabs`],
       ['POST', `/api/v1/projects/${a.projectId}/duplicate`, { title: 'taken over', tasks: true }],
       ['POST', `/api/v1/webhooks/${a.webhookId}/test`],
+      ['DELETE', `/api/v1/invitations/${a.invitationId}`],
+      ['POST', `/api/v1/users/${a.userId}/password-reset`, {}],
       ['POST', `/api/v1/projects/${a.projectId}/tabs`, { name: 'planted' }],
       ['PATCH', `/api/v1/projects/${a.projectId}/tabs/${a.tabId}`, { name: 'taken over' }],
       ['DELETE', `/api/v1/projects/${a.projectId}/tabs/${a.tabId}`],
