@@ -86,7 +86,7 @@ describe('invitations', () => {
     });
     expect(accepted.statusCode, accepted.body).toBe(200);
     expect(accepted.json()).toMatchObject({ email, created: true });
-    const session = await login(ctx.app, email, PASSWORD);
+    const session = (await login(ctx.app, email, PASSWORD)) as unknown as { roles: string[] };
     expect(session.roles).toEqual(['annotator']);
 
     const again = await post('/api/v1/auth/invitation/accept', { token: body.token, password: PASSWORD });
@@ -124,7 +124,7 @@ describe('invitations', () => {
     const ok = await post('/api/v1/auth/invitation/accept', { token: made.token, password: PASSWORD });
     expect(ok.statusCode).toBe(200);
     expect(ok.json().created).toBe(false);
-    const session = await login(ctx.app, b.owner.email, PASSWORD, a.slug);
+    const session = (await login(ctx.app, b.owner.email, PASSWORD, a.slug)) as unknown as { roles: string[] };
     expect(session.roles).toEqual(['reviewer']);
   });
 
