@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProject } from '../annotation-fixtures.ts';
-import { newTenant, type TenantFixture } from '../fixtures.ts';
+import { login, newTenant, PASSWORD, type TenantFixture } from '../fixtures.ts';
 import { receiver } from '../http-receiver.ts';
 import { seedTasks } from '../labeling-fixtures.ts';
 import { type ConsoleServer, signedIn, startConsole } from './console-session.ts';
@@ -128,5 +128,61 @@ describe('onboarding and project actions', () => {
     expect((await t.as(t.owner, { method: 'GET', url: '/api/v1/webhooks' })).json()).toEqual([]);
     expect(errors).toEqual([]);
     await close();
+  });
+
+  it('an admin invites by link; the invitee opens it, sets a name and password, and signs in', async (ctx) => {
+    const email = `invitee-${Date.now()}@browser.test`;
+    const admin = await signedIn(server, t.owner.email);
+    ctx.onTestFailed(() =>
+      admin.page.screenshot({ path: 'test-results/onboarding-invite.png' }).then(() => {}),
+    );
+    await admin.page.goto('/admin/users');
+    await admin.page.getByRole('button', { name: 'Invite', exact: true }).click();
+    const dialog = admin.page.getByRole('dialog');
+    await dialog.getByRole('textbox', { name: 'E-mail' }).fill(email);
+    await dialog.getByRole('button', { name: 'Invite', exact: true }).click();
+    const link = (await admin.page.getByTestId('invite-link').textContent())?.trim() ?? '';
+    expect(link).toMatch(/\/invite#sii_/);
+    await admin.page.keyboard.press('Escape');
+    await admin.page.getByRole('row').filter({ hasText: email }).getByText('Pending').waitFor();
+
+    // The invitee, signed out, in a browser of their own.
+    const context = await server.browser.newContext({ baseURL: server.url, locale: 'en-US' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(link);
+    await page.getByText(`as ${email}`).waitFor();
+    await page.getByLabel('Your name').fill('Ivy Invitee');
+    await page.getByLabel('Choose a password').fill(PASSWORD);
+    await page.getByRole('button', { name: /^Join / }).click();
+    await page.waitForURL(/\/login\?joined=/);
+    await page.getByText('You joined').waitFor();
+    await page.getByLabel('E-mail').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((u) => u.pathname === '/');
+    const session = (await login(server.app, email, PASSWORD)) as unknown as { roles: string[] };
+    expect(session.roles).toEqual(['annotator']);
+    // The link works once.
+    await page.goto(link);
+    await page.getByText('This invitation was used already.').waitFor();
+    await admin.page.reload();
+    await admin.page.getByRole('row').filter({ hasText: email }).getByText('Joined').waitFor();
+    expect(errors).toEqual([]);
+    expect(admin.errors).toEqual([]);
+    await context.close();
+    await admin.close();
+  });
+
+  it('the forgotten-password page answers alike for any address', async () => {
+    const context = await server.browser.newContext({ baseURL: server.url, locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto('/login');
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('E-mail').fill('nobody@browser.test');
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await page.getByText('If an account has this address, a link is on its way.').waitFor();
+    await context.close();
   });
 });

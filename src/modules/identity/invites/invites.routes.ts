@@ -309,10 +309,10 @@ export const inviteRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const p = req.me;
-      if (!invites.mailReady(config)) throw notConfigured();
       await req.tx(async (tx) => {
         const member = await memberService.memberView(tx, p.tenantId, req.params.id);
         await memberService.checkOutranks(tx, p.tenantId, req.params.id, p);
+        if (!invites.mailReady(config)) throw notConfigured();
         const id = await invites.startReset(tx, platform, config.publicUrl!, {
           tenantId: p.tenantId,
           userId: member.id,
