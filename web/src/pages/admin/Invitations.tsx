@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   Alert,
+  App,
   Button,
   Checkbox,
   Form,
@@ -156,5 +157,27 @@ export function Invitations() {
         ]}
       />
     </>
+  );
+}
+
+/** E-mails a member a reset link: their password stays until they choose a new one. */
+export function SendResetLink({ userId, email }: { userId: string; email: string }) {
+  const { t, i18n } = useTranslation('admin');
+  const { message, modal } = App.useApp();
+  const send = useMutation({
+    mutationFn: () =>
+      must(
+        api.POST('/api/v1/users/{id}/password-reset', {
+          params: { path: { id: userId } },
+          body: { language: i18n.language === 'zh-CN' ? 'zh-CN' : 'en' },
+        }),
+      ),
+    onSuccess: () => void message.success(t('invites.resetSent', { email })),
+    onError: (e) => void modal.error({ title: t('invites.resetFailed'), content: e.message }),
+  });
+  return (
+    <Button onClick={() => send.mutate()} loading={send.isPending}>
+      {t('invites.sendReset')}
+    </Button>
   );
 }
