@@ -294,7 +294,7 @@ export async function finishReset(db: Db, token: string, password: string) {
     if (reset.expiresAt.getTime() <= Date.now())
       throw gone('This password reset link has expired; ask for a new one.', 'reset_expired');
     const [user] = await tx.select().from(users).where(eq(users.id, reset.userId));
-    if (!user || user.status !== 'active')
+    if (user?.status !== 'active')
       throw new Problem(409, 'This account is disabled.', { code: 'account_disabled' });
     checkPasswordPolicy(password, user.email, 'body/password', user.name || undefined);
     await tx
