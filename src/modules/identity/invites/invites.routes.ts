@@ -106,7 +106,11 @@ export const inviteRoutes: FastifyPluginAsyncTypebox = async (app) => {
           action: 'invitation.created',
           resourceType: 'invitation',
           resourceId: made.invitation.id,
-          details: { roles: req.body.roles, emailed: mail, expires_at: made.invitation.expiresAt },
+          details: {
+            roles: req.body.roles,
+            emailed: mail,
+            expires_at: made.invitation.expiresAt.toISOString(),
+          },
           personal: { email: req.body.email },
         });
         return made;
