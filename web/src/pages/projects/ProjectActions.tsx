@@ -85,7 +85,8 @@ function DeleteModal({ project, onClose }: { project: Project; onClose: () => vo
   const remove = useMutation({
     mutationFn: () => must(api.DELETE('/api/v1/projects/{id}', { params: { path: { id: project.id } } })),
     onSuccess: () => {
-      queryClient.removeQueries({ queryKey: projectKeys.project(project.id) });
+      // Its cached reads are left to expire: this page stays mounted until the list's code has
+      // loaded, and a removed query it still watches would be fetched again, and answer 404.
       void queryClient.invalidateQueries({ queryKey: projectKeys.list });
       void message.success(t('actions.deleted', { title: project.title }));
       navigate('/projects');
