@@ -159,6 +159,18 @@ async function main(): Promise<void> {
     await page.getByLabel('Password').fill(ADMIN_PASSWORD);
     await page.getByRole('button', { name: /Sign in|登录/ }).click();
     await page.waitForURL((u) => u.pathname === '/');
+    const tokenRes = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+    });
+    const session = (await tokenRes.json()) as { token: string; tenant: { id: string } };
+    // A tenant without projects is shown how to start, not charts: the sample project gives it one.
+    await fetch(`${base}/api/v1/projects/sample`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${session.token}` },
+      body: '{}',
+    });
     // A fresh browser cache: the dashboard as a first visit after signing in.
     const cdp = await browser.newCDPSession(page);
     await cdp.send('Network.clearBrowserCache');
@@ -179,12 +191,6 @@ async function main(): Promise<void> {
       console.log('\ndata manager at 1,000,000 tasks: set DATABASE_URL (PostgreSQL) to measure it');
       return;
     }
-    const tokenRes = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
-    });
-    const session = (await tokenRes.json()) as { token: string; tenant: { id: string } };
     const created = await fetch(`${base}/api/v1/projects`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${session.token}` },

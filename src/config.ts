@@ -46,8 +46,6 @@ export interface Config {
   countInlineMaxCost: number;
   /** PGlite: PostgreSQL's shared buffers in MB (memory held against import and query speed). */
   pgliteSharedBuffersMb: number;
-  /** The address users and ML backends reach the platform at (no trailing slash). */
-  publicUrl: string;
   ml: {
     /** How often `serve` queues a probe (/health, /setup) of each tenant's ML backends. */
     probeIntervalSeconds: number;
@@ -66,6 +64,12 @@ export interface Config {
   };
   /** Outgoing e-mail (quality alerts and reports); undefined: the e-mail channel is disabled. */
   smtp: SmtpConfig | undefined;
+  /**
+   * The console's address as people open it (PUBLIC_URL): the links of invitation and
+   * password-reset e-mails, and the `hostname` ML backends are told in /setup. Never taken
+   * from a request's Host, which a caller chooses.
+   */
+  publicUrl: string | undefined;
   audit: {
     /** How often each tenant's chain head is checkpointed (when it moved). */
     checkpointMinutes: number;
@@ -258,9 +262,6 @@ export function loadConfig(env: Env = process.env): Config {
     hstsMaxAgeSeconds: intVar(env, 'HSTS_MAX_AGE_SECONDS', 0, 0, 2 * 365 * 24 * 3600),
     dbPoolSize: intVar(env, 'DB_POOL_SIZE', 20, 1, 1000),
     samplerIntervalMs: intVar(env, 'SAMPLER_INTERVAL_MS', 1000, 50, 60_000),
-    publicUrl: (
-      urlVar(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${env.PORT || 8000}`
-    ).replace(/\/+$/, ''),
     ml: { probeIntervalSeconds: intVar(env, 'ML_BACKEND_PROBE_SECONDS', 300, 10, 86_400) },
     llm: {
       retryBaseMs: intVar(env, 'LLM_RETRY_BASE_MS', 500, 1, 60_000),
@@ -275,6 +276,7 @@ export function loadConfig(env: Env = process.env): Config {
       urlTtlSeconds: intVar(env, 'MEDIA_URL_TTL_SECONDS', 3600, 1, 7 * 24 * 3600),
     },
     smtp: smtpVar(env),
+    publicUrl: urlVar(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
     audit: {
       checkpointMinutes: intVar(env, 'AUDIT_CHECKPOINT_MINUTES', 60, 1, 24 * 60),
       syslogUrl: urlVar(env, 'AUDIT_SYSLOG_URL', ['tcp:', 'tls:']),

@@ -7,7 +7,11 @@ import { testApp } from './helpers.ts';
 const PUBLIC_API_ROUTES = [
   // Media for the editor's <img>/<audio>/<video>: the URL's expiring, tenant-scoped signature is the credential.
   'GET /api/v1/media/:tenantId/:projectId/:name',
+  'POST /api/v1/auth/invitation',
+  'POST /api/v1/auth/invitation/accept',
   'POST /api/v1/auth/login',
+  'POST /api/v1/auth/password-reset',
+  'POST /api/v1/auth/password-reset/confirm',
 ];
 
 describe('every API route is protected', () => {

@@ -28,6 +28,7 @@ interface Seeded {
   exportId: number;
   webhookId: number;
   mlBackendId: number;
+  invitationId: string;
 }
 
 interface Billing {
@@ -160,6 +161,11 @@ async function seed(ctx: TestContext): Promise<Seeded> {
     url: `/api/v1/projects/${project.json().id}/ml-backends`,
     payload: { title: 'Isolated backend', url: 'http://127.0.0.1:9' },
   });
+  const invitation = await t.as(t.owner, {
+    method: 'POST',
+    url: '/api/v1/invitations',
+    payload: { email: `invited-${t.slug}@isolation.test`, roles: [], send_email: false },
+  });
   const dataset = `ds-${t.slug}`;
   const ragas = await t.as(t.owner, {
     method: 'POST',
@@ -177,6 +183,7 @@ async function seed(ctx: TestContext): Promise<Seeded> {
     exportId: exported.json().export_id,
     webhookId: hook.json().id,
     mlBackendId: ml.json().backend.id,
+    invitationId: invitation.json().invitation.id,
     userId: annotator.userId,
     roleId: role.json().id,
     tokenId: token.json().id,
@@ -244,6 +251,10 @@ describe('tenant isolation', () => {
       ['GET', `/api/v1/projects/${a.projectId}/progress`],
       ['GET', `/api/v1/projects/${a.projectId}/next?tasks=1,2`],
       ['GET', `/api/v1/projects/${a.projectId}/tabs`],
+      ['POST', `/api/v1/projects/${a.projectId}/duplicate`, { title: 'taken over', tasks: true }],
+      ['POST', `/api/v1/webhooks/${a.webhookId}/test`],
+      ['DELETE', `/api/v1/invitations/${a.invitationId}`],
+      ['POST', `/api/v1/users/${a.userId}/password-reset`, {}],
       ['POST', `/api/v1/projects/${a.projectId}/tabs`, { name: 'planted' }],
       ['PATCH', `/api/v1/projects/${a.projectId}/tabs/${a.tabId}`, { name: 'taken over' }],
       ['DELETE', `/api/v1/projects/${a.projectId}/tabs/${a.tabId}`],

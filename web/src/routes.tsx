@@ -83,6 +83,9 @@ function guarded(permission: string | string[], page: React.ReactNode) {
 
 export const routes: RouteObject[] = [
   { path: '/login', lazy: page(() => import('./pages/auth/LoginPage')) },
+  { path: '/invite', lazy: page(() => import('./pages/auth/InvitePage')) },
+  { path: '/forgot-password', lazy: page(() => import('./pages/auth/ForgotPasswordPage')) },
+  { path: '/reset-password', lazy: page(() => import('./pages/auth/ResetPasswordPage')) },
   {
     element: <AppLayout />,
     loader: prefetchSession,

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Module } from '../index.ts';
 import { authRoutes } from './auth/auth.routes.ts';
+import { inviteRoutes } from './invites/invites.routes.ts';
+import { defineAccountMailJobs } from './invites/mail.jobs.ts';
 import { memberRoutes } from './members/members.routes.ts';
 import { roleRoutes } from './roles/roles.routes.ts';
 import { tenantRoutes } from './tenants/tenants.routes.ts';
@@ -13,11 +15,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(memberRoutes);
   await app.register(roleRoutes);
   await app.register(tenantRoutes);
+  await app.register(inviteRoutes);
 };
 
 export const identityModule: Module = {
   name: 'identity',
   routes,
+  jobs: defineAccountMailJobs,
   start: async (platform) => {
     await bootstrap(platform.database.db, platform.config, (line) => process.stdout.write(`${line}\n`));
   },

@@ -44,6 +44,21 @@ export const PROJECT_ROLES = all<Values<Body<'/api/v1/projects/{id}/members', 'p
   'viewer',
 ]);
 
+export const WEBHOOK_EVENTS = all<Values<Body<'/api/v1/webhooks', 'post'>['events']>>()([
+  'PROJECT_CREATED',
+  'PROJECT_UPDATED',
+  'PROJECT_DELETED',
+  'TASKS_CREATED',
+  'TASKS_DELETED',
+  'ANNOTATION_CREATED',
+  'ANNOTATIONS_CREATED',
+  'ANNOTATION_UPDATED',
+  'ANNOTATIONS_DELETED',
+  'REVIEW_CREATED',
+  'REVIEW_UPDATED',
+  'REVIEWS_DELETED',
+]);
+
 // Quality
 type RuleIn = Body<'/api/v1/projects/{projectId}/quality/rules', 'post'>;
 export const SEVERITIES = all<Values<RuleIn['severity']>>()(['low', 'medium', 'high', 'critical']);

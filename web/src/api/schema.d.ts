@@ -1894,6 +1894,412 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's invitations, newest first (the last 200) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            email: string;
+                            roles: string[];
+                            status: "pending" | "accepted" | "revoked" | "expired";
+                            /** Format: uuid */
+                            invited_by: string | null;
+                            /** Format: date-time */
+                            expires_at: string;
+                            /** Format: date-time */
+                            accepted_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Invite someone by e-mail address with roles: the link is answered once, and e-mailed when SMTP and PUBLIC_URL are set */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: email */
+                        email: string;
+                        /** @default [] */
+                        roles: string[];
+                        /** @default 72 */
+                        expires_in_hours?: number;
+                        /** @default true */
+                        send_email?: boolean;
+                        /** @description The language of the e-mail (default en) */
+                        language?: "en" | "zh-CN";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            invitation: {
+                                /** Format: uuid */
+                                id: string;
+                                email: string;
+                                roles: string[];
+                                status: "pending" | "accepted" | "revoked" | "expired";
+                                /** Format: uuid */
+                                invited_by: string | null;
+                                /** Format: date-time */
+                                expires_at: string;
+                                /** Format: date-time */
+                                accepted_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                            };
+                            /** @description Shown once; the console builds the link from it */
+                            token: string;
+                            /** @description The link, when PUBLIC_URL is set */
+                            link: string | null;
+                            emailed: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Withdraw an invitation: its link stops working */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            email: string;
+                            roles: string[];
+                            status: "pending" | "accepted" | "revoked" | "expired";
+                            /** Format: uuid */
+                            invited_by: string | null;
+                            /** Format: date-time */
+                            expires_at: string;
+                            /** Format: date-time */
+                            accepted_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What an invitation link is: the tenant, the address, and whether its account exists */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                            tenant: {
+                                /** Format: uuid */
+                                id: string;
+                                slug: string;
+                                name: string;
+                            };
+                            roles: string[];
+                            account_exists: boolean;
+                            /** Format: date-time */
+                            expires_at: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/invitation/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an invitation: a new account with a name and password, or the existing account of the address with its password; then sign in */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                        name?: string;
+                        password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                            tenant: {
+                                /** Format: uuid */
+                                id: string;
+                                slug: string;
+                                name: string;
+                            };
+                            created: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask for a password-reset e-mail; answers 202 whether or not the address has an account */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: email */
+                        email: string;
+                        /** @description The language of the e-mail (default en) */
+                        language?: "en" | "zh-CN";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            accepted: true;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a new password with a reset link's token: once, before it expires; every session ends */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                        password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                            ended_sessions: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** E-mail a member a password-reset link (needs SMTP and PUBLIC_URL); their password stays until they use it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The language of the e-mail (default en) */
+                        language?: "en" | "zh-CN";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            expires_in_minutes: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit/logs": {
         parameters: {
             query?: never;
@@ -2709,6 +3115,103 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/sample": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create the sample project: twenty English and Chinese product reviews to label by sentiment, imported as a job */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The language of its title and instructions (the reviews are both) */
+                        language?: "en" | "zh-CN";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            title: string;
+                            description: string;
+                            instructions: string;
+                            label_config: string;
+                            data_keys: string[];
+                            parsed_config: {
+                                objects: {
+                                    name: string;
+                                    type: string;
+                                    value: string;
+                                }[];
+                                controls: {
+                                    name: string;
+                                    type: string;
+                                    toName: string[];
+                                    labels: string[];
+                                }[];
+                                dataKeys: string[];
+                                warnings?: {
+                                    code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
+                                    message: string;
+                                    tag: string;
+                                    control?: string;
+                                    value?: string;
+                                }[];
+                            };
+                            /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
+                            warnings: {
+                                code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
+                                message: string;
+                                tag: string;
+                                control?: string;
+                                value?: string;
+                            }[];
+                            overlap: number;
+                            overlap_coverage: number;
+                            ordering: string;
+                            reservation_minutes: number;
+                            annotator_task_limit: number | null;
+                            skip_policy: string;
+                            review_required: boolean;
+                            task_count: number;
+                            /** Format: uuid */
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            member_role?: ("manager" | "reviewer" | "annotator" | "viewer") | (never | null);
+                            import_id: number;
+                            /** Format: uuid */
+                            job_id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{id}": {
         parameters: {
             query?: never;
@@ -2986,6 +3489,116 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/duplicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Duplicate a project: its config and settings, optionally its tasks (up to 100000) and their annotations and predictions; I become its manager */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title: string;
+                        /**
+                         * @description Copy the tasks too
+                         * @default false
+                         */
+                        tasks?: boolean;
+                        /**
+                         * @description Copy the annotations and predictions of the tasks too (not their reviews)
+                         * @default false
+                         */
+                        annotations?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            title: string;
+                            description: string;
+                            instructions: string;
+                            label_config: string;
+                            data_keys: string[];
+                            parsed_config: {
+                                objects: {
+                                    name: string;
+                                    type: string;
+                                    value: string;
+                                }[];
+                                controls: {
+                                    name: string;
+                                    type: string;
+                                    toName: string[];
+                                    labels: string[];
+                                }[];
+                                dataKeys: string[];
+                                warnings?: {
+                                    code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
+                                    message: string;
+                                    tag: string;
+                                    control?: string;
+                                    value?: string;
+                                }[];
+                            };
+                            /** @description What the config does that Label Studio accepts but deserves a look: duplicate choice or label values, tags the embedded editor cannot show */
+                            warnings: {
+                                code: "duplicate_value" | "editor_cannot_show" | "unknown_tag" | "to_name_not_object";
+                                message: string;
+                                tag: string;
+                                control?: string;
+                                value?: string;
+                            }[];
+                            overlap: number;
+                            overlap_coverage: number;
+                            ordering: string;
+                            reservation_minutes: number;
+                            annotator_task_limit: number | null;
+                            skip_policy: string;
+                            review_required: boolean;
+                            task_count: number;
+                            /** Format: uuid */
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            member_role?: ("manager" | "reviewer" | "annotator" | "viewer") | (never | null);
+                            copied: {
+                                tasks: number;
+                                annotations: number;
+                                predictions: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/projects/{id}/members": {
@@ -6365,6 +6978,55 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a signed test delivery (event WEBHOOK_TEST) through the delivery job; its outcome shows in the delivery log */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            event: string;
+                            status: string;
+                            attempts: number;
+                            response_status: number | null;
+                            error: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            delivered_at: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/webhooks/{id}/deliveries": {

@@ -296,12 +296,14 @@ export function columnMapping(raw: unknown, format: ImportFormat | undefined): C
 /**
  * Records the import and enqueues its job in one transaction, the staged file moved to the
  * import's id; audit is called inside that transaction. When it fails, the file is removed.
+ * The project may be made in that same transaction (the sample project): a function then
+ * creates it and gives its id.
  */
 export async function queueImport(
   runTx: <T>(work: (tx: Tx) => Promise<T>) => Promise<T>,
   queue: JobQueue,
   principal: Principal,
-  projectId: number,
+  project: number | ((tx: Tx) => Promise<number>),
   upload: StagedUpload,
   options: { dedupe: boolean; columns?: ColumnMapping },
   audit: (ids: { importId: number; jobId: string }) => void,
@@ -309,6 +311,7 @@ export async function queueImport(
   let staged: string | undefined;
   try {
     return await runTx(async (tx) => {
+      const projectId = typeof project === 'number' ? project : await project(tx);
       const [imp] = await tx
         .insert(imports)
         .values({

@@ -1,7 +1,11 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
 import { NoContent, Uuid } from '../../../platform/http/schemas.ts';
+import { checkStorageLimit } from '../../license/index.ts';
 import { loadProject } from '../access.ts';
+import { queueImport, stageBody, stagingDir } from '../import/import.service.ts';
+import { parseLabelConfig } from '../label-config/label-config.ts';
+import { DUPLICATE_MAX, duplicateProject } from './duplicate.ts';
 import { DELETE_JOB, OVERLAP_JOB } from './project.jobs.ts';
 import {
   Id,
@@ -14,6 +18,7 @@ import {
   ProjectSummary,
 } from './projects.schemas.ts';
 import * as service from './projects.service.ts';
+import { SAMPLE_CONFIG, SAMPLE_TEXT, sampleTasks } from './sample.ts';
 
 export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -46,6 +51,75 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
         return p;
       });
       return reply.code(201).send(service.projectView(project, 'manager'));
+    },
+  );
+
+  app.post(
+    '/projects/sample',
+    {
+      config: { permission: 'projects:create' },
+      schema: {
+        tags: ['projects'],
+        summary:
+          'Create the sample project: twenty English and Chinese product reviews to label by sentiment, imported as a job',
+        body: Type.Optional(
+          Type.Object(
+            {
+              language: Type.Optional(
+                Type.Union(
+                  Object.keys(SAMPLE_TEXT).map((l) => Type.Literal(l)),
+                  { description: 'The language of its title and instructions (the reviews are both)' },
+                ),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        response: {
+          201: Type.Composite([Project, Type.Object({ import_id: Type.Integer(), job_id: Uuid })]),
+        },
+      },
+    },
+    async (req, reply) => {
+      const principal = req.me;
+      const text = SAMPLE_TEXT[(req.body?.language ?? 'en') as keyof typeof SAMPLE_TEXT];
+      await checkStorageLimit(app.platform, principal.tenantId, principal.userId);
+      const upload = await stageBody(
+        stagingDir(app.platform.config.dataDir, principal.tenantId),
+        sampleTasks(),
+        parseLabelConfig(SAMPLE_CONFIG),
+      );
+      let created: Awaited<ReturnType<typeof service.createProject>> | undefined;
+      const result = await queueImport(
+        (work) => req.tx(work),
+        app.platform.queue,
+        principal,
+        async (tx) => {
+          created = await service.createProject(tx, principal, { ...text, label_config: SAMPLE_CONFIG });
+          await app.platform.events.publish(tx, {
+            tenantId: created.tenantId,
+            projectId: created.id,
+            action: 'PROJECT_CREATED',
+            payload: { project: { id: created.id, title: created.title } },
+            userId: principal.userId,
+          });
+          return created.id;
+        },
+        upload,
+        { dedupe: false },
+        ({ importId, jobId }) =>
+          req.audit({
+            action: 'project.created',
+            resourceType: 'project',
+            resourceId: String(created!.id),
+            details: { title: created!.title, sample: true, import_id: importId, job_id: jobId },
+          }),
+      );
+      return reply.code(201).send({
+        ...service.projectView(created!, 'manager'),
+        import_id: result.importId,
+        job_id: result.jobId,
+      });
     },
   );
 
@@ -194,6 +268,70 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
         return job;
       });
       return jobId ? reply.code(202).send({ job_id: jobId }) : reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/projects/:id/duplicate',
+    {
+      config: { permission: 'projects:create' },
+      schema: {
+        tags: ['projects'],
+        summary: `Duplicate a project: its config and settings, optionally its tasks (up to ${DUPLICATE_MAX}) and their annotations and predictions; I become its manager`,
+        params: ProjectParams,
+        body: Type.Object(
+          {
+            title: Type.String({ minLength: 1, maxLength: 200 }),
+            tasks: Type.Optional(Type.Boolean({ default: false, description: 'Copy the tasks too' })),
+            annotations: Type.Optional(
+              Type.Boolean({
+                default: false,
+                description: 'Copy the annotations and predictions of the tasks too (not their reviews)',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Composite([
+            Project,
+            Type.Object({
+              copied: Type.Object({
+                tasks: Type.Integer(),
+                annotations: Type.Integer(),
+                predictions: Type.Integer(),
+              }),
+            }),
+          ]),
+        },
+      },
+    },
+    async (req, reply) => {
+      const result = await req.tx(async (tx) => {
+        const source = await loadProject(tx, req.me, req.params.id, 'manage');
+        const { project, ...copied } = await duplicateProject(tx, req.me, source, {
+          title: req.body.title,
+          tasks: req.body.tasks ?? false,
+          annotations: req.body.annotations ?? false,
+        });
+        await app.platform.events.publish(tx, {
+          tenantId: project.tenantId,
+          projectId: project.id,
+          action: 'PROJECT_CREATED',
+          payload: { project: { id: project.id, title: project.title } },
+          userId: req.me.userId,
+        });
+        req.audit({
+          action: 'project.duplicated',
+          resourceType: 'project',
+          resourceId: String(project.id),
+          details: { title: project.title, source_id: source.id, copied },
+        });
+        return { project, copied };
+      });
+      return reply
+        .code(201)
+        .send({ ...service.projectView(result.project, 'manager'), copied: result.copied });
     },
   );
 

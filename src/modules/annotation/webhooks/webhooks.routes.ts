@@ -8,6 +8,7 @@ import {
   createWebhook,
   getWebhook,
   listDeliveries,
+  sendTestDelivery,
   updateWebhook,
   view,
   WEBHOOK_EVENTS,
@@ -179,6 +180,43 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
         req.audit({ action: 'webhook.deleted', resourceType: 'webhook', resourceId: String(req.params.id) });
       });
       return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/webhooks/:id/test',
+    {
+      config: { permission: 'webhooks:manage' },
+      schema: {
+        tags,
+        summary:
+          'Send a signed test delivery (event WEBHOOK_TEST) through the delivery job; its outcome shows in the delivery log',
+        params: Params,
+        response: { 202: Delivery },
+      },
+    },
+    async (req, reply) => {
+      const d = await req.tx(async (tx) => {
+        const hook = await getWebhook(tx, req.me.tenantId, req.params.id);
+        const delivery = await sendTestDelivery(tx, app.platform.queue, hook, req.me.userId);
+        req.audit({
+          action: 'webhook.tested',
+          resourceType: 'webhook',
+          resourceId: String(hook.id),
+          details: { delivery_id: delivery.id },
+        });
+        return delivery;
+      });
+      return reply.code(202).send({
+        id: d.id,
+        event: d.event,
+        status: d.status,
+        attempts: d.attempts,
+        response_status: d.responseStatus,
+        error: d.error,
+        created_at: d.createdAt,
+        delivered_at: d.deliveredAt,
+      });
     },
   );
 

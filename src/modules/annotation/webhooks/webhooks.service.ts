@@ -204,3 +204,30 @@ export async function emitEvent(
   }
   return hooks.length;
 }
+
+/** The event of a test delivery: not one Label Studio sends, so a receiver can tell it apart. */
+export const TEST_EVENT = 'WEBHOOK_TEST';
+
+/**
+ * Queues one signed test delivery to a webhook, active or not, through the same job and log
+ * as real events: the console's "Send test" shows whether the endpoint answers.
+ */
+export async function sendTestDelivery(
+  tx: Executor,
+  queue: JobQueue,
+  hook: typeof webhooks.$inferSelect,
+  userId: string,
+) {
+  const payload = { action: TEST_EVENT, webhook: { id: hook.id, project_id: hook.projectId } };
+  const [delivery] = await tx
+    .insert(webhookDeliveries)
+    .values({ tenantId: hook.tenantId, webhookId: hook.id, event: TEST_EVENT, payload })
+    .returning();
+  await queue.enqueue(tx, {
+    tenantId: hook.tenantId,
+    kind: DELIVER_JOB,
+    payload: { deliveryId: delivery!.id },
+    createdBy: userId,
+  });
+  return delivery!;
+}

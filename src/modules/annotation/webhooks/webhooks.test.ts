@@ -80,6 +80,42 @@ describe('webhooks', () => {
     expect(got.headers['x-superinsight-signature']).toBe(`sha256=${expected}`);
   });
 
+  it('sends a signed test delivery on request, to an inactive hook too, and logs it', async () => {
+    const ctx = await testApp();
+    const t = await newTenant(ctx);
+    const hookServer = await receiver([200]);
+    servers.push(hookServer);
+    const { id, secret } = (
+      await t.as(t.owner, {
+        method: 'POST',
+        url: '/api/v1/webhooks',
+        payload: { url: hookServer.url, events: ['PROJECT_CREATED'], active: false },
+      })
+    ).json();
+    const sent = await t.as(t.owner, { method: 'POST', url: `/api/v1/webhooks/${id}/test` });
+    expect(sent.statusCode).toBe(202);
+    expect(sent.json()).toMatchObject({ event: 'WEBHOOK_TEST', status: 'pending', attempts: 0 });
+    const deliveries = await until(
+      async () =>
+        (await t.as(t.owner, { method: 'GET', url: `/api/v1/webhooks/${id}/deliveries` })).json().items,
+      (items) => items[0]?.status === 'delivered',
+    );
+    expect(deliveries[0]).toMatchObject({ id: sent.json().id, status: 'delivered', response_status: 200 });
+    const got = hookServer.received[0]!;
+    expect(JSON.parse(got.body)).toEqual({ action: 'WEBHOOK_TEST', webhook: { id, project_id: null } });
+    const expected = createHmac('sha256', secret)
+      .update(`${got.headers['x-superinsight-timestamp']}.${got.body}`)
+      .digest('hex');
+    expect(got.headers['x-superinsight-signature']).toBe(`sha256=${expected}`);
+    const audit = await t.as(t.owner, { method: 'GET', url: '/api/v1/audit/logs?action=webhook.tested' });
+    expect(audit.json().items).toEqual([expect.objectContaining({ resource_id: String(id) })]);
+    // Another tenant's hook is not found, and nothing is sent to it.
+    const other = await newTenant(ctx);
+    const foreign = await other.as(other.owner, { method: 'POST', url: `/api/v1/webhooks/${id}/test` });
+    expect(foreign.statusCode).toBe(404);
+    expect(hookServer.received).toHaveLength(1);
+  });
+
   it('retries a failing endpoint with backoff until it answers', async () => {
     const ctx = await testApp();
     const t = await newTenant(ctx);

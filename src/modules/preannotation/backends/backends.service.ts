@@ -205,7 +205,8 @@ export async function setupInputOf(db: Executor, platform: Platform, row: Backen
   return {
     project: `${project.id}.${Math.floor(project.createdAt.getTime() / 1000)}`,
     schema: project.labelConfig,
-    hostname: platform.config.publicUrl,
+    // Unset: the address `npm start` serves on this machine, all a local backend can use.
+    hostname: platform.config.publicUrl ?? `http://localhost:${platform.config.port}`,
     accessToken: row.accessTokenSealed ? await platform.secrets.decrypt(db, row.accessTokenSealed) : '',
     extraParams: row.extraParams,
   };

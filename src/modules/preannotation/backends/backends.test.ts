@@ -103,7 +103,7 @@ describe('ML backends (Label Studio protocol)', () => {
     expect(setup.body).toMatchObject({
       schema: project.label_config,
       access_token: 'ls-token-for-backend',
-      hostname: ctx.platform.config.publicUrl,
+      hostname: ctx.platform.config.publicUrl ?? `http://localhost:${ctx.platform.config.port}`,
     });
     expect(String(setup.body!.project)).toMatch(new RegExp(`^${project.id}\\.\\d{10}$`));
     expect((await calls(t, project.id, backend.id)).map((c) => [c.operation, c.ok])).toEqual([

@@ -24,6 +24,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useAccessLabels } from '../../lib/access';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
+import { SendResetLink } from './Invitations';
 import { adminKeys, adminQueries } from './queries';
 
 /** A member's status, and beside it the sign-in lock while it holds (the list and the drawer). */
@@ -117,6 +118,7 @@ export function UserDrawer({ userId, onClose }: { userId: string; onClose: () =>
                 </Button>
               ) : null}
               <Button onClick={() => setResetting(true)}>{t('users.resetPassword')}</Button>
+              <SendResetLink userId={userId} email={u.email} />
             </Space>
           ) : null}
           {unlock.isSuccess && !u.locked_until ? (

@@ -7,6 +7,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useAccessLabels } from '../../lib/access';
 import { useFormat } from '../../lib/format';
 import { can, useMe } from '../../lib/session';
+import { Invitations, InviteModal } from './Invitations';
 import { Pager, useCursor } from './paging';
 import { adminKeys, adminQueries } from './queries';
 import { MemberStatus, UserDrawer } from './UserDrawer';
@@ -21,6 +22,7 @@ export function UsersTab() {
   const [search, setSearch] = useState('');
   const [status, setStatus] = useState<Status | undefined>();
   const [creating, setCreating] = useState(false);
+  const [inviting, setInviting] = useState(false);
   const [openId, setOpenId] = useState<string | null>(null);
   const paging = useCursor(`${search}|${status}`);
   const users = useQuery(adminQueries.users({ search, status, cursor: paging.cursor }));
@@ -50,6 +52,9 @@ export function UsersTab() {
           <Button type="primary" onClick={() => setCreating(true)}>
             {t('users.add')}
           </Button>
+        ) : null}
+        {can(me.data, 'users:manage') ? (
+          <Button onClick={() => setInviting(true)}>{t('invites.open')}</Button>
         ) : null}
       </Space>
       <ProblemAlert error={users.error} style={{ marginBottom: 16 }} />
@@ -85,7 +90,9 @@ export function UsersTab() {
         ]}
       />
       <Pager paging={paging} nextCursor={users.data?.next_cursor} />
+      <Invitations />
       {creating ? <AddUser onClose={() => setCreating(false)} /> : null}
+      {inviting ? <InviteModal onClose={() => setInviting(false)} /> : null}
       {openId ? <UserDrawer userId={openId} onClose={() => setOpenId(null)} /> : null}
     </>
   );

@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Button, Card, Form, Input, Space, Typography } from 'antd';
+import { Alert, Button, Card, Form, Input, Space, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
-import { useNavigate, useSearchParams } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, must } from '../../api/client';
 import { LanguageSwitch } from '../../components/LanguageSwitch';
 import { ProblemAlert } from '../../components/ProblemAlert';
@@ -42,6 +42,14 @@ export default function LoginPage() {
           </Typography.Title>
           <LanguageSwitch />
         </Space>
+        {params.get('joined') || params.get('reset') ? (
+          <Alert
+            type="success"
+            showIcon
+            style={{ marginTop: 16 }}
+            title={params.get('joined') ? t('joined', { tenant: params.get('joined') }) : t('reset.done')}
+          />
+        ) : null}
         <Form<Credentials> layout="vertical" onFinish={(v) => login.mutate(v)} style={{ marginTop: 16 }}>
           <Form.Item
             name="email"
@@ -65,6 +73,9 @@ export default function LoginPage() {
             {t('submit')}
           </Button>
         </Form>
+        <Typography.Paragraph style={{ marginTop: 16, marginBottom: 0 }}>
+          <Link to="/forgot-password">{t('forgot.link')}</Link>
+        </Typography.Paragraph>
       </Card>
     </div>
   );

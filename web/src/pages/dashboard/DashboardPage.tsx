@@ -3,12 +3,13 @@ import { Col, Empty, Row, Segmented, Space, Statistic } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { GetResponse } from '../../api/client';
+import { api, type GetResponse, must } from '../../api/client';
 import { Loading } from '../../components/Loading';
 import { PageTitle } from '../../components/PageTitle';
 import { Panel } from '../../components/Panel';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
+import { projectKeys } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
 import { Chart } from './Chart';
 import { dashboardQuery } from './queries';
@@ -17,6 +18,8 @@ type Dashboard = GetResponse<'/api/v1/dashboard'>;
 const REVIEW_OUTCOMES = ['approved', 'rejected', 'modification_requested'] as const;
 const PRESET_DAYS = [7, 30, 90] as const;
 const CustomRange = lazy(() => import('./CustomRange'));
+// Only an empty tenant sees it: its own chunk, out of the dashboard's first load.
+const GetStarted = lazy(() => import('../projects/GetStarted').then((m) => ({ default: m.GetStarted })));
 
 /** The last `n` days, today included. */
 function lastDays(n: number): [Dayjs, Dayjs] {
@@ -37,6 +40,12 @@ export default function DashboardPage() {
   const to = range[1].add(1, 'day').startOf('day').toISOString();
   const allowed = can(me.data, 'projects:read');
   const data = useQuery({ ...dashboardQuery(from, to), enabled: allowed });
+  // A tenant without projects has no statistics to show: it is shown how to start instead.
+  const anyProject = useQuery({
+    queryKey: [...projectKeys.list, 'any'],
+    queryFn: () => must(api.GET('/api/v1/projects', { params: { query: { limit: 1 } } })),
+    enabled: allowed,
+  });
   return (
     <Space direction="vertical" size="large" style={{ width: '100%' }}>
       <Space style={{ width: '100%', justifyContent: 'space-between' }} wrap>
@@ -65,8 +74,14 @@ export default function DashboardPage() {
         <Empty description={t('noAccess')} />
       ) : data.error ? (
         <ProblemAlert error={data.error} />
-      ) : data.isPending ? (
+      ) : data.isPending || anyProject.isPending ? (
         <Loading />
+      ) : anyProject.data?.items.length === 0 ? (
+        <Panel>
+          <Suspense fallback={<Loading />}>
+            <GetStarted />
+          </Suspense>
+        </Panel>
       ) : (
         <Charts data={data.data} />
       )}

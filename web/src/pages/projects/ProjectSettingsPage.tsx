@@ -24,9 +24,12 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import type { Project } from '../../lib/project';
 import { projectKeys, projectMembersQuery } from '../../lib/project';
+import { can, useMe } from '../../lib/session';
 import { adminQueries } from '../admin/queries';
 import { MlBackends } from './MlBackends';
+import { ProjectActions } from './ProjectActions';
 import { ProjectPage } from './ProjectPage';
+import { ProjectWebhooks } from './ProjectWebhooks';
 
 type Settings = Pick<
   Project,
@@ -249,6 +252,7 @@ function Members({ projectId }: { projectId: number }) {
 
 export default function ProjectSettingsPage() {
   const { t } = useTranslation('projects');
+  const me = useMe();
   return (
     <ProjectPage section="settings">
       {(project) => (
@@ -258,7 +262,9 @@ export default function ProjectSettingsPage() {
           </Typography.Title>
           <SettingsForm project={project} />
           <Members projectId={project.id} />
+          {can(me.data, 'webhooks:manage') ? <ProjectWebhooks projectId={project.id} /> : null}
           <MlBackends projectId={project.id} />
+          <ProjectActions project={project} />
         </>
       )}
     </ProjectPage>

@@ -9,6 +9,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormat } from '../../lib/format';
 import { projectSearchQuery, useProjectSummary } from '../../lib/project';
 import { can, useMe } from '../../lib/session';
+import { GetStarted } from './GetStarted';
 
 type Row = GetResponse<'/api/v1/projects'>['items'][number];
 
@@ -66,7 +67,7 @@ export default function ProjectsPage() {
         loading={list.isPending}
         dataSource={rows}
         pagination={false}
-        locale={{ emptyText: search ? t('list.noMatch', { search }) : t('list.empty') }}
+        locale={{ emptyText: search ? t('list.noMatch', { search }) : <GetStarted /> }}
         columns={[
           {
             title: t('list.name'),
