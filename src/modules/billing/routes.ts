@@ -167,7 +167,8 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       req.tx(async (tx) => {
         const visible = await bills.visibleProjects(tx, req.me);
-        if (visible && !visible.includes(req.params.projectId)) throw notFound('The project');
+        if (visible && !visible.includes(req.params.projectId))
+          throw notFound('project.not_found', 'The project');
         return rules.getProjectSettings(tx, req.me, req.params.projectId);
       }),
   );

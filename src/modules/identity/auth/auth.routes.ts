@@ -87,7 +87,8 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const p = req.me;
-      if (!p.sessionId) throw badRequest('An API token cannot log out; revoke it instead.');
+      if (!p.sessionId)
+        throw badRequest('auth.token_cannot_logout', 'An API token cannot log out; revoke it instead.');
       await req.tx(async (tx) => {
         await authService.endSessions(tx, { sessionId: p.sessionId! }, 'logout');
         req.audit({ action: 'auth.logout', resourceType: 'session', resourceId: p.sessionId });
@@ -218,7 +219,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
           { userId: p.userId, sessionId: req.params.id },
           'logout',
         );
-        if (ended.length === 0) throw notFound('The session');
+        if (ended.length === 0) throw notFound('session.not_found', 'The session');
         req.audit({ action: 'session.ended', resourceType: 'session', resourceId: req.params.id });
       });
       await authenticator.evict({ sessionId: req.params.id });

@@ -231,6 +231,6 @@ export async function markRead(tx: Executor, userId: string, id: number) {
     .set({ readAt: sql`coalesce(${notifications.readAt}, now())` })
     .where(and(eq(notifications.userId, userId), eq(notifications.id, id)))
     .returning();
-  if (!row) throw notFound('The notification');
+  if (!row) throw notFound('notification.not_found', 'The notification');
   return notificationView(row);
 }
