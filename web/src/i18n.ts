@@ -18,6 +18,7 @@ export const NAMESPACES = [
   'quality',
   'ai',
   'ask',
+  'problems',
 ] as const;
 const STORAGE_KEY = 'si.language';
 
