@@ -70,4 +70,25 @@ describe('server messages in Chinese', () => {
     expect(errors.filter((e) => !/status of (400|409)/.test(e))).toEqual([]);
     await close();
   });
+
+  it('names the built-in rule templates and the rules applied from them in Chinese', async () => {
+    const project = await newProject(t, { title: 'Templates zh' });
+    const { page, errors, close } = await signedIn(server, t.owner.email);
+    await page.evaluate("localStorage.setItem('si.language', 'zh-CN')");
+    await page.goto(`/projects/${project.id}/quality/rules`);
+    await page.getByText('每个控件都已作答、标签来自配置、至少用时 2 秒').waitFor();
+    expect(await page.getByText('Every control answered', { exact: false }).count()).toBe(0);
+    await page.getByRole('button', { name: '应用模板 基础' }).click();
+    const rules = page.getByTestId('rules');
+    await rules.getByRole('cell', { name: '所有控件均已作答' }).waitFor();
+    expect(await rules.textContent()).not.toContain('All controls answered');
+    // The API keeps the seeded English names.
+    const stored = await t.as(t.owner, {
+      method: 'GET',
+      url: `/api/v1/projects/${project.id}/quality/rules`,
+    });
+    expect(stored.json().items.map((r: { name: string }) => r.name)).toContain('All controls answered');
+    expect(errors).toEqual([]);
+    await close();
+  });
 });
