@@ -1,6 +1,7 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { CSRF_COOKIE, refuseCrossSite, setCsrfCookie } from '../../../platform/auth/csrf.ts';
 import { SESSION_COOKIE } from '../../../platform/auth/plugin.ts';
+import { USER_LANGUAGES } from '../../../platform/auth/schema.ts';
 import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
 import { badRequest, notFound } from '../../../platform/errors/problem.ts';
 import { DateTime, IdParams, Nullable } from '../../../platform/http/schemas.ts';
@@ -132,6 +133,35 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         permissions: p.permissions,
         is_platform_owner: p.isPlatformOwner,
       };
+    },
+  );
+
+  app.put(
+    '/auth/language',
+    {
+      config: { permission: 'self' },
+      schema: {
+        tags: ['auth'],
+        summary: "Set one's language: e-mails and files the server renders for the caller follow it",
+        body: Type.Object(
+          { language: Type.Union(USER_LANGUAGES.map((l) => Type.Literal(l))) },
+          { additionalProperties: false },
+        ),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (req, reply) => {
+      const p = req.me;
+      await req.tx(async (tx) => {
+        await authService.setLanguage(tx, p.userId, req.body.language);
+        req.audit({
+          action: 'auth.language_changed',
+          resourceType: 'user',
+          resourceId: p.userId,
+          details: { language: req.body.language },
+        });
+      });
+      return reply.code(204).send(null);
     },
   );
 

@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Config } from '../../../config.ts';
 import { effectivePermissions } from '../../../platform/auth/access.ts';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../../../platform/auth/passwords.ts';
-import { sessions, tenantMembers, tenants, users } from '../../../platform/auth/schema.ts';
+import { sessions, tenantMembers, tenants, type UserLanguage, users } from '../../../platform/auth/schema.ts';
 import { raiseSecurityEvent } from '../../../platform/auth/security-events.ts';
 import { newToken } from '../../../platform/auth/tokens.ts';
 import type { Db, Executor, Tx } from '../../../platform/db/client.ts';
@@ -316,4 +316,9 @@ export async function resetPassword(db: Db, email: string, password: string) {
     await endSessions(tx, { userId: user.id }, 'password_changed');
   });
   return user;
+}
+
+/** Remembers the user's language, which the server's e-mails and files to them follow. */
+export async function setLanguage(tx: Tx, userId: string, language: UserLanguage): Promise<void> {
+  await tx.update(users).set({ language, updatedAt: sql`now()` }).where(eq(users.id, userId));
 }

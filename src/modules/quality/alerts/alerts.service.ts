@@ -191,6 +191,26 @@ export async function putAlertConfig(
 
 const silenced = (c: AlertConfig, now: Date) => c.silenceUntil !== null && c.silenceUntil > now;
 
+const ZH_METRICS: Record<string, string> = {
+  total: '总分',
+  accuracy: '准确性',
+  completeness: '完整性',
+  timeliness: '及时性',
+  consistency: '一致性',
+  agreement: '一致率',
+};
+const ZH_SEVERITIES: Record<string, string> = { low: '低', medium: '中', high: '高', critical: '严重' };
+
+/** The alert e-mail for a user who reads the console in Chinese (the stored message is English). */
+function chineseAlert(alert: Alert, escalated: boolean) {
+  const severity = ZH_SEVERITIES[alert.severity] ?? alert.severity;
+  const what = `${ZH_METRICS[alert.metric] ?? alert.metric} ${Number(alert.value).toFixed(3)} 低于 ${alert.threshold}（标注 ${alert.annotationId}）`;
+  return {
+    subject: `[${severity}] ${escalated ? `已升级（第 ${alert.escalationLevel} 级）：` : ''}${what}`,
+    text: `${what}\n项目 ${alert.projectId}，告警 ${alert.id}，严重程度：${severity}。`,
+  };
+}
+
 async function notifyAlert(
   tx: Executor,
   platform: Platform,
@@ -207,6 +227,7 @@ async function notifyAlert(
     subject: `[${alert.severity}] ${escalated ? `Escalated (level ${alert.escalationLevel}): ` : ''}${alert.message}`,
     text: `${alert.message}\nProject ${alert.projectId}, alert ${alert.id}, severity ${alert.severity}.`,
     data: { alert: alertView(alert) },
+    localized: { 'zh-CN': chineseAlert(alert, escalated) },
   });
 }
 
