@@ -184,7 +184,7 @@ describe('background jobs', () => {
         state: 'failed',
         attempts: 1,
         error: 'The input is unusable: no header row.',
-        result: { line: 7 },
+        result: { line: 7, code: 'http.bad_request', params: {} },
         progress: 0.5,
         counts: { done: 1 },
       }),
