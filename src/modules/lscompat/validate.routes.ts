@@ -1,5 +1,5 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { Problem, type ProblemCode } from '../../platform/errors/problem.ts';
+import { Problem, type ProblemCode, type ProblemParams } from '../../platform/errors/problem.ts';
 import { checkConfigFor, loadProject, parseLabelConfig } from '../annotation/index.ts';
 import { both, IdParams } from './forward.ts';
 
@@ -17,8 +17,9 @@ const tags = ['label-studio'];
  * A refused config as both APIs say it: a problem document whose `errors` name the field,
  * and Label Studio's `validation_errors: {label_config: [...]}` beside them for its clients.
  */
-function refused(code: ProblemCode, detail: string, messages: string[]): Problem {
+function refused(code: ProblemCode, detail: string, messages: string[], params?: ProblemParams): Problem {
   return new Problem(400, code, detail, {
+    params,
     errors: messages.map((message) => ({ path: 'body/label_config', message })),
     validation_errors: { label_config: messages },
   });
@@ -41,6 +42,7 @@ async function checked<T>(work: () => Promise<T>): Promise<T> {
         err.code,
         err.detail,
         (err.extra.errors ?? []).map((e) => e.message),
+        err.params,
       );
     throw err;
   }
@@ -109,6 +111,7 @@ export const validateRoutes: FastifyPluginAsyncTypebox = async (app) => {
               'project.config_drops_data',
               `The labeling config drops ${conflicts.join('; ')}.`,
               conflicts.map((c) => `drops ${c}`),
+              { conflicts: conflicts.join('; ') },
             );
           return { config_essential_data_has_changed: essentialChange(project.parsedConfig, parsed) };
         });
