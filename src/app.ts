@@ -87,7 +87,11 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     // The plugin's types describe its own stores' callbacks more narrowly than it calls them.
     store: platform.rateLimitStore as unknown as FastifyRateLimitStoreCtor,
     errorResponseBuilder: (_req, ctx) =>
-      tooManyRequests('Too many requests; slow down.', Math.max(1, Math.ceil(ctx.ttl / 1000))),
+      tooManyRequests(
+        'request.rate_limited',
+        'Too many requests; slow down.',
+        Math.max(1, Math.ceil(ctx.ttl / 1000)),
+      ),
   });
 
   restrictSystemEndpoints(app, platform.config.systemAccessToken, platform.config.systemAllowCidrs);

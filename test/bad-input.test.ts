@@ -8,6 +8,7 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { wireModules } from '../src/modules/index.ts';
 import { tenants } from '../src/platform/auth/schema.ts';
+import { LEGACY_PROBLEM_CODES, PROBLEM_CODES } from '../src/platform/errors/codes.ts';
 import { type Platform, startPlatform } from '../src/platform/index.ts';
 import { type TestContext, testEnv } from './helpers.ts';
 
@@ -103,7 +104,16 @@ function expectProblem(res: LightMyRequestResponse, status: number) {
   // A V8 stack frame looks like "at fn (/path/file.ts:12:34)"; no body may carry one.
   expect(res.body).not.toMatch(/\bat [^\n]*:\d+:\d+/);
   expect(res.body).not.toMatch(/node_modules|\/src\/|\.ts\b/);
-  return body as { status: number; detail: string; errors?: { path: string; message: string }[] };
+  // The console translates the code; an unknown one would show English.
+  expect([...PROBLEM_CODES, ...LEGACY_PROBLEM_CODES]).toContain(body.code);
+  expect(body.params).toEqual(expect.any(Object));
+  return body as {
+    status: number;
+    code: string;
+    params: Record<string, unknown>;
+    detail: string;
+    errors?: { path: string; message: string; code?: string; params?: Record<string, unknown> }[];
+  };
 }
 
 describe('bad input at the edge', () => {
@@ -170,6 +180,29 @@ describe('bad input at the edge', () => {
   });
 
   it.each([
+    [
+      { name: '', count: 1 },
+      { path: 'body/name', code: 'minLength', params: { limit: 1 } },
+    ],
+    [
+      { name: 'a', count: -1 },
+      { path: 'body/count', code: 'minimum', params: { limit: 0, comparison: '>=' } },
+    ],
+    [
+      { name: 'a', count: 1, admin: true },
+      { path: 'body/admin', code: 'additionalProperties', params: { additionalProperty: 'admin' } },
+    ],
+    [{ count: 1 }, { path: 'body/name', code: 'required', params: { missingProperty: 'name' } }],
+  ])(
+    'gives a schema field error its rule (ajv keyword) and the values it names: %j',
+    async (payload, error) => {
+      const body = expectProblem(await post(payload), 400);
+      expect(body.code).toBe('request.schema');
+      expect(body.errors).toEqual([expect.objectContaining(error)]);
+    },
+  );
+
+  it.each([
     ['an array', [{ name: 'a', count: 1 }]],
     ['null', null],
     ['a number', 42],
@@ -180,7 +213,7 @@ describe('bad input at the edge', () => {
 
   it('answers an oversized body with 413', async () => {
     const big = { name: 'a'.repeat(4096), count: 1 };
-    expectProblem(await post(big), 413);
+    expect(expectProblem(await post(big), 413).code).toBe('http.payload_too_large');
   });
 
   it('answers an oversized body with a lying content-length with 413 or 400, never 5xx', async () => {
@@ -195,7 +228,9 @@ describe('bad input at the edge', () => {
     'multipart/form-data; boundary=x',
     'image/png',
   ])('answers an unsupported content type (%s) with 415', async (type) => {
-    expectProblem(await post('<widget/>', { 'content-type': type }), 415);
+    expect(expectProblem(await post('<widget/>', { 'content-type': type }), 415).code).toBe(
+      'http.unsupported_media_type',
+    );
   });
 
   it('answers text/plain (which Fastify parses as a string) with 400, not 5xx', async () => {
@@ -211,6 +246,7 @@ describe('bad input at the edge', () => {
     ] as const) {
       const body = expectProblem(await ctx.app.inject({ method, url }), 404);
       expect(body.detail).toContain(url);
+      expect(body).toMatchObject({ code: 'http.no_route', params: { method, path: url } });
     }
   });
 
@@ -220,6 +256,7 @@ describe('bad input at the edge', () => {
     expect(res.body).not.toContain(LEAK_MARKER);
     expect(res.body).not.toContain('postgres://');
     expect(body.detail).toMatch(/request id/i);
+    expect(body.code).toBe('server.unexpected');
   });
 
   it('maps a unique-index violation from the database to 409', async () => {
@@ -240,6 +277,7 @@ describe('bad input at the edge', () => {
     expect(again.body).not.toContain('tenants_slug_key');
     expect(again.body).not.toContain(slug.slice(11));
     expect(body.detail).toMatch(/already exists/);
+    expect(body).toMatchObject({ code: 'db.unique_violation', params: { sqlstate: '23505' } });
   });
 
   it.each(['division-by-zero', 'too-many-arguments'])(

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { BUILT_IN_TEMPLATES } from '../src/modules/quality/rules/rules.ts';
 import { BUILT_IN_ROLES, PERMISSIONS } from '../src/platform/auth/permissions.ts';
 
 const WEB = path.resolve(import.meta.dirname, '../web/src');
@@ -135,6 +136,30 @@ describe('web console translations', () => {
         ...BUILT_IN_ROLES.map((r) => `builtInRoles.${r}`),
       ].filter((k) => !keys.has(`${k}.name`) || !keys.has(`${k}.description`));
       expect(missing, lng).toEqual([]);
+    }
+  });
+
+  it('names every built-in quality rule template and its rules in every language', () => {
+    for (const lng of LANGUAGES) {
+      const quality = readNamespace(lng, 'quality');
+      const keys = new Set(flatten(quality));
+      const missing = Object.entries(BUILT_IN_TEMPLATES).flatMap(([name, tpl]) =>
+        [
+          `builtInTemplates.${name}.name`,
+          `builtInTemplates.${name}.description`,
+          ...tpl.rules.map((r) => `builtInTemplates.${name}.rules.${r.type}`),
+        ].filter((k) => !keys.has(k)),
+      );
+      expect(missing, lng).toEqual([]);
+    }
+    // English says what the server seeded, so the console reads the same in either place.
+    const en = readNamespace('en', 'quality').builtInTemplates as Record<
+      string,
+      { description: string; rules: Record<string, string> }
+    >;
+    for (const [name, tpl] of Object.entries(BUILT_IN_TEMPLATES)) {
+      expect(en[name]!.description).toBe(tpl.description);
+      for (const r of tpl.rules) expect(en[name]!.rules[r.type]).toBe(r.name);
     }
   });
 });

@@ -20,6 +20,7 @@ export const NAMESPACES = [
   'ask',
   'ml',
   'comments',
+  'problems',
 ] as const;
 const STORAGE_KEY = 'si.language';
 

@@ -47,10 +47,10 @@ export async function loadProject(
         isNull(projects.deletingSince),
       ),
     );
-  if (!row) throw notFound('The project');
+  if (!row) throw notFound('project.not_found', 'The project');
   const role = row.memberRole ?? null;
   if (!managesAllProjects(principal) && !(role && ALLOWED[need].includes(role)))
-    throw notFound('The project');
+    throw notFound('project.not_found', 'The project');
   return { ...row.project, memberRole: role };
 }
 

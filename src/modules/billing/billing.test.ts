@@ -518,6 +518,37 @@ describe('billing', () => {
     expect(summaryValue('E-mail')).toBe(a!.email);
     expect(summaryValue('Annotator id')).toBe(a!.userId);
 
+    // In the reader's language: the one they chose in the console, else their Accept-Language.
+    const chose = await t.as(a!, {
+      method: 'PUT',
+      url: '/api/v1/auth/language',
+      payload: { language: 'zh-CN' },
+    });
+    expect(chose.statusCode, chose.body).toBe(204);
+    const zh = await readXlsx(
+      (await t.as(a!, { method: 'GET', url: `/api/v1/billing/statements/${stmt.id}/export?format=xlsx` }))
+        .rawPayload,
+    );
+    const zhSummary = zh.getWorksheet('汇总')!;
+    expect(zhSummary.getRow(1).getCell(1).value).toBe(`${stmt.period} 结算单`);
+    const zhTotal = zhSummary.getRows(1, zhSummary.rowCount)!.find((row) => row.getCell(1).value === '合计')!;
+    expect(zhTotal.getCell(2).value).toBe(1.82);
+    expect((zh.getWorksheet('明细')!.getRow(1).values as unknown[]).slice(1, 8)).toEqual([
+      '行号',
+      '类型',
+      '用户',
+      '电子邮箱',
+      '用户 ID',
+      '项目',
+      '项目 ID',
+    ]);
+    const asked = await t.as(t.owner, {
+      method: 'GET',
+      url: `/api/v1/billing/bills/${may.id}/export?format=xlsx`,
+      headers: { 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8' },
+    });
+    expect((await readXlsx(asked.rawPayload)).getWorksheet('明细')!.getRow(1).values).toContain('金额');
+
     const csv = await t.as(t.owner, {
       method: 'GET',
       url: `/api/v1/billing/bills/${may.id}/export?format=csv`,

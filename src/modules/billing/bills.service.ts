@@ -167,7 +167,7 @@ async function periodBounds(tx: Executor, tenantId: string, period: string) {
         ((${period} || '-01')::timestamp + interval '1 month') at time zone t.time_zone as e
       from tenants t where t.id = ${tenantId}`),
   );
-  if (!row) throw notFound('The tenant');
+  if (!row) throw notFound('tenant.not_found', 'The tenant');
   return { tz: row.tz, s: new Date(row.s), e: new Date(row.e) };
 }
 
@@ -177,7 +177,7 @@ export async function getBill(tx: Executor, principal: Principal, id: number, lo
     .from(billingBills)
     .where(and(eq(billingBills.tenantId, principal.tenantId), eq(billingBills.id, id)));
   const [bill] = lock ? await q.for('update') : await q;
-  if (!bill) throw notFound('The bill');
+  if (!bill) throw notFound('bill.not_found', 'The bill');
   return bill;
 }
 
@@ -203,7 +203,11 @@ export async function requestBill(
     )
     .for('update');
   if (bill && bill.status !== 'draft')
-    throw conflict(`The bill of ${period} is ${bill.status}; correct it with an adjustment line.`);
+    throw conflict(
+      'bill.closed',
+      `The bill of ${period} is ${bill.status}; correct it with an adjustment line.`,
+      { period, status: bill.status },
+    );
   if (!bill) {
     [bill] = await tx
       .insert(billingBills)
@@ -359,7 +363,7 @@ export async function generateBill(platform: Platform, ctx: JobContext<{ bill_id
   await ctx.progress(0.05);
   const computed = await inTenant(db, scope, async (tx) => {
     const [bill] = await tx.select().from(billingBills).where(eq(billingBills.id, billId));
-    if (!bill) throw notFound('The bill');
+    if (!bill) throw notFound('bill.not_found', 'The bill');
     const projectIds = rowsOf<{ project_id: string | number }>(
       await tx.execute(sql`
         select distinct project_id from billing_work_records
@@ -392,7 +396,9 @@ export async function generateBill(platform: Platform, ctx: JobContext<{ bill_id
   if (currencies.size > 1)
     throw new Problem(
       409,
+      'bill.mixed_currencies',
       `The month mixes currencies (${[...currencies].join(', ')}); one bill has one currency.`,
+      { params: { currencies: [...currencies].join(', ') } },
     );
   const currency = [...currencies][0] ?? tenantTerms.currency;
   const lines: NewRecord[] = [];
@@ -453,7 +459,10 @@ export async function generateBill(platform: Platform, ctx: JobContext<{ bill_id
   await inTenant(db, scope, async (tx) => {
     const [locked] = await tx.select().from(billingBills).where(eq(billingBills.id, billId)).for('update');
     if (locked?.status !== 'draft' || locked.jobId !== ctx.runId)
-      throw conflict('The bill was issued, voided or regenerated meanwhile; this run is stale.');
+      throw conflict(
+        'bill.stale_run',
+        'The bill was issued, voided or regenerated meanwhile; this run is stale.',
+      );
     await tx.delete(billingRecords).where(and(eq(billingRecords.billId, billId), sql`kind <> 'adjustment'`));
     for (let i = 0; i < lines.length; i += CHUNK)
       await tx.insert(billingRecords).values(lines.slice(i, i + CHUNK));
@@ -493,8 +502,13 @@ export async function moveBill(
 ): Promise<Bill> {
   const bill = await getBill(tx, principal, id, true);
   const move = MOVES[action];
-  if (!move.from.includes(bill.status)) throw conflict(`A ${bill.status} bill cannot be ${move.to}.`);
-  if (action === 'issue' && !bill.generatedAt) throw conflict('The bill has not been generated yet.');
+  if (!move.from.includes(bill.status))
+    throw conflict('bill.transition', `A ${bill.status} bill cannot be ${move.to}.`, {
+      status: bill.status,
+      action: move.to,
+    });
+  if (action === 'issue' && !bill.generatedAt)
+    throw conflict('bill.not_generated', 'The bill has not been generated yet.');
   const stamp = { issue: 'issuedAt', pay: 'paidAt', void: 'voidedAt' } as const;
   const [row] = await tx
     .update(billingBills)
@@ -513,16 +527,22 @@ export async function addAdjustment(
 ): Promise<BillRecord> {
   const bill = await getBill(tx, principal, id, true);
   if (bill.status !== 'draft' && bill.status !== 'issued')
-    throw conflict(`A ${bill.status} bill takes no adjustments; correct it on a later bill.`);
+    throw conflict(
+      'bill.no_adjustments',
+      `A ${bill.status} bill takes no adjustments; correct it on a later bill.`,
+      { status: bill.status },
+    );
   const currency = bill.currency ?? 'CNY';
   let value: Decimal;
   try {
     value = new Decimal(input.amount);
   } catch {
-    throw badRequest('The amount is invalid.', [{ path: 'body/amount', message: 'is not a decimal number' }]);
+    throw badRequest('bill.amount_invalid', 'The amount is invalid.', [
+      { path: 'body/amount', message: 'is not a decimal number' },
+    ]);
   }
   if (!value.isFinite() || value.decimalPlaces() > MINOR_UNITS[currency]! || value.abs().gt(1e12))
-    throw badRequest('The amount is invalid.', [
+    throw badRequest('bill.amount_invalid', 'The amount is invalid.', [
       {
         path: 'body/amount',
         message: `needs at most ${MINOR_UNITS[currency]} decimal places for ${currency}`,
@@ -535,13 +555,13 @@ export async function addAdjustment(
       ),
     );
     if (!m)
-      throw badRequest('Unknown member.', [
+      throw badRequest('bill.unknown_member', 'Unknown member.', [
         { path: 'body/user_id', message: 'is not a member of this tenant' },
       ]);
   }
   if (input.project_id !== undefined) {
     if (!(await projectFacts(tx, input.project_id, principal.tenantId)))
-      throw badRequest('Unknown project.', [
+      throw badRequest('bill.unknown_project', 'Unknown project.', [
         { path: 'body/project_id', message: 'is not a project of this tenant' },
       ]);
   }
@@ -662,10 +682,10 @@ export async function getStatement(tx: Executor, principal: Principal, id: numbe
     .from(billingStatements)
     .innerJoin(billingBills, eq(billingBills.id, billingStatements.billId))
     .where(and(eq(billingStatements.tenantId, principal.tenantId), eq(billingStatements.id, id)));
-  if (!row) throw notFound('The statement');
+  if (!row) throw notFound('statement.not_found', 'The statement');
   if (!readsAllStatements(principal)) {
     const own = row.s.userId === principal.userId && ['issued', 'paid'].includes(row.bill.status);
-    if (!own) throw notFound('The statement');
+    if (!own) throw notFound('statement.not_found', 'The statement');
   }
   return row;
 }

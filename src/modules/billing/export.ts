@@ -1,4 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
+import type { UserLanguage } from '../../platform/auth/schema.ts';
 import { MINOR_UNITS } from './money.ts';
 
 export const EXPORT_FORMATS = ['xlsx', 'csv', 'json'] as const;
@@ -35,6 +36,8 @@ export interface NamedLine extends LineView {
 }
 
 export interface Document {
+  /** The language of the sheet names and column headers (the reader's). */
+  language: UserLanguage;
   title: string;
   /** Summary rows: label and value; money values are marked so they get the currency format. */
   summary: { label: string; value: string | number | null; money?: boolean }[];
@@ -42,30 +45,90 @@ export interface Document {
   lines: NamedLine[];
 }
 
-const COLUMNS: { header: string; key: keyof NamedLine; width: number; number?: 'int' | 'dec' | 'money' }[] = [
-  { header: 'Line', key: 'id', width: 8, number: 'int' },
-  { header: 'Kind', key: 'kind', width: 12 },
-  { header: 'User', key: 'user_name', width: 24 },
-  { header: 'E-mail', key: 'user_email', width: 30 },
-  { header: 'User id', key: 'user_id', width: 38 },
-  { header: 'Project', key: 'project_title', width: 28 },
-  { header: 'Project id', key: 'project_id', width: 10, number: 'int' },
-  { header: 'Rule version', key: 'rule_version_id', width: 12, number: 'int' },
-  { header: 'Mode', key: 'mode', width: 9 },
-  { header: 'Accepted', key: 'accepted_count', width: 10, number: 'int' },
-  { header: 'Rejected', key: 'rejected_count', width: 10, number: 'int' },
-  { header: 'Skipped', key: 'skipped_count', width: 10, number: 'int' },
-  { header: 'Paid count', key: 'paid_count', width: 10, number: 'int' },
-  { header: 'Hours', key: 'hours', width: 10, number: 'dec' },
-  { header: 'Quality', key: 'quality_score', width: 9, number: 'dec' },
-  { header: 'Quality ×', key: 'quality_multiplier', width: 10, number: 'dec' },
-  { header: 'Difficulty', key: 'difficulty', width: 10 },
-  { header: 'Difficulty ×', key: 'difficulty_multiplier', width: 11, number: 'dec' },
-  { header: 'Base', key: 'base_amount', width: 14, number: 'dec' },
-  { header: 'Amount', key: 'amount', width: 14, number: 'money' },
-  { header: 'Currency', key: 'currency', width: 9 },
-  { header: 'Note', key: 'note', width: 40 },
+const COLUMNS: {
+  header: Record<UserLanguage, string>;
+  key: keyof NamedLine;
+  width: number;
+  number?: 'int' | 'dec' | 'money';
+}[] = [
+  { header: { en: 'Line', 'zh-CN': '行号' }, key: 'id', width: 8, number: 'int' },
+  { header: { en: 'Kind', 'zh-CN': '类型' }, key: 'kind', width: 12 },
+  { header: { en: 'User', 'zh-CN': '用户' }, key: 'user_name', width: 24 },
+  { header: { en: 'E-mail', 'zh-CN': '电子邮箱' }, key: 'user_email', width: 30 },
+  { header: { en: 'User id', 'zh-CN': '用户 ID' }, key: 'user_id', width: 38 },
+  { header: { en: 'Project', 'zh-CN': '项目' }, key: 'project_title', width: 28 },
+  { header: { en: 'Project id', 'zh-CN': '项目 ID' }, key: 'project_id', width: 10, number: 'int' },
+  { header: { en: 'Rule version', 'zh-CN': '规则版本' }, key: 'rule_version_id', width: 12, number: 'int' },
+  { header: { en: 'Mode', 'zh-CN': '计费方式' }, key: 'mode', width: 9 },
+  { header: { en: 'Accepted', 'zh-CN': '已通过' }, key: 'accepted_count', width: 10, number: 'int' },
+  { header: { en: 'Rejected', 'zh-CN': '已驳回' }, key: 'rejected_count', width: 10, number: 'int' },
+  { header: { en: 'Skipped', 'zh-CN': '已跳过' }, key: 'skipped_count', width: 10, number: 'int' },
+  { header: { en: 'Paid count', 'zh-CN': '计费数量' }, key: 'paid_count', width: 10, number: 'int' },
+  { header: { en: 'Hours', 'zh-CN': '工时' }, key: 'hours', width: 10, number: 'dec' },
+  { header: { en: 'Quality', 'zh-CN': '质量' }, key: 'quality_score', width: 9, number: 'dec' },
+  { header: { en: 'Quality ×', 'zh-CN': '质量系数' }, key: 'quality_multiplier', width: 10, number: 'dec' },
+  { header: { en: 'Difficulty', 'zh-CN': '难度' }, key: 'difficulty', width: 10 },
+  {
+    header: { en: 'Difficulty ×', 'zh-CN': '难度系数' },
+    key: 'difficulty_multiplier',
+    width: 11,
+    number: 'dec',
+  },
+  { header: { en: 'Base', 'zh-CN': '基础金额' }, key: 'base_amount', width: 14, number: 'dec' },
+  { header: { en: 'Amount', 'zh-CN': '金额' }, key: 'amount', width: 14, number: 'money' },
+  { header: { en: 'Currency', 'zh-CN': '币种' }, key: 'currency', width: 9 },
+  { header: { en: 'Note', 'zh-CN': '备注' }, key: 'note', width: 40 },
 ];
+
+/** The words of the files the server renders, in each language the console has. */
+export const BILLING_TEXTS: Record<UserLanguage, Record<string, string>> = {
+  en: {
+    summarySheet: 'Summary',
+    detailSheet: 'Detail',
+    billTitle: 'Bill {period}',
+    statementTitle: 'Statement {period}',
+    bill: 'Bill',
+    statement: 'Statement',
+    period: 'Period',
+    timeZone: 'Time zone',
+    status: 'Status',
+    currency: 'Currency',
+    ruleVersions: 'Rule versions',
+    lines: 'Lines',
+    total: 'Total',
+    annotator: 'Annotator',
+    email: 'E-mail',
+    annotatorId: 'Annotator id',
+  },
+  'zh-CN': {
+    summarySheet: '汇总',
+    detailSheet: '明细',
+    billTitle: '{period} 账单',
+    statementTitle: '{period} 结算单',
+    bill: '账单',
+    statement: '结算单',
+    period: '期间',
+    timeZone: '时区',
+    status: '状态',
+    currency: '币种',
+    ruleVersions: '规则版本',
+    lines: '明细行数',
+    total: '合计',
+    annotator: '标注员',
+    email: '电子邮箱',
+    annotatorId: '标注员 ID',
+  },
+};
+
+/** A text of BILLING_TEXTS with its {placeholders} filled. */
+export function billingText(
+  language: UserLanguage,
+  key: string,
+  values: Record<string, string> = {},
+): string {
+  const text = BILLING_TEXTS[language][key] ?? BILLING_TEXTS.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? '');
+}
 
 /** Excel's number format for the currency: grouping, its minor-unit places and the code. */
 export function currencyFormat(currency: string): string {
@@ -80,7 +143,7 @@ export async function toXlsx(doc: Document): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = 'SuperInsight';
   const fmt = currencyFormat(doc.currency);
-  const summary = wb.addWorksheet('Summary');
+  const summary = wb.addWorksheet(billingText(doc.language, 'summarySheet'));
   summary.columns = [
     { header: doc.title, key: 'label', width: 28 },
     { header: '', key: 'value', width: 44 },
@@ -90,8 +153,8 @@ export async function toXlsx(doc: Document): Promise<Buffer> {
     const added = summary.addRow({ label: row.label, value });
     if (row.money) added.getCell('value').numFmt = fmt;
   }
-  const detail = wb.addWorksheet('Detail');
-  detail.columns = COLUMNS.map((c) => ({ header: c.header, key: c.key, width: c.width }));
+  const detail = wb.addWorksheet(billingText(doc.language, 'detailSheet'));
+  detail.columns = COLUMNS.map((c) => ({ header: c.header[doc.language], key: c.key, width: c.width }));
   for (const line of doc.lines) {
     const values: Record<string, unknown> = {};
     for (const c of COLUMNS) {
@@ -105,6 +168,7 @@ export async function toXlsx(doc: Document): Promise<Buffer> {
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
+/** CSV is for programs: its header row is the stable field names, in every language. */
 export function toCsv(doc: Document): string {
   return stringify(
     doc.lines.map((l) => COLUMNS.map((c) => l[c.key] ?? '')),

@@ -1,12 +1,13 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { FastifyReply } from 'fastify';
+import { languageOf } from '../../platform/auth/language.ts';
 import { decodeCursor, PageQuery, pageOf, toPage } from '../../platform/db/pagination.ts';
 import { pgArray } from '../../platform/db/sql.ts';
 import { notFound } from '../../platform/errors/problem.ts';
 import { DateTime, DateTimeIn, Nullable, Uuid } from '../../platform/http/schemas.ts';
 import * as bills from './bills.service.ts';
-import { type Document, EXPORT_FORMATS, toCsv, toXlsx } from './export.ts';
+import { billingText, type Document, EXPORT_FORMATS, toCsv, toXlsx } from './export.ts';
 import * as rules from './rules.service.ts';
 import { BILL_STATES, billingWorkRecords, DIFFICULTIES, MODES } from './schema.ts';
 
@@ -167,7 +168,8 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) =>
       req.tx(async (tx) => {
         const visible = await bills.visibleProjects(tx, req.me);
-        if (visible && !visible.includes(req.params.projectId)) throw notFound('The project');
+        if (visible && !visible.includes(req.params.projectId))
+          throw notFound('project.not_found', 'The project');
         return rules.getProjectSettings(tx, req.me, req.params.projectId);
       }),
   );
@@ -528,18 +530,21 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const { bill, totals, visible } = await bills.billFor(tx, req.me, req.params.id);
         const lines = (await bills.allLines(tx, bill.id, { visible })).map(bills.recordView);
         const view = bills.billView(bill, totals);
+        const language = await languageOf(tx, req.me.userId, req.headers['accept-language']);
+        const text = (key: string) => billingText(language, key);
         const doc: Document = {
-          title: `Bill ${bill.period}`,
+          language,
+          title: billingText(language, 'billTitle', { period: bill.period }),
           currency: view.currency,
           summary: [
-            { label: 'Bill', value: bill.id },
-            { label: 'Period', value: bill.period },
-            { label: 'Time zone', value: bill.timeZone },
-            { label: 'Status', value: bill.status },
-            { label: 'Currency', value: view.currency },
-            { label: 'Rule versions', value: bill.ruleVersionIds.map((v) => v ?? 'default').join(', ') },
-            { label: 'Lines', value: lines.length },
-            { label: 'Total', value: view.total, money: true },
+            { label: text('bill'), value: bill.id },
+            { label: text('period'), value: bill.period },
+            { label: text('timeZone'), value: bill.timeZone },
+            { label: text('status'), value: bill.status },
+            { label: text('currency'), value: view.currency },
+            { label: text('ruleVersions'), value: bill.ruleVersionIds.map((v) => v ?? 'default').join(', ') },
+            { label: text('lines'), value: lines.length },
+            { label: text('total'), value: view.total, money: true },
           ],
           lines: await bills.namedLines(tx, lines),
         };
@@ -632,20 +637,23 @@ export const billingRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const view = bills.statementView(s, bill);
         const named = await bills.namedLines(tx, lines);
         const annotator = (await bills.namesOf(tx, [s.userId], [])).user(s.userId);
+        const language = await languageOf(tx, req.me.userId, req.headers['accept-language']);
+        const text = (key: string) => billingText(language, key);
         const doc: Document = {
-          title: `Statement ${bill.period}`,
+          language,
+          title: billingText(language, 'statementTitle', { period: bill.period }),
           currency: view.currency,
           summary: [
-            { label: 'Statement', value: s.id },
-            { label: 'Bill', value: bill.id },
-            { label: 'Annotator', value: annotator?.name ?? '' },
-            { label: 'E-mail', value: annotator?.email ?? '' },
-            { label: 'Annotator id', value: s.userId },
-            { label: 'Period', value: bill.period },
-            { label: 'Status', value: bill.status },
-            { label: 'Currency', value: view.currency },
-            { label: 'Lines', value: lines.length },
-            { label: 'Total', value: view.total, money: true },
+            { label: text('statement'), value: s.id },
+            { label: text('bill'), value: bill.id },
+            { label: text('annotator'), value: annotator?.name ?? '' },
+            { label: text('email'), value: annotator?.email ?? '' },
+            { label: text('annotatorId'), value: s.userId },
+            { label: text('period'), value: bill.period },
+            { label: text('status'), value: bill.status },
+            { label: text('currency'), value: view.currency },
+            { label: text('lines'), value: lines.length },
+            { label: text('total'), value: view.total, money: true },
           ],
           lines: named,
         };

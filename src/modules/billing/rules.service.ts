@@ -94,7 +94,7 @@ export function versionView(v: RuleVersion) {
 
 async function projectOf(tx: Executor, tenantId: string, projectId: number) {
   const p = await projectFacts(tx, projectId, tenantId);
-  if (!p) throw notFound('The project');
+  if (!p) throw notFound('project.not_found', 'The project');
   return p;
 }
 
@@ -115,11 +115,9 @@ export async function createRule(
     .onConflictDoNothing()
     .returning();
   if (!row)
-    throw conflict(
-      input.project_id != null
-        ? 'This project already has a billing rule.'
-        : 'The tenant already has a billing rule.',
-    );
+    throw input.project_id != null
+      ? conflict('billing_rule.project_exists', 'This project already has a billing rule.')
+      : conflict('billing_rule.tenant_exists', 'The tenant already has a billing rule.');
   return row;
 }
 
@@ -136,7 +134,7 @@ export async function getRule(tx: Executor, principal: Principal, id: number) {
     .select()
     .from(billingRules)
     .where(and(eq(billingRules.tenantId, principal.tenantId), eq(billingRules.id, id)));
-  if (!rule) throw notFound('The billing rule');
+  if (!rule) throw notFound('billing_rule.not_found', 'The billing rule');
   const versions = await tx
     .select()
     .from(billingRuleVersions)
@@ -208,7 +206,8 @@ export async function createVersion(
 ): Promise<RuleVersion> {
   const { rule } = await getRule(tx, principal, ruleId);
   const errors = checkVersion(input);
-  if (errors.length) throw badRequest('The billing rule version is invalid.', errors);
+  if (errors.length)
+    throw badRequest('billing_rule_version.invalid', 'The billing rule version is invalid.', errors);
   // Serialises version numbering per rule.
   await tx.execute(sql`select id from billing_rules where id = ${rule.id} for update`);
   const [{ next }] = rowsOf<{ next: number }>(
@@ -243,29 +242,34 @@ export async function getVersion(tx: Executor, principal: Principal, id: number)
     .select()
     .from(billingRuleVersions)
     .where(and(eq(billingRuleVersions.tenantId, principal.tenantId), eq(billingRuleVersions.id, id)));
-  if (!v) throw notFound('The billing rule version');
+  if (!v) throw notFound('billing_rule_version.not_found', 'The billing rule version');
   return v;
 }
 
 /** Approves a draft; its author may not (a second admin must). */
 export async function approveVersion(tx: Executor, principal: Principal, id: number): Promise<RuleVersion> {
   const v = await getVersion(tx, principal, id);
-  if (v.status !== 'draft') throw conflict('This version is already approved.');
+  if (v.status !== 'draft')
+    throw conflict('billing_rule_version.approved', 'This version is already approved.');
   if (v.createdBy === principal.userId)
-    throw forbidden('A billing rule version must be approved by someone other than its author.');
+    throw forbidden(
+      'billing_rule_version.own_approval',
+      'A billing rule version must be approved by someone other than its author.',
+    );
   const [row] = await tx
     .update(billingRuleVersions)
     .set({ status: 'approved', approvedBy: principal.userId, approvedAt: sql`now()` })
     .where(and(eq(billingRuleVersions.id, id), eq(billingRuleVersions.status, 'draft')))
     .returning();
-  if (!row) throw conflict('This version is already approved.');
+  if (!row) throw conflict('billing_rule_version.approved', 'This version is already approved.');
   return row;
 }
 
 /** Deletes a draft (an approved version stays: bills name it). */
 export async function deleteDraft(tx: Executor, principal: Principal, id: number): Promise<RuleVersion> {
   const v = await getVersion(tx, principal, id);
-  if (v.status !== 'draft') throw conflict('An approved version cannot be deleted.');
+  if (v.status !== 'draft')
+    throw conflict('billing_rule_version.approved_delete', 'An approved version cannot be deleted.');
   await tx.delete(billingRuleVersions).where(eq(billingRuleVersions.id, id));
   return v;
 }

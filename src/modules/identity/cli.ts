@@ -28,7 +28,7 @@ const options = {
 
 async function tenantBySlug(db: Db, slug: string) {
   const [tenant] = await db.select().from(tenants).where(eq(tenants.slug, slug));
-  if (!tenant) throw notFound(`The tenant "${slug}"`);
+  if (!tenant) throw notFound('tenant.not_found', `The tenant "${slug}"`, { slug });
   return tenant;
 }
 
@@ -43,19 +43,25 @@ export async function userCommand(
   const { values } = parseArgs({ args: rest, options, allowPositionals: false });
   switch (action) {
     case 'create': {
-      if (!values.email) throw badRequest('--email is required.');
+      if (!values.email) throw badRequest('cli.email_required', '--email is required.');
       const password = values.password ?? generatePassword();
       checkPasswordPolicy(password, values.email);
       const tenant = await tenantBySlug(db, values.tenant);
       const passwordHash = await hashPassword(password);
       await db.transaction(async (tx) => {
         if (await findUserByEmail(tx, values.email!))
-          throw conflict(`An account ${values.email} already exists.`);
+          throw conflict('member.account_exists', `An account ${values.email} already exists.`, {
+            email: values.email!,
+          });
         const [role] = await tx
           .select({ id: roles.id })
           .from(roles)
           .where(and(eq(roles.tenantId, tenant.id), eq(roles.name, values.role)));
-        if (!role) throw notFound(`The role "${values.role}" in ${tenant.slug}`);
+        if (!role)
+          throw notFound('role.not_found', `The role "${values.role}" in ${tenant.slug}`, {
+            role: values.role,
+            tenant: tenant.slug,
+          });
         const userId = crypto.randomUUID();
         await tx.insert(users).values({
           id: userId,
@@ -88,7 +94,7 @@ export async function userCommand(
       return 0;
     }
     case 'reset-password': {
-      if (!values.email) throw badRequest('--email is required.');
+      if (!values.email) throw badRequest('cli.email_required', '--email is required.');
       const password = values.password ?? generatePassword();
       await resetPassword(db, values.email, password);
       out(`Password of ${values.email} reset; its sessions ended.`);

@@ -67,7 +67,7 @@ beforeAll(async () => {
   });
   platform.queue.define(REFUSE, async (job) => {
     await job.progress(0.5, { done: 1 });
-    throw new Problem(400, `The input is unusable: ${job.payload.reason}.`, { line: 7 });
+    throw new Problem(400, 'http.bad_request', `The input is unusable: ${job.payload.reason}.`, { line: 7 });
   });
   platform.queue.define(FLAKY, async (job) => {
     const attempt = (flakyAttempts.get(job.runId) ?? 0) + 1;
@@ -184,7 +184,7 @@ describe('background jobs', () => {
         state: 'failed',
         attempts: 1,
         error: 'The input is unusable: no header row.',
-        result: { line: 7 },
+        result: { line: 7, code: 'http.bad_request', params: {} },
         progress: 0.5,
         counts: { done: 1 },
       }),

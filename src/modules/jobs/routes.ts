@@ -66,7 +66,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .from(jobRuns)
           .where(and(eq(jobRuns.tenantId, req.me.tenantId), eq(jobRuns.id, req.params.id), visible(req))),
       );
-      if (!row) throw notFound('The job');
+      if (!row) throw notFound('job.not_found', 'The job');
       return view(row);
     },
   );

@@ -19,8 +19,14 @@ export function featureRequired(feature: Feature, state: LicenseState): Problem 
   const why = state.status === 'trial_ended' || state.status === 'expired' ? ` ${state.message}` : '';
   return new Problem(
     403,
+    'license_feature_required',
     `${FEATURES[feature]} needs the ${edition} edition; this installation runs ${state.edition}.${why}`,
-    { code: 'license_feature_required', feature, edition, current_edition: state.edition },
+    {
+      params: { feature, edition, current_edition: state.edition },
+      feature,
+      edition,
+      current_edition: state.edition,
+    },
   );
 }
 

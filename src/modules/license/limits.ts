@@ -30,11 +30,11 @@ export class LimitRefusal extends Problem {
     readonly tenantId: string,
     readonly userId: string | null,
   ) {
-    super(403, detail, {
-      code: REFUSAL_CODES[limit],
+    super(403, REFUSAL_CODES[limit], detail, {
       limit,
       allowed,
       in_use: inUse,
+      params: { limit, allowed, in_use: inUse },
     });
   }
 }

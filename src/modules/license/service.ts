@@ -4,7 +4,7 @@ import { and, count, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Principal } from '../../platform/auth/principal.ts';
 import type { Executor } from '../../platform/db/client.ts';
 import { beforeCursor, toPage } from '../../platform/db/pagination.ts';
-import { Problem } from '../../platform/errors/problem.ts';
+import { Problem, type ProblemCode } from '../../platform/errors/problem.ts';
 import { OutboundError } from '../../platform/http/outbound.ts';
 import type { Platform } from '../../platform/index.ts';
 import { type LicensePayload, type RequestCode, readActivation, readLicense } from './document.ts';
@@ -15,8 +15,8 @@ import { type LicenseService, licenseOf, logEvent } from './state.ts';
 const DAY_MS = 86_400_000;
 
 /** A refused key or activation: 422 with a stable code and the reason in words. */
-function refusal(code: string, message: string): Problem {
-  return new Problem(422, message, { code });
+function refusal(code: ProblemCode, message: string): Problem {
+  return new Problem(422, code, message);
 }
 
 /** Verifies a key and installs it in place of the one in force; every refusal is logged. */
@@ -78,9 +78,11 @@ function refuseOutOfTime(p: LicensePayload, now: number): void {
 async function currentLicense(license: LicenseService): Promise<LicensePayload> {
   const state = await license.state();
   if (!state.license)
-    throw new Problem(409, 'No license key is installed; install one before activating it.', {
-      code: 'license_missing',
-    });
+    throw new Problem(
+      409,
+      'license_missing',
+      'No license key is installed; install one before activating it.',
+    );
   return state.license;
 }
 
@@ -228,9 +230,12 @@ async function callServer(
     });
   } catch (err) {
     if (err instanceof OutboundError)
-      throw new Problem(502, `The license server at ${url} could not be reached: ${err.message}`, {
-        code: 'license_server_unreachable',
-      });
+      throw new Problem(
+        502,
+        'license_server_unreachable',
+        `The license server at ${url} could not be reached: ${err.message}`,
+        { params: { url, message: err.message } },
+      );
     throw err;
   }
   let answer: ServerAnswer = {};
@@ -247,7 +252,12 @@ export async function activateOnline(platform: Platform, serverUrl: string | und
   const license = licenseOf(platform);
   const current = await currentLicense(license);
   const url = serverUrl ?? current.server_url;
-  if (!url) throw new Problem(400, 'Name the license server (server_url): the license names none.');
+  if (!url)
+    throw new Problem(
+      400,
+      'license_server_url_required',
+      'Name the license server (server_url): the license names none.',
+    );
   const [row] = await platform.database.db
     .select({ document: licenses.document })
     .from(licenses)
@@ -280,10 +290,9 @@ export async function activateOnline(platform: Platform, serverUrl: string | und
     });
     throw new Problem(
       status >= 400 && status < 500 ? 422 : 502,
+      'activation_refused',
       `The license server refused the activation: ${why}`,
-      {
-        code: 'activation_refused',
-      },
+      { params: { reason: why } },
     );
   }
   return acceptActivation(platform, answer.activation, 'online', actor, url);
@@ -304,8 +313,7 @@ export async function deactivate(platform: Platform, actor: Principal) {
         sql`${licenseActivations.kind} in ('offline', 'online')`,
       ),
     );
-  if (!active)
-    throw new Problem(409, 'The license is not activated on this machine.', { code: 'not_activated' });
+  if (!active) throw new Problem(409, 'not_activated', 'The license is not activated on this machine.');
   if (active.kind === 'online' && active.serverUrl) {
     const [row] = await db
       .select({ document: licenses.document })
@@ -319,7 +327,12 @@ export async function deactivate(platform: Platform, actor: Principal) {
       'DELETE',
     );
     if (status !== 200)
-      throw new Problem(502, `The license server did not release the machine: ${answer.detail ?? status}`);
+      throw new Problem(
+        502,
+        'license_server_release_failed',
+        `The license server did not release the machine: ${answer.detail ?? status}`,
+        { params: { reason: String(answer.detail ?? status) } },
+      );
   }
   await db.transaction(async (tx) => {
     await tx
@@ -407,7 +420,7 @@ export class LicenseServer {
         message,
         details: { fingerprint: input.fingerprint },
       });
-      throw new Problem(409, message, { code: 'license_machines_exhausted' });
+      throw new Problem(409, 'license_machines_exhausted', message);
     }
     return { activation: signActivation(this.key, payload.id, input.fingerprint, input.nonce) };
   }

@@ -102,8 +102,10 @@ function exportFilters(body: SnapshotBody) {
   if (tasks.annotated === 'exclude') notHere.push('annotated');
   if (notHere.length)
     throw badRequest(
+      'lscompat.export_filter_unsupported',
       `These task filters have no counterpart here: ${notHere.join(', ')}.`,
       notHere.map((k) => ({ path: `body/task_filter_options/${k}`, message: 'is not supported' })),
+      { filters: notHere.join(', ') },
     );
   const annotations = body.annotation_filter_options ?? {};
   return {
@@ -246,10 +248,13 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const { id, export_pk } = req.params;
         const e = await one(req, id, export_pk);
         // Label Studio's answers: an unfinished snapshot, or a format it was not converted to, is not found.
-        if (e.status !== 'completed') throw new Problem(404, 'Export is not completed.');
+        if (e.status !== 'completed')
+          throw new Problem(404, 'lscompat.export_not_completed', 'Export is not completed.');
         const type = req.query.exportType;
         if (type !== undefined && type !== e.format)
-          throw new Problem(404, `${type} format is not converted yet.`);
+          throw new Problem(404, 'lscompat.export_not_converted', `${type} format is not converted yet.`, {
+            params: { type },
+          });
         return relayFile(
           reply,
           await v1(req, 'GET', `/projects/${id}/exports/${export_pk}/download`, undefined, {

@@ -3,7 +3,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Response as LightMyRequestResponse } from 'light-my-request';
 import { CSRF_HEADER } from '../../platform/auth/csrf.ts';
-import { Problem } from '../../platform/errors/problem.ts';
+import { Problem, type ProblemCode } from '../../platform/errors/problem.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -58,8 +58,14 @@ function problemOf(statusCode: number, statusMessage: string, text: string): Pro
   } catch {
     // Not JSON: the status alone says it.
   }
-  const { detail, type: _type, status: _status, instance: _instance, ...extra } = body;
-  return new Problem(statusCode, typeof detail === 'string' ? detail : statusMessage, extra);
+  const { detail, code, type: _type, status: _status, instance: _instance, ...extra } = body;
+  // The answer of our own /api/v1: its code is one of ours; a body without one is the status's.
+  return new Problem(
+    statusCode,
+    typeof code === 'string' ? (code as ProblemCode) : 'http.client_error',
+    typeof detail === 'string' ? detail : statusMessage,
+    extra,
+  );
 }
 
 /**

@@ -63,7 +63,9 @@ async function importFiles(v1: V1, req: FastifyRequest, projectId: number): Prom
     );
   }
   if (started.length === 0)
-    throw badRequest('The upload holds no file.', [{ path: 'body', message: 'must hold at least one file' }]);
+    throw badRequest('import.no_file', 'The upload holds no file.', [
+      { path: 'body', message: 'must hold at least one file' },
+    ]);
   return started;
 }
 

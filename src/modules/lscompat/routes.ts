@@ -40,11 +40,11 @@ const Paging = {
 function pageOf(query: { page?: number; page_size?: number }) {
   const { page = 1, page_size = 100 } = query;
   if (!Number.isSafeInteger(page))
-    throw badRequest('page must be a whole number.', [
+    throw badRequest('lscompat.page_invalid', 'page must be a whole number.', [
       { path: 'querystring/page', message: 'must be a whole number' },
     ]);
   if (!Number.isSafeInteger(page_size))
-    throw badRequest('page_size must be a whole number.', [
+    throw badRequest('lscompat.page_size_invalid', 'page_size must be a whole number.', [
       { path: 'querystring/page_size', message: 'must be a whole number' },
     ]);
   return { page, page_size };
@@ -244,7 +244,7 @@ export const lscompatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       db.execute(sql`select project_id from ${readOnly.tasks} t where t.id = ${taskId}`),
     );
     const row = rowsOf<{ project_id: number }>(rows)[0];
-    if (!row) throw notFound('The task');
+    if (!row) throw notFound('task.not_found', 'The task');
     return Number(row.project_id);
   };
 

@@ -1,5 +1,5 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { Problem } from '../../platform/errors/problem.ts';
+import { Problem, type ProblemCode, type ProblemParams } from '../../platform/errors/problem.ts';
 import { checkConfigFor, loadProject, parseLabelConfig } from '../annotation/index.ts';
 import { both, IdParams } from './forward.ts';
 
@@ -17,8 +17,9 @@ const tags = ['label-studio'];
  * A refused config as both APIs say it: a problem document whose `errors` name the field,
  * and Label Studio's `validation_errors: {label_config: [...]}` beside them for its clients.
  */
-function refused(detail: string, messages: string[]): Problem {
-  return new Problem(400, detail, {
+function refused(code: ProblemCode, detail: string, messages: string[], params?: ProblemParams): Problem {
+  return new Problem(400, code, detail, {
+    params,
     errors: messages.map((message) => ({ path: 'body/label_config', message })),
     validation_errors: { label_config: messages },
   });
@@ -26,7 +27,8 @@ function refused(detail: string, messages: string[]): Problem {
 
 function configOf(body: { label_config?: string }): string {
   const xml = body.label_config;
-  if (!xml?.trim()) throw refused('Label config is not set or is empty.', ['is not set or is empty']);
+  if (!xml?.trim())
+    throw refused('label_config.empty', 'Label config is not set or is empty.', ['is not set or is empty']);
   return xml;
 }
 
@@ -37,8 +39,10 @@ async function checked<T>(work: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof Problem && err.status === 400)
       throw refused(
+        err.code,
         err.detail,
         (err.extra.errors ?? []).map((e) => e.message),
+        err.params,
       );
     throw err;
   }
@@ -104,8 +108,10 @@ export const validateRoutes: FastifyPluginAsyncTypebox = async (app) => {
           const { parsed, conflicts } = await checked(() => checkConfigFor(db, project, xml));
           if (conflicts.length)
             throw refused(
+              'project.config_drops_data',
               `The labeling config drops ${conflicts.join('; ')}.`,
               conflicts.map((c) => `drops ${c}`),
+              { conflicts: conflicts.join('; ') },
             );
           return { config_essential_data_has_changed: essentialChange(project.parsedConfig, parsed) };
         });

@@ -73,9 +73,11 @@ function eventsOf(body: LsIn, now?: { all: boolean; events: string[] }): string[
   if (all) return [...WEBHOOK_EVENTS];
   const events = body.actions ?? now?.events ?? [];
   if (events.length === 0)
-    throw badRequest('A webhook that does not send for all actions needs at least one action.', [
-      { path: 'body/actions', message: 'must name an action when send_for_all_actions is false' },
-    ]);
+    throw badRequest(
+      'webhook.actions_required',
+      'A webhook that does not send for all actions needs at least one action.',
+      [{ path: 'body/actions', message: 'must name an action when send_for_all_actions is false' }],
+    );
   return events;
 }
 

@@ -3,7 +3,7 @@ import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../platform/auth/principal.ts';
 import type { Executor } from '../../platform/db/client.ts';
-import { notFound } from '../../platform/errors/problem.ts';
+import { notFound, type ProblemCode } from '../../platform/errors/problem.ts';
 import { loadProject, projectsFor } from '../annotation/index.ts';
 
 /**
@@ -26,16 +26,17 @@ export async function requireProjectReader(req: FastifyRequest): Promise<void> {
  */
 export type Reader = Principal | { tenantId: string };
 
-/** Throws the 404 of an absent `what` unless the reader may read project `projectId`. */
+/** Throws the 404 (`code`) of an absent `what` unless the reader may read project `projectId`. */
 export async function requireReadable(
   tx: Executor,
   reader: Reader,
   projectId: number,
+  code: ProblemCode,
   what: string,
 ): Promise<void> {
   if (!('permissions' in reader)) return;
   const visible = await projectsFor(tx, reader, 'read');
-  if (visible !== null && !visible.includes(projectId)) throw notFound(what);
+  if (visible !== null && !visible.includes(projectId)) throw notFound(code, what);
 }
 
 type ProjectRows = PgTable & { id: AnyPgColumn; tenantId: AnyPgColumn; projectId: AnyPgColumn };
@@ -50,13 +51,14 @@ export async function loadRow<T extends ProjectRows>(
   reader: Reader,
   table: T,
   id: number,
+  code: ProblemCode,
   what: string,
 ): Promise<InferSelectModel<T>> {
   const [row] = (await tx
     .select()
     .from(table as PgTable)
     .where(and(eq(table.tenantId, reader.tenantId), eq(table.id, id)))) as InferSelectModel<T>[];
-  if (!row) throw notFound(what);
-  await requireReadable(tx, reader, (row as { projectId: number }).projectId, what);
+  if (!row) throw notFound(code, what);
+  await requireReadable(tx, reader, (row as { projectId: number }).projectId, code, what);
   return row;
 }

@@ -66,9 +66,13 @@ export async function updateEvent(
     .from(securityEvents)
     .where(and(eq(securityEvents.tenantId, tenantId), eq(securityEvents.id, id)))
     .for('update');
-  if (!event) throw notFound('The security event');
+  if (!event) throw notFound('security_event.not_found', 'The security event');
   if (!NEXT[event.status].includes(input.status)) {
-    throw conflict(`A security event cannot move from ${event.status} to ${input.status}.`);
+    throw conflict(
+      'security_event.transition',
+      `A security event cannot move from ${event.status} to ${input.status}.`,
+      { from: event.status, to: input.status },
+    );
   }
   const closed = input.status === 'resolved' || input.status === 'false_positive';
   const [row] = await tx
@@ -106,9 +110,12 @@ export async function listAllowList(tx: Executor, tenantId: string) {
 function normalise(cidr: string, index: number): string {
   const parsed = parseCidr(cidr);
   if (!parsed) {
-    throw badRequest(`"${cidr}" is not an IPv4/IPv6 address or CIDR range.`, [
-      { path: `body/entries/${index}/cidr`, message: 'is not an address or CIDR range' },
-    ]);
+    throw badRequest(
+      'security.cidr_invalid',
+      `"${cidr}" is not an IPv4/IPv6 address or CIDR range.`,
+      [{ path: `body/entries/${index}/cidr`, message: 'is not an address or CIDR range' }],
+      { cidr },
+    );
   }
   return `${parsed.address}/${parsed.prefix}`;
 }
@@ -130,7 +137,11 @@ export async function replaceAllowList(
   }));
   const unique = new Map(normalised.map((e) => [e.cidr, e]));
   if (unique.size && !listAllows(buildList([...unique.keys()]), callerIp)) {
-    throw conflict(`Your own address ${callerIp} is not in the new list; saving it would lock you out.`);
+    throw conflict(
+      'security.allow_list_locks_out',
+      `Your own address ${callerIp} is not in the new list; saving it would lock you out.`,
+      { ip: callerIp },
+    );
   }
   await tx.delete(ipWhitelist).where(eq(ipWhitelist.tenantId, tenantId));
   if (unique.size) {

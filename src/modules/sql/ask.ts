@@ -101,9 +101,8 @@ export async function ask(ctx: AskContext, q: Question, limits: { boundPlan: boo
         ...plugin,
       }),
     );
-    throw new Problem(422, reason, {
+    throw new Problem(422, 'cannot_answer', reason, {
       type: 'https://superinsight.dev/problems/sql-cannot-answer',
-      code: 'cannot_answer',
       log_id: logId,
     });
   };
@@ -202,10 +201,11 @@ async function answerFromPlugin(
     );
     throw new Problem(
       reply.failure === 'timeout' ? 504 : 502,
+      'plugin_failed',
       `The plugin “${plugin.name}” failed: ${reply.message}.`,
       {
+        params: { plugin: plugin.name, message: reply.message },
         type: 'https://superinsight.dev/problems/sql-plugin-failed',
-        code: 'plugin_failed',
         reason: reply.failure,
         log_id: logId,
       },

@@ -21,15 +21,14 @@ async function loggedQuery(tx: Tx, id: number, by: { userId: string; anyLog: boo
     .where(
       and(eq(sqlGenerationLogs.id, id), by.anyLog ? undefined : eq(sqlGenerationLogs.userId, by.userId)),
     );
-  if (!log) throw notFound('The log');
+  if (!log) throw notFound('log.not_found', 'The log');
   await loadParser();
   try {
     return { sql: validateSelect(log.sql).sql, params: log.params };
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
-    throw new Problem(400, err.message, {
+    throw new Problem(400, err.rule, err.message, {
       type: 'https://superinsight.dev/problems/sql-refused',
-      code: err.rule,
     });
   }
 }
@@ -41,9 +40,8 @@ async function runFor(tx: Tx, query: { sql: string; params: unknown[] }, limits:
   } catch (err) {
     const failure = (err as ExecutionError).failure;
     if (!failure) throw err;
-    throw new Problem(422, (err as Error).message, {
+    throw new Problem(422, failure, (err as Error).message, {
       type: 'https://superinsight.dev/problems/sql-failed',
-      code: failure,
     });
   }
 }

@@ -1,6 +1,6 @@
 import { Type } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { Problem } from '../../platform/errors/problem.ts';
+import { Problem, type ProblemCode } from '../../platform/errors/problem.ts';
 import { managesAllProjects } from '../annotation/index.ts';
 
 /** A string limited to `values`, typed as their union. */
@@ -15,10 +15,8 @@ export function requireTenantWideAccess(req: FastifyRequest): void {
   if (!managesAllProjects(req.principal!))
     throw new Problem(
       403,
+      'project_access',
       'Queries read every project of the tenant; they need tenant-wide project access.',
-      {
-        code: 'project_access',
-      },
     );
 }
 
@@ -27,11 +25,12 @@ const isUniqueViolation = (err: unknown) =>
   (err as { code?: string }).code === '23505';
 
 /** Runs a write whose only unique key is a tenant's name for a `thing`: a clash is a 409 with `code`. */
-export async function uniqueName<T>(thing: string, code: string, work: () => Promise<T>): Promise<T> {
+export async function uniqueName<T>(thing: string, code: ProblemCode, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    if (isUniqueViolation(err)) throw new Problem(409, `A ${thing} of this name exists.`, { code });
+    if (isUniqueViolation(err))
+      throw new Problem(409, code, `A ${thing} of this name exists.`, { params: { thing } });
     throw err;
   }
 }

@@ -47,7 +47,7 @@ export async function putConfiguration(
       .from(thirdPartyPlugins)
       .where(eq(thirdPartyPlugins.id, values.pluginId));
     if (!plugin)
-      throw badRequest('plugin_id names no plugin of this tenant.', [
+      throw badRequest('sql.plugin_unknown', 'plugin_id names no plugin of this tenant.', [
         { path: '/plugin_id', message: 'unknown plugin' },
       ]);
   }
@@ -87,10 +87,14 @@ const FAILURES: Record<ExecutionError['failure'], { status: number; outcome: Out
 export function knownSource(sourceId: string | null | undefined): string {
   const source = sourceId ?? PLATFORM_SOURCE;
   if (source !== PLATFORM_SOURCE)
-    throw new Problem(400, 'Only the platform’s own data (source_id null) can be queried so far.', {
-      code: 'unknown_source',
-      errors: [{ path: '/source_id', message: 'unknown source' }],
-    });
+    throw new Problem(
+      400,
+      'unknown_source',
+      'Only the platform’s own data (source_id null) can be queried so far.',
+      {
+        errors: [{ path: '/source_id', message: 'unknown source' }],
+      },
+    );
   return source;
 }
 
@@ -129,9 +133,7 @@ export async function runQuery(
     });
   const sourceId = knownSource(run.sourceId);
   if (!config.enabledSources.includes(sourceId))
-    throw new Problem(400, 'This source is not enabled in the text-to-SQL configuration.', {
-      code: 'source_disabled',
-    });
+    throw new Problem(400, 'source_disabled', 'This source is not enabled in the text-to-SQL configuration.');
   let valid: ReturnType<typeof validateSelect>;
   await loadParser();
   try {
@@ -144,9 +146,8 @@ export async function runQuery(
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
     const logId = await log({ outcome: err.rule === 'sql_syntax' ? 'invalid' : 'refused', error: err.rule });
-    throw new Problem(400, err.message, {
+    throw new Problem(400, err.rule, err.message, {
       type: 'https://superinsight.dev/problems/sql-refused',
-      code: err.rule,
       log_id: logId,
     });
   }
@@ -165,9 +166,8 @@ export async function runQuery(
     if (!failure) throw err;
     const { status, outcome } = FAILURES[failure];
     const logId = await log({ outcome, error: `${failure}: ${(err as Error).message}` });
-    throw new Problem(status, (err as Error).message, {
+    throw new Problem(status, failure, (err as Error).message, {
       type: 'https://superinsight.dev/problems/sql-failed',
-      code: failure,
       log_id: logId,
     });
   }
@@ -196,14 +196,13 @@ export async function giveFeedback(
       validateSelect(feedback.sql);
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
-      throw new Problem(400, err.message, {
+      throw new Problem(400, err.rule, err.message, {
         type: 'https://superinsight.dev/problems/sql-refused',
-        code: err.rule,
         errors: [{ path: '/sql', message: err.rule }],
       });
     }
     if (feedback.correct)
-      throw badRequest('A corrected query comes with correct: false.', [
+      throw badRequest('sql.correction_needs_incorrect', 'A corrected query comes with correct: false.', [
         { path: '/sql', message: 'only with correct: false' },
       ]);
   }
@@ -217,7 +216,7 @@ export async function giveFeedback(
     })
     .where(and(eq(sqlGenerationLogs.id, id), by.anyLog ? undefined : eq(sqlGenerationLogs.userId, by.userId)))
     .returning();
-  if (!row) throw notFound('The log');
+  if (!row) throw notFound('log.not_found', 'The log');
   return logView(row);
 }
 

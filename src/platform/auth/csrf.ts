@@ -41,10 +41,15 @@ function tokenMatches(request: FastifyRequest, sessionToken: string): boolean {
 export function checkCsrf(request: FastifyRequest, sessionToken: string): void {
   if (!UNSAFE.has(request.method) && !request.routeOptions.config.changesState) return;
   if (!sameOrigin(request))
-    throw forbidden('A request signed in by cookie must come from this site (Origin or Sec-Fetch-Site).');
+    throw forbidden(
+      'auth.csrf_origin',
+      'A request signed in by cookie must come from this site (Origin or Sec-Fetch-Site).',
+    );
   if (!tokenMatches(request, sessionToken))
     throw forbidden(
+      'auth.csrf_token',
       `A request signed in by cookie must carry the ${CSRF_HEADER} header from the ${CSRF_COOKIE} cookie.`,
+      { header: CSRF_HEADER },
     );
 }
 
@@ -58,7 +63,8 @@ export function refuseCrossSite(request: FastifyRequest): void {
   const crossSite = request.headers.origin
     ? !sameOrigin(request)
     : site !== undefined && site !== 'same-origin' && site !== 'none';
-  if (crossSite) throw forbidden('Sign in from this site: the request came from another one.');
+  if (crossSite)
+    throw forbidden('auth.cross_site_login', 'Sign in from this site: the request came from another one.');
 }
 
 /** Sets the CSRF cookie beside a session cookie (at sign-in, and for sessions that predate it). */

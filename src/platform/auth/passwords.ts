@@ -88,6 +88,7 @@ export function checkPasswordPolicy(
   if (weak) problems.push(weak);
   if (problems.length) {
     throw badRequest(
+      'auth.password_weak',
       'The password does not meet the policy.',
       problems.map((message) => ({ path: field, message })),
     );

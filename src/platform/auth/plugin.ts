@@ -163,7 +163,8 @@ async function authPlugin(app: FastifyInstance, { platform }: { platform: Platfo
     const given = credential(request);
     if (!given) throw unauthorized();
     const principal = await authenticator.authenticate(given.token);
-    if (!principal) throw unauthorized('The session or token is invalid, ended or expired.');
+    if (!principal)
+      throw unauthorized('auth.session_invalid', 'The session or token is invalid, ended or expired.');
     if (given.viaCookie) {
       checkCsrf(request, given.token);
       setCsrfCookie(request, reply, given.token);
@@ -184,12 +185,14 @@ async function authPlugin(app: FastifyInstance, { platform }: { platform: Platfo
           }),
         );
       }
-      throw forbidden("Your address is not on this tenant's IP allow-list.");
+      throw forbidden('auth.ip_not_allowed', "Your address is not on this tenant's IP allow-list.");
     }
     if (config.platformOwner && !principal.isPlatformOwner)
-      throw forbidden('Only platform owners may do this.');
+      throw forbidden('auth.owner_only', 'Only platform owners may do this.');
     if (!grants(principal.permissions, config.permission ?? '')) {
-      throw forbidden(`This needs the permission ${config.permission}.`);
+      throw forbidden('auth.permission_required', `This needs the permission ${config.permission}.`, {
+        permission: String(config.permission),
+      });
     }
   };
 

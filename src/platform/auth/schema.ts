@@ -44,6 +44,10 @@ export const tenantRef = () =>
 export const USER_STATUSES = ['active', 'disabled'] as const;
 
 /** People are global: one account may belong to several tenants. */
+/** The languages the console and the server's own texts come in. */
+export const USER_LANGUAGES = ['en', 'zh-CN'] as const;
+export type UserLanguage = (typeof USER_LANGUAGES)[number];
+
 export const users = pgTable(
   'users',
   {
@@ -58,6 +62,8 @@ export const users = pgTable(
     lockedUntil: timestamp('locked_until', { withTimezone: true }),
     passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }),
     lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
+    /** The console language the user chose; e-mails and files the server renders for them follow it. */
+    language: text('language', { enum: USER_LANGUAGES }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

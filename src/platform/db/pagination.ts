@@ -33,7 +33,7 @@ export function decodeCursor(cursor: string | undefined, arity: number): (string
   } catch {
     // fall through to the 400 below
   }
-  throw badRequest('The cursor is not one this API issued.', [
+  throw badRequest('request.cursor_invalid', 'The cursor is not one this API issued.', [
     { path: 'querystring/cursor', message: 'is invalid' },
   ]);
 }

@@ -44,9 +44,12 @@ export function scanJson(text: string): Scan {
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       depth++;
       if (depth > MAX_JSON_DEPTH)
-        throw badRequest(`The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`, [
-          { path: 'body', message: `must be nested at most ${MAX_JSON_DEPTH} levels deep` },
-        ]);
+        throw badRequest(
+          'request.json_too_deep',
+          `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`,
+          [{ path: 'body', message: `must be nested at most ${MAX_JSON_DEPTH} levels deep` }],
+          { max: MAX_JSON_DEPTH },
+        );
       keys.push(0);
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       depth--;
@@ -55,9 +58,12 @@ export function scanJson(text: string): Scan {
       const n = (keys[keys.length - 1] ?? 0) + 1;
       keys[keys.length - 1] = n;
       if (n > MAX_JSON_KEYS)
-        throw badRequest(`A JSON object in the body has more than ${MAX_JSON_KEYS} keys.`, [
-          { path: 'body', message: `objects must have at most ${MAX_JSON_KEYS} keys` },
-        ]);
+        throw badRequest(
+          'request.json_too_many_keys',
+          `A JSON object in the body has more than ${MAX_JSON_KEYS} keys.`,
+          [{ path: 'body', message: `objects must have at most ${MAX_JSON_KEYS} keys` }],
+          { max: MAX_JSON_KEYS },
+        );
     }
   }
   return { riskyEscape };
@@ -102,7 +108,10 @@ function refuseUnstorable(request: FastifyRequest): void {
     findUnstorable(request.params, 'params') ??
     findUnstorable(request.query, 'querystring') ??
     (request.bodyIsStorable ? undefined : findUnstorable(request.body, 'body'));
-  if (found) throw badRequest('The request holds a value the database cannot store.', [found]);
+  if (found)
+    throw badRequest('request.unstorable_value', 'The request holds a value the database cannot store.', [
+      found,
+    ]);
 }
 
 /**

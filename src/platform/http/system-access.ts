@@ -28,6 +28,12 @@ export function restrictSystemEndpoints(
   };
   app.addHook('onRequest', (request, _reply, done) => {
     if (admits(request)) done();
-    else done(forbidden('The system endpoints are restricted (SYSTEM_ACCESS_TOKEN or SYSTEM_ALLOW_CIDRS).'));
+    else
+      done(
+        forbidden(
+          'system.access_restricted',
+          'The system endpoints are restricted (SYSTEM_ACCESS_TOKEN or SYSTEM_ALLOW_CIDRS).',
+        ),
+      );
   });
 }

@@ -331,7 +331,8 @@ export class JobQueue {
         await finish({
           state: 'failed',
           error: message,
-          result: err instanceof Problem ? { ...err.extra } : null,
+          // The problem's code and values beside its extra members: the console translates them.
+          result: err instanceof Problem ? { ...err.extra, code: err.code, params: err.params } : null,
         });
         if (!clientFault) this.log.error({ err, runId }, 'job failed');
         return;

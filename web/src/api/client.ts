@@ -9,7 +9,16 @@ export interface Problem {
   title: string;
   status: number;
   detail?: string;
-  errors?: { path: string; message: string }[];
+  /** Stable name of the problem, which the console translates (web/src/lib/problemText.ts). */
+  code?: string;
+  /** The values the message names, for the translation. */
+  params?: Record<string, string | number | boolean | null>;
+  errors?: {
+    path: string;
+    message: string;
+    code?: string;
+    params?: Record<string, string | number | boolean | null>;
+  }[];
 }
 
 export class ApiError extends Error {

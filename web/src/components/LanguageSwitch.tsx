@@ -2,9 +2,11 @@ import { GlobalOutlined } from '@ant-design/icons';
 import { Button, Dropdown } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { LANGUAGES, type Language, setLanguage } from '../i18n';
+import { saveLanguage } from '../lib/session';
 
 /**
- * Language picker; the choice is remembered in localStorage. A menu rather than a select:
+ * Language picker; the choice is remembered in localStorage and, when signed in, by the
+ * server (for the e-mails and files it renders). A menu rather than a select:
  * the layout already loads the menu, and a select would add its own virtual list to every
  * first page.
  */
@@ -17,7 +19,7 @@ export function LanguageSwitch() {
         items: LANGUAGES.map((lng) => ({ key: lng, label: t(`language.${lng}`) })),
         selectable: true,
         selectedKeys: [i18n.language],
-        onClick: ({ key }) => void setLanguage(key as Language),
+        onClick: ({ key }) => void setLanguage(key as Language).then(() => saveLanguage(key)),
       }}
     >
       <Button

@@ -1,10 +1,14 @@
 import { Alert } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api/client';
+import { fieldMessage, problemMessage, problemTitle } from '../lib/problemText';
 
-/** An API error as its problem+json title and detail (field errors listed); other errors by message. */
+/**
+ * An API error as its problem+json title and message, translated by its code (field errors
+ * listed, translated by their rule); other errors by message.
+ */
 export function ProblemAlert({ error, style }: { error: unknown; style?: React.CSSProperties }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   if (!error) return null;
   if (error instanceof ApiError) {
     const p = error.problem;
@@ -14,15 +18,15 @@ export function ProblemAlert({ error, style }: { error: unknown; style?: React.C
         showIcon
         role="alert"
         style={style}
-        title={p.title}
+        title={problemTitle(t, p)}
         description={
           <>
-            {p.detail}
+            {problemMessage(t, p)}
             {p.errors?.length ? (
               <ul>
                 {p.errors.map((e) => (
                   <li key={e.path + e.message}>
-                    <code>{e.path}</code> {e.message}
+                    <code>{e.path}</code> {fieldMessage(t, i18n, p, e)}
                   </li>
                 ))}
               </ul>

@@ -35,3 +35,12 @@ export function can(me: Me | undefined, required: string | readonly string[] | u
   const resource = required.slice(0, required.indexOf(':'));
   return me.permissions.some((g) => g === '*' || g === required || g === `${resource}:*`);
 }
+
+/**
+ * Tells the server the console's language, which the e-mails and files it renders for this
+ * user follow. Best effort: the console itself keeps its language in localStorage either way.
+ */
+export function saveLanguage(language: string): Promise<unknown> {
+  if (!sessionHint.present() || (language !== 'en' && language !== 'zh-CN')) return Promise.resolve();
+  return must(api.PUT('/api/v1/auth/language', { body: { language } })).catch(() => undefined);
+}

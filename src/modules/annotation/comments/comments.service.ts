@@ -46,7 +46,7 @@ async function placeOf(tx: Executor, principal: Principal, place: Place, need: P
     .select({ id: tasks.id })
     .from(tasks)
     .where(and(eq(tasks.projectId, project.id), eq(tasks.id, place.taskId)));
-  if (!task) throw notFound('The task');
+  if (!task) throw notFound('task.not_found', 'The task');
   return project;
 }
 
@@ -99,7 +99,7 @@ async function findComment(tx: Executor, principal: Principal, place: Place, id:
     eq(taskComments.taskId, place.taskId),
     eq(taskComments.id, id),
   ]);
-  if (!row) throw notFound('The comment');
+  if (!row) throw notFound('comment.not_found', 'The comment');
   return row;
 }
 
@@ -109,11 +109,11 @@ async function checkAnnotation(tx: Executor, principal: Principal, taskId: numbe
     .select({ taskId: annotations.taskId, completedBy: annotations.completedBy })
     .from(annotations)
     .where(eq(annotations.id, id));
-  if (!a || (a.completedBy !== principal.userId && !readsOthers(principal))) throw notFound('The annotation');
+  if (!a || (a.completedBy !== principal.userId && !readsOthers(principal)))
+    throw notFound('annotation.not_found', 'The annotation');
   if (a.taskId !== taskId)
-    throw new Problem(400, 'The annotation is not one of this task’s.', {
+    throw new Problem(400, 'comment.annotation_elsewhere', 'The annotation is not one of this task’s.', {
       errors: [{ path: 'body/annotation', message: 'is an annotation of another task' }],
-      code: 'comment_annotation_elsewhere',
     });
 }
 
@@ -129,9 +129,8 @@ export async function createComment(tx: Executor, principal: Principal, place: P
     const parent = (await findComment(tx, principal, place, input.parent)).comment;
     root = parent.parentId ? (await findComment(tx, principal, place, parent.parentId)).comment : parent;
     if (input.annotation !== undefined && input.annotation !== root.annotationId)
-      throw new Problem(400, 'A reply is about its thread’s annotation.', {
+      throw new Problem(400, 'comment.reply_annotation', 'A reply is about its thread’s annotation.', {
         errors: [{ path: 'body/annotation', message: 'differs from the thread’s annotation' }],
-        code: 'comment_reply_annotation',
       });
   } else if (input.annotation !== undefined) {
     await checkAnnotation(tx, principal, place.taskId, input.annotation);
@@ -209,7 +208,7 @@ export async function editComment(
   await placeOf(tx, principal, place, 'annotate');
   const { comment } = await findComment(tx, principal, place, id);
   if (comment.authorId !== principal.userId)
-    throw new Problem(403, 'Only its author edits a comment.', { code: 'comment_not_yours' });
+    throw new Problem(403, 'comment.not_yours', 'Only its author edits a comment.');
   return updateComment(tx, id, { text: text.trim() });
 }
 
@@ -221,9 +220,7 @@ export async function deleteComment(tx: Executor, principal: Principal, place: P
   await placeOf(tx, principal, place, 'annotate');
   const { comment, authorName } = await findComment(tx, principal, place, id);
   if (comment.authorId !== principal.userId && !(await moderates(tx, principal, place.projectId)))
-    throw new Problem(403, 'Only its author or a project manager deletes a comment.', {
-      code: 'comment_not_yours',
-    });
+    throw new Problem(403, 'comment.not_yours', 'Only its author or a project manager deletes a comment.');
   await tx.delete(taskComments).where(eq(taskComments.id, id));
   return commentView(comment, authorName);
 }
@@ -250,8 +247,7 @@ export async function resolveComment(
   await placeOf(tx, principal, place, 'annotate');
   const { comment } = await findComment(tx, principal, place, id);
   if (comment.parentId !== null)
-    throw new Problem(409, 'A thread is resolved on its first comment, not on a reply.', {
-      code: 'comment_is_reply',
+    throw new Problem(409, 'comment.is_reply', 'A thread is resolved on its first comment, not on a reply.', {
       thread: comment.parentId,
     });
   return updateComment(

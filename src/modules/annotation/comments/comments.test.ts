@@ -107,7 +107,7 @@ describe('task comments', () => {
     const edit = (m: Member, id: number, text: string) =>
       t.as(m, { method: 'PATCH', url: `${url}/${id}`, payload: { text } });
     expect((await edit(ann, first.id, 'hijack')).statusCode).toBe(403);
-    expect((await edit(ann, first.id, 'hijack')).json().code).toBe('comment_not_yours');
+    expect((await edit(ann, first.id, 'hijack')).json().code).toBe('comment.not_yours');
     const edited = await edit(ann, reply.id, 'Fixed now, thanks.');
     expect(edited.statusCode).toBe(200);
     expect(edited.json().text).toBe('Fixed now, thanks.');
@@ -158,7 +158,7 @@ describe('task comments', () => {
       payload: { text: 'x', annotation: a.id },
     });
     expect(elsewhere.statusCode).toBe(400);
-    expect(elsewhere.json().code).toBe('comment_annotation_elsewhere');
+    expect(elsewhere.json().code).toBe('comment.annotation_elsewhere');
     expect((await t.as(rev, { method: 'POST', url, payload: { text: '   ' } })).statusCode).toBe(400);
     const mismatch = await t.as(rev, {
       method: 'POST',
@@ -166,7 +166,7 @@ describe('task comments', () => {
       payload: { text: 'x', parent: onTask.id, annotation: a.id },
     });
     expect(mismatch.statusCode).toBe(400);
-    expect(mismatch.json().code).toBe('comment_reply_annotation');
+    expect(mismatch.json().code).toBe('comment.reply_annotation');
     // A comment of one task is not found through another.
     expect(
       (

@@ -57,14 +57,17 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const to = req.query.to ? new Date(req.query.to) : new Date();
       const from = req.query.from ? new Date(req.query.from) : new Date(to.getTime() - 30 * DAY_MS);
       if (from >= to) {
-        throw badRequest('The range must end after it starts.', [
+        throw badRequest('dashboard.range_reversed', 'The range must end after it starts.', [
           { path: 'querystring/to', message: 'is not after from' },
         ]);
       }
       if (to.getTime() - from.getTime() > MAX_DAYS * DAY_MS) {
-        throw badRequest(`The range may span at most ${MAX_DAYS} days.`, [
-          { path: 'querystring/from', message: `is more than ${MAX_DAYS} days before to` },
-        ]);
+        throw badRequest(
+          'dashboard.range_too_long',
+          `The range may span at most ${MAX_DAYS} days.`,
+          [{ path: 'querystring/from', message: `is more than ${MAX_DAYS} days before to` }],
+          { max_days: MAX_DAYS },
+        );
       }
       return req.tx((tx) => dashboard(tx, req.me, { from, to }));
     },

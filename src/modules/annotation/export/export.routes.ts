@@ -217,7 +217,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .select()
           .from(exports)
           .where(and(eq(exports.projectId, project.id), eq(exports.id, req.params.exportId)));
-        if (!row) throw notFound('The export');
+        if (!row) throw notFound('export.not_found', 'The export');
         return exportView(row, await jobState(tx, row.jobId));
       }),
   );
@@ -240,9 +240,13 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .select()
           .from(exports)
           .where(and(eq(exports.projectId, p.id), eq(exports.id, req.params.exportId)));
-        if (!r) throw notFound('The export');
+        if (!r) throw notFound('export.not_found', 'The export');
         if (r.status !== 'completed' || !r.filePath)
-          throw conflict(`The export is ${r.status}; its file can be downloaded once it has completed.`);
+          throw conflict(
+            'export.not_completed',
+            `The export is ${r.status}; its file can be downloaded once it has completed.`,
+            { status: r.status },
+          );
         req.audit({
           action: 'tasks.export_download',
           resourceType: 'export',
@@ -251,7 +255,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         });
         return { row: r, project: p };
       });
-      if (!fs.existsSync(row.filePath!)) throw notFound('The export file');
+      if (!fs.existsSync(row.filePath!)) throw notFound('export_file.not_found', 'The export file');
       const format = row.format as ExportFormat;
       const { ext, contentType } = FORMAT_FILES[format];
       return reply
@@ -280,13 +284,20 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .select()
           .from(exports)
           .where(and(eq(exports.projectId, p.id), eq(exports.id, req.params.exportId)));
-        if (!r) throw notFound('The export');
+        if (!r) throw notFound('export.not_found', 'The export');
         if (r.createdBy !== req.me.userId && !managesAllProjects(req.me) && p.memberRole !== 'manager')
-          throw forbidden("Only the export's creator or a project manager may delete it.");
+          throw forbidden(
+            'export.delete_forbidden',
+            "Only the export's creator or a project manager may delete it.",
+          );
         const { status } = exportView(r, await jobState(tx, r.jobId));
         // A running job would write its file after the row is gone, and nothing would remove it.
         if (status === 'queued' || status === 'running')
-          throw conflict(`The export is ${status}; it can be deleted once it has completed or failed.`);
+          throw conflict(
+            'export.not_finished',
+            `The export is ${status}; it can be deleted once it has completed or failed.`,
+            { status },
+          );
         await tx.delete(exports).where(eq(exports.id, r.id));
         req.audit({
           action: 'tasks.export_deleted',

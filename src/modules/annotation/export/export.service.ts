@@ -129,9 +129,12 @@ export function exportOptions(
 export function assertFormatSupported(format: ExportFormat, config: ParsedConfig): void {
   const reason = formatUnsupported(format, config);
   if (reason)
-    throw badRequest(`This project cannot be exported as ${format}: ${reason}.`, [
-      { path: 'querystring/format', message: reason },
-    ]);
+    throw badRequest(
+      'export.format_unsupported',
+      `This project cannot be exported as ${format}: ${reason}.`,
+      [{ path: 'querystring/format', message: reason }],
+      { format, reason },
+    );
 }
 
 function taskFilter(projectId: number, options: ExportOptions, after: number): SQL {
@@ -699,7 +702,7 @@ export async function runExport(platform: Platform, ctx: JobContext<ExportJobPay
     if (r && p) await tx.update(exports).set({ status: 'running' }).where(eq(exports.id, exportId));
     return { row: r, project: p };
   });
-  if (!row || !project) throw badRequest('The export or its project no longer exists.');
+  if (!row || !project) throw badRequest('export.gone', 'The export or its project no longer exists.');
   const format = row.format as ExportFormat;
   const o = row.options as Record<string, unknown>;
   // The data manager's search the request asked for, kept with the export's options.

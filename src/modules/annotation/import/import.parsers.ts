@@ -465,11 +465,17 @@ export function previewDelimited(
       ...(format === 'tsv' ? { relax_quotes: true } : {}),
     }) as string[][];
   } catch (err) {
-    throw badRequest(`The ${format.toUpperCase()} cannot be read: ${(err as Error).message}`, [
-      { path: 'body', message: (err as Error).message },
-    ]);
+    throw badRequest(
+      'import.text_unreadable',
+      `The ${format.toUpperCase()} cannot be read: ${(err as Error).message}`,
+      [{ path: 'body', message: (err as Error).message }],
+      { format: format.toUpperCase(), reason: (err as Error).message },
+    );
   }
   const [columns, ...rows] = records;
-  if (!columns) throw badRequest('The text holds no header line.', [{ path: 'body', message: 'is empty' }]);
+  if (!columns)
+    throw badRequest('import.no_header', 'The text holds no header line.', [
+      { path: 'body', message: 'is empty' },
+    ]);
   return { columns, rows };
 }

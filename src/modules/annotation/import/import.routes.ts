@@ -243,7 +243,7 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .select()
           .from(imports)
           .where(and(eq(imports.projectId, project.id), eq(imports.id, req.params.importId)));
-        if (!imp) throw notFound('The import');
+        if (!imp) throw notFound('import.not_found', 'The import');
         return importView(imp, await jobState(tx, imp.jobId));
       }),
   );

@@ -113,19 +113,28 @@ export function stageFile(
 ): Promise<StagedUpload> {
   return stage(dir, async (upload) => {
     if (!file)
-      throw badRequest('The multipart body has no file.', [{ path: 'body/file', message: 'is required' }]);
+      throw badRequest('import.no_file', 'The multipart body has no file.', [
+        { path: 'body/file', message: 'is required' },
+      ]);
     const chosen = format ?? formatFromFilename(file.filename);
     if (!chosen) {
       file.file.resume();
       throw badRequest(
+        'import.file_type',
         `Cannot tell the format of "${file.filename}"; name it .json, .jsonl, .csv, .tsv or .txt, or pass ?format=.`,
         [{ path: 'querystring/format', message: 'is required for this file name' }],
+        { filename: file.filename },
       );
     }
     if (chosen === 'txt') textKeyOf(config);
     await pipeline(file.file, fs.createWriteStream(upload));
     if (file.file.truncated)
-      throw new Problem(413, `The file is larger than the ${MAX_IMPORT_BYTES / 1024 ** 3} GiB limit.`);
+      throw new Problem(
+        413,
+        'import.file_too_large',
+        `The file is larger than the ${MAX_IMPORT_BYTES / 1024 ** 3} GiB limit.`,
+        { params: { limit_gib: MAX_IMPORT_BYTES / 1024 ** 3 } },
+      );
     return { format: chosen, source: `file:${file.filename}`, bytes: fs.statSync(upload).size };
   });
 }
@@ -136,16 +145,22 @@ export function stageBody(dir: string, body: unknown, config: ParsedConfig): Pro
     // One task object is a list of one, as Label Studio takes it.
     const items = body !== null && typeof body === 'object' && !Array.isArray(body) ? [body] : body;
     if (!Array.isArray(items))
-      throw badRequest('Send a JSON array of tasks (or one task object), or a multipart file.', [
-        { path: 'body', message: 'must be an array or an object' },
-      ]);
+      throw badRequest(
+        'import.body_type',
+        'Send a JSON array of tasks (or one task object), or a multipart file.',
+        [{ path: 'body', message: 'must be an array or an object' }],
+      );
     if (items.length === 0)
-      throw badRequest('The array holds no tasks.', [{ path: 'body', message: 'must not be empty' }]);
+      throw badRequest('import.empty', 'The array holds no tasks.', [
+        { path: 'body', message: 'must not be empty' },
+      ]);
     const errors = checkRecords(items, config);
     if (errors.length) {
       throw badRequest(
+        'import.too_many_tasks',
         `${errors.length === 20 ? 'At least 20' : errors.length} task(s) are invalid; nothing was imported. Record ${errors[0]!.record}: ${errors[0]!.message}`,
         errors.map((e) => ({ path: `body/${e.record! - 1}`, message: e.message })),
+        { count: errors.length, record: errors[0]!.record, message: errors[0]!.message },
       );
     }
     const text = JSON.stringify(items);
@@ -163,11 +178,15 @@ export function stageText(
 ): Promise<StagedUpload> {
   return stage(dir, async (upload) => {
     if (!format)
-      throw badRequest('Say which format the text is in: ?format=json, jsonl, csv, tsv or txt.', [
-        { path: 'querystring/format', message: 'is required for a text body' },
-      ]);
+      throw badRequest(
+        'import.text_format_required',
+        'Say which format the text is in: ?format=json, jsonl, csv, tsv or txt.',
+        [{ path: 'querystring/format', message: 'is required for a text body' }],
+      );
     if (text.trim() === '')
-      throw badRequest('The text is empty.', [{ path: 'body', message: 'must not be empty' }]);
+      throw badRequest('import.text_empty', 'The text is empty.', [
+        { path: 'body', message: 'must not be empty' },
+      ]);
     if (format === 'txt') textKeyOf(config);
     await fs.promises.writeFile(upload, text);
     return { format, source: 'text', bytes: Buffer.byteLength(text) };
@@ -200,7 +219,8 @@ async function openUrl(outbound: Outbound, url: string, signal: AbortSignal) {
   }
 }
 
-const urlProblem = (detail: string) => badRequest(detail, [{ path: 'body/url', message: detail }]);
+const urlProblem = (detail: string) =>
+  badRequest('import.url_failed', detail, [{ path: 'body/url', message: detail }], { reason: detail });
 
 /**
  * Fetches a task file from a URL through the platform's guarded outbound client (no
@@ -234,6 +254,7 @@ export function stageUrl(
       const chosen = format ?? formatFromFilename(new URL(res.url).pathname) ?? FORMAT_OF_TYPE[contentType];
       if (!chosen)
         throw badRequest(
+          'import.url_format_unknown',
           `Cannot tell the format of the file at this URL (content type "${contentType || 'none'}"); pass format (json, jsonl, csv, tsv or txt).`,
           [{ path: 'body/format', message: 'is required for this URL' }],
         );
@@ -247,7 +268,9 @@ export function stageUrl(
             if (bytes > MAX_IMPORT_BYTES)
               throw new Problem(
                 413,
+                'import.file_too_large',
                 `The file is larger than the ${MAX_IMPORT_BYTES / 1024 ** 3} GiB limit.`,
+                { params: { limit_gib: MAX_IMPORT_BYTES / 1024 ** 3 } },
               );
             yield chunk;
           }
@@ -271,7 +294,14 @@ export function stageUrl(
 export function columnMapping(raw: unknown, format: ImportFormat | undefined): ColumnMapping | undefined {
   if (raw === undefined) return undefined;
   const fail = (message: string) =>
-    badRequest(`The column mapping is not valid: ${message}.`, [{ path: 'columns', message }]);
+    badRequest(
+      'import.mapping_invalid',
+      `The column mapping is not valid: ${message}.`,
+      [{ path: 'columns', message }],
+      {
+        reason: message,
+      },
+    );
   let value = raw;
   if (typeof raw === 'string') {
     try {
@@ -346,8 +376,10 @@ export async function queueImport(
 export function textKeyOf(config: ParsedConfig): string {
   if (config.dataKeys.length !== 1) {
     throw badRequest(
+      'import.too_large',
       `A TXT import puts each line into the labeling config's one data key, but this config has ${config.dataKeys.length} (${config.dataKeys.map((k) => `$${k}`).join(', ') || 'none'}).`,
       [{ path: 'querystring/format', message: 'TXT needs a config with exactly one data key' }],
+      { keys: config.dataKeys.length },
     );
   }
   return config.dataKeys[0]!;
@@ -754,7 +786,7 @@ export async function runImport(
     return { imp, project };
   });
   const { imp, project } = loaded;
-  if (!imp || !project) throw badRequest('The import or its project no longer exists.');
+  if (!imp || !project) throw badRequest('import.gone', 'The import or its project no longer exists.');
   if (!isPending(imp.status)) return { import_id: importId, skipped: `the import is ${imp.status}` };
   const file = imp.stagedPath;
   if (!file) return missingFile(platform, scope, importId);
@@ -861,7 +893,7 @@ async function missingFile(
       })
       .where(pendingImport(importId)),
   );
-  throw badRequest('The staged import file is missing.');
+  throw badRequest('import.staged_file_missing', 'The staged import file is missing.');
 }
 
 /** A file with bad records: its transaction rolled back, nothing of it landed. */
@@ -896,10 +928,16 @@ async function reject(
   fs.rmSync(file, { force: true });
   const first = errors[0]!;
   const where = at(first);
-  throw new Problem(400, `The file was rejected${where ? ` at ${where}` : ''}: ${first.message}`, {
-    import_id: importId,
-    errors: errors.map((e) => ({ path: at(e), message: e.message })),
-  });
+  throw new Problem(
+    400,
+    'import.record_invalid',
+    `The file was rejected${where ? ` at ${where}` : ''}: ${first.message}`,
+    {
+      import_id: importId,
+      params: { where, message: first.message },
+      errors: errors.map((e) => ({ path: at(e), message: e.message })),
+    },
+  );
 }
 
 /** Imports at least this large refresh the planner's statistics of the tables they filled. */

@@ -55,7 +55,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const project = await req.tx((tx) => loadProject(tx, principal, req.params.id, 'manage'));
       await checkStorageLimit(platform, principal.tenantId, principal.userId);
       if (!req.isMultipart())
-        throw badRequest('Send the files as multipart/form-data.', [
+        throw badRequest('media.multipart_required', 'Send the files as multipart/form-data.', [
           { path: 'body', message: 'must be multipart' },
         ]);
       const stored: string[] = [];
@@ -68,8 +68,12 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
           if (!type)
             throw new Problem(
               415,
+              'media.unsupported_type',
               `"${part.filename}" is not an image, audio, video or PDF file (judged by its content, not its name); task files are .json, .jsonl, .csv, .tsv or .txt.`,
-              { errors: [{ path: 'body/file', message: 'unsupported media type' }] },
+              {
+                errors: [{ path: 'body/file', message: 'unsupported media type' }],
+                params: { filename: part.filename },
+              },
             );
           const dataKey = mediaKeyOf(project.parsedConfig, type.kind, part.filename);
           const name = `${randomUUID()}.${type.ext}`;
@@ -79,7 +83,9 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
             if (err instanceof FileTooLarge)
               throw new Problem(
                 413,
+                'media.too_large',
                 `"${part.filename}" is larger than the ${maxBytes} bytes a media file may have.`,
+                { params: { filename: part.filename, max_bytes: maxBytes } },
               );
             throw err;
           });
@@ -89,7 +95,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
           });
         }
         if (items.length === 0)
-          throw badRequest('The upload holds no file.', [
+          throw badRequest('import.no_file', 'The upload holds no file.', [
             { path: 'body', message: 'must hold at least one file' },
           ]);
         const staged = await stageBody(
@@ -143,11 +149,14 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const refs = req.body.urls.map((url, i) => {
         const ref = parseMediaPath(url);
         if (!ref)
-          throw badRequest(`"${url.slice(0, 200)}" is not a media path.`, [
-            { path: `body/urls/${i}`, message: 'is not a media path' },
-          ]);
+          throw badRequest(
+            'media.not_media_path',
+            `"${url.slice(0, 200)}" is not a media path.`,
+            [{ path: `body/urls/${i}`, message: 'is not a media path' }],
+            { url: url.slice(0, 200) },
+          );
         // Another tenant's file is, to this caller, no file at all.
-        if (ref.tenantId !== principal.tenantId) throw notFound('The file');
+        if (ref.tenantId !== principal.tenantId) throw notFound('media.not_found', 'The file');
         return ref;
       });
       await req.tx(async (tx) => {
@@ -191,12 +200,15 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { expires, signature } = req.query;
       // Without a signature the path is only a name: the same 403 as a wrong one.
       if (expires === undefined || signature === undefined)
-        throw forbidden('This file opens only by a signed link (POST /api/v1/media/sign).');
+        throw forbidden(
+          'media.signature_required',
+          'This file opens only by a signed link (POST /api/v1/media/sign).',
+        );
       checkMediaSignature(signingKey, ref, expires, signature);
       const mime = mimeOfName(ref.name);
       const key = mediaStorageKey(ref.tenantId, ref.projectId, ref.name);
       const stat = mime ? await storage.stat(key) : null;
-      if (!mime || !stat) throw notFound('The file');
+      if (!mime || !stat) throw notFound('media.not_found', 'The file');
       const range = byteRange(req.headers.range, stat.size);
       if (range === 'unsatisfiable')
         return reply.code(416).header('content-range', `bytes */${stat.size}`).send();

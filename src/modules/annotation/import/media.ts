@@ -97,8 +97,10 @@ export function mediaKeyOf(config: ParsedConfig, kind: MediaKind, fileName: stri
   const key = tag && /^\$([A-Za-z_][\w-]*)$/.exec(tag.value)?.[1];
   if (!key)
     throw badRequest(
+      'media.no_tag',
       `"${fileName}" is ${kind === 'image' ? 'an image' : kind === 'pdf' ? 'a PDF' : kind}, but the labeling config has no ${TAGS_OF_KIND[kind].map((t) => `<${t}>`).join(' or ')} tag with value="$key" to show it.`,
       [{ path: 'body/file', message: `needs a config tag for ${kind}` }],
+      { filename: fileName },
     );
   return key;
 }
@@ -188,6 +190,7 @@ export function checkMediaSignature(
   const want = Buffer.from(signatureOf(key, ref, expires));
   const got = Buffer.from(signature);
   if (got.length !== want.length || !timingSafeEqual(got, want))
-    throw forbidden('The link to this file is not valid.');
-  if (expires * 1000 < now) throw forbidden('The link to this file has expired; reopen the task.');
+    throw forbidden('media.signature_invalid', 'The link to this file is not valid.');
+  if (expires * 1000 < now)
+    throw forbidden('media.signature_expired', 'The link to this file has expired; reopen the task.');
 }

@@ -203,8 +203,10 @@ function toNodes(raw: Raw[]): Node[] {
 
 function fail(problems: string[]): never {
   throw badRequest(
+    'label_config.invalid',
     `The labeling config is invalid: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
     problems.map((message) => ({ path: PATH, message })),
+    { problem: problems[0]!, more: problems.length - 1 },
   );
 }
 

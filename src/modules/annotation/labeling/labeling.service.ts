@@ -45,7 +45,8 @@ export function draftView(d: Draft) {
 /** Throws a 400 naming every problem of a result against the project's labeling config. */
 export function checkResult(project: Project, result: unknown, base = 'body/result'): void {
   const errors = validateResult(project.parsedConfig, result, base);
-  if (errors.length) throw badRequest('The result does not match the labeling config.', errors);
+  if (errors.length)
+    throw badRequest('annotation.result_invalid', 'The result does not match the labeling config.', errors);
 }
 
 /** Whether a Problem is a 404 (loadProject's answer for "you may not use this project"). */
@@ -68,7 +69,7 @@ export async function taskFor(
     .from(tasks)
     .where(and(eq(tasks.tenantId, principal.tenantId), eq(tasks.id, taskId)));
   const [task] = lock ? await q.for('update') : await q;
-  if (!task) throw notFound('The task');
+  if (!task) throw notFound('task.not_found', 'The task');
   const project = await loadProject(tx, principal, task.projectId, need);
   return { task, project };
 }
@@ -79,11 +80,11 @@ export async function annotationFor(tx: Executor, principal: Principal, id: numb
     .select()
     .from(annotations)
     .where(and(eq(annotations.tenantId, principal.tenantId), eq(annotations.id, id)));
-  if (!a) throw notFound('The annotation');
+  if (!a) throw notFound('annotation.not_found', 'The annotation');
   const { task, project } = await taskFor(tx, principal, a.taskId, need, true);
   // Re-read under the task lock: a concurrent writer may have changed or removed it.
   const [fresh] = await tx.select().from(annotations).where(eq(annotations.id, id));
-  if (!fresh) throw notFound('The annotation');
+  if (!fresh) throw notFound('annotation.not_found', 'The annotation');
   return { annotation: fresh, task, project };
 }
 
@@ -93,7 +94,11 @@ async function requireOwnerOrManager(tx: Executor, principal: Principal, a: Anno
   try {
     await loadProject(tx, principal, a.projectId, 'manage');
   } catch (err) {
-    if (isNotFound(err)) throw forbidden('Only its author or a project manager may change an annotation.');
+    if (isNotFound(err))
+      throw forbidden(
+        'annotation.change_forbidden',
+        'Only its author or a project manager may change an annotation.',
+      );
     throw err;
   }
 }
@@ -216,7 +221,12 @@ export async function createAnnotation(
       .where(and(eq(annotations.id, input.parent_annotation), eq(annotations.taskId, task.id)));
     if (!p) errors.push({ path: 'body/parent_annotation', message: 'is not an annotation of this task' });
   }
-  if (errors.length) throw badRequest('The annotation refers to something this task does not have.', errors);
+  if (errors.length)
+    throw badRequest(
+      'annotation.refers_to_unknown',
+      'The annotation refers to something this task does not have.',
+      errors,
+    );
 
   const [row] = await tx
     .insert(annotations)
@@ -325,9 +335,10 @@ export async function getAnnotation(tx: Executor, principal: Principal, id: numb
     .select()
     .from(annotations)
     .where(and(eq(annotations.tenantId, principal.tenantId), eq(annotations.id, id)));
-  if (!a) throw notFound('The annotation');
+  if (!a) throw notFound('annotation.not_found', 'The annotation');
   await loadProject(tx, principal, a.projectId, 'read');
-  if (a.completedBy !== principal.userId && !readsOthers(principal)) throw notFound('The annotation');
+  if (a.completedBy !== principal.userId && !readsOthers(principal))
+    throw notFound('annotation.not_found', 'The annotation');
   return a;
 }
 
@@ -389,7 +400,7 @@ export async function getDraft(tx: Executor, principal: Principal, taskId: numbe
     .select()
     .from(annotationDrafts)
     .where(and(eq(annotationDrafts.taskId, task.id), eq(annotationDrafts.userId, principal.userId)));
-  if (!row) throw notFound('The draft');
+  if (!row) throw notFound('draft.not_found', 'The draft');
   return row;
 }
 
@@ -399,7 +410,7 @@ export async function deleteDraft(tx: Executor, principal: Principal, taskId: nu
     .delete(annotationDrafts)
     .where(and(eq(annotationDrafts.taskId, task.id), eq(annotationDrafts.userId, principal.userId)))
     .returning();
-  if (!row) throw notFound('The draft');
+  if (!row) throw notFound('draft.not_found', 'The draft');
   return row;
 }
 
@@ -472,7 +483,8 @@ export async function createPredictionsBulk(
     if (!found.has(p.task) && errors.length < 100)
       errors.push({ path: `body/${i}/task`, message: `task ${p.task} is not a task of this project` });
   });
-  if (errors.length) throw badRequest('Some predictions cannot be stored; nothing was.', errors);
+  if (errors.length)
+    throw badRequest('prediction.invalid', 'Some predictions cannot be stored; nothing was.', errors);
 
   for (let i = 0; i < items.length; i += INSERT_CHUNK) {
     await tx.insert(predictions).values(
@@ -513,7 +525,7 @@ export async function deletePrediction(tx: Executor, principal: Principal, id: n
     .select()
     .from(predictions)
     .where(and(eq(predictions.tenantId, principal.tenantId), eq(predictions.id, id)));
-  if (!p) throw notFound('The prediction');
+  if (!p) throw notFound('prediction.not_found', 'The prediction');
   const { task } = await taskFor(tx, principal, p.taskId, 'manage', true);
   await tx.delete(predictions).where(eq(predictions.id, p.id));
   await tx.execute(sql`
@@ -857,7 +869,7 @@ async function heldByOthers(tx: Executor, project: Project, me: string, ids: rea
  */
 export async function taskForAnnotator(tx: Executor, principal: Principal, taskId: number) {
   const [task] = await tx.select().from(tasks).where(eq(tasks.id, taskId));
-  if (!task) throw notFound('The task');
+  if (!task) throw notFound('task.not_found', 'The task');
   const [preds, own, drafts] = [
     await tx.select().from(predictions).where(eq(predictions.taskId, task.id)).orderBy(asc(predictions.id)),
     await tx

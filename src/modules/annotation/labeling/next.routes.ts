@@ -24,9 +24,12 @@ function idsOf(tasks: string | undefined): number[] | undefined {
   if (tasks === undefined) return undefined;
   const ids = [...new Set(tasks.split(',').map(Number))];
   if (ids.length > MAX_SELECTION || !ids.every(Number.isSafeInteger))
-    throw badRequest(`A selection names at most ${MAX_SELECTION} tasks.`, [
-      { path: 'querystring/tasks', message: `must name at most ${MAX_SELECTION} task ids` },
-    ]);
+    throw badRequest(
+      'next.selection_too_large',
+      `A selection names at most ${MAX_SELECTION} tasks.`,
+      [{ path: 'querystring/tasks', message: `must name at most ${MAX_SELECTION} task ids` }],
+      { max: MAX_SELECTION },
+    );
   return ids;
 }
 

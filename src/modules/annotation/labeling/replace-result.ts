@@ -27,9 +27,10 @@ export async function replaceResult(
     .innerJoin(projects, eq(projects.id, annotations.projectId))
     .where(and(eq(annotations.tenantId, author.tenantId), eq(annotations.id, annotationId)))
     .for('update', { of: annotations });
-  if (!before) throw conflict('The annotation no longer exists.');
+  if (!before) throw conflict('annotation.gone', 'The annotation no longer exists.');
   const errors = validateResult(before.config, result, 'result');
-  if (errors.length) throw badRequest('The result does not match the labeling config.', errors);
+  if (errors.length)
+    throw badRequest('annotation.result_invalid', 'The result does not match the labeling config.', errors);
   const [a] = await tx
     .update(annotations)
     .set({ result, updatedAt: sql`now()` })

@@ -28,15 +28,20 @@ export async function duplicateProject(
   options: DuplicateOptions,
 ) {
   if (options.annotations && !options.tasks)
-    throw new Problem(400, 'Annotations are copied with their tasks: ask for the tasks too.', {
-      code: 'duplicate_annotations_need_tasks',
-      errors: [{ path: 'body/annotations', message: 'needs tasks' }],
-    });
+    throw new Problem(
+      400,
+      'project.duplicate_needs_tasks',
+      'Annotations are copied with their tasks: ask for the tasks too.',
+      {
+        errors: [{ path: 'body/annotations', message: 'needs tasks' }],
+      },
+    );
   if (options.tasks && Number(source.taskCount) > DUPLICATE_MAX)
     throw new Problem(
       409,
+      'project.duplicate_too_many_tasks',
       `This project has ${source.taskCount} tasks; duplicating with tasks copies up to ${DUPLICATE_MAX}. Duplicate its settings and import an export instead.`,
-      { code: 'duplicate_too_many_tasks', params: { tasks: Number(source.taskCount), max: DUPLICATE_MAX } },
+      { params: { tasks: Number(source.taskCount), max: DUPLICATE_MAX } },
     );
   const copy = await createProject(tx, principal, {
     title: options.title,

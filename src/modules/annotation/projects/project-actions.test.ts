@@ -197,7 +197,7 @@ describe('duplicating a project', () => {
     const url = `/api/v1/projects/${p.id}/duplicate`;
     const noTasks = await t.as(t.owner, { method: 'POST', url, payload: { title: 'x', annotations: true } });
     expect(noTasks.statusCode).toBe(400);
-    expect(noTasks.json().code).toBe('duplicate_annotations_need_tasks');
+    expect(noTasks.json().code).toBe('project.duplicate_needs_tasks');
     const untitled = await t.as(t.owner, { method: 'POST', url, payload: { title: '' } });
     expect(untitled.statusCode).toBe(400);
     const annotator = await t.member(['annotator']);

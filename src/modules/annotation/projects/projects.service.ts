@@ -121,7 +121,7 @@ export async function listProjects(
 ) {
   const [after] = (decodeCursor(q.cursor, 1) ?? []) as number[];
   if (after !== undefined && !Number.isInteger(after))
-    throw badRequest('The cursor is not one this API issued.');
+    throw badRequest('request.cursor_invalid', 'The cursor is not one this API issued.');
   const all = managesAllProjects(principal);
   const membership = and(
     eq(projectMembers.projectId, projects.id),
@@ -230,9 +230,15 @@ export async function updateProject(tx: Executor, project: Project, patch: Proje
   if (values.parsedConfig) {
     const conflicts = await incompatibilities(tx, project, values.parsedConfig);
     if (conflicts.length)
-      throw new Problem(409, `The new labeling config drops ${conflicts.join('; ')}.`, {
-        errors: conflicts.map((message) => ({ path: 'body/label_config', message })),
-      });
+      throw new Problem(
+        409,
+        'project.config_drops_data',
+        `The new labeling config drops ${conflicts.join('; ')}.`,
+        {
+          params: { conflicts: conflicts.join('; ') },
+          errors: conflicts.map((message) => ({ path: 'body/label_config', message })),
+        },
+      );
   }
   if (changed.length === 0) return { project, changed };
   const [row] = await tx
@@ -438,7 +444,7 @@ export async function putMember(
       ),
     );
   if (!user)
-    throw badRequest('The user is not an active member of this tenant.', [
+    throw badRequest('project.member_not_active', 'The user is not an active member of this tenant.', [
       { path: 'body/user_id', message: 'names no active member of the tenant' },
     ]);
   const [before] = await tx
@@ -466,7 +472,7 @@ export async function removeMember(tx: Executor, projectId: number, userId: stri
     .delete(projectMembers)
     .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)))
     .returning();
-  if (!row) throw notFound('The project member');
+  if (!row) throw notFound('project_member.not_found', 'The project member');
   return row;
 }
 

@@ -120,7 +120,12 @@ export async function assign(tx: Executor, principal: Principal, projectId: numb
   const perTask = Math.min(input.per_task ?? 1, userIds.length);
   if (input.mode === 'manual' && taskIds.length * userIds.length > MAX_MANUAL_PAIRS)
     errors.push({ path: 'body/task_ids', message: `more than ${MAX_MANUAL_PAIRS} task × user pairs` });
-  if (errors.length) throw badRequest('The assignment cannot be made; nothing was assigned.', errors);
+  if (errors.length)
+    throw badRequest(
+      'review.assignment_invalid',
+      'The assignment cannot be made; nothing was assigned.',
+      errors,
+    );
 
   const pairs: { taskId: number; userId: string }[] = [];
   const added = new Map(userIds.map((u) => [u, 0]));
@@ -338,11 +343,14 @@ export async function review(tx: Executor, principal: Principal, annotationId: n
 
 /** Nobody reviews their own annotation or a skip; a fix brings a result the config accepts. */
 function checkReviewable(principal: Principal, a: Annotation, project: Project, input: ReviewInput) {
-  if (a.completedBy === principal.userId) throw forbidden('Nobody reviews their own annotation.');
-  if (a.wasCancelled) throw conflict('A skip has no result to review.');
+  if (a.completedBy === principal.userId)
+    throw forbidden('review.own_annotation', 'Nobody reviews their own annotation.');
+  if (a.wasCancelled) throw conflict('review.skip_has_no_result', 'A skip has no result to review.');
   if (input.action !== 'fix') return;
   if (input.result === undefined)
-    throw badRequest('A fix needs the corrected result.', [{ path: 'body/result', message: 'is required' }]);
+    throw badRequest('review.fix_needs_result', 'A fix needs the corrected result.', [
+      { path: 'body/result', message: 'is required' },
+    ]);
   checkResult(project, input.result);
 }
 
@@ -361,7 +369,7 @@ async function openReviewOf(tx: Executor, principal: Principal, a: Annotation, i
       : [];
   const open = inReview.find((r) => r.reviewerId === principal.userId);
   if (input.action === 'start' && !open && inReview.length > 0)
-    throw conflict('Another reviewer has taken this annotation.');
+    throw conflict('review.taken', 'Another reviewer has taken this annotation.');
   return open;
 }
 
@@ -502,10 +510,11 @@ export async function reviewHistory(
     .orderBy(asc(reviewRecords.id))
     .limit(1);
   const projectId = a?.projectId ?? first?.projectId;
-  if (projectId === undefined) throw notFound('The annotation');
+  if (projectId === undefined) throw notFound('annotation.not_found', 'The annotation');
   await loadProject(tx, principal, projectId, 'read');
   const author = a ? a.completedBy : (first?.annotationSnapshot?.completed_by ?? null);
-  if (author !== principal.userId && !readsOthers(principal)) throw notFound('The annotation');
+  if (author !== principal.userId && !readsOthers(principal))
+    throw notFound('annotation.not_found', 'The annotation');
   const after = decodeCursor(q.cursor, 1)?.[0];
   const rows = await tx
     .select()

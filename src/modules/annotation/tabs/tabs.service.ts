@@ -35,9 +35,8 @@ export function tabView(t: Tab) {
 function checkTab(input: Partial<TabInput>) {
   if (input.filters) checkFilter(input.filters, 'body/filters');
   if (input.ordering === 'relevance' && input.filters?.q === undefined)
-    throw new Problem(400, 'Sorting by relevance needs a full-text query.', {
+    throw new Problem(400, 'relevance_needs_q', 'Sorting by relevance needs a full-text query.', {
       errors: [{ path: 'body/filters/q', message: 'is required with ordering=relevance' }],
-      code: 'relevance_needs_q',
     });
 }
 
@@ -46,7 +45,7 @@ const isUniqueViolation = (err: unknown) =>
   (err as { code?: string }).code === '23505';
 
 const nameTaken = () =>
-  new Problem(409, 'You already have a tab of this name in this project.', { code: 'tab_name_taken' });
+  new Problem(409, 'tab_name_taken', 'You already have a tab of this name in this project.');
 
 /** The caller's tabs of a project, oldest first (the order the console shows them in). */
 export async function listTabs(tx: Executor, principal: Principal, project: Pick<Project, 'id'>) {
@@ -71,9 +70,9 @@ export async function createTab(
     .from(dataManagerTabs)
     .where(and(eq(dataManagerTabs.projectId, project.id), eq(dataManagerTabs.userId, principal.userId)));
   if (n >= TABS_MAX)
-    throw new Problem(409, `A user keeps at most ${TABS_MAX} tabs per project.`, {
-      code: 'tabs_limit',
+    throw new Problem(409, 'tabs_limit', `A user keeps at most ${TABS_MAX} tabs per project.`, {
       limit: TABS_MAX,
+      params: { limit: TABS_MAX },
     });
   const [row] = await tx
     .insert(dataManagerTabs)
@@ -105,7 +104,7 @@ async function ownTab(tx: Executor, principal: Principal, project: Pick<Project,
       ),
     )
     .for('update');
-  if (!tab) throw notFound('The tab');
+  if (!tab) throw notFound('tab.not_found', 'The tab');
   return tab;
 }
 

@@ -54,20 +54,23 @@ export function labelResult(
   input: { from_name?: string; choices?: string[] },
 ): unknown[] {
   if (input.from_name === undefined || !input.choices?.length)
-    throw badRequest('label needs from_name and choices.', [
+    throw badRequest('task.label_needs_choices', 'label needs from_name and choices.', [
       ...(input.from_name === undefined ? [{ path: 'body/from_name', message: 'is required' }] : []),
       ...(input.choices?.length ? [] : [{ path: 'body/choices', message: 'is required' }]),
     ]);
   const control = project.parsedConfig.controls.find((c) => c.name === input.from_name);
   if (control?.type !== 'Choices')
-    throw badRequest('from_name is not a Choices control of the labeling config.', [
-      { path: 'body/from_name', message: 'is not a Choices control of the labeling config' },
-    ]);
+    throw badRequest(
+      'task.label_not_choices_control',
+      'from_name is not a Choices control of the labeling config.',
+      [{ path: 'body/from_name', message: 'is not a Choices control of the labeling config' }],
+    );
   const errors: FieldError[] = input.choices
     .map((c, i) => ({ c, i }))
     .filter(({ c }) => !control.labels.includes(c))
     .map(({ i }) => ({ path: `body/choices/${i}`, message: `is not a choice of ${control.name}` }));
-  if (errors.length) throw badRequest('A choice is not in the labeling config.', errors);
+  if (errors.length)
+    throw badRequest('task.label_choice_unknown', 'A choice is not in the labeling config.', errors);
   const result = [
     {
       // One region id for the whole action: ids need only be unique within an annotation.
@@ -80,7 +83,8 @@ export function labelResult(
     },
   ];
   const invalid = validateResult(project.parsedConfig, result, 'body');
-  if (invalid.length) throw badRequest('The label does not match the labeling config.', invalid);
+  if (invalid.length)
+    throw badRequest('task.label_invalid', 'The label does not match the labeling config.', invalid);
   return result;
 }
 

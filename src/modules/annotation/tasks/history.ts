@@ -45,7 +45,7 @@ export async function taskHistory(
     .select({ id: tasks.id, createdAt: tasks.createdAt, importId: tasks.importId })
     .from(tasks)
     .where(and(eq(tasks.projectId, project.id), eq(tasks.id, taskId)));
-  if (!task) throw notFound('The task');
+  if (!task) throw notFound('task.not_found', 'The task');
   const readsOthers = grants(principal.permissions, 'annotations:read');
   const anns = await tx
     .select()

@@ -71,7 +71,7 @@ export function searchWordsOf(data: Record<string, unknown>): string | null {
 /** Refuses a `q` with nothing to search for (websearch_to_tsquery would match no task, silently). */
 export function checkQuery(q: string, path: string): void {
   if (!/[\p{L}\p{N}]/u.test(q.replace(/(?<![\p{L}\p{N}])or(?![\p{L}\p{N}])/giu, '')))
-    throw badRequest('The search query has no word to search for.', [
+    throw badRequest('task.search_no_words', 'The search query has no word to search for.', [
       { path, message: 'needs at least one letter or digit' },
     ]);
 }

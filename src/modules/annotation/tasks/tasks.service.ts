@@ -180,27 +180,30 @@ const tsQuery = (q: string) => sql`websearch_to_tsquery('simple', ${fullTextQuer
 /** Refuses filter combinations that make no sense, naming the field. */
 export function checkFilter(f: TaskFilter, base: string): void {
   if (f.contains !== undefined && f.search !== undefined)
-    throw badRequest('`contains` is the old name of `search`; send one.', [
+    throw badRequest('task.contains_with_search', '`contains` is the old name of `search`; send one.', [
       { path: `${base}/contains`, message: 'is not allowed with search' },
     ]);
   if (f.contains !== undefined && f.data_key === undefined)
-    throw badRequest('`contains` goes with `data_key`.', [
+    throw badRequest('task.contains_needs_data_key', '`contains` goes with `data_key`.', [
       { path: `${base}/data_key`, message: 'is required with contains' },
     ]);
   if (f.data_key !== undefined && f.contains === undefined && f.search === undefined)
-    throw badRequest('`data_key` narrows a search; send `search` with it.', [
+    throw badRequest('task.data_key_needs_search', '`data_key` narrows a search; send `search` with it.', [
       { path: `${base}/search`, message: 'is required with data_key' },
     ]);
   if (f.q !== undefined) checkQuery(f.q, `${base}/q`);
   if (f.score_min !== undefined && f.score_max !== undefined && f.score_min > f.score_max)
-    throw badRequest('score_min is above score_max.', [
+    throw badRequest('task.score_range', 'score_min is above score_max.', [
       { path: `${base}/score_min`, message: 'is above score_max' },
     ]);
   for (const k of ['created_from', 'created_to'] as const) {
     if (f[k] !== undefined && Number.isNaN(Date.parse(f[k]!)))
-      throw badRequest(`${k} is not a date-time.`, [
-        { path: `${base}/${k}`, message: 'must be an ISO 8601 date-time' },
-      ]);
+      throw badRequest(
+        'task.not_a_date_time',
+        `${k} is not a date-time.`,
+        [{ path: `${base}/${k}`, message: 'must be an ISO 8601 date-time' }],
+        { field: k },
+      );
   }
 }
 
@@ -295,7 +298,7 @@ export async function listTasks(
     // Best first, then by id; the cursor is the last (rank, id). Ranks every match, so a
     // query matching most of a large project pages slower than under the id sort.
     if (!rank)
-      throw badRequest('Sorting by relevance needs a full-text query.', [
+      throw badRequest('task.relevance_needs_search', 'Sorting by relevance needs a full-text query.', [
         { path: 'querystring/q', message: 'is required with sort=relevance' },
       ]);
     const c = decodeCursor(q.cursor, 2);
@@ -416,7 +419,7 @@ export async function withPeople<T extends { id: number }>(
 }
 
 const badCursor = () =>
-  badRequest('The cursor is not one this API issued.', [
+  badRequest('request.cursor_invalid', 'The cursor is not one this API issued.', [
     { path: 'querystring/cursor', message: 'is invalid' },
   ]);
 function checkInt(v: unknown): number {
@@ -555,7 +558,7 @@ export async function getTask(
     .select()
     .from(tasks)
     .where(and(eq(tasks.projectId, project.id), eq(tasks.id, taskId)));
-  if (!task) throw notFound('The task');
+  if (!task) throw notFound('task.not_found', 'The task');
   const readsOthers = grants(principal.permissions, 'annotations:read');
   const anns = await tx
     .select()
@@ -645,7 +648,9 @@ export async function prepareBulkAction(
   input: BulkInput,
 ) {
   if (input.action === 'set_priority' && !input.priority)
-    throw badRequest('set_priority needs a priority.', [{ path: 'body/priority', message: 'is required' }]);
+    throw badRequest('task.priority_required', 'set_priority needs a priority.', [
+      { path: 'body/priority', message: 'is required' },
+    ]);
   return input.action === 'assign' ? await assignees(tx, principal, project, input.user_ids) : [];
 }
 
@@ -787,18 +792,22 @@ export async function runBulkAction(tx: Executor, principal: Principal, project:
  */
 async function assignees(tx: Executor, principal: Principal, project: Project, userIds?: string[]) {
   if (!userIds?.length)
-    throw badRequest('assign needs user_ids.', [{ path: 'body/user_ids', message: 'is required' }]);
+    throw badRequest('task.user_ids_required', 'assign needs user_ids.', [
+      { path: 'body/user_ids', message: 'is required' },
+    ]);
   const why = await unfitness(tx, principal.tenantId, project.id, userIds, 'annotate');
   const i = why.findIndex((w) => w !== null);
   const path = `body/user_ids/${i}`;
   if (why[i] === 'inactive')
-    throw badRequest('A user is not an active member of this tenant.', [
+    throw badRequest('task.user_not_member', 'A user is not an active member of this tenant.', [
       { path, message: 'is not an active tenant member' },
     ]);
   if (why[i] === 'unfit')
-    throw badRequest('A user cannot annotate in this project; add them as a project member first.', [
-      { path, message: 'is not an annotator, reviewer or manager of the project' },
-    ]);
+    throw badRequest(
+      'task.user_not_project_member',
+      'A user cannot annotate in this project; add them as a project member first.',
+      [{ path, message: 'is not an annotator, reviewer or manager of the project' }],
+    );
   return [...new Set(userIds)];
 }
 

@@ -32,10 +32,12 @@ function checkUrl(url: string): void {
   try {
     parsed = new URL(url);
   } catch {
-    throw badRequest('The webhook URL is not a URL.', [{ path: 'body/url', message: 'is not a URL' }]);
+    throw badRequest('webhook.url_invalid', 'The webhook URL is not a URL.', [
+      { path: 'body/url', message: 'is not a URL' },
+    ]);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw badRequest('A webhook URL must use http or https.', [
+    throw badRequest('webhook.url_scheme', 'A webhook URL must use http or https.', [
       { path: 'body/url', message: 'must be http(s)' },
     ]);
   }
@@ -96,7 +98,7 @@ export async function getWebhook(tx: Executor, tenantId: string, id: number) {
     .select()
     .from(webhooks)
     .where(and(eq(webhooks.tenantId, tenantId), eq(webhooks.id, id)));
-  if (!row) throw notFound('The webhook');
+  if (!row) throw notFound('webhook.not_found', 'The webhook');
   return row;
 }
 

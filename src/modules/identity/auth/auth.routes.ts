@@ -1,6 +1,7 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { CSRF_COOKIE, refuseCrossSite, setCsrfCookie } from '../../../platform/auth/csrf.ts';
 import { SESSION_COOKIE } from '../../../platform/auth/plugin.ts';
+import { USER_LANGUAGES } from '../../../platform/auth/schema.ts';
 import { PageQuery, pageOf } from '../../../platform/db/pagination.ts';
 import { badRequest, notFound } from '../../../platform/errors/problem.ts';
 import { DateTime, IdParams, Nullable } from '../../../platform/http/schemas.ts';
@@ -87,7 +88,8 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const p = req.me;
-      if (!p.sessionId) throw badRequest('An API token cannot log out; revoke it instead.');
+      if (!p.sessionId)
+        throw badRequest('auth.token_cannot_logout', 'An API token cannot log out; revoke it instead.');
       await req.tx(async (tx) => {
         await authService.endSessions(tx, { sessionId: p.sessionId! }, 'logout');
         req.audit({ action: 'auth.logout', resourceType: 'session', resourceId: p.sessionId });
@@ -131,6 +133,35 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         permissions: p.permissions,
         is_platform_owner: p.isPlatformOwner,
       };
+    },
+  );
+
+  app.put(
+    '/auth/language',
+    {
+      config: { permission: 'self' },
+      schema: {
+        tags: ['auth'],
+        summary: "Set one's language: e-mails and files the server renders for the caller follow it",
+        body: Type.Object(
+          { language: Type.Union(USER_LANGUAGES.map((l) => Type.Literal(l))) },
+          { additionalProperties: false },
+        ),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (req, reply) => {
+      const p = req.me;
+      await req.tx(async (tx) => {
+        await authService.setLanguage(tx, p.userId, req.body.language);
+        req.audit({
+          action: 'auth.language_changed',
+          resourceType: 'user',
+          resourceId: p.userId,
+          details: { language: req.body.language },
+        });
+      });
+      return reply.code(204).send(null);
     },
   );
 
@@ -218,7 +249,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
           { userId: p.userId, sessionId: req.params.id },
           'logout',
         );
-        if (ended.length === 0) throw notFound('The session');
+        if (ended.length === 0) throw notFound('session.not_found', 'The session');
         req.audit({ action: 'session.ended', resourceType: 'session', resourceId: req.params.id });
       });
       await authenticator.evict({ sessionId: req.params.id });

@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Config } from '../../../config.ts';
 import { effectivePermissions } from '../../../platform/auth/access.ts';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../../../platform/auth/passwords.ts';
-import { sessions, tenantMembers, tenants, users } from '../../../platform/auth/schema.ts';
+import { sessions, tenantMembers, tenants, type UserLanguage, users } from '../../../platform/auth/schema.ts';
 import { raiseSecurityEvent } from '../../../platform/auth/security-events.ts';
 import { newToken } from '../../../platform/auth/tokens.ts';
 import type { Db, Executor, Tx } from '../../../platform/db/client.ts';
@@ -63,14 +63,19 @@ export async function login(db: Db, settings: AuthSettings, input: LoginInput) {
   if (!user?.passwordHash) {
     // Spend the same effort as a real check, so timing does not reveal which e-mails exist.
     await verifyPassword('$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$2mI1yE9bH8b0ZeJmN4Jr9Q', input.password);
-    throw unauthorized(INVALID_LOGIN);
+    throw unauthorized('auth.invalid_login', INVALID_LOGIN);
   }
   if (user.lockedUntil && user.lockedUntil.getTime() > now) {
     // Only someone who knows the password learns of the lock: to anyone else a locked
     // account answers like an unknown e-mail, with the same one password check.
-    if (!(await verifyPassword(user.passwordHash, input.password))) throw unauthorized(INVALID_LOGIN);
+    if (!(await verifyPassword(user.passwordHash, input.password)))
+      throw unauthorized('auth.invalid_login', INVALID_LOGIN);
     const retry = Math.ceil((user.lockedUntil.getTime() - now) / 1000);
-    throw tooManyRequests('This account is locked after repeated failed logins. Try again later.', retry);
+    throw tooManyRequests(
+      'auth.account_locked',
+      'This account is locked after repeated failed logins. Try again later.',
+      retry,
+    );
   }
   const tenant = await loginTenant(db, user.id, input.tenant);
   if (!(await verifyPassword(user.passwordHash, input.password))) {
@@ -81,17 +86,17 @@ export async function login(db: Db, settings: AuthSettings, input: LoginInput) {
       tenant?.id ?? (await loginTenant(db, user.id, undefined))?.id,
       input.ip,
     );
-    throw unauthorized(INVALID_LOGIN);
+    throw unauthorized('auth.invalid_login', INVALID_LOGIN);
   }
-  if (user.status !== 'active') throw unauthorized('This account is disabled.');
+  if (user.status !== 'active') throw unauthorized('auth.account_disabled', 'This account is disabled.');
   if (!tenant)
-    throw forbidden(
-      input.tenant
-        ? `You are not an active member of "${input.tenant}".`
-        : 'You are not an active member of any tenant.',
-    );
+    throw input.tenant
+      ? forbidden('auth.not_member', `You are not an active member of "${input.tenant}".`, {
+          tenant: input.tenant,
+        })
+      : forbidden('auth.no_tenant', 'You are not an active member of any tenant.');
   if (input.ipAllowed && !(await input.ipAllowed(tenant.id)))
-    throw forbidden("Your address is not on this tenant's IP allow-list.");
+    throw forbidden('auth.ip_not_allowed', "Your address is not on this tenant's IP allow-list.");
 
   const { token, hash } = newToken('session');
   const expiresAt = new Date(now + settings.sessionTtlHours * 3_600_000);
@@ -271,12 +276,12 @@ export async function changePassword(
 ) {
   const [user] = await tx.select().from(users).where(eq(users.id, userId));
   if (!user?.passwordHash || !(await verifyPassword(user.passwordHash, input.current))) {
-    throw new Problem(400, 'The current password is wrong.', {
+    throw new Problem(400, 'auth.current_password_wrong', 'The current password is wrong.', {
       errors: [{ path: 'body/current_password', message: 'is wrong' }],
     });
   }
   if (input.current === input.next) {
-    throw badRequest('The new password must differ from the current one.', [
+    throw badRequest('auth.password_unchanged', 'The new password must differ from the current one.', [
       { path: 'body/new_password', message: 'is unchanged' },
     ]);
   }
@@ -296,7 +301,7 @@ export async function changePassword(
 /** Sets a password with no knowledge of the old one: the CLI's reset for an operator. */
 export async function resetPassword(db: Db, email: string, password: string) {
   const user = await findUserByEmail(db, email);
-  if (!user) throw notFound(`The user ${email}`);
+  if (!user) throw notFound('user.not_found', `The user ${email}`, { email });
   checkPasswordPolicy(password, user.email);
   await db.transaction(async (tx) => {
     await tx
@@ -311,4 +316,9 @@ export async function resetPassword(db: Db, email: string, password: string) {
     await endSessions(tx, { userId: user.id }, 'password_changed');
   });
   return user;
+}
+
+/** Remembers the user's language, which the server's e-mails and files to them follow. */
+export async function setLanguage(tx: Tx, userId: string, language: UserLanguage): Promise<void> {
+  await tx.update(users).set({ language, updatedAt: sql`now()` }).where(eq(users.id, userId));
 }

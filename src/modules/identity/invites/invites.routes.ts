@@ -27,9 +27,11 @@ const Invitation = Type.Object({
   created_at: DateTime,
 });
 const notConfigured = () =>
-  new Problem(409, 'E-mail is not configured: set SMTP_URL (or SMTP_HOST) and PUBLIC_URL.', {
-    code: 'mail_not_configured',
-  });
+  new Problem(
+    409,
+    'mail.not_configured',
+    'E-mail is not configured: set SMTP_URL (or SMTP_HOST) and PUBLIC_URL.',
+  );
 
 /** Invitations by link or e-mail, and password resets by e-mail. */
 export const inviteRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -206,7 +208,7 @@ export const inviteRoutes: FastifyPluginAsyncTypebox = async (app) => {
         account &&
         !(account.passwordHash && (await verifyPassword(account.passwordHash, req.body.password)))
       )
-        throw unauthorized('The password of the existing account is wrong.');
+        throw unauthorized('invitation.wrong_password', 'The password of the existing account is wrong.');
       const scope = { tenantId: opened.tenant.id, userId: opened.invitation.invitedBy ?? undefined };
       const added = await req.tx(async (tx) => {
         const joined = await withinAnnotatorLimit(platform, tx, scope.tenantId, scope.userId ?? null, () =>

@@ -8,7 +8,7 @@ import { hashToken } from '../../../platform/auth/tokens.ts';
 import type { SecretBox } from '../../../platform/crypto/secrets.ts';
 import type { Db, Executor } from '../../../platform/db/client.ts';
 import { rowsOf } from '../../../platform/db/sql.ts';
-import { conflict, notFound, Problem } from '../../../platform/errors/problem.ts';
+import { conflict, notFound, Problem, type ProblemCode } from '../../../platform/errors/problem.ts';
 import type { JobQueue } from '../../../platform/jobs/queue.ts';
 import { endSessions } from '../auth/auth.service.ts';
 import { addMember, findUserByEmail } from '../members/members.service.ts';
@@ -101,8 +101,7 @@ export async function createInvitation(
       .from(tenantMembers)
       .where(and(eq(tenantMembers.tenantId, principal.tenantId), eq(tenantMembers.userId, account.id)));
     if (member)
-      throw new Problem(409, `${input.email} is already a member of this tenant.`, {
-        code: 'already_member',
+      throw new Problem(409, 'member.already_member', `${input.email} is already a member of this tenant.`, {
         params: { email: input.email },
       });
   }
@@ -170,8 +169,8 @@ export async function revokeInvitation(tx: Executor, tenantId: string, id: strin
     .select()
     .from(invitations)
     .where(and(eq(invitations.tenantId, tenantId), eq(invitations.id, id)));
-  if (!row) throw notFound('The invitation');
-  if (row.acceptedAt) throw conflict('This invitation was accepted already.');
+  if (!row) throw notFound('invitation.not_found', 'The invitation');
+  if (row.acceptedAt) throw conflict('invitation.accepted', 'This invitation was accepted already.');
   const [revoked] = await tx
     .update(invitations)
     .set({ revokedAt: row.revokedAt ?? sql`now()` })
@@ -180,7 +179,7 @@ export async function revokeInvitation(tx: Executor, tenantId: string, id: strin
   return revoked!;
 }
 
-const gone = (detail: string, code: string) => new Problem(410, detail, { code });
+const gone = (detail: string, code: ProblemCode) => new Problem(410, code, detail);
 
 /**
  * The invitation a link names, read as the system (the invitee has no session and no tenant
@@ -193,11 +192,11 @@ export async function openInvitation(db: Db, token: string) {
     .from(invitations)
     .innerJoin(tenants, eq(tenants.id, invitations.tenantId))
     .where(eq(invitations.tokenHash, hashToken(token)));
-  if (!row) throw new Problem(404, 'This invitation link is not valid.', { code: 'invitation_invalid' });
+  if (!row) throw new Problem(404, 'invitation.invalid', 'This invitation link is not valid.');
   const status = statusOf(row.invitation);
-  if (status === 'accepted') throw gone('This invitation was used already.', 'invitation_used');
-  if (status === 'revoked') throw gone('This invitation was withdrawn.', 'invitation_revoked');
-  if (status === 'expired') throw gone('This invitation has expired.', 'invitation_expired');
+  if (status === 'accepted') throw gone('This invitation was used already.', 'invitation.used');
+  if (status === 'revoked') throw gone('This invitation was withdrawn.', 'invitation.revoked');
+  if (status === 'expired') throw gone('This invitation has expired.', 'invitation.expired');
   const account = await findUserByEmail(db, row.invitation.email);
   return { ...row, account };
 }
@@ -214,16 +213,18 @@ export async function acceptInvitation(
 ) {
   const inv = opened.invitation;
   if (!inv.invitedBy)
-    throw new Problem(409, 'The person who sent this invitation is no longer here; ask for a new one.', {
-      code: 'inviter_gone',
-    });
+    throw new Problem(
+      409,
+      'invitation.inviter_gone',
+      'The person who sent this invitation is no longer here; ask for a new one.',
+    );
   const grantor = await effectivePermissions(tx, inv.tenantId, inv.invitedBy);
   const claimed = await tx
     .update(invitations)
     .set({ acceptedAt: sql`now()` })
     .where(and(eq(invitations.id, inv.id), isNull(invitations.acceptedAt), isNull(invitations.revokedAt)))
     .returning({ id: invitations.id });
-  if (!claimed.length) throw gone('This invitation was used already.', 'invitation_used');
+  if (!claimed.length) throw gone('This invitation was used already.', 'invitation.used');
   const added = await addMember(
     tx,
     inv.tenantId,
@@ -289,13 +290,13 @@ export async function finishReset(db: Db, token: string, password: string) {
       .from(passwordResets)
       .where(eq(passwordResets.tokenHash, hashToken(token)))
       .for('update');
-    if (!reset) throw new Problem(404, 'This password reset link is not valid.', { code: 'reset_invalid' });
-    if (reset.usedAt) throw gone('This password reset link was used already.', 'reset_used');
+    if (!reset) throw new Problem(404, 'reset.invalid', 'This password reset link is not valid.');
+    if (reset.usedAt) throw gone('This password reset link was used already.', 'reset.used');
     if (reset.expiresAt.getTime() <= Date.now())
-      throw gone('This password reset link has expired; ask for a new one.', 'reset_expired');
+      throw gone('This password reset link has expired; ask for a new one.', 'reset.expired');
     const [user] = await tx.select().from(users).where(eq(users.id, reset.userId));
     if (user?.status !== 'active')
-      throw new Problem(409, 'This account is disabled.', { code: 'account_disabled' });
+      throw new Problem(409, 'auth.account_disabled', 'This account is disabled.');
     checkPasswordPolicy(password, user.email, 'body/password', user.name || undefined);
     await tx
       .update(passwordResets)

@@ -91,7 +91,7 @@ describe('invitations', () => {
 
     const again = await post('/api/v1/auth/invitation/accept', { token: body.token, password: PASSWORD });
     expect(again.statusCode).toBe(410);
-    expect(again.json().code).toBe('invitation_used');
+    expect(again.json().code).toBe('invitation.used');
     const list = await t.as(t.owner, { method: 'GET', url: '/api/v1/invitations' });
     expect(list.json()[0]).toMatchObject({ email, status: 'accepted' });
     const audit = await t.as(t.owner, { method: 'GET', url: '/api/v1/audit/logs?resource_type=invitation' });
@@ -144,13 +144,13 @@ describe('invitations', () => {
       [late.invitation.id],
     );
     const expired = await post('/api/v1/auth/invitation', { token: late.token });
-    expect([expired.statusCode, expired.json().code]).toEqual([410, 'invitation_expired']);
+    expect([expired.statusCode, expired.json().code]).toEqual([410, 'invitation.expired']);
 
     const withdrawnEmail = address('withdrawn');
     const first = await invite(withdrawnEmail);
     const second = await invite(withdrawnEmail);
     const superseded = await post('/api/v1/auth/invitation', { token: first.token });
-    expect(superseded.json().code).toBe('invitation_revoked');
+    expect(superseded.json().code).toBe('invitation.revoked');
     const other = await newTenant(ctx);
     const foreign = await other.as(other.owner, {
       method: 'DELETE',
@@ -167,16 +167,16 @@ describe('invitations', () => {
       token: second.token,
       password: PASSWORD,
     });
-    expect([withdrawn.statusCode, withdrawn.json().code]).toEqual([410, 'invitation_revoked']);
+    expect([withdrawn.statusCode, withdrawn.json().code]).toEqual([410, 'invitation.revoked']);
 
     const unknown = await post('/api/v1/auth/invitation', { token: 'sii_not-a-real-token' });
-    expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'invitation_invalid']);
+    expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'invitation.invalid']);
     const member = await t.as(t.owner, {
       method: 'POST',
       url: '/api/v1/invitations',
       payload: { email: t.owner.email, roles: [] },
     });
-    expect([member.statusCode, member.json().code]).toEqual([409, 'already_member']);
+    expect([member.statusCode, member.json().code]).toEqual([409, 'member.already_member']);
     const annotator = await t.member(['annotator']);
     const denied = await t.as(annotator, {
       method: 'POST',
@@ -216,7 +216,7 @@ describe('password reset by e-mail', () => {
       token,
       password: 'Another-passphrase-8',
     });
-    expect([reused.statusCode, reused.json().code]).toEqual([410, 'reset_used']);
+    expect([reused.statusCode, reused.json().code]).toEqual([410, 'reset.used']);
     expect(sentMails().filter((m) => m.to.includes(unknown))).toEqual([]);
     const audit = await t.as(t.owner, { method: 'GET', url: '/api/v1/audit/logs?resource_type=user' });
     const actions = audit.json().items.map((a: { action: string }) => a.action);
@@ -243,7 +243,7 @@ describe('password reset by e-mail', () => {
       token,
       password: 'A-brand-new-passphrase-7',
     });
-    expect([late.statusCode, late.json().code]).toEqual([410, 'reset_expired']);
+    expect([late.statusCode, late.json().code]).toEqual([410, 'reset.expired']);
     await login(ctx.app, member.email, PASSWORD);
     const other = await newTenant(ctx);
     const foreign = await other.as(other.owner, {
@@ -256,7 +256,7 @@ describe('password reset by e-mail', () => {
       token: 'sir_not-a-real-token',
       password: 'A-brand-new-passphrase-7',
     });
-    expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'reset_invalid']);
+    expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'reset.invalid']);
   });
 
   it('says e-mail is not configured where PUBLIC_URL is unset', async () => {
@@ -268,6 +268,6 @@ describe('password reset by e-mail', () => {
       url: `/api/v1/users/${member.userId}/password-reset`,
       payload: {},
     });
-    expect([res.statusCode, res.json().code]).toEqual([409, 'mail_not_configured']);
+    expect([res.statusCode, res.json().code]).toEqual([409, 'mail.not_configured']);
   });
 });

@@ -121,7 +121,7 @@ export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const p = req.me;
       if (req.params.id === p.userId && req.body.status === 'deactivated') {
-        throw badRequest('You cannot deactivate yourself.');
+        throw badRequest('member.cannot_deactivate_self', 'You cannot deactivate yourself.');
       }
       const view = await req.tx(async (tx) => {
         if (req.body.status === 'deactivated')
@@ -183,7 +183,10 @@ export const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const p = req.me;
       if (req.params.id === p.userId) {
-        throw badRequest('Change your own password on your profile, with the current one.');
+        throw badRequest(
+          'member.own_password_on_profile',
+          'Change your own password on your profile, with the current one.',
+        );
       }
       const result = await req.tx(async (tx) => {
         const reset = await memberService.resetMemberPassword(

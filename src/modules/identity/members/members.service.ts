@@ -62,7 +62,10 @@ export async function addMember(
     .select({ id: tenantMembers.id })
     .from(tenantMembers)
     .where(and(eq(tenantMembers.tenantId, tenantId), eq(tenantMembers.userId, userId)));
-  if (already) throw conflict(`${input.email} is already a member of this tenant.`);
+  if (already)
+    throw conflict('member.already_member', `${input.email} is already a member of this tenant.`, {
+      email: input.email,
+    });
   await addMembership(tx, tenantId, userId);
   for (const roleId of roleIds) {
     await tx.insert(userRoleAssignments).values({ tenantId, userId, roleId, grantedBy: grantor.userId });
@@ -92,7 +95,7 @@ export async function memberView(tx: Executor, tenantId: string, userId: string)
     .from(tenantMembers)
     .innerJoin(users, eq(users.id, tenantMembers.userId))
     .where(and(eq(tenantMembers.tenantId, tenantId), eq(tenantMembers.userId, userId)));
-  if (!row) throw notFound('The user');
+  if (!row) throw notFound('user.not_found', 'The user');
   const assignments = await tx
     .select({
       role_id: roles.id,
@@ -122,7 +125,7 @@ export async function checkOutranks(
   const target = await effectivePermissions(tx, tenantId, userId);
   const beyond = expand(target.permissions).filter((p) => !grants(actor.permissions, p));
   if (beyond.length || (target.permissions.includes('*') && !actor.permissions.includes('*'))) {
-    throw forbidden('This member holds permissions you do not have.');
+    throw forbidden('member.holds_more_permissions', 'This member holds permissions you do not have.');
   }
 }
 
@@ -174,7 +177,7 @@ export async function setMemberStatus(
     .set({ status, updatedAt: sql`now()` })
     .where(and(eq(tenantMembers.tenantId, tenantId), eq(tenantMembers.userId, userId)))
     .returning({ id: tenantMembers.id });
-  if (updated.length === 0) throw notFound('The user');
+  if (updated.length === 0) throw notFound('user.not_found', 'The user');
   if (status === 'deactivated') await endSessions(tx, { tenantId, userId }, 'user_disabled');
 }
 
@@ -191,10 +194,10 @@ export async function assignRole(
     .select({ id: roles.id, name: roles.name })
     .from(roles)
     .where(eq(roles.id, input.roleId));
-  if (!role) throw notFound('The role');
+  if (!role) throw notFound('role.not_found', 'The role');
   await checkGrantable(tx, tenantId, role.id, grantor.permissions);
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
-    throw badRequest('An assignment cannot expire in the past.', [
+    throw badRequest('member.assignment_expired', 'An assignment cannot expire in the past.', [
       { path: 'body/expires_at', message: 'is in the past' },
     ]);
   }
@@ -227,7 +230,7 @@ export async function unassignRole(
       ),
     )
     .returning({ id: userRoleAssignments.id });
-  if (removed.length === 0) throw notFound('The role assignment');
+  if (removed.length === 0) throw notFound('role_assignment.not_found', 'The role assignment');
 }
 
 /** Lifts a sign-in lock early and forgets the failures counted towards the next one. */
@@ -260,6 +263,7 @@ export async function resetMemberPassword(
   const shared = await tx.execute(sql`select user_other_tenant_count(${userId}, ${tenantId}) as n`);
   if (account?.platformOwner || (rowsOf<{ n: number }>(shared)[0]?.n ?? 0) > 0) {
     throw conflict(
+      'member.last_admin',
       'This account also belongs to another tenant or runs the platform; only its owner or an operator can reset its password.',
     );
   }

@@ -265,9 +265,12 @@ export const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const p = req.me;
       const { user_id, permission } = req.body;
       if (!Object.hasOwn(PERMISSIONS, permission)) {
-        throw badRequest(`Unknown permission ${permission}.`, [
-          { path: 'body/permission', message: 'is not in the catalogue' },
-        ]);
+        throw badRequest(
+          'role.unknown_permission',
+          `Unknown permission ${permission}.`,
+          [{ path: 'body/permission', message: 'is not in the catalogue' }],
+          { permission },
+        );
       }
       return req.tx(async (tx) => {
         const member = await memberService.memberView(tx, p.tenantId, user_id);

@@ -33,9 +33,13 @@ export async function checkGrantable(
 ): Promise<void> {
   const byId = await tenantRoles(tx, tenantId);
   const role = byId.get(roleId);
-  if (!role) throw notFound('The role');
+  if (!role) throw notFound('role.not_found', 'The role');
   if (!within(byId, roleId, grantor)) {
-    throw forbidden(`You cannot ${verb} the role "${role.name}": it holds permissions you do not have.`);
+    throw forbidden(
+      'role.holds_more_permissions',
+      `You cannot ${verb} the role "${role.name}": it holds permissions you do not have.`,
+      { verb, role: role.name },
+    );
   }
 }
 
@@ -45,9 +49,12 @@ export async function roleIdByName(tx: Executor, tenantId: string, name: string)
     .from(roles)
     .where(and(eq(roles.tenantId, tenantId), eq(roles.name, name)));
   if (!role)
-    throw badRequest(`There is no role "${name}" in this tenant.`, [
-      { path: 'body/roles', message: `unknown role ${name}` },
-    ]);
+    throw badRequest(
+      'role.unknown',
+      `There is no role "${name}" in this tenant.`,
+      [{ path: 'body/roles', message: `unknown role ${name}` }],
+      { role: name },
+    );
   return role.id;
 }
 
@@ -84,6 +91,7 @@ export function checkPermissionList(permissions: string[]): void {
   const unknown = permissions.filter((p) => !knownPermission(p));
   if (unknown.length) {
     throw badRequest(
+      'role.invalid_permissions',
       'Unknown permissions.',
       unknown.map((p) => ({ path: 'body/permissions', message: `unknown permission ${p}` })),
     );
@@ -104,7 +112,11 @@ async function checkRoleChange(
   checkParents(byId, role.id, role.parentIds);
   byId.set(role.id, { ...role, builtIn: false });
   if (!within(byId, role.id, grantor)) {
-    throw forbidden(`The role "${role.name}" would hold permissions you do not have.`);
+    throw forbidden(
+      'role.would_hold_more_permissions',
+      `The role "${role.name}" would hold permissions you do not have.`,
+      { role: role.name },
+    );
   }
 }
 
@@ -112,12 +124,13 @@ function checkParents(byId: RoleMap, roleId: string, parentIds: string[]) {
   const missing = parentIds.filter((id) => !byId.has(id));
   if (missing.length) {
     throw badRequest(
+      'role.inherit_unknown',
       'Unknown parent roles.',
       missing.map((id) => ({ path: 'body/parent_ids', message: `unknown role ${id}` })),
     );
   }
   if (wouldCycle(roleId, parentIds, byId)) {
-    throw badRequest('Role inheritance would form a cycle.', [
+    throw badRequest('role.inheritance_cycle', 'Role inheritance would form a cycle.', [
       { path: 'body/parent_ids', message: 'creates a cycle' },
     ]);
   }
@@ -131,7 +144,7 @@ export async function createRole(
 ) {
   checkPermissionList(input.permissions);
   if ((BUILT_IN_ROLES as readonly string[]).includes(input.name))
-    throw conflict(`"${input.name}" is a built-in role name.`);
+    throw conflict('role.built_in_name', `"${input.name}" is a built-in role name.`, { name: input.name });
   const id = crypto.randomUUID();
   await checkRoleChange(
     tx,
@@ -159,8 +172,8 @@ async function customRole(tx: Executor, tenantId: string, roleId: string, builtI
     .select()
     .from(roles)
     .where(and(eq(roles.tenantId, tenantId), eq(roles.id, roleId)));
-  if (!role) throw notFound('The role');
-  if (role.builtIn) throw forbidden(builtIn);
+  if (!role) throw notFound('role.not_found', 'The role');
+  if (role.builtIn) throw forbidden('role.built_in_read_only', builtIn);
   return role;
 }
 
@@ -216,6 +229,10 @@ export async function deleteRole(
     .from(roles)
     .where(and(eq(roles.tenantId, tenantId), sql`${roleId}::uuid = any(${roles.parentIds})`));
   if (children.length)
-    throw conflict(`Roles inherit from this one: ${children.map((c) => c.name).join(', ')}.`);
+    throw conflict(
+      'role.has_children',
+      `Roles inherit from this one: ${children.map((c) => c.name).join(', ')}.`,
+      { roles: children.map((c) => c.name).join(', ') },
+    );
   await tx.delete(roles).where(eq(roles.id, roleId));
 }

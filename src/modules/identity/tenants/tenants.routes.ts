@@ -50,9 +50,12 @@ export const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         try {
           new Intl.DateTimeFormat('en', { timeZone: req.body.time_zone });
         } catch {
-          throw badRequest(`Unknown time zone "${req.body.time_zone}".`, [
-            { path: 'body/time_zone', message: 'is not an IANA time zone' },
-          ]);
+          throw badRequest(
+            'tenant.unknown_time_zone',
+            `Unknown time zone "${req.body.time_zone}".`,
+            [{ path: 'body/time_zone', message: 'is not an IANA time zone' }],
+            { time_zone: req.body.time_zone },
+          );
         }
       }
       // The tenants row is readable but not writable by the application role: update as the system.

@@ -22,9 +22,12 @@ function checkTimeZone(tz: string): void {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
   } catch {
-    throw badRequest(`Unknown time zone "${tz}".`, [
-      { path: 'body/time_zone', message: 'is not an IANA time zone' },
-    ]);
+    throw badRequest(
+      'tenant.unknown_time_zone',
+      `Unknown time zone "${tz}".`,
+      [{ path: 'body/time_zone', message: 'is not an IANA time zone' }],
+      { time_zone: tz },
+    );
   }
 }
 

@@ -14,7 +14,7 @@ export async function createApiToken(
 ) {
   checkPermissionList(input.permissions);
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
-    throw badRequest('A token cannot expire in the past.', [
+    throw badRequest('token.expiry_in_past', 'A token cannot expire in the past.', [
       { path: 'body/expires_at', message: 'is in the past' },
     ]);
   }
@@ -22,11 +22,15 @@ export async function createApiToken(
   const wanted = expand(input.permissions);
   const beyond = wanted.filter((p) => !grants(principal.permissions, p));
   if (beyond.length && !input.permissions.some((p) => p.includes('*'))) {
-    throw forbidden(`A token cannot hold permissions you do not have: ${beyond.join(', ')}.`);
+    throw forbidden(
+      'token.holds_more_permissions',
+      `A token cannot hold permissions you do not have: ${beyond.join(', ')}.`,
+      { permissions: beyond.join(', ') },
+    );
   }
   const permissions = wanted.filter((p) => grants(principal.permissions, p));
   if (permissions.length === 0)
-    throw badRequest('The token would hold no permission.', [
+    throw badRequest('token.no_permission', 'The token would hold no permission.', [
       { path: 'body/permissions', message: 'is empty' },
     ]);
   const { token, hash } = newToken('api');
@@ -90,6 +94,6 @@ export async function revokeApiToken(tx: Executor, tenantId: string, tokenId: st
       ),
     )
     .returning();
-  if (!row) throw notFound('The API token');
+  if (!row) throw notFound('api_token.not_found', 'The API token');
   return row;
 }

@@ -69,7 +69,7 @@ export const bindingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
             .from(llmConfigurations)
             .where(eq(llmConfigurations.id, req.body.configuration_id));
           if (!config)
-            throw badRequest('The configuration does not exist.', [
+            throw badRequest('llm_configuration.not_found', 'The configuration does not exist.', [
               { path: '/configuration_id', message: 'unknown' },
             ]);
           const values = {
@@ -111,7 +111,7 @@ export const bindingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .delete(llmBindings)
           .where(eq(llmBindings.feature, req.params.feature))
           .returning();
-        if (gone.length === 0) throw notFound('The binding');
+        if (gone.length === 0) throw notFound('binding.not_found', 'The binding');
         req.audit({
           action: 'llm.binding.deleted',
           resourceType: 'llm_binding',

@@ -224,9 +224,12 @@ export async function structured(platform: Platform, ctx: CallContext, input: St
       (input.checkMaxLength === false ? withoutMaxLength(input.schema) : input.schema) as object,
     );
   } catch (err) {
-    throw badRequest(`schema is not a valid JSON schema: ${(err as Error).message}`, [
-      { path: '/schema', message: 'invalid JSON schema' },
-    ]);
+    throw badRequest(
+      'llm.schema_invalid',
+      `schema is not a valid JSON schema: ${(err as Error).message}`,
+      [{ path: '/schema', message: 'invalid JSON schema' }],
+      { message: (err as Error).message },
+    );
   }
   const check = (text: string): Verdict => {
     let value: unknown;
@@ -282,6 +285,7 @@ export async function structured(platform: Platform, ctx: CallContext, input: St
     };
   throw new Problem(
     422,
+    'llm.structured_output_invalid',
     'The model did not produce JSON matching the schema, also after one repair attempt.',
     {
       type: 'https://superinsight.dev/problems/llm-structured-output-invalid',

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Decimal } from 'decimal.js';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { readInTenant } from '../../../platform/db/tenancy.ts';
-import { badRequest, conflict, Problem } from '../../../platform/errors/problem.ts';
+import { badRequest, conflict, Problem, type ProblemCode } from '../../../platform/errors/problem.ts';
 import type { Platform } from '../../../platform/index.ts';
 import { costOf } from '../models/models.service.ts';
 import { type Endpoint, ProviderError } from '../providers/adapters.ts';
@@ -68,7 +68,7 @@ type Kind = (typeof CALL_KINDS)[number];
  * when it has any; the budgets with this month's totals.
  */
 /** The problem code of a call through a feature that has no binding. */
-export const LLM_NOT_BOUND = 'llm_not_bound';
+export const LLM_NOT_BOUND = 'llm_not_bound' satisfies ProblemCode;
 
 export async function plan(
   platform: Platform,
@@ -109,19 +109,24 @@ export async function plan(
       if (viaBinding)
         throw new Problem(
           409,
+          LLM_NOT_BOUND,
           `No LLM configuration is bound to the feature "${ctx.feature}"; add a binding first.`,
-          { code: LLM_NOT_BOUND },
+          { params: { feature: ctx.feature } },
         );
-      throw badRequest('The LLM configuration does not exist.', [
+      throw badRequest('llm_configuration.not_found', 'The LLM configuration does not exist.', [
         { path: '/configuration_id', message: 'unknown' },
       ]);
     }
     if (!primary.model)
-      throw badRequest('No model: name one, or set the binding or configuration default.', [
+      throw badRequest('llm.no_model', 'No model: name one, or set the binding or configuration default.', [
         { path: '/model', message: 'required' },
       ]);
     if (!primary.config.enabled)
-      throw conflict(`The LLM configuration "${primary.config.name}" is disabled.`);
+      throw conflict(
+        'llm.configuration_disabled',
+        `The LLM configuration "${primary.config.name}" is disabled.`,
+        { name: primary.config.name },
+      );
     const ids = primary.config.fallbackIds;
     const fallbacks = ids.length
       ? await db
@@ -154,7 +159,10 @@ export async function plan(
     }
     if (targets.length === 0)
       throw badRequest(
+        'llm.capability_missing',
         `No enabled model of this configuration (or its fallbacks) has the capability "${need}".`,
+        undefined,
+        { capability: need },
       );
     const budgets = await budgetStatuses(db, ctx.feature);
     assertWithinBudgets(budgets);
@@ -274,11 +282,14 @@ export async function acrossTargets<T extends Attempted>(
 
 function failureProblem(last: ProviderError, failures: string[]): Problem {
   const detail = `The LLM call failed (${failures.join('; ')}).`;
-  const extra = { type: 'https://superinsight.dev/problems/llm-call-failed', code: last.code };
-  if (last.code === 'bad_request') return new Problem(400, detail, extra);
-  if (last.code === 'timeout') return new Problem(504, detail, extra);
-  if (last.code === 'circuit_open') return new Problem(503, detail, { ...extra, retryAfter: 5 });
-  return new Problem(502, detail, extra);
+  const extra = {
+    type: 'https://superinsight.dev/problems/llm-call-failed',
+    params: { failures: failures.join('; ') },
+  };
+  if (last.code === 'bad_request') return new Problem(400, last.code, detail, extra);
+  if (last.code === 'timeout') return new Problem(504, last.code, detail, extra);
+  if (last.code === 'circuit_open') return new Problem(503, last.code, detail, { ...extra, retryAfter: 5 });
+  return new Problem(502, last.code, detail, extra);
 }
 
 export interface Usage {

@@ -66,7 +66,7 @@ export function listModels(tx: Tx, configurationId?: number): Promise<ModelRow[]
 
 export async function getModel(tx: Tx, id: number): Promise<ModelRow> {
   const [row] = await tx.select().from(llmModelRegistry).where(eq(llmModelRegistry.id, id));
-  if (!row) throw notFound('The model');
+  if (!row) throw notFound('model.not_found', 'The model');
   return row;
 }
 

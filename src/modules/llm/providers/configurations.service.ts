@@ -56,12 +56,16 @@ function checkBaseUrl(raw: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw badRequest('base_url is not a URL.', [{ path: '/base_url', message: 'not a URL' }]);
+    throw badRequest('llm.base_url_invalid', 'base_url is not a URL.', [
+      { path: '/base_url', message: 'not a URL' },
+    ]);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw badRequest('base_url must be http or https.', [{ path: '/base_url', message: 'not http(s)' }]);
+    throw badRequest('llm.base_url_scheme', 'base_url must be http or https.', [
+      { path: '/base_url', message: 'not http(s)' },
+    ]);
   if (url.username || url.password)
-    throw badRequest('base_url may not hold credentials; use api_key.', [
+    throw badRequest('llm.base_url_credentials', 'base_url may not hold credentials; use api_key.', [
       { path: '/base_url', message: 'holds credentials' },
     ]);
   return raw.replace(/\/+$/, '');
@@ -70,7 +74,7 @@ function checkBaseUrl(raw: string): string {
 async function checkFallbacks(tx: Tx, selfId: number | null, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
   if (new Set(ids).size !== ids.length || (selfId !== null && ids.includes(selfId)))
-    throw badRequest('fallback_ids must be other configurations, each once.', [
+    throw badRequest('llm.fallback_invalid', 'fallback_ids must be other configurations, each once.', [
       { path: '/fallback_ids', message: 'repeats a configuration or names this one' },
     ]);
   const found = await tx
@@ -78,7 +82,7 @@ async function checkFallbacks(tx: Tx, selfId: number | null, ids: number[]): Pro
     .from(llmConfigurations)
     .where(inArray(llmConfigurations.id, ids));
   if (found.length !== ids.length)
-    throw badRequest('fallback_ids names a configuration that does not exist.', [
+    throw badRequest('llm.fallback_unknown', 'fallback_ids names a configuration that does not exist.', [
       { path: '/fallback_ids', message: 'unknown configuration' },
     ]);
 }
@@ -97,7 +101,7 @@ export async function createConfiguration(
   input: ConfigurationInput,
 ): Promise<ConfigurationRow> {
   if (input.provider === 'azure_openai' && !input.api_version)
-    throw badRequest('Azure OpenAI needs api_version.', [
+    throw badRequest('llm.azure_api_version', 'Azure OpenAI needs api_version.', [
       { path: '/api_version', message: 'required for Azure' },
     ]);
   await checkFallbacks(tx, null, input.fallback_ids ?? []);
@@ -125,7 +129,7 @@ export async function createConfiguration(
 
 export async function getConfiguration(tx: Tx, id: number): Promise<ConfigurationRow> {
   const [row] = await tx.select().from(llmConfigurations).where(eq(llmConfigurations.id, id));
-  if (!row) throw notFound('The LLM configuration');
+  if (!row) throw notFound('llm_configuration.not_found', 'The LLM configuration');
   return row;
 }
 
@@ -143,7 +147,7 @@ export async function updateConfiguration(
   const provider = patch.provider ?? current.provider;
   const apiVersion = patch.api_version === undefined ? current.apiVersion : patch.api_version;
   if (provider === 'azure_openai' && !apiVersion)
-    throw badRequest('Azure OpenAI needs api_version.', [
+    throw badRequest('llm.azure_api_version', 'Azure OpenAI needs api_version.', [
       { path: '/api_version', message: 'required for Azure' },
     ]);
   if (patch.fallback_ids) await checkFallbacks(tx, id, patch.fallback_ids);

@@ -34,7 +34,7 @@ export interface Probe {
 export async function probeConfiguration(platform: Platform, tenantId: string, id: number): Promise<Probe> {
   const endpoint = await readInTenant(platform.database, { tenantId }, async (db) => {
     const [row] = await db.select().from(llmConfigurations).where(eq(llmConfigurations.id, id));
-    if (!row) throw notFound('The LLM configuration');
+    if (!row) throw notFound('llm_configuration.not_found', 'The LLM configuration');
     return endpointOf(db, platform, row);
   });
   const started = performance.now();

@@ -129,7 +129,9 @@ export const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const to = req.query.to ? new Date(req.query.to) : new Date();
       const from = req.query.from ? new Date(req.query.from) : new Date(to.getTime() - 30 * 86_400_000);
       if (from >= to)
-        throw badRequest('from must be before to.', [{ path: 'querystring/from', message: 'after to' }]);
+        throw badRequest('request.range_reversed', 'from must be before to.', [
+          { path: 'querystring/from', message: 'after to' },
+        ]);
       const group = req.query.group_by ?? 'day';
       const items = await req.read((db) => summarize(db, group, from, to));
       return { group_by: group, from: from.toISOString(), to: to.toISOString(), items };

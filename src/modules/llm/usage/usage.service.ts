@@ -164,15 +164,22 @@ export interface BudgetInput {
 
 function checkBudget(b: { kind: string; limit: string; currency?: string | null; warn_ratio?: string }) {
   const limit = new Decimal(b.limit);
-  if (limit.lte(0)) throw badRequest('limit must be above 0.', [{ path: '/limit', message: 'not positive' }]);
+  if (limit.lte(0))
+    throw badRequest('llm_budget.limit_not_positive', 'limit must be above 0.', [
+      { path: '/limit', message: 'not positive' },
+    ]);
   if (b.kind === 'tokens' && !limit.isInteger())
-    throw badRequest('A token budget is a whole number.', [{ path: '/limit', message: 'not an integer' }]);
+    throw badRequest('llm_budget.tokens_whole', 'A token budget is a whole number.', [
+      { path: '/limit', message: 'not an integer' },
+    ]);
   if (b.kind === 'cost' && !b.currency)
-    throw badRequest('A cost budget needs its currency.', [{ path: '/currency', message: 'required' }]);
+    throw badRequest('llm_budget.currency_required', 'A cost budget needs its currency.', [
+      { path: '/currency', message: 'required' },
+    ]);
   if (b.warn_ratio !== undefined) {
     const ratio = new Decimal(b.warn_ratio);
     if (ratio.lte(0) || ratio.gt(1))
-      throw badRequest('warn_ratio is a share in (0, 1].', [
+      throw badRequest('llm_budget.warn_ratio', 'warn_ratio is a share in (0, 1].', [
         { path: '/warn_ratio', message: 'out of range' },
       ]);
   }
@@ -197,7 +204,7 @@ export async function createBudget(tx: Tx, tenantId: string, input: BudgetInput)
 
 export async function getBudget(tx: Tx, id: number): Promise<BudgetRow> {
   const [row] = await tx.select().from(llmBudgets).where(eq(llmBudgets.id, id));
-  if (!row) throw notFound('The budget');
+  if (!row) throw notFound('budget.not_found', 'The budget');
   return row;
 }
 
@@ -288,11 +295,13 @@ export function assertWithinBudgets(statuses: BudgetStatus[]): void {
   const nextMonth = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
   throw new Problem(
     429,
+    'llm_budget.exceeded',
     `The LLM budget "${b.name}" is used up for this month (${exceeded.used.toFixed()} of ${new Decimal(b.limit).toFixed()}${b.kind === 'cost' ? ` ${b.currency}` : ' tokens'}).`,
     {
       type: 'https://superinsight.dev/problems/llm-budget-exceeded',
       title: 'LLM budget exceeded',
       budget: { id: b.id, name: b.name, kind: b.kind },
+      params: { name: b.name },
       retryAfter: Math.ceil((nextMonth - now.getTime()) / 1000),
     },
   );

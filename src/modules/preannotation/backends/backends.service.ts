@@ -51,26 +51,32 @@ function checkUrl(url: string): void {
   try {
     parsed = new URL(url);
   } catch {
-    throw badRequest('The ML backend URL is not a URL.', [{ path: 'body/url', message: 'is not a URL' }]);
+    throw badRequest('ml_backend.bad_url', 'The ML backend URL is not a URL.', [
+      { path: 'body/url', message: 'is not a URL' },
+    ]);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    throw badRequest('An ML backend URL must use http or https.', [
+    throw badRequest('ml_backend.bad_scheme', 'An ML backend URL must use http or https.', [
       { path: 'body/url', message: 'must be http(s)' },
     ]);
   if (parsed.username || parsed.password)
-    throw badRequest('Put the credentials in auth_method and secret, not in the URL.', [
-      { path: 'body/url', message: 'must not hold credentials' },
-    ]);
+    throw badRequest(
+      'ml_backend.credentials_in_url',
+      'Put the credentials in auth_method and secret, not in the URL.',
+      [{ path: 'body/url', message: 'must not hold credentials' }],
+    );
 }
 
 /** Basic needs a user and a password, bearer a token; `none` takes neither. */
 function checkAuth(method: BackendAuth, basicUser: string | null, hasSecret: boolean): void {
   if (method === 'basic' && (!basicUser || !hasSecret))
-    throw badRequest('Basic authentication needs basic_user and secret (the password).', [
-      { path: 'body/basic_user', message: 'is required with basic authentication' },
-    ]);
+    throw badRequest(
+      'ml_backend.basic_incomplete',
+      'Basic authentication needs basic_user and secret (the password).',
+      [{ path: 'body/basic_user', message: 'is required with basic authentication' }],
+    );
   if (method === 'bearer' && !hasSecret)
-    throw badRequest('Bearer authentication needs secret (the token).', [
+    throw badRequest('ml_backend.bearer_incomplete', 'Bearer authentication needs secret (the token).', [
       { path: 'body/secret', message: 'is required with bearer authentication' },
     ]);
 }
@@ -120,7 +126,7 @@ export async function getBackend(db: Executor, projectId: number, id: number): P
     .select()
     .from(annotationPlugins)
     .where(and(eq(annotationPlugins.projectId, projectId), eq(annotationPlugins.id, id)));
-  if (!row) throw notFound('The ML backend');
+  if (!row) throw notFound('ml_backend.not_found', 'The ML backend');
   return row;
 }
 
@@ -130,7 +136,7 @@ export async function findBackend(db: Executor, tenantId: string, id: number): P
     .select()
     .from(annotationPlugins)
     .where(and(eq(annotationPlugins.tenantId, tenantId), eq(annotationPlugins.id, id)));
-  if (!row) throw notFound('The ML backend');
+  if (!row) throw notFound('ml_backend.not_found', 'The ML backend');
   return row;
 }
 
@@ -201,7 +207,7 @@ export async function endpointOf(
 /** What /setup tells the backend: the project as Label Studio names it, its config, and how to call back. */
 export async function setupInputOf(db: Executor, platform: Platform, row: BackendRow): Promise<SetupInput> {
   const project = await projectFacts(db, row.projectId);
-  if (!project) throw notFound('The project');
+  if (!project) throw notFound('project.not_found', 'The project');
   return {
     project: `${project.id}.${Math.floor(project.createdAt.getTime() / 1000)}`,
     schema: project.labelConfig,

@@ -123,6 +123,7 @@ export const projectAgreementRoutes: FastifyPluginAsyncTypebox = async (app) => 
         if (!done)
           throw new Problem(
             404,
+            'agreement.not_computed',
             'No agreement has been computed for this project yet; POST to its agreement/runs.',
           );
         const latest = (await latestRun(tx, req.params.id, false)) ?? done;

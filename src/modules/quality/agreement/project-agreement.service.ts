@@ -293,7 +293,7 @@ export interface ProjectForAgreement {
 
 export async function projectForAgreement(tx: Executor, projectId: number): Promise<ProjectForAgreement> {
   const p = await projectFacts(tx, projectId);
-  if (!p) throw notFound('The project');
+  if (!p) throw notFound('project.not_found', 'The project');
   return { id: p.id, specs: controlSpecs(p.parsedConfig, p.labelConfig), taskCount: Number(p.taskCount) };
 }
 

@@ -110,7 +110,7 @@ function checkWebhookUrl(url: string): void {
     // reported below
   }
   if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:')
-    throw badRequest('webhook_url must be an http(s) URL.', [
+    throw badRequest('quality_alert.webhook_url_invalid', 'webhook_url must be an http(s) URL.', [
       { path: 'body/webhook_url', message: 'invalid' },
     ]);
 }
@@ -118,7 +118,7 @@ function checkWebhookUrl(url: string): void {
 export async function getAlertConfig(tx: Executor, tenantId: string, projectId: number) {
   await requireProject(tx, tenantId, projectId);
   const [c] = await tx.select().from(alertConfigs).where(eq(alertConfigs.projectId, projectId));
-  if (!c) throw notFound('The alert configuration');
+  if (!c) throw notFound('alert_configuration.not_found', 'The alert configuration');
   return c;
 }
 
@@ -136,7 +136,7 @@ export async function putAlertConfig(
   const channels = input.channels ?? current?.channels ?? ['in_app'];
   const webhookUrl = input.webhook_url !== undefined ? input.webhook_url : (current?.webhookUrl ?? null);
   if (channels.includes('webhook') && !webhookUrl)
-    throw badRequest('The webhook channel needs webhook_url.', [
+    throw badRequest('quality_alert.webhook_url_required', 'The webhook channel needs webhook_url.', [
       { path: 'body/webhook_url', message: 'required' },
     ]);
   const values = {
@@ -191,6 +191,26 @@ export async function putAlertConfig(
 
 const silenced = (c: AlertConfig, now: Date) => c.silenceUntil !== null && c.silenceUntil > now;
 
+const ZH_METRICS: Record<string, string> = {
+  total: '总分',
+  accuracy: '准确性',
+  completeness: '完整性',
+  timeliness: '及时性',
+  consistency: '一致性',
+  agreement: '一致率',
+};
+const ZH_SEVERITIES: Record<string, string> = { low: '低', medium: '中', high: '高', critical: '严重' };
+
+/** The alert e-mail for a user who reads the console in Chinese (the stored message is English). */
+function chineseAlert(alert: Alert, escalated: boolean) {
+  const severity = ZH_SEVERITIES[alert.severity] ?? alert.severity;
+  const what = `${ZH_METRICS[alert.metric] ?? alert.metric} ${Number(alert.value).toFixed(3)} 低于 ${alert.threshold}（标注 ${alert.annotationId}）`;
+  return {
+    subject: `[${severity}] ${escalated ? `已升级（第 ${alert.escalationLevel} 级）：` : ''}${what}`,
+    text: `${what}\n项目 ${alert.projectId}，告警 ${alert.id}，严重程度：${severity}。`,
+  };
+}
+
 async function notifyAlert(
   tx: Executor,
   platform: Platform,
@@ -207,6 +227,7 @@ async function notifyAlert(
     subject: `[${alert.severity}] ${escalated ? `Escalated (level ${alert.escalationLevel}): ` : ''}${alert.message}`,
     text: `${alert.message}\nProject ${alert.projectId}, alert ${alert.id}, severity ${alert.severity}.`,
     data: { alert: alertView(alert) },
+    localized: { 'zh-CN': chineseAlert(alert, escalated) },
   });
 }
 
@@ -341,10 +362,11 @@ export async function actOnAlert(
   now: Date,
 ): Promise<Alert> {
   const by = actor.userId;
-  const a = await loadRow(tx, actor, qualityAlerts, id, 'The alert');
-  if (a.status === 'resolved') throw conflict('The alert is resolved.');
+  const a = await loadRow(tx, actor, qualityAlerts, id, 'quality_alert.not_found', 'The alert');
+  if (a.status === 'resolved') throw conflict('quality_alert.resolved', 'The alert is resolved.');
   if (action === 'acknowledge') {
-    if (a.status !== 'open') throw conflict('The alert is already acknowledged.');
+    if (a.status !== 'open')
+      throw conflict('quality_alert.acknowledged', 'The alert is already acknowledged.');
     const [row] = await tx
       .update(qualityAlerts)
       .set({ status: 'acknowledged', acknowledgedBy: by, acknowledgedAt: now })

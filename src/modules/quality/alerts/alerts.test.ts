@@ -54,6 +54,54 @@ describe('quality alerts', () => {
     await hook.close();
   });
 
+  it('e-mails a recipient who reads the console in Chinese in Chinese, others in English', async () => {
+    const t = await newTenant(ctx);
+    const project = await newProject(t);
+    const zh = await t.member(['reviewer'], 'Zh reader');
+    const en = await t.member(['reviewer'], 'En reader');
+    const chose = await t.as(zh, {
+      method: 'PUT',
+      url: '/api/v1/auth/language',
+      payload: { language: 'zh-CN' },
+    });
+    expect(chose.statusCode, chose.body).toBe(204);
+    const refused = await t.as(zh, {
+      method: 'PUT',
+      url: '/api/v1/auth/language',
+      payload: { language: 'fr' },
+    });
+    expect(refused.json()).toMatchObject({ status: 400, code: 'request.schema' });
+    const [taskId] = await seedTasks(ctx, t, project.id, [
+      { data: { text: 'x' }, annotations: [{ completed_by: zh.userId, result: choice('Positive') }] },
+    ]);
+    const [annotation] = await systemSql<{ id: number }>(
+      ctx,
+      sql`select id from annotations where task_id = ${taskId}`,
+    );
+    const put = await t.as(t.owner, {
+      method: 'PUT',
+      url: `/api/v1/projects/${project.id}/quality/alert-config`,
+      payload: {
+        thresholds: { total: 0.7 },
+        channels: ['email'],
+        recipients: { emails: [zh.email, en.email] },
+      },
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    await insertScore(ctx, t, project.id, Number(annotation!.id), 0.25);
+    expect((await sweepTenant(ctx.platform, t.tenantId, new Date('2030-01-01T00:00:00Z'))).alerts).toBe(1);
+    const mailTo = (address: string) =>
+      until(
+        async () => sentMails().filter((m) => m.to.includes(address)),
+        (m) => m.length >= 1,
+      ).then((m) => decodeMail(m[0]!.raw));
+    const chinese = await mailTo(zh.email);
+    expect(chinese).toContain('Subject: [严重] 总分 0.250 低于 0.7');
+    expect(chinese).toContain(`项目 ${project.id}`);
+    expect(chinese).not.toContain('is below');
+    expect(await mailTo(en.email)).toMatch(/Subject: \[critical\] total 0\.250 is below 0\.7/);
+  });
+
   it('raises alerts on low scores, notifies in-app, by signed webhook and by e-mail, and escalates unacknowledged ones', async () => {
     const t = await newTenant(ctx);
     // Addresses and webhooks of this attempt only: a retried attempt shares the receivers.
@@ -293,3 +341,29 @@ describe('quality alerts', () => {
     ).toBe(404);
   });
 });
+
+/** A MIME message as text: encoded-word headers and a quoted-printable or base64 body decoded. */
+function decodeMail(raw: string): string {
+  // Adjacent encoded words are folded onto several lines; the space between them is not text.
+  const words = raw
+    .replace(/\?=\r?\n[ \t]+=\?/g, '?==?')
+    .replace(/=\?UTF-8\?([BQ])\?([^?]*)\?=/gi, (_, kind: string, text: string) =>
+      kind.toUpperCase() === 'B' ? Buffer.from(text, 'base64').toString('utf8') : qp(text.replace(/_/g, ' ')),
+    );
+  const [head = '', ...rest] = words.split(/\r?\n\r?\n/);
+  const body = rest.join('\n\n');
+  if (/Content-Transfer-Encoding: base64/i.test(head))
+    return `${head}\n\n${Buffer.from(body, 'base64').toString('utf8')}`;
+  return `${head.replace(/\r?\n\s+/g, ' ')}\n\n${qp(body.replace(/=\r?\n/g, ''))}`;
+}
+
+function qp(text: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '=' && /^[0-9A-F]{2}$/i.test(text.slice(i + 1, i + 3))) {
+      bytes.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(text[i]!, 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}

@@ -110,10 +110,12 @@ export async function createImprovement(
   const issue = input.issueId ? await getIssue(tx, reader, input.issueId) : undefined;
   const annotationId = issue?.annotationId ?? input.annotationId;
   if (!annotationId)
-    throw badRequest('Give issue_id or annotation_id.', [{ path: 'body', message: 'empty' }]);
+    throw badRequest('improvement_task.needs_source', 'Give issue_id or annotation_id.', [
+      { path: 'body', message: 'empty' },
+    ]);
   const a = await findAnnotation(tx, tenantId, annotationId);
-  if (!a) throw notFound('The annotation');
-  await requireReadable(tx, reader, a.projectId, 'The annotation');
+  if (!a) throw notFound('annotation.not_found', 'The annotation');
+  await requireReadable(tx, reader, a.projectId, 'annotation.not_found', 'The annotation');
   const assigneeId =
     input.assigneeId !== undefined
       ? input.assigneeId
@@ -157,9 +159,17 @@ export async function improveByWorkflow(
 }
 
 export async function getImprovement(tx: Executor, actor: Actor, id: number): Promise<Improvement> {
-  const row = await loadRow(tx, actor, improvementTasks, id, 'The improvement task');
+  const row = await loadRow(
+    tx,
+    actor,
+    improvementTasks,
+    id,
+    'improvement_task.not_found',
+    'The improvement task',
+  );
   // Outside reviewers, a task is visible only to its assignee.
-  if (!actor.reviewer && row.assigneeId !== actor.userId) throw notFound('The improvement task');
+  if (!actor.reviewer && row.assigneeId !== actor.userId)
+    throw notFound('improvement_task.not_found', 'The improvement task');
   return row;
 }
 
@@ -198,7 +208,8 @@ export async function listImprovements(
 export async function assignImprovement(tx: Executor, actor: Actor, id: number, assigneeId: string | null) {
   const task = await getImprovement(tx, actor, id);
   await requireMembers(tx, actor.tenantId, [assigneeId], 'body/assignee_id');
-  if (task.status === 'approved') throw conflict('An approved task is closed; reopen it first.');
+  if (task.status === 'approved')
+    throw conflict('improvement_task.closed', 'An approved task is closed; reopen it first.');
   const [row] = await tx
     .update(improvementTasks)
     .set({ assigneeId, updatedAt: new Date() })
@@ -222,17 +233,22 @@ export async function moveImprovement(
 ): Promise<Improvement> {
   const task = await getImprovement(tx, actor, id);
   const move = MOVES[task.status].find((m) => m.to === input.to);
-  if (!move) throw conflict(`An improvement task cannot move from ${task.status} to ${input.to}.`);
+  if (!move)
+    throw conflict(
+      'improvement_task.transition',
+      `An improvement task cannot move from ${task.status} to ${input.to}.`,
+      { from: task.status, to: input.to },
+    );
   const isAssignee =
     task.assigneeId === actor.userId || (task.assigneeId === null && move.to === 'in_progress');
   if (move.by === 'reviewer' ? !actor.reviewer : !(isAssignee || actor.reviewer))
-    throw forbidden(
-      move.by === 'reviewer'
-        ? 'This needs the permission quality:review.'
-        : 'Only the assignee (or a reviewer) works on this task.',
-    );
+    throw move.by === 'reviewer'
+      ? forbidden('auth.permission_required', 'This needs the permission quality:review.', {
+          permission: 'quality:review',
+        })
+      : forbidden('improvement_task.assignee_only', 'Only the assignee (or a reviewer) works on this task.');
   if (input.to === 'submitted' && !input.result)
-    throw badRequest('Submitting needs the improved result.', [
+    throw badRequest('improvement_task.result_required', 'Submitting needs the improved result.', [
       { path: 'body/result', message: 'is required' },
     ]);
   const details: Record<string, unknown> = {};
@@ -276,6 +292,6 @@ export async function moveImprovement(
 export async function improvementAnnotation(tx: Executor, actor: Actor, id: number) {
   const task = await getImprovement(tx, actor, id);
   const [row] = await annotationsInContext(tx, actor.tenantId, [task.annotationId]);
-  if (!row) throw notFound('The annotation');
+  if (!row) throw notFound('annotation.not_found', 'The annotation');
   return { annotation: annotationView(row.a), task: { id: row.a.taskId, data: row.data } };
 }

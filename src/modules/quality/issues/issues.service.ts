@@ -36,7 +36,7 @@ export function issueView(i: Issue) {
 }
 
 export const getIssue = (tx: Executor, reader: Reader, id: number): Promise<Issue> =>
-  loadRow(tx, reader, qualityIssues, id, 'The issue');
+  loadRow(tx, reader, qualityIssues, id, 'quality_issue.not_found', 'The issue');
 
 export async function listIssues(
   tx: Executor,
@@ -65,7 +65,11 @@ export async function updateIssue(
   const issue = await getIssue(tx, actor, id);
   await requireMembers(tx, actor.tenantId, [input.assigneeId], 'body/assignee_id');
   if (input.status && input.status !== issue.status && !MOVES[issue.status].includes(input.status))
-    throw conflict(`An issue cannot move from ${issue.status} to ${input.status}.`);
+    throw conflict(
+      'quality_issue.transition',
+      `An issue cannot move from ${issue.status} to ${input.status}.`,
+      { from: issue.status, to: input.status },
+    );
   const status = input.status ?? issue.status;
   const [row] = await tx
     .update(qualityIssues)

@@ -1,4 +1,5 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { type UserLanguage, users } from '../../../platform/auth/schema.ts';
 import { sign } from '../../../platform/crypto/signing.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { newestFirst, type PageRequest } from '../../../platform/db/pagination.ts';
@@ -22,6 +23,23 @@ export interface Message {
   text: string;
   data: Record<string, unknown>;
   reportRunId?: number;
+  /** The subject and text in other languages: an e-mail to a user who chose one gets it. */
+  localized?: Partial<Record<UserLanguage, { subject: string; text: string }>>;
+}
+
+/** The language each address's account chose, for the addresses that have an account. */
+async function languagesOf(tx: Executor, emails: string[]): Promise<Map<string, UserLanguage>> {
+  if (!emails.length) return new Map();
+  const rows = await tx
+    .select({ email: users.email, language: users.language })
+    .from(users)
+    .where(
+      inArray(
+        sql`lower(${users.email})`,
+        emails.map((e) => e.toLowerCase()),
+      ),
+    );
+  return new Map(rows.flatMap((r) => (r.language ? [[r.email.toLowerCase(), r.language] as const] : [])));
 }
 
 /**
@@ -52,13 +70,22 @@ export async function dispatch(
   }
   if (channels.includes('email'))
     for (const email of recipients.emails) targets.push({ channel: 'email', target: email });
-  for (const t of targets)
+  const languages = message.localized
+    ? await languagesOf(
+        tx,
+        targets.filter((t) => t.channel === 'email').map((t) => t.target),
+      )
+    : new Map<string, UserLanguage>();
+  for (const t of targets) {
+    const language = t.channel === 'email' ? languages.get(t.target.toLowerCase()) : undefined;
+    const words = (language && message.localized?.[language]) || message;
     await queueDelivery(tx, platform, message.tenantId, message.projectId, t, {
       event: message.event,
-      subject: message.subject,
-      payload: { event: message.event, text: message.text, project_id: message.projectId, ...message.data },
+      subject: words.subject,
+      payload: { event: message.event, text: words.text, project_id: message.projectId, ...message.data },
       reportRunId: message.reportRunId ?? null,
     });
+  }
 }
 
 /**
@@ -252,6 +279,6 @@ export async function markRead(tx: Executor, userId: string, id: number) {
     .set({ readAt: sql`coalesce(${notifications.readAt}, now())` })
     .where(and(eq(notifications.userId, userId), eq(notifications.id, id)))
     .returning();
-  if (!row) throw notFound('The notification');
+  if (!row) throw notFound('notification.not_found', 'The notification');
   return notificationView(row);
 }

@@ -108,8 +108,10 @@ function metricsOf(names: readonly string[] | undefined): { plain: NonLlmMetric[
     else if ((LLM_METRICS as readonly string[]).includes(m)) llm.push(m as LlmMetric);
     else
       throw badRequest(
+        'ragas.invalid',
         `${m} is not a Ragas metric this platform computes (${[...NON_LLM_METRICS, ...LLM_METRICS].join(', ')}).`,
         [{ path: `body/metrics/${i}`, message: 'is unknown' }],
+        { metric: m },
       );
   });
   return { plain, llm };
@@ -276,7 +278,7 @@ export const ragasRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const row = await req.tx((tx) => getRecord(tx, req.params.id));
-      if (!row) throw notFound('The Ragas record');
+      if (!row) throw notFound('ragas_record.not_found', 'The Ragas record');
       return recordView(row);
     },
   );
@@ -307,7 +309,7 @@ export const ragasRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const [summary] = await req.tx((tx) => datasetSummaries(tx, req.params.dataset));
-      if (!summary) throw notFound('The dataset');
+      if (!summary) throw notFound('dataset.not_found', 'The dataset');
       return summary;
     },
   );

@@ -37,7 +37,9 @@ function period(q: { from?: string; to?: string }) {
   const to = q.to ? new Date(q.to) : new Date();
   const from = q.from ? new Date(q.from) : new Date(to.getTime() - 30 * DAY_MS);
   if (!(from < to))
-    throw badRequest('from must be before to.', [{ path: 'querystring/from', message: 'not before to' }]);
+    throw badRequest('request.range_reversed', 'from must be before to.', [
+      { path: 'querystring/from', message: 'not before to' },
+    ]);
   return { from, to };
 }
 

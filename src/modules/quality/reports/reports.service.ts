@@ -250,7 +250,7 @@ export function runView(r: Run) {
 }
 
 export const getRun = (tx: Executor, reader: Reader, id: number): Promise<Run> =>
-  loadRow(tx, reader, reportRuns, id, 'The report run');
+  loadRow(tx, reader, reportRuns, id, 'report_run.not_found', 'The report run');
 
 /** Makes a run's file again from the stored data and parameters. */
 export async function renderRun(tx: Executor, reader: Reader, id: number) {
@@ -283,7 +283,7 @@ export async function queueRun(
   },
 ): Promise<Run> {
   if (!(input.from < input.to))
-    throw badRequest('The period must end after it starts.', [
+    throw badRequest('report.period_reversed', 'The period must end after it starts.', [
       { path: 'body/to', message: 'is not after from' },
     ]);
   const [run] = await tx
@@ -315,15 +315,18 @@ type Schedule = typeof reportSchedules.$inferSelect;
 /** The first cron time strictly after `after` (UTC); a bad expression is a 400 naming the error. */
 export function nextCronTime(cron: string, after: Date): Date {
   if (cron.trim().split(/\s+/).length !== 5)
-    throw badRequest('cron must have five fields (minute hour day month weekday).', [
+    throw badRequest('report.cron_fields', 'cron must have five fields (minute hour day month weekday).', [
       { path: 'body/cron', message: 'must have five fields' },
     ]);
   try {
     return CronExpressionParser.parse(cron, { currentDate: after, tz: 'UTC' }).next().toDate();
   } catch (err) {
-    throw badRequest(`Invalid cron expression: ${(err as Error).message}`, [
-      { path: 'body/cron', message: (err as Error).message },
-    ]);
+    throw badRequest(
+      'report.cron_invalid',
+      `Invalid cron expression: ${(err as Error).message}`,
+      [{ path: 'body/cron', message: (err as Error).message }],
+      { message: (err as Error).message },
+    );
   }
 }
 
@@ -379,7 +382,7 @@ export async function createSchedule(
 }
 
 export const getSchedule = (tx: Executor, reader: Reader, id: number): Promise<Schedule> =>
-  loadRow(tx, reader, reportSchedules, id, 'The report schedule');
+  loadRow(tx, reader, reportSchedules, id, 'report_schedule.not_found', 'The report schedule');
 
 export async function listSchedules(tx: Executor, tenantId: string, projectId: number) {
   await requireProject(tx, tenantId, projectId);

@@ -14,7 +14,7 @@ type Severity = Rule['severity'];
 /** The project, in the caller's tenant, or a 404. Quality permissions are tenant-wide. */
 export async function requireProject(tx: Executor, tenantId: string, projectId: number) {
   const row = await projectFacts(tx, projectId, tenantId);
-  if (!row) throw notFound('The project');
+  if (!row) throw notFound('project.not_found', 'The project');
   return { id: row.id, title: row.title, parsedConfig: row.parsedConfig };
 }
 
@@ -32,7 +32,12 @@ export async function requireMembers(
       .from(tenantMembers)
       .where(and(eq(tenantMembers.tenantId, tenantId), eq(tenantMembers.userId, userId)));
     if (!m)
-      throw badRequest(`${userId} is not a member of this tenant.`, [{ path, message: 'unknown user' }]);
+      throw badRequest(
+        'quality_rule.unknown_user',
+        `${userId} is not a member of this tenant.`,
+        [{ path, message: 'unknown user' }],
+        { user_id: userId },
+      );
   }
 }
 
@@ -123,7 +128,7 @@ export async function updateRule(
   id: number,
   input: Partial<Omit<RuleInput, 'type'>>,
 ): Promise<Rule> {
-  const current = await loadRow(tx, actor, qualityRules, id, 'The rule');
+  const current = await loadRow(tx, actor, qualityRules, id, 'quality_rule.not_found', 'The rule');
   const config = input.config ?? current.config;
   if (input.config) validateRuleConfig(current.type, config);
   const [rule] = await tx
@@ -144,13 +149,13 @@ export async function updateRule(
 }
 
 export async function deleteRule(tx: Executor, actor: Principal, id: number): Promise<Rule> {
-  const rule = await loadRow(tx, actor, qualityRules, id, 'The rule');
+  const rule = await loadRow(tx, actor, qualityRules, id, 'quality_rule.not_found', 'The rule');
   await tx.delete(qualityRules).where(eq(qualityRules.id, id));
   return rule;
 }
 
 export async function ruleVersions(tx: Executor, actor: Principal, id: number) {
-  await loadRow(tx, actor, qualityRules, id, 'The rule');
+  await loadRow(tx, actor, qualityRules, id, 'quality_rule.not_found', 'The rule');
   const rows = await tx
     .select()
     .from(qualityRuleVersions)
@@ -189,7 +194,10 @@ export async function createTemplate(
   input: { name: string; description?: string; rules: TemplateRule[] },
   by: string | null,
 ) {
-  if (BUILT_IN_TEMPLATES[input.name]) throw conflict(`"${input.name}" is a built-in template.`);
+  if (BUILT_IN_TEMPLATES[input.name])
+    throw conflict('quality_template.built_in_name', `"${input.name}" is a built-in template.`, {
+      name: input.name,
+    });
   input.rules.forEach((r) => {
     validateRuleConfig(r.type, r.config ?? {});
   });
@@ -204,7 +212,10 @@ export async function createTemplate(
     })
     .onConflictDoNothing()
     .returning();
-  if (!row) throw conflict(`A template named "${input.name}" exists.`);
+  if (!row)
+    throw conflict('quality_template.name_taken', `A template named "${input.name}" exists.`, {
+      name: input.name,
+    });
   return { name: row.name, description: row.description, built_in: false, rules: row.rules };
 }
 
@@ -222,7 +233,7 @@ export async function applyTemplate(
       .select()
       .from(qualityRuleTemplates)
       .where(and(eq(qualityRuleTemplates.tenantId, tenantId), eq(qualityRuleTemplates.name, name)));
-    if (!own) throw notFound('The template');
+    if (!own) throw notFound('template.not_found', 'The template');
     rules = own.rules as unknown as TemplateRule[];
   }
   const created: Rule[] = [];

@@ -209,7 +209,12 @@ export async function runRule(
 }
 
 const invalid = (field: string, message: string) =>
-  badRequest(`Invalid rule config: ${field} ${message}`, [{ path: `body/config/${field}`, message }]);
+  badRequest(
+    'quality_rule.config_invalid',
+    `Invalid rule config: ${field} ${message}`,
+    [{ path: `body/config/${field}`, message }],
+    { field, message },
+  );
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');

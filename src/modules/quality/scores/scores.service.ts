@@ -170,16 +170,22 @@ export async function saveConfig(
   if (change.weights) {
     const sum = DIMENSIONS.reduce((s, k) => s + change.weights![k], 0);
     if (Math.abs(sum - 1) > 1e-6)
-      throw badRequest(`The weights must add up to 1; they add up to ${sum}.`, [
-        { path: 'body/weights', message: 'must add up to 1' },
-      ]);
+      throw badRequest(
+        'quality_score.weights_sum',
+        `The weights must add up to 1; they add up to ${sum}.`,
+        [{ path: 'body/weights', message: 'must add up to 1' }],
+        { sum },
+      );
   }
   const names = new Set(project.specs.map((s) => s.name));
   change.required_fields?.forEach((f, i) => {
     if (!names.has(f))
-      throw badRequest(`"${f}" names no control of the project's labeling config.`, [
-        { path: `body/required_fields/${i}`, message: 'names no control of the labeling config' },
-      ]);
+      throw badRequest(
+        'quality_score.unknown_control',
+        `"${f}" names no control of the project's labeling config.`,
+        [{ path: `body/required_fields/${i}`, message: 'names no control of the labeling config' }],
+        { field: f },
+      );
   });
   const current = await loadConfig(tx, projectId);
   const values = {

@@ -2,6 +2,7 @@ import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type
 import { Problem } from '../../../platform/errors/problem.ts';
 import {
   AgreementError,
+  type AgreementErrorCode,
   type Category,
   cohenKappa,
   fleissKappa,
@@ -92,8 +93,14 @@ const AgreementResult = Type.Object({
 });
 type AgreementResult = Static<typeof AgreementResult>;
 
-function invalid(path: string, message: string, reason = 'invalid_request'): Problem {
-  return new Problem(400, message, { errors: [{ path: `body/${path}`, message }], reason });
+type Reason = AgreementErrorCode | 'invalid_request' | 'too_large' | 'missing';
+
+function invalid(path: string, message: string, reason: Reason = 'invalid_request'): Problem {
+  return new Problem(400, `agreement.${reason}`, message, {
+    errors: [{ path: `body/${path}`, message }],
+    params: { field: path },
+    reason,
+  });
 }
 
 /** Checks which fields go with which method; the library checks the values. */

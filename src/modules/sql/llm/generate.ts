@@ -99,7 +99,7 @@ export async function generateWithLlm(
       temperature: 0,
     }).catch((err: unknown) => {
       // A tenant without an LLM for text-to-SQL is not an error: hybrid answers from templates.
-      if (err instanceof Problem && err.extra.code === LLM_NOT_BOUND) return undefined;
+      if (err instanceof Problem && err.code === LLM_NOT_BOUND) return undefined;
       throw err;
     });
     if (!reply)

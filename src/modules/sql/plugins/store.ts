@@ -36,14 +36,16 @@ function checkEndpoint(raw: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw badRequest('endpoint_url is not a URL.', [{ path: '/endpoint_url', message: 'not a URL' }]);
+    throw badRequest('sql.plugin_url_invalid', 'endpoint_url is not a URL.', [
+      { path: '/endpoint_url', message: 'not a URL' },
+    ]);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw badRequest('endpoint_url must be http or https.', [
+    throw badRequest('sql.plugin_url_scheme', 'endpoint_url must be http or https.', [
       { path: '/endpoint_url', message: 'not http(s)' },
     ]);
   if (url.username || url.password)
-    throw badRequest('endpoint_url may not hold credentials; use api_key.', [
+    throw badRequest('sql.plugin_url_credentials', 'endpoint_url may not hold credentials; use api_key.', [
       { path: '/endpoint_url', message: 'holds credentials' },
     ]);
   return raw;
@@ -85,7 +87,7 @@ export async function createPlugin(
 
 export async function getPlugin(db: Executor, id: number): Promise<PluginRow> {
   const [row] = await db.select().from(thirdPartyPlugins).where(eq(thirdPartyPlugins.id, id));
-  if (!row) throw notFound('The plugin');
+  if (!row) throw notFound('plugin.not_found', 'The plugin');
   return row;
 }
 
@@ -119,7 +121,7 @@ export async function updatePlugin(
 
 export async function deletePlugin(tx: Tx, id: number): Promise<PluginRow> {
   const [row] = await tx.delete(thirdPartyPlugins).where(eq(thirdPartyPlugins.id, id)).returning();
-  if (!row) throw notFound('The plugin');
+  if (!row) throw notFound('plugin.not_found', 'The plugin');
   return row;
 }
 

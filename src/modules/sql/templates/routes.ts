@@ -188,7 +188,7 @@ export const templateRoutes: FastifyPluginAsyncTypebox = async (app) => {
         matches = [score(req.body.question, template, await req.tx(loadVocabulary), now)];
       } else {
         const best = await bestTemplate((work) => req.tx(work), req.body.question, now, 5);
-        if (!best) throw badRequest('There are no templates.');
+        if (!best) throw badRequest('sql.no_templates', 'There are no templates.');
         matches = best;
       }
       return {

@@ -58,7 +58,7 @@ export async function checkTemplate(t: Pick<TemplateInput, 'patterns' | 'slots' 
         errors.push({ path: `/patterns/${i}/text`, message: `no slot named ${name}` });
   });
   if (errors.length)
-    throw new Problem(400, 'The template is not consistent.', { code: 'invalid_template', errors });
+    throw new Problem(400, 'invalid_template', 'The template is not consistent.', { errors });
   await loadParser();
   try {
     const valid = validateSelect(t.sql);
@@ -70,9 +70,8 @@ export async function checkTemplate(t: Pick<TemplateInput, 'patterns' | 'slots' 
       );
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
-    throw new Problem(400, err.message, {
+    throw new Problem(400, err.rule, err.message, {
       type: 'https://superinsight.dev/problems/sql-refused',
-      code: err.rule,
       errors: [{ path: '/sql', message: err.rule }],
     });
   }
@@ -80,10 +79,12 @@ export async function checkTemplate(t: Pick<TemplateInput, 'patterns' | 'slots' 
 
 function rowId(id: string): number {
   if (BUILTIN_BY_ID.has(id))
-    throw new Problem(409, 'Built-in templates are read-only; create a template of your own instead.', {
-      code: 'builtin_read_only',
-    });
-  if (!/^\d{1,15}$/.test(id)) throw notFound('The template');
+    throw new Problem(
+      409,
+      'builtin_read_only',
+      'Built-in templates are read-only; create a template of your own instead.',
+    );
+  if (!/^\d{1,15}$/.test(id)) throw notFound('template.not_found', 'The template');
   return Number(id);
 }
 
@@ -103,7 +104,7 @@ export async function createTemplate(tx: Tx, tenantId: string, userId: string, i
 export async function updateTemplate(tx: Tx, id: string, changes: Partial<TemplateInput>) {
   const key = rowId(id);
   const [current] = await tx.select().from(sqlTemplates).where(eq(sqlTemplates.id, key)).for('update');
-  if (!current) throw notFound('The template');
+  if (!current) throw notFound('template.not_found', 'The template');
   const next = { ...current, ...changes };
   await checkTemplate(next);
   const [row] = await unique(() =>
@@ -119,6 +120,6 @@ export async function updateTemplate(tx: Tx, id: string, changes: Partial<Templa
 export async function deleteTemplate(tx: Tx, id: string) {
   const key = rowId(id);
   const [row] = await tx.delete(sqlTemplates).where(eq(sqlTemplates.id, key)).returning();
-  if (!row) throw notFound('The template');
+  if (!row) throw notFound('template.not_found', 'The template');
   return fromRow(row);
 }

@@ -3,8 +3,10 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Input, Segmented, Space, Table, Tabs, Tag, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ApiError } from '../../api/client';
 import { PageTitle } from '../../components/PageTitle';
 import { ProblemAlert } from '../../components/ProblemAlert';
+import { problemMessage } from '../../lib/problemText';
 import { can, useMe } from '../../lib/session';
 import { Chart } from '../dashboard/Chart';
 import { type ChartKind, chartable, chartOption, suggestChart } from './chart';
@@ -135,7 +137,7 @@ function Refusal({ error }: { error: unknown }) {
       showIcon
       role="alert"
       title={t(`refusal.${code}`, { defaultValue: t('refusal.other', { code }) })}
-      description={(error as Error).message}
+      description={error instanceof ApiError ? problemMessage(t, error.problem) : String(error)}
     />
   );
 }

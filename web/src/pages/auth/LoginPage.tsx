@@ -5,7 +5,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, must } from '../../api/client';
 import { LanguageSwitch } from '../../components/LanguageSwitch';
 import { ProblemAlert } from '../../components/ProblemAlert';
-import { sessionHint } from '../../lib/session';
+import { saveLanguage, sessionHint } from '../../lib/session';
 
 interface Credentials {
   email: string;
@@ -19,7 +19,7 @@ function safeNext(next: string | null): string {
 }
 
 export default function LoginPage() {
-  const { t } = useTranslation('auth');
+  const { t, i18n } = useTranslation('auth');
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const queryClient = useQueryClient();
@@ -28,6 +28,7 @@ export default function LoginPage() {
       must(api.POST('/api/v1/auth/login', { body: { ...body, tenant: body.tenant || undefined } })),
     onSuccess: () => {
       sessionHint.set();
+      void saveLanguage(i18n.language);
       queryClient.clear();
       navigate(safeNext(params.get('next')), { replace: true });
     },

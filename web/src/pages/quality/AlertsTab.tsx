@@ -139,7 +139,17 @@ function Inbox({ projectId }: { projectId: number }) {
                 <AnnotationLink projectId={a.project_id} annotationId={a.annotation_id} taskId={a.task_id} />
               ),
           },
-          { title: t('alerts.message'), dataIndex: 'message' },
+          {
+            // The stored message is English; the same facts, in the console's language.
+            title: t('alerts.message'),
+            key: 'message',
+            render: (_, a) =>
+              t('alertMessage', {
+                metric: t(`dimension.${a.metric}`, { defaultValue: a.metric }),
+                value: score(a.value),
+                threshold: score(a.threshold),
+              }),
+          },
           {
             title: t('alerts.status'),
             dataIndex: 'status',

@@ -63,6 +63,7 @@ function RulesCard({ projectId }: { projectId: number }) {
   const [editing, setEditing] = useState<Rule | 'new' | null>(null);
   const [versionsOf, setVersionsOf] = useState<Rule | null>(null);
   const rules = useQuery(qualityQueries.rules(projectId));
+  const names = useBuiltInNames();
   const refresh = () => queryClient.invalidateQueries({ queryKey: qualityKeys.rules(projectId) });
   const toggle = useMutation({
     mutationFn: (r: Rule) =>
@@ -133,7 +134,7 @@ function RulesCard({ projectId }: { projectId: number }) {
           data-testid="rules"
           locale={{ emptyText: t('rules.none') }}
           columns={[
-            { title: t('rules.name'), dataIndex: 'name' },
+            { title: t('rules.name'), dataIndex: 'name', render: (_: string, r) => names.rule(r) },
             { title: t('rules.type'), dataIndex: 'type', render: (v: string) => t(`ruleType.${v}`) },
             {
               title: t('rules.config'),
@@ -163,7 +164,7 @@ function RulesCard({ projectId }: { projectId: number }) {
             {
               title: t('rules.template'),
               dataIndex: 'template',
-              render: (v: string | null) => (v ? <Tag>{v}</Tag> : null),
+              render: (v: string | null) => (v ? <Tag>{names.template(v)}</Tag> : null),
             },
             { title: t('rules.updated'), dataIndex: 'updated_at', render: (d: string) => f.date(d) },
             {
@@ -459,12 +460,40 @@ function VersionsDrawer({ rule, onClose }: { rule: Rule; onClose: () => void }) 
   );
 }
 
+/**
+ * Built-in templates are seeded in English (the API keeps those words); the console names
+ * them, and the rules applied from them while they keep their seeded name, in the user's
+ * language, by template key and rule type.
+ */
+function useBuiltInNames() {
+  const { t } = useTranslation('quality');
+  const templates = useQuery(qualityQueries.ruleTemplates());
+  const builtIn = new Map((templates.data?.items ?? []).filter((x) => x.built_in).map((x) => [x.name, x]));
+  return {
+    template: (name: string) =>
+      builtIn.has(name) ? t(`builtInTemplates.${name}.name`, { defaultValue: name }) : name,
+    description: (name: string, description: string) =>
+      builtIn.has(name)
+        ? t(`builtInTemplates.${name}.description`, { defaultValue: description })
+        : description,
+    rule: (r: { name: unknown; type: unknown; template?: string | null }) => {
+      const seeded = r.template
+        ? builtIn.get(r.template)?.rules.some((x) => x.type === r.type && x.name === r.name)
+        : false;
+      return seeded
+        ? t(`builtInTemplates.${r.template}.rules.${String(r.type)}`, { defaultValue: String(r.name) })
+        : String(r.name);
+    },
+  };
+}
+
 function TemplatesCard({ projectId }: { projectId: number }) {
   const { t } = useTranslation('quality');
   const me = useMe();
   const { message } = App.useApp();
   const queryClient = useQueryClient();
   const templates = useQuery(qualityQueries.ruleTemplates());
+  const names = useBuiltInNames();
   const apply = useMutation({
     mutationFn: (name: string) =>
       must(
@@ -474,7 +503,7 @@ function TemplatesCard({ projectId }: { projectId: number }) {
       ),
     onSuccess: (added, name) => {
       void queryClient.invalidateQueries({ queryKey: qualityKeys.rules(projectId) });
-      void message.success(t('templates.applied', { name, count: added.items.length }));
+      void message.success(t('templates.applied', { name: names.template(name), count: added.items.length }));
     },
   });
   return (
@@ -495,7 +524,7 @@ function TemplatesCard({ projectId }: { projectId: number }) {
                       size="small"
                       loading={apply.isPending && apply.variables === tpl.name}
                       onClick={() => apply.mutate(tpl.name)}
-                      aria-label={t('templates.applyNamed', { name: tpl.name })}
+                      aria-label={t('templates.applyNamed', { name: names.template(tpl.name) })}
                     >
                       {t('templates.apply')}
                     </Button>,
@@ -506,16 +535,18 @@ function TemplatesCard({ projectId }: { projectId: number }) {
             <List.Item.Meta
               title={
                 <Space>
-                  <span>{tpl.name}</span>
+                  <span>{names.template(tpl.name)}</span>
                   {tpl.built_in ? <Tag>{t('templates.builtIn')}</Tag> : null}
                 </Space>
               }
               description={
                 <Space orientation="vertical" size={0}>
-                  <span>{tpl.description}</span>
+                  <span>{names.description(tpl.name, tpl.description)}</span>
                   <span>
                     {tpl.rules.map((r) => (
-                      <Tag key={String(r.name)}>{String(r.name)}</Tag>
+                      <Tag key={String(r.name)}>
+                        {names.rule({ name: r.name, type: r.type, template: tpl.name })}
+                      </Tag>
                     ))}
                   </span>
                 </Space>
