@@ -178,7 +178,7 @@ async function main(): Promise<void> {
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
     // Until a chart has drawn: the charting library loads when the first chart mounts.
     const dashboard = await scriptBytes(page, `${base}/`, () =>
-      page.locator('[data-testid=chart] canvas').first().waitFor(),
+      page.locator('[data-testid=chart] svg').first().waitFor(),
     );
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: false });
     console.log(
