@@ -55,7 +55,7 @@ describe('server messages in Chinese', () => {
     await conflict.getByText('冲突').waitFor();
     expect(await conflict.textContent()).not.toContain('The new labeling config');
 
-    // A file whose format cannot be told: 400 import.file_type, naming the file.
+    // A file that is neither a task file nor media: 415 media.unsupported_type, naming the file.
     await page.goto(`/projects/${project.id}/data`);
     await page.getByRole('button', { name: '导入' }).first().click();
     const dialog = page.getByRole('dialog');
@@ -63,11 +63,11 @@ describe('server messages in Chinese', () => {
     fs.writeFileSync(file, '<tasks/>');
     await dialog.locator('input[type=file]').setInputFiles(file);
     const refused = dialog.getByRole('alert');
-    await refused.getByText('无法识别“tasks.xml”的格式', { exact: false }).waitFor();
-    await refused.getByText('请求无效').waitFor();
-    expect(await refused.textContent()).not.toContain('Cannot tell the format');
-    // Import's 400 is an answer, not a console error; a failed request logs one line in Chromium.
-    expect(errors.filter((e) => !/status of (400|409)/.test(e))).toEqual([]);
+    await refused.getByText('“tasks.xml”不是图片、音频、视频或 PDF 文件', { exact: false }).waitFor();
+    await refused.getByText('不支持的类型').waitFor();
+    expect(await refused.textContent()).not.toContain('is not an image');
+    // A refusal is an answer, not a console error; a failed request logs one line in Chromium.
+    expect(errors.filter((e) => !/status of (400|409|415)/.test(e))).toEqual([]);
     await close();
   });
 

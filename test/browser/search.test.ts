@@ -92,6 +92,8 @@ describe('data manager search', () => {
     await page.waitForURL((u) => u.searchParams.get('sort') === 'relevance');
     const url = new URL(page.url());
     expect(url.searchParams.get('q')).toBe('quick -fox');
+    // The new order refetches the page: read the rows once it is back.
+    await expect.poll(async () => (await texts(page)).length).toBe(2);
     const before = await texts(page);
 
     await page.reload();

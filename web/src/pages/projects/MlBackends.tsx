@@ -33,7 +33,8 @@ interface NewBackend {
 }
 
 const STATE_COLOURS = { up: 'green', down: 'red', checking: 'blue' } as const;
-const backendsKey = (projectId: number) => ['projects', projectId, 'ml-backends'] as const;
+// Under the project's own key, so a change to the project list does not refetch them (nor after a delete).
+const backendsKey = (projectId: number) => ['project', projectId, 'ml-backends'] as const;
 
 /** The last calls made to one backend: what was asked, how long it took, how it ended. */
 function Calls({ projectId, backend }: { projectId: number; backend: Backend }) {
