@@ -5,7 +5,8 @@ import { users } from '../../../platform/auth/schema.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import { notFound } from '../../../platform/errors/problem.ts';
 import type { Project } from '../access.ts';
-import { annotations, reviewRecords, tasks } from '../schema.ts';
+import { reviewRecords, tasks } from '../schema.ts';
+import { visibleAnnotations } from './tasks.service.ts';
 
 /** A task's history stops at this many annotations, as its detail does. */
 const HISTORY_ANNOTATIONS_MAX = 1000;
@@ -47,17 +48,7 @@ export async function taskHistory(
     .where(and(eq(tasks.projectId, project.id), eq(tasks.id, taskId)));
   if (!task) throw notFound('task.not_found', 'The task');
   const readsOthers = grants(principal.permissions, 'annotations:read');
-  const anns = await tx
-    .select()
-    .from(annotations)
-    .where(
-      and(
-        eq(annotations.taskId, task.id),
-        readsOthers ? undefined : eq(annotations.completedBy, principal.userId),
-      ),
-    )
-    .orderBy(asc(annotations.id))
-    .limit(HISTORY_ANNOTATIONS_MAX);
+  const anns = await visibleAnnotations(tx, principal, task.id, HISTORY_ANNOTATIONS_MAX);
   const reviews = await tx
     .select()
     .from(reviewRecords)

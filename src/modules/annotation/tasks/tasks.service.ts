@@ -545,6 +545,26 @@ export { annotationView, predictionView } from '../shapes.ts';
 const DETAIL_MAX = 1000;
 
 /**
+ * A task's annotations the principal may see, oldest first, at most `limit`: every one with
+ * `annotations:read`, else only their own. The task detail and its history both read them so.
+ */
+export function visibleAnnotations(tx: Executor, principal: Principal, taskId: number, limit: number) {
+  return tx
+    .select()
+    .from(annotations)
+    .where(
+      and(
+        eq(annotations.taskId, taskId),
+        grants(principal.permissions, 'annotations:read')
+          ? undefined
+          : eq(annotations.completedBy, principal.userId),
+      ),
+    )
+    .orderBy(asc(annotations.id))
+    .limit(limit);
+}
+
+/**
  * A task in Label Studio's full shape, with its annotations and predictions. Callers
  * without `annotations:read` see only their own annotations.
  */
@@ -559,18 +579,7 @@ export async function getTask(
     .from(tasks)
     .where(and(eq(tasks.projectId, project.id), eq(tasks.id, taskId)));
   if (!task) throw notFound('task.not_found', 'The task');
-  const readsOthers = grants(principal.permissions, 'annotations:read');
-  const anns = await tx
-    .select()
-    .from(annotations)
-    .where(
-      and(
-        eq(annotations.taskId, task.id),
-        readsOthers ? undefined : eq(annotations.completedBy, principal.userId),
-      ),
-    )
-    .orderBy(asc(annotations.id))
-    .limit(DETAIL_MAX);
+  const anns = await visibleAnnotations(tx, principal, task.id, DETAIL_MAX);
   const preds = await tx
     .select()
     .from(predictions)
